@@ -1,0 +1,54 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "backupd",
+    products: [
+        .executable(name: "backupd", targets: ["backupd"]),
+        .library(name: "BackupKit", targets: ["BackupKit"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        // System libraries. Variadic C functions (curl_easy_setopt, ...) are wrapped in typed
+        // static inline functions in each shim header, since Swift cannot call C variadics.
+        .systemLibrary(
+            name: "CCurl", pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(
+            name: "CCrypto", pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(
+            name: "CSQLite", pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]),
+
+        // Pure leaf targets: no I/O of their own.
+        .target(name: "Cron"),
+        .target(name: "SigV4", dependencies: ["CCrypto"]),
+
+        // The domain.
+        .target(
+            name: "BackupKit",
+            dependencies: [
+                "Cron", "SigV4", "CCurl", "CCrypto", "CSQLite",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+
+        // The thin executable.
+        .executableTarget(
+            name: "backupd",
+            dependencies: [
+                "BackupKit", "Cron",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+
+        .testTarget(name: "CronTests", dependencies: ["Cron"]),
+        .testTarget(name: "SigV4Tests", dependencies: ["SigV4"]),
+        .testTarget(name: "BackupKitTests", dependencies: ["BackupKit", "Cron", "SigV4"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["BackupKit", "Cron", "SigV4"]),
+    ],
+    swiftLanguageModes: [.v6]
+)
