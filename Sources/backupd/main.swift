@@ -1,9 +1,12 @@
 import ArgumentParser
 import BackupKit
 
+/// The backupd command line: the daemon and the tools to inspect and drive it.
 struct Backupd: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "backupd", abstract: "Database backups streamed to S3-compatible storage.",
-        version: BackupKit.version)
+        commandName: "backupd",
+        abstract: "Database backups streamed to S3-compatible storage.",
+        version: BackupKit.version,
+        subcommands: [ValidateCommand.self])
 }
 Backupd.main()
