@@ -4,6 +4,7 @@ import BackupKit
 struct Backupd: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "backupd", abstract: "Database backups streamed to S3-compatible storage.",
-        version: BackupKit.version)
+        version: BackupKit.version,
+        subcommands: [CronCommand.self])
 }
 Backupd.main()
