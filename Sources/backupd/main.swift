@@ -7,6 +7,6 @@ struct Backupd: ParsableCommand {
         commandName: "backupd",
         abstract: "Database backups streamed to S3-compatible storage.",
         version: BackupKit.version,
-        subcommands: [ValidateCommand.self])
+        subcommands: [ValidateCommand.self, CronCommand.self])
 }
 Backupd.main()
