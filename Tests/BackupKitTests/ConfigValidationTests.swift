@@ -125,7 +125,7 @@ struct ConfigValidationTests {
     @Test func duplicateJSONKey() {
         let text = "{\"destinations\": [], \"jobs\": [], \"timeZone\": \"UTC\", \"timeZone\": \"Europe/Berlin\"}"
         let found = problems(text)
-        #expect(found.contains { $0.message.contains("duplicate key \"timeZone\" (first at line 1, column 35)") }, "\(found)")
+        #expect(found.contains { $0.message.contains("duplicate key \"timeZone\" (first at line 1, column 34)") }, "\(found)")
     }
 
     /// Every problem in a file is reported at once, in file order.
