@@ -47,6 +47,10 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]),
 
+        // Benchmarks (bench/*.sh run them in release mode).
+        .executableTarget(name: "history-bench", dependencies: ["BackupKit", "CSQLite"]),
+        .executableTarget(name: "scheduler-bench", dependencies: ["BackupKit"]),
+
         .testTarget(name: "CronTests", dependencies: ["Cron"]),
         .testTarget(name: "SigV4Tests", dependencies: ["SigV4"]),
         .testTarget(name: "BackupKitTests", dependencies: ["BackupKit", "Cron", "SigV4"]),
