@@ -21,6 +21,7 @@ public enum HistoryError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The run is not running any more (already finished or marked interrupted).
     case runNotRunning(id: Int64, status: RunStatus)
 
+    /// What failed, on which file, and what to do about it.
     public var description: String {
         switch self {
         case .cannotCreateDirectory(let path, let reason):

@@ -11,6 +11,7 @@ public enum SkipReason: String, Sendable, Hashable, CustomStringConvertible {
     /// A run was requested for a job the scheduler does not know.
     case unknownJob = "unknown-job"
 
+    /// The sentence recorded in the history for a skipped run.
     public var description: String {
         switch self {
         case .stillRunning:

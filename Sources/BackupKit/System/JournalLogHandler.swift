@@ -32,11 +32,13 @@ public struct JournalLogHandler: LogHandler {
         self.sink = sink
     }
 
+    /// One key of the handler's own metadata.
     public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }
         set { metadata[key] = newValue }
     }
 
+    /// Writes the event as one line: handler, provider and event metadata merged (event wins).
     public func log(event: LogEvent) {
         var merged = metadata
         if let provided = metadataProvider?.get() { merged.merge(provided) { _, new in new } }

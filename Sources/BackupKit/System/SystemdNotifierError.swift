@@ -9,6 +9,7 @@ public enum SystemdNotifierError: Error, Sendable, Equatable, CustomStringConver
     /// The datagram could not be sent.
     case sendFailed(address: String, reason: String)
 
+    /// What failed and what to check.
     public var description: String {
         switch self {
         case .unsupportedAddress(let address):
