@@ -41,7 +41,7 @@ struct HistoryStoreTests {
         let tmp = try TemporaryDirectory()
         defer { tmp.remove() }
         let path = tmp.path + "/history.sqlite3"
-        FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o644])
+        try #require(FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o644]))
         _ = try HistoryStore(path: path)
         #expect(mode(path) == 0o600)
     }
@@ -87,7 +87,7 @@ struct HistoryStoreTests {
     @Test func unusableLocations() throws {
         let tmp = try TemporaryDirectory()
         defer { tmp.remove() }
-        FileManager.default.createFile(atPath: tmp.path + "/file", contents: Data("x".utf8))
+        try #require(FileManager.default.createFile(atPath: tmp.path + "/file", contents: Data("x".utf8)))
         do {
             _ = try HistoryStore(stateDirectory: tmp.path + "/file/sub")
             Issue.record("opened a store under a regular file")
@@ -99,7 +99,7 @@ struct HistoryStoreTests {
             #expect(path == tmp.path + "/file/sub")
             #expect(error.description.contains("cannot create the state directory \(tmp.path)/file/sub"))
         }
-        FileManager.default.createFile(atPath: tmp.path + "/garbage.sqlite3", contents: Data(repeating: 7, count: 4096))
+        try #require(FileManager.default.createFile(atPath: tmp.path + "/garbage.sqlite3", contents: Data(repeating: 7, count: 4096)))
         do {
             _ = try HistoryStore(path: tmp.path + "/garbage.sqlite3")
             Issue.record("opened a garbage file")
@@ -109,18 +109,23 @@ struct HistoryStoreTests {
         }
     }
 
-    /// A directory without write permission is refused up front (meaningless as root, who may write anywhere).
-    @Test(.enabled(if: getuid() != 0, "running as root: permissions do not apply"))
+    /// A directory without write permission is refused up front (as root, whom permissions do not
+    /// stop, only a directory the kernel refuses, such as /proc/sys, can show it).
+    @Test(.enabled(if: getuid() != 0 || access("/proc/sys", W_OK) != 0, "no unwritable directory available"))
     func unwritableDirectory() throws {
         let tmp = try TemporaryDirectory()
         defer {
             chmod(tmp.path + "/ro", 0o700)
             tmp.remove()
         }
-        try FileManager.default.createDirectory(atPath: tmp.path + "/ro", withIntermediateDirectories: false)
-        chmod(tmp.path + "/ro", 0o500)
-        #expect(throws: HistoryError.directoryNotWritable(path: tmp.path + "/ro")) {
-            try HistoryStore(stateDirectory: tmp.path + "/ro")
+        var directory = "/proc/sys"
+        if getuid() != 0 {
+            directory = tmp.path + "/ro"
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: false)
+            chmod(directory, 0o500)
+        }
+        #expect(throws: HistoryError.directoryNotWritable(path: directory)) {
+            try HistoryStore(stateDirectory: directory)
         }
     }
 
