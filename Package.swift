@@ -23,6 +23,8 @@ let package = Package(
         .systemLibrary(
             name: "CSQLite", pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"])]),
+        // Linux headers Glibc's module leaves out (timerfd); no library to link.
+        .systemLibrary(name: "CLinux"),
 
         // Pure leaf targets: no I/O of their own.
         .target(name: "Cron"),
@@ -32,7 +34,7 @@ let package = Package(
         .target(
             name: "BackupKit",
             dependencies: [
-                "Cron", "SigV4", "CCurl", "CCrypto", "CSQLite",
+                "Cron", "SigV4", "CCurl", "CCrypto", "CSQLite", "CLinux",
                 .product(name: "Logging", package: "swift-log"),
             ]),
 
@@ -44,6 +46,10 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
+
+        // Benchmarks (bench/*.sh run them in release mode).
+        .executableTarget(name: "history-bench", dependencies: ["BackupKit", "CSQLite"]),
+        .executableTarget(name: "scheduler-bench", dependencies: ["BackupKit"]),
 
         .testTarget(name: "CronTests", dependencies: ["Cron"]),
         .testTarget(name: "SigV4Tests", dependencies: ["SigV4"]),

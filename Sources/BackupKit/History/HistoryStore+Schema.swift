@@ -1,0 +1,76 @@
+extension HistoryStore {
+    /// One schema step; `version` is what `PRAGMA user_version` says once it is applied.
+    struct Migration: Sendable {
+        let version: Int
+        let name: String
+        let sql: String
+    }
+
+    /// Every schema step since the first release, in order. Never edit a released step: add one.
+    ///
+    /// Status and trigger are plain TEXT without CHECK constraints so that a later version can add
+    /// a value without rebuilding a table of a hundred million rows; the typed API guards them.
+    static let migrations: [Migration] = [
+        Migration(
+            version: 1, name: "v1",
+            sql: """
+                CREATE TABLE runs (
+                    id            INTEGER PRIMARY KEY,
+                    job           TEXT NOT NULL,
+                    triggered_by  TEXT NOT NULL,
+                    scheduled_ms  INTEGER,
+                    started_ms    INTEGER NOT NULL,
+                    ended_ms      INTEGER,
+                    status        TEXT NOT NULL,
+                    bytes_read    INTEGER,
+                    bytes_stored  INTEGER,
+                    object_key    TEXT,
+                    sha256        TEXT,
+                    upload_id     TEXT,
+                    destination   TEXT,
+                    bucket        TEXT,
+                    exit_status   INTEGER,
+                    stderr_tail   TEXT,
+                    error         TEXT
+                );
+                -- Newest-first listings: the rowid (id) ends every index, breaking ties in start time.
+                CREATE INDEX runs_by_job ON runs (job, started_ms);
+                CREATE INDEX runs_by_job_status ON runs (job, status, started_ms);
+                CREATE INDEX runs_by_status ON runs (status, started_ms);
+                CREATE INDEX runs_by_start ON runs (started_ms);
+                -- Uploads left open by failed or interrupted runs: a handful of rows at most.
+                CREATE INDEX runs_with_open_upload ON runs (id) WHERE upload_id IS NOT NULL;
+                """),
+    ]
+
+    /// The schema version this build writes and reads.
+    public static var schemaVersion: Int { migrations.last?.version ?? 0 }
+
+    /// The columns of a `RunRecord`, in the order `record(from:)` reads them.
+    static let columns = """
+        id, job, triggered_by, scheduled_ms, started_ms, ended_ms, status, bytes_read, bytes_stored, \
+        object_key, sha256, upload_id, destination, bucket, exit_status, stderr_tail, error
+        """
+
+    /// Reads a row selected with `columns`.
+    static func record(from row: SQLiteStatement) -> RunRecord {
+        RunRecord(
+            id: row.int64(0) ?? 0,
+            job: row.text(1) ?? "",
+            trigger: row.text(2).flatMap(RunTrigger.init(rawValue:)) ?? .schedule,
+            scheduledAt: row.int64(3).map(date(milliseconds:)),
+            startedAt: date(milliseconds: row.int64(4) ?? 0),
+            endedAt: row.int64(5).map(date(milliseconds:)),
+            status: row.text(6).flatMap(RunStatus.init(rawValue:)) ?? .failed,
+            bytesRead: row.int64(7),
+            bytesStored: row.int64(8),
+            objectKey: row.text(9),
+            sha256: row.text(10),
+            uploadID: row.text(11),
+            destination: row.text(12),
+            bucket: row.text(13),
+            exitStatus: row.int64(14).map { Int32(truncatingIfNeeded: $0) },
+            stderrTail: row.text(15),
+            error: row.text(16))
+    }
+}

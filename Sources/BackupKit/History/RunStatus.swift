@@ -1,0 +1,13 @@
+/// The state of a run in the history; stored as its raw value.
+public enum RunStatus: String, Sendable, Hashable, Codable, CaseIterable {
+    /// Started and not finished (or the daemon died during it; see `interruptRunningRuns`).
+    case running
+    /// The backup was uploaded and verified.
+    case succeeded
+    /// The run ended with an error.
+    case failed
+    /// The run never started (overlap, queue, missed slot); the reason is in `error`.
+    case skipped
+    /// The daemon stopped or crashed while the run was in progress.
+    case interrupted
+}

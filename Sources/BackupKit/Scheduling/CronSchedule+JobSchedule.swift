@@ -1,0 +1,3 @@
+import Cron
+
+extension CronSchedule: JobSchedule {}
