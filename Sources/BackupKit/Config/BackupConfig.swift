@@ -80,14 +80,6 @@ public enum Compression: String, Sendable, CaseIterable {
     }
 }
 
-/// What the daemon does about a scheduled run it missed while it was down.
-public enum CatchUpPolicy: String, Sendable, CaseIterable {
-    /// Run once at start, whatever the number of missed slots.
-    case once
-    /// Wait for the next slot.
-    case none
-}
-
 /// How many backups to keep; a backup is kept if any rule keeps it.
 public struct RetentionPolicy: Sendable, Equatable {
     /// Keep the newest N backups.
