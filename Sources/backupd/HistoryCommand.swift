@@ -1,0 +1,93 @@
+import ArgumentParser
+import BackupKit
+import Cron
+import Foundation
+
+/// `backupd history`: what ran, when, how long, how big, and why anything failed.
+struct HistoryCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "history", abstract: "Show recorded backup runs, newest first.")
+
+    @OptionGroup var options: GlobalOptions
+
+    @Argument(help: "Only this job's runs.")
+    var job: String?
+
+    @Option(help: "Only runs with this status: \(RunStatus.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var status: String?
+
+    @Option(help: "Only runs started within this duration (7d, 12h) or since this ISO 8601 time.")
+    var since: String?
+
+    @Option(help: "At most this many runs.")
+    var limit: Int = 20
+
+    @Flag(help: "Print JSON for scripts instead of a table.")
+    var json = false
+
+    func run() throws {
+        let config = try options.loadConfig()
+        guard limit >= 1 else { throw ValidationError("--limit must be at least 1") }
+        var query = HistoryQuery(job: job, limit: limit)
+        if let status {
+            guard let parsed = RunStatus(rawValue: status) else {
+                throw ValidationError("--status \"\(status)\" is not a status; use one of \(RunStatus.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            query.status = parsed
+        }
+        if let since {
+            if let duration = DurationText.parse(since) {
+                query.since = Date().addingTimeInterval(-Double(duration.components.seconds))
+            } else if let instant = ISO8601Instant.parse(since, defaultZone: config.timeZone) {
+                query.since = instant
+            } else {
+                throw ValidationError("--since \"\(since)\" is neither a duration (7d, 12h, 90m) nor an ISO 8601 time (2026-11-01T00:00:00Z)")
+            }
+        }
+        if let job, config.job(named: job) == nil {
+            printError("note: no job named \"\(job)\" in \(options.config); showing its recorded runs, if any")
+        }
+        let store = try openHistory(config)
+        let runs = try store.runs(query)
+        if json {
+            print(HistoryRenderer.json(runs), terminator: "")
+        } else {
+            print(HistoryRenderer.table(runs, time: { config.timeZone.iso8601($0) }), terminator: "")
+        }
+    }
+}
+
+/// `backupd status`: each job's last result, last success, next run and whether it is overdue.
+struct StatusCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status", abstract: "Show each job's last result, last success, next run, and whether it is overdue.")
+
+    @OptionGroup var options: GlobalOptions
+
+    func run() throws {
+        let config = try options.loadConfig()
+        let names = config.jobs.map(\.name)
+        let store = try? openHistory(config)
+        let lastRuns = try store?.lastRuns(jobs: names) ?? [:]
+        let lastSuccesses = try store?.lastRuns(jobs: names, status: .succeeded) ?? [:]
+        let statuses = JobStatus.compute(config: config, lastRuns: lastRuns, lastSuccesses: lastSuccesses, now: Date())
+        if store == nil { printError("note: no history yet at \(config.stateDirectory)/\(HistoryStore.fileName); has the daemon run?") }
+        print(JobStatus.table(statuses, time: { config.timeZone.iso8601($0) }), terminator: "")
+        if statuses.contains(where: \.overdue) { throw ExitCode(3) }
+    }
+}
+
+/// Opens the history read-only, with an error that says where it looked.
+func openHistory(_ config: BackupConfig) throws -> HistoryStore {
+    let path = config.stateDirectory + "/" + HistoryStore.fileName
+    guard FileManager.default.fileExists(atPath: path) else {
+        printError("no history at \(path) yet: the daemon (backupd run) or backupd run-now creates it")
+        throw ExitCode.failure
+    }
+    do {
+        return try HistoryStore(path: path, readOnly: true)
+    } catch {
+        printError("cannot open the history at \(path): \(error)")
+        throw ExitCode.failure
+    }
+}
