@@ -50,6 +50,7 @@ let package = Package(
         // Benchmarks (bench/*.sh run them in release mode).
         .executableTarget(name: "history-bench", dependencies: ["BackupKit", "CSQLite"]),
         .executableTarget(name: "scheduler-bench", dependencies: ["BackupKit"]),
+        .executableTarget(name: "cron-bench", dependencies: ["Cron"]),
 
         .testTarget(name: "CronTests", dependencies: ["Cron"]),
         .testTarget(name: "SigV4Tests", dependencies: ["SigV4"]),

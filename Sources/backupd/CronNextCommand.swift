@@ -40,7 +40,8 @@ struct CronNextCommand: ParsableCommand {
         do {
             cron = try CronExpression(text)
         } catch {
-            fail("invalid cron expression \"\(text)\" at position \(error.position) (token \"\(error.token)\"): \(error.reason)")
+            fail("invalid cron expression \(quoted(text)) at position \(error.position) (token \(quoted(error.token))): "
+                 + error.reason)
         }
         let zone: ZoneRules
         do {
@@ -65,10 +66,32 @@ struct CronNextCommand: ParsableCommand {
         FileHandle.standardOutput.write(Data(output.utf8))
         if times.count < count {
             let note = times.isEmpty ? "no fire times" : "only \(times.count) fire time\(times.count == 1 ? "" : "s")"
-            FileHandle.standardError.write(Data(
-                "backupd cron next: \(note) after \(zone.iso8601(start)) before the year 10000 in \(zone.identifier)\n".utf8))
+            let message = "backupd cron next: \(note) after \(zone.iso8601(start)) in \(zone.identifier) "
+                + "(searched 400 years ahead, up to the year 9999)\n"
+            FileHandle.standardError.write(Data(message.utf8))
             if times.isEmpty { throw ExitCode(1) }
         }
+    }
+
+    /// `text` in double quotes with control characters escaped, so a stray newline stays visible.
+    private func quoted(_ text: String) -> String {
+        var result = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\n": result += "\\n"
+            case "\t": result += "\\t"
+            case "\r": result += "\\r"
+            case "\"": result += "\\\""
+            case "\\": result += "\\\\"
+            default:
+                if scalar.value < 32 || scalar.value == 127 {
+                    result += "\\u{" + String(scalar.value, radix: 16) + "}"
+                } else {
+                    result.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return result + "\""
     }
 
     private func fail(_ message: String) -> Never {

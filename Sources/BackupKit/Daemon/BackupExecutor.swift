@@ -11,11 +11,3 @@ public protocol BackupExecutor: Sendable {
         progress: @escaping @Sendable (RunProgress) -> Void, logger: Logger
     ) -> RunOutcome
 }
-
-/// Aborts multipart uploads left open by a crash.
-public protocol UploadJanitor: Sendable {
-    /// Aborts one multipart upload.
-    func abortUpload(destination: DestinationConfig, key: String, uploadID: String) throws
-    /// Multipart uploads under `prefix` started before `before`.
-    func openUploads(destination: DestinationConfig, prefix: String, startedBefore before: Date) throws -> [(key: String, uploadID: String, initiated: Date)]
-}

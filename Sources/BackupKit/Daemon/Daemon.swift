@@ -15,17 +15,17 @@ public final class Daemon: Sendable {
         public var notifier: SystemdNotifier
         /// Takes backups.
         public var executor: any BackupExecutor
-        /// Cleans up uploads a crash left open.
-        public var janitor: any UploadJanitor
+        /// Opens destinations' stores, to clean up uploads a crash left open.
+        public var stores: any ObjectStoreProvider
         /// Reads config files (and their secrets) on reload.
         public var sources: ConfigSources
 
         /// Groups the dependencies.
-        public init(clock: any WallClock, notifier: SystemdNotifier, executor: any BackupExecutor, janitor: any UploadJanitor, sources: ConfigSources) {
+        public init(clock: any WallClock, notifier: SystemdNotifier, executor: any BackupExecutor, stores: any ObjectStoreProvider, sources: ConfigSources) {
             self.clock = clock
             self.notifier = notifier
             self.executor = executor
-            self.janitor = janitor
+            self.stores = stores
             self.sources = sources
         }
     }
@@ -217,7 +217,7 @@ public final class Daemon: Sendable {
                     continue
                 }
                 do {
-                    try dependencies.janitor.abortUpload(destination: destination, key: key, uploadID: uploadID)
+                    try dependencies.stores.store(for: destination).abortUpload(key: key, uploadID: uploadID)
                     try history.markUploadClosed(runID: run.id)
                     logger.notice("aborted the upload of an interrupted run", metadata: ["run": "\(run.id)", "s3.key": "\(key)", "s3.upload_id": "\(uploadID)"])
                 } catch {
@@ -232,9 +232,10 @@ public final class Daemon: Sendable {
         for job in config.jobs {
             guard let destination = config.destination(named: job.destination), seen.insert("\(job.destination)\u{0}\(job.prefix)").inserted else { continue }
             do {
-                for upload in try dependencies.janitor.openUploads(destination: destination, prefix: job.prefix.isEmpty ? "" : job.prefix + "/", startedBefore: dayAgo) {
+                let store = try dependencies.stores.store(for: destination)
+                for upload in try store.openUploads(prefix: job.prefix.isEmpty ? "" : job.prefix + "/") where upload.initiated < dayAgo {
                     logger.warning("aborting a stale multipart upload", metadata: ["destination": "\(destination.name)", "s3.key": "\(upload.key)", "s3.upload_id": "\(upload.uploadID)", "initiated": "\(upload.initiated)"])
-                    try dependencies.janitor.abortUpload(destination: destination, key: upload.key, uploadID: upload.uploadID)
+                    try store.abortUpload(key: upload.key, uploadID: upload.uploadID)
                 }
             } catch {
                 logger.warning("cannot list stale multipart uploads", metadata: ["destination": "\(destination.name)", "error": "\(error)"])

@@ -80,13 +80,15 @@ extension ZoneRules {
     /// The zone name nearest `identifier` by edit distance (ignoring case), if reasonably close.
     static func closestZoneName(to identifier: String, in directory: String) -> String? {
         let wanted = Array(identifier.lowercased())
-        var best: (name: String, distance: Int)?
+        var best: (name: String, distance: Int, whole: Int)?
         for name in zoneNames(in: directory) {
-            var distance = editDistance(wanted, Array(name.lowercased()))
+            let whole = editDistance(wanted, Array(name.lowercased()))
+            var distance = whole
             if !identifier.contains("/"), let city = name.split(separator: "/").last, name.contains("/") {
                 distance = min(distance, editDistance(wanted, Array(city.lowercased())))
             }
-            if distance < best?.distance ?? Int.max { best = (name, distance) }
+            // Ties go to the name that is closest as a whole ("utc" → "UTC" rather than "Etc/UTC").
+            if best.map({ (distance, whole) < ($0.distance, $0.whole) }) ?? true { best = (name, distance, whole) }
         }
         guard let best, best.distance <= max(2, wanted.count / 4) else { return nil }
         return best.name

@@ -61,9 +61,20 @@ struct TZifFile: Sendable {
         for i in 1..<max(times.count, 1) where times[i] <= times[i - 1] {
             throw Failure(reason: "its transitions are not in ascending order")
         }
-        transitions = times
-        offsets = typeIndices.map { typeOffsets[$0] }
         initialOffset = typeOffsets[0]
+        // zic may start with a "big bang" transition at -2^59; anything that early just sets the
+        // offset before all time. Transitions millions of years ahead mean a corrupt file.
+        let limit = ZoneRules.limit
+        guard times.last.map({ $0 < limit }) ?? true else {
+            throw Failure(reason: "its transition times are implausible")
+        }
+        var first = 0
+        while first < times.count, times[first] <= -limit {
+            initialOffset = typeOffsets[typeIndices[first]]
+            first += 1
+        }
+        transitions = Array(times[first...])
+        offsets = typeIndices[first...].map { typeOffsets[$0] }
     }
 
     /// The counts that open each data section.
@@ -107,9 +118,10 @@ struct TZifFile: Sendable {
         }
 
         mutating func header() throws(Failure) -> Header {
-            guard bytes.count - index >= 44, bytes[index..<index + 4].elementsEqual("TZif".utf8) else {
-                throw Failure(reason: "it is not a TZif time zone file")
+            guard bytes.count - index >= 4, bytes[index..<index + 4].elementsEqual("TZif".utf8) else {
+                throw Failure(reason: index == 0 ? "it is not a TZif time zone file" : "it is truncated")
             }
+            guard bytes.count - index >= 44 else { throw Failure(reason: "it is truncated") }
             index += 4
             let version = try byte()
             guard version == 0 || (UInt8(ascii: "2")...UInt8(ascii: "9")).contains(version) else {

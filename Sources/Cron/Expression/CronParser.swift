@@ -25,6 +25,13 @@ struct CronParser {
     }
 
     func parse() throws(CronError) -> CronSpec {
+        if let bad = chars.firstIndex(where: { $0 != "\t" && ($0.asciiValue.map { $0 < 32 || $0 == 127 } ?? false) }) {
+            let value = chars[bad].unicodeScalars.first?.value ?? 0
+            let hex = String(value, radix: 16, uppercase: true)
+            let code = String(repeating: "0", count: max(0, 4 - hex.count)) + hex
+            throw error(at: bad, token: String(chars[bad]),
+                        "unexpected control character U+\(code); fields are separated by spaces or tabs")
+        }
         let fields = splitFields()
         guard let first = fields.first else {
             throw error(at: 0, token: "",
@@ -263,6 +270,10 @@ struct CronParser {
         if let hash = firstIndex(of: "#", in: item) {
             let day = Span(start: item.start, end: hash)
             let occurrence = Span(start: hash + 1, end: item.end)
+            if day.end > day.start,
+               chars[day.start] == "*" || firstIndex(of: "-", in: day) != nil || firstIndex(of: "/", in: day) != nil {
+                throw error(item, "day-of-week field: \"\(string(item))\" is not valid; d#k takes one weekday, as in MON#2")
+            }
             let weekday = try value(.dayOfWeek, day, context: "before #")
             guard occurrence.end > occurrence.start else {
                 throw error(at: hash, token: "#", "day-of-week field: \"\(string(item))\" is missing the occurrence after #; use 1-5, as in MON#2")
@@ -301,7 +312,7 @@ struct CronParser {
             let last = names.removeLast()
             names = [names.joined(separator: ", ") + " or " + last]
         }
-        let monthText = names.first ?? "any month"
+        let monthText = listed.count == 12 ? "any month" : names.first ?? "any month"
         let plainDays = !spec.lastDayOfMonth && !spec.lastBusinessDayOfMonth && spec.nearestBusinessDays == 0
         if plainDays, spec.daysOfMonth != 0 {
             let smallest = spec.daysOfMonth.trailingZeroBitCount

@@ -1,0 +1,109 @@
+import Foundation
+
+/// Where backups are kept: the seam between the dump pipeline and S3.
+///
+/// The live implementation is the S3 client over libcurl; tests may use an in-memory fake.
+/// Every method blocks the calling thread.
+public protocol BackupObjectStore: Sendable {
+    /// Streams `source` to `key` as a multipart upload of unknown length, computing the SHA-256 of
+    /// the stored bytes in the same pass and recording it (with `metadata`) on the object.
+    ///
+    /// Calls `uploadStarted` with the upload id after the upload is created and before the first
+    /// part is sent, so a crash can be cleaned up. On any failure (the source throws, a part fails
+    /// after its retries, `cancellation` fires) the multipart upload is aborted before this throws:
+    /// no object appears and no parts are left billed.
+    func upload(
+        key: String, from source: any ByteSource, metadata: [String: String], cancellation: RunCancellation,
+        uploadStarted: (String) -> Void
+    ) throws -> UploadReceipt
+
+    /// The object at `key`, or nil when there is none.
+    func head(key: String) throws -> StoredObject?
+
+    /// Every object under `prefix` (all pages), oldest key first.
+    func list(prefix: String) throws -> [StoredObject]
+
+    /// Streams the object at `key` to `sink`, chunk by chunk, without holding it in memory.
+    func download(key: String, to sink: (UnsafeRawBufferPointer) throws -> Void) throws
+
+    /// Deletes the objects (missing keys are not an error).
+    func delete(keys: [String]) throws
+
+    /// Aborts one multipart upload (an upload that no longer exists is not an error).
+    func abortUpload(key: String, uploadID: String) throws
+
+    /// Multipart uploads in progress under `prefix`.
+    func openUploads(prefix: String) throws -> [OpenUpload]
+}
+
+/// What a finished upload stored.
+public struct UploadReceipt: Sendable, Hashable {
+    /// The object key.
+    public var key: String
+    /// The multipart upload id that was completed.
+    public var uploadID: String
+    /// Bytes stored.
+    public var size: Int64
+    /// Lower-case hex SHA-256 of the stored bytes.
+    public var sha256: String
+    /// The ETag S3 returned.
+    public var etag: String
+    /// How many parts were sent.
+    public var partCount: Int
+
+    /// Describes a finished upload.
+    public init(key: String, uploadID: String, size: Int64, sha256: String, etag: String, partCount: Int) {
+        self.key = key
+        self.uploadID = uploadID
+        self.size = size
+        self.sha256 = sha256
+        self.etag = etag
+        self.partCount = partCount
+    }
+}
+
+/// An object in the bucket.
+public struct StoredObject: Sendable, Hashable {
+    /// The object key.
+    public var key: String
+    /// Its size in bytes.
+    public var size: Int64
+    /// When it was last written.
+    public var lastModified: Date?
+    /// Its ETag.
+    public var etag: String?
+    /// User metadata (`x-amz-meta-*`, names lower-cased without the prefix); empty from `list`.
+    public var metadata: [String: String]
+
+    /// Describes an object.
+    public init(key: String, size: Int64, lastModified: Date? = nil, etag: String? = nil, metadata: [String: String] = [:]) {
+        self.key = key
+        self.size = size
+        self.lastModified = lastModified
+        self.etag = etag
+        self.metadata = metadata
+    }
+}
+
+/// A multipart upload that was created and neither completed nor aborted.
+public struct OpenUpload: Sendable, Hashable {
+    /// The key it would write.
+    public var key: String
+    /// Its upload id.
+    public var uploadID: String
+    /// When it was created.
+    public var initiated: Date
+
+    /// Describes an open upload.
+    public init(key: String, uploadID: String, initiated: Date) {
+        self.key = key
+        self.uploadID = uploadID
+        self.initiated = initiated
+    }
+}
+
+/// Opens the object store of a destination (the live one builds an S3 client).
+public protocol ObjectStoreProvider: Sendable {
+    /// The store that writes to `destination`.
+    func store(for destination: DestinationConfig) throws -> any BackupObjectStore
+}
