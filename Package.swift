@@ -23,6 +23,12 @@ let package = Package(
         .systemLibrary(
             name: "CSQLite", pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(
+            name: "CZstd", pkgConfig: "libzstd",
+            providers: [.apt(["libzstd-dev"])]),
+        .systemLibrary(
+            name: "CZlib", pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]),
         // Linux headers Glibc's module leaves out (timerfd); no library to link.
         .systemLibrary(name: "CLinux"),
 
@@ -34,7 +40,7 @@ let package = Package(
         .target(
             name: "BackupKit",
             dependencies: [
-                "Cron", "SigV4", "CCurl", "CCrypto", "CSQLite", "CLinux",
+                "Cron", "SigV4", "CCurl", "CCrypto", "CSQLite", "CLinux", "CZstd", "CZlib",
                 .product(name: "Logging", package: "swift-log"),
             ]),
 

@@ -1,0 +1,72 @@
+import CZstd
+
+/// zstd through libzstd: compression (with worker threads when there are cores to spare, which
+/// overlaps compressing with reading the dump) or decompression.
+public final class ZstdCodec: StreamCodec {
+    private let cctx: OpaquePointer?
+    private let dctx: OpaquePointer?
+    private var frameOpen = false
+
+    /// A compressor at `level` with `workers` background threads (0 compresses on the caller's thread).
+    public init(compressionLevel level: Int32 = 3, workers: Int32 = ZstdCodec.defaultWorkers) throws {
+        guard let cctx = ZSTD_createCCtx() else { throw CodecError.setup(codec: "zstd", detail: "out of memory") }
+        self.cctx = cctx
+        dctx = nil
+        try check(ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, level), setup: true)
+        if workers > 0 {
+            // Fails only when libzstd was built without threads: then compress inline.
+            _ = ZSTD_CCtx_setParameter(cctx, ZSTD_c_nbWorkers, workers)
+        }
+    }
+
+    /// A decompressor.
+    public init(decompressing: Void = ()) throws {
+        guard let dctx = ZSTD_createDCtx() else { throw CodecError.setup(codec: "zstd", detail: "out of memory") }
+        self.dctx = dctx
+        cctx = nil
+    }
+
+    deinit {
+        if let cctx { ZSTD_freeCCtx(cctx) }
+        if let dctx { ZSTD_freeDCtx(dctx) }
+    }
+
+    /// One worker per core beyond the one the dump tool uses, at most 4 (more gains little at level 3).
+    public static var defaultWorkers: Int32 {
+        let cores = Int32(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+        return max(0, min(4, cores - 1))
+    }
+
+    private func check(_ code: Int, setup: Bool = false) throws {
+        if ZSTD_isError(code) != 0 {
+            let detail = String(cString: ZSTD_getErrorName(code))
+            throw setup ? CodecError.setup(codec: "zstd", detail: detail) : CodecError.stream(codec: "zstd", detail: detail)
+        }
+    }
+
+    public func process(
+        input: UnsafeRawBufferPointer, output: UnsafeMutableRawBufferPointer, finish: Bool
+    ) throws -> (consumed: Int, produced: Int, done: Bool) {
+        var inBuffer = ZSTD_inBuffer(src: input.baseAddress, size: input.count, pos: 0)
+        var outBuffer = ZSTD_outBuffer(dst: output.baseAddress, size: output.count, pos: 0)
+        if let cctx {
+            let remaining = ZSTD_compressStream2(cctx, &outBuffer, &inBuffer, finish ? ZSTD_e_end : ZSTD_e_continue)
+            try check(remaining)
+            let done = finish && remaining == 0 && inBuffer.pos == inBuffer.size
+            return (inBuffer.pos, outBuffer.pos, done)
+        }
+        let hint = ZSTD_decompressStream(dctx, &outBuffer, &inBuffer)
+        try check(hint)
+        if inBuffer.pos > 0 || outBuffer.pos > 0 { frameOpen = hint != 0 }
+        if finish && inBuffer.pos == inBuffer.size && outBuffer.pos < outBuffer.size {
+            // All input consumed and the output not full: nothing more will come out.
+            if frameOpen { throw CodecError.truncated(codec: "zstd") }
+            return (inBuffer.pos, outBuffer.pos, true)
+        }
+        return (inBuffer.pos, outBuffer.pos, false)
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif
