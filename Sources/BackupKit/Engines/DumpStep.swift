@@ -1,0 +1,44 @@
+/// One object a backup writes: the tool to run and the name suffix of what it prints.
+public struct DumpStep: Sendable, Hashable {
+    /// The tool's name for messages (`pg_dump`).
+    public var tool: String
+    /// Program and arguments (never a secret).
+    public var argv: [String]
+    /// The complete environment of the tool.
+    public var environment: [String: String]
+    /// The object-name suffix before compression (`.dump`, `.globals.sql`).
+    public var suffix: String
+    /// True for the job's main object (what `RunOutcome.objectKey` names).
+    public var primary: Bool
+
+    /// Describes one dump.
+    public init(tool: String, argv: [String], environment: [String: String], suffix: String, primary: Bool = true) {
+        self.tool = tool
+        self.argv = argv
+        self.environment = environment
+        self.suffix = suffix
+        self.primary = primary
+    }
+}
+
+/// Where a restore sends the decompressed backup.
+public enum RestoreAction: Sendable, Hashable {
+    /// Into this tool's standard input.
+    case process(tool: String, argv: [String], environment: [String: String])
+    /// Into a new file at this path (mode 0600), e.g. a Redis RDB.
+    case file(path: String)
+}
+
+/// What the user asked of a restore.
+public struct RestoreOptions: Sendable, Hashable {
+    /// Another database (PostgreSQL, MySQL), URI (MongoDB) or file path (Redis) than the job's own.
+    public var target: String?
+    /// Drop objects before recreating them (pg_restore `--clean --if-exists`, mongorestore `--drop`).
+    public var clean: Bool
+
+    /// Describes a restore request.
+    public init(target: String? = nil, clean: Bool = false) {
+        self.target = target
+        self.clean = clean
+    }
+}

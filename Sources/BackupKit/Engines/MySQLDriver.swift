@@ -1,0 +1,107 @@
+/// MySQL and MariaDB: `mariadb-dump` or `mysqldump` (whichever is installed) with
+/// `--single-transaction --routines --triggers --events`; the password through a 0600
+/// `--defaults-extra-file`, which the tools accept only as their first argument.
+public struct MySQLDriver: EngineDriver {
+    /// How to reach the server.
+    public let connection: SQLConnection
+
+    /// Creates the driver for a connection.
+    public init(connection: SQLConnection) {
+        self.connection = connection
+    }
+
+    static let package = "the MariaDB or MySQL client (Debian: mariadb-client)"
+    static let classifier = FailureClassifier(
+        refused: ["can't connect", "(111", "error 2002", "error 2003", "error 2005", "unknown mysql server host", "lost connection"],
+        authentication: ["access denied for user", "error 1045", "(1045)", "plugin caching_sha2_password could not be loaded"],
+        missingDatabase: ["unknown database", "error 1049", "(1049)"])
+
+    var target: String { connection.host.hasPrefix("/") ? "socket \(connection.host)" : "\(connection.host):\(connection.port)" }
+
+    /// The option file (if there is a password) that must come first, then host, port and user.
+    func leadingArguments(_ context: EngineContext) throws -> [String] {
+        var arguments: [String] = []
+        if let password = connection.password {
+            let escaped = password.value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+                .replacingOccurrences(of: "\n", with: "\\n")
+            let file = try context.secrets.write("my.cnf", contents: "[client]\npassword=\"\(escaped)\"\n")
+            arguments.append("--defaults-extra-file=\(file)")
+        }
+        if connection.host.hasPrefix("/") {
+            arguments += ["--socket=\(connection.host)"]
+        } else {
+            arguments += ["--host=\(connection.host)", "--port=\(connection.port)", "--protocol=TCP"]
+        }
+        if let user = connection.username { arguments.append("--user=\(user)") }
+        return arguments + ["--connect-timeout=15", "--default-character-set=utf8mb4"]
+    }
+
+    func dumpTool(_ context: EngineContext) throws -> String {
+        try context.requireAny(["mariadb-dump", "mysqldump"], package: Self.package)
+    }
+
+    func clientTool(_ context: EngineContext) throws -> String {
+        try context.requireAny(["mariadb", "mysql"], package: Self.package)
+    }
+
+    public func preflight(_ context: EngineContext) throws -> String {
+        let job = context.job.name
+        let dump = try dumpTool(context)
+        let client = try clientTool(context)
+        let toolRun = try context.capture([dump, "--version"], environment: context.baseEnvironment)
+        let toolVersion = Self.toolVersion(toolRun.output)
+        let query = try context.capture(
+            [client] + leadingArguments(context) + ["--batch", "--skip-column-names", "--execute=SELECT VERSION()", connection.database],
+            environment: context.baseEnvironment)
+        guard query.exit.succeeded else {
+            throw classify(tool: client, exit: query.exit, stderr: query.errors, job: job)
+                ?? .toolFailed(job: job, tool: client, exit: query.exit, detail: FailureClassifier.lastLine(query.errors))
+        }
+        let server = query.output.trimmingCharacters(in: .whitespacesAndNewlines)
+        // Versions compare only within one family: MariaDB and MySQL number their releases apart.
+        let serverIsMariaDB = server.lowercased().contains("mariadb")
+        let toolIsMariaDB = toolRun.output.lowercased().contains("mariadb") || dump == "mariadb-dump"
+        if serverIsMariaDB == toolIsMariaDB,
+           VersionNumber.older(VersionNumber.parse(Substring(toolVersion)), than: VersionNumber.parse(Substring(server)), depth: 2) {
+            throw EngineError.toolTooOld(job: job, tool: dump, toolVersion: toolVersion, serverVersion: server)
+        }
+        return "\(dump) \(toolVersion)"
+    }
+
+    /// "mysqldump  Ver 10.19 Distrib 10.11.6-MariaDB, ..." → "10.11.6-MariaDB"; "mysqldump  Ver 8.0.36 for Linux" → "8.0.36".
+    static func toolVersion(_ output: String) -> String {
+        for marker in ["Distrib ", "from ", "Ver "] {
+            if let range = output.range(of: marker) {
+                let rest = output[range.upperBound...]
+                let word = rest.prefix { !$0.isWhitespace && $0 != "," }
+                if !VersionNumber.parse(word).isEmpty { return String(word) }
+            }
+        }
+        return output.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    public func dumpSteps(_ context: EngineContext, compressed: Bool) throws -> [DumpStep] {
+        let tool = try dumpTool(context)
+        let argv = [tool] + (try leadingArguments(context)) + [
+            "--single-transaction", "--routines", "--triggers", "--events", "--hex-blob", connection.database,
+        ]
+        return [DumpStep(tool: tool, argv: argv, environment: context.baseEnvironment, suffix: ".sql")]
+    }
+
+    public func restoreAction(key: String, options: RestoreOptions, context: EngineContext) throws -> RestoreAction {
+        let client = try clientTool(context)
+        let database = options.target ?? connection.database
+        // The dump has no CREATE DATABASE or USE (one database without --databases), so it
+        // restores into whichever database the client connects to.
+        let argv = [client] + (try leadingArguments(context)) + [database]
+        return .process(tool: client, argv: argv, environment: context.baseEnvironment)
+    }
+
+    public func classify(tool: String, exit: ProcessExit, stderr: String, job: String) -> EngineError? {
+        Self.classifier.classify(
+            job: job, tool: tool, stderr: stderr, target: target, user: connection.username ?? "(default)",
+            database: connection.database)
+    }
+}
+
+import Foundation

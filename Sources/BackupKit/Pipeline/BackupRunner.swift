@@ -1,0 +1,248 @@
+import Foundation
+import Logging
+import Synchronization
+
+/// Takes one backup: runs the engine's tool, compresses its output as it is read and streams it
+/// into the destination, then confirms the stored object with a HEAD. The live `BackupExecutor`.
+public struct BackupRunner: BackupExecutor {
+    /// Opens the destination's store.
+    public let stores: any ObjectStoreProvider
+    /// Starts the dump tools.
+    public let launcher: any ProcessLauncher
+    /// Names objects after the run's start; gives the end time.
+    public let clock: any WallClock
+    /// backupd's own environment, from which the tools' minimal one is taken.
+    public let environment: [String: String]
+    /// Where credential directories are made (nil: `SecretDirectory`'s default).
+    public let secretsParent: String?
+
+    /// Creates a runner.
+    public init(
+        stores: any ObjectStoreProvider, launcher: any ProcessLauncher, clock: any WallClock,
+        environment: [String: String], secretsParent: String? = nil
+    ) {
+        self.stores = stores
+        self.launcher = launcher
+        self.clock = clock
+        self.environment = environment
+        self.secretsParent = secretsParent
+    }
+
+    /// What one dump stored.
+    struct StepResult {
+        var receipt: UploadReceipt
+        var bytesRead: Int64
+        var exit: ProcessExit
+        var stderr: String
+    }
+
+    /// A step that failed, with what is known of the tool.
+    struct StepFailure: Error {
+        var error: String
+        var exit: ProcessExit?
+        var stderr: String
+        var interrupted: Bool
+        var bytesRead: Int64
+    }
+
+    public func execute(
+        job: JobConfig, config: BackupConfig, startedAt: Date, cancellation: RunCancellation,
+        progress: @escaping @Sendable (RunProgress) -> Void, logger: Logger
+    ) -> RunOutcome {
+        let redactor = Redactor(secrets: EngineDrivers.secrets(of: job) + (config.destination(named: job.destination).map {
+            [$0.secretAccessKey] + ($0.sessionToken.map { [$0] } ?? [])
+        } ?? []))
+        func failed(_ message: String, exit: ProcessExit? = nil, stderr: String = "", interrupted: Bool = false, bytesRead: Int64? = nil) -> RunOutcome {
+            RunOutcome(
+                status: interrupted ? .interrupted : .failed, endedAt: clock.now(), bytesRead: bytesRead,
+                exitStatus: exit?.statusCode, stderrTail: stderr.isEmpty ? nil : redactor.redact(stderr),
+                error: redactor.redact(message), uploadClosed: true)
+        }
+        guard let destination = config.destination(named: job.destination) else {
+            return failed("job \(job.name): no destination named \(job.destination) in the config")
+        }
+        let store: any BackupObjectStore
+        do {
+            store = try stores.store(for: destination)
+        } catch {
+            return failed("job \(job.name): cannot open destination \(destination.name): \(error)")
+        }
+        let secrets: SecretDirectory
+        do {
+            secrets = try SecretDirectory(parent: secretsParent)
+        } catch {
+            return failed("job \(job.name): \(error)")
+        }
+        defer { secrets.remove() }
+        let context = EngineContext(
+            job: job, secrets: secrets, launcher: launcher, baseEnvironment: EngineContext.baseEnvironment(from: environment))
+        let driver = EngineDrivers.driver(for: job)
+        let deadline = DispatchTime.now() + .nanoseconds(Int(clamping: Self.nanoseconds(job.timeout)))
+
+        let toolVersion: String
+        let steps: [DumpStep]
+        do {
+            toolVersion = try driver.preflight(context)
+            steps = try driver.dumpSteps(context, compressed: job.compression != .none)
+        } catch {
+            return failed("\(error)")
+        }
+        if let reason = cancellation.reason {
+            return failed(EngineError.cancelled(job: job.name, reason: reason).description, interrupted: true)
+        }
+        logger.debug("dump starting", metadata: ["engine": "\(job.engine.rawValue)", "tool.version": "\(toolVersion)"])
+
+        var results: [StepResult] = []
+        var totalRead: Int64 = 0
+        for step in steps {
+            do {
+                let result = try runStep(
+                    step, job: job, destination: destination, store: store, driver: driver, toolVersion: toolVersion,
+                    startedAt: startedAt, deadline: deadline, cancellation: cancellation, progress: progress, logger: logger)
+                totalRead += result.bytesRead
+                results.append(result)
+            } catch let failure as StepFailure {
+                var message = failure.error
+                if let primary = results.first {
+                    message += " (the main backup \(primary.receipt.key) was stored)"
+                }
+                return failed(
+                    message, exit: failure.exit, stderr: failure.stderr, interrupted: failure.interrupted,
+                    bytesRead: totalRead + failure.bytesRead)
+            } catch {
+                return failed("job \(job.name): \(error)", bytesRead: totalRead)
+            }
+        }
+        let primary = results.first { _ in true }!
+        let stderr = results.map(\.stderr).filter { !$0.isEmpty }.joined(separator: "\n")
+        return RunOutcome(
+            status: .succeeded, endedAt: clock.now(), bytesRead: totalRead, bytesStored: primary.receipt.size,
+            objectKey: primary.receipt.key, sha256: primary.receipt.sha256, exitStatus: primary.exit.statusCode,
+            stderrTail: stderr.isEmpty ? nil : redactor.redact(stderr), error: nil, uploadClosed: true)
+    }
+
+    /// Runs one tool into one object.
+    func runStep(
+        _ step: DumpStep, job: JobConfig, destination: DestinationConfig, store: any BackupObjectStore, driver: any EngineDriver,
+        toolVersion: String, startedAt: Date, deadline: DispatchTime, cancellation: RunCancellation,
+        progress: @escaping @Sendable (RunProgress) -> Void, logger: Logger
+    ) throws -> StepResult {
+        let key = ObjectName.make(prefix: job.prefix, job: job.name, time: startedAt, suffix: step.suffix + job.compression.fileExtension)
+        let process: any RunningProcess
+        do {
+            process = try launcher.launch(ProcessSpec(argv: step.argv, environment: step.environment))
+        } catch ProcessError.notFound(let program, let path) {
+            throw StepFailure(
+                error: EngineError.toolMissing(job: job.name, tool: program, package: program, path: path).description,
+                exit: nil, stderr: "", interrupted: false, bytesRead: 0)
+        }
+        enum KillReason { case timeout, cancelled(String) }
+        let killReason = Mutex<KillReason?>(nil)
+        cancellation.onCancel {
+            killReason.withLock { if $0 == nil { $0 = .cancelled(cancellation.reason ?? "cancelled") } }
+            process.kill()
+        }
+        let timer = DispatchWorkItem {
+            killReason.withLock { if $0 == nil { $0 = .timeout } }
+            process.kill()
+        }
+        DispatchQueue.global().asyncAfter(deadline: deadline, execute: timer)
+        defer { timer.cancel() }
+
+        let output = ProcessOutputSource(process)
+        let source: any ByteSource
+        do {
+            source = job.compression == .none ? output : CodecSource(output, codec: try job.compression.makeCompressor())
+        } catch {
+            process.kill()
+            _ = process.wait()
+            throw StepFailure(error: "job \(job.name): \(error)", exit: nil, stderr: "", interrupted: false, bytesRead: 0)
+        }
+        let metadata = [
+            "engine": job.engine.rawValue, "tool": step.tool, "tool-version": toolVersion,
+            "compression": job.compression.rawValue, "job": job.name,
+        ]
+        var upload = logger
+        upload[metadataKey: "s3.key"] = "\(key)"
+        do {
+            let receipt = try store.upload(
+                key: key, from: source, metadata: metadata, cancellation: cancellation,
+                uploadStarted: { uploadID in
+                    upload.debug("upload started", metadata: ["s3.upload_id": "\(uploadID)"])
+                    progress(RunProgress(uploadID: uploadID, destination: destination.name, bucket: destination.bucket, objectKey: key))
+                })
+            let exit = process.wait()
+            let stderr = process.stderrTail()
+            guard exit.succeeded else {
+                // The source saw end of file and a clean exit; only a later kill can get here.
+                throw StepFailure(error: "job \(job.name): \(step.tool) ended with \(exit)", exit: exit, stderr: stderr, interrupted: false, bytesRead: output.bytesRead)
+            }
+            try verify(receipt: receipt, engine: job.engine, store: store, job: job.name)
+            return StepResult(receipt: receipt, bytesRead: output.bytesRead, exit: exit, stderr: stderr)
+        } catch let failure as StepFailure {
+            throw failure
+        } catch {
+            // Whatever failed, the tool must not keep running (an upload failure leaves it blocked on a full pipe).
+            process.kill()
+            let exit = process.wait()
+            let stderr = process.stderrTail()
+            let reason = killReason.withLock { $0 }
+            let message: String
+            var interrupted = false
+            if error is ToolExitError {
+                switch reason {
+                case .timeout?:
+                    message = EngineError.timedOut(job: job.name, timeout: DurationText.format(job.timeout)).description
+                case .cancelled(let why)?:
+                    message = EngineError.cancelled(job: job.name, reason: why).description
+                    interrupted = true
+                case nil:
+                    message = (driver.classify(tool: step.tool, exit: exit, stderr: stderr, job: job.name)
+                        ?? EngineError.toolFailed(job: job.name, tool: step.tool, exit: exit, detail: FailureClassifier.lastLine(stderr))).description
+                }
+            } else if case .timeout? = reason {
+                message = EngineError.timedOut(job: job.name, timeout: DurationText.format(job.timeout)).description
+            } else if case .cancelled(let why)? = reason {
+                message = EngineError.cancelled(job: job.name, reason: why).description
+                interrupted = true
+            } else if let verification = error as? VerificationError {
+                message = verification.description
+            } else {
+                message = "job \(job.name): upload of \(key) to \(destination.name) failed: \(error); \(step.tool) was stopped"
+            }
+            throw StepFailure(error: message, exit: exit, stderr: stderr, interrupted: interrupted, bytesRead: output.bytesRead)
+        }
+    }
+
+    /// Confirms with a HEAD that the object is there with the size and metadata the upload reported.
+    func verify(receipt: UploadReceipt, engine: Engine, store: any BackupObjectStore, job: String) throws {
+        guard let object = try store.head(key: receipt.key) else {
+            throw VerificationError(job: job, key: receipt.key, problem: "it is missing after the upload completed")
+        }
+        if object.size != receipt.size {
+            throw VerificationError(job: job, key: receipt.key, problem: "it holds \(object.size) bytes, but \(receipt.size) were uploaded")
+        }
+        if object.metadata["engine"] != engine.rawValue {
+            throw VerificationError(job: job, key: receipt.key, problem: "its metadata lacks engine=\(engine.rawValue)")
+        }
+    }
+
+    static func nanoseconds(_ duration: Duration) -> Int64 {
+        let (seconds, attoseconds) = duration.components
+        return seconds.multipliedReportingOverflow(by: 1_000_000_000).overflow ? Int64.max : seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+    }
+}
+
+/// The stored object does not match what was uploaded.
+public struct VerificationError: Error, Sendable, CustomStringConvertible {
+    /// The job.
+    public var job: String
+    /// The object.
+    public var key: String
+    /// What does not match.
+    public var problem: String
+
+    public var description: String {
+        "job \(job): the stored object \(key) failed verification: \(problem); check the destination's consistency"
+    }
+}
