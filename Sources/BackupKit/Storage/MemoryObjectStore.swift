@@ -1,0 +1,140 @@
+import CCrypto
+import Foundation
+import Synchronization
+
+/// A `BackupObjectStore` in memory, for tests of the pipeline: it reads sources in parts like
+/// the S3 uploader, aborts on failure, and keeps the open uploads it would leave behind.
+package final class MemoryObjectStore: BackupObjectStore, ObjectStoreProvider {
+    private struct State {
+        var objects: [String: (bytes: [UInt8], metadata: [String: String], modified: Date)] = [:]
+        var open: [String: OpenUpload] = [:]
+        var aborted: [String] = []
+        var counter = 0
+    }
+    private let state = Mutex(State())
+    /// The size of the reads from a source (the S3 uploader's part size).
+    package let partSize: Int
+    /// Fail the upload with `MemoryStoreError.injected` after this many bytes.
+    package let failAfter: Int?
+
+    /// An empty store.
+    package init(partSize: Int = 5 << 20, failAfter: Int? = nil) {
+        self.partSize = partSize
+        self.failAfter = failAfter
+    }
+
+    package func store(for destination: DestinationConfig) throws -> any BackupObjectStore { self }
+
+    /// Keys of uploads that were aborted.
+    package var abortedKeys: [String] { state.withLock { $0.aborted } }
+
+    /// The bytes of an object.
+    package func bytes(of key: String) -> [UInt8]? { state.withLock { $0.objects[key]?.bytes } }
+
+    /// Every key stored.
+    package var keys: [String] { state.withLock { $0.objects.keys.sorted() } }
+
+    package func upload(
+        key: String, from source: any ByteSource, metadata: [String: String], cancellation: RunCancellation,
+        uploadStarted: (String) -> Void
+    ) throws -> UploadReceipt {
+        let uploadID = state.withLock { s -> String in
+            s.counter += 1
+            let id = "upload-\(s.counter)"
+            s.open[id] = OpenUpload(key: key, uploadID: id, initiated: Date())
+            return id
+        }
+        uploadStarted(uploadID)
+        var stored: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: partSize)
+        var parts = 0
+        do {
+            while true {
+                if let reason = cancellation.reason { throw MemoryStoreError.cancelled(reason) }
+                var filled = 0
+                while filled < buffer.count {
+                    let n = try buffer.withUnsafeMutableBytes { try source.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[filled...])) }
+                    if n == 0 { break }
+                    filled += n
+                }
+                if filled == 0 && parts > 0 { break }
+                stored.append(contentsOf: buffer[..<filled])
+                parts += 1
+                if let failAfter, stored.count >= failAfter { throw MemoryStoreError.injected }
+                if filled < buffer.count { break }
+            }
+        } catch {
+            state.withLock { s in
+                s.open[uploadID] = nil
+                s.aborted.append(key)
+            }
+            throw error
+        }
+        let digest = Self.sha256(stored)
+        var meta = metadata
+        meta["sha256"] = digest
+        state.withLock { s in
+            s.open[uploadID] = nil
+            s.objects[key] = (stored, meta, Date())
+        }
+        return UploadReceipt(key: key, uploadID: uploadID, size: Int64(stored.count), sha256: digest, etag: "\"\(digest.prefix(32))\"", partCount: parts)
+    }
+
+    package func head(key: String) throws -> StoredObject? {
+        state.withLock { s in
+            s.objects[key].map { StoredObject(key: key, size: Int64($0.bytes.count), lastModified: $0.modified, metadata: $0.metadata) }
+        }
+    }
+
+    package func list(prefix: String) throws -> [StoredObject] {
+        state.withLock { s in
+            s.objects.filter { $0.key.hasPrefix(prefix) }.sorted { $0.key < $1.key }
+                .map { StoredObject(key: $0.key, size: Int64($0.value.bytes.count), lastModified: $0.value.modified) }
+        }
+    }
+
+    package func download(key: String, to sink: (UnsafeRawBufferPointer) throws -> Void) throws {
+        guard let bytes = state.withLock({ $0.objects[key]?.bytes }) else { throw MemoryStoreError.noSuchKey(key) }
+        var offset = 0
+        while offset < bytes.count {
+            let end = min(bytes.count, offset + 256 * 1024)
+            try bytes[offset..<end].withUnsafeBytes { try sink($0) }
+            offset = end
+        }
+    }
+
+    package func delete(keys: [String]) throws {
+        state.withLock { s in for key in keys { s.objects[key] = nil } }
+    }
+
+    package func abortUpload(key: String, uploadID: String) throws {
+        state.withLock { s in
+            if s.open.removeValue(forKey: uploadID) != nil { s.aborted.append(key) }
+        }
+    }
+
+    package func openUploads(prefix: String) throws -> [OpenUpload] {
+        state.withLock { s in s.open.values.filter { $0.key.hasPrefix(prefix) } }
+    }
+
+    static func sha256(_ bytes: [UInt8]) -> String {
+        var digest = [UInt8](repeating: 0, count: 32)
+        _ = bytes.withUnsafeBytes { SHA256($0.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count, &digest) }
+        return digest.map { String(format: "%02x", $0) }.joined()
+    }
+}
+
+/// Failures a `MemoryObjectStore` produces.
+package enum MemoryStoreError: Error, CustomStringConvertible {
+    case injected
+    case cancelled(String)
+    case noSuchKey(String)
+
+    package var description: String {
+        switch self {
+        case .injected: return "injected upload failure"
+        case .cancelled(let reason): return "cancelled: \(reason)"
+        case .noSuchKey(let key): return "no object \(key)"
+        }
+    }
+}

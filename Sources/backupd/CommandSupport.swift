@@ -1,0 +1,44 @@
+import ArgumentParser
+import BackupKit
+import Foundation
+import Logging
+
+/// The job named on the command line, or a failure listing the configured jobs.
+func requireJob(_ name: String, in config: BackupConfig, path: String) throws -> JobConfig {
+    if let job = config.job(named: name) { return job }
+    let names = config.jobs.map(\.name)
+    var message = "no job named \"\(name)\" in \(path)"
+    message += names.isEmpty ? "" : "; jobs: \(names.joined(separator: ", "))"
+    printError(message)
+    throw ExitCode.failure
+}
+
+/// A logger to standard error: warnings and errors, or everything from info up with `verbose`.
+func commandLogger(verbose: Bool) -> Logger {
+    var logger = Logger(label: "backupd") { label in StreamLogHandler.standardError(label: label) }
+    logger.logLevel = verbose ? .info : .warning
+    return logger
+}
+
+/// Bytes as a short human figure (binary units) followed by the exact count.
+func formatSize(_ bytes: Int64) -> String {
+    let units = ["B", "KiB", "MiB", "GiB", "TiB"]
+    var value = Double(bytes)
+    var unit = 0
+    while value >= 1024 && unit < units.count - 1 {
+        value /= 1024
+        unit += 1
+    }
+    return unit == 0 ? "\(bytes) B" : String(format: "%.1f %@ (%lld bytes)", value, units[unit], bytes)
+}
+
+/// Cancels `cancellation` on SIGINT or SIGTERM, so that Ctrl-C kills the tool and aborts the upload.
+func cancelOnSignals(_ cancellation: RunCancellation) -> [any DispatchSourceSignal] {
+    [SIGINT, SIGTERM].map { number in
+        signal(number, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+        source.setEventHandler { cancellation.cancel(reason: "interrupted by signal \(number)") }
+        source.resume()
+        return source
+    }
+}

@@ -1,0 +1,52 @@
+import ArgumentParser
+import BackupKit
+import Foundation
+
+/// `backupd restore JOB [OBJECT]`: streams a backup back into a database (or a file).
+struct RestoreCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "restore",
+        abstract: "Stream a backup (the job's newest by default) back into its database.",
+        discussion: """
+            postgres: pg_restore into the job's database or --to DATABASE (which must exist); --clean drops objects first.
+            mysql: the SQL goes through mariadb/mysql into the job's database or --to DATABASE.
+            mongodb: mongorestore into the job's URI or --to URI; --clean drops collections first.
+            redis: --to PATH writes the RDB file; place it as the stopped server's dump file.
+            command: the backup is piped into the job's restoreArgv, or written to --to PATH.
+            """)
+
+    @OptionGroup var options: GlobalOptions
+
+    @Argument(help: "The job's name.")
+    var job: String
+
+    @Argument(help: "The object's key (or its name under the job's prefix); default: the newest backup.")
+    var object: String?
+
+    @Option(help: "Restore into this database (URI for mongodb, file path for redis) instead of the job's own.")
+    var to: String?
+
+    @Flag(help: "Drop existing objects before restoring them (pg_restore --clean --if-exists, mongorestore --drop).")
+    var clean = false
+
+    @Flag(name: .shortAndLong, help: "Log each step to stderr.")
+    var verbose = false
+
+    func run() throws {
+        let config = try options.loadConfig()
+        let job = try requireJob(self.job, in: config, path: options.config)
+        let restorer = Restorer(stores: liveStores(), launcher: PosixProcessLauncher(), environment: ProcessInfo.processInfo.environment)
+        let started = Date()
+        do {
+            let result = try restorer.restore(
+                job: job, config: config, key: object, options: RestoreOptions(target: to, clean: clean),
+                logger: commandLogger(verbose: verbose))
+            let seconds = String(format: "%.1f", Date().timeIntervalSince(started))
+            print("restored \(result.key) into \(result.destination) in \(seconds) s")
+            print("  downloaded \(formatSize(result.bytesDownloaded)), restored \(formatSize(result.bytesRestored))")
+        } catch {
+            printError("restore of \(job.name) failed: \(error)")
+            throw ExitCode.failure
+        }
+    }
+}
