@@ -33,7 +33,7 @@ public struct MySQLDriver: EngineDriver {
             arguments += ["--host=\(connection.host)", "--port=\(connection.port)", "--protocol=TCP"]
         }
         if let user = connection.username { arguments.append("--user=\(user)") }
-        return arguments + ["--connect-timeout=15", "--default-character-set=utf8mb4"]
+        return arguments + ["--default-character-set=utf8mb4"]
     }
 
     func dumpTool(_ context: EngineContext) throws -> String {
@@ -51,7 +51,7 @@ public struct MySQLDriver: EngineDriver {
         let toolRun = try context.capture([dump, "--version"], environment: context.baseEnvironment)
         let toolVersion = Self.toolVersion(toolRun.output)
         let query = try context.capture(
-            [client] + leadingArguments(context) + ["--batch", "--skip-column-names", "--execute=SELECT VERSION()", connection.database],
+            [client] + leadingArguments(context) + ["--connect-timeout=15", "--batch", "--skip-column-names", "--execute=SELECT VERSION()", connection.database],
             environment: context.baseEnvironment)
         guard query.exit.succeeded else {
             throw classify(tool: client, exit: query.exit, stderr: query.errors, job: job)

@@ -82,7 +82,7 @@ struct EngineDriverTests {
         let dump = try #require(launcher.specs.first { $0.argv[0] == "mariadb-dump" && !$0.argv.contains("--version") })
         #expect(dump.argv[1].hasPrefix("--defaults-extra-file=/"))
         #expect(Array(dump.argv.dropFirst(2)) == [
-            "--host=db.internal", "--port=3306", "--protocol=TCP", "--user=backup", "--connect-timeout=15",
+            "--host=db.internal", "--port=3306", "--protocol=TCP", "--user=backup",
             "--default-character-set=utf8mb4", "--single-transaction", "--routines", "--triggers", "--events", "--hex-blob", "shop"])
         let file = String(dump.argv[1].dropFirst("--defaults-extra-file=".count))
         #expect(launcher.secretFiles[file]?.contents == "[client]\npassword=\"Pa55:w\\\"rd\\\\x\"\n")

@@ -46,6 +46,8 @@ struct Pipeline {
     let config: BackupConfig
     let job: JobConfig
     var launcher: any ProcessLauncher = PosixProcessLauncher()
+    /// backupd's environment (the tools get a minimal one derived from it).
+    var environment = Pipeline.defaultEnvironment
 
     init(destination: TestDestination, name: String, job: [String: Any], launcher: any ProcessLauncher = PosixProcessLauncher()) throws {
         self.destination = destination
@@ -54,7 +56,7 @@ struct Pipeline {
         self.launcher = launcher
     }
 
-    static var environment: [String: String] {
+    static var defaultEnvironment: [String: String] {
         var environment = ProcessInfo.processInfo.environment
         // Debian keeps the newest client tools here too; the PATH ones come first.
         environment["PATH"] = (environment["PATH"] ?? "/usr/bin:/bin") + ":" + PostgresTestServer.serverBinDirectories.joined(separator: ":")
@@ -63,13 +65,18 @@ struct Pipeline {
 
     /// Takes a backup now.
     func backup(cancellation: RunCancellation = RunCancellation()) -> RunOutcome {
-        BackupRunner(stores: destination.provider, launcher: launcher, clock: SystemWallClock(), environment: Self.environment)
+        BackupRunner(stores: destination.provider, launcher: launcher, clock: SystemWallClock(), environment: environment)
             .execute(job: job, config: config, startedAt: Date(), cancellation: cancellation, progress: { _ in }, logger: Logger(label: "it"))
     }
 
     /// Restores the newest backup (or `key`).
     func restore(key: String? = nil, options: RestoreOptions) throws -> Restorer.Result {
-        try Restorer(stores: destination.provider, launcher: launcher, environment: Self.environment)
+        try Restorer(stores: destination.provider, launcher: launcher, environment: environment)
             .restore(job: job, config: config, key: key, options: options, logger: Logger(label: "it"))
     }
+}
+
+/// `count` random bytes from /dev/urandom (fast, unlike drawing them one by one).
+func randomData(_ count: Int) -> Data {
+    FileHandle(forReadingAtPath: "/dev/urandom")!.readData(ofLength: count)
 }
