@@ -135,6 +135,12 @@ done
 radosgw-admin -c "$conf" -n client.rgw user create --uid=backupd-test --display-name="backupd test" \
   --access-key="$access_key" --secret-key="$secret_key" >>"$dir/log/setup.log" 2>&1 \
   || fail "radosgw-admin user create failed"
+# A second user owning nothing: tests grant it a narrow bucket policy to see AccessDenied.
+restricted_key="BACKUPDRO$(python3 -c 'import secrets; print(secrets.token_hex(6).upper())')"
+restricted_secret=$(python3 -c 'import secrets; print(secrets.token_urlsafe(30))')
+radosgw-admin -c "$conf" -n client.rgw user create --uid=backupd-restricted --display-name="backupd restricted" \
+  --access-key="$restricted_key" --secret-key="$restricted_secret" >>"$dir/log/setup.log" 2>&1 \
+  || fail "radosgw-admin user create (restricted) failed"
 echo "$rgw_port" >"$dir/rgw.port"
 
 cat <<OUT
@@ -142,5 +148,7 @@ export BACKUPD_TEST_S3_ENDPOINT=http://127.0.0.1:$rgw_port
 export BACKUPD_TEST_S3_REGION=default
 export BACKUPD_TEST_S3_ACCESS_KEY=$access_key
 export BACKUPD_TEST_S3_SECRET_KEY=$secret_key
-export BACKUPD_TEST_S3_CEPH_CONF=$dir/ceph.conf
+export BACKUPD_TEST_S3_RESTRICTED_USER=backupd-restricted
+export BACKUPD_TEST_S3_RESTRICTED_ACCESS_KEY=$restricted_key
+export BACKUPD_TEST_S3_RESTRICTED_SECRET_KEY=$restricted_secret
 OUT
