@@ -94,6 +94,9 @@ rgw dns name = 127.0.0.1
 rgw thread pool size = 64
 rgw enable usage log = false
 rgw max chunk size = 4194304
+rgw gc obj min wait = 5
+rgw gc processor period = 5
+rgw gc processor max time = 5
 CONF
 : >"$dir/keyring"
 

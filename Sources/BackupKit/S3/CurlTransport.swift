@@ -89,6 +89,9 @@ public final class CurlTransport: HTTPTransport {
             if request.method == "PUT" || request.method == "POST" {
                 bd_curl_setopt_read_cb(handle, curlRead)
                 bd_curl_setopt_ptr(handle, CURLOPT_READDATA, context)
+                // libcurl resends a body itself when a reused connection turns out dead.
+                bd_curl_setopt_seek_cb(handle, curlSeek)
+                bd_curl_setopt_ptr(handle, CURLOPT_SEEKDATA, context)
             }
             return curl_easy_perform(handle)
         }
@@ -120,7 +123,7 @@ public final class CurlTransport: HTTPTransport {
             // A connect that timed out is unreachable; a transfer that stalled is a lost connection.
             return detail.lowercased().contains("connect") ? .connect(host: host, detail: detail)
                 : .connectionLost(host: host, detail: detail)
-        case CURLE_SEND_ERROR, CURLE_RECV_ERROR, CURLE_GOT_NOTHING, CURLE_PARTIAL_FILE, CURLE_HTTP2,
+        case CURLE_SEND_ERROR, CURLE_RECV_ERROR, CURLE_SEND_FAIL_REWIND, CURLE_GOT_NOTHING, CURLE_PARTIAL_FILE, CURLE_HTTP2,
             CURLE_HTTP2_STREAM:
             return .connectionLost(host: host, detail: detail)
         default:
@@ -161,6 +164,13 @@ private func curlRead(_ buffer: UnsafeMutablePointer<CChar>?, _ size: Int, _ cou
     UnsafeMutableRawPointer(buffer).copyMemory(from: base + state.offset, byteCount: n)
     state.offset += n
     return n
+}
+
+private func curlSeek(_ user: UnsafeMutableRawPointer?, _ offset: curl_off_t, _ origin: Int32) -> Int32 {
+    let state = exchange(user)
+    guard origin == SEEK_SET, offset >= 0, Int(offset) <= state.body.count else { return Int32(CURL_SEEKFUNC_CANTSEEK) }
+    state.offset = Int(offset)
+    return Int32(CURL_SEEKFUNC_OK)
 }
 
 private func curlWrite(_ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int, _ user: UnsafeMutableRawPointer?) -> Int {

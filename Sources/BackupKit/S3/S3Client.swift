@@ -74,11 +74,11 @@ public final class S3Client: Sendable {
                 if (200..<300).contains(response.status) || accept.contains(response.status) {
                     guard errorIn200, let error = S3ErrorResponse(xml: response.text) else { return response }
                     // S3 may answer 200 and report the failure in the body; InternalError is worth a retry.
-                    failure = map(error: error, status: response.status, response: response, operation: operation, key: key)
+                    failure = map(error: error, status: response.status, response: response, operation: operation, key: key, query: query)
                     retryable = ["InternalError", "SlowDown", "ServiceUnavailable", "RequestTimeout"].contains(error.code)
                 } else {
                     let error = S3ErrorResponse(xml: response.text)
-                    failure = map(error: error, status: response.status, response: response, operation: operation, key: key)
+                    failure = map(error: error, status: response.status, response: response, operation: operation, key: key, query: query)
                     retryable = S3Client.isRetryable(status: response.status, code: error?.code)
                 }
             } catch let error as HTTPTransportError {
@@ -105,7 +105,10 @@ public final class S3Client: Sendable {
     }
 
     /// Turns an error response into the `S3Error` a user can act on.
-    func map(error: S3ErrorResponse?, status: Int, response: HTTPResponse, operation: String, key: String?) -> S3Error {
+    func map(
+        error: S3ErrorResponse?, status: Int, response: HTTPResponse, operation: String, key: String?,
+        query: [(name: String, value: String)] = []
+    ) -> S3Error {
         let code = error?.code ?? ""
         let bucket = settings.bucket
         switch code {
@@ -122,7 +125,7 @@ public final class S3Client: Sendable {
         case "AccessDenied", "AllAccessDisabled":
             return .accessDenied(operation: operation, bucket: bucket, key: key, message: error?.message ?? "")
         case "NoSuchUpload":
-            return .noSuchUpload(key: key ?? "", uploadID: "")
+            return .noSuchUpload(key: key ?? "", uploadID: query.first { $0.name == "uploadId" }?.value ?? "")
         default:
             if status == 301, let region = response.headers["x-amz-bucket-region"] {
                 return .wrongRegion(bucket: bucket, configured: settings.region, actual: region)
