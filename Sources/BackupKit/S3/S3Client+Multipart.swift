@@ -1,16 +1,6 @@
 import Foundation
 import SigV4
 
-/// A part that S3 holds for an open multipart upload.
-public struct S3Part: Sendable, Hashable {
-    /// 1-based part number.
-    public var number: Int
-    /// The ETag S3 returned for it.
-    public var etag: String
-    /// Its size in bytes.
-    public var size: Int64
-}
-
 extension S3Client {
     /// Starts a multipart upload of `key` with user metadata; returns its upload id.
     public func createMultipartUpload(key: String, metadata: [String: String] = [:]) throws -> String {
