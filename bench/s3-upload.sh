@@ -19,6 +19,7 @@ aws="aws --endpoint-url $BACKUPD_TEST_S3_ENDPOINT --region $BACKUPD_TEST_S3_REGI
 bucket="s3-bench-$$"
 $aws s3 mb "s3://$bucket" >/dev/null
 
+$bin --sha --gib 1
 for gib in ${*:-1 4}; do
   echo "== $gib GiB"
   /usr/bin/time -f "backupd uploader: wall %e s, CPU %U+%S s, peak RSS %M KiB" \

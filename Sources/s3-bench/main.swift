@@ -34,6 +34,24 @@ final class GeneratedStream: ByteSource {
     }
 }
 
+/// Wraps the real transport and adds up the time spent in server-side copies (the metadata step).
+final class TimingTransport: HTTPTransport, @unchecked Sendable {
+    let inner: any HTTPTransport
+    private let lock = NSLock()
+    private(set) var copySeconds = 0.0
+    init(inner: any HTTPTransport) { self.inner = inner }
+    func send(_ request: HTTPRequest, body: UnsafeRawBufferPointer, sink: ((UnsafeRawBufferPointer) throws -> Void)?) throws -> HTTPResponse {
+        let start = Date()
+        defer {
+            if request.headers.contains(where: { $0.name == "x-amz-copy-source" }) {
+                let spent = Date().timeIntervalSince(start)
+                lock.withLock { copySeconds += spent }
+            }
+        }
+        return try inner.send(request, body: body, sink: sink)
+    }
+}
+
 func option(_ name: String) -> String? {
     let arguments = CommandLine.arguments
     guard let index = arguments.firstIndex(of: name), index + 1 < arguments.count else { return nil }
@@ -47,6 +65,19 @@ func fail(_ message: String) -> Never {
 
 let gib = Double(option("--gib") ?? "1") ?? 1
 let total = Int(gib * Double(1 << 30))
+
+if CommandLine.arguments.contains("--sha") {
+    // SHA-256 throughput of libcrypto on this machine, one core.
+    let data = [UInt8](repeating: 0x5A, count: 64 << 20)
+    let rounds = max(1, Int(gib * 16))
+    let start = Date()
+    let hasher = SHA256Hasher()
+    for _ in 0..<rounds { data.withUnsafeBytes { hasher.update($0) } }
+    _ = hasher.finalize()
+    let seconds = Date().timeIntervalSince(start)
+    print(String(format: "s3-bench: SHA-256 (libcrypto) %.2f GB/s over %d MiB", Double(rounds * data.count) / seconds / 1e9, rounds * 64))
+    exit(0)
+}
 
 if CommandLine.arguments.contains("--generate") {
     let stream = GeneratedStream(total: total)
@@ -78,7 +109,8 @@ logger.logLevel = .warning
 let settings = S3Settings(
     endpoint: endpoint, region: env["BACKUPD_TEST_S3_REGION"] ?? "us-east-1", bucket: bucket,
     credentials: SigV4Credentials(accessKeyId: accessKey, secretAccessKey: secretKey))
-let client = S3Client(settings: settings, transport: CurlTransport(), logger: logger)
+let timing = TimingTransport(inner: CurlTransport())
+let client = S3Client(settings: settings, transport: timing, logger: logger)
 let store = S3ObjectStore(
     client: client, plan: PartSizePlan(firstPartSize: partMiB << 20, maxParts: 10_000), partsInFlight: inFlight, logger: logger)
 
@@ -105,5 +137,6 @@ var usage = rusage()
 getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
 let mib = Double(receipt.size) / Double(1 << 20)
 print(String(format: "s3-bench: %.2f GiB in %.2f s = %.0f MiB/s, %d parts of %d MiB, %d in flight", gib, elapsed, mib / elapsed, receipt.partCount, partMiB, inFlight))
+print(String(format: "s3-bench: of which %.2f s in the server-side copy that records x-amz-meta-sha256", timing.copySeconds))
 print(String(format: "s3-bench: CPU %.2f s (%.2f s per GiB), peak RSS %.0f MiB, sha256 %@", cpu, cpu / max(gib, 0.001), Double(usage.ru_maxrss) / 1024, receipt.sha256))
 if CommandLine.arguments.contains("--delete") { try? store.delete(keys: [key]) }
