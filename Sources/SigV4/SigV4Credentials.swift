@@ -1,5 +1,5 @@
 /// The keys a request is signed with. The secret stays in memory only; nothing here prints it.
-public struct SigV4Credentials: Sendable, CustomStringConvertible {
+public struct SigV4Credentials: Sendable, CustomStringConvertible, CustomDebugStringConvertible {
     /// The access key id (sent in the clear in every Authorization header).
     public var accessKeyId: String
     /// The secret access key.
@@ -15,4 +15,5 @@ public struct SigV4Credentials: Sendable, CustomStringConvertible {
     }
 
     public var description: String { "SigV4Credentials(accessKeyId: \(accessKeyId), secret: <redacted>)" }
+    public var debugDescription: String { description }
 }
