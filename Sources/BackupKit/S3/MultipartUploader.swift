@@ -104,20 +104,35 @@ public final class MultipartUploader: Sendable {
         }
         var stored = metadata
         stored["sha256"] = sha256
-        try recordMetadata(key: key, size: total, metadata: stored)
-        guard let head = try client.headObject(key: key) else {
-            throw S3Error.invalidResponse(operation: "HeadObject", detail: "\(key) is missing after the upload completed")
-        }
-        guard head.size == total, head.metadata["sha256"] == sha256 else {
-            throw S3Error.invalidResponse(
-                operation: "HeadObject",
-                detail: "\(key) has \(head.size) bytes and sha256 \(head.metadata["sha256"] ?? "none"), expected \(total) and \(sha256)")
+        let etag: String
+        do {
+            try recordMetadata(key: key, size: total, metadata: stored)
+            etag = try verify(key: key, size: total, sha256: sha256)
+        } catch {
+            // An object without its recorded digest is not a finished backup: remove it (best effort)
+            // so that the failure leaves nothing behind, as a failed upload would.
+            log.info("recording the digest failed, deleting the object", metadata: ["s3.error": "\(error)"])
+            try? client.deleteObjects(keys: [key])
+            throw error
         }
         log.info("upload complete", metadata: ["s3.bytes": "\(total)", "s3.parts": "\(partCount)", "s3.sha256": "\(sha256)"])
         return (
-            UploadReceipt(key: key, uploadID: uploadID, size: total, sha256: sha256, etag: head.etag ?? "", partCount: partCount),
+            UploadReceipt(key: key, uploadID: uploadID, size: total, sha256: sha256, etag: etag, partCount: partCount),
             state.peakBufferBytes
         )
+    }
+
+    /// Confirms with HEAD that the object has the streamed size and the recorded digest; returns its ETag.
+    private func verify(key: String, size: Int64, sha256: String) throws -> String {
+        guard let head = try client.headObject(key: key) else {
+            throw S3Error.invalidResponse(operation: "HeadObject", detail: "\(key) is missing after the upload completed")
+        }
+        guard head.size == size, head.metadata["sha256"] == sha256 else {
+            throw S3Error.invalidResponse(
+                operation: "HeadObject",
+                detail: "\(key) has \(head.size) bytes and sha256 \(head.metadata["sha256"] ?? "none"), expected \(size) and \(sha256)")
+        }
+        return head.etag ?? ""
     }
 
     /// Fills buffers from `source` and queues them, hashing the whole stream in order.

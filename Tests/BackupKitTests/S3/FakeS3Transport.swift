@@ -17,6 +17,7 @@ final class FakeS3Transport: HTTPTransport, @unchecked Sendable {
             if method == "DELETE" && url.contains("uploadId=") { return "AbortMultipartUpload" }
             if method == "PUT" && header("x-amz-copy-source") != nil { return "CopyObject" }
             if method == "HEAD" { return "HeadObject" }
+            if method == "POST" && url.contains("?delete") { return "DeleteObjects" }
             if method == "GET" { return "GetObject" }
             return method
         }
@@ -83,6 +84,9 @@ final class FakeS3Transport: HTTPTransport, @unchecked Sendable {
         case "CopyObject":
             lock.withLock { metadata = FakeS3Transport.meta(call) }
             return HTTPResponse(status: 200, body: Array("<CopyObjectResult><ETag>\"copied\"</ETag></CopyObjectResult>".utf8))
+        case "DeleteObjects":
+            lock.withLock { object = nil }
+            return HTTPResponse(status: 200, body: Array("<DeleteResult></DeleteResult>".utf8))
         case "HeadObject":
             return lock.withLock {
                 guard let object else { return HTTPResponse(status: 404) }

@@ -191,4 +191,17 @@ import Testing
         #expect(receipt.partCount == 2)
         #expect(fake.count("CompleteMultipartUpload") == 2)
     }
+
+    /// When the digest cannot be recorded (the metadata copy is denied) the upload fails and the object is removed.
+    @Test func failedMetadataCopyRemovesTheObject() throws {
+        let fake = FakeS3Transport()
+        fake.fault = { call, _ in call.operation == "CopyObject" ? errorResponse(403, "AccessDenied", "Access Denied") : nil }
+        let error = try #require(throws: S3Error.self) {
+            try fakeUploader(fake).upload(
+                key: "k", from: CountingSource(length: 6 << 20), metadata: [:], cancellation: RunCancellation(), uploadStarted: { _ in })
+        }
+        #expect(error.description.contains("access denied for CopyObject"))
+        #expect(fake.count("DeleteObjects") == 1)
+        #expect(fake.object == nil)
+    }
 }
