@@ -8,8 +8,8 @@ struct Backupd: ParsableCommand {
         abstract: "Database backups streamed to S3-compatible storage.",
         version: BackupKit.version,
         subcommands: [
-            ValidateCommand.self, CronCommand.self, RunNowCommand.self, RestoreCommand.self, ListCommand.self,
-            HistoryCommand.self, StatusCommand.self,
+            ValidateCommand.self, CheckCommand.self, CronCommand.self, RunNowCommand.self, RestoreCommand.self,
+            ListCommand.self, HistoryCommand.self, StatusCommand.self,
         ])
 }
 Backupd.main()
