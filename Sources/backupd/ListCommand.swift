@@ -15,7 +15,7 @@ struct ListCommand: ParsableCommand {
     func run() throws {
         let config = try options.loadConfig()
         let job = try requireJob(self.job, in: config, path: options.config)
-        let restorer = Restorer(stores: liveStores(), launcher: PosixProcessLauncher(), environment: ProcessInfo.processInfo.environment)
+        let restorer = Restorer(stores: liveStores(logger: commandLogger(verbose: false)), launcher: PosixProcessLauncher(), environment: ProcessInfo.processInfo.environment)
         let objects: [StoredObject]
         do {
             objects = try restorer.backups(of: job, config: config)

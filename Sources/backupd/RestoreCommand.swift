@@ -35,7 +35,7 @@ struct RestoreCommand: ParsableCommand {
     func run() throws {
         let config = try options.loadConfig()
         let job = try requireJob(self.job, in: config, path: options.config)
-        let restorer = Restorer(stores: liveStores(), launcher: PosixProcessLauncher(), environment: ProcessInfo.processInfo.environment)
+        let restorer = Restorer(stores: liveStores(logger: commandLogger(verbose: verbose)), launcher: PosixProcessLauncher(), environment: ProcessInfo.processInfo.environment)
         let started = Date()
         do {
             let result = try restorer.restore(

@@ -29,7 +29,7 @@ struct RunNowCommand: ParsableCommand {
         }
         let clock = SystemWallClock()
         let runner = BackupRunner(
-            stores: liveStores(), launcher: PosixProcessLauncher(), clock: clock,
+            stores: liveStores(logger: commandLogger(verbose: verbose)), launcher: PosixProcessLauncher(), clock: clock,
             environment: ProcessInfo.processInfo.environment)
         let recorder = RunRecorder(history: history, executor: runner, clock: clock)
         let cancellation = RunCancellation()

@@ -158,10 +158,11 @@ public struct BackupRunner: BackupExecutor {
             _ = process.wait()
             throw StepFailure(error: "job \(job.name): \(error)", exit: nil, stderr: "", interrupted: false, bytesRead: 0)
         }
-        let metadata = [
-            "engine": job.engine.rawValue, "tool": step.tool, "tool-version": toolVersion,
-            "compression": job.compression.rawValue, "job": job.name,
+        var metadata = [
+            "engine": job.engine.rawValue, "tool": step.tool, "compression": job.compression.rawValue, "job": job.name,
         ]
+        // An empty header value would be dropped by the HTTP layer after signing: leave it out.
+        if !toolVersion.isEmpty { metadata["tool-version"] = toolVersion }
         var upload = logger
         upload[metadataKey: "s3.key"] = "\(key)"
         do {

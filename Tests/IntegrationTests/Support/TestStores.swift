@@ -2,16 +2,28 @@ import Foundation
 import Logging
 @testable import BackupKit
 
-/// Where the round trips store their backups, and the config of that destination.
-///
-/// Until the S3 client is merged this is an in-memory store; switching to radosgw is this one file.
+/// Where the round trips store their backups, and the config of that destination: a fresh bucket
+/// on the radosgw test server, written through the live `S3StoreProvider`.
 struct TestDestination {
     let provider: any ObjectStoreProvider
     let store: any BackupObjectStore
     let json: [String: Any]
 
-    /// A fresh, empty destination for one test.
+    /// A fresh, empty bucket for one test.
     static func make() throws -> TestDestination {
+        let s3 = try TestS3.environment()
+        let bucket = TestS3.uniqueBucket("eng")
+        _ = try s3.client(s3.settings(bucket: bucket)).perform("CreateBucket", method: "PUT", key: nil)
+        let provider = S3StoreProvider(logger: Logger(label: "it.s3"))
+        let json: [String: Any] = [
+            "name": "test", "endpoint": s3.endpoint.absoluteString, "region": s3.region, "bucket": bucket,
+            "accessKeyId": s3.accessKey, "secretAccessKey": s3.secretKey, "pathStyle": true, "partSizeMiB": 5,
+        ]
+        return TestDestination(provider: provider, store: try provider.store(for: s3.destination(bucket: bucket)), json: json)
+    }
+
+    /// The in-memory store, for tests that need no S3 server.
+    static func memory() -> TestDestination {
         let memory = MemoryObjectStore(partSize: 5 << 20)
         let json: [String: Any] = [
             "name": "test", "endpoint": "http://127.0.0.1:1", "region": "us-east-1", "bucket": "backupd-test",
