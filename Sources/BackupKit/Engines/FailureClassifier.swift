@@ -1,3 +1,5 @@
+import Foundation
+
 /// Recognises the usual failures in a tool's stderr (read in the C locale).
 struct FailureClassifier {
     var refused: [String] = []
@@ -64,5 +66,3 @@ enum VersionNumber {
         return false
     }
 }
-
-import Foundation

@@ -1,3 +1,5 @@
+import Foundation
+
 /// MongoDB: `mongodump --archive` to standard output, `mongorestore --archive` from standard
 /// input; the password through a 0600 `--config` YAML file, never in the URI on the command line.
 public struct MongoDriver: EngineDriver {
@@ -65,5 +67,3 @@ public struct MongoDriver: EngineDriver {
         return rest.split(separator: "@").first ?? rest
     }
 }
-
-import Foundation

@@ -1,3 +1,5 @@
+import Foundation
+
 /// MySQL and MariaDB: `mariadb-dump` or `mysqldump` (whichever is installed) with
 /// `--single-transaction --routines --triggers --events`; the password through a 0600
 /// `--defaults-extra-file`, which the tools accept only as their first argument.
@@ -103,5 +105,3 @@ public struct MySQLDriver: EngineDriver {
             database: connection.database)
     }
 }
-
-import Foundation

@@ -1,3 +1,5 @@
+import Foundation
+
 /// PostgreSQL: `pg_dump -Fc` (custom format, so `pg_restore` can restore selectively), optionally
 /// `pg_dumpall --globals-only` for roles; the password through a 0600 passfile (`PGPASSFILE`).
 public struct PostgresDriver: EngineDriver {
@@ -113,5 +115,3 @@ public struct PostgresDriver: EngineDriver {
             job: job, tool: tool, stderr: stderr, target: target, user: connection.username ?? "(default)", database: database)
     }
 }
-
-import Foundation

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Redis: `redis-cli --rdb -` streams the server's RDB snapshot; the password through
 /// `REDISCLI_AUTH`. An RDB is restored by placing it as the server's dump file, so a restore
 /// writes it to a path the user names.
@@ -69,5 +71,3 @@ public struct RedisDriver: EngineDriver {
             job: job, tool: tool, stderr: stderr, target: target, user: connection.username ?? "default", database: "")
     }
 }
-
-import Foundation

@@ -1,4 +1,5 @@
 import CZstd
+import Glibc
 
 /// zstd through libzstd: compression (with worker threads when there are cores to spare, which
 /// overlaps compressing with reading the dump) or decompression.
@@ -66,7 +67,3 @@ public final class ZstdCodec: StreamCodec {
         return (inBuffer.pos, outBuffer.pos, false)
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-#endif

@@ -1,3 +1,5 @@
+import Glibc
+
 /// Why a child process could not be started or talked to.
 public enum ProcessError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The program is not on `PATH` (or the path given does not exist or is not executable).
@@ -22,7 +24,3 @@ public enum ProcessError: Error, Sendable, Hashable, CustomStringConvertible {
         }
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-#endif
