@@ -77,7 +77,7 @@ measure() {
 }
 
 say "pg_dump -Fc -Z0 > /dev/null (the tool alone)"
-read -r tool_wall tool_user tool_sys tool_rss < <(measure pg_dump -Fc -Z0 "${pg[@]}" -d "$db" -f /dev/null)
+read -r tool_wall tool_user tool_sys tool_rss < <(measure bash -c "pg_dump -Fc -Z0 ${pg[*]} -d $db > /dev/null")
 say "backupd run-now (zstd level 3)"
 read -r bd_wall bd_user bd_sys bd_rss < <(measure "$backupd" run-now bench --config "$tmp/config.json")
 cat "$tmp/cmd.out" >&2
