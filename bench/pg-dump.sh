@@ -62,7 +62,12 @@ cat > "$tmp/config.json" <<JSON
     "bucket": "$bucket", "accessKeyId": {"env": "AWS_ACCESS_KEY_ID"}, "secretAccessKey": {"env": "AWS_SECRET_ACCESS_KEY"}}],
   "jobs": [{"name": "bench", "engine": "postgres", "schedule": "0 3 * * *", "destination": "local", "prefix": "bench",
     "connection": {"host": "$BACKUPD_TEST_PG_HOST", "port": $BACKUPD_TEST_PG_PORT, "username": "$BACKUPD_TEST_PG_USER",
-      "password": {"env": "PGPASSWORD"}, "database": "$db"}}]
+      "password": {"env": "PGPASSWORD"}, "database": "$db"}},
+    {"name": "bench-raw", "engine": "command", "schedule": "0 3 * * *", "destination": "local", "prefix": "raw",
+     "compression": "none",
+     "connection": {"argv": ["pg_dump", "-Fc", "-Z0", "-h", "$BACKUPD_TEST_PG_HOST", "-p", "$BACKUPD_TEST_PG_PORT",
+                             "-U", "$BACKUPD_TEST_PG_USER", "-d", "$db"],
+                    "environment": {"PGPASSWORD": {"env": "PGPASSWORD"}}, "extension": "dump"}}]
 }
 JSON
 
@@ -81,19 +86,26 @@ read -r tool_wall tool_user tool_sys tool_rss < <(measure bash -c "pg_dump -Fc -
 say "backupd run-now (zstd level 3)"
 read -r bd_wall bd_user bd_sys bd_rss < <(measure "$backupd" run-now bench --config "$tmp/config.json")
 cat "$tmp/cmd.out" >&2
+say "backupd run-now of pg_dump -Fc -Z0 as a command job, no compression (pipe, SHA-256, upload only)"
+read -r raw_wall raw_user raw_sys raw_rss < <(measure "$backupd" run-now bench-raw --config "$tmp/config.json")
 say "pg_dump -Fc | aws s3 cp -"
 read -r base_wall base_user base_sys base_rss < <(measure bash -c "pg_dump -Fc ${pg[*]} -d $db | ${aws[*]} s3 cp - s3://$bucket/baseline.dump")
 stored=$("${aws[@]}" s3 ls "s3://$bucket/bench/" | awk '{s += $3} END {print s}')
+raw_stored=$("${aws[@]}" s3 ls "s3://$bucket/raw/" | awk '{s += $3} END {print s}')
 base_stored=$("${aws[@]}" s3 ls "s3://$bucket/baseline.dump" | awk '{print $3}')
 
 awk -v size="$size_mib" -v tw="$tool_wall" -v tu="$tool_user" -v ts="$tool_sys" \
     -v bw="$bd_wall" -v bu="$bd_user" -v bs="$bd_sys" -v br="$bd_rss" -v bst="$stored" \
+    -v rw="$raw_wall" -v ru="$raw_user" -v rs="$raw_sys" -v rr="$raw_rss" -v rst="$raw_stored" \
     -v xw="$base_wall" -v xu="$base_user" -v xs="$base_sys" -v xr="$base_rss" -v xst="$base_stored" 'BEGIN {
   own = (bu + bs) - (tu + ts); if (own < 0) own = 0
   printf "\ndatabase ~%d MiB; pg_dump -Fc -Z0 alone: %.1f s wall, %.1f CPU-s\n\n", size, tw, tu + ts
   printf "%-28s %9s %11s %9s %12s\n", "", "wall (s)", "CPU (s)", "RSS (MB)", "stored (MB)"
   printf "%-28s %9.1f %11.1f %9.1f %12.1f\n", "backupd run-now (zstd 3)", bw, bu + bs, br / 1024, bst / 1048576
+  printf "%-28s %9.1f %11.1f %9.1f %12.1f\n", "backupd run-now (none)", rw, ru + rs, rr / 1024, rst / 1048576
   printf "%-28s %9.1f %11.1f %9.1f %12.1f\n", "pg_dump -Fc | aws s3 cp -", xw, xu + xs, xr / 1024, xst / 1048576
   printf "\nbackupd own CPU (total minus pg_dump alone): %.1f CPU-s = %.0f%% of the run (%.2f CPU-s per GiB dumped)\n",
     own, 100 * own / (bu + bs), own / (size / 1024)
+  rown = (ru + rs) - (tu + ts); if (rown < 0) rown = 0
+  printf "without compression: %.1f CPU-s (%.2f CPU-s per GiB): the rest is zstd\n", rown, rown / (size / 1024)
 }'
