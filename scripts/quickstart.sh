@@ -19,7 +19,7 @@ repo=$(pwd)
 
 if (( EUID != 0 )); then
   echo "quickstart: installing system-wide needs root; re-running through sudo" >&2
-  exec sudo env "PATH=$PATH" "$0" "$@"
+  exec sudo env "PATH=$PATH" "$repo/scripts/quickstart.sh" "$@"
 fi
 
 say() { printf '\n==> %s\n' "$*" >&2; }
@@ -179,7 +179,9 @@ if [[ -d /run/systemd/system && "$(ps -p 1 -o comm= 2>/dev/null)" == systemd ]];
   say "Starting backupd through systemd"
   systemctl daemon-reload
   systemctl enable backupd >/dev/null 2>&1
-  systemctl restart backupd
+  # Type=notify: this returns once backupd has validated its config and opened its history.
+  systemctl restart backupd || { journalctl -u backupd -n 30 --no-pager >&2 || true; die "backupd did not start (journal above)"; }
+  daemon_alive() { systemctl is-active --quiet backupd; }
   logs_hint="journalctl -u backupd"
 else
   say "systemd is not running here (PID 1 is $(ps -p 1 -o comm= 2>/dev/null || echo unknown)): starting backupd in the background as user backupd, logging to $log_file"
@@ -199,6 +201,7 @@ else
   sleep 2
   kill -0 "$(cat "$pid_file")" 2>/dev/null || { tail -n 20 "$log_file" >&2; die "backupd exited at once (log above)"; }
   echo "backupd is running as pid $(cat "$pid_file")"
+  daemon_alive() { kill -0 "$(cat "$pid_file")" 2>/dev/null; }
   logs_hint="tail $log_file"
 fi
 
@@ -218,6 +221,7 @@ for run in runs:
         print(run["status"]); break
 ' "$started_at" || true)
   [[ -n "$finished" ]] && break
+  daemon_alive || die "backupd stopped while waiting for its first backup; see $logs_hint"
   sleep 5
 done
 
