@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Installs every Debian package backupd's build, tests and quickstart need, plus the AWS CLI (the
+# tests' second, independent S3 client). Idempotent: when everything is present it only checks
+# (about a second) and installs nothing. Runs as root, or through sudo otherwise.
+# The Swift toolchain itself is not installed here: it must already be on PATH.
+set -euo pipefail
+
+packages=(
+  # build: system libraries behind the CCurl, CCrypto, CSQLite targets and the pipeline
+  libcurl4-openssl-dev libzstd-dev libsqlite3-dev libssl-dev zlib1g-dev pkg-config
+  # database servers and their dump/restore tools
+  postgresql postgresql-client mariadb-server mariadb-client redis-server redis-tools zstd
+  # the S3 server of the tests and quickstart: Ceph's radosgw on a one-node cluster
+  radosgw ceph-mon ceph-osd ceph-common
+  # test helpers: the tzdata oracle and systemd-analyze (unit tests), curl, pip for awscli
+  python3 python3-pip curl ca-certificates tzdata systemd
+)
+
+log() { echo "install-deps: $*" >&2; }
+
+if (( EUID == 0 )); then
+  as_root() { "$@"; }
+elif command -v sudo >/dev/null; then
+  as_root() { sudo "$@"; }
+else
+  log "not root and no sudo: run this as root"; exit 1
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  if [[ "$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null)" != installed ]]; then
+    missing+=("$p")
+  fi
+done
+
+if (( ${#missing[@]} > 0 )); then
+  log "installing ${missing[*]}"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+else
+  log "all ${#packages[@]} Debian packages present"
+fi
+
+if ! command -v aws >/dev/null; then
+  log "installing awscli from PyPI"
+  # Debian 12 marks its Python as externally managed (PEP 668); pip then needs to be told.
+  pip_install() { as_root python3 -m pip install --quiet --disable-pip-version-check "$@"; }
+  pip_install awscli || pip_install --break-system-packages awscli
+  command -v aws >/dev/null || { log "awscli installed but \`aws\` is not on PATH"; exit 1; }
+fi

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh clone on a clean machine: installs what the tests need, builds,
+# starts every server the integration tests use (S3/radosgw, PostgreSQL, MariaDB, Redis) as
+# throw-away processes on free loopback ports under one temporary directory, runs `swift test`,
+# and always stops the servers and removes the directory. The exit status is the tests'.
+#
+#   scripts/test.sh                      # everything (this is what .ci/run does)
+#   scripts/test.sh --filter TestServers # extra arguments go to `swift test`
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+started_at=$(date +%s)
+say() { echo "test.sh: $*" >&2; }
+elapsed() { echo "$(( $(date +%s) - started_at ))s"; }
+
+command -v swift >/dev/null || { say "the Swift 6 toolchain is not on PATH"; exit 1; }
+scripts/install-deps.sh
+
+servers=()
+[[ -x scripts/testenv/s3.sh ]] && servers+=(s3) || say "scripts/testenv/s3.sh is missing: no S3 server, S3 tests will fail"
+servers+=(postgres mariadb redis)
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/backupd-test.XXXXXX")
+# Traversable (not listable) so that PostgreSQL, which runs as the postgres user, reaches its dir.
+chmod 0711 "$tmp"
+cleanup() {
+  local status=$?
+  local s pids=()
+  for s in "${servers[@]}"; do
+    scripts/testenv/$s.sh stop "$tmp/$s" >>"$tmp/$s.log" 2>&1 & pids+=($!)
+  done
+  wait "${pids[@]}" 2>/dev/null || true
+  if (( status != 0 )) && [[ -n "${KEEP_TEST_LOGS:-}" ]]; then
+    say "kept $tmp for inspection"
+  else
+    rm -rf "$tmp"
+  fi
+  exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# The servers start while Swift builds: radosgw alone takes about 20 seconds. A start that hangs
+# is cut off (its leftovers are stopped by the cleanup), so CI never waits forever.
+declare -A server_pid
+for s in "${servers[@]}"; do
+  limit=120; [[ $s == s3 ]] && limit=300
+  timeout -k 10 "$limit" scripts/testenv/$s.sh start "$tmp/$s" >"$tmp/$s.env" 2>"$tmp/$s.log" &
+  server_pid[$s]=$!
+done
+
+say "building (swift build --build-tests)"
+build_status=0
+swift build --build-tests || build_status=$?
+
+failed=0
+for s in "${servers[@]}"; do
+  status=0
+  wait "${server_pid[$s]}" || status=$?
+  if (( status != 0 )); then
+    (( status == 124 )) && say "$s server start timed out"
+    say "$s server did not start (status $status):"; sed 's/^/    /' "$tmp/$s.log" >&2; failed=1
+  fi
+done
+(( build_status == 0 )) || { say "build failed"; exit "$build_status"; }
+(( failed == 0 )) || { say "a test server failed to start (logs above, state under $tmp/)"; exit 1; }
+
+for s in "${servers[@]}"; do
+  # shellcheck disable=SC1090
+  source "$tmp/$s.env"
+done
+say "servers up after $(elapsed), state under $tmp:"
+[[ " ${servers[*]} " == *" s3 "* ]] && say "  S3 (radosgw)  $BACKUPD_TEST_S3_ENDPOINT region $BACKUPD_TEST_S3_REGION"
+say "  PostgreSQL    $BACKUPD_TEST_PG_HOST:$BACKUPD_TEST_PG_PORT user $BACKUPD_TEST_PG_USER"
+say "  MariaDB       $BACKUPD_TEST_MYSQL_HOST:$BACKUPD_TEST_MYSQL_PORT user $BACKUPD_TEST_MYSQL_USER"
+say "  Redis         $BACKUPD_TEST_REDIS_HOST:$BACKUPD_TEST_REDIS_PORT"
+
+test_status=0
+swift test --skip-build "$@" || test_status=$?
+say "tests finished with status $test_status after $(elapsed)"
+exit "$test_status"
