@@ -51,6 +51,9 @@ let package = Package(
         .executableTarget(name: "history-bench", dependencies: ["BackupKit", "CSQLite"]),
         .executableTarget(name: "scheduler-bench", dependencies: ["BackupKit"]),
         .executableTarget(name: "cron-bench", dependencies: ["Cron"]),
+        .executableTarget(
+            name: "s3-bench",
+            dependencies: ["BackupKit", "SigV4", .product(name: "Logging", package: "swift-log")]),
 
         .testTarget(name: "CronTests", dependencies: ["Cron"]),
         .testTarget(name: "SigV4Tests", dependencies: ["SigV4"]),

@@ -7,6 +7,6 @@ struct Backupd: ParsableCommand {
         commandName: "backupd",
         abstract: "Database backups streamed to S3-compatible storage.",
         version: BackupKit.version,
-        subcommands: [ValidateCommand.self, CronCommand.self, HistoryCommand.self, StatusCommand.self])
+        subcommands: [ValidateCommand.self, CheckCommand.self, CronCommand.self, HistoryCommand.self, StatusCommand.self])
 }
 Backupd.main()

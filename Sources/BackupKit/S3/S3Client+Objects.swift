@@ -1,0 +1,110 @@
+import CCrypto
+import Foundation
+import SigV4
+
+extension S3Client {
+    /// Stores a small object in one request; returns its ETag.
+    @discardableResult
+    public func putObject(key: String, body: UnsafeRawBufferPointer, metadata: [String: String] = [:]) throws -> String {
+        let response = try perform(
+            "PutObject", method: "PUT", key: key, headers: S3Client.metadataHeaders(metadata), body: body)
+        return response.headers["etag"] ?? ""
+    }
+
+    /// Streams the object at `key` to `sink`.
+    public func getObject(key: String, to sink: @escaping (UnsafeRawBufferPointer) throws -> Void) throws {
+        _ = try perform("GetObject", method: "GET", key: key, sink: sink)
+    }
+
+    /// The object's size, date, ETag and user metadata, or nil when there is none.
+    public func headObject(key: String) throws -> StoredObject? {
+        let response = try perform("HeadObject", method: "HEAD", key: key, accept: [404])
+        if response.status == 404 { return nil }
+        var metadata: [String: String] = [:]
+        for (name, value) in response.headers where name.hasPrefix("x-amz-meta-") {
+            metadata[String(name.dropFirst("x-amz-meta-".count))] = value
+        }
+        return StoredObject(
+            key: key, size: Int64(response.headers["content-length"] ?? "") ?? 0,
+            lastModified: response.headers["last-modified"].flatMap(HTTPDate.parse),
+            etag: response.headers["etag"], metadata: metadata)
+    }
+
+    /// Every object under `prefix`, across all pages, in key order.
+    public func listObjects(prefix: String) throws -> [StoredObject] {
+        var objects: [StoredObject] = []
+        var token: String?
+        repeat {
+            var query: [(name: String, value: String)] = [(name: "list-type", value: "2"), (name: "prefix", value: prefix)]
+            if let token { query.append((name: "continuation-token", value: token)) }
+            let text = try perform("ListObjectsV2", method: "GET", key: nil, query: query).text
+            for block in S3XML.blocks("Contents", in: text) {
+                objects.append(
+                    StoredObject(
+                        key: S3XML.value("Key", in: block) ?? "", size: Int64(S3XML.value("Size", in: block) ?? "") ?? 0,
+                        lastModified: S3Client.parseTimestamp(S3XML.value("LastModified", in: block)),
+                        etag: S3XML.value("ETag", in: block)))
+            }
+            token = S3XML.value("IsTruncated", in: text) == "true" ? S3XML.value("NextContinuationToken", in: text) : nil
+        } while token != nil
+        return objects
+    }
+
+    /// Deletes `keys` in batches of 1,000; a key that does not exist is not an error.
+    public func deleteObjects(keys: [String]) throws {
+        var start = 0
+        while start < keys.count {
+            let batch = keys[start..<min(start + 1000, keys.count)]
+            start += batch.count
+            var xml = "<Delete><Quiet>true</Quiet>"
+            for key in batch { xml += "<Object><Key>\(S3XML.escape(key))</Key></Object>" }
+            xml += "</Delete>"
+            let body = Array(xml.utf8)
+            let response = try body.withUnsafeBytes { bytes in
+                try perform(
+                    "DeleteObjects", method: "POST", key: nil, query: [(name: "delete", value: "")],
+                    headers: [(name: "Content-MD5", value: S3Client.md5Base64(bytes))], body: bytes)
+            }
+            // Per-key failures come back in a 200 as <Error> entries inside <DeleteResult>.
+            if let failed = S3XML.blocks("Error", in: response.text).first {
+                let code = S3XML.value("Code", in: failed) ?? "Error"
+                let key = S3XML.value("Key", in: failed)
+                if code == "AccessDenied" {
+                    throw S3Error.accessDenied(operation: "DeleteObjects", bucket: settings.bucket, key: key, message: S3XML.value("Message", in: failed) ?? "")
+                }
+                throw S3Error.service(
+                    operation: "DeleteObjects", status: response.status, code: code,
+                    message: "\(key ?? ""): \(S3XML.value("Message", in: failed) ?? "")", requestID: nil)
+            }
+        }
+    }
+
+    /// Copies `sourceKey` to `key` (up to 5 GiB) with `metadata` replacing the source's.
+    @discardableResult
+    public func copyObject(from sourceKey: String, to key: String, metadata: [String: String]) throws -> String {
+        let response = try perform(
+            "CopyObject", method: "PUT", key: key,
+            headers: [
+                (name: "x-amz-copy-source", value: copySource(sourceKey)),
+                (name: "x-amz-metadata-directive", value: "REPLACE"),
+            ] + S3Client.metadataHeaders(metadata), errorIn200: true)
+        return S3XML.value("ETag", in: response.text) ?? ""
+    }
+
+    /// Reaches the bucket and returns the service's `Date` header and the HTTP status, whatever it is.
+    public func probe() throws -> (status: Int, serverDate: Date?) {
+        let response = try perform(
+            "HeadBucket", method: "HEAD", key: nil, accept: Set(300..<500))
+        return (response.status, response.headers["date"].flatMap(HTTPDate.parse))
+    }
+
+    /// Base64 of the MD5 digest, the `Content-MD5` that DeleteObjects requires.
+    static func md5Base64(_ bytes: UnsafeRawBufferPointer) -> String {
+        var digest = [UInt8](repeating: 0, count: 16)
+        var length: UInt32 = 16
+        digest.withUnsafeMutableBufferPointer { out in
+            _ = EVP_Digest(bytes.baseAddress, bytes.count, out.baseAddress, &length, EVP_md5(), nil)
+        }
+        return Data(digest).base64EncodedString()
+    }
+}

@@ -1,0 +1,147 @@
+import Foundation
+import Logging
+import SigV4
+
+/// An S3 API client for one bucket: signs every request (afresh on every retry), retries what can
+/// succeed on a retry, and turns S3's errors into `S3Error`s. Blocking; safe to use from many threads.
+public final class S3Client: Sendable {
+    /// Where and as whom.
+    public let settings: S3Settings
+    let transport: any HTTPTransport
+    let signer: SigV4Signer
+    let now: @Sendable () -> Date
+    let sleep: @Sendable (Double) -> Void
+    let jitter: @Sendable () -> Double
+    let logger: Logger
+
+    /// A client over `transport`; `now`, `sleep` and `jitter` are the clock, the backoff wait and
+    /// the random source (tests pass fixed ones).
+    public init(
+        settings: S3Settings, transport: any HTTPTransport, logger: Logger,
+        now: @escaping @Sendable () -> Date = { Date() },
+        sleep: @escaping @Sendable (Double) -> Void = { Thread.sleep(forTimeInterval: $0) },
+        jitter: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }
+    ) {
+        self.settings = settings
+        self.transport = transport
+        self.signer = SigV4Signer(credentials: settings.credentials, region: settings.region)
+        self.logger = logger
+        self.now = now
+        self.sleep = sleep
+        self.jitter = jitter
+    }
+
+    /// A client over libcurl for a configured destination.
+    public convenience init(destination: DestinationConfig, logger: Logger) {
+        let settings = S3Settings(destination: destination)
+        self.init(settings: settings, transport: CurlTransport(options: .init(caFile: settings.caFile)), logger: logger)
+    }
+
+    /// The endpoint as a user wrote it, for messages.
+    var endpointText: String { settings.endpoint.absoluteString }
+
+    /// Sends one S3 request with retries and returns the 2xx (or `accept`ed) response.
+    ///
+    /// `operation` names the API call in errors. `body` is read in place on every try.
+    /// `errorIn200` makes a 200 whose body is an `<Error>` a failure (CompleteMultipartUpload, CopyObject).
+    func perform(
+        _ operation: String, method: String, key: String?, query: [(name: String, value: String)] = [],
+        headers: [(name: String, value: String)] = [], body: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0),
+        payloadHash: String? = nil, accept: Set<Int> = [], errorIn200: Bool = false,
+        sink: ((UnsafeRawBufferPointer) throws -> Void)? = nil
+    ) throws -> HTTPResponse {
+        let hash = payloadHash ?? SHA256.hex(SHA256.hash(body))
+        var attempt = 0
+        var sinkBytes = 0
+        let countingSink: ((UnsafeRawBufferPointer) throws -> Void)? = sink.map { sink in
+            { chunk in
+                sinkBytes += chunk.count
+                try sink(chunk)
+            }
+        }
+        while true {
+            attempt += 1
+            let signed = signer.sign(
+                SigV4Request(
+                    method: method, host: settings.hostHeader, path: settings.path(key: key), query: query,
+                    headers: headers, payloadHash: hash),
+                date: now())
+            let request = HTTPRequest(method: method, url: settings.origin + signed.pathAndQuery, headers: signed.headers)
+            let failure: S3Error
+            let retryable: Bool
+            do {
+                let response = try transport.send(request, body: body, sink: countingSink)
+                if (200..<300).contains(response.status) || accept.contains(response.status) {
+                    guard errorIn200, let error = S3ErrorResponse(xml: response.text) else { return response }
+                    // S3 may answer 200 and report the failure in the body; InternalError is worth a retry.
+                    failure = map(error: error, status: response.status, response: response, operation: operation, key: key, query: query)
+                    retryable = ["InternalError", "SlowDown", "ServiceUnavailable", "RequestTimeout"].contains(error.code)
+                } else {
+                    let error = S3ErrorResponse(xml: response.text)
+                    failure = map(error: error, status: response.status, response: response, operation: operation, key: key, query: query)
+                    retryable = S3Client.isRetryable(status: response.status, code: error?.code)
+                }
+            } catch let error as HTTPTransportError {
+                failure = .unreachable(endpoint: endpointText, operation: operation, cause: error)
+                retryable = error.isRetryable
+            }
+            // A streamed download cannot be retried once bytes reached the sink.
+            guard retryable, attempt < settings.retry.maxAttempts, sinkBytes == 0 else { throw failure }
+            let delay = settings.retry.delay(retry: attempt, jitter: jitter())
+            logger.info(
+                "S3 request failed, retrying",
+                metadata: [
+                    "s3.operation": "\(operation)", "s3.attempt": "\(attempt)", "s3.error": "\(failure)",
+                    "s3.retry_in": "\(String(format: "%.2f", delay))",
+                ])
+            sleep(delay)
+        }
+    }
+
+    /// 5xx, 429 and S3's throttling and timeout codes are transient; other 4xx are not.
+    static func isRetryable(status: Int, code: String?) -> Bool {
+        if status >= 500 || status == 429 { return true }
+        return ["SlowDown", "RequestTimeout", "InternalError", "ServiceUnavailable", "Throttling"].contains(code ?? "")
+    }
+
+    /// Turns an error response into the `S3Error` a user can act on.
+    func map(
+        error: S3ErrorResponse?, status: Int, response: HTTPResponse, operation: String, key: String?,
+        query: [(name: String, value: String)] = []
+    ) -> S3Error {
+        let code = error?.code ?? ""
+        let bucket = settings.bucket
+        switch code {
+        case "InvalidAccessKeyId":
+            return .invalidAccessKeyId(endpoint: endpointText, accessKeyHint: String(settings.credentials.accessKeyId.prefix(4)))
+        case "SignatureDoesNotMatch":
+            return .signatureDoesNotMatch(endpoint: endpointText, operation: operation)
+        case "RequestTimeTooSkewed":
+            return .requestTimeTooSkewed(skewSeconds: skew(of: response))
+        case "AuthorizationHeaderMalformed", "PermanentRedirect", "IllegalLocationConstraintException":
+            return .wrongRegion(bucket: bucket, configured: settings.region, actual: error?.region ?? response.headers["x-amz-bucket-region"])
+        case "NoSuchBucket":
+            return .noSuchBucket(bucket: bucket, endpoint: endpointText)
+        case "AccessDenied", "AllAccessDisabled":
+            return .accessDenied(operation: operation, bucket: bucket, key: key, message: error?.message ?? "")
+        case "NoSuchUpload":
+            return .noSuchUpload(key: key ?? "", uploadID: query.first { $0.name == "uploadId" }?.value ?? "")
+        default:
+            if status == 301, let region = response.headers["x-amz-bucket-region"] {
+                return .wrongRegion(bucket: bucket, configured: settings.region, actual: region)
+            }
+            if status == 403 && error == nil {
+                return .accessDenied(operation: operation, bucket: bucket, key: key, message: "")
+            }
+            return .service(
+                operation: operation, status: status, code: code.isEmpty ? "HTTP \(status)" : code,
+                message: error?.message ?? "", requestID: error?.requestID ?? response.headers["x-amz-request-id"])
+        }
+    }
+
+    /// Seconds the service's clock is ahead of ours, from a response's `Date` header.
+    func skew(of response: HTTPResponse) -> Double? {
+        guard let text = response.headers["date"], let serverDate = HTTPDate.parse(text) else { return nil }
+        return serverDate.timeIntervalSince(now())
+    }
+}

@@ -1,0 +1,46 @@
+import ArgumentParser
+import BackupKit
+import Foundation
+import Logging
+
+/// `backupd check [DESTINATION]`: proves each destination's credentials and permissions.
+struct CheckCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Exercise every S3 operation a backup needs against each destination (or the one named).",
+        discussion: """
+            Reaches the endpoint, measures clock skew, then under a temporary prefix in the bucket tries \
+            PutObject, a small multipart upload, HeadObject, GetObject, ListObjectsV2, ListMultipartUploads, \
+            AbortMultipartUpload and DeleteObjects, cleaning up after itself. Exits 1 when any step fails.
+            """)
+
+    @OptionGroup var options: GlobalOptions
+
+    @Argument(help: "The destination to check (default: all).")
+    var destination: String?
+
+    func run() throws {
+        let config = try options.loadConfig()
+        var destinations = config.destinations
+        if let name = destination {
+            guard let found = config.destination(named: name) else {
+                let known = config.destinations.map(\.name).joined(separator: ", ")
+                printError("no destination named \"\(name)\" in \(options.config); configured: \(known.isEmpty ? "none" : known)")
+                throw ExitCode.failure
+            }
+            destinations = [found]
+        }
+        var logger = Logger(label: "backupd.check")
+        logger.logLevel = .warning
+        var allPassed = true
+        for (index, destination) in destinations.enumerated() {
+            let client = S3Client(destination: destination, logger: logger)
+            let token = String(UUID().uuidString.prefix(8)).lowercased()
+            let report = DestinationChecker(client: client, name: destination.name, token: token).run()
+            if index > 0 { print("") }
+            print(report.render())
+            allPassed = allPassed && report.passed
+        }
+        if !allPassed { throw ExitCode.failure }
+    }
+}

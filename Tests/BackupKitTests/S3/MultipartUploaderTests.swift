@@ -1,0 +1,207 @@
+import Foundation
+import SigV4
+import Testing
+@testable import BackupKit
+
+/// The uploader over an in-memory bucket: retries, aborts, memory bound, part sizes, metadata.
+@Suite struct MultipartUploaderTests {
+    /// A stream is stored byte for byte, with the whole-object SHA-256 as metadata set by a REPLACE copy and verified by HEAD.
+    @Test func uploadsAndRecordsSHA256() throws {
+        let fake = FakeS3Transport()
+        var started: [String] = []
+        let receipt = try fakeUploader(fake).upload(
+            key: "k", from: CountingSource(length: 12 << 20), metadata: ["job": "db"], cancellation: RunCancellation(),
+            uploadStarted: { started.append($0) })
+        let expected = SHA256.hex(SHA256.hash(fake.object ?? []))
+        #expect(started == ["up-1"])
+        #expect(receipt.size == 12 << 20)
+        #expect(receipt.partCount == 3)
+        #expect(receipt.sha256 == expected)
+        #expect(fake.metadata == ["job": "db", "sha256": expected])
+        let copy = try #require(fake.calls.first { $0.operation == "CopyObject" })
+        #expect(copy.header("x-amz-metadata-directive") == "REPLACE")
+        #expect(fake.partSizes == [5 << 20, 5 << 20, 2 << 20])
+        #expect(fake.aborted == 0)
+    }
+
+    /// Each part is sent with its own SHA-256 as x-amz-content-sha256.
+    @Test func partsCarryTheirSHA256() throws {
+        let fake = FakeS3Transport()
+        _ = try fakeUploader(fake, partsInFlight: 1).upload(
+            key: "k", from: CountingSource(length: 6 << 20), metadata: [:], cancellation: RunCancellation(), uploadStarted: { _ in })
+        let object = try #require(fake.object)
+        let sent = fake.calls.filter { $0.operation == "UploadPart" }.map { $0.header("x-amz-content-sha256") }
+        let first = object[0..<(5 << 20)]
+        let second = object[(5 << 20)...]
+        #expect(sent == [SHA256.hex(SHA256.hash(first)), SHA256.hex(SHA256.hash(second))])
+    }
+
+    /// A 503 and a dropped connection on a part are retried, re-signed with a new date each try.
+    @Test func transientFailuresAreRetriedAndResigned() throws {
+        let fake = FakeS3Transport()
+        fake.fault = { call, attempt in
+            guard call.operation == "UploadPart", call.url.contains("partNumber=2&") else { return nil }
+            if attempt == 1 { return errorResponse(503, "SlowDown") }
+            if attempt == 2 { throw HTTPTransportError.connectionLost(host: "h", detail: "reset") }
+            return nil
+        }
+        let receipt = try fakeUploader(fake).upload(
+            key: "k", from: CountingSource(length: 11 << 20), metadata: [:], cancellation: RunCancellation(), uploadStarted: { _ in })
+        #expect(receipt.partCount == 3)
+        let tries = fake.calls.filter { $0.url.contains("partNumber=2&") }
+        #expect(tries.count == 3)
+        #expect(Set(tries.map { $0.header("x-amz-date") ?? "" }).count == 3)
+        #expect(Set(tries.map { $0.header("authorization") ?? "" }).count == 3)
+        #expect(fake.aborted == 0)
+    }
+
+    /// A part that keeps failing aborts the upload after the retries, and Complete is never sent.
+    @Test func persistentFailureAborts() throws {
+        let fake = FakeS3Transport()
+        fake.fault = { call, _ in call.url.contains("partNumber=3&") ? errorResponse(500, "InternalError") : nil }
+        let error = try #require(throws: S3Error.self) {
+            try fakeUploader(fake, maxAttempts: 3).upload(
+                key: "k", from: CountingSource(length: 40 << 20), metadata: [:], cancellation: RunCancellation(), uploadStarted: { _ in })
+        }
+        #expect(error.description.contains("InternalError"))
+        #expect(fake.calls.filter { $0.url.contains("partNumber=3&") }.count == 3)
+        #expect(fake.aborted == 1)
+        #expect(fake.count("CompleteMultipartUpload") == 0)
+        #expect(fake.object == nil)
+    }
+
+    /// A 4xx that cannot succeed (AccessDenied) is not retried; the upload is aborted.
+    @Test func accessDeniedIsNotRetried() throws {
+        let fake = FakeS3Transport()
+        fake.fault = { call, _ in call.operation == "UploadPart" ? errorResponse(403, "AccessDenied", "Access Denied") : nil }
+        let error = try #require(throws: S3Error.self) {
+            try fakeUploader(fake, partsInFlight: 1).upload(
+                key: "k", from: CountingSource(length: 6 << 20), metadata: [:], cancellation: RunCancellation(), uploadStarted: { _ in })
+        }
+        #expect(fake.count("UploadPart") == 1)
+        #expect(fake.aborted == 1)
+        #expect(error.description.contains("access denied for UploadPart on b/k"))
+    }
+
+    /// A producer that fails after three parts aborts the upload and its error is what the caller sees.
+    @Test func producerFailureAborts() throws {
+        let fake = FakeS3Transport()
+        #expect(throws: CountingSource.Failed.self) {
+            try fakeUploader(fake).upload(
+                key: "k", from: CountingSource(length: 50 << 20, failAfter: 15 << 20), metadata: [:], cancellation: RunCancellation(),
+                uploadStarted: { _ in })
+        }
+        #expect(fake.aborted == 1)
+        #expect(fake.count("CompleteMultipartUpload") == 0)
+    }
+
+    /// Cancelling the run mid-stream aborts the upload.
+    @Test func cancellationAborts() throws {
+        let fake = FakeS3Transport()
+        let cancellation = RunCancellation()
+        fake.onPart = { stored in if stored == 2 { cancellation.cancel(reason: "shutdown grace period over") } }
+        let error = try #require(throws: S3Error.self) {
+            try fakeUploader(fake, partsInFlight: 1).upload(
+                key: "k", from: CountingSource(length: 100 << 20), metadata: [:], cancellation: cancellation, uploadStarted: { _ in })
+        }
+        guard case .cancelled(let reason) = error else { Issue.record("got \(error)"); return }
+        #expect(reason.contains("grace"))
+        #expect(fake.aborted == 1)
+        #expect(fake.count("UploadPart") < 20)
+    }
+
+    /// Memory stays within (parts in flight + 1) part buffers, at most `partsInFlight` parts are sent at
+    /// once, and the reader is held back (it never runs more than that many buffers ahead of the bucket).
+    @Test(arguments: [1, 2, 4])
+    func buffersAreBoundedWithBackpressure(partsInFlight: Int) throws {
+        let fake = FakeS3Transport()
+        fake.partDelay = 0.05
+        let source = CountingSource(length: 60 << 20)
+        let partSize = 5 << 20
+        let ahead = NSLock()
+        nonisolated(unsafe) var worstLead = 0
+        fake.onPart = { stored in
+            let lead = source.produced - stored * partSize
+            ahead.withLock { worstLead = max(worstLead, lead) }
+        }
+        let (_, peak) = try fakeUploader(fake, partsInFlight: partsInFlight).uploadMeasured(
+            key: "k", from: source, metadata: [:], cancellation: RunCancellation(), uploadStarted: { _ in })
+        #expect(peak <= (partsInFlight + 1) * partSize)
+        #expect(fake.maxInFlight <= partsInFlight)
+        #expect(worstLead <= (partsInFlight + 1) * partSize)
+        if partsInFlight > 1 { #expect(fake.maxInFlight > 1) }
+    }
+
+    /// Parts grow so a long stream fits the destination's part limit; one byte more fails cleanly and aborts.
+    @Test func partSizeGrowsWithinMaxParts() throws {
+        let fake = FakeS3Transport()
+        // maxParts 10: one part per tier, sizes 5, 10, 20, 40 MiB ...
+        let receipt = try fakeUploader(fake, maxParts: 10, partsInFlight: 2).upload(
+            key: "k", from: CountingSource(length: 60 << 20), metadata: [:], cancellation: RunCancellation(), uploadStarted: { _ in })
+        #expect(fake.partSizes == [5 << 20, 10 << 20, 20 << 20, 25 << 20])
+        #expect(receipt.partCount == 4)
+
+        let small = FakeS3Transport()
+        let error = try #require(throws: S3Error.self) {
+            try fakeUploader(small, maxParts: 2).upload(
+                key: "k", from: CountingSource(length: (15 << 20) + 1), metadata: [:], cancellation: RunCancellation(), uploadStarted: { _ in })
+        }
+        guard case .objectTooLarge(_, let maxParts, _) = error else { Issue.record("got \(error)"); return }
+        #expect(maxParts == 2)
+        #expect(small.aborted == 1)
+    }
+
+    /// An empty stream is stored as an empty object with the empty digest.
+    @Test func emptyStream() throws {
+        let fake = FakeS3Transport()
+        let receipt = try fakeUploader(fake).upload(
+            key: "k", from: CountingSource(length: 0), metadata: [:], cancellation: RunCancellation(), uploadStarted: { _ in })
+        #expect(receipt.size == 0)
+        #expect(receipt.sha256 == SHA256.emptyHex)
+        #expect(fake.object == [])
+    }
+
+    /// A 200 to Complete that carries an <Error> is a failure (the upload is aborted), not a success.
+    @Test func completeWithErrorIn200Fails() throws {
+        let fake = FakeS3Transport()
+        fake.fault = { call, _ in
+            call.operation == "CompleteMultipartUpload"
+                ? HTTPResponse(status: 200, body: Array("<?xml version=\"1.0\"?>\n<Error><Code>InvalidPart</Code><Message>One or more of the specified parts could not be found.</Message><RequestId>r</RequestId></Error>".utf8))
+                : nil
+        }
+        let error = try #require(throws: S3Error.self) {
+            try fakeUploader(fake).upload(
+                key: "k", from: CountingSource(length: 6 << 20), metadata: [:], cancellation: RunCancellation(), uploadStarted: { _ in })
+        }
+        #expect(error.description.contains("InvalidPart"))
+        #expect(fake.aborted == 1)
+        #expect(fake.count("CompleteMultipartUpload") == 1)
+    }
+
+    /// A 200 with InternalError in the body is retried, then succeeds.
+    @Test func completeInternalErrorIn200IsRetried() throws {
+        let fake = FakeS3Transport()
+        fake.fault = { call, attempt in
+            call.operation == "CompleteMultipartUpload" && attempt == 1
+                ? HTTPResponse(status: 200, body: Array("<Error><Code>InternalError</Code><Message>We encountered an internal error.</Message></Error>".utf8))
+                : nil
+        }
+        let receipt = try fakeUploader(fake).upload(
+            key: "k", from: CountingSource(length: 6 << 20), metadata: [:], cancellation: RunCancellation(), uploadStarted: { _ in })
+        #expect(receipt.partCount == 2)
+        #expect(fake.count("CompleteMultipartUpload") == 2)
+    }
+
+    /// When the digest cannot be recorded (the metadata copy is denied) the upload fails and the object is removed.
+    @Test func failedMetadataCopyRemovesTheObject() throws {
+        let fake = FakeS3Transport()
+        fake.fault = { call, _ in call.operation == "CopyObject" ? errorResponse(403, "AccessDenied", "Access Denied") : nil }
+        let error = try #require(throws: S3Error.self) {
+            try fakeUploader(fake).upload(
+                key: "k", from: CountingSource(length: 6 << 20), metadata: [:], cancellation: RunCancellation(), uploadStarted: { _ in })
+        }
+        #expect(error.description.contains("access denied for CopyObject"))
+        #expect(fake.count("DeleteObjects") == 1)
+        #expect(fake.object == nil)
+    }
+}
