@@ -26,10 +26,18 @@ final class RecordingObjectStore: BackupObjectStore, ObjectStoreProvider {
 /// An executor that reports an upload id, then blocks until released or cancelled.
 final class BlockingExecutor: BackupExecutor {
     private let released = DispatchSemaphore(value: 0)
-    let started = DispatchSemaphore(value: 0)
     let calls = Mutex<[String]>([])
 
     func release() { released.signal() }
+
+    /// Waits (without blocking a cooperative thread) until `count` runs have started.
+    func waitForStart(count: Int = 1) async -> Bool {
+        for _ in 0..<200 {
+            if calls.withLock({ $0.count }) >= count { return true }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        return false
+    }
 
     func execute(
         job: JobConfig, config: BackupConfig, startedAt: Date, cancellation: RunCancellation,
@@ -39,7 +47,6 @@ final class BlockingExecutor: BackupExecutor {
         progress(RunProgress(uploadID: "upload-\(job.name)", destination: job.destination, bucket: "b", objectKey: "k/\(job.name)"))
         let wake = released
         cancellation.onCancel { wake.signal() }
-        started.signal()
         wake.wait()
         if let reason = cancellation.reason {
             return RunOutcome(status: .interrupted, endedAt: Date(), error: reason, uploadClosed: true)
@@ -133,7 +140,7 @@ struct DaemonTests {
         let daemon = try fixture.makeDaemon(executor: executor, stores: RecordingObjectStore())
         try daemon.start()
         daemon.runNow(job: "nightly")
-        #expect(executor.started.wait(timeout: .now() + 10) == .success)
+        #expect(await executor.waitForStart())
         try fixture.write(jobs: ["nightly", "other"])
         daemon.reload()
         #expect(daemon.runningJobs == ["nightly"])
@@ -153,7 +160,7 @@ struct DaemonTests {
         let daemon = try fixture.makeDaemon(executor: executor, stores: RecordingObjectStore())
         try daemon.start()
         daemon.runNow(job: "nightly")
-        #expect(executor.started.wait(timeout: .now() + 10) == .success)
+        #expect(await executor.waitForStart())
         await daemon.shutdown()
         let run = try #require(try fixture.history().runs(HistoryQuery(job: "nightly")).first)
         #expect(run.status == .interrupted)
@@ -169,7 +176,7 @@ struct DaemonTests {
         let daemon = try fixture.makeDaemon(executor: executor, stores: RecordingObjectStore())
         try daemon.start()
         daemon.runNow(job: "nightly")
-        #expect(executor.started.wait(timeout: .now() + 10) == .success)
+        #expect(await executor.waitForStart())
         daemon.runNow(job: "nightly")
         let history = try fixture.history()
         var skipped: [RunRecord] = []
