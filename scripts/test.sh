@@ -40,10 +40,12 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# The servers start while Swift builds: radosgw alone takes about 20 seconds.
+# The servers start while Swift builds: radosgw alone takes about 20 seconds. A start that hangs
+# is cut off (its leftovers are stopped by the cleanup), so CI never waits forever.
 declare -A server_pid
 for s in "${servers[@]}"; do
-  scripts/testenv/$s.sh start "$tmp/$s" >"$tmp/$s.env" 2>"$tmp/$s.log" &
+  limit=120; [[ $s == s3 ]] && limit=300
+  timeout -k 10 "$limit" scripts/testenv/$s.sh start "$tmp/$s" >"$tmp/$s.env" 2>"$tmp/$s.log" &
   server_pid[$s]=$!
 done
 
@@ -53,8 +55,11 @@ swift build --build-tests || build_status=$?
 
 failed=0
 for s in "${servers[@]}"; do
-  if ! wait "${server_pid[$s]}"; then
-    say "$s server did not start:"; sed 's/^/    /' "$tmp/$s.log" >&2; failed=1
+  status=0
+  wait "${server_pid[$s]}" || status=$?
+  if (( status != 0 )); then
+    (( status == 124 )) && say "$s server start timed out"
+    say "$s server did not start (status $status):"; sed 's/^/    /' "$tmp/$s.log" >&2; failed=1
   fi
 done
 (( build_status == 0 )) || { say "build failed"; exit "$build_status"; }

@@ -61,8 +61,26 @@ public final class Daemon: Sendable {
     /// The config in force.
     public var config: BackupConfig { state.withLock { $0.config } }
 
-    /// Runs until SIGTERM or SIGINT and a graceful stop, or until `stop()` is called.
+    /// Runs until SIGTERM or SIGINT and a graceful stop.
     public func run() async throws {
+        let signals = SignalListener(signals: [SIGTERM, SIGINT, SIGHUP])
+        try start()
+        let watchdog = Task { await self.watchdogLoop() }
+        defer { watchdog.cancel() }
+        for await signal in signals.stream {
+            if signal == SIGHUP {
+                reload()
+            } else {
+                logger.notice("backupd stopping", metadata: ["signal": "\(signal == SIGTERM ? "SIGTERM" : "SIGINT")"])
+                break
+            }
+        }
+        signals.cancel()
+        await shutdown()
+    }
+
+    /// Recovers from a crash, starts the scheduler and tells systemd the daemon is ready.
+    public func start() throws {
         let config = self.config
         logger.notice("backupd starting", metadata: [
             "version": "\(BackupKit.version)", "config": "\(configPath)", "jobs": "\(config.jobs.count)",
@@ -77,21 +95,15 @@ public final class Daemon: Sendable {
         service.start()
         logSchedule(config)
         notify { try $0.ready(status: self.statusLine()) }
-
-        let signals = SignalListener(signals: [SIGTERM, SIGINT, SIGHUP])
-        let watchdog = Task { await self.watchdogLoop() }
-        defer { watchdog.cancel() }
-        for await signal in signals.stream {
-            if signal == SIGHUP {
-                reload()
-            } else {
-                logger.notice("backupd stopping", metadata: ["signal": "\(signal == SIGTERM ? "SIGTERM" : "SIGINT")"])
-                break
-            }
-        }
-        signals.cancel()
-        await shutdown()
     }
+
+    /// Starts a run of `job` now, through the scheduler, so overlap and concurrency rules hold.
+    public func runNow(job: String) {
+        scheduler.withLock { $0 }?.runNow(job: job)
+    }
+
+    /// Names of the jobs running now.
+    public var runningJobs: [String] { state.withLock { Array($0.running.keys).sorted() } }
 
     /// Re-reads the config; a bad file is logged and the old config kept.
     public func reload() {
