@@ -113,7 +113,9 @@ public struct BackupRunner: BackupExecutor {
                 return failed("job \(job.name): \(error)", bytesRead: totalRead)
             }
         }
-        let primary = results.first { _ in true }!
+        guard let primary = results.first else {
+            return failed("job \(job.name): the \(job.engine.rawValue) engine produced nothing to back up")
+        }
         let stderr = results.map(\.stderr).filter { !$0.isEmpty }.joined(separator: "\n")
         return RunOutcome(
             status: .succeeded, endedAt: clock.now(), bytesRead: totalRead, bytesStored: primary.receipt.size,
