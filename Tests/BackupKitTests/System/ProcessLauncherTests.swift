@@ -54,7 +54,7 @@ struct ProcessLauncherTests {
 
     /// The child runs in its own process group (a Ctrl-C to backupd's group does not reach it directly).
     @Test func ownProcessGroup() throws {
-        let process = try shell("ps -o pgid= -p $$")
+        let process = try shell("cut -d \" \" -f 5 /proc/$$/stat")
         let pgid = Int32(String(decoding: try readAll(process), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
         #expect(process.wait() == .exited(0))
         #expect(pgid == process.pid)
