@@ -48,7 +48,10 @@ public final class CurlTransport: HTTPTransport {
         let context = Unmanaged.passUnretained(exchange).toOpaque()
         var headerList: UnsafeMutablePointer<curl_slist>? = nil
         for header in request.headers {
-            headerList = curl_slist_append(headerList, "\(header.name): \(header.value)")
+            // libcurl drops a header written "Name:" (that form removes a default header); "Name;"
+            // sends it with an empty value, which the signature covers.
+            let line = header.value.isEmpty ? "\(header.name);" : "\(header.name): \(header.value)"
+            headerList = curl_slist_append(headerList, line)
         }
         // No `Expect: 100-continue` round trip; no form content type on POST.
         headerList = curl_slist_append(headerList, "Expect:")

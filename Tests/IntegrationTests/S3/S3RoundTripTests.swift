@@ -38,6 +38,20 @@ import Testing
         #expect(try store.openUploads(prefix: "pg/").isEmpty)
     }
 
+    /// An empty metadata value is sent as an empty header (not dropped after signing), so the
+    /// signature verifies and the value comes back empty.
+    @Test func emptyMetadataValueIsSignedAndStored() throws {
+        let client = try s3.makeBucket("emptymeta")
+        let store = S3ObjectStore(client: client, plan: PartSizePlan(firstPartSize: 5 << 20, maxParts: 10_000), partsInFlight: 2, logger: Logger(label: "t"))
+        let receipt = try store.upload(
+            key: "empty-meta", from: PatternSource(length: 1000), metadata: ["tool-version": "", "engine": "command"],
+            cancellation: RunCancellation(), uploadStarted: { _ in })
+        let head = try #require(try store.head(key: receipt.key))
+        #expect(head.metadata["engine"] == "command")
+        #expect(head.metadata["tool-version"] == "")
+        #expect(head.metadata["sha256"] == receipt.sha256)
+    }
+
     /// An object beyond the CopyObject limit gets its metadata through a multipart copy of ranges.
     @Test func largeObjectMetadataByUploadPartCopy() throws {
         let client = try s3.makeBucket("partcopy")
