@@ -25,13 +25,7 @@ enum TestServers {
         return RedisTestServer(host: try env.string("HOST"), port: try env.port("PORT"), password: try env.string("PASSWORD"))
     }
 
-    /// The S3 server, radosgw (`BACKUPD_TEST_S3_ENDPOINT`, `_REGION`, `_ACCESS_KEY`, `_SECRET_KEY`).
-    static func s3() throws -> S3TestServer {
-        let env = try TestEnvironment(server: "S3 (radosgw)", script: "s3.sh", prefix: "BACKUPD_TEST_S3_")
-        return S3TestServer(
-            endpoint: try env.string("ENDPOINT"), region: try env.string("REGION"),
-            accessKey: try env.string("ACCESS_KEY"), secretKey: try env.string("SECRET_KEY"))
-    }
+    // The S3 server (radosgw) is `TestS3.environment()`, with its bucket, client and AWS CLI helpers.
 
     /// A name no other test (in this run or an earlier one against the same server) uses:
     /// `PREFIX_` and 12 random hex digits, lower case, valid unquoted in SQL.
