@@ -19,7 +19,7 @@ struct ClientTool: Sendable {
         let inputURL = scratch.appendingPathComponent("stdin")
         let errorURL = scratch.appendingPathComponent("stderr")
         try Data((input ?? "").utf8).write(to: inputURL)
-        FileManager.default.createFile(atPath: errorURL.path, contents: nil)
+        try Data().write(to: errorURL)
 
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
