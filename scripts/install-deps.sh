@@ -13,7 +13,9 @@ packages=(
   # the S3 server of the tests and quickstart: Ceph's radosgw on a one-node cluster
   radosgw ceph-mon ceph-osd ceph-common
   # test helpers: the tzdata oracle and systemd-analyze (unit tests), curl, pip for awscli
-  python3 python3-pip curl ca-certificates tzdata systemd
+  python3 python3-pip curl ca-certificates tzdata systemd openssl
+  # the benchmarks: /usr/bin/time for peak RSS and CPU seconds
+  time
 )
 
 log() { echo "install-deps: $*" >&2; }
