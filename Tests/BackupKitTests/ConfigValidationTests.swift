@@ -176,6 +176,26 @@ struct ConfigValidationTests {
         }
     }
 
+    /// A readable absolute `caFile` loads; a relative, missing or unreadable one is an error naming the path.
+    @Test func caFileIsChecked() throws {
+        var files = FakeFiles()
+        files.files["/etc/backupd/ca.pem"] = "-----BEGIN CERTIFICATE-----\n"
+        files.files["/etc/backupd/config.json"] = configText { editDestination(&$0) { $0["caFile"] = "/etc/backupd/ca.pem" } }
+        let (config, _) = try BackupConfig.load(path: "/etc/backupd/config.json", sources: files.sources)
+        #expect(config.destinations[0].caFile == "/etc/backupd/ca.pem")
+
+        let cases: [(String, String)] = [
+            ("/etc/backupd/missing-ca.pem", "cannot read \"/etc/backupd/missing-ca.pem\"; give a readable PEM file of certificate authorities"),
+            ("ca.pem", "\"ca.pem\" is not an absolute path to a PEM file"),
+        ]
+        for (path, fragment) in cases {
+            let found = problems(configText { editDestination(&$0) { $0["caFile"] = path } }, files: files).filter { $0.severity == .error }
+            let problem = try #require(found.first { $0.path == "destinations[\"local\"].caFile" }, "\(found.map(\.description))")
+            #expect(problem.message.contains(fragment), "\(problem.message)")
+            #expect(problem.position != nil)
+        }
+    }
+
     /// No message ever contains a secret's value, whatever else is wrong.
     @Test func secretsNeverAppearInMessages() {
         let text = configText {
