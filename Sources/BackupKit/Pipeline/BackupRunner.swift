@@ -63,7 +63,7 @@ public struct BackupRunner: BackupExecutor {
         }
         let store: any BackupObjectStore
         do {
-            store = try stores.store(for: destination)
+            store = try stores.store(for: destination, logger: logger)
         } catch {
             return failed("job \(job.name): cannot open destination \(destination.name): \(error)")
         }

@@ -12,4 +12,8 @@ public struct S3StoreProvider: ObjectStoreProvider {
     public func store(for destination: DestinationConfig) throws -> any BackupObjectStore {
         S3ObjectStore(destination: destination, logger: logger)
     }
+
+    public func store(for destination: DestinationConfig, logger: Logger) throws -> any BackupObjectStore {
+        S3ObjectStore(destination: destination, logger: logger)
+    }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 
 /// Where backups are kept: the seam between the dump pipeline and S3.
 ///
@@ -106,4 +107,15 @@ public struct OpenUpload: Sendable, Hashable {
 public protocol ObjectStoreProvider: Sendable {
     /// The store that writes to `destination`.
     func store(for destination: DestinationConfig) throws -> any BackupObjectStore
+
+    /// The store that writes to `destination`, logging through `logger` (so a run's log lines
+    /// carry its `job` and `run` fields).
+    func store(for destination: DestinationConfig, logger: Logger) throws -> any BackupObjectStore
+}
+
+extension ObjectStoreProvider {
+    /// Providers that do not log ignore the logger.
+    public func store(for destination: DestinationConfig, logger: Logger) throws -> any BackupObjectStore {
+        try store(for: destination)
+    }
 }

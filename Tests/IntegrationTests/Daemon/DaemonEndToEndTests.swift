@@ -113,6 +113,10 @@ struct DaemonEndToEndTests {
         #expect(head.status == 0, "head-object: \(head.error)")
         #expect(head.output.contains(run.sha256 ?? "missing"), "object metadata lacks the run's SHA-256: \(head.output)")
         #expect(run.uploadID == nil, "a finished run keeps no upload id")
+        for event in ["backup started", "upload complete", "backup succeeded"] {
+            let line = daemon.log.split(separator: "\n").first { $0.contains(event) }
+            #expect(line?.contains("job=pg") == true && line?.contains("run=\(run.id)") == true, "\(event): \(line ?? "no such line")")
+        }
 
         try "{\"jobs\": [}".write(toFile: setup.configPath, atomically: true, encoding: .utf8)
         daemon.send(SIGHUP)

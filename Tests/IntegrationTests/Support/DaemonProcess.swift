@@ -90,7 +90,7 @@ final class DaemonProcess: @unchecked Sendable {
         let index = (try? FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasPrefix("daemon-") }.count) ?? 0
         logPath = "\(directory)/daemon-\(index).log"
         notify = try NotifyListener(path: "\(directory)/notify-\(index).sock")
-        FileManager.default.createFile(atPath: logPath, contents: nil)
+        try Data().write(to: URL(fileURLWithPath: logPath))
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         process.executableURL = URL(fileURLWithPath: try backupdBinary())
         process.arguments = ["run", "--config", configPath, "--log-level", "debug"]
