@@ -1,3 +1,7 @@
+import Dispatch
+import Foundation
+import Synchronization
+
 /// What a driver needs to prepare its commands: where to put credential files, how to find and
 /// run tools, and the environment children start from.
 public struct EngineContext: Sendable {
@@ -42,9 +46,18 @@ public struct EngineContext: Sendable {
         throw EngineError.toolMissing(job: job.name, tool: tools.joined(separator: " or "), package: package, path: path)
     }
 
-    /// Runs a short command (a version query) to the end and returns its exit, stdout and stderr tail.
-    public func capture(_ argv: [String], environment: [String: String]) throws -> (exit: ProcessExit, output: String, errors: String) {
+    /// How long a check before the dump (a version query) may take before it is killed.
+    public static let checkTimeout: Duration = .seconds(60)
+
+    /// Runs a short command (a version query) to the end and returns its exit, stdout and stderr
+    /// tail. A command still running after `timeout` (a server that accepts the connection and
+    /// never answers) has its process group killed and fails with `EngineError.checkTimedOut`.
+    public func capture(
+        _ argv: [String], environment: [String: String], timeout: Duration = EngineContext.checkTimeout
+    ) throws -> (exit: ProcessExit, output: String, errors: String) {
         let process = try launcher.launch(ProcessSpec(argv: argv, environment: environment))
+        let watchdog = CheckWatchdog(process: process, timeout: timeout)
+        defer { watchdog.cancel() }
         var output: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
         while true {
@@ -53,6 +66,31 @@ public struct EngineContext: Sendable {
             if output.count < 1 << 20 { output.append(contentsOf: buffer[..<n]) }
         }
         let exit = process.wait()
+        if watchdog.fired {
+            let tool = argv.first.map { ($0 as NSString).lastPathComponent } ?? "?"
+            throw EngineError.checkTimedOut(job: job.name, tool: tool, seconds: Int(timeout.components.seconds))
+        }
         return (exit, String(decoding: output, as: UTF8.self), process.stderrTail())
     }
+}
+
+/// Kills a check's process group when it outlives its timeout.
+private final class CheckWatchdog: Sendable {
+    private let state = Mutex((fired: false, cancelled: false))
+
+    init(process: any RunningProcess, timeout: Duration) {
+        let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
+        DispatchQueue.global().asyncAfter(deadline: .now() + seconds) { [self] in
+            let fire = self.state.withLock { value -> Bool in
+                guard !value.cancelled else { return false }
+                value.fired = true
+                return true
+            }
+            if fire { process.kill() }
+        }
+    }
+
+    var fired: Bool { state.withLock { $0.fired } }
+
+    func cancel() { state.withLock { $0.cancelled = true } }
 }

@@ -14,6 +14,8 @@ public enum EngineError: Error, Sendable, Hashable, CustomStringConvertible {
     case toolFailed(job: String, tool: String, exit: ProcessExit, detail: String)
     /// The dump took longer than the job's timeout and was killed.
     case timedOut(job: String, timeout: String)
+    /// A check before the dump (a version query) got no answer in time.
+    case checkTimedOut(job: String, tool: String, seconds: Int)
     /// The run was cancelled (daemon shutdown) and the tool killed.
     case cancelled(job: String, reason: String)
     /// A restore needs a target this engine cannot guess.
@@ -37,6 +39,8 @@ public enum EngineError: Error, Sendable, Hashable, CustomStringConvertible {
             return "job \(job): \(tool) failed (\(exit))\(detail.isEmpty ? "" : ": \(detail)")"
         case .timedOut(let job, let timeout):
             return "job \(job): the dump took longer than its timeout of \(timeout) and was killed; raise \"timeout\" or find what slows it"
+        case .checkTimedOut(let job, let tool, let seconds):
+            return "job \(job): \(tool) got no answer from the server within \(seconds) s while checking its version and was killed; check that the host and port are right and that nothing between drops the traffic"
         case .cancelled(let job, let reason):
             return "job \(job): stopped: \(reason)"
         case .restoreTargetRequired(let job, let hint):

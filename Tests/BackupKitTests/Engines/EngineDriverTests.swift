@@ -152,6 +152,24 @@ struct EngineDriverTests {
         #expect(store.keys.isEmpty && store.abortedKeys.isEmpty)
     }
 
+    /// A version check that never answers is killed (its whole process group) after its timeout
+    /// and reported as such, through the real POSIX launcher.
+    @Test func checkThatHangsIsKilled() throws {
+        let tmp = try TemporaryDirectory()
+        defer { tmp.remove() }
+        let config = try pipelineConfig(engineJob("postgres"))
+        let context = EngineContext(
+            job: config.job(named: "job1")!, secrets: try SecretDirectory(parent: tmp.path), launcher: PosixProcessLauncher(),
+            baseEnvironment: testEnvironment)
+        let started = Date()
+        #expect(throws: EngineError.checkTimedOut(job: "job1", tool: "sh", seconds: 1)) {
+            _ = try context.capture(["/bin/sh", "-c", "sleep 30 & wait"], environment: testEnvironment, timeout: .seconds(1))
+        }
+        #expect(Date().timeIntervalSince(started) < 10, "the check was not killed at its timeout")
+        let quick = try context.capture(["/bin/sh", "-c", "echo 16.4"], environment: testEnvironment, timeout: .seconds(10))
+        #expect(quick.output == "16.4\n")
+    }
+
     /// A missing engine tool is named with what to install.
     @Test func missingTool() throws {
         let (outcome, _, _) = try record(engineJob("mongodb"), installed: allTools.subtracting(["mongodump"]))
