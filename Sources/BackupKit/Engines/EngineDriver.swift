@@ -15,6 +15,15 @@ public protocol EngineDriver: Sendable {
     func classify(tool: String, exit: ProcessExit, stderr: String, job: String) -> EngineError?
 }
 
+extension EngineDriver {
+    /// The error for a tool's failure: the precise one `classify` recognises, else the tool's exit
+    /// and the last line of its stderr.
+    public func failure(tool: String, exit: ProcessExit, stderr: String, job: String) -> EngineError {
+        classify(tool: tool, exit: exit, stderr: stderr, job: job)
+            ?? .toolFailed(job: job, tool: tool, exit: exit, detail: FailureClassifier.lastLine(stderr))
+    }
+}
+
 /// The driver for each engine.
 public enum EngineDrivers {
     /// The driver that handles `job`.

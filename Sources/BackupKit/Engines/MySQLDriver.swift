@@ -56,8 +56,7 @@ public struct MySQLDriver: EngineDriver {
             [client] + leadingArguments(context) + ["--connect-timeout=15", "--batch", "--skip-column-names", "--execute=SELECT VERSION()", connection.database],
             environment: context.baseEnvironment)
         guard query.exit.succeeded else {
-            throw classify(tool: client, exit: query.exit, stderr: query.errors, job: job)
-                ?? .toolFailed(job: job, tool: client, exit: query.exit, detail: FailureClassifier.lastLine(query.errors))
+            throw failure(tool: client, exit: query.exit, stderr: query.errors, job: job)
         }
         let server = query.output.trimmingCharacters(in: .whitespacesAndNewlines)
         // Versions compare only within one family: MariaDB and MySQL number their releases apart.

@@ -52,8 +52,7 @@ public struct PostgresDriver: EngineDriver {
             ["psql", "-X", "-A", "-t", "-c", "SHOW server_version_num"] + connectionArguments() + ["--dbname", connection.database],
             environment: environment)
         guard query.exit.succeeded else {
-            throw classify(tool: "psql", exit: query.exit, stderr: query.errors, job: job)
-                ?? .toolFailed(job: job, tool: "psql", exit: query.exit, detail: FailureClassifier.lastLine(query.errors))
+            throw failure(tool: "psql", exit: query.exit, stderr: query.errors, job: job)
         }
         if let number = Int(query.output.trimmingCharacters(in: .whitespacesAndNewlines)) {
             let serverMajor = number >= 100_000 ? number / 10_000 : number / 100

@@ -42,8 +42,7 @@ public struct RedisDriver: EngineDriver {
         let reply = info.output.lowercased()
         if !info.exit.succeeded || !reply.contains("redis_version:") {
             let text = info.errors + "\n" + info.output
-            throw classify(tool: "redis-cli", exit: info.exit, stderr: text, job: job)
-                ?? .toolFailed(job: job, tool: "redis-cli", exit: info.exit, detail: FailureClassifier.lastLine(text))
+            throw failure(tool: "redis-cli", exit: info.exit, stderr: text, job: job)
         }
         let line = info.output.split(whereSeparator: \.isNewline).first { $0.hasPrefix("redis_version:") } ?? ""
         let server = String(line.dropFirst("redis_version:".count)).trimmingCharacters(in: .whitespacesAndNewlines)

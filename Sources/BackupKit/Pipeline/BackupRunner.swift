@@ -160,11 +160,10 @@ public struct BackupRunner: BackupExecutor {
             _ = process.wait()
             throw StepFailure(error: "job \(job.name): \(error)", exit: nil, stderr: "", interrupted: false, bytesRead: 0)
         }
-        var metadata = [
-            "engine": job.engine.rawValue, "tool": step.tool, "compression": job.compression.rawValue, "job": job.name,
+        let metadata = [
+            "engine": job.engine.rawValue, "tool": step.tool, "tool-version": toolVersion,
+            "compression": job.compression.rawValue, "job": job.name,
         ]
-        // An empty header value would be dropped by the HTTP layer after signing: leave it out.
-        if !toolVersion.isEmpty { metadata["tool-version"] = toolVersion }
         var upload = logger
         upload[metadataKey: "s3.key"] = "\(key)"
         do {
@@ -180,7 +179,6 @@ public struct BackupRunner: BackupExecutor {
                 // The source saw end of file and a clean exit; only a later kill can get here.
                 throw StepFailure(error: "job \(job.name): \(step.tool) ended with \(exit)", exit: exit, stderr: stderr, interrupted: false, bytesRead: output.bytesRead)
             }
-            try verify(receipt: receipt, engine: job.engine, store: store, job: job.name)
             return StepResult(receipt: receipt, bytesRead: output.bytesRead, exit: exit, stderr: stderr)
         } catch let failure as StepFailure {
             throw failure
@@ -189,63 +187,25 @@ public struct BackupRunner: BackupExecutor {
             process.kill()
             let exit = process.wait()
             let stderr = process.stderrTail()
-            let reason = killReason.withLock { $0 }
             let message: String
             var interrupted = false
-            if error is ToolExitError {
-                switch reason {
-                case .timeout?:
-                    message = EngineError.timedOut(job: job.name, timeout: DurationText.format(job.timeout)).description
-                case .cancelled(let why)?:
-                    message = EngineError.cancelled(job: job.name, reason: why).description
-                    interrupted = true
-                case nil:
-                    message = (driver.classify(tool: step.tool, exit: exit, stderr: stderr, job: job.name)
-                        ?? EngineError.toolFailed(job: job.name, tool: step.tool, exit: exit, detail: FailureClassifier.lastLine(stderr))).description
-                }
-            } else if case .timeout? = reason {
+            switch killReason.withLock({ $0 }) {
+            case .timeout?:
                 message = EngineError.timedOut(job: job.name, timeout: DurationText.format(job.timeout)).description
-            } else if case .cancelled(let why)? = reason {
+            case .cancelled(let why)?:
                 message = EngineError.cancelled(job: job.name, reason: why).description
                 interrupted = true
-            } else if let verification = error as? VerificationError {
-                message = verification.description
-            } else {
+            case nil where error is ToolExitError:
+                message = driver.failure(tool: step.tool, exit: exit, stderr: stderr, job: job.name).description
+            case nil:
                 message = "job \(job.name): upload of \(key) to \(destination.name) failed: \(error); \(step.tool) was stopped"
             }
             throw StepFailure(error: message, exit: exit, stderr: stderr, interrupted: interrupted, bytesRead: output.bytesRead)
         }
     }
 
-    /// Confirms with a HEAD that the object is there with the size and metadata the upload reported.
-    func verify(receipt: UploadReceipt, engine: Engine, store: any BackupObjectStore, job: String) throws {
-        guard let object = try store.head(key: receipt.key) else {
-            throw VerificationError(job: job, key: receipt.key, problem: "it is missing after the upload completed")
-        }
-        if object.size != receipt.size {
-            throw VerificationError(job: job, key: receipt.key, problem: "it holds \(object.size) bytes, but \(receipt.size) were uploaded")
-        }
-        if object.metadata["engine"] != engine.rawValue {
-            throw VerificationError(job: job, key: receipt.key, problem: "its metadata lacks engine=\(engine.rawValue)")
-        }
-    }
-
     static func nanoseconds(_ duration: Duration) -> Int64 {
         let (seconds, attoseconds) = duration.components
         return seconds.multipliedReportingOverflow(by: 1_000_000_000).overflow ? Int64.max : seconds * 1_000_000_000 + attoseconds / 1_000_000_000
-    }
-}
-
-/// The stored object does not match what was uploaded.
-public struct VerificationError: Error, Sendable, CustomStringConvertible {
-    /// The job.
-    public var job: String
-    /// The object.
-    public var key: String
-    /// What does not match.
-    public var problem: String
-
-    public var description: String {
-        "job \(job): the stored object \(key) failed verification: \(problem); check the destination's consistency"
     }
 }

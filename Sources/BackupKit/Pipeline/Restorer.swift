@@ -120,8 +120,7 @@ public struct Restorer: Sendable {
                 let exit = process.wait()
                 let stderr = redactor.redact(process.stderrTail())
                 if stoppedEarly, !exit.succeeded {
-                    throw driver.classify(tool: tool, exit: exit, stderr: stderr, job: job.name)
-                        ?? EngineError.toolFailed(job: job.name, tool: tool, exit: exit, detail: FailureClassifier.lastLine(stderr))
+                    throw driver.failure(tool: tool, exit: exit, stderr: stderr, job: job.name)
                 }
                 throw RestoreError.transfer(job: job.name, key: key, reason: redactor.redact("\(error)"), stderr: stderr)
             }
@@ -129,8 +128,7 @@ public struct Restorer: Sendable {
             let exit = process.wait()
             let stderr = redactor.redact(process.stderrTail())
             guard exit.succeeded else {
-                throw driver.classify(tool: tool, exit: exit, stderr: stderr, job: job.name)
-                    ?? EngineError.toolFailed(job: job.name, tool: tool, exit: exit, detail: FailureClassifier.lastLine(stderr))
+                throw driver.failure(tool: tool, exit: exit, stderr: stderr, job: job.name)
             }
             return Result(key: key, bytesDownloaded: downloaded, bytesRestored: restored, destination: tool, stderrTail: stderr)
         }

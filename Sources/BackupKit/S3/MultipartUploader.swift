@@ -107,7 +107,7 @@ public final class MultipartUploader: Sendable {
         let etag: String
         do {
             try recordMetadata(key: key, size: total, metadata: stored)
-            etag = try verify(key: key, size: total, sha256: sha256)
+            etag = try verify(key: key, size: total, metadata: stored)
         } catch {
             // An object without its recorded digest is not a finished backup: remove it (best effort)
             // so that the failure leaves nothing behind, as a failed upload would.
@@ -122,15 +122,18 @@ public final class MultipartUploader: Sendable {
         )
     }
 
-    /// Confirms with HEAD that the object has the streamed size and the recorded digest; returns its ETag.
-    private func verify(key: String, size: Int64, sha256: String) throws -> String {
+    /// Confirms with HEAD that the object has the streamed size and every metadata entry (the
+    /// digest among them); returns its ETag.
+    private func verify(key: String, size: Int64, metadata: [String: String]) throws -> String {
         guard let head = try client.headObject(key: key) else {
             throw S3Error.invalidResponse(operation: "HeadObject", detail: "\(key) is missing after the upload completed")
         }
-        guard head.size == size, head.metadata["sha256"] == sha256 else {
+        guard head.size == size else {
+            throw S3Error.invalidResponse(operation: "HeadObject", detail: "\(key) has \(head.size) bytes, expected \(size)")
+        }
+        for (name, value) in metadata.sorted(by: { $0.key < $1.key }) where head.metadata[name.lowercased()] != value {
             throw S3Error.invalidResponse(
-                operation: "HeadObject",
-                detail: "\(key) has \(head.size) bytes and sha256 \(head.metadata["sha256"] ?? "none"), expected \(size) and \(sha256)")
+                operation: "HeadObject", detail: "\(key) has \(name) \(head.metadata[name.lowercased()] ?? "none"), expected \(value)")
         }
         return head.etag ?? ""
     }

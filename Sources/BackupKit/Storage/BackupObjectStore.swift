@@ -7,7 +7,8 @@ import Logging
 /// Every method blocks the calling thread.
 public protocol BackupObjectStore: Sendable {
     /// Streams `source` to `key` as a multipart upload of unknown length, computing the SHA-256 of
-    /// the stored bytes in the same pass and recording it (with `metadata`) on the object.
+    /// the stored bytes in the same pass and recording it (with `metadata`) on the object, then
+    /// confirming size and metadata with a HEAD.
     ///
     /// Calls `uploadStarted` with the upload id after the upload is created and before the first
     /// part is sent, so a crash can be cleaned up. On any failure (the source throws, a part fails

@@ -204,4 +204,22 @@ import Testing
         #expect(fake.count("DeleteObjects") == 1)
         #expect(fake.object == nil)
     }
+
+    /// A HEAD after the upload that does not show every metadata entry (here a copy that kept only
+    /// the digest) fails the upload, names the entry, and removes the object.
+    @Test func headMissingMetadataFailsAndRemovesTheObject() throws {
+        let fake = FakeS3Transport()
+        fake.fault = { call, _ in
+            guard call.operation == "HeadObject" else { return nil }
+            return HTTPResponse(status: 200, headers: ["content-length": "\(6 << 20)", "x-amz-meta-sha256": "ignored"])
+        }
+        let error = try #require(throws: S3Error.self) {
+            try fakeUploader(fake).upload(
+                key: "k", from: CountingSource(length: 6 << 20), metadata: ["engine": "postgres"], cancellation: RunCancellation(),
+                uploadStarted: { _ in })
+        }
+        #expect(error.description.contains("k has engine none, expected postgres"), "\(error)")
+        #expect(fake.count("DeleteObjects") == 1)
+        #expect(fake.object == nil)
+    }
 }
