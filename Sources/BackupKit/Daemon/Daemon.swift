@@ -203,8 +203,7 @@ public final class Daemon: Sendable {
         let group = runs
         return await withCheckedContinuation { continuation in
             DispatchQueue.global().async {
-                let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
-                continuation.resume(returning: group.wait(timeout: .now() + seconds) == .success)
+                continuation.resume(returning: group.wait(timeout: .now() + timeout.seconds) == .success)
             }
         }
     }

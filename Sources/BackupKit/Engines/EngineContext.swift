@@ -56,8 +56,13 @@ public struct EngineContext: Sendable {
         _ argv: [String], environment: [String: String], timeout: Duration = EngineContext.checkTimeout
     ) throws -> (exit: ProcessExit, output: String, errors: String) {
         let process = try launcher.launch(ProcessSpec(argv: argv, environment: environment))
-        let watchdog = CheckWatchdog(process: process, timeout: timeout)
-        defer { watchdog.cancel() }
+        let timedOut = Mutex(false)
+        let timer = DispatchWorkItem {
+            timedOut.withLock { $0 = true }
+            process.kill()
+        }
+        DispatchQueue.global().asyncAfter(deadline: .now() + timeout.seconds, execute: timer)
+        defer { timer.cancel() }
         var output: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
         while true {
@@ -66,31 +71,10 @@ public struct EngineContext: Sendable {
             if output.count < 1 << 20 { output.append(contentsOf: buffer[..<n]) }
         }
         let exit = process.wait()
-        if watchdog.fired {
+        if timedOut.withLock({ $0 }) {
             let tool = argv.first.map { ($0 as NSString).lastPathComponent } ?? "?"
             throw EngineError.checkTimedOut(job: job.name, tool: tool, seconds: Int(timeout.components.seconds))
         }
         return (exit, String(decoding: output, as: UTF8.self), process.stderrTail())
     }
-}
-
-/// Kills a check's process group when it outlives its timeout.
-private final class CheckWatchdog: Sendable {
-    private let state = Mutex((fired: false, cancelled: false))
-
-    init(process: any RunningProcess, timeout: Duration) {
-        let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
-        DispatchQueue.global().asyncAfter(deadline: .now() + seconds) { [self] in
-            let fire = self.state.withLock { value -> Bool in
-                guard !value.cancelled else { return false }
-                value.fired = true
-                return true
-            }
-            if fire { process.kill() }
-        }
-    }
-
-    var fired: Bool { state.withLock { $0.fired } }
-
-    func cancel() { state.withLock { $0.cancelled = true } }
 }

@@ -38,8 +38,11 @@ public struct Restorer: Sendable {
 
     /// The job's backups in the bucket, oldest first (only this job's names, not a longer job name's).
     public func backups(of job: JobConfig, config: BackupConfig) throws -> [StoredObject] {
-        let store = try openStore(job: job, config: config)
-        return try store.list(prefix: ObjectName.listPrefix(prefix: job.prefix, job: job.name))
+        try backups(of: job, in: openStore(job: job, config: config))
+    }
+
+    private func backups(of job: JobConfig, in store: any BackupObjectStore) throws -> [StoredObject] {
+        try store.list(prefix: ObjectName.listPrefix(prefix: job.prefix, job: job.name))
             .filter { ObjectName.belongs($0.key, prefix: job.prefix, job: job.name) }
     }
 
@@ -52,9 +55,8 @@ public struct Restorer: Sendable {
             guard try store.head(key: full) != nil else { throw RestoreError.noSuchObject(job: job.name, key: full) }
             key = full
         } else {
-            let all = try store.list(prefix: ObjectName.listPrefix(prefix: job.prefix, job: job.name))
-                .filter { ObjectName.belongs($0.key, prefix: job.prefix, job: job.name) && !$0.key.contains(".globals.") }
-            guard let newest = all.max(by: { $0.key < $1.key }) else {
+            let primaries = try backups(of: job, in: store).filter { !$0.key.contains(".globals.") }
+            guard let newest = primaries.max(by: { $0.key < $1.key }) else {
                 throw RestoreError.noBackups(job: job.name, prefix: ObjectName.listPrefix(prefix: job.prefix, job: job.name))
             }
             key = newest.key

@@ -10,7 +10,7 @@ public struct S3StoreProvider: ObjectStoreProvider {
     }
 
     public func store(for destination: DestinationConfig) throws -> any BackupObjectStore {
-        S3ObjectStore(destination: destination, logger: logger)
+        try store(for: destination, logger: logger)
     }
 
     public func store(for destination: DestinationConfig, logger: Logger) throws -> any BackupObjectStore {

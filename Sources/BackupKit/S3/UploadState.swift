@@ -16,7 +16,6 @@ final class UploadState: @unchecked Sendable {
     private var pending: [Pending] = []
     private var inputFinished = false
     private var liveWorkers = 0
-    private var sentCount = 0
     private var queuedCount = 0
     private(set) var etags: [Int: String] = [:]
     private(set) var failure: Error?
@@ -105,7 +104,6 @@ final class UploadState: @unchecked Sendable {
     func partSent(number: Int, etag: String) {
         condition.lock()
         etags[number] = etag
-        sentCount += 1
         condition.broadcast()
         condition.unlock()
     }
@@ -136,6 +134,6 @@ final class UploadState: @unchecked Sendable {
     var allSent: Bool {
         condition.lock()
         defer { condition.unlock() }
-        return sentCount == queuedCount
+        return etags.count == queuedCount
     }
 }
