@@ -100,10 +100,12 @@ extension S3Client {
             if let idMarker { query.append((name: "upload-id-marker", value: idMarker)) }
             let text = try perform("ListMultipartUploads", method: "GET", key: nil, query: query).text
             for block in S3XML.blocks("Upload", in: text) {
+                // An unreadable start time counts as "just started", so crash recovery never takes a
+                // running upload (another backupd's, a run-now's) for a stale one and aborts it.
                 uploads.append(
                     OpenUpload(
                         key: S3XML.value("Key", in: block) ?? "", uploadID: S3XML.value("UploadId", in: block) ?? "",
-                        initiated: S3Client.parseTimestamp(S3XML.value("Initiated", in: block)) ?? Date(timeIntervalSince1970: 0)))
+                        initiated: S3Client.parseTimestamp(S3XML.value("Initiated", in: block)) ?? .distantFuture))
             }
             if S3XML.value("IsTruncated", in: text) == "true" {
                 keyMarker = S3XML.value("NextKeyMarker", in: text)

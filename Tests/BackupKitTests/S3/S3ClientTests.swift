@@ -88,4 +88,21 @@ let errorCases: [ErrorCase] = [
         #expect(objects[0].lastModified == Date(timeIntervalSince1970: 1_767_323_045))
         #expect(pages.urls.last?.contains("continuation-token=t%2F1%3D") == true)
     }
+
+    /// ListMultipartUploads reads each upload's start time; one it cannot read never looks stale.
+    @Test func openUploadsWithUnreadableStartTimeAreNeverStale() throws {
+        final class Uploads: HTTPTransport, @unchecked Sendable {
+            func send(_ request: HTTPRequest, body: UnsafeRawBufferPointer, sink: ((UnsafeRawBufferPointer) throws -> Void)?) throws -> HTTPResponse {
+                let page = "<ListMultipartUploadsResult><IsTruncated>false</IsTruncated>"
+                    + "<Upload><Key>p/a</Key><UploadId>1</UploadId><Initiated>2026-01-02T03:04:05.000Z</Initiated></Upload>"
+                    + "<Upload><Key>p/b</Key><UploadId>2</UploadId><Initiated>yesterday</Initiated></Upload>"
+                    + "</ListMultipartUploadsResult>"
+                return HTTPResponse(status: 200, body: Array(page.utf8))
+            }
+        }
+        let uploads = try fakeClient(Uploads()).listMultipartUploads(prefix: "p/")
+        #expect(uploads.map(\.uploadID) == ["1", "2"])
+        #expect(uploads[0].initiated == Date(timeIntervalSince1970: 1_767_323_045))
+        #expect(uploads[1].initiated > Date().addingTimeInterval(86_400))
+    }
 }
