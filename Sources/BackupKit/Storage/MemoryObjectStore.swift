@@ -1,5 +1,5 @@
-import CCrypto
 import Foundation
+import SigV4
 import Synchronization
 
 /// A `BackupObjectStore` in memory, for tests of the pipeline: it reads sources in parts like
@@ -24,6 +24,11 @@ package final class MemoryObjectStore: BackupObjectStore, ObjectStoreProvider {
     }
 
     package func store(for destination: DestinationConfig) throws -> any BackupObjectStore { self }
+
+    /// Adds an open upload, as one a crashed run or another client left behind.
+    package func addOpenUpload(_ upload: OpenUpload) {
+        state.withLock { $0.open[upload.uploadID] = upload }
+    }
 
     /// Keys of uploads that were aborted.
     package var abortedKeys: [String] { state.withLock { $0.aborted } }
@@ -70,7 +75,7 @@ package final class MemoryObjectStore: BackupObjectStore, ObjectStoreProvider {
             }
             throw error
         }
-        let digest = Self.sha256(stored)
+        let digest = SHA256.hex(SHA256.hash(stored))
         var meta = metadata
         meta["sha256"] = digest
         state.withLock { s in
@@ -117,11 +122,6 @@ package final class MemoryObjectStore: BackupObjectStore, ObjectStoreProvider {
         state.withLock { s in s.open.values.filter { $0.key.hasPrefix(prefix) } }
     }
 
-    static func sha256(_ bytes: [UInt8]) -> String {
-        var digest = [UInt8](repeating: 0, count: 32)
-        _ = bytes.withUnsafeBytes { SHA256($0.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count, &digest) }
-        return digest.map { String(format: "%02x", $0) }.joined()
-    }
 }
 
 /// Failures a `MemoryObjectStore` produces.

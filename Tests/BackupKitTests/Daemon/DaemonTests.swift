@@ -4,25 +4,6 @@ import Synchronization
 import Testing
 @testable import BackupKit
 
-/// A store that records aborts and serves a fixed list of open uploads.
-final class RecordingObjectStore: BackupObjectStore, ObjectStoreProvider {
-    let open: [OpenUpload]
-    let aborted = Mutex<[String]>([])
-
-    init(open: [OpenUpload] = []) { self.open = open }
-
-    func store(for destination: DestinationConfig) throws -> any BackupObjectStore { self }
-    func upload(key: String, from source: any ByteSource, metadata: [String: String], cancellation: RunCancellation, uploadStarted: (String) -> Void) throws -> UploadReceipt {
-        throw CocoaError(.featureUnsupported)
-    }
-    func head(key: String) throws -> StoredObject? { nil }
-    func list(prefix: String) throws -> [StoredObject] { [] }
-    func download(key: String, to sink: (UnsafeRawBufferPointer) throws -> Void) throws {}
-    func delete(keys: [String]) throws {}
-    func abortUpload(key: String, uploadID: String) throws { aborted.withLock { $0.append(uploadID) } }
-    func openUploads(prefix: String) throws -> [OpenUpload] { open.filter { $0.key.hasPrefix(prefix) } }
-}
-
 /// An executor that reports an upload id, then blocks until released or cancelled.
 final class BlockingExecutor: BackupExecutor {
     private let released = DispatchSemaphore(value: 0)
@@ -82,7 +63,7 @@ struct DaemonFixture {
         try text.write(toFile: configPath, atomically: true, encoding: .utf8)
     }
 
-    func makeDaemon(executor: any BackupExecutor, stores: RecordingObjectStore) throws -> Daemon {
+    func makeDaemon(executor: any BackupExecutor, stores: MemoryObjectStore) throws -> Daemon {
         let (config, _) = try BackupConfig.load(path: configPath)
         let dependencies = Daemon.Dependencies(
             clock: SystemWallClock(), notifier: SystemdNotifier(environment: [:]), executor: executor, stores: stores, sources: .live)
@@ -103,17 +84,23 @@ struct DaemonTests {
         let crashed = try history.insertRunning(
             job: "nightly", trigger: .schedule, scheduledAt: Date(), startedAt: Date(), destination: "local", bucket: "b", objectKey: nil)
         try history.updateProgress(runID: crashed, RunProgress(uploadID: "crashed-upload", objectKey: "p/nightly/x.zst"))
-        let stores = RecordingObjectStore(open: [
-            OpenUpload(key: "p/nightly/old.zst", uploadID: "stale", initiated: Date().addingTimeInterval(-2 * 86_400)),
+        let stores = MemoryObjectStore()
+        let day: TimeInterval = 86_400
+        for upload in [
+            OpenUpload(key: "p/nightly/x.zst", uploadID: "crashed-upload", initiated: Date().addingTimeInterval(-60)),
+            OpenUpload(key: "p/nightly/old.zst", uploadID: "stale", initiated: Date().addingTimeInterval(-2 * day)),
             OpenUpload(key: "p/nightly/new.zst", uploadID: "recent", initiated: Date().addingTimeInterval(-60)),
-            OpenUpload(key: "elsewhere/old.zst", uploadID: "foreign", initiated: Date().addingTimeInterval(-2 * 86_400)),
-        ])
+            OpenUpload(key: "elsewhere/old.zst", uploadID: "foreign", initiated: Date().addingTimeInterval(-2 * day)),
+        ] {
+            stores.addOpenUpload(upload)
+        }
         let daemon = try fixture.makeDaemon(executor: BlockingExecutor(), stores: stores)
         try daemon.start()
         let record = try #require(try history.run(id: crashed))
         #expect(record.status == .interrupted)
         #expect(record.error?.contains("backupd stopped during this run") == true)
-        #expect(stores.aborted.withLock { $0 }.sorted() == ["crashed-upload", "stale"])
+        #expect(stores.abortedKeys.sorted() == ["p/nightly/old.zst", "p/nightly/x.zst"])
+        #expect(try stores.openUploads(prefix: "").map(\.uploadID).sorted() == ["foreign", "recent"])
         #expect(try history.uploadsToAbort().isEmpty)
     }
 
@@ -121,7 +108,7 @@ struct DaemonTests {
     @Test func reloadKeepsOldConfigWhenInvalidAndAppliesValidOne() async throws {
         let fixture = try DaemonFixture(jobs: ["nightly"])
         defer { fixture.directory.remove() }
-        let daemon = try fixture.makeDaemon(executor: BlockingExecutor(), stores: RecordingObjectStore())
+        let daemon = try fixture.makeDaemon(executor: BlockingExecutor(), stores: MemoryObjectStore())
         try daemon.start()
         try "{\"jobs\": [".write(toFile: fixture.configPath, atomically: true, encoding: .utf8)
         daemon.reload()
@@ -137,7 +124,7 @@ struct DaemonTests {
         let fixture = try DaemonFixture()
         defer { fixture.directory.remove() }
         let executor = BlockingExecutor()
-        let daemon = try fixture.makeDaemon(executor: executor, stores: RecordingObjectStore())
+        let daemon = try fixture.makeDaemon(executor: executor, stores: MemoryObjectStore())
         try daemon.start()
         daemon.runNow(job: "nightly")
         #expect(await executor.waitForStart())
@@ -157,7 +144,7 @@ struct DaemonTests {
         let fixture = try DaemonFixture(grace: "1s")
         defer { fixture.directory.remove() }
         let executor = BlockingExecutor()
-        let daemon = try fixture.makeDaemon(executor: executor, stores: RecordingObjectStore())
+        let daemon = try fixture.makeDaemon(executor: executor, stores: MemoryObjectStore())
         try daemon.start()
         daemon.runNow(job: "nightly")
         #expect(await executor.waitForStart())
@@ -173,7 +160,7 @@ struct DaemonTests {
         let fixture = try DaemonFixture()
         defer { fixture.directory.remove() }
         let executor = BlockingExecutor()
-        let daemon = try fixture.makeDaemon(executor: executor, stores: RecordingObjectStore())
+        let daemon = try fixture.makeDaemon(executor: executor, stores: MemoryObjectStore())
         try daemon.start()
         daemon.runNow(job: "nightly")
         #expect(await executor.waitForStart())

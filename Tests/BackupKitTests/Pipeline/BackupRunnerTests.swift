@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import SigV4
 import Synchronization
 import Testing
 @testable import BackupKit
@@ -53,7 +54,7 @@ struct BackupRunnerTests {
         let stored = try #require(store.bytes(of: key))
         #expect(outcome.bytesStored == Int64(stored.count))
         #expect(outcome.bytesRead! > 8_000_000)
-        #expect(outcome.sha256 == MemoryObjectStore.sha256(stored))
+        #expect(outcome.sha256 == SHA256.hex(SHA256.hash(stored)))
         #expect(outcome.stderrTail == "note\n")
         #expect(outcome.exitStatus == 0)
         let restored = try decompress(stored, Compression(rawValue: compression)!)
