@@ -16,9 +16,6 @@ public final class ProcessOutputSource: ByteSource {
     /// Bytes read from the tool so far.
     public var bytesRead: Int64 { counter.load(ordering: .relaxed) }
 
-    /// How the tool ended, once the end of its output was reached.
-    public var processExit: ProcessExit? { exit }
-
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         if let exit {
             if exit.succeeded { return 0 }

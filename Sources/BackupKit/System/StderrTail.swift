@@ -46,14 +46,18 @@ public final class StderrTail: Sendable {
 
     /// The kept bytes, oldest first.
     public var bytes: [UInt8] {
-        state.withLock { s in Array(s.ring[s.start...] + s.ring[..<s.start]) }
+        state.withLock { Self.oldestFirst($0) }
     }
 
     /// The kept bytes as text; when older bytes were dropped it starts at the next whole line.
     public var text: String {
-        let (kept, dropped) = state.withLock { s in (Array(s.ring[s.start...] + s.ring[..<s.start]), s.dropped) }
+        let (kept, dropped) = state.withLock { s in (Self.oldestFirst(s), s.dropped) }
         var slice = kept[...]
         if dropped, let newline = slice.firstIndex(of: 0x0A) { slice = slice[(newline + 1)...] }
         return String(decoding: slice, as: UTF8.self)
+    }
+
+    private static func oldestFirst(_ s: State) -> [UInt8] {
+        Array(s.ring[s.start...] + s.ring[..<s.start])
     }
 }
