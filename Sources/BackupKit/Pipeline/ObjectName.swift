@@ -1,4 +1,5 @@
 import Foundation
+import SigV4
 
 /// Builds and reads object names: `{prefix}/{job}-{UTC YYYYMMDDTHHMMSSZ}{ext}`.
 public enum ObjectName {
@@ -33,11 +34,7 @@ public enum ObjectName {
 
     /// `time` in UTC as `YYYYMMDDTHHMMSSZ`.
     public static func timestamp(_ time: Date) -> String {
-        var seconds = time_t(time.timeIntervalSince1970.rounded(.down))
-        var parts = tm()
-        gmtime_r(&seconds, &parts)
-        return String(
-            format: "%04d%02d%02dT%02d%02d%02dZ", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1, Int(parts.tm_mday),
-            Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec))
+        // The same basic ISO 8601 UTC form S3 signs as x-amz-date.
+        SigV4Signer.timestamp(time)
     }
 }
