@@ -14,8 +14,7 @@ private struct EndToEndSetup {
 
     init(label: String) throws {
         s3 = try TestS3.environment()
-        bucket = TestS3.uniqueBucket(label)
-        _ = try s3.client(s3.settings(bucket: bucket)).perform("CreateBucket", method: "PUT", key: nil)
+        bucket = try s3.makeBucket(label).settings.bucket
         directory = FileManager.default.temporaryDirectory.path + "/backupd-e2e-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         configPath = directory + "/config.json"

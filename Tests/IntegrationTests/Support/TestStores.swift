@@ -12,24 +12,13 @@ struct TestDestination {
     /// A fresh, empty bucket for one test.
     static func make() throws -> TestDestination {
         let s3 = try TestS3.environment()
-        let bucket = TestS3.uniqueBucket("eng")
-        _ = try s3.client(s3.settings(bucket: bucket)).perform("CreateBucket", method: "PUT", key: nil)
+        let bucket = try s3.makeBucket("eng").settings.bucket
         let provider = S3StoreProvider(logger: Logger(label: "it.s3"))
         let json: [String: Any] = [
             "name": "test", "endpoint": s3.endpoint.absoluteString, "region": s3.region, "bucket": bucket,
             "accessKeyId": s3.accessKey, "secretAccessKey": s3.secretKey, "pathStyle": true, "partSizeMiB": 5,
         ]
         return TestDestination(provider: provider, store: try provider.store(for: s3.destination(bucket: bucket)), json: json)
-    }
-
-    /// The in-memory store, for tests that need no S3 server.
-    static func memory() -> TestDestination {
-        let memory = MemoryObjectStore(partSize: 5 << 20)
-        let json: [String: Any] = [
-            "name": "test", "endpoint": "http://127.0.0.1:1", "region": "us-east-1", "bucket": "backupd-test",
-            "accessKeyId": "test", "secretAccessKey": "test-secret-key",
-        ]
-        return TestDestination(provider: memory, store: memory, json: json)
     }
 
     /// Nothing stored under `prefix` and no multipart upload left open there.
