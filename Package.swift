@@ -10,6 +10,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // System libraries. Variadic C functions (curl_easy_setopt, ...) are wrapped in typed
@@ -42,6 +43,7 @@ let package = Package(
             dependencies: [
                 "Cron", "SigV4", "CCurl", "CCrypto", "CSQLite", "CLinux", "CZstd", "CZlib",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),
 
         // The thin executable.

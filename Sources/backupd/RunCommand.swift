@@ -11,7 +11,9 @@ struct RunCommand: AsyncParsableCommand {
         discussion: """
             Refuses to start when the config does not validate. Logs go to stderr with journald \
             priority prefixes. SIGHUP reloads the config; SIGTERM stops after running backups finish \
-            (up to shutdownGracePeriod).
+            (up to shutdownGracePeriod). Holds the lock on the state directory (backupd.lock): a \
+            second daemon on it exits 1 naming the holder's pid; while a daemon-less run-now holds \
+            it, the daemon waits. Listens on control.sock there for run-now.
             """)
 
     @OptionGroup var options: GlobalOptions
@@ -42,7 +44,12 @@ struct RunCommand: AsyncParsableCommand {
             logger.critical("cannot start", metadata: ["error": "\(error)"])
             throw ExitCode.failure
         }
-        try await daemon.run()
+        do {
+            try await daemon.run()
+        } catch {
+            logger.critical("cannot run", metadata: ["error": "\(error)"])
+            throw ExitCode.failure
+        }
     }
 }
 

@@ -2,12 +2,20 @@ import ArgumentParser
 import BackupKit
 import Foundation
 
-/// `backupd run-now JOB`: takes one backup now, records it in the history, prints where it went.
+/// `backupd run-now JOB`: takes one backup now, through the running daemon when there is one
+/// (its overlap and concurrency rules hold), else in this process under the state lock.
 struct RunNowCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run-now",
         abstract: "Take a backup of one job now and print the object, its size, SHA-256 and duration.",
-        discussion: "The run is recorded in the history (trigger run-now). Exits 1 with the reason when the backup fails; Ctrl-C stops the dump and aborts the upload.")
+        discussion: """
+            With a daemon running on the same state directory, the daemon takes the backup (asked \
+            over its control socket); a job it is already running is not started twice: run-now \
+            names the run in progress and exits 1, or with --wait prints that run's result. Without \
+            a daemon, run-now takes the state directory's lock and runs the backup itself; Ctrl-C \
+            then stops the dump and aborts the upload. The run is recorded in the history (trigger \
+            run-now). Exits 0 when the backup succeeded, 1 with the reason otherwise.
+            """)
 
     @OptionGroup var options: GlobalOptions
 
@@ -17,9 +25,65 @@ struct RunNowCommand: ParsableCommand {
     @Flag(name: .shortAndLong, help: "Log each step to stderr.")
     var verbose = false
 
+    @Flag(help: "When the daemon is already running this job, wait for that run and print its result.")
+    var wait = false
+
     func run() throws {
         let config = try options.loadConfig()
         let job = try requireJob(self.job, in: config, path: options.config)
+        if let client = ControlClient(stateDirectory: config.stateDirectory) {
+            try runInDaemon(client, job: job.name)
+            return
+        }
+        let lock: StateLock
+        do {
+            lock = try StateLock.acquire(stateDirectory: config.stateDirectory, role: .runNow)
+        } catch StateLockError.held(let path, let holder?) where holder.role == .daemon {
+            // A daemon that is starting opens its control socket within moments.
+            for _ in 0..<50 {
+                Thread.sleep(forTimeInterval: 0.1)
+                if let client = ControlClient(stateDirectory: config.stateDirectory) {
+                    try runInDaemon(client, job: job.name)
+                    return
+                }
+            }
+            printError("the backupd daemon (pid \(holder.pid)) holds \(path) but does not answer on \(ControlServer.path(stateDirectory: config.stateDirectory)); see its log (journalctl -u backupd)")
+            throw ExitCode.failure
+        } catch {
+            printError("\(error)")
+            throw ExitCode.failure
+        }
+        defer { withExtendedLifetime(lock) {} }
+        try runHere(job: job, config: config)
+    }
+
+    /// Asks the daemon and relays its lines: progress to stderr, the result as a local run prints it.
+    private func runInDaemon(_ client: ControlClient, job: String) throws {
+        do {
+            try client.send(ControlRequest(runNow: job, wait: wait))
+            while true {
+                let event = try client.next()
+                switch event.event {
+                case .queued, .started, .progress, .attached:
+                    if let message = event.message { printError(message) }
+                case .refused, .error:
+                    printError(event.message ?? "the daemon refused the run")
+                    throw ExitCode.failure
+                case .result:
+                    if let message = event.message { printError(message) }
+                    guard let summary = event.result else { throw ControlError.badReply(path: client.path, line: "result without a summary") }
+                    try printSummary(summary)
+                    return
+                }
+            }
+        } catch let error as ControlError {
+            printError("\(error)")
+            throw ExitCode.failure
+        }
+    }
+
+    /// Runs the backup in this process (the caller holds the state lock).
+    private func runHere(job: JobConfig, config: BackupConfig) throws {
         let history: HistoryStore
         do {
             history = try HistoryStore(stateDirectory: config.stateDirectory)
@@ -36,22 +100,35 @@ struct RunNowCommand: ParsableCommand {
         let signals = cancelOnSignals(cancellation)
         defer { signals.forEach { $0.cancel() } }
         let started = clock.now()
-        let (runID, outcome) = try recorder.perform(
-            ScheduledRun(job: job.name, trigger: .runNow, scheduledFor: started), job: job, config: config,
-            cancellation: cancellation, logger: commandLogger(verbose: verbose))
-        let seconds = outcome.endedAt.timeIntervalSince(started)
-        guard outcome.status == .succeeded else {
-            printError("backup of \(job.name) failed after \(String(format: "%.1f", seconds)) s (run \(runID)): \(outcome.error ?? "unknown error")")
-            if let tail = outcome.stderrTail, !tail.isEmpty {
+        do {
+            let (runID, outcome) = try recorder.perform(
+                ScheduledRun(job: job.name, trigger: .runNow, scheduledFor: started), job: job, config: config,
+                cancellation: cancellation, logger: commandLogger(verbose: verbose))
+            try printSummary(RunSummary(job: job, config: config, runID: runID, outcome: outcome, startedAt: started))
+        } catch RunRecordingError.notFinished(let name, let runID, let outcome, let reason) {
+            printError(RunRecordingError.notFinished(job: name, runID: runID, outcome: outcome, reason: reason).description)
+            try printSummary(RunSummary(job: job, config: config, runID: runID, outcome: outcome, startedAt: started))
+        } catch let error as RunRecordingError {
+            printError("\(error)")
+            throw ExitCode.failure
+        }
+    }
+
+    /// The result lines (stdout on success, stderr on failure); throws exit 1 unless it succeeded.
+    private func printSummary(_ summary: RunSummary) throws {
+        let seconds = String(format: "%.1f", summary.seconds)
+        let run = summary.runID.map { "run \($0)" } ?? "not recorded"
+        guard summary.succeeded else {
+            printError("backup of \(summary.job) failed after \(seconds) s (\(run)): \(summary.error ?? "unknown error")")
+            if let tail = summary.stderrTail, !tail.isEmpty {
                 let lines = tail.split(separator: "\n", omittingEmptySubsequences: false).suffix(10)
                 printError("last lines of the tool's stderr:\n" + lines.map { "  \($0)" }.joined(separator: "\n"))
             }
             throw ExitCode.failure
         }
-        let bucket = config.destination(named: job.destination)?.bucket ?? job.destination
-        print("backed up \(job.name) in \(String(format: "%.1f", seconds)) s (run \(runID))")
-        print("  object   s3://\(bucket)/\(outcome.objectKey ?? "")")
-        print("  size     \(formatSize(outcome.bytesStored ?? 0)), from \(formatSize(outcome.bytesRead ?? 0)) of dump")
-        print("  sha256   \(outcome.sha256 ?? "")")
+        print("backed up \(summary.job) in \(seconds) s (\(run))")
+        print("  object   s3://\(summary.bucket)/\(summary.objectKey ?? "")")
+        print("  size     \(formatSize(summary.bytesStored ?? 0)), from \(formatSize(summary.bytesRead ?? 0)) of dump")
+        print("  sha256   \(summary.sha256 ?? "")")
     }
 }

@@ -1,8 +1,9 @@
 import Foundation
 import Logging
 
-/// Runs one backup and records it in the history: a `running` row first, the upload id as soon as
-/// it exists, then the outcome. Shared by the daemon and `backupd run-now`.
+/// Runs one backup and records it in the history: a `running` row naming its owner first, the
+/// upload id as soon as it exists, then the outcome. The one place a run is performed and
+/// recorded, shared by the daemon and a daemon-less `backupd run-now`.
 public struct RunRecorder: Sendable {
     /// Where runs are recorded.
     public let history: HistoryStore
@@ -10,24 +11,35 @@ public struct RunRecorder: Sendable {
     public let executor: any BackupExecutor
     /// The source of time.
     public let clock: any WallClock
+    /// The process recorded as the owner of every run (crash recovery leaves its runs alone while it lives).
+    public let owner: ProcessOwner
 
-    /// Creates a recorder.
-    public init(history: HistoryStore, executor: any BackupExecutor, clock: any WallClock) {
+    /// Creates a recorder; runs are owned by this process unless `owner` says otherwise.
+    public init(history: HistoryStore, executor: any BackupExecutor, clock: any WallClock, owner: ProcessOwner = .current()) {
         self.history = history
         self.executor = executor
         self.clock = clock
+        self.owner = owner
     }
 
     /// Records and runs `run`; returns the run id and outcome. Never throws for a failed backup
-    /// (that is an outcome); throws only when the history itself cannot be written.
+    /// (that is an outcome); throws `RunRecordingError` when the history cannot be written: before
+    /// the start (the run was not taken) or at the end (the run's result is only in the logs).
     public func perform(
-        _ run: ScheduledRun, job: JobConfig, config: BackupConfig, cancellation: RunCancellation, logger baseLogger: Logger
+        _ run: ScheduledRun, job: JobConfig, config: BackupConfig, cancellation: RunCancellation, logger baseLogger: Logger,
+        onEvent: (@Sendable (RunEvent) -> Void)? = nil
     ) throws -> (runID: Int64, outcome: RunOutcome) {
         let destination = config.destination(named: job.destination)
         let startedAt = clock.now()
-        let runID = try history.insertRunning(
-            job: job.name, trigger: run.trigger, scheduledAt: run.scheduledFor, startedAt: startedAt,
-            destination: job.destination, bucket: destination?.bucket, objectKey: nil)
+        let runID: Int64
+        do {
+            runID = try history.insertRunning(
+                job: job.name, trigger: run.trigger, scheduledAt: run.scheduledFor, startedAt: startedAt,
+                destination: job.destination, bucket: destination?.bucket, owner: owner)
+        } catch {
+            throw RunRecordingError.notStarted(job: job.name, scheduledFor: run.scheduledFor, reason: "\(error)")
+        }
+        onEvent?(.started(runID: runID, startedAt: startedAt))
         var logger = baseLogger
         logger[metadataKey: "job"] = "\(job.name)"
         logger[metadataKey: "run"] = "\(runID)"
@@ -37,13 +49,18 @@ public struct RunRecorder: Sendable {
         let outcome = executor.execute(
             job: job, config: config, startedAt: startedAt, cancellation: cancellation,
             progress: { progress in
+                onEvent?(.progress(runID: runID, progress))
                 do {
                     try history.updateProgress(runID: runID, progress)
                 } catch {
                     progressLogger.error("cannot record progress in the history", metadata: ["error": "\(error)"])
                 }
             }, logger: logger)
-        try history.finish(runID: runID, outcome)
+        do {
+            try history.finish(runID: runID, outcome)
+        } catch {
+            throw RunRecordingError.notFinished(job: job.name, runID: runID, outcome: outcome, reason: "\(error)")
+        }
         let seconds = String(format: "%.1f", outcome.endedAt.timeIntervalSince(startedAt))
         switch outcome.status {
         case .succeeded:

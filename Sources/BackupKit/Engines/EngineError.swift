@@ -38,7 +38,7 @@ public enum EngineError: Error, Sendable, Hashable, CustomStringConvertible {
         case .toolFailed(let job, let tool, let exit, let detail):
             return "job \(job): \(tool) failed (\(exit))\(detail.isEmpty ? "" : ": \(detail)")"
         case .timedOut(let job, let timeout):
-            return "job \(job): the dump took longer than its timeout of \(timeout) and was killed; raise \"timeout\" or find what slows it"
+            return "job \(job): timed out after \(timeout): the dump was killed and its upload aborted; raise \"timeout\" or find what slows it"
         case .checkTimedOut(let job, let tool, let seconds):
             return "job \(job): \(tool) got no answer from the server within \(seconds) s while checking its version and was killed; check that the host and port are right and that nothing between drops the traffic"
         case .cancelled(let job, let reason):

@@ -41,6 +41,14 @@ extension HistoryStore {
                 -- Uploads left open by failed or interrupted runs: a handful of rows at most.
                 CREATE INDEX runs_with_open_upload ON runs (id) WHERE upload_id IS NOT NULL;
                 """),
+        Migration(
+            version: 2, name: "run owners",
+            sql: """
+                -- The process that performs a run: crash recovery touches only runs whose owner is gone.
+                ALTER TABLE runs ADD COLUMN owner_pid INTEGER;
+                ALTER TABLE runs ADD COLUMN owner_start INTEGER;
+                ALTER TABLE runs ADD COLUMN owner_boot TEXT;
+                """),
     ]
 
     /// The schema version this build writes and reads.

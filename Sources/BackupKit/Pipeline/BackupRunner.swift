@@ -147,6 +147,8 @@ public struct BackupRunner: BackupExecutor {
         let timer = DispatchWorkItem {
             killReason.withLock { if $0 == nil { $0 = .timeout } }
             process.kill()
+            // Stops the upload too (parts in flight, the reader), which then aborts.
+            cancellation.cancel(reason: EngineError.timedOut(job: job.name, timeout: DurationText.format(job.timeout)).description)
         }
         DispatchQueue.global().asyncAfter(deadline: deadline, execute: timer)
         defer { timer.cancel() }

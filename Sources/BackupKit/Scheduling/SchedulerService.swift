@@ -88,6 +88,14 @@ public final class SchedulerService: @unchecked Sendable {
         queue.async { self.perform(self.machine.runNow(job: name, now: self.clock.now())) }
     }
 
+    /// Asks for a run of job `name` now and returns once the scheduler decided (the decision's
+    /// actions went to `onAction` first), so a caller can match the answer to its request.
+    /// Do not call from `onAction`.
+    public func requestRun(job name: String) {
+        dispatchPrecondition(condition: .notOnQueue(queue))
+        queue.sync { perform(machine.runNow(job: name, now: clock.now())) }
+    }
+
     /// Replaces the jobs (configuration reload); see `SchedulerStateMachine.replaceJobs`.
     public func replaceJobs(_ jobs: [ScheduledJob], configuration: SchedulerStateMachine.Configuration? = nil) {
         queue.async {

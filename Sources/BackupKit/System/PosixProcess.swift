@@ -1,13 +1,18 @@
+import CLinux
 import Foundation
 import Glibc
 import Synchronization
 
 /// A child started by `PosixProcessLauncher`. Its stderr is drained by a thread of its own into
-/// a bounded `StderrTail`, so a chatty tool can never block on a full stderr pipe.
+/// a bounded `StderrTail`, so a chatty tool can never block on a full stderr pipe. `kill()` also
+/// ends reading: a grandchild that left the process group (setsid) and holds stdout open cannot
+/// keep a read blocked.
 final class PosixProcess: RunningProcess {
     let pid: Int32
     private let program: String
     private let stdoutFD: Int32
+    /// Written to by `kill()`; `readOutput` polls it beside stdout.
+    private let wakeFDs: (read: Int32, write: Int32)
     private let stdinFD: Mutex<Int32>
     private let tail = StderrTail()
     private let stderrDone = DispatchSemaphore(value: 0)
@@ -23,6 +28,9 @@ final class PosixProcess: RunningProcess {
         self.program = program
         self.stdinFD = Mutex(stdinFD)
         self.stdoutFD = stdoutFD
+        var fds: [Int32] = [-1, -1]
+        _ = bd_pipe2_cloexec(&fds)
+        wakeFDs = (fds[0], fds[1])
         let tail = self.tail
         let done = stderrDone
         let thread = Thread {
@@ -46,12 +54,19 @@ final class PosixProcess: RunningProcess {
 
     deinit {
         if stdoutFD >= 0 { close(stdoutFD) }
+        if wakeFDs.read >= 0 { close(wakeFDs.read) }
+        if wakeFDs.write >= 0 { close(wakeFDs.write) }
         stdinFD.withLock { fd in if fd >= 0 { close(fd) } }
     }
 
     func readOutput(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         guard stdoutFD >= 0 else { return 0 }
         while true {
+            var fds = [pollfd(fd: stdoutFD, events: Int16(POLLIN), revents: 0), pollfd(fd: wakeFDs.read, events: Int16(POLLIN), revents: 0)]
+            let ready = poll(&fds, 2, -1)
+            if ready < 0 && errno == EINTR { continue }
+            // Killed: whatever still holds the pipe, this reader is done (the exit status tells why).
+            if fds[1].revents != 0 && wakeFDs.read >= 0 { return 0 }
             let n = read(stdoutFD, buffer.baseAddress, buffer.count)
             if n >= 0 { return n }
             if errno == EINTR { continue }
@@ -89,6 +104,8 @@ final class PosixProcess: RunningProcess {
         state.withLock { s in
             if s.exit == nil { _ = Glibc.kill(-pid, SIGKILL) }
         }
+        var byte: UInt8 = 1
+        _ = write(wakeFDs.write, &byte, 1)
     }
 
     func wait() -> ProcessExit {

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import ServiceLifecycle
 import Synchronization
 import Testing
 @testable import BackupKit
@@ -70,14 +71,48 @@ struct DaemonFixture {
         return try Daemon(configPath: configPath, config: config, dependencies: dependencies, logger: Logger(label: "test"))
     }
 
-    func history() throws -> HistoryStore { try HistoryStore(stateDirectory: directory.path + "/state") }
+    /// Starts the daemon's service group (without signals) and waits until it schedules.
+    func start(executor: any BackupExecutor, stores: MemoryObjectStore) async throws -> RunningDaemon {
+        let daemon = try makeDaemon(executor: executor, stores: stores)
+        let group = await daemon.makeServiceGroup(gracefulShutdownSignals: [])
+        let task = Task { try await group.run() }
+        for _ in 0..<200 where daemon.coordinator.scheduler == nil { try await Task.sleep(for: .milliseconds(10)) }
+        return RunningDaemon(daemon: daemon, group: group, task: task)
+    }
+
+    var stateDirectory: String { directory.path + "/state" }
+
+    func history() throws -> HistoryStore { try HistoryStore(stateDirectory: stateDirectory) }
+}
+
+/// A daemon's service group running in a task.
+struct RunningDaemon {
+    let daemon: Daemon
+    let group: ServiceGroup
+    let task: Task<Void, any Error>
+
+    /// What SIGTERM does: a graceful stop, awaited.
+    func stop() async throws {
+        await group.triggerGracefulShutdown()
+        try await task.value
+    }
+}
+
+/// Polls `condition` every 20 ms for up to 10 s.
+func eventually(_ condition: () throws -> Bool) async rethrows -> Bool {
+    for _ in 0..<500 {
+        if try condition() { return true }
+        try? await Task.sleep(for: .milliseconds(20))
+    }
+    return try condition()
 }
 
 @Suite("Daemon")
 struct DaemonTests {
-    /// At start, a run a crash left `running` becomes `interrupted` and its upload is aborted; an
-    /// unknown upload under a job prefix older than a day is aborted, a recent one left alone.
-    @Test func startRecoversInterruptedRunsAndStaleUploads() throws {
+    /// In the background after start, a run whose owner is gone becomes `interrupted` and its
+    /// upload is aborted; an unknown upload under a job prefix older than a day is aborted, a
+    /// recent one left alone.
+    @Test func startRecoversInterruptedRunsAndStaleUploads() async throws {
         let fixture = try DaemonFixture()
         defer { fixture.directory.remove() }
         let history = try fixture.history()
@@ -94,29 +129,81 @@ struct DaemonTests {
         ] {
             stores.addOpenUpload(upload)
         }
-        let daemon = try fixture.makeDaemon(executor: BlockingExecutor(), stores: stores)
-        try daemon.start()
+        let running = try await fixture.start(executor: BlockingExecutor(), stores: stores)
+        #expect(try await eventually { try stores.abortedKeys.count == 2 && history.uploadsToAbort().isEmpty })
         let record = try #require(try history.run(id: crashed))
         #expect(record.status == .interrupted)
         #expect(record.error?.contains("backupd stopped during this run") == true)
         #expect(stores.abortedKeys.sorted() == ["p/nightly/old.zst", "p/nightly/x.zst"])
         #expect(try stores.openUploads(prefix: "").map(\.uploadID).sorted() == ["foreign", "recent"])
-        #expect(try history.uploadsToAbort().isEmpty)
+        try await running.stop()
+    }
+
+    /// Recovery never touches a run whose owner still lives (another process, here `sleep`);
+    /// the run of an owner that exited is interrupted.
+    @Test func recoveryLeavesLiveOwnersRunsAlone() async throws {
+        let fixture = try DaemonFixture()
+        defer { fixture.directory.remove() }
+        let history = try fixture.history()
+        let live = try PosixProcessLauncher().launch(ProcessSpec(argv: ["/bin/sleep", "30"], environment: [:], captureOutput: false))
+        defer {
+            live.kill()
+            _ = live.wait()
+        }
+        let dead = try PosixProcessLauncher().launch(ProcessSpec(argv: ["/bin/true"], environment: [:], captureOutput: false))
+        let deadOwner = ProcessOwner(pid: dead.pid, startTime: ProcessOwner.startTime(of: dead.pid), bootID: ProcessOwner.currentBootID())
+        _ = dead.wait()
+        let liveOwner = ProcessOwner(pid: live.pid, startTime: ProcessOwner.startTime(of: live.pid), bootID: ProcessOwner.currentBootID())
+        #expect(liveOwner.isAlive && !deadOwner.isAlive)
+        let liveRun = try history.insertRunning(
+            job: "nightly", trigger: .runNow, scheduledAt: Date(), startedAt: Date(), destination: "local", bucket: "b", owner: liveOwner)
+        try history.updateProgress(runID: liveRun, RunProgress(uploadID: "live-upload", objectKey: "p/nightly/live.zst"))
+        let deadRun = try history.insertRunning(
+            job: "nightly", trigger: .runNow, scheduledAt: Date(), startedAt: Date(), destination: "local", bucket: "b", owner: deadOwner)
+        let stores = MemoryObjectStore()
+        stores.addOpenUpload(OpenUpload(key: "p/nightly/live.zst", uploadID: "live-upload", initiated: Date()))
+        let running = try await fixture.start(executor: BlockingExecutor(), stores: stores)
+        #expect(try await eventually { try history.run(id: deadRun)?.status == .interrupted })
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(try history.run(id: liveRun)?.status == .running)
+        #expect(try stores.openUploads(prefix: "").map(\.uploadID) == ["live-upload"])
+        try await running.stop()
+    }
+
+    /// A run whose object was complete but whose end was never recorded (a full state disk, a
+    /// crash just after the upload) is recorded as succeeded at the next start, not aborted.
+    @Test func recoveryReconcilesACompletedObject() async throws {
+        let fixture = try DaemonFixture()
+        defer { fixture.directory.remove() }
+        let history = try fixture.history()
+        let stores = MemoryObjectStore()
+        let receipt = try stores.upload(
+            key: "p/nightly/done.bin", from: BytesSource(Array(repeating: 7, count: 1000)), metadata: ["job": "nightly"],
+            cancellation: RunCancellation(), uploadStarted: { _ in })
+        let run = try history.insertRunning(
+            job: "nightly", trigger: .schedule, scheduledAt: Date(), startedAt: Date(), destination: "local", bucket: "b", objectKey: nil)
+        try history.updateProgress(runID: run, RunProgress(uploadID: receipt.uploadID, objectKey: "p/nightly/done.bin"))
+        let running = try await fixture.start(executor: BlockingExecutor(), stores: stores)
+        #expect(try await eventually { try history.run(id: run)?.status == .succeeded })
+        let record = try #require(try history.run(id: run))
+        #expect(record.sha256 == receipt.sha256 && record.bytesStored == 1000 && record.uploadID == nil)
+        #expect(stores.keys == ["p/nightly/done.bin"] && stores.abortedKeys.isEmpty)
+        try await running.stop()
     }
 
     /// SIGHUP with an invalid file keeps the old config; with a valid one applies it.
     @Test func reloadKeepsOldConfigWhenInvalidAndAppliesValidOne() async throws {
         let fixture = try DaemonFixture(jobs: ["nightly"])
         defer { fixture.directory.remove() }
-        let daemon = try fixture.makeDaemon(executor: BlockingExecutor(), stores: MemoryObjectStore())
-        try daemon.start()
+        let running = try await fixture.start(executor: BlockingExecutor(), stores: MemoryObjectStore())
+        let daemon = running.daemon
         try "{\"jobs\": [".write(toFile: fixture.configPath, atomically: true, encoding: .utf8)
         daemon.reload()
         #expect(daemon.config.jobs.map(\.name) == ["nightly"])
         try fixture.write(jobs: ["nightly", "hourly"])
         daemon.reload()
         #expect(daemon.config.jobs.map(\.name) == ["nightly", "hourly"])
-        await daemon.shutdown()
+        try await running.stop()
     }
 
     /// A reload during a run does not disturb it: the run finishes and is recorded as succeeded.
@@ -124,35 +211,36 @@ struct DaemonTests {
         let fixture = try DaemonFixture()
         defer { fixture.directory.remove() }
         let executor = BlockingExecutor()
-        let daemon = try fixture.makeDaemon(executor: executor, stores: MemoryObjectStore())
-        try daemon.start()
+        let running = try await fixture.start(executor: executor, stores: MemoryObjectStore())
+        let daemon = running.daemon
         daemon.runNow(job: "nightly")
         #expect(await executor.waitForStart())
         try fixture.write(jobs: ["nightly", "other"])
         daemon.reload()
         #expect(daemon.runningJobs == ["nightly"])
         executor.release()
-        await daemon.shutdown()
+        try await running.stop()
         let runs = try fixture.history().runs(HistoryQuery(job: "nightly"))
         #expect(runs.map(\.status) == [.succeeded])
         #expect(runs.first?.trigger == .runNow)
     }
 
-    /// Stopping waits for a running backup up to the grace period, then cancels it; the run is
-    /// recorded as interrupted with the reason.
+    /// A graceful stop waits for a running backup up to the grace period, then cancels it (Task
+    /// cancellation down to the run); the run is recorded as interrupted with the reason.
     @Test func shutdownCancelsRunsAfterGracePeriod() async throws {
         let fixture = try DaemonFixture(grace: "1s")
         defer { fixture.directory.remove() }
         let executor = BlockingExecutor()
-        let daemon = try fixture.makeDaemon(executor: executor, stores: MemoryObjectStore())
-        try daemon.start()
-        daemon.runNow(job: "nightly")
+        let running = try await fixture.start(executor: executor, stores: MemoryObjectStore())
+        running.daemon.runNow(job: "nightly")
         #expect(await executor.waitForStart())
-        await daemon.shutdown()
+        let started = ContinuousClock.now
+        try await running.stop()
+        #expect(ContinuousClock.now - started >= .milliseconds(900))
         let run = try #require(try fixture.history().runs(HistoryQuery(job: "nightly")).first)
         #expect(run.status == .interrupted)
         #expect(run.error?.contains("grace period of 1s ran out") == true)
-        #expect(daemon.runningJobs.isEmpty)
+        #expect(running.daemon.runningJobs.isEmpty)
     }
 
     /// A run-now of a job that is already running is skipped and recorded as skipped.
@@ -160,20 +248,72 @@ struct DaemonTests {
         let fixture = try DaemonFixture()
         defer { fixture.directory.remove() }
         let executor = BlockingExecutor()
-        let daemon = try fixture.makeDaemon(executor: executor, stores: MemoryObjectStore())
-        try daemon.start()
-        daemon.runNow(job: "nightly")
+        let running = try await fixture.start(executor: executor, stores: MemoryObjectStore())
+        running.daemon.runNow(job: "nightly")
         #expect(await executor.waitForStart())
-        daemon.runNow(job: "nightly")
+        running.daemon.runNow(job: "nightly")
         let history = try fixture.history()
-        var skipped: [RunRecord] = []
-        for _ in 0..<100 where skipped.isEmpty {
-            skipped = try history.runs(HistoryQuery(job: "nightly", status: .skipped))
-            if skipped.isEmpty { try await Task.sleep(for: .milliseconds(50)) }
-        }
-        #expect(skipped.count == 1)
+        #expect(try await eventually { try history.runs(HistoryQuery(job: "nightly", status: .skipped)).count == 1 })
         executor.release()
-        await daemon.shutdown()
+        try await running.stop()
         #expect(executor.calls.withLock { $0 } == ["nightly"])
+    }
+
+    /// Over the control socket: run-now starts a run and streams started, progress and result;
+    /// a second request while it runs is refused naming the run; with `wait` it gets that run's
+    /// result; the job ran once.
+    @Test func controlSocketRunNow() async throws {
+        let fixture = try DaemonFixture()
+        defer { fixture.directory.remove() }
+        let executor = BlockingExecutor()
+        let running = try await fixture.start(executor: executor, stores: MemoryObjectStore())
+        #expect(await eventually { ControlClient(stateDirectory: fixture.stateDirectory) != nil })
+        let first = try #require(ControlClient(stateDirectory: fixture.stateDirectory))
+        try first.send(ControlRequest(runNow: "nightly", wait: false))
+        let started = try first.next()
+        #expect(started.event == .started)
+        let runID = try #require(started.run)
+        #expect(try first.next().event == .progress)
+
+        let second = try #require(ControlClient(stateDirectory: fixture.stateDirectory))
+        try second.send(ControlRequest(runNow: "nightly", wait: false))
+        let refused = try second.next()
+        #expect(refused.event == .refused && refused.run == runID)
+        #expect(refused.message?.contains("already running (run \(runID)") == true, "\(refused.message ?? "")")
+
+        let waiting = try #require(ControlClient(stateDirectory: fixture.stateDirectory))
+        try waiting.send(ControlRequest(runNow: "nightly", wait: true))
+        #expect(try waiting.next().event == .attached)
+
+        let unknown = try #require(ControlClient(stateDirectory: fixture.stateDirectory))
+        try unknown.send(ControlRequest(runNow: "nope", wait: false))
+        let error = try unknown.next()
+        #expect(error.event == .error && error.message?.contains("no job named \"nope\"") == true)
+
+        executor.release()
+        for client in [first, waiting] {
+            let result = try client.next()
+            #expect(result.event == .result && result.run == runID && result.result?.succeeded == true)
+            #expect(result.result?.objectKey == "k/nightly")
+        }
+        try await running.stop()
+        #expect(executor.calls.withLock { $0 } == ["nightly"])
+        #expect(!FileManager.default.fileExists(atPath: ControlServer.path(stateDirectory: fixture.stateDirectory)))
+    }
+
+    /// The state lock: a second holder is refused, naming the first's pid and role; it is free
+    /// again once released.
+    @Test func stateLockIsExclusive() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        var first: StateLock? = try StateLock.acquire(stateDirectory: directory.path + "/state", role: .runNow)
+        #expect(first != nil)
+        #expect(throws: StateLockError.held(
+            path: directory.path + "/state/backupd.lock", holder: StateLock.Holder(pid: getpid(), role: .runNow))
+        ) {
+            _ = try StateLock.acquire(stateDirectory: directory.path + "/state", role: .daemon)
+        }
+        first = nil
+        #expect(try StateLock.acquire(stateDirectory: directory.path + "/state", role: .daemon).path.hasSuffix("backupd.lock"))
     }
 }

@@ -101,7 +101,7 @@ struct BackupRunnerTests {
         let outcome = try runJob(try shellJob("head -c 1000 /dev/zero; sleep 60 & wait", timeout: "1s"), store: store)
         #expect(Date().timeIntervalSince(started) < 20)
         #expect(outcome.status == .failed)
-        #expect(outcome.error == "job job1: the dump took longer than its timeout of 1s and was killed; raise \"timeout\" or find what slows it")
+        #expect(outcome.error == "job job1: timed out after 1s: the dump was killed and its upload aborted; raise \"timeout\" or find what slows it")
         #expect(store.keys.isEmpty)
         #expect(store.abortedKeys.count == 1)
     }

@@ -106,8 +106,37 @@ struct DumpFaultTests {
         let outcome = pipeline.backup()
         #expect(Date().timeIntervalSince(started) < 20)
         #expect(outcome.status == .failed)
-        #expect(outcome.error == "job slow: the dump took longer than its timeout of 3s and was killed; raise \"timeout\" or find what slows it")
+        #expect(outcome.error == "job slow: timed out after 3s: the dump was killed and its upload aborted; raise \"timeout\" or find what slows it")
         #expect(try destination.isEmpty(prefix: ""))
+    }
+
+    /// A command whose grandchild left the process group (setsid) and holds stdout open: the
+    /// timeout still ends the run within seconds (group killed, the pipe no longer read, the
+    /// upload aborted), recorded as failed with "timed out after 3s"; nothing stays in the bucket.
+    @Test func timeoutWithEscapedGrandchild() throws {
+        let directory = FileManager.default.temporaryDirectory.path + "/backupd-escape-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let pidFile = directory + "/grandchild.pid"
+        defer {
+            if let text = try? String(contentsOfFile: pidFile, encoding: .utf8), let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)) {
+                _ = Glibc.kill(pid, SIGKILL)
+            }
+            try? FileManager.default.removeItem(atPath: directory)
+        }
+        let script = "setsid sh -c 'echo $$ > \(pidFile); exec sleep 1000' & head -c 7000000 /dev/urandom; exec sleep 1000"
+        let destination = try TestDestination.make()
+        let pipeline = try Pipeline(destination: destination, name: "escape", job: [
+            "engine": "command", "timeout": "3s", "compression": "none",
+            "connection": ["argv": ["/bin/sh", "-c", script], "extension": ".bin"],
+        ])
+        let started = Date()
+        let outcome = pipeline.backup()
+        let elapsed = Date().timeIntervalSince(started)
+        #expect(elapsed < 12, "the run took \(elapsed) s after a 3 s timeout")
+        #expect(outcome.status == .failed)
+        #expect(outcome.error?.contains("timed out after 3s") == true, "\(outcome.error ?? "")")
+        #expect(FileManager.default.fileExists(atPath: pidFile), "the grandchild never started")
+        #expect(try destination.isEmpty(prefix: ""), "an object or an open upload was left behind")
     }
 
     /// A database that does not exist is reported as such before any upload.

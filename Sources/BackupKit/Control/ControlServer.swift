@@ -1,0 +1,120 @@
+import Foundation
+import Glibc
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// The daemon's control socket (`control.sock` in the state directory, mode 0600, in a 0700
+/// directory): line-delimited JSON, one request per connection. Only root and the daemon's own
+/// user are served (checked by SO_PEERCRED). The accept loop and each connection run on their
+/// own threads with read and write timeouts, so a client can never block the daemon.
+public final class ControlServer: Service, Sendable {
+    /// The socket's name in the state directory.
+    public static let fileName = "control.sock"
+    /// The longest request line accepted.
+    static let requestLimit = 64 * 1024
+
+    /// The socket's path.
+    public let path: String
+    private let logger: Logger
+    private let handler: @Sendable (ControlRequest, ControlReply) -> Void
+    private let stopped = Atomic<Bool>(false)
+
+    /// A server at `stateDirectory/control.sock` that hands each request to `handler`, which
+    /// answers through the reply (from any thread, at any later time).
+    public init(stateDirectory: String, logger: Logger, handler: @escaping @Sendable (ControlRequest, ControlReply) -> Void) {
+        path = Self.path(stateDirectory: stateDirectory)
+        self.logger = logger
+        self.handler = handler
+    }
+
+    /// The control socket of `stateDirectory`.
+    public static func path(stateDirectory: String) -> String {
+        (stateDirectory.hasSuffix("/") ? String(stateDirectory.dropLast()) : stateDirectory) + "/" + fileName
+    }
+
+    /// Listens until graceful shutdown or cancellation. A socket that cannot be created is logged
+    /// (run-now then says the daemon cannot be reached) and the daemon goes on without it.
+    public func run() async throws {
+        let fd: Int32
+        do {
+            fd = try listen()
+        } catch {
+            logger.error("no control socket: run-now cannot reach this daemon", metadata: ["control.path": "\(path)", "error": "\(error)"])
+            return
+        }
+        logger.debug("control socket listening", metadata: ["control.path": "\(path)"])
+        await withTaskCancellationOrGracefulShutdownHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let thread = Thread { [self] in
+                    acceptLoop(fd)
+                    continuation.resume()
+                }
+                thread.name = "backupd-control"
+                thread.start()
+            }
+        } onCancelOrGracefulShutdown: {
+            self.stopped.store(true, ordering: .releasing)
+        }
+        unlink(path)
+    }
+
+    private func listen() throws -> Int32 {
+        guard let address = UnixSocket.address(path) else { throw ControlError.pathTooLong(path: path) }
+        let fd = UnixSocket.makeSocket()
+        guard fd >= 0 else { throw ControlError.socket(path: path, call: "socket", errno: errno) }
+        // The state lock is held: a socket file left here is a crashed daemon's.
+        unlink(path)
+        guard UnixSocket.bind(fd, address) == 0 else {
+            let error = errno
+            close(fd)
+            throw ControlError.socket(path: path, call: "bind", errno: error)
+        }
+        chmod(path, 0o600)
+        guard Glibc.listen(fd, 16) == 0 else {
+            let error = errno
+            close(fd)
+            throw ControlError.socket(path: path, call: "listen", errno: error)
+        }
+        return fd
+    }
+
+    private func acceptLoop(_ fd: Int32) {
+        defer { close(fd) }
+        while !stopped.load(ordering: .acquiring) {
+            var ready = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            guard poll(&ready, 1, 250) > 0 else { continue }
+            let client = UnixSocket.accept(fd)
+            guard client >= 0 else { continue }
+            let thread = Thread { [self] in serve(client) }
+            thread.name = "backupd-control-client"
+            thread.start()
+        }
+    }
+
+    private func serve(_ fd: Int32) {
+        defer { close(fd) }
+        UnixSocket.setTimeouts(fd, receive: .seconds(5), send: .seconds(10))
+        let reply = ControlReply(fd: fd)
+        guard let peer = UnixSocket.peer(fd), peer.uid == 0 || peer.uid == geteuid() else {
+            logger.warning("control connection refused: not root nor the daemon's user", metadata: ["control.path": "\(path)"])
+            reply.finish(ControlEvent(.error, message: "permission denied: only root and the daemon's user may control backupd"))
+            return
+        }
+        guard let line = LineReader(fd: fd, limit: Self.requestLimit).next(),
+              let request = try? JSONDecoder().decode(ControlRequest.self, from: Data(line.utf8))
+        else {
+            reply.finish(ControlEvent(.error, message: "bad request: send one JSON object such as {\"command\":\"run-now\",\"job\":\"NAME\"} on one line"))
+            return
+        }
+        logger.info("control request", metadata: ["control.command": "\(request.command)", "job": "\(request.job)", "control.peer_pid": "\(peer.pid)"])
+        guard request.command == "run-now" else {
+            reply.finish(ControlEvent(.error, message: "unknown command \"\(request.command)\"; this daemon knows run-now"))
+            return
+        }
+        // Nothing more is read: the client only waits now, however long the run takes.
+        UnixSocket.setTimeouts(fd, receive: nil, send: .seconds(10))
+        handler(request, reply)
+        reply.waitUntilFinished()
+    }
+}

@@ -1,0 +1,46 @@
+import Foundation
+
+/// The result of one run as `run-now` prints it, whether the run happened in this process or in
+/// the daemon (then it travels over the control socket as JSON).
+public struct RunSummary: Codable, Sendable, Equatable {
+    /// The job.
+    public var job: String
+    /// The run's id in the history (nil when the run could not even be recorded).
+    public var runID: Int64?
+    /// `succeeded`, `failed` or `interrupted` (a `RunStatus`).
+    public var status: String
+    /// How long it took.
+    public var seconds: Double
+    /// The destination's bucket.
+    public var bucket: String
+    /// The stored object.
+    public var objectKey: String?
+    /// Its size.
+    public var bytesStored: Int64?
+    /// Bytes of dump read.
+    public var bytesRead: Int64?
+    /// The SHA-256 of the stored object.
+    public var sha256: String?
+    /// Why it failed.
+    public var error: String?
+    /// The end of the tool's stderr.
+    public var stderrTail: String?
+
+    /// Whether the run succeeded.
+    public var succeeded: Bool { status == RunStatus.succeeded.rawValue }
+
+    /// The summary of `outcome`, a run of `job` started at `startedAt`.
+    public init(job: JobConfig, config: BackupConfig, runID: Int64?, outcome: RunOutcome, startedAt: Date) {
+        self.job = job.name
+        self.runID = runID
+        status = outcome.status.rawValue
+        seconds = outcome.endedAt.timeIntervalSince(startedAt)
+        bucket = config.destination(named: job.destination)?.bucket ?? job.destination
+        objectKey = outcome.objectKey
+        bytesStored = outcome.bytesStored
+        bytesRead = outcome.bytesRead
+        sha256 = outcome.sha256
+        error = outcome.error
+        stderrTail = outcome.stderrTail
+    }
+}

@@ -1,0 +1,32 @@
+import Foundation
+import ServiceLifecycle
+
+extension Daemon {
+    /// Everything the daemon needs from outside.
+    public struct Dependencies: Sendable {
+        /// The source of time.
+        public var clock: any WallClock
+        /// Talks to systemd (a no-op outside systemd).
+        public var notifier: SystemdNotifier
+        /// Takes backups.
+        public var executor: any BackupExecutor
+        /// Opens destinations' stores, to clean up uploads a crash left open.
+        public var stores: any ObjectStoreProvider
+        /// Reads config files (and their secrets) on reload.
+        public var sources: ConfigSources
+        /// How long crash recovery and the stale-upload sweep may spend on one destination.
+        public var cleanupTimeout: Duration = .seconds(120)
+        /// More long-running parts (a periodic upload sweeper, a metrics listener): run in the
+        /// group after recovery, stopped after the scheduler and the control socket.
+        public var services: [any Service] = []
+
+        /// Groups the dependencies.
+        public init(clock: any WallClock, notifier: SystemdNotifier, executor: any BackupExecutor, stores: any ObjectStoreProvider, sources: ConfigSources) {
+            self.clock = clock
+            self.notifier = notifier
+            self.executor = executor
+            self.stores = stores
+            self.sources = sources
+        }
+    }
+}

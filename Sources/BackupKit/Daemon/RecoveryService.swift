@@ -1,0 +1,123 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// Crash recovery, after READY=1 and in the background: runs left `running` by a process that is
+/// gone (never a live process's run) are reconciled with their destination: a run whose object
+/// is complete is recorded as succeeded, any other marked `interrupted`; then open uploads of
+/// finished runs are aborted. Each destination is cleaned up on its own, within `timeout`, so one
+/// that never answers delays only its own clean-up (retried at the next start).
+struct RecoveryService: Service {
+    let coordinator: RunCoordinator
+    let timeout: Duration
+
+    static let interruptedReason = "backupd stopped during this run (crash, kill or power loss); its upload was aborted at the next start"
+
+    func run() async throws {
+        let history = coordinator.history
+        let logger = coordinator.logger
+        let config = coordinator.config
+        let me = ProcessOwner.current()
+        let orphans: [RunRecord]
+        do {
+            orphans = try history.runningRunsWithOwners().filter { owned in
+                guard let owner = owned.owner else { return true }
+                return owner.pid != me.pid && !owner.isAlive
+            }.map(\.run)
+        } catch {
+            logger.error("crash recovery failed: cannot read the running runs", metadata: ["error": "\(error)"])
+            return
+        }
+        let now = coordinator.dependencies.clock.now()
+        var byDestination: [String: [RunRecord]] = [:]
+        for run in orphans {
+            if let name = run.destination, config.destination(named: name) != nil, run.objectKey != nil || run.uploadID != nil {
+                byDestination[name, default: []].append(run)
+            } else {
+                interrupt(run, at: now)
+            }
+        }
+        let openUploads = (try? history.uploadsToAbort()) ?? []
+        for run in openUploads where run.destination.flatMap({ config.destination(named: $0) }) == nil {
+            logger.warning("cannot abort an open upload: its destination is no longer configured", metadata: ["run": "\(run.id)", "destination": "\(run.destination ?? "?")"])
+        }
+        let names = Set(byDestination.keys).union(openUploads.compactMap(\.destination)).sorted()
+        await withDiscardingTaskGroup { group in
+            for name in names {
+                guard let destination = config.destination(named: name) else { continue }
+                let runs = byDestination[name] ?? []
+                group.addTask {
+                    let finished = await BlockingCall.run(name: "backupd-recovery", timeout: timeout) {
+                        recover(runs, destination: destination, at: now)
+                    }
+                    if finished == nil {
+                        logger.warning("crash recovery of a destination did not finish in time; retried at the next start", metadata: [
+                            "destination": "\(name)", "timeout": "\(DurationText.format(timeout))"])
+                    }
+                }
+            }
+        }
+    }
+
+    private func interrupt(_ run: RunRecord, at time: Date) {
+        do {
+            if try coordinator.history.interrupt(runID: run.id, at: time, reason: Self.interruptedReason) {
+                coordinator.logger.warning("run was interrupted by a crash", metadata: ["job": "\(run.job)", "run": "\(run.id)", "started": "\(run.startedAt)"])
+            }
+        } catch {
+            coordinator.logger.error("cannot mark an interrupted run", metadata: ["run": "\(run.id)", "error": "\(error)"])
+        }
+    }
+
+    /// Blocking: reconciles `runs` (orphans on `destination`), then aborts the destination's open uploads.
+    private func recover(_ runs: [RunRecord], destination: DestinationConfig, at time: Date) {
+        let history = coordinator.history
+        let logger = coordinator.logger
+        let store: any BackupObjectStore
+        do {
+            store = try coordinator.dependencies.stores.store(for: destination, logger: logger)
+        } catch {
+            logger.error("crash recovery: cannot open the destination", metadata: ["destination": "\(destination.name)", "error": "\(error)"])
+            return
+        }
+        for run in runs {
+            do {
+                if let key = run.objectKey, let object = try Self.completedObject(store: store, key: key) {
+                    try history.reconcileSucceeded(runID: run.id, at: time, object: object)
+                    logger.notice("a run's backup was complete although its end was not recorded; recorded as succeeded", metadata: [
+                        "job": "\(run.job)", "run": "\(run.id)", "s3.key": "\(key)", "bytes": "\(object.size)"])
+                    continue
+                }
+            } catch {
+                logger.error("crash recovery: cannot check a run's object; retried at the next start", metadata: [
+                    "run": "\(run.id)", "s3.key": "\(run.objectKey ?? "")", "error": "\(error)"])
+                continue
+            }
+            interrupt(run, at: time)
+        }
+        let open: [RunRecord]
+        do {
+            open = try history.uploadsToAbort().filter { $0.destination == destination.name }
+        } catch {
+            logger.error("crash recovery: cannot read the open uploads", metadata: ["error": "\(error)"])
+            return
+        }
+        for run in open {
+            guard let uploadID = run.uploadID, let key = run.objectKey else { continue }
+            do {
+                try store.abortUpload(key: key, uploadID: uploadID)
+                try history.markUploadClosed(runID: run.id)
+                logger.notice("aborted the upload of an interrupted run", metadata: ["run": "\(run.id)", "s3.key": "\(key)", "s3.upload_id": "\(uploadID)"])
+            } catch {
+                logger.error("cannot abort an interrupted run's upload; will retry at the next start", metadata: ["run": "\(run.id)", "s3.key": "\(key)", "error": "\(error)"])
+            }
+        }
+    }
+
+    /// The run's object when it is a complete backup: present, with the SHA-256 that backupd
+    /// records only once every byte is stored. (With manifests, the manifest's presence decides.)
+    static func completedObject(store: any BackupObjectStore, key: String) throws -> StoredObject? {
+        guard let object = try store.head(key: key), object.metadata["sha256"]?.isEmpty == false else { return nil }
+        return object
+    }
+}

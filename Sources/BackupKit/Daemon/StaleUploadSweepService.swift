@@ -1,0 +1,50 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// Once after start, in the background: aborts multipart uploads older than a day under every
+/// job's prefix (left by a crash before their id was recorded). Each destination within
+/// `timeout`, concurrently, so one that never answers holds up nothing else.
+struct StaleUploadSweepService: Service {
+    let coordinator: RunCoordinator
+    let timeout: Duration
+
+    func run() async throws {
+        let config = coordinator.config
+        let logger = coordinator.logger
+        let dayAgo = coordinator.dependencies.clock.now().addingTimeInterval(-86_400)
+        var prefixes: [String: Set<String>] = [:]
+        for job in config.jobs where config.destination(named: job.destination) != nil {
+            prefixes[job.destination, default: []].insert(job.prefix.isEmpty ? "" : job.prefix + "/")
+        }
+        let stores = coordinator.dependencies.stores
+        await withDiscardingTaskGroup { group in
+            for (name, prefixes) in prefixes {
+                guard let destination = config.destination(named: name) else { continue }
+                group.addTask {
+                    let finished = await BlockingCall.run(name: "backupd-sweep", timeout: timeout) {
+                        Self.sweep(destination: destination, prefixes: prefixes.sorted(), olderThan: dayAgo, stores: stores, logger: logger)
+                    }
+                    if finished == nil {
+                        logger.warning("the sweep of stale uploads did not finish in time", metadata: [
+                            "destination": "\(name)", "timeout": "\(DurationText.format(timeout))"])
+                    }
+                }
+            }
+        }
+    }
+
+    private static func sweep(destination: DestinationConfig, prefixes: [String], olderThan date: Date, stores: any ObjectStoreProvider, logger: Logger) {
+        for prefix in prefixes {
+            do {
+                let store = try stores.store(for: destination, logger: logger)
+                for upload in try store.openUploads(prefix: prefix) where upload.initiated < date {
+                    logger.warning("aborting a stale multipart upload", metadata: ["destination": "\(destination.name)", "s3.key": "\(upload.key)", "s3.upload_id": "\(upload.uploadID)", "initiated": "\(upload.initiated)"])
+                    try store.abortUpload(key: upload.key, uploadID: upload.uploadID)
+                }
+            } catch {
+                logger.warning("cannot list stale multipart uploads", metadata: ["destination": "\(destination.name)", "error": "\(error)"])
+            }
+        }
+    }
+}

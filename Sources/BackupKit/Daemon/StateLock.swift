@@ -1,0 +1,100 @@
+import Foundation
+import Glibc
+
+/// The exclusive lock on a state directory (`flock` on `backupd.lock` inside it), held by the
+/// one process that runs backups there: the daemon for its lifetime, or a daemon-less `run-now`.
+/// The file names the holder (`pid role`) so a refused process can say who has it. The kernel
+/// drops the lock when the holder exits, however it exits.
+public final class StateLock: Sendable {
+    /// The lock file's name inside the state directory.
+    public static let fileName = "backupd.lock"
+
+    /// What kind of process holds the lock.
+    public enum Role: String, Sendable, Equatable {
+        /// `backupd run`.
+        case daemon
+        /// A `backupd run-now` without a daemon.
+        case runNow = "run-now"
+
+        /// How messages name it.
+        public var description: String { self == .daemon ? "the backupd daemon" : "backupd run-now" }
+    }
+
+    /// The recorded holder of a lock.
+    public struct Holder: Sendable, Equatable {
+        /// Its process id.
+        public var pid: Int32
+        /// What it is.
+        public var role: Role
+    }
+
+    /// The lock file.
+    public let path: String
+    private let fd: Int32
+
+    private init(path: String, fd: Int32) {
+        self.path = path
+        self.fd = fd
+    }
+
+    deinit { close(fd) }
+
+    /// The lock file of `stateDirectory`.
+    public static func path(stateDirectory: String) -> String {
+        (stateDirectory.hasSuffix("/") ? String(stateDirectory.dropLast()) : stateDirectory) + "/" + fileName
+    }
+
+    /// Takes the lock without waiting, creating the state directory (0700) if needed; throws
+    /// `StateLockError.held` naming the holder when another process has it.
+    public static func acquire(stateDirectory: String, role: Role) throws -> StateLock {
+        let path = path(stateDirectory: stateDirectory)
+        if !FileManager.default.fileExists(atPath: stateDirectory) {
+            try? FileManager.default.createDirectory(
+                atPath: stateDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        }
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        guard fd >= 0 else { throw StateLockError.cannotLock(path: path, reason: String(cString: strerror(errno))) }
+        while flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            let error = errno
+            if error == EINTR { continue }
+            close(fd)
+            if error == EWOULDBLOCK { throw StateLockError.held(path: path, holder: holder(stateDirectory: stateDirectory)) }
+            throw StateLockError.cannotLock(path: path, reason: String(cString: strerror(error)))
+        }
+        let text = Array("\(getpid()) \(role.rawValue)\n".utf8)
+        if ftruncate(fd, 0) != 0 || pwrite(fd, text, text.count, 0) != text.count {
+            let reason = String(cString: strerror(errno))
+            close(fd)
+            throw StateLockError.cannotLock(path: path, reason: "cannot write the holder's pid: \(reason)")
+        }
+        return StateLock(path: path, fd: fd)
+    }
+
+    /// Takes the lock, waiting (polling every `interval`) while a run-now holds it; a daemon
+    /// holding it is an error at once. `waiting` is told the holder once, when the wait begins.
+    public static func acquireWaitingForRunNow(
+        stateDirectory: String, interval: Duration = .milliseconds(500), waiting: (Holder) -> Void
+    ) async throws -> StateLock {
+        var told = false
+        while true {
+            do {
+                return try acquire(stateDirectory: stateDirectory, role: .daemon)
+            } catch StateLockError.held(let path, let holder) {
+                guard let holder, holder.role == .runNow else { throw StateLockError.held(path: path, holder: holder) }
+                if !told {
+                    waiting(holder)
+                    told = true
+                }
+                try await Task.sleep(for: interval)
+            }
+        }
+    }
+
+    /// Who the lock file says holds (or last held) the lock.
+    public static func holder(stateDirectory: String) -> Holder? {
+        guard let data = FileManager.default.contents(atPath: path(stateDirectory: stateDirectory)) else { return nil }
+        let words = String(decoding: data, as: UTF8.self).split(whereSeparator: \.isWhitespace)
+        guard words.count >= 2, let pid = Int32(words[0]), let role = Role(rawValue: String(words[1])) else { return nil }
+        return Holder(pid: pid, role: role)
+    }
+}
