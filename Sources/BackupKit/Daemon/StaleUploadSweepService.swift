@@ -10,6 +10,11 @@ struct StaleUploadSweepService: Service {
     let timeout: Duration
 
     func run() async throws {
+        // A graceful stop cancels the clean-up (blocked calls are left behind), so it never holds up the stop.
+        try await cancelWhenGracefulShutdown { await self.cleanUp() }
+    }
+
+    private func cleanUp() async {
         let config = coordinator.config
         let logger = coordinator.logger
         let dayAgo = coordinator.dependencies.clock.now().addingTimeInterval(-86_400)

@@ -152,8 +152,8 @@ struct DaemonEndToEndTests {
         #expect(try setup.openUploadIDs().isEmpty, "the interrupted run's multipart upload is still open")
     }
 
-    /// SIGKILL mid-upload leaves a `running` row and an open upload; the next start marks the run
-    /// `interrupted` and aborts the upload, so no parts stay billed.
+    /// SIGKILL mid-upload leaves a `running` row and an open upload; the next start (its owner is
+    /// gone) marks the run `interrupted` and aborts the upload, so no parts stay billed.
     @Test func sigkillMidUploadIsRecoveredAtNextStart() async throws {
         let setup = try EndToEndSetup(label: "e2e-kill")
         defer { setup.remove() }
@@ -172,6 +172,8 @@ struct DaemonEndToEndTests {
         let second = try DaemonProcess(configPath: setup.configPath, directory: setup.directory, environment: setup.environment)
         defer { second.cleanUp() }
         #expect(await second.notify.waitFor("READY=1", timeout: 20), "no READY=1 after restart; log:\n\(second.log)")
+        // Recovery runs after READY=1, in the background.
+        _ = try await poll(timeout: 20) { try setup.history().run(id: running.id)?.uploadID == nil }
         let record = try #require(try setup.history().run(id: running.id))
         #expect(record.status == .interrupted)
         #expect(record.uploadID == nil, "the aborted upload is cleared from the history")
