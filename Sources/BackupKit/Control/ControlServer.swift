@@ -33,7 +33,7 @@ public final class ControlServer: Service, Sendable {
         (stateDirectory.hasSuffix("/") ? String(stateDirectory.dropLast()) : stateDirectory) + "/" + fileName
     }
 
-    /// Listens until graceful shutdown or cancellation. A socket that cannot be created is logged
+    /// Listens until cancelled (the daemon runs it through `UntilShutdown`). A socket that cannot be created is logged
     /// (run-now then says the daemon cannot be reached) and the daemon goes on without it.
     public func run() async throws {
         let fd: Int32
@@ -44,7 +44,7 @@ public final class ControlServer: Service, Sendable {
             return
         }
         logger.debug("control socket listening", metadata: ["control.path": "\(path)"])
-        await withTaskCancellationOrGracefulShutdownHandler {
+        await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                 let thread = Thread { [self] in
                     acceptLoop(fd)
@@ -53,7 +53,7 @@ public final class ControlServer: Service, Sendable {
                 thread.name = "backupd-control"
                 thread.start()
             }
-        } onCancelOrGracefulShutdown: {
+        } onCancel: {
             self.stopped.store(true, ordering: .releasing)
         }
         unlink(path)

@@ -51,15 +51,15 @@ public final class Daemon: Sendable {
             coordinator.submit(request, reply: reply)
         }
         // Stopped in reverse order: the scheduler first (its runs finish or are cancelled), the
-        // watchdog last (it pings while backups finish).
-        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
-            .init(service: WatchdogService(coordinator: coordinator), successTerminationBehavior: .ignore),
-            .init(service: RecoveryService(coordinator: coordinator, timeout: timeout), successTerminationBehavior: .ignore),
-            .init(service: StaleUploadSweepService(coordinator: coordinator, timeout: timeout), successTerminationBehavior: .ignore),
-        ]
-        services += coordinator.dependencies.services.map { .init(service: $0, successTerminationBehavior: .ignore) }
+        // watchdog last (it pings while backups finish). Parts that may end early (one-shot
+        // clean-ups, the sweeper and metrics services passed in) wait for their turn to stop.
+        let background: [any Service] = [
+            WatchdogService(coordinator: coordinator),
+            RecoveryService(coordinator: coordinator, timeout: timeout),
+            StaleUploadSweepService(coordinator: coordinator, timeout: timeout),
+        ] + coordinator.dependencies.services + [control]
+        var services = background.map { ServiceGroupConfiguration.ServiceConfiguration(service: UntilShutdown(service: $0, logger: logger)) }
         services += [
-            .init(service: control, successTerminationBehavior: .ignore),
             .init(service: ReloadService(coordinator: coordinator, signals: hangups)),
             .init(service: SchedulingService(coordinator: coordinator)),
         ]

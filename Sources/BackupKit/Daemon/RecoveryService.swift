@@ -13,12 +13,8 @@ struct RecoveryService: Service {
 
     static let interruptedReason = "backupd stopped during this run (crash, kill or power loss); its upload was aborted at the next start"
 
+    /// Cancellation (a stop, through `UntilShutdown`) leaves blocked calls behind, so it never holds up the stop.
     func run() async throws {
-        // A graceful stop cancels the clean-up (blocked calls are left behind), so it never holds up the stop.
-        try await cancelWhenGracefulShutdown { await self.cleanUp() }
-    }
-
-    private func cleanUp() async {
         let history = coordinator.history
         let logger = coordinator.logger
         let config = coordinator.config

@@ -9,12 +9,8 @@ struct StaleUploadSweepService: Service {
     let coordinator: RunCoordinator
     let timeout: Duration
 
+    /// Cancellation (a stop, through `UntilShutdown`) leaves blocked calls behind, so it never holds up the stop.
     func run() async throws {
-        // A graceful stop cancels the clean-up (blocked calls are left behind), so it never holds up the stop.
-        try await cancelWhenGracefulShutdown { await self.cleanUp() }
-    }
-
-    private func cleanUp() async {
         let config = coordinator.config
         let logger = coordinator.logger
         let dayAgo = coordinator.dependencies.clock.now().addingTimeInterval(-86_400)

@@ -2,18 +2,16 @@ import ServiceLifecycle
 
 /// Pings systemd's watchdog at half its interval while the scheduler's queue answers, so a
 /// wedged scheduler gets the daemon restarted. Listed first in the group, so it is the last to
-/// stop and keeps pinging while running backups finish.
+/// stop (cancelled through `UntilShutdown`) and keeps pinging while running backups finish.
 struct WatchdogService: Service {
     let coordinator: RunCoordinator
 
     func run() async throws {
         guard let interval = coordinator.dependencies.notifier.watchdogInterval else { return }
-        await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                _ = coordinator.scheduler?.inspect { $0.nextWake }
-                coordinator.notify { try $0.watchdog() }
-                try? await Task.sleep(for: interval / 2)
-            }
+        while !Task.isCancelled {
+            _ = coordinator.scheduler?.inspect { $0.nextWake }
+            coordinator.notify { try $0.watchdog() }
+            try? await Task.sleep(for: interval / 2)
         }
     }
 }

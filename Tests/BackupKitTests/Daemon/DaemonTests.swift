@@ -37,6 +37,28 @@ final class BlockingExecutor: BackupExecutor {
     }
 }
 
+/// A destination whose listing and HEAD never answer (until the test ends).
+struct StallingStores: ObjectStoreProvider {
+    let inner = MemoryObjectStore()
+    let gate = DispatchSemaphore(value: 0)
+
+    func store(for destination: DestinationConfig) throws -> any BackupObjectStore { Stalling(inner: inner, gate: gate) }
+
+    struct Stalling: BackupObjectStore {
+        let inner: MemoryObjectStore
+        let gate: DispatchSemaphore
+        func upload(key: String, from source: any ByteSource, metadata: [String: String], cancellation: RunCancellation, uploadStarted: (String) -> Void) throws -> UploadReceipt {
+            try inner.upload(key: key, from: source, metadata: metadata, cancellation: cancellation, uploadStarted: uploadStarted)
+        }
+        func head(key: String) throws -> StoredObject? { _ = gate.wait(timeout: .now() + 30); return nil }
+        func list(prefix: String) throws -> [StoredObject] { try inner.list(prefix: prefix) }
+        func download(key: String, to sink: (UnsafeRawBufferPointer) throws -> Void) throws { try inner.download(key: key, to: sink) }
+        func delete(keys: [String]) throws { try inner.delete(keys: keys) }
+        func abortUpload(key: String, uploadID: String) throws { try inner.abortUpload(key: key, uploadID: uploadID) }
+        func openUploads(prefix: String) throws -> [OpenUpload] { _ = gate.wait(timeout: .now() + 30); return [] }
+    }
+}
+
 /// A daemon in a temporary state directory with a config file that can be rewritten.
 struct DaemonFixture {
     let directory: TemporaryDirectory
@@ -64,7 +86,7 @@ struct DaemonFixture {
         try text.write(toFile: configPath, atomically: true, encoding: .utf8)
     }
 
-    func makeDaemon(executor: any BackupExecutor, stores: MemoryObjectStore) throws -> Daemon {
+    func makeDaemon(executor: any BackupExecutor, stores: any ObjectStoreProvider) throws -> Daemon {
         let (config, _) = try BackupConfig.load(path: configPath)
         let dependencies = Daemon.Dependencies(
             clock: SystemWallClock(), notifier: SystemdNotifier(environment: [:]), executor: executor, stores: stores, sources: .live)
@@ -72,7 +94,7 @@ struct DaemonFixture {
     }
 
     /// Starts the daemon's service group (without signals) and waits until it schedules.
-    func start(executor: any BackupExecutor, stores: MemoryObjectStore) async throws -> RunningDaemon {
+    func start(executor: any BackupExecutor, stores: any ObjectStoreProvider) async throws -> RunningDaemon {
         let daemon = try makeDaemon(executor: executor, stores: stores)
         let group = await daemon.makeServiceGroup(gracefulShutdownSignals: [])
         let task = Task { try await group.run() }
@@ -189,6 +211,29 @@ struct DaemonTests {
         #expect(record.sha256 == receipt.sha256 && record.bytesStored == 1000 && record.uploadID == nil)
         #expect(stores.keys == ["p/nightly/done.bin"] && stores.abortedKeys.isEmpty)
         try await running.stop()
+    }
+
+    /// A destination that never answers holds up neither the scheduler (a run starts and
+    /// succeeds) nor a graceful stop, which ends its clean-up instead of waiting for it.
+    @Test func stalledCleanUpDelaysNeitherRunsNorStop() async throws {
+        let fixture = try DaemonFixture()
+        defer { fixture.directory.remove() }
+        let history = try fixture.history()
+        let crashed = try history.insertRunning(
+            job: "nightly", trigger: .schedule, scheduledAt: Date(), startedAt: Date(), destination: "local", bucket: "b", objectKey: nil)
+        try history.updateProgress(runID: crashed, RunProgress(uploadID: "u", objectKey: "p/nightly/x.zst"))
+        let stores = StallingStores()
+        defer { for _ in 0..<10 { stores.gate.signal() } }
+        let executor = BlockingExecutor()
+        let running = try await fixture.start(executor: executor, stores: stores)
+        running.daemon.runNow(job: "nightly")
+        #expect(await executor.waitForStart())
+        executor.release()
+        #expect(try await eventually { try history.runs(HistoryQuery(job: "nightly", status: .succeeded)).count == 1 })
+        let stopping = ContinuousClock.now
+        try await running.stop()
+        #expect(ContinuousClock.now - stopping < .seconds(5))
+        #expect(try history.run(id: crashed)?.status == .running, "its destination never answered, so the run waits for the next start")
     }
 
     /// SIGHUP with an invalid file keeps the old config; with a valid one applies it.
