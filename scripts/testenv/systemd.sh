@@ -211,6 +211,7 @@ mkdir "$cg"
 echo "$cg" >"$sd/cgroup"
 # Whatever goes wrong from here on, no machine, mount namespace or cgroup is left behind.
 trap 'status=$?; if (( status != 0 )); then stop_machine "$sd" 2>/dev/null || true; fi' EXIT
+trap 'exit 143' TERM INT
 
 (
   echo "$BASHPID" >"$cg/cgroup.procs"
