@@ -35,6 +35,9 @@ chmod 0711 "$tmp"
 cleanup() {
   local status=$?
   local s pids=()
+  if [[ -n "${release_pid:-}" ]] && kill -0 "$release_pid" 2>/dev/null; then
+    kill -- -"$release_pid" 2>/dev/null || kill "$release_pid" 2>/dev/null || true
+  fi
   if [[ -s "$tmp/systemd/systemd/cgroup" ]]; then
     timeout -k 5 60 scripts/testenv/systemd.sh stop "$tmp/systemd" >>"$tmp/systemd.log" 2>&1 || say "stopping the systemd machine failed (see $tmp/systemd.log)"
   fi
@@ -82,10 +85,12 @@ for s in "${servers[@]}"; do
 done
 (( build_status == 0 )) || { say "build failed"; exit "$build_status"; }
 if (( systemd_tests )); then
-  # The same command as the README's install and scripts/quickstart.sh: the machine has no Swift runtime.
-  say "building the release binary (swift build -c release --product backupd --static-swift-stdlib)"
-  swift build -c release --product backupd --static-swift-stdlib || { say "release build failed"; exit 1; }
-  release_binary=$(swift build -c release --product backupd --static-swift-stdlib --show-bin-path)/backupd
+  # The README's install command (the machine has no Swift runtime), in a scratch directory of its
+  # own so that it builds, at low priority, while `swift test` runs (SwiftPM locks its .build).
+  release=(swift build -c release --product backupd --static-swift-stdlib --scratch-path "$root/.build-release")
+  say "building the release binary in the background (${release[*]})"
+  setsid --wait nice -n 19 "${release[@]}" >"$tmp/release-build.log" 2>&1 </dev/null &
+  release_pid=$!
 fi
 (( failed == 0 )) || { say "a test server failed to start (logs above, state under $tmp/)"; exit 1; }
 
@@ -106,11 +111,18 @@ say "tests finished with status $test_status after $(elapsed)"
 if (( systemd_tests )); then
   systemd_status=0
   image_status=0
+  release_status=0
+  wait "$release_pid" || release_status=$?
+  release_pid=
   wait "$image_pid" || image_status=$?
-  if (( image_status != 0 )); then
+  if (( release_status != 0 )); then
+    say "the release build failed (status $release_status):"; tail -n 40 "$tmp/release-build.log" | sed 's/^/    /' >&2
+    systemd_status=1
+  elif (( image_status != 0 )); then
     say "making the systemd machine's root failed (status $image_status):"; sed 's/^/    /' "$tmp/systemd-image.log" >&2
     systemd_status=1
-  elif ! timeout -k 10 120 scripts/testenv/systemd.sh start "$tmp/systemd" "$release_binary" >"$tmp/systemd.env" 2>"$tmp/systemd.log"; then
+  elif ! timeout -k 10 120 scripts/testenv/systemd.sh start "$tmp/systemd" \
+      "$("${release[@]}" --show-bin-path)/backupd" >"$tmp/systemd.env" 2>"$tmp/systemd.log"; then
     say "the systemd machine did not boot:"; sed 's/^/    /' "$tmp/systemd.log" >&2
     systemd_status=1
   else

@@ -83,7 +83,11 @@ image() {
 # systemd. Its output is the machine's console log.
 boot() {
   local lower=$1 sd=$2 binary=$3 root=$2/root
-  mount -t overlay overlay -o "lowerdir=$lower,upperdir=$sd/upper,workdir=$sd/work" "$root"
+  if ! mount -t overlay overlay -o "lowerdir=$lower,upperdir=$sd/upper,workdir=$sd/work" "$root" 2>/dev/null; then
+    # DIR on a file system that cannot hold an overlay's upper layer (e.g. itself an overlay): copy.
+    cp -a "$lower/." "$root/"
+    mount --bind "$root" "$root"
+  fi
   install -D -m 0755 "$binary" "$root/usr/local/bin/backupd"
   install -D -m 0644 "$repo/systemd/backupd.service" "$root/etc/systemd/system/backupd.service"
   chroot "$root" /bin/sh -c 'id backupd >/dev/null 2>&1 || useradd --system --home-dir /var/lib/backupd --no-create-home --shell /usr/sbin/nologin backupd'
@@ -143,25 +147,31 @@ remove_cgroup() {
   return 1
 }
 
+# Whether PID is alive and one of the machine's processes (in its cgroup CG), not a reused pid.
+machine_pid() {
+  local pid=$1 cg=$2
+  [[ -n "$pid" && -n "$cg" ]] && kill -0 "$pid" 2>/dev/null \
+    && grep -q "::/${cg##*/}\(/\|\$\)" "/proc/$pid/cgroup" 2>/dev/null
+}
+
 # Powers the machine whose state is under SD off (SIGRTMIN+4 if systemctl does not answer), kills it
 # after 30 s, and removes its cgroup. Safe to call on a machine that never booted.
 stop_machine() {
-  local sd=$1 pid1 launcher i
+  local sd=$1 pid1 launcher cg i
   pid1=$(cat "$sd/pid1" 2>/dev/null || true)
   launcher=$(cat "$sd/launcher" 2>/dev/null || true)
-  if [[ -n "$pid1" ]] && kill -0 "$pid1" 2>/dev/null; then
+  cg=$(cat "$sd/cgroup" 2>/dev/null || true)
+  if machine_pid "$pid1" "$cg"; then
     in_machine "$pid1" 10 systemctl poweroff --no-block >/dev/null 2>&1 || kill -s RTMIN+4 "$pid1" 2>/dev/null || true
-    for i in $(seq 1 300); do kill -0 "$pid1" 2>/dev/null || break; sleep 0.1; done
-    if kill -0 "$pid1" 2>/dev/null; then
+    for i in $(seq 1 300); do machine_pid "$pid1" "$cg" || break; sleep 0.1; done
+    if machine_pid "$pid1" "$cg"; then
       testenv_log "systemd (pid $pid1) did not power off in 30 s, killing it"
       kill -9 "$pid1" 2>/dev/null || true
     fi
   fi
-  if [[ -n "$launcher" ]]; then
-    for i in $(seq 1 100); do kill -0 "$launcher" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$launcher" 2>/dev/null || true
-  fi
-  remove_cgroup "$(cat "$sd/cgroup" 2>/dev/null || echo /nonexistent)"
+  for i in $(seq 1 100); do machine_pid "$launcher" "$cg" || break; sleep 0.1; done
+  if machine_pid "$launcher" "$cg"; then kill -9 "$launcher" 2>/dev/null || true; fi
+  [[ -z "$cg" ]] || remove_cgroup "$cg"
   rm -f "$sd/pid1" "$sd/launcher" "$sd/env"
 }
 
@@ -183,7 +193,7 @@ if [[ "$cmd" == stop ]]; then
   exit 0
 fi
 
-if testenv_pidfile_alive "$sd/pid1" && testenv_saved_env "$sd"; then
+if machine_pid "$(cat "$sd/pid1" 2>/dev/null)" "$(cat "$sd/cgroup" 2>/dev/null)" && testenv_saved_env "$sd"; then
   testenv_log "already running"
   exit 0
 fi
