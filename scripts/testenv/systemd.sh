@@ -41,6 +41,17 @@ mirror() {
   echo "${uri:-http://deb.debian.org/debian}"
 }
 
+# Removes DIR, first unmounting whatever a killed debootstrap left mounted in it (its proc, sys),
+# and never crossing into another file system.
+remove_tree() {
+  local dir=$1 target
+  [[ -e "$dir" ]] || return 0
+  while read -r target; do
+    umount -l "$target" 2>/dev/null || true
+  done < <(awk -v d="$dir" 'index($5, d "/") == 1 { print $5 }' /proc/self/mountinfo | sort -r)
+  rm -rf --one-file-system "$dir"
+}
+
 # Makes the cached root if it is missing (one builder at a time, under a lock) and prints its path.
 image() {
   command -v debootstrap >/dev/null || testenv_die "debootstrap not found (run scripts/install-deps.sh)"
@@ -53,12 +64,12 @@ image() {
   flock -w 900 9 || testenv_die "another build of $cache_root holds its lock for 15 minutes"
   if [[ ! -e "$dir/complete" ]]; then
     testenv_log "making a Debian 12 root with debootstrap from $url (about a minute, cached in $dir)"
-    rm -rf "$dir.tmp"
+    remove_tree "$dir.tmp"
     mkdir -p "$dir.tmp"
     if ! timeout -k 10 900 debootstrap --variant=minbase --include="$image_packages" \
         "$suite" "$dir.tmp/root" "$url" >"$dir.tmp/debootstrap.log" 2>&1; then
       tail -n 30 "$dir.tmp/debootstrap.log" >&2
-      rm -rf "$dir.tmp"
+      remove_tree "$dir.tmp"
       testenv_die "debootstrap failed (the last lines of its log are above)"
     fi
     local r=$dir.tmp/root
@@ -71,7 +82,7 @@ image() {
     ln -sf /lib/systemd/system/multi-user.target "$r/etc/systemd/system/default.target"
     : >"$r/etc/machine-id"
     mv "$dir.tmp/debootstrap.log" "$dir.tmp/root.log"
-    rm -rf "$dir"
+    remove_tree "$dir"
     mv "$dir.tmp" "$dir"
     touch "$dir/complete"
   fi
@@ -213,7 +224,7 @@ cgroot=$(cgroup2_root)
 lower=$(image)
 
 stop_machine "$sd" 2>/dev/null || true
-rm -rf "$sd"
+remove_tree "$sd"
 mkdir -p "$sd/upper" "$sd/work" "$sd/root"
 chmod 0700 "$sd"
 cg=$cgroot/backupd-ci-$(printf '%s' "$sd" | sha256sum | cut -c1-8)-$$
