@@ -52,7 +52,7 @@ def bucket(s3):
     name = f"backupd-systemd-{secrets.token_hex(4)}"
     s3.aws("s3", "mb", f"s3://{name}")
     yield name
-    s3.aws("s3", "rb", "--force", f"s3://{name}", timeout=120)
+    s3.remove_bucket(name)
 
 
 @pytest.fixture(scope="session")

@@ -134,6 +134,7 @@ class Machine:
 
     def start(self, timeout=20):
         """`systemctl start backupd`; returns its duration in seconds."""
+        cursor = self.journal_cursor()
         began = time.monotonic()
         try:
             self.systemctl("start", "backupd", timeout=timeout)
@@ -141,8 +142,10 @@ class Machine:
             raise AssertionError(
                 f"systemctl start backupd did not return within {timeout} s "
                 f"(state {self.show('backupd', 'ActiveState', 'SubState')}); "
-                f"journal:\n{self.journal('-n', '40')}"
-            )
+                f"journal since the start:\n{self.journal(after=cursor)}"
+            ) from None
+        except CommandFailed as failure:
+            raise AssertionError(f"{failure}\njournal since the start:\n{self.journal(after=cursor)}") from None
         return time.monotonic() - began
 
     def force_stop(self, timeout=30):
@@ -198,6 +201,13 @@ class S3:
         )
         assert result.returncode == 0, result.stderr.decode(errors="replace")
         return result.stdout
+
+    def remove_bucket(self, bucket):
+        """Aborts the bucket's open uploads (a failed test may leave some), then removes it."""
+        for upload in self.open_uploads(bucket, ""):
+            self.api("abort-multipart-upload", "--bucket", bucket, "--key", upload["Key"],
+                     "--upload-id", upload["UploadId"])
+        self.aws("s3", "rb", "--force", f"s3://{bucket}", timeout=120)
 
     def destination(self, name, bucket):
         """A backupd destination for the bucket, the secret key in a file of the machine."""

@@ -2,7 +2,9 @@
 as the README installs it. Each test writes its own config, starts the unit and stops it after.
 """
 
+import os
 import secrets
+import stat
 import subprocess
 import time
 
@@ -40,6 +42,9 @@ def test_scheduled_postgres_backup_lands_in_s3(service, s3, bucket, postgres):
     """A scheduled PostgreSQL backup (password from a 0600 file) is stored in S3 and in the history."""
     job = unique("pg")
     prefix = f"pg/{job}"
+    password_file = os.stat(f"{service.root}/etc/backupd/pg-password")
+    assert stat.S_IMODE(password_file.st_mode) == 0o600
+    assert (password_file.st_uid, password_file.st_gid) == service.uid_gid("backupd")
     service.write_config(config(s3, bucket, [postgres.job(job, "s3", EVERY_3S, prefix)]))
     service.start()
 
