@@ -16,6 +16,9 @@ packages=(
   python3 python3-pip curl ca-certificates tzdata systemd openssl
   # the benchmarks: /usr/bin/time for peak RSS and CPU seconds
   time
+  # the systemd test: a Debian 12 root booted under systemd 252 (scripts/testenv/systemd.sh);
+  # util-linux gives unshare and nsenter
+  debootstrap util-linux
 )
 
 log() { echo "install-deps: $*" >&2; }
@@ -49,4 +52,11 @@ if ! command -v aws >/dev/null; then
   pip_install() { as_root python3 -m pip install --quiet --disable-pip-version-check "$@"; }
   pip_install awscli || pip_install --break-system-packages awscli
   command -v aws >/dev/null || { log "awscli installed but \`aws\` is not on PATH"; exit 1; }
+fi
+
+if ! python3 -c 'import pytest' 2>/dev/null; then
+  log "installing pytest from PyPI (the systemd tests, Tests/SystemdTests)"
+  pip_install() { as_root python3 -m pip install --quiet --disable-pip-version-check "$@"; }
+  pip_install pytest || pip_install --break-system-packages pytest
+  python3 -c 'import pytest' || { log "pytest installed but python3 cannot import it"; exit 1; }
 fi

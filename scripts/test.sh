@@ -6,6 +6,11 @@
 #
 #   scripts/test.sh                      # everything (this is what .ci/run does)
 #   scripts/test.sh --filter TestServers # extra arguments go to `swift test`
+#
+# After `swift test`, the systemd stage: the release binary built as the README installs it, booted
+# with the repo's unit under a real systemd 252 (scripts/testenv/systemd.sh, needs root) and tested
+# by Tests/SystemdTests (pytest). It runs when no arguments are given (CI); BACKUPD_SYSTEMD_TESTS=1
+# forces it, BACKUPD_SYSTEMD_TESTS=0 skips it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -19,6 +24,10 @@ scripts/install-deps.sh
 servers=()
 [[ -x scripts/testenv/s3.sh ]] && servers+=(s3) || say "scripts/testenv/s3.sh is missing: no S3 server, S3 tests will fail"
 servers+=(postgres mariadb redis)
+systemd_tests=${BACKUPD_SYSTEMD_TESTS:-$(( $# == 0 ))}
+if (( systemd_tests )) && (( EUID != 0 )); then
+  say "the systemd tests boot systemd in namespaces and need root (BACKUPD_SYSTEMD_TESTS=0 skips them)"; exit 1
+fi
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/backupd-test.XXXXXX")
 # Traversable (not listable) so that PostgreSQL, which runs as the postgres user, reaches its dir.
@@ -26,6 +35,12 @@ chmod 0711 "$tmp"
 cleanup() {
   local status=$?
   local s pids=()
+  if [[ -n "${release_pid:-}" ]] && kill -0 "$release_pid" 2>/dev/null; then
+    kill -- -"$release_pid" 2>/dev/null || kill "$release_pid" 2>/dev/null || true
+  fi
+  if [[ -s "$tmp/systemd/systemd/cgroup" ]]; then
+    timeout -k 5 60 scripts/testenv/systemd.sh stop "$tmp/systemd" >>"$tmp/systemd.log" 2>&1 || say "stopping the systemd machine failed (see $tmp/systemd.log)"
+  fi
   for s in "${servers[@]}"; do
     scripts/testenv/$s.sh stop "$tmp/$s" >>"$tmp/$s.log" 2>&1 & pids+=($!)
   done
@@ -49,6 +64,12 @@ for s in "${servers[@]}"; do
   server_pid[$s]=$!
 done
 
+if (( systemd_tests )); then
+  # The machine's Debian root (debootstrap, about a minute, then cached) is made while Swift builds.
+  timeout -k 10 900 scripts/testenv/systemd.sh image >/dev/null 2>"$tmp/systemd-image.log" &
+  image_pid=$!
+fi
+
 say "building (swift build --build-tests)"
 build_status=0
 swift build --build-tests || build_status=$?
@@ -63,6 +84,14 @@ for s in "${servers[@]}"; do
   fi
 done
 (( build_status == 0 )) || { say "build failed"; exit "$build_status"; }
+if (( systemd_tests )); then
+  # The README's install command (the machine has no Swift runtime), in a scratch directory of its
+  # own so that it builds, at low priority, while `swift test` runs (SwiftPM locks its .build).
+  release=(swift build -c release --product backupd --static-swift-stdlib --scratch-path "$root/.build-release")
+  say "building the release binary in the background (${release[*]})"
+  setsid --wait nice -n 19 "${release[@]}" >"$tmp/release-build.log" 2>&1 </dev/null &
+  release_pid=$!
+fi
 (( failed == 0 )) || { say "a test server failed to start (logs above, state under $tmp/)"; exit 1; }
 
 for s in "${servers[@]}"; do
@@ -78,4 +107,32 @@ say "  Redis         $BACKUPD_TEST_REDIS_HOST:$BACKUPD_TEST_REDIS_PORT"
 test_status=0
 swift test --skip-build "$@" || test_status=$?
 say "tests finished with status $test_status after $(elapsed)"
+
+if (( systemd_tests )); then
+  systemd_status=0
+  image_status=0
+  release_status=0
+  wait "$release_pid" || release_status=$?
+  release_pid=
+  wait "$image_pid" || image_status=$?
+  if (( release_status != 0 )); then
+    say "the release build failed (status $release_status):"; tail -n 40 "$tmp/release-build.log" | sed 's/^/    /' >&2
+    systemd_status=1
+  elif (( image_status != 0 )); then
+    say "making the systemd machine's root failed (status $image_status):"; sed 's/^/    /' "$tmp/systemd-image.log" >&2
+    systemd_status=1
+  elif ! timeout -k 10 120 scripts/testenv/systemd.sh start "$tmp/systemd" \
+      "$("${release[@]}" --show-bin-path)/backupd" >"$tmp/systemd.env" 2>"$tmp/systemd.log"; then
+    say "the systemd machine did not boot:"; sed 's/^/    /' "$tmp/systemd.log" >&2
+    systemd_status=1
+  else
+    # shellcheck disable=SC1090
+    source "$tmp/systemd.env"
+    say "systemd tests (Tests/SystemdTests) on systemd pid $BACKUPD_SYSTEMD_PID1"
+    BACKUPD_SYSTEMD_REQUIRED=1 PYTHONDONTWRITEBYTECODE=1 timeout -k 10 300 \
+      python3 -m pytest Tests/SystemdTests -p no:cacheprovider -v -rs --durations=10 || systemd_status=$?
+  fi
+  say "systemd tests finished with status $systemd_status after $(elapsed)"
+  (( test_status != 0 )) || test_status=$systemd_status
+fi
 exit "$test_status"

@@ -1,0 +1,179 @@
+"""backupd's unit (systemd/backupd.service, unchanged) under a real systemd 252, with the binary built
+as the README installs it. Each test writes its own config, starts the unit and stops it after.
+"""
+
+import os
+import secrets
+import stat
+import subprocess
+import time
+
+from conftest import command_job, config
+from machine import wait_until
+
+EVERY_3S = "*/3 * * * * *"  # cron with the leading seconds field
+DAILY = "0 3 * * *"
+GRACE = 5  # the configs' shutdownGracePeriod, in seconds
+
+
+def unique(label):
+    return f"{label}-{secrets.token_hex(3)}"
+
+
+def test_start_returns_after_ready(service, s3, bucket):
+    """`systemctl start` of the Type=notify unit returns once backupd sent READY=1, and it is active."""
+    job = unique("idle")
+    service.write_config(config(s3, bucket, [command_job(job, ["printf", "x"], DAILY)]))
+
+    seconds = service.start()
+
+    state = service.show("backupd", "Type", "ActiveState", "SubState", "StatusText", "NRestarts", "MainPID")
+    assert state["Type"] == "notify"
+    # Before READY=1 a notify unit is `activating`; `start` must not have returned then.
+    assert (state["ActiveState"], state["SubState"]) == ("active", "running"), state
+    assert state["NRestarts"] == "0"
+    assert int(state["MainPID"]) > 0
+    assert job in state["StatusText"], f"STATUS= should name the next job: {state['StatusText']!r}"
+    assert seconds < 10, f"start took {seconds:.1f} s"
+    assert service.systemctl("is-active", "backupd").stdout.strip() == "active"
+
+
+def test_scheduled_postgres_backup_lands_in_s3(service, s3, bucket, postgres):
+    """A scheduled PostgreSQL backup (password from a 0600 file) is stored in S3 and in the history."""
+    job = unique("pg")
+    prefix = f"pg/{job}"
+    password_file = os.stat(f"{service.root}/etc/backupd/pg-password")
+    assert stat.S_IMODE(password_file.st_mode) == 0o600
+    assert (password_file.st_uid, password_file.st_gid) == service.uid_gid("backupd")
+    service.write_config(config(s3, bucket, [postgres.job(job, "s3", EVERY_3S, prefix)]))
+    service.start()
+
+    run = service.wait_for_run(job, "succeeded", timeout=60, trigger="schedule")
+
+    assert run["object_key"].startswith(f"{prefix}/{job}-"), run
+    assert run["object_key"].endswith(".dump.zst"), run
+    assert run["object_key"] in s3.keys(bucket, prefix)
+    head = s3.api("head-object", "--bucket", bucket, "--key", run["object_key"])
+    assert head["ContentLength"] == run["bytes_stored"]
+    assert head["Metadata"].get("sha256") == run["sha256"], head["Metadata"]
+    dump = zstd_decompress(s3.get(bucket, run["object_key"]))
+    assert dump.startswith(b"PGDMP"), "not a pg_dump custom-format archive"
+    listing = subprocess.run(["pg_restore", "--data-only", "-f", "-"], input=dump,
+                             capture_output=True, timeout=60)
+    assert listing.returncode == 0, listing.stderr.decode(errors="replace")
+    assert postgres.marker.encode() in listing.stdout, "the table's row is not in the backup"
+    table = service.backupd("history", job).stdout
+    assert "succeeded" in table and job in table, table
+
+
+def test_reload_with_broken_config_keeps_running_then_good_reload_applies(service, s3, bucket):
+    """A reload with a broken config logs the error at priority err and keeps the service up;
+    a good reload then schedules the new job."""
+    first, added = unique("before-reload"), unique("after-reload")
+    good = config(s3, bucket, [command_job(first, ["printf", "x"], DAILY)])
+    service.write_config(good)
+    service.start()
+    pid = service.show("backupd", "MainPID")["MainPID"]
+
+    cursor = service.journal_cursor()
+    broken = config(s3, bucket, [command_job(first, ["printf", "x"], "61 * * * *")])
+    service.write_config(broken)
+    service.systemctl("reload", "backupd")
+
+    errors = wait_until(
+        "the reload error in journalctl -u backupd -p err", 15,
+        lambda: (out := service.journal("-p", "err", "-o", "cat", after=cursor)) and "61" in out and out,
+    )
+    assert "schedule" in errors, errors
+    time.sleep(1)
+    state = service.show("backupd", "ActiveState", "SubState", "MainPID", "NRestarts")
+    assert (state["ActiveState"], state["SubState"]) == ("active", "running"), state
+    assert state["MainPID"] == pid and state["NRestarts"] == "0", state
+
+    fixed = config(s3, bucket, [command_job(first, ["printf", "x"], DAILY),
+                                command_job(added, ["printf", "added"], EVERY_3S)])
+    service.write_config(fixed)
+    service.systemctl("reload", "backupd")
+
+    run = service.wait_for_run(added, "succeeded", timeout=30, trigger="schedule")
+    assert run["bytes_read"] == len("added")
+    assert service.show("backupd", "MainPID")["MainPID"] == pid
+
+
+def test_stop_during_backup_ends_within_grace_and_records_interrupted(service, s3, bucket):
+    """`systemctl stop` during a long backup returns within the grace period (plus the kill), and the
+    run is recorded interrupted with nothing left in the bucket."""
+    job = unique("slow")
+    prefix = f"cmd/{job}"
+    slow = command_job(job, ["sh", "-c", "head -c 200M /dev/urandom; sleep 30"], EVERY_3S)
+    service.write_config(config(s3, bucket, [slow]))
+    service.start()
+    running = service.wait_for_run(job, "running", timeout=30)
+    # Let the upload get going (some parts sent) before the stop.
+    wait_until("parts of the slow run's upload", 20,
+                lambda: s3.open_uploads(bucket, prefix) or None)
+
+    began = time.monotonic()
+    service.systemctl("stop", "backupd", timeout=GRACE + 60)
+    seconds = time.monotonic() - began
+
+    assert seconds < GRACE + 10, f"stop took {seconds:.1f} s with a {GRACE} s grace period"
+    assert service.show("backupd", "ActiveState")["ActiveState"] == "inactive"
+    runs = [r for r in service.history(job) if r["id"] == running["id"]]
+    assert len(runs) == 1 and runs[0]["status"] == "interrupted", runs
+    assert all(r["status"] != "running" for r in service.history(job))
+    assert s3.open_uploads(bucket, prefix) == [], "the interrupted run's upload is still open"
+    assert s3.keys(bucket, prefix) == [], "an interrupted run left an object"
+
+
+def test_hanging_destination_delays_neither_start_nor_other_jobs(service, s3, bucket, black_hole):
+    """A destination that accepts connections and never answers delays neither `systemctl start`
+    nor another job's scheduled backups."""
+    hung, alive = unique("to-black-hole"), unique("alive")
+    hole = {"name": "black-hole", "endpoint": f"http://127.0.0.1:{black_hole.port}",
+            "region": "default", "bucket": "never-answers", "accessKeyId": s3.access_key,
+            "secretAccessKey": {"file": "/etc/backupd/s3-secret-key"}}
+    service.write_config(config(s3, bucket, [
+        command_job(hung, ["printf", "lost"], EVERY_3S, destination="black-hole", timeout="1m"),
+        command_job(alive, ["printf", "alive"], EVERY_3S),
+    ], extra_destinations=[hole]))
+    started = time.monotonic()
+
+    seconds = service.start(timeout=20)
+
+    assert seconds < 10, f"start took {seconds:.1f} s with a destination that never answers"
+    assert service.show("backupd", "ActiveState")["ActiveState"] == "active"
+    first = service.wait_for_run(alive, "succeeded", timeout=20, trigger="schedule")
+    wait_until("a second scheduled run of the other job", 20,
+               lambda: len([r for r in service.history(alive) if r["status"] == "succeeded"]) >= 2)
+    assert time.monotonic() - started < 40
+    assert first["object_key"] in s3.keys(bucket, f"cmd/{alive}")
+    assert black_hole.accepted >= 1, "backupd never contacted the hanging destination"
+
+
+def test_no_secret_in_the_journal(service, s3, bucket, postgres):
+    """Neither the PostgreSQL password nor the S3 secret key appears anywhere in the unit's journal
+    (all fields, after backups, a failed backup and the other tests' reloads and stops)."""
+    job, failing = unique("pg-secret"), unique("pg-denied")
+    denied = postgres.job(failing, "s3", EVERY_3S, f"pg/{failing}")
+    denied["connection"]["database"] = "no_such_database_" + secrets.token_hex(3)
+    service.write_config(config(s3, bucket, [postgres.job(job, "s3", EVERY_3S, f"pg/{job}"), denied]))
+    service.start()
+    service.wait_for_run(job, "succeeded", timeout=60)
+    service.wait_for_run(failing, "failed", timeout=60)
+    service.systemctl("stop", "backupd", timeout=GRACE + 60)
+
+    journal = service.journal("-o", "verbose", "--boot")
+    assert job in journal and failing in journal, "the journal does not have the runs' lines"
+    assert "/usr/local/bin/backupd" in journal
+    for name, value in [("PostgreSQL password", postgres.password), ("S3 secret key", s3.secret_key)]:
+        assert value not in journal, f"the {name} is in journalctl -u backupd"
+    everything = service.run("journalctl", "--no-pager", "-o", "verbose", "--boot").stdout
+    for name, value in [("PostgreSQL password", postgres.password), ("S3 secret key", s3.secret_key)]:
+        assert value not in everything, f"the {name} is in the machine's journal"
+
+
+def zstd_decompress(data):
+    result = subprocess.run(["zstd", "-d", "-c"], input=data, capture_output=True, timeout=60)
+    assert result.returncode == 0, result.stderr.decode(errors="replace")
+    return result.stdout
