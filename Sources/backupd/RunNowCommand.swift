@@ -18,7 +18,7 @@ struct RunNowCommand: ParsableCommand {
     var verbose = false
 
     func run() throws {
-        let config = try options.loadConfig()
+        let config = try options.loadConfig(secrets: .job(job))
         let job = try requireJob(self.job, in: config, path: options.config)
         let history: HistoryStore
         do {

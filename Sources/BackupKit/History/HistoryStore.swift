@@ -264,7 +264,8 @@ public final class HistoryStore: Sendable {
 
     // MARK: Helpers
 
-    private func withDatabase<T: Sendable>(_ operation: String, _ body: (SQLiteDatabase) throws -> T) throws -> T {
+    /// Runs `body` on the connection under the lock, turning SQLite failures into `HistoryError`.
+    func withDatabase<T: Sendable>(_ operation: String, _ body: (SQLiteDatabase) throws -> T) throws -> T {
         let path = self.path
         return try database.withLock { db in
             do {
