@@ -30,7 +30,7 @@ struct HostileConfigFileTests {
         let link = directory.path + "/zero.json"
         #expect(symlink("/dev/zero", link) == 0)
         let huge = directory.path + "/huge.json"
-        FileManager.default.createFile(atPath: huge, contents: nil)
+        #expect(FileManager.default.createFile(atPath: huge, contents: nil))
         #expect(truncate(huge, 20 << 20) == 0)
         let cases: [(String, String)] = [
             (fifo, "the config file \(fifo) is a FIFO, not a regular file"),
@@ -56,9 +56,9 @@ struct HostileConfigFileTests {
         let link = directory.path + "/zero-secret"
         #expect(symlink("/dev/zero", link) == 0)
         let big = directory.path + "/big-secret"
-        FileManager.default.createFile(atPath: big, contents: Data(repeating: 0x41, count: 64 * 1024 + 1))
+        #expect(FileManager.default.createFile(atPath: big, contents: Data(repeating: 0x41, count: 64 * 1024 + 1)))
         let exact = directory.path + "/exact-secret"
-        FileManager.default.createFile(atPath: exact, contents: Data(repeating: 0x41, count: 64 * 1024))
+        #expect(FileManager.default.createFile(atPath: exact, contents: Data(repeating: 0x41, count: 64 * 1024)))
         chmod(exact, 0o600)
         let cases: [(String, String?)] = [
             (fifo, "secret file \(fifo) is a FIFO, not a regular file"),
@@ -69,7 +69,7 @@ struct HostileConfigFileTests {
         for (secretPath, fragment) in cases {
             let configPath = directory.path + "/config.json"
             let text = configText { editDestination(&$0) { $0["secretAccessKey"] = ["file": secretPath] } }
-            FileManager.default.createFile(atPath: configPath, contents: Data(text.utf8))
+            #expect(FileManager.default.createFile(atPath: configPath, contents: Data(text.utf8)))
             chmod(configPath, 0o600)
             let found = try loadProblems(configPath).filter { $0.severity == .error }
             guard let fragment else {
@@ -91,7 +91,7 @@ struct HostileConfigFileTests {
         #expect(mkfifo(fifo, 0o600) == 0)
         let configPath = directory.path + "/config.json"
         let text = configText { editDestination(&$0) { $0["caFile"] = fifo } }
-        FileManager.default.createFile(atPath: configPath, contents: Data(text.utf8))
+        #expect(FileManager.default.createFile(atPath: configPath, contents: Data(text.utf8)))
         chmod(configPath, 0o600)
         let found = try loadProblems(configPath).filter { $0.severity == .error }
         #expect(found.map(\.path) == ["destinations[\"local\"].caFile"])

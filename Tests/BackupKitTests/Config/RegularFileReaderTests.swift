@@ -67,11 +67,11 @@ struct RegularFileReaderTests {
         defer { directory.remove() }
         let path = directory.path + "/f"
         let bytes = [UInt8](repeating: 0x61, count: 4096)
-        FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        #expect(FileManager.default.createFile(atPath: path, contents: Data(bytes)))
         #expect(try RegularFileReader.read(path, limit: 4096) == bytes)
         #expect(throws: FileReadError.tooLarge(path: path, limit: 4095)) { try RegularFileReader.read(path, limit: 4095) }
         let huge = directory.path + "/huge"
-        FileManager.default.createFile(atPath: huge, contents: nil)
+        #expect(FileManager.default.createFile(atPath: huge, contents: nil))
         #expect(truncate(huge, 1 << 34) == 0)
         let error = #expect(throws: FileReadError.self) { try RegularFileReader.read(huge, limit: ConfigSources.maxConfigFileSize) }
         #expect(error?.description == "\(huge) is larger than 16 MiB")
