@@ -87,7 +87,8 @@ public struct JobStatus: Sendable {
             return nil
         case .failed:
             guard let attempt = lastAttempt else { return nil }
-            let reason = attempt.error.map { ": " + ($0.split(separator: "\n").first.map(String.init) ?? $0) } ?? ""
+            let firstLine = attempt.error?.split(whereSeparator: \.isNewline).first.map(String.init)
+            let reason = firstLine.map { ": " + HistoryRenderer.oneLine($0) } ?? ""
             return "\(job): run \(attempt.id) \(attempt.status.rawValue) at \(time(attempt.startedAt))\(reason)"
         case .neverSucceeded:
             let running = lastRun?.status == .running ? "; its first run is in progress" : ""

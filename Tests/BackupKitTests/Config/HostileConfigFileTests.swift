@@ -97,4 +97,21 @@ struct HostileConfigFileTests {
         #expect(found.map(\.path) == ["destinations[\"local\"].caFile"])
         #expect(found.first?.message.contains("\"\(fifo)\" is a FIFO, not a regular file; give a readable PEM file") == true, "\(found.map(\.description))")
     }
+
+    /// `validate --no-secrets`, `history` and `status` (scope `.none`) load a config whose secret file is a FIFO, at once.
+    @Test func noneScopeNeverOpensSecretFiles() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let fifo = directory.path + "/fifo-secret"
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let configPath = directory.path + "/config.json"
+        let text = configText { editDestination(&$0) { $0["secretAccessKey"] = ["file": fifo] } }
+        #expect(FileManager.default.createFile(atPath: configPath, contents: Data(text.utf8)))
+        chmod(configPath, 0o600)
+        let loaded = try withinDeadline { () -> Bool in
+            guard let config = try? BackupConfig.load(path: configPath, sources: .live, secrets: .none).config else { return false }
+            return config.destinations.first?.secretAccessKey.isResolved == false
+        }
+        #expect(loaded)
+    }
 }
