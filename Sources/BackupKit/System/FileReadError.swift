@@ -30,6 +30,8 @@ public enum FileReadError: Error, Sendable, Equatable, CustomStringConvertible {
     case notRegular(path: String, kind: Kind, target: String?)
     /// The file holds more than `limit` bytes.
     case tooLarge(path: String, limit: Int)
+    /// A read would have waited for data, as on a FIFO; only special files do that.
+    case wouldBlock(path: String)
     /// open(2), fstat(2) or read(2) failed with `errno`.
     case system(path: String, errno: Int32)
 
@@ -40,6 +42,8 @@ public enum FileReadError: Error, Sendable, Equatable, CustomStringConvertible {
             return "is a \(kind.rawValue)\(target.map { " (\($0))" } ?? ""), not a regular file"
         case .tooLarge(_, let limit):
             return "is larger than \(Self.size(limit))"
+        case .wouldBlock:
+            return "cannot be read without waiting for data, so it is not a regular file"
         case .system(_, let code):
             return String(cString: strerror(code))
         }
@@ -48,14 +52,16 @@ public enum FileReadError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The path the error is about.
     public var path: String {
         switch self {
-        case .notRegular(let path, _, _), .tooLarge(let path, _), .system(let path, _): return path
+        case .notRegular(let path, _, _), .tooLarge(let path, _), .wouldBlock(let path), .system(let path, _): return path
         }
     }
 
     /// Whether the path is something other than a regular file.
     public var isNotRegular: Bool {
-        if case .notRegular = self { return true }
-        return false
+        switch self {
+        case .notRegular, .wouldBlock: return true
+        default: return false
+        }
     }
 
     /// Whether the file is over the limit.

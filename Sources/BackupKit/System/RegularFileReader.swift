@@ -5,7 +5,8 @@ import Glibc
 ///
 /// The path is checked with stat(2) first, so a device is never even opened (opening some has side
 /// effects); the open itself uses O_NONBLOCK and the opened descriptor is checked again with
-/// fstat(2), so a file swapped for a FIFO in between cannot make the read hang.
+/// fstat(2), so a file swapped for a FIFO in between cannot make the read hang; reads stay
+/// non-blocking too.
 public enum RegularFileReader {
     /// The whole file, which must be a regular file of at most `limit` bytes.
     public static func read(_ path: String, limit: Int) throws(FileReadError) -> [UInt8] {
@@ -18,8 +19,12 @@ public enum RegularFileReader {
             let wanted = min(chunk.count, limit + 1 - bytes.count)
             let count = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, wanted) }
             if count < 0 {
-                if errno == EINTR { continue }
-                throw .system(path: path, errno: errno)
+                let code = errno
+                if code == EINTR { continue }
+                // O_NONBLOCK stays set: a "regular" file that has nothing to give yet (a procfs
+                // stream, a FUSE pipe) fails here instead of blocking.
+                if code == EAGAIN || code == EWOULDBLOCK { throw .wouldBlock(path: path) }
+                throw .system(path: path, errno: code)
             }
             if count == 0 { break }
             bytes.append(contentsOf: chunk[..<count])
@@ -56,8 +61,6 @@ public enum RegularFileReader {
             close(fd)
             throw .tooLarge(path: path, limit: limit)
         }
-        // Some network and FUSE file systems honour O_NONBLOCK on regular files; reads block normally.
-        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
         return fd
     }
 
