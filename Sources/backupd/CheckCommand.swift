@@ -20,7 +20,7 @@ struct CheckCommand: ParsableCommand {
     var destination: String?
 
     func run() throws {
-        let config = try options.loadConfig()
+        let config = try options.loadConfig(secrets: destination.map(SecretScope.destination) ?? .destinations)
         var destinations = config.destinations
         if let name = destination {
             guard let found = config.destination(named: name) else {

@@ -7,9 +7,10 @@ struct GlobalOptions: ParsableArguments {
     var config: String = BackupConfig.defaultPath
 
     /// Loads the config, printing every problem to stderr and failing when it does not validate.
-    func loadConfig() throws -> BackupConfig {
+    /// Only the secrets in `secrets` are read (and reported when missing).
+    func loadConfig(secrets: SecretScope = .all) throws -> BackupConfig {
         do {
-            let (config, warnings) = try BackupConfig.load(path: config)
+            let (config, warnings) = try BackupConfig.load(path: config, secrets: secrets)
             for warning in warnings { printError(warning.description) }
             return config
         } catch {

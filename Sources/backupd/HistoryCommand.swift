@@ -26,7 +26,7 @@ struct HistoryCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        let config = try options.loadConfig()
+        let config = try options.loadConfig(secrets: .none)
         guard limit >= 1 else { throw ValidationError("--limit must be at least 1") }
         var query = HistoryQuery(job: job, limit: limit)
         if let status {
@@ -54,26 +54,6 @@ struct HistoryCommand: ParsableCommand {
         } else {
             print(HistoryRenderer.table(runs, time: { config.timeZone.iso8601($0) }), terminator: "")
         }
-    }
-}
-
-/// `backupd status`: each job's last result, last success, next run and whether it is overdue.
-struct StatusCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "status", abstract: "Show each job's last result, last success, next run, and whether it is overdue.")
-
-    @OptionGroup var options: GlobalOptions
-
-    func run() throws {
-        let config = try options.loadConfig()
-        let names = config.jobs.map(\.name)
-        let store = try? openHistory(config)
-        let lastRuns = try store?.lastRuns(jobs: names) ?? [:]
-        let lastSuccesses = try store?.lastRuns(jobs: names, status: .succeeded) ?? [:]
-        let statuses = JobStatus.compute(config: config, lastRuns: lastRuns, lastSuccesses: lastSuccesses, now: Date())
-        if store == nil { printError("note: no history yet at \(config.stateDirectory)/\(HistoryStore.fileName); has the daemon run?") }
-        print(JobStatus.table(statuses, time: { config.timeZone.iso8601($0) }), terminator: "")
-        if statuses.contains(where: \.overdue) { throw ExitCode(3) }
     }
 }
 

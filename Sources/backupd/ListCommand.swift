@@ -13,7 +13,7 @@ struct ListCommand: ParsableCommand {
     var job: String
 
     func run() throws {
-        let config = try options.loadConfig()
+        let config = try options.loadConfig(secrets: .destinationOf(job: job))
         let job = try requireJob(self.job, in: config, path: options.config)
         let restorer = Restorer(stores: liveStores(logger: commandLogger(verbose: false)), launcher: PosixProcessLauncher(), environment: ProcessInfo.processInfo.environment)
         let objects: [StoredObject]

@@ -33,7 +33,7 @@ struct RestoreCommand: ParsableCommand {
     var verbose = false
 
     func run() throws {
-        let config = try options.loadConfig()
+        let config = try options.loadConfig(secrets: .job(job))
         let job = try requireJob(self.job, in: config, path: options.config)
         let restorer = Restorer(stores: liveStores(logger: commandLogger(verbose: verbose)), launcher: PosixProcessLauncher(), environment: ProcessInfo.processInfo.environment)
         let started = Date()

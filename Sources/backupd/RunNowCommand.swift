@@ -29,7 +29,7 @@ struct RunNowCommand: ParsableCommand {
     var wait = false
 
     func run() throws {
-        let config = try options.loadConfig()
+        let config = try options.loadConfig(secrets: .job(job))
         let job = try requireJob(self.job, in: config, path: options.config)
         if let client = ControlClient(stateDirectory: config.stateDirectory) {
             try runInDaemon(client, job: job.name)

@@ -7,12 +7,19 @@ struct ValidateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "validate",
         abstract: "Check the config file and print every job with its next runs.",
-        discussion: "Exits 0 when the file is valid (warnings are printed to stderr), 1 with every problem found when it is not.")
+        discussion: """
+            Exits 0 when the file is valid (warnings are printed to stderr), 1 with every problem found when it is not. \
+            Every secret is read and checked unless --no-secrets is given.
+            """)
 
     @OptionGroup var options: GlobalOptions
 
+    @Flag(help: "Check the secrets' form only, without reading their environment variables or files (e.g. on a machine without them).")
+    var noSecrets = false
+
     func run() throws {
-        let config = try options.loadConfig()
+        let config = try options.loadConfig(secrets: noSecrets ? .none : .all)
         print(ConfigSummary.render(config, path: options.config, now: Date()))
+        if noSecrets { printError("note: secrets were not read (--no-secrets); backupd validate without it checks them too") }
     }
 }

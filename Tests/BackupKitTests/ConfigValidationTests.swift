@@ -185,7 +185,7 @@ struct ConfigValidationTests {
         #expect(config.destinations[0].caFile == "/etc/backupd/ca.pem")
 
         let cases: [(String, String)] = [
-            ("/etc/backupd/missing-ca.pem", "cannot read \"/etc/backupd/missing-ca.pem\"; give a readable PEM file of certificate authorities"),
+            ("/etc/backupd/missing-ca.pem", "cannot read \"/etc/backupd/missing-ca.pem\": Permission denied; give a readable PEM file of certificate authorities"),
             ("ca.pem", "\"ca.pem\" is not an absolute path to a PEM file"),
         ]
         for (path, fragment) in cases {

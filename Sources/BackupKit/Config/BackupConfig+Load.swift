@@ -7,20 +7,21 @@ extension BackupConfig {
 
     /// Loads and validates a config file. Throws a `ConfigError` listing every problem; on success
     /// returns the config and any warnings (e.g. literal secrets in a world-readable file).
-    public static func load(path: String, sources: ConfigSources = .live) throws(ConfigError) -> (config: BackupConfig, warnings: [ConfigProblem]) {
+    /// `secrets` says which secrets are resolved (and reported when missing); the file must be a
+    /// regular file of at most `ConfigSources.maxConfigFileSize` bytes.
+    public static func load(path: String, sources: ConfigSources = .live, secrets: SecretScope = .all) throws(ConfigError) -> (config: BackupConfig, warnings: [ConfigProblem]) {
         let bytes: [UInt8]
         do {
-            bytes = try sources.readFile(path)
+            bytes = try sources.readFile(path, ConfigSources.maxConfigFileSize)
         } catch {
             throw ConfigError(problems: [ConfigProblem(
-                .error, file: path, position: nil, path: "",
-                message: "cannot read the config file: \(describeFileError(error))")])
+                .error, file: path, position: nil, path: "", message: ConfigLoader.configFileProblem(error))])
         }
-        return try parse(bytes, file: path, sources: sources)
+        return try parse(bytes, file: path, sources: sources, secrets: secrets)
     }
 
     /// Validates config text; `file` names it in problems and decides the permission warning.
-    public static func parse(_ bytes: [UInt8], file: String, sources: ConfigSources) throws(ConfigError) -> (config: BackupConfig, warnings: [ConfigProblem]) {
+    public static func parse(_ bytes: [UInt8], file: String, sources: ConfigSources, secrets: SecretScope = .all) throws(ConfigError) -> (config: BackupConfig, warnings: [ConfigProblem]) {
         var parser = JSONParser(bytes)
         let document: JSONValue
         do {
@@ -34,7 +35,7 @@ extension BackupConfig {
         for duplicate in parser.duplicateKeys {
             reader.error(at: duplicate.second, "", "duplicate key \(ConfigReader.quote(duplicate.key)) (first at line \(duplicate.first.line), column \(duplicate.first.column)); each key may appear once")
         }
-        let loader = ConfigLoader(reader: reader, sources: sources, file: file)
+        let loader = ConfigLoader(reader: reader, sources: sources, file: file, secrets: SecretFilter(scope: secrets, document: document))
         let config = loader.read(document)
         let problems = reader.problems.sorted(by: ConfigLoader.order)
         let errors = problems.filter { $0.severity == .error }
@@ -50,6 +51,8 @@ struct ConfigLoader {
     let reader: ConfigReader
     let sources: ConfigSources
     let file: String
+    /// Which secrets are resolved; the others stay references.
+    var secrets: SecretFilter = .all
 
     static let namePattern = "letters, digits, '.', '_' and '-' (1 to 64 characters)"
 
@@ -132,16 +135,17 @@ struct ConfigLoader {
         let bucket = object.string("bucket", required: "the bucket's name")
         let pathStyle = object.bool("pathStyle") ?? !(endpoint.map(Self.isAWSHost) ?? false)
         if let bucket { validateBucket(bucket, virtualHosted: !pathStyle, value: object.raw("bucket")!, path: object.childPath("bucket")) }
-        let accessKeyId = secret(object, "accessKeyId", required: true, literalWarning: false)
-        let secretAccessKey = secret(object, "secretAccessKey", required: true)
-        let sessionToken = secret(object, "sessionToken", required: false)
+        let owner = name.map(SecretOwner.destination)
+        let accessKeyId = secret(object, "accessKeyId", required: true, literalWarning: false, owner: owner)
+        let secretAccessKey = secret(object, "secretAccessKey", required: true, owner: owner)
+        let sessionToken = secret(object, "sessionToken", required: false, owner: owner)
         var caFile = object.string("caFile")
         if let path = caFile {
             if !path.hasPrefix("/") {
                 reader.error(object.raw("caFile"), object.childPath("caFile"), "\(ConfigReader.quote(path)) is not an absolute path to a PEM file")
                 caFile = nil
-            } else if !sources.isReadable(path) {
-                reader.error(object.raw("caFile"), object.childPath("caFile"), "cannot read \(ConfigReader.quote(path)); give a readable PEM file of certificate authorities")
+            } else if let problem = sources.checkFile(path, ConfigSources.maxCAFileSize) {
+                reader.error(object.raw("caFile"), object.childPath("caFile"), Self.caFileProblem(problem))
             }
         }
         let maxParts = object.integer("maxParts", in: 1...10_000) ?? 10_000
@@ -241,7 +245,7 @@ struct ConfigLoader {
         let prefix = validPrefix(object)
         let connection: ConnectionConfig?
         if let raw = object.raw("connection") {
-            connection = engine.flatMap { readConnection(raw, engine: $0, path: object.childPath("connection")) }
+            connection = engine.flatMap { readConnection(raw, engine: $0, path: object.childPath("connection"), owner: name.map(SecretOwner.job)) }
         } else {
             if engine != nil { object.missing("connection", "how to reach the database (see the README's connection keys for each engine)") }
             connection = nil
@@ -310,7 +314,7 @@ struct ConfigLoader {
 
     // MARK: - Connections
 
-    func readConnection(_ value: JSONValue, engine: Engine, path: String) -> ConnectionConfig? {
+    func readConnection(_ value: JSONValue, engine: Engine, path: String, owner: SecretOwner? = nil) -> ConnectionConfig? {
         guard let object = ObjectReader(value, path: path, reader: reader, what: "the \(engine.rawValue) connection") else { return nil }
         defer { object.finish() }
         switch engine {
@@ -318,14 +322,14 @@ struct ConfigLoader {
             let host = object.string("host", required: engine == .postgres ? "e.g. \"127.0.0.1\", or a socket directory such as \"/var/run/postgresql\"" : "e.g. \"127.0.0.1\"")
             let port = object.integer("port", in: 1...65_535) ?? (engine == .postgres ? 5432 : 3306)
             let username = object.string("username", required: "the database user to connect as")
-            let password = secret(object, "password", required: false)
+            let password = secret(object, "password", required: false, owner: owner)
             let database = object.string("database", required: "the name of the database to back up")
             let globals = engine == .postgres ? (object.bool("globals") ?? false) : false
             guard let host, let username, let database else { return nil }
             return .sql(SQLConnection(host: host, port: port, username: username, password: password, database: database, globals: globals))
         case .mongodb:
             let uri = object.string("uri", required: "a connection string such as \"mongodb://backup@127.0.0.1:27017/app?authSource=admin\"")
-            let password = secret(object, "password", required: false)
+            let password = secret(object, "password", required: false, owner: owner)
             guard let uri else { return nil }
             guard uri.hasPrefix("mongodb://") || uri.hasPrefix("mongodb+srv://") else {
                 reader.error(object.raw("uri"), object.childPath("uri"), "the URI must start with mongodb:// or mongodb+srv://")
@@ -341,7 +345,7 @@ struct ConfigLoader {
             let host = object.string("host", required: "e.g. \"127.0.0.1\"")
             let port = object.integer("port", in: 1...65_535) ?? 6379
             let username = object.string("username")
-            let password = secret(object, "password", required: false)
+            let password = secret(object, "password", required: false, owner: owner)
             guard let host else { return nil }
             return .redis(RedisConnection(host: host, port: port, username: username, password: password))
         case .command:
@@ -369,7 +373,7 @@ struct ConfigLoader {
                         if member.key.isEmpty || member.key.contains("=") || member.key.unicodeScalars.contains(where: { $0.value == 0 }) {
                             reader.error(at: member.keyPosition, envObject.childPath(member.key), "\(ConfigReader.quote(member.key)) is not a valid environment variable name")
                         }
-                        if let s = secret(envObject, member.key, required: false, literalWarning: false) { environment[member.key] = s }
+                        if let s = secret(envObject, member.key, required: false, literalWarning: false, owner: owner) { environment[member.key] = s }
                     }
                 }
                 envObject.finish()
@@ -437,8 +441,9 @@ struct ConfigLoader {
     }
 
     /// A credential: a literal string, `{"env": "NAME"}` or `{"file": "/path"}`. Its value never
-    /// appears in a message.
-    func secret(_ object: ObjectReader, _ key: String, required: Bool, literalWarning: Bool = true) -> Secret? {
+    /// appears in a message. Outside the loader's `secrets` filter only its form is checked and it
+    /// stays an unresolved reference.
+    func secret(_ object: ObjectReader, _ key: String, required: Bool, literalWarning: Bool = true, owner: SecretOwner? = nil) -> Secret? {
         let path = object.childPath(key)
         let forms = "a string, {\"env\": \"VARIABLE\"} or {\"file\": \"/path/to/file\"}"
         guard let value = object.raw(key) else {
@@ -466,6 +471,7 @@ struct ConfigLoader {
                 return nil
             }
             if member.key == "env" {
+                guard secrets.includes(owner) else { return Secret(unresolved: .environment(reference)) }
                 guard let variable = sources.environment[reference] else {
                     reader.error(member.value, ConfigReader.join(path, "env"), "environment variable \(reference) is not set; set it in the environment of backupd (for systemd: Environment= or EnvironmentFile= in a drop-in)")
                     return nil
@@ -474,17 +480,18 @@ struct ConfigLoader {
                     reader.error(member.value, ConfigReader.join(path, "env"), "environment variable \(reference) is empty")
                     return nil
                 }
-                return Secret(variable)
+                return Secret(variable, from: .environment(reference))
             }
             guard reference.hasPrefix("/") else {
                 reader.error(member.value, ConfigReader.join(path, "file"), "\(ConfigReader.quote(reference)) is not an absolute path")
                 return nil
             }
+            guard secrets.includes(owner) else { return Secret(unresolved: .file(reference)) }
             let bytes: [UInt8]
             do {
-                bytes = try sources.readFile(reference)
+                bytes = try sources.readFile(reference, ConfigSources.maxSecretFileSize)
             } catch {
-                reader.error(member.value, ConfigReader.join(path, "file"), "cannot read secret file \(reference): \(describeFileError(error))")
+                reader.error(member.value, ConfigReader.join(path, "file"), Self.secretFileProblem(error, path: reference))
                 return nil
             }
             var text = String(decoding: bytes, as: UTF8.self)
@@ -496,7 +503,7 @@ struct ConfigLoader {
             if let mode = sources.permissions(reference), mode & 0o004 != 0 {
                 reader.warning(member.value, ConfigReader.join(path, "file"), "secret file \(reference) is readable by every user (mode \(String(mode, radix: 8))); run chmod 600 on it")
             }
-            return Secret(text)
+            return Secret(text, from: .file(reference))
         default:
             reader.error(value, path, "expected \(forms), found \(value.typeDescription)")
             return nil

@@ -3,48 +3,80 @@ import Foundation
 /// What loading a config may read besides the file itself: environment variables and secret files.
 /// A seam so that tests can give their own environment without touching the process's.
 public struct ConfigSources: Sendable {
+    /// The largest config file read (a bigger one, or `/dev/zero`, is refused rather than read).
+    public static let maxConfigFileSize = 16 * 1024 * 1024
+    /// The largest `{"file": PATH}` secret read.
+    public static let maxSecretFileSize = 64 * 1024
+    /// The largest `caFile` accepted.
+    public static let maxCAFileSize = 16 * 1024 * 1024
+
     /// Environment variables for `{"env": NAME}` secrets.
     public var environment: [String: String]
-    /// Reads a whole file (the config or a `{"file": PATH}` secret).
-    public var readFile: @Sendable (String) throws -> [UInt8]
+    /// Reads a whole regular file of at most `limit` bytes (the config or a `{"file": PATH}`
+    /// secret); throws `FileReadError` for a FIFO, a device, a directory or a larger file.
+    public var readFile: @Sendable (_ path: String, _ limit: Int) throws -> [UInt8]
     /// The permission bits of a file, or nil when they cannot be read.
     public var permissions: @Sendable (String) -> Int?
-    /// Whether a file can be opened for reading (for `caFile`).
-    public var isReadable: @Sendable (String) -> Bool
+    /// Why a file (a `caFile`) cannot be used as a readable regular file of at most `limit`
+    /// bytes, or nil when it can.
+    public var checkFile: @Sendable (_ path: String, _ limit: Int) -> FileReadError?
 
     /// Creates sources from closures.
+    public init(
+        environment: [String: String],
+        readFile: @escaping @Sendable (_ path: String, _ limit: Int) throws -> [UInt8],
+        permissions: @escaping @Sendable (String) -> Int?,
+        checkFile: @escaping @Sendable (_ path: String, _ limit: Int) -> FileReadError?
+    ) {
+        self.environment = environment
+        self.readFile = readFile
+        self.permissions = permissions
+        self.checkFile = checkFile
+    }
+
+    /// Sources over in-memory files (tests): `readFile` returns a whole file, whose size is then
+    /// held to the limit; `isReadable` says which files a `caFile` may name.
     public init(
         environment: [String: String],
         readFile: @escaping @Sendable (String) throws -> [UInt8],
         permissions: @escaping @Sendable (String) -> Int?,
         isReadable: @escaping @Sendable (String) -> Bool
     ) {
-        self.environment = environment
-        self.readFile = readFile
-        self.permissions = permissions
-        self.isReadable = isReadable
+        self.init(
+            environment: environment,
+            readFile: { path, limit in
+                let bytes = try readFile(path)
+                guard bytes.count <= limit else { throw FileReadError.tooLarge(path: path, limit: limit) }
+                return bytes
+            },
+            permissions: permissions,
+            checkFile: { path, _ in isReadable(path) ? nil : .system(path: path, errno: EACCES) })
     }
 
-    /// The process's environment and the real file system.
+    /// The process's environment and the real file system, read through `RegularFileReader`.
     public static var live: ConfigSources {
         ConfigSources(
             environment: ProcessInfo.processInfo.environment,
-            readFile: { path in
-                let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
-                defer { try? handle.close() }
-                return Array(try handle.readToEnd() ?? Data())
-            },
+            readFile: { path, limit in try RegularFileReader.read(path, limit: limit) },
             permissions: { path in
                 var info = stat()
                 guard stat(path, &info) == 0 else { return nil }
                 return Int(info.st_mode & 0o7777)
             },
-            isReadable: { path in access(path, R_OK) == 0 })
+            checkFile: { path, limit in
+                do throws(FileReadError) {
+                    try RegularFileReader.check(path, limit: limit)
+                    return nil
+                } catch {
+                    return error
+                }
+            })
     }
 }
 
 /// Describes a failed file read without Foundation's long NSError text.
 func describeFileError(_ error: Error) -> String {
+    if let read = error as? FileReadError { return read.reason }
     if let posix = error as? POSIXError { return String(cString: strerror(posix.code.rawValue)) }
     let ns = error as NSError
     if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {

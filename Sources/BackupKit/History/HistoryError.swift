@@ -1,4 +1,5 @@
 import CSQLite
+import Glibc
 
 /// Why the run history could not be opened, read or written.
 public enum HistoryError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -16,6 +17,10 @@ public enum HistoryError: Error, Sendable, Equatable, CustomStringConvertible {
     case schemaTooOld(path: String, found: Int, supported: Int)
     /// SQLite refused an operation.
     case sqlite(path: String, operation: String, code: Int32, message: String)
+    /// The file system holding the database has no space left (SQLITE_FULL, or ENOSPC under an I/O error).
+    case diskFull(path: String, operation: String)
+    /// The file system holding the database is mounted read-only (EROFS).
+    case readOnlyFileSystem(path: String, operation: String)
     /// No run with this id.
     case unknownRun(id: Int64)
     /// The run is not running any more (already finished or marked interrupted).
@@ -44,6 +49,14 @@ public enum HistoryError: Error, Sendable, Equatable, CustomStringConvertible {
         case .sqlite(let path, let operation, let code, let message):
             return "history database \(path): cannot \(operation): \(message) (SQLite code \(code)). "
                 + Self.advice(code & 0xff)
+        case .diskFull(let path, let operation):
+            let (directory, file) = Self.split(path)
+            return "no space left on \(directory) (\(file)): cannot \(operation); free some space on the file system "
+                + "holding \(directory) (or point stateDirectory elsewhere): backupd records every run there"
+        case .readOnlyFileSystem(let path, let operation):
+            let (directory, file) = Self.split(path)
+            return "\(directory) (\(file)) is on a read-only file system: cannot \(operation); remount it read-write "
+                + "or point stateDirectory at a writable directory"
         case .unknownRun(let id):
             return "no run with id \(id) in the history"
         case .runNotRunning(let id, let status):
@@ -72,8 +85,40 @@ public enum HistoryError: Error, Sendable, Equatable, CustomStringConvertible {
 }
 
 extension HistoryError {
-    /// Wraps a SQLite failure with what was being attempted.
+    /// Wraps a SQLite failure with what was being attempted; a full or read-only file system is
+    /// named as such, whichever code SQLite reported it with.
     init(_ error: SQLiteError, path: String, operation: String) {
-        self = .sqlite(path: path, operation: operation, code: error.code, message: error.message)
+        self = Self.storageProblem(path: path, operation: operation, errno: error.systemErrno, code: error.code)
+            ?? .sqlite(path: path, operation: operation, code: error.code, message: error.message)
+    }
+
+    /// `.diskFull` or `.readOnlyFileSystem` when `errno`, the SQLite `code` or the file system
+    /// holding `path` says so, else nil.
+    static func storageProblem(path: String, operation: String, errno: Int32, code: Int32 = SQLITE_OK) -> HistoryError? {
+        if errno == ENOSPC || errno == EDQUOT || code & 0xff == SQLITE_FULL { return .diskFull(path: path, operation: operation) }
+        if errno == EROFS { return .readOnlyFileSystem(path: path, operation: operation) }
+        // SQLite reports some of these without an errno (a read-only fallback open, a failed shm map).
+        let primary = code & 0xff
+        guard [SQLITE_READONLY, SQLITE_IOERR, SQLITE_CANTOPEN].contains(primary) else { return nil }
+        var info = statvfs()
+        guard statvfs(split(path).directory, &info) == 0 else { return nil }
+        if info.f_flag & UInt(ST_RDONLY) != 0 { return .readOnlyFileSystem(path: path, operation: operation) }
+        if primary == SQLITE_IOERR && info.f_bavail == 0 { return .diskFull(path: path, operation: operation) }
+        return nil
+    }
+
+    /// Whether the file system is full or read-only (rather than SQLite or the file misbehaving).
+    var isStorageProblem: Bool {
+        switch self {
+        case .diskFull, .readOnlyFileSystem: return true
+        default: return false
+        }
+    }
+
+    /// The directory and file name of `path`.
+    static func split(_ path: String) -> (directory: String, file: String) {
+        guard let slash = path.lastIndex(of: "/") else { return (".", path) }
+        let directory = String(path[..<slash])
+        return (directory.isEmpty ? "/" : directory, String(path[path.index(after: slash)...]))
     }
 }

@@ -126,7 +126,7 @@ public enum HistoryRenderer {
     }
 
     /// Replaces control characters so that a cell cannot break the table's lines or columns.
-    private static func oneLine(_ text: String) -> String {
+    static func oneLine(_ text: String) -> String {
         String(String.UnicodeScalarView(text.unicodeScalars.map { $0.properties.generalCategory == .control ? " " : $0 }))
     }
 

@@ -34,13 +34,25 @@ public final class HistoryStore: Sendable {
         let db: SQLiteDatabase
         if readOnly {
             guard FileManager.default.fileExists(atPath: path) else { throw HistoryError.missingDatabase(path: path) }
-            db = try Self.open(path: path, operation: "open the database read-only") {
-                let db = try SQLiteDatabase(path: path, readOnly: true, create: false)
-                db.setBusyTimeout(milliseconds: timeout)
-                return db
+            func reader(immutable: Bool) throws -> (SQLiteDatabase, Int) {
+                let db = try Self.open(path: path, operation: "open the database read-only") {
+                    let db = try SQLiteDatabase(path: path, readOnly: true, create: false, immutable: immutable)
+                    db.setBusyTimeout(milliseconds: timeout)
+                    return db
+                }
+                let version = try Self.open(path: path, operation: "read the schema version") {
+                    Int(try db.scalarInt("PRAGMA user_version") ?? 0)
+                }
+                return (db, version)
             }
-            let version = try Self.open(path: path, operation: "read the schema version") {
-                Int(try db.scalarInt("PRAGMA user_version") ?? 0)
+            let version: Int
+            do {
+                (db, version) = try reader(immutable: false)
+            } catch let error as HistoryError where error.isStorageProblem {
+                // A WAL reader creates the -shm file, which a full or read-only file system refuses.
+                // Without one no writer has the file open (a writer creates it), so the file as it is
+                // holds every committed run: read it immutable.
+                (db, version) = try reader(immutable: true)
             }
             if version > Self.schemaVersion {
                 throw HistoryError.schemaTooNew(path: path, found: version, supported: Self.schemaVersion)
@@ -264,6 +276,7 @@ public final class HistoryStore: Sendable {
 
     // MARK: Helpers
 
+    /// Runs `body` on the connection under the lock, turning SQLite failures into `HistoryError`.
     func withDatabase<T: Sendable>(_ operation: String, _ body: (SQLiteDatabase) throws -> T) throws -> T {
         let path = self.path
         return try database.withLock { db in
@@ -336,12 +349,19 @@ public final class HistoryStore: Sendable {
                 try FileManager.default.createDirectory(
                     atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
             } catch {
+                let code = ((error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError).map { Int32($0.code) } ?? 0
+                if let problem = HistoryError.storageProblem(path: path, operation: "create the state directory", errno: code) {
+                    throw problem
+                }
                 throw HistoryError.cannotCreateDirectory(path: directory, reason: Self.reason(error))
             }
         } else if !isDirectory.boolValue {
             throw HistoryError.cannotCreateDirectory(path: directory, reason: "a file with that name exists")
         }
         guard access(directory, W_OK | X_OK) == 0 else {
+            if let problem = HistoryError.storageProblem(path: path, operation: "write in the state directory", errno: errno) {
+                throw problem
+            }
             throw HistoryError.directoryNotWritable(path: directory)
         }
     }
@@ -351,7 +371,11 @@ public final class HistoryStore: Sendable {
     private static func createPrivateFile(_ path: String) throws {
         let fd = Glibc.open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
         guard fd >= 0 else {
-            throw HistoryError.cannotCreateFile(path: path, reason: String(cString: strerror(errno)))
+            let code = errno
+            if let problem = HistoryError.storageProblem(path: path, operation: "open the database for writing", errno: code) {
+                throw problem
+            }
+            throw HistoryError.cannotCreateFile(path: path, reason: String(cString: strerror(code)))
         }
         defer { close(fd) }
         var info = stat()

@@ -1,59 +1,122 @@
 import Cron
 import Foundation
 
-/// One job's health for `backupd status`: last result, last success, next run, overdue.
+/// One job's health for `backupd status`: last result, last success, next run, and a verdict.
+///
+/// A job is `ok` only when its newest attempt succeeded and that success is recent enough for its
+/// schedule: one missed slot is tolerated (a daemon restart, a run queued behind others), a second
+/// is not. Precisely, the newest success (its slot, or its start for a run-now) is stale once the
+/// second slot after it plus the job's timeout has passed. Skipped runs are not attempts: they never
+/// make a job ok or not ok by themselves, but the slots they missed count against staleness.
 public struct JobStatus: Sendable {
+    /// The verdict on a job.
+    public enum State: String, Sendable, CaseIterable {
+        /// The newest attempt succeeded and the newest backup is recent enough.
+        case ok
+        /// A run is in progress and the newest backup is recent enough.
+        case running
+        /// The scheduler does not run the job; it counts as neither ok nor not ok.
+        case disabled
+        /// The newest attempt did not succeed (failed, interrupted, or any other non-success).
+        case failed
+        /// No run of the job ever succeeded.
+        case neverSucceeded = "never-succeeded"
+        /// The newest success is older than the schedule allows.
+        case overdue
+
+        /// Whether `backupd status` counts the job as healthy.
+        public var isOK: Bool { self == .ok || self == .running || self == .disabled }
+    }
+
     /// The job's name.
     public var job: String
     /// Whether the scheduler runs it.
     public var enabled: Bool
     /// The newest run of any status.
     public var lastRun: RunRecord?
+    /// The newest run that ended other than skipped.
+    public var lastAttempt: RunRecord?
     /// The newest successful run.
     public var lastSuccess: RunRecord?
     /// The next scheduled run after now (nil when disabled).
     public var nextRun: Date?
-    /// True when a scheduled backup should have succeeded by now and has not.
-    public var overdue: Bool
+    /// When the newest success stops being recent enough (nil without a success or a next slot).
+    public var freshUntil: Date?
+    /// The verdict.
+    public var state: State
 
-    /// Computes every job's status from the config and the history's newest rows.
-    ///
-    /// A job is overdue when its first slot after the last success (or, with no success yet, after
-    /// its first recorded run) plus the job's timeout lies in the past and no run is in progress.
-    public static func compute(config: BackupConfig, lastRuns: [String: RunRecord], lastSuccesses: [String: RunRecord], now: Date) -> [JobStatus] {
+    /// Whether the job is counted as healthy.
+    public var isOK: Bool { state.isOK }
+    /// True when the newest backup is older than the schedule allows.
+    public var overdue: Bool { state == .overdue }
+
+    /// Computes every job's status from the config and the history's newest rows at `now`.
+    public static func compute(config: BackupConfig, rows: JobStatusRows, now: Date) -> [JobStatus] {
         config.jobs.map { job in
-            let last = lastRuns[job.name]
-            let success = lastSuccesses[job.name]
+            let last = rows.lastRuns[job.name]
+            let attempt = rows.lastAttempts[job.name]
+            let success = rows.lastSuccesses[job.name]
             let schedule = job.cronSchedule
-            var overdue = false
-            if job.enabled, last?.status != .running {
-                let reference = success.map { $0.scheduledAt ?? $0.startedAt } ?? (last.map { $0.scheduledAt ?? $0.startedAt })
-                if let reference, let due = schedule.next(after: reference) {
-                    overdue = due.addingTimeInterval(Double(job.timeout.components.seconds)) < now
-                } else if last != nil {
-                    overdue = success == nil
-                }
+            let freshUntil = success.flatMap { success -> Date? in
+                let reference = success.scheduledAt ?? success.startedAt
+                guard let first = schedule.next(after: reference), let second = schedule.next(after: first) else { return nil }
+                return second.addingTimeInterval(Double(job.timeout.components.seconds))
+            }
+            let state: State
+            if !job.enabled {
+                state = .disabled
+            } else if let attempt, attempt.status != .succeeded {
+                state = .failed
+            } else if success == nil {
+                state = .neverSucceeded
+            } else if let freshUntil, freshUntil < now {
+                state = .overdue
+            } else {
+                state = last?.status == .running ? .running : .ok
             }
             return JobStatus(
-                job: job.name, enabled: job.enabled, lastRun: last, lastSuccess: success,
-                nextRun: job.enabled ? schedule.next(after: now) : nil, overdue: overdue)
+                job: job.name, enabled: job.enabled, lastRun: last, lastAttempt: attempt, lastSuccess: success,
+                nextRun: job.enabled ? schedule.next(after: now) : nil, freshUntil: freshUntil, state: state)
         }
     }
 
-    /// A table: job, last result (with its time), last success, next run, and OVERDUE marks.
+    /// Why a job is not ok, in one line (nil when it is).
+    public func problem(time: (Date) -> String) -> String? {
+        switch state {
+        case .ok, .running, .disabled:
+            return nil
+        case .failed:
+            guard let attempt = lastAttempt else { return nil }
+            let firstLine = attempt.error?.split(whereSeparator: \.isNewline).first.map(String.init)
+            let reason = firstLine.map { ": " + HistoryRenderer.oneLine($0) } ?? ""
+            return "\(job): run \(attempt.id) \(attempt.status.rawValue) at \(time(attempt.startedAt))\(reason)"
+        case .neverSucceeded:
+            let running = lastRun?.status == .running ? "; its first run is in progress" : ""
+            return "\(job): no run has succeeded yet\(running)"
+        case .overdue:
+            let newest = lastSuccess.map { time($0.startedAt) } ?? "never"
+            return "\(job): the newest backup started \(newest); a newer one was due by \(freshUntil.map(time) ?? "now")"
+        }
+    }
+
+    /// A table: job, last result (with its time), last success, next run and verdict, then one
+    /// line per job that is not ok saying why.
     public static func table(_ statuses: [JobStatus], time: (Date) -> String) -> String {
         var rows = [["JOB", "LAST RUN", "LAST SUCCESS", "NEXT RUN", "STATE"]]
         for s in statuses {
             let lastRun = s.lastRun.map { "\($0.status.rawValue) \(time($0.startedAt))" } ?? "never"
             let lastSuccess = s.lastSuccess.map { time($0.startedAt) } ?? "never"
             let next = s.nextRun.map(time) ?? "disabled"
-            let state = s.overdue ? "OVERDUE" : (s.lastRun?.status == .running ? "running" : (s.enabled ? "ok" : "disabled"))
+            let state = s.isOK ? s.state.rawValue : s.state.rawValue.uppercased()
             rows.append([s.job, lastRun, lastSuccess, next, state])
         }
         var widths = [Int](repeating: 0, count: rows[0].count)
         for row in rows { for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count) } }
-        return rows.map { row in
+        var lines = rows.map { row in
             row.enumerated().map { i, cell in i == row.count - 1 ? cell : cell.padding(toLength: widths[i] + 2, withPad: " ", startingAt: 0) }.joined()
-        }.joined(separator: "\n") + "\n"
+        }
+        let problems = statuses.compactMap { $0.problem(time: time) }
+        if !problems.isEmpty { lines += [""] + problems }
+        return lines.joined(separator: "\n") + "\n"
     }
 }

@@ -6,13 +6,20 @@ final class SQLiteDatabase {
     private let handle: OpaquePointer
     private var statements: [String: SQLiteStatement] = [:]
 
-    /// Opens (or with `create`, creates) the database file at `path`.
-    init(path: String, readOnly: Bool, create: Bool) throws(SQLiteError) {
+    /// Opens (or with `create`, creates) the database file at `path`. `immutable` (read-only) reads
+    /// the file as it is, without the -shm and -wal files a WAL reader otherwise needs to create.
+    init(path: String, readOnly: Bool, create: Bool, immutable: Bool = false) throws(SQLiteError) {
         var flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE
         flags |= readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE
         if create && !readOnly { flags |= SQLITE_OPEN_CREATE }
+        var name = path
+        if immutable && readOnly {
+            flags |= SQLITE_OPEN_URI
+            let escaped = path.map { $0 == "%" ? "%25" : $0 == "?" ? "%3f" : $0 == "#" ? "%23" : String($0) }.joined()
+            name = "file:\(escaped)?immutable=1"
+        }
         var db: OpaquePointer?
-        let code = sqlite3_open_v2(path, &db, flags, nil)
+        let code = sqlite3_open_v2(name, &db, flags, nil)
         guard code == SQLITE_OK, let db else {
             let error = SQLiteError(code: code, db: db)
             sqlite3_close_v2(db)
@@ -38,7 +45,7 @@ final class SQLiteDatabase {
         guard code == SQLITE_OK else {
             let text = message.map { String(cString: $0) } ?? String(cString: sqlite3_errstr(code))
             sqlite3_free(message)
-            throw SQLiteError(code: code, message: text)
+            throw SQLiteError(code: code, message: text, systemErrno: sqlite3_system_errno(handle))
         }
     }
 

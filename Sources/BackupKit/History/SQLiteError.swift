@@ -6,6 +6,8 @@ struct SQLiteError: Error, Sendable, CustomStringConvertible {
     var code: Int32
     /// `sqlite3_errmsg` at the time of the failure.
     var message: String
+    /// The errno of the operating-system call that failed (`sqlite3_system_errno`), 0 when none.
+    var systemErrno: Int32 = 0
 
     /// The primary result code (SQLITE_BUSY, SQLITE_CORRUPT, ...).
     var primaryCode: Int32 { code & 0xff }
@@ -20,10 +22,12 @@ struct SQLiteError: Error, Sendable, CustomStringConvertible {
         } else {
             message = String(cString: sqlite3_errstr(code))
         }
+        systemErrno = db.map { sqlite3_system_errno($0) } ?? 0
     }
 
-    init(code: Int32, message: String) {
+    init(code: Int32, message: String, systemErrno: Int32 = 0) {
         self.code = code
         self.message = message
+        self.systemErrno = systemErrno
     }
 }

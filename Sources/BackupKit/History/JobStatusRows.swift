@@ -1,0 +1,13 @@
+/// The newest rows of each job that its status is computed from.
+public struct JobStatusRows: Sendable, Equatable {
+    /// The newest run of any status.
+    public var lastRuns: [String: RunRecord] = [:]
+    /// The newest run that ended other than skipped: succeeded, failed, interrupted (or a status a
+    /// later version adds).
+    public var lastAttempts: [String: RunRecord] = [:]
+    /// The newest successful run.
+    public var lastSuccesses: [String: RunRecord] = [:]
+
+    /// No rows (no history yet).
+    public init() {}
+}

@@ -1,0 +1,50 @@
+import ArgumentParser
+import BackupKit
+import Foundation
+
+/// `backupd status`: each job's last result, last success, next run and verdict, for people and
+/// for monitoring (the exit status says whether every job is ok).
+struct StatusCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status", abstract: "Show each job's last result, last success, next run, and whether it is ok.",
+        discussion: """
+            A job is ok when its newest attempt succeeded and that backup is recent enough for its schedule \
+            (stale once the second slot after it plus the job's timeout has passed). Exit status: 0 when every \
+            enabled job is ok (or running), 1 when any is not (failed, interrupted, never succeeded, overdue), \
+            2 when the config or the history cannot be read. Needs no secrets.
+            """)
+
+    /// Every enabled job is ok.
+    static let allOK: Int32 = 0
+    /// At least one enabled job is not ok.
+    static let someJobNotOK: Int32 = 1
+    /// The config or the history cannot be read.
+    static let cannotRead: Int32 = 2
+
+    @OptionGroup var options: GlobalOptions
+
+    func run() throws {
+        let config: BackupConfig
+        do {
+            config = try options.loadConfig(secrets: .none)
+        } catch {
+            throw ExitCode(Self.cannotRead)
+        }
+        let path = config.stateDirectory + "/" + HistoryStore.fileName
+        var rows = JobStatusRows()
+        var info = stat()
+        if stat(path, &info) == 0 || errno != ENOENT {
+            do {
+                rows = try HistoryStore(path: path, readOnly: true).statusRows(jobs: config.jobs.map(\.name))
+            } catch {
+                printError("cannot read the history at \(path): \(error)")
+                throw ExitCode(Self.cannotRead)
+            }
+        } else {
+            printError("note: no history yet at \(path); has the daemon run?")
+        }
+        let statuses = JobStatus.compute(config: config, rows: rows, now: Date())
+        print(JobStatus.table(statuses, time: { config.timeZone.iso8601($0) }), terminator: "")
+        if !statuses.allSatisfy(\.isOK) { throw ExitCode(Self.someJobNotOK) }
+    }
+}
