@@ -35,7 +35,7 @@ public struct RunRecorder: Sendable {
         let history = self.history
         let progressLogger = logger
         let outcome = executor.execute(
-            job: job, config: config, startedAt: startedAt, cancellation: cancellation,
+            run: RunIdentity(runID: runID, trigger: run.trigger), job: job, config: config, startedAt: startedAt, cancellation: cancellation,
             progress: { progress in
                 do {
                     try history.updateProgress(runID: runID, progress)
