@@ -53,5 +53,8 @@ struct RunNowCommand: ParsableCommand {
         print("  object   s3://\(bucket)/\(outcome.objectKey ?? "")")
         print("  size     \(formatSize(outcome.bytesStored ?? 0)), from \(formatSize(outcome.bytesRead ?? 0)) of dump")
         print("  sha256   \(outcome.sha256 ?? "")")
+        if let key = outcome.objectKey, let id = ObjectName.parse(key, prefix: job.prefix, job: job.name)?.backupID {
+            print("  manifest s3://\(bucket)/\(ObjectName.manifestKey(prefix: job.prefix, backupID: id))")
+        }
     }
 }
