@@ -31,7 +31,10 @@ struct RunNowCommand: ParsableCommand {
         let runner = BackupRunner(
             stores: liveStores(logger: commandLogger(verbose: verbose)), launcher: PosixProcessLauncher(), clock: clock,
             environment: ProcessInfo.processInfo.environment)
-        let recorder = RunRecorder(history: history, executor: runner, clock: clock)
+        let verifyRunner = VerifyRunner(
+            stores: liveStores(logger: commandLogger(verbose: verbose)), launcher: PosixProcessLauncher(),
+            environment: ProcessInfo.processInfo.environment, clock: clock, history: history)
+        let recorder = RunRecorder(history: history, executor: runner, clock: clock, observers: [AfterBackupVerifier(runner: verifyRunner)])
         let cancellation = RunCancellation()
         let signals = cancelOnSignals(cancellation)
         defer { signals.forEach { $0.cancel() } }

@@ -56,7 +56,9 @@ struct VerifyCommand: ParsableCommand {
             printError("cannot open the history in \(config.stateDirectory): \(error)")
             throw ExitCode.failure
         }
-        let logger = commandLogger(verbose: verbose)
+        var logger = commandLogger(verbose: verbose)
+        // The report says what failed; the library's log lines would only repeat it.
+        if !verbose { logger.logLevel = .critical }
         let runner = VerifyRunner(
             stores: liveStores(logger: logger), launcher: PosixProcessLauncher(), environment: ProcessInfo.processInfo.environment,
             clock: SystemWallClock(), history: history)
