@@ -130,6 +130,11 @@ package final class MemoryObjectStore: BackupObjectStore, ObjectStoreProvider {
         }
     }
 
+    /// Replaces an object's metadata (tests: an object as an older backupd left it).
+    package func setMetadata(key: String, _ metadata: [String: String]) {
+        state.withLock { s in s.objects[key]?.metadata = metadata }
+    }
+
     /// Replaces an object's bytes (tests: corrupt or truncate a stored backup).
     package func replace(key: String, with bytes: [UInt8]) {
         state.withLock { s in s.objects[key]?.bytes = bytes }
