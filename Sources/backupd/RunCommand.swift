@@ -35,8 +35,16 @@ struct RunCommand: AsyncParsableCommand {
         let executor = BackupRunner(
             stores: stores, launcher: PosixProcessLauncher(), clock: clock,
             environment: ProcessInfo.processInfo.environment)
-        let dependencies = Daemon.Dependencies(
-            clock: clock, notifier: SystemdNotifier(), executor: executor, stores: stores, sources: .live)
+        let verifyRunner = VerifyRunner(
+            stores: stores, launcher: PosixProcessLauncher(), environment: ProcessInfo.processInfo.environment, clock: clock,
+            history: try? HistoryStore(stateDirectory: config.stateDirectory))
+        var dependencies = Daemon.Dependencies(
+            clock: clock, notifier: SystemdNotifier(), executor: executor, stores: stores, sources: .live,
+            observers: [AfterBackupVerifier(runner: verifyRunner)])
+        // The scheduled verifier follows the config in force, which the daemon owns once it exists.
+        let daemonConfig = DaemonConfigReference(initial: config)
+        dependencies.services.append(
+            ScheduledVerifier(runner: verifyRunner, config: { daemonConfig.current }, clock: clock, logger: logger))
         let daemon: Daemon
         do {
             daemon = try Daemon(configPath: options.config, config: config, dependencies: dependencies, logger: logger)
@@ -44,6 +52,7 @@ struct RunCommand: AsyncParsableCommand {
             logger.critical("cannot start", metadata: ["error": "\(error)"])
             throw ExitCode.failure
         }
+        daemonConfig.follow(daemon)
         do {
             try await daemon.run()
         } catch {

@@ -95,7 +95,10 @@ struct RunNowCommand: ParsableCommand {
         let runner = BackupRunner(
             stores: liveStores(logger: commandLogger(verbose: verbose)), launcher: PosixProcessLauncher(), clock: clock,
             environment: ProcessInfo.processInfo.environment)
-        let recorder = RunRecorder(history: history, executor: runner, clock: clock)
+        let verifyRunner = VerifyRunner(
+            stores: liveStores(logger: commandLogger(verbose: verbose)), launcher: PosixProcessLauncher(),
+            environment: ProcessInfo.processInfo.environment, clock: clock, history: history)
+        let recorder = RunRecorder(history: history, executor: runner, clock: clock, observers: [AfterBackupVerifier(runner: verifyRunner)])
         let cancellation = RunCancellation()
         let signals = cancelOnSignals(cancellation)
         defer { signals.forEach { $0.cancel() } }
@@ -130,5 +133,8 @@ struct RunNowCommand: ParsableCommand {
         print("  object   s3://\(summary.bucket)/\(summary.objectKey ?? "")")
         print("  size     \(formatSize(summary.bytesStored ?? 0)), from \(formatSize(summary.bytesRead ?? 0)) of dump")
         print("  sha256   \(summary.sha256 ?? "")")
+        if let manifest = summary.manifestKey {
+            print("  manifest s3://\(summary.bucket)/\(manifest)")
+        }
     }
 }

@@ -19,6 +19,8 @@ public struct BackupConfig: Sendable {
     public var destinations: [DestinationConfig]
     /// The backup jobs, in file order.
     public var jobs: [JobConfig]
+    /// Verification settings for every job (a job's own `verify` overrides them key by key).
+    public var verify: VerifySettings? = nil
 
     /// The destination with this name.
     public func destination(named name: String) -> DestinationConfig? {
@@ -178,6 +180,8 @@ public struct JobConfig: Sendable {
     public var catchUp: CatchUpPolicy
     /// Which old backups to keep, when set.
     public var retention: RetentionPolicy?
+    /// The job's own verification settings (see `BackupConfig.verifySettings(for:)`).
+    public var verify: VerifySettings? = nil
 
     /// The schedule bound to the job's time zone.
     public var cronSchedule: CronSchedule { CronSchedule(schedule, in: timeZone) }

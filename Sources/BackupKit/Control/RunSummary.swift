@@ -21,6 +21,8 @@ public struct RunSummary: Codable, Sendable, Equatable {
     public var bytesRead: Int64?
     /// The SHA-256 of the stored object.
     public var sha256: String?
+    /// The backup's manifest (written last: the backup exists because it does).
+    public var manifestKey: String?
     /// Why it failed.
     public var error: String?
     /// The end of the tool's stderr.
@@ -40,6 +42,9 @@ public struct RunSummary: Codable, Sendable, Equatable {
         bytesStored = outcome.bytesStored
         bytesRead = outcome.bytesRead
         sha256 = outcome.sha256
+        manifestKey = outcome.objectKey
+            .flatMap { ObjectName.parse($0, prefix: job.prefix, job: job.name)?.backupID }
+            .map { ObjectName.manifestKey(prefix: job.prefix, backupID: $0) }
         error = outcome.error
         stderrTail = outcome.stderrTail
     }

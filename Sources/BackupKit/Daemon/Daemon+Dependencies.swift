@@ -19,9 +19,15 @@ extension Daemon {
         /// More long-running parts (a periodic upload sweeper, a metrics listener): run in the
         /// group after recovery, stopped after the scheduler and the control socket.
         public var services: [any Service] = []
+        /// What follows each recorded run (verification, retention, notifications, metrics).
+        public var observers: [any RunObserver] = []
 
         /// Groups the dependencies.
-        public init(clock: any WallClock, notifier: SystemdNotifier, executor: any BackupExecutor, stores: any ObjectStoreProvider, sources: ConfigSources) {
+        public init(
+            clock: any WallClock, notifier: SystemdNotifier, executor: any BackupExecutor, stores: any ObjectStoreProvider, sources: ConfigSources,
+            observers: [any RunObserver] = []
+        ) {
+            self.observers = observers
             self.clock = clock
             self.notifier = notifier
             self.executor = executor

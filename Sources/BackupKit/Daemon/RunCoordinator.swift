@@ -173,7 +173,7 @@ final class RunCoordinator: Sendable {
             return (job, state.config, active.cancellation)
         }
         guard let (job, config, cancellation) = prepared else { return }
-        let recorder = RunRecorder(history: history, executor: dependencies.executor, clock: dependencies.clock)
+        let recorder = RunRecorder(history: history, executor: dependencies.executor, clock: dependencies.clock, observers: dependencies.observers)
         await withTaskCancellationHandler {
             await Self.onThread(name: "backup \(run.job)") { [self] in
                 execute(run, job: job, config: config, recorder: recorder, cancellation: cancellation)

@@ -13,13 +13,19 @@ public struct RunRecorder: Sendable {
     public let clock: any WallClock
     /// The process recorded as the owner of every run (crash recovery leaves its runs alone while it lives).
     public let owner: ProcessOwner
+    /// What follows each run (verification, retention, notifications, metrics), in order.
+    public let observers: [any RunObserver]
 
     /// Creates a recorder; runs are owned by this process unless `owner` says otherwise.
-    public init(history: HistoryStore, executor: any BackupExecutor, clock: any WallClock, owner: ProcessOwner = .current()) {
+    public init(
+        history: HistoryStore, executor: any BackupExecutor, clock: any WallClock, owner: ProcessOwner = .current(),
+        observers: [any RunObserver] = []
+    ) {
         self.history = history
         self.executor = executor
         self.clock = clock
         self.owner = owner
+        self.observers = observers
     }
 
     /// Records and runs `run`; returns the run id and outcome. Never throws for a failed backup
@@ -44,10 +50,14 @@ public struct RunRecorder: Sendable {
         logger[metadataKey: "job"] = "\(job.name)"
         logger[metadataKey: "run"] = "\(runID)"
         logger.info("backup started", metadata: ["trigger": "\(run.trigger.rawValue)", "engine": "\(job.engine.rawValue)"])
+        let observed = ObservedRun(
+            runID: runID, job: job, destination: job.destination, bucket: destination?.bucket, trigger: run.trigger,
+            scheduledFor: run.scheduledFor, startedAt: startedAt)
+        for observer in observers { observer.runStarted(observed) }
         let history = self.history
         let progressLogger = logger
         let outcome = executor.execute(
-            job: job, config: config, startedAt: startedAt, cancellation: cancellation,
+            run: RunIdentity(runID: runID, trigger: run.trigger), job: job, config: config, startedAt: startedAt, cancellation: cancellation,
             progress: { progress in
                 onEvent?(.progress(runID: runID, progress))
                 do {
@@ -72,6 +82,7 @@ public struct RunRecorder: Sendable {
         default:
             logger.error("backup failed", metadata: ["reason": "\(outcome.error ?? "unknown")", "seconds": "\(seconds)"])
         }
+        for observer in observers { observer.runFinished(observed, outcome: outcome, config: config, logger: logger) }
         return (runID, outcome)
     }
 }

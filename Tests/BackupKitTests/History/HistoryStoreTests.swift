@@ -33,7 +33,10 @@ struct HistoryStoreTests {
         #expect(journal == "wal")
         #expect(version == Int64(HistoryStore.schemaVersion) && HistoryStore.migrations.map(\.version) == Array(1...HistoryStore.schemaVersion))
         #expect(
-            indexes == ["runs_by_job", "runs_by_job_status", "runs_by_start", "runs_by_status", "runs_with_open_upload"])
+            indexes == [
+                "runs_by_job", "runs_by_job_status", "runs_by_start", "runs_by_status", "runs_with_open_upload",
+                "verifications_by_backup", "verifications_by_job",
+            ])
     }
 
     /// An existing file readable by others is narrowed to 0600 when the daemon opens it.

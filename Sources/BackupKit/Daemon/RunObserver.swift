@@ -1,0 +1,48 @@
+import Foundation
+import Logging
+
+/// Work that follows a recorded run: after-backup verification, retention, notifications and
+/// metrics. `RunRecorder` (shared by the daemon and `run-now`) calls every observer once the
+/// run's row exists and again once its outcome is in the history. Calls come on the backup's own
+/// thread: an observer never throws (it logs), and one doing network work that must not delay the
+/// result (a notification) hands it off and returns at once.
+public protocol RunObserver: Sendable {
+    /// A run started (its `running` row exists).
+    func runStarted(_ run: ObservedRun)
+    /// A run ended with `outcome`, already recorded; `logger` carries the run's `job` and `run` fields.
+    func runFinished(_ run: ObservedRun, outcome: RunOutcome, config: BackupConfig, logger: Logger)
+}
+
+extension RunObserver {
+    /// Most observers only act on the outcome.
+    public func runStarted(_ run: ObservedRun) {}
+}
+
+/// What an observer is told about a run.
+public struct ObservedRun: Sendable {
+    /// The history row's id.
+    public var runID: Int64
+    /// The job, as configured for this run.
+    public var job: JobConfig
+    /// The destination's name.
+    public var destination: String
+    /// The destination's bucket, when configured.
+    public var bucket: String?
+    /// Why the run started.
+    public var trigger: RunTrigger
+    /// The slot the run is for.
+    public var scheduledFor: Date?
+    /// When it started.
+    public var startedAt: Date
+
+    /// Describes a run.
+    public init(runID: Int64, job: JobConfig, destination: String, bucket: String?, trigger: RunTrigger, scheduledFor: Date?, startedAt: Date) {
+        self.runID = runID
+        self.job = job
+        self.destination = destination
+        self.bucket = bucket
+        self.trigger = trigger
+        self.scheduledFor = scheduledFor
+        self.startedAt = startedAt
+    }
+}
