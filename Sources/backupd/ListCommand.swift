@@ -27,15 +27,30 @@ struct ListCommand: ParsableCommand {
             printError("no backups of \(job.name) under \(ObjectName.listPrefix(prefix: job.prefix, job: job.name)) yet")
             return
         }
+        let reasons = retentionColumn(objects, job: job, config: config)
+        let reasonWidth = max(9, reasons.map(\.count).max() ?? 0)
         let dates = objects.map { $0.lastModified.map { config.timeZone.iso8601($0) } ?? "-" }
         let sizes = objects.map { String($0.size) }
         let dateWidth = max(4, dates.map(\.count).max() ?? 0)
         let sizeWidth = max(5, sizes.map(\.count).max() ?? 0)
-        print("DATE".padding(toLength: dateWidth, withPad: " ", startingAt: 0) + "  " + String(repeating: " ", count: sizeWidth - 5) + "BYTES  OBJECT")
+        print("DATE".padding(toLength: dateWidth, withPad: " ", startingAt: 0) + "  " + String(repeating: " ", count: sizeWidth - 5) + "BYTES  " + "RETENTION".padding(toLength: reasonWidth, withPad: " ", startingAt: 0) + "  OBJECT")
         for (index, object) in objects.enumerated() {
             let date = dates[index].padding(toLength: dateWidth, withPad: " ", startingAt: 0)
             let size = String(repeating: " ", count: sizeWidth - sizes[index].count) + sizes[index]
-            print("\(date)  \(size)  \(object.key)")
+            let reason = reasons[index].padding(toLength: reasonWidth, withPad: " ", startingAt: 0)
+            print("\(date)  \(size)  \(reason)  \(object.key)")
+        }
+    }
+
+    /// What retention decides for each object's backup (`keep (last, daily)`, `delete`,
+    /// `incomplete`), or `-` when the plan cannot be made.
+    private func retentionColumn(_ objects: [StoredObject], job: JobConfig, config: BackupConfig) -> [String] {
+        let pruner = Pruner(stores: liveStores(logger: commandLogger(verbose: false)), history: nil, clock: SystemWallClock())
+        let plan = try? pruner.plan(job: job, config: config, logger: commandLogger(verbose: false))
+        return objects.map { object in
+            guard let plan, let id = NameCatalog.backupID(of: object.key, prefix: job.prefix, job: job.name) else { return "-" }
+            if let decision = plan.decision(for: id) { return decision.summary }
+            return "incomplete"
         }
     }
 }

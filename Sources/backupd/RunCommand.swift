@@ -34,7 +34,8 @@ struct RunCommand: AsyncParsableCommand {
             stores: stores, launcher: PosixProcessLauncher(), clock: clock,
             environment: ProcessInfo.processInfo.environment)
         let dependencies = Daemon.Dependencies(
-            clock: clock, notifier: SystemdNotifier(), executor: executor, stores: stores, sources: .live)
+            clock: clock, notifier: SystemdNotifier(), executor: executor, stores: stores, sources: .live,
+            runObservers: { RetentionObserver.standard(history: $0, stores: stores, clock: clock) })
         let daemon: Daemon
         do {
             daemon = try Daemon(configPath: options.config, config: config, dependencies: dependencies, logger: logger)

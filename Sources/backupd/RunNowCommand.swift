@@ -28,10 +28,12 @@ struct RunNowCommand: ParsableCommand {
             throw ExitCode.failure
         }
         let clock = SystemWallClock()
+        let stores = liveStores(logger: commandLogger(verbose: verbose))
         let runner = BackupRunner(
-            stores: liveStores(logger: commandLogger(verbose: verbose)), launcher: PosixProcessLauncher(), clock: clock,
-            environment: ProcessInfo.processInfo.environment)
-        let recorder = RunRecorder(history: history, executor: runner, clock: clock)
+            stores: stores, launcher: PosixProcessLauncher(), clock: clock, environment: ProcessInfo.processInfo.environment)
+        let recorder = RunRecorder(
+            history: history, executor: runner, clock: clock,
+            observers: RetentionObserver.standard(history: history, stores: stores, clock: clock))
         let cancellation = RunCancellation()
         let signals = cancelOnSignals(cancellation)
         defer { signals.forEach { $0.cancel() } }

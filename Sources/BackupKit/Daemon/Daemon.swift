@@ -19,14 +19,20 @@ public final class Daemon: Sendable {
         public var stores: any ObjectStoreProvider
         /// Reads config files (and their secrets) on reload.
         public var sources: ConfigSources
+        /// Builds the work that follows each recorded run (retention, ...) over the daemon's history.
+        public var runObservers: @Sendable (HistoryStore) -> [any RunObserver]
 
         /// Groups the dependencies.
-        public init(clock: any WallClock, notifier: SystemdNotifier, executor: any BackupExecutor, stores: any ObjectStoreProvider, sources: ConfigSources) {
+        public init(
+            clock: any WallClock, notifier: SystemdNotifier, executor: any BackupExecutor, stores: any ObjectStoreProvider, sources: ConfigSources,
+            runObservers: @escaping @Sendable (HistoryStore) -> [any RunObserver] = { _ in [] }
+        ) {
             self.clock = clock
             self.notifier = notifier
             self.executor = executor
             self.stores = stores
             self.sources = sources
+            self.runObservers = runObservers
         }
     }
 
@@ -180,7 +186,8 @@ public final class Daemon: Sendable {
             return
         }
         runs.enter()
-        let recorder = RunRecorder(history: history, executor: dependencies.executor, clock: dependencies.clock)
+        let recorder = RunRecorder(
+            history: history, executor: dependencies.executor, clock: dependencies.clock, observers: dependencies.runObservers(history))
         let thread = Thread { [self] in
             defer {
                 state.withLock { _ = $0.running.removeValue(forKey: run.job) }

@@ -41,6 +41,24 @@ extension HistoryStore {
                 -- Uploads left open by failed or interrupted runs: a handful of rows at most.
                 CREATE INDEX runs_with_open_upload ON runs (id) WHERE upload_id IS NOT NULL;
                 """),
+        Migration(
+            version: 5, name: "deletions",
+            sql: """
+                -- One row per object prune deleted or tried to delete (retention or an incomplete backup).
+                CREATE TABLE deletions (
+                    id           INTEGER PRIMARY KEY,
+                    job          TEXT NOT NULL,
+                    destination  TEXT,
+                    bucket       TEXT,
+                    backup_id    TEXT NOT NULL,
+                    object_key   TEXT NOT NULL,
+                    deleted_ms   INTEGER NOT NULL,
+                    cause        TEXT NOT NULL,
+                    outcome      TEXT NOT NULL,
+                    error        TEXT
+                );
+                CREATE INDEX deletions_by_job ON deletions (job, deleted_ms);
+                """),
     ]
 
     /// The schema version this build writes and reads.
