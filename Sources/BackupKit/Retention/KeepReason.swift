@@ -1,5 +1,5 @@
 /// Why a backup survives a prune: the rule(s) that keep it.
-public enum KeepReason: Sendable, Hashable, CustomStringConvertible {
+public indirect enum KeepReason: Sendable, Hashable, CustomStringConvertible {
     /// The job has no retention policy: every backup is kept.
     case noPolicy
     /// One of the `keepLast` newest.
@@ -18,6 +18,8 @@ public enum KeepReason: Sendable, Hashable, CustomStringConvertible {
     case within(RetentionWindow)
     /// The newest complete backup, which prune never deletes.
     case newest
+    /// The oldest backup, kept by a counting rule that still had counts left (restic's "oldest").
+    case oldest(KeepReason)
 
     public var description: String {
         switch self {
@@ -30,6 +32,7 @@ public enum KeepReason: Sendable, Hashable, CustomStringConvertible {
         case .yearly: return "yearly"
         case .within(let window): return "within \(window)"
         case .newest: return "newest"
+        case .oldest(let rule): return "oldest \(rule)"
         }
     }
 }

@@ -40,10 +40,11 @@ public struct RetentionPlanner: Sendable {
             let local = zone.localTime(backup.time)
             for b in buckets.indices where buckets[b].remaining > 0 {
                 let value = buckets[b].key(local, index)
-                if value != buckets[b].last || index == sorted.count - 1 {
+                let newBucket = value != buckets[b].last
+                if newBucket || index == sorted.count - 1 {
                     buckets[b].last = value
                     buckets[b].remaining -= 1
-                    reasons.append(buckets[b].reason)
+                    reasons.append(newBucket ? buckets[b].reason : .oldest(buckets[b].reason))
                 }
             }
             if index == 0 && reasons.isEmpty { reasons.append(.newest) }
