@@ -20,9 +20,9 @@ public struct PrunePlan: Sendable {
     /// Incomplete backups young enough to still be running: left alone.
     public var pendingIncomplete: [CatalogBackup]
 
-    /// The backups to delete, retention's first, then the stale incomplete ones.
+    /// The backups to delete, oldest first: retention's, then the stale incomplete ones.
     public var deletions: [(backup: CatalogBackup, cause: DeletionRecord.Cause)] {
-        entries.filter { !$0.decision.keep }.map { ($0.backup, .retention) } + staleIncomplete.map { ($0, .incomplete) }
+        entries.reversed().filter { !$0.decision.keep }.map { ($0.backup, .retention) } + staleIncomplete.map { ($0, .incomplete) }
     }
 
     /// The decision for a backup id, for `list`'s reason column.
