@@ -35,14 +35,16 @@ struct RunCommand: AsyncParsableCommand {
         let executor = BackupRunner(
             stores: stores, launcher: PosixProcessLauncher(), clock: clock,
             environment: ProcessInfo.processInfo.environment)
-        let verifyRunner = VerifyRunner(
-            stores: stores, launcher: PosixProcessLauncher(), environment: ProcessInfo.processInfo.environment, clock: clock,
-            history: try? HistoryStore(stateDirectory: config.stateDirectory))
+        let launcher = PosixProcessLauncher()
+        let environment = ProcessInfo.processInfo.environment
         var dependencies = Daemon.Dependencies(
             clock: clock, notifier: SystemdNotifier(), executor: executor, stores: stores, sources: .live,
-            observers: [AfterBackupVerifier(runner: verifyRunner)])
+            observers: { RunObservers.standard(history: $0, stores: stores, launcher: launcher, environment: environment, clock: clock) })
         // The scheduled verifier follows the config in force, which the daemon owns once it exists.
         let daemonConfig = DaemonConfigReference(initial: config)
+        let verifyRunner = VerifyRunner(
+            stores: stores, launcher: launcher, environment: environment, clock: clock,
+            history: try? HistoryStore(stateDirectory: config.stateDirectory))
         dependencies.services.append(
             ScheduledVerifier(runner: verifyRunner, config: { daemonConfig.current }, clock: clock, logger: logger))
         let daemon: Daemon

@@ -92,13 +92,14 @@ struct RunNowCommand: ParsableCommand {
             throw ExitCode.failure
         }
         let clock = SystemWallClock()
+        let stores = liveStores(logger: commandLogger(verbose: verbose))
         let runner = BackupRunner(
-            stores: liveStores(logger: commandLogger(verbose: verbose)), launcher: PosixProcessLauncher(), clock: clock,
-            environment: ProcessInfo.processInfo.environment)
-        let verifyRunner = VerifyRunner(
-            stores: liveStores(logger: commandLogger(verbose: verbose)), launcher: PosixProcessLauncher(),
-            environment: ProcessInfo.processInfo.environment, clock: clock, history: history)
-        let recorder = RunRecorder(history: history, executor: runner, clock: clock, observers: [AfterBackupVerifier(runner: verifyRunner)])
+            stores: stores, launcher: PosixProcessLauncher(), clock: clock, environment: ProcessInfo.processInfo.environment)
+        let recorder = RunRecorder(
+            history: history, executor: runner, clock: clock,
+            observers: RunObservers.standard(
+                history: history, stores: stores, launcher: PosixProcessLauncher(), environment: ProcessInfo.processInfo.environment,
+                clock: clock))
         let cancellation = RunCancellation()
         let signals = cancelOnSignals(cancellation)
         defer { signals.forEach { $0.cancel() } }

@@ -75,6 +75,7 @@ struct ConfigLoader {
         let zone = zone(root, "timeZone") ?? (try? ZoneRules.load(identifier: "UTC"))
         let maxConcurrent = root.integer("maxConcurrentJobs", in: 1...64) ?? 2
         let grace = duration(root, "shutdownGracePeriod") ?? .seconds(300)
+        let (defaultRetention, historyRetention) = readRetentionDefaults(root)
 
         var destinations: [DestinationConfig] = []
         var destinationNames: [String] = []
@@ -118,7 +119,8 @@ struct ConfigLoader {
         guard !reader.hasErrors, let zone else { return nil }
         var config = BackupConfig(
             stateDirectory: stateDirectory, timeZone: zone, maxConcurrentJobs: maxConcurrent,
-            shutdownGracePeriod: grace, destinations: destinations, jobs: jobs)
+            shutdownGracePeriod: grace, destinations: destinations, jobs: jobs.map { $0.withDefaultRetention(defaultRetention) },
+            retention: defaultRetention, historyRetention: historyRetention)
         config.verify = verify
         return config
     }
@@ -154,13 +156,14 @@ struct ConfigLoader {
         let maxParts = object.integer("maxParts", in: 1...10_000) ?? 10_000
         let partSizeMiB = object.integer("partSizeMiB", in: 5...5120) ?? 8
         let partsInFlight = object.integer("partsInFlight", in: 1...64) ?? 4
+        let multiObjectDelete = object.bool("multiObjectDelete") ?? true
         object.finish()
         guard let name, let endpoint, let region, let bucket, let accessKeyId, let secretAccessKey else { return nil }
         return DestinationConfig(
             name: name, endpoint: endpoint, region: region, bucket: bucket, accessKeyId: accessKeyId,
             secretAccessKey: secretAccessKey, sessionToken: sessionToken, pathStyle: pathStyle,
             allowInsecureHTTP: allowInsecure, caFile: caFile, maxParts: maxParts,
-            partSize: partSizeMiB * 1024 * 1024, partsInFlight: partsInFlight)
+            partSize: partSizeMiB * 1024 * 1024, partsInFlight: partsInFlight, multiObjectDelete: multiObjectDelete)
     }
 
     static func isAWSHost(_ url: URL) -> Bool {
@@ -302,20 +305,6 @@ struct ConfigLoader {
             return prefix
         }
         return nil
-    }
-
-    func readRetention(_ value: JSONValue, path: String) -> RetentionPolicy? {
-        guard let object = ObjectReader(value, path: path, reader: reader, what: "a retention policy") else { return nil }
-        let range = 1...100_000
-        let policy = RetentionPolicy(
-            keepLast: object.integer("keepLast", in: range), keepDaily: object.integer("keepDaily", in: range),
-            keepWeekly: object.integer("keepWeekly", in: range), keepMonthly: object.integer("keepMonthly", in: range))
-        object.finish()
-        if case .object(let members) = value.kind, members.isEmpty {
-            reader.error(value, path, "an empty retention policy would keep nothing; set at least one of keepLast, keepDaily, keepWeekly, keepMonthly (or remove \"retention\" to keep every backup)")
-            return nil
-        }
-        return policy
     }
 
     // MARK: - Connections

@@ -21,6 +21,13 @@ public struct BackupConfig: Sendable {
     public var jobs: [JobConfig]
     /// Verification settings for every job (a job's own `verify` overrides them key by key).
     public var verify: VerifySettings? = nil
+    /// The retention policy of jobs that set none (nil: such jobs keep every backup).
+    public var retention: RetentionPolicy? = nil
+    /// How long history rows are kept; the newest row of each job is kept whatever its age.
+    public var historyRetention: Duration = BackupConfig.defaultHistoryRetention
+
+    /// The `historyRetention` of a config that sets none: 400 days, more than a year of runs.
+    public static let defaultHistoryRetention: Duration = .seconds(400 * 86_400)
 
     /// The destination with this name.
     public func destination(named name: String) -> DestinationConfig? {
@@ -61,6 +68,9 @@ public struct DestinationConfig: Sendable {
     public var partSize: Int
     /// How many parts are uploaded at once.
     public var partsInFlight: Int
+    /// Whether the provider has DeleteObjects (multi-object delete); without it, prune deletes
+    /// objects one by one with DeleteObject.
+    public var multiObjectDelete: Bool = true
 }
 
 /// The database engines backupd knows how to dump.
@@ -82,16 +92,37 @@ public enum Compression: String, Sendable, CaseIterable {
     }
 }
 
-/// How many backups to keep; a backup is kept if any rule keeps it.
+/// How many backups to keep, with restic `forget` semantics: a backup is kept if any rule keeps it.
+/// A policy with no rule set is not valid (a job without a policy keeps everything).
 public struct RetentionPolicy: Sendable, Equatable {
     /// Keep the newest N backups.
     public var keepLast: Int?
-    /// Keep the newest backup of each of the last N days.
+    /// Keep the newest backup of each of the N most recent hours that have one.
+    public var keepHourly: Int?
+    /// Keep the newest backup of each of the N most recent days that have one.
     public var keepDaily: Int?
-    /// Keep the newest backup of each of the last N ISO weeks.
+    /// Keep the newest backup of each of the N most recent ISO weeks that have one.
     public var keepWeekly: Int?
-    /// Keep the newest backup of each of the last N months.
+    /// Keep the newest backup of each of the N most recent months that have one.
     public var keepMonthly: Int?
+    /// Keep the newest backup of each of the N most recent years that have one.
+    public var keepYearly: Int?
+    /// Keep every backup taken within this window before the newest backup.
+    public var keepWithin: RetentionWindow?
+
+    /// A policy with the given rules (nil: the rule is not used).
+    public init(
+        keepLast: Int? = nil, keepHourly: Int? = nil, keepDaily: Int? = nil, keepWeekly: Int? = nil,
+        keepMonthly: Int? = nil, keepYearly: Int? = nil, keepWithin: RetentionWindow? = nil
+    ) {
+        self.keepLast = keepLast
+        self.keepHourly = keepHourly
+        self.keepDaily = keepDaily
+        self.keepWeekly = keepWeekly
+        self.keepMonthly = keepMonthly
+        self.keepYearly = keepYearly
+        self.keepWithin = keepWithin
+    }
 }
 
 /// How to reach a database (or what to run) for one job.
@@ -178,7 +209,8 @@ public struct JobConfig: Sendable {
     public var enabled: Bool
     /// What to do about a run missed while the daemon was down.
     public var catchUp: CatchUpPolicy
-    /// Which old backups to keep, when set.
+    /// Which old backups to keep: the job's own policy, else the config's top-level one; nil keeps
+    /// every backup.
     public var retention: RetentionPolicy?
     /// The job's own verification settings (see `BackupConfig.verifySettings(for:)`).
     public var verify: VerifySettings? = nil

@@ -26,8 +26,11 @@ public enum ConfigSummary {
             } else {
                 lines.append("    not scheduled (\"enabled\": false); run-now still works")
             }
+            lines += retentionLines(job, config: config, now: now)
         }
         if config.jobs.isEmpty { lines.append("  (none)") }
+        lines.append("")
+        lines.append("History: rows older than \(DurationText.format(config.historyRetention)) are deleted (the newest row of each job is kept).")
         return lines.joined(separator: "\n")
     }
 

@@ -19,13 +19,14 @@ extension Daemon {
         /// More long-running parts (a periodic upload sweeper, a metrics listener): run in the
         /// group after recovery, stopped after the scheduler and the control socket.
         public var services: [any Service] = []
-        /// What follows each recorded run (verification, retention, notifications, metrics).
-        public var observers: [any RunObserver] = []
+        /// What follows each recorded run (verification, retention, notifications, metrics), made
+        /// once for the daemon's history.
+        public var observers: @Sendable (HistoryStore) -> [any RunObserver]
 
         /// Groups the dependencies.
         public init(
             clock: any WallClock, notifier: SystemdNotifier, executor: any BackupExecutor, stores: any ObjectStoreProvider, sources: ConfigSources,
-            observers: [any RunObserver] = []
+            observers: @escaping @Sendable (HistoryStore) -> [any RunObserver] = { _ in [] }
         ) {
             self.observers = observers
             self.clock = clock

@@ -35,6 +35,8 @@ final class RunCoordinator: Sendable {
     let dependencies: Daemon.Dependencies
     let logger: Logger
     let history: HistoryStore
+    /// What follows each run, made once for the daemon's history.
+    let observers: [any RunObserver]
     let state: Mutex<State>
     /// Runs to start, consumed by the scheduling service, which runs each as a child task.
     let starts: AsyncStream<ScheduledRun>
@@ -47,6 +49,7 @@ final class RunCoordinator: Sendable {
         self.dependencies = dependencies
         self.history = history
         self.logger = logger
+        observers = dependencies.observers(history)
         state = Mutex(State(config: config))
         (starts, startContinuation) = AsyncStream.makeStream(of: ScheduledRun.self)
     }
@@ -173,7 +176,7 @@ final class RunCoordinator: Sendable {
             return (job, state.config, active.cancellation)
         }
         guard let (job, config, cancellation) = prepared else { return }
-        let recorder = RunRecorder(history: history, executor: dependencies.executor, clock: dependencies.clock, observers: dependencies.observers)
+        let recorder = RunRecorder(history: history, executor: dependencies.executor, clock: dependencies.clock, observers: observers)
         await withTaskCancellationHandler {
             await Self.onThread(name: "backup \(run.job)") { [self] in
                 execute(run, job: job, config: config, recorder: recorder, cancellation: cancellation)

@@ -71,6 +71,22 @@ extension HistoryStore {
                 );
                 CREATE INDEX verifications_by_backup ON verifications (job, backup_id, started_ms);
                 CREATE INDEX verifications_by_job ON verifications (job, started_ms);
+            version: 4, name: "deletions",
+            sql: """
+                -- One row per object prune deleted or tried to delete (retention or an incomplete backup).
+                CREATE TABLE deletions (
+                    id           INTEGER PRIMARY KEY,
+                    job          TEXT NOT NULL,
+                    destination  TEXT,
+                    bucket       TEXT,
+                    backup_id    TEXT NOT NULL,
+                    object_key   TEXT NOT NULL,
+                    deleted_ms   INTEGER NOT NULL,
+                    cause        TEXT NOT NULL,
+                    outcome      TEXT NOT NULL,
+                    error        TEXT
+                );
+                CREATE INDEX deletions_by_job ON deletions (job, deleted_ms);
                 """),
     ]
 

@@ -34,7 +34,7 @@ struct HistoryStoreTests {
         #expect(version == Int64(HistoryStore.schemaVersion) && HistoryStore.migrations.map(\.version) == Array(1...HistoryStore.schemaVersion))
         #expect(
             indexes == [
-                "runs_by_job", "runs_by_job_status", "runs_by_start", "runs_by_status", "runs_with_open_upload",
+                "deletions_by_job", "runs_by_job", "runs_by_job_status", "runs_by_start", "runs_by_status", "runs_with_open_upload",
                 "verifications_by_backup", "verifications_by_job",
             ])
     }
@@ -71,9 +71,9 @@ struct HistoryStoreTests {
         let tmp = try TemporaryDirectory()
         defer { tmp.remove() }
         let path = tmp.path + "/history.sqlite3"
-        try HistoryStore(path: path).withRawDatabase { try $0.execute("PRAGMA user_version = 7") }
-        #expect(throws: HistoryError.schemaTooNew(path: path, found: 7, supported: HistoryStore.schemaVersion)) { try HistoryStore(path: path) }
-        #expect(throws: HistoryError.schemaTooNew(path: path, found: 7, supported: HistoryStore.schemaVersion)) {
+        try HistoryStore(path: path).withRawDatabase { try $0.execute("PRAGMA user_version = \(HistoryStore.schemaVersion + 1)") }
+        #expect(throws: HistoryError.schemaTooNew(path: path, found: HistoryStore.schemaVersion + 1, supported: HistoryStore.schemaVersion)) { try HistoryStore(path: path) }
+        #expect(throws: HistoryError.schemaTooNew(path: path, found: HistoryStore.schemaVersion + 1, supported: HistoryStore.schemaVersion)) {
             try HistoryStore(path: path, readOnly: true)
         }
         try HistoryStore(path: tmp.path + "/old.sqlite3").withRawDatabase { try $0.execute("PRAGMA user_version = 0") }

@@ -1,0 +1,18 @@
+import Foundation
+
+extension ConfigSummary {
+    /// The job's retention in words, and a warning when it deletes backups its provider bills
+    /// for a minimum time anyway.
+    static func retentionLines(_ job: JobConfig, config: BackupConfig, now: Date) -> [String] {
+        guard let policy = job.retention else { return ["    retention: none, every backup is kept"] }
+        var lines = ["    retention: \(policy.explanation)"]
+        if let destination = config.destination(named: job.destination),
+           let minimum = MinimumStorage.duration(for: destination),
+           let age = MinimumStorage.youngestDeletion(job: job, days: minimum.days, now: now)
+        {
+            let shown = age >= 86_400 ? "\(Int(age / 86_400)) days" : "\(max(1, Int(age / 3600))) hours"
+            lines.append("    warning: with this schedule the policy deletes backups as young as \(shown), but \(minimum.provider) (\(destination.name)) bills every object for at least \(minimum.days) days, so deleting earlier saves nothing; consider \"keepWithin\": \"\(minimum.days)d\"")
+        }
+        return lines
+    }
+}

@@ -1,0 +1,13 @@
+/// The observers every process that runs backups installs (the daemon and a daemon-less
+/// `run-now`), in the order they act on a finished run.
+public enum RunObservers {
+    /// Verification right after the backup, then retention (prune, history trim).
+    public static func standard(
+        history: HistoryStore, stores: any ObjectStoreProvider, launcher: any ProcessLauncher, environment: [String: String],
+        clock: any WallClock
+    ) -> [any RunObserver] {
+        let verifier = VerifyRunner(stores: stores, launcher: launcher, environment: environment, clock: clock, history: history)
+        return [AfterBackupVerifier(runner: verifier)]
+            + RetentionObserver.standard(history: history, stores: stores, clock: clock)
+    }
+}

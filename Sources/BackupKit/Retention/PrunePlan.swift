@@ -1,0 +1,32 @@
+import Foundation
+
+/// What a prune of one job will do: every complete backup with its decision, and the incomplete
+/// backups (data without a manifest) it removes or leaves for now.
+public struct PrunePlan: Sendable {
+    /// A complete backup and what retention decided for it.
+    public struct Entry: Sendable, Hashable {
+        /// The backup.
+        public var backup: CatalogBackup
+        /// Keep (with reasons) or delete.
+        public var decision: RetentionDecision
+    }
+
+    /// The job's name.
+    public var job: String
+    /// Complete backups, newest first.
+    public var entries: [Entry]
+    /// Incomplete backups older than the job's timeout plus `Pruner.incompleteMargin`: removed.
+    public var staleIncomplete: [CatalogBackup]
+    /// Incomplete backups young enough to still be running: left alone.
+    public var pendingIncomplete: [CatalogBackup]
+
+    /// The backups to delete, oldest first: retention's, then the stale incomplete ones.
+    public var deletions: [(backup: CatalogBackup, cause: DeletionRecord.Cause)] {
+        entries.reversed().filter { !$0.decision.keep }.map { ($0.backup, .retention) } + staleIncomplete.map { ($0, .incomplete) }
+    }
+
+    /// The decision for a backup id, for `list`'s reason column.
+    public func decision(for id: String) -> RetentionDecision? {
+        entries.first { $0.backup.id == id }?.decision
+    }
+}

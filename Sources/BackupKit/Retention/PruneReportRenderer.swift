@@ -1,0 +1,43 @@
+import Cron
+import Foundation
+
+/// The table `backupd prune` prints: every backup with keep or delete and the rules that keep it,
+/// then the incomplete backups and what happened.
+public enum PruneReportRenderer {
+    /// Renders `report` with times in `zone`.
+    public static func render(_ report: PruneReport, policy: RetentionPolicy?, zone: ZoneRules) -> String {
+        let plan = report.plan
+        var lines: [String] = []
+        let title = report.dryRun ? "\(plan.job) (dry run, nothing is deleted)" : plan.job
+        lines.append("\(title): \(policy?.explanation ?? "no retention policy, every backup is kept")")
+        let failures = Dictionary(report.records.filter { $0.outcome != .deleted }.map { ($0.backupID, $0) }, uniquingKeysWith: { a, _ in a })
+        var rows: [[String]] = [["BACKUP", "TAKEN (\(zone.identifier))", "DECISION"]]
+        for entry in plan.entries {
+            var decision = entry.decision.summary
+            if !entry.decision.keep, let failure = failures[entry.backup.id] {
+                decision = "delete FAILED: \(failure.error ?? failure.outcome.rawValue)"
+            }
+            rows.append([entry.backup.id, zone.iso8601(entry.backup.time), decision])
+        }
+        for backup in plan.staleIncomplete {
+            let failure = failures[backup.id]
+            rows.append([backup.id, zone.iso8601(backup.time), failure.map { "incomplete, delete FAILED: \($0.error ?? "")" } ?? "incomplete, delete"])
+        }
+        for backup in plan.pendingIncomplete {
+            rows.append([backup.id, zone.iso8601(backup.time), "incomplete, keep (may still be running)"])
+        }
+        let widths = (0..<2).map { column in rows.map { $0[column].count }.max() ?? 0 }
+        for row in rows {
+            lines.append("  " + row[0].padding(toLength: widths[0], withPad: " ", startingAt: 0) + "  "
+                + row[1].padding(toLength: widths[1], withPad: " ", startingAt: 0) + "  " + row[2])
+        }
+        let kept = plan.entries.filter(\.decision.keep).count
+        let dropped = plan.deletions.count
+        if report.dryRun {
+            lines.append("\(kept) kept, \(dropped) would be deleted")
+        } else {
+            lines.append("\(kept) kept, \(dropped) deleted (\(report.deleted.count) objects), \(report.refused.count) objects refused")
+        }
+        return lines.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,163 @@
+import Foundation
+import Logging
+
+/// Carries out a job's retention policy on its bucket: lists every backup (all pages, or
+/// nothing is deleted), plans with `RetentionPlanner`, and deletes what it drops (each backup's
+/// manifest first, then its data objects, so an interrupted prune leaves an incomplete backup,
+/// never a listed one missing a file), plus incomplete backups older than the job's timeout and
+/// a margin. Every object deleted or refused is logged and recorded in the history.
+public struct Pruner: Sendable {
+    /// How long past its job's timeout an incomplete backup must be before prune removes it.
+    public static let incompleteMargin: Duration = .seconds(3600)
+    /// DeleteObjects takes at most this many keys.
+    static let batchSize = 1000
+
+    /// Opens destinations' stores.
+    public let stores: any ObjectStoreProvider
+    /// Lists a job's backups.
+    public let catalog: any BackupCatalog
+    /// Where deletions are recorded (nil: not recorded, for a read-only plan).
+    public let history: HistoryStore?
+    /// The source of time.
+    public let clock: any WallClock
+
+    /// A pruner.
+    public init(stores: any ObjectStoreProvider, catalog: any BackupCatalog = NameCatalog(), history: HistoryStore?, clock: any WallClock) {
+        self.stores = stores
+        self.catalog = catalog
+        self.history = history
+        self.clock = clock
+    }
+
+    /// Lists the job's backups and decides; deletes nothing.
+    public func plan(job: JobConfig, config: BackupConfig, logger: Logger) throws(PruneError) -> PrunePlan {
+        try plan(job: job, store: store(job: job, config: config, logger: logger).store)
+    }
+
+    /// Plans and, unless `dryRun`, deletes. Throws only when nothing could be deleted; a refused
+    /// object is in the report's records.
+    public func prune(job: JobConfig, config: BackupConfig, dryRun: Bool, logger baseLogger: Logger) throws(PruneError) -> PruneReport {
+        var logger = baseLogger
+        logger[metadataKey: "job.name"] = "\(job.name)"
+        let (store, destination) = try store(job: job, config: config, logger: logger)
+        let plan = try plan(job: job, store: store)
+        for backup in plan.pendingIncomplete {
+            logger.info("incomplete backup left alone: it may still be running", metadata: ["backup.id": "\(backup.id)"])
+        }
+        guard !dryRun else { return PruneReport(plan: plan, dryRun: true, records: []) }
+        let records = delete(plan.deletions, job: job, destination: destination, store: store, logger: logger)
+        if let history, !records.isEmpty {
+            do {
+                try history.recordDeletions(records)
+            } catch {
+                logger.error("cannot record deletions in the history", metadata: ["error": "\(error)"])
+            }
+        }
+        let kept = plan.entries.filter(\.decision.keep).count
+        logger.info("prune finished", metadata: [
+            "prune.kept": "\(kept)", "prune.deleted": "\(records.filter { $0.outcome == .deleted }.count)",
+            "prune.refused": "\(records.filter { $0.outcome == .refused }.count)",
+        ])
+        return PruneReport(plan: plan, dryRun: false, records: records)
+    }
+
+    private func store(job: JobConfig, config: BackupConfig, logger: Logger) throws(PruneError) -> (store: any PrunableStore, destination: DestinationConfig) {
+        guard let destination = config.destination(named: job.destination) else {
+            throw .noDestination(job: job.name, destination: job.destination)
+        }
+        let opened: any BackupObjectStore
+        do {
+            opened = try stores.store(for: destination, logger: logger)
+        } catch {
+            throw .listingFailed(job: job.name, prefix: ObjectName.listPrefix(prefix: job.prefix, job: job.name), reason: "\(error)")
+        }
+        guard let store = opened as? any PrunableStore else { throw .storeCannotPrune(destination: destination.name) }
+        return (store, destination)
+    }
+
+    private func plan(job: JobConfig, store: any PrunableStore) throws(PruneError) -> PrunePlan {
+        let backups: [CatalogBackup]
+        do {
+            backups = try catalog.backups(of: job, in: store)
+        } catch {
+            throw .listingFailed(job: job.name, prefix: ObjectName.listPrefix(prefix: job.prefix, job: job.name), reason: "\(error)")
+        }
+        let now = clock.now()
+        let complete = backups.filter(\.isComplete)
+        let decisions = RetentionPlanner(policy: job.retention, zone: job.timeZone)
+            .plan(complete.map { (id: $0.id, time: $0.time) }, now: now)
+        let byID = Dictionary(complete.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        let entries = decisions.compactMap { decision in byID[decision.id].map { PrunePlan.Entry(backup: $0, decision: decision) } }
+        let staleBefore = now.addingTimeInterval(-(job.timeout + Self.incompleteMargin).seconds)
+        let incomplete = backups.filter { !$0.isComplete }
+        return PrunePlan(
+            job: job.name, entries: entries, staleIncomplete: incomplete.filter { $0.time < staleBefore },
+            pendingIncomplete: incomplete.filter { $0.time >= staleBefore })
+    }
+
+    /// Deletes manifests first, then the data objects of the backups whose manifest is gone.
+    private func delete(
+        _ deletions: [(backup: CatalogBackup, cause: DeletionRecord.Cause)], job: JobConfig, destination: DestinationConfig,
+        store: any PrunableStore, logger: Logger
+    ) -> [DeletionRecord] {
+        var records: [DeletionRecord] = []
+        func record(_ backup: CatalogBackup, _ cause: DeletionRecord.Cause, _ key: String, _ failure: String?, skipped: Bool = false) {
+            let outcome: DeletionRecord.Outcome = skipped ? .skipped : failure == nil ? .deleted : .refused
+            records.append(DeletionRecord(
+                job: job.name, destination: destination.name, bucket: destination.bucket, backupID: backup.id, objectKey: key,
+                at: clock.now(), cause: cause, outcome: outcome, error: failure))
+            let metadata: Logger.Metadata = ["backup.id": "\(backup.id)", "s3.key": "\(key)", "prune.cause": "\(cause.rawValue)"]
+            switch outcome {
+            case .deleted: logger.info("deleted object", metadata: metadata)
+            case .refused: logger.warning("deletion refused", metadata: metadata.merging(["error": "\(failure ?? "")"]) { $1 })
+            case .skipped: logger.warning("object kept: its backup's manifest could not be deleted", metadata: metadata)
+            }
+        }
+        let manifests = deletions.compactMap { item in item.backup.manifestKey.map { (item, $0) } }
+        let manifestFailures = deleteKeys(manifests.map(\.1), store: store, multi: destination.multiObjectDelete)
+        var blocked = Set<String>()
+        for (item, key) in manifests {
+            if manifestFailures[key] != nil { blocked.insert(item.backup.id) }
+            record(item.backup, item.cause, key, manifestFailures[key])
+        }
+        let data = deletions.flatMap { item in item.backup.dataKeys.map { (item, $0) } }
+        let toDelete = data.filter { !blocked.contains($0.0.backup.id) }
+        let dataFailures = deleteKeys(toDelete.map(\.1), store: store, multi: destination.multiObjectDelete)
+        for (item, key) in data {
+            if blocked.contains(item.backup.id) {
+                record(item.backup, item.cause, key, nil, skipped: true)
+            } else {
+                record(item.backup, item.cause, key, dataFailures[key])
+            }
+        }
+        return records
+    }
+
+    /// Deletes `keys` once each (never retried in a loop); returns the reason for each key not deleted.
+    private func deleteKeys(_ keys: [String], store: any PrunableStore, multi: Bool) -> [String: String] {
+        var failures: [String: String] = [:]
+        if multi {
+            var start = 0
+            while start < keys.count {
+                let batch = Array(keys[start..<min(start + Self.batchSize, keys.count)])
+                start += batch.count
+                do {
+                    for refusal in try store.deleteBatch(keys: batch) {
+                        failures[refusal.key] = "\(refusal.code)\(refusal.message.isEmpty ? "" : ": \(refusal.message)")"
+                    }
+                } catch {
+                    for key in batch { failures[key] = "\(error)" }
+                }
+            }
+        } else {
+            for key in keys {
+                do {
+                    try store.deleteOne(key: key)
+                } catch {
+                    failures[key] = "\(error)"
+                }
+            }
+        }
+        return failures
+    }
+}

@@ -1,0 +1,9 @@
+extension S3ObjectStore: PrunableStore {
+    public func deleteBatch(keys: [String]) throws -> [DeletionRefusal] {
+        try client.deleteObjectBatch(keys: keys)
+    }
+
+    public func deleteOne(key: String) throws {
+        try client.deleteObject(key: key)
+    }
+}
