@@ -71,6 +71,8 @@ extension HistoryStore {
                 );
                 CREATE INDEX verifications_by_backup ON verifications (job, backup_id, started_ms);
                 CREATE INDEX verifications_by_job ON verifications (job, started_ms);
+                """),
+        Migration(
             version: 4, name: "deletions",
             sql: """
                 -- One row per object prune deleted or tried to delete (retention or an incomplete backup).

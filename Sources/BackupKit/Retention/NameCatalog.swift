@@ -4,7 +4,7 @@ import Foundation
 /// grouped by backup id and complete when `{id}.manifest.json` is among them; token-less
 /// `{job}-{stamp}{suffix}` objects are legacy backups. Keys of another job (`app-old` for `app`)
 /// or of a stranger are never returned.
-public struct NameCatalog: BackupCatalog {
+public struct NameCatalog: RetentionCatalog {
     /// The suffix of a manifest after the backup id.
     public static let manifestSuffix = ".manifest.json"
 

@@ -15,14 +15,14 @@ public struct Pruner: Sendable {
     /// Opens destinations' stores.
     public let stores: any ObjectStoreProvider
     /// Lists a job's backups.
-    public let catalog: any BackupCatalog
+    public let catalog: any RetentionCatalog
     /// Where deletions are recorded (nil: not recorded, for a read-only plan).
     public let history: HistoryStore?
     /// The source of time.
     public let clock: any WallClock
 
     /// A pruner.
-    public init(stores: any ObjectStoreProvider, catalog: any BackupCatalog = NameCatalog(), history: HistoryStore?, clock: any WallClock) {
+    public init(stores: any ObjectStoreProvider, catalog: any RetentionCatalog = ManifestRetentionCatalog(), history: HistoryStore?, clock: any WallClock) {
         self.stores = stores
         self.catalog = catalog
         self.history = history

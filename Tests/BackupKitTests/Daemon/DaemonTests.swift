@@ -86,16 +86,17 @@ struct DaemonFixture {
         try text.write(toFile: configPath, atomically: true, encoding: .utf8)
     }
 
-    func makeDaemon(executor: any BackupExecutor, stores: any ObjectStoreProvider) throws -> Daemon {
+    func makeDaemon(executor: any BackupExecutor, stores: any ObjectStoreProvider, observers: [any RunObserver] = []) throws -> Daemon {
         let (config, _) = try BackupConfig.load(path: configPath)
         let dependencies = Daemon.Dependencies(
-            clock: SystemWallClock(), notifier: SystemdNotifier(environment: [:]), executor: executor, stores: stores, sources: .live)
+            clock: SystemWallClock(), notifier: SystemdNotifier(environment: [:]), executor: executor, stores: stores, sources: .live,
+            observers: { _ in observers })
         return try Daemon(configPath: configPath, config: config, dependencies: dependencies, logger: Logger(label: "test"))
     }
 
     /// Starts the daemon's service group (without signals) and waits until it schedules.
-    func start(executor: any BackupExecutor, stores: any ObjectStoreProvider) async throws -> RunningDaemon {
-        let daemon = try makeDaemon(executor: executor, stores: stores)
+    func start(executor: any BackupExecutor, stores: any ObjectStoreProvider, observers: [any RunObserver] = []) async throws -> RunningDaemon {
+        let daemon = try makeDaemon(executor: executor, stores: stores, observers: observers)
         let group = await daemon.makeServiceGroup(gracefulShutdownSignals: [])
         let task = Task { try await group.run() }
         for _ in 0..<200 where daemon.coordinator.scheduler == nil { try await Task.sleep(for: .milliseconds(10)) }

@@ -7,8 +7,8 @@ import Testing
 /// An observer that remembers the runs it saw.
 final class SeenRuns: RunObserver {
     let seen = Mutex<[String]>([])
-    func runFinished(runID: Int64, outcome: RunOutcome, job: JobConfig, config: BackupConfig, logger: Logger) {
-        seen.withLock { $0.append("\(job.name) \(outcome.status.rawValue)") }
+    func runFinished(_ run: ObservedRun, outcome: RunOutcome, config: BackupConfig, logger: Logger) {
+        seen.withLock { $0.append("\(run.job.name) \(outcome.status.rawValue)") }
     }
 }
 
@@ -19,19 +19,15 @@ struct DaemonRetentionTests {
     @Test func daemonRunsObserversAfterRecording() async throws {
         let fixture = try DaemonFixture()
         defer { fixture.directory.remove() }
-        let (config, _) = try BackupConfig.load(path: fixture.configPath)
         let seen = SeenRuns()
         let executor = BlockingExecutor()
-        let dependencies = Daemon.Dependencies(
-            clock: SystemWallClock(), notifier: SystemdNotifier(environment: [:]), executor: executor, stores: MemoryObjectStore(),
-            sources: .live, runObservers: { _ in [seen] })
-        let daemon = try Daemon(configPath: fixture.configPath, config: config, dependencies: dependencies, logger: Logger(label: "test"))
-        try daemon.start()
-        daemon.runNow(job: "nightly")
+        let running = try await fixture.start(executor: executor, stores: MemoryObjectStore(), observers: [seen])
+        running.daemon.runNow(job: "nightly")
         #expect(await executor.waitForStart())
         #expect(seen.seen.withLock { $0 }.isEmpty)
         executor.release()
-        await daemon.shutdown()
+        #expect(await eventually { seen.seen.withLock { $0 }.count == 1 })
+        try await running.stop()
         #expect(seen.seen.withLock { $0 } == ["nightly succeeded"])
         #expect(try fixture.history().runs().map(\.status) == [.succeeded])
     }

@@ -78,7 +78,8 @@ struct RetentionObserverTests {
         // Through the observer with the config's historyRetention.
         let config = try loadConfig(configText { $0["historyRetention"] = "5d" })
         HistoryRetentionObserver(history: history, clock: ManualWallClock(base)).runFinished(
-            runID: 0, outcome: RunOutcome(status: .succeeded, endedAt: base), job: config.jobs[0], config: config, logger: Logger(label: "test"))
+            ObservedRun(runID: 0, job: config.jobs[0], destination: "d", bucket: nil, trigger: .schedule, scheduledFor: nil, startedAt: base),
+            outcome: RunOutcome(status: .succeeded, endedAt: base), config: config, logger: Logger(label: "test"))
         #expect(try history.runs().map(\.job).sorted() == ["busy", "old-only", "stuck"])
     }
 }

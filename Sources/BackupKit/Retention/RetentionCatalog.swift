@@ -1,8 +1,8 @@
 import Foundation
 
-/// Lists the backups of a job in its bucket, for retention. The seam where the manifest
-/// catalog plugs in; `NameCatalog` reads backups from object names alone.
-public protocol BackupCatalog: Sendable {
+/// Lists the backups of a job in its bucket, for retention: `ManifestRetentionCatalog` (a backup
+/// is complete when its manifest parses) or `NameCatalog` (from object names alone).
+public protocol RetentionCatalog: Sendable {
     /// Every backup of `job` in `store` (all listing pages read, or this throws), complete or not.
     func backups(of job: JobConfig, in store: any BackupObjectStore) throws -> [CatalogBackup]
 }
