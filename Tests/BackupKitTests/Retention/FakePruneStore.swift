@@ -65,7 +65,10 @@ final class FakePruneStore: PrunableStore, ObjectStoreProvider {
         key: String, from source: any ByteSource, metadata: [String: String], cancellation: RunCancellation, uploadStarted: (String) -> Void
     ) throws -> UploadReceipt { throw Unsupported() }
     func head(key: String) throws -> StoredObject? { state.withLock { $0.keys.contains(key) } ? StoredObject(key: key, size: 1) : nil }
-    func download(key: String, to sink: (UnsafeRawBufferPointer) throws -> Void) throws { throw Unsupported() }
+    func download(key: String, to sink: (UnsafeRawBufferPointer) throws -> Void) throws {
+        guard key.hasSuffix(".manifest.json"), state.withLock({ $0.keys.contains(key) }) else { throw Unsupported() }
+        try Array(TestManifest.json(for: key).utf8).withUnsafeBytes { try sink($0) }
+    }
     func abortUpload(key: String, uploadID: String) throws {}
     func openUploads(prefix: String) throws -> [OpenUpload] { [] }
 }

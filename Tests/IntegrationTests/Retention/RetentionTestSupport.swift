@@ -51,7 +51,7 @@ enum PastBackups {
         DispatchQueue.concurrentPerform(iterations: keys.count) { index in
             let key = keys[index]
             let body = key.hasSuffix(".manifest.json")
-                ? #"{"format":"backupd-manifest","version":1,"objects":[]}"#
+                ? TestManifest.json(for: key)
                 : "data of \(key)"
             do {
                 try Array(body.utf8).withUnsafeBytes { _ = try client.putObject(key: key, body: $0) }
