@@ -75,7 +75,10 @@ done
 wait_for "$runs"
 end_runs=$(count)
 end_rss=$(rss)
-failed=$(python3 -c "import sqlite3; print(sqlite3.connect('file:$dir/state/history.sqlite3?mode=ro', uri=True).execute(\"SELECT count(*) FROM runs WHERE status NOT IN ('succeeded', 'skipped')\").fetchone()[0])")
-echo "at the end:    $end_runs runs, RSS $end_rss KiB ($(( $(date +%s) - start )) s; $failed runs not succeeded)"
+failed=$(python3 -c "import sqlite3; print(sqlite3.connect('file:$dir/state/history.sqlite3?mode=ro', uri=True).execute(\"SELECT count(*) FROM runs WHERE status NOT IN ('succeeded', 'skipped', 'running')\").fetchone()[0])")
+echo "at the end:    $end_runs runs, RSS $end_rss KiB ($(( $(date +%s) - start )) s; $failed runs failed or interrupted)"
 echo "growth after warm-up: $((end_rss - warm_rss)) KiB over $((end_runs - warm_runs)) runs = $(( (end_rss - warm_rss) * 1024 / (end_runs - warm_runs) )) bytes/run"
-aws --endpoint-url "$BACKUPD_TEST_S3_ENDPOINT" --region "$BACKUPD_TEST_S3_REGION" s3 rb "s3://$bucket" --force >/dev/null
+kill "$pid" && wait "$pid" || true
+pid=
+aws --endpoint-url "$BACKUPD_TEST_S3_ENDPOINT" --region "$BACKUPD_TEST_S3_REGION" s3 rm "s3://$bucket" --recursive --quiet || true
+aws --endpoint-url "$BACKUPD_TEST_S3_ENDPOINT" --region "$BACKUPD_TEST_S3_REGION" s3 rb "s3://$bucket" >/dev/null || true

@@ -12,16 +12,19 @@ int posix_spawn_file_actions_addclosefrom_np(posix_spawn_file_actions_t *actions
 static inline int bd_pipe2_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
 
 // The control socket: accept4 (close-on-exec at once) and the peer's credentials (struct ucred
-// needs _GNU_SOURCE, which Glibc's module is not built with).
-#include <sys/socket.h>
-int accept4(int fd, struct sockaddr *address, socklen_t *length, int flags);
+// needs _GNU_SOURCE, which Glibc's module is not built with). Declared inside the functions, not
+// by including <sys/socket.h>, so this module does not take those declarations from Glibc's.
 struct bd_peer { unsigned int uid; int pid; };
 static inline int bd_peer_credentials(int fd, struct bd_peer *peer) {
+    extern int getsockopt(int, int, int, void *, unsigned int *);
     struct { int pid; unsigned int uid; unsigned int gid; } credentials;
-    socklen_t length = sizeof credentials;
-    int result = getsockopt(fd, SOL_SOCKET, 17 /* SO_PEERCRED */, &credentials, &length);
+    unsigned int length = sizeof credentials;
+    int result = getsockopt(fd, 1 /* SOL_SOCKET */, 17 /* SO_PEERCRED */, &credentials, &length);
     if (result == 0) { peer->uid = credentials.uid; peer->pid = credentials.pid; }
     return result;
 }
-static inline int bd_accept_cloexec(int fd) { return accept4(fd, 0, 0, O_CLOEXEC); }
+static inline int bd_accept_cloexec(int fd) {
+    extern int accept4(int, void *, void *, int);
+    return accept4(fd, 0, 0, O_CLOEXEC);
+}
 #endif

@@ -31,7 +31,7 @@ struct RunNowCommand: ParsableCommand {
     func run() throws {
         let config = try options.loadConfig(secrets: .job(job))
         let job = try requireJob(self.job, in: config, path: options.config)
-        if let client = ControlClient(stateDirectory: config.stateDirectory) {
+        if let client = try connect(config.stateDirectory) {
             try runInDaemon(client, job: job.name)
             return
         }
@@ -42,7 +42,7 @@ struct RunNowCommand: ParsableCommand {
             // A daemon that is starting opens its control socket within moments.
             for _ in 0..<50 {
                 Thread.sleep(forTimeInterval: 0.1)
-                if let client = ControlClient(stateDirectory: config.stateDirectory) {
+                if let client = try connect(config.stateDirectory) {
                     try runInDaemon(client, job: job.name)
                     return
                 }
@@ -55,6 +55,16 @@ struct RunNowCommand: ParsableCommand {
         }
         defer { withExtendedLifetime(lock) {} }
         try runHere(job: job, config: config)
+    }
+
+    /// The daemon's control socket, nil when no daemon listens; exit 1 when it may not be reached.
+    private func connect(_ stateDirectory: String) throws -> ControlClient? {
+        do {
+            return try ControlClient.connect(stateDirectory: stateDirectory)
+        } catch {
+            printError("\(error)")
+            throw ExitCode.failure
+        }
     }
 
     /// Asks the daemon and relays its lines: progress to stderr, the result as a local run prints it.

@@ -9,15 +9,23 @@ public final class ControlClient {
     private let reader: LineReader
 
     /// Connects to the daemon's socket in `stateDirectory`; nil when no daemon listens there.
-    public init?(stateDirectory: String) {
-        path = ControlServer.path(stateDirectory: stateDirectory)
+    /// Throws when one does but this user may not reach it.
+    public static func connect(stateDirectory: String) throws -> ControlClient? {
+        let path = ControlServer.path(stateDirectory: stateDirectory)
         guard let address = UnixSocket.address(path) else { return nil }
         let fd = UnixSocket.makeSocket()
         guard fd >= 0 else { return nil }
         guard UnixSocket.connect(fd, address) == 0 else {
+            let error = errno
             close(fd)
+            if error == EACCES || error == EPERM { throw ControlError.notPermitted(path: path) }
             return nil
         }
+        return ControlClient(path: path, fd: fd)
+    }
+
+    private init(path: String, fd: Int32) {
+        self.path = path
         self.fd = fd
         reader = LineReader(fd: fd, limit: 1 << 20)
     }

@@ -6,7 +6,7 @@ import Synchronization
 public final class RunCancellation: Sendable {
     private struct State {
         var reason: String?
-        var handlers: [@Sendable () -> Void] = []
+        var handlers: [@Sendable (String) -> Void] = []
     }
     private let state = Mutex(State())
 
@@ -18,22 +18,25 @@ public final class RunCancellation: Sendable {
 
     /// Cancels once; later calls do nothing.
     public func cancel(reason: String) {
-        let handlers: [@Sendable () -> Void] = state.withLock { state in
+        let handlers: [@Sendable (String) -> Void] = state.withLock { state in
             guard state.reason == nil else { return [] }
             state.reason = reason
             defer { state.handlers = [] }
             return state.handlers
         }
-        for handler in handlers { handler() }
+        for handler in handlers { handler(reason) }
     }
 
-    /// Runs `handler` on cancellation, at once if already cancelled.
-    public func onCancel(_ handler: @escaping @Sendable () -> Void) {
-        let runNow = state.withLock { state -> Bool in
-            if state.reason != nil { return true }
+    /// Runs `handler` with the reason on cancellation, at once if already cancelled. The token
+    /// keeps `handler` until it is cancelled or released: a handler must not capture the token
+    /// (take the reason from its argument), or token, handler and what it captures (a dump tool's
+    /// process and pipes) are never freed.
+    public func onCancel(_ handler: @escaping @Sendable (_ reason: String) -> Void) {
+        let reason = state.withLock { state -> String? in
+            if let reason = state.reason { return reason }
             state.handlers.append(handler)
-            return false
+            return nil
         }
-        if runNow { handler() }
+        if let reason { handler(reason) }
     }
 }

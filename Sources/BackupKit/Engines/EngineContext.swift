@@ -57,11 +57,10 @@ public struct EngineContext: Sendable {
     ) throws -> (exit: ProcessExit, output: String, errors: String) {
         let process = try launcher.launch(ProcessSpec(argv: argv, environment: environment))
         let timedOut = Mutex(false)
-        let timer = DispatchWorkItem {
+        let timer = DeadlineTimer(deadline: .now() + timeout.seconds) {
             timedOut.withLock { $0 = true }
             process.kill()
         }
-        DispatchQueue.global().asyncAfter(deadline: .now() + timeout.seconds, execute: timer)
         defer { timer.cancel() }
         var output: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)

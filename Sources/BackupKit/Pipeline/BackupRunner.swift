@@ -174,17 +174,16 @@ public struct BackupRunner: BackupExecutor {
         }
         enum KillReason { case timeout, cancelled(String) }
         let killReason = Mutex<KillReason?>(nil)
-        cancellation.onCancel {
-            killReason.withLock { if $0 == nil { $0 = .cancelled(cancellation.reason ?? "cancelled") } }
+        cancellation.onCancel { reason in
+            killReason.withLock { if $0 == nil { $0 = .cancelled(reason) } }
             process.kill()
         }
-        let timer = DispatchWorkItem {
+        let timer = DeadlineTimer(deadline: deadline) {
             killReason.withLock { if $0 == nil { $0 = .timeout } }
             process.kill()
             // Stops the upload too (parts in flight, the reader), which then aborts.
             cancellation.cancel(reason: EngineError.timedOut(job: job.name, timeout: DurationText.format(job.timeout)).description)
         }
-        DispatchQueue.global().asyncAfter(deadline: deadline, execute: timer)
         defer { timer.cancel() }
 
         let output = ProcessOutputSource(process)

@@ -47,7 +47,7 @@ public final class MultipartUploader: Sendable {
         uploadStarted(uploadID)
 
         let state = UploadState(bufferLimit: partsInFlight + 1)
-        cancellation.onCancel { [weak state] in state?.fail(S3Error.cancelled(reason: cancellation.reason ?? "cancelled")) }
+        cancellation.onCancel { [weak state] reason in state?.fail(S3Error.cancelled(reason: reason)) }
         for index in 0..<partsInFlight {
             state.workerStarted()
             let thread = Thread { [client] in

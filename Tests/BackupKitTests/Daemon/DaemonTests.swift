@@ -28,7 +28,7 @@ final class BlockingExecutor: BackupExecutor {
         calls.withLock { $0.append(job.name) }
         progress(RunProgress(uploadID: "upload-\(job.name)", destination: job.destination, bucket: "b", objectKey: "k/\(job.name)"))
         let wake = released
-        cancellation.onCancel { wake.signal() }
+        cancellation.onCancel { _ in wake.signal() }
         wake.wait()
         if let reason = cancellation.reason {
             return RunOutcome(status: .interrupted, endedAt: Date(), error: reason, uploadClosed: true)
@@ -313,25 +313,25 @@ struct DaemonTests {
         defer { fixture.directory.remove() }
         let executor = BlockingExecutor()
         let running = try await fixture.start(executor: executor, stores: MemoryObjectStore())
-        #expect(await eventually { ControlClient(stateDirectory: fixture.stateDirectory) != nil })
-        let first = try #require(ControlClient(stateDirectory: fixture.stateDirectory))
+        #expect(try await eventually { try ControlClient.connect(stateDirectory: fixture.stateDirectory) != nil })
+        let first = try #require(try ControlClient.connect(stateDirectory: fixture.stateDirectory))
         try first.send(ControlRequest(runNow: "nightly", wait: false))
         let started = try first.next()
         #expect(started.event == .started)
         let runID = try #require(started.run)
         #expect(try first.next().event == .progress)
 
-        let second = try #require(ControlClient(stateDirectory: fixture.stateDirectory))
+        let second = try #require(try ControlClient.connect(stateDirectory: fixture.stateDirectory))
         try second.send(ControlRequest(runNow: "nightly", wait: false))
         let refused = try second.next()
         #expect(refused.event == .refused && refused.run == runID)
         #expect(refused.message?.contains("already running (run \(runID)") == true, "\(refused.message ?? "")")
 
-        let waiting = try #require(ControlClient(stateDirectory: fixture.stateDirectory))
+        let waiting = try #require(try ControlClient.connect(stateDirectory: fixture.stateDirectory))
         try waiting.send(ControlRequest(runNow: "nightly", wait: true))
         #expect(try waiting.next().event == .attached)
 
-        let unknown = try #require(ControlClient(stateDirectory: fixture.stateDirectory))
+        let unknown = try #require(try ControlClient.connect(stateDirectory: fixture.stateDirectory))
         try unknown.send(ControlRequest(runNow: "nope", wait: false))
         let error = try unknown.next()
         #expect(error.event == .error && error.message?.contains("no job named \"nope\"") == true)
