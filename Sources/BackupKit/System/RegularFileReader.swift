@@ -64,9 +64,10 @@ public enum RegularFileReader {
         return fd
     }
 
-    /// Where symbolic links at `path` lead, when they lead somewhere else.
+    /// Where `path` leads when it is a symbolic link (followed to the end).
     private static func linkTarget(_ path: String) -> String? {
-        guard let resolved = realpath(path, nil) else { return nil }
+        var info = stat()
+        guard lstat(path, &info) == 0, info.st_mode & S_IFMT == S_IFLNK, let resolved = realpath(path, nil) else { return nil }
         defer { free(resolved) }
         let target = String(cString: resolved)
         return target == path ? nil : target
