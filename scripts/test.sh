@@ -35,6 +35,9 @@ chmod 0711 "$tmp"
 cleanup() {
   local status=$?
   local s pids=()
+  if [[ -n "${image_pid:-}" ]] && kill -0 "$image_pid" 2>/dev/null; then
+    kill "$image_pid" 2>/dev/null || true
+  fi
   if [[ -n "${release_pid:-}" ]] && kill -0 "$release_pid" 2>/dev/null; then
     kill -- -"$release_pid" 2>/dev/null || kill "$release_pid" 2>/dev/null || true
   fi
@@ -115,6 +118,7 @@ if (( systemd_tests )); then
   wait "$release_pid" || release_status=$?
   release_pid=
   wait "$image_pid" || image_status=$?
+  image_pid=
   if (( release_status != 0 )); then
     say "the release build failed (status $release_status):"; tail -n 40 "$tmp/release-build.log" | sed 's/^/    /' >&2
     systemd_status=1
