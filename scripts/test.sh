@@ -133,7 +133,7 @@ if (( systemd_tests )); then
     # shellcheck disable=SC1090
     source "$tmp/systemd.env"
     say "systemd tests (Tests/SystemdTests) on systemd pid $BACKUPD_SYSTEMD_PID1"
-    BACKUPD_SYSTEMD_REQUIRED=1 PYTHONDONTWRITEBYTECODE=1 timeout -k 10 300 \
+    BACKUPD_SYSTEMD_REQUIRED=1 PYTHONDONTWRITEBYTECODE=1 timeout -k 10 420 \
       python3 -m pytest Tests/SystemdTests -p no:cacheprovider -v -rs --durations=10 || systemd_status=$?
   fi
   say "systemd tests finished with status $systemd_status after $(elapsed)"

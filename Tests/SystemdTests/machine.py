@@ -207,7 +207,7 @@ class S3:
         for upload in self.open_uploads(bucket, ""):
             self.api("abort-multipart-upload", "--bucket", bucket, "--key", upload["Key"],
                      "--upload-id", upload["UploadId"])
-        self.aws("s3", "rb", "--force", f"s3://{bucket}", timeout=120)
+        self.aws("s3", "rb", "--force", f"s3://{bucket}", timeout=60)
 
     def destination(self, name, bucket):
         """A backupd destination for the bucket, the secret key in a file of the machine."""
@@ -252,7 +252,7 @@ class Postgres:
 
     def drop(self):
         self.psql("postgres", f"DROP DATABASE IF EXISTS {self.database} WITH (FORCE);\n"
-                              f"DROP ROLE IF EXISTS {self.role};\n", timeout=120)
+                              f"DROP ROLE IF EXISTS {self.role};\n", timeout=60)
 
     def job(self, name, destination, schedule, prefix):
         return {
