@@ -35,6 +35,9 @@ chmod 0711 "$tmp"
 cleanup() {
   local status=$?
   local s pids=()
+  if [[ -n "${image_pid:-}" ]] && kill -0 "$image_pid" 2>/dev/null; then
+    kill "$image_pid" 2>/dev/null || true
+  fi
   if [[ -n "${release_pid:-}" ]] && kill -0 "$release_pid" 2>/dev/null; then
     kill -- -"$release_pid" 2>/dev/null || kill "$release_pid" 2>/dev/null || true
   fi
@@ -115,6 +118,7 @@ if (( systemd_tests )); then
   wait "$release_pid" || release_status=$?
   release_pid=
   wait "$image_pid" || image_status=$?
+  image_pid=
   if (( release_status != 0 )); then
     say "the release build failed (status $release_status):"; tail -n 40 "$tmp/release-build.log" | sed 's/^/    /' >&2
     systemd_status=1
@@ -129,7 +133,7 @@ if (( systemd_tests )); then
     # shellcheck disable=SC1090
     source "$tmp/systemd.env"
     say "systemd tests (Tests/SystemdTests) on systemd pid $BACKUPD_SYSTEMD_PID1"
-    BACKUPD_SYSTEMD_REQUIRED=1 PYTHONDONTWRITEBYTECODE=1 timeout -k 10 300 \
+    BACKUPD_SYSTEMD_REQUIRED=1 PYTHONDONTWRITEBYTECODE=1 timeout -k 10 420 \
       python3 -m pytest Tests/SystemdTests -p no:cacheprovider -v -rs --durations=10 || systemd_status=$?
   fi
   say "systemd tests finished with status $systemd_status after $(elapsed)"

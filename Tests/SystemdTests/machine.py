@@ -207,7 +207,7 @@ class S3:
         for upload in self.open_uploads(bucket, ""):
             self.api("abort-multipart-upload", "--bucket", bucket, "--key", upload["Key"],
                      "--upload-id", upload["UploadId"])
-        self.aws("s3", "rb", "--force", f"s3://{bucket}", timeout=120)
+        self.aws("s3", "rb", "--force", f"s3://{bucket}", timeout=60)
 
     def destination(self, name, bucket):
         """A backupd destination for the bucket, the secret key in a file of the machine."""
@@ -232,7 +232,7 @@ class Postgres:
         self.password = secrets.token_hex(16)
         self.marker = f"systemd-marker-{secrets.token_hex(8)}"
 
-    def psql(self, database, sql):
+    def psql(self, database, sql, timeout=60):
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "PGPASSWORD": self.admin_password,
@@ -240,7 +240,7 @@ class Postgres:
         }
         argv = ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", self.host, "-p", str(self.port),
                 "-U", self.admin, "-d", database]
-        run(argv, timeout=60, env=env, input=sql)
+        run(argv, timeout=timeout, env=env, input=sql)
 
     def create(self):
         # The role's password goes in on stdin, never on a command line.
@@ -252,7 +252,7 @@ class Postgres:
 
     def drop(self):
         self.psql("postgres", f"DROP DATABASE IF EXISTS {self.database} WITH (FORCE);\n"
-                              f"DROP ROLE IF EXISTS {self.role};\n")
+                              f"DROP ROLE IF EXISTS {self.role};\n", timeout=60)
 
     def job(self, name, destination, schedule, prefix):
         return {

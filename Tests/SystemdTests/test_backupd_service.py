@@ -105,7 +105,7 @@ def test_stop_during_backup_ends_within_grace_and_records_interrupted(service, s
     run is recorded interrupted with nothing left in the bucket."""
     job = unique("slow")
     prefix = f"cmd/{job}"
-    slow = command_job(job, ["sh", "-c", "head -c 200M /dev/urandom; sleep 30"], EVERY_3S)
+    slow = command_job(job, ["sh", "-c", "head -c 64M /dev/urandom; sleep 30"], EVERY_3S)
     service.write_config(config(s3, bucket, [slow]))
     service.start()
     running = service.wait_for_run(job, "running", timeout=30)

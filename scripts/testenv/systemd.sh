@@ -66,7 +66,8 @@ image() {
     testenv_log "making a Debian 12 root with debootstrap from $url (about a minute, cached in $dir)"
     remove_tree "$dir.tmp"
     mkdir -p "$dir.tmp"
-    if ! timeout -k 10 900 debootstrap --variant=minbase --include="$image_packages" \
+    # In a mount namespace of its own: the proc and sys it mounts in the root vanish with it.
+    if ! timeout -k 10 900 unshare --mount --propagation private debootstrap --variant=minbase --include="$image_packages" \
         "$suite" "$dir.tmp/root" "$url" >"$dir.tmp/debootstrap.log" 2>&1; then
       tail -n 30 "$dir.tmp/debootstrap.log" >&2
       remove_tree "$dir.tmp"
