@@ -43,14 +43,10 @@ struct ListCommand: ParsableCommand {
     }
 
     /// What retention decides for each object's backup (`keep (last, daily)`, `delete`,
-    /// `incomplete`), or `-` when the plan cannot be made.
+    /// `incomplete, ...`), or `-` when the plan cannot be made or the object is no backup's.
     private func retentionColumn(_ objects: [StoredObject], job: JobConfig, config: BackupConfig) -> [String] {
         let pruner = Pruner(stores: liveStores(logger: commandLogger(verbose: false)), history: nil, clock: SystemWallClock())
-        let plan = try? pruner.plan(job: job, config: config, logger: commandLogger(verbose: false))
-        return objects.map { object in
-            guard let plan, let id = NameCatalog.backupID(of: object.key, prefix: job.prefix, job: job.name) else { return "-" }
-            if let decision = plan.decision(for: id) { return decision.summary }
-            return "incomplete"
-        }
+        let byKey = (try? pruner.plan(job: job, config: config, logger: commandLogger(verbose: false)))?.summaryByKey ?? [:]
+        return objects.map { byKey[$0.key] ?? "-" }
     }
 }

@@ -25,8 +25,18 @@ public struct PrunePlan: Sendable {
         entries.reversed().filter { !$0.decision.keep }.map { ($0.backup, .retention) } + staleIncomplete.map { ($0, .incomplete) }
     }
 
-    /// The decision for a backup id, for `list`'s reason column.
+    /// The decision for a backup id.
     public func decision(for id: String) -> RetentionDecision? {
         entries.first { $0.backup.id == id }?.decision
+    }
+
+    /// What prune does with the backup an object belongs to, by object key (`keep (last)`,
+    /// `delete`, `incomplete, delete`, `incomplete, keep`), for `list`'s reason column.
+    public var summaryByKey: [String: String] {
+        var result: [String: String] = [:]
+        for entry in entries { for key in entry.backup.allKeys { result[key] = entry.decision.summary } }
+        for backup in staleIncomplete { for key in backup.allKeys { result[key] = "incomplete, delete" } }
+        for backup in pendingIncomplete { for key in backup.allKeys { result[key] = "incomplete, keep" } }
+        return result
     }
 }
