@@ -41,6 +41,14 @@ struct ListCommand: ParsableCommand {
             printError("no backups of \(job.name) under \(ObjectName.listPrefix(prefix: job.prefix, job: job.name)) yet")
             return
         }
-        print(CatalogRenderer.table(entries, verifications: verifications) { config.timeZone.iso8601($0) }, terminator: "")
+        let retention = job.retention == nil ? [:] : retentionColumn(job: job, config: config)
+        print(CatalogRenderer.table(entries, verifications: verifications, retention: retention) { config.timeZone.iso8601($0) }, terminator: "")
+    }
+
+    /// What retention decides for each backup (`keep (last, daily)`, `delete`, `incomplete, ...`),
+    /// by backup id; empty when the plan cannot be made.
+    private func retentionColumn(job: JobConfig, config: BackupConfig) -> [String: String] {
+        let pruner = Pruner(stores: liveStores(logger: commandLogger(verbose: false)), history: nil, clock: SystemWallClock())
+        return (try? pruner.plan(job: job, config: config, logger: commandLogger(verbose: false)))?.summaryByBackupID ?? [:]
     }
 }

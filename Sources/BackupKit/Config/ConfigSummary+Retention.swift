@@ -10,9 +10,11 @@ extension ConfigSummary {
            let minimum = MinimumStorage.duration(for: destination),
            let age = MinimumStorage.youngestDeletion(job: job, days: minimum.days, now: now)
         {
-            let shown = age >= 86_400 ? "\(Int(age / 86_400)) days" : "\(max(1, Int(age / 3600))) hours"
+            let shown = age >= 86_400 ? plural(Int(age / 86_400), "day") : age >= 3600 ? plural(Int(age / 3600), "hour") : plural(Int(age / 60), "minute")
             lines.append("    warning: with this schedule the policy deletes backups as young as \(shown), but \(minimum.provider) (\(destination.name)) bills every object for at least \(minimum.days) days, so deleting earlier saves nothing; consider \"keepWithin\": \"\(minimum.days)d\"")
         }
         return lines
     }
+
+    private static func plural(_ n: Int, _ unit: String) -> String { "\(n) \(unit)\(n == 1 ? "" : "s")" }
 }

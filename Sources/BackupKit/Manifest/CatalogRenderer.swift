@@ -3,14 +3,17 @@ import Foundation
 /// Renders a job's catalog for `backupd list`: a table or JSON, newest first, with each
 /// backup's last verification. Pure functions.
 public enum CatalogRenderer {
-    /// A table: time (via `time`), size, objects, compression, short SHA-256, last verification, backup id.
+    /// A table: time (via `time`), size, objects, compression, short SHA-256, last verification,
+    /// what retention decides (when `retention`, by backup id, is not empty), backup id.
     public static func table(
-        _ entries: [CatalogEntry], verifications: [String: VerificationRecord], time: (Date) -> String = HistoryRenderer.utcTimestamp
+        _ entries: [CatalogEntry], verifications: [String: VerificationRecord], retention: [String: String] = [:],
+        time: (Date) -> String = HistoryRenderer.utcTimestamp
     ) -> String {
-        let header = ["TIME", "SIZE", "OBJECTS", "COMPRESSION", "SHA256", "VERIFIED", "BACKUP"]
+        let header = ["TIME", "SIZE", "OBJECTS", "COMPRESSION", "SHA256", "VERIFIED"] + (retention.isEmpty ? [] : ["RETENTION"]) + ["BACKUP"]
         var rows = [header]
         for entry in entries {
             let manifest = entry.manifest
+            let decision = retention.isEmpty ? [] : [retention[entry.id] ?? "-"]
             rows.append([
                 time(entry.time),
                 HistoryRenderer.size(manifest?.totalSize ?? entry.size),
@@ -18,6 +21,7 @@ public enum CatalogRenderer {
                 manifest?.compression ?? "-",
                 manifest?.primary.map { String($0.sha256.prefix(12)) } ?? "-",
                 verified(verifications[entry.id], time: time),
+            ] + decision + [
                 entry.id + (entry.state == .complete ? "" : " (\(entry.state.rawValue))"),
             ])
         }

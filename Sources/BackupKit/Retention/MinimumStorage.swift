@@ -11,21 +11,33 @@ public enum MinimumStorage {
     }
 
     /// The age of the youngest backup `job`'s policy would delete within `days`, simulating its
-    /// schedule over the last `days` (up to `limit` runs); nil when it deletes none that young.
+    /// schedule's runs over the last `days` (the newest `limit` of them for very frequent
+    /// schedules); nil when it deletes none that young.
     public static func youngestDeletion(job: JobConfig, days: Int, now: Date, limit: Int = 50_000) -> TimeInterval? {
         guard let policy = job.retention else { return nil }
-        let start = now.addingTimeInterval(-Double(days + 1) * 86_400)
-        var times: [Date] = []
-        var cursor = start
-        while times.count < limit {
-            let batch = job.cronSchedule.nextTimes(after: cursor, count: 500).filter { $0 <= now }
-            times += batch
-            guard batch.count == 500, let last = batch.last else { break }
-            cursor = last
+        let window = Double(days) * 86_400
+        var times = runs(of: job, from: now.addingTimeInterval(-window - 86_400), to: now, limit: limit)
+        if times.count >= limit, let first = times.first, let last = times.last {
+            // Too many runs: simulate the newest `limit` of them instead of the oldest.
+            times = runs(of: job, from: now.addingTimeInterval(-last.timeIntervalSince(first)), to: now, limit: limit)
         }
         let planned = RetentionPlanner(policy: policy, zone: job.timeZone)
             .plan(times.map { (id: ObjectName.timestamp($0), time: $0) }, now: now)
-        let young = planned.filter { !$0.keep && now.timeIntervalSince($0.time) < Double(days) * 86_400 }
+        let young = planned.filter { !$0.keep && now.timeIntervalSince($0.time) < window }
         return young.map { now.timeIntervalSince($0.time) }.min()
+    }
+
+    /// The job's scheduled times after `start` up to `end`, at most `limit`.
+    private static func runs(of job: JobConfig, from start: Date, to end: Date, limit: Int) -> [Date] {
+        var times: [Date] = []
+        var cursor = start
+        while times.count < limit {
+            let wanted = min(500, limit - times.count)
+            let batch = job.cronSchedule.nextTimes(after: cursor, count: wanted).filter { $0 <= end }
+            times += batch
+            guard batch.count == wanted, let last = batch.last else { break }
+            cursor = last
+        }
+        return times
     }
 }

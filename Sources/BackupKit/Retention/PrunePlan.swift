@@ -25,8 +25,26 @@ public struct PrunePlan: Sendable {
         entries.reversed().filter { !$0.decision.keep }.map { ($0.backup, .retention) } + staleIncomplete.map { ($0, .incomplete) }
     }
 
-    /// The decision for a backup id, for `list`'s reason column.
+    /// The decision for a backup id.
     public func decision(for id: String) -> RetentionDecision? {
         entries.first { $0.backup.id == id }?.decision
+    }
+
+    /// What prune does with the backup an object belongs to, by object key (`keep (last)`,
+    /// `delete`, `incomplete, delete`, `incomplete, keep`), for `list`'s reason column.
+    public var summaryByKey: [String: String] {
+        var result: [String: String] = [:]
+        for (backup, summary) in summaries { for key in backup.allKeys { result[key] = summary } }
+        return result
+    }
+
+    /// The same, by backup id, for `list`'s RETENTION column.
+    public var summaryByBackupID: [String: String] {
+        Dictionary(summaries.map { ($0.backup.id, $0.summary) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    private var summaries: [(backup: CatalogBackup, summary: String)] {
+        entries.map { ($0.backup, $0.decision.summary) }
+            + staleIncomplete.map { ($0, "incomplete, delete") } + pendingIncomplete.map { ($0, "incomplete, keep") }
     }
 }

@@ -151,4 +151,20 @@ struct PrunerTests {
         #expect(!store.keys.contains("db/app-20261125T020000Z-000000ff.globals.sql.zst"))
         #expect(store.keys.filter { $0.hasPrefix("db/app-2026") }.sorted() == F.backupKeys(time: "2026-11-29T02:00:00Z", token: "00000004", globals: true).sorted())
     }
+
+    /// list's RETENTION column: every object of a backup shows its backup's decision, incomplete
+    /// ones say so, and objects of no backup of the job have none.
+    @Test func summaryByKeyForList() throws {
+        let store = Self.bucket()
+        store.add(F.backupKeys(time: "2026-11-30T02:00:00Z", token: "0000dead", complete: false))
+        let config = try Self.config(["keepLast": 2])
+        let plan = try Self.pruner(store).plan(job: config.jobs[0], config: config, logger: Logger(label: "test"))
+        let byKey = plan.summaryByKey
+        #expect(byKey["db/app-20261129T020000Z-00000004.globals.sql.zst"] == "keep (last)")
+        #expect(byKey["db/app-20261129T020000Z-00000004.manifest.json"] == "keep (last)")
+        #expect(byKey["db/app-20261126T020000Z-00000001.dump.zst"] == "delete")
+        #expect(byKey["db/app-20261130T020000Z-0000dead.dump.zst"] == "incomplete, delete")
+        #expect(byKey["db/app-notes.txt"] == nil && byKey["db/app-old-20261120T020000Z-0000000a.dump.zst"] == nil)
+        #expect(store.calls.isEmpty)
+    }
 }

@@ -100,6 +100,16 @@ struct RetentionConfigTests {
         #expect(text.contains("    retention: keeps the newest 7 (the newest backup always)"))
         #expect(text.contains("warning: with this schedule the policy deletes backups as young as 7 days, but Wasabi (local) bills every object for at least 90 days"))
         #expect(text.contains("History: rows older than 400d are deleted"))
+        let minutely = try loadConfig(configText { root in
+            editDestination(&root) { $0["endpoint"] = "https://s3.wasabisys.com" }
+            editJob(&root) { $0["schedule"] = "* * * * *"; $0["retention"] = ["keepLast": 10] }
+        })
+        #expect(ConfigSummary.render(minutely, path: "c.json", now: now).contains("deletes backups as young as 10 minutes, but Wasabi"))
+        let secondly = try loadConfig(configText { root in
+            editDestination(&root) { $0["endpoint"] = "https://s3.wasabisys.com" }
+            editJob(&root) { $0["schedule"] = "*/10 * * * * *"; $0["retention"] = ["keepWithin": "80d"] }
+        })
+        #expect(MinimumStorage.youngestDeletion(job: secondly.jobs[0], days: 90, now: now) == nil)  // the newest 50,000 runs are all kept
         let long = ConfigSummary.render(try wasabi(["keepWithin": "90d"]), path: "c.json", now: now)
         #expect(!long.contains("warning:"))
         let elsewhere = try loadConfig(configText { editJob(&$0) { $0["retention"] = ["keepLast": 7] } })

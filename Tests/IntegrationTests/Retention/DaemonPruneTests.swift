@@ -31,7 +31,7 @@ struct DaemonPruneTests {
         let daemon = try DaemonProcess(configPath: config, directory: directory, environment: ["E2E_ACCESS_KEY": s3.accessKey, "E2E_SECRET_KEY": s3.secretKey])
         defer { daemon.cleanUp() }
         let pruned = await poll(timeout: 60) {
-            (try? HistoryStore(stateDirectory: directory + "/state", readOnly: true).deletions(job: "app").count) == 2
+            ((try? HistoryStore(stateDirectory: directory + "/state", readOnly: true).deletions(job: "app").count) ?? 0) >= 2
         }
         daemon.send(SIGTERM)
         #expect(await daemon.waitForExit(timeout: 40) == 0)
