@@ -83,7 +83,7 @@ struct RecoveryService: Service {
         }
         for run in runs {
             do {
-                if let key = run.objectKey, let object = try Self.completedObject(store: store, key: key) {
+                if let key = run.objectKey, let object = try Self.completedObject(store: store, key: key, job: run.job) {
                     try history.reconcileSucceeded(runID: run.id, at: time, object: object)
                     logger.notice("a run's backup was complete although its end was not recorded; recorded as succeeded", metadata: [
                         "job": "\(run.job)", "run": "\(run.id)", "s3.key": "\(key)", "bytes": "\(object.size)"])
@@ -115,10 +115,24 @@ struct RecoveryService: Service {
         }
     }
 
-    /// The run's object when it is a complete backup: present, with the SHA-256 that backupd
-    /// records only once every byte is stored. (With manifests, the manifest's presence decides.)
-    static func completedObject(store: any BackupObjectStore, key: String) throws -> StoredObject? {
-        guard let object = try store.head(key: key), object.metadata["sha256"]?.isEmpty == false else { return nil }
-        return object
+    /// The run's object when it belongs to a complete backup: its manifest, written only once
+    /// every object is stored, exists and lists it (size and SHA-256 from the manifest). A backup
+    /// written before manifests is complete when its object carries the SHA-256 recorded last.
+    static func completedObject(store: any BackupObjectStore, key: String, job: String) throws -> StoredObject? {
+        let prefix = key.lastIndex(of: "/").map { String(key[..<$0]) } ?? ""
+        guard let parsed = ObjectName.parse(key, prefix: prefix, job: job), parsed.token != nil else {
+            guard let object = try store.head(key: key), object.metadata["sha256"]?.isEmpty == false else { return nil }
+            return object
+        }
+        let manifestKey = ObjectName.manifestKey(prefix: prefix, backupID: parsed.backupID)
+        guard try store.head(key: manifestKey) != nil else { return nil }
+        let manifest: BackupManifest
+        do {
+            manifest = try BackupManifest.parse(try store.read(key: manifestKey), key: manifestKey)
+        } catch is ManifestError {
+            return nil
+        }
+        guard let entry = manifest.objects.first(where: { $0.key == key || $0.pieces.contains { $0.key == key } }) else { return nil }
+        return StoredObject(key: key, size: entry.size, metadata: ["sha256": entry.sha256])
     }
 }

@@ -200,17 +200,33 @@ struct DaemonTests {
         defer { fixture.directory.remove() }
         let history = try fixture.history()
         let stores = MemoryObjectStore()
+        let key = "p/nightly/nightly-20261201T000000Z-0000abcd.bin"
         let receipt = try stores.upload(
-            key: "p/nightly/done.bin", from: BytesSource(Array(repeating: 7, count: 1000)), metadata: ["job": "nightly"],
+            key: key, from: BytesSource(Array(repeating: 7, count: 1000)), metadata: ["job": "nightly"],
             cancellation: RunCancellation(), uploadStarted: { _ in })
+        // A second run's object without a manifest: incomplete, so its run is interrupted, not reconciled.
+        let unfinishedKey = "p/nightly/nightly-20261201T000100Z-0000beef.bin"
+        let unfinished = try stores.upload(
+            key: unfinishedKey, from: BytesSource([1, 2, 3]), metadata: [:], cancellation: RunCancellation(), uploadStarted: { _ in })
+        _ = try stores.createObject(key: "p/nightly/nightly-20261201T000000Z-0000abcd.manifest.json", body: Array("""
+            {"formatVersion": 1, "backupId": "nightly-20261201T000000Z-0000abcd", "job": "nightly", "engine": "command", "host": "h",
+             "startedAt": "2026-12-01T00:00:00Z", "endedAt": "2026-12-01T00:00:01Z", "tool": {"name": "true", "version": ""},
+             "backupd": {"name": "backupd", "version": "test"}, "compression": "none", "destination": "local", "bucket": "b",
+             "copies": [], "objects": [{"role": "dump", "key": "\(key)", "tool": "true", "size": 1000, "sha256": "\(receipt.sha256)",
+             "partSize": 1000, "partCount": 1, "etag": ""}]}
+            """.utf8), contentType: "application/json")
         let run = try history.insertRunning(
             job: "nightly", trigger: .schedule, scheduledAt: Date(), startedAt: Date(), destination: "local", bucket: "b", objectKey: nil)
-        try history.updateProgress(runID: run, RunProgress(uploadID: receipt.uploadID, objectKey: "p/nightly/done.bin"))
+        try history.updateProgress(runID: run, RunProgress(uploadID: receipt.uploadID, objectKey: key))
+        let other = try history.insertRunning(
+            job: "nightly", trigger: .schedule, scheduledAt: Date(), startedAt: Date(), destination: "local", bucket: "b", objectKey: nil)
+        try history.updateProgress(runID: other, RunProgress(uploadID: unfinished.uploadID, objectKey: unfinishedKey))
         let running = try await fixture.start(executor: BlockingExecutor(), stores: stores)
         #expect(try await eventually { try history.run(id: run)?.status == .succeeded })
         let record = try #require(try history.run(id: run))
         #expect(record.sha256 == receipt.sha256 && record.bytesStored == 1000 && record.uploadID == nil)
-        #expect(stores.keys == ["p/nightly/done.bin"] && stores.abortedKeys.isEmpty)
+        #expect(try await eventually { try history.run(id: other)?.status == .interrupted })
+        #expect(stores.keys.contains(key))
         try await running.stop()
     }
 

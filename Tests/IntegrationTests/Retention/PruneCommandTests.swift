@@ -64,8 +64,8 @@ struct PruneCommandTests {
         let list = try runBackupd(["list", "app", "--config", config], environment: environment)
         #expect(list.status == 0, "\(list.stderr)")
         #expect(list.stdout.contains("RETENTION"))
-        #expect(list.stdout.range(of: #"keep \(last\)\s+cli/app-20261112T020000Z\.txt\.zst"#, options: .regularExpression) != nil)
-        #expect(list.stdout.range(of: #"delete\s+cli/app-20261110T020000Z\.txt\.zst"#, options: .regularExpression) != nil)
+        #expect(list.stdout.range(of: #"keep \(last\)\s+app-20261112T020000Z \(legacy\)"#, options: .regularExpression) != nil)
+        #expect(list.stdout.range(of: #"delete\s+app-20261110T020000Z \(legacy\)"#, options: .regularExpression) != nil)
 
         let prune = try runBackupd(["prune", "--config", config], environment: environment)
         #expect(prune.status == 0, "\(prune.stderr)")
@@ -106,7 +106,7 @@ struct PruneCommandTests {
         #expect(run.status == 0, "\(run.stderr)")
         let keys = try PastBackups.awsKeys(s3, bucket: bucket)
         let newBackup = keys.filter { $0.hasPrefix("cli/app-2") && !backups.contains($0) }
-        #expect(newBackup.count == 1)
+        #expect(newBackup.count == 2 && newBackup.contains { $0.hasSuffix(".manifest.json") })  // its object and its manifest
         #expect(keys == (newBackup + [backups[2]] + bystanders).sorted())
         let history = try HistoryStore(stateDirectory: state, readOnly: true)
         #expect(try history.deletions(job: "app").map(\.objectKey).sorted() == [backups[0], backups[1]])
