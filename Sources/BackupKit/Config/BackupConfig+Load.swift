@@ -147,13 +147,16 @@ struct ConfigLoader {
         let maxParts = object.integer("maxParts", in: 1...10_000) ?? 10_000
         let partSizeMiB = object.integer("partSizeMiB", in: 5...5120) ?? 8
         let partsInFlight = object.integer("partsInFlight", in: 1...64) ?? 4
+        let network = readNetworkKeys(object, endpoint: endpoint, region: region)
         object.finish()
         guard let name, let endpoint, let region, let bucket, let accessKeyId, let secretAccessKey else { return nil }
-        return DestinationConfig(
+        var destination = DestinationConfig(
             name: name, endpoint: endpoint, region: region, bucket: bucket, accessKeyId: accessKeyId,
             secretAccessKey: secretAccessKey, sessionToken: sessionToken, pathStyle: pathStyle,
             allowInsecureHTTP: allowInsecure, caFile: caFile, maxParts: maxParts,
             partSize: partSizeMiB * 1024 * 1024, partsInFlight: partsInFlight)
+        network.apply(to: &destination)
+        return destination
     }
 
     static func isAWSHost(_ url: URL) -> Bool {
@@ -251,12 +254,15 @@ struct ConfigLoader {
         let enabled = object.bool("enabled") ?? true
         let catchUp = object.choice("catchUp", CatchUpPolicy.self) ?? .once
         let retention = object.raw("retention").flatMap { readRetention($0, path: object.childPath("retention")) }
+        let expectedSize = readExpectedSize(object)
         object.finish()
         guard let name, let engine, let schedule, let zone, let destination, let prefix, let connection else { return nil }
-        return JobConfig(
+        var job = JobConfig(
             name: name, engine: engine, schedule: schedule, timeZone: zone, destination: destination,
             prefix: prefix, connection: connection, compression: compression, timeout: timeout,
             enabled: enabled, catchUp: catchUp, retention: retention)
+        job.expectedSize = expectedSize
+        return job
     }
 
     func cron(_ object: ObjectReader) -> CronExpression? {

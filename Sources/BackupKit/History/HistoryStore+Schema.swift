@@ -41,6 +41,22 @@ extension HistoryStore {
                 -- Uploads left open by failed or interrupted runs: a handful of rows at most.
                 CREATE INDEX runs_with_open_upload ON runs (id) WHERE upload_id IS NOT NULL;
                 """),
+        Migration(
+            version: 4, name: "pending aborts",
+            sql: """
+                -- Multipart uploads whose abort failed, kept until the sweeper's abort is confirmed:
+                -- a handful of rows at most, so no index.
+                CREATE TABLE pending_aborts (
+                    id            INTEGER PRIMARY KEY,
+                    destination   TEXT NOT NULL,
+                    bucket        TEXT NOT NULL,
+                    object_key    TEXT NOT NULL,
+                    upload_id     TEXT NOT NULL,
+                    since_ms      INTEGER NOT NULL,
+                    attempts      INTEGER NOT NULL,
+                    last_error    TEXT NOT NULL
+                );
+                """),
     ]
 
     /// The schema version this build writes and reads.

@@ -15,22 +15,27 @@ public struct BackupRunner: BackupExecutor {
     public let environment: [String: String]
     /// Where credential directories are made (nil: `SecretDirectory`'s default).
     public let secretsParent: String?
+    /// The expected size of a job's next backup (which fixes equal parts): by default the job's
+    /// `expectedSize`; the daemon passes one that also reads recent sizes from the history.
+    public let expectedSize: @Sendable (JobConfig) -> Int64?
 
     /// Creates a runner.
     public init(
         stores: any ObjectStoreProvider, launcher: any ProcessLauncher, clock: any WallClock,
-        environment: [String: String], secretsParent: String? = nil
+        environment: [String: String], secretsParent: String? = nil,
+        expectedSize: @escaping @Sendable (JobConfig) -> Int64? = { $0.expectedSize }
     ) {
         self.stores = stores
         self.launcher = launcher
         self.clock = clock
         self.environment = environment
         self.secretsParent = secretsParent
+        self.expectedSize = expectedSize
     }
 
     /// What one dump stored.
     struct StepResult {
-        var receipt: UploadReceipt
+        var receipt: StreamReceipt
         var bytesRead: Int64
         var exit: ProcessExit
         var stderr: String
@@ -140,13 +145,18 @@ public struct BackupRunner: BackupExecutor {
         }
         enum KillReason { case timeout, cancelled(String) }
         let killReason = Mutex<KillReason?>(nil)
+        // The upload's own token: cancelled with the run, and by the timeout, so that parts in
+        // flight (stalled on a dead endpoint, say) end within a second, not after their retries.
+        let uploadCancellation = RunCancellation()
         cancellation.onCancel {
             killReason.withLock { if $0 == nil { $0 = .cancelled(cancellation.reason ?? "cancelled") } }
             process.kill()
+            uploadCancellation.cancel(reason: cancellation.reason ?? "cancelled")
         }
         let timer = DispatchWorkItem {
             killReason.withLock { if $0 == nil { $0 = .timeout } }
             process.kill()
+            uploadCancellation.cancel(reason: "job \(job.name) timed out after \(DurationText.format(job.timeout))")
         }
         DispatchQueue.global().asyncAfter(deadline: deadline, execute: timer)
         defer { timer.cancel() }
@@ -167,8 +177,8 @@ public struct BackupRunner: BackupExecutor {
         var upload = logger
         upload[metadataKey: "s3.key"] = "\(key)"
         do {
-            let receipt = try store.upload(
-                key: key, from: source, metadata: metadata, cancellation: cancellation,
+            let receipt = try store.uploadStream(
+                key: key, from: source, metadata: metadata, expectedSize: expectedSize(job), cancellation: uploadCancellation,
                 uploadStarted: { uploadID in
                     upload.debug("upload started", metadata: ["s3.upload_id": "\(uploadID)"])
                     progress(RunProgress(uploadID: uploadID, destination: destination.name, bucket: destination.bucket, objectKey: key))

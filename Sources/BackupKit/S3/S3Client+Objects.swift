@@ -52,6 +52,10 @@ extension S3Client {
 
     /// Deletes `keys` in batches of 1,000; a key that does not exist is not an error.
     public func deleteObjects(keys: [String]) throws {
+        guard settings.multiObjectDelete else {
+            for key in keys { try deleteObject(key: key) }
+            return
+        }
         var start = 0
         while start < keys.count {
             let batch = keys[start..<min(start + 1000, keys.count)]
@@ -77,6 +81,12 @@ extension S3Client {
                     message: "\(key ?? ""): \(S3XML.value("Message", in: failed) ?? "")", requestID: nil)
             }
         }
+    }
+
+    /// Deletes one object (DeleteObject); a key that does not exist is not an error. For
+    /// providers without DeleteObjects.
+    public func deleteObject(key: String) throws {
+        _ = try perform("DeleteObject", method: "DELETE", key: key, accept: [404])
     }
 
     /// Copies `sourceKey` to `key` (up to 5 GiB) with `metadata` replacing the source's.

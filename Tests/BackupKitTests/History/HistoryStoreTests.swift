@@ -31,7 +31,7 @@ struct HistoryStoreTests {
             )
         }
         #expect(journal == "wal")
-        #expect(version == 1 && HistoryStore.schemaVersion == 1)
+        #expect(version == Int64(HistoryStore.schemaVersion) && HistoryStore.schemaVersion == HistoryStore.migrations.last?.version)
         #expect(
             indexes == ["runs_by_job", "runs_by_job_status", "runs_by_start", "runs_by_status", "runs_with_open_upload"])
     }
@@ -69,12 +69,12 @@ struct HistoryStoreTests {
         defer { tmp.remove() }
         let path = tmp.path + "/history.sqlite3"
         try HistoryStore(path: path).withRawDatabase { try $0.execute("PRAGMA user_version = 7") }
-        #expect(throws: HistoryError.schemaTooNew(path: path, found: 7, supported: 1)) { try HistoryStore(path: path) }
-        #expect(throws: HistoryError.schemaTooNew(path: path, found: 7, supported: 1)) {
+        #expect(throws: HistoryError.schemaTooNew(path: path, found: 7, supported: HistoryStore.schemaVersion)) { try HistoryStore(path: path) }
+        #expect(throws: HistoryError.schemaTooNew(path: path, found: 7, supported: HistoryStore.schemaVersion)) {
             try HistoryStore(path: path, readOnly: true)
         }
         try HistoryStore(path: tmp.path + "/old.sqlite3").withRawDatabase { try $0.execute("PRAGMA user_version = 0") }
-        #expect(throws: HistoryError.schemaTooOld(path: tmp.path + "/old.sqlite3", found: 0, supported: 1)) {
+        #expect(throws: HistoryError.schemaTooOld(path: tmp.path + "/old.sqlite3", found: 0, supported: HistoryStore.schemaVersion)) {
             try HistoryStore(path: tmp.path + "/old.sqlite3", readOnly: true)
         }
         #expect(throws: HistoryError.missingDatabase(path: tmp.path + "/none.sqlite3")) {
