@@ -159,8 +159,13 @@ public final class MultipartUploader: Sendable {
     /// abort pending for the sweeper (and logged), so its parts do not stay billed.
     func abort(key: String, uploadID: String, cancelled: Bool, log: Logger) {
         let budget = min(client.settings.retry.budget, cancelled ? MultipartUploader.cancelledAbortBudget : MultipartUploader.abortBudget)
+        // The budget bounds the retries; the deadline also ends a request stalled on a dead endpoint.
+        let deadline = RunCancellation()
+        DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(Int(budget * 1000) + 1000)) {
+            deadline.cancel(reason: "the abort took longer than \(Int(budget)) s")
+        }
         do {
-            try client.abortMultipartUpload(key: key, uploadID: uploadID, budget: budget)
+            try client.abortMultipartUpload(key: key, uploadID: uploadID, budget: budget, cancellation: deadline)
             log.info("upload aborted")
         } catch {
             log.warning("abort failed; kept as abort pending for the sweeper", metadata: ["s3.error": "\(error)"])

@@ -65,11 +65,11 @@ extension S3Client {
 
     /// Aborts an upload; one that no longer exists is not an error. `budget` shortens the retry
     /// budget (after a failure, so that a dead endpoint does not hold the run for minutes more).
-    public func abortMultipartUpload(key: String, uploadID: String, budget: Double? = nil) throws {
+    public func abortMultipartUpload(key: String, uploadID: String, budget: Double? = nil, cancellation: RunCancellation? = nil) throws {
         do {
             _ = try perform(
                 "AbortMultipartUpload", method: "DELETE", key: key, query: [(name: "uploadId", value: uploadID)],
-                budget: budget)
+                cancellation: cancellation, budget: budget)
         } catch S3Error.noSuchUpload {
             return
         }

@@ -140,6 +140,8 @@ public final class S3Client: Sendable {
 
     /// 5xx, 429 and S3's throttling and timeout codes are transient; other 4xx are not.
     static func isRetryable(status: Int, code: String?) -> Bool {
+        // 501: the provider lacks the operation (GCS without DeleteObjects); no retry changes that.
+        if status == 501 || code == "NotImplemented" { return false }
         if status >= 500 || status == 429 { return true }
         return ["SlowDown", "RequestTimeout", "InternalError", "ServiceUnavailable", "Throttling"].contains(code ?? "")
     }

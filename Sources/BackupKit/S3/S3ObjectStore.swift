@@ -66,8 +66,9 @@ public final class S3ObjectStore: BackupObjectStore {
         try client.deleteObjects(keys: keys)
     }
 
+    /// Aborts with a short budget: whoever aborts (recovery, the sweeper) tries again later.
     public func abortUpload(key: String, uploadID: String) throws {
-        try client.abortMultipartUpload(key: key, uploadID: uploadID)
+        try client.abortMultipartUpload(key: key, uploadID: uploadID, budget: MultipartUploader.abortBudget)
     }
 
     public func openUploads(prefix: String) throws -> [OpenUpload] {

@@ -55,7 +55,7 @@ struct HistoryStoreTests {
             job: "db", trigger: .runNow, scheduledAt: nil, startedAt: base)
         let again = try HistoryStore(path: path)
         #expect(try again.run(id: id)?.trigger == .runNow)
-        #expect(try again.withRawDatabase { try $0.scalarInt("PRAGMA user_version") } == 1)
+        #expect(try again.withRawDatabase { try $0.scalarInt("PRAGMA user_version") } == Int64(HistoryStore.schemaVersion))
         let reader = try HistoryStore(path: path, readOnly: true)
         #expect(try reader.runs().map(\.id) == [id])
         #expect(throws: HistoryError.self) {
