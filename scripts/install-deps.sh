@@ -16,6 +16,8 @@ packages=(
   python3 python3-pip curl ca-certificates tzdata systemd openssl
   # the benchmarks: /usr/bin/time for peak RSS and CPU seconds
   time
+  # the HTTPS benchmark: nginx as the TLS proxy in front of radosgw
+  nginx
 )
 
 log() { echo "install-deps: $*" >&2; }

@@ -29,10 +29,12 @@ struct RunCommand: AsyncParsableCommand {
         let logger = Logger(label: "backupd")
         let config = try options.loadConfig()
         let clock = SystemWallClock()
-        let stores = liveStores(logger: logger)
+        // The daemon opens the history itself; this second connection keeps failed aborts and reads sizes.
+        let history = try? HistoryStore(stateDirectory: config.stateDirectory)
+        let stores = liveStores(logger: logger, abortLedger: history)
         let executor = BackupRunner(
             stores: stores, launcher: PosixProcessLauncher(), clock: clock,
-            environment: ProcessInfo.processInfo.environment)
+            environment: ProcessInfo.processInfo.environment, expectedSize: expectedSize(history: history))
         let dependencies = Daemon.Dependencies(
             clock: clock, notifier: SystemdNotifier(), executor: executor, stores: stores, sources: .live)
         let daemon: Daemon

@@ -29,8 +29,8 @@ struct RunNowCommand: ParsableCommand {
         }
         let clock = SystemWallClock()
         let runner = BackupRunner(
-            stores: liveStores(logger: commandLogger(verbose: verbose)), launcher: PosixProcessLauncher(), clock: clock,
-            environment: ProcessInfo.processInfo.environment)
+            stores: liveStores(logger: commandLogger(verbose: verbose), abortLedger: history), launcher: PosixProcessLauncher(),
+            clock: clock, environment: ProcessInfo.processInfo.environment, expectedSize: expectedSize(history: history))
         let recorder = RunRecorder(history: history, executor: runner, clock: clock)
         let cancellation = RunCancellation()
         let signals = cancelOnSignals(cancellation)

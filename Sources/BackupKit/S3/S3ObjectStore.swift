@@ -68,7 +68,7 @@ public final class S3ObjectStore: BackupObjectStore {
 
     /// Aborts with a short budget: whoever aborts (recovery, the sweeper) tries again later.
     public func abortUpload(key: String, uploadID: String) throws {
-        try client.abortMultipartUpload(key: key, uploadID: uploadID, budget: MultipartUploader.abortBudget)
+        try client.abortMultipartUpload(key: key, uploadID: uploadID, budget: min(client.settings.retry.budget, MultipartUploader.abortBudget))
     }
 
     public func openUploads(prefix: String) throws -> [OpenUpload] {
