@@ -25,6 +25,9 @@ if [ -z "${BACKUPD_TEST_S3_ENDPOINT:-}" ]; then
 fi
 export AWS_ACCESS_KEY_ID="$BACKUPD_TEST_S3_ACCESS_KEY" AWS_SECRET_ACCESS_KEY="$BACKUPD_TEST_S3_SECRET_KEY"
 export AWS_EC2_METADATA_DISABLED=true AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
+# The CLI's default flexible checksums send uploads as aws-chunked bodies without Content-Length,
+# which nginx forwards chunked and radosgw refuses (MissingContentLength): checksums only when required.
+export AWS_REQUEST_CHECKSUM_CALCULATION=when_required AWS_RESPONSE_CHECKSUM_VALIDATION=when_required
 plain="$BACKUPD_TEST_S3_ENDPOINT"
 
 # nginx terminating TLS on a free port, passing the Host header through (SigV4 signs it).

@@ -66,7 +66,9 @@ struct OutageTests {
             interval: .seconds(1), logger: Logger(label: "test.sweeper"))
         let running = Task { try await sweeper.run() }
         defer { running.cancel() }
-        try await Task.sleep(for: .seconds(5))
+        for _ in 0..<120 where try fixture.history.pendingAborts().first?.attempts ?? 0 < 2 {
+            try await Task.sleep(for: .milliseconds(250))
+        }
         #expect(try fixture.history.pendingAborts().first?.attempts ?? 0 >= 2, "the sweeper retried while the endpoint was down")
         try fixture.proxy.restore()
         for _ in 0..<40 where try !fixture.history.pendingAborts().isEmpty {
