@@ -63,6 +63,7 @@ public final class MultipartUploader: Sendable {
         uploadStarted(uploadID)
 
         let state = UploadState(bufferLimit: partsInFlight + 1)
+        let unsignedParts = client.settings.endpoint.scheme?.lowercased() == "https"
         // Parts in flight (and their retries) end within a second when the run is cancelled or
         // times out, or when the upload failed anyway (a part's budget spent, the source broke).
         let parts = RunCancellation()
@@ -76,7 +77,10 @@ public final class MultipartUploader: Sendable {
                 defer { state.workerExited() }
                 while let part = state.nextPart() {
                     let bytes = UnsafeRawBufferPointer(rebasing: part.buffer.memory[0..<part.length])
-                    let sha = SHA256.hex(SHA256.hash(bytes))
+                    // Over https TLS already authenticates every byte in transit, so the part is
+                    // signed UNSIGNED-PAYLOAD and spared a second SHA-256 pass (the stream's digest
+                    // is still computed); over plain http its digest lets the server check it.
+                    let sha = unsignedParts ? "UNSIGNED-PAYLOAD" : SHA256.hex(SHA256.hash(bytes))
                     do {
                         let etag = try client.uploadPart(
                             key: key, uploadID: uploadID, number: part.number, body: bytes, sha256: sha, cancellation: parts)

@@ -82,3 +82,24 @@ import Testing
         #expect(receipt.segments[1].sha256 == SHA256.hex(SHA256.hash(all[(15 << 20)..<(30 << 20)])))
     }
 }
+
+/// How parts are signed by transport.
+@Suite struct PartSigningTests {
+    /// Over https parts are signed UNSIGNED-PAYLOAD (TLS authenticates them; one SHA-256 pass
+    /// saved) while the stream's digest is still computed; over http each part carries its digest.
+    @Test func httpsPartsAreUnsignedPayload() throws {
+        let fake = FakeS3Transport()
+        let client = S3Client(
+            settings: S3Settings(
+                endpoint: URL(string: "https://s3.example.test")!, region: "r", bucket: "b",
+                credentials: SigV4Credentials(accessKeyId: "AKID", secretAccessKey: "s")),
+            transport: fake, logger: .init(label: "t"), sleep: { _ in })
+        let uploader = MultipartUploader(
+            client: client, plan: PartSizePlan(firstPartSize: 5 << 20, maxParts: 100), partsInFlight: 2, logger: .init(label: "t"))
+        let receipt = try uploader.upload(
+            key: "k", from: CountingSource(length: 11 << 20), metadata: [:], cancellation: RunCancellation(), uploadStarted: { _ in })
+        let hashes = fake.calls.filter { $0.operation == "UploadPart" }.map { $0.header("x-amz-content-sha256") }
+        #expect(hashes == Array(repeating: "UNSIGNED-PAYLOAD", count: 3))
+        #expect(receipt.sha256 == SHA256.hex(SHA256.hash(fake.object ?? [])))
+    }
+}
