@@ -70,14 +70,13 @@ import Testing
         #expect(receipt.keys == ["k", "k.002", "k.003"])
         #expect(receipt.segments.map(\.size) == [15 << 20, 15 << 20, 2 << 20])
         var all: [UInt8] = []
-        var next = CountingSource(length: 32 << 20)
+        let next = CountingSource(length: 32 << 20)
         var buffer = [UInt8](repeating: 0, count: 1 << 20)
         while true {
             let n = try buffer.withUnsafeMutableBytes { try next.read(into: $0) }
             if n == 0 { break }
             all += buffer[0..<n]
         }
-        next = CountingSource(length: 0)
         #expect(receipt.sha256 == SHA256.hex(SHA256.hash(all)))
         #expect(receipt.segments[1].sha256 == SHA256.hex(SHA256.hash(all[(15 << 20)..<(30 << 20)])))
     }

@@ -39,10 +39,9 @@ struct ProviderRulesTests {
         #expect(receipt.size == Int64(length))
         #expect(receipt.sha256 == expected)
         #expect(try proxy.refusals().isEmpty)
-        var hasher = SHA256Hasher()
+        let hasher = SHA256Hasher()
         try store.download(segments: receipt.keys) { hasher.update($0) }
         #expect(SHA256.hex(hasher.finalize()) == expected)
-        hasher = SHA256Hasher()
         // GCS's profile deletes one object per request: the proxy refuses DeleteObjects.
         let singles = S3ObjectStore(destination: destination(bucket: bucket, proxy: proxy, provider: .gcs, maxParts: 3), logger: Logger(label: "test.rules"))
         try singles.delete(keys: receipt.keys)
