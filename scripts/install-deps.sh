@@ -19,6 +19,8 @@ packages=(
   # the systemd test: a Debian 12 root booted under systemd 252 (scripts/testenv/systemd.sh);
   # util-linux gives unshare and nsenter
   debootstrap util-linux
+  # the HTTPS benchmark: nginx as the TLS proxy in front of radosgw
+  nginx
 )
 
 log() { echo "install-deps: $*" >&2; }

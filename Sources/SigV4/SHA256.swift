@@ -59,6 +59,14 @@ public final class SHA256Hasher {
 
     deinit { EVP_MD_CTX_free(context) }
 
+    /// An independent hasher in the same state: finalize the copy for the digest so far and keep
+    /// feeding this one (a stream's digest and its first segment's from one pass).
+    public func copy() -> SHA256Hasher {
+        let twin = SHA256Hasher()
+        EVP_MD_CTX_copy_ex(twin.context, context)
+        return twin
+    }
+
     /// Adds `bytes` to the digest.
     public func update(_ bytes: UnsafeRawBufferPointer) {
         guard bytes.count > 0 else { return }

@@ -39,6 +39,7 @@ struct CheckCommand: ParsableCommand {
             let report = DestinationChecker(client: client, name: destination.name, token: token).run()
             if index > 0 { print("") }
             print(report.render())
+            print("  \(destination.providerSummary)")
             allPassed = allPassed && report.passed
         }
         if !allPassed { throw ExitCode.failure }

@@ -31,22 +31,26 @@ struct RunCommand: AsyncParsableCommand {
         let logger = Logger(label: "backupd")
         let config = try options.loadConfig()
         let clock = SystemWallClock()
-        let stores = liveStores(logger: logger)
+        // The daemon opens the history itself; this second connection keeps failed aborts and reads sizes.
+        let history = try? HistoryStore(stateDirectory: config.stateDirectory)
+        let stores = liveStores(logger: logger, abortLedger: history)
         let executor = BackupRunner(
             stores: stores, launcher: PosixProcessLauncher(), clock: clock,
-            environment: ProcessInfo.processInfo.environment)
+            environment: ProcessInfo.processInfo.environment, expectedSize: expectedSize(history: history))
         let launcher = PosixProcessLauncher()
         let environment = ProcessInfo.processInfo.environment
         var dependencies = Daemon.Dependencies(
             clock: clock, notifier: SystemdNotifier(), executor: executor, stores: stores, sources: .live,
             observers: { RunObservers.standard(history: $0, stores: stores, launcher: launcher, environment: environment, clock: clock) })
-        // The scheduled verifier follows the config in force, which the daemon owns once it exists.
+        // Services that follow the config in force, which the daemon owns once it exists.
         let daemonConfig = DaemonConfigReference(initial: config)
-        let verifyRunner = VerifyRunner(
-            stores: stores, launcher: launcher, environment: environment, clock: clock,
-            history: try? HistoryStore(stateDirectory: config.stateDirectory))
+        let verifyRunner = VerifyRunner(stores: stores, launcher: launcher, environment: environment, clock: clock, history: history)
         dependencies.services.append(
             ScheduledVerifier(runner: verifyRunner, config: { daemonConfig.current }, clock: clock, logger: logger))
+        if let history {
+            dependencies.services.append(
+                UploadSweeper(history: history, configuration: { daemonConfig.current }, stores: stores, clock: clock, logger: logger))
+        }
         let daemon: Daemon
         do {
             daemon = try Daemon(configPath: options.config, config: config, dependencies: dependencies, logger: logger)

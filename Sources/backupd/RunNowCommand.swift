@@ -102,9 +102,10 @@ struct RunNowCommand: ParsableCommand {
             throw ExitCode.failure
         }
         let clock = SystemWallClock()
-        let stores = liveStores(logger: commandLogger(verbose: verbose))
+        let stores = liveStores(logger: commandLogger(verbose: verbose), abortLedger: history)
         let runner = BackupRunner(
-            stores: stores, launcher: PosixProcessLauncher(), clock: clock, environment: ProcessInfo.processInfo.environment)
+            stores: stores, launcher: PosixProcessLauncher(), clock: clock, environment: ProcessInfo.processInfo.environment,
+            expectedSize: expectedSize(history: history))
         let recorder = RunRecorder(
             history: history, executor: runner, clock: clock,
             observers: RunObservers.standard(

@@ -1,7 +1,10 @@
 // Streams N GiB of generated data through the multipart uploader to an S3 server and prints
 // throughput, CPU seconds per GiB and peak RSS. With --generate it only writes the same stream to
 // stdout (to feed `aws s3 cp -` for comparison).
+// With --download it fetches the key instead (the restore path: ranged GETs in parallel, resumable)
+// and discards the bytes. BACKUPD_BENCH_CA_FILE trusts a private CA (the HTTPS run through nginx).
 // Usage: s3-bench --gib N [--part-mib 8] [--in-flight 4] [--key K]   (server from BACKUPD_TEST_S3_*)
+//        s3-bench --download --key K [--in-flight 4]
 //        s3-bench --generate --gib N
 import BackupKit
 import Foundation
@@ -109,7 +112,7 @@ logger.logLevel = .warning
 let settings = S3Settings(
     endpoint: endpoint, region: env["BACKUPD_TEST_S3_REGION"] ?? "us-east-1", bucket: bucket,
     credentials: SigV4Credentials(accessKeyId: accessKey, secretAccessKey: secretKey))
-let timing = TimingTransport(inner: CurlTransport())
+let timing = TimingTransport(inner: CurlTransport(options: .init(caFile: env["BACKUPD_BENCH_CA_FILE"])))
 let client = S3Client(settings: settings, transport: timing, logger: logger)
 let store = S3ObjectStore(
     client: client, plan: PartSizePlan(firstPartSize: partMiB << 20, maxParts: 10_000), partsInFlight: inFlight, logger: logger)
@@ -119,6 +122,25 @@ func cpuSeconds() -> Double {
     getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
     return Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6 + Double(usage.ru_stime.tv_sec)
         + Double(usage.ru_stime.tv_usec) / 1e6
+}
+
+if CommandLine.arguments.contains("--download") {
+    let cpuStart = cpuSeconds()
+    let start = Date()
+    var bytes = 0
+    do {
+        try store.download(key: key) { bytes += $0.count }
+    } catch {
+        fail("\(error)")
+    }
+    let elapsed = Date().timeIntervalSince(start)
+    let cpu = cpuSeconds() - cpuStart
+    var usage = rusage()
+    getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+    let gibs = Double(bytes) / Double(1 << 30)
+    print(String(format: "s3-bench: downloaded %.2f GiB in %.2f s = %.0f MiB/s, %d ranged GETs in flight", gibs, elapsed, Double(bytes) / Double(1 << 20) / elapsed, inFlight))
+    print(String(format: "s3-bench: CPU %.2f s (%.2f s per GiB), peak RSS %.0f MiB", cpu, cpu / max(gibs, 0.001), Double(usage.ru_maxrss) / 1024))
+    exit(0)
 }
 
 let cpuStart = cpuSeconds()

@@ -156,14 +156,18 @@ struct ConfigLoader {
         let maxParts = object.integer("maxParts", in: 1...10_000) ?? 10_000
         let partSizeMiB = object.integer("partSizeMiB", in: 5...5120) ?? 8
         let partsInFlight = object.integer("partsInFlight", in: 1...64) ?? 4
-        let multiObjectDelete = object.bool("multiObjectDelete") ?? true
+        let multiObjectDelete = object.bool("multiObjectDelete")
+        let network = readNetworkKeys(object, endpoint: endpoint, region: region)
         object.finish()
         guard let name, let endpoint, let region, let bucket, let accessKeyId, let secretAccessKey else { return nil }
-        return DestinationConfig(
+        var destination = DestinationConfig(
             name: name, endpoint: endpoint, region: region, bucket: bucket, accessKeyId: accessKeyId,
             secretAccessKey: secretAccessKey, sessionToken: sessionToken, pathStyle: pathStyle,
             allowInsecureHTTP: allowInsecure, caFile: caFile, maxParts: maxParts,
-            partSize: partSizeMiB * 1024 * 1024, partsInFlight: partsInFlight, multiObjectDelete: multiObjectDelete)
+            partSize: partSizeMiB * 1024 * 1024, partsInFlight: partsInFlight)
+        network.apply(to: &destination)
+        destination.multiObjectDelete = multiObjectDelete ?? destination.provider.profile.multiObjectDelete
+        return destination
     }
 
     static func isAWSHost(_ url: URL) -> Bool {
@@ -262,6 +266,7 @@ struct ConfigLoader {
         let catchUp = object.choice("catchUp", CatchUpPolicy.self) ?? .once
         let retention = object.raw("retention").flatMap { readRetention($0, path: object.childPath("retention")) }
         let verify = object.raw("verify").flatMap { readVerify($0, path: object.childPath("verify"), engine: engine, topLevel: false) }
+        let expectedSize = readExpectedSize(object)
         object.finish()
         guard let name, let engine, let schedule, let zone, let destination, let prefix, let connection else { return nil }
         var job = JobConfig(
@@ -269,6 +274,7 @@ struct ConfigLoader {
             prefix: prefix, connection: connection, compression: compression, timeout: timeout,
             enabled: enabled, catchUp: catchUp, retention: retention)
         job.verify = verify
+        job.expectedSize = expectedSize
         return job
     }
 

@@ -71,6 +71,13 @@ public struct DestinationConfig: Sendable {
     /// Whether the provider has DeleteObjects (multi-object delete); without it, prune deletes
     /// objects one by one with DeleteObject.
     public var multiObjectDelete: Bool = true
+    /// The provider whose rules apply (detected from the endpoint unless `provider` is set).
+    public var provider: StorageProvider = .generic
+    /// How long a failing request is retried before the backup fails (`retryFor`).
+    public var retryFor: Duration = DestinationConfig.defaultRetryFor
+
+    /// `retryFor` when the config does not set it: five minutes.
+    public static let defaultRetryFor: Duration = .seconds(300)
 }
 
 /// The database engines backupd knows how to dump.
@@ -214,6 +221,9 @@ public struct JobConfig: Sendable {
     public var retention: RetentionPolicy?
     /// The job's own verification settings (see `BackupConfig.verifySettings(for:)`).
     public var verify: VerifySettings? = nil
+    /// The expected size of one backup in bytes (`expectedSize`), which fixes the part size on
+    /// equal-parts providers when the history has no earlier backup of the job.
+    public var expectedSize: Int64? = nil
 
     /// The schedule bound to the job's time zone.
     public var cronSchedule: CronSchedule { CronSchedule(schedule, in: timeZone) }

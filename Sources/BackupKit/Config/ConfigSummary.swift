@@ -13,6 +13,7 @@ public enum ConfigSummary {
         for d in config.destinations {
             let addressing = d.pathStyle ? "path-style" : "virtual-hosted"
             lines.append("  \(d.name): \(d.endpoint.absoluteString) bucket \(d.bucket), region \(d.region), \(addressing)")
+            lines.append("    \(d.providerSummary)")
         }
         if config.destinations.isEmpty { lines.append("  (none)") }
         lines.append("")

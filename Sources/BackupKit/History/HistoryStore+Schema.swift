@@ -90,6 +90,22 @@ extension HistoryStore {
                 );
                 CREATE INDEX deletions_by_job ON deletions (job, deleted_ms);
                 """),
+        Migration(
+            version: 5, name: "pending aborts",
+            sql: """
+                -- Multipart uploads whose abort failed, kept until the sweeper's abort is confirmed:
+                -- a handful of rows at most, so no index.
+                CREATE TABLE pending_aborts (
+                    id            INTEGER PRIMARY KEY,
+                    destination   TEXT NOT NULL,
+                    bucket        TEXT NOT NULL,
+                    object_key    TEXT NOT NULL,
+                    upload_id     TEXT NOT NULL,
+                    since_ms      INTEGER NOT NULL,
+                    attempts      INTEGER NOT NULL,
+                    last_error    TEXT NOT NULL
+                );
+                """),
     ]
 
     /// The schema version this build writes and reads.

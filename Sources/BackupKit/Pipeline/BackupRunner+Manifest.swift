@@ -8,10 +8,18 @@ extension BackupRunner {
         serverVersion: String?, results: [StepResult]
     ) -> BackupManifest {
         let objects = results.map { result in
-            BackupManifest.Object(
-                role: result.step.primary ? "dump" : "globals", key: result.receipt.key, tool: result.step.tool,
-                size: result.receipt.size, sha256: result.receipt.sha256, partSize: result.receipt.partSize,
-                partCount: result.receipt.partCount, etag: result.receipt.etag)
+            let stream = result.receipt
+            let first = stream.segments[0]
+            let segments = stream.isSegmented
+                ? stream.segments.map {
+                    BackupManifest.Segment(key: $0.key, size: $0.size, sha256: $0.sha256, partSize: $0.partSize, partCount: $0.partCount, etag: $0.etag)
+                }
+                : nil
+            return BackupManifest.Object(
+                role: result.step.primary ? "dump" : "globals", key: stream.key, tool: result.step.tool,
+                size: stream.size, sha256: stream.sha256, partSize: first.partSize,
+                partCount: stream.segments.reduce(0) { $0 + $1.partCount }, etag: stream.isSegmented ? "" : first.etag,
+                segments: segments)
         }
         return BackupManifest(
             backupId: ObjectName.backupID(job: job.name, time: startedAt, token: token), job: job.name, engine: job.engine.rawValue,

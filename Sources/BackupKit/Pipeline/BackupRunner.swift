@@ -20,12 +20,16 @@ public struct BackupRunner: BackupExecutor {
     public let host: String
     /// Makes each run's 8-hex-digit name token.
     public let makeToken: @Sendable () -> String
+    /// The expected size of a job's next backup (which fixes equal parts): by default the job's
+    /// `expectedSize`; the daemon passes one that also reads recent sizes from the history.
+    public let expectedSize: @Sendable (JobConfig) -> Int64?
 
     /// Creates a runner.
     public init(
         stores: any ObjectStoreProvider, launcher: any ProcessLauncher, clock: any WallClock,
         environment: [String: String], secretsParent: String? = nil, host: String = ProcessInfo.processInfo.hostName,
-        makeToken: @escaping @Sendable () -> String = ObjectName.randomToken
+        makeToken: @escaping @Sendable () -> String = ObjectName.randomToken,
+        expectedSize: @escaping @Sendable (JobConfig) -> Int64? = { $0.expectedSize }
     ) {
         self.stores = stores
         self.launcher = launcher
@@ -34,12 +38,13 @@ public struct BackupRunner: BackupExecutor {
         self.secretsParent = secretsParent
         self.host = host
         self.makeToken = makeToken
+        self.expectedSize = expectedSize
     }
 
     /// What one dump stored.
     struct StepResult {
         var step: DumpStep
-        var receipt: UploadReceipt
+        var receipt: StreamReceipt
         var bytesRead: Int64
         var exit: ProcessExit
         var stderr: String
@@ -174,15 +179,19 @@ public struct BackupRunner: BackupExecutor {
         }
         enum KillReason { case timeout, cancelled(String) }
         let killReason = Mutex<KillReason?>(nil)
+        // The upload's own token: cancelled with the run, and by the timeout, so that parts in
+        // flight (stalled on a dead endpoint, say) end within a second, not after their retries.
+        let uploadCancellation = RunCancellation()
         cancellation.onCancel { reason in
             killReason.withLock { if $0 == nil { $0 = .cancelled(reason) } }
             process.kill()
+            uploadCancellation.cancel(reason: reason)
         }
         let timer = DeadlineTimer(deadline: deadline) {
             killReason.withLock { if $0 == nil { $0 = .timeout } }
             process.kill()
             // Stops the upload too (parts in flight, the reader), which then aborts.
-            cancellation.cancel(reason: EngineError.timedOut(job: job.name, timeout: DurationText.format(job.timeout)).description)
+            uploadCancellation.cancel(reason: EngineError.timedOut(job: job.name, timeout: DurationText.format(job.timeout)).description)
         }
         defer { timer.cancel() }
 
@@ -204,8 +213,8 @@ public struct BackupRunner: BackupExecutor {
         var upload = logger
         upload[metadataKey: "s3.key"] = "\(key)"
         do {
-            let receipt = try store.upload(
-                key: key, from: source, metadata: metadata, cancellation: cancellation,
+            let receipt = try store.uploadStream(
+                key: key, from: source, metadata: metadata, expectedSize: expectedSize(job), cancellation: uploadCancellation,
                 uploadStarted: { uploadID in
                     upload.debug("upload started", metadata: ["s3.upload_id": "\(uploadID)"])
                     progress(RunProgress(uploadID: uploadID, destination: destination.name, bucket: destination.bucket, objectKey: key))

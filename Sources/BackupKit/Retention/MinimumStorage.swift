@@ -2,12 +2,10 @@ import Foundation
 
 /// Providers that bill every object for a minimum time, so deleting it earlier saves nothing.
 public enum MinimumStorage {
-    /// The minimum storage duration a destination's provider bills, if any. Read from the endpoint
-    /// host for now; the provider profile should answer this.
+    /// The minimum storage duration a destination's provider bills, if any (its provider profile).
     public static func duration(for destination: DestinationConfig) -> (provider: String, days: Int)? {
-        guard let host = destination.endpoint.host?.lowercased() else { return nil }
-        if host == "wasabisys.com" || host.hasSuffix(".wasabisys.com") { return ("Wasabi", 90) }
-        return nil
+        guard let days = destination.providerProfile.minimumStorageDays else { return nil }
+        return (destination.provider == .wasabi ? "Wasabi" : destination.provider.rawValue, days)
     }
 
     /// The age of the youngest backup `job`'s policy would delete within `days`, simulating its

@@ -13,8 +13,9 @@ public final class CurlTransport: HTTPTransport {
         public var connectTimeout: Int = 10
         /// A transfer slower than `lowSpeedBytes` per second for `lowSpeedSeconds` is abandoned.
         public var lowSpeedBytes: Int = 1
-        /// See `lowSpeedBytes`.
-        public var lowSpeedSeconds: Int = 60
+        /// The stall limit: seconds without (almost) a byte moving before a request is given up
+        /// and retried under the retry budget.
+        public var lowSpeedSeconds: Int = 30
 
         /// Default options with an optional CA file.
         public init(caFile: String? = nil) { self.caFile = caFile }
@@ -39,12 +40,19 @@ public final class CurlTransport: HTTPTransport {
     public func send(
         _ request: HTTPRequest, body: UnsafeRawBufferPointer, sink: ((UnsafeRawBufferPointer) throws -> Void)?
     ) throws -> HTTPResponse {
+        try send(request, body: body, sink: sink, abandon: { false })
+    }
+
+    public func send(
+        _ request: HTTPRequest, body: UnsafeRawBufferPointer, sink: ((UnsafeRawBufferPointer) throws -> Void)?,
+        abandon: @escaping @Sendable () -> Bool
+    ) throws -> HTTPResponse {
         let easy = idle.withLock { $0.popLast() } ?? EasyHandle(raw: curl_easy_init()!)
         defer { idle.withLock { $0.append(easy) } }
         let handle = easy.raw
         curl_easy_reset(handle)
 
-        let exchange = Exchange(body: body, sink: sink)
+        let exchange = Exchange(body: body, sink: sink, abandon: abandon)
         let context = Unmanaged.passUnretained(exchange).toOpaque()
         var headerList: UnsafeMutablePointer<curl_slist>? = nil
         for header in request.headers {
@@ -76,6 +84,10 @@ public final class CurlTransport: HTTPTransport {
             bd_curl_setopt_ptr(handle, CURLOPT_HEADERDATA, context)
             bd_curl_setopt_write_cb(handle, curlWrite)
             bd_curl_setopt_ptr(handle, CURLOPT_WRITEDATA, context)
+            // Called at least once a second, also while stalled: the way a cancelled run ends a request.
+            bd_curl_setopt_long(handle, CURLOPT_NOPROGRESS, 0)
+            bd_curl_setopt_xferinfo_cb(handle, curlProgress)
+            bd_curl_setopt_ptr(handle, CURLOPT_XFERINFODATA, context)
 
             switch request.method {
             case "GET": break
@@ -101,6 +113,9 @@ public final class CurlTransport: HTTPTransport {
         withExtendedLifetime(exchange) {}
 
         if let sinkError = exchange.sinkError { throw sinkError }
+        if code == CURLE_ABORTED_BY_CALLBACK {
+            throw HTTPTransportError.abandoned(host: URLComponents(string: request.url)?.host ?? request.url)
+        }
         guard code == CURLE_OK else {
             let message = errorBuffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
             let detail = message.isEmpty ? String(cString: curl_easy_strerror(code)) : message
@@ -149,15 +164,21 @@ private final class Exchange {
     var headers: [String: String] = [:]
     var status = 0
     var collected: [UInt8] = []
+    let abandon: @Sendable () -> Bool
 
-    init(body: UnsafeRawBufferPointer, sink: ((UnsafeRawBufferPointer) throws -> Void)?) {
+    init(body: UnsafeRawBufferPointer, sink: ((UnsafeRawBufferPointer) throws -> Void)?, abandon: @escaping @Sendable () -> Bool) {
         self.body = body
         self.sink = sink
+        self.abandon = abandon
     }
 }
 
 private func exchange(_ pointer: UnsafeMutableRawPointer?) -> Exchange {
     Unmanaged<Exchange>.fromOpaque(pointer!).takeUnretainedValue()
+}
+
+private func curlProgress(_ user: UnsafeMutableRawPointer?, _: curl_off_t, _: curl_off_t, _: curl_off_t, _: curl_off_t) -> Int32 {
+    exchange(user).abandon() ? 1 : 0
 }
 
 private func curlRead(_ buffer: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int, _ user: UnsafeMutableRawPointer?) -> Int {

@@ -10,4 +10,22 @@ public protocol HTTPTransport: Sendable {
         _ request: HTTPRequest, body: UnsafeRawBufferPointer,
         sink: ((UnsafeRawBufferPointer) throws -> Void)?
     ) throws -> HTTPResponse
+
+    /// `send`, given up within about a second once `abandon` returns true (throwing
+    /// `HTTPTransportError.abandoned`), so a cancelled run never waits on a stalled request.
+    func send(
+        _ request: HTTPRequest, body: UnsafeRawBufferPointer,
+        sink: ((UnsafeRawBufferPointer) throws -> Void)?, abandon: @escaping @Sendable () -> Bool
+    ) throws -> HTTPResponse
+}
+
+extension HTTPTransport {
+    /// Transports that cannot interrupt a request check `abandon` only before sending it.
+    public func send(
+        _ request: HTTPRequest, body: UnsafeRawBufferPointer,
+        sink: ((UnsafeRawBufferPointer) throws -> Void)?, abandon: @escaping @Sendable () -> Bool
+    ) throws -> HTTPResponse {
+        if abandon() { throw HTTPTransportError.abandoned(host: request.url) }
+        return try send(request, body: body, sink: sink)
+    }
 }

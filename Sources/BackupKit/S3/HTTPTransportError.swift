@@ -10,12 +10,14 @@ public enum HTTPTransportError: Error, Sendable, Equatable, CustomStringConverti
     case connectionLost(host: String, detail: String)
     /// Anything else libcurl reported.
     case other(host: String, detail: String)
+    /// The caller abandoned the request (a cancelled run, a job timeout) while it was in flight.
+    case abandoned(host: String)
 
     /// Whether retrying the same request can succeed.
     public var isRetryable: Bool {
         switch self {
         case .connect, .connectionLost: return true
-        case .nameResolution, .tls, .other: return false
+        case .nameResolution, .tls, .other, .abandoned: return false
         }
     }
 
@@ -31,6 +33,8 @@ public enum HTTPTransportError: Error, Sendable, Equatable, CustomStringConverti
             return "the connection to \(host) broke or stalled (\(detail))"
         case .other(let host, let detail):
             return "request to \(host) failed: \(detail)"
+        case .abandoned(let host):
+            return "the request to \(host) was abandoned because the run was stopped"
         }
     }
 }

@@ -14,13 +14,26 @@ public final class MultipartUploader: Sendable {
     /// Parts sent at once.
     public let partsInFlight: Int
     let logger: Logger
+    /// The provider's limits (equal parts, largest object) that part sizing and segments follow.
+    public let profile: ProviderProfile
+    /// Where an upload whose abort failed is kept, with the destination's name.
+    let abortLedger: (ledger: any PendingAbortLedger, destination: String)?
+    /// When abort-pending entries are dated.
+    let now: @Sendable () -> Date
 
     /// An uploader over `client`.
-    public init(client: S3Client, plan: PartSizePlan, partsInFlight: Int, logger: Logger) {
+    public init(
+        client: S3Client, plan: PartSizePlan, partsInFlight: Int, logger: Logger, profile: ProviderProfile = ProviderProfile(),
+        abortLedger: (ledger: any PendingAbortLedger, destination: String)? = nil,
+        now: @escaping @Sendable () -> Date = { Date() }
+    ) {
         self.client = client
         self.plan = plan
         self.partsInFlight = max(1, partsInFlight)
         self.logger = logger
+        self.profile = profile
+        self.abortLedger = abortLedger
+        self.now = now
     }
 
     /// Uploads `source` to `key` with `metadata` (what is known at the start), hashing the stream
@@ -37,31 +50,44 @@ public final class MultipartUploader: Sendable {
     /// `upload` that also reports the peak bytes of part buffers held (for the memory bound's tests).
     func uploadMeasured(
         key: String, from source: any ByteSource, metadata: [String: String], cancellation: RunCancellation,
-        uploadStarted: (String) -> Void
+        uploadStarted: (String) -> Void, plan: PartSizePlan? = nil, hasher: SHA256Hasher = SHA256Hasher()
     ) throws -> (receipt: UploadReceipt, peakBufferBytes: Int) {
+        let plan = plan ?? self.plan
         if let reason = cancellation.reason { throw S3Error.cancelled(reason: reason) }
-        let uploadID = try client.createMultipartUpload(key: key, metadata: metadata)
+        let uploadID = try client.createMultipartUpload(key: key, metadata: metadata, cancellation: cancellation)
         var log = logger
         log[metadataKey: "s3.key"] = "\(key)"
         log[metadataKey: "s3.upload_id"] = "\(uploadID)"
         uploadStarted(uploadID)
 
         let state = UploadState(bufferLimit: partsInFlight + 1)
-        cancellation.onCancel { [weak state] reason in state?.fail(S3Error.cancelled(reason: reason)) }
+        let unsignedParts = client.settings.endpoint.scheme?.lowercased() == "https"
+        // Parts in flight (and their retries) end within a second when the run is cancelled or
+        // times out, or when the upload failed anyway (a part's budget spent, the source broke).
+        let parts = RunCancellation()
+        cancellation.onCancel { [weak state] reason in
+            state?.fail(S3Error.cancelled(reason: reason))
+            parts.cancel(reason: reason)
+        }
         for index in 0..<partsInFlight {
             state.workerStarted()
             let thread = Thread { [client] in
                 defer { state.workerExited() }
                 while let part = state.nextPart() {
                     let bytes = UnsafeRawBufferPointer(rebasing: part.buffer.memory[0..<part.length])
-                    let sha = SHA256.hex(SHA256.hash(bytes))
+                    // Over https TLS already authenticates every byte in transit, so the part is
+                    // signed UNSIGNED-PAYLOAD and spared a second SHA-256 pass (the stream's digest
+                    // is still computed); over plain http its digest lets the server check it.
+                    let sha = unsignedParts ? "UNSIGNED-PAYLOAD" : SHA256.hex(SHA256.hash(bytes))
                     do {
-                        let etag = try client.uploadPart(key: key, uploadID: uploadID, number: part.number, body: bytes, sha256: sha)
+                        let etag = try client.uploadPart(
+                            key: key, uploadID: uploadID, number: part.number, body: bytes, sha256: sha, cancellation: parts)
                         state.partSent(number: part.number, etag: etag)
                         state.releaseBuffer(part.buffer)
                     } catch {
                         state.releaseBuffer(part.buffer)
                         state.fail(error)
+                        parts.cancel(reason: "the upload failed: \(error)")
                     }
                 }
             }
@@ -69,36 +95,33 @@ public final class MultipartUploader: Sendable {
             thread.start()
         }
 
-        let hasher = SHA256Hasher()
         var total: Int64 = 0
         var partCount = 0
         var firstPartSize = 0
         do {
             try readParts(
-                source: source, key: key, state: state, hasher: hasher, total: &total, partCount: &partCount,
+                source: source, key: key, plan: plan, state: state, hasher: hasher, total: &total, partCount: &partCount,
                 firstPartSize: &firstPartSize)
         } catch {
             state.fail(error)
+            parts.cancel(reason: "the stream failed: \(error)")
         }
         state.finishInput()
         state.waitForWorkers()
 
         if let failure = state.error ?? (state.allSent ? nil : S3Error.invalidResponse(operation: "UploadPart", detail: "parts missing")) {
             log.info("upload failed, aborting", metadata: ["s3.error": "\(failure)"])
-            do {
-                try client.abortMultipartUpload(key: key, uploadID: uploadID)
-            } catch {
-                log.warning("abort failed; the upload stays open until cleaned up", metadata: ["s3.error": "\(error)"])
-            }
+            abort(key: key, uploadID: uploadID, cancelled: cancellation.reason != nil, log: log)
             throw failure
         }
 
-        let sha256 = SHA256.hex(hasher.finalize())
-        let parts = state.etags.map { (number: $0.key, etag: $0.value) }
+        // The stream's hasher may go on into the next segment: the digest comes from a copy.
+        let sha256 = SHA256.hex(hasher.copy().finalize())
+        let sentParts = state.etags.map { (number: $0.key, etag: $0.value) }
         do {
-            try client.completeMultipartUpload(key: key, uploadID: uploadID, parts: parts)
+            try client.completeMultipartUpload(key: key, uploadID: uploadID, parts: sentParts, cancellation: cancellation)
         } catch {
-            try? client.abortMultipartUpload(key: key, uploadID: uploadID)
+            abort(key: key, uploadID: uploadID, cancelled: cancellation.reason != nil, log: log)
             throw error
         }
         let etag: String
@@ -135,10 +158,41 @@ public final class MultipartUploader: Sendable {
         return head.etag ?? ""
     }
 
+    /// Aborts a failed upload with a short budget; when even that fails, the upload is kept as
+    /// abort pending for the sweeper (and logged), so its parts do not stay billed.
+    func abort(key: String, uploadID: String, cancelled: Bool, log: Logger) {
+        let budget = min(client.settings.retry.budget, cancelled ? MultipartUploader.cancelledAbortBudget : MultipartUploader.abortBudget)
+        // The budget bounds the retries; the deadline also ends a request stalled on a dead endpoint.
+        let deadline = RunCancellation()
+        DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(Int(budget * 1000) + 1000)) {
+            deadline.cancel(reason: "the abort took longer than \(Int(budget)) s")
+        }
+        do {
+            try client.abortMultipartUpload(key: key, uploadID: uploadID, budget: budget, cancellation: deadline)
+            log.info("upload aborted")
+        } catch {
+            log.warning("abort failed; kept as abort pending for the sweeper", metadata: ["s3.error": "\(error)"])
+            guard let abortLedger else { return }
+            do {
+                try abortLedger.ledger.recordPendingAbort(
+                    PendingAbort(
+                        destination: abortLedger.destination, bucket: client.settings.bucket, key: key, uploadID: uploadID,
+                        since: now(), lastError: "\(error)"))
+            } catch {
+                log.error("cannot record the pending abort in the history", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
+    /// Seconds an abort after a failure is retried.
+    static let abortBudget: Double = 30
+    /// Seconds an abort after a cancellation is retried (SIGTERM's grace is short).
+    static let cancelledAbortBudget: Double = 5
+
     /// Fills buffers from `source` and queues them, hashing the whole stream in order.
     private func readParts(
-        source: any ByteSource, key: String, state: UploadState, hasher: SHA256Hasher, total: inout Int64, partCount: inout Int,
-        firstPartSize: inout Int
+        source: any ByteSource, key: String, plan: PartSizePlan, state: UploadState, hasher: SHA256Hasher, total: inout Int64,
+        partCount: inout Int, firstPartSize: inout Int
     ) throws {
         var number = 1
         var finished = false

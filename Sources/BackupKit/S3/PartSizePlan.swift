@@ -9,6 +9,8 @@ public struct PartSizePlan: Sendable, Equatable {
     public var firstPartSize: Int
     /// The most parts an upload may have.
     public var maxParts: Int
+    /// Every part the same size (R2, MEGA S4): no doubling.
+    public var equalParts: Bool = false
 
     /// How many times the size doubles over the allowed parts.
     public static let tiers = 10
@@ -27,12 +29,14 @@ public struct PartSizePlan: Sendable, Equatable {
     /// The size of part `number` (1-based), or nil beyond `maxParts`.
     public func size(ofPart number: Int) -> Int? {
         guard number >= 1, number <= maxParts else { return nil }
+        if equalParts { return min(PartSizePlan.maximumPartSize, firstPartSize) }
         let tier = min((number - 1) / tierLength, PartSizePlan.tiers - 1)
         return min(PartSizePlan.maximumPartSize, firstPartSize << tier)
     }
 
     /// The longest stream the plan can hold, in bytes.
     public var maxObjectSize: Int64 {
+        if equalParts { return Int64(min(PartSizePlan.maximumPartSize, firstPartSize)) * Int64(maxParts) }
         var total: Int64 = 0
         var number = 1
         while number <= maxParts {

@@ -3,10 +3,10 @@ import SigV4
 
 extension S3Client {
     /// Starts a multipart upload of `key` with user metadata; returns its upload id.
-    public func createMultipartUpload(key: String, metadata: [String: String] = [:]) throws -> String {
+    public func createMultipartUpload(key: String, metadata: [String: String] = [:], cancellation: RunCancellation? = nil) throws -> String {
         let response = try perform(
             "CreateMultipartUpload", method: "POST", key: key, query: [(name: "uploads", value: "")],
-            headers: S3Client.metadataHeaders(metadata))
+            headers: S3Client.metadataHeaders(metadata), cancellation: cancellation)
         guard let id = S3XML.value("UploadId", in: response.text), !id.isEmpty else {
             throw S3Error.invalidResponse(operation: "CreateMultipartUpload", detail: "no UploadId in \(response.text.prefix(200))")
         }
@@ -14,11 +14,13 @@ extension S3Client {
     }
 
     /// Sends one part; `sha256` is the part's hex digest, sent as `x-amz-content-sha256`. Returns its ETag.
-    public func uploadPart(key: String, uploadID: String, number: Int, body: UnsafeRawBufferPointer, sha256: String) throws -> String {
+    public func uploadPart(
+        key: String, uploadID: String, number: Int, body: UnsafeRawBufferPointer, sha256: String, cancellation: RunCancellation? = nil
+    ) throws -> String {
         let response = try perform(
             "UploadPart", method: "PUT", key: key,
             query: [(name: "partNumber", value: "\(number)"), (name: "uploadId", value: uploadID)],
-            body: body, payloadHash: sha256)
+            body: body, payloadHash: sha256, cancellation: cancellation)
         guard let etag = response.headers["etag"] else {
             throw S3Error.invalidResponse(operation: "UploadPart", detail: "part \(number) has no ETag")
         }
@@ -27,7 +29,9 @@ extension S3Client {
 
     /// Completes an upload from its parts (any order; sorted here). Returns the object's ETag.
     @discardableResult
-    public func completeMultipartUpload(key: String, uploadID: String, parts: [(number: Int, etag: String)]) throws -> String {
+    public func completeMultipartUpload(
+        key: String, uploadID: String, parts: [(number: Int, etag: String)], cancellation: RunCancellation? = nil
+    ) throws -> String {
         var xml = "<CompleteMultipartUpload>"
         for part in parts.sorted(by: { $0.number < $1.number }) {
             xml += "<Part><PartNumber>\(part.number)</PartNumber><ETag>\(S3XML.escape(part.etag))</ETag></Part>"
@@ -37,16 +41,18 @@ extension S3Client {
         let response = try body.withUnsafeBytes { bytes in
             try perform(
                 "CompleteMultipartUpload", method: "POST", key: key, query: [(name: "uploadId", value: uploadID)],
-                body: bytes, errorIn200: true)
+                body: bytes, errorIn200: true, cancellation: cancellation)
         }
         return S3XML.value("ETag", in: response.text) ?? ""
     }
 
-    /// Aborts an upload; one that no longer exists is not an error.
-    public func abortMultipartUpload(key: String, uploadID: String) throws {
+    /// Aborts an upload; one that no longer exists is not an error. `budget` shortens the retry
+    /// budget (after a failure, so that a dead endpoint does not hold the run for minutes more).
+    public func abortMultipartUpload(key: String, uploadID: String, budget: Double? = nil, cancellation: RunCancellation? = nil) throws {
         do {
             _ = try perform(
-                "AbortMultipartUpload", method: "DELETE", key: key, query: [(name: "uploadId", value: uploadID)])
+                "AbortMultipartUpload", method: "DELETE", key: key, query: [(name: "uploadId", value: uploadID)],
+                cancellation: cancellation, budget: budget)
         } catch S3Error.noSuchUpload {
             return
         }

@@ -52,6 +52,10 @@ extension S3Client {
 
     /// Deletes `keys` in batches of 1,000; a key that does not exist is not an error.
     public func deleteObjects(keys: [String]) throws {
+        guard settings.multiObjectDelete else {
+            for key in keys { try deleteObject(key: key) }
+            return
+        }
         var start = 0
         while start < keys.count {
             let batch = keys[start..<min(start + 1000, keys.count)]

@@ -44,13 +44,18 @@ public final class S3Client: Sendable {
     ///
     /// `operation` names the API call in errors. `body` is read in place on every try.
     /// `errorIn200` makes a 200 whose body is an `<Error>` a failure (CompleteMultipartUpload, CopyObject).
+    /// Retries (re-signed) go on while the policy's time budget lasts (`budget` overrides it for
+    /// this call); `cancellation` ends the request in flight and any backoff wait within a second.
     func perform(
         _ operation: String, method: String, key: String?, query: [(name: String, value: String)] = [],
         headers: [(name: String, value: String)] = [], body: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0),
         payloadHash: String? = nil, accept: Set<Int> = [], errorIn200: Bool = false,
-        sink: ((UnsafeRawBufferPointer) throws -> Void)? = nil
+        sink: ((UnsafeRawBufferPointer) throws -> Void)? = nil, cancellation: RunCancellation? = nil, budget: Double? = nil
     ) throws -> HTTPResponse {
         let hash = payloadHash ?? SHA256.hex(SHA256.hash(body))
+        var policy = settings.retry
+        if let budget { policy.budget = budget }
+        let headers = S3Client.withoutChecksumHeaders(headers)
         var attempt = 0
         var sinkBytes = 0
         let countingSink: ((UnsafeRawBufferPointer) throws -> Void)? = sink.map { sink in
@@ -59,8 +64,11 @@ public final class S3Client: Sendable {
                 try sink(chunk)
             }
         }
+        let abandon: @Sendable () -> Bool = { cancellation?.reason != nil }
+        let started = now()
         while true {
             attempt += 1
+            if let reason = cancellation?.reason { throw S3Error.cancelled(reason: reason) }
             let signed = signer.sign(
                 SigV4Request(
                     method: method, host: settings.hostHeader, path: settings.path(key: key), query: query,
@@ -70,7 +78,7 @@ public final class S3Client: Sendable {
             let failure: S3Error
             let retryable: Bool
             do {
-                let response = try transport.send(request, body: body, sink: countingSink)
+                let response = try transport.send(request, body: body, sink: countingSink, abandon: abandon)
                 if (200..<300).contains(response.status) || accept.contains(response.status) {
                     guard errorIn200, let error = S3ErrorResponse(xml: response.text) else { return response }
                     // S3 may answer 200 and report the failure in the body; InternalError is worth a retry.
@@ -81,25 +89,59 @@ public final class S3Client: Sendable {
                     failure = map(error: error, status: response.status, response: response, operation: operation, key: key, query: query)
                     retryable = S3Client.isRetryable(status: response.status, code: error?.code)
                 }
+            } catch HTTPTransportError.abandoned {
+                throw S3Error.cancelled(reason: cancellation?.reason ?? "cancelled")
             } catch let error as HTTPTransportError {
                 failure = .unreachable(endpoint: endpointText, operation: operation, cause: error)
                 retryable = error.isRetryable
             }
-            // A streamed download cannot be retried once bytes reached the sink.
-            guard retryable, attempt < settings.retry.maxAttempts, sinkBytes == 0 else { throw failure }
-            let delay = settings.retry.delay(retry: attempt, jitter: jitter())
+            // A streamed download cannot be retried here once bytes reached the sink (the ranged
+            // download resumes it from the break instead).
+            guard retryable, sinkBytes == 0 else { throw failure }
+            let delay = policy.delay(retry: attempt, jitter: jitter())
+            let elapsed = now().timeIntervalSince(started)
+            guard policy.allows(retry: attempt, elapsed: elapsed, delay: delay) else {
+                if attempt > 1 {
+                    logger.warning(
+                        "S3 request failed, retry budget spent",
+                        metadata: [
+                            "s3.operation": "\(operation)", "s3.attempts": "\(attempt)", "s3.error": "\(failure)",
+                            "s3.elapsed": "\(String(format: "%.1f", elapsed))",
+                        ])
+                }
+                throw failure
+            }
             logger.info(
                 "S3 request failed, retrying",
                 metadata: [
                     "s3.operation": "\(operation)", "s3.attempt": "\(attempt)", "s3.error": "\(failure)",
                     "s3.retry_in": "\(String(format: "%.2f", delay))",
                 ])
-            sleep(delay)
+            if let cancellation {
+                if cancellation.wait(seconds: delay) { throw S3Error.cancelled(reason: cancellation.reason ?? "cancelled") }
+            } else {
+                sleep(delay)
+            }
         }
+    }
+
+    /// Headers of S3's flexible checksums, which backupd never sends: several providers (Backblaze
+    /// B2 in 2025, older MinIO, R2 for some algorithms) reject them, and SigV4's payload hash already
+    /// covers every body.
+    static func isChecksumHeader(_ name: String) -> Bool {
+        let lower = name.lowercased()
+        return lower.hasPrefix("x-amz-checksum-") || lower == "x-amz-sdk-checksum-algorithm"
+    }
+
+    /// `headers` without any flexible-checksum header.
+    static func withoutChecksumHeaders(_ headers: [(name: String, value: String)]) -> [(name: String, value: String)] {
+        headers.filter { !isChecksumHeader($0.name) }
     }
 
     /// 5xx, 429 and S3's throttling and timeout codes are transient; other 4xx are not.
     static func isRetryable(status: Int, code: String?) -> Bool {
+        // 501: the provider lacks the operation (GCS without DeleteObjects); no retry changes that.
+        if status == 501 || code == "NotImplemented" { return false }
         if status >= 500 || status == 429 { return true }
         return ["SlowDown", "RequestTimeout", "InternalError", "ServiceUnavailable", "Throttling"].contains(code ?? "")
     }

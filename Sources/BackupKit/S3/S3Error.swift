@@ -24,7 +24,7 @@ public enum S3Error: Error, Sendable, CustomStringConvertible {
     case invalidResponse(operation: String, detail: String)
     /// A stream got longer than the destination's part limit allows.
     case objectTooLarge(key: String, maxParts: Int, bytes: Int64)
-    /// The run was cancelled; the upload was aborted.
+    /// The run was cancelled (or timed out) while a request was in flight or waiting to retry.
     case cancelled(reason: String)
 
     /// Whether the error is the missing-object kind (`NoSuchKey`, a 404 on HEAD).
@@ -64,7 +64,7 @@ public enum S3Error: Error, Sendable, CustomStringConvertible {
         case .objectTooLarge(let key, let maxParts, let bytes):
             return "\(key) reached \(bytes) bytes, more than \(maxParts) parts can hold; raise partSizeMiB or maxParts for this destination"
         case .cancelled(let reason):
-            return "upload cancelled (\(reason)); the multipart upload was aborted"
+            return "request cancelled (\(reason)); an open multipart upload is aborted, or kept as abort pending for the sweeper"
         }
     }
 

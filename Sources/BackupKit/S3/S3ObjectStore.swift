@@ -8,20 +8,30 @@ public final class S3ObjectStore: BackupObjectStore {
     /// The uploader used by `upload`.
     public let uploader: MultipartUploader
 
-    /// A store over `client` with the destination's part settings.
-    public init(client: S3Client, plan: PartSizePlan, partsInFlight: Int, logger: Logger) {
+    /// Ranged GETs in flight for one download.
+    public let downloadsInFlight: Int
+
+    /// A store over `client` with the destination's part settings and provider profile; uploads
+    /// whose abort failed go to `abortLedger` under the destination's name.
+    public init(
+        client: S3Client, plan: PartSizePlan, partsInFlight: Int, logger: Logger, profile: ProviderProfile = ProviderProfile(),
+        abortLedger: (ledger: any PendingAbortLedger, destination: String)? = nil
+    ) {
         self.client = client
-        self.uploader = MultipartUploader(client: client, plan: plan, partsInFlight: partsInFlight, logger: logger)
+        self.downloadsInFlight = partsInFlight
+        self.uploader = MultipartUploader(
+            client: client, plan: plan, partsInFlight: partsInFlight, logger: logger, profile: profile, abortLedger: abortLedger)
     }
 
     /// A store for a configured destination over libcurl.
-    public convenience init(destination: DestinationConfig, logger: Logger) {
+    public convenience init(destination: DestinationConfig, logger: Logger, abortLedger: (any PendingAbortLedger)? = nil) {
         var log = logger
         log[metadataKey: "s3.destination"] = "\(destination.name)"
         self.init(
             client: S3Client(destination: destination, logger: log),
             plan: PartSizePlan(firstPartSize: destination.partSize, maxParts: destination.maxParts),
-            partsInFlight: destination.partsInFlight, logger: log)
+            partsInFlight: destination.partsInFlight, logger: log, profile: destination.providerProfile,
+            abortLedger: abortLedger.map { ($0, destination.name) })
     }
 
     public func upload(
@@ -29,6 +39,15 @@ public final class S3ObjectStore: BackupObjectStore {
         uploadStarted: (String) -> Void
     ) throws -> UploadReceipt {
         try uploader.upload(key: key, from: source, metadata: metadata, cancellation: cancellation, uploadStarted: uploadStarted)
+    }
+
+    public func uploadStream(
+        key: String, from source: any ByteSource, metadata: [String: String], expectedSize: Int64?,
+        cancellation: RunCancellation, uploadStarted: (String) -> Void
+    ) throws -> StreamReceipt {
+        try uploader.uploadStream(
+            key: key, from: source, metadata: metadata, expectedSize: expectedSize, cancellation: cancellation,
+            uploadStarted: uploadStarted)
     }
 
     public func head(key: String) throws -> StoredObject? {
@@ -40,17 +59,16 @@ public final class S3ObjectStore: BackupObjectStore {
     }
 
     public func download(key: String, to sink: (UnsafeRawBufferPointer) throws -> Void) throws {
-        try withoutActuallyEscaping(sink) { sink in
-            try client.getObject(key: key, to: sink)
-        }
+        try client.download(key: key, inFlight: downloadsInFlight, to: sink)
     }
 
     public func delete(keys: [String]) throws {
         try client.deleteObjects(keys: keys)
     }
 
+    /// Aborts with a short budget: whoever aborts (recovery, the sweeper) tries again later.
     public func abortUpload(key: String, uploadID: String) throws {
-        try client.abortMultipartUpload(key: key, uploadID: uploadID)
+        try client.abortMultipartUpload(key: key, uploadID: uploadID, budget: min(client.settings.retry.budget, MultipartUploader.abortBudget))
     }
 
     public func openUploads(prefix: String) throws -> [OpenUpload] {

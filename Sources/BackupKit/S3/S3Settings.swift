@@ -17,6 +17,8 @@ public struct S3Settings: Sendable {
     public var caFile: String?
     /// How failed requests are retried.
     public var retry: RetryPolicy
+    /// Whether the provider has DeleteObjects; otherwise objects are deleted one request each.
+    public var multiObjectDelete = true
 
     /// Describes a bucket.
     public init(
@@ -39,7 +41,10 @@ public struct S3Settings: Sendable {
             credentials: SigV4Credentials(
                 accessKeyId: destination.accessKeyId.value, secretAccessKey: destination.secretAccessKey.value,
                 sessionToken: destination.sessionToken?.value),
-            pathStyle: destination.pathStyle, caFile: destination.caFile)
+            pathStyle: destination.pathStyle, caFile: destination.caFile,
+            retry: RetryPolicy(budget: Double(destination.retryFor.components.seconds)))
+        if let region = destination.provider.profile.requiredRegion { self.region = region }
+        multiObjectDelete = destination.providerProfile.multiObjectDelete
     }
 
     /// The `Host` header value: the host, with the port when it is not the scheme's default.

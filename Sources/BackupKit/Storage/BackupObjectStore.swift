@@ -20,6 +20,14 @@ public protocol BackupObjectStore: Sendable {
         uploadStarted: (String) -> Void
     ) throws -> UploadReceipt
 
+    /// Streams `source` as one stream that may span several objects (segments) when it outgrows
+    /// one; `expectedSize` fixes the part size on equal-parts providers. Same failure contract as
+    /// `upload`. The default stores one object through `upload`.
+    func uploadStream(
+        key: String, from source: any ByteSource, metadata: [String: String], expectedSize: Int64?,
+        cancellation: RunCancellation, uploadStarted: (String) -> Void
+    ) throws -> StreamReceipt
+
     /// The object at `key`, or nil when there is none.
     func head(key: String) throws -> StoredObject?
 

@@ -1,0 +1,15 @@
+extension BackupObjectStore {
+    /// Uploads one stream, in segments where the store supports them. Stores without segments
+    /// (the in-memory test store) store it as one object through `upload`.
+    public func uploadStream(
+        key: String, from source: any ByteSource, metadata: [String: String], expectedSize: Int64?,
+        cancellation: RunCancellation, uploadStarted: (String) -> Void
+    ) throws -> StreamReceipt {
+        StreamReceipt(single: try upload(key: key, from: source, metadata: metadata, cancellation: cancellation, uploadStarted: uploadStarted))
+    }
+
+    /// Reads the objects `keys` (a stream's segments, in order) to `sink` as one stream.
+    public func download(segments keys: [String], to sink: (UnsafeRawBufferPointer) throws -> Void) throws {
+        for key in keys { try download(key: key, to: sink) }
+    }
+}
