@@ -44,6 +44,7 @@ let package = Package(
                 "Cron", "SigV4", "CCurl", "CCrypto", "CSQLite", "CLinux", "CZstd", "CZlib",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]),
 
         // The thin executable.

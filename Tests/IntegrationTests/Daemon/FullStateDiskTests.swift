@@ -61,7 +61,7 @@ struct FullStateDiskTests {
                                "accessKeyId": {"env": "FULL_AK"}, "secretAccessKey": {"env": "FULL_SK"}}],
              "jobs": [{"name": "slow", "engine": "command", "schedule": "0 0 1 1 *", "destination": "local", "prefix": "full/slow",
                        "catchUp": "none", "compression": "none",
-                       "connection": {"argv": ["/bin/sh", "-c", "head -c 3000000 /dev/urandom; sleep 3"], "extension": ".bin"}}]}
+                       "connection": {"argv": ["/bin/sh", "-c", "head -c 3000000 /dev/urandom; sleep 10"], "extension": ".bin"}}]}
             """.write(toFile: configPath, atomically: true, encoding: .utf8)
         chmod(configPath, 0o600)
         let environment = ["FULL_AK": s3.accessKey, "FULL_SK": s3.secretKey]
@@ -72,11 +72,11 @@ struct FullStateDiskTests {
         let runNow = try BackupdProcess(["run-now", "slow", "--config", configPath], directory: directory, environment: environment)
         defer { runNow.kill() }
         var uploading: RunRecord?
-        _ = try await poll(timeout: 20) {
+        _ = try await poll(timeout: 60) {
             uploading = try HistoryStore(stateDirectory: disk.path).runningRuns().first { $0.uploadID != nil }
             return uploading != nil
         }
-        let run = try #require(uploading, "no upload started; log:\n\(daemon.log)")
+        let run = try #require(uploading, "no upload started; run-now: \(runNow.stderr)\nlog:\n\(daemon.log)")
         disk.fill()
         #expect(await runNow.waitForExit(timeout: 30) == 0, "run-now: \(runNow.stderr)")
         #expect(runNow.stderr.contains("run \(run.id) of job slow ended succeeded but its end cannot be recorded"), "\(runNow.stderr)")
