@@ -33,15 +33,24 @@ struct RunCommand: AsyncParsableCommand {
         let executor = BackupRunner(
             stores: stores, launcher: PosixProcessLauncher(), clock: clock,
             environment: ProcessInfo.processInfo.environment)
-        let dependencies = Daemon.Dependencies(
-            clock: clock, notifier: SystemdNotifier(), executor: executor, stores: stores, sources: .live)
         let daemon: Daemon
+        let listener: MetricsListener?
         do {
+            let history = try HistoryStore(stateDirectory: config.stateDirectory)
+            let metrics = MetricsObservers.make(config: config, history: history, clock: clock, logger: logger)
+            listener = try config.metrics?.listen.map { try MetricsListener(address: $0, registry: metrics.registry, logger: logger) }
+            let observers: [any RunObserver] = [Notifier(sender: NotificationSender.live(logger: logger))] + metrics.observers
+            let dependencies = Daemon.Dependencies(
+                clock: clock, notifier: SystemdNotifier(), executor: executor, stores: stores, sources: .live, observers: observers)
             daemon = try Daemon(configPath: options.config, config: config, dependencies: dependencies, logger: logger)
         } catch {
             logger.critical("cannot start", metadata: ["error": "\(error)"])
             throw ExitCode.failure
         }
+        // The lifecycle branch's ServiceGroup takes the listener as one more service; until then it
+        // runs beside the daemon and stops with it.
+        let serving = Task { try await listener?.run() }
+        defer { serving.cancel() }
         try await daemon.run()
     }
 }

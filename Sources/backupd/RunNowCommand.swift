@@ -31,7 +31,16 @@ struct RunNowCommand: ParsableCommand {
         let runner = BackupRunner(
             stores: liveStores(logger: commandLogger(verbose: verbose)), launcher: PosixProcessLauncher(), clock: clock,
             environment: ProcessInfo.processInfo.environment)
-        let recorder = RunRecorder(history: history, executor: runner, clock: clock)
+        let logger = commandLogger(verbose: verbose)
+        let sender = NotificationSender.live(logger: logger)
+        var observers: [any RunObserver] = [Notifier(sender: sender)]
+        if config.metrics?.textfile != nil {
+            observers += MetricsObservers.make(config: config, history: history, clock: clock, logger: logger).observers
+        }
+        let recorder = RunRecorder(history: history, executor: runner, clock: clock, observers: observers)
+        // Notifications go out in the background during the backup; give the last ones a bounded
+        // moment before the process exits (the result is already recorded and printed by then).
+        defer { sender.flush(timeout: .seconds(30)) }
         let cancellation = RunCancellation()
         let signals = cancelOnSignals(cancellation)
         defer { signals.forEach { $0.cancel() } }

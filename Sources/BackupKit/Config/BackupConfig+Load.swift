@@ -72,6 +72,7 @@ struct ConfigLoader {
         let zone = zone(root, "timeZone") ?? (try? ZoneRules.load(identifier: "UTC"))
         let maxConcurrent = root.integer("maxConcurrentJobs", in: 1...64) ?? 2
         let grace = duration(root, "shutdownGracePeriod") ?? .seconds(300)
+        let defaults = readRunExtras(root)
 
         var destinations: [DestinationConfig] = []
         var destinationNames: [String] = []
@@ -103,7 +104,10 @@ struct ConfigLoader {
                         seen[name] = index
                     }
                 }
-                if let job = readJob(item, path: path, defaultZone: zone, destinationNames: destinationNames) { jobs.append(job) }
+                if var job = readJob(item, path: path, defaultZone: zone, destinationNames: destinationNames) {
+                    applyRunExtras(item, path: path, defaults: defaults, to: &job)
+                    jobs.append(job)
+                }
             }
             if list.isEmpty {
                 reader.warning(root.raw("jobs"), "jobs", "no jobs are configured; backupd has nothing to back up")
@@ -114,7 +118,7 @@ struct ConfigLoader {
         guard !reader.hasErrors, let zone else { return nil }
         return BackupConfig(
             stateDirectory: stateDirectory, timeZone: zone, maxConcurrentJobs: maxConcurrent,
-            shutdownGracePeriod: grace, destinations: destinations, jobs: jobs)
+            shutdownGracePeriod: grace, destinations: destinations, jobs: jobs, metrics: defaults.metrics)
     }
 
     // MARK: - Destinations
@@ -246,17 +250,17 @@ struct ConfigLoader {
             if engine != nil { object.missing("connection", "how to reach the database (see the README's connection keys for each engine)") }
             connection = nil
         }
-        let compression = object.choice("compression", Compression.self) ?? .zstd
+        let (compression, compressionOptions) = compressionSetting(object)
         let timeout = duration(object, "timeout") ?? .seconds(24 * 3600)
         let enabled = object.bool("enabled") ?? true
         let catchUp = object.choice("catchUp", CatchUpPolicy.self) ?? .once
         let retention = object.raw("retention").flatMap { readRetention($0, path: object.childPath("retention")) }
-        object.finish()
+        object.finish(validKeys: Self.runExtraKeys)
         guard let name, let engine, let schedule, let zone, let destination, let prefix, let connection else { return nil }
         return JobConfig(
             name: name, engine: engine, schedule: schedule, timeZone: zone, destination: destination,
             prefix: prefix, connection: connection, compression: compression, timeout: timeout,
-            enabled: enabled, catchUp: catchUp, retention: retention)
+            enabled: enabled, catchUp: catchUp, retention: retention, compressionOptions: compressionOptions)
     }
 
     func cron(_ object: ObjectReader) -> CronExpression? {

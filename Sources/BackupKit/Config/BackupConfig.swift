@@ -19,6 +19,8 @@ public struct BackupConfig: Sendable {
     public var destinations: [DestinationConfig]
     /// The backup jobs, in file order.
     public var jobs: [JobConfig]
+    /// Where metrics are exposed, when set.
+    public var metrics: MetricsConfig? = nil
 
     /// The destination with this name.
     public func destination(named name: String) -> DestinationConfig? {
@@ -178,6 +180,12 @@ public struct JobConfig: Sendable {
     public var catchUp: CatchUpPolicy
     /// Which old backups to keep, when set.
     public var retention: RetentionPolicy?
+    /// Compression level and threads.
+    public var compressionOptions = CompressionOptions()
+    /// Where run events are announced (the job's own setting, else the top-level one).
+    public var notify: NotifyConfig? = nil
+    /// How the stream is encrypted (the job's own setting, else the top-level one).
+    public var encryption: EncryptionConfig? = nil
 
     /// The schedule bound to the job's time zone.
     public var cronSchedule: CronSchedule { CronSchedule(schedule, in: timeZone) }

@@ -10,12 +10,15 @@ public struct RunRecorder: Sendable {
     public let executor: any BackupExecutor
     /// The source of time.
     public let clock: any WallClock
+    /// Told about each run after its row is written (notifications, metrics).
+    public let observers: [any RunObserver]
 
     /// Creates a recorder.
-    public init(history: HistoryStore, executor: any BackupExecutor, clock: any WallClock) {
+    public init(history: HistoryStore, executor: any BackupExecutor, clock: any WallClock, observers: [any RunObserver] = []) {
         self.history = history
         self.executor = executor
         self.clock = clock
+        self.observers = observers
     }
 
     /// Records and runs `run`; returns the run id and outcome. Never throws for a failed backup
@@ -32,6 +35,10 @@ public struct RunRecorder: Sendable {
         logger[metadataKey: "job"] = "\(job.name)"
         logger[metadataKey: "run"] = "\(runID)"
         logger.info("backup started", metadata: ["trigger": "\(run.trigger.rawValue)", "engine": "\(job.engine.rawValue)"])
+        let observed = ObservedRun(
+            runID: runID, job: job, destination: job.destination, bucket: destination?.bucket, trigger: run.trigger,
+            scheduledFor: run.scheduledFor, startedAt: startedAt)
+        for observer in observers { observer.runStarted(observed) }
         let history = self.history
         let progressLogger = logger
         let outcome = executor.execute(
@@ -55,6 +62,7 @@ public struct RunRecorder: Sendable {
         default:
             logger.error("backup failed", metadata: ["reason": "\(outcome.error ?? "unknown")", "seconds": "\(seconds)"])
         }
+        for observer in observers { observer.runFinished(observed, outcome: outcome) }
         return (runID, outcome)
     }
 }

@@ -15,6 +15,8 @@ public final class CurlTransport: HTTPTransport {
         public var lowSpeedBytes: Int = 1
         /// See `lowSpeedBytes`.
         public var lowSpeedSeconds: Int = 60
+        /// Seconds allowed for the whole exchange (0: no limit, for long uploads).
+        public var totalTimeout: Int = 0
 
         /// Default options with an optional CA file.
         public init(caFile: String? = nil) { self.caFile = caFile }
@@ -66,6 +68,7 @@ public final class CurlTransport: HTTPTransport {
             bd_curl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT, options.connectTimeout)
             bd_curl_setopt_long(handle, CURLOPT_LOW_SPEED_LIMIT, options.lowSpeedBytes)
             bd_curl_setopt_long(handle, CURLOPT_LOW_SPEED_TIME, options.lowSpeedSeconds)
+            bd_curl_setopt_long(handle, CURLOPT_TIMEOUT, options.totalTimeout)
             bd_curl_setopt_long(handle, CURLOPT_SSL_VERIFYPEER, 1)
             bd_curl_setopt_long(handle, CURLOPT_SSL_VERIFYHOST, 2)
             bd_curl_setopt_long(handle, CURLOPT_TCP_KEEPALIVE, 1)
