@@ -29,6 +29,9 @@ struct RestoreCommand: ParsableCommand {
     @Flag(help: "Drop existing objects before restoring them (pg_restore --clean --if-exists, mongorestore --drop).")
     var clean = false
 
+    @Option(help: "The age identity file (from age-keygen, or an SSH private key) that decrypts an encrypted backup.")
+    var identity: String?
+
     @Flag(name: .shortAndLong, help: "Log each step to stderr.")
     var verbose = false
 
@@ -40,7 +43,7 @@ struct RestoreCommand: ParsableCommand {
         do {
             let result = try restorer.restore(
                 job: job, config: config, key: object, options: RestoreOptions(target: to, clean: clean),
-                logger: commandLogger(verbose: verbose))
+                identity: identity, logger: commandLogger(verbose: verbose))
             let seconds = String(format: "%.1f", Date().timeIntervalSince(started))
             print("restored \(result.key) into \(result.destination) in \(seconds) s")
             print("  downloaded \(formatSize(result.bytesDownloaded)), restored \(formatSize(result.bytesRestored))")

@@ -47,7 +47,7 @@ public struct Restorer: Sendable {
     }
 
     /// Restores `key` (default: the job's newest primary backup). Throws `RestoreError` or `EngineError`.
-    public func restore(job: JobConfig, config: BackupConfig, key requested: String?, options: RestoreOptions, logger: Logger) throws -> Result {
+    public func restore(job: JobConfig, config: BackupConfig, key requested: String?, options: RestoreOptions, identity: String? = nil, logger: Logger) throws -> Result {
         let store = try openStore(job: job, config: config)
         let key: String
         if let requested {
@@ -67,7 +67,16 @@ public struct Restorer: Sendable {
         let driver = EngineDrivers.driver(for: job)
         let action = try driver.restoreAction(key: key, options: options, context: context)
         let redactor = Redactor(secrets: EngineDrivers.secrets(of: job))
-        let codec = try Compression.of(objectKey: key).makeDecompressor()
+        let encrypted = key.hasSuffix(BackupRunner.encryptedSuffix)
+        if encrypted, identity == nil { throw EncryptionError.identityRequired(job: job.name, key: key) }
+        let codec = try Compression.of(objectKey: encrypted ? String(key.dropLast(BackupRunner.encryptedSuffix.count)) : key).makeDecompressor()
+        let toolEnvironment = EngineContext.baseEnvironment(from: environment)
+        /// The download's chunks through age (when the object is encrypted) into `sink`.
+        func feed(_ sink: CodecSink) throws -> (write: (UnsafeRawBufferPointer) throws -> Void, finish: () throws -> Void, abort: () -> Void) {
+            guard encrypted, let identity else { return ({ try sink.write($0) }, {}, {}) }
+            let age = try AgeDecryptingSink(identity: identity, key: key, launcher: launcher, environment: toolEnvironment) { try sink.write($0) }
+            return ({ try age.write($0) }, { try age.finish() }, { age.abort() })
+        }
         var downloaded: Int64 = 0
         var restored: Int64 = 0
         logger.info("restore started", metadata: ["job": "\(job.name)", "s3.key": "\(key)"])
@@ -93,9 +102,16 @@ public struct Restorer: Sendable {
                 }
                 restored += Int64(bytes.count)
             }
-            try store.download(key: key) { chunk in
-                downloaded += Int64(chunk.count)
-                try sink.write(chunk)
+            let input = try feed(sink)
+            do {
+                try store.download(key: key) { chunk in
+                    downloaded += Int64(chunk.count)
+                    try input.write(chunk)
+                }
+                try input.finish()
+            } catch {
+                input.abort()
+                throw error
             }
             try sink.finish()
             guard fsync(fd) == 0 else { throw RestoreError.cannotWrite(job: job.name, path: path, reason: String(cString: strerror(errno))) }
@@ -109,11 +125,22 @@ public struct Restorer: Sendable {
                 restored += Int64(bytes.count)
             }
             do {
-                try store.download(key: key) { chunk in
-                    downloaded += Int64(chunk.count)
-                    try sink.write(chunk)
+                let input = try feed(sink)
+                do {
+                    try store.download(key: key) { chunk in
+                        downloaded += Int64(chunk.count)
+                        try input.write(chunk)
+                    }
+                    try input.finish()
+                } catch {
+                    input.abort()
+                    throw error
                 }
                 try sink.finish()
+            } catch let error as EncryptionError {
+                process.kill()
+                _ = process.wait()
+                throw error
             } catch {
                 process.closeInput()
                 // A tool that stopped reading has its own reason: prefer it over the broken pipe.
