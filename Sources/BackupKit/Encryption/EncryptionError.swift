@@ -25,15 +25,22 @@ public enum EncryptionError: Error, Sendable, Hashable, CustomStringConvertible 
         case .cannotStart(let job, let detail):
             return "job \(job): cannot start age to encrypt the backup: \(detail). Nothing was uploaded"
         case .stageFailed(let job, let exit, let stderr):
-            let detail = FailureClassifier.lastLine(stderr)
+            let detail = Self.reason(stderr)
             return "job \(job): the age encryption stage ended with \(exit)\(detail.isEmpty ? "" : " (\(detail))"); the upload was aborted and nothing unencrypted was stored"
         case .identityRequired(let job, let key):
             return "job \(job): \(key) is encrypted with age; pass the identity (private key) file with --identity FILE"
         case .identityUnreadable(let path):
             return "cannot read the age identity file \(path); give a readable file made by age-keygen (or an SSH private key)"
         case .decryptFailed(let key, let exit, let stderr):
-            let detail = FailureClassifier.lastLine(stderr)
+            let detail = Self.reason(stderr)
             return "cannot decrypt \(key): age ended with \(exit)\(detail.isEmpty ? "" : " (\(detail))"); check that --identity matches one of the backup's recipients"
         }
+    }
+
+    /// age's own error line ("age: error: ..."), which it follows with a line asking for bug
+    /// reports; else the last line.
+    static func reason(_ stderr: String) -> String {
+        let lines = stderr.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+        return lines.first { $0.contains("error:") } ?? lines.last ?? ""
     }
 }
