@@ -16,6 +16,8 @@ packages=(
   python3 python3-pip curl ca-certificates tzdata systemd openssl
   # the benchmarks: /usr/bin/time for peak RSS and CPU seconds
   time
+  # client-side encryption of backups with age (age-keygen makes the tests' keys)
+  age
 )
 
 log() { echo "install-deps: $*" >&2; }
@@ -49,4 +51,10 @@ if ! command -v aws >/dev/null; then
   pip_install() { as_root python3 -m pip install --quiet --disable-pip-version-check "$@"; }
   pip_install awscli || pip_install --break-system-packages awscli
   command -v aws >/dev/null || { log "awscli installed but \`aws\` is not on PATH"; exit 1; }
+fi
+
+if ! python3 -c 'import prometheus_client' 2>/dev/null; then
+  log "installing prometheus-client from PyPI (the tests read the metrics with its text parser)"
+  pip_install() { as_root python3 -m pip install --quiet --disable-pip-version-check "$@"; }
+  pip_install prometheus-client || pip_install --break-system-packages prometheus-client
 fi
