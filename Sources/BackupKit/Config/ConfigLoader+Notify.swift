@@ -44,6 +44,9 @@ extension ConfigLoader {
             reader.error(value, path, "is not an http(s) URL; expected one such as \"https://hc-ping.com/UUID\" (the value is not shown: it may hold a token)")
             return nil
         }
+        if scheme == "http" && !Self.isLoopback(host) {
+            reader.warning(value, path, "uses plain http to a non-loopback host: the notification (and any token in the URL) travels unencrypted; prefer https")
+        }
         return url
     }
 }

@@ -16,7 +16,7 @@ public struct ObservedRun: Sendable {
     public var runID: Int64
     /// The job, as configured for this run.
     public var job: JobConfig
-    /// The destination's name and bucket.
+    /// The destination's name.
     public var destination: String
     /// The destination's bucket, when configured.
     public var bucket: String?
