@@ -6,6 +6,10 @@
 #
 #   bench/compression.sh [SIZE_MIB]      (default 512; BACKUPD=path uses that binary instead of a release build)
 #
+# DATA=hex (default) seeds bench/pg-dump.sh's table of md5 hex digits, whose only redundancy is
+# the 16-letter alphabet; DATA=orders seeds an order table (ids, timestamps, a few status words,
+# customer names, amounts, a small JSON document), closer to typical application data.
+#
 # Uses the servers of BACKUPD_TEST_PG_* / BACKUPD_TEST_S3_* (source /tmp/srv/env.sh or start them
 # with scripts/testenv).
 set -euo pipefail
@@ -29,11 +33,18 @@ db=zbench_$$
 bucket=zbench-$$-$RANDOM
 trap 'psql -X -q "${pg[@]}" -d postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true; rm -rf "$tmp"' EXIT
 
-rows=$(( size_mib * 1024 * 1024 / 250 ))
-say "seeding $db with $rows rows (~$size_mib MiB)"
 psql -X -q "${pg[@]}" -d postgres -c "CREATE DATABASE $db"
-psql -X -q "${pg[@]}" -d "$db" -c "CREATE TABLE big (id bigint PRIMARY KEY, a text, b text)"
-psql -X -q "${pg[@]}" -d "$db" -c "INSERT INTO big SELECT g, md5(g::text) || md5((g*3)::text) || md5((g*5)::text), md5((g*7)::text) || md5((g*11)::text) || md5((g*13)::text) || md5((g*17)::text) FROM generate_series(1, $rows) g"
+if [[ "${DATA:-hex}" == orders ]]; then
+  rows=$(( size_mib * 1024 * 1024 / 130 ))
+  say "seeding $db with $rows order rows (~$size_mib MiB)"
+  psql -X -q "${pg[@]}" -d "$db" -c "CREATE TABLE orders (id bigint PRIMARY KEY, placed timestamptz, status text, customer text, amount numeric(10,2), detail text)"
+  psql -X -q "${pg[@]}" -d "$db" -c "INSERT INTO orders SELECT g, timestamptz '2026-01-01' + g * interval '7 seconds', (ARRAY['new','paid','shipped','delivered','returned'])[1 + g % 5], 'customer-' || (g * 7919 % 50000), (g * 104729 % 100000) / 100.0, '{\"sku\": \"SKU-' || (g * 31 % 9973) || '\", \"qty\": ' || (1 + g % 7) || ', \"gift\": ' || (g % 11 = 0) || ', \"note\": \"' || repeat('x', g % 17) || '\"}' FROM generate_series(1, $rows) g"
+else
+  rows=$(( size_mib * 1024 * 1024 / 250 ))
+  say "seeding $db with $rows rows (~$size_mib MiB)"
+  psql -X -q "${pg[@]}" -d "$db" -c "CREATE TABLE big (id bigint PRIMARY KEY, a text, b text)"
+  psql -X -q "${pg[@]}" -d "$db" -c "INSERT INTO big SELECT g, md5(g::text) || md5((g*3)::text) || md5((g*5)::text), md5((g*7)::text) || md5((g*11)::text) || md5((g*13)::text) || md5((g*17)::text) FROM generate_series(1, $rows) g"
+fi
 "${aws[@]}" s3 mb "s3://$bucket" >/dev/null
 
 settings=(

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Logging
+import Synchronization
 
 /// Serves `GET /metrics` over HTTP/1.1 on one address (loopback by default). Binds in `init`, so
 /// a bad address fails at start; `run()` answers until its task is cancelled, then closes the
@@ -12,6 +13,7 @@ public final class MetricsListener: Sendable {
     private let fd: Int32
     private let registry: MetricsRegistry
     private let logger: Logger
+    private let accepting = Atomic<Bool>(false)
 
     /// Binds `address` (throws `MetricsError.bind`) to serve `registry`.
     public init(address: BindAddress, registry: MetricsRegistry, logger: Logger) throws {
@@ -58,6 +60,9 @@ public final class MetricsListener: Sendable {
 
     deinit { close(fd) }
 
+    /// True once `run()` is answering (connections made before wait in the backlog until then).
+    public var isAccepting: Bool { accepting.load(ordering: .acquiring) }
+
     /// Answers requests until the task is cancelled.
     public func run() async throws {
         let fd = self.fd
@@ -65,7 +70,9 @@ public final class MetricsListener: Sendable {
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                 let thread = Thread { [self] in
+                    accepting.store(true, ordering: .releasing)
                     acceptLoop()
+                    accepting.store(false, ordering: .releasing)
                     continuation.resume()
                 }
                 thread.name = "backupd-metrics"

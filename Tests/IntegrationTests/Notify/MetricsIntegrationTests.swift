@@ -3,6 +3,20 @@ import Logging
 import Testing
 @testable import BackupKit
 
+/// Runs blocking `body` on a thread of its own and awaits it, leaving the concurrency pool free.
+func onOwnThread(_ body: @escaping @Sendable () throws -> Void) async throws {
+    try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+        Thread {
+            do {
+                try body()
+                continuation.resume()
+            } catch {
+                continuation.resume(throwing: error)
+            }
+        }.start()
+    }
+}
+
 /// GET `url` through libcurl; the status and body.
 func httpGet(_ url: String) throws -> (status: Int, body: String, contentType: String?) {
     let response = try CurlTransport().send(HTTPRequest(method: "GET", url: url, headers: []), body: UnsafeRawBufferPointer(start: nil, count: 0), sink: nil)
@@ -20,17 +34,21 @@ struct MetricsIntegrationTests {
         let (history, directory) = try temporaryHistory("metrics")
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let textfile = directory + "/backupd.prom"
-        var config = try IntegrationConfig.make(destination: destination, name: "measured", job: [
+        var base = try IntegrationConfig.make(destination: destination, name: "measured", job: [
             "engine": "command", "connection": ["argv": ["/bin/sh", "-c", "if [ -e \(flag) ]; then exit 3; fi; seq 1 20000"]],
         ])
-        config.metrics = MetricsConfig(textfile: textfile, listen: BindAddress(host: "127.0.0.1", port: 0))
+        base.metrics = MetricsConfig(textfile: textfile, listen: BindAddress(host: "127.0.0.1", port: 0))
+        let config = base
+        let provider = destination.provider
         let logger = Logger(label: "it.metrics")
         let metrics = MetricsObservers.make(config: config, history: history, clock: SystemWallClock(), logger: logger)
         let listener = try MetricsListener(address: try #require(config.metrics?.listen), registry: metrics.registry, logger: logger)
         #expect(listener.address.port > 0)
         let serving = Task { try await listener.run() }
-
-        let runner = BackupRunner(stores: destination.provider, launcher: PosixProcessLauncher(), clock: SystemWallClock(), environment: Pipeline.defaultEnvironment)
+        while !listener.isAccepting { try await Task.sleep(for: .milliseconds(10)) }
+        // The backups, scrapes and parses block: run them on a thread of their own, not the shared pool.
+        try await onOwnThread {
+        let runner = BackupRunner(stores: provider, launcher: PosixProcessLauncher(), clock: SystemWallClock(), environment: Pipeline.defaultEnvironment)
         let recorder = RunRecorder(history: history, executor: runner, clock: SystemWallClock(), observers: metrics.observers)
         let job = config.jobs[0]
         let (_, ok) = try recorder.perform(ScheduledRun(job: job.name, trigger: .schedule, scheduledFor: Date()), job: job, config: config, cancellation: RunCancellation(), logger: logger)
@@ -66,6 +84,7 @@ struct MetricsIntegrationTests {
         #expect(afterRestart.samples["backupd_last_success_timestamp_seconds{job=\"measured\"}"] == fromFile.samples["backupd_last_success_timestamp_seconds{job=\"measured\"}"])
         #expect(afterRestart.samples["backupd_runs_total{job=\"measured\",status=\"succeeded\"}"] == 1)
         #expect(afterRestart.samples["backupd_uploaded_bytes_total{\(bucketLabel)}"] == Double(ok.bytesStored ?? -1))
+        }
 
         let cancelled = Date()
         serving.cancel()
