@@ -6,6 +6,7 @@
 #
 #   bench/compression.sh [SIZE_MIB]      (default 512; BACKUPD=path uses that binary instead of a release build)
 #
+# SKIP=LABEL leaves out the settings whose label starts so (e.g. SKIP="zstd 19", the slowest).
 # DATA=hex (default) seeds bench/pg-dump.sh's table of md5 hex digits, whose only redundancy is
 # the 16-letter alphabet; DATA=orders seeds an order table (ids, timestamps, a few status words,
 # customer names, amounts, a small JSON document), closer to typical application data.
@@ -38,7 +39,7 @@ if [[ "${DATA:-hex}" == orders ]]; then
   rows=$(( size_mib * 1024 * 1024 / 130 ))
   say "seeding $db with $rows order rows (~$size_mib MiB)"
   psql -X -q "${pg[@]}" -d "$db" -c "CREATE TABLE orders (id bigint PRIMARY KEY, placed timestamptz, status text, customer text, amount numeric(10,2), detail text)"
-  psql -X -q "${pg[@]}" -d "$db" -c "INSERT INTO orders SELECT g, timestamptz '2026-01-01' + g * interval '7 seconds', (ARRAY['new','paid','shipped','delivered','returned'])[1 + g % 5], 'customer-' || (g * 7919 % 50000), (g * 104729 % 100000) / 100.0, '{\"sku\": \"SKU-' || (g * 31 % 9973) || '\", \"qty\": ' || (1 + g % 7) || ', \"gift\": ' || (g % 11 = 0) || ', \"note\": \"' || repeat('x', g % 17) || '\"}' FROM generate_series(1, $rows) g"
+  psql -X -q "${pg[@]}" -d "$db" -c "INSERT INTO orders SELECT g, timestamptz '2026-01-01' + g * interval '7 seconds', (ARRAY['new','paid','shipped','delivered','returned'])[1 + g % 5], 'customer-' || (g * 7919 % 50000), (g * 104729 % 100000) / 100.0, '{\"sku\": \"SKU-' || (g * 31 % 9973) || '\", \"qty\": ' || (1 + g % 7) || ', \"gift\": ' || (g % 11 = 0) || ', \"note\": \"' || repeat('x', (g % 17)::int) || '\"}' FROM generate_series(1::bigint, $rows) g"
 else
   rows=$(( size_mib * 1024 * 1024 / 250 ))
   say "seeding $db with $rows rows (~$size_mib MiB)"
@@ -83,6 +84,7 @@ gib=$(awk -v b="$raw_bytes" 'BEGIN {print b / 1073741824}')
 printf "\nPostgreSQL ~%d MiB; pg_dump -Fc -Z0 output %.0f MiB, %.1f CPU-s alone\n\n" "$size_mib" "$(awk -v b="$raw_bytes" 'BEGIN {print b / 1048576}')" "$tool_cpu"
 printf "%-22s %10s %14s %10s %12s %7s\n" "setting" "wall (s)" "CPU-s per GiB" "CPU (s)" "stored (MB)" "ratio"
 for i in "${!settings[@]}"; do
+  [[ -n "${SKIP:-}" && "${settings[$i]#*|}" == $SKIP* ]] && continue
   read -r total wall < <(cpu "$BACKUPD" run-now "z$i" --config "$tmp/config.json")
   stored=$("${aws[@]}" s3 ls "s3://$bucket/z$i/" | awk '{s += $3} END {print s}')
   awk -v n="${settings[$i]#*|}" -v t="$total" -v tool="$tool_cpu" -v w="$wall" -v g="$gib" -v s="$stored" -v r="$raw_bytes" 'BEGIN {
