@@ -34,12 +34,15 @@ struct RunCommand: AsyncParsableCommand {
             stores: stores, launcher: PosixProcessLauncher(), clock: clock,
             environment: ProcessInfo.processInfo.environment)
         let daemon: Daemon
-        let listener: MetricsListener?
+        var listener: MetricsListener? = nil
         do {
-            let history = try HistoryStore(stateDirectory: config.stateDirectory)
-            let metrics = MetricsObservers.make(config: config, history: history, clock: clock, logger: logger)
-            listener = try config.metrics?.listen.map { try MetricsListener(address: $0, registry: metrics.registry, logger: logger) }
-            let observers: [any RunObserver] = [Notifier(sender: NotificationSender.live(logger: logger))] + metrics.observers
+            var observers: [any RunObserver] = [Notifier(sender: NotificationSender.live(logger: logger))]
+            if config.metrics != nil {
+                let history = try HistoryStore(stateDirectory: config.stateDirectory)
+                let metrics = MetricsObservers.make(config: config, history: history, clock: clock, logger: logger)
+                listener = try config.metrics?.listen.map { try MetricsListener(address: $0, registry: metrics.registry, logger: logger) }
+                observers += metrics.observers
+            }
             let dependencies = Daemon.Dependencies(
                 clock: clock, notifier: SystemdNotifier(), executor: executor, stores: stores, sources: .live, observers: observers)
             daemon = try Daemon(configPath: options.config, config: config, dependencies: dependencies, logger: logger)
