@@ -21,6 +21,8 @@ packages=(
   debootstrap util-linux
   # the HTTPS benchmark: nginx as the TLS proxy in front of radosgw
   nginx
+  # client-side encryption of backups with age (age-keygen makes the tests' keys)
+  age
 )
 
 log() { echo "install-deps: $*" >&2; }
@@ -61,4 +63,10 @@ if ! python3 -c 'import pytest' 2>/dev/null; then
   pip_install() { as_root python3 -m pip install --quiet --disable-pip-version-check "$@"; }
   pip_install pytest || pip_install --break-system-packages pytest
   python3 -c 'import pytest' || { log "pytest installed but python3 cannot import it"; exit 1; }
+fi
+
+if ! python3 -c 'import prometheus_client' 2>/dev/null; then
+  log "installing prometheus-client from PyPI (the tests read the metrics with its text parser)"
+  pip_install() { as_root python3 -m pip install --quiet --disable-pip-version-check "$@"; }
+  pip_install prometheus-client || pip_install --break-system-packages prometheus-client
 fi

@@ -32,6 +32,9 @@ struct RestoreCommand: ParsableCommand {
     @Flag(name: .customLong("verify-first"), help: "Verify the whole backup (digests, compression, format) before touching the target.")
     var verifyFirst = false
 
+    @Option(help: "The age identity file (from age-keygen, or an SSH private key) that decrypts an encrypted backup.")
+    var identity: String?
+
     @Flag(name: .shortAndLong, help: "Log each step to stderr.")
     var verbose = false
 
@@ -43,7 +46,7 @@ struct RestoreCommand: ParsableCommand {
         do {
             let result = try restorer.restore(
                 job: job, config: config, key: object, options: RestoreOptions(target: to, clean: clean, verifyFirst: verifyFirst),
-                logger: commandLogger(verbose: verbose))
+                identity: identity, logger: commandLogger(verbose: verbose))
             let seconds = String(format: "%.1f", Date().timeIntervalSince(started))
             print("restored \(result.key) into \(result.destination) in \(seconds) s")
             print("  downloaded \(formatSize(result.bytesDownloaded)), restored \(formatSize(result.bytesRestored))")

@@ -39,9 +39,26 @@ struct RunCommand: AsyncParsableCommand {
             environment: ProcessInfo.processInfo.environment, expectedSize: expectedSize(history: history))
         let launcher = PosixProcessLauncher()
         let environment = ProcessInfo.processInfo.environment
+        let notifications = NotificationSender.live(logger: logger)
+        var metrics: [any RunObserver] = []
+        var listener: MetricsListener?
+        if config.metrics != nil, let history {
+            let made = MetricsObservers.make(config: config, history: history, clock: clock, logger: logger)
+            metrics = made.observers
+            do {
+                listener = try config.metrics?.listen.map { try MetricsListener(address: $0, registry: made.registry, logger: logger) }
+            } catch {
+                logger.critical("cannot start", metadata: ["error": "\(error)"])
+                throw ExitCode.failure
+            }
+        }
         var dependencies = Daemon.Dependencies(
             clock: clock, notifier: SystemdNotifier(), executor: executor, stores: stores, sources: .live,
-            observers: { RunObservers.standard(history: $0, stores: stores, launcher: launcher, environment: environment, clock: clock) })
+            observers: { [metrics] in
+                RunObservers.standard(
+                    history: $0, stores: stores, launcher: launcher, environment: environment, clock: clock,
+                    notifications: notifications, metrics: metrics)
+            })
         // Services that follow the config in force, which the daemon owns once it exists.
         let daemonConfig = DaemonConfigReference(initial: config)
         let verifyRunner = VerifyRunner(stores: stores, launcher: launcher, environment: environment, clock: clock, history: history)
@@ -51,6 +68,7 @@ struct RunCommand: AsyncParsableCommand {
             dependencies.services.append(
                 UploadSweeper(history: history, configuration: { daemonConfig.current }, stores: stores, clock: clock, logger: logger))
         }
+        if let listener { dependencies.services.append(listener) }
         let daemon: Daemon
         do {
             daemon = try Daemon(configPath: options.config, config: config, dependencies: dependencies, logger: logger)
@@ -65,6 +83,7 @@ struct RunCommand: AsyncParsableCommand {
             logger.critical("cannot run", metadata: ["error": "\(error)"])
             throw ExitCode.failure
         }
+        _ = notifications.flush(timeout: .seconds(10))
     }
 }
 

@@ -106,11 +106,18 @@ struct RunNowCommand: ParsableCommand {
         let runner = BackupRunner(
             stores: stores, launcher: PosixProcessLauncher(), clock: clock, environment: ProcessInfo.processInfo.environment,
             expectedSize: expectedSize(history: history))
+        let logger = commandLogger(verbose: verbose)
+        let notifications = NotificationSender.live(logger: logger)
+        let metrics = config.metrics?.textfile == nil
+            ? [] : MetricsObservers.make(config: config, history: history, clock: clock, logger: logger).observers
         let recorder = RunRecorder(
             history: history, executor: runner, clock: clock,
             observers: RunObservers.standard(
                 history: history, stores: stores, launcher: PosixProcessLauncher(), environment: ProcessInfo.processInfo.environment,
-                clock: clock))
+                clock: clock, notifications: notifications, metrics: metrics))
+        // Notifications go out in the background during the backup; give the last ones a bounded
+        // moment before the process exits (the result is already recorded and printed by then).
+        defer { _ = notifications.flush(timeout: .seconds(30)) }
         let cancellation = RunCancellation()
         let signals = cancelOnSignals(cancellation)
         defer { signals.forEach { $0.cancel() } }

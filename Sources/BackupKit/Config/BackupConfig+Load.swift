@@ -76,6 +76,7 @@ struct ConfigLoader {
         let maxConcurrent = root.integer("maxConcurrentJobs", in: 1...64) ?? 2
         let grace = duration(root, "shutdownGracePeriod") ?? .seconds(300)
         let (defaultRetention, historyRetention) = readRetentionDefaults(root)
+        let defaults = readRunExtras(root)
 
         var destinations: [DestinationConfig] = []
         var destinationNames: [String] = []
@@ -107,7 +108,10 @@ struct ConfigLoader {
                         seen[name] = index
                     }
                 }
-                if let job = readJob(item, path: path, defaultZone: zone, destinationNames: destinationNames) { jobs.append(job) }
+                if var job = readJob(item, path: path, defaultZone: zone, destinationNames: destinationNames) {
+                    applyRunExtras(item, path: path, defaults: defaults, to: &job)
+                    jobs.append(job)
+                }
             }
             if list.isEmpty {
                 reader.warning(root.raw("jobs"), "jobs", "no jobs are configured; backupd has nothing to back up")
@@ -120,7 +124,7 @@ struct ConfigLoader {
         var config = BackupConfig(
             stateDirectory: stateDirectory, timeZone: zone, maxConcurrentJobs: maxConcurrent,
             shutdownGracePeriod: grace, destinations: destinations, jobs: jobs.map { $0.withDefaultRetention(defaultRetention) },
-            retention: defaultRetention, historyRetention: historyRetention)
+            retention: defaultRetention, historyRetention: historyRetention, metrics: defaults.metrics)
         config.verify = verify
         return config
     }
@@ -260,22 +264,23 @@ struct ConfigLoader {
             if engine != nil { object.missing("connection", "how to reach the database (see the README's connection keys for each engine)") }
             connection = nil
         }
-        let compression = object.choice("compression", Compression.self) ?? .zstd
+        let (compression, compressionOptions) = compressionSetting(object)
         let timeout = duration(object, "timeout") ?? .seconds(24 * 3600)
         let enabled = object.bool("enabled") ?? true
         let catchUp = object.choice("catchUp", CatchUpPolicy.self) ?? .once
         let retention = object.raw("retention").flatMap { readRetention($0, path: object.childPath("retention")) }
-        let verify = object.raw("verify").flatMap { readVerify($0, path: object.childPath("verify"), engine: engine, topLevel: false) }
-        let expectedSize = readExpectedSize(object)
-        object.finish()
+            shutdownGracePeriod: grace, destinations: destinations, jobs: jobs.map { $0.withDefaultRetention(defaultRetention) },
+            retention: defaultRetention, historyRetention: historyRetention, metrics: defaults.metrics)
+        config.verify = verify
+        return config
         guard let name, let engine, let schedule, let zone, let destination, let prefix, let connection else { return nil }
         var job = JobConfig(
             name: name, engine: engine, schedule: schedule, timeZone: zone, destination: destination,
             prefix: prefix, connection: connection, compression: compression, timeout: timeout,
-            enabled: enabled, catchUp: catchUp, retention: retention)
-        job.verify = verify
-        job.expectedSize = expectedSize
-        return job
+            shutdownGracePeriod: grace, destinations: destinations, jobs: jobs.map { $0.withDefaultRetention(defaultRetention) },
+            retention: defaultRetention, historyRetention: historyRetention, metrics: defaults.metrics)
+        config.verify = verify
+        return config
     }
 
     func cron(_ object: ObjectReader) -> CronExpression? {

@@ -28,6 +28,8 @@ public struct BackupConfig: Sendable {
 
     /// The `historyRetention` of a config that sets none: 400 days, more than a year of runs.
     public static let defaultHistoryRetention: Duration = .seconds(400 * 86_400)
+    /// Where metrics are exposed, when set.
+    public var metrics: MetricsConfig? = nil
 
     /// The destination with this name.
     public func destination(named name: String) -> DestinationConfig? {
@@ -224,6 +226,12 @@ public struct JobConfig: Sendable {
     /// The expected size of one backup in bytes (`expectedSize`), which fixes the part size on
     /// equal-parts providers when the history has no earlier backup of the job.
     public var expectedSize: Int64? = nil
+    /// Compression level and threads.
+    public var compressionOptions = CompressionOptions()
+    /// Where run events are announced (the job's own setting, else the top-level one).
+    public var notify: NotifyConfig? = nil
+    /// How the stream is encrypted (the job's own setting, else the top-level one).
+    public var encryption: EncryptionConfig? = nil
 
     /// The schedule bound to the job's time zone.
     public var cronSchedule: CronSchedule { CronSchedule(schedule, in: timeZone) }

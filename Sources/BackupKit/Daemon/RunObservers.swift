@@ -1,13 +1,15 @@
 /// The observers every process that runs backups installs (the daemon and a daemon-less
 /// `run-now`), in the order they act on a finished run.
 public enum RunObservers {
-    /// Verification right after the backup, then retention (prune, history trim).
+    /// Verification right after the backup, retention (prune, history trim), then notifications
+    /// (sent in the background) and `metrics`.
     public static func standard(
         history: HistoryStore, stores: any ObjectStoreProvider, launcher: any ProcessLauncher, environment: [String: String],
-        clock: any WallClock
+        clock: any WallClock, notifications: NotificationSender, metrics: [any RunObserver] = []
     ) -> [any RunObserver] {
         let verifier = VerifyRunner(stores: stores, launcher: launcher, environment: environment, clock: clock, history: history)
         return [AfterBackupVerifier(runner: verifier)]
             + RetentionObserver.standard(history: history, stores: stores, clock: clock)
+            + [Notifier(sender: notifications)] + metrics
     }
 }

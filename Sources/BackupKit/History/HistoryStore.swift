@@ -369,6 +369,14 @@ public final class HistoryStore: Sendable {
     /// Creates the file with mode 0600 before SQLite sees it (SQLite gives its -wal and -shm files
     /// the same mode), and narrows an existing file that is readable by others.
     private static func createPrivateFile(_ path: String) throws {
+        // An existing file is never opened here: closing a descriptor of a file drops every POSIX
+        // lock this process holds on it, which would silently unlock another connection's
+        // SQLite locks (a second store on the same history in one process).
+        var existing = stat()
+        if lstat(path, &existing) == 0, existing.st_mode & S_IFMT == S_IFREG {
+            if existing.st_mode & 0o077 != 0 { _ = chmod(path, 0o600) }
+            return
+        }
         let fd = Glibc.open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
         guard fd >= 0 else {
             let code = errno

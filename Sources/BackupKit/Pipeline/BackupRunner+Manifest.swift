@@ -26,7 +26,8 @@ extension BackupRunner {
             host: host, trigger: run?.trigger.rawValue, runId: run?.runID, startedAt: startedAt, endedAt: clock.now(),
             tool: BackupManifest.Tool(name: results.first?.step.tool ?? "", version: toolVersion), serverVersion: serverVersion,
             backupd: BackupManifest.Tool(name: "backupd", version: BackupKit.version), compression: job.compression.rawValue,
-            encryption: nil, destination: destination.name, bucket: destination.bucket, copies: [], objects: objects)
+            encryption: job.encryption.map { BackupManifest.Encryption(scheme: "age", recipients: $0.ageRecipients.map(AgeRecipient.fingerprint)) },
+            destination: destination.name, bucket: destination.bucket, copies: [], objects: objects)
     }
 
     /// PUTs the manifest (never over an existing key). When it cannot be stored, the data objects

@@ -168,14 +168,21 @@ public struct BackupRunner: BackupExecutor {
         progress: @escaping @Sendable (RunProgress) -> Void, logger: Logger
     ) throws -> StepResult {
         let key = ObjectName.make(
-            prefix: job.prefix, job: job.name, time: startedAt, token: token, suffix: step.suffix + job.compression.fileExtension)
+            prefix: job.prefix, job: job.name, time: startedAt, token: token,
+            suffix: step.suffix + job.compression.fileExtension + (job.encryption == nil ? "" : Self.encryptedSuffix))
+        // age starts first: when it cannot run, the dump never starts and nothing is uploaded.
+        let encryptor = try launchEncryptor(job: job)
         let process: any RunningProcess
         do {
             process = try launcher.launch(ProcessSpec(argv: step.argv, environment: step.environment))
         } catch ProcessError.notFound(let program, let path) {
+            encryptor?.kill()
             throw StepFailure(
                 error: EngineError.toolMissing(job: job.name, tool: program, package: program, path: path).description,
                 exit: nil, stderr: "", interrupted: false, bytesRead: 0)
+        } catch {
+            encryptor?.kill()
+            throw error
         }
         enum KillReason { case timeout, cancelled(String) }
         let killReason = Mutex<KillReason?>(nil)
@@ -196,20 +203,24 @@ public struct BackupRunner: BackupExecutor {
         defer { timer.cancel() }
 
         let output = ProcessOutputSource(process)
-        let source: any ByteSource
+        let compressed: any ByteSource
         do {
-            source = job.compression == .none ? output : CodecSource(output, codec: try job.compression.makeCompressor())
+            compressed = job.compression == .none ? output : CodecSource(output, codec: try job.compression.makeCompressor(job.compressionOptions))
         } catch {
             process.kill()
             _ = process.wait()
+            encryptor?.kill()
             throw StepFailure(error: "job \(job.name): \(error)", exit: nil, stderr: "", interrupted: false, bytesRead: 0)
         }
+        let encryption = encryptor.map { AgeEncryptionSource(compressed, process: $0, job: job.name) }
+        let source: any ByteSource = encryption ?? compressed
         var metadata = [
             "engine": job.engine.rawValue, "tool": step.tool, "tool-version": toolVersion,
             "compression": job.compression.rawValue, "job": job.name,
             "backup-id": ObjectName.backupID(job: job.name, time: startedAt, token: token),
         ]
         if let runID { metadata["run-id"] = String(runID) }
+        if let settings = job.encryption { metadata.merge(Self.encryptionMetadata(settings)) { $1 } }
         var upload = logger
         upload[metadataKey: "s3.key"] = "\(key)"
         do {
@@ -231,6 +242,7 @@ public struct BackupRunner: BackupExecutor {
         } catch {
             // Whatever failed, the tool must not keep running (an upload failure leaves it blocked on a full pipe).
             process.kill()
+            encryption?.stop()
             let exit = process.wait()
             let stderr = process.stderrTail()
             let message: String
@@ -243,6 +255,8 @@ public struct BackupRunner: BackupExecutor {
                 interrupted = true
             case nil where error is ToolExitError:
                 message = driver.failure(tool: step.tool, exit: exit, stderr: stderr, job: job.name).description
+            case nil where error is EncryptionError:
+                message = "\(error)"
             case nil:
                 message = "job \(job.name): upload of \(key) to \(destination.name) failed: \(error); \(step.tool) was stopped"
             }

@@ -1,11 +1,7 @@
 extension Compression {
     /// A fresh compressor for this setting.
     public func makeCompressor() throws -> any StreamCodec {
-        switch self {
-        case .zstd: return try ZstdCodec(compressionLevel: 3)
-        case .gzip: return try GzipCodec(compressionLevel: 6)
-        case .none: return PassThroughCodec()
-        }
+        try makeCompressor(CompressionOptions())
     }
 
     /// A fresh decompressor for this setting.

@@ -48,8 +48,9 @@ public struct Restorer: Sendable {
     /// bucket are compared with the manifest before the restore tool sees the end of its input: on
     /// a mismatch the tool is killed (a PostgreSQL restore, one transaction, then leaves the target
     /// as it was) and this throws `RestoreError.digestMismatch`. With `options.verifyFirst` the
-    /// whole backup is verified before the target is touched. Throws `RestoreError` or `EngineError`.
-    public func restore(job: JobConfig, config: BackupConfig, key requested: String?, options: RestoreOptions, logger: Logger) throws -> Result {
+    /// whole backup is verified before the target is touched. An encrypted backup (`.age`) needs the
+    /// age `identity` file. Throws `RestoreError`, `EncryptionError` or `EngineError`.
+    public func restore(job: JobConfig, config: BackupConfig, key requested: String?, options: RestoreOptions, identity: String? = nil, logger: Logger) throws -> Result {
         let store = try openStore(job: job, config: config)
         let catalog = BackupCatalog(store: store, job: job)
         let entry: CatalogEntry
@@ -81,13 +82,15 @@ public struct Restorer: Sendable {
                 throw RestoreError.verificationFailed(job: job.name, backupID: entry.id, problems: report.allProblems)
             }
         }
-        return try restore(object, compression: Compression(rawValue: manifest.compression) ?? .none, job: job, store: store, options: options, logger: logger)
+        return try restore(
+            object, compression: Compression(rawValue: manifest.compression) ?? .none, job: job, store: store, options: options,
+            identity: identity, logger: logger)
     }
 
     /// Streams one manifest object into its restore tool or file, checking its digest.
     func restore(
         _ object: BackupManifest.Object, compression: Compression, job: JobConfig, store: any BackupObjectStore, options: RestoreOptions,
-        logger: Logger
+        identity: String? = nil, logger: Logger
     ) throws -> Result {
         let key = object.key
         let secrets = try SecretDirectory(parent: secretsParent)
@@ -98,6 +101,15 @@ public struct Restorer: Sendable {
         let redactor = Redactor(secrets: EngineDrivers.secrets(of: job))
         let codec = try compression.makeDecompressor()
         let reader = BackupStreamReader(store: store)
+        let encrypted = key.hasSuffix(BackupRunner.encryptedSuffix)
+        if encrypted, identity == nil { throw EncryptionError.identityRequired(job: job.name, key: key) }
+        let toolEnvironment = EngineContext.baseEnvironment(from: environment)
+        /// The download's chunks through age (when the object is encrypted) into `sink`.
+        func feed(_ sink: CodecSink) throws -> (write: (UnsafeRawBufferPointer) throws -> Void, finish: () throws -> Void, abort: () -> Void) {
+            guard encrypted, let identity else { return ({ try sink.write($0) }, {}, {}) }
+            let age = try AgeDecryptingSink(identity: identity, key: key, launcher: launcher, environment: toolEnvironment) { try sink.write($0) }
+            return ({ try age.write($0) }, { try age.finish() }, { age.abort() })
+        }
         var downloaded: Int64 = 0
         var restored: Int64 = 0
         logger.info("restore started", metadata: ["job": "\(job.name)", "s3.key": "\(key)"])
@@ -129,9 +141,17 @@ public struct Restorer: Sendable {
                 }
                 restored += Int64(bytes.count)
             }
-            let digest = try reader.read(object) { chunk in
-                downloaded += Int64(chunk.count)
-                try sink.write(chunk)
+            let input = try feed(sink)
+            let digest: BackupStreamReader.Digest
+            do {
+                digest = try reader.read(object) { chunk in
+                    downloaded += Int64(chunk.count)
+                    try input.write(chunk)
+                }
+                try input.finish()
+            } catch {
+                input.abort()
+                throw error
             }
             try checkDigest(digest)
             try sink.finish()
@@ -148,14 +168,25 @@ public struct Restorer: Sendable {
             let sink = CodecSink(codec: codec) { bytes in try holdBack.write(bytes) }
             let digest: BackupStreamReader.Digest
             do {
-                digest = try reader.read(object) { chunk in
-                    downloaded += Int64(chunk.count)
-                    try sink.write(chunk)
+                let input = try feed(sink)
+                do {
+                    digest = try reader.read(object) { chunk in
+                        downloaded += Int64(chunk.count)
+                        try input.write(chunk)
+                    }
+                    try input.finish()
+                } catch {
+                    input.abort()
+                    throw error
                 }
                 // The tool has not seen the end of its input yet: a mismatch must never be committed.
                 try checkDigest(digest)
                 try sink.finish()
                 try holdBack.release()
+            } catch let error as EncryptionError {
+                process.kill()
+                _ = process.wait()
+                throw error
             } catch {
                 // A tool that stopped reading has its own reason: prefer it over the broken pipe.
                 let stoppedEarly = error is ProcessError

@@ -16,6 +16,8 @@ public final class CurlTransport: HTTPTransport {
         /// The stall limit: seconds without (almost) a byte moving before a request is given up
         /// and retried under the retry budget.
         public var lowSpeedSeconds: Int = 30
+        /// Seconds allowed for the whole exchange (0: no limit, for long uploads).
+        public var totalTimeout: Int = 0
 
         /// Default options with an optional CA file.
         public init(caFile: String? = nil) { self.caFile = caFile }
@@ -74,6 +76,7 @@ public final class CurlTransport: HTTPTransport {
             bd_curl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT, options.connectTimeout)
             bd_curl_setopt_long(handle, CURLOPT_LOW_SPEED_LIMIT, options.lowSpeedBytes)
             bd_curl_setopt_long(handle, CURLOPT_LOW_SPEED_TIME, options.lowSpeedSeconds)
+            bd_curl_setopt_long(handle, CURLOPT_TIMEOUT, options.totalTimeout)
             bd_curl_setopt_long(handle, CURLOPT_SSL_VERIFYPEER, 1)
             bd_curl_setopt_long(handle, CURLOPT_SSL_VERIFYHOST, 2)
             bd_curl_setopt_long(handle, CURLOPT_TCP_KEEPALIVE, 1)

@@ -99,7 +99,9 @@ public final class S3Client: Sendable {
             // download resumes it from the break instead).
             guard retryable, sinkBytes == 0 else { throw failure }
             let delay = policy.delay(retry: attempt, jitter: jitter())
-            let elapsed = now().timeIntervalSince(started)
+            // Backoff already waited counts even when the clock says less (an injected sleep in tests),
+            // so the budget always ends.
+            let elapsed = max(now().timeIntervalSince(started), waited)
             guard policy.allows(retry: attempt, elapsed: elapsed, delay: delay) else {
                 if attempt > 1 {
                     logger.warning(
@@ -117,6 +119,7 @@ public final class S3Client: Sendable {
                     "s3.operation": "\(operation)", "s3.attempt": "\(attempt)", "s3.error": "\(failure)",
                     "s3.retry_in": "\(String(format: "%.2f", delay))",
                 ])
+            waited += delay
             if let cancellation {
                 if cancellation.wait(seconds: delay) { throw S3Error.cancelled(reason: cancellation.reason ?? "cancelled") }
             } else {

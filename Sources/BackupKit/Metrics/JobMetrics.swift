@@ -1,0 +1,32 @@
+import Foundation
+
+/// What the metrics know about one job, kept from the history and every run since.
+public struct JobMetrics: Sendable, Hashable {
+    /// When the newest run started.
+    public var lastStart: Date?
+    /// When the newest finished run ended.
+    public var lastEnd: Date?
+    /// The newest finished run's status.
+    public var lastStatus: RunStatus?
+    /// The newest finished run's duration in seconds.
+    public var lastDuration: Double?
+    /// When the newest successful run ended.
+    public var lastSuccess: Date?
+    /// The slot (or start) of the newest successful run, from which overdue is judged.
+    public var lastSuccessSlot: Date?
+    /// The slot (or start) of the newest run, for a job that never succeeded.
+    public var firstSlot: Date?
+    /// Bytes stored by the newest successful run, and where.
+    public var lastSize: Int64?
+    /// The destination of the newest successful run.
+    public var lastDestination: String?
+    /// Whether a run is in progress.
+    public var running = false
+    /// Finished runs by status.
+    public var runs: [RunStatus: Int64] = [:]
+    /// Bytes stored by successful runs, by destination.
+    public var bytesUploaded: [String: Int64] = [:]
+
+    /// Nothing known yet.
+    public init() {}
+}

@@ -1,0 +1,104 @@
+import Foundation
+
+/// Renders a `MetricsRegistry` in the Prometheus text exposition format (version 0.0.4), the
+/// form both node_exporter's textfile collector and a scrape of `GET /metrics` read.
+///
+/// Written by hand rather than through swift-prometheus: every value here is derived state (last
+/// times from the history, next run and overdue computed at scrape time from the schedule), not
+/// events counted in place, and the same text must also go to a file after every run; the format
+/// is a few lines per family, so a dependency would add build time and a global bootstrap for little.
+public enum MetricsExposition {
+    /// The Content-Type of the text format.
+    public static let contentType = "text/plain; version=0.0.4; charset=utf-8"
+
+    /// One metric family: its name, type, help and samples.
+    struct Family {
+        var name: String
+        var type: String
+        var help: String
+        var samples: [(labels: [(String, String)], value: Double)] = []
+    }
+
+    /// The whole exposition for `registry` now.
+    public static func render(_ registry: MetricsRegistry) -> String {
+        let (config, jobs, now) = registry.snapshot()
+        return render(config: config, jobs: jobs, now: now)
+    }
+
+    /// The exposition for `jobs` under `config` at `now`.
+    public static func render(config: BackupConfig, jobs: [String: JobMetrics], now: Date) -> String {
+        var build = Family(name: "backupd_build_info", type: "gauge", help: "Always 1; the labels give backupd's version.")
+        build.samples.append(([("version", BackupKit.version)], 1))
+        var families = [build]
+        func family(_ name: String, _ type: String, _ help: String) -> Int {
+            families.append(Family(name: name, type: type, help: help))
+            return families.count - 1
+        }
+        let start = family("backupd_last_run_start_timestamp_seconds", "gauge", "When the job's newest run started (Unix time).")
+        let end = family("backupd_last_run_end_timestamp_seconds", "gauge", "When the job's newest finished run ended (Unix time).")
+        let success = family("backupd_last_success_timestamp_seconds", "gauge", "When the job's newest successful run ended (Unix time).")
+        let succeeded = family("backupd_last_run_success", "gauge", "1 if the job's newest finished run succeeded, else 0.")
+        let duration = family("backupd_last_run_duration_seconds", "gauge", "How long the job's newest finished run took.")
+        let size = family("backupd_last_backup_size_bytes", "gauge", "Bytes stored by the job's newest successful run.")
+        let running = family("backupd_job_running", "gauge", "1 while a run of the job is in progress.")
+        let runs = family("backupd_runs_total", "counter", "Finished runs of the job by status (succeeded, failed, interrupted).")
+        let uploaded = family("backupd_uploaded_bytes_total", "counter", "Bytes stored by the job's successful runs, by destination.")
+        let overdue = family("backupd_job_overdue", "gauge", "1 if a scheduled backup should have succeeded by now and has not (as `backupd status`).")
+        let next = family("backupd_next_run_timestamp_seconds", "gauge", "When the job is next scheduled (Unix time); absent when disabled.")
+        let enabled = family("backupd_job_enabled", "gauge", "1 if the scheduler runs the job.")
+
+        for job in config.jobs {
+            let metrics = jobs[job.name] ?? JobMetrics()
+            let label = [("job", job.name)]
+            func add(_ index: Int, _ value: Double?, _ labels: [(String, String)] = label) {
+                if let value { families[index].samples.append((labels, value)) }
+            }
+            add(start, metrics.lastStart?.timeIntervalSince1970)
+            add(end, metrics.lastEnd?.timeIntervalSince1970)
+            add(success, metrics.lastSuccess?.timeIntervalSince1970)
+            add(succeeded, metrics.lastStatus.map { $0 == .succeeded ? 1 : 0 })
+            add(duration, metrics.lastDuration)
+            add(size, metrics.lastSize.map(Double.init), label + [("destination", metrics.lastDestination ?? job.destination)])
+            add(running, metrics.running ? 1 : 0)
+            for status in [RunStatus.succeeded, .failed, .interrupted] {
+                add(runs, Double(metrics.runs[status] ?? 0), label + [("status", status.rawValue)])
+            }
+            var destinations = Set(metrics.bytesUploaded.keys.filter { !$0.isEmpty })
+            destinations.insert(job.destination)
+            for destination in destinations.sorted() {
+                add(uploaded, Double(metrics.bytesUploaded[destination] ?? 0), label + [("destination", destination)])
+            }
+            add(overdue, isOverdue(job: job, metrics: metrics, now: now) ? 1 : 0)
+            add(next, job.enabled ? job.cronSchedule.next(after: now)?.timeIntervalSince1970 : nil)
+            add(enabled, job.enabled ? 1 : 0)
+        }
+        var text = ""
+        for family in families {
+            text += "# HELP \(family.name) \(family.help)\n# TYPE \(family.name) \(family.type)\n"
+            for sample in family.samples {
+                let labels = sample.labels.map { "\($0.0)=\"\(escape($0.1))\"" }.joined(separator: ",")
+                text += "\(family.name){\(labels)} \(format(sample.value))\n"
+            }
+        }
+        return text
+    }
+
+    /// The rule of `JobStatus.compute`: the first slot after the last success (or, with none yet,
+    /// after the first run seen) plus the job's timeout lies in the past and no run is in progress.
+    static func isOverdue(job: JobConfig, metrics: JobMetrics, now: Date) -> Bool {
+        guard job.enabled, !metrics.running, let reference = metrics.lastSuccessSlot ?? metrics.firstSlot else { return false }
+        guard let due = job.cronSchedule.next(after: reference) else { return metrics.lastSuccess == nil }
+        return due.addingTimeInterval(Double(job.timeout.components.seconds)) < now
+    }
+
+    /// A label value with `\`, `"` and newlines escaped.
+    static func escape(_ value: String) -> String {
+        value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"").replacingOccurrences(of: "\n", with: "\\n")
+    }
+
+    /// Integers without a fraction, times with millisecond precision.
+    static func format(_ value: Double) -> String {
+        if value == value.rounded(), abs(value) < 1e15 { return String(Int64(value)) }
+        return String(format: "%.3f", value)
+    }
+}

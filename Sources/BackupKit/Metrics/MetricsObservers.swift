@@ -1,0 +1,23 @@
+import Logging
+
+/// The observers and listener a config's `metrics` asks for.
+public enum MetricsObservers {
+    /// The registry (seeded from `history`) and its textfile writer, in the order RunRecorder must
+    /// call them; the registry is shared with a `MetricsListener`.
+    public static func make(config: BackupConfig, history: HistoryStore, clock: any WallClock, logger: Logger) -> (registry: MetricsRegistry, observers: [any RunObserver]) {
+        let registry: MetricsRegistry
+        do {
+            registry = try MetricsRegistry(config: config, clock: clock, history: history)
+        } catch {
+            logger.warning("cannot read the history for metrics; they start from zero", metadata: ["error": "\(error)"])
+            registry = MetricsRegistry(config: config, clock: clock)
+        }
+        var observers: [any RunObserver] = [registry]
+        if let path = config.metrics?.textfile {
+            let textfile = MetricsTextfile(path: path, registry: registry, logger: logger)
+            textfile.write()
+            observers.append(textfile)
+        }
+        return (registry, observers)
+    }
+}

@@ -1,0 +1,100 @@
+import Logging
+import Foundation
+import Synchronization
+
+/// Backup metrics by job, updated by every run (as a `RunObserver`) and seeded from the history
+/// at start, so a restart keeps the last-success times and the counters' totals. Rendered in the
+/// Prometheus text format by `MetricsExposition`.
+public final class MetricsRegistry: RunObserver {
+    private struct State {
+        var config: BackupConfig
+        var jobs: [String: JobMetrics] = [:]
+    }
+
+    private let state: Mutex<State>
+    private let clock: any WallClock
+
+    /// An empty registry for `config`'s jobs.
+    public init(config: BackupConfig, clock: any WallClock) {
+        state = Mutex(State(config: config))
+        self.clock = clock
+    }
+
+    /// A registry seeded from `history`: each job's newest run and success, and its run totals.
+    public convenience init(config: BackupConfig, clock: any WallClock, history: HistoryStore) throws {
+        self.init(config: config, clock: clock)
+        let names = config.jobs.map(\.name)
+        let last = try history.lastRuns(jobs: names)
+        let lastEnded = try Dictionary(uniqueKeysWithValues: names.compactMap { name in
+            try history.runs(HistoryQuery(job: name, limit: 10)).first { $0.status != .running && $0.status != .skipped }.map { (name, $0) }
+        })
+        let successes = try history.lastRuns(jobs: names, status: .succeeded)
+        let totals = try history.runTotals()
+        state.withLock { state in
+            for name in names {
+                var metrics = JobMetrics()
+                if let run = last[name] {
+                    metrics.lastStart = run.startedAt
+                    metrics.firstSlot = run.scheduledAt ?? run.startedAt
+                }
+                if let run = lastEnded[name] {
+                    metrics.lastEnd = run.endedAt
+                    metrics.lastStatus = run.status
+                    metrics.lastDuration = run.duration
+                }
+                if let run = successes[name] {
+                    metrics.lastSuccess = run.endedAt ?? run.startedAt
+                    metrics.lastSuccessSlot = run.scheduledAt ?? run.startedAt
+                    metrics.lastSize = run.bytesStored
+                    metrics.lastDestination = run.destination
+                }
+                for total in totals where total.job == name {
+                    metrics.runs[total.status, default: 0] += total.count
+                    if total.status == .succeeded { metrics.bytesUploaded[total.destination, default: 0] += total.bytesStored }
+                }
+                state.jobs[name] = metrics
+            }
+        }
+    }
+
+    /// Replaces the config (after a reload): next runs and overdue follow the new schedules.
+    public func update(config: BackupConfig) {
+        state.withLock { $0.config = config }
+    }
+
+    /// A consistent copy of the config and every job's metrics.
+    public func snapshot() -> (config: BackupConfig, jobs: [String: JobMetrics], now: Date) {
+        let now = clock.now()
+        return state.withLock { ($0.config, $0.jobs, now) }
+    }
+
+    public func runStarted(_ run: ObservedRun) {
+        state.withLock { state in
+            var metrics = state.jobs[run.job.name] ?? JobMetrics()
+            metrics.lastStart = run.startedAt
+            metrics.running = true
+            if metrics.firstSlot == nil { metrics.firstSlot = run.scheduledFor ?? run.startedAt }
+            state.jobs[run.job.name] = metrics
+        }
+    }
+
+    public func runFinished(_ run: ObservedRun, outcome: RunOutcome, config: BackupConfig, logger: Logger) {
+        state.withLock { state in
+            var metrics = state.jobs[run.job.name] ?? JobMetrics()
+            metrics.running = false
+            metrics.lastEnd = outcome.endedAt
+            metrics.lastStatus = outcome.status
+            metrics.lastDuration = outcome.endedAt.timeIntervalSince(run.startedAt)
+            metrics.runs[outcome.status, default: 0] += 1
+            if outcome.status == .succeeded {
+                metrics.lastSuccess = outcome.endedAt
+                // Only schedule-driven slots count toward overdue; a run-now still proves the job works.
+                metrics.lastSuccessSlot = run.scheduledFor ?? run.startedAt
+                metrics.lastSize = outcome.bytesStored
+                metrics.lastDestination = run.destination
+                metrics.bytesUploaded[run.destination, default: 0] += outcome.bytesStored ?? 0
+            }
+            state.jobs[run.job.name] = metrics
+        }
+    }
+}

@@ -1,0 +1,55 @@
+import Foundation
+import Logging
+
+/// The `RunObserver` that announces runs to each job's webhooks and healthchecks URL (the job's
+/// `notify`, else the top-level one). It only queues: delivery happens on `NotificationSender`'s
+/// queue, so a slow or failing endpoint never delays or fails a backup.
+public struct Notifier: RunObserver {
+    /// Delivers the messages.
+    public let sender: NotificationSender
+    /// This machine's name, sent in every event.
+    public let host: String
+
+    /// A notifier delivering through `sender`.
+    public init(sender: NotificationSender, host: String = ProcessInfo.processInfo.hostName) {
+        self.sender = sender
+        self.host = host
+    }
+
+    public func runStarted(_ run: ObservedRun) {
+        announce(.start, run: run, outcome: nil)
+    }
+
+    public func runFinished(_ run: ObservedRun, outcome: RunOutcome, config: BackupConfig, logger: Logger) {
+        announce(NotifyEvent.of(outcome), run: run, outcome: outcome)
+    }
+
+    /// The messages `event` becomes under `settings` (one per webhook, one healthchecks ping).
+    public func messages(_ event: NotifyEvent, run: ObservedRun, outcome: RunOutcome?, settings: NotifyConfig) -> [NotificationMessage] {
+        let redactor = Redactor(secrets: EngineDrivers.secrets(of: run.job) + settings.webhooks + (settings.healthchecks.map { [$0] } ?? []))
+        let payload = WebhookPayload(event: event, run: run, outcome: outcome, host: host, redactor: redactor)
+        var result: [NotificationMessage] = []
+        if !settings.webhooks.isEmpty {
+            let (headers, body): ([(name: String, value: String)], [UInt8])
+            switch settings.format {
+            case .json: (headers, body) = ([("Content-Type", "application/json")], payload.json())
+            case .ntfy: (headers, body) = payload.ntfy()
+            }
+            for url in settings.webhooks {
+                result.append(NotificationMessage(url: url, headers: headers + [("User-Agent", "backupd/\(BackupKit.version)")], body: body))
+            }
+        }
+        if let check = settings.healthchecks {
+            result.append(HealthchecksPing.message(base: check, event: event, run: run, outcome: outcome, redactor: redactor))
+        }
+        return result
+    }
+
+    private func announce(_ event: NotifyEvent, run: ObservedRun, outcome: RunOutcome?) {
+        guard let settings = run.job.notify, !settings.isEmpty else { return }
+        let metadata: Logger.Metadata = ["job": "\(run.job.name)", "run": "\(run.runID)", "notify.event": "\(event.rawValue)"]
+        for message in messages(event, run: run, outcome: outcome, settings: settings) {
+            sender.send(message, metadata: metadata)
+        }
+    }
+}

@@ -1,0 +1,107 @@
+import Foundation
+
+/// Builds the webhook bodies for a run event: the JSON document (field names in the README) or
+/// ntfy's plain text with its `Title`/`Priority`/`Tags` headers. Error and stderr text are
+/// redacted again here with every secret of the job, destination and notify settings.
+public struct WebhookPayload: Sendable {
+    /// The event announced.
+    public var event: NotifyEvent
+    /// The run.
+    public var run: ObservedRun
+    /// The outcome (nil for `start`).
+    public var outcome: RunOutcome?
+    /// The host name backupd runs on.
+    public var host: String
+    /// Removes secrets from free text.
+    public var redactor: Redactor
+
+    /// The version of the JSON document's layout.
+    public static let schemaVersion = 1
+
+    /// Describes one event.
+    public init(event: NotifyEvent, run: ObservedRun, outcome: RunOutcome?, host: String, redactor: Redactor) {
+        self.event = event
+        self.run = run
+        self.outcome = outcome
+        self.host = host
+        self.redactor = redactor
+    }
+
+    /// The JSON document, keys sorted.
+    public func json() -> [UInt8] {
+        var document: [String: Any] = [
+            "version": Self.schemaVersion, "event": event.rawValue, "job": run.job.name, "engine": run.job.engine.rawValue,
+            "runId": run.runID, "trigger": run.trigger.rawValue, "host": host, "backupd": BackupKit.version,
+            "startedAt": Self.iso(run.startedAt), "encrypted": run.job.encryption != nil,
+        ]
+        if let scheduled = run.scheduledFor { document["scheduledFor"] = Self.iso(scheduled) }
+        var destination: [String: Any] = ["name": run.destination]
+        if let bucket = run.bucket { destination["bucket"] = bucket }
+        document["destinations"] = [destination]
+        if let outcome {
+            document["status"] = outcome.status.rawValue
+            document["endedAt"] = Self.iso(outcome.endedAt)
+            document["durationSeconds"] = (outcome.endedAt.timeIntervalSince(run.startedAt) * 1000).rounded() / 1000
+            if let read = outcome.bytesRead { document["bytesRead"] = read }
+            if let stored = outcome.bytesStored { document["bytesStored"] = stored }
+            if let key = outcome.objectKey, outcome.status == .succeeded {
+                var object: [String: Any] = ["key": key, "destination": run.destination]
+                if let size = outcome.bytesStored { object["size"] = size }
+                if let sha = outcome.sha256 { object["sha256"] = sha }
+                document["objects"] = [object]
+            } else {
+                document["objects"] = [[String: Any]]()
+            }
+            if let error = outcome.error { document["error"] = redactor.redact(error) }
+            if let tail = outcome.stderrTail, !tail.isEmpty { document["stderrTail"] = redactor.redact(Self.lastLines(tail, 20)) }
+            if let exit = outcome.exitStatus { document["exitStatus"] = Int(exit) }
+        }
+        let data = (try? JSONSerialization.data(withJSONObject: document, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
+        return [UInt8](data)
+    }
+
+    /// ntfy's form: a short title, a priority (high on failure), tags and a plain-text body.
+    public func ntfy() -> (headers: [(name: String, value: String)], body: [UInt8]) {
+        let name = run.job.name
+        var title: String
+        var lines: [String] = []
+        var priority = "default"
+        var tags = "floppy_disk"
+        switch (event, outcome) {
+        case (.start, _), (_, nil):
+            title = "backupd: \(name) started"
+            priority = "low"
+            lines.append("Backup of \(name) started (run \(run.runID), \(run.trigger.rawValue)) on \(host).")
+        case (_, let outcome?):
+            let seconds = String(format: "%.1f", outcome.endedAt.timeIntervalSince(run.startedAt))
+            if outcome.status == .succeeded {
+                title = "backupd: \(name) succeeded"
+                tags = "white_check_mark"
+                lines.append("Backup of \(name) succeeded in \(seconds) s (run \(run.runID)) on \(host).")
+                if let key = outcome.objectKey { lines.append("Object: \(run.bucket.map { "s3://\($0)/" } ?? "")\(key)") }
+                if let size = outcome.bytesStored { lines.append("Size: \(size) bytes") }
+                if let sha = outcome.sha256 { lines.append("SHA-256: \(sha)") }
+            } else {
+                title = "backupd: \(name) \(outcome.status.rawValue)"
+                priority = "high"
+                tags = "rotating_light"
+                lines.append("Backup of \(name) \(outcome.status.rawValue) after \(seconds) s (run \(run.runID)) on \(host).")
+                if let error = outcome.error { lines.append("Error: \(redactor.redact(error))") }
+                if let tail = outcome.stderrTail, !tail.isEmpty { lines.append("Last stderr lines:\n" + redactor.redact(Self.lastLines(tail, 10))) }
+            }
+        }
+        if event == .partial { title = "backupd: \(name) partially stored" }
+        return ([("Title", title), ("Priority", priority), ("Tags", tags), ("Content-Type", "text/plain; charset=utf-8")],
+                Array(lines.joined(separator: "\n").utf8))
+    }
+
+    static func iso(_ date: Date) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.string(from: date)
+    }
+
+    static func lastLines(_ text: String, _ count: Int) -> String {
+        text.split(separator: "\n", omittingEmptySubsequences: false).suffix(count).joined(separator: "\n")
+    }
+}

@@ -1,0 +1,78 @@
+import Logging
+import Foundation
+import Testing
+@testable import BackupKit
+
+/// A config with one daily job (03:00 UTC, timeout 1h) and one disabled job.
+private func metricsConfig() throws -> BackupConfig {
+    var files = FakeFiles()
+    files.files["/etc/backupd/config.json"] = configText { root in
+        root["timeZone"] = "UTC"
+        var jobs = root["jobs"] as! [[String: Any]]
+        jobs[0]["schedule"] = "0 3 * * *"
+        jobs[0]["timeout"] = "1h"
+        var off = jobs[0]
+        off["name"] = "off"
+        off["enabled"] = false
+        root["jobs"] = [jobs[0], off]
+    }
+    return try BackupConfig.load(path: "/etc/backupd/config.json", sources: files.sources).config
+}
+
+private let day = Date(timeIntervalSince1970: 1_799_971_200)  // 2027-01-15T00:00:00Z
+
+@Suite("Metrics exposition")
+struct MetricsExpositionTests {
+    /// A run updates the per-job gauges and counters; the text has TYPE lines; label values are escaped.
+    @Test func runsUpdateMetrics() throws {
+        let config = try metricsConfig()
+        let clock = ManualWallClock(day.addingTimeInterval(3 * 3600 + 60))
+        let registry = MetricsRegistry(config: config, clock: clock)
+        let run = ObservedRun(runID: 1, job: config.jobs[0], destination: "local", bucket: "backups", trigger: .schedule,
+                              scheduledFor: day.addingTimeInterval(3 * 3600), startedAt: day.addingTimeInterval(3 * 3600))
+        registry.runStarted(run)
+        #expect(MetricsExposition.render(registry).contains("backupd_job_running{job=\"app-db\"} 1\n"))
+        registry.runFinished(run, outcome: RunOutcome(status: .succeeded, endedAt: day.addingTimeInterval(3 * 3600 + 42.5), bytesStored: 1234), config: config, logger: Logger(label: "test"))
+        let text = MetricsExposition.render(registry)
+        #expect(text.contains("# TYPE backupd_runs_total counter\n"))
+        #expect(text.contains("backupd_runs_total{job=\"app-db\",status=\"succeeded\"} 1\n"))
+        #expect(text.contains("backupd_last_run_duration_seconds{job=\"app-db\"} 42.500\n"))
+        #expect(text.contains("backupd_last_backup_size_bytes{job=\"app-db\",destination=\"local\"} 1234\n"))
+        #expect(text.contains("backupd_uploaded_bytes_total{job=\"app-db\",destination=\"local\"} 1234\n"))
+        #expect(text.contains("backupd_last_success_timestamp_seconds{job=\"app-db\"} \(Int(day.timeIntervalSince1970) + 3 * 3600 + 42).500\n"))
+        #expect(text.contains("backupd_next_run_timestamp_seconds{job=\"app-db\"} \(Int(day.timeIntervalSince1970) + 27 * 3600)\n"))
+        #expect(text.contains("backupd_job_enabled{job=\"off\"} 0\n"))
+        #expect(MetricsExposition.escape("a\"b\\c\nd") == "a\\\"b\\\\c\\nd")
+        #expect(!text.contains("backupd_next_run_timestamp_seconds{job=\"off"))
+    }
+
+    /// Overdue follows `backupd status`: the slot after the last success plus the timeout passed.
+    @Test func overdue() throws {
+        let config = try metricsConfig()
+        let clock = ManualWallClock(day.addingTimeInterval(3 * 3600))
+        let registry = MetricsRegistry(config: config, clock: clock)
+        let run = ObservedRun(runID: 1, job: config.jobs[0], destination: "local", bucket: nil, trigger: .schedule,
+                              scheduledFor: day.addingTimeInterval(3 * 3600), startedAt: day.addingTimeInterval(3 * 3600))
+        registry.runStarted(run)
+        registry.runFinished(run, outcome: RunOutcome(status: .succeeded, endedAt: day.addingTimeInterval(3 * 3600 + 10)), config: config, logger: Logger(label: "test"))
+        clock.set(day.addingTimeInterval(27 * 3600 + 3599))
+        #expect(MetricsExposition.render(registry).contains("backupd_job_overdue{job=\"app-db\"} 0\n"))
+        clock.set(day.addingTimeInterval(28 * 3600 + 1))
+        #expect(MetricsExposition.render(registry).contains("backupd_job_overdue{job=\"app-db\"} 1\n"))
+    }
+
+    /// The textfile is replaced atomically: no temporary file stays behind, and the mode is 0644.
+    @Test func textfileAtomic() throws {
+        let directory = FileManager.default.temporaryDirectory.path + "/backupd-prom-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/backupd.prom"
+        try MetricsTextfile.writeAtomically(Array("a 1\n".utf8), to: path)
+        try MetricsTextfile.writeAtomically(Array("a 2\n".utf8), to: path)
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "a 2\n")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory) == ["backupd.prom"])
+        let mode = try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int
+        #expect(mode == 0o644)
+        #expect(throws: MetricsError.self) { try MetricsTextfile.writeAtomically([], to: directory + "/missing/x.prom") }
+    }
+}
