@@ -269,18 +269,17 @@ struct ConfigLoader {
         let enabled = object.bool("enabled") ?? true
         let catchUp = object.choice("catchUp", CatchUpPolicy.self) ?? .once
         let retention = object.raw("retention").flatMap { readRetention($0, path: object.childPath("retention")) }
-            shutdownGracePeriod: grace, destinations: destinations, jobs: jobs.map { $0.withDefaultRetention(defaultRetention) },
-            retention: defaultRetention, historyRetention: historyRetention, metrics: defaults.metrics)
-        config.verify = verify
-        return config
+        let verify = object.raw("verify").flatMap { readVerify($0, path: object.childPath("verify"), engine: engine, topLevel: false) }
+        let expectedSize = readExpectedSize(object)
+        object.finish(validKeys: Self.runExtraKeys)
         guard let name, let engine, let schedule, let zone, let destination, let prefix, let connection else { return nil }
         var job = JobConfig(
             name: name, engine: engine, schedule: schedule, timeZone: zone, destination: destination,
             prefix: prefix, connection: connection, compression: compression, timeout: timeout,
-            shutdownGracePeriod: grace, destinations: destinations, jobs: jobs.map { $0.withDefaultRetention(defaultRetention) },
-            retention: defaultRetention, historyRetention: historyRetention, metrics: defaults.metrics)
-        config.verify = verify
-        return config
+            enabled: enabled, catchUp: catchUp, retention: retention, compressionOptions: compressionOptions)
+        job.verify = verify
+        job.expectedSize = expectedSize
+        return job
     }
 
     func cron(_ object: ObjectReader) -> CronExpression? {

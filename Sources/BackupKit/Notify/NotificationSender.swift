@@ -89,6 +89,7 @@ public final class NotificationSender: Sendable {
         case .tls: return "TLS failed"
         case .connectionLost: return "connection lost or timed out"
         case .other: return "transfer failed"
+        case .abandoned: return "abandoned"
         }
     }
 }

@@ -66,6 +66,7 @@ public final class S3Client: Sendable {
         }
         let abandon: @Sendable () -> Bool = { cancellation?.reason != nil }
         let started = now()
+        var waited: Double = 0
         while true {
             attempt += 1
             if let reason = cancellation?.reason { throw S3Error.cancelled(reason: reason) }

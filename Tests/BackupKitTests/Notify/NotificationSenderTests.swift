@@ -5,7 +5,7 @@ import Testing
 @testable import BackupKit
 
 /// Answers with scripted statuses (or transport errors), recording each request.
-final class ScriptedTransport: HTTPTransport {
+final class NotifyScriptedTransport: HTTPTransport {
     let script: Mutex<[Result<Int, HTTPTransportError>]>
     let requests = Mutex<[(url: String, body: [UInt8])]>([])
 
@@ -26,7 +26,7 @@ struct NotificationSenderTests {
 
     /// A 5xx and a dropped connection are retried; the third attempt delivers.
     @Test func retriesTransientFailures() {
-        let transport = ScriptedTransport([.success(503), .failure(.connect(host: "hooks.example.com", detail: "refused")), .success(204)])
+        let transport = NotifyScriptedTransport([.success(503), .failure(.connect(host: "hooks.example.com", detail: "refused")), .success(204)])
         let sender = NotificationSender(transport: transport, attempts: 3, retryDelay: .milliseconds(10), logger: Logger(label: "t"))
         sender.send(message(), metadata: [:])
         #expect(sender.flush(timeout: .seconds(5)))
@@ -35,7 +35,7 @@ struct NotificationSenderTests {
 
     /// A 404 is not retried (it will not change), and the failure is only logged.
     @Test func clientErrorNotRetried() {
-        let transport = ScriptedTransport([.success(404), .success(200)])
+        let transport = NotifyScriptedTransport([.success(404), .success(200)])
         let sender = NotificationSender(transport: transport, attempts: 3, retryDelay: .milliseconds(10), logger: Logger(label: "t"))
         sender.send(message(), metadata: [:])
         #expect(sender.flush(timeout: .seconds(5)))
