@@ -170,7 +170,7 @@ struct ConfigLoader {
             allowInsecureHTTP: allowInsecure, caFile: caFile, maxParts: maxParts,
             partSize: partSizeMiB * 1024 * 1024, partsInFlight: partsInFlight)
         network.apply(to: &destination)
-        destination.multiObjectDelete = multiObjectDelete ?? destination.provider.profile.multiObjectDelete
+        destination.multiObjectDelete = multiObjectDelete
         return destination
     }
 

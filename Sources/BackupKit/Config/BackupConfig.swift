@@ -70,9 +70,9 @@ public struct DestinationConfig: Sendable {
     public var partSize: Int
     /// How many parts are uploaded at once.
     public var partsInFlight: Int
-    /// Whether the provider has DeleteObjects (multi-object delete); without it, prune deletes
-    /// objects one by one with DeleteObject.
-    public var multiObjectDelete: Bool = true
+    /// `multiObjectDelete` as set (nil: the provider profile's): whether DeleteObjects exists;
+    /// without it, objects are deleted one by one with DeleteObject. Read `providerProfile`.
+    public var multiObjectDelete: Bool? = nil
     /// The provider whose rules apply (detected from the endpoint unless `provider` is set).
     public var provider: StorageProvider = .generic
     /// How long a failing request is retried before the backup fails (`retryFor`).

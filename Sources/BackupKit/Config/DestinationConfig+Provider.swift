@@ -4,7 +4,7 @@ extension DestinationConfig {
     public var providerProfile: ProviderProfile {
         var profile = provider.profile
         profile.maxParts = maxParts
-        profile.multiObjectDelete = multiObjectDelete
+        profile.multiObjectDelete = multiObjectDelete ?? profile.multiObjectDelete
         return profile
     }
 

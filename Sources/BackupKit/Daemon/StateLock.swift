@@ -52,7 +52,15 @@ public final class StateLock: Sendable {
             try? FileManager.default.createDirectory(
                 atPath: stateDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         }
-        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        var fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        // On a read-only file system an existing lock file still locks (flock needs no write
+        // access); what cannot be written is then reported by the history, which names the disk.
+        if fd < 0, errno == EROFS {
+            fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+            // Nothing can write to a read-only state directory, so no run can conflict: go on
+            // unlocked and let the history report the file system.
+            if fd < 0, errno == ENOENT { return StateLock(path: path, fd: -1) }
+        }
         guard fd >= 0 else { throw StateLockError.cannotLock(path: path, reason: String(cString: strerror(errno))) }
         while flock(fd, LOCK_EX | LOCK_NB) != 0 {
             let error = errno
@@ -61,12 +69,10 @@ public final class StateLock: Sendable {
             if error == EWOULDBLOCK { throw StateLockError.held(path: path, holder: holder(stateDirectory: stateDirectory)) }
             throw StateLockError.cannotLock(path: path, reason: String(cString: strerror(error)))
         }
+        // The holder's pid is for messages only: a full or read-only disk leaves it unwritten and
+        // the lock held (the history then reports the disk by name).
         let text = Array("\(getpid()) \(role.rawValue)\n".utf8)
-        if ftruncate(fd, 0) != 0 || pwrite(fd, text, text.count, 0) != text.count {
-            let reason = String(cString: strerror(errno))
-            close(fd)
-            throw StateLockError.cannotLock(path: path, reason: "cannot write the holder's pid: \(reason)")
-        }
+        if ftruncate(fd, 0) == 0 { _ = pwrite(fd, text, text.count, 0) }
         return StateLock(path: path, fd: fd)
     }
 

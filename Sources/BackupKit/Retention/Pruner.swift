@@ -114,7 +114,7 @@ public struct Pruner: Sendable {
             }
         }
         let manifests = deletions.compactMap { item in item.backup.manifestKey.map { (item, $0) } }
-        let manifestFailures = deleteKeys(manifests.map(\.1), store: store, multi: destination.multiObjectDelete)
+        let manifestFailures = deleteKeys(manifests.map(\.1), store: store, multi: destination.providerProfile.multiObjectDelete)
         var blocked = Set<String>()
         for (item, key) in manifests {
             if manifestFailures[key] != nil { blocked.insert(item.backup.id) }
@@ -122,7 +122,7 @@ public struct Pruner: Sendable {
         }
         let data = deletions.flatMap { item in item.backup.dataKeys.map { (item, $0) } }
         let toDelete = data.filter { !blocked.contains($0.0.backup.id) }
-        let dataFailures = deleteKeys(toDelete.map(\.1), store: store, multi: destination.multiObjectDelete)
+        let dataFailures = deleteKeys(toDelete.map(\.1), store: store, multi: destination.providerProfile.multiObjectDelete)
         for (item, key) in data {
             if blocked.contains(item.backup.id) {
                 record(item.backup, item.cause, key, nil, skipped: true)

@@ -46,13 +46,19 @@ public struct UploadSweeper: Sendable {
     /// retried at the next interval.
     public func run() async throws {
         while !Task.isCancelled {
-            await Task.detached { [self] in
+            // On a thread of its own: a destination that never answers holds up only this sweep,
+            // and a stop (cancellation) does not wait for it.
+            let finished = await BlockingCall.run(name: "backupd-upload-sweep", timeout: interval * 10) { [self] in
                 do {
                     _ = try sweepOnce()
                 } catch {
                     logger.error("upload sweep failed; retrying at the next sweep", metadata: ["error": "\(error)"])
                 }
-            }.value
+                return true
+            }
+            if finished == nil, !Task.isCancelled {
+                logger.warning("the upload sweep did not finish in time; it goes on in the background")
+            }
             do {
                 try await Task.sleep(for: interval)
             } catch {

@@ -56,9 +56,9 @@ struct RetentionConfigTests {
 
     /// A destination may say it has no multi-object delete (DeleteObjects).
     @Test func multiObjectDeleteFlag() throws {
-        #expect(try loadConfig(configText()).destinations[0].multiObjectDelete)
+        #expect(try loadConfig(configText()).destinations[0].providerProfile.multiObjectDelete)
         let off = try loadConfig(configText { editDestination(&$0) { $0["multiObjectDelete"] = false } })
-        #expect(!off.destinations[0].multiObjectDelete)
+        #expect(!off.destinations[0].providerProfile.multiObjectDelete)
     }
 
     /// Bad values are reported with their JSON path and what would be valid.

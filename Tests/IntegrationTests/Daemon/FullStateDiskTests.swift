@@ -100,8 +100,10 @@ struct FullStateDiskTests {
         let record = try #require(try HistoryStore(stateDirectory: disk.path).run(id: run.id))
         #expect(record.status == .succeeded, "status \(record.status); log:\n\(second.log)")
         let key = try #require(record.objectKey)
-        let head = try s3.aws(["s3api", "head-object", "--bucket", bucket, "--key", key, "--output", "json"])
-        #expect(head.status == 0 && head.output.contains(record.sha256 ?? "missing"), "\(head.output) \(head.error)")
+        // The object's digest is the one its manifest records (read with a second client).
+        let manifestKey = key.replacingOccurrences(of: #"\.[a-z.]+$"#, with: ".manifest.json", options: .regularExpression)
+        let manifest = try s3.aws(["s3", "cp", "s3://\(bucket)/\(manifestKey)", "-"])
+        #expect(manifest.status == 0 && manifest.output.contains(record.sha256 ?? "missing"), "\(manifest.output) \(manifest.error)")
         #expect(try HistoryStore(stateDirectory: disk.path).runs(HistoryQuery(job: "slow")).filter { $0.status != .skipped }.count == 1)
         second.send(SIGTERM)
         #expect(await second.waitForExit(timeout: 30) == 0)

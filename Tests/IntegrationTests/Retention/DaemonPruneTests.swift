@@ -40,7 +40,9 @@ struct DaemonPruneTests {
         let keys = try PastBackups.awsKeys(s3, bucket: bucket)
         let runs = try HistoryStore(stateDirectory: directory + "/state", readOnly: true).runs().filter { $0.status == .succeeded }
         let newest = runs.sorted { $0.startedAt > $1.startedAt }.prefix(2).compactMap(\.objectKey)
-        #expect(keys == (newest + bystanders).sorted(), "log:\n\(daemon.log)")
+        // Each surviving backup is its object and its manifest.
+        let manifests = newest.map { $0.replacingOccurrences(of: #"\.[a-z.]+$"#, with: ".manifest.json", options: .regularExpression) }
+        #expect(keys == (newest + manifests + bystanders).sorted(), "log:\n\(daemon.log)")
         #expect(try HistoryStore(stateDirectory: directory + "/state", readOnly: true).deletions(job: "app").map(\.objectKey).prefix(2).sorted() == old)
     }
 }

@@ -85,7 +85,7 @@ struct RetentionIntegrationTests {
             try pruner.prune(job: config.jobs[0], config: config, dryRun: false, logger: Logger(label: "it"))
         }
         #expect(transport.log.allSatisfy { $0.hasPrefix("GET ") })
-        #expect(transport.log.count == 1 + RetryPolicy().maxAttempts)  // the first page, then every attempt at the second
+        #expect(transport.log.count == 1 + RecordingProvider.retry.maxAttempts)  // the first page, then every attempt at the second
         #expect(try PastBackups.awsKeys(s3, bucket: client.settings.bucket) == before)
 
         transport.failListingPages(false)
@@ -111,7 +111,7 @@ struct RetentionIntegrationTests {
             .prune(job: config.jobs[0], config: config, dryRun: false, logger: Logger(label: "it"))
         let bucket = client.settings.bucket
         let expected = [keys[0][1], keys[1][1], keys[2][1], keys[0][0], keys[1][0], keys[2][0]].map { "DELETE /\(bucket)/\($0)" }
-        #expect(transport.log.filter { !$0.hasPrefix("GET ") } == expected)
+        #expect(transport.log.filter { !$0.hasPrefix("GET ") && !$0.hasPrefix("HEAD ") } == expected)
         #expect(report.deleted.count == 6)
         #expect(try PastBackups.awsKeys(s3, bucket: bucket) == (keys[3] + keys[4] + Self.bystanders).sorted())
     }

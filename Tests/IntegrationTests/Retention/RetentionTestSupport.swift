@@ -30,10 +30,13 @@ final class RecordingTransport: HTTPTransport {
 /// Stores over one shared `RecordingTransport`, without retry waits.
 struct RecordingProvider: ObjectStoreProvider {
     let transport: RecordingTransport
+    /// A bounded number of tries (the default policy retries for five minutes).
+    static let retry = RetryPolicy(maxAttempts: 6)
 
     func store(for destination: DestinationConfig) throws -> any BackupObjectStore {
-        let client = S3Client(
-            settings: S3Settings(destination: destination), transport: transport, logger: Logger(label: "it.retention"), sleep: { _ in })
+        var settings = S3Settings(destination: destination)
+        settings.retry = RecordingProvider.retry
+        let client = S3Client(settings: settings, transport: transport, logger: Logger(label: "it.retention"), sleep: { _ in })
         return S3ObjectStore(client: client, plan: PartSizePlan(firstPartSize: destination.partSize, maxParts: destination.maxParts), partsInFlight: 1, logger: Logger(label: "it.retention"))
     }
 }
