@@ -249,7 +249,8 @@ struct DaemonTests {
         #expect(try await eventually { try history.runs(HistoryQuery(job: "nightly", status: .succeeded)).count == 1 })
         let stopping = ContinuousClock.now
         try await running.stop()
-        #expect(ContinuousClock.now - stopping < .seconds(5))
+        // The stalled calls block for 30 s; well under that, with room for a loaded test process.
+        #expect(ContinuousClock.now - stopping < .seconds(20))
         #expect(try history.run(id: crashed)?.status == .running, "its destination never answered, so the run waits for the next start")
     }
 

@@ -176,7 +176,7 @@ struct DaemonOwnershipTests {
     @Test func runNowGoesThroughTheDaemon() async throws {
         let setup = try OwnershipSetup(label: "own-runnow")
         defer { setup.remove() }
-        try setup.writeConfig(jobs: [OwnershipSetup.job("slow", bytes: 3_000_000, seconds: 4)])
+        try setup.writeConfig(jobs: [OwnershipSetup.job("slow", bytes: 3_000_000, seconds: 10)])
         let daemon = try setup.daemon()
         defer { daemon.cleanUp() }
         #expect(await daemon.notify.waitFor("READY=1", timeout: 20), "log:\n\(daemon.log)")
@@ -288,7 +288,9 @@ struct DaemonOwnershipTests {
         #expect(try history.run(id: crashed)?.status == .running, "the stalled destination's clean-up cannot have finished")
         let stopping = Date()
         daemon.send(SIGTERM)
-        #expect(await daemon.waitForExit(timeout: 20) == 0, "log:\n\(daemon.log)")
-        #expect(Date().timeIntervalSince(stopping) < 10)
+        #expect(await daemon.waitForExit(timeout: 40) == 0, "log:\n\(daemon.log)")
+        // The stalled clean-up would hold a stop for its 120 s timeout (the destination never
+        // answers); 25 s leaves room for a machine loaded by the rest of the suite.
+        #expect(Date().timeIntervalSince(stopping) < 25)
     }
 }
