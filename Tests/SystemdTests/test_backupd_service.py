@@ -2,6 +2,8 @@
 as the README installs it. Each test writes its own config, starts the unit and stops it after.
 """
 
+import hashlib
+import json
 import os
 import secrets
 import stat
@@ -55,8 +57,13 @@ def test_scheduled_postgres_backup_lands_in_s3(service, s3, bucket, postgres):
     assert run["object_key"] in s3.keys(bucket, prefix)
     head = s3.api("head-object", "--bucket", bucket, "--key", run["object_key"])
     assert head["ContentLength"] == run["bytes_stored"]
-    assert head["Metadata"].get("sha256") == run["sha256"], head["Metadata"]
-    dump = zstd_decompress(s3.get(bucket, run["object_key"]))
+    # The backup's manifest, written last, records the object's digest; the bytes match it.
+    manifest_key = run["object_key"][: -len(".dump.zst")] + ".manifest.json"
+    manifest = json.loads(s3.get(bucket, manifest_key))
+    entry = next(o for o in manifest["objects"] if o["key"] == run["object_key"])
+    stored = s3.get(bucket, run["object_key"])
+    assert entry["sha256"] == run["sha256"] == hashlib.sha256(stored).hexdigest(), manifest
+    dump = zstd_decompress(stored)
     assert dump.startswith(b"PGDMP"), "not a pg_dump custom-format archive"
     listing = subprocess.run(["pg_restore", "--data-only", "-f", "-"], input=dump,
                              capture_output=True, timeout=60)
