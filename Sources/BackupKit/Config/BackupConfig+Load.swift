@@ -231,13 +231,8 @@ struct ConfigLoader {
         let engine = object.choice("engine", Engine.self, required: "one of \(Engine.allCases.map(\.rawValue).joined(separator: ", "))")
         let zone = object.has("timeZone") ? self.zone(object, "timeZone") : defaultZone
         let schedule = cron(object)
-        let destination = object.string("destination", required: "the name of one of the destinations")
-        if let destination, !destinationNames.contains(destination) {
-            var message = "no destination is named \(ConfigReader.quote(destination))"
-            if let guess = Suggestion.closest(to: destination, in: destinationNames) { message += " (did you mean \"\(guess)\"?)" }
-            message += destinationNames.isEmpty ? "; add it under \"destinations\"" : "; defined destinations: \(destinationNames.joined(separator: ", "))"
-            reader.error(object.raw("destination"), object.childPath("destination"), message)
-        }
+        let targets = readJobDestinations(object, destinationNames: destinationNames)
+        let destination = targets?.names.first
         let prefix = validPrefix(object)
         let connection: ConnectionConfig?
         if let raw = object.raw("connection") {
@@ -256,7 +251,8 @@ struct ConfigLoader {
         return JobConfig(
             name: name, engine: engine, schedule: schedule, timeZone: zone, destination: destination,
             prefix: prefix, connection: connection, compression: compression, timeout: timeout,
-            enabled: enabled, catchUp: catchUp, retention: retention)
+            enabled: enabled, catchUp: catchUp, retention: retention,
+            copyDestinations: Array(targets?.names.dropFirst() ?? []), retentionByDestination: targets?.retention ?? [:])
     }
 
     func cron(_ object: ObjectReader) -> CronExpression? {

@@ -162,7 +162,7 @@ public struct JobConfig: Sendable {
     public var schedule: CronExpression
     /// The zone the schedule is read in.
     public var timeZone: ZoneRules
-    /// The destination's name.
+    /// The first destination's name (the only one unless `destinations` lists more).
     public var destination: String
     /// Object-name prefix (no leading or trailing `/`; may be empty).
     public var prefix: String
@@ -178,6 +178,10 @@ public struct JobConfig: Sendable {
     public var catchUp: CatchUpPolicy
     /// Which old backups to keep, when set.
     public var retention: RetentionPolicy?
+    /// The destinations after the first that every dump is also uploaded to (see `destinations`).
+    public var copyDestinations: [String] = []
+    /// Per-destination retention that replaces `retention` there (see `retention(for:)`).
+    public var retentionByDestination: [String: RetentionPolicy] = [:]
 
     /// The schedule bound to the job's time zone.
     public var cronSchedule: CronSchedule { CronSchedule(schedule, in: timeZone) }
