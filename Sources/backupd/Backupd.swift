@@ -10,6 +10,6 @@ struct Backupd: AsyncParsableCommand {
         version: BackupKit.version,
         subcommands: [
             RunCommand.self, ValidateCommand.self, CheckCommand.self, CronCommand.self, RunNowCommand.self, RestoreCommand.self,
-            ListCommand.self, HistoryCommand.self, StatusCommand.self,
+            ListCommand.self, HistoryCommand.self, StatusCommand.self, VerifyCommand.self,
         ])
 }

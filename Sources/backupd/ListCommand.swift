@@ -2,40 +2,45 @@ import ArgumentParser
 import BackupKit
 import Foundation
 
-/// `backupd list JOB`: the job's backups in its bucket, oldest first.
+/// `backupd list JOB`: the job's backups, from their manifests, newest first.
 struct ListCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "list", abstract: "List a job's backups in the bucket with their size and date.")
+        commandName: "list",
+        abstract: "List a job's backups (from their manifests), newest first, with the last verification of each.",
+        discussion: "A backup exists when its manifest does; --all also shows data objects without one as incomplete.")
 
     @OptionGroup var options: GlobalOptions
 
     @Argument(help: "The job's name.")
     var job: String
 
+    @Flag(help: "Print JSON.")
+    var json = false
+
+    @Flag(help: "Also show incomplete backups (data objects without a manifest).")
+    var all = false
+
     func run() throws {
         let config = try options.loadConfig()
         let job = try requireJob(self.job, in: config, path: options.config)
         let restorer = Restorer(stores: liveStores(logger: commandLogger(verbose: false)), launcher: PosixProcessLauncher(), environment: ProcessInfo.processInfo.environment)
-        let objects: [StoredObject]
+        let entries: [CatalogEntry]
         do {
-            objects = try restorer.backups(of: job, config: config)
+            entries = try restorer.catalog(of: job, config: config).entries(includeIncomplete: all)
         } catch {
             printError("cannot list the backups of \(job.name): \(error)")
             throw ExitCode.failure
         }
-        if objects.isEmpty {
+        let verifications = (try? HistoryStore(stateDirectory: config.stateDirectory, readOnly: true))
+            .flatMap { try? $0.lastVerifications(job: job.name) } ?? [:]
+        if json {
+            print(try CatalogRenderer.json(entries, verifications: verifications), terminator: "")
+            return
+        }
+        if entries.isEmpty {
             printError("no backups of \(job.name) under \(ObjectName.listPrefix(prefix: job.prefix, job: job.name)) yet")
             return
         }
-        let dates = objects.map { $0.lastModified.map { config.timeZone.iso8601($0) } ?? "-" }
-        let sizes = objects.map { String($0.size) }
-        let dateWidth = max(4, dates.map(\.count).max() ?? 0)
-        let sizeWidth = max(5, sizes.map(\.count).max() ?? 0)
-        print("DATE".padding(toLength: dateWidth, withPad: " ", startingAt: 0) + "  " + String(repeating: " ", count: sizeWidth - 5) + "BYTES  OBJECT")
-        for (index, object) in objects.enumerated() {
-            let date = dates[index].padding(toLength: dateWidth, withPad: " ", startingAt: 0)
-            let size = String(repeating: " ", count: sizeWidth - sizes[index].count) + sizes[index]
-            print("\(date)  \(size)  \(object.key)")
-        }
+        print(CatalogRenderer.table(entries, verifications: verifications) { config.timeZone.iso8601($0) }, terminator: "")
     }
 }

@@ -20,7 +20,7 @@ struct RestoreCommand: ParsableCommand {
     @Argument(help: "The job's name.")
     var job: String
 
-    @Argument(help: "The object's key (or its name under the job's prefix); default: the newest backup.")
+    @Argument(help: "The backup id, or one of its objects' keys (or names under the job's prefix); default: the newest complete backup.")
     var object: String?
 
     @Option(help: "Restore into this database (URI for mongodb, file path for redis) instead of the job's own.")
@@ -28,6 +28,9 @@ struct RestoreCommand: ParsableCommand {
 
     @Flag(help: "Drop existing objects before restoring them (pg_restore --clean --if-exists, mongorestore --drop).")
     var clean = false
+
+    @Flag(name: .customLong("verify-first"), help: "Verify the whole backup (digests, compression, format) before touching the target.")
+    var verifyFirst = false
 
     @Flag(name: .shortAndLong, help: "Log each step to stderr.")
     var verbose = false
@@ -39,11 +42,12 @@ struct RestoreCommand: ParsableCommand {
         let started = Date()
         do {
             let result = try restorer.restore(
-                job: job, config: config, key: object, options: RestoreOptions(target: to, clean: clean),
+                job: job, config: config, key: object, options: RestoreOptions(target: to, clean: clean, verifyFirst: verifyFirst),
                 logger: commandLogger(verbose: verbose))
             let seconds = String(format: "%.1f", Date().timeIntervalSince(started))
             print("restored \(result.key) into \(result.destination) in \(seconds) s")
             print("  downloaded \(formatSize(result.bytesDownloaded)), restored \(formatSize(result.bytesRestored))")
+            print("  sha256 \(result.sha256) (matches the manifest)")
         } catch {
             printError("restore of \(job.name) failed: \(error)")
             throw ExitCode.failure

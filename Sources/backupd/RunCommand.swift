@@ -33,8 +33,12 @@ struct RunCommand: AsyncParsableCommand {
         let executor = BackupRunner(
             stores: stores, launcher: PosixProcessLauncher(), clock: clock,
             environment: ProcessInfo.processInfo.environment)
+        let verifyRunner = VerifyRunner(
+            stores: stores, launcher: PosixProcessLauncher(), environment: ProcessInfo.processInfo.environment, clock: clock,
+            history: try? HistoryStore(stateDirectory: config.stateDirectory))
         let dependencies = Daemon.Dependencies(
-            clock: clock, notifier: SystemdNotifier(), executor: executor, stores: stores, sources: .live)
+            clock: clock, notifier: SystemdNotifier(), executor: executor, stores: stores, sources: .live,
+            observers: [AfterBackupVerifier(runner: verifyRunner)])
         let daemon: Daemon
         do {
             daemon = try Daemon(configPath: options.config, config: config, dependencies: dependencies, logger: logger)
@@ -42,7 +46,13 @@ struct RunCommand: AsyncParsableCommand {
             logger.critical("cannot start", metadata: ["error": "\(error)"])
             throw ExitCode.failure
         }
-        try await daemon.run()
+        let verifier = ScheduledVerifier(runner: verifyRunner, config: { daemon.config }, clock: clock, logger: logger)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await verifier.run() }
+            try await daemon.run()
+            group.cancelAll()
+            _ = try? await group.next()
+        }
     }
 }
 

@@ -31,7 +31,10 @@ struct RunNowCommand: ParsableCommand {
         let runner = BackupRunner(
             stores: liveStores(logger: commandLogger(verbose: verbose)), launcher: PosixProcessLauncher(), clock: clock,
             environment: ProcessInfo.processInfo.environment)
-        let recorder = RunRecorder(history: history, executor: runner, clock: clock)
+        let verifyRunner = VerifyRunner(
+            stores: liveStores(logger: commandLogger(verbose: verbose)), launcher: PosixProcessLauncher(),
+            environment: ProcessInfo.processInfo.environment, clock: clock, history: history)
+        let recorder = RunRecorder(history: history, executor: runner, clock: clock, observers: [AfterBackupVerifier(runner: verifyRunner)])
         let cancellation = RunCancellation()
         let signals = cancelOnSignals(cancellation)
         defer { signals.forEach { $0.cancel() } }
@@ -53,5 +56,8 @@ struct RunNowCommand: ParsableCommand {
         print("  object   s3://\(bucket)/\(outcome.objectKey ?? "")")
         print("  size     \(formatSize(outcome.bytesStored ?? 0)), from \(formatSize(outcome.bytesRead ?? 0)) of dump")
         print("  sha256   \(outcome.sha256 ?? "")")
+        if let key = outcome.objectKey, let id = ObjectName.parse(key, prefix: job.prefix, job: job.name)?.backupID {
+            print("  manifest s3://\(bucket)/\(ObjectName.manifestKey(prefix: job.prefix, backupID: id))")
+        }
     }
 }

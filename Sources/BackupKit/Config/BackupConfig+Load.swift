@@ -109,12 +109,15 @@ struct ConfigLoader {
                 reader.warning(root.raw("jobs"), "jobs", "no jobs are configured; backupd has nothing to back up")
             }
         }
+        let verify = root.raw("verify").flatMap { readVerify($0, path: "verify", engine: nil, topLevel: true) }
         root.finish()
 
         guard !reader.hasErrors, let zone else { return nil }
-        return BackupConfig(
+        var config = BackupConfig(
             stateDirectory: stateDirectory, timeZone: zone, maxConcurrentJobs: maxConcurrent,
             shutdownGracePeriod: grace, destinations: destinations, jobs: jobs)
+        config.verify = verify
+        return config
     }
 
     // MARK: - Destinations
@@ -246,13 +249,17 @@ struct ConfigLoader {
         let enabled = object.bool("enabled") ?? true
         let catchUp = object.choice("catchUp", CatchUpPolicy.self) ?? .once
         let retention = object.raw("retention").flatMap { readRetention($0, path: object.childPath("retention")) }
+        let verify = object.raw("verify").flatMap { readVerify($0, path: object.childPath("verify"), engine: engine, topLevel: false) }
         object.finish()
         guard let name, let engine, let schedule, let zone, let destination, let prefix, let connection else { return nil }
-        return JobConfig(
+        var job = JobConfig(
             name: name, engine: engine, schedule: schedule, timeZone: zone, destination: destination,
             prefix: prefix, connection: connection, compression: compression, timeout: timeout,
-            enabled: enabled, catchUp: catchUp, retention: retention,
-            copyDestinations: Array(targets?.names.dropFirst() ?? []), retentionByDestination: targets?.retention ?? [:])
+            enabled: enabled, catchUp: catchUp, retention: retention)
+        job.verify = verify
+        job.copyDestinations = Array(targets?.names.dropFirst() ?? [])
+        job.retentionByDestination = targets?.retention ?? [:]
+        return job
     }
 
     func cron(_ object: ObjectReader) -> CronExpression? {

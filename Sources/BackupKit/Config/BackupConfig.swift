@@ -19,6 +19,8 @@ public struct BackupConfig: Sendable {
     public var destinations: [DestinationConfig]
     /// The backup jobs, in file order.
     public var jobs: [JobConfig]
+    /// Verification settings for every job (a job's own `verify` overrides them key by key).
+    public var verify: VerifySettings? = nil
 
     /// The destination with this name.
     public func destination(named name: String) -> DestinationConfig? {
@@ -182,6 +184,8 @@ public struct JobConfig: Sendable {
     public var copyDestinations: [String] = []
     /// Per-destination retention that replaces `retention` there (see `retention(for:)`).
     public var retentionByDestination: [String: RetentionPolicy] = [:]
+    /// The job's own verification settings (see `BackupConfig.verifySettings(for:)`).
+    public var verify: VerifySettings? = nil
 
     /// The schedule bound to the job's time zone.
     public var cronSchedule: CronSchedule { CronSchedule(schedule, in: timeZone) }

@@ -10,4 +10,20 @@ public protocol BackupExecutor: Sendable {
         job: JobConfig, config: BackupConfig, startedAt: Date, cancellation: RunCancellation,
         progress: @escaping @Sendable (RunProgress) -> Void, logger: Logger
     ) -> RunOutcome
+
+    /// `execute` for a known history run, whose id and trigger the backup's manifest records.
+    func execute(
+        run: RunIdentity, job: JobConfig, config: BackupConfig, startedAt: Date, cancellation: RunCancellation,
+        progress: @escaping @Sendable (RunProgress) -> Void, logger: Logger
+    ) -> RunOutcome
+}
+
+extension BackupExecutor {
+    /// Executors that do not record the run take the plain call.
+    public func execute(
+        run: RunIdentity, job: JobConfig, config: BackupConfig, startedAt: Date, cancellation: RunCancellation,
+        progress: @escaping @Sendable (RunProgress) -> Void, logger: Logger
+    ) -> RunOutcome {
+        execute(job: job, config: config, startedAt: startedAt, cancellation: cancellation, progress: progress, logger: logger)
+    }
 }

@@ -19,14 +19,20 @@ public final class Daemon: Sendable {
         public var stores: any ObjectStoreProvider
         /// Reads config files (and their secrets) on reload.
         public var sources: ConfigSources
+        /// What follows each recorded run (after-backup verification).
+        public var observers: [any RunObserver]
 
         /// Groups the dependencies.
-        public init(clock: any WallClock, notifier: SystemdNotifier, executor: any BackupExecutor, stores: any ObjectStoreProvider, sources: ConfigSources) {
+        public init(
+            clock: any WallClock, notifier: SystemdNotifier, executor: any BackupExecutor, stores: any ObjectStoreProvider, sources: ConfigSources,
+            observers: [any RunObserver] = []
+        ) {
             self.clock = clock
             self.notifier = notifier
             self.executor = executor
             self.stores = stores
             self.sources = sources
+            self.observers = observers
         }
     }
 
@@ -180,7 +186,7 @@ public final class Daemon: Sendable {
             return
         }
         runs.enter()
-        let recorder = RunRecorder(history: history, executor: dependencies.executor, clock: dependencies.clock)
+        let recorder = RunRecorder(history: history, executor: dependencies.executor, clock: dependencies.clock, observers: dependencies.observers)
         let thread = Thread { [self] in
             defer {
                 state.withLock { _ = $0.running.removeValue(forKey: run.job) }

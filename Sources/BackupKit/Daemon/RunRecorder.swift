@@ -10,12 +10,15 @@ public struct RunRecorder: Sendable {
     public let executor: any BackupExecutor
     /// The source of time.
     public let clock: any WallClock
+    /// What runs after each recorded outcome, in order.
+    public let observers: [any RunObserver]
 
     /// Creates a recorder.
-    public init(history: HistoryStore, executor: any BackupExecutor, clock: any WallClock) {
+    public init(history: HistoryStore, executor: any BackupExecutor, clock: any WallClock, observers: [any RunObserver] = []) {
         self.history = history
         self.executor = executor
         self.clock = clock
+        self.observers = observers
     }
 
     /// Records and runs `run`; returns the run id and outcome. Never throws for a failed backup
@@ -35,7 +38,7 @@ public struct RunRecorder: Sendable {
         let history = self.history
         let progressLogger = logger
         let outcome = executor.execute(
-            job: job, config: config, startedAt: startedAt, cancellation: cancellation,
+            run: RunIdentity(runID: runID, trigger: run.trigger), job: job, config: config, startedAt: startedAt, cancellation: cancellation,
             progress: { progress in
                 do {
                     try history.updateProgress(runID: runID, progress)
@@ -54,6 +57,9 @@ public struct RunRecorder: Sendable {
             logger.warning("backup interrupted", metadata: ["reason": "\(outcome.error ?? "")", "seconds": "\(seconds)"])
         default:
             logger.error("backup failed", metadata: ["reason": "\(outcome.error ?? "unknown")", "seconds": "\(seconds)"])
+        }
+        for observer in observers {
+            observer.runRecorded(runID: runID, run: run, job: job, config: config, outcome: outcome, logger: logger)
         }
         return (runID, outcome)
     }

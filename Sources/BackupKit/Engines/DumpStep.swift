@@ -35,10 +35,13 @@ public struct RestoreOptions: Sendable, Hashable {
     public var target: String?
     /// Drop objects before recreating them (pg_restore `--clean --if-exists`, mongorestore `--drop`).
     public var clean: Bool
+    /// Verify the whole backup (digests, compression, format) before touching the target.
+    public var verifyFirst: Bool
 
     /// Describes a restore request.
-    public init(target: String? = nil, clean: Bool = false) {
+    public init(target: String? = nil, clean: Bool = false, verifyFirst: Bool = false) {
         self.target = target
         self.clean = clean
+        self.verifyFirst = verifyFirst
     }
 }

@@ -5,6 +5,9 @@ public protocol EngineDriver: Sendable {
     /// the tool; returns the tool's version for the object's metadata. Throws `EngineError`.
     func preflight(_ context: EngineContext) throws -> String
 
+    /// `preflight` that also returns the server's version when the check learns it (for the manifest).
+    func preflightVersions(_ context: EngineContext) throws -> (tool: String, server: String?)
+
     /// The dumps to take, in order; `compressed` says whether backupd compresses the stream.
     func dumpSteps(_ context: EngineContext, compressed: Bool) throws -> [DumpStep]
 
@@ -16,6 +19,11 @@ public protocol EngineDriver: Sendable {
 }
 
 extension EngineDriver {
+    /// Drivers whose check does not learn the server's version report none.
+    public func preflightVersions(_ context: EngineContext) throws -> (tool: String, server: String?) {
+        (try preflight(context), nil)
+    }
+
     /// The error for a tool's failure: the precise one `classify` recognises, else the tool's exit
     /// and the last line of its stderr.
     public func failure(tool: String, exit: ProcessExit, stderr: String, job: String) -> EngineError {

@@ -47,6 +47,10 @@ public struct MySQLDriver: EngineDriver {
     }
 
     public func preflight(_ context: EngineContext) throws -> String {
+        try preflightVersions(context).tool
+    }
+
+    public func preflightVersions(_ context: EngineContext) throws -> (tool: String, server: String?) {
         let job = context.job.name
         let dump = try dumpTool(context)
         let client = try clientTool(context)
@@ -66,7 +70,7 @@ public struct MySQLDriver: EngineDriver {
            VersionNumber.older(VersionNumber.parse(Substring(toolVersion)), than: VersionNumber.parse(Substring(server)), depth: 2) {
             throw EngineError.toolTooOld(job: job, tool: dump, toolVersion: toolVersion, serverVersion: server)
         }
-        return "\(dump) \(toolVersion)"
+        return ("\(dump) \(toolVersion)", server)
     }
 
     /// "mysqldump  Ver 10.19 Distrib 10.11.6-MariaDB, ..." → "10.11.6-MariaDB"; "mysqldump  Ver 8.0.36 for Linux" → "8.0.36".

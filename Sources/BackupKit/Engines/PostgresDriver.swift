@@ -41,6 +41,10 @@ public struct PostgresDriver: EngineDriver {
     }
 
     public func preflight(_ context: EngineContext) throws -> String {
+        try preflightVersions(context).tool
+    }
+
+    public func preflightVersions(_ context: EngineContext) throws -> (tool: String, server: String?) {
         let job = context.job.name
         _ = try context.require("pg_dump", package: Self.package)
         if connection.globals { _ = try context.require("pg_dumpall", package: Self.package) }
@@ -54,6 +58,7 @@ public struct PostgresDriver: EngineDriver {
         guard query.exit.succeeded else {
             throw failure(tool: "psql", exit: query.exit, stderr: query.errors, job: job)
         }
+        var server: String?
         if let number = Int(query.output.trimmingCharacters(in: .whitespacesAndNewlines)) {
             let serverMajor = number >= 100_000 ? number / 10_000 : number / 100
             let toolMajor = VersionNumber.parse(Substring(toolVersion)).first ?? 0
@@ -62,8 +67,9 @@ public struct PostgresDriver: EngineDriver {
             if toolComparable < serverMajor {
                 throw EngineError.toolTooOld(job: job, tool: "pg_dump", toolVersion: toolVersion, serverVersion: serverText)
             }
+            server = serverText
         }
-        return toolVersion
+        return (toolVersion, server)
     }
 
     /// "pg_dump (PostgreSQL) 15.18 (Debian ...)" → "15.18".

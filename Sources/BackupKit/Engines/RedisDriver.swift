@@ -33,6 +33,10 @@ public struct RedisDriver: EngineDriver {
     }
 
     public func preflight(_ context: EngineContext) throws -> String {
+        try preflightVersions(context).tool
+    }
+
+    public func preflightVersions(_ context: EngineContext) throws -> (tool: String, server: String?) {
         let job = context.job.name
         _ = try context.require("redis-cli", package: Self.package)
         let toolRun = try context.capture(["redis-cli", "--version"], environment: context.baseEnvironment)
@@ -49,7 +53,7 @@ public struct RedisDriver: EngineDriver {
         if VersionNumber.older(VersionNumber.parse(Substring(toolVersion)), than: VersionNumber.parse(Substring(server)), depth: 1) {
             throw EngineError.toolTooOld(job: job, tool: "redis-cli", toolVersion: toolVersion, serverVersion: server)
         }
-        return toolVersion
+        return (toolVersion, server)
     }
 
     public func dumpSteps(_ context: EngineContext, compressed: Bool) throws -> [DumpStep] {

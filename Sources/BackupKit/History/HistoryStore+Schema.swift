@@ -41,6 +41,29 @@ extension HistoryStore {
                 -- Uploads left open by failed or interrupted runs: a handful of rows at most.
                 CREATE INDEX runs_with_open_upload ON runs (id) WHERE upload_id IS NOT NULL;
                 """),
+        Migration(
+            version: 3, name: "verifications",
+            sql: """
+                -- One row per `verify` (by hand, on schedule, after a backup) and restore drill.
+                CREATE TABLE verifications (
+                    id             INTEGER PRIMARY KEY,
+                    job            TEXT NOT NULL,
+                    backup_id      TEXT NOT NULL,
+                    manifest_key   TEXT,
+                    triggered_by   TEXT NOT NULL,
+                    started_ms     INTEGER NOT NULL,
+                    ended_ms       INTEGER NOT NULL,
+                    status         TEXT NOT NULL,
+                    bytes_read     INTEGER,
+                    objects        INTEGER,
+                    drill_database TEXT,
+                    drill_tables   INTEGER,
+                    drill_rows     INTEGER,
+                    error          TEXT
+                );
+                CREATE INDEX verifications_by_backup ON verifications (job, backup_id, started_ms);
+                CREATE INDEX verifications_by_job ON verifications (job, started_ms);
+                """),
     ]
 
     /// The schema version this build writes and reads.

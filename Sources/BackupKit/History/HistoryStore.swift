@@ -264,7 +264,7 @@ public final class HistoryStore: Sendable {
 
     // MARK: Helpers
 
-    private func withDatabase<T: Sendable>(_ operation: String, _ body: (SQLiteDatabase) throws -> T) throws -> T {
+    func withDatabase<T: Sendable>(_ operation: String, _ body: (SQLiteDatabase) throws -> T) throws -> T {
         let path = self.path
         return try database.withLock { db in
             do {

@@ -3,7 +3,8 @@ import Logging
 import Synchronization
 
 /// Takes one backup: runs the engine's tool, compresses its output as it is read and streams it
-/// into the destination, then confirms the stored object with a HEAD. The live `BackupExecutor`.
+/// into the destination, confirms each stored object with a HEAD, then writes the backup's
+/// manifest last (see `BackupRunner+Manifest`). The live `BackupExecutor`.
 public struct BackupRunner: BackupExecutor {
     /// Opens the destination's store.
     public let stores: any ObjectStoreProvider
@@ -15,21 +16,29 @@ public struct BackupRunner: BackupExecutor {
     public let environment: [String: String]
     /// Where credential directories are made (nil: `SecretDirectory`'s default).
     public let secretsParent: String?
+    /// The host name the manifest records.
+    public let host: String
+    /// Makes each run's 8-hex-digit name token.
+    public let makeToken: @Sendable () -> String
 
     /// Creates a runner.
     public init(
         stores: any ObjectStoreProvider, launcher: any ProcessLauncher, clock: any WallClock,
-        environment: [String: String], secretsParent: String? = nil
+        environment: [String: String], secretsParent: String? = nil, host: String = ProcessInfo.processInfo.hostName,
+        makeToken: @escaping @Sendable () -> String = ObjectName.randomToken
     ) {
         self.stores = stores
         self.launcher = launcher
         self.clock = clock
         self.environment = environment
         self.secretsParent = secretsParent
+        self.host = host
+        self.makeToken = makeToken
     }
 
     /// What one dump stored.
     struct StepResult {
+        var step: DumpStep
         var receipt: UploadReceipt
         var bytesRead: Int64
         var exit: ProcessExit
@@ -47,6 +56,20 @@ public struct BackupRunner: BackupExecutor {
 
     public func execute(
         job: JobConfig, config: BackupConfig, startedAt: Date, cancellation: RunCancellation,
+        progress: @escaping @Sendable (RunProgress) -> Void, logger: Logger
+    ) -> RunOutcome {
+        execute(run: nil, job: job, config: config, startedAt: startedAt, cancellation: cancellation, progress: progress, logger: logger)
+    }
+
+    public func execute(
+        run: RunIdentity, job: JobConfig, config: BackupConfig, startedAt: Date, cancellation: RunCancellation,
+        progress: @escaping @Sendable (RunProgress) -> Void, logger: Logger
+    ) -> RunOutcome {
+        execute(run: Optional(run), job: job, config: config, startedAt: startedAt, cancellation: cancellation, progress: progress, logger: logger)
+    }
+
+    func execute(
+        run: RunIdentity?, job: JobConfig, config: BackupConfig, startedAt: Date, cancellation: RunCancellation,
         progress: @escaping @Sendable (RunProgress) -> Void, logger: Logger
     ) -> RunOutcome {
         let redactor = Redactor(secrets: EngineDrivers.secrets(of: job) + (config.destination(named: job.destination).map {
@@ -80,9 +103,10 @@ public struct BackupRunner: BackupExecutor {
         let deadline = DispatchTime.now() + .nanoseconds(Int(clamping: Self.nanoseconds(job.timeout)))
 
         let toolVersion: String
+        let serverVersion: String?
         let steps: [DumpStep]
         do {
-            toolVersion = try driver.preflight(context)
+            (toolVersion, serverVersion) = try driver.preflightVersions(context)
             steps = try driver.dumpSteps(context, compressed: job.compression != .none)
         } catch {
             return failed("\(error)")
@@ -94,17 +118,18 @@ public struct BackupRunner: BackupExecutor {
 
         var results: [StepResult] = []
         var totalRead: Int64 = 0
+        let token = makeToken()
         for step in steps {
             do {
                 let result = try runStep(
                     step, job: job, destination: destination, store: store, driver: driver, toolVersion: toolVersion,
-                    startedAt: startedAt, deadline: deadline, cancellation: cancellation, progress: progress, logger: logger)
+                    startedAt: startedAt, token: token, runID: run?.runID, deadline: deadline, cancellation: cancellation, progress: progress, logger: logger)
                 totalRead += result.bytesRead
                 results.append(result)
             } catch let failure as StepFailure {
                 var message = failure.error
                 if let primary = results.first {
-                    message += " (the main backup \(primary.receipt.key) was stored)"
+                    message += " (\(primary.receipt.key) was stored, but without a manifest the backup is incomplete)"
                 }
                 return failed(
                     message, exit: failure.exit, stderr: failure.stderr, interrupted: failure.interrupted,
@@ -116,6 +141,14 @@ public struct BackupRunner: BackupExecutor {
         guard let primary = results.first else {
             return failed("job \(job.name): the \(job.engine.rawValue) engine produced nothing to back up")
         }
+        let manifest = makeManifest(
+            run: run, job: job, destination: destination, startedAt: startedAt, token: token, toolVersion: toolVersion,
+            serverVersion: serverVersion, results: results)
+        do {
+            try writeManifest(manifest, job: job, store: store, logger: logger)
+        } catch {
+            return failed("job \(job.name): \(error)", bytesRead: totalRead)
+        }
         let stderr = results.map(\.stderr).filter { !$0.isEmpty }.joined(separator: "\n")
         return RunOutcome(
             status: .succeeded, endedAt: clock.now(), bytesRead: totalRead, bytesStored: primary.receipt.size,
@@ -126,10 +159,11 @@ public struct BackupRunner: BackupExecutor {
     /// Runs one tool into one object.
     func runStep(
         _ step: DumpStep, job: JobConfig, destination: DestinationConfig, store: any BackupObjectStore, driver: any EngineDriver,
-        toolVersion: String, startedAt: Date, deadline: DispatchTime, cancellation: RunCancellation,
+        toolVersion: String, startedAt: Date, token: String, runID: Int64?, deadline: DispatchTime, cancellation: RunCancellation,
         progress: @escaping @Sendable (RunProgress) -> Void, logger: Logger
     ) throws -> StepResult {
-        let key = ObjectName.make(prefix: job.prefix, job: job.name, time: startedAt, suffix: step.suffix + job.compression.fileExtension)
+        let key = ObjectName.make(
+            prefix: job.prefix, job: job.name, time: startedAt, token: token, suffix: step.suffix + job.compression.fileExtension)
         let process: any RunningProcess
         do {
             process = try launcher.launch(ProcessSpec(argv: step.argv, environment: step.environment))
@@ -160,10 +194,12 @@ public struct BackupRunner: BackupExecutor {
             _ = process.wait()
             throw StepFailure(error: "job \(job.name): \(error)", exit: nil, stderr: "", interrupted: false, bytesRead: 0)
         }
-        let metadata = [
+        var metadata = [
             "engine": job.engine.rawValue, "tool": step.tool, "tool-version": toolVersion,
             "compression": job.compression.rawValue, "job": job.name,
+            "backup-id": ObjectName.backupID(job: job.name, time: startedAt, token: token),
         ]
+        if let runID { metadata["run-id"] = String(runID) }
         var upload = logger
         upload[metadataKey: "s3.key"] = "\(key)"
         do {
@@ -179,7 +215,7 @@ public struct BackupRunner: BackupExecutor {
                 // The source saw end of file and a clean exit; only a later kill can get here.
                 throw StepFailure(error: "job \(job.name): \(step.tool) ended with \(exit)", exit: exit, stderr: stderr, interrupted: false, bytesRead: output.bytesRead)
             }
-            return StepResult(receipt: receipt, bytesRead: output.bytesRead, exit: exit, stderr: stderr)
+            return StepResult(step: step, receipt: receipt, bytesRead: output.bytesRead, exit: exit, stderr: stderr)
         } catch let failure as StepFailure {
             throw failure
         } catch {

@@ -34,43 +34,79 @@ public struct Restorer: Sendable {
         public var destination: String
         /// The tool's stderr (redacted), if a tool ran.
         public var stderrTail: String
+        /// The SHA-256 of what was downloaded (equal to the manifest's).
+        public var sha256: String
     }
 
-    /// The job's backups in the bucket, oldest first (only this job's names, not a longer job name's).
-    public func backups(of job: JobConfig, config: BackupConfig) throws -> [StoredObject] {
-        try backups(of: job, in: openStore(job: job, config: config))
+    /// The job's catalog of backups in its bucket.
+    public func catalog(of job: JobConfig, config: BackupConfig) throws -> BackupCatalog {
+        BackupCatalog(store: try openStore(job: job, config: config), job: job)
     }
 
-    private func backups(of job: JobConfig, in store: any BackupObjectStore) throws -> [StoredObject] {
-        try store.list(prefix: ObjectName.listPrefix(prefix: job.prefix, job: job.name))
-            .filter { ObjectName.belongs($0.key, prefix: job.prefix, job: job.name) }
-    }
-
-    /// Restores `key` (default: the job's newest primary backup). Throws `RestoreError` or `EngineError`.
+    /// Restores `requested` (a backup id, or one of its objects' keys or names; default: the main
+    /// object of the job's newest complete backup). The SHA-256 and size of what streams out of the
+    /// bucket are compared with the manifest before the restore tool sees the end of its input: on
+    /// a mismatch the tool is killed (a PostgreSQL restore, one transaction, then leaves the target
+    /// as it was) and this throws `RestoreError.digestMismatch`. With `options.verifyFirst` the
+    /// whole backup is verified before the target is touched. Throws `RestoreError` or `EngineError`.
     public func restore(job: JobConfig, config: BackupConfig, key requested: String?, options: RestoreOptions, logger: Logger) throws -> Result {
         let store = try openStore(job: job, config: config)
-        let key: String
+        let catalog = BackupCatalog(store: store, job: job)
+        let entry: CatalogEntry
+        var chosen: BackupManifest.Object?
         if let requested {
+            guard let found = try catalog.entry(named: requested) else {
+                let full = requested.contains("/") || job.prefix.isEmpty ? requested : "\(job.prefix)/\(requested)"
+                throw RestoreError.noSuchObject(job: job.name, key: full)
+            }
+            entry = found
             let full = requested.contains("/") || job.prefix.isEmpty ? requested : "\(job.prefix)/\(requested)"
-            guard try store.head(key: full) != nil else { throw RestoreError.noSuchObject(job: job.name, key: full) }
-            key = full
+            chosen = found.manifest?.objects.first { object in object.key == full || object.pieces.contains { $0.key == full } }
         } else {
-            let primaries = try backups(of: job, in: store).filter { !$0.key.contains(".globals.") }
-            guard let newest = primaries.max(by: { $0.key < $1.key }) else {
+            guard let newest = try catalog.latest() else {
                 throw RestoreError.noBackups(job: job.name, prefix: ObjectName.listPrefix(prefix: job.prefix, job: job.name))
             }
-            key = newest.key
+            entry = newest
         }
+        guard let manifest = entry.manifest, entry.isUsable else {
+            throw RestoreError.incomplete(job: job.name, backupID: entry.id, reason: entry.problem ?? "it has no manifest")
+        }
+        guard let object = chosen ?? manifest.primary else {
+            throw RestoreError.noBackups(job: job.name, prefix: ObjectName.listPrefix(prefix: job.prefix, job: job.name))
+        }
+        if options.verifyFirst {
+            let report = BackupVerifier(launcher: launcher, environment: environment, clock: SystemWallClock())
+                .verify(entry, job: job, store: store, logger: logger)
+            guard report.passed else {
+                throw RestoreError.verificationFailed(job: job.name, backupID: entry.id, problems: report.allProblems)
+            }
+        }
+        return try restore(object, compression: Compression(rawValue: manifest.compression) ?? .none, job: job, store: store, options: options, logger: logger)
+    }
+
+    /// Streams one manifest object into its restore tool or file, checking its digest.
+    func restore(
+        _ object: BackupManifest.Object, compression: Compression, job: JobConfig, store: any BackupObjectStore, options: RestoreOptions,
+        logger: Logger
+    ) throws -> Result {
+        let key = object.key
         let secrets = try SecretDirectory(parent: secretsParent)
         defer { secrets.remove() }
         let context = EngineContext(job: job, secrets: secrets, launcher: launcher, baseEnvironment: EngineContext.baseEnvironment(from: environment))
         let driver = EngineDrivers.driver(for: job)
         let action = try driver.restoreAction(key: key, options: options, context: context)
         let redactor = Redactor(secrets: EngineDrivers.secrets(of: job))
-        let codec = try Compression.of(objectKey: key).makeDecompressor()
+        let codec = try compression.makeDecompressor()
+        let reader = BackupStreamReader(store: store)
         var downloaded: Int64 = 0
         var restored: Int64 = 0
         logger.info("restore started", metadata: ["job": "\(job.name)", "s3.key": "\(key)"])
+        func checkDigest(_ digest: BackupStreamReader.Digest) throws {
+            guard digest.size == object.size, digest.sha256 == object.sha256 else {
+                throw RestoreError.digestMismatch(
+                    job: job.name, key: key, expected: "\(object.sha256) (\(object.size) bytes)", found: "\(digest.sha256) (\(digest.size) bytes)")
+            }
+        }
 
         switch action {
         case .file(let path):
@@ -93,37 +129,44 @@ public struct Restorer: Sendable {
                 }
                 restored += Int64(bytes.count)
             }
-            try store.download(key: key) { chunk in
+            let digest = try reader.read(object) { chunk in
                 downloaded += Int64(chunk.count)
                 try sink.write(chunk)
             }
+            try checkDigest(digest)
             try sink.finish()
             guard fsync(fd) == 0 else { throw RestoreError.cannotWrite(job: job.name, path: path, reason: String(cString: strerror(errno))) }
             ok = true
-            return Result(key: key, bytesDownloaded: downloaded, bytesRestored: restored, destination: path, stderrTail: "")
+            return Result(key: key, bytesDownloaded: downloaded, bytesRestored: restored, destination: path, stderrTail: "", sha256: digest.sha256)
 
         case .process(let tool, let argv, let environment):
             let process = try launcher.launch(ProcessSpec(argv: argv, environment: environment, input: .pipe, captureOutput: false))
-            let sink = CodecSink(codec: codec) { bytes in
+            let holdBack = HoldBackSink { bytes in
                 try process.writeInput(bytes)
                 restored += Int64(bytes.count)
             }
+            let sink = CodecSink(codec: codec) { bytes in try holdBack.write(bytes) }
+            let digest: BackupStreamReader.Digest
             do {
-                try store.download(key: key) { chunk in
+                digest = try reader.read(object) { chunk in
                     downloaded += Int64(chunk.count)
                     try sink.write(chunk)
                 }
+                // The tool has not seen the end of its input yet: a mismatch must never be committed.
+                try checkDigest(digest)
                 try sink.finish()
+                try holdBack.release()
             } catch {
-                process.closeInput()
                 // A tool that stopped reading has its own reason: prefer it over the broken pipe.
                 let stoppedEarly = error is ProcessError
                 if !stoppedEarly { process.kill() }
+                process.closeInput()
                 let exit = process.wait()
                 let stderr = redactor.redact(process.stderrTail())
                 if stoppedEarly, !exit.succeeded {
                     throw driver.failure(tool: tool, exit: exit, stderr: stderr, job: job.name)
                 }
+                if let mismatch = error as? RestoreError { throw mismatch }
                 throw RestoreError.transfer(job: job.name, key: key, reason: redactor.redact("\(error)"), stderr: stderr)
             }
             process.closeInput()
@@ -132,7 +175,7 @@ public struct Restorer: Sendable {
             guard exit.succeeded else {
                 throw driver.failure(tool: tool, exit: exit, stderr: stderr, job: job.name)
             }
-            return Result(key: key, bytesDownloaded: downloaded, bytesRestored: restored, destination: tool, stderrTail: stderr)
+            return Result(key: key, bytesDownloaded: downloaded, bytesRestored: restored, destination: tool, stderrTail: stderr, sha256: digest.sha256)
         }
     }
 
@@ -156,6 +199,12 @@ public enum RestoreError: Error, Sendable, Hashable, CustomStringConvertible {
     case cannotWrite(job: String, path: String, reason: String)
     /// The download or decompression failed.
     case transfer(job: String, key: String, reason: String, stderr: String)
+    /// What the bucket returned is not what the manifest recorded.
+    case digestMismatch(job: String, key: String, expected: String, found: String)
+    /// The backup has no (readable) manifest.
+    case incomplete(job: String, backupID: String, reason: String)
+    /// `--verify-first` found problems.
+    case verificationFailed(job: String, backupID: String, problems: [String])
 
     public var description: String {
         switch self {
@@ -170,6 +219,12 @@ public enum RestoreError: Error, Sendable, Hashable, CustomStringConvertible {
         case .transfer(let job, let key, let reason, let stderr):
             let detail = FailureClassifier.lastLine(stderr)
             return "job \(job): restoring \(key) failed: \(reason)\(detail.isEmpty ? "" : "; the restore tool said: \(detail)")"
+        case .digestMismatch(let job, let key, let expected, let found):
+            return "job \(job): RESTORE FAILED, \(key) does not match its manifest: SHA-256 expected \(expected), found \(found); the restore was stopped before it completed (run `backupd verify \(job)`)"
+        case .incomplete(let job, let backupID, let reason):
+            return "job \(job): backup \(backupID) is incomplete (\(reason)); `backupd list \(job)` shows the complete ones"
+        case .verificationFailed(let job, let backupID, let problems):
+            return "job \(job): backup \(backupID) failed verification, the target was not touched:\n  " + problems.joined(separator: "\n  ")
         }
     }
 }

@@ -14,6 +14,8 @@ public final class ZstdCodec: StreamCodec {
         self.cctx = cctx
         dctx = nil
         try check(ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, level), setup: true)
+        // The frame's content checksum lets `verify` and `restore` detect corruption while decoding.
+        try check(ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1), setup: true)
         if workers > 0 {
             // Fails only when libzstd was built without threads: then compress inline.
             _ = ZSTD_CCtx_setParameter(cctx, ZSTD_c_nbWorkers, workers)

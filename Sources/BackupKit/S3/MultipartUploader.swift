@@ -13,24 +13,20 @@ public final class MultipartUploader: Sendable {
     public let plan: PartSizePlan
     /// Parts sent at once.
     public let partsInFlight: Int
-    /// Objects up to this size get their metadata by CopyObject; larger ones by UploadPartCopy.
-    let copyObjectLimit: Int64
     let logger: Logger
 
-    /// An uploader over `client`; `copyObjectLimit` is S3's 5 GiB CopyObject limit unless a test lowers it.
-    public init(
-        client: S3Client, plan: PartSizePlan, partsInFlight: Int, logger: Logger,
-        copyObjectLimit: Int64 = 5 * 1024 * 1024 * 1024
-    ) {
+    /// An uploader over `client`.
+    public init(client: S3Client, plan: PartSizePlan, partsInFlight: Int, logger: Logger) {
         self.client = client
         self.plan = plan
         self.partsInFlight = max(1, partsInFlight)
-        self.copyObjectLimit = copyObjectLimit
         self.logger = logger
     }
 
-    /// Uploads `source` to `key`, stores `metadata` plus `sha256` (the stream's digest) on the
-    /// object and verifies it with HEAD. See `BackupObjectStore.upload` for the contract.
+    /// Uploads `source` to `key` with `metadata` (what is known at the start), hashing the stream
+    /// in the same pass, and verifies size and metadata with HEAD. The digest goes into the
+    /// receipt (and from there the manifest), never back onto the object: no copy request is sent.
+    /// See `BackupObjectStore.upload` for the contract.
     public func upload(
         key: String, from source: any ByteSource, metadata: [String: String], cancellation: RunCancellation,
         uploadStarted: (String) -> Void
@@ -76,8 +72,11 @@ public final class MultipartUploader: Sendable {
         let hasher = SHA256Hasher()
         var total: Int64 = 0
         var partCount = 0
+        var firstPartSize = 0
         do {
-            try readParts(source: source, key: key, state: state, hasher: hasher, total: &total, partCount: &partCount)
+            try readParts(
+                source: source, key: key, state: state, hasher: hasher, total: &total, partCount: &partCount,
+                firstPartSize: &firstPartSize)
         } catch {
             state.fail(error)
         }
@@ -102,22 +101,20 @@ public final class MultipartUploader: Sendable {
             try? client.abortMultipartUpload(key: key, uploadID: uploadID)
             throw error
         }
-        var stored = metadata
-        stored["sha256"] = sha256
         let etag: String
         do {
-            try recordMetadata(key: key, size: total, metadata: stored)
-            etag = try verify(key: key, size: total, metadata: stored)
+            etag = try verify(key: key, size: total, metadata: metadata)
         } catch {
-            // An object without its recorded digest is not a finished backup: remove it (best effort)
-            // so that the failure leaves nothing behind, as a failed upload would.
-            log.info("recording the digest failed, deleting the object", metadata: ["s3.error": "\(error)"])
+            // An object that does not read back as sent is not a finished backup: remove it (best
+            // effort) so that the failure leaves nothing behind, as a failed upload would.
+            log.info("the stored object does not match the upload, deleting it", metadata: ["s3.error": "\(error)"])
             try? client.deleteObjects(keys: [key])
             throw error
         }
         log.info("upload complete", metadata: ["s3.bytes": "\(total)", "s3.parts": "\(partCount)", "s3.sha256": "\(sha256)"])
         return (
-            UploadReceipt(key: key, uploadID: uploadID, size: total, sha256: sha256, etag: etag, partCount: partCount),
+            UploadReceipt(
+                key: key, uploadID: uploadID, size: total, sha256: sha256, etag: etag, partSize: firstPartSize, partCount: partCount),
             state.peakBufferBytes
         )
     }
@@ -140,7 +137,8 @@ public final class MultipartUploader: Sendable {
 
     /// Fills buffers from `source` and queues them, hashing the whole stream in order.
     private func readParts(
-        source: any ByteSource, key: String, state: UploadState, hasher: SHA256Hasher, total: inout Int64, partCount: inout Int
+        source: any ByteSource, key: String, state: UploadState, hasher: SHA256Hasher, total: inout Int64, partCount: inout Int,
+        firstPartSize: inout Int
     ) throws {
         var number = 1
         var finished = false
@@ -171,33 +169,9 @@ public final class MultipartUploader: Sendable {
             hasher.update(UnsafeRawBufferPointer(rebasing: buffer.memory[0..<filled]))
             total += Int64(filled)
             partCount = number
+            if number == 1 { firstPartSize = size }
             state.enqueue(UploadState.Pending(number: number, buffer: buffer, length: filled))
             number += 1
-        }
-    }
-
-    /// Replaces the object's metadata with `metadata` (which now includes the sha256) by copying it
-    /// onto itself: CopyObject up to 5 GiB, a multipart copy of byte ranges beyond.
-    private func recordMetadata(key: String, size: Int64, metadata: [String: String]) throws {
-        if size <= copyObjectLimit {
-            try client.copyObject(from: key, to: key, metadata: metadata)
-            return
-        }
-        let rangeSize = max(copyObjectLimit, (size + Int64(plan.maxParts) - 1) / Int64(plan.maxParts))
-        let copyID = try client.createMultipartUpload(key: key, metadata: metadata)
-        do {
-            var parts: [(number: Int, etag: String)] = []
-            var offset: Int64 = 0
-            while offset < size {
-                let end = min(size, offset + rangeSize) - 1
-                let etag = try client.uploadPartCopy(key: key, uploadID: copyID, number: parts.count + 1, sourceKey: key, range: offset...end)
-                parts.append((number: parts.count + 1, etag: etag))
-                offset = end + 1
-            }
-            try client.completeMultipartUpload(key: key, uploadID: copyID, parts: parts)
-        } catch {
-            try? client.abortMultipartUpload(key: key, uploadID: copyID)
-            throw error
         }
     }
 }

@@ -25,23 +25,6 @@ extension S3Client {
         return etag
     }
 
-    /// Copies `range` (inclusive byte offsets) of `sourceKey` into part `number` of an upload.
-    public func uploadPartCopy(
-        key: String, uploadID: String, number: Int, sourceKey: String, range: ClosedRange<Int64>
-    ) throws -> String {
-        let response = try perform(
-            "UploadPartCopy", method: "PUT", key: key,
-            query: [(name: "partNumber", value: "\(number)"), (name: "uploadId", value: uploadID)],
-            headers: [
-                (name: "x-amz-copy-source", value: copySource(sourceKey)),
-                (name: "x-amz-copy-source-range", value: "bytes=\(range.lowerBound)-\(range.upperBound)"),
-            ], errorIn200: true)
-        guard let etag = S3XML.value("ETag", in: response.text) else {
-            throw S3Error.invalidResponse(operation: "UploadPartCopy", detail: "part \(number) has no ETag")
-        }
-        return etag
-    }
-
     /// Completes an upload from its parts (any order; sorted here). Returns the object's ETag.
     @discardableResult
     public func completeMultipartUpload(key: String, uploadID: String, parts: [(number: Int, etag: String)]) throws -> String {
@@ -120,11 +103,6 @@ extension S3Client {
     /// `x-amz-meta-*` headers for user metadata.
     static func metadataHeaders(_ metadata: [String: String]) -> [(name: String, value: String)] {
         metadata.sorted { $0.key < $1.key }.map { (name: "x-amz-meta-\($0.key.lowercased())", value: $0.value) }
-    }
-
-    /// The `x-amz-copy-source` value for a key in this bucket.
-    func copySource(_ key: String) -> String {
-        URIEncoding.encode("/\(settings.bucket)/\(key)", keepSlash: true)
     }
 
     /// S3's ISO 8601 timestamps, with or without fractional seconds.

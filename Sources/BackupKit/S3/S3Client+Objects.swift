@@ -79,18 +79,6 @@ extension S3Client {
         }
     }
 
-    /// Copies `sourceKey` to `key` (up to 5 GiB) with `metadata` replacing the source's.
-    @discardableResult
-    public func copyObject(from sourceKey: String, to key: String, metadata: [String: String]) throws -> String {
-        let response = try perform(
-            "CopyObject", method: "PUT", key: key,
-            headers: [
-                (name: "x-amz-copy-source", value: copySource(sourceKey)),
-                (name: "x-amz-metadata-directive", value: "REPLACE"),
-            ] + S3Client.metadataHeaders(metadata), errorIn200: true)
-        return S3XML.value("ETag", in: response.text) ?? ""
-    }
-
     /// Reaches the bucket and returns the service's `Date` header and the HTTP status, whatever it is.
     public func probe() throws -> (status: Int, serverDate: Date?) {
         let response = try perform(

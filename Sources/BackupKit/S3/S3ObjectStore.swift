@@ -56,4 +56,8 @@ public final class S3ObjectStore: BackupObjectStore {
     public func openUploads(prefix: String) throws -> [OpenUpload] {
         try client.listMultipartUploads(prefix: prefix)
     }
+
+    public func createObject(key: String, body: [UInt8], contentType: String) throws -> String {
+        try body.withUnsafeBytes { try client.putObjectIfAbsent(key: key, body: $0, contentType: contentType).etag }
+    }
 }

@@ -6,9 +6,10 @@ import Logging
 /// The live implementation is the S3 client over libcurl; tests may use an in-memory fake.
 /// Every method blocks the calling thread.
 public protocol BackupObjectStore: Sendable {
-    /// Streams `source` to `key` as a multipart upload of unknown length, computing the SHA-256 of
-    /// the stored bytes in the same pass and recording it (with `metadata`) on the object, then
-    /// confirming size and metadata with a HEAD.
+    /// Streams `source` to `key` as a multipart upload of unknown length with `metadata` (what is
+    /// known at the start), computing the SHA-256 of the stored bytes in the same pass (returned in
+    /// the receipt for the manifest, never written back onto the object), then confirming size and
+    /// metadata with a HEAD.
     ///
     /// Calls `uploadStarted` with the upload id after the upload is created and before the first
     /// part is sent, so a crash can be cleaned up. On any failure (the source throws, a part fails
@@ -36,6 +37,24 @@ public protocol BackupObjectStore: Sendable {
 
     /// Multipart uploads in progress under `prefix`.
     func openUploads(prefix: String) throws -> [OpenUpload]
+
+    /// Stores a small object (a manifest) only if `key` is free; throws
+    /// `ObjectStoreError.alreadyExists` otherwise. Returns its ETag.
+    func createObject(key: String, body: [UInt8], contentType: String) throws -> String
+}
+
+extension BackupObjectStore {
+    /// Stores that cannot create objects refuse.
+    public func createObject(key: String, body: [UInt8], contentType: String) throws -> String {
+        throw ObjectStoreError.unsupported(operation: "storing a manifest")
+    }
+
+    /// The whole object at `key`, for small ones (manifests).
+    public func read(key: String) throws -> [UInt8] {
+        var bytes: [UInt8] = []
+        try download(key: key) { bytes.append(contentsOf: $0) }
+        return bytes
+    }
 }
 
 /// What a finished upload stored.
@@ -50,16 +69,19 @@ public struct UploadReceipt: Sendable, Hashable {
     public var sha256: String
     /// The ETag S3 returned.
     public var etag: String
+    /// The size of the first part (later parts may grow by the destination's part-size plan).
+    public var partSize: Int
     /// How many parts were sent.
     public var partCount: Int
 
     /// Describes a finished upload.
-    public init(key: String, uploadID: String, size: Int64, sha256: String, etag: String, partCount: Int) {
+    public init(key: String, uploadID: String, size: Int64, sha256: String, etag: String, partSize: Int, partCount: Int) {
         self.key = key
         self.uploadID = uploadID
         self.size = size
         self.sha256 = sha256
         self.etag = etag
+        self.partSize = partSize
         self.partCount = partCount
     }
 }

@@ -76,13 +76,13 @@ package final class MemoryObjectStore: BackupObjectStore, ObjectStoreProvider {
             throw error
         }
         let digest = SHA256.hex(SHA256.hash(stored))
-        var meta = metadata
-        meta["sha256"] = digest
         state.withLock { s in
             s.open[uploadID] = nil
-            s.objects[key] = (stored, meta, Date())
+            s.objects[key] = (stored, metadata, Date())
         }
-        return UploadReceipt(key: key, uploadID: uploadID, size: Int64(stored.count), sha256: digest, etag: "\"\(digest.prefix(32))\"", partCount: parts)
+        return UploadReceipt(
+            key: key, uploadID: uploadID, size: Int64(stored.count), sha256: digest, etag: "\"\(digest.prefix(32))\"",
+            partSize: partSize, partCount: parts)
     }
 
     package func head(key: String) throws -> StoredObject? {
@@ -120,6 +120,24 @@ package final class MemoryObjectStore: BackupObjectStore, ObjectStoreProvider {
 
     package func openUploads(prefix: String) throws -> [OpenUpload] {
         state.withLock { s in s.open.values.filter { $0.key.hasPrefix(prefix) } }
+    }
+
+    package func createObject(key: String, body: [UInt8], contentType: String) throws -> String {
+        try state.withLock { s in
+            guard s.objects[key] == nil else { throw ObjectStoreError.alreadyExists(key: key) }
+            s.objects[key] = (body, [:], Date())
+            return "\"\(SHA256.hex(SHA256.hash(body)).prefix(32))\""
+        }
+    }
+
+    /// Replaces an object's metadata (tests: an object as an older backupd left it).
+    package func setMetadata(key: String, _ metadata: [String: String]) {
+        state.withLock { s in s.objects[key]?.metadata = metadata }
+    }
+
+    /// Replaces an object's bytes (tests: corrupt or truncate a stored backup).
+    package func replace(key: String, with bytes: [UInt8]) {
+        state.withLock { s in s.objects[key]?.bytes = bytes }
     }
 
 }

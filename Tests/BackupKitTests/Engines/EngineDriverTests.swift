@@ -62,7 +62,7 @@ struct EngineDriverTests {
             "--host", "db.internal", "--port", "5433", "--username", "backup", "--no-password", "--dbname", "app"])
         let passfile = try #require(dump.environment["PGPASSFILE"])
         #expect(launcher.secretFiles[passfile]?.contents == "*:*:*:*:Pa55\\:w\"rd\\\\x\n")
-        #expect(store.keys == ["pre/fix/job1-20261125T023000Z.dump" + (uncompressed ? ".zst" : "")])
+        #expect(store.keys == ["pre/fix/job1-20261125T023000Z-0123abcd.dump" + (uncompressed ? ".zst" : ""), manifestKey].sorted())
         #expect(try store.head(key: store.keys[0])?.metadata["tool-version"] == "15.4")
     }
 
@@ -71,8 +71,8 @@ struct EngineDriverTests {
         let (outcome, launcher, store) = try record(engineJob("postgres", extra: ["globals": true]))
         #expect(outcome.status == .succeeded)
         #expect(launcher.specs.contains { $0.argv.starts(with: ["pg_dumpall", "--globals-only"]) })
-        #expect(store.keys == ["pre/fix/job1-20261125T023000Z.dump.zst", "pre/fix/job1-20261125T023000Z.globals.sql.zst"])
-        #expect(outcome.objectKey == "pre/fix/job1-20261125T023000Z.dump.zst")
+        #expect(store.keys == ["pre/fix/job1-20261125T023000Z-0123abcd.dump.zst", "pre/fix/job1-20261125T023000Z-0123abcd.globals.sql.zst", manifestKey].sorted())
+        #expect(outcome.objectKey == "pre/fix/job1-20261125T023000Z-0123abcd.dump.zst")
     }
 
     /// mariadb-dump gets its option file first, then the consistency flags; the file quotes the password.
@@ -86,7 +86,7 @@ struct EngineDriverTests {
             "--default-character-set=utf8mb4", "--single-transaction", "--routines", "--triggers", "--events", "--hex-blob", "shop"])
         let file = String(dump.argv[1].dropFirst("--defaults-extra-file=".count))
         #expect(launcher.secretFiles[file]?.contents == "[client]\npassword=\"Pa55:w\\\"rd\\\\x\"\n")
-        #expect(store.keys == ["pre/fix/job1-20261125T023000Z.sql.gz"])
+        #expect(store.keys == ["pre/fix/job1-20261125T023000Z-0123abcd.sql.gz", manifestKey].sorted())
     }
 
     /// mysqldump is used when mariadb-dump is not installed.
@@ -107,7 +107,7 @@ struct EngineDriverTests {
         #expect(dump.argv.prefix(3) == ["mongodump", "--archive", "--uri=mongodb://backup@db.internal:27017/app?authSource=admin"])
         let config = String(try #require(dump.argv.last { $0.hasPrefix("--config=") }).dropFirst("--config=".count))
         #expect(launcher.secretFiles[config]?.contents == "password: \"Pa55:w\\\"rd\\\\x\"\n")
-        #expect(store.keys == ["pre/fix/job1-20261125T023000Z.archive.zst"])
+        #expect(store.keys == ["pre/fix/job1-20261125T023000Z-0123abcd.archive.zst", manifestKey].sorted())
         #expect(try store.head(key: store.keys[0])?.metadata["tool-version"] == "100.9.4")
     }
 
@@ -118,7 +118,7 @@ struct EngineDriverTests {
         let dump = try #require(launcher.specs.first { $0.argv.contains("--rdb") })
         #expect(dump.argv == ["redis-cli", "-h", "cache.internal", "-p", "6379", "--no-auth-warning", "--user", "backup", "--rdb", "-"])
         #expect(dump.environment["REDISCLI_AUTH"] == password)
-        #expect(store.keys == ["pre/fix/job1-20261125T023000Z.rdb.zst"])
+        #expect(store.keys == ["pre/fix/job1-20261125T023000Z-0123abcd.rdb.zst", manifestKey].sorted())
     }
 
     /// A tool older than the server is refused before anything is uploaded.

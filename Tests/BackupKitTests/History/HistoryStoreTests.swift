@@ -31,9 +31,12 @@ struct HistoryStoreTests {
             )
         }
         #expect(journal == "wal")
-        #expect(version == 1 && HistoryStore.schemaVersion == 1)
+        #expect(version == 3 && HistoryStore.schemaVersion == 3)
         #expect(
-            indexes == ["runs_by_job", "runs_by_job_status", "runs_by_start", "runs_by_status", "runs_with_open_upload"])
+            indexes == [
+                "runs_by_job", "runs_by_job_status", "runs_by_start", "runs_by_status", "runs_with_open_upload",
+                "verifications_by_backup", "verifications_by_job",
+            ])
     }
 
     /// An existing file readable by others is narrowed to 0600 when the daemon opens it.
@@ -55,7 +58,7 @@ struct HistoryStoreTests {
             job: "db", trigger: .runNow, scheduledAt: nil, startedAt: base)
         let again = try HistoryStore(path: path)
         #expect(try again.run(id: id)?.trigger == .runNow)
-        #expect(try again.withRawDatabase { try $0.scalarInt("PRAGMA user_version") } == 1)
+        #expect(try again.withRawDatabase { try $0.scalarInt("PRAGMA user_version") } == Int64(HistoryStore.schemaVersion))
         let reader = try HistoryStore(path: path, readOnly: true)
         #expect(try reader.runs().map(\.id) == [id])
         #expect(throws: HistoryError.self) {
@@ -69,12 +72,12 @@ struct HistoryStoreTests {
         defer { tmp.remove() }
         let path = tmp.path + "/history.sqlite3"
         try HistoryStore(path: path).withRawDatabase { try $0.execute("PRAGMA user_version = 7") }
-        #expect(throws: HistoryError.schemaTooNew(path: path, found: 7, supported: 1)) { try HistoryStore(path: path) }
-        #expect(throws: HistoryError.schemaTooNew(path: path, found: 7, supported: 1)) {
+        #expect(throws: HistoryError.schemaTooNew(path: path, found: 7, supported: HistoryStore.schemaVersion)) { try HistoryStore(path: path) }
+        #expect(throws: HistoryError.schemaTooNew(path: path, found: 7, supported: HistoryStore.schemaVersion)) {
             try HistoryStore(path: path, readOnly: true)
         }
         try HistoryStore(path: tmp.path + "/old.sqlite3").withRawDatabase { try $0.execute("PRAGMA user_version = 0") }
-        #expect(throws: HistoryError.schemaTooOld(path: tmp.path + "/old.sqlite3", found: 0, supported: 1)) {
+        #expect(throws: HistoryError.schemaTooOld(path: tmp.path + "/old.sqlite3", found: 0, supported: HistoryStore.schemaVersion)) {
             try HistoryStore(path: tmp.path + "/old.sqlite3", readOnly: true)
         }
         #expect(throws: HistoryError.missingDatabase(path: tmp.path + "/none.sqlite3")) {

@@ -21,7 +21,7 @@ func runJob(
     defer { tmp.remove() }
     let runner = BackupRunner(
         stores: store, launcher: launcher, clock: FixedClock(time: pipelineStart), environment: testEnvironment,
-        secretsParent: tmp.path)
+        secretsParent: tmp.path, host: "testhost", makeToken: { testToken })
     let outcome = runner.execute(
         job: config.job(named: "job1")!, config: config, startedAt: pipelineStart, cancellation: cancellation,
         progress: { progress.record($0) }, logger: Logger(label: "test"))
@@ -48,9 +48,9 @@ struct BackupRunnerTests {
         let config = try shellJob("head -c 3000000 /dev/urandom | od -An -tx1; echo note >&2", compression: compression)
         let outcome = try runJob(config, store: store, progress: progress)
         #expect(outcome.status == .succeeded, "\(outcome.error ?? "")")
-        let key = "pre/fix/job1-20261125T023000Z" + suffix
+        let key = "pre/fix/job1-20261125T023000Z-" + testToken + suffix
         #expect(outcome.objectKey == key)
-        #expect(store.keys == [key])
+        #expect(store.keys == [key, manifestKey].sorted())
         let stored = try #require(store.bytes(of: key))
         #expect(outcome.bytesStored == Int64(stored.count))
         #expect(outcome.bytesRead! > 8_000_000)
@@ -77,7 +77,7 @@ struct BackupRunnerTests {
         let outcome = try runJob(config, store: store)
         #expect(outcome.status == .failed)
         #expect(store.keys.isEmpty)
-        #expect(store.abortedKeys == ["pre/fix/job1-20261125T023000Z.tar.zst"])
+        #expect(store.abortedKeys == ["pre/fix/job1-20261125T023000Z-" + testToken + ".tar.zst"])
         #expect(try store.openUploads(prefix: "").isEmpty)
         #expect(outcome.exitStatus == 1)
         #expect(outcome.error?.contains("job job1: sh failed (exit status 1): pg_dump: error: query failed: boom") == true)
@@ -113,7 +113,7 @@ struct BackupRunnerTests {
         let outcome = try runJob(try shellJob("cat /dev/zero", compression: "none"), store: store)
         #expect(Date().timeIntervalSince(started) < 20)
         #expect(outcome.status == .failed)
-        #expect(outcome.error?.contains("upload of pre/fix/job1-20261125T023000Z.tar to local failed: injected upload failure; sh was stopped") == true)
+        #expect(outcome.error?.contains("upload of pre/fix/job1-20261125T023000Z-0123abcd.tar to local failed: injected upload failure; sh was stopped") == true)
         #expect(outcome.exitStatus == Int32(137))
         #expect(store.keys.isEmpty)
     }

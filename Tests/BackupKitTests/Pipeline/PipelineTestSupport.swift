@@ -123,3 +123,9 @@ func healthyTools(pgDump: String = "15.4", pgServer: String = "150004", redisCLI
         }
     }
 }
+
+/// The run token the test runners use in object names.
+let testToken = "0123abcd"
+
+/// The manifest key of `job1`'s backup at `pipelineStart` with `testToken`.
+let manifestKey = "pre/fix/job1-20261125T023000Z-0123abcd.manifest.json"

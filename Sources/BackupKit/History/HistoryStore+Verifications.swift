@@ -1,0 +1,56 @@
+import Foundation
+
+extension HistoryStore {
+    static let verificationColumns = """
+        id, job, backup_id, manifest_key, triggered_by, started_ms, ended_ms, status, bytes_read, objects, \
+        drill_database, drill_tables, drill_rows, error
+        """
+
+    /// Records a finished verification and returns its id.
+    @discardableResult
+    public func insertVerification(_ record: VerificationRecord) throws -> Int64 {
+        try withDatabase("record a verification of \(record.backupID)") { db in
+            try db.run(
+                """
+                INSERT INTO verifications (job, backup_id, manifest_key, triggered_by, started_ms, ended_ms, status, bytes_read,
+                    objects, drill_database, drill_tables, drill_rows, error)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+                [
+                    .text(record.job), .text(record.backupID), .text(record.manifestKey), .text(record.trigger.rawValue),
+                    .integer(Self.milliseconds(record.startedAt)), .integer(Self.milliseconds(record.endedAt)),
+                    .text(record.passed ? "passed" : "failed"), .integer(record.bytesRead), .integer(record.objects.map(Int64.init)),
+                    .text(record.drillDatabase), .integer(record.drillTables.map(Int64.init)), .integer(record.drillRows),
+                    .text(record.error.map(Self.tail)),
+                ])
+            return db.lastInsertRowID
+        }
+    }
+
+    /// `job`'s verifications, newest first (at most `limit`).
+    public func verifications(job: String, limit: Int? = nil) throws -> [VerificationRecord] {
+        try withDatabase("read the verifications of job \(job)") { db in
+            try db.query(
+                "SELECT \(Self.verificationColumns) FROM verifications WHERE job = ? ORDER BY started_ms DESC, id DESC LIMIT ?",
+                [.text(job), .integer(Int64(limit ?? -1))], Self.verification)
+        }
+    }
+
+    /// The newest verification of each of `job`'s backups, by backup id (for `backupd list`).
+    public func lastVerifications(job: String) throws -> [String: VerificationRecord] {
+        var result: [String: VerificationRecord] = [:]
+        for record in try verifications(job: job) where result[record.backupID] == nil {
+            result[record.backupID] = record
+        }
+        return result
+    }
+
+    static func verification(from row: SQLiteStatement) -> VerificationRecord {
+        VerificationRecord(
+            id: row.int64(0) ?? 0, job: row.text(1) ?? "", backupID: row.text(2) ?? "", manifestKey: row.text(3),
+            trigger: row.text(4).flatMap(VerificationRecord.Trigger.init(rawValue:)) ?? .verify,
+            startedAt: date(milliseconds: row.int64(5) ?? 0), endedAt: date(milliseconds: row.int64(6) ?? 0),
+            passed: row.text(7) == "passed", bytesRead: row.int64(8), objects: row.int64(9).map { Int($0) },
+            drillDatabase: row.text(10), drillTables: row.int64(11).map { Int($0) }, drillRows: row.int64(12), error: row.text(13))
+    }
+}

@@ -1,0 +1,71 @@
+import Foundation
+
+/// One verification of a backup as the history keeps it.
+public struct VerificationRecord: Sendable, Hashable, Codable {
+    /// Why a verification ran; stored as its raw value (the `verify` trigger family).
+    public enum Trigger: String, Sendable, Hashable, Codable, CaseIterable {
+        /// `backupd verify` by hand.
+        case verify
+        /// The job's `verify.schedule` came due.
+        case schedule = "verify-schedule"
+        /// `verify.afterBackup`: right after the backup was written.
+        case afterBackup = "after-backup"
+    }
+
+    /// The row id (0 before it is stored).
+    public var id: Int64
+    /// The job.
+    public var job: String
+    /// The backup verified.
+    public var backupID: String
+    /// Its manifest key, when it has one.
+    public var manifestKey: String?
+    /// Why it ran.
+    public var trigger: Trigger
+    /// When it started and ended.
+    public var startedAt: Date
+    public var endedAt: Date
+    /// Whether every check passed.
+    public var passed: Bool
+    /// Bytes read back.
+    public var bytesRead: Int64?
+    /// Objects checked.
+    public var objects: Int?
+    /// The restore drill's scratch database, tables and rows, when a drill ran.
+    public var drillDatabase: String?
+    public var drillTables: Int?
+    public var drillRows: Int64?
+    /// The problems found, one per line.
+    public var error: String?
+
+    /// Describes a verification.
+    public init(
+        id: Int64 = 0, job: String, backupID: String, manifestKey: String?, trigger: Trigger, startedAt: Date, endedAt: Date,
+        passed: Bool, bytesRead: Int64? = nil, objects: Int? = nil, drillDatabase: String? = nil, drillTables: Int? = nil,
+        drillRows: Int64? = nil, error: String? = nil
+    ) {
+        self.id = id
+        self.job = job
+        self.backupID = backupID
+        self.manifestKey = manifestKey
+        self.trigger = trigger
+        self.startedAt = startedAt
+        self.endedAt = endedAt
+        self.passed = passed
+        self.bytesRead = bytesRead
+        self.objects = objects
+        self.drillDatabase = drillDatabase
+        self.drillTables = drillTables
+        self.drillRows = drillRows
+        self.error = error
+    }
+
+    /// The record of `report`.
+    public init(_ report: VerifyReport, trigger: Trigger) {
+        self.init(
+            job: report.job, backupID: report.backupId, manifestKey: report.manifestKey, trigger: trigger,
+            startedAt: report.startedAt, endedAt: report.endedAt, passed: report.passed, bytesRead: report.bytesRead,
+            objects: report.objects.count, drillDatabase: report.drill?.database, drillTables: report.drill?.tables,
+            drillRows: report.drill?.rows, error: report.passed ? nil : report.allProblems.joined(separator: "\n"))
+    }
+}

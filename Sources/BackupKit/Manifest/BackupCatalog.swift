@@ -1,0 +1,109 @@
+import Foundation
+import Logging
+
+/// The backups of one job in its bucket, read from every page of the listing: a backup is
+/// complete exactly when its manifest exists and parses. `list`, `verify`, `restore` and
+/// retention all read backups through this type.
+public struct BackupCatalog: Sendable {
+    /// The bucket.
+    public let store: any BackupObjectStore
+    /// The job's object-name prefix.
+    public let prefix: String
+    /// The job's name.
+    public let job: String
+
+    /// A catalog of `job`'s backups under `prefix` in `store`.
+    public init(store: any BackupObjectStore, prefix: String, job: String) {
+        self.store = store
+        self.prefix = prefix
+        self.job = job
+    }
+
+    /// A catalog of a configured job.
+    public init(store: any BackupObjectStore, job: JobConfig) {
+        self.init(store: store, prefix: job.prefix, job: job.name)
+    }
+
+    /// Every backup, newest first. Incomplete ones only with `includeIncomplete`.
+    public func entries(includeIncomplete: Bool = false) throws -> [CatalogEntry] {
+        var groups: [String: (time: Date, token: String?, manifest: StoredObject?, objects: [StoredObject])] = [:]
+        for object in try store.list(prefix: ObjectName.listPrefix(prefix: prefix, job: job)) {
+            guard let parsed = ObjectName.parse(object.key, prefix: prefix, job: job) else { continue }
+            var group = groups[parsed.backupID] ?? (parsed.time, parsed.token, nil, [])
+            if parsed.suffix == ObjectName.manifestSuffix {
+                group.manifest = object
+            } else {
+                group.objects.append(object)
+            }
+            groups[parsed.backupID] = group
+        }
+        var result: [CatalogEntry] = []
+        for (id, group) in groups {
+            let entry = try self.entry(id: id, time: group.time, token: group.token, manifest: group.manifest, objects: group.objects)
+            if includeIncomplete || entry.isUsable { result.append(entry) }
+        }
+        return result.sorted { ($0.time, $0.id) > ($1.time, $1.id) }
+    }
+
+    /// The newest usable backup, if any.
+    public func latest() throws -> CatalogEntry? {
+        try entries().first
+    }
+
+    /// The backup named by `reference`: its id, its manifest key, or the key (or name under the
+    /// prefix) of one of its objects. Incomplete backups are found too, so a caller can say why.
+    public func entry(named reference: String) throws -> CatalogEntry? {
+        let key = reference.contains("/") || prefix.isEmpty ? reference : "\(prefix)/\(reference)"
+        let id = ObjectName.parse(key, prefix: prefix, job: job)?.backupID ?? reference
+        return try entries(includeIncomplete: true).first { $0.id == id }
+    }
+
+    private func entry(id: String, time: Date, token: String?, manifest: StoredObject?, objects: [StoredObject]) throws -> CatalogEntry {
+        let sorted = objects.sorted { $0.key < $1.key }
+        if let manifest {
+            do {
+                let parsed = try BackupManifest.parse(try store.read(key: manifest.key), key: manifest.key)
+                return CatalogEntry(id: id, time: time, state: .complete, manifestKey: manifest.key, manifest: parsed, objects: sorted)
+            } catch let error as ManifestError {
+                return CatalogEntry(
+                    id: id, time: time, state: .incomplete, manifestKey: manifest.key, manifest: nil, objects: sorted,
+                    problem: error.description)
+            }
+        }
+        if token == nil, let legacy = try legacyManifest(id: id, time: time, objects: sorted) {
+            return CatalogEntry(id: id, time: time, state: .legacy, manifestKey: nil, manifest: legacy, objects: sorted)
+        }
+        return CatalogEntry(
+            id: id, time: time, state: .incomplete, manifestKey: nil, manifest: nil, objects: sorted,
+            problem: "no manifest: the run did not finish (or was interrupted before writing \(ObjectName.manifestKey(prefix: prefix, backupID: id)))")
+    }
+
+    /// A manifest made up from the objects' metadata, for backups written before manifests: each
+    /// object must carry the `sha256` the old uploader recorded.
+    private func legacyManifest(id: String, time: Date, objects: [StoredObject]) throws -> BackupManifest? {
+        var entries: [BackupManifest.Object] = []
+        var engine = ""
+        var compression = ""
+        var tool = BackupManifest.Tool(name: "", version: "")
+        for object in objects {
+            guard let head = try store.head(key: object.key), let digest = head.metadata["sha256"], BackupManifest.isDigest(digest) else {
+                return nil
+            }
+            let isGlobals = object.key.contains(".globals.")
+            entries.append(BackupManifest.Object(
+                role: isGlobals ? "globals" : "dump", key: object.key, tool: head.metadata["tool"] ?? "", size: head.size,
+                sha256: digest, partSize: 0, partCount: 0, etag: head.etag ?? ""))
+            if !isGlobals {
+                engine = head.metadata["engine"] ?? ""
+                compression = head.metadata["compression"] ?? Compression.of(objectKey: object.key).rawValue
+                tool = BackupManifest.Tool(name: head.metadata["tool"] ?? "", version: head.metadata["tool-version"] ?? "")
+            }
+        }
+        guard !entries.isEmpty else { return nil }
+        entries.sort { ($0.role == "dump" ? 0 : 1, $0.key) < ($1.role == "dump" ? 0 : 1, $1.key) }
+        return BackupManifest(
+            backupId: id, job: job, engine: engine, host: "", trigger: nil, runId: nil, startedAt: time, endedAt: time, tool: tool,
+            serverVersion: nil, backupd: BackupManifest.Tool(name: "backupd", version: ""), compression: compression,
+            encryption: nil, destination: "", bucket: "", copies: [], objects: entries)
+    }
+}

@@ -1,0 +1,92 @@
+import Foundation
+
+/// Renders a job's catalog for `backupd list`: a table or JSON, newest first, with each
+/// backup's last verification. Pure functions.
+public enum CatalogRenderer {
+    /// A table: time (via `time`), size, objects, compression, short SHA-256, last verification, backup id.
+    public static func table(
+        _ entries: [CatalogEntry], verifications: [String: VerificationRecord], time: (Date) -> String = HistoryRenderer.utcTimestamp
+    ) -> String {
+        let header = ["TIME", "SIZE", "OBJECTS", "COMPRESSION", "SHA256", "VERIFIED", "BACKUP"]
+        var rows = [header]
+        for entry in entries {
+            let manifest = entry.manifest
+            rows.append([
+                time(entry.time),
+                HistoryRenderer.size(manifest?.totalSize ?? entry.size),
+                String(manifest?.objects.count ?? entry.objects.count),
+                manifest?.compression ?? "-",
+                manifest?.primary.map { String($0.sha256.prefix(12)) } ?? "-",
+                verified(verifications[entry.id], time: time),
+                entry.id + (entry.state == .complete ? "" : " (\(entry.state.rawValue))"),
+            ])
+        }
+        var widths = [Int](repeating: 0, count: header.count)
+        for row in rows {
+            for (column, cell) in row.enumerated() { widths[column] = max(widths[column], cell.count) }
+        }
+        return rows.map { row in
+            row.enumerated().map { column, cell in
+                column == row.count - 1 ? cell : cell + String(repeating: " ", count: widths[column] - cell.count + 2)
+            }.joined()
+        }.joined(separator: "\n") + "\n"
+    }
+
+    /// One JSON object per backup (every key present, null when unknown).
+    public static func json(_ entries: [CatalogEntry], verifications: [String: VerificationRecord]) throws -> String {
+        struct Row: Encodable {
+            var id: String
+            var time: Date
+            var state: String
+            var manifestKey: String?
+            var size: Int64
+            var objects: [Object]
+            var compression: String?
+            var sha256: String?
+            var problem: String?
+            var lastVerification: VerificationRecord?
+
+            struct Object: Encodable {
+                var key: String
+                var size: Int64
+                var sha256: String?
+            }
+
+            func encode(to encoder: any Encoder) throws {
+                enum Keys: String, CodingKey {
+                    case id, time, state, manifestKey, size, objects, compression, sha256, problem, lastVerification
+                }
+                var c = encoder.container(keyedBy: Keys.self)
+                try c.encode(id, forKey: .id)
+                try c.encode(time, forKey: .time)
+                try c.encode(state, forKey: .state)
+                try c.encode(manifestKey, forKey: .manifestKey)
+                try c.encode(size, forKey: .size)
+                try c.encode(objects, forKey: .objects)
+                try c.encode(compression, forKey: .compression)
+                try c.encode(sha256, forKey: .sha256)
+                try c.encode(problem, forKey: .problem)
+                try c.encode(lastVerification, forKey: .lastVerification)
+            }
+        }
+        let rows = entries.map { entry in
+            let digests = Dictionary(
+                (entry.manifest?.objects ?? []).flatMap { $0.pieces.map { ($0.key, $0.sha256) } }, uniquingKeysWith: { a, _ in a })
+            return Row(
+                id: entry.id, time: entry.time, state: entry.state.rawValue, manifestKey: entry.manifestKey,
+                size: entry.manifest?.totalSize ?? entry.size,
+                objects: entry.objects.map { Row.Object(key: $0.key, size: $0.size, sha256: digests[$0.key]) },
+                compression: entry.manifest?.compression, sha256: entry.manifest?.primary?.sha256, problem: entry.problem,
+                lastVerification: verifications[entry.id])
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
+        return String(decoding: try encoder.encode(rows), as: UTF8.self) + "\n"
+    }
+
+    private static func verified(_ record: VerificationRecord?, time: (Date) -> String) -> String {
+        guard let record else { return "never" }
+        return (record.passed ? "passed " : "FAILED ") + time(record.endedAt)
+    }
+}

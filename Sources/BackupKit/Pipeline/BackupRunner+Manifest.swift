@@ -1,0 +1,51 @@
+import Foundation
+import Logging
+
+extension BackupRunner {
+    /// The manifest of a backup whose objects are all complete.
+    func makeManifest(
+        run: RunIdentity?, job: JobConfig, destination: DestinationConfig, startedAt: Date, token: String, toolVersion: String,
+        serverVersion: String?, results: [StepResult]
+    ) -> BackupManifest {
+        let objects = results.map { result in
+            BackupManifest.Object(
+                role: result.step.primary ? "dump" : "globals", key: result.receipt.key, tool: result.step.tool,
+                size: result.receipt.size, sha256: result.receipt.sha256, partSize: result.receipt.partSize,
+                partCount: result.receipt.partCount, etag: result.receipt.etag)
+        }
+        return BackupManifest(
+            backupId: ObjectName.backupID(job: job.name, time: startedAt, token: token), job: job.name, engine: job.engine.rawValue,
+            host: host, trigger: run?.trigger.rawValue, runId: run?.runID, startedAt: startedAt, endedAt: clock.now(),
+            tool: BackupManifest.Tool(name: results.first?.step.tool ?? "", version: toolVersion), serverVersion: serverVersion,
+            backupd: BackupManifest.Tool(name: "backupd", version: BackupKit.version), compression: job.compression.rawValue,
+            encryption: nil, destination: destination.name, bucket: destination.bucket, copies: [], objects: objects)
+    }
+
+    /// PUTs the manifest (never over an existing key). When it cannot be stored, the data objects
+    /// are deleted (best effort) so that a failed run leaves no incomplete backup behind.
+    func writeManifest(_ manifest: BackupManifest, job: JobConfig, store: any BackupObjectStore, logger: Logger) throws {
+        let key = ObjectName.manifestKey(prefix: job.prefix, backupID: manifest.backupId)
+        do {
+            _ = try store.createObject(key: key, body: try manifest.encoded(), contentType: "application/json")
+        } catch {
+            logger.info("storing the manifest failed, deleting the backup's objects", metadata: ["s3.key": "\(key)", "s3.error": "\(error)"])
+            // A taken name may hold another run's backup: leave that alone.
+            let taken: Bool
+            if case ObjectStoreError.alreadyExists = error { taken = true } else { taken = false }
+            if !taken { try? store.delete(keys: manifest.dataKeys) }
+            throw BackupManifestWriteError(key: key, reason: "\(error)", removed: !taken)
+        }
+        logger.debug("manifest stored", metadata: ["s3.key": "\(key)"])
+    }
+}
+
+/// The manifest of a finished backup could not be stored.
+struct BackupManifestWriteError: Error, CustomStringConvertible {
+    var key: String
+    var reason: String
+    var removed: Bool
+
+    var description: String {
+        "storing the manifest \(key) failed: \(reason); the backup is incomplete" + (removed ? " and its objects were removed" : "")
+    }
+}

@@ -1,0 +1,134 @@
+import Foundation
+import Logging
+
+/// Checks a stored backup without a database: streams each object back, recomputes its SHA-256
+/// and size against the manifest, decodes the compression layer fully (zstd's frame checksum,
+/// gzip's CRC), and feeds the content to the engine's own format check.
+public struct BackupVerifier: Sendable {
+    /// Starts the format-checking tools.
+    public let launcher: any ProcessLauncher
+    /// backupd's own environment, from which the tools' minimal one is taken.
+    public let environment: [String: String]
+    /// The source of time for the report.
+    public let clock: any WallClock
+
+    /// Creates a verifier.
+    public init(launcher: any ProcessLauncher, environment: [String: String], clock: any WallClock) {
+        self.launcher = launcher
+        self.environment = environment
+        self.clock = clock
+    }
+
+    /// Verifies `entry` of `job` read from `store`. Never throws for a bad backup (that is the
+    /// report's content).
+    public func verify(_ entry: CatalogEntry, job: JobConfig, store: any BackupObjectStore, logger: Logger) -> VerifyReport {
+        let started = clock.now()
+        var report = VerifyReport(
+            job: job.name, backupId: entry.id, manifestKey: entry.manifestKey, state: entry.state.rawValue, objects: [], drill: nil,
+            startedAt: started, endedAt: started, problems: [])
+        guard let manifest = entry.manifest, entry.isUsable else {
+            report.problems.append(
+                "backup \(entry.id) is incomplete: \(entry.problem ?? "it has no manifest"); expected \(ObjectName.manifestKey(prefix: job.prefix, backupID: entry.id))")
+            report.endedAt = clock.now()
+            return report
+        }
+        let compression = Compression(rawValue: manifest.compression) ?? .none
+        for object in manifest.objects {
+            var log = logger
+            log[metadataKey: "s3.key"] = "\(object.key)"
+            report.objects.append(check(object, compression: compression, engine: manifest.engine, job: job, store: store))
+            log.info("object verified", metadata: ["verify.passed": "\(report.objects.last?.passed ?? false)"])
+        }
+        report.endedAt = clock.now()
+        return report
+    }
+
+    private func check(
+        _ object: BackupManifest.Object, compression: Compression, engine: String, job: JobConfig, store: any BackupObjectStore
+    ) -> VerifyReport.ObjectResult {
+        var result = VerifyReport.ObjectResult(
+            key: object.key, role: object.role, expectedSize: object.size, foundSize: nil, expectedSha256: object.sha256,
+            foundSha256: nil, compression: Self.layerName(compression), format: "", problems: [])
+        let format: any FormatCheck
+        do {
+            format = try formatCheck(engine: engine, role: object.role, job: job)
+        } catch {
+            result.format = "not checked"
+            result.problems.append("cannot start the format check: \(error)")
+            format = DigestOnlyCheck()
+        }
+        result.format = result.format.isEmpty ? format.name : result.format
+        var layerError: String?
+        let sink: CodecSink
+        do {
+            sink = CodecSink(codec: try compression.makeDecompressor()) { bytes in try format.write(bytes) }
+        } catch {
+            result.problems.append("\(error)")
+            return result
+        }
+        do {
+            let digest = try BackupStreamReader(store: store).read(object) { chunk in
+                guard layerError == nil else { return }
+                do { try sink.write(chunk) } catch { layerError = "\(error)" }
+            }
+            result.foundSize = digest.size
+            result.foundSha256 = digest.sha256
+            result.problems += digest.segmentProblems
+            if digest.size != object.size {
+                result.problems.append("size expected \(object.size) bytes (manifest), found \(digest.size) bytes")
+            }
+            if digest.sha256 != object.sha256 {
+                result.problems.append("SHA-256 expected \(object.sha256) (manifest), found \(digest.sha256)")
+            }
+        } catch {
+            (format as? ToolCheck)?.abandon()
+            result.problems.append("cannot be read: \(error)")
+            return result
+        }
+        if layerError == nil {
+            do { try sink.finish() } catch { layerError = "\(error)" }
+        }
+        if let layerError {
+            (format as? ToolCheck)?.abandon()
+            result.problems.append("compression layer (\(result.compression)) failed: \(layerError)")
+        } else if let problem = format.finish() {
+            result.problems.append("format check (\(format.name)) failed: \(problem)")
+        }
+        return result
+    }
+
+    /// The check of an engine's object, by its role.
+    private func formatCheck(engine: String, role: String, job: JobConfig) throws -> any FormatCheck {
+        let env = EngineContext.baseEnvironment(from: environment)
+        let path = env["PATH"] ?? ""
+        func tool(_ name: String, _ argv: [String]) throws -> any FormatCheck {
+            guard launcher.locate(argv[0], path: path) != nil else {
+                throw EngineError.toolMissing(job: job.name, tool: argv[0], package: name, path: path)
+            }
+            return try ToolCheck(name: argv.joined(separator: " "), argv: argv, environment: env, launcher: launcher)
+        }
+        switch (Engine(rawValue: engine), role) {
+        case (.postgres?, "globals"):
+            return TrailerCheck(marker: "-- PostgreSQL database cluster dump complete")
+        case (.postgres?, _):
+            return try tool("the PostgreSQL client tools (Debian: postgresql-client)", ["pg_restore", "--list"])
+        case (.mysql?, _):
+            return TrailerCheck(marker: "-- Dump completed")
+        case (.redis?, _):
+            return try tool("redis-tools (Debian: redis-tools)", ["redis-check-rdb", "/dev/stdin"])
+        case (.mongodb?, _):
+            guard launcher.locate("mongorestore", path: path) != nil else { return DigestOnlyCheck() }
+            return try ToolCheck(name: "mongorestore --dryRun", argv: ["mongorestore", "--dryRun", "--archive"], environment: env, launcher: launcher)
+        default:
+            return DigestOnlyCheck()
+        }
+    }
+
+    static func layerName(_ compression: Compression) -> String {
+        switch compression {
+        case .zstd: return "zstd frame checksum"
+        case .gzip: return "gzip CRC"
+        case .none: return "none"
+        }
+    }
+}

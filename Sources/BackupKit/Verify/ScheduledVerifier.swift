@@ -1,0 +1,79 @@
+import Foundation
+import Logging
+
+/// The daemon's scheduled verification (`"verify": {"schedule": "CRON", "restoreTo": "SCRATCH"}`):
+/// sleeps until the next due job, verifies its latest backup (with the drill when configured) and
+/// records it (trigger `verify-schedule`). Ends promptly when its task is cancelled.
+public struct ScheduledVerifier: Sendable {
+    /// Verifies and records.
+    public let runner: VerifyRunner
+    /// The config in force (re-read before every wait, so a reload applies).
+    public let config: @Sendable () -> BackupConfig
+    /// The source of time.
+    public let clock: any WallClock
+    /// Waits (tests pass a fast one); must throw on cancellation.
+    public let sleep: @Sendable (Duration) async throws -> Void
+    /// Where it logs.
+    public let logger: Logger
+
+    /// Creates the service.
+    public init(
+        runner: VerifyRunner, config: @escaping @Sendable () -> BackupConfig, clock: any WallClock, logger: Logger,
+        sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }
+    ) {
+        self.runner = runner
+        self.config = config
+        self.clock = clock
+        self.logger = logger
+        self.sleep = sleep
+    }
+
+    /// The longest single wait, so that a stepped wall clock is noticed within it.
+    static let maxWait: Duration = .seconds(60)
+
+    /// Runs until cancelled.
+    public func run() async throws {
+        var last = clock.now()
+        while !Task.isCancelled {
+            let current = config()
+            let due = VerifySchedule.next(after: last, in: current)
+            guard let at = due.first?.at else {
+                try await sleep(Self.maxWait)
+                last = clock.now()
+                continue
+            }
+            let wait = at.timeIntervalSince(clock.now())
+            if wait > 0 {
+                try await sleep(min(Self.maxWait, .milliseconds(Int64(wait * 1000))))
+                continue
+            }
+            for item in due {
+                guard let job = current.job(named: item.job) else { continue }
+                await verify(job: job, config: current)
+            }
+            last = at
+        }
+    }
+
+    /// Verifies one job's latest backup on its own thread (the checks block on I/O).
+    func verify(job: JobConfig, config: BackupConfig) async {
+        let runner = self.runner
+        var log = logger
+        log[metadataKey: "job"] = "\(job.name)"
+        let logger = log
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            let thread = Thread {
+                do {
+                    _ = try runner.run(
+                        job: job, config: config, selection: .latest, restoreTo: config.verifySettings(for: job)?.restoreTo,
+                        trigger: .schedule, logger: logger)
+                } catch {
+                    logger.error("scheduled verification could not run", metadata: ["error": "\(error)"])
+                }
+                done.resume()
+            }
+            thread.name = "verify \(job.name)"
+            thread.start()
+        }
+    }
+}

@@ -1,0 +1,51 @@
+import Foundation
+
+extension VerifyReport {
+    /// The report as lines for a terminal: a verdict, one line per object, the drill, the problems.
+    public func render() -> String {
+        var lines = ["\(passed ? "verified" : "FAILED  ") \(backupId) (\(state)): \(objects.count) object\(objects.count == 1 ? "" : "s"), \(bytesRead) bytes read"]
+        for object in objects {
+            let digest = object.foundSha256.map { String($0.prefix(12)) } ?? "-"
+            lines.append("  \(object.passed ? "ok    " : "FAILED") \(object.key)  \(object.foundSize ?? 0) bytes  sha256 \(digest)  \(object.compression)  \(object.format)")
+        }
+        if let drill {
+            let outcome = drill.passed ? "restored" : "FAILED"
+            lines.append(
+                "  drill \(outcome) into \(drill.database): \(drill.tables) tables, \(drill.rows) rows in \(String(format: "%.1f", drill.seconds)) s"
+                    + (drill.dropped ? ", dropped" : ", NOT dropped"))
+        }
+        for problem in allProblems { lines.append("  problem: \(problem)") }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// Reports as a JSON array.
+    public static func json(_ reports: [VerifyReport]) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
+        return String(decoding: try encoder.encode(reports.map(JSONReport.init)), as: UTF8.self) + "\n"
+    }
+}
+
+/// A report with its verdict and problems spelled out for JSON readers.
+private struct JSONReport: Encodable {
+    let report: VerifyReport
+
+    enum Keys: String, CodingKey {
+        case job, backupId, manifestKey, state, passed, objects, drill, startedAt, endedAt, problems
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: Keys.self)
+        try c.encode(report.job, forKey: .job)
+        try c.encode(report.backupId, forKey: .backupId)
+        try c.encode(report.manifestKey, forKey: .manifestKey)
+        try c.encode(report.state, forKey: .state)
+        try c.encode(report.passed, forKey: .passed)
+        try c.encode(report.objects, forKey: .objects)
+        try c.encode(report.drill, forKey: .drill)
+        try c.encode(report.startedAt, forKey: .startedAt)
+        try c.encode(report.endedAt, forKey: .endedAt)
+        try c.encode(report.allProblems, forKey: .problems)
+    }
+}

@@ -1,0 +1,79 @@
+import Foundation
+
+/// The result of verifying one backup: each object's digest, compression layer and format, and
+/// the restore drill's result when one ran.
+public struct VerifyReport: Sendable, Hashable, Codable {
+    /// The job.
+    public var job: String
+    /// The backup id.
+    public var backupId: String
+    /// Its manifest key (nil for backups without one).
+    public var manifestKey: String?
+    /// `complete`, `legacy` or `incomplete`.
+    public var state: String
+    /// Per object.
+    public var objects: [ObjectResult]
+    /// The restore drill, when one ran.
+    public var drill: DrillResult?
+    /// When the check started and ended.
+    public var startedAt: Date
+    public var endedAt: Date
+    /// Problems that are not one object's (no manifest).
+    public var problems: [String]
+
+    /// One object's checks.
+    public struct ObjectResult: Sendable, Hashable, Codable {
+        /// The object key (the first segment's).
+        public var key: String
+        /// `dump` or `globals`.
+        public var role: String
+        /// Size from the manifest and as read.
+        public var expectedSize: Int64
+        public var foundSize: Int64?
+        /// SHA-256 from the manifest and as read.
+        public var expectedSha256: String
+        public var foundSha256: String?
+        /// The compression layer checked (`zstd frame checksum`, `gzip CRC`, `none`).
+        public var compression: String
+        /// The format check that ran (`pg_restore --list`, ...).
+        public var format: String
+        /// Every mismatch found, each naming what was expected and what was found.
+        public var problems: [String]
+
+        /// True when every check passed.
+        public var passed: Bool { problems.isEmpty }
+    }
+
+    /// True when the backup is usable and every check (and the drill) passed.
+    public var passed: Bool {
+        problems.isEmpty && objects.allSatisfy(\.passed) && (drill?.passed ?? true)
+    }
+
+    /// Bytes read back.
+    public var bytesRead: Int64 { objects.reduce(0) { $0 + ($1.foundSize ?? 0) } }
+
+    /// Every problem, each prefixed with its object.
+    public var allProblems: [String] {
+        problems + objects.flatMap { object in object.problems.map { "\(object.key): \($0)" } }
+            + (drill.flatMap { drill in drill.error.map { ["restore drill into \(drill.database): \($0)"] } } ?? [])
+    }
+}
+
+/// What a restore drill found in its scratch database.
+public struct DrillResult: Sendable, Hashable, Codable {
+    /// The scratch database's name.
+    public var database: String
+    /// Tables restored.
+    public var tables: Int
+    /// Rows in them (exact counts).
+    public var rows: Int64
+    /// Seconds the restore took.
+    public var seconds: Double
+    /// Whether the scratch database was dropped afterwards.
+    public var dropped: Bool
+    /// What went wrong, nil when the drill passed.
+    public var error: String?
+
+    /// True when the restore succeeded and left tables.
+    public var passed: Bool { error == nil }
+}

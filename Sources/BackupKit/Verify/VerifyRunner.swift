@@ -1,0 +1,116 @@
+import Foundation
+import Logging
+
+/// Verifies a job's backups (and runs restore drills) and records each verification in the
+/// history: what `backupd verify`, `verify.afterBackup` and `verify.schedule` share.
+public struct VerifyRunner: Sendable {
+    /// Which backups to verify.
+    public enum Selection: Sendable, Hashable {
+        /// The newest complete backup.
+        case latest
+        /// Every backup, incomplete ones included (they fail).
+        case all
+        /// One backup by id, manifest key or object key.
+        case backup(String)
+    }
+
+    /// Opens the job's destination.
+    public let stores: any ObjectStoreProvider
+    /// Starts the checking and restore tools.
+    public let launcher: any ProcessLauncher
+    /// backupd's own environment.
+    public let environment: [String: String]
+    /// The source of time.
+    public let clock: any WallClock
+    /// Where verifications are recorded (nil: not recorded).
+    public let history: HistoryStore?
+    /// Where credential directories are made (nil: `SecretDirectory`'s default).
+    public let secretsParent: String?
+
+    /// Creates a runner.
+    public init(
+        stores: any ObjectStoreProvider, launcher: any ProcessLauncher, environment: [String: String], clock: any WallClock,
+        history: HistoryStore?, secretsParent: String? = nil
+    ) {
+        self.stores = stores
+        self.launcher = launcher
+        self.environment = environment
+        self.clock = clock
+        self.history = history
+        self.secretsParent = secretsParent
+    }
+
+    var restorer: Restorer {
+        Restorer(stores: stores, launcher: launcher, environment: environment, secretsParent: secretsParent)
+    }
+
+    /// Verifies the selected backups of `job`, with a restore drill into `restoreTo` when given,
+    /// records each in the history and returns the reports. Throws `VerifyError` when there is
+    /// nothing to verify, `DrillError` when a drill cannot start, and the store's errors.
+    public func run(
+        job: JobConfig, config: BackupConfig, selection: Selection, restoreTo: String? = nil,
+        trigger: VerificationRecord.Trigger, logger: Logger
+    ) throws -> [VerifyReport] {
+        var log = logger
+        log[metadataKey: "job"] = "\(job.name)"
+        let store = try restorer.openStore(job: job, config: config)
+        let catalog = BackupCatalog(store: store, job: job)
+        let entries: [CatalogEntry]
+        switch selection {
+        case .latest:
+            guard let latest = try catalog.latest() else { throw VerifyError.noBackups(job: job.name) }
+            entries = [latest]
+        case .all:
+            entries = try catalog.entries(includeIncomplete: true)
+            if entries.isEmpty { throw VerifyError.noBackups(job: job.name) }
+        case .backup(let reference):
+            guard let entry = try catalog.entry(named: reference) else {
+                throw VerifyError.noSuchBackup(job: job.name, reference: reference)
+            }
+            entries = [entry]
+        }
+        let verifier = BackupVerifier(launcher: launcher, environment: environment, clock: clock)
+        var reports: [VerifyReport] = []
+        for entry in entries {
+            var entryLog = log
+            entryLog[metadataKey: "backup.id"] = "\(entry.id)"
+            var report = verifier.verify(entry, job: job, store: store, logger: entryLog)
+            if let restoreTo, report.passed {
+                report.drill = try RestoreDrill(restorer: restorer, clock: clock)
+                    .run(entry, job: job, config: config, scratch: restoreTo, logger: entryLog)
+                report.endedAt = clock.now()
+            }
+            if let history {
+                do {
+                    try history.insertVerification(VerificationRecord(report, trigger: trigger))
+                } catch {
+                    entryLog.error("cannot record the verification in the history", metadata: ["error": "\(error)"])
+                }
+            }
+            if report.passed {
+                entryLog.info("backup verified", metadata: ["verify.bytes": "\(report.bytesRead)"])
+            } else {
+                entryLog.error("backup verification failed", metadata: ["verify.problems": "\(report.allProblems.joined(separator: "; "))"])
+            }
+            reports.append(report)
+        }
+        return reports
+    }
+}
+
+/// Why there is nothing to verify.
+public enum VerifyError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// The job has no complete backup.
+    case noBackups(job: String)
+    /// No backup matches the name given.
+    case noSuchBackup(job: String, reference: String)
+
+    public var description: String {
+        switch self {
+        case .noBackups(let job):
+            return "job \(job) has no complete backup to verify; `backupd list \(job) --all` shows incomplete ones"
+        case .noSuchBackup(let job, let reference):
+            return "job \(job) has no backup \(reference); `backupd list \(job) --all` shows its backups"
+        }
+    }
+}

@@ -1,0 +1,81 @@
+import Cron
+import Foundation
+import Logging
+import Synchronization
+import Testing
+@testable import BackupKit
+
+@Suite("Verifications in the history", .serialized)
+struct VerificationHistoryTests {
+    /// A verification is recorded with its trigger, result and drill counts; the newest per backup is found.
+    @Test func recordAndRead() throws {
+        let tmp = try TemporaryDirectory()
+        defer { tmp.remove() }
+        let store = try HistoryStore(stateDirectory: tmp.path)
+        try store.insertVerification(VerificationRecord(
+            job: "db", backupID: "db-1", manifestKey: "p/db-1.manifest.json", trigger: .verify, startedAt: pipelineStart,
+            endedAt: pipelineStart + 1, passed: true, bytesRead: 10, objects: 1))
+        try store.insertVerification(VerificationRecord(
+            job: "db", backupID: "db-1", manifestKey: nil, trigger: .schedule, startedAt: pipelineStart + 10, endedAt: pipelineStart + 11,
+            passed: false, drillDatabase: "scratch", drillTables: 3, drillRows: 42, error: "x: SHA-256 expected a, found b"))
+        let last = try #require(try store.lastVerifications(job: "db")["db-1"])
+        #expect(last.trigger == .schedule && !last.passed && last.drillRows == 42 && last.drillTables == 3)
+        #expect(try store.verifications(job: "db").map(\.trigger) == [.schedule, .verify])
+        #expect(try store.verifications(job: "other").isEmpty)
+    }
+
+    /// `afterBackup` re-reads the backup right after the run is recorded and records a passed
+    /// verification (trigger after-backup); without it nothing is verified.
+    @Test func afterBackupObserver() throws {
+        let tmp = try TemporaryDirectory()
+        defer { tmp.remove() }
+        let history = try HistoryStore(stateDirectory: tmp.path)
+        let memory = MemoryObjectStore(partSize: 1 << 20)
+        for after in [false, true] {
+            var config = try shellJob("head -c 100000 /dev/urandom")
+            config.jobs[0].verify = VerifySettings(afterBackup: after)
+            let clock = FixedClock(time: pipelineStart)
+            let runner = BackupRunner(stores: memory, launcher: PosixProcessLauncher(), clock: clock, environment: testEnvironment)
+            let verifier = VerifyRunner(stores: memory, launcher: PosixProcessLauncher(), environment: testEnvironment, clock: clock, history: history)
+            let recorder = RunRecorder(history: history, executor: runner, clock: clock, observers: [AfterBackupVerifier(runner: verifier)])
+            let (_, outcome) = try recorder.perform(
+                ScheduledRun(job: "job1", trigger: .runNow, scheduledFor: pipelineStart), job: config.jobs[0], config: config,
+                cancellation: RunCancellation(), logger: Logger(label: "t"))
+            #expect(outcome.status == .succeeded)
+        }
+        let records = try history.verifications(job: "job1")
+        #expect(records.count == 1)
+        #expect(records.first?.trigger == .afterBackup && records.first?.passed == true)
+    }
+
+    /// The scheduled verifier sleeps until the job's verify schedule is due, verifies the latest
+    /// backup and records it (trigger verify-schedule); cancelling ends it.
+    @Test func scheduledVerifier() async throws {
+        let tmp = try TemporaryDirectory()
+        defer { tmp.remove() }
+        let history = try HistoryStore(stateDirectory: tmp.path)
+        let memory = MemoryObjectStore(partSize: 1 << 20)
+        var config = try shellJob("head -c 1000 /dev/urandom")
+        _ = try runJob(config, store: memory)
+        config.jobs[0].verify = VerifySettings(schedule: try CronExpression("*/10 * * * *"))
+        let clock = ManualWallClock(pipelineStart + 1)
+        let runner = VerifyRunner(stores: memory, launcher: PosixProcessLauncher(), environment: testEnvironment, clock: clock, history: history)
+        let waited = Mutex<[Duration]>([])
+        let frozen = config
+        let service = ScheduledVerifier(runner: runner, config: { frozen }, clock: clock, logger: Logger(label: "t")) { duration in
+            waited.withLock { $0.append(duration) }
+            clock.advance(by: Double(duration.components.seconds))
+            try await Task.sleep(for: .milliseconds(1))
+        }
+        let task = Task { try await service.run() }
+        for _ in 0..<2000 where try history.verifications(job: "job1").isEmpty {
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        task.cancel()
+        _ = try? await task.value
+        let records = try history.verifications(job: "job1")
+        #expect(records.first?.trigger == .schedule && records.first?.passed == true)
+        #expect(records.first.map { $0.startedAt >= pipelineStart + 600 } == true)
+        #expect(waited.withLock { $0.allSatisfy { $0 <= ScheduledVerifier.maxWait } })
+    }
+}

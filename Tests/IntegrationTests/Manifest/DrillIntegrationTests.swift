@@ -1,0 +1,73 @@
+import Foundation
+import Logging
+import Testing
+@testable import BackupKit
+
+@Suite("restore drills", .serialized)
+struct DrillIntegrationTests {
+    /// A PostgreSQL drill restores into a new scratch database, counts 2 tables and 1,003 rows,
+    /// drops it, and records the result; an existing name is refused untouched.
+    @Test func postgresDrill() throws {
+        let server = try TestServers.postgres()
+        let source = try server.createDatabase(prefix: "drs")
+        let existing = try server.createDatabase(prefix: "drx")
+        defer {
+            try? server.dropDatabase(source)
+            try? server.dropDatabase(existing)
+        }
+        let destination = try TestDestination.make()
+        let pipeline = try postgresPipeline(server, database: source, destination: destination, name: "drill-\(source)")
+        #expect(pipeline.backup().status == .succeeded)
+        let state = temporaryStateDirectory()
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        let history = try HistoryStore(stateDirectory: state)
+        let scratch = TestServers.uniqueName("scratch")
+        let report = try #require(try pipeline.verify(restoreTo: scratch, history: history).first)
+        let drill = try #require(report.drill)
+        #expect(report.passed, "\(report.allProblems)")
+        #expect(drill.tables == 2 && drill.rows == 1003 && drill.dropped)
+        #expect(try server.psql("SELECT count(*) FROM pg_database WHERE datname = '\(scratch)'", database: "postgres") == "0\n")
+        let record = try #require(try history.verifications(job: pipeline.job.name).first)
+        #expect(record.drillDatabase == scratch && record.drillTables == 2 && record.drillRows == 1003 && record.passed)
+
+        _ = try server.psql("CREATE TABLE mine (x int); INSERT INTO mine VALUES (7);", database: existing)
+        #expect(throws: DrillError.exists(existing)) { try pipeline.verify(restoreTo: existing) }
+        #expect(try server.psql("SELECT x FROM mine", database: existing) == "7\n")
+    }
+
+    /// A MariaDB drill restores into a new scratch database, counts 2 tables and 502 rows (exact),
+    /// and drops it.
+    @Test func mariadbDrill() throws {
+        let server = try TestServers.mariadb()
+        let source = try server.createDatabase(prefix: "drs")
+        defer { try? server.dropDatabase(source) }
+        let destination = try TestDestination.make()
+        let pipeline = try mariadbPipeline(server, database: source, destination: destination, name: "drill-\(source)")
+        #expect(pipeline.backup().status == .succeeded)
+        let scratch = TestServers.uniqueName("scratch")
+        let report = try #require(try pipeline.verify(restoreTo: scratch).first)
+        let drill = try #require(report.drill)
+        #expect(report.passed, "\(report.allProblems)")
+        #expect(drill.tables == 2 && drill.rows == 502 && drill.dropped)
+        #expect(try server.mariadb("SELECT count(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = '\(scratch)'") == "0\n")
+    }
+
+    /// A drill whose restore fails (the backup's bytes were replaced) reports the failure, records
+    /// it, and still drops the scratch database.
+    @Test func failedDrillStillDrops() throws {
+        let s3 = try TestS3.environment()
+        let server = try TestServers.postgres()
+        let source = try server.createDatabase(prefix: "drf")
+        defer { try? server.dropDatabase(source) }
+        let destination = try TestDestination.make()
+        let pipeline = try postgresPipeline(server, database: source, destination: destination, name: "drillf-\(source)")
+        #expect(pipeline.backup().status == .succeeded)
+        let entry = try #require(try pipeline.catalog.latest())
+        let scratch = TestServers.uniqueName("scratch")
+        let drill = try RestoreDrill(restorer: Restorer(stores: destination.provider, launcher: pipeline.launcher, environment: pipeline.environment), clock: SystemWallClock())
+        try s3.rewrite(bucket: destination.bucket, key: try #require(entry.manifest?.primary?.key)) { $0.removeLast(50) }
+        let result = try drill.run(entry, job: pipeline.job, config: pipeline.config, scratch: scratch, logger: Logger(label: "t"))
+        #expect(!result.passed && result.dropped)
+        #expect(try server.psql("SELECT count(*) FROM pg_database WHERE datname = '\(scratch)'", database: "postgres") == "0\n")
+    }
+}

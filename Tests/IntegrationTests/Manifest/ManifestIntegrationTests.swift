@@ -1,0 +1,170 @@
+import Foundation
+import Logging
+import SigV4
+import Testing
+@testable import BackupKit
+
+/// Manifests on the real S3 server (radosgw), checked on the wire and by the AWS CLI.
+@Suite("Manifests on radosgw")
+struct ManifestIntegrationTests {
+    /// A 12 MiB backup (three parts) sends no copy request at all (every request is logged by a
+    /// proxy on the wire); the manifest is the last PUT, sent with If-None-Match: *; the digests it
+    /// records are those of the bytes the AWS CLI downloads.
+    @Test func manifestLastNoCopyDigestsMatchAWSCLI() throws {
+        let s3 = try TestS3.environment()
+        let proxy = try RequestLogProxy(upstreamPort: s3.endpoint.port ?? 80)
+        defer { proxy.close() }
+        let destination = try TestDestination.make(throughPort: proxy.port)
+        let name = "nocopy-\(TestServers.uniqueName())"
+        let pipeline = try Pipeline(destination: destination, name: name, job: [
+            "engine": "command", "compression": "none",
+            "connection": ["argv": ["head", "-c", String(12 << 20), "/dev/urandom"], "extension": "bin"],
+        ])
+        let outcome = pipeline.backup()
+        #expect(outcome.status == .succeeded, "\(outcome.error ?? "")")
+        let requests = proxy.requests
+        #expect(!requests.isEmpty)
+        #expect(requests.allSatisfy { $0.header("x-amz-copy-source") == nil && $0.header("x-amz-copy-source-range") == nil })
+        let puts = requests.filter { $0.method == "PUT" }
+        let last = try #require(puts.last)
+        #expect(last.target.hasSuffix(".manifest.json"))
+        #expect(last.header("if-none-match") == "*")
+        #expect(puts.filter { $0.target.contains("partNumber=") }.count == 3)
+
+        let entry = try #require(try pipeline.catalog.latest())
+        let manifest = try #require(entry.manifest)
+        let cliManifest = try BackupManifest.parse(
+            Array(try s3.aws(["s3", "cp", "s3://\(destination.bucket)/\(try #require(entry.manifestKey))", "-"]).output.utf8), key: "cli")
+        #expect(cliManifest == manifest)
+        for object in manifest.objects {
+            #expect(try s3.cliDigest(bucket: destination.bucket, key: object.key) == object.sha256)
+            #expect(object.partCount == 3 && object.partSize == 5 << 20 && object.size == 12 << 20)
+            #expect(try destination.store.head(key: object.key)?.etag == object.etag)
+        }
+        #expect(try destination.store.head(key: outcome.objectKey ?? "")?.metadata["sha256"] == nil)
+    }
+
+    /// On a bucket with versioning enabled one backup makes exactly one version of each of its keys.
+    @Test func versionedBucketHasOneVersionPerKey() throws {
+        let s3 = try TestS3.environment()
+        let destination = try TestDestination.make()
+        let enable = try s3.aws([
+            "s3api", "put-bucket-versioning", "--bucket", destination.bucket, "--versioning-configuration", "Status=Enabled",
+        ])
+        #expect(enable.status == 0, "\(enable.error)")
+        let name = "versioned-\(TestServers.uniqueName())"
+        let pipeline = try Pipeline(destination: destination, name: name, job: [
+            "engine": "command", "connection": ["argv": ["head", "-c", String(7 << 20), "/dev/urandom"], "extension": "bin"],
+        ])
+        #expect(pipeline.backup().status == .succeeded)
+        let listing = try s3.aws(["s3api", "list-object-versions", "--bucket", destination.bucket, "--output", "json"])
+        #expect(listing.status == 0, "\(listing.error)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(listing.output.utf8)) as? [String: Any])
+        let versions = (json["Versions"] as? [[String: Any]]) ?? []
+        let keys = versions.compactMap { $0["Key"] as? String }
+        #expect(keys.count == 2, "\(keys)")
+        #expect(Set(keys).count == keys.count)
+        #expect(keys.contains { $0.hasSuffix(".manifest.json") } && keys.contains { $0.hasSuffix(".bin.zst") })
+    }
+
+    /// The manifest never overwrites: a second create of the same key is refused by the server's
+    /// If-None-Match and the first content stays.
+    @Test func manifestNeverOverwrites() throws {
+        let destination = try TestDestination.make()
+        _ = try destination.store.createObject(key: "m.manifest.json", body: Array("first".utf8), contentType: "application/json")
+        #expect(throws: ObjectStoreError.alreadyExists(key: "m.manifest.json")) {
+            try destination.store.createObject(key: "m.manifest.json", body: Array("second".utf8), contentType: "application/json")
+        }
+        #expect(try destination.store.read(key: "m.manifest.json") == Array("first".utf8))
+    }
+
+    /// Two runs of a job started in the same second get different names, and both are backups.
+    @Test func sameSecondRunsDoNotCollide() throws {
+        let destination = try TestDestination.make()
+        let pipeline = try Pipeline(destination: destination, name: "twice-\(TestServers.uniqueName())", job: [
+            "engine": "command", "connection": ["argv": ["sh", "-c", "echo $$"], "extension": "txt"],
+        ])
+        let start = Date()
+        let first = pipeline.backup(startedAt: start)
+        let second = pipeline.backup(startedAt: start)
+        #expect(first.status == .succeeded && second.status == .succeeded)
+        #expect(first.objectKey != second.objectKey)
+        let entries = try pipeline.catalog.entries()
+        #expect(entries.count == 2)
+        #expect(entries.allSatisfy { $0.state == .complete })
+    }
+
+    /// The catalog reads every page of the listing (more than 1,000 keys): complete and
+    /// incomplete backups are all found.
+    @Test func catalogReadsEveryPage() throws {
+        let destination = try TestDestination.make()
+        let pipeline = try Pipeline(destination: destination, name: "pages", job: [
+            "engine": "command", "connection": ["argv": ["echo", "x"], "extension": "txt"],
+        ])
+        #expect(pipeline.backup(startedAt: Date(timeIntervalSince1970: 1_900_000_000)).status == .succeeded)
+        let client = try TestS3.environment().client(try TestS3.environment().settings(bucket: destination.bucket))
+        let keys = (0..<1001).map { ObjectName.make(prefix: pipeline.job.prefix, job: "pages", time: Date(timeIntervalSince1970: 1_700_000_000 + Double($0)), token: "00000000", suffix: ".txt.zst") }
+        DispatchQueue.concurrentPerform(iterations: 8) { slice in
+            for key in keys.enumerated().filter({ $0.offset % 8 == slice }).map(\.element) {
+                _ = try! [UInt8(1)].withUnsafeBytes { try client.putObject(key: key, body: $0) }
+            }
+        }
+        let all = try pipeline.catalog.entries(includeIncomplete: true)
+        #expect(all.count == 1002)
+        #expect(all.first?.state == .complete)
+        #expect(all.dropFirst().allSatisfy { $0.state == .incomplete })
+        #expect(try pipeline.catalog.entries().count == 1)
+    }
+
+    /// A backup written before manifests (token-less name, digest in x-amz-meta-sha256) still
+    /// lists, verifies and restores.
+    @Test func legacyBackupStillWorks() throws {
+        let destination = try TestDestination.make()
+        let name = "legacy-\(TestServers.uniqueName())"
+        let tmp = temporaryStateDirectory()
+        try FileManager.default.createDirectory(atPath: tmp, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: tmp) }
+        let pipeline = try Pipeline(destination: destination, name: name, job: [
+            "engine": "command", "compression": "gzip",
+            "connection": ["argv": ["true"], "restoreArgv": ["sh", "-c", "cat > \(tmp)/out"], "extension": "txt"],
+        ])
+        let content = Array("written by backupd 0.1\n".utf8)
+        let stored = try compressBytes(content)
+        let key = "\(pipeline.job.prefix)/\(name)-20261101T010000Z.txt.gz"
+        _ = try destination.store.upload(
+            key: key, from: ArraySource(stored),
+            metadata: ["engine": "command", "compression": "gzip", "tool": "true", "sha256": SHA256.hex(SHA256.hash(stored))],
+            cancellation: RunCancellation(), uploadStarted: { _ in })
+        let entry = try #require(try pipeline.catalog.latest())
+        #expect(entry.state == .legacy && entry.id == "\(name)-20261101T010000Z")
+        #expect(try pipeline.verify().allSatisfy(\.passed))
+        _ = try pipeline.restore(options: RestoreOptions())
+        #expect(try [UInt8](Data(contentsOf: URL(fileURLWithPath: tmp + "/out"))) == content)
+    }
+}
+
+/// gzip of `bytes`.
+func compressBytes(_ bytes: [UInt8]) throws -> [UInt8] {
+    var out: [UInt8] = []
+    let source = CodecSource(ArraySource(bytes), codec: try Compression.gzip.makeCompressor())
+    var buffer = [UInt8](repeating: 0, count: 65536)
+    while true {
+        let n = try buffer.withUnsafeMutableBytes { try source.read(into: $0) }
+        if n == 0 { break }
+        out.append(contentsOf: buffer[..<n])
+    }
+    return out
+}
+
+/// A source over bytes in memory.
+final class ArraySource: ByteSource, @unchecked Sendable {
+    private let bytes: [UInt8]
+    private var offset = 0
+    init(_ bytes: [UInt8]) { self.bytes = bytes }
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        let n = min(buffer.count, bytes.count - offset)
+        if n > 0 { bytes.withUnsafeBytes { buffer.baseAddress!.copyMemory(from: $0.baseAddress! + offset, byteCount: n) } }
+        offset += n
+        return n
+    }
+}

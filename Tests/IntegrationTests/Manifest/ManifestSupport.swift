@@ -1,0 +1,69 @@
+import Foundation
+import Logging
+import SigV4
+@testable import BackupKit
+
+extension TestDestination {
+    /// A fresh bucket reached through `port` on loopback (a proxy in front of the S3 server).
+    static func make(throughPort port: Int) throws -> TestDestination {
+        let s3 = try TestS3.environment()
+        let bucket = try s3.makeBucket("mf").settings.bucket
+        let provider = S3StoreProvider(logger: Logger(label: "it.s3"))
+        let endpoint = URL(string: "http://127.0.0.1:\(port)")!
+        let json: [String: Any] = [
+            "name": "test", "endpoint": endpoint.absoluteString, "region": s3.region, "bucket": bucket,
+            "accessKeyId": s3.accessKey, "secretAccessKey": s3.secretKey, "pathStyle": true, "partSizeMiB": 5,
+        ]
+        var destination = s3.destination(bucket: bucket)
+        destination.endpoint = endpoint
+        return TestDestination(provider: provider, store: try provider.store(for: destination), json: json)
+    }
+
+    /// The bucket's name.
+    var bucket: String { json["bucket"] as! String }
+}
+
+extension Pipeline {
+    /// Takes a backup as if started at `startedAt`.
+    func backup(startedAt: Date) -> RunOutcome {
+        BackupRunner(stores: destination.provider, launcher: launcher, clock: SystemWallClock(), environment: environment)
+            .execute(job: job, config: config, startedAt: startedAt, cancellation: RunCancellation(), progress: { _ in }, logger: Logger(label: "it"))
+    }
+
+    /// Verifies (and records into `history`, when given) the way `backupd verify` does.
+    func verify(_ selection: VerifyRunner.Selection = .latest, restoreTo: String? = nil, history: HistoryStore? = nil) throws -> [VerifyReport] {
+        try VerifyRunner(stores: destination.provider, launcher: launcher, environment: environment, clock: SystemWallClock(), history: history)
+            .run(job: job, config: config, selection: selection, restoreTo: restoreTo, trigger: .verify, logger: Logger(label: "it"))
+    }
+
+    /// The job's catalog.
+    var catalog: BackupCatalog { BackupCatalog(store: destination.store, job: job) }
+}
+
+extension TestS3 {
+    /// The SHA-256 of the object at `key` as the AWS CLI (a second client) downloads it.
+    func cliDigest(bucket: String, key: String) throws -> String {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("bd-cli-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let get = try aws(["s3", "cp", "s3://\(bucket)/\(key)", file])
+        guard get.status == 0 else { throw TestServerError.toolFailed(tool: "aws", arguments: ["s3", "cp"], status: get.status, stderr: get.error) }
+        return SHA256.hex(SHA256.hash(try Data(contentsOf: URL(fileURLWithPath: file))))
+    }
+
+    /// Replaces the object at `key` with `transform` of its bytes, through the AWS CLI.
+    func rewrite(bucket: String, key: String, _ transform: (inout [UInt8]) -> Void) throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("bd-cli-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        guard try aws(["s3", "cp", "s3://\(bucket)/\(key)", file]).status == 0 else { throw TestServerError.toolMissing(tool: "aws s3 cp") }
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: file)))
+        transform(&bytes)
+        try Data(bytes).write(to: URL(fileURLWithPath: file))
+        let put = try aws(["s3", "cp", file, "s3://\(bucket)/\(key)"])
+        guard put.status == 0 else { throw TestServerError.toolFailed(tool: "aws", arguments: ["s3", "cp"], status: put.status, stderr: put.error) }
+    }
+}
+
+/// A temporary directory for a test's history.
+func temporaryStateDirectory() -> String {
+    FileManager.default.temporaryDirectory.path + "/backupd-mf-\(UUID().uuidString)"
+}
