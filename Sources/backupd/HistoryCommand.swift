@@ -49,10 +49,11 @@ struct HistoryCommand: ParsableCommand {
         }
         let store = try openHistory(config)
         let runs = try store.runs(query)
+        let destinations = try store.destinationResults(runIDs: runs.map(\.id))
         if json {
-            print(HistoryRenderer.json(runs), terminator: "")
+            print(HistoryRenderer.json(runs, destinations: destinations), terminator: "")
         } else {
-            print(HistoryRenderer.table(runs, time: { config.timeZone.iso8601($0) }), terminator: "")
+            print(HistoryRenderer.table(runs, destinations: destinations, time: { config.timeZone.iso8601($0) }), terminator: "")
         }
     }
 }
@@ -73,7 +74,7 @@ struct StatusCommand: ParsableCommand {
         let statuses = JobStatus.compute(config: config, lastRuns: lastRuns, lastSuccesses: lastSuccesses, now: Date())
         if store == nil { printError("note: no history yet at \(config.stateDirectory)/\(HistoryStore.fileName); has the daemon run?") }
         print(JobStatus.table(statuses, time: { config.timeZone.iso8601($0) }), terminator: "")
-        if statuses.contains(where: \.overdue) { throw ExitCode(3) }
+        if statuses.contains(where: \.needsAttention) { throw ExitCode(3) }
     }
 }
 

@@ -44,6 +44,12 @@ struct RunNowCommand: ParsableCommand {
             cancellation: cancellation, logger: commandLogger(verbose: verbose))
         let seconds = outcome.endedAt.timeIntervalSince(started)
         guard outcome.status == .succeeded else {
+            if outcome.status == .partial {
+                // Exit 2: the backup exists at some destinations, which a script may treat apart from a failure.
+                printError("backup of \(job.name) is partial after \(String(format: "%.1f", seconds)) s (run \(runID)): \(outcome.error ?? "")")
+                for result in outcome.destinations { printError("  \(result.destination): \(result.status.rawValue)\(result.error.map { " (\($0))" } ?? "")") }
+                throw ExitCode(2)
+            }
             printError("backup of \(job.name) failed after \(String(format: "%.1f", seconds)) s (run \(runID)): \(outcome.error ?? "unknown error")")
             if let tail = outcome.stderrTail, !tail.isEmpty {
                 let lines = tail.split(separator: "\n", omittingEmptySubsequences: false).suffix(10)
@@ -53,6 +59,9 @@ struct RunNowCommand: ParsableCommand {
         }
         let bucket = config.destination(named: job.destination)?.bucket ?? job.destination
         print("backed up \(job.name) in \(String(format: "%.1f", seconds)) s (run \(runID))")
+        if job.destinations.count > 1 {
+            print("  stored   at \(job.destinations.joined(separator: ", ")) (each its own objects and manifest)")
+        }
         print("  object   s3://\(bucket)/\(outcome.objectKey ?? "")")
         print("  size     \(formatSize(outcome.bytesStored ?? 0)), from \(formatSize(outcome.bytesRead ?? 0)) of dump")
         print("  sha256   \(outcome.sha256 ?? "")")

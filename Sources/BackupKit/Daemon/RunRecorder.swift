@@ -47,12 +47,21 @@ public struct RunRecorder: Sendable {
                 }
             }, logger: logger)
         try history.finish(runID: runID, outcome)
+        try history.recordDestinations(runID: runID, outcome.destinations)
         let seconds = String(format: "%.1f", outcome.endedAt.timeIntervalSince(startedAt))
         switch outcome.status {
         case .succeeded:
             logger.notice("backup succeeded", metadata: [
                 "object": "\(outcome.objectKey ?? "")", "bytes": "\(outcome.bytesStored ?? 0)",
                 "sha256": "\(outcome.sha256 ?? "")", "seconds": "\(seconds)"])
+        case .partial:
+            for failed in outcome.destinations where failed.status != .succeeded {
+                logger.error("backup not stored at a destination", metadata: [
+                    "destination": "\(failed.destination)", "reason": "\(failed.error ?? "unknown")"])
+            }
+            logger.error("backup partial", metadata: [
+                "stored": "\(outcome.destinations.filter { $0.status == .succeeded }.map(\.destination).joined(separator: ","))",
+                "object": "\(outcome.objectKey ?? "")", "sha256": "\(outcome.sha256 ?? "")", "seconds": "\(seconds)"])
         case .interrupted:
             logger.warning("backup interrupted", metadata: ["reason": "\(outcome.error ?? "")", "seconds": "\(seconds)"])
         default:

@@ -64,6 +64,23 @@ extension HistoryStore {
                 CREATE INDEX verifications_by_backup ON verifications (job, backup_id, started_ms);
                 CREATE INDEX verifications_by_job ON verifications (job, started_ms);
                 """),
+        Migration(
+            version: 8, name: "run destinations",
+            sql: """
+                -- One row per destination of a finished run (a job may upload each dump to several).
+                CREATE TABLE run_destinations (
+                    run_id       INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+                    position     INTEGER NOT NULL,
+                    destination  TEXT NOT NULL,
+                    bucket       TEXT,
+                    status       TEXT NOT NULL,
+                    object_key   TEXT,
+                    bytes_stored INTEGER,
+                    sha256       TEXT,
+                    error        TEXT,
+                    PRIMARY KEY (run_id, position)
+                );
+                """),
     ]
 
     /// The schema version this build writes and reads.

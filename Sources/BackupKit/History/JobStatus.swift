@@ -16,6 +16,9 @@ public struct JobStatus: Sendable {
     /// True when a scheduled backup should have succeeded by now and has not.
     public var overdue: Bool
 
+    /// True when the job needs attention: overdue, or its last run stored the backup at only some destinations.
+    public var needsAttention: Bool { overdue || lastRun?.status == .partial }
+
     /// Computes every job's status from the config and the history's newest rows.
     ///
     /// A job is overdue when its first slot after the last success (or, with no success yet, after
@@ -47,7 +50,7 @@ public struct JobStatus: Sendable {
             let lastRun = s.lastRun.map { "\($0.status.rawValue) \(time($0.startedAt))" } ?? "never"
             let lastSuccess = s.lastSuccess.map { time($0.startedAt) } ?? "never"
             let next = s.nextRun.map(time) ?? "disabled"
-            let state = s.overdue ? "OVERDUE" : (s.lastRun?.status == .running ? "running" : (s.enabled ? "ok" : "disabled"))
+            let state = s.overdue ? "OVERDUE" : s.lastRun?.status == .partial ? "PARTIAL" : (s.lastRun?.status == .running ? "running" : (s.enabled ? "ok" : "disabled"))
             rows.append([s.job, lastRun, lastSuccess, next, state])
         }
         var widths = [Int](repeating: 0, count: rows[0].count)
