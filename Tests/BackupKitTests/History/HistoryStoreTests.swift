@@ -31,11 +31,11 @@ struct HistoryStoreTests {
             )
         }
         #expect(journal == "wal")
-        #expect(version == 3 && HistoryStore.schemaVersion == 3)
+        #expect(version == 8 && HistoryStore.schemaVersion == 8)
         #expect(
             indexes == [
                 "runs_by_job", "runs_by_job_status", "runs_by_start", "runs_by_status", "runs_with_open_upload",
-                "verifications_by_backup", "verifications_by_job",
+                "sqlite_autoindex_run_destinations_1", "verifications_by_backup", "verifications_by_job",
             ])
     }
 
@@ -71,9 +71,10 @@ struct HistoryStoreTests {
         let tmp = try TemporaryDirectory()
         defer { tmp.remove() }
         let path = tmp.path + "/history.sqlite3"
-        try HistoryStore(path: path).withRawDatabase { try $0.execute("PRAGMA user_version = 7") }
-        #expect(throws: HistoryError.schemaTooNew(path: path, found: 7, supported: HistoryStore.schemaVersion)) { try HistoryStore(path: path) }
-        #expect(throws: HistoryError.schemaTooNew(path: path, found: 7, supported: HistoryStore.schemaVersion)) {
+        let newer = HistoryStore.schemaVersion + 1
+        try HistoryStore(path: path).withRawDatabase { try $0.execute("PRAGMA user_version = \(newer)") }
+        #expect(throws: HistoryError.schemaTooNew(path: path, found: newer, supported: HistoryStore.schemaVersion)) { try HistoryStore(path: path) }
+        #expect(throws: HistoryError.schemaTooNew(path: path, found: newer, supported: HistoryStore.schemaVersion)) {
             try HistoryStore(path: path, readOnly: true)
         }
         try HistoryStore(path: tmp.path + "/old.sqlite3").withRawDatabase { try $0.execute("PRAGMA user_version = 0") }
