@@ -67,7 +67,8 @@ struct CommandLineTests {
 
         let list = try runBackupd(["list", "app", "--config", configPath], environment: environment)
         #expect(list.status == 0)
-        #expect(list.stdout.contains("cli/\(source)/app-") && list.stdout.contains(".dump.zst"))
+        // One row per backup, named by its backup id (the manifest lists the objects).
+        #expect(list.stdout.contains("  app-2") && list.stdout.contains("zstd"))
 
         let restore = try runBackupd(["restore", "app", "--to", target, "--config", configPath], environment: environment)
         #expect(restore.status == 0, "\(restore.stderr)")
