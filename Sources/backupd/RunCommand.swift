@@ -33,9 +33,10 @@ struct RunCommand: AsyncParsableCommand {
         let executor = BackupRunner(
             stores: stores, launcher: PosixProcessLauncher(), clock: clock,
             environment: ProcessInfo.processInfo.environment)
+        // After-backup verification records through the run's history (RunRecorder passes it on).
         let verifyRunner = VerifyRunner(
             stores: stores, launcher: PosixProcessLauncher(), environment: ProcessInfo.processInfo.environment, clock: clock,
-            history: try? HistoryStore(stateDirectory: config.stateDirectory))
+            history: nil)
         let dependencies = Daemon.Dependencies(
             clock: clock, notifier: SystemdNotifier(), executor: executor, stores: stores, sources: .live,
             observers: [AfterBackupVerifier(runner: verifyRunner)])
@@ -46,7 +47,12 @@ struct RunCommand: AsyncParsableCommand {
             logger.critical("cannot start", metadata: ["error": "\(error)"])
             throw ExitCode.failure
         }
-        let verifier = ScheduledVerifier(runner: verifyRunner, config: { daemon.config }, clock: clock, logger: logger)
+        // Scheduled verification records through the daemon's own store: a second HistoryStore on
+        // the same file in this process would break SQLite's POSIX locks.
+        let scheduledRunner = VerifyRunner(
+            stores: stores, launcher: PosixProcessLauncher(), environment: ProcessInfo.processInfo.environment, clock: clock,
+            history: daemon.history)
+        let verifier = ScheduledVerifier(runner: scheduledRunner, config: { daemon.config }, clock: clock, logger: logger)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await verifier.run() }
             try await daemon.run()

@@ -50,7 +50,8 @@ public final class Daemon: Sendable {
     private let configPath: String
     private let dependencies: Dependencies
     private let logger: Logger
-    private let history: HistoryStore
+    /// The run history (the one store of this process on that file: share it, never open another).
+    public let history: HistoryStore
     private let state: Mutex<State>
     private let runs = DispatchGroup()
     private let scheduler = Mutex<SchedulerService?>(nil)

@@ -68,7 +68,7 @@ public struct RunRecorder: Sendable {
             logger.error("backup failed", metadata: ["reason": "\(outcome.error ?? "unknown")", "seconds": "\(seconds)"])
         }
         for observer in observers {
-            observer.runRecorded(runID: runID, run: run, job: job, config: config, outcome: outcome, logger: logger)
+            observer.runRecorded(runID: runID, run: run, job: job, config: config, outcome: outcome, history: history, logger: logger)
         }
         return (runID, outcome)
     }

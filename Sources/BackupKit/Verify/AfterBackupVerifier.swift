@@ -1,9 +1,9 @@
 import Logging
 
 /// `"verify": {"afterBackup": true}`: re-reads each backup right after it is written (digests,
-/// compression, format) and records the verification (trigger `after-backup`).
+/// compression, format) and records the verification (trigger `after-backup`) in the run's history.
 public struct AfterBackupVerifier: RunObserver {
-    /// Verifies and records.
+    /// Verifies (its own `history` is replaced by the recorder's).
     public let runner: VerifyRunner
 
     /// An observer that verifies through `runner`.
@@ -11,7 +11,12 @@ public struct AfterBackupVerifier: RunObserver {
         self.runner = runner
     }
 
-    public func runRecorded(runID: Int64, run: ScheduledRun, job: JobConfig, config: BackupConfig, outcome: RunOutcome, logger: Logger) {
+    public func runRecorded(
+        runID: Int64, run: ScheduledRun, job: JobConfig, config: BackupConfig, outcome: RunOutcome, history: HistoryStore, logger: Logger
+    ) {
+        let runner = VerifyRunner(
+            stores: self.runner.stores, launcher: self.runner.launcher, environment: self.runner.environment, clock: self.runner.clock,
+            history: history, secretsParent: self.runner.secretsParent)
         guard outcome.status == .succeeded, config.verifySettings(for: job)?.afterBackup == true,
               let key = outcome.objectKey, let id = ObjectName.parse(key, prefix: job.prefix, job: job.name)?.backupID
         else { return }

@@ -117,7 +117,7 @@ public struct BackupVerifier: Sendable {
         case (.redis?, _):
             return try tool("redis-tools (Debian: redis-tools)", ["redis-check-rdb", "/dev/stdin"])
         case (.mongodb?, _):
-            guard launcher.locate("mongorestore", path: path) != nil else { return DigestOnlyCheck() }
+            guard launcher.locate("mongorestore", path: path) != nil else { return DigestOnlyCheck(name: "digest only (mongorestore not installed)") }
             return try ToolCheck(name: "mongorestore --dryRun", argv: ["mongorestore", "--dryRun", "--archive"], environment: env, launcher: launcher)
         default:
             return DigestOnlyCheck()

@@ -12,7 +12,8 @@ protocol FormatCheck: AnyObject {
 
 /// No format check: `command` jobs (and their like) are checked by digest only.
 final class DigestOnlyCheck: FormatCheck {
-    let name = "digest only"
+    let name: String
+    init(name: String = "digest only") { self.name = name }
     func write(_ bytes: UnsafeRawBufferPointer) throws {}
     func finish() -> String? { nil }
 }
