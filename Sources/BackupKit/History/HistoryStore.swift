@@ -141,11 +141,11 @@ public final class HistoryStore: Sendable {
         }
     }
 
-    /// Records the end of a running run. `outcome.status` must be succeeded, failed or interrupted.
+    /// Records the end of a running run. `outcome.status` must be succeeded, partial, failed or interrupted.
     public func finish(runID: Int64, _ outcome: RunOutcome) throws {
         precondition(
-            [.succeeded, .failed, .interrupted].contains(outcome.status),
-            "a run finishes as succeeded, failed or interrupted, not \(outcome.status)")
+            [.succeeded, .partial, .failed, .interrupted].contains(outcome.status),
+            "a run finishes as succeeded, partial, failed or interrupted, not \(outcome.status)")
         try withDatabase("record the end of run \(runID)") { db in
             try db.run(
                 """

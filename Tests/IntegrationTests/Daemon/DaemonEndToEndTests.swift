@@ -110,7 +110,13 @@ struct DaemonEndToEndTests {
         #expect(key.hasPrefix("e2e/pg/pg-") && key.hasSuffix(".dump.zst"))
         let head = try setup.s3.aws(["s3api", "head-object", "--bucket", setup.bucket, "--key", key, "--output", "json"])
         #expect(head.status == 0, "head-object: \(head.error)")
-        #expect(head.output.contains(run.sha256 ?? "missing"), "object metadata lacks the run's SHA-256: \(head.output)")
+        // The run's SHA-256 is recorded in the backup's manifest (written last), not copied onto the object.
+        let id = try #require(ObjectName.parse(key, prefix: "e2e/pg", job: "pg")?.backupID)
+        let manifest = try setup.s3.aws(["s3", "cp", "s3://\(setup.bucket)/e2e/pg/\(id).manifest.json", "-"])
+        #expect(manifest.status == 0, "manifest: \(manifest.error)")
+        #expect(manifest.output.contains("\"sha256\" : \"\(run.sha256 ?? "missing")\""), "the manifest lacks the run's SHA-256: \(manifest.output)")
+        #expect(manifest.output.contains("\"trigger\" : \"schedule\"") && manifest.output.contains("\"runId\" : \(run.id)"))
+        #expect(head.output.contains("\"backup-id\": \"\(id)\""), "\(head.output)")
         #expect(run.uploadID == nil, "a finished run keeps no upload id")
         for event in ["backup started", "upload complete", "backup succeeded"] {
             let line = daemon.log.split(separator: "\n").first { $0.contains(event) }

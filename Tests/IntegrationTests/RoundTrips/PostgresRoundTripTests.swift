@@ -89,8 +89,10 @@ struct PostgresRoundTripTests {
         ])
         let outcome = pipeline.backup()
         #expect(outcome.status == .succeeded, "\(outcome.error ?? "")")
-        let keys = try destination.store.list(prefix: "it/pgg-\(source)/").map(\.key)
-        #expect(keys.count == 2)
+        let stored = try destination.store.list(prefix: "it/pgg-\(source)/").map(\.key)
+        // The dump, the globals and the backup's manifest.
+        #expect(stored.count == 3 && stored.contains { $0.hasSuffix(".manifest.json") })
+        let keys = stored.filter { !$0.hasSuffix(".manifest.json") }
         let globals = try #require(keys.first { $0.hasSuffix(".globals.sql.gz") })
         var bytes: [UInt8] = []
         let sink = CodecSink(codec: try Compression.gzip.makeDecompressor()) { bytes.append(contentsOf: $0) }
