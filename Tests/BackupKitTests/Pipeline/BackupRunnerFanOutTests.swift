@@ -90,4 +90,33 @@ struct BackupRunnerFanOutTests {
         #expect(outcome.error?.contains("failed at every destination (local:") == true, "\(outcome.error ?? "")")
         #expect(local.keys.isEmpty && archive.keys.isEmpty)
     }
+
+    /// `afterBackup` verifies the copy at every destination that stored it: both after a full run,
+    /// only the one that stored it after a partial run.
+    @Test func afterBackupVerifiesEachStoredCopy() throws {
+        for failArchive in [false, true] {
+            let tmp = try TemporaryDirectory()
+            defer { tmp.remove() }
+            let history = try HistoryStore(stateDirectory: tmp.path + "/state")
+            var config = try fanOutConfig(counter: tmp.path + "/c", bytes: 3_000_000)
+            config.jobs[0].verify = VerifySettings(afterBackup: true)
+            let stores = StoresByName(stores: [
+                "local": MemoryObjectStore(partSize: 1 << 20),
+                "archive": failArchive ? MemoryObjectStore(partSize: 1 << 20, failAfter: 1 << 20) : MemoryObjectStore(partSize: 1 << 20),
+            ])
+            let clock = FixedClock(time: pipelineStart)
+            let runner = BackupRunner(
+                stores: stores, launcher: PosixProcessLauncher(), clock: clock, environment: testEnvironment, secretsParent: tmp.path,
+                host: "testhost", makeToken: { testToken })
+            let verifier = VerifyRunner(stores: stores, launcher: PosixProcessLauncher(), environment: testEnvironment, clock: clock, history: history)
+            let recorder = RunRecorder(history: history, executor: runner, clock: clock, observers: [AfterBackupVerifier(runner: verifier)])
+            let (_, outcome) = try recorder.perform(
+                ScheduledRun(job: "job1", trigger: .runNow, scheduledFor: pipelineStart), job: config.jobs[0], config: config,
+                cancellation: RunCancellation(), logger: Logger(label: "t"))
+            #expect(outcome.status == (failArchive ? .partial : .succeeded), "\(outcome.error ?? "")")
+            let records = try history.verifications(job: "job1")
+            #expect(records.count == (failArchive ? 1 : 2))
+            #expect(records.allSatisfy { $0.trigger == .afterBackup && $0.passed }, "\(records.map { $0.error ?? "" })")
+        }
+    }
 }

@@ -107,3 +107,24 @@ struct FanOutUploadTests {
         #expect(good.bytes(of: "k")?.count == 9 << 20)
     }
 }
+
+struct FanOutCancellationTests {
+    /// Each destination has its own cancellation token: cancelling one ends (and aborts) only that
+    /// destination's upload, the other stores the whole stream.
+    @Test func cancellingOneTargetLeavesTheOther() throws {
+        let source = CountingSource(length: 9 << 20)
+        let kept = MemoryObjectStore(partSize: 1 << 20)
+        let cancelled = MemoryObjectStore(partSize: 1 << 20)
+        let token = RunCancellation()
+        token.cancel(reason: "test")
+        let results = FanOutUpload(chunkSize: 1 << 20, window: 2).upload(
+            key: "k", from: source, metadata: [:], expectedSize: 9 << 20,
+            targets: [.init(name: "cancelled", store: cancelled, cancellation: token), .init(name: "kept", store: kept)])
+        #expect(throws: (any Error).self) { try results[0].get() }
+        let receipt = try results[1].get()
+        #expect(receipt.size == 9 << 20 && receipt.segments.count == 1)
+        #expect(try cancelled.openUploads(prefix: "").isEmpty)
+        #expect(cancelled.bytes(of: "k") == nil)
+        #expect(kept.bytes(of: "k")?.count == 9 << 20)
+    }
+}

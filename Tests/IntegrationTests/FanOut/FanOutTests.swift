@@ -16,9 +16,10 @@ struct FanOutFixture {
     let clients: [String: S3Client]
     let prefix = "fan/app"
 
-    /// Two destinations `a` and `b` (fresh buckets; `b` optionally through `bPort` or with `bSecret`),
-    /// and a command job `app` whose tool appends a line to a counter file and prints `dumpBytes` random bytes.
-    init(dumpBytes: Int, bPort: Int? = nil, bSecret: String? = nil, generated: Bool = false) throws {
+    /// Two destinations `a` and `b` (fresh buckets; `b` optionally through `bPort`, with `bSecret`, or
+    /// retrying failed requests for `bRetryFor` instead of the default five minutes), and a command job
+    /// `app` whose tool appends a line to a counter file and prints `dumpBytes` random bytes.
+    init(dumpBytes: Int, bPort: Int? = nil, bSecret: String? = nil, bRetryFor: String? = nil, generated: Bool = false) throws {
         s3 = try TestS3.environment()
         self.bSecret = bSecret ?? s3.secretKey
         state = FileManager.default.temporaryDirectory.path + "/backupd-fanout-\(UUID().uuidString)"
@@ -40,7 +41,8 @@ struct FanOutFixture {
             ["name": name, "endpoint": endpoint, "region": s3.region, "bucket": buckets[name]!, "accessKeyId": s3.accessKey,
              "secretAccessKey": ["env": "FANOUT_SECRET_\(name.uppercased())"], "pathStyle": true, "partSizeMiB": 5, "partsInFlight": 2]
         }
-        let second = destination("b", endpoint: bPort.map { "http://127.0.0.1:\($0)" } ?? s3.endpoint.absoluteString)
+        var second = destination("b", endpoint: bPort.map { "http://127.0.0.1:\($0)" } ?? s3.endpoint.absoluteString)
+        if let bRetryFor { second["retryFor"] = bRetryFor }
         let tool = generated ? "head -c \(dumpBytes) /dev/urandom" : "cat '\(dumpFile)'"
         let root: [String: Any] = [
             "stateDirectory": state,
@@ -142,7 +144,7 @@ struct FanOutTests {
 
     /// A destination whose secret is wrong fails alone: the run is partial (exit 2, one history row,
     /// an error line naming it), the other destination has the complete backup, nothing is left open,
-    /// `status` flags the job, and the wrong secret appears nowhere.
+    /// `status` flags the job as PARTIAL (not ok, exit 1), and the wrong secret appears nowhere.
     @Test func wrongSecretMakesThePartialRun() throws {
         let fixture = try FanOutFixture(dumpBytes: 8_000_000, bSecret: "wrong-secret-\(UUID().uuidString)")
         defer { fixture.remove() }
@@ -162,19 +164,20 @@ struct FanOutTests {
         #expect(results.map(\.status) == [.succeeded, .failed])
         #expect(!(runs[0].error ?? "").contains(fixture.bSecret))
         let status = try fixture.backupd(["status"])
-        #expect(status.status == 3 && status.stdout.contains("PARTIAL"), "\(status.stdout)")
+        #expect(status.status == 1 && status.stdout.contains("PARTIAL"), "\(status.stdout)")
         let restore = try fixture.backupd(["restore", "app", "--to", fixture.state + "/r.bin"])
         #expect(restore.status == 0, "\(restore.stderr)")
         #expect(try Array(Data(contentsOf: URL(fileURLWithPath: fixture.state + "/r.bin"))) == fixture.dump)
     }
 
-    /// A destination whose data path goes down mid-upload is aborted and detached while the other
-    /// completes: partial, its multipart upload aborted (none open), exactly one history row.
+    /// A destination whose data path goes down mid-upload is aborted and detached, once its retry
+    /// budget (`retryFor`, 5 s here) is spent, while the other completes: partial, its multipart
+    /// upload aborted (none open), exactly one history row.
     @Test func destinationDownMidUpload() throws {
         let s3 = try TestS3.environment()
         let proxy = try OutageProxy(upstreamPort: s3.endpoint.port!, failUploadsAfterBytes: 7_000_000)
         defer { proxy.close() }
-        let fixture = try FanOutFixture(dumpBytes: 24_000_000, bPort: proxy.port)
+        let fixture = try FanOutFixture(dumpBytes: 24_000_000, bPort: proxy.port, bRetryFor: "5s")
         defer { fixture.remove() }
         let run = try fixture.backupd(["run-now", "app"])
         #expect(run.status == 2, "\(run.stderr)")
@@ -225,5 +228,31 @@ struct FanOutTests {
         let dataB = try #require(keysB.first { $0.hasSuffix(".bin") })
         #expect(try fixture.s3.client(fixture.s3.settings(bucket: fixture.buckets["b"]!)).headObject(key: dataB)?.size == Int64(size))
         #expect(fixture.toolRuns == 1)
+    }
+
+    /// Retention applies per destination through the real binary: after three run-now backups, `a`
+    /// (no policy) keeps all three and `b` (its own keepLast 2) the two newest; `prune --destination`
+    /// reads only that destination and names a wrong one with the job's destinations.
+    @Test func retentionPerDestination() throws {
+        let fixture = try FanOutFixture(dumpBytes: 200_000)
+        defer { fixture.remove() }
+        for _ in 0..<3 {
+            let run = try fixture.backupd(["run-now", "app"])
+            #expect(run.status == 0, "\(run.stderr)")
+        }
+        let manifestsA = try fixture.keys("a").filter { $0.hasSuffix(".manifest.json") }
+        let manifestsB = try fixture.keys("b").filter { $0.hasSuffix(".manifest.json") }
+        #expect(manifestsA.count == 3)
+        #expect(manifestsB.count == 2 && Set(manifestsB).isSubset(of: Set(manifestsA)))
+        #expect(try fixture.keys("b").count == 4, "two backups of one object and one manifest each")
+        let dryRun = try fixture.backupd(["prune", "app", "--destination", "b", "--dry-run"])
+        #expect(dryRun.status == 0, "\(dryRun.stderr)")
+        #expect(dryRun.stdout.contains("destination b:") && !dryRun.stdout.contains("destination a:"), "\(dryRun.stdout)")
+        #expect(dryRun.stdout.contains("keep"), "\(dryRun.stdout)")
+        let both = try fixture.backupd(["prune", "app", "--dry-run"])
+        #expect(both.status == 0 && both.stdout.contains("destination a:") && both.stdout.contains("destination b:"), "\(both.stdout)")
+        let wrong = try fixture.backupd(["prune", "app", "--destination", "c"])
+        #expect(wrong.status == 1 && wrong.stderr.contains("its destinations: a, b"), "\(wrong.stderr)")
+        #expect(try fixture.keys("a").filter { $0.hasSuffix(".manifest.json") }.count == 3)
     }
 }
