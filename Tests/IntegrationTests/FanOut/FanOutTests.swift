@@ -19,7 +19,8 @@ struct FanOutFixture {
     /// Two destinations `a` and `b` (fresh buckets; `b` optionally through `bPort`, with `bSecret`, or
     /// retrying failed requests for `bRetryFor` instead of the default five minutes), and a command job
     /// `app` whose tool appends a line to a counter file and prints `dumpBytes` random bytes.
-    init(dumpBytes: Int, bPort: Int? = nil, bSecret: String? = nil, bRetryFor: String? = nil, generated: Bool = false) throws {
+    /// `encryptTo` encrypts the job's backups to that age recipient.
+    init(dumpBytes: Int, bPort: Int? = nil, bSecret: String? = nil, bRetryFor: String? = nil, encryptTo: String? = nil, generated: Bool = false) throws {
         s3 = try TestS3.environment()
         self.bSecret = bSecret ?? s3.secretKey
         state = FileManager.default.temporaryDirectory.path + "/backupd-fanout-\(UUID().uuidString)"
@@ -44,14 +45,16 @@ struct FanOutFixture {
         var second = destination("b", endpoint: bPort.map { "http://127.0.0.1:\($0)" } ?? s3.endpoint.absoluteString)
         if let bRetryFor { second["retryFor"] = bRetryFor }
         let tool = generated ? "head -c \(dumpBytes) /dev/urandom" : "cat '\(dumpFile)'"
+        var job: [String: Any] = [
+            "name": "app", "engine": "command", "schedule": "0 3 * * *", "destinations": ["a", ["name": "b", "retention": ["keepLast": 2]]],
+            "prefix": prefix, "compression": generated ? "none" : "zstd",
+            "connection": ["argv": ["sh", "-c", "echo run >> '\(counter)'; \(tool)"], "extension": "bin"],
+        ]
+        if let encryptTo { job["encryption"] = ["ageRecipients": [encryptTo]] }
         let root: [String: Any] = [
             "stateDirectory": state,
             "destinations": [destination("a", endpoint: s3.endpoint.absoluteString), second],
-            "jobs": [[
-                "name": "app", "engine": "command", "schedule": "0 3 * * *", "destinations": ["a", ["name": "b", "retention": ["keepLast": 2]]],
-                "prefix": prefix, "compression": generated ? "none" : "zstd",
-                "connection": ["argv": ["sh", "-c", "echo run >> '\(counter)'; \(tool)"], "extension": "bin"],
-            ]],
+            "jobs": [job],
         ]
         try JSONSerialization.data(withJSONObject: root).write(to: URL(fileURLWithPath: configPath))
         chmod(configPath, 0o600)
@@ -254,5 +257,30 @@ struct FanOutTests {
         let wrong = try fixture.backupd(["prune", "app", "--destination", "c"])
         #expect(wrong.status == 1 && wrong.stderr.contains("its destinations: a, b"), "\(wrong.stderr)")
         #expect(try fixture.keys("a").filter { $0.hasSuffix(".manifest.json") }.count == 3)
+    }
+
+    /// An encrypted fan-out job encrypts once, then uploads the same ciphertext everywhere: age's
+    /// output differs on every encryption, so equal digests at both destinations prove one age run;
+    /// a restore from the second destination with the identity gives the dump back.
+    @Test func encryptedOnceThenFannedOut() throws {
+        let key = try AgeKey.make()
+        defer { key.remove() }
+        let fixture = try FanOutFixture(dumpBytes: 3_000_000, encryptTo: key.recipient)
+        defer { fixture.remove() }
+        let run = try fixture.backupd(["run-now", "app"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(fixture.toolRuns == 1)
+        let keysA = try fixture.keys("a")
+        let data = try #require(keysA.first { $0.hasSuffix(".bin.zst.age") }, "\(keysA)")
+        #expect(try fixture.keys("b").contains(data))
+        let history = try HistoryStore(stateDirectory: fixture.state, readOnly: true)
+        let runs = try history.runs()
+        let results = try history.destinationResults(runIDs: [runs[0].id])[runs[0].id] ?? []
+        #expect(results.count == 2 && results.allSatisfy { $0.status == .succeeded && $0.objectKey == data })
+        #expect(results.first?.sha256 != nil && results.first?.sha256 == results.last?.sha256)
+        let target = fixture.state + "/r.bin"
+        let restore = try fixture.backupd(["restore", "app", "--destination", "b", "--identity", key.identity, "--to", target])
+        #expect(restore.status == 0, "\(restore.stderr)")
+        #expect(try Array(Data(contentsOf: URL(fileURLWithPath: target))) == fixture.dump)
     }
 }
