@@ -16,16 +16,18 @@ struct CheckCommand: ParsableCommand {
 
     @OptionGroup var options: GlobalOptions
 
-    @Argument(help: "The destination to check (default: all).")
+    @Argument(help: "The destination to check, or a job to check each of its destinations (default: all).")
     var destination: String?
 
     func run() throws {
         let config = try options.loadConfig(secrets: destination.map(SecretScope.destination) ?? .destinations)
         var destinations = config.destinations
-        if let name = destination {
+        if let name = destination, config.destination(named: name) == nil, let job = config.job(named: name) {
+            destinations = job.destinations.compactMap(config.destination(named:))
+        } else if let name = destination {
             guard let found = config.destination(named: name) else {
                 let known = config.destinations.map(\.name).joined(separator: ", ")
-                printError("no destination named \"\(name)\" in \(options.config); configured: \(known.isEmpty ? "none" : known)")
+                printError("no destination or job named \"\(name)\" in \(options.config); destinations: \(known.isEmpty ? "none" : known)")
                 throw ExitCode.failure
             }
             destinations = [found]

@@ -49,10 +49,11 @@ struct HistoryCommand: ParsableCommand {
         }
         let store = try openHistory(config)
         let runs = try store.runs(query)
+        let destinations = try store.destinationResults(runIDs: runs.map(\.id))
         if json {
-            print(HistoryRenderer.json(runs), terminator: "")
+            print(HistoryRenderer.json(runs, destinations: destinations), terminator: "")
         } else {
-            print(HistoryRenderer.table(runs, time: { config.timeZone.iso8601($0) }), terminator: "")
+            print(HistoryRenderer.table(runs, destinations: destinations, time: { config.timeZone.iso8601($0) }), terminator: "")
         }
     }
 }

@@ -14,6 +14,8 @@ struct ListCommand: ParsableCommand {
     @Argument(help: "The job's name.")
     var job: String
 
+    @OptionGroup var destination: DestinationOption
+
     @Flag(help: "Print JSON.")
     var json = false
 
@@ -22,8 +24,10 @@ struct ListCommand: ParsableCommand {
 
     func run() throws {
         let config = try options.loadConfig(secrets: .destinationOf(job: job))
-        let job = try requireJob(self.job, in: config, path: options.config)
         let restorer = Restorer(stores: liveStores(logger: commandLogger(verbose: false)), launcher: PosixProcessLauncher(), environment: ProcessInfo.processInfo.environment)
+        let job = try destination.focus(try requireJob(self.job, in: config, path: options.config)) {
+            DestinationOption.holds(nil, restorer: restorer, job: $0, config: config)
+        }
         let entries: [CatalogEntry]
         do {
             entries = try restorer.catalog(of: job, config: config).entries(includeIncomplete: all)
@@ -41,7 +45,9 @@ struct ListCommand: ParsableCommand {
             printError("no backups of \(job.name) under \(ObjectName.listPrefix(prefix: job.prefix, job: job.name)) yet")
             return
         }
-        let retention = job.retention == nil ? [:] : retentionColumn(job: job, config: config)
+        // The listed destination's own retention, when the job sets one there.
+        let here = job.only(destination: job.destination)
+        let retention = here.retention == nil ? [:] : retentionColumn(job: here, config: config)
         print(CatalogRenderer.table(entries, verifications: verifications, retention: retention) { config.timeZone.iso8601($0) }, terminator: "")
     }
 

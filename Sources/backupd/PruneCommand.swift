@@ -2,12 +2,13 @@ import ArgumentParser
 import BackupKit
 import Foundation
 
-/// `backupd prune [JOB] [--dry-run]`: applies the retention policy of one job or of every job.
+/// `backupd prune [JOB] [--dry-run] [--destination NAME]`: applies the retention policy of one job
+/// or of every job, at each of a job's destinations with the policy that applies there.
 struct PruneCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "prune",
         abstract: "Delete the backups a job's retention policy no longer keeps (every job without JOB).",
-        discussion: "Prints every backup with keep or delete and the rules that keep it. Exits 1 when a listing fails (nothing is deleted then) or an object could not be deleted.")
+        discussion: "Prints every backup with keep or delete and the rules that keep it, per destination for a job with several (--destination: only that one). Exits 1 when a listing fails (nothing is deleted there then) or an object could not be deleted.")
 
     @OptionGroup var options: GlobalOptions
 
@@ -20,9 +21,22 @@ struct PruneCommand: ParsableCommand {
     @Flag(name: .shortAndLong, help: "Log each deletion to stderr.")
     var verbose = false
 
+    @Option(name: .customLong("destination"), help: ArgumentHelp("Prune only this destination of the job (default: each of its destinations).", valueName: "NAME"))
+    var destination: String?
+
     func run() throws {
         let config = try options.loadConfig()
         let jobs = try job.map { [try requireJob($0, in: config, path: options.config)] } ?? config.jobs
+        if let destination {
+            guard let job = jobs.first, self.job != nil else {
+                printError("--destination needs a JOB: prune JOB --destination \(destination)")
+                throw ExitCode.failure
+            }
+            guard job.destinations.contains(destination) else {
+                printError("job \(job.name) has no destination named \"\(destination)\"; its destinations: \(job.destinations.joined(separator: ", "))")
+                throw ExitCode.failure
+            }
+        }
         let history: HistoryStore?
         do {
             history = dryRun ? nil : try HistoryStore(stateDirectory: config.stateDirectory)
@@ -34,15 +48,22 @@ struct PruneCommand: ParsableCommand {
         let clock = SystemWallClock()
         let pruner = Pruner(stores: liveStores(logger: logger), history: history, clock: clock)
         var failed = false
-        for (index, job) in jobs.enumerated() {
-            if index > 0 { print("") }
-            do {
-                let report = try pruner.prune(job: job, config: config, dryRun: dryRun, logger: logger)
-                print(PruneReportRenderer.render(report, policy: job.retention, zone: job.timeZone))
-                if !report.refused.isEmpty { failed = true }
-            } catch {
-                printError("\(job.name): \(error)")
-                failed = true
+        var first = true
+        for job in jobs {
+            let pruned = pruner.pruneDestinations(
+                job: job, config: config, only: destination.map { [$0] }, dryRun: dryRun, logger: logger)
+            for each in pruned {
+                if !first { print("") }
+                first = false
+                if job.destinations.count > 1 { print("destination \(each.destination):") }
+                switch each.result {
+                case .success(let report):
+                    print(PruneReportRenderer.render(report, policy: each.job.retention, zone: job.timeZone))
+                    if !report.refused.isEmpty { failed = true }
+                case .failure(let error):
+                    printError(job.destinations.count > 1 ? "\(job.name) at \(each.destination): \(error)" : "\(job.name): \(error)")
+                    failed = true
+                }
             }
         }
         if let history {

@@ -23,6 +23,8 @@ struct RestoreCommand: ParsableCommand {
     @Argument(help: "The backup id, or one of its objects' keys (or names under the job's prefix); default: the newest complete backup.")
     var object: String?
 
+    @OptionGroup var destination: DestinationOption
+
     @Option(help: "Restore into this database (URI for mongodb, file path for redis) instead of the job's own.")
     var to: String?
 
@@ -40,8 +42,10 @@ struct RestoreCommand: ParsableCommand {
 
     func run() throws {
         let config = try options.loadConfig(secrets: .job(job))
-        let job = try requireJob(self.job, in: config, path: options.config)
         let restorer = Restorer(stores: liveStores(logger: commandLogger(verbose: verbose)), launcher: PosixProcessLauncher(), environment: ProcessInfo.processInfo.environment)
+        let job = try destination.focus(try requireJob(self.job, in: config, path: options.config)) {
+            DestinationOption.holds(object, restorer: restorer, job: $0, config: config)
+        }
         let started = Date()
         do {
             let result = try restorer.restore(

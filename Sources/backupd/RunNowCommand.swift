@@ -14,7 +14,8 @@ struct RunNowCommand: ParsableCommand {
             names the run in progress and exits 1, or with --wait prints that run's result. Without \
             a daemon, run-now takes the state directory's lock and runs the backup itself; Ctrl-C \
             then stops the dump and aborts the upload. The run is recorded in the history (trigger \
-            run-now). Exits 0 when the backup succeeded, 1 with the reason otherwise.
+            run-now). Exits 0 when the backup succeeded, 2 when a job with several destinations stored it \
+            at some of them only (partial), 1 with the reason otherwise.
             """)
 
     @OptionGroup var options: GlobalOptions
@@ -136,10 +137,19 @@ struct RunNowCommand: ParsableCommand {
         }
     }
 
-    /// The result lines (stdout on success, stderr on failure); throws exit 1 unless it succeeded.
+    /// The result lines (stdout on success, stderr on failure); throws exit 2 for a partial run
+    /// (stored at some destinations only), 1 for any other that did not succeed.
     private func printSummary(_ summary: RunSummary) throws {
         let seconds = String(format: "%.1f", summary.seconds)
         let run = summary.runID.map { "run \($0)" } ?? "not recorded"
+        if summary.partial {
+            // Exit 2: the backup exists at some destinations, which a script may treat apart from a failure.
+            printError("backup of \(summary.job) is partial after \(seconds) s (\(run)): \(summary.error ?? "")")
+            for result in summary.destinations ?? [] {
+                printError("  \(result.destination): \(result.status.rawValue)\(result.error.map { " (\($0))" } ?? "")")
+            }
+            throw ExitCode(2)
+        }
         guard summary.succeeded else {
             printError("backup of \(summary.job) failed after \(seconds) s (\(run)): \(summary.error ?? "unknown error")")
             if let tail = summary.stderrTail, !tail.isEmpty {
@@ -149,6 +159,9 @@ struct RunNowCommand: ParsableCommand {
             throw ExitCode.failure
         }
         print("backed up \(summary.job) in \(seconds) s (\(run))")
+        if let destinations = summary.destinations, destinations.count > 1 {
+            print("  stored   at \(destinations.map(\.destination).joined(separator: ", ")) (each its own objects and manifest)")
+        }
         print("  object   s3://\(summary.bucket)/\(summary.objectKey ?? "")")
         print("  size     \(formatSize(summary.bytesStored ?? 0)), from \(formatSize(summary.bytesRead ?? 0)) of dump")
         print("  sha256   \(summary.sha256 ?? "")")

@@ -34,6 +34,8 @@ struct VerifyCommand: ParsableCommand {
     @Option(name: .customLong("restore-to"), help: ArgumentHelp("Also restore into this new scratch database, count, and drop it.", valueName: "SCRATCH"))
     var restoreTo: String?
 
+    @OptionGroup var destination: DestinationOption
+
     @Flag(help: "Print JSON.")
     var json = false
 
@@ -48,7 +50,10 @@ struct VerifyCommand: ParsableCommand {
 
     func run() throws {
         let config = try options.loadConfig()
-        let job = try requireJob(self.job, in: config, path: options.config)
+        let probe = Restorer(stores: liveStores(logger: commandLogger(verbose: false)), launcher: PosixProcessLauncher(), environment: ProcessInfo.processInfo.environment)
+        let job = try destination.focus(try requireJob(self.job, in: config, path: options.config)) {
+            DestinationOption.holds(backup, restorer: probe, job: $0, config: config)
+        }
         let history: HistoryStore
         do {
             history = try HistoryStore(stateDirectory: config.stateDirectory)

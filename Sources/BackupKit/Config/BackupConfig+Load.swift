@@ -249,13 +249,8 @@ struct ConfigLoader {
         let engine = object.choice("engine", Engine.self, required: "one of \(Engine.allCases.map(\.rawValue).joined(separator: ", "))")
         let zone = object.has("timeZone") ? self.zone(object, "timeZone") : defaultZone
         let schedule = cron(object)
-        let destination = object.string("destination", required: "the name of one of the destinations")
-        if let destination, !destinationNames.contains(destination) {
-            var message = "no destination is named \(ConfigReader.quote(destination))"
-            if let guess = Suggestion.closest(to: destination, in: destinationNames) { message += " (did you mean \"\(guess)\"?)" }
-            message += destinationNames.isEmpty ? "; add it under \"destinations\"" : "; defined destinations: \(destinationNames.joined(separator: ", "))"
-            reader.error(object.raw("destination"), object.childPath("destination"), message)
-        }
+        let targets = readJobDestinations(object, destinationNames: destinationNames)
+        let destination = targets?.names.first
         let prefix = validPrefix(object)
         let connection: ConnectionConfig?
         if let raw = object.raw("connection") {
@@ -279,6 +274,8 @@ struct ConfigLoader {
             enabled: enabled, catchUp: catchUp, retention: retention, compressionOptions: compressionOptions)
         job.verify = verify
         job.expectedSize = expectedSize
+        job.copyDestinations = Array(targets?.names.dropFirst() ?? [])
+        job.retentionByDestination = targets?.retention ?? [:]
         return job
     }
 

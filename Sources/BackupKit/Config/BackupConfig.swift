@@ -204,7 +204,7 @@ public struct JobConfig: Sendable {
     public var schedule: CronExpression
     /// The zone the schedule is read in.
     public var timeZone: ZoneRules
-    /// The destination's name.
+    /// The first destination's name (the only one unless `destinations` lists more).
     public var destination: String
     /// Object-name prefix (no leading or trailing `/`; may be empty).
     public var prefix: String
@@ -221,6 +221,10 @@ public struct JobConfig: Sendable {
     /// Which old backups to keep: the job's own policy, else the config's top-level one; nil keeps
     /// every backup.
     public var retention: RetentionPolicy?
+    /// The destinations after the first that every dump is also uploaded to (see `destinations`).
+    public var copyDestinations: [String] = []
+    /// Per-destination retention that replaces `retention` there (see `retention(for:)`).
+    public var retentionByDestination: [String: RetentionPolicy] = [:]
     /// The job's own verification settings (see `BackupConfig.verifySettings(for:)`).
     public var verify: VerifySettings? = nil
     /// The expected size of one backup in bytes (`expectedSize`), which fixes the part size on

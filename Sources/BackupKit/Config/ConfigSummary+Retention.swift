@@ -1,11 +1,20 @@
 import Foundation
 
 extension ConfigSummary {
-    /// The job's retention in words, and a warning when it deletes backups its provider bills
-    /// for a minimum time anyway.
+    /// The job's retention in words (per destination for a job with several, each with the policy
+    /// that applies there), and a warning when it deletes backups its provider bills for a minimum
+    /// time anyway.
     static func retentionLines(_ job: JobConfig, config: BackupConfig, now: Date) -> [String] {
-        guard let policy = job.retention else { return ["    retention: none, every backup is kept"] }
-        var lines = ["    retention: \(policy.explanation)"]
+        guard job.destinations.count > 1 else { return destinationRetentionLines(job, label: "retention", config: config, now: now) }
+        return job.destinations.flatMap {
+            destinationRetentionLines(job.only(destination: $0), label: "retention at \($0)", config: config, now: now)
+        }
+    }
+
+    /// The lines for `job` at its (only) destination.
+    private static func destinationRetentionLines(_ job: JobConfig, label: String, config: BackupConfig, now: Date) -> [String] {
+        guard let policy = job.retention else { return ["    \(label): none, every backup is kept"] }
+        var lines = ["    \(label): \(policy.explanation)"]
         if let destination = config.destination(named: job.destination),
            let minimum = MinimumStorage.duration(for: destination),
            let age = MinimumStorage.youngestDeletion(job: job, days: minimum.days, now: now)

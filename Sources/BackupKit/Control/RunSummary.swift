@@ -7,7 +7,7 @@ public struct RunSummary: Codable, Sendable, Equatable {
     public var job: String
     /// The run's id in the history (nil when the run could not even be recorded).
     public var runID: Int64?
-    /// `succeeded`, `failed` or `interrupted` (a `RunStatus`).
+    /// `succeeded`, `partial`, `failed` or `interrupted` (a `RunStatus`).
     public var status: String
     /// How long it took.
     public var seconds: Double
@@ -27,9 +27,13 @@ public struct RunSummary: Codable, Sendable, Equatable {
     public var error: String?
     /// The end of the tool's stderr.
     public var stderrTail: String?
+    /// Each destination's result when the job has several (nil for one destination).
+    public var destinations: [DestinationOutcome]?
 
     /// Whether the run succeeded.
     public var succeeded: Bool { status == RunStatus.succeeded.rawValue }
+    /// Whether the backup was stored at some but not all of the job's destinations.
+    public var partial: Bool { status == RunStatus.partial.rawValue }
 
     /// The summary of `outcome`, a run of `job` started at `startedAt`.
     public init(job: JobConfig, config: BackupConfig, runID: Int64?, outcome: RunOutcome, startedAt: Date) {
@@ -47,5 +51,6 @@ public struct RunSummary: Codable, Sendable, Equatable {
             .map { ObjectName.manifestKey(prefix: job.prefix, backupID: $0) }
         error = outcome.error
         stderrTail = outcome.stderrTail
+        destinations = outcome.destinations.isEmpty ? nil : outcome.destinations
     }
 }

@@ -68,6 +68,7 @@ public struct RunRecorder: Sendable {
             }, logger: logger)
         do {
             try history.finish(runID: runID, outcome)
+            try history.recordDestinations(runID: runID, outcome.destinations)
         } catch {
             throw RunRecordingError.notFinished(job: job.name, runID: runID, outcome: outcome, reason: "\(error)")
         }
@@ -77,6 +78,14 @@ public struct RunRecorder: Sendable {
             logger.notice("backup succeeded", metadata: [
                 "object": "\(outcome.objectKey ?? "")", "bytes": "\(outcome.bytesStored ?? 0)",
                 "sha256": "\(outcome.sha256 ?? "")", "seconds": "\(seconds)"])
+        case .partial:
+            for failed in outcome.destinations where failed.status != .succeeded {
+                logger.error("backup not stored at a destination", metadata: [
+                    "destination": "\(failed.destination)", "reason": "\(failed.error ?? "unknown")"])
+            }
+            logger.error("backup partial", metadata: [
+                "stored": "\(outcome.destinations.filter { $0.status == .succeeded }.map(\.destination).joined(separator: ","))",
+                "object": "\(outcome.objectKey ?? "")", "sha256": "\(outcome.sha256 ?? "")", "seconds": "\(seconds)"])
         case .interrupted:
             logger.warning("backup interrupted", metadata: ["reason": "\(outcome.error ?? "")", "seconds": "\(seconds)"])
         default:

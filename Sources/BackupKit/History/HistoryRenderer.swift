@@ -5,7 +5,11 @@ import Glibc
 public enum HistoryRenderer {
     /// A table with a header: time (via `time`, e.g. the configured zone), job, trigger, status,
     /// duration, stored size, and the object key (success) or the error's first line.
-    public static func table(_ runs: [RunRecord], time: (Date) -> String = utcTimestamp) -> String {
+    /// A run with per-destination results (`destinations`, by run id) gets one indented line per
+    /// destination below it.
+    public static func table(
+        _ runs: [RunRecord], destinations: [Int64: [DestinationOutcome]] = [:], time: (Date) -> String = utcTimestamp
+    ) -> String {
         guard !runs.isEmpty else { return "no runs recorded\n" }
         let header = ["TIME", "JOB", "TRIGGER", "STATUS", "DURATION", "SIZE", "OBJECT / ERROR"]
         var rows = [header]
@@ -19,6 +23,7 @@ public enum HistoryRenderer {
                 run.bytesStored.map(size) ?? "-",
                 detail(run),
             ])
+            for outcome in destinations[run.id] ?? [] { rows.append(destinationRow(outcome)) }
         }
         var widths = [Int](repeating: 0, count: header.count)
         for row in rows {
@@ -42,10 +47,11 @@ public enum HistoryRenderer {
 
     /// A JSON array with one object per run, every key always present (null when unknown), keys
     /// in a fixed order, times in UTC ISO 8601 with milliseconds, durations in seconds.
-    public static func json(_ runs: [RunRecord]) -> String {
+    /// `destinations` (by run id) adds a `destinations` array to the runs that have them.
+    public static func json(_ runs: [RunRecord], destinations: [Int64: [DestinationOutcome]] = [:]) -> String {
         guard !runs.isEmpty else { return "[]\n" }
         let objects = runs.map { run in
-            let fields: [(String, String)] = [
+            var fields: [(String, String)] = [
                 ("id", String(run.id)),
                 ("job", string(run.job)),
                 ("trigger", string(run.trigger.rawValue)),
@@ -65,6 +71,7 @@ public enum HistoryRenderer {
                 ("error", run.error.map(string) ?? "null"),
                 ("stderr_tail", run.stderrTail.map(string) ?? "null"),
             ]
+            if let list = destinations[run.id] { fields.append(("destinations", destinationsJSON(list))) }
             return "  {" + fields.map { "\"\($0.0)\": \($0.1)" }.joined(separator: ", ") + "}"
         }
         return "[\n" + objects.joined(separator: ",\n") + "\n]\n"
@@ -119,7 +126,7 @@ public enum HistoryRenderer {
         switch run.status {
         case .succeeded, .running:
             return oneLine(run.objectKey ?? "")
-        case .failed, .skipped, .interrupted:
+        case .failed, .skipped, .interrupted, .partial:
             let firstLine = run.error?.split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
             return oneLine(firstLine)
         }
@@ -131,6 +138,8 @@ public enum HistoryRenderer {
     }
 
     /// A JSON string literal.
+    static func jsonString(_ text: String) -> String { string(text) }
+
     private static func string(_ text: String) -> String {
         var out = "\""
         for scalar in text.unicodeScalars {

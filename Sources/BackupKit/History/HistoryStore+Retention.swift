@@ -38,7 +38,7 @@ extension HistoryStore {
         }
     }
 
-    /// Deletes run rows that started before `cutoff`, and deletion rows from before it, keeping
+    /// Deletes run rows (with their destination rows) that started before `cutoff`, and deletion rows from before it, keeping
     /// each job's newest run and every run still `running`. Returns how many runs were deleted.
     @discardableResult
     public func pruneHistory(before cutoff: Date) throws -> Int {
@@ -53,6 +53,8 @@ extension HistoryStore {
                                      FROM (SELECT DISTINCT job FROM runs) AS jobs)
                     """, [.integer(ms)])
                 let runs = db.changes
+                // Foreign keys are not enforced, so the runs' destination rows go by hand.
+                try db.run("DELETE FROM run_destinations WHERE run_id NOT IN (SELECT id FROM runs)", [])
                 try db.run("DELETE FROM deletions WHERE deleted_ms < ?", [.integer(ms)])
                 return runs
             }

@@ -106,6 +106,23 @@ extension HistoryStore {
                     last_error    TEXT NOT NULL
                 );
                 """),
+        Migration(
+            version: 6, name: "run destinations",
+            sql: """
+                -- One row per destination of a finished run (a job may upload each dump to several).
+                CREATE TABLE run_destinations (
+                    run_id       INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+                    position     INTEGER NOT NULL,
+                    destination  TEXT NOT NULL,
+                    bucket       TEXT,
+                    status       TEXT NOT NULL,
+                    object_key   TEXT,
+                    bytes_stored INTEGER,
+                    sha256       TEXT,
+                    error        TEXT,
+                    PRIMARY KEY (run_id, position)
+                );
+                """),
     ]
 
     /// The schema version this build writes and reads.

@@ -141,11 +141,11 @@ public final class HistoryStore: Sendable {
         }
     }
 
-    /// Records the end of a running run. `outcome.status` must be succeeded, failed or interrupted.
+    /// Records the end of a running run. `outcome.status` must be succeeded, partial, failed or interrupted.
     public func finish(runID: Int64, _ outcome: RunOutcome) throws {
         precondition(
-            [.succeeded, .failed, .interrupted].contains(outcome.status),
-            "a run finishes as succeeded, failed or interrupted, not \(outcome.status)")
+            [.succeeded, .partial, .failed, .interrupted].contains(outcome.status),
+            "a run finishes as succeeded, partial, failed or interrupted, not \(outcome.status)")
         try withDatabase("record the end of run \(runID)") { db in
             try db.run(
                 """
@@ -196,12 +196,17 @@ public final class HistoryStore: Sendable {
         }
     }
 
-    /// Deletes finished runs started before `date` and returns how many were deleted.
+    /// Deletes finished runs (with their destination rows) started before `date` and returns how many were deleted.
     public func pruneRuns(startedBefore date: Date) throws -> Int {
         try withDatabase("delete old runs") { db in
-            try db.run(
-                "DELETE FROM runs WHERE started_ms < ? AND status <> 'running'", [.integer(Self.milliseconds(date))])
-            return db.changes
+            try db.transaction {
+                try db.run(
+                    "DELETE FROM runs WHERE started_ms < ? AND status <> 'running'", [.integer(Self.milliseconds(date))])
+                let runs = db.changes
+                // Foreign keys are not enforced, so the runs' destination rows go by hand.
+                try db.run("DELETE FROM run_destinations WHERE run_id NOT IN (SELECT id FROM runs)", [])
+                return runs
+            }
         }
     }
 

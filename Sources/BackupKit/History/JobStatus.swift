@@ -19,6 +19,8 @@ public struct JobStatus: Sendable {
         case disabled
         /// The newest attempt did not succeed (failed, interrupted, or any other non-success).
         case failed
+        /// The newest attempt stored its backup at some but not all of the job's destinations.
+        case partial
         /// No run of the job ever succeeded.
         case neverSucceeded = "never-succeeded"
         /// The newest success is older than the schedule allows.
@@ -65,6 +67,8 @@ public struct JobStatus: Sendable {
             let state: State
             if !job.enabled {
                 state = .disabled
+            } else if let attempt, attempt.status == .partial {
+                state = .partial
             } else if let attempt, attempt.status != .succeeded {
                 state = .failed
             } else if success == nil {
@@ -85,7 +89,7 @@ public struct JobStatus: Sendable {
         switch state {
         case .ok, .running, .disabled:
             return nil
-        case .failed:
+        case .failed, .partial:
             guard let attempt = lastAttempt else { return nil }
             let firstLine = attempt.error?.split(whereSeparator: \.isNewline).first.map(String.init)
             let reason = firstLine.map { ": " + HistoryRenderer.oneLine($0) } ?? ""

@@ -2,7 +2,7 @@ import Foundation
 
 /// How a run ended; nil fields keep what progress updates recorded.
 public struct RunOutcome: Sendable, Hashable {
-    /// The final status: succeeded, failed or interrupted.
+    /// The final status: succeeded, partial, failed or interrupted.
     public var status: RunStatus
     /// When the run ended.
     public var endedAt: Date
@@ -24,6 +24,8 @@ public struct RunOutcome: Sendable, Hashable {
     /// its upload id; false keeps it so that `uploadsToAbort()` lists it. Defaults to true for
     /// `succeeded`.
     public var uploadClosed: Bool
+    /// Each destination's result, in the job's order (empty when the run never reached its destinations).
+    public var destinations: [DestinationOutcome] = []
 
     /// Describes the end of a run.
     public init(

@@ -10,4 +10,6 @@ public enum RunStatus: String, Sendable, Hashable, Codable, CaseIterable {
     case skipped
     /// The daemon stopped or crashed while the run was in progress.
     case interrupted
+    /// The backup was stored at some but not all of the job's destinations (see the run's destination results).
+    case partial
 }

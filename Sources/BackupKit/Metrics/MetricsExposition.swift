@@ -60,11 +60,12 @@ public enum MetricsExposition {
             add(duration, metrics.lastDuration)
             add(size, metrics.lastSize.map(Double.init), label + [("destination", metrics.lastDestination ?? job.destination)])
             add(running, metrics.running ? 1 : 0)
-            for status in [RunStatus.succeeded, .failed, .interrupted] {
+            // `partial` exists only for jobs with several destinations.
+            for status in [RunStatus.succeeded, .failed, .interrupted] + (job.destinations.count > 1 ? [.partial] : []) {
                 add(runs, Double(metrics.runs[status] ?? 0), label + [("status", status.rawValue)])
             }
             var destinations = Set(metrics.bytesUploaded.keys.filter { !$0.isEmpty })
-            destinations.insert(job.destination)
+            destinations.formUnion(job.destinations)
             for destination in destinations.sorted() {
                 add(uploaded, Double(metrics.bytesUploaded[destination] ?? 0), label + [("destination", destination)])
             }

@@ -92,7 +92,14 @@ public final class MetricsRegistry: RunObserver {
                 metrics.lastSuccessSlot = run.scheduledFor ?? run.startedAt
                 metrics.lastSize = outcome.bytesStored
                 metrics.lastDestination = run.destination
-                metrics.bytesUploaded[run.destination, default: 0] += outcome.bytesStored ?? 0
+            }
+            if outcome.destinations.isEmpty {
+                if outcome.status == .succeeded { metrics.bytesUploaded[run.destination, default: 0] += outcome.bytesStored ?? 0 }
+            } else {
+                // A fan-out run (also a partial one) uploaded to each destination that stored it.
+                for stored in outcome.destinations where stored.status == .succeeded {
+                    metrics.bytesUploaded[stored.destination, default: 0] += stored.bytesStored ?? 0
+                }
             }
             state.jobs[run.job.name] = metrics
         }

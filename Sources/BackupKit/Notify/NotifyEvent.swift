@@ -6,11 +6,15 @@ public enum NotifyEvent: String, Sendable, Hashable, CaseIterable {
     case success
     /// A run failed or was interrupted.
     case failure
-    /// Reserved for fan-out: some destinations stored the backup, others failed.
+    /// A fan-out run: some destinations stored the backup, others failed.
     case partial
 
     /// The event for a finished run's outcome.
     public static func of(_ outcome: RunOutcome) -> NotifyEvent {
-        outcome.status == .succeeded ? .success : .failure
+        switch outcome.status {
+        case .succeeded: return .success
+        case .partial: return .partial
+        default: return .failure
+        }
     }
 }

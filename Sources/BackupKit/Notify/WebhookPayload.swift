@@ -35,16 +35,33 @@ public struct WebhookPayload: Sendable {
             "startedAt": Self.iso(run.startedAt), "encrypted": run.job.encryption != nil,
         ]
         if let scheduled = run.scheduledFor { document["scheduledFor"] = Self.iso(scheduled) }
-        var destination: [String: Any] = ["name": run.destination]
-        if let bucket = run.bucket { destination["bucket"] = bucket }
-        document["destinations"] = [destination]
+        var destinations: [[String: Any]] = run.job.destinations.map { ["name": $0] }
+        if let bucket = run.bucket { destinations[0]["bucket"] = bucket }
+        // A fan-out run's end names each destination's bucket and result.
+        if let results = outcome?.destinations, !results.isEmpty {
+            destinations = results.map { result in
+                var destination: [String: Any] = ["name": result.destination, "status": result.status.rawValue]
+                if let bucket = result.bucket { destination["bucket"] = bucket }
+                return destination
+            }
+        }
+        document["destinations"] = destinations
         if let outcome {
             document["status"] = outcome.status.rawValue
             document["endedAt"] = Self.iso(outcome.endedAt)
             document["durationSeconds"] = (outcome.endedAt.timeIntervalSince(run.startedAt) * 1000).rounded() / 1000
             if let read = outcome.bytesRead { document["bytesRead"] = read }
             if let stored = outcome.bytesStored { document["bytesStored"] = stored }
-            if let key = outcome.objectKey, outcome.status == .succeeded {
+            if !outcome.destinations.isEmpty {
+                // One object per destination that stored the backup (also of a partial run).
+                document["objects"] = outcome.destinations.filter { $0.status == .succeeded }.compactMap { result -> [String: Any]? in
+                    guard let key = result.objectKey else { return nil }
+                    var object: [String: Any] = ["key": key, "destination": result.destination]
+                    if let size = result.bytesStored { object["size"] = size }
+                    if let sha = result.sha256 { object["sha256"] = sha }
+                    return object
+                }
+            } else if let key = outcome.objectKey, outcome.status == .succeeded {
                 var object: [String: Any] = ["key": key, "destination": run.destination]
                 if let size = outcome.bytesStored { object["size"] = size }
                 if let sha = outcome.sha256 { object["sha256"] = sha }

@@ -44,7 +44,10 @@ public struct BackupRunner: BackupExecutor {
     /// What one dump stored.
     struct StepResult {
         var step: DumpStep
+        /// The first destination's receipt (the same stream, so the same size and digest, everywhere).
         var receipt: StreamReceipt
+        /// Every destination's receipt, by destination name.
+        var receipts: [String: StreamReceipt]
         var bytesRead: Int64
         var exit: ProcessExit
         var stderr: String
@@ -77,23 +80,22 @@ public struct BackupRunner: BackupExecutor {
         run: RunIdentity?, job: JobConfig, config: BackupConfig, startedAt: Date, cancellation: RunCancellation,
         progress: @escaping @Sendable (RunProgress) -> Void, logger: Logger
     ) -> RunOutcome {
-        let redactor = Redactor(secrets: EngineDrivers.secrets(of: job) + (config.destination(named: job.destination).map {
+        let named = job.destinations.map { (name: $0, config: config.destination(named: $0)) }
+        let redactor = Redactor(secrets: EngineDrivers.secrets(of: job) + named.compactMap(\.config).flatMap {
             [$0.secretAccessKey] + ($0.sessionToken.map { [$0] } ?? [])
-        } ?? []))
+        })
         func failed(_ message: String, exit: ProcessExit? = nil, stderr: String = "", interrupted: Bool = false, bytesRead: Int64? = nil) -> RunOutcome {
             RunOutcome(
                 status: interrupted ? .interrupted : .failed, endedAt: clock.now(), bytesRead: bytesRead,
                 exitStatus: exit?.statusCode, stderrTail: stderr.isEmpty ? nil : redactor.redact(stderr),
                 error: redactor.redact(message), uploadClosed: true)
         }
-        guard let destination = config.destination(named: job.destination) else {
-            return failed("job \(job.name): no destination named \(job.destination) in the config")
+        if let missing = named.first(where: { $0.config == nil }) {
+            return failed("job \(job.name): no destination named \(missing.name) in the config")
         }
-        let store: any BackupObjectStore
-        do {
-            store = try stores.store(for: destination, logger: logger)
-        } catch {
-            return failed("job \(job.name): cannot open destination \(destination.name): \(error)")
+        var lanes = openLanes(named.compactMap(\.config), logger: logger)
+        if !lanes.contains(where: \.alive) {
+            return failed("job \(job.name): " + lanes.compactMap(\.error).joined(separator: "; "))
         }
         let secrets: SecretDirectory
         do {
@@ -127,7 +129,7 @@ public struct BackupRunner: BackupExecutor {
         for step in steps {
             do {
                 let result = try runStep(
-                    step, job: job, destination: destination, store: store, driver: driver, toolVersion: toolVersion,
+                    step, job: job, lanes: &lanes, driver: driver, toolVersion: toolVersion,
                     startedAt: startedAt, token: token, runID: run?.runID, deadline: deadline, cancellation: cancellation, progress: progress, logger: logger)
                 totalRead += result.bytesRead
                 results.append(result)
@@ -146,24 +148,18 @@ public struct BackupRunner: BackupExecutor {
         guard let primary = results.first else {
             return failed("job \(job.name): the \(job.engine.rawValue) engine produced nothing to back up")
         }
-        let manifest = makeManifest(
-            run: run, job: job, destination: destination, startedAt: startedAt, token: token, toolVersion: toolVersion,
-            serverVersion: serverVersion, results: results)
-        do {
-            try writeManifest(manifest, job: job, store: store, logger: logger)
-        } catch {
-            return failed("job \(job.name): \(error)", bytesRead: totalRead)
-        }
+        writeManifests(
+            &lanes, run: run, job: job, startedAt: startedAt, token: token, toolVersion: toolVersion, serverVersion: serverVersion,
+            results: results, logger: logger)
         let stderr = results.map(\.stderr).filter { !$0.isEmpty }.joined(separator: "\n")
-        return RunOutcome(
-            status: .succeeded, endedAt: clock.now(), bytesRead: totalRead, bytesStored: primary.receipt.size,
-            objectKey: primary.receipt.key, sha256: primary.receipt.sha256, exitStatus: primary.exit.statusCode,
-            stderrTail: stderr.isEmpty ? nil : redactor.redact(stderr), error: nil, uploadClosed: true)
+        return outcome(lanes: lanes, job: job, results: results, totalRead: totalRead, stderr: stderr, redactor: redactor)
     }
 
-    /// Runs one tool into one object.
+    /// Runs one tool into one object at every live destination at once. A destination whose upload
+    /// fails drops out of `lanes` while the others carry on; the step fails only when the tool does
+    /// or every destination did.
     func runStep(
-        _ step: DumpStep, job: JobConfig, destination: DestinationConfig, store: any BackupObjectStore, driver: any EngineDriver,
+        _ step: DumpStep, job: JobConfig, lanes: inout [Lane], driver: any EngineDriver,
         toolVersion: String, startedAt: Date, token: String, runID: Int64?, deadline: DispatchTime, cancellation: RunCancellation,
         progress: @escaping @Sendable (RunProgress) -> Void, logger: Logger
     ) throws -> StepResult {
@@ -186,19 +182,21 @@ public struct BackupRunner: BackupExecutor {
         }
         enum KillReason { case timeout, cancelled(String) }
         let killReason = Mutex<KillReason?>(nil)
-        // The upload's own token: cancelled with the run, and by the timeout, so that parts in
-        // flight (stalled on a dead endpoint, say) end within a second, not after their retries.
-        let uploadCancellation = RunCancellation()
+        // Each destination's upload has its own token: cancelled with the run, and by the timeout, so
+        // that parts in flight (stalled on a dead endpoint, say) end within a second, not after their retries.
+        let live = lanes.indices.filter { lanes[$0].alive }
+        let uploadCancellations = live.map { _ in RunCancellation() }
         cancellation.onCancel { reason in
             killReason.withLock { if $0 == nil { $0 = .cancelled(reason) } }
             process.kill()
-            uploadCancellation.cancel(reason: reason)
+            for token in uploadCancellations { token.cancel(reason: reason) }
         }
         let timer = DeadlineTimer(deadline: deadline) {
             killReason.withLock { if $0 == nil { $0 = .timeout } }
             process.kill()
-            // Stops the upload too (parts in flight, the reader), which then aborts.
-            uploadCancellation.cancel(reason: EngineError.timedOut(job: job.name, timeout: DurationText.format(job.timeout)).description)
+            // Stops the uploads too (parts in flight, the reader), which then abort.
+            let reason = EngineError.timedOut(job: job.name, timeout: DurationText.format(job.timeout)).description
+            for token in uploadCancellations { token.cancel(reason: reason) }
         }
         defer { timer.cancel() }
 
@@ -221,22 +219,42 @@ public struct BackupRunner: BackupExecutor {
         ]
         if let runID { metadata["run-id"] = String(runID) }
         if let settings = job.encryption { metadata.merge(Self.encryptionMetadata(settings)) { $1 } }
-        var upload = logger
-        upload[metadataKey: "s3.key"] = "\(key)"
+        var log = logger
+        log[metadataKey: "s3.key"] = "\(key)"
+        let upload = log
+        // The stream is compressed and encrypted once, above; the tee hands the same bytes to every destination.
+        let targets = zip(live, uploadCancellations).map { index, token in
+            let destination = lanes[index].destination
+            return FanOutUpload.Target(name: destination.name, store: lanes[index].store!, cancellation: token) { uploadID in
+                upload.debug("upload started", metadata: ["s3.upload_id": "\(uploadID)", "destination": "\(destination.name)"])
+                progress(RunProgress(uploadID: uploadID, destination: destination.name, bucket: destination.bucket, objectKey: key))
+            }
+        }
+        var uploadFailures: [(destination: String, error: any Error)] = []
         do {
-            let receipt = try store.uploadStream(
-                key: key, from: source, metadata: metadata, expectedSize: expectedSize(job), cancellation: uploadCancellation,
-                uploadStarted: { uploadID in
-                    upload.debug("upload started", metadata: ["s3.upload_id": "\(uploadID)"])
-                    progress(RunProgress(uploadID: uploadID, destination: destination.name, bucket: destination.bucket, objectKey: key))
-                })
+            let results = FanOutUpload().upload(key: key, from: source, metadata: metadata, expectedSize: expectedSize(job), targets: targets)
+            var receipts: [String: StreamReceipt] = [:]
+            for (target, result) in zip(targets, results) {
+                switch result {
+                case .success(let receipt): receipts[target.name] = receipt
+                case .failure(let error): uploadFailures.append((target.name, error))
+                }
+            }
+            if receipts.isEmpty, let first = uploadFailures.first { throw first.error }
             let exit = process.wait()
             let stderr = process.stderrTail()
             guard exit.succeeded else {
                 // The source saw end of file and a clean exit; only a later kill can get here.
                 throw StepFailure(error: "job \(job.name): \(step.tool) ended with \(exit)", exit: exit, stderr: stderr, interrupted: false, bytesRead: output.bytesRead)
             }
-            return StepResult(step: step, receipt: receipt, bytesRead: output.bytesRead, exit: exit, stderr: stderr)
+            for failure in uploadFailures {
+                let index = lanes.firstIndex { $0.destination.name == failure.destination }!
+                lanes[index].error = "upload of \(key) failed: \(failure.error)"
+                log.info("destination dropped out, the others carry on", metadata: ["destination": "\(failure.destination)", "s3.error": "\(failure.error)"])
+            }
+            let primary = targets.first { receipts[$0.name] != nil }!
+            return StepResult(
+                step: step, receipt: receipts[primary.name]!, receipts: receipts, bytesRead: output.bytesRead, exit: exit, stderr: stderr)
         } catch let failure as StepFailure {
             throw failure
         } catch {
@@ -257,8 +275,11 @@ public struct BackupRunner: BackupExecutor {
                 message = driver.failure(tool: step.tool, exit: exit, stderr: stderr, job: job.name).description
             case nil where error is EncryptionError:
                 message = "\(error)"
+            case nil where uploadFailures.count > 1:
+                let each = uploadFailures.map { "\($0.destination): \($0.error)" }.joined(separator: "; ")
+                message = "job \(job.name): upload of \(key) failed at every destination (\(each)); \(step.tool) was stopped"
             case nil:
-                message = "job \(job.name): upload of \(key) to \(destination.name) failed: \(error); \(step.tool) was stopped"
+                message = "job \(job.name): upload of \(key) to \(uploadFailures.first?.destination ?? lanes[live[0]].destination.name) failed: \(error); \(step.tool) was stopped"
             }
             throw StepFailure(error: message, exit: exit, stderr: stderr, interrupted: interrupted, bytesRead: output.bytesRead)
         }

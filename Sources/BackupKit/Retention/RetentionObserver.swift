@@ -1,7 +1,9 @@
 import Logging
 
 /// Prunes a job's bucket after each successful backup of that job, never after a failed,
-/// interrupted or skipped one.
+/// interrupted or skipped one. A job with several destinations is pruned at each destination that
+/// stored this run's backup (all of them, or those of a partial run), each with the retention that
+/// applies there (`job.retention(for:)`).
 public struct RetentionObserver: RunObserver {
     /// The pruner.
     public let pruner: Pruner
@@ -13,14 +15,20 @@ public struct RetentionObserver: RunObserver {
 
     public func runFinished(_ run: ObservedRun, outcome: RunOutcome, config: BackupConfig, logger: Logger) {
         let job = run.job
-        guard outcome.status == .succeeded, job.retention != nil else { return }
-        do {
-            let report = try pruner.prune(job: job, config: config, dryRun: false, logger: logger)
-            for refused in report.refused {
-                logger.warning("prune could not delete an object", metadata: ["s3.key": "\(refused.objectKey)", "error": "\(refused.error ?? "")"])
+        guard outcome.status == .succeeded || outcome.status == .partial else { return }
+        let stored = outcome.destinations.isEmpty
+            ? [job.destination] : outcome.destinations.filter { $0.status == .succeeded }.map(\.destination)
+        for pruned in pruner.pruneDestinations(job: job, config: config, only: stored, skipWithoutPolicy: true, dryRun: false, logger: logger) {
+            var log = logger
+            if job.destinations.count > 1 { log[metadataKey: "destination"] = "\(pruned.destination)" }
+            switch pruned.result {
+            case .success(let report):
+                for refused in report.refused {
+                    log.warning("prune could not delete an object", metadata: ["s3.key": "\(refused.objectKey)", "error": "\(refused.error ?? "")"])
+                }
+            case .failure(let error):
+                log.error("prune failed; nothing was deleted", metadata: ["error": "\(error)"])
             }
-        } catch {
-            logger.error("prune failed; nothing was deleted", metadata: ["error": "\(error)"])
         }
     }
 }

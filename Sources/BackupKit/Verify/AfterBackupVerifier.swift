@@ -1,7 +1,8 @@
 import Logging
 
 /// `"verify": {"afterBackup": true}`: re-reads each backup right after it is written (digests,
-/// compression, format) and records the verification (trigger `after-backup`).
+/// compression, format) at every destination that stored it, and records each verification
+/// (trigger `after-backup`).
 public struct AfterBackupVerifier: RunObserver {
     /// Verifies and records.
     public let runner: VerifyRunner
@@ -13,13 +14,20 @@ public struct AfterBackupVerifier: RunObserver {
 
     public func runFinished(_ run: ObservedRun, outcome: RunOutcome, config: BackupConfig, logger: Logger) {
         let job = run.job
-        guard outcome.status == .succeeded, config.verifySettings(for: job)?.afterBackup == true,
+        guard outcome.status == .succeeded || outcome.status == .partial, config.verifySettings(for: job)?.afterBackup == true,
               let key = outcome.objectKey, let id = ObjectName.parse(key, prefix: job.prefix, job: job.name)?.backupID
         else { return }
-        do {
-            _ = try runner.run(job: job, config: config, selection: .backup(id), trigger: .afterBackup, logger: logger)
-        } catch {
-            logger.error("verification after the backup could not run", metadata: ["backup.id": "\(id)", "error": "\(error)"])
+        // A job with several destinations has one result per destination: verify each copy that was stored.
+        let stored = outcome.destinations.isEmpty
+            ? [job.destination] : outcome.destinations.filter { $0.status == .succeeded }.map(\.destination)
+        for destination in stored {
+            var log = logger
+            if job.destinations.count > 1 { log[metadataKey: "destination"] = "\(destination)" }
+            do {
+                _ = try runner.run(job: job.only(destination: destination), config: config, selection: .backup(id), trigger: .afterBackup, logger: log)
+            } catch {
+                log.error("verification after the backup could not run", metadata: ["backup.id": "\(id)", "error": "\(error)"])
+            }
         }
     }
 }

@@ -35,7 +35,7 @@ struct HistoryStoreTests {
         #expect(
             indexes == [
                 "deletions_by_job", "runs_by_job", "runs_by_job_status", "runs_by_start", "runs_by_status", "runs_with_open_upload",
-                "verifications_by_backup", "verifications_by_job",
+                "sqlite_autoindex_run_destinations_1", "verifications_by_backup", "verifications_by_job",
             ])
     }
 

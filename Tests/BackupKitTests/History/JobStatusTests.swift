@@ -98,8 +98,8 @@ struct JobStatusTests {
         #expect(s.state == .disabled && s.isOK && s.nextRun == nil)
     }
 
-    /// The store's status rows skip running and skipped runs for the attempt, and a status this
-    /// version does not know (a later `partial`) reads as not succeeded.
+    /// The store's status rows skip running and skipped runs for the attempt, and a `partial`
+    /// newest attempt (stored at some destinations only) is its own verdict, not ok.
     @Test func storeRowsAndUnknownStatus() throws {
         let tmp = try TemporaryDirectory()
         defer { tmp.remove() }
@@ -117,6 +117,20 @@ struct JobStatusTests {
         #expect(rows.lastSuccesses["app-db"]?.id == ok)
         #expect(rows.lastRuns["none"] == nil)
         let status = try #require(JobStatus.compute(config: config(), rows: rows, now: t1.addingTimeInterval(120)).first)
-        #expect(status.state == .failed)
+        #expect(status.state == .partial && !status.isOK)
+    }
+
+    /// A partial newest attempt is not ok however recent it is: PARTIAL in the table, with its reason.
+    @Test func partialAttemptIsNotOK() throws {
+        let success = run(1, .succeeded, slot: "2026-12-01T03:00:00Z", started: "2026-12-01T03:00:00Z")
+        let partial = run(
+            2, .partial, slot: "2026-12-02T03:00:00Z", started: "2026-12-02T03:00:00Z",
+            error: "job app-db: stored in 1 of 2 destinations; archive: upload failed")
+        let s = try state([success, partial], now: "2026-12-02T03:05:00Z")
+        #expect(s.state == .partial && !s.isOK)
+        #expect(
+            s.problem(time: { ISO8601DateFormatter().string(from: $0) })
+                == "app-db: run 2 partial at 2026-12-02T03:00:00Z: job app-db: stored in 1 of 2 destinations; archive: upload failed")
+        #expect(JobStatus.table([s], time: { ISO8601DateFormatter().string(from: $0) }).contains("PARTIAL"))
     }
 }

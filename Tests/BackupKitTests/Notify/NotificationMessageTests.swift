@@ -20,6 +20,33 @@ func observedRun(secret: String = "env-Secret-42", notify: NotifyConfig? = nil) 
 
 @Suite("Notification messages")
 struct NotificationMessageTests {
+    /// A partial fan-out run is a `partial` event with status partial, every destination's result,
+    /// and the object stored at the destination that has it.
+    @Test func partialFanOutJSON() throws {
+        var run = try observedRun()
+        run.job.destinations = ["local", "archive"]
+        var outcome = RunOutcome(
+            status: .partial, endedAt: run.startedAt.addingTimeInterval(3), bytesRead: 1000, bytesStored: 400,
+            objectKey: "files-20270115T080001Z-3f9a1c2e.tar.zst", sha256: String(repeating: "ab", count: 32), exitStatus: 0,
+            error: "job files: stored in 1 of 2 destinations; archive: upload failed")
+        outcome.destinations = [
+            DestinationOutcome(
+                destination: "local", bucket: "backups", status: .succeeded, objectKey: outcome.objectKey, bytesStored: 400,
+                sha256: outcome.sha256),
+            DestinationOutcome(destination: "archive", bucket: "cold", status: .failed, error: "upload failed"),
+        ]
+        #expect(NotifyEvent.of(outcome) == .partial)
+        let payload = WebhookPayload(event: .partial, run: run, outcome: outcome, host: "db1", redactor: Redactor(secrets: []))
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(payload.json())) as? [String: Any])
+        #expect(json["event"] as? String == "partial" && json["status"] as? String == "partial")
+        let destinations = try #require(json["destinations"] as? [[String: Any]])
+        #expect(destinations.map { $0["name"] as? String } == ["local", "archive"])
+        #expect(destinations.map { $0["bucket"] as? String } == ["backups", "cold"])
+        #expect(destinations.map { $0["status"] as? String } == ["succeeded", "failed"])
+        let objects = try #require(json["objects"] as? [[String: Any]])
+        #expect(objects.count == 1 && objects.first?["destination"] as? String == "local" && objects.first?["size"] as? Int == 400)
+    }
+
     /// The JSON document of a success has the documented fields, the object with its digest, and no secret.
     @Test func successJSON() throws {
         let run = try observedRun()

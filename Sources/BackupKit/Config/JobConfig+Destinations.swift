@@ -1,0 +1,29 @@
+extension JobConfig {
+    /// Every destination each dump of this job is uploaded to, the first being `destination`.
+    public var destinations: [String] {
+        get { [destination] + copyDestinations }
+        set {
+            precondition(!newValue.isEmpty, "a job needs at least one destination")
+            destination = newValue[0]
+            copyDestinations = Array(newValue.dropFirst())
+        }
+    }
+
+    /// The retention that applies to this job's backups on `destinationName`: its own override
+    /// when the job sets one, else the job's `retention` (nil keeps every backup).
+    public func retention(for destinationName: String) -> RetentionPolicy? {
+        retentionByDestination[destinationName] ?? retention
+    }
+}
+
+extension JobConfig {
+    /// This job at `destinationName` alone (one of its destinations), with the retention that
+    /// applies there as its `retention`: what prune and verification of one destination work on.
+    public func only(destination destinationName: String) -> JobConfig {
+        var job = self
+        job.retention = retention(for: destinationName)
+        job.retentionByDestination = [:]
+        job.destinations = [destinationName]
+        return job
+    }
+}

@@ -1,0 +1,48 @@
+import Foundation
+
+extension HistoryStore {
+    /// Records each destination's result of a finished run (nothing for an empty list).
+    public func recordDestinations(runID: Int64, _ destinations: [DestinationOutcome]) throws {
+        guard !destinations.isEmpty else { return }
+        try withDatabase("record the destinations of run \(runID)") { db in
+            for (position, outcome) in destinations.enumerated() {
+                try db.run(
+                    """
+                    INSERT OR REPLACE INTO run_destinations (run_id, position, destination, bucket, status, object_key, bytes_stored, sha256, error)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                    [
+                        .integer(runID), .integer(Int64(position)), .text(outcome.destination), .text(outcome.bucket),
+                        .text(outcome.status.rawValue), .text(outcome.objectKey), .integer(outcome.bytesStored),
+                        .text(outcome.sha256), .text(outcome.error.map(Self.tail)),
+                    ])
+            }
+        }
+    }
+
+    /// The destination results of `runIDs`, by run id, each in the job's destination order.
+    public func destinationResults(runIDs: [Int64]) throws -> [Int64: [DestinationOutcome]] {
+        guard !runIDs.isEmpty else { return [:] }
+        let placeholders = Array(repeating: "?", count: runIDs.count).joined(separator: ", ")
+        let rows = try withDatabase("read the destinations of \(runIDs.count) runs") { db in
+            try db.query(
+                """
+                SELECT run_id, destination, bucket, status, object_key, bytes_stored, sha256, error FROM run_destinations
+                WHERE run_id IN (\(placeholders)) ORDER BY run_id, position
+                """,
+                runIDs.map { .integer($0) }
+            ) { row in
+                (
+                    row.int64(0) ?? 0,
+                    DestinationOutcome(
+                        destination: row.text(1) ?? "", bucket: row.text(2),
+                        status: row.text(3).flatMap(RunStatus.init(rawValue:)) ?? .failed, objectKey: row.text(4),
+                        bytesStored: row.int64(5), sha256: row.text(6), error: row.text(7))
+                )
+            }
+        }
+        var result: [Int64: [DestinationOutcome]] = [:]
+        for (runID, outcome) in rows { result[runID, default: []].append(outcome) }
+        return result
+    }
+}

@@ -1,0 +1,29 @@
+import Logging
+
+extension Pruner {
+    /// One destination's prune: its report, or why nothing was deleted there.
+    public struct DestinationPrune: Sendable {
+        /// The destination's name.
+        public var destination: String
+        /// The job at that destination alone, with the retention that applies there.
+        public var job: JobConfig
+        /// The report, or the error that stopped this destination's prune.
+        public var result: Result<PruneReport, PruneError>
+    }
+
+    /// Prunes each of `names` (default: every destination of the job), one after another, each
+    /// with `job.retention(for:)`; a destination whose prune fails does not stop the others.
+    /// With `skipWithoutPolicy`, a destination where no retention applies is left alone.
+    public func pruneDestinations(
+        job: JobConfig, config: BackupConfig, only names: [String]? = nil, skipWithoutPolicy: Bool = false, dryRun: Bool, logger: Logger
+    ) -> [DestinationPrune] {
+        (names ?? job.destinations).compactMap { name -> DestinationPrune? in
+            let focused = job.only(destination: name)
+            if skipWithoutPolicy, focused.retention == nil { return nil }
+            var log = logger
+            if job.destinations.count > 1 { log[metadataKey: "destination"] = "\(name)" }
+            let result = Result { () throws(PruneError) -> PruneReport in try prune(job: focused, config: config, dryRun: dryRun, logger: log) }
+            return DestinationPrune(destination: name, job: focused, result: result)
+        }
+    }
+}
