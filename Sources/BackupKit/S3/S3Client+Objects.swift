@@ -58,27 +58,15 @@ extension S3Client {
         }
         var start = 0
         while start < keys.count {
-            let batch = keys[start..<min(start + 1000, keys.count)]
+            let batch = Array(keys[start..<min(start + 1000, keys.count)])
             start += batch.count
-            var xml = "<Delete><Quiet>true</Quiet>"
-            for key in batch { xml += "<Object><Key>\(S3XML.escape(key))</Key></Object>" }
-            xml += "</Delete>"
-            let body = Array(xml.utf8)
-            let response = try body.withUnsafeBytes { bytes in
-                try perform(
-                    "DeleteObjects", method: "POST", key: nil, query: [(name: "delete", value: "")],
-                    headers: [(name: "Content-MD5", value: S3Client.md5Base64(bytes))], body: bytes)
-            }
             // Per-key failures come back in a 200 as <Error> entries inside <DeleteResult>.
-            if let failed = S3XML.blocks("Error", in: response.text).first {
-                let code = S3XML.value("Code", in: failed) ?? "Error"
-                let key = S3XML.value("Key", in: failed)
-                if code == "AccessDenied" {
-                    throw S3Error.accessDenied(operation: "DeleteObjects", bucket: settings.bucket, key: key, message: S3XML.value("Message", in: failed) ?? "")
+            if let failed = try deleteObjectBatch(keys: batch).first {
+                if failed.code == "AccessDenied" {
+                    throw S3Error.accessDenied(operation: "DeleteObjects", bucket: settings.bucket, key: failed.key, message: failed.message)
                 }
                 throw S3Error.service(
-                    operation: "DeleteObjects", status: response.status, code: code,
-                    message: "\(key ?? ""): \(S3XML.value("Message", in: failed) ?? "")", requestID: nil)
+                    operation: "DeleteObjects", status: 200, code: failed.code, message: "\(failed.key): \(failed.message)", requestID: nil)
             }
         }
     }

@@ -176,7 +176,7 @@ struct DaemonOwnershipTests {
     @Test func runNowGoesThroughTheDaemon() async throws {
         let setup = try OwnershipSetup(label: "own-runnow")
         defer { setup.remove() }
-        try setup.writeConfig(jobs: [OwnershipSetup.job("slow", bytes: 3_000_000, seconds: 10)])
+        try setup.writeConfig(jobs: [OwnershipSetup.job("slow", bytes: 3_000_000, seconds: 30)])
         let daemon = try setup.daemon()
         defer { daemon.cleanUp() }
         #expect(await daemon.notify.waitFor("READY=1", timeout: 20), "log:\n\(daemon.log)")
