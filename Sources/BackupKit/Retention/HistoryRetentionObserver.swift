@@ -15,7 +15,6 @@ public struct HistoryRetentionObserver: RunObserver {
     }
 
     public func runFinished(_ run: ObservedRun, outcome: RunOutcome, config: BackupConfig, logger: Logger) {
-        let job = run.job
         let cutoff = clock.now().addingTimeInterval(-config.historyRetention.seconds)
         do {
             let removed = try history.pruneHistory(before: cutoff)
