@@ -104,15 +104,33 @@ public struct Restorer: Sendable {
         let encrypted = key.hasSuffix(BackupRunner.encryptedSuffix)
         if encrypted, identity == nil { throw EncryptionError.identityRequired(job: job.name, key: key) }
         let toolEnvironment = EngineContext.baseEnvironment(from: environment)
-        /// The download's chunks through age (when the object is encrypted) into `sink`.
-        func feed(_ sink: CodecSink) throws -> (write: (UnsafeRawBufferPointer) throws -> Void, finish: () throws -> Void, abort: () -> Void) {
-            guard encrypted, let identity else { return ({ try sink.write($0) }, {}, {}) }
-            let age = try AgeDecryptingSink(identity: identity, key: key, launcher: launcher, environment: toolEnvironment) { try sink.write($0) }
-            return ({ try age.write($0) }, { try age.finish() }, { age.abort() })
-        }
         var downloaded: Int64 = 0
         var restored: Int64 = 0
         logger.info("restore started", metadata: ["job": "\(job.name)", "s3.key": "\(key)"])
+        /// Streams the object's stored bytes (through age when it is encrypted) into `sink` and
+        /// returns their digest; `sink` is not finished, so the caller checks the digest first.
+        func download(into sink: CodecSink) throws -> BackupStreamReader.Digest {
+            var write: (UnsafeRawBufferPointer) throws -> Void = { try sink.write($0) }
+            var age: AgeDecryptingSink?
+            if encrypted, let identity {
+                let decrypting = try AgeDecryptingSink(identity: identity, key: key, launcher: launcher, environment: toolEnvironment) {
+                    try sink.write($0)
+                }
+                age = decrypting
+                write = { try decrypting.write($0) }
+            }
+            do {
+                let digest = try reader.read(object) { chunk in
+                    downloaded += Int64(chunk.count)
+                    try write(chunk)
+                }
+                try age?.finish()
+                return digest
+            } catch {
+                age?.abort()
+                throw error
+            }
+        }
         func checkDigest(_ digest: BackupStreamReader.Digest) throws {
             guard digest.size == object.size, digest.sha256 == object.sha256 else {
                 throw RestoreError.digestMismatch(
@@ -141,18 +159,7 @@ public struct Restorer: Sendable {
                 }
                 restored += Int64(bytes.count)
             }
-            let input = try feed(sink)
-            let digest: BackupStreamReader.Digest
-            do {
-                digest = try reader.read(object) { chunk in
-                    downloaded += Int64(chunk.count)
-                    try input.write(chunk)
-                }
-                try input.finish()
-            } catch {
-                input.abort()
-                throw error
-            }
+            let digest = try download(into: sink)
             try checkDigest(digest)
             try sink.finish()
             guard fsync(fd) == 0 else { throw RestoreError.cannotWrite(job: job.name, path: path, reason: String(cString: strerror(errno))) }
@@ -168,17 +175,7 @@ public struct Restorer: Sendable {
             let sink = CodecSink(codec: codec) { bytes in try holdBack.write(bytes) }
             let digest: BackupStreamReader.Digest
             do {
-                let input = try feed(sink)
-                do {
-                    digest = try reader.read(object) { chunk in
-                        downloaded += Int64(chunk.count)
-                        try input.write(chunk)
-                    }
-                    try input.finish()
-                } catch {
-                    input.abort()
-                    throw error
-                }
+                digest = try download(into: sink)
                 // The tool has not seen the end of its input yet: a mismatch must never be committed.
                 try checkDigest(digest)
                 try sink.finish()
