@@ -81,26 +81,7 @@ final class FaultProxy: @unchecked Sendable {
     }
 
     private static func listen(port: UInt16) throws -> (Int32, Int) {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var yes: Int32 = 1
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
-        var address = FaultProxy.loopback(port: port)
-        let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-        guard bound == 0, Glibc.listen(fd, 64) == 0 else {
-            Glibc.close(fd)
-            throw TestS3.Missing(variable: "a free loopback port for the fault proxy")
-        }
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
-        return (fd, Int(UInt16(bigEndian: address.sin_port)))
-    }
-
-    private static func loopback(port: UInt16) -> sockaddr_in {
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = port.bigEndian
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        return address
+        try LoopbackSocket.listen(port: port, what: "the fault proxy")
     }
 
     /// Closes with RST: the peer sees the connection die, not a polite end of stream.
@@ -129,10 +110,7 @@ final class FaultProxy: @unchecked Sendable {
                 Thread { FaultProxy.answerSlowDown(client) }.start()
                 continue
             }
-            let upstream = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            var address = FaultProxy.loopback(port: upstreamPort)
-            let connected = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(upstream, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-            if connected != 0 { Glibc.close(client); Glibc.close(upstream); continue }
+            guard let upstream = LoopbackSocket.connect(port: upstreamPort) else { Glibc.close(client); continue }
             lock.withLock {
                 open.insert(client)
                 open.insert(upstream)

@@ -28,36 +28,18 @@ final class RequestLogProxy: @unchecked Sendable {
 
     init(upstreamPort: Int) throws {
         self.upstreamPort = UInt16(upstreamPort)
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = Self.loopback(port: 0)
-        let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-        guard bound == 0, listen(fd, 64) == 0 else { throw TestS3.Missing(variable: "a free loopback port for the request log proxy") }
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
-        listener = fd
-        port = Int(UInt16(bigEndian: address.sin_port))
+        (listener, port) = try LoopbackSocket.listen(what: "the request log proxy")
         Thread { [self] in acceptLoop() }.start()
     }
 
     /// Stops accepting.
     func close() { shutdown(listener, Int32(SHUT_RDWR)); Glibc.close(listener) }
 
-    private static func loopback(port: UInt16) -> sockaddr_in {
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = port.bigEndian
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        return address
-    }
-
     private func acceptLoop() {
         while true {
             let client = accept(listener, nil, nil)
             if client < 0 { return }
-            let upstream = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            var address = Self.loopback(port: upstreamPort)
-            let connected = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(upstream, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-            if connected != 0 { Glibc.close(client); Glibc.close(upstream); continue }
+            guard let upstream = LoopbackSocket.connect(port: upstreamPort) else { Glibc.close(client); continue }
             Thread { [self] in requests(from: client, to: upstream) }.start()
             Thread { Self.pump(from: upstream, to: client) }.start()
         }
