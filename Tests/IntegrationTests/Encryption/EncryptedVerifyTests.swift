@@ -35,7 +35,7 @@ struct EncryptedVerifyTests {
     /// pg_restore --list on it; without --identity it checks the digests, exits 0 and says (text,
     /// stderr, --json, history) that the content was not checked; a wrong identity fails naming the
     /// decryption; a drill with --identity restores; content that is not a dump (digests matching)
-    /// passes without the identity and fails with it.
+    /// passes without the identity and fails with it; an unreadable identity file is named.
     @Test func verifyCommandWithIdentity() throws {
         let server = try TestServers.postgres()
         let source = try server.createDatabase(prefix: "encv")
@@ -107,6 +107,9 @@ struct EncryptedVerifyTests {
         let caught = try runBackupd(["verify", "sealed", "--identity", key.identity, "--config", configPath], environment: environment)
         #expect(caught.status == 1)
         #expect(caught.stderr.contains("format check (pg_restore --list) failed"), "\(caught.stderr)")
+        let unreadable = try runBackupd(["verify", "sealed", "--identity", directory + "/no-such.key", "--config", configPath], environment: environment)
+        #expect(unreadable.status == 1)
+        #expect(unreadable.stderr.contains("cannot read the age identity file \(directory)/no-such.key"), "\(unreadable.stderr)")
     }
 
     /// The daemon's scheduled verifier holds no identity: on an encrypted backup it checks the
