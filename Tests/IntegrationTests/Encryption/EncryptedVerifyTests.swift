@@ -35,7 +35,9 @@ struct EncryptedVerifyTests {
     /// pg_restore --list on it; without --identity it checks the digests, exits 0 and says (text,
     /// stderr, --json, history) that the content was not checked; a wrong identity fails naming the
     /// decryption; a drill with --identity restores; content that is not a dump (digests matching)
-    /// passes without the identity and fails with it; an unreadable identity file is named.
+    /// passes without the identity and fails with it (and restore --verify-first --identity refuses
+    /// it, having restored the good one); an unreadable identity file is named; the after-backup
+    /// verification of run-now checks the digests only.
     @Test func verifyCommandWithIdentity() throws {
         let server = try TestServers.postgres()
         let source = try server.createDatabase(prefix: "encv")
@@ -51,7 +53,7 @@ struct EncryptedVerifyTests {
         let root: [String: Any] = [
             "stateDirectory": state, "destinations": [destination.json],
             "jobs": [["name": "sealed", "engine": "postgres", "schedule": "0 3 * * *", "destination": "test", "prefix": "encv/\(source)",
-                      "encryption": ["ageRecipients": [key.recipient]],
+                      "encryption": ["ageRecipients": [key.recipient]], "verify": ["afterBackup": true],
                       "connection": ["host": server.host, "port": server.port, "username": server.user, "password": ["env": "ENCV_PG_PASSWORD"], "database": source]]],
         ]
         let configPath = directory + "/config.json"
@@ -93,11 +95,19 @@ struct EncryptedVerifyTests {
 
         let history = try HistoryStore(stateDirectory: state, readOnly: true)
         let records = try history.verifications(job: "sealed")
-        #expect(records.map(\.passed) == [false, true, false, true, true, true])
-        #expect(records.map(\.contentChecked) == [true, true, true, true, false, false])
+        #expect(records.map(\.passed) == [false, true, false, true, true, true, true])
+        #expect(records.map(\.contentChecked) == [true, true, true, true, false, false, false])
+        #expect(records.last?.trigger == .afterBackup)
         #expect(records.last?.error?.contains("no --identity was given") == true)
         let list = try runBackupd(["list", "sealed", "--config", configPath], environment: environment)
         #expect(list.stdout.contains("FAILED "), "\(list.stdout)")
+
+        let target = try server.createDatabase(prefix: "encr")
+        defer { try? server.dropDatabase(target) }
+        let restored = try runBackupd(
+            ["restore", "sealed", "--to", target, "--verify-first", "--identity", key.identity, "--config", configPath], environment: environment)
+        #expect(restored.status == 0, "\(restored.stderr)")
+        #expect(try server.psql("SELECT count(*) FROM t", database: target) == "300\n")
 
         let job = try #require(try BackupConfig.load(path: configPath, secrets: .none).config.job(named: "sealed"))
         let entry = try #require(try BackupCatalog(store: destination.store, job: job).latest())
@@ -107,6 +117,10 @@ struct EncryptedVerifyTests {
         let caught = try runBackupd(["verify", "sealed", "--identity", key.identity, "--config", configPath], environment: environment)
         #expect(caught.status == 1)
         #expect(caught.stderr.contains("format check (pg_restore --list) failed"), "\(caught.stderr)")
+        let refusedRestore = try runBackupd(
+            ["restore", "sealed", "--to", target, "--verify-first", "--identity", key.identity, "--config", configPath], environment: environment)
+        #expect(refusedRestore.status == 1)
+        #expect(refusedRestore.stderr.contains("failed verification, the target was not touched"), "\(refusedRestore.stderr)")
         let unreadable = try runBackupd(["verify", "sealed", "--identity", directory + "/no-such.key", "--config", configPath], environment: environment)
         #expect(unreadable.status == 1)
         #expect(unreadable.stderr.contains("cannot read the age identity file \(directory)/no-such.key"), "\(unreadable.stderr)")
