@@ -70,8 +70,8 @@ public struct BackupVerifier: Sendable {
         if layers.encrypted { result.encryption = layers.readable ? "age" : "age (not decrypted)" }
         let format: any FormatCheck
         if !layers.readable {
-            result.compression = "not checked (encrypted)"
-            format = DigestOnlyCheck(name: "not checked (encrypted, no --identity)")
+            result.compression = "compression not checked"
+            format = DigestOnlyCheck(name: "format not checked")
         } else {
             do {
                 format = try formatCheck(engine: engine, role: object.role, job: job)
