@@ -29,6 +29,16 @@ struct MetricsDestinationTests {
         let daemon = try DaemonProcess(configPath: configPath, directory: fixture.directory, environment: environment)
         defer { daemon.cleanUp() }
         #expect(await daemon.waitForLog("metrics listening", timeout: 20), "\(daemon.log)")
+        // The start-up sweeps list the bucket through the proxy: let them finish (no new connection
+        // for a second after the first) so that the 503s below meet the runs' requests only.
+        var stable = 0
+        var seen = 0
+        _ = await poll(timeout: 20) {
+            let now = fixture.proxy.stats.connections
+            stable = now > 0 && now == seen ? stable + 1 : 0
+            seen = now
+            return stable >= 10
+        }
         let sample = "backupd_retries_total{destination=\"s3\",job=\"flaky\"}"
         func scrape() throws -> (samples: [String: Double], body: String) {
             let body = try httpGet("http://127.0.0.1:\(port)/metrics").body
