@@ -7,7 +7,8 @@ import Testing
 struct MetricsReloadTests {
     /// `backupd run` with a metrics listener and textfile: after the config is rewritten and the
     /// daemon gets SIGHUP, a scrape (parsed by prometheus_client) and the textfile show the added
-    /// job, the rescheduled job's new next run, and no longer the removed job.
+    /// job, the rescheduled job's new next run, and no longer the removed job; a reload of a broken
+    /// file changes nothing.
     @Test func reloadUpdatesMetrics() async throws {
         let destination = try TestDestination.make()
         let directory = FileManager.default.temporaryDirectory.path + "/backupd-metrics-reload-\(UUID().uuidString)"
@@ -58,6 +59,13 @@ struct MetricsReloadTests {
         let file = try PrometheusParser.parse(String(contentsOfFile: textfile, encoding: .utf8)).samples
         #expect(file["backupd_job_enabled{job=\"added\"}"] == 1)
         #expect(!file.keys.contains { $0.contains("job=\"dropped\"") })
+
+        // A reload that fails keeps the config in force, and the metrics with it.
+        try "{\"jobs\": [".write(toFile: configPath, atomically: true, encoding: .utf8)
+        daemon.send(SIGHUP)
+        #expect(await daemon.waitForLog("config reload failed", timeout: 20), "\(daemon.log)")
+        let kept = try scrape()
+        #expect(kept["backupd_job_enabled{job=\"added\"}"] == 1 && kept["backupd_next_run_timestamp_seconds{job=\"kept\"}"] == keptNext)
 
         daemon.send(SIGTERM)
         #expect(await daemon.waitForExit(timeout: 20) == 0)
