@@ -42,9 +42,11 @@ struct RunCommand: AsyncParsableCommand {
         let notifications = NotificationSender.live(logger: logger)
         var metrics: [any RunObserver] = []
         var listener: MetricsListener?
+        var reloadMetrics: (@Sendable (BackupConfig) -> Void)?
         if config.metrics != nil, let history {
             let made = MetricsObservers.make(config: config, history: history, clock: clock, logger: logger)
             metrics = made.observers
+            reloadMetrics = MetricsObservers.reloaded(registry: made.registry, observers: made.observers)
             do {
                 listener = try config.metrics?.listen.map { try MetricsListener(address: $0, registry: made.registry, logger: logger) }
             } catch {
@@ -69,6 +71,7 @@ struct RunCommand: AsyncParsableCommand {
                 UploadSweeper(history: history, configuration: { daemonConfig.current }, stores: stores, clock: clock, logger: logger))
         }
         if let listener { dependencies.services.append(listener) }
+        if let reloadMetrics { dependencies.reloaded.append(reloadMetrics) }
         let daemon: Daemon
         do {
             daemon = try Daemon(configPath: options.config, config: config, dependencies: dependencies, logger: logger)

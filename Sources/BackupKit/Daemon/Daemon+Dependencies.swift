@@ -22,6 +22,8 @@ extension Daemon {
         /// What follows each recorded run (verification, retention, notifications, metrics), made
         /// once for the daemon's history.
         public var observers: @Sendable (HistoryStore) -> [any RunObserver]
+        /// Called with the new config after each successful reload (the metrics registry follows it).
+        public var reloaded: [@Sendable (BackupConfig) -> Void] = []
 
         /// Groups the dependencies.
         public init(

@@ -13,6 +13,7 @@ extension RunCoordinator {
                 return state.scheduler
             }
             scheduler?.replaceJobs(jobs, configuration: Self.schedulerConfiguration(config))
+            for hook in dependencies.reloaded { hook(config) }
             logger.notice("config reloaded", metadata: ["config": "\(configPath)", "jobs": "\(config.jobs.count)"])
             logSchedule(config)
         } catch let error as ConfigError {

@@ -1,28 +1,56 @@
 /// Aggregates for the Prometheus metrics, so a restarted daemon keeps its counters' history.
 extension HistoryStore {
-    /// Per job and status: how many runs ended so, and the bytes they stored (by destination).
+    /// Per job and status: how many runs ended so.
     public struct RunTotals: Sendable, Hashable {
         /// The job.
         public var job: String
         /// The final status.
         public var status: RunStatus
-        /// The destination the runs wrote to ("" when unknown).
-        public var destination: String
         /// How many runs.
         public var count: Int64
-        /// Bytes stored by them.
-        public var bytesStored: Int64
     }
 
-    /// Every job's run counts and stored bytes by status and destination (ended runs: succeeded, failed, interrupted).
+    /// Per job and destination: what runs stored there (a fan-out job has a row per destination).
+    public struct DestinationTotals: Sendable, Hashable {
+        /// The job.
+        public var job: String
+        /// The destination ("" when an old run did not record it).
+        public var destination: String
+        /// Bytes stored there by every run that stored the backup there.
+        public var bytesStored: Int64
+        /// Bytes stored there by the newest such run.
+        public var lastSize: Int64
+    }
+
+    /// Every job's run counts by status (ended runs: succeeded, partial, failed, interrupted).
     public func runTotals() throws -> [RunTotals] {
         try withDatabase("count the runs") { db in
             try db.query(
-                "SELECT job, status, COALESCE(destination, ''), count(*), COALESCE(sum(bytes_stored), 0) FROM runs WHERE status IN ('succeeded', 'failed', 'interrupted') GROUP BY job, status, COALESCE(destination, '')"
+                "SELECT job, status, count(*) FROM runs WHERE status IN ('succeeded', 'partial', 'failed', 'interrupted') GROUP BY job, status"
             ) { row in
-                RunTotals(
-                    job: row.text(0) ?? "", status: RunStatus(rawValue: row.text(1) ?? "") ?? .failed, destination: row.text(2) ?? "",
-                    count: row.int64(3) ?? 0, bytesStored: row.int64(4) ?? 0)
+                RunTotals(job: row.text(0) ?? "", status: RunStatus(rawValue: row.text(1) ?? "") ?? .failed, count: row.int64(2) ?? 0)
+            }
+        }
+    }
+
+    /// Every job's stored bytes by destination: a fan-out run's from its `run_destinations` rows
+    /// (each destination that stored it, also in a partial run), another run's from its own row.
+    public func destinationTotals() throws -> [DestinationTotals] {
+        try withDatabase("sum the bytes stored by destination") { db in
+            // With one max() aggregate, SQLite takes the bare `bytes` column from the newest row.
+            try db.query(
+                """
+                WITH stored AS (
+                    SELECT r.job AS job, d.destination AS destination, COALESCE(d.bytes_stored, 0) AS bytes, r.started_ms AS started
+                    FROM run_destinations d JOIN runs r ON r.id = d.run_id WHERE d.status = 'succeeded'
+                    UNION ALL
+                    SELECT job, COALESCE(destination, ''), COALESCE(bytes_stored, 0), started_ms FROM runs
+                    WHERE status = 'succeeded' AND NOT EXISTS (SELECT 1 FROM run_destinations d WHERE d.run_id = runs.id)
+                )
+                SELECT job, destination, sum(bytes), bytes, max(started) FROM stored GROUP BY job, destination
+                """
+            ) { row in
+                DestinationTotals(job: row.text(0) ?? "", destination: row.text(1) ?? "", bytesStored: row.int64(2) ?? 0, lastSize: row.int64(3) ?? 0)
             }
         }
     }

@@ -6,6 +6,9 @@ extension HistoryStore {
         drill_database, drill_tables, drill_rows, error
         """
 
+    /// The status of a verification that passed on digests alone (its content was not checked).
+    static let digestsOnly = "digests-only"
+
     /// Records a finished verification and returns its id.
     @discardableResult
     public func insertVerification(_ record: VerificationRecord) throws -> Int64 {
@@ -19,7 +22,7 @@ extension HistoryStore {
                 [
                     .text(record.job), .text(record.backupID), .text(record.manifestKey), .text(record.trigger.rawValue),
                     .integer(Self.milliseconds(record.startedAt)), .integer(Self.milliseconds(record.endedAt)),
-                    .text(record.passed ? "passed" : "failed"), .integer(record.bytesRead), .integer(record.objects.map(Int64.init)),
+                    .text(record.passed ? (record.contentChecked ? "passed" : Self.digestsOnly) : "failed"), .integer(record.bytesRead), .integer(record.objects.map(Int64.init)),
                     .text(record.drillDatabase), .integer(record.drillTables.map(Int64.init)), .integer(record.drillRows),
                     .text(record.error.map(Self.tail)),
                 ])
@@ -50,7 +53,8 @@ extension HistoryStore {
             id: row.int64(0) ?? 0, job: row.text(1) ?? "", backupID: row.text(2) ?? "", manifestKey: row.text(3),
             trigger: row.text(4).flatMap(VerificationRecord.Trigger.init(rawValue:)) ?? .verify,
             startedAt: date(milliseconds: row.int64(5) ?? 0), endedAt: date(milliseconds: row.int64(6) ?? 0),
-            passed: row.text(7) == "passed", bytesRead: row.int64(8), objects: row.int64(9).map { Int($0) },
-            drillDatabase: row.text(10), drillTables: row.int64(11).map { Int($0) }, drillRows: row.int64(12), error: row.text(13))
+            passed: row.text(7) == "passed" || row.text(7) == digestsOnly, bytesRead: row.int64(8), objects: row.int64(9).map { Int($0) },
+            drillDatabase: row.text(10), drillTables: row.int64(11).map { Int($0) }, drillRows: row.int64(12), error: row.text(13),
+            contentChecked: row.text(7) != digestsOnly)
     }
 }

@@ -26,6 +26,9 @@ public struct RunOutcome: Sendable, Hashable {
     public var uploadClosed: Bool
     /// Each destination's result, in the job's order (empty when the run never reached its destinations).
     public var destinations: [DestinationOutcome] = []
+    /// S3 requests the run retried, by destination name (every destination it opened, 0 included);
+    /// counted for the metrics, not kept in the history.
+    public var retries: [String: Int] = [:]
 
     /// Describes the end of a run.
     public init(

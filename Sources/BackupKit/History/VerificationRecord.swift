@@ -35,14 +35,16 @@ public struct VerificationRecord: Sendable, Hashable, Codable {
     public var drillDatabase: String?
     public var drillTables: Int?
     public var drillRows: Int64?
-    /// The problems found, one per line.
+    /// The problems found, one per line (for a passed check whose content was not checked: why not).
     public var error: String?
+    /// False when only the digests were checked (an encrypted backup verified without an identity).
+    public var contentChecked: Bool
 
     /// Describes a verification.
     public init(
         id: Int64 = 0, job: String, backupID: String, manifestKey: String?, trigger: Trigger, startedAt: Date, endedAt: Date,
         passed: Bool, bytesRead: Int64? = nil, objects: Int? = nil, drillDatabase: String? = nil, drillTables: Int? = nil,
-        drillRows: Int64? = nil, error: String? = nil
+        drillRows: Int64? = nil, error: String? = nil, contentChecked: Bool = true
     ) {
         self.id = id
         self.job = job
@@ -58,6 +60,7 @@ public struct VerificationRecord: Sendable, Hashable, Codable {
         self.drillTables = drillTables
         self.drillRows = drillRows
         self.error = error
+        self.contentChecked = contentChecked
     }
 
     /// The record of `report`.
@@ -66,6 +69,7 @@ public struct VerificationRecord: Sendable, Hashable, Codable {
             job: report.job, backupID: report.backupId, manifestKey: report.manifestKey, trigger: trigger,
             startedAt: report.startedAt, endedAt: report.endedAt, passed: report.passed, bytesRead: report.bytesRead,
             objects: report.objects.count, drillDatabase: report.drill?.database, drillTables: report.drill?.tables,
-            drillRows: report.drill?.rows, error: report.passed ? nil : report.allProblems.joined(separator: "\n"))
+            drillRows: report.drill?.rows, error: report.passed ? report.contentSkipped : report.allProblems.joined(separator: "\n"),
+            contentChecked: report.contentChecked)
     }
 }

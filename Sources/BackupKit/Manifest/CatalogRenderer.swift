@@ -91,6 +91,6 @@ public enum CatalogRenderer {
 
     private static func verified(_ record: VerificationRecord?, time: (Date) -> String) -> String {
         guard let record else { return "never" }
-        return (record.passed ? "passed " : "FAILED ") + time(record.endedAt)
+        return (record.passed ? (record.contentChecked ? "passed " : "digests ") : "FAILED ") + time(record.endedAt)
     }
 }

@@ -16,16 +16,17 @@ public struct JobMetrics: Sendable, Hashable {
     public var lastSuccessSlot: Date?
     /// The slot (or start) of the newest run, for a job that never succeeded.
     public var firstSlot: Date?
-    /// Bytes stored by the newest successful run, and where.
-    public var lastSize: Int64?
-    /// The destination of the newest successful run.
-    public var lastDestination: String?
+    /// Bytes stored at each destination by the newest run that stored the backup there (a
+    /// fan-out job has one per destination).
+    public var lastSizes: [String: Int64] = [:]
     /// Whether a run is in progress.
     public var running = false
     /// Finished runs by status.
     public var runs: [RunStatus: Int64] = [:]
     /// Bytes stored by successful runs, by destination.
     public var bytesUploaded: [String: Int64] = [:]
+    /// S3 requests retried by runs since backupd started, by destination.
+    public var retries: [String: Int64] = [:]
 
     /// Nothing known yet.
     public init() {}

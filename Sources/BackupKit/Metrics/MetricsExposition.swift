@@ -39,10 +39,11 @@ public enum MetricsExposition {
         let success = family("backupd_last_success_timestamp_seconds", "gauge", "When the job's newest successful run ended (Unix time).")
         let succeeded = family("backupd_last_run_success", "gauge", "1 if the job's newest finished run succeeded, else 0.")
         let duration = family("backupd_last_run_duration_seconds", "gauge", "How long the job's newest finished run took.")
-        let size = family("backupd_last_backup_size_bytes", "gauge", "Bytes stored by the job's newest successful run.")
+        let size = family("backupd_last_backup_size_bytes", "gauge", "Bytes stored at the destination by the job's newest run that stored the backup there.")
         let running = family("backupd_job_running", "gauge", "1 while a run of the job is in progress.")
         let runs = family("backupd_runs_total", "counter", "Finished runs of the job by status (succeeded, failed, interrupted).")
         let uploaded = family("backupd_uploaded_bytes_total", "counter", "Bytes stored by the job's successful runs, by destination.")
+        let retries = family("backupd_retries_total", "counter", "S3 requests retried by the job's runs since backupd started, by destination.")
         let overdue = family("backupd_job_overdue", "gauge", "1 if a scheduled backup should have succeeded by now and has not (as `backupd status`).")
         let next = family("backupd_next_run_timestamp_seconds", "gauge", "When the job is next scheduled (Unix time); absent when disabled.")
         let enabled = family("backupd_job_enabled", "gauge", "1 if the scheduler runs the job.")
@@ -58,7 +59,9 @@ public enum MetricsExposition {
             add(success, metrics.lastSuccess?.timeIntervalSince1970)
             add(succeeded, metrics.lastStatus.map { $0 == .succeeded ? 1 : 0 })
             add(duration, metrics.lastDuration)
-            add(size, metrics.lastSize.map(Double.init), label + [("destination", metrics.lastDestination ?? job.destination)])
+            for (destination, bytes) in metrics.lastSizes.sorted(by: { $0.key < $1.key }) {
+                add(size, Double(bytes), label + [("destination", destination)])
+            }
             add(running, metrics.running ? 1 : 0)
             // `partial` exists only for jobs with several destinations.
             for status in [RunStatus.succeeded, .failed, .interrupted] + (job.destinations.count > 1 ? [.partial] : []) {
@@ -68,6 +71,9 @@ public enum MetricsExposition {
             destinations.formUnion(job.destinations)
             for destination in destinations.sorted() {
                 add(uploaded, Double(metrics.bytesUploaded[destination] ?? 0), label + [("destination", destination)])
+            }
+            for destination in Set(metrics.retries.keys).union(job.destinations).sorted() {
+                add(retries, Double(metrics.retries[destination] ?? 0), label + [("destination", destination)])
             }
             add(overdue, isOverdue(job: job, metrics: metrics, now: now) ? 1 : 0)
             add(next, job.enabled ? job.cronSchedule.next(after: now)?.timeIntervalSince1970 : nil)

@@ -20,4 +20,14 @@ public enum MetricsObservers {
         }
         return (registry, observers)
     }
+
+    /// What a successful reload does to the metrics: `registry` takes the new config (jobs added,
+    /// removed, rescheduled) and the textfile among `observers` is rewritten at once.
+    public static func reloaded(registry: MetricsRegistry, observers: [any RunObserver]) -> @Sendable (BackupConfig) -> Void {
+        let textfiles = observers.compactMap { $0 as? MetricsTextfile }
+        return { config in
+            registry.update(config: config)
+            for textfile in textfiles { textfile.write() }
+        }
+    }
 }

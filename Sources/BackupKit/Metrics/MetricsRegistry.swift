@@ -20,7 +20,8 @@ public final class MetricsRegistry: RunObserver {
         self.clock = clock
     }
 
-    /// A registry seeded from `history`: each job's newest run and success, and its run totals.
+    /// A registry seeded from `history`: each job's newest run and success, its run totals, and
+    /// per destination (every one of a fan-out job) the bytes stored there and the newest size.
     public convenience init(config: BackupConfig, clock: any WallClock, history: HistoryStore) throws {
         self.init(config: config, clock: clock)
         let names = config.jobs.map(\.name)
@@ -30,6 +31,7 @@ public final class MetricsRegistry: RunObserver {
         })
         let successes = try history.lastRuns(jobs: names, status: .succeeded)
         let totals = try history.runTotals()
+        let stored = try history.destinationTotals()
         state.withLock { state in
             for name in names {
                 var metrics = JobMetrics()
@@ -45,12 +47,13 @@ public final class MetricsRegistry: RunObserver {
                 if let run = successes[name] {
                     metrics.lastSuccess = run.endedAt ?? run.startedAt
                     metrics.lastSuccessSlot = run.scheduledAt ?? run.startedAt
-                    metrics.lastSize = run.bytesStored
-                    metrics.lastDestination = run.destination
                 }
                 for total in totals where total.job == name {
                     metrics.runs[total.status, default: 0] += total.count
-                    if total.status == .succeeded { metrics.bytesUploaded[total.destination, default: 0] += total.bytesStored }
+                }
+                for destination in stored where destination.job == name && !destination.destination.isEmpty {
+                    metrics.bytesUploaded[destination.destination, default: 0] += destination.bytesStored
+                    metrics.lastSizes[destination.destination] = destination.lastSize
                 }
                 state.jobs[name] = metrics
             }
@@ -90,17 +93,20 @@ public final class MetricsRegistry: RunObserver {
                 metrics.lastSuccess = outcome.endedAt
                 // Only schedule-driven slots count toward overdue; a run-now still proves the job works.
                 metrics.lastSuccessSlot = run.scheduledFor ?? run.startedAt
-                metrics.lastSize = outcome.bytesStored
-                metrics.lastDestination = run.destination
             }
             if outcome.destinations.isEmpty {
-                if outcome.status == .succeeded { metrics.bytesUploaded[run.destination, default: 0] += outcome.bytesStored ?? 0 }
+                if outcome.status == .succeeded, let bytes = outcome.bytesStored {
+                    metrics.bytesUploaded[run.destination, default: 0] += bytes
+                    metrics.lastSizes[run.destination] = bytes
+                }
             } else {
                 // A fan-out run (also a partial one) uploaded to each destination that stored it.
                 for stored in outcome.destinations where stored.status == .succeeded {
                     metrics.bytesUploaded[stored.destination, default: 0] += stored.bytesStored ?? 0
+                    if let bytes = stored.bytesStored { metrics.lastSizes[stored.destination] = bytes }
                 }
             }
+            for (destination, count) in outcome.retries { metrics.retries[destination, default: 0] += Int64(count) }
             state.jobs[run.job.name] = metrics
         }
     }

@@ -87,6 +87,16 @@ extension BackupRunner {
             sha256: first?.sha256, exitStatus: results.first?.exit.statusCode, stderrTail: stderr.isEmpty ? nil : redactor.redact(stderr),
             error: error, uploadClosed: true)
         result.destinations = lanes.count > 1 ? perDestination : []
+        result.retries = Self.retries(of: lanes)
         return result
+    }
+
+    /// The S3 retries each opened lane's store made during the run, by destination.
+    static func retries(of lanes: [Lane]) -> [String: Int] {
+        var retries: [String: Int] = [:]
+        for lane in lanes {
+            if let store = lane.store { retries[lane.destination.name, default: 0] += store.retries }
+        }
+        return retries
     }
 }

@@ -84,16 +84,19 @@ public struct BackupRunner: BackupExecutor {
         let redactor = Redactor(secrets: EngineDrivers.secrets(of: job) + named.compactMap(\.config).flatMap {
             [$0.secretAccessKey] + ($0.sessionToken.map { [$0] } ?? [])
         })
+        var lanes: [Lane] = []
         func failed(_ message: String, exit: ProcessExit? = nil, stderr: String = "", interrupted: Bool = false, bytesRead: Int64? = nil) -> RunOutcome {
-            RunOutcome(
+            var outcome = RunOutcome(
                 status: interrupted ? .interrupted : .failed, endedAt: clock.now(), bytesRead: bytesRead,
                 exitStatus: exit?.statusCode, stderrTail: stderr.isEmpty ? nil : redactor.redact(stderr),
                 error: redactor.redact(message), uploadClosed: true)
+            outcome.retries = Self.retries(of: lanes)
+            return outcome
         }
         if let missing = named.first(where: { $0.config == nil }) {
             return failed("job \(job.name): no destination named \(missing.name) in the config")
         }
-        var lanes = openLanes(named.compactMap(\.config), logger: logger)
+        lanes = openLanes(named.compactMap(\.config), logger: logger)
         if !lanes.contains(where: \.alive) {
             return failed("job \(job.name): " + lanes.compactMap(\.error).joined(separator: "; "))
         }

@@ -77,7 +77,7 @@ public struct Restorer: Sendable {
         }
         if options.verifyFirst {
             let report = BackupVerifier(launcher: launcher, environment: environment, clock: SystemWallClock())
-                .verify(entry, job: job, store: store, logger: logger)
+                .verify(entry, job: job, store: store, identity: identity, logger: logger)
             guard report.passed else {
                 throw RestoreError.verificationFailed(job: job.name, backupID: entry.id, problems: report.allProblems)
             }

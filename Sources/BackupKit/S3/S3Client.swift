@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import SigV4
+import Synchronization
 
 /// An S3 API client for one bucket: signs every request (afresh on every retry), retries what can
 /// succeed on a retry, and turns S3's errors into `S3Error`s. Blocking; safe to use from many threads.
@@ -13,6 +14,7 @@ public final class S3Client: Sendable {
     let sleep: @Sendable (Double) -> Void
     let jitter: @Sendable () -> Double
     let logger: Logger
+    private let retried = Atomic<Int>(0)
 
     /// A client over `transport`; `now`, `sleep` and `jitter` are the clock, the backoff wait and
     /// the random source (tests pass fixed ones).
@@ -36,6 +38,10 @@ public final class S3Client: Sendable {
         let settings = S3Settings(destination: destination)
         self.init(settings: settings, transport: CurlTransport(options: .init(caFile: settings.caFile)), logger: logger)
     }
+
+    /// Requests this client retried so far (each new try after a failed one counts once): a run
+    /// opens its own client per destination, so this is the run's retries there.
+    public var retries: Int { retried.load(ordering: .relaxed) }
 
     /// The endpoint as a user wrote it, for messages.
     var endpointText: String { settings.endpoint.absoluteString }
@@ -121,6 +127,7 @@ public final class S3Client: Sendable {
                     "s3.retry_in": "\(String(format: "%.2f", delay))",
                 ])
             waited += delay
+            retried.add(1, ordering: .relaxed)
             if let cancellation {
                 if cancellation.wait(seconds: delay) { throw S3Error.cancelled(reason: cancellation.reason ?? "cancelled") }
             } else {

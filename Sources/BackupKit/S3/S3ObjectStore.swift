@@ -50,6 +50,8 @@ public final class S3ObjectStore: BackupObjectStore {
             uploadStarted: uploadStarted)
     }
 
+    public var retries: Int { client.retries }
+
     public func head(key: String) throws -> StoredObject? {
         try client.headObject(key: key)
     }

@@ -49,9 +49,15 @@ public protocol BackupObjectStore: Sendable {
     /// Stores a small object (a manifest) only if `key` is free; throws
     /// `ObjectStoreError.alreadyExists` otherwise. Returns its ETag.
     func createObject(key: String, body: [UInt8], contentType: String) throws -> String
+
+    /// Requests to the service retried through this store so far (0 for stores that never retry).
+    var retries: Int { get }
 }
 
 extension BackupObjectStore {
+    /// Stores without a network never retry.
+    public var retries: Int { 0 }
+
     /// Stores that cannot create objects refuse.
     public func createObject(key: String, body: [UInt8], contentType: String) throws -> String {
         throw ObjectStoreError.unsupported(operation: "storing a manifest")

@@ -20,8 +20,10 @@ public struct BackupVerifier: Sendable {
     }
 
     /// Verifies `entry` of `job` read from `store`. Never throws for a bad backup (that is the
-    /// report's content).
-    public func verify(_ entry: CatalogEntry, job: JobConfig, store: any BackupObjectStore, logger: Logger) -> VerifyReport {
+    /// report's content). An encrypted backup is decrypted with the age `identity` file before its
+    /// content is checked; without one only its stored objects' digests are checked, and the report
+    /// says so (`contentSkipped`).
+    public func verify(_ entry: CatalogEntry, job: JobConfig, store: any BackupObjectStore, identity: String? = nil, logger: Logger) -> VerifyReport {
         let started = clock.now()
         var report = VerifyReport(
             job: job.name, backupId: entry.id, manifestKey: entry.manifestKey, state: entry.state.rawValue, objects: [], drill: nil,
@@ -33,43 +35,79 @@ public struct BackupVerifier: Sendable {
             return report
         }
         let compression = Compression(rawValue: manifest.compression) ?? .none
+        let encrypted = manifest.encryption != nil || manifest.objects.contains { $0.key.hasSuffix(BackupRunner.encryptedSuffix) }
+        if encrypted, identity == nil {
+            report.contentSkipped =
+                "the backup is encrypted with age and no --identity was given: only the stored objects' sizes and SHA-256 were checked, not the compression or the \(manifest.engine) format"
+        }
         for object in manifest.objects {
             var log = logger
             log[metadataKey: "s3.key"] = "\(object.key)"
-            report.objects.append(check(object, compression: compression, engine: manifest.engine, job: job, store: store))
-            log.info("object verified", metadata: ["verify.passed": "\(report.objects.last?.passed ?? false)"])
+            let layers = Layers(compression: compression, encrypted: encrypted, identity: identity)
+            report.objects.append(check(object, layers: layers, engine: manifest.engine, job: job, store: store))
+            log.info("object verified", metadata: ["verify.passed": "\(report.objects.last?.passed ?? false)", "verify.content": "\(report.contentChecked)"])
         }
         report.endedAt = clock.now()
         return report
     }
 
+    /// The layers over an object's content: compression, and age with the identity that opens it.
+    private struct Layers {
+        var compression: Compression
+        var encrypted: Bool
+        var identity: String?
+
+        /// Whether the content can be read (not encrypted, or an identity was given).
+        var readable: Bool { !encrypted || identity != nil }
+    }
+
     private func check(
-        _ object: BackupManifest.Object, compression: Compression, engine: String, job: JobConfig, store: any BackupObjectStore
+        _ object: BackupManifest.Object, layers: Layers, engine: String, job: JobConfig, store: any BackupObjectStore
     ) -> VerifyReport.ObjectResult {
         var result = VerifyReport.ObjectResult(
             key: object.key, role: object.role, expectedSize: object.size, foundSize: nil, expectedSha256: object.sha256,
-            foundSha256: nil, compression: Self.layerName(compression), format: "", problems: [])
+            foundSha256: nil, compression: Self.layerName(layers.compression), format: "", problems: [])
+        if layers.encrypted { result.encryption = layers.readable ? "age" : "age (not decrypted)" }
         let format: any FormatCheck
-        do {
-            format = try formatCheck(engine: engine, role: object.role, job: job)
-        } catch {
-            result.format = "not checked"
-            result.problems.append("cannot start the format check: \(error)")
-            format = DigestOnlyCheck()
+        if !layers.readable {
+            result.compression = "compression not checked"
+            format = DigestOnlyCheck(name: "format not checked")
+        } else {
+            do {
+                format = try formatCheck(engine: engine, role: object.role, job: job)
+            } catch {
+                result.format = "not checked"
+                result.problems.append("cannot start the format check: \(error)")
+                format = DigestOnlyCheck()
+            }
         }
         result.format = result.format.isEmpty ? format.name : result.format
-        var layerError: String?
+        var layerError: (any Error)?
         let sink: CodecSink
         do {
-            sink = CodecSink(codec: try compression.makeDecompressor()) { bytes in try format.write(bytes) }
+            sink = CodecSink(codec: try layers.compression.makeDecompressor()) { bytes in try format.write(bytes) }
         } catch {
             result.problems.append("\(error)")
             return result
         }
+        var write: ((UnsafeRawBufferPointer) throws -> Void)? = layers.readable ? { try sink.write($0) } : nil
+        var age: AgeDecryptingSink?
+        if layers.encrypted, let identity = layers.identity {
+            do {
+                let decrypting = try AgeDecryptingSink(
+                    identity: identity, key: object.key, launcher: launcher, environment: EngineContext.baseEnvironment(from: environment)
+                ) { try sink.write($0) }
+                age = decrypting
+                write = { try decrypting.write($0) }
+            } catch {
+                // The digests are still checked; the content cannot be.
+                layerError = error
+            }
+        }
         do {
             let digest = try BackupStreamReader(store: store).read(object) { chunk in
-                guard layerError == nil else { return }
-                do { try sink.write(chunk) } catch { layerError = "\(error)" }
+                guard layerError == nil, let write else { return }
+                do { try write(chunk) } catch { layerError = error }
             }
             result.foundSize = digest.size
             result.foundSha256 = digest.sha256
@@ -81,16 +119,26 @@ public struct BackupVerifier: Sendable {
                 result.problems.append("SHA-256 expected \(object.sha256) (manifest), found \(digest.sha256)")
             }
         } catch {
+            age?.abort()
             (format as? ToolCheck)?.abandon()
             result.problems.append("cannot be read: \(error)")
             return result
         }
-        if layerError == nil {
-            do { try sink.finish() } catch { layerError = "\(error)" }
+        if layerError == nil, layers.readable {
+            do {
+                try age?.finish()
+                try sink.finish()
+            } catch { layerError = error }
+        } else {
+            age?.abort()
         }
         if let layerError {
             (format as? ToolCheck)?.abandon()
-            result.problems.append("compression layer (\(result.compression)) failed: \(layerError)")
+            if layerError is EncryptionError {
+                result.problems.append("decryption failed: \(layerError)")
+            } else {
+                result.problems.append("compression layer (\(result.compression)) failed: \(layerError)")
+            }
         } else if let problem = format.finish() {
             result.problems.append("format check (\(format.name)) failed: \(problem)")
         }

@@ -29,9 +29,10 @@ public struct RestoreDrill: Sendable {
         }
     }
 
-    /// Runs the drill on `entry`'s main object. Throws `DrillError` when it cannot start (wrong
-    /// engine, the name exists, the database cannot be created); a failed restore is the result's `error`.
-    public func run(_ entry: CatalogEntry, job: JobConfig, config: BackupConfig, scratch: String, logger: Logger) throws -> DrillResult {
+    /// Runs the drill on `entry`'s main object (decrypted with the age `identity` file when it is
+    /// encrypted). Throws `DrillError` when it cannot start (wrong engine, the name exists, the
+    /// database cannot be created); a failed restore is the result's `error`.
+    public func run(_ entry: CatalogEntry, job: JobConfig, config: BackupConfig, scratch: String, identity: String? = nil, logger: Logger) throws -> DrillResult {
         guard let manifest = entry.manifest, entry.isUsable, let object = manifest.primary else {
             throw DrillError.incomplete(backupID: entry.id)
         }
@@ -50,7 +51,7 @@ public struct RestoreDrill: Sendable {
             let store = try restorer.openStore(job: job, config: config)
             _ = try restorer.restore(
                 object, compression: Compression(rawValue: manifest.compression) ?? .none, job: job, store: store,
-                options: RestoreOptions(target: scratch), logger: log)
+                options: RestoreOptions(target: scratch), identity: identity, logger: log)
             let counts = try database.counts()
             result.tables = counts.tables
             result.rows = counts.rows

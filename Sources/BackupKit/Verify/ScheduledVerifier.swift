@@ -45,7 +45,8 @@ public struct ScheduledVerifier: Service {
             }
             let wait = at.timeIntervalSince(clock.now())
             if wait > 0 {
-                try await sleep(min(Self.maxWait, .milliseconds(Int64(wait * 1000))))
+                // Rounded up: a wait truncated to 0 ms would spin until the clock passed the due time.
+                try await sleep(min(Self.maxWait, .milliseconds(Int64((wait * 1000).rounded(.up)))))
                 continue
             }
             for item in due {

@@ -3,10 +3,12 @@ import Foundation
 extension VerifyReport {
     /// The report as lines for a terminal: a verdict, one line per object, the drill, the problems.
     public func render() -> String {
-        var lines = ["\(passed ? "verified" : "FAILED  ") \(backupId) (\(state)): \(objects.count) object\(objects.count == 1 ? "" : "s"), \(bytesRead) bytes read"]
+        let verdict = passed ? (contentChecked ? "verified" : "verified (digests only)") : "FAILED  "
+        var lines = ["\(verdict) \(backupId) (\(state)): \(objects.count) object\(objects.count == 1 ? "" : "s"), \(bytesRead) bytes read"]
         for object in objects {
             let digest = object.foundSha256.map { String($0.prefix(12)) } ?? "-"
-            lines.append("  \(object.passed ? "ok    " : "FAILED") \(object.key)  \(object.foundSize ?? 0) bytes  sha256 \(digest)  \(object.compression)  \(object.format)")
+            let layers = (object.encryption.map { [$0] } ?? []) + [object.compression, object.format]
+            lines.append("  \(object.passed ? "ok    " : "FAILED") \(object.key)  \(object.foundSize ?? 0) bytes  sha256 \(digest)  \(layers.joined(separator: "  "))")
         }
         if let drill {
             let outcome = drill.passed ? "restored" : "FAILED"
@@ -14,6 +16,7 @@ extension VerifyReport {
                 "  drill \(outcome) into \(drill.database): \(drill.tables) tables, \(drill.rows) rows in \(String(format: "%.1f", drill.seconds)) s"
                     + (drill.dropped ? ", dropped" : ", NOT dropped"))
         }
+        if let contentSkipped { lines.append("  content not checked: \(contentSkipped)") }
         for problem in allProblems { lines.append("  problem: \(problem)") }
         return lines.joined(separator: "\n") + "\n"
     }
@@ -32,7 +35,7 @@ private struct JSONReport: Encodable {
     let report: VerifyReport
 
     enum Keys: String, CodingKey {
-        case job, backupId, manifestKey, state, passed, objects, drill, startedAt, endedAt, problems
+        case job, backupId, manifestKey, state, passed, contentChecked, contentSkipped, objects, drill, startedAt, endedAt, problems
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -42,6 +45,8 @@ private struct JSONReport: Encodable {
         try c.encode(report.manifestKey, forKey: .manifestKey)
         try c.encode(report.state, forKey: .state)
         try c.encode(report.passed, forKey: .passed)
+        try c.encode(report.contentChecked, forKey: .contentChecked)
+        try c.encode(report.contentSkipped, forKey: .contentSkipped)
         try c.encode(report.objects, forKey: .objects)
         try c.encode(report.drill, forKey: .drill)
         try c.encode(report.startedAt, forKey: .startedAt)

@@ -20,6 +20,9 @@ public struct VerifyReport: Sendable, Hashable, Codable {
     public var endedAt: Date
     /// Problems that are not one object's (no manifest).
     public var problems: [String]
+    /// Why the content (compression layer, engine format) was not checked, when it was not: an
+    /// encrypted backup verified without an identity. Not a problem: the digests were checked.
+    public var contentSkipped: String?
 
     /// One object's checks.
     public struct ObjectResult: Sendable, Hashable, Codable {
@@ -37,6 +40,8 @@ public struct VerifyReport: Sendable, Hashable, Codable {
         public var compression: String
         /// The format check that ran (`pg_restore --list`, ...).
         public var format: String
+        /// The encryption layer (`age`, or `age (not decrypted)` without an identity); nil when not encrypted.
+        public var encryption: String?
         /// Every mismatch found, each naming what was expected and what was found.
         public var problems: [String]
 
@@ -48,6 +53,9 @@ public struct VerifyReport: Sendable, Hashable, Codable {
     public var passed: Bool {
         problems.isEmpty && objects.allSatisfy(\.passed) && (drill?.passed ?? true)
     }
+
+    /// True unless the content check was skipped (see `contentSkipped`).
+    public var contentChecked: Bool { contentSkipped == nil }
 
     /// Bytes read back.
     public var bytesRead: Int64 { objects.reduce(0) { $0 + ($1.foundSize ?? 0) } }
