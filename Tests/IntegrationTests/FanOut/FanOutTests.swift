@@ -21,10 +21,11 @@ struct FanOutFixture {
     /// `app` whose tool appends a line to a counter file and prints `dumpBytes` random bytes.
     /// `encryptTo` encrypts the job's backups to that age recipient.
     /// `bAccessKey` signs `b`'s requests with another user's key (with `bSecret`); `stall` makes
-    /// the tool stall after its bytes instead of exiting, so the run stays mid-upload.
+    /// the tool stall after its bytes instead of exiting, so the run stays mid-upload; `jobKeys`
+    /// are added to the job (e.g. `notify`).
     init(
         dumpBytes: Int, bPort: Int? = nil, bSecret: String? = nil, bAccessKey: String? = nil, bRetryFor: String? = nil, encryptTo: String? = nil,
-        generated: Bool = false, stall: Bool = false
+        generated: Bool = false, stall: Bool = false, jobKeys: [String: Any] = [:]
     ) throws {
         s3 = try TestS3.environment()
         self.bSecret = bSecret ?? s3.secretKey
@@ -57,6 +58,7 @@ struct FanOutFixture {
             "connection": ["argv": ["sh", "-c", "echo run >> '\(counter)'; \(tool)"], "extension": "bin"],
         ]
         if let encryptTo { job["encryption"] = ["ageRecipients": [encryptTo]] }
+        job.merge(jobKeys) { $1 }
         let root: [String: Any] = [
             "stateDirectory": state,
             "destinations": [destination("a", endpoint: s3.endpoint.absoluteString), second],
