@@ -42,13 +42,7 @@ struct RecoveryService: Service {
             for run in orphans {
                 guard let rows = lanes[run.id], !rows.isEmpty else { continue }
                 group.addTask {
-                    let finished = await BlockingCall.run(name: "backupd-recovery", timeout: timeout) {
-                        reconcileFanOut(run, destinations: rows, at: now)
-                    }
-                    if finished == nil {
-                        logger.warning("crash recovery of a fan-out run did not finish in time; retried at the next start", metadata: [
-                            "run": "\(run.id)", "timeout": "\(DurationText.format(timeout))"])
-                    }
+                    await bounded("a fan-out run", metadata: ["run": "\(run.id)"]) { reconcileFanOut(run, destinations: rows, at: now) }
                 }
             }
         }
@@ -74,15 +68,18 @@ struct RecoveryService: Service {
                 guard let destination = config.destination(named: name) else { continue }
                 let runs = byDestination[name] ?? []
                 group.addTask {
-                    let finished = await BlockingCall.run(name: "backupd-recovery", timeout: timeout) {
-                        recover(runs, destination: destination, at: now)
-                    }
-                    if finished == nil {
-                        logger.warning("crash recovery of a destination did not finish in time; retried at the next start", metadata: [
-                            "destination": "\(name)", "timeout": "\(DurationText.format(timeout))"])
-                    }
+                    await bounded("a destination", metadata: ["destination": "\(name)"]) { recover(runs, destination: destination, at: now) }
                 }
             }
+        }
+    }
+
+    /// Runs blocking `body` on a thread of its own within `timeout`; one that did not finish in time is logged.
+    private func bounded(_ what: String, metadata: Logger.Metadata, _ body: @escaping @Sendable () -> Void) async {
+        if await BlockingCall.run(name: "backupd-recovery", timeout: timeout, body) == nil {
+            coordinator.logger.warning(
+                "crash recovery of \(what) did not finish in time; retried at the next start",
+                metadata: metadata.merging(["timeout": "\(DurationText.format(timeout))"]) { $1 })
         }
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import Logging
 import Testing
 @testable import BackupKit
 
@@ -92,5 +93,43 @@ struct FanOutCrashRecoveryTests {
         #expect(!daemon.log.contains(restricted.secret) && !daemon.log.contains(fixture.s3.secretKey))
         let shown = try fixture.backupd(["history", "app"])
         #expect(shown.stdout.contains("-> a") && shown.stdout.contains("-> b") && shown.stdout.contains("interrupted"), "\(shown.stdout)")
+    }
+
+    /// The upload sweeper looks at every destination of a fan-out job: an orphaned upload older
+    /// than the job's timeout is aborted in each bucket, while the uploads a running fan-out run
+    /// recorded at its destinations are left alone.
+    @Test func sweeperAbortsOrphansAtEveryDestination() throws {
+        let fixture = try FanOutFixture(dumpBytes: 0, generated: true)
+        defer { fixture.remove() }
+        let sources = ConfigSources(
+            environment: fixture.environment, readFile: { path, limit in try RegularFileReader.read(path, limit: limit) },
+            permissions: ConfigSources.live.permissions, checkFile: ConfigSources.live.checkFile)
+        let config = try BackupConfig.load(path: fixture.configPath, sources: sources).config
+        let history = try HistoryStore(stateDirectory: fixture.state)
+        let orphanKey = fixture.prefix + "/app-20261201T000000Z-0badc0de.bin"
+        let ownedKey = fixture.prefix + "/app-20261201T010000Z-0123abcd.bin"
+        var orphans: [String: String] = [:]
+        var owned: [String: String] = [:]
+        for name in ["a", "b"] {
+            orphans[name] = try fixture.clients[name]!.createMultipartUpload(key: orphanKey)
+            owned[name] = try fixture.clients[name]!.createMultipartUpload(key: ownedKey)
+        }
+        let run = try history.insertRunning(job: "app", trigger: .schedule, scheduledAt: nil, startedAt: Date(), destination: "a")
+        try history.recordDestinationsStarted(runID: run, [(name: "a", bucket: fixture.buckets["a"]), (name: "b", bucket: fixture.buckets["b"])])
+        for name in ["a", "b"] {
+            try history.recordDestinationUpload(runID: run, destination: name, objectKey: ownedKey, uploadID: owned[name]!)
+        }
+        // The run row names only its last upload (b's); a's is known from its destination row.
+        try history.updateProgress(runID: run, RunProgress(uploadID: owned["b"]!, destination: "b", objectKey: ownedKey))
+
+        let sweeper = UploadSweeper(
+            history: history, configuration: { config }, stores: S3StoreProvider(logger: Logger(label: "test.sweeper"), abortLedger: history),
+            clock: ManualWallClock(Date().addingTimeInterval(2 * 86_400)), logger: Logger(label: "test.sweeper"))
+        let report = try sweeper.sweepOnce()
+        #expect(Set(report.orphansAborted) == Set(orphans.values), "\(report)")
+        for name in ["a", "b"] {
+            #expect(try fixture.openUploads(name).map(\.uploadID) == [owned[name]!], "destination \(name)")
+            try fixture.clients[name]!.abortMultipartUpload(key: ownedKey, uploadID: owned[name]!)
+        }
     }
 }

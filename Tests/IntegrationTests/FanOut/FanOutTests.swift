@@ -51,7 +51,7 @@ struct FanOutFixture {
         var second = destination("b", endpoint: bPort.map { "http://127.0.0.1:\($0)" } ?? s3.endpoint.absoluteString)
         if let bRetryFor { second["retryFor"] = bRetryFor }
         if let bAccessKey { second["accessKeyId"] = bAccessKey }
-        let tool = (generated ? "head -c \(dumpBytes) /dev/urandom" : "cat '\(dumpFile)'") + (stall ? "; exec sleep 100" : "")
+        let tool = (generated ? "head -c \(dumpBytes) /dev/urandom" : "cat '\(dumpFile)'") + (stall ? "; exec sleep 900" : "")
         var job: [String: Any] = [
             "name": "app", "engine": "command", "schedule": "0 3 * * *", "destinations": ["a", ["name": "b", "retention": ["keepLast": 2]]],
             "prefix": prefix, "compression": generated ? "none" : "zstd",
