@@ -44,4 +44,25 @@ struct FanOutReportingTests {
         #expect(objects.map { $0["destination"] as? String } == ["a"])
         #expect(hooks.allSatisfy { !$0.text.contains(fixture.bSecret) && !$0.text.contains(fixture.s3.secretKey) })
     }
+
+    /// `backupd validate` (and any command loading the config) rejects a job whose two destinations
+    /// are one bucket of one server, compiler-style: file, line and column, JSON path, value, fix.
+    @Test func validateRejectsTwoDestinationsOnOneBucket() throws {
+        let fixture = try FanOutFixture(dumpBytes: 0, generated: true)
+        defer { fixture.remove() }
+        let data = try Data(contentsOf: URL(fileURLWithPath: fixture.configPath))
+        var root = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        var destinations = try #require(root["destinations"] as? [[String: Any]])
+        destinations[1]["bucket"] = fixture.buckets["a"]
+        root["destinations"] = destinations
+        try JSONSerialization.data(withJSONObject: root, options: [.prettyPrinted, .sortedKeys]).write(to: URL(fileURLWithPath: fixture.configPath))
+        let validate = try fixture.backupd(["validate"])
+        #expect(validate.status != 0)
+        let line = try #require(validate.stderr.split(separator: "\n").first { $0.contains(#"jobs["app"].destinations[1]"#) }, "\(validate.stderr)")
+        #expect(line.contains(fixture.configPath + ":") && line.contains(": error: "), "\(line)")
+        #expect(line.contains(#"destination "b" is bucket "\#(fixture.buckets["a"]!)""#) && line.contains(#"the same as "a""#), "\(line)")
+        #expect(line.contains("different buckets or endpoints"), "\(line)")
+        let run = try fixture.backupd(["run-now", "app"])
+        #expect(run.status != 0 && fixture.toolRuns == 0, "\(run.stderr)")
+    }
 }
