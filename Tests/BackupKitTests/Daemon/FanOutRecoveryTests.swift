@@ -2,21 +2,6 @@ import Foundation
 import Testing
 @testable import BackupKit
 
-/// A store whose aborts are refused (as by a provider that is down), the rest in memory.
-struct AbortRefusingStore: BackupObjectStore {
-    struct Refused: Error {}
-    let inner: MemoryObjectStore
-    func upload(key: String, from source: any ByteSource, metadata: [String: String], cancellation: RunCancellation, uploadStarted: (String) -> Void) throws -> UploadReceipt {
-        try inner.upload(key: key, from: source, metadata: metadata, cancellation: cancellation, uploadStarted: uploadStarted)
-    }
-    func head(key: String) throws -> StoredObject? { try inner.head(key: key) }
-    func list(prefix: String) throws -> [StoredObject] { try inner.list(prefix: prefix) }
-    func download(key: String, to sink: (UnsafeRawBufferPointer) throws -> Void) throws { try inner.download(key: key, to: sink) }
-    func delete(keys: [String]) throws { try inner.delete(keys: keys) }
-    func abortUpload(key: String, uploadID: String) throws { throw Refused() }
-    func openUploads(prefix: String) throws -> [OpenUpload] { try inner.openUploads(prefix: prefix) }
-}
-
 /// Opens a store per destination name.
 struct NamedStores: ObjectStoreProvider {
     let stores: [String: any BackupObjectStore]
@@ -107,7 +92,7 @@ struct FanOutRecoveryTests {
         let (fixture, run) = try crashedFanOut(local: local, archive: archive)
         defer { fixture.directory.remove() }
         let history = try fixture.history()
-        let stores = NamedStores(stores: ["local": local, "archive": AbortRefusingStore(inner: archive)])
+        let stores = NamedStores(stores: ["local": local, "archive": HookedStore(inner: archive, refusesAborts: true)])
         let daemon = try await fixture.start(executor: BlockingExecutor(), stores: stores)
         #expect(try await eventually { try history.run(id: run)?.status != .running && !history.pendingAborts().isEmpty })
         try await daemon.stop()
