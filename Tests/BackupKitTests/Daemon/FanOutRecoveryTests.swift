@@ -37,6 +37,14 @@ struct FanOutRecoveryTests {
         return (fixture, run)
     }
 
+    /// Starts the daemon on `stores` and stops it once recovery ended `run` and left no destination upload open.
+    func recover(_ fixture: DaemonFixture, run: Int64, stores: [String: any BackupObjectStore]) async throws {
+        let history = try fixture.history()
+        let daemon = try await fixture.start(executor: BlockingExecutor(), stores: NamedStores(stores: stores))
+        #expect(try await eventually { try history.run(id: run)?.status != .running && history.openDestinationUploads().isEmpty })
+        try await daemon.stop()
+    }
+
     /// Both destinations' uploads are aborted (not only the one the run row names last); the run
     /// is interrupted and so is each destination.
     @Test func everyDestinationsUploadIsAborted() async throws {
@@ -46,9 +54,7 @@ struct FanOutRecoveryTests {
         defer { fixture.directory.remove() }
         let history = try fixture.history()
         #expect(try history.run(id: run)?.uploadID == "up-archive", "the run row names only the last upload")
-        let daemon = try await fixture.start(executor: BlockingExecutor(), stores: NamedStores(stores: ["local": local, "archive": archive]))
-        #expect(try await eventually { try history.run(id: run)?.status != .running && history.openDestinationUploads().isEmpty })
-        try await daemon.stop()
+        try await recover(fixture, run: run, stores: ["local": local, "archive": archive])
         #expect(local.abortedKeys == [Self.key] && archive.abortedKeys == [Self.key])
         #expect(try local.openUploads(prefix: "").isEmpty && archive.openUploads(prefix: "").isEmpty)
         let record = try #require(try history.run(id: run))
@@ -71,9 +77,7 @@ struct FanOutRecoveryTests {
             key: ObjectName.manifestKey(prefix: "pg", backupID: manifest.backupId), body: try manifest.encoded(), contentType: "application/json")
         try local.abortUpload(key: Self.key, uploadID: "up-local")  // completed, as far as the provider is concerned
         let history = try fixture.history()
-        let daemon = try await fixture.start(executor: BlockingExecutor(), stores: NamedStores(stores: ["local": local, "archive": archive]))
-        #expect(try await eventually { try history.run(id: run)?.status != .running && history.openDestinationUploads().isEmpty })
-        try await daemon.stop()
+        try await recover(fixture, run: run, stores: ["local": local, "archive": archive])
         let record = try #require(try history.run(id: run))
         #expect(record.status == .partial, "\(record.status)")
         #expect(record.error?.contains("stored in 1 of 2 destinations") == true, "\(record.error ?? "nil")")
@@ -92,10 +96,7 @@ struct FanOutRecoveryTests {
         let (fixture, run) = try crashedFanOut(local: local, archive: archive)
         defer { fixture.directory.remove() }
         let history = try fixture.history()
-        let stores = NamedStores(stores: ["local": local, "archive": HookedStore(inner: archive, refusesAborts: true)])
-        let daemon = try await fixture.start(executor: BlockingExecutor(), stores: stores)
-        #expect(try await eventually { try history.run(id: run)?.status != .running && !history.pendingAborts().isEmpty })
-        try await daemon.stop()
+        try await recover(fixture, run: run, stores: ["local": local, "archive": HookedStore(inner: archive, refusesAborts: true)])
         #expect(local.abortedKeys == [Self.key])
         let pending = try history.pendingAborts()
         #expect(pending.map(\.uploadID) == ["up-archive"])
