@@ -110,6 +110,7 @@ struct ConfigLoader {
                 }
                 if var job = readJob(item, path: path, defaultZone: zone, destinationNames: destinationNames) {
                     applyRunExtras(item, path: path, defaults: defaults, to: &job)
+                    checkDistinctBuckets(job, item: item, path: path, destinations: destinations)
                     jobs.append(job)
                 }
             }

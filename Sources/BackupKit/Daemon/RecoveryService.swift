@@ -5,7 +5,7 @@ import ServiceLifecycle
 /// Crash recovery, after READY=1 and in the background: runs left `running` by a process that is
 /// gone (never a live process's run) are reconciled with their destination: a run whose object
 /// is complete is recorded as succeeded, any other marked `interrupted`; then open uploads of
-/// finished runs are aborted. Each destination is cleaned up on its own, within `timeout`, so one
+/// finished runs are aborted (every destination's, for a run with several). Each destination is cleaned up on its own, within `timeout`, so one
 /// that never answers delays only its own clean-up (retried at the next start).
 struct RecoveryService: Service {
     let coordinator: RunCoordinator
@@ -30,8 +30,24 @@ struct RecoveryService: Service {
             return
         }
         let now = coordinator.dependencies.clock.now()
+        let lanes: [Int64: [DestinationUpload]]
+        do {
+            lanes = try history.destinationUploads(runIDs: orphans.map(\.id))
+        } catch {
+            logger.error("crash recovery failed: cannot read the running runs' destinations", metadata: ["error": "\(error)"])
+            return
+        }
+        // A fan-out run is reconciled with all its destinations at once; its uploads are aborted below.
+        await withDiscardingTaskGroup { group in
+            for run in orphans {
+                guard let rows = lanes[run.id], !rows.isEmpty else { continue }
+                group.addTask {
+                    await bounded("a fan-out run", metadata: ["run": "\(run.id)"]) { reconcileFanOut(run, destinations: rows, at: now) }
+                }
+            }
+        }
         var byDestination: [String: [RunRecord]] = [:]
-        for run in orphans {
+        for run in orphans where lanes[run.id]?.isEmpty ?? true {
             if let name = run.destination, config.destination(named: name) != nil, run.objectKey != nil || run.uploadID != nil {
                 byDestination[name, default: []].append(run)
             } else {
@@ -42,21 +58,28 @@ struct RecoveryService: Service {
         for run in openUploads where run.destination.flatMap({ config.destination(named: $0) }) == nil {
             logger.warning("cannot abort an open upload: its destination is no longer configured", metadata: ["run": "\(run.id)", "destination": "\(run.destination ?? "?")"])
         }
-        let names = Set(byDestination.keys).union(openUploads.compactMap(\.destination)).sorted()
+        let openLanes = (try? history.openDestinationUploads()) ?? []
+        for lane in openLanes where config.destination(named: lane.destination) == nil {
+            logger.warning("cannot abort an open upload: its destination is no longer configured", metadata: ["run": "\(lane.runID)", "destination": "\(lane.destination)"])
+        }
+        let names = Set(byDestination.keys).union(openUploads.compactMap(\.destination)).union(openLanes.map(\.destination)).sorted()
         await withDiscardingTaskGroup { group in
             for name in names {
                 guard let destination = config.destination(named: name) else { continue }
                 let runs = byDestination[name] ?? []
                 group.addTask {
-                    let finished = await BlockingCall.run(name: "backupd-recovery", timeout: timeout) {
-                        recover(runs, destination: destination, at: now)
-                    }
-                    if finished == nil {
-                        logger.warning("crash recovery of a destination did not finish in time; retried at the next start", metadata: [
-                            "destination": "\(name)", "timeout": "\(DurationText.format(timeout))"])
-                    }
+                    await bounded("a destination", metadata: ["destination": "\(name)"]) { recover(runs, destination: destination, at: now) }
                 }
             }
+        }
+    }
+
+    /// Runs blocking `body` on a thread of its own within `timeout`; one that did not finish in time is logged.
+    private func bounded(_ what: String, metadata: Logger.Metadata, _ body: @escaping @Sendable () -> Void) async {
+        if await BlockingCall.run(name: "backupd-recovery", timeout: timeout, body) == nil {
+            coordinator.logger.warning(
+                "crash recovery of \(what) did not finish in time; retried at the next start",
+                metadata: metadata.merging(["timeout": "\(DurationText.format(timeout))"]) { $1 })
         }
     }
 
@@ -113,6 +136,7 @@ struct RecoveryService: Service {
                 logger.error("cannot abort an interrupted run's upload; will retry at the next start", metadata: ["run": "\(run.id)", "s3.key": "\(key)", "error": "\(error)"])
             }
         }
+        abortDestinationUploads(at: destination, store: store, at: time)
     }
 
     /// The run's object when it belongs to a complete backup: its manifest, written only once

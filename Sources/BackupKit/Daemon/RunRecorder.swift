@@ -49,6 +49,16 @@ public struct RunRecorder: Sendable {
         var logger = baseLogger
         logger[metadataKey: "job"] = "\(job.name)"
         logger[metadataKey: "run"] = "\(runID)"
+        // A fan-out run records each destination's upload, so that crash recovery aborts every one.
+        let fanOut = job.destinations.count > 1
+        if fanOut {
+            do {
+                try history.recordDestinationsStarted(
+                    runID: runID, job.destinations.map { (name: $0, bucket: config.destination(named: $0)?.bucket) })
+            } catch {
+                logger.error("cannot record the run's destinations in the history", metadata: ["error": "\(error)"])
+            }
+        }
         logger.info("backup started", metadata: ["trigger": "\(run.trigger.rawValue)", "engine": "\(job.engine.rawValue)"])
         let observed = ObservedRun(
             runID: runID, job: job, destination: job.destination, bucket: destination?.bucket, trigger: run.trigger,
@@ -62,6 +72,9 @@ public struct RunRecorder: Sendable {
                 onEvent?(.progress(runID: runID, progress))
                 do {
                     try history.updateProgress(runID: runID, progress)
+                    if fanOut, let uploadID = progress.uploadID, let destination = progress.destination {
+                        try history.recordDestinationUpload(runID: runID, destination: destination, objectKey: progress.objectKey, uploadID: uploadID)
+                    }
                 } catch {
                     progressLogger.error("cannot record progress in the history", metadata: ["error": "\(error)"])
                 }
@@ -69,6 +82,7 @@ public struct RunRecorder: Sendable {
         do {
             try history.finish(runID: runID, outcome)
             try history.recordDestinations(runID: runID, outcome.destinations)
+            if fanOut { try history.closeRunningDestinations(runID: runID, status: outcome.status, error: outcome.error) }
         } catch {
             throw RunRecordingError.notFinished(job: job.name, runID: runID, outcome: outcome, reason: "\(error)")
         }

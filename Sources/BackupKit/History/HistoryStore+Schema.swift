@@ -123,6 +123,13 @@ extension HistoryStore {
                     PRIMARY KEY (run_id, position)
                 );
                 """),
+        Migration(
+            version: 7, name: "run destination uploads",
+            sql: """
+                -- The open multipart upload of each destination of a running fan-out run, so that crash
+                -- recovery aborts every destination's upload, not only the one the run row names.
+                ALTER TABLE run_destinations ADD COLUMN upload_id TEXT;
+                """),
     ]
 
     /// The schema version this build writes and reads.

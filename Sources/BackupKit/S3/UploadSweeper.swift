@@ -4,8 +4,9 @@ import ServiceLifecycle
 
 /// Makes sure no multipart upload stays billed: retries the aborts that failed (kept in the
 /// history as abort pending) until the provider confirms them, and aborts uploads under the
-/// jobs' names that no live run owns and that began longer ago than the job's timeout (by the
-/// provider's `Initiated`). Runs at start and then every `interval`; each abort is logged.
+/// jobs' names, at each of a job's destinations, that no live run owns and that began longer ago
+/// than the job's timeout (by the provider's `Initiated`). Runs at start and then every
+/// `interval`; each abort is logged.
 public struct UploadSweeper: Sendable {
     /// What one sweep did.
     public struct Report: Sendable, Hashable {
@@ -93,31 +94,35 @@ public struct UploadSweeper: Sendable {
             }
         }
 
-        let owned = Set(try history.runningRuns().compactMap(\.uploadID))
+        let running = try history.runningRuns()
+        // A running fan-out run owns an upload at each of its destinations.
+        let lanes = try history.destinationUploads(runIDs: running.map(\.id)).values.joined()
+        let owned = Set(running.compactMap(\.uploadID)).union(lanes.compactMap(\.uploadID))
         let now = clock.now()
         for job in config.jobs {
-            guard let destination = config.destination(named: job.destination) else { continue }
-            do {
-                let store = try stores.store(for: destination, logger: logger)
-                let prefix = ObjectName.listPrefix(prefix: job.prefix, job: job.name)
-                let maximumAge = Double(job.timeout.components.seconds)
-                for upload in try store.openUploads(prefix: prefix)
-                where ObjectName.belongs(upload.key, prefix: job.prefix, job: job.name) && !owned.contains(upload.uploadID)
-                    && now.timeIntervalSince(upload.initiated) > maximumAge
-                {
-                    try store.abortUpload(key: upload.key, uploadID: upload.uploadID)
-                    logger.notice(
-                        "aborted an orphaned multipart upload",
-                        metadata: [
-                            "job": "\(job.name)", "s3.destination": "\(destination.name)", "s3.key": "\(upload.key)",
-                            "s3.upload_id": "\(upload.uploadID)", "s3.initiated": "\(upload.initiated)",
-                        ])
-                    report.orphansAborted.append(upload.uploadID)
+            for destination in job.destinations.compactMap(config.destination(named:)) {
+                do {
+                    let store = try stores.store(for: destination, logger: logger)
+                    let prefix = ObjectName.listPrefix(prefix: job.prefix, job: job.name)
+                    let maximumAge = Double(job.timeout.components.seconds)
+                    for upload in try store.openUploads(prefix: prefix)
+                    where ObjectName.belongs(upload.key, prefix: job.prefix, job: job.name) && !owned.contains(upload.uploadID)
+                        && now.timeIntervalSince(upload.initiated) > maximumAge
+                    {
+                        try store.abortUpload(key: upload.key, uploadID: upload.uploadID)
+                        logger.notice(
+                            "aborted an orphaned multipart upload",
+                            metadata: [
+                                "job": "\(job.name)", "s3.destination": "\(destination.name)", "s3.key": "\(upload.key)",
+                                "s3.upload_id": "\(upload.uploadID)", "s3.initiated": "\(upload.initiated)",
+                            ])
+                        report.orphansAborted.append(upload.uploadID)
+                    }
+                } catch {
+                    logger.warning(
+                        "cannot sweep the job's open uploads; will retry at the next sweep",
+                        metadata: ["job": "\(job.name)", "s3.destination": "\(destination.name)", "error": "\(error)"])
                 }
-            } catch {
-                logger.warning(
-                    "cannot sweep the job's open uploads; will retry at the next sweep",
-                    metadata: ["job": "\(job.name)", "s3.destination": "\(destination.name)", "error": "\(error)"])
             }
         }
         return report

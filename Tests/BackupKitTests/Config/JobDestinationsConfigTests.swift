@@ -65,4 +65,52 @@ struct JobDestinationsConfigTests {
         })
         #expect(found.contains { $0.path == path && $0.message.contains(fragment) }, "\(found.map { "\($0.path): \($0.message)" })")
     }
+
+    /// Config whose second destination "archive" is `endpoint` and `bucket`, listed after "local"
+    /// (at `localEndpoint`, bucket "backups") by the first job.
+    func sharing(endpoint: String, bucket: String, localEndpoint: String = "http://127.0.0.1:9000") -> String {
+        configText { root in
+            var list = root["destinations"] as! [[String: Any]]
+            list[0]["endpoint"] = localEndpoint
+            var archive = list[0]
+            archive["name"] = "archive"
+            archive["endpoint"] = endpoint
+            archive["bucket"] = bucket
+            list.append(archive)
+            root["destinations"] = list
+            editJob(&root) { job in
+                job["destination"] = nil
+                job["destinations"] = ["local", ["name": "archive", "retention": ["keepLast": 2]]]
+            }
+        }
+    }
+
+    /// Two destinations of a job on one bucket of one server (spelled differently: case, default
+    /// port) are rejected at the second entry, naming the file, its position, both names, the bucket and the fix.
+    @Test(arguments: [
+        ("http://127.0.0.1:9000", "http://127.0.0.1:9000"), ("http://127.0.0.1:9000", "HTTP://127.0.0.1:9000/"), ("http://127.0.0.1", "http://127.0.0.1:80"),
+    ])
+    func sameBucketTwiceRejected(localEndpoint: String, endpoint: String) throws {
+        let all = problems(sharing(endpoint: endpoint, bucket: "backups", localEndpoint: localEndpoint))
+        let problem = try #require(all.first { $0.path == #"jobs["app-db"].destinations[1]"# }, "\(all)")
+        #expect(problem.severity == .error)
+        #expect(problem.file == "/etc/backupd/config.json" && problem.position != nil)
+        #expect(problem.message.contains(#"destination "archive" is bucket "backups""#), "\(problem.message)")
+        #expect(problem.message.contains(#"the same as "local" (destinations[0])"#), "\(problem.message)")
+        #expect(problem.message.contains("overwrite each other") && problem.message.contains("different buckets or endpoints"), "\(problem.message)")
+        #expect(problem.description.contains("/etc/backupd/config.json:"), "\(problem.description)")
+    }
+
+    /// The same bucket name in another bucket (name) or on another server (host, port) is a distinct bucket.
+    @Test(arguments: [("http://127.0.0.1:9000", "archive-bucket"), ("http://127.0.0.1:9001", "backups"), ("http://localhost:9000", "backups")])
+    func distinctBucketsAccepted(endpoint: String, bucket: String) throws {
+        let config = try load(sharing(endpoint: endpoint, bucket: bucket))
+        #expect(config.jobs.first?.destinations == ["local", "archive"])
+    }
+
+    /// AWS bucket names are global: the same bucket through two regional endpoints is one bucket.
+    @Test func awsRegionalEndpointsShareBucketNames() throws {
+        let text = sharing(endpoint: "https://s3.eu-west-1.amazonaws.com", bucket: "backups", localEndpoint: "https://s3.amazonaws.com")
+        #expect(problems(text).contains { $0.path == #"jobs["app-db"].destinations[1]"# && $0.message.contains("the same as \"local\"") })
+    }
 }

@@ -17,6 +17,7 @@ struct BackupRunnerFanOutTests {
             var list = root["destinations"] as! [[String: Any]]
             var archive = list[0]
             archive["name"] = "archive"
+            archive["bucket"] = "archive-bucket"
             list.append(archive)
             root["destinations"] = list
             editJob(&root) { job in
@@ -59,7 +60,7 @@ struct BackupRunnerFanOutTests {
         let manifestKey = try #require(local.keys.first { $0.hasSuffix(".manifest.json") })
         let localManifest = try BackupManifest.parse(try #require(local.bytes(of: manifestKey)), key: manifestKey)
         let archiveManifest = try BackupManifest.parse(try #require(archive.bytes(of: manifestKey)), key: manifestKey)
-        #expect(localManifest.copies == [BackupManifest.Copy(destination: "archive", bucket: "backups", manifestKey: manifestKey)])
+        #expect(localManifest.copies == [BackupManifest.Copy(destination: "archive", bucket: "archive-bucket", manifestKey: manifestKey)])
         #expect(archiveManifest.copies.map(\.destination) == ["local"])
         #expect(localManifest.objects.first?.sha256 == archiveManifest.objects.first?.sha256)
     }

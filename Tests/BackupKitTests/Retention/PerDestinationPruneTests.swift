@@ -19,6 +19,7 @@ struct PerDestinationPruneTests {
             var list = root["destinations"] as! [[String: Any]]
             var archive = list[0]
             archive["name"] = "archive"
+            archive["bucket"] = "archive-bucket"
             list.append(archive)
             root["destinations"] = list
             editJob(&root) { job in

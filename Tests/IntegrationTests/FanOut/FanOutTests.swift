@@ -20,7 +20,13 @@ struct FanOutFixture {
     /// retrying failed requests for `bRetryFor` instead of the default five minutes), and a command job
     /// `app` whose tool appends a line to a counter file and prints `dumpBytes` random bytes.
     /// `encryptTo` encrypts the job's backups to that age recipient.
-    init(dumpBytes: Int, bPort: Int? = nil, bSecret: String? = nil, bRetryFor: String? = nil, encryptTo: String? = nil, generated: Bool = false) throws {
+    /// `bAccessKey` signs `b`'s requests with another user's key (with `bSecret`); `stall` makes
+    /// the tool stall after its bytes instead of exiting, so the run stays mid-upload; `jobKeys`
+    /// are added to the job (e.g. `notify`).
+    init(
+        dumpBytes: Int, bPort: Int? = nil, bSecret: String? = nil, bAccessKey: String? = nil, bRetryFor: String? = nil, encryptTo: String? = nil,
+        generated: Bool = false, stall: Bool = false, jobKeys: [String: Any] = [:]
+    ) throws {
         s3 = try TestS3.environment()
         self.bSecret = bSecret ?? s3.secretKey
         state = FileManager.default.temporaryDirectory.path + "/backupd-fanout-\(UUID().uuidString)"
@@ -44,13 +50,15 @@ struct FanOutFixture {
         }
         var second = destination("b", endpoint: bPort.map { "http://127.0.0.1:\($0)" } ?? s3.endpoint.absoluteString)
         if let bRetryFor { second["retryFor"] = bRetryFor }
-        let tool = generated ? "head -c \(dumpBytes) /dev/urandom" : "cat '\(dumpFile)'"
+        if let bAccessKey { second["accessKeyId"] = bAccessKey }
+        let tool = (generated ? "head -c \(dumpBytes) /dev/urandom" : "cat '\(dumpFile)'") + (stall ? "; exec sleep 900" : "")
         var job: [String: Any] = [
             "name": "app", "engine": "command", "schedule": "0 3 * * *", "destinations": ["a", ["name": "b", "retention": ["keepLast": 2]]],
             "prefix": prefix, "compression": generated ? "none" : "zstd",
             "connection": ["argv": ["sh", "-c", "echo run >> '\(counter)'; \(tool)"], "extension": "bin"],
         ]
         if let encryptTo { job["encryption"] = ["ageRecipients": [encryptTo]] }
+        job.merge(jobKeys) { $1 }
         let root: [String: Any] = [
             "stateDirectory": state,
             "destinations": [destination("a", endpoint: s3.endpoint.absoluteString), second],

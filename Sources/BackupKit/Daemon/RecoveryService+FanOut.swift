@@ -1,0 +1,75 @@
+import Foundation
+import Logging
+
+extension RecoveryService {
+    /// Blocking: ends a fan-out run its owner left `running` with each destination's truth:
+    /// succeeded where its backup is complete (manifest written), interrupted elsewhere. A
+    /// destination that cannot be checked leaves the run `running`, retried at the next start.
+    func reconcileFanOut(_ run: RunRecord, destinations rows: [DestinationUpload], at time: Date) {
+        let logger = coordinator.logger
+        var results: [Int: DestinationOutcome] = [:]
+        for row in rows {
+            var outcome = DestinationOutcome(
+                destination: row.destination, bucket: row.bucket, status: .interrupted, objectKey: row.objectKey, error: Self.interruptedReason)
+            if let key = row.objectKey, let destination = coordinator.config.destination(named: row.destination) {
+                do {
+                    let store = try coordinator.dependencies.stores.store(for: destination, logger: logger)
+                    if let object = try Self.completedObject(store: store, key: key, job: run.job) {
+                        outcome = DestinationOutcome(
+                            destination: row.destination, bucket: row.bucket, status: .succeeded, objectKey: key, bytesStored: object.size,
+                            sha256: object.metadata["sha256"])
+                    }
+                } catch {
+                    logger.error("crash recovery: cannot check a run's object at a destination; retried at the next start", metadata: [
+                        "run": "\(run.id)", "destination": "\(row.destination)", "s3.key": "\(key)", "error": "\(error)"])
+                    return
+                }
+            }
+            results[row.position] = outcome
+        }
+        do {
+            guard let status = try coordinator.history.reconcileDestinations(runID: run.id, at: time, results: results, reason: Self.interruptedReason)
+            else { return }
+            let stored = rows.filter { results[$0.position]?.status == .succeeded }.map(\.destination)
+            logger.warning("run was interrupted by a crash", metadata: [
+                "job": "\(run.job)", "run": "\(run.id)", "started": "\(run.startedAt)", "status": "\(status.rawValue)",
+                "stored": "\(stored.joined(separator: ","))"])
+        } catch {
+            logger.error("cannot record an interrupted run", metadata: ["run": "\(run.id)", "error": "\(error)"])
+        }
+    }
+
+    /// Blocking: aborts the open uploads at `destination` of fan-out runs that ended; an abort that
+    /// fails is handed to the upload sweeper as abort pending, so its parts do not stay billed.
+    func abortDestinationUploads(at destination: DestinationConfig, store: any BackupObjectStore, at time: Date) {
+        let history = coordinator.history
+        let logger = coordinator.logger
+        let open: [DestinationUpload]
+        do {
+            open = try history.openDestinationUploads().filter { $0.destination == destination.name }
+        } catch {
+            logger.error("crash recovery: cannot read the open destination uploads", metadata: ["error": "\(error)"])
+            return
+        }
+        for lane in open {
+            guard let uploadID = lane.uploadID, let key = lane.objectKey else { continue }
+            let metadata: Logger.Metadata = [
+                "run": "\(lane.runID)", "destination": "\(destination.name)", "s3.key": "\(key)", "s3.upload_id": "\(uploadID)"]
+            do {
+                try store.abortUpload(key: key, uploadID: uploadID)
+                try history.markDestinationUploadClosed(runID: lane.runID, position: lane.position)
+                logger.notice("aborted the upload of an interrupted run", metadata: metadata)
+            } catch {
+                do {
+                    try history.recordPendingAbort(
+                        PendingAbort(destination: destination.name, bucket: destination.bucket, key: key, uploadID: uploadID, since: time, lastError: "\(error)"))
+                    try history.markDestinationUploadClosed(runID: lane.runID, position: lane.position)
+                    logger.warning("cannot abort an interrupted run's upload; kept as abort pending for the sweeper", metadata: metadata.merging(["error": "\(error)"]) { $1 })
+                } catch let recording {
+                    logger.error("cannot abort an interrupted run's upload nor keep it pending; will retry at the next start", metadata: metadata.merging([
+                        "error": "\(error)", "history.error": "\(recording)"]) { $1 })
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,57 @@
+import Foundation
+import Logging
+import Synchronization
+import Testing
+@testable import BackupKit
+
+@Suite("Fan-out run recording")
+struct FanOutRunRecordingTests {
+    /// Each destination's row names its upload while the run is going on (the store reads it back
+    /// as soon as the upload started) and, at the end, carries that destination's result with no
+    /// upload left open; a run that fails before any result (its tool is missing) closes the rows as failed.
+    @Test(arguments: [false, true])
+    func destinationRowsFollowTheRun(toolMissing: Bool) throws {
+        let tmp = try TemporaryDirectory()
+        defer { tmp.remove() }
+        let history = try HistoryStore(stateDirectory: tmp.path + "/state")
+        var config = try BackupRunnerFanOutTests().fanOutConfig(counter: tmp.path + "/c", bytes: 3_000_000)
+        if toolMissing, case .command(var command) = config.jobs[0].connection {
+            command.argv = ["/nonexistent/dump-tool"]
+            config.jobs[0].connection = .command(command)
+        }
+        let local = MemoryObjectStore(partSize: 1 << 20)
+        let archive = MemoryObjectStore(partSize: 1 << 20, failAfter: 1 << 20)
+        let clock = FixedClock(time: pipelineStart)
+        let seen = SeenUploads()
+        let observed = HookedStore(inner: local) { _ in
+            if let rows = try? history.runningRuns().first.flatMap({ try history.destinationUploads(runIDs: [$0.id])[$0.id] }) { seen.add(rows) }
+        }
+        let runner = BackupRunner(
+            stores: NamedStores(stores: ["local": observed, "archive": archive]), launcher: PosixProcessLauncher(), clock: clock,
+            environment: testEnvironment, secretsParent: tmp.path, host: "testhost", makeToken: { testToken })
+        let recorder = RunRecorder(history: history, executor: runner, clock: clock)
+        let (runID, outcome) = try recorder.perform(
+            ScheduledRun(job: "job1", trigger: .runNow, scheduledFor: pipelineStart), job: config.jobs[0], config: config,
+            cancellation: RunCancellation(), logger: Logger(label: "t"))
+        let rows = try #require(try history.destinationUploads(runIDs: [runID])[runID])
+        #expect(rows.map(\.destination) == ["local", "archive"])
+        #expect(rows.allSatisfy { $0.uploadID == nil }, "\(rows)")
+        if toolMissing {
+            #expect(outcome.status == .failed)
+            #expect(rows.map(\.status) == [.failed, .failed])
+            #expect(try history.destinationResults(runIDs: [runID])[runID]?.allSatisfy { $0.error?.contains("dump-tool") == true } == true)
+        } else {
+            #expect(outcome.status == .partial)
+            #expect(rows.map(\.status) == [.succeeded, .failed])
+            #expect(seen.rows.contains { $0.destination == "local" && $0.uploadID != nil && $0.status == .running }, "\(seen.rows)")
+        }
+        #expect(try history.openDestinationUploads().isEmpty && history.runningRuns().isEmpty)
+    }
+}
+
+/// Destination rows observed during a run.
+final class SeenUploads: Sendable {
+    private let all = Mutex<[DestinationUpload]>([])
+    func add(_ rows: [DestinationUpload]) { all.withLock { $0 += rows } }
+    var rows: [DestinationUpload] { all.withLock { $0 } }
+}
