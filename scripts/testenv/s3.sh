@@ -135,8 +135,10 @@ for _ in $(seq 1 600); do
 done
 (( ok )) || fail "radosgw did not answer on 127.0.0.1:$rgw_port"
 
+# No bucket limit (radosgw's default is 1,000 per user): every test makes buckets of its own, and
+# a server kept for several runs of the suite would otherwise refuse them with TooManyBuckets.
 radosgw-admin -c "$conf" -n client.rgw user create --uid=backupd-test --display-name="backupd test" \
-  --access-key="$access_key" --secret-key="$secret_key" >>"$dir/log/setup.log" 2>&1 \
+  --access-key="$access_key" --secret-key="$secret_key" --max-buckets=0 >>"$dir/log/setup.log" 2>&1 \
   || fail "radosgw-admin user create failed"
 # A second user owning nothing: tests grant it a narrow bucket policy to see AccessDenied.
 restricted_key="BACKUPDRO$(python3 -c 'import secrets; print(secrets.token_hex(6).upper())')"

@@ -3,7 +3,8 @@ import Logging
 import ServiceLifecycle
 
 /// Once after start, in the background: aborts multipart uploads older than a day under every
-/// job's prefix (left by a crash before their id was recorded). Each destination within
+/// job's prefix at each of its destinations (left by a crash before their id was recorded, or by
+/// a job since removed; `UploadSweeper` handles the job's own names sooner, by the job's timeout). Each destination within
 /// `timeout`, concurrently, so one that never answers holds up nothing else.
 struct StaleUploadSweepService: Service {
     let coordinator: RunCoordinator
@@ -15,8 +16,10 @@ struct StaleUploadSweepService: Service {
         let logger = coordinator.logger
         let dayAgo = coordinator.dependencies.clock.now().addingTimeInterval(-86_400)
         var prefixes: [String: Set<String>] = [:]
-        for job in config.jobs where config.destination(named: job.destination) != nil {
-            prefixes[job.destination, default: []].insert(job.prefix.isEmpty ? "" : job.prefix + "/")
+        for job in config.jobs {
+            for name in job.destinations where config.destination(named: name) != nil {
+                prefixes[name, default: []].insert(job.prefix.isEmpty ? "" : job.prefix + "/")
+            }
         }
         let stores = coordinator.dependencies.stores
         await withDiscardingTaskGroup { group in
