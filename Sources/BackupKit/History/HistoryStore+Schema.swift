@@ -123,6 +123,13 @@ extension HistoryStore {
                     PRIMARY KEY (run_id, position)
                 );
                 """),
+        Migration(
+            version: 7, name: "verification destinations",
+            sql: """
+                -- The destination whose copy a verification read (a fan-out job has one copy per destination);
+                -- NULL on rows written before, which every destination's listing shows.
+                ALTER TABLE verifications ADD COLUMN destination TEXT;
+                """),
     ]
 
     /// The schema version this build writes and reads.

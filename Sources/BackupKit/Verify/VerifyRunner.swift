@@ -44,8 +44,8 @@ public struct VerifyRunner: Sendable {
         Restorer(stores: stores, launcher: launcher, environment: environment, secretsParent: secretsParent)
     }
 
-    /// Verifies the selected backups of `job`, with a restore drill into `restoreTo` when given,
-    /// records each in the history and returns the reports. Throws `VerifyError` when there is
+    /// Verifies the selected backups of `job` at its first destination, with a restore drill into
+    /// `restoreTo` when given, records each in the history (naming that destination) and returns the reports. Throws `VerifyError` when there is
     /// nothing to verify, `DrillError` when a drill cannot start, and the store's errors.
     public func run(
         job: JobConfig, config: BackupConfig, selection: Selection, restoreTo: String? = nil,
@@ -82,7 +82,7 @@ public struct VerifyRunner: Sendable {
             }
             if let history {
                 do {
-                    try history.insertVerification(VerificationRecord(report, trigger: trigger))
+                    try history.insertVerification(VerificationRecord(report, trigger: trigger, destination: job.destination))
                 } catch {
                     entryLog.error("cannot record the verification in the history", metadata: ["error": "\(error)"])
                 }
