@@ -24,6 +24,28 @@ struct VerificationHistoryTests {
         #expect(try store.verifications(job: "other").isEmpty)
     }
 
+    /// Each row keeps the destination whose copy it read; a destination's last verifications are
+    /// its own and those of rows that name none (recorded before destinations were).
+    @Test func lastVerificationPerDestination() throws {
+        let tmp = try TemporaryDirectory()
+        defer { tmp.remove() }
+        let store = try HistoryStore(stateDirectory: tmp.path)
+        func record(_ backup: String, _ destination: String?, passed: Bool, at offset: Double) throws {
+            try store.insertVerification(VerificationRecord(
+                job: "db", backupID: backup, manifestKey: nil, trigger: .schedule, startedAt: pipelineStart + offset,
+                endedAt: pipelineStart + offset + 1, passed: passed, destination: destination))
+        }
+        try record("db-1", "a", passed: true, at: 0)
+        try record("db-1", "b", passed: false, at: 10)
+        try record("db-0", nil, passed: true, at: 20)
+        #expect(try store.verifications(job: "db").map(\.destination) == [nil, "b", "a"])
+        let atA = try store.lastVerifications(job: "db", destination: "a")
+        let atB = try store.lastVerifications(job: "db", destination: "b")
+        #expect(atA["db-1"]?.passed == true && atA["db-1"]?.destination == "a" && atA["db-0"]?.passed == true)
+        #expect(atB["db-1"]?.passed == false && atB["db-0"] != nil)
+        #expect(try store.lastVerifications(job: "db")["db-1"]?.destination == "b")
+    }
+
     /// `afterBackup` re-reads the backup right after the run is recorded and records a passed
     /// verification (trigger after-backup); without it nothing is verified.
     @Test func afterBackupObserver() throws {
