@@ -4,8 +4,8 @@ import Testing
 @testable import BackupKit
 
 /// A PostgreSQL job `pg` for the real `backupd run` daemon: one backup on a schedule that fires
-/// once, a few seconds after the config is written (the dump and its globals), and a verify schedule every five seconds
-/// (cron's leading seconds field), against one fresh bucket per destination.
+/// once, a few seconds after the config is written (the dump and its globals), and a verify
+/// schedule every five seconds (cron's leading seconds field), one fresh bucket per destination.
 private struct ScheduledVerifySetup {
     let s3: TestS3
     let pg: PostgresTestServer
@@ -34,8 +34,9 @@ private struct ScheduledVerifySetup {
         configPath = directory + "/config.json"
     }
 
-    /// Writes the config: the job backs up at `backupAt` (once) to every destination, with `verify`.
-    func writeConfig(backupAt: Date, verify: [String: Any]) throws {
+    /// Writes the config: the job backs up at `backupAt` (once) to every destination, with `verify`
+    /// as its own or (`topLevel`) as every job's.
+    func writeConfig(backupAt: Date, verify: [String: Any], topLevel: Bool = false) throws {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = TimeZone(identifier: "UTC")!
         let at = calendar.dateComponents([.second, .minute, .hour, .day, .month], from: backupAt)
@@ -44,13 +45,16 @@ private struct ScheduledVerifySetup {
             ["name": name, "endpoint": s3.endpoint.absoluteString, "region": s3.region, "bucket": buckets[name]!,
              "accessKeyId": s3.accessKey, "secretAccessKey": ["env": "SV_S3_SECRET"], "pathStyle": true]
         }
-        let job: [String: Any] = [
+        var job: [String: Any] = [
             "name": "pg", "engine": "postgres", "schedule": once, "catchUp": "none", "destinations": buckets.keys.sorted(),
-            "prefix": prefix, "verify": verify,
+            "prefix": prefix,
             "connection": ["host": pg.host, "port": pg.port, "username": pg.user, "password": ["env": "SV_PG_PASSWORD"], "database": database,
                            "globals": true],
         ]
-        let root: [String: Any] = ["stateDirectory": directory + "/state", "destinations": destinations, "jobs": [job]]
+        if !topLevel { job["verify"] = verify }
+        var root: [String: Any] = ["stateDirectory": directory + "/state", "destinations": destinations]
+        if topLevel { root["verify"] = verify }
+        root["jobs"] = [job]
         try JSONSerialization.data(withJSONObject: root, options: [.prettyPrinted]).write(to: URL(fileURLWithPath: configPath))
         chmod(configPath, 0o600)
     }
@@ -145,15 +149,15 @@ struct ScheduledVerificationDaemonTests {
         #expect(!log.contains(setup.pg.password) && !log.contains(setup.s3.secretKey), "a secret reached the log")
     }
 
-    /// A fan-out job's latest backup is verified on schedule at both destinations, one row per
-    /// destination per occurrence; after one byte of the copy in bucket `b` is flipped (by the AWS
-    /// CLI), the verification of `b` fails naming the object, the manifest's digest and the one
-    /// found, with an error-priority log line, while `a` still passes; `backupd list --destination`
-    /// shows each destination's own result.
+    /// A fan-out job's latest backup is verified on the top level's verify schedule at both
+    /// destinations, one row per destination per occurrence; after one byte of the copy in bucket
+    /// `b` is flipped (by the AWS CLI), the verification of `b` fails naming the object, the
+    /// manifest's digest and the one found, with an error-priority log line, while `a` still
+    /// passes; `backupd list --destination` shows each destination's own result.
     @Test func scheduledVerificationOfEveryDestinationRecordsCorruption() async throws {
         let setup = try ScheduledVerifySetup(destinations: ["a", "b"])
         defer { setup.remove() }
-        try setup.writeConfig(backupAt: Date().addingTimeInterval(8), verify: ["schedule": "*/5 * * * * *"])
+        try setup.writeConfig(backupAt: Date().addingTimeInterval(8), verify: ["schedule": "*/5 * * * * *"], topLevel: true)
         let daemon = try DaemonProcess(configPath: setup.configPath, directory: setup.directory, environment: setup.environment)
         defer { daemon.cleanUp() }
         #expect(await daemon.notify.waitFor("READY=1", timeout: 20), "no READY=1; log:\n\(daemon.log)")
