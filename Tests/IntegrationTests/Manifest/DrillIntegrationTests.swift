@@ -36,26 +36,9 @@ struct DrillIntegrationTests {
     }
 
     /// A MariaDB drill restores into a new scratch database, counts 2 tables and 502 rows (exact),
-    /// and drops it.
+    /// and drops it; so does `backupd verify JOB --restore-to SCRATCH` (the real binary), which
+    /// prints and records the counts, and refuses a name that exists (exit 1, its data kept).
     @Test func mariadbDrill() throws {
-        let server = try TestServers.mariadb()
-        let source = try server.createDatabase(prefix: "drs")
-        defer { try? server.dropDatabase(source) }
-        let destination = try TestDestination.make()
-        let pipeline = try mariadbPipeline(server, database: source, destination: destination, name: "drill-\(source)")
-        #expect(pipeline.backup().status == .succeeded)
-        let scratch = TestServers.uniqueName("scratch")
-        let report = try #require(try pipeline.verify(restoreTo: scratch).first)
-        let drill = try #require(report.drill)
-        #expect(report.passed, "\(report.allProblems)")
-        #expect(drill.tables == 2 && drill.rows == 502 && drill.dropped)
-        #expect(try server.mariadb("SELECT count(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = '\(scratch)'") == "0\n")
-    }
-
-    /// `backupd verify JOB --restore-to SCRATCH` (the real binary) on a MariaDB job: exits 0 and
-    /// prints the drill's 2 tables and 502 rows, records them, leaves no scratch database; a name
-    /// that exists is refused with exit 1 and that database keeps its data.
-    @Test func mariadbDrillThroughTheBinary() throws {
         let server = try TestServers.mariadb()
         let source = try server.createDatabase(prefix: "drs")
         let existing = try server.createDatabase(prefix: "drx")
@@ -66,28 +49,30 @@ struct DrillIntegrationTests {
         let destination = try TestDestination.make()
         let pipeline = try mariadbPipeline(server, database: source, destination: destination, name: "shop")
         #expect(pipeline.backup().status == .succeeded)
+        let scratch = TestServers.uniqueName("scratch")
+        let report = try #require(try pipeline.verify(restoreTo: scratch).first)
+        let drill = try #require(report.drill)
+        #expect(report.passed, "\(report.allProblems)")
+        #expect(drill.tables == 2 && drill.rows == 502 && drill.dropped)
+        #expect(try server.mariadb("SELECT count(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = '\(scratch)'") == "0\n")
+
         let state = temporaryStateDirectory()
         defer { try? FileManager.default.removeItem(atPath: state) }
-        let job: [String: Any] = [
-            "name": "shop", "engine": "mysql", "schedule": "0 3 * * *", "destination": "test", "prefix": pipeline.job.prefix,
-            "connection": ["host": server.host, "port": server.port, "username": server.user, "password": server.password, "database": source],
-        ]
-        let configPath = state + ".json"
-        try JSONSerialization.data(withJSONObject: ["stateDirectory": state, "destinations": [destination.json], "jobs": [job]])
-            .write(to: URL(fileURLWithPath: configPath))
-        chmod(configPath, 0o600)
-        defer { try? FileManager.default.removeItem(atPath: configPath) }
-        let scratch = TestServers.uniqueName("scratch")
-        let drill = try runBackupd(["verify", "shop", "--restore-to", scratch, "--config", configPath], environment: Pipeline.defaultEnvironment, timeout: 120)
-        #expect(drill.status == 0, "\(drill.stderr)")
-        #expect(drill.stdout.contains("drill restored into \(scratch): 2 tables, 502 rows in "), "\(drill.stdout)")
-        #expect(drill.stdout.contains(", dropped"))
-        #expect(try server.mariadb("SELECT count(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = '\(scratch)'") == "0\n")
+        let cli = try CommandLineJob(state: state, destination: destination, pipeline: pipeline, connection: [
+            "host": server.host, "port": server.port, "username": server.user, "password": server.password, "database": source,
+        ])
+        defer { cli.remove() }
+        let again = TestServers.uniqueName("scratch")
+        let printed = try cli.backupd(["verify", "shop", "--restore-to", again])
+        #expect(printed.status == 0, "\(printed.stderr)")
+        #expect(printed.stdout.contains("drill restored into \(again): 2 tables, 502 rows in "), "\(printed.stdout)")
+        #expect(printed.stdout.contains(", dropped"))
+        #expect(try server.mariadb("SELECT count(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = '\(again)'") == "0\n")
         let record = try #require(try HistoryStore(stateDirectory: state, readOnly: true).verifications(job: "shop").first)
-        #expect(record.trigger == .verify && record.passed && record.drillDatabase == scratch && record.drillTables == 2 && record.drillRows == 502)
+        #expect(record.trigger == .verify && record.passed && record.drillDatabase == again && record.drillTables == 2 && record.drillRows == 502)
 
         _ = try server.mariadb("CREATE TABLE mine (x int); INSERT INTO mine VALUES (7);", database: existing)
-        let refused = try runBackupd(["verify", "shop", "--restore-to", existing, "--config", configPath], environment: Pipeline.defaultEnvironment, timeout: 120)
+        let refused = try cli.backupd(["verify", "shop", "--restore-to", existing])
         #expect(refused.status == 1)
         #expect(refused.stderr.contains("a database named \(existing) already exists"), "\(refused.stderr)")
         #expect(try server.mariadb("SELECT x FROM mine", database: existing) == "7\n")

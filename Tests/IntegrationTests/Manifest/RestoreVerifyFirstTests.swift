@@ -22,20 +22,12 @@ struct RestoreVerifyFirstTests {
         let pipeline = try postgresPipeline(server, database: source, destination: destination, name: "pg")
         let state = temporaryStateDirectory()
         defer { try? FileManager.default.removeItem(atPath: state) }
-        let job: [String: Any] = [
-            "name": "pg", "engine": "postgres", "schedule": "0 3 * * *", "destination": "test", "prefix": pipeline.job.prefix,
-            "connection": ["host": server.host, "port": server.port, "username": server.user, "password": server.password, "database": source],
-        ]
-        let root: [String: Any] = ["stateDirectory": state, "destinations": [destination.json], "jobs": [job]]
-        let configPath = state + ".json"
-        try JSONSerialization.data(withJSONObject: root).write(to: URL(fileURLWithPath: configPath))
-        chmod(configPath, 0o600)
-        defer { try? FileManager.default.removeItem(atPath: configPath) }
-        func backupd(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-            try runBackupd(arguments + ["--config", configPath], environment: Pipeline.defaultEnvironment, timeout: 120)
-        }
+        let cli = try CommandLineJob(state: state, destination: destination, pipeline: pipeline, connection: [
+            "host": server.host, "port": server.port, "username": server.user, "password": server.password, "database": source,
+        ])
+        defer { cli.remove() }
         for _ in 0..<2 {
-            let run = try backupd(["run-now", "pg"])
+            let run = try cli.backupd(["run-now", "pg"])
             #expect(run.status == 0, "\(run.stderr)")
         }
         let entries = try pipeline.catalog.entries()
@@ -49,7 +41,7 @@ struct RestoreVerifyFirstTests {
 
         try s3.rewrite(bucket: destination.bucket, key: dump.key) { $0[$0.count / 2] ^= 0x01 }
         let found = try s3.cliDigest(bucket: destination.bucket, key: dump.key)
-        let refused = try backupd(["restore", "pg", "--verify-first", "--to", target, "--clean"])
+        let refused = try cli.backupd(["restore", "pg", "--verify-first", "--to", target, "--clean"])
         #expect(refused.status == 1)
         #expect(refused.stderr.contains("backup \(newest.id) failed verification, the target was not touched"), "\(refused.stderr)")
         #expect(refused.stderr.contains("\(dump.key): SHA-256 expected \(dump.sha256) (manifest), found \(found)"), "\(refused.stderr)")
@@ -59,11 +51,11 @@ struct RestoreVerifyFirstTests {
         let failed = try #require(try history.verifications(job: "pg").first)
         #expect(failed.trigger == .restoreVerifyFirst && !failed.passed && failed.backupID == newest.id && failed.destination == "test")
         #expect(failed.error?.contains("\(dump.key): SHA-256 expected \(dump.sha256) (manifest), found \(found)") == true)
-        let list = try backupd(["list", "pg"])
+        let list = try cli.backupd(["list", "pg"])
         let row = list.stdout.split(separator: "\n").first { $0.hasSuffix(newest.id) }
         #expect(row?.contains("FAILED ") == true, "\(list.stdout)")
 
-        let restored = try backupd(["restore", "pg", older.id, "--verify-first", "--to", fresh])
+        let restored = try cli.backupd(["restore", "pg", older.id, "--verify-first", "--to", fresh])
         #expect(restored.status == 0, "\(restored.stderr)")
         #expect(try server.psql("SELECT count(*) FROM items", database: fresh) == "1000\n")
         let records = try history.verifications(job: "pg")
