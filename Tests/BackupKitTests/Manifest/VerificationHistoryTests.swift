@@ -100,4 +100,48 @@ struct VerificationHistoryTests {
         #expect(records.first.map { $0.startedAt >= pipelineStart + 600 } == true)
         #expect(waited.withLock { $0.allSatisfy { $0 <= ScheduledVerifier.maxWait } })
     }
+
+    /// Occurrences of the verify schedule that pass while a verification runs (here every second,
+    /// while opening the store takes ten) are skipped: the next verification starts at the first
+    /// occurrence after the previous one ended, not at once.
+    @Test func scheduledVerifierSkipsOccurrencesMissedWhileVerifying() async throws {
+        let tmp = try TemporaryDirectory()
+        defer { tmp.remove() }
+        let history = try HistoryStore(stateDirectory: tmp.path)
+        let memory = MemoryObjectStore(partSize: 1 << 20)
+        var config = try shellJob("head -c 1000 /dev/urandom")
+        _ = try runJob(config, store: memory)
+        config.jobs[0].verify = VerifySettings(schedule: try CronExpression("* * * * * *"))
+        let clock = ManualWallClock(pipelineStart + 1)
+        let slow = SlowOpeningStores(memory: memory, clock: clock, seconds: 10)
+        let runner = VerifyRunner(stores: slow, launcher: PosixProcessLauncher(), environment: testEnvironment, clock: clock, history: history)
+        let frozen = config
+        let service = ScheduledVerifier(runner: runner, config: { frozen }, clock: clock, logger: Logger(label: "t")) { duration in
+            clock.advance(by: Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18)
+            try await Task.sleep(for: .milliseconds(1))
+        }
+        let task = Task { try await service.run() }
+        for _ in 0..<2000 where try history.verifications(job: "job1").count < 3 {
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        task.cancel()
+        _ = try? await task.value
+        let starts = try history.verifications(job: "job1").map(\.startedAt).sorted()
+        #expect(starts.count >= 3)
+        for (earlier, later) in zip(starts, starts.dropFirst()) {
+            #expect(later.timeIntervalSince(earlier) >= 11, "\(earlier) then \(later)")
+        }
+    }
+}
+
+/// A store provider whose every opening takes `seconds` on a manual clock.
+private struct SlowOpeningStores: ObjectStoreProvider {
+    let memory: MemoryObjectStore
+    let clock: ManualWallClock
+    let seconds: TimeInterval
+
+    func store(for destination: DestinationConfig) throws -> any BackupObjectStore {
+        clock.advance(by: seconds)
+        return try memory.store(for: destination)
+    }
 }
