@@ -109,12 +109,13 @@ private struct ScheduledVerifySetup {
 /// radosgw: the verification rows, `backupd list`'s VERIFIED column, the drill and the error log.
 @Suite("Scheduled verification through the daemon", .timeLimit(.minutes(4)))
 struct ScheduledVerificationDaemonTests {
-    /// A scheduled backup is verified on the verify schedule with the drill (`restoreTo`): the row
-    /// (trigger verify-schedule) names the backup and destination and holds the drill's 2 tables and
-    /// 1,003 rows; `backupd list` shows it as passed; the scratch database is gone afterwards; no
-    /// secret reaches the log.
+    /// A scheduled backup (to two buckets) is verified on the verify schedule with the drill
+    /// (`restoreTo`): the row (trigger verify-schedule) names the backup and destination and holds
+    /// the drill's 2 tables and 1,003 rows; the drill runs once per occurrence, at the first
+    /// destination, while the second is verified without one; `backupd list` shows it as passed;
+    /// the scratch database is gone afterwards; no secret reaches the log.
     @Test func scheduledVerificationWithDrill() async throws {
-        let setup = try ScheduledVerifySetup(destinations: ["local"])
+        let setup = try ScheduledVerifySetup(destinations: ["a", "b"])
         defer { setup.remove() }
         let scratch = TestServers.uniqueName("svdrill")
         try setup.writeConfig(backupAt: Date().addingTimeInterval(8), verify: ["schedule": "*/5 * * * * *", "restoreTo": scratch])
@@ -129,7 +130,7 @@ struct ScheduledVerificationDaemonTests {
             await setup.waitForVerification(timeout: 90) { $0.backupID == id && $0.drillDatabase != nil },
             "no scheduled verification with a drill within 90 s; log:\n\(daemon.log)")
         #expect(record.passed, "\(record.error ?? "")")
-        #expect(record.destination == "local" && record.objects == 2 && (record.bytesRead ?? 0) > 0, "\(record)")
+        #expect(record.destination == "a" && record.objects == 2 && (record.bytesRead ?? 0) > 0, "\(record)")
         #expect(record.drillDatabase == scratch && record.drillTables == 2 && record.drillRows == 1003)
         #expect(record.manifestKey == "\(setup.prefix)/\(id).manifest.json")
 
@@ -144,6 +145,10 @@ struct ScheduledVerificationDaemonTests {
         #expect(await daemon.waitForExit(timeout: 60) == 0, "log:\n\(daemon.log)")
         // Stopped: no drill is between its create and its drop.
         #expect(try setup.pg.psql("SELECT count(*) FROM pg_database WHERE datname = '\(scratch)'", database: "postgres") == "0\n")
+        let recorded = try setup.history().verifications(job: "pg").filter { $0.trigger == .schedule }
+        #expect(recorded.allSatisfy { $0.passed })
+        #expect(recorded.filter { $0.destination == "a" }.allSatisfy { $0.drillDatabase == scratch && $0.drillRows == 1003 })
+        #expect(recorded.contains { $0.destination == "b" } && recorded.filter { $0.destination == "b" }.allSatisfy { $0.drillDatabase == nil })
         let log = daemon.log
         #expect(log.contains("restore drill finished") && log.contains("backup verified"), "log:\n\(log)")
         #expect(!log.contains(setup.pg.password) && !log.contains(setup.s3.secretKey), "a secret reached the log")
