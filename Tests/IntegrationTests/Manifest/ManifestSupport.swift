@@ -64,15 +64,16 @@ extension TestS3 {
 }
 
 /// A 0600 config file beside `state` (the history's directory) holding `pipeline`'s job, with
-/// `connection`, and destination, for the real `backupd` binary.
+/// `connection` and `extra` keys, and destination, for the real `backupd` binary.
 struct CommandLineJob {
     let path: String
 
-    init(state: String, destination: TestDestination, pipeline: Pipeline, connection: [String: Any]) throws {
-        let job: [String: Any] = [
+    init(state: String, destination: TestDestination, pipeline: Pipeline, connection: [String: Any], extra: [String: Any] = [:]) throws {
+        var job: [String: Any] = [
             "name": pipeline.job.name, "engine": pipeline.job.engine.rawValue, "schedule": "0 3 * * *", "destination": "test",
             "prefix": pipeline.job.prefix, "connection": connection,
         ]
+        job.merge(extra) { $1 }
         path = state + ".json"
         try JSONSerialization.data(withJSONObject: ["stateDirectory": state, "destinations": [destination.json], "jobs": [job]])
             .write(to: URL(fileURLWithPath: path))
