@@ -31,7 +31,7 @@ struct RestoreCommand: ParsableCommand {
     @Flag(help: "Drop existing objects before restoring them (pg_restore --clean --if-exists, mongorestore --drop).")
     var clean = false
 
-    @Flag(name: .customLong("verify-first"), help: "Verify the whole backup (digests, compression, format) before touching the target.")
+    @Flag(name: .customLong("verify-first"), help: "Verify the whole backup (digests, compression, format) before touching the target; the check is recorded in the history.")
     var verifyFirst = false
 
     @Option(help: "The age identity file (from age-keygen, or an SSH private key) that decrypts an encrypted backup.")

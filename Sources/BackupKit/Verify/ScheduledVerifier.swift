@@ -3,8 +3,8 @@ import Logging
 import ServiceLifecycle
 
 /// The daemon's scheduled verification (`"verify": {"schedule": "CRON", "restoreTo": "SCRATCH"}`):
-/// sleeps until the next due job, verifies its latest backup at every destination (with the drill when configured) and
-/// records it (trigger `verify-schedule`). Ends promptly when its task is cancelled.
+/// sleeps until the next due job, verifies its latest backup at every destination (with the drill
+/// when configured) and records each (trigger `verify-schedule`). Ends promptly when cancelled.
 public struct ScheduledVerifier: Service {
     /// Verifies and records.
     public let runner: VerifyRunner
