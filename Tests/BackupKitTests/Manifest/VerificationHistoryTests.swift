@@ -73,64 +73,57 @@ struct VerificationHistoryTests {
     /// The scheduled verifier sleeps until the job's verify schedule is due, verifies the latest
     /// backup and records it (trigger verify-schedule); cancelling ends it.
     @Test func scheduledVerifier() async throws {
-        let tmp = try TemporaryDirectory()
-        defer { tmp.remove() }
-        let history = try HistoryStore(stateDirectory: tmp.path)
-        let memory = MemoryObjectStore(partSize: 1 << 20)
-        var config = try shellJob("head -c 1000 /dev/urandom")
-        _ = try runJob(config, store: memory)
-        config.jobs[0].verify = VerifySettings(schedule: try CronExpression("*/10 * * * *"))
-        let clock = ManualWallClock(pipelineStart + 1)
-        let runner = VerifyRunner(stores: memory, launcher: PosixProcessLauncher(), environment: testEnvironment, clock: clock, history: history)
-        let waited = Mutex<[Duration]>([])
-        let frozen = config
-        let service = ScheduledVerifier(runner: runner, config: { frozen }, clock: clock, logger: Logger(label: "t")) { duration in
-            waited.withLock { $0.append(duration) }
-            clock.advance(by: Double(duration.components.seconds))
-            try await Task.sleep(for: .milliseconds(1))
-        }
-        let task = Task { try await service.run() }
-        for _ in 0..<2000 where try history.verifications(job: "job1").isEmpty {
-            try await Task.sleep(for: .milliseconds(5))
-        }
-        task.cancel()
-        _ = try? await task.value
-        let records = try history.verifications(job: "job1")
+        let (records, waits) = try await scheduledVerifications(schedule: "*/10 * * * *", count: 1)
         #expect(records.first?.trigger == .schedule && records.first?.passed == true)
         #expect(records.first.map { $0.startedAt >= pipelineStart + 600 } == true)
-        #expect(waited.withLock { $0.allSatisfy { $0 <= ScheduledVerifier.maxWait } })
+        #expect(waits.allSatisfy { $0 <= ScheduledVerifier.maxWait })
     }
 
     /// Occurrences of the verify schedule that pass while a verification runs (here every second,
     /// while opening the store takes ten) are skipped: the next verification starts at the first
     /// occurrence after the previous one ended, not at once.
     @Test func scheduledVerifierSkipsOccurrencesMissedWhileVerifying() async throws {
+        let (records, _) = try await scheduledVerifications(schedule: "* * * * * *", count: 3) { memory, clock in
+            SlowOpeningStores(memory: memory, clock: clock, seconds: 10)
+        }
+        let starts = records.map(\.startedAt).sorted()
+        #expect(starts.count >= 3)
+        for (earlier, later) in zip(starts, starts.dropFirst()) {
+            #expect(later.timeIntervalSince(earlier) >= 11, "\(earlier) then \(later)")
+        }
+    }
+
+    /// Backs up a small command job into memory, then runs the scheduled verifier on `schedule`
+    /// (through `stores`, which wrap the memory store) with a manual clock that each wait advances,
+    /// until `count` verifications are recorded; returns them and the waits asked for.
+    private func scheduledVerifications(
+        schedule: String, count: Int,
+        stores: (MemoryObjectStore, ManualWallClock) -> any ObjectStoreProvider = { memory, _ in memory }
+    ) async throws -> (records: [VerificationRecord], waits: [Duration]) {
         let tmp = try TemporaryDirectory()
         defer { tmp.remove() }
         let history = try HistoryStore(stateDirectory: tmp.path)
         let memory = MemoryObjectStore(partSize: 1 << 20)
         var config = try shellJob("head -c 1000 /dev/urandom")
         _ = try runJob(config, store: memory)
-        config.jobs[0].verify = VerifySettings(schedule: try CronExpression("* * * * * *"))
+        config.jobs[0].verify = VerifySettings(schedule: try CronExpression(schedule))
         let clock = ManualWallClock(pipelineStart + 1)
-        let slow = SlowOpeningStores(memory: memory, clock: clock, seconds: 10)
-        let runner = VerifyRunner(stores: slow, launcher: PosixProcessLauncher(), environment: testEnvironment, clock: clock, history: history)
+        let runner = VerifyRunner(
+            stores: stores(memory, clock), launcher: PosixProcessLauncher(), environment: testEnvironment, clock: clock, history: history)
+        let waited = Mutex<[Duration]>([])
         let frozen = config
         let service = ScheduledVerifier(runner: runner, config: { frozen }, clock: clock, logger: Logger(label: "t")) { duration in
+            waited.withLock { $0.append(duration) }
             clock.advance(by: Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18)
             try await Task.sleep(for: .milliseconds(1))
         }
         let task = Task { try await service.run() }
-        for _ in 0..<2000 where try history.verifications(job: "job1").count < 3 {
+        for _ in 0..<2000 where try history.verifications(job: "job1").count < count {
             try await Task.sleep(for: .milliseconds(5))
         }
         task.cancel()
         _ = try? await task.value
-        let starts = try history.verifications(job: "job1").map(\.startedAt).sorted()
-        #expect(starts.count >= 3)
-        for (earlier, later) in zip(starts, starts.dropFirst()) {
-            #expect(later.timeIntervalSince(earlier) >= 11, "\(earlier) then \(later)")
-        }
+        return (try history.verifications(job: "job1"), waited.withLock { $0 })
     }
 }
 
