@@ -49,10 +49,10 @@ public struct VerificationRecord: Sendable, Hashable, Codable {
         drillRows: Int64? = nil, error: String? = nil, destination: String? = nil
     ) {
         self.id = id
-        self.destination = destination
         self.job = job
         self.backupID = backupID
         self.manifestKey = manifestKey
+        self.destination = destination
         self.trigger = trigger
         self.startedAt = startedAt
         self.endedAt = endedAt

@@ -55,8 +55,8 @@ public struct Restorer: Sendable {
     /// a mismatch the tool is killed (a PostgreSQL restore, one transaction, then leaves the target
     /// as it was) and this throws `RestoreError.digestMismatch`. With `options.verifyFirst` the
     /// whole backup is verified (and recorded in `history`, trigger `restore-verify-first`) before
-    /// the target is touched. An encrypted backup (`.age`) needs the
-    /// age `identity` file. Throws `RestoreError`, `EncryptionError` or `EngineError`.
+    /// the target is touched. An encrypted backup (`.age`) needs the age `identity` file. Throws
+    /// `RestoreError`, `EncryptionError` or `EngineError`.
     public func restore(job: JobConfig, config: BackupConfig, key requested: String?, options: RestoreOptions, identity: String? = nil, logger: Logger) throws -> Result {
         let store = try openStore(job: job, config: config)
         let catalog = BackupCatalog(store: store, job: job)

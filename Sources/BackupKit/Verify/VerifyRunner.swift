@@ -45,8 +45,9 @@ public struct VerifyRunner: Sendable {
     }
 
     /// Verifies the selected backups of `job` at its first destination, with a restore drill into
-    /// `restoreTo` when given, records each in the history (naming that destination) and returns the reports. Throws `VerifyError` when there is
-    /// nothing to verify, `DrillError` when a drill cannot start, and the store's errors.
+    /// `restoreTo` when given, records each in the history (naming that destination) and returns
+    /// the reports. Throws `VerifyError` when there is nothing to verify, `DrillError` when a drill
+    /// cannot start, and the store's errors.
     public func run(
         job: JobConfig, config: BackupConfig, selection: Selection, restoreTo: String? = nil,
         trigger: VerificationRecord.Trigger, logger: Logger
