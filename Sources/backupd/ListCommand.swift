@@ -36,7 +36,7 @@ struct ListCommand: ParsableCommand {
             throw ExitCode.failure
         }
         let verifications = (try? HistoryStore(stateDirectory: config.stateDirectory, readOnly: true))
-            .flatMap { try? $0.lastVerifications(job: job.name) } ?? [:]
+            .flatMap { try? $0.lastVerifications(job: job.name, destination: job.destination) } ?? [:]
         if json {
             print(try CatalogRenderer.json(entries, verifications: verifications), terminator: "")
             return

@@ -31,7 +31,7 @@ struct RestoreCommand: ParsableCommand {
     @Flag(help: "Drop existing objects before restoring them (pg_restore --clean --if-exists, mongorestore --drop).")
     var clean = false
 
-    @Flag(name: .customLong("verify-first"), help: "Verify the whole backup (digests, compression, format) before touching the target.")
+    @Flag(name: .customLong("verify-first"), help: "Verify the whole backup (digests, compression, format) before touching the target; the check is recorded in the history.")
     var verifyFirst = false
 
     @Option(help: "The age identity file (from age-keygen, or an SSH private key) that decrypts an encrypted backup.")
@@ -42,7 +42,19 @@ struct RestoreCommand: ParsableCommand {
 
     func run() throws {
         let config = try options.loadConfig(secrets: .job(job))
-        let restorer = Restorer(stores: liveStores(logger: commandLogger(verbose: verbose)), launcher: PosixProcessLauncher(), environment: ProcessInfo.processInfo.environment)
+        // The --verify-first check is a verification like any other, recorded in the history.
+        var history: HistoryStore?
+        if verifyFirst {
+            do {
+                history = try HistoryStore(stateDirectory: config.stateDirectory)
+            } catch {
+                // A restore (perhaps on a fresh host) must not depend on the history being writable.
+                printError("warning: the verification will not be recorded: cannot open the history in \(config.stateDirectory): \(error)")
+            }
+        }
+        let restorer = Restorer(
+            stores: liveStores(logger: commandLogger(verbose: verbose)), launcher: PosixProcessLauncher(),
+            environment: ProcessInfo.processInfo.environment, history: history)
         let job = try destination.focus(try requireJob(self.job, in: config, path: options.config)) {
             DestinationOption.holds(object, restorer: restorer, job: $0, config: config)
         }

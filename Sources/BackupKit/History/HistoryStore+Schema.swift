@@ -130,6 +130,13 @@ extension HistoryStore {
                 -- recovery aborts every destination's upload, not only the one the run row names.
                 ALTER TABLE run_destinations ADD COLUMN upload_id TEXT;
                 """),
+        Migration(
+            version: 8, name: "verification destinations",
+            sql: """
+                -- The destination whose copy a verification read (a fan-out job has one copy per destination);
+                -- NULL on rows written before, which every destination's listing shows.
+                ALTER TABLE verifications ADD COLUMN destination TEXT;
+                """),
     ]
 
     /// The schema version this build writes and reads.

@@ -3,7 +3,7 @@ import Foundation
 extension HistoryStore {
     static let verificationColumns = """
         id, job, backup_id, manifest_key, triggered_by, started_ms, ended_ms, status, bytes_read, objects, \
-        drill_database, drill_tables, drill_rows, error
+        drill_database, drill_tables, drill_rows, error, destination
         """
 
     /// The status of a verification that passed on digests alone (its content was not checked).
@@ -16,15 +16,15 @@ extension HistoryStore {
             try db.run(
                 """
                 INSERT INTO verifications (job, backup_id, manifest_key, triggered_by, started_ms, ended_ms, status, bytes_read,
-                    objects, drill_database, drill_tables, drill_rows, error)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    objects, drill_database, drill_tables, drill_rows, error, destination)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
                 [
                     .text(record.job), .text(record.backupID), .text(record.manifestKey), .text(record.trigger.rawValue),
                     .integer(Self.milliseconds(record.startedAt)), .integer(Self.milliseconds(record.endedAt)),
                     .text(record.passed ? (record.contentChecked ? "passed" : Self.digestsOnly) : "failed"), .integer(record.bytesRead), .integer(record.objects.map(Int64.init)),
                     .text(record.drillDatabase), .integer(record.drillTables.map(Int64.init)), .integer(record.drillRows),
-                    .text(record.error.map(Self.tail)),
+                    .text(record.error.map(Self.tail)), .text(record.destination),
                 ])
             return db.lastInsertRowID
         }
@@ -39,10 +39,12 @@ extension HistoryStore {
         }
     }
 
-    /// The newest verification of each of `job`'s backups, by backup id (for `backupd list`).
-    public func lastVerifications(job: String) throws -> [String: VerificationRecord] {
+    /// The newest verification of each of `job`'s backups, by backup id (for `backupd list`); with
+    /// `destination`, only of the copies there (and of rows that name no destination).
+    public func lastVerifications(job: String, destination: String? = nil) throws -> [String: VerificationRecord] {
         var result: [String: VerificationRecord] = [:]
         for record in try verifications(job: job) where result[record.backupID] == nil {
+            if let destination, let recorded = record.destination, recorded != destination { continue }
             result[record.backupID] = record
         }
         return result
@@ -55,6 +57,6 @@ extension HistoryStore {
             startedAt: date(milliseconds: row.int64(5) ?? 0), endedAt: date(milliseconds: row.int64(6) ?? 0),
             passed: row.text(7) == "passed" || row.text(7) == digestsOnly, bytesRead: row.int64(8), objects: row.int64(9).map { Int($0) },
             drillDatabase: row.text(10), drillTables: row.int64(11).map { Int($0) }, drillRows: row.int64(12), error: row.text(13),
-            contentChecked: row.text(7) != digestsOnly)
+            contentChecked: row.text(7) != digestsOnly, destination: row.text(14))
     }
 }

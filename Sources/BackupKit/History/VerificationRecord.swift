@@ -10,6 +10,8 @@ public struct VerificationRecord: Sendable, Hashable, Codable {
         case schedule = "verify-schedule"
         /// `verify.afterBackup`: right after the backup was written.
         case afterBackup = "after-backup"
+        /// `backupd restore --verify-first`: before the restore touched its target.
+        case restoreVerifyFirst = "restore-verify-first"
     }
 
     /// The row id (0 before it is stored).
@@ -20,6 +22,8 @@ public struct VerificationRecord: Sendable, Hashable, Codable {
     public var backupID: String
     /// Its manifest key, when it has one.
     public var manifestKey: String?
+    /// The destination whose copy was read (nil on rows recorded before destinations were).
+    public var destination: String?
     /// Why it ran.
     public var trigger: Trigger
     /// When it started and ended.
@@ -44,12 +48,13 @@ public struct VerificationRecord: Sendable, Hashable, Codable {
     public init(
         id: Int64 = 0, job: String, backupID: String, manifestKey: String?, trigger: Trigger, startedAt: Date, endedAt: Date,
         passed: Bool, bytesRead: Int64? = nil, objects: Int? = nil, drillDatabase: String? = nil, drillTables: Int? = nil,
-        drillRows: Int64? = nil, error: String? = nil, contentChecked: Bool = true
+        drillRows: Int64? = nil, error: String? = nil, contentChecked: Bool = true, destination: String? = nil
     ) {
         self.id = id
         self.job = job
         self.backupID = backupID
         self.manifestKey = manifestKey
+        self.destination = destination
         self.trigger = trigger
         self.startedAt = startedAt
         self.endedAt = endedAt
@@ -63,13 +68,13 @@ public struct VerificationRecord: Sendable, Hashable, Codable {
         self.contentChecked = contentChecked
     }
 
-    /// The record of `report`.
-    public init(_ report: VerifyReport, trigger: Trigger) {
+    /// The record of `report`, read from `destination`.
+    public init(_ report: VerifyReport, trigger: Trigger, destination: String? = nil) {
         self.init(
             job: report.job, backupID: report.backupId, manifestKey: report.manifestKey, trigger: trigger,
             startedAt: report.startedAt, endedAt: report.endedAt, passed: report.passed, bytesRead: report.bytesRead,
             objects: report.objects.count, drillDatabase: report.drill?.database, drillTables: report.drill?.tables,
             drillRows: report.drill?.rows, error: report.passed ? report.contentSkipped : report.allProblems.joined(separator: "\n"),
-            contentChecked: report.contentChecked)
+            contentChecked: report.contentChecked, destination: destination)
     }
 }

@@ -13,13 +13,19 @@ public struct Restorer: Sendable {
     public let environment: [String: String]
     /// Where credential directories are made (nil: `SecretDirectory`'s default).
     public let secretsParent: String?
+    /// Where the `verifyFirst` check is recorded as a verification (nil: not recorded).
+    public let history: HistoryStore?
 
     /// Creates a restorer.
-    public init(stores: any ObjectStoreProvider, launcher: any ProcessLauncher, environment: [String: String], secretsParent: String? = nil) {
+    public init(
+        stores: any ObjectStoreProvider, launcher: any ProcessLauncher, environment: [String: String], secretsParent: String? = nil,
+        history: HistoryStore? = nil
+    ) {
         self.stores = stores
         self.launcher = launcher
         self.environment = environment
         self.secretsParent = secretsParent
+        self.history = history
     }
 
     /// What a restore did.
@@ -48,8 +54,9 @@ public struct Restorer: Sendable {
     /// bucket are compared with the manifest before the restore tool sees the end of its input: on
     /// a mismatch the tool is killed (a PostgreSQL restore, one transaction, then leaves the target
     /// as it was) and this throws `RestoreError.digestMismatch`. With `options.verifyFirst` the
-    /// whole backup is verified before the target is touched. An encrypted backup (`.age`) needs the
-    /// age `identity` file. Throws `RestoreError`, `EncryptionError` or `EngineError`.
+    /// whole backup is verified (and recorded in `history`, trigger `restore-verify-first`) before
+    /// the target is touched. An encrypted backup (`.age`) needs the age `identity` file. Throws
+    /// `RestoreError`, `EncryptionError` or `EngineError`.
     public func restore(job: JobConfig, config: BackupConfig, key requested: String?, options: RestoreOptions, identity: String? = nil, logger: Logger) throws -> Result {
         let store = try openStore(job: job, config: config)
         let catalog = BackupCatalog(store: store, job: job)
@@ -78,6 +85,11 @@ public struct Restorer: Sendable {
         if options.verifyFirst {
             let report = BackupVerifier(launcher: launcher, environment: environment, clock: SystemWallClock())
                 .verify(entry, job: job, store: store, identity: identity, logger: logger)
+            do {
+                try history?.insertVerification(VerificationRecord(report, trigger: .restoreVerifyFirst, destination: job.destination))
+            } catch {
+                logger.error("cannot record the verification in the history", metadata: ["backup.id": "\(entry.id)", "error": "\(error)"])
+            }
             guard report.passed else {
                 throw RestoreError.verificationFailed(job: job.name, backupID: entry.id, problems: report.allProblems)
             }

@@ -3,8 +3,8 @@ import Logging
 import ServiceLifecycle
 
 /// The daemon's scheduled verification (`"verify": {"schedule": "CRON", "restoreTo": "SCRATCH"}`):
-/// sleeps until the next due job, verifies its latest backup (with the drill when configured) and
-/// records it (trigger `verify-schedule`). Ends promptly when its task is cancelled.
+/// sleeps until the next due job, verifies its latest backup at every destination (with the drill
+/// when configured) and records each (trigger `verify-schedule`). Ends promptly when cancelled.
 public struct ScheduledVerifier: Service {
     /// Verifies and records.
     public let runner: VerifyRunner
@@ -53,11 +53,14 @@ public struct ScheduledVerifier: Service {
                 guard let job = current.job(named: item.job) else { continue }
                 await verify(job: job, config: current)
             }
-            last = at
+            // Occurrences that passed while verifying are skipped, not run back to back.
+            last = max(at, clock.now())
         }
     }
 
-    /// Verifies one job's latest backup on its own thread (the checks block on I/O).
+    /// Verifies one job's latest backup at each of its destinations, on its own thread (the checks
+    /// block on I/O). The drill, when configured, runs once: at the first destination whose copy
+    /// verifies (every copy holds the same bytes, which each verification checks by digest).
     func verify(job: JobConfig, config: BackupConfig) async {
         let runner = self.runner
         var log = logger
@@ -65,12 +68,18 @@ public struct ScheduledVerifier: Service {
         let logger = log
         await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
             let thread = Thread {
-                do {
-                    _ = try runner.run(
-                        job: job, config: config, selection: .latest, restoreTo: config.verifySettings(for: job)?.restoreTo,
-                        trigger: .schedule, logger: logger)
-                } catch {
-                    logger.error("scheduled verification could not run", metadata: ["error": "\(error)"])
+                var drill = config.verifySettings(for: job)?.restoreTo
+                for destination in job.destinations {
+                    var log = logger
+                    if job.destinations.count > 1 { log[metadataKey: "destination"] = "\(destination)" }
+                    do {
+                        let reports = try runner.run(
+                            job: job.only(destination: destination), config: config, selection: .latest, restoreTo: drill,
+                            trigger: .schedule, logger: log)
+                        if reports.contains(where: { $0.drill != nil }) { drill = nil }
+                    } catch {
+                        log.error("scheduled verification could not run", metadata: ["error": "\(error)"])
+                    }
                 }
                 done.resume()
             }

@@ -44,12 +44,12 @@ public struct VerifyRunner: Sendable {
         Restorer(stores: stores, launcher: launcher, environment: environment, secretsParent: secretsParent)
     }
 
-    /// Verifies the selected backups of `job`, with a restore drill into `restoreTo` when given,
-    /// records each in the history and returns the reports. Encrypted backups are decrypted with
-    /// the age `identity` file; without one their digests are checked and the content is not (and
-    /// a drill, which needs the content, is skipped for the daemon's own verifications). Throws
-    /// `VerifyError` when there is nothing to verify, `DrillError` when a drill cannot start, and
-    /// the store's errors.
+    /// Verifies the selected backups of `job` at its first destination, with a restore drill into
+    /// `restoreTo` when given, records each in the history (naming that destination) and returns
+    /// the reports. Encrypted backups are decrypted with the age `identity` file; without one their
+    /// digests are checked and the content is not (and a drill, which needs the content, is skipped
+    /// for the daemon's own verifications). Throws `VerifyError` when there is nothing to verify,
+    /// `DrillError` when a drill cannot start, and the store's errors.
     public func run(
         job: JobConfig, config: BackupConfig, selection: Selection, restoreTo: String? = nil, identity: String? = nil,
         trigger: VerificationRecord.Trigger, logger: Logger
@@ -90,7 +90,7 @@ public struct VerifyRunner: Sendable {
             }
             if let history {
                 do {
-                    try history.insertVerification(VerificationRecord(report, trigger: trigger))
+                    try history.insertVerification(VerificationRecord(report, trigger: trigger, destination: job.destination))
                 } catch {
                     entryLog.error("cannot record the verification in the history", metadata: ["error": "\(error)"])
                 }

@@ -36,13 +36,18 @@ struct DrillIntegrationTests {
     }
 
     /// A MariaDB drill restores into a new scratch database, counts 2 tables and 502 rows (exact),
-    /// and drops it.
+    /// and drops it; so does `backupd verify JOB --restore-to SCRATCH` (the real binary), which
+    /// prints and records the counts, and refuses a name that exists (exit 1, its data kept).
     @Test func mariadbDrill() throws {
         let server = try TestServers.mariadb()
         let source = try server.createDatabase(prefix: "drs")
-        defer { try? server.dropDatabase(source) }
+        let existing = try server.createDatabase(prefix: "drx")
+        defer {
+            try? server.dropDatabase(source)
+            try? server.dropDatabase(existing)
+        }
         let destination = try TestDestination.make()
-        let pipeline = try mariadbPipeline(server, database: source, destination: destination, name: "drill-\(source)")
+        let pipeline = try mariadbPipeline(server, database: source, destination: destination, name: "shop")
         #expect(pipeline.backup().status == .succeeded)
         let scratch = TestServers.uniqueName("scratch")
         let report = try #require(try pipeline.verify(restoreTo: scratch).first)
@@ -50,6 +55,27 @@ struct DrillIntegrationTests {
         #expect(report.passed, "\(report.allProblems)")
         #expect(drill.tables == 2 && drill.rows == 502 && drill.dropped)
         #expect(try server.mariadb("SELECT count(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = '\(scratch)'") == "0\n")
+
+        let state = temporaryStateDirectory()
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        let cli = try CommandLineJob(state: state, destination: destination, pipeline: pipeline, connection: [
+            "host": server.host, "port": server.port, "username": server.user, "password": server.password, "database": source,
+        ])
+        defer { cli.remove() }
+        let again = TestServers.uniqueName("scratch")
+        let printed = try cli.backupd(["verify", "shop", "--restore-to", again])
+        #expect(printed.status == 0, "\(printed.stderr)")
+        #expect(printed.stdout.contains("drill restored into \(again): 2 tables, 502 rows in "), "\(printed.stdout)")
+        #expect(printed.stdout.contains(", dropped"))
+        #expect(try server.mariadb("SELECT count(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = '\(again)'") == "0\n")
+        let record = try #require(try HistoryStore(stateDirectory: state, readOnly: true).verifications(job: "shop").first)
+        #expect(record.trigger == .verify && record.passed && record.drillDatabase == again && record.drillTables == 2 && record.drillRows == 502)
+
+        _ = try server.mariadb("CREATE TABLE mine (x int); INSERT INTO mine VALUES (7);", database: existing)
+        let refused = try cli.backupd(["verify", "shop", "--restore-to", existing])
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("a database named \(existing) already exists"), "\(refused.stderr)")
+        #expect(try server.mariadb("SELECT x FROM mine", database: existing) == "7\n")
     }
 
     /// A drill whose restore fails (the backup's bytes were replaced) reports the failure, records

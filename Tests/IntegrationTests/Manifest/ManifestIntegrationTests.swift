@@ -117,16 +117,16 @@ struct ManifestIntegrationTests {
     }
 
     /// A backup written before manifests (token-less name, digest in x-amz-meta-sha256) still
-    /// lists, verifies and restores.
+    /// lists, verifies and restores, in the library and through the real binary.
     @Test func legacyBackupStillWorks() throws {
         let destination = try TestDestination.make()
         let name = "legacy-\(TestServers.uniqueName())"
         let tmp = temporaryStateDirectory()
         try FileManager.default.createDirectory(atPath: tmp, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: tmp) }
+        let connection: [String: Any] = ["argv": ["true"], "restoreArgv": ["sh", "-c", "cat > \(tmp)/out"], "extension": "txt"]
         let pipeline = try Pipeline(destination: destination, name: name, job: [
-            "engine": "command", "compression": "gzip",
-            "connection": ["argv": ["true"], "restoreArgv": ["sh", "-c", "cat > \(tmp)/out"], "extension": "txt"],
+            "engine": "command", "compression": "gzip", "connection": connection,
         ])
         let content = Array("written by backupd 0.1\n".utf8)
         let stored = try compressBytes(content)
@@ -139,6 +139,17 @@ struct ManifestIntegrationTests {
         #expect(entry.state == .legacy && entry.id == "\(name)-20261101T010000Z")
         #expect(try pipeline.verify().allSatisfy(\.passed))
         _ = try pipeline.restore(options: RestoreOptions())
+        #expect(try [UInt8](Data(contentsOf: URL(fileURLWithPath: tmp + "/out"))) == content)
+
+        try FileManager.default.removeItem(atPath: tmp + "/out")
+        let cli = try CommandLineJob(state: tmp + "/state", destination: destination, pipeline: pipeline, connection: connection, extra: ["compression": "gzip"])
+        defer { cli.remove() }
+        let list = try cli.backupd(["list", name])
+        #expect(list.status == 0 && list.stdout.contains("\(entry.id) (legacy)"), "\(list.stdout)\(list.stderr)")
+        let verify = try cli.backupd(["verify", name])
+        #expect(verify.status == 0 && verify.stdout.contains("verified \(entry.id) (legacy)"), "\(verify.stdout)\(verify.stderr)")
+        let restore = try cli.backupd(["restore", name, "--verify-first"])
+        #expect(restore.status == 0, "\(restore.stderr)")
         #expect(try [UInt8](Data(contentsOf: URL(fileURLWithPath: tmp + "/out"))) == content)
     }
 }

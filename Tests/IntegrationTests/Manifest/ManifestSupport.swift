@@ -63,6 +63,31 @@ extension TestS3 {
     }
 }
 
+/// A 0600 config file beside `state` (the history's directory) holding `pipeline`'s job, with
+/// `connection` and `extra` keys, and destination, for the real `backupd` binary.
+struct CommandLineJob {
+    let path: String
+
+    init(state: String, destination: TestDestination, pipeline: Pipeline, connection: [String: Any], extra: [String: Any] = [:]) throws {
+        var job: [String: Any] = [
+            "name": pipeline.job.name, "engine": pipeline.job.engine.rawValue, "schedule": "0 3 * * *", "destination": "test",
+            "prefix": pipeline.job.prefix, "connection": connection,
+        ]
+        job.merge(extra) { $1 }
+        path = state + ".json"
+        try JSONSerialization.data(withJSONObject: ["stateDirectory": state, "destinations": [destination.json], "jobs": [job]])
+            .write(to: URL(fileURLWithPath: path))
+        chmod(path, 0o600)
+    }
+
+    /// Runs `backupd ARGUMENTS --config PATH` with the test servers' client tools on PATH.
+    func backupd(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+        try runBackupd(arguments + ["--config", path], environment: Pipeline.defaultEnvironment, timeout: 120)
+    }
+
+    func remove() { try? FileManager.default.removeItem(atPath: path) }
+}
+
 /// A temporary directory for a test's history.
 func temporaryStateDirectory() -> String {
     FileManager.default.temporaryDirectory.path + "/backupd-mf-\(UUID().uuidString)"

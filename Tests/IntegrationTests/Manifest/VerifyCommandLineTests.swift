@@ -83,7 +83,10 @@ struct VerifyCommandLineTests {
         let latest = try runBackupd(["verify", "files", "--latest", "--config", configPath], environment: environment)
         #expect(latest.status == 0, "the newest complete backup is the older, intact one: \(latest.stderr)")
         #expect(latest.stdout.contains("verified \(older)"))
-        // 2 after-backup, 2 from --all, one each for the id, --latest --json and --latest.
-        #expect(try history.verifications(job: "files").count == 7)
+        // 2 after-backup, 2 from --all, one each for the id, --latest --json and --latest, and the
+        // two restore --verify-first checks.
+        let recorded = try history.verifications(job: "files")
+        #expect(recorded.count == 9)
+        #expect(recorded.filter { $0.trigger == .restoreVerifyFirst }.map(\.passed) == [true, false])
     }
 }

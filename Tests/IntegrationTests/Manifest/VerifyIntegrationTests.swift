@@ -72,38 +72,46 @@ struct VerifyIntegrationTests {
         }
     }
 
-    /// One flipped byte in a data object (rewritten by the AWS CLI) fails verification naming the
-    /// object, the manifest's digest and the one found; a truncated object fails on its size; a
-    /// deleted manifest makes the backup incomplete.
-    @Test func verifyFailsClearly() throws {
+    /// For every engine (PostgreSQL, MariaDB, Redis with gzip, a command): one flipped byte in a
+    /// data object (rewritten by the AWS CLI) fails verification naming the object, the manifest's
+    /// digest and the one found, and breaks the compression layer; a truncated object fails on its
+    /// size; a deleted manifest makes the backup incomplete.
+    @Test(arguments: VerifiedEngine.allCases)
+    func verifyFailsClearly(engine: VerifiedEngine) throws {
         let s3 = try TestS3.environment()
         let destination = try TestDestination.make()
-        let pipeline = try Pipeline(destination: destination, name: "bad-\(TestServers.uniqueName())", job: [
-            "engine": "command", "connection": ["argv": ["head", "-c", "2000000", "/dev/urandom"], "extension": "bin"],
-        ])
+        let (pipeline, cleanUp) = try engine.pipeline(destination: destination)
+        defer { cleanUp() }
         let start = Date()
-        #expect(pipeline.backup(startedAt: start).status == .succeeded)
-        #expect(pipeline.backup(startedAt: start + 1).status == .succeeded)
-        #expect(pipeline.backup(startedAt: start + 2).status == .succeeded)
+        for offset in 0..<3 {
+            let outcome = pipeline.backup(startedAt: start + Double(offset))
+            #expect(outcome.status == .succeeded, "\(outcome.error ?? "")")
+        }
         let entries = try pipeline.catalog.entries()
         #expect(entries.count == 3)
         let flipped = try #require(entries[0].manifest?.primary)
         let truncated = try #require(entries[1].manifest?.primary)
+        var cut = 0
         try s3.rewrite(bucket: destination.bucket, key: flipped.key) { $0[$0.count / 3] ^= 0x10 }
-        try s3.rewrite(bucket: destination.bucket, key: truncated.key) { $0.removeLast(1000) }
+        try s3.rewrite(bucket: destination.bucket, key: truncated.key) { bytes in
+            cut = min(1000, bytes.count / 4)
+            bytes.removeLast(cut)
+        }
         try destination.store.delete(keys: [try #require(entries[2].manifestKey)])
 
         let found = try s3.cliDigest(bucket: destination.bucket, key: flipped.key)
         let first = try pipeline.verify(.backup(entries[0].id))[0]
         #expect(!first.passed)
-        #expect(first.allProblems.contains("\(flipped.key): SHA-256 expected \(flipped.sha256) (manifest), found \(found)"))
+        #expect(first.allProblems.contains("\(flipped.key): SHA-256 expected \(flipped.sha256) (manifest), found \(found)"), "\(first.allProblems)")
+        #expect(first.allProblems.contains { $0.hasPrefix("\(flipped.key): compression layer (\(engine.layer)) failed") }, "\(first.allProblems)")
 
         let second = try pipeline.verify(.backup(entries[1].id))[0]
-        #expect(second.allProblems.contains("\(truncated.key): size expected \(truncated.size) bytes (manifest), found \(truncated.size - 1000) bytes"))
+        #expect(!second.passed)
+        #expect(second.allProblems.contains("\(truncated.key): size expected \(truncated.size) bytes (manifest), found \(truncated.size - Int64(cut)) bytes"), "\(second.allProblems)")
 
         let third = try pipeline.verify(.backup(entries[2].id))[0]
         #expect(!third.passed)
-        #expect(third.allProblems.first?.contains("backup \(entries[2].id) is incomplete: no manifest") == true)
+        #expect(third.allProblems.first?.contains("backup \(entries[2].id) is incomplete: no manifest") == true, "\(third.allProblems)")
 
         let all = try pipeline.verify(.all)
         #expect(all.count == 3 && all.allSatisfy { !$0.passed })
