@@ -50,7 +50,7 @@ public final class MultipartUploader: Sendable {
     /// `upload` that also reports the peak bytes of part buffers held (for the memory bound's tests).
     func uploadMeasured(
         key: String, from source: any ByteSource, metadata: [String: String], cancellation: RunCancellation,
-        uploadStarted: (String) -> Void, plan: PartSizePlan? = nil, hasher: SHA256Hasher = SHA256Hasher()
+        uploadStarted: (String) -> Void, plan: PartSizePlan? = nil, hasher: StreamHasher = StreamHasher()
     ) throws -> (receipt: UploadReceipt, peakBufferBytes: Int) {
         let plan = plan ?? self.plan
         if let reason = cancellation.reason { throw S3Error.cancelled(reason: reason) }
@@ -76,9 +76,9 @@ public final class MultipartUploader: Sendable {
                 while let part = state.nextPart() {
                     let bytes = UnsafeRawBufferPointer(rebasing: part.buffer.memory[0..<part.length])
                     // Over https TLS already authenticates every byte in transit, so the part is
-                    // signed UNSIGNED-PAYLOAD and spared a second SHA-256 pass (the stream's digest
-                    // is still computed); over plain http its digest lets the server check it.
-                    let sha = unsignedParts ? "UNSIGNED-PAYLOAD" : SHA256.hex(SHA256.hash(bytes))
+                    // signed UNSIGNED-PAYLOAD (the stream's digest is still computed); over plain
+                    // http its digest, hashed by the reader with the stream's, lets the server check it.
+                    let sha = part.sha256 ?? "UNSIGNED-PAYLOAD"
                     do {
                         let etag = try client.uploadPart(
                             key: key, uploadID: uploadID, number: part.number, body: bytes, sha256: sha, cancellation: parts)
@@ -100,8 +100,8 @@ public final class MultipartUploader: Sendable {
         var firstPartSize = 0
         do {
             try readParts(
-                source: source, key: key, plan: plan, state: state, hasher: hasher, total: &total, partCount: &partCount,
-                firstPartSize: &firstPartSize)
+                source: source, key: key, plan: plan, state: state, hasher: hasher, signParts: !unsignedParts, total: &total,
+                partCount: &partCount, firstPartSize: &firstPartSize)
         } catch {
             state.fail(error)
             parts.cancel(reason: "the stream failed: \(error)")
@@ -189,10 +189,12 @@ public final class MultipartUploader: Sendable {
     /// Seconds an abort after a cancellation is retried (SIGTERM's grace is short).
     static let cancelledAbortBudget: Double = 5
 
-    /// Fills buffers from `source` and queues them, hashing the whole stream in order.
+    /// Fills buffers from `source` and queues them, hashing the whole stream in order and, with
+    /// `signParts`, each part for its signature: each chunk right after it is read, while it is
+    /// still in the cache, both digests in one pass.
     private func readParts(
-        source: any ByteSource, key: String, plan: PartSizePlan, state: UploadState, hasher: SHA256Hasher, total: inout Int64,
-        partCount: inout Int, firstPartSize: inout Int
+        source: any ByteSource, key: String, plan: PartSizePlan, state: UploadState, hasher: StreamHasher, signParts: Bool,
+        total: inout Int64, partCount: inout Int, firstPartSize: inout Int
     ) throws {
         var number = 1
         var finished = false
@@ -202,10 +204,13 @@ public final class MultipartUploader: Sendable {
                 throw S3Error.objectTooLarge(key: key, maxParts: plan.maxParts, bytes: total)
             }
             guard let buffer = state.acquireBuffer(size: size) else { return }
+            let partHasher = signParts ? StreamHasher() : nil
             var filled = 0
             while filled < size {
                 let n = try source.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer.memory[filled..<size]))
                 if n == 0 { finished = true; break }
+                let chunk = UnsafeRawBufferPointer(rebasing: buffer.memory[filled..<(filled + n)])
+                if let partHasher { StreamHasher.update(hasher, and: partHasher, with: chunk) } else { hasher.update(chunk) }
                 filled += n
                 if state.error != nil { state.releaseBuffer(buffer); return }
             }
@@ -220,11 +225,10 @@ public final class MultipartUploader: Sendable {
                 if extra > 0 { state.releaseBuffer(buffer); throw S3Error.objectTooLarge(key: key, maxParts: plan.maxParts, bytes: total + Int64(filled) + 1) }
                 finished = true
             }
-            hasher.update(UnsafeRawBufferPointer(rebasing: buffer.memory[0..<filled]))
             total += Int64(filled)
             partCount = number
             if number == 1 { firstPartSize = size }
-            state.enqueue(UploadState.Pending(number: number, buffer: buffer, length: filled))
+            state.enqueue(UploadState.Pending(number: number, buffer: buffer, length: filled, sha256: partHasher.map { SHA256.hex($0.finalize()) }))
             number += 1
         }
     }
