@@ -56,6 +56,8 @@ SHA_TARGET static void blocks_one(uint32_t h[8], const uint8_t *p, size_t count)
     load_state(h, &abef, &cdgh);
     for (; count > 0; count--, p += 64) {
         __m128i saved_abef = abef, saved_cdgh = cdgh, m[4];
+        /* Unrolled, so that the schedule's ring and the branch on g fold away. */
+#pragma clang loop unroll(full)
         for (int g = 0; g < 16; g++) {
             __m128i w = SCHEDULE(g);
             m[g & 3] = w;
@@ -76,6 +78,8 @@ SHA_TARGET static void blocks_two(uint32_t ha[8], uint32_t hb[8], const uint8_t 
     load_state(hb, &abef_b, &cdgh_b);
     for (; count > 0; count--, p += 64) {
         __m128i saved_abef_a = abef_a, saved_cdgh_a = cdgh_a, saved_abef_b = abef_b, saved_cdgh_b = cdgh_b, m[4];
+        /* Unrolled, so that the schedule's ring and the branch on g fold away. */
+#pragma clang loop unroll(full)
         for (int g = 0; g < 16; g++) {
             __m128i w = SCHEDULE(g);
             m[g & 3] = w;
