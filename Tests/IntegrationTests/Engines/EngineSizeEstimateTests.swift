@@ -7,9 +7,16 @@ import Testing
 /// The engines' own size estimates, which size equal parts when a job has no history yet.
 @Suite("Engine size estimates")
 struct EngineSizeEstimateTests {
-    /// A job of `engine` with `connection`, through the integration config's validation.
-    func job(_ engine: String, _ connection: [String: Any], destination: TestDestination) throws -> JobConfig {
-        try IntegrationConfig.make(destination: destination, name: "est", job: ["engine": engine, "connection": connection]).jobs[0]
+    /// A job of `engine` with `connection`, through the integration config's validation (its
+    /// destination is never written to, so no bucket is made).
+    func job(_ engine: String, _ connection: [String: Any]) throws -> JobConfig {
+        let s3 = try TestS3.environment()
+        let provider = S3StoreProvider(logger: Logger(label: "it.est"))
+        let destination = TestDestination(
+            provider: provider, store: try provider.store(for: s3.destination(bucket: "unused")),
+            json: ["name": "test", "endpoint": s3.endpoint.absoluteString, "region": s3.region, "bucket": "unused",
+                   "accessKeyId": s3.accessKey, "secretAccessKey": s3.secretKey, "pathStyle": true])
+        return try IntegrationConfig.make(destination: destination, name: "est", job: ["engine": engine, "connection": connection]).jobs[0]
     }
 
     /// The estimate of `job` through the live tools, with the argv they were started with.
@@ -33,7 +40,7 @@ struct EngineSizeEstimateTests {
         let table = Int64(try server.psql("SELECT pg_total_relation_size('big')", database: database).trimmingCharacters(in: .whitespacesAndNewlines))!
         let job = try job("postgres", [
             "host": server.host, "port": server.port, "username": server.user, "password": server.password, "database": database,
-        ], destination: try TestDestination.make())
+        ])
         let (bytes, argv) = try estimate(job)
         let size = try #require(bytes)
         #expect(size >= table, "pg_database_size \(size) is below the table's \(table)")
@@ -53,7 +60,7 @@ struct EngineSizeEstimateTests {
             """, database: database)
         let job = try job("mysql", [
             "host": server.host, "port": server.port, "username": server.user, "password": server.password, "database": database,
-        ], destination: try TestDestination.make())
+        ])
         let (bytes, argv) = try estimate(job)
         let size = try #require(bytes)
         // 40,000 rows of 96 characters: about 3.8 MB of payload.
@@ -70,7 +77,7 @@ struct EngineSizeEstimateTests {
         _ = try server.redisCLI([
             "EVAL", "for i = 1, 4000 do redis.call('SET', KEYS[1] .. i, string.rep('v', 1000)) end return 1", "1", "est:",
         ], database: database)
-        let job = try job("redis", ["host": server.host, "port": server.port, "password": server.password], destination: try TestDestination.make())
+        let job = try job("redis", ["host": server.host, "port": server.port, "password": server.password])
         let (bytes, argv) = try estimate(job)
         let size = try #require(bytes)
         #expect(size >= 4_000_000, "\(size)")
@@ -85,7 +92,7 @@ struct EngineSizeEstimateTests {
         defer { close(listener.fd) }
         let job = try job("postgres", [
             "host": "127.0.0.1", "port": listener.port, "username": "u", "password": "estimate-secret", "database": "d",
-        ], destination: try TestDestination.make())
+        ])
         let started = Date()
         #expect {
             _ = try estimate(job, timeout: .seconds(1))
@@ -132,16 +139,15 @@ struct EngineSizeEstimateTests {
     @Test func failedEstimateFallsBackAndIsLogged() throws {
         let listener = try LoopbackSocket.listen(what: "a port to close")
         close(listener.fd)
-        let base = try TestDestination.make()
         let job = try job("postgres", [
             "host": "127.0.0.1", "port": listener.port, "username": "u", "password": "estimate-secret", "database": "d",
-        ], destination: base)
+        ])
         let launcher = RecordingProcessLauncher()
         let secrets = try SecretDirectory(parent: nil)
         defer { secrets.remove() }
         let context = EngineContext(
             job: job, secrets: secrets, launcher: launcher, baseEnvironment: EngineContext.baseEnvironment(from: Pipeline.defaultEnvironment))
-        let runner = BackupRunner(stores: base.provider, launcher: launcher, clock: SystemWallClock(), environment: Pipeline.defaultEnvironment)
+        let runner = BackupRunner(stores: S3StoreProvider(logger: Logger(label: "it.est")), launcher: launcher, clock: SystemWallClock(), environment: Pipeline.defaultEnvironment)
         var equal = try TestS3.environment().destination(bucket: "unused")
         equal.provider = .r2
         let (logger, lines) = CapturingLogHandler.logger()
