@@ -30,6 +30,14 @@ struct EngineSizeEstimateTests {
         return (bytes, launcher.specs.flatMap(\.argv))
     }
 
+    /// Expects `job`'s estimate in `bounds` (bytes), with `password` on no tool's argv.
+    func expectEstimate(_ job: JobConfig, in bounds: Range<Int64>, password: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let (bytes, argv) = try estimate(job)
+        let size = try #require(bytes, sourceLocation: sourceLocation)
+        #expect(bounds.contains(size), "estimate \(size) outside \(bounds)", sourceLocation: sourceLocation)
+        #expect(!argv.contains { $0.contains(password) }, sourceLocation: sourceLocation)
+    }
+
     /// PostgreSQL's estimate (`pg_database_size`) covers a table of known size, stays plausible,
     /// and the password never reaches argv.
     @Test func postgresEstimateCoversItsData() throws {
@@ -41,11 +49,8 @@ struct EngineSizeEstimateTests {
         let job = try job("postgres", [
             "host": server.host, "port": server.port, "username": server.user, "password": server.password, "database": database,
         ])
-        let (bytes, argv) = try estimate(job)
-        let size = try #require(bytes)
-        #expect(size >= table, "pg_database_size \(size) is below the table's \(table)")
-        #expect(size < table + (256 << 20), "\(size) is implausibly large for a \(table)-byte table")
-        #expect(!argv.contains { $0.contains(server.password) })
+        // At least the table, and not implausibly more than it.
+        try expectEstimate(job, in: table..<(table + (256 << 20)), password: server.password)
     }
 
     /// MariaDB's estimate (information_schema's data and index lengths) covers the rows written.
@@ -61,12 +66,8 @@ struct EngineSizeEstimateTests {
         let job = try job("mysql", [
             "host": server.host, "port": server.port, "username": server.user, "password": server.password, "database": database,
         ])
-        let (bytes, argv) = try estimate(job)
-        let size = try #require(bytes)
         // 40,000 rows of 96 characters: about 3.8 MB of payload.
-        #expect(size >= 3_000_000, "\(size)")
-        #expect(size < 256 << 20, "\(size)")
-        #expect(!argv.contains { $0.contains(server.password) })
+        try expectEstimate(job, in: 3_000_000..<(256 << 20), password: server.password)
     }
 
     /// Redis's estimate (the dataset's memory) covers the values written into a database of ours.
@@ -78,11 +79,7 @@ struct EngineSizeEstimateTests {
             "EVAL", "for i = 1, 4000 do redis.call('SET', KEYS[1] .. i, string.rep('v', 1000)) end return 1", "1", "est:",
         ], database: database)
         let job = try job("redis", ["host": server.host, "port": server.port, "password": server.password])
-        let (bytes, argv) = try estimate(job)
-        let size = try #require(bytes)
-        #expect(size >= 4_000_000, "\(size)")
-        #expect(size < 4 << 30, "\(size)")
-        #expect(!argv.contains { $0.contains(server.password) })
+        try expectEstimate(job, in: 4_000_000..<(4 << 30), password: server.password)
     }
 
     /// A server that accepts the connection and never answers is given up on at the estimate's
