@@ -7,7 +7,7 @@ func liveStores(logger: Logger, abortLedger: (any PendingAbortLedger)? = nil) ->
     S3StoreProvider(logger: logger, abortLedger: abortLedger)
 }
 
-/// The expected size of a job's next backup: its `expectedSize`, else its recent sizes in `history`.
-func expectedSize(history: HistoryStore?) -> @Sendable (JobConfig) -> Int64? {
-    { job in job.expectedSize ?? (try? history?.recentBackupSize(job: job.name)) ?? nil }
+/// The largest stored size of a job's recent successful backups in `history` (see `ExpectedSize`).
+func recentSize(history: HistoryStore?) -> @Sendable (JobConfig) -> Int64? {
+    { job in (try? history?.recentBackupSize(job: job.name)) ?? nil }
 }

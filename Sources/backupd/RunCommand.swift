@@ -36,7 +36,7 @@ struct RunCommand: AsyncParsableCommand {
         let stores = liveStores(logger: logger, abortLedger: history)
         let executor = BackupRunner(
             stores: stores, launcher: PosixProcessLauncher(), clock: clock,
-            environment: ProcessInfo.processInfo.environment, expectedSize: expectedSize(history: history))
+            environment: ProcessInfo.processInfo.environment, recentSize: recentSize(history: history))
         let launcher = PosixProcessLauncher()
         let environment = ProcessInfo.processInfo.environment
         let notifications = NotificationSender.live(logger: logger)

@@ -106,7 +106,7 @@ struct RunNowCommand: ParsableCommand {
         let stores = liveStores(logger: commandLogger(verbose: verbose), abortLedger: history)
         let runner = BackupRunner(
             stores: stores, launcher: PosixProcessLauncher(), clock: clock, environment: ProcessInfo.processInfo.environment,
-            expectedSize: expectedSize(history: history))
+            recentSize: recentSize(history: history))
         let logger = commandLogger(verbose: verbose)
         let notifications = NotificationSender.live(logger: logger)
         let metrics = config.metrics?.textfile == nil

@@ -129,7 +129,7 @@ struct RecoveryService: Service {
         for run in open {
             guard let uploadID = run.uploadID, let key = run.objectKey else { continue }
             do {
-                try store.abortUpload(key: key, uploadID: uploadID)
+                try store.abortStreamUpload(key: key, uploadID: uploadID)
                 try history.markUploadClosed(runID: run.id)
                 logger.notice("aborted the upload of an interrupted run", metadata: ["run": "\(run.id)", "s3.key": "\(key)", "s3.upload_id": "\(uploadID)"])
             } catch {

@@ -16,9 +16,16 @@ public protocol EngineDriver: Sendable {
 
     /// A precise error for a tool's failure from its stderr, or nil when nothing is recognised.
     func classify(tool: String, exit: ProcessExit, stderr: String, job: String) -> EngineError?
+
+    /// The server's own cheap estimate of the data a dump holds, in bytes (nil: the engine has
+    /// none), asked within `timeout`; it sizes equal parts when history has no size yet.
+    func estimatedSize(_ context: EngineContext, timeout: Duration) throws -> Int64?
 }
 
 extension EngineDriver {
+    /// Engines without a cheap size query (MongoDB, a command) estimate nothing.
+    public func estimatedSize(_ context: EngineContext, timeout: Duration) throws -> Int64? { nil }
+
     /// Drivers whose check does not learn the server's version report none.
     public func preflightVersions(_ context: EngineContext) throws -> (tool: String, server: String?) {
         (try preflight(context), nil)

@@ -20,16 +20,16 @@ public struct BackupRunner: BackupExecutor {
     public let host: String
     /// Makes each run's 8-hex-digit name token.
     public let makeToken: @Sendable () -> String
-    /// The expected size of a job's next backup (which fixes equal parts): by default the job's
-    /// `expectedSize`; the daemon passes one that also reads recent sizes from the history.
-    public let expectedSize: @Sendable (JobConfig) -> Int64?
+    /// The largest stored size of a job's recent successful backups (the daemon reads the
+    /// history; nil by default), which sizes equal parts when the job sets no `expectedSize`.
+    public let recentSize: @Sendable (JobConfig) -> Int64?
 
     /// Creates a runner.
     public init(
         stores: any ObjectStoreProvider, launcher: any ProcessLauncher, clock: any WallClock,
         environment: [String: String], secretsParent: String? = nil, host: String = ProcessInfo.processInfo.hostName,
         makeToken: @escaping @Sendable () -> String = ObjectName.randomToken,
-        expectedSize: @escaping @Sendable (JobConfig) -> Int64? = { $0.expectedSize }
+        recentSize: @escaping @Sendable (JobConfig) -> Int64? = { _ in nil }
     ) {
         self.stores = stores
         self.launcher = launcher
@@ -38,7 +38,7 @@ public struct BackupRunner: BackupExecutor {
         self.secretsParent = secretsParent
         self.host = host
         self.makeToken = makeToken
-        self.expectedSize = expectedSize
+        self.recentSize = recentSize
     }
 
     /// What one dump stored.
@@ -125,6 +125,8 @@ public struct BackupRunner: BackupExecutor {
             return failed(EngineError.cancelled(job: job.name, reason: reason).description, interrupted: true)
         }
         logger.debug("dump starting", metadata: ["engine": "\(job.engine.rawValue)", "tool.version": "\(toolVersion)"])
+        let expectedSize = expectedSize(
+            job: job, destinations: named.compactMap(\.config), driver: driver, context: context, redactor: redactor, logger: logger)
 
         var results: [StepResult] = []
         var totalRead: Int64 = 0
@@ -132,7 +134,7 @@ public struct BackupRunner: BackupExecutor {
         for step in steps {
             do {
                 let result = try runStep(
-                    step, job: job, lanes: &lanes, driver: driver, toolVersion: toolVersion,
+                    step, job: job, lanes: &lanes, driver: driver, toolVersion: toolVersion, expectedSize: expectedSize,
                     startedAt: startedAt, token: token, runID: run?.runID, deadline: deadline, cancellation: cancellation, progress: progress, logger: logger)
                 totalRead += result.bytesRead
                 results.append(result)
@@ -163,7 +165,7 @@ public struct BackupRunner: BackupExecutor {
     /// or every destination did.
     func runStep(
         _ step: DumpStep, job: JobConfig, lanes: inout [Lane], driver: any EngineDriver,
-        toolVersion: String, startedAt: Date, token: String, runID: Int64?, deadline: DispatchTime, cancellation: RunCancellation,
+        toolVersion: String, expectedSize: Int64?, startedAt: Date, token: String, runID: Int64?, deadline: DispatchTime, cancellation: RunCancellation,
         progress: @escaping @Sendable (RunProgress) -> Void, logger: Logger
     ) throws -> StepResult {
         let key = ObjectName.make(
@@ -235,7 +237,7 @@ public struct BackupRunner: BackupExecutor {
         }
         var uploadFailures: [(destination: String, error: any Error)] = []
         do {
-            let results = FanOutUpload().upload(key: key, from: source, metadata: metadata, expectedSize: expectedSize(job), targets: targets)
+            let results = FanOutUpload().upload(key: key, from: source, metadata: metadata, expectedSize: expectedSize, targets: targets)
             var receipts: [String: StreamReceipt] = [:]
             for (target, result) in zip(targets, results) {
                 switch result {

@@ -23,6 +23,9 @@ public final class CurlTransport: HTTPTransport {
         public init(caFile: String? = nil) { self.caFile = caFile }
     }
 
+    /// The upload buffer for large bodies (libcurl's largest is 2 MiB): fewer callbacks and sends per part.
+    static let uploadBufferSize = 1 << 20
+
     private let options: Options
     /// Idle easy handles; each keeps its connection cache, so taking one reuses a warm connection.
     private let idle = Mutex<[EasyHandle]>([])
@@ -105,6 +108,8 @@ public final class CurlTransport: HTTPTransport {
                 bd_curl_setopt_str(handle, CURLOPT_CUSTOMREQUEST, request.method)
             }
             if request.method == "PUT" || request.method == "POST" {
+                // libcurl's 64 KiB default means a read callback and a send(2) per 64 KiB of a part.
+                if body.count > 64 * 1024 { bd_curl_setopt_long(handle, CURLOPT_UPLOAD_BUFFERSIZE, CurlTransport.uploadBufferSize) }
                 bd_curl_setopt_read_cb(handle, curlRead)
                 bd_curl_setopt_ptr(handle, CURLOPT_READDATA, context)
                 // libcurl resends a body itself when a reused connection turns out dead.

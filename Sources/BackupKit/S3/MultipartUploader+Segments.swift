@@ -21,7 +21,7 @@ extension MultipartUploader {
             while true {
                 let segmentKey = expectedSegments > 1 || segments.index > 1
                     ? StreamReceipt.segmentKey(key, index: segments.index) : key
-                let hasher = segments.index == 1 ? segments.streamHasher : SHA256Hasher()
+                let hasher = segments.index == 1 ? segments.streamHasher : StreamHasher()
                 let receipt = try uploadMeasured(
                     key: segmentKey, from: segments, metadata: metadata, cancellation: cancellation,
                     uploadStarted: uploadStarted, plan: plan, hasher: hasher

@@ -50,7 +50,7 @@ public final class MultipartUploader: Sendable {
     /// `upload` that also reports the peak bytes of part buffers held (for the memory bound's tests).
     func uploadMeasured(
         key: String, from source: any ByteSource, metadata: [String: String], cancellation: RunCancellation,
-        uploadStarted: (String) -> Void, plan: PartSizePlan? = nil, hasher: SHA256Hasher = SHA256Hasher()
+        uploadStarted: (String) -> Void, plan: PartSizePlan? = nil, hasher: StreamHasher = StreamHasher()
     ) throws -> (receipt: UploadReceipt, peakBufferBytes: Int) {
         let plan = plan ?? self.plan
         if let reason = cancellation.reason { throw S3Error.cancelled(reason: reason) }
@@ -61,7 +61,6 @@ public final class MultipartUploader: Sendable {
         uploadStarted(uploadID)
 
         let state = UploadState(bufferLimit: partsInFlight + 1)
-        let unsignedParts = client.settings.endpoint.scheme?.lowercased() == "https"
         // Parts in flight (and their retries) end within a second when the run is cancelled or
         // times out, or when the upload failed anyway (a part's budget spent, the source broke).
         let parts = RunCancellation()
@@ -75,13 +74,10 @@ public final class MultipartUploader: Sendable {
                 defer { state.workerExited() }
                 while let part = state.nextPart() {
                     let bytes = UnsafeRawBufferPointer(rebasing: part.buffer.memory[0..<part.length])
-                    // Over https TLS already authenticates every byte in transit, so the part is
-                    // signed UNSIGNED-PAYLOAD and spared a second SHA-256 pass (the stream's digest
-                    // is still computed); over plain http its digest lets the server check it.
-                    let sha = unsignedParts ? "UNSIGNED-PAYLOAD" : SHA256.hex(SHA256.hash(bytes))
+                    // The part's digest (hashed by the reader with the stream's) lets the server check it.
                     do {
                         let etag = try client.uploadPart(
-                            key: key, uploadID: uploadID, number: part.number, body: bytes, sha256: sha, cancellation: parts)
+                            key: key, uploadID: uploadID, number: part.number, body: bytes, sha256: part.sha256, cancellation: parts)
                         state.partSent(number: part.number, etag: etag)
                         state.releaseBuffer(part.buffer)
                     } catch {
@@ -100,8 +96,8 @@ public final class MultipartUploader: Sendable {
         var firstPartSize = 0
         do {
             try readParts(
-                source: source, key: key, plan: plan, state: state, hasher: hasher, total: &total, partCount: &partCount,
-                firstPartSize: &firstPartSize)
+                source: source, key: key, plan: plan, state: state, hasher: hasher, total: &total,
+                partCount: &partCount, firstPartSize: &firstPartSize)
         } catch {
             state.fail(error)
             parts.cancel(reason: "the stream failed: \(error)")
@@ -189,10 +185,12 @@ public final class MultipartUploader: Sendable {
     /// Seconds an abort after a cancellation is retried (SIGTERM's grace is short).
     static let cancelledAbortBudget: Double = 5
 
-    /// Fills buffers from `source` and queues them, hashing the whole stream in order.
+    /// Fills buffers from `source` and queues them, hashing the whole stream in order and each
+    /// part for its signature: each chunk right after it is read, while it is still in the cache,
+    /// both digests in one pass.
     private func readParts(
-        source: any ByteSource, key: String, plan: PartSizePlan, state: UploadState, hasher: SHA256Hasher, total: inout Int64,
-        partCount: inout Int, firstPartSize: inout Int
+        source: any ByteSource, key: String, plan: PartSizePlan, state: UploadState, hasher: StreamHasher,
+        total: inout Int64, partCount: inout Int, firstPartSize: inout Int
     ) throws {
         var number = 1
         var finished = false
@@ -202,10 +200,13 @@ public final class MultipartUploader: Sendable {
                 throw S3Error.objectTooLarge(key: key, maxParts: plan.maxParts, bytes: total)
             }
             guard let buffer = state.acquireBuffer(size: size) else { return }
+            let partHasher = StreamHasher()
             var filled = 0
             while filled < size {
                 let n = try source.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer.memory[filled..<size]))
                 if n == 0 { finished = true; break }
+                let chunk = UnsafeRawBufferPointer(rebasing: buffer.memory[filled..<(filled + n)])
+                StreamHasher.update(hasher, and: partHasher, with: chunk)
                 filled += n
                 if state.error != nil { state.releaseBuffer(buffer); return }
             }
@@ -220,11 +221,10 @@ public final class MultipartUploader: Sendable {
                 if extra > 0 { state.releaseBuffer(buffer); throw S3Error.objectTooLarge(key: key, maxParts: plan.maxParts, bytes: total + Int64(filled) + 1) }
                 finished = true
             }
-            hasher.update(UnsafeRawBufferPointer(rebasing: buffer.memory[0..<filled]))
             total += Int64(filled)
             partCount = number
             if number == 1 { firstPartSize = size }
-            state.enqueue(UploadState.Pending(number: number, buffer: buffer, length: filled))
+            state.enqueue(UploadState.Pending(number: number, buffer: buffer, length: filled, sha256: SHA256.hex(partHasher.finalize())))
             number += 1
         }
     }

@@ -1,5 +1,3 @@
-import SigV4
-
 /// Cuts one stream into segments of at most `limit` bytes: each segment reads as a source that
 /// ends at the limit, and `hasMore` tells (by reading one byte ahead) whether the stream goes on.
 /// From the second segment on it also feeds the whole stream's digest (the first segment's bytes
@@ -11,7 +9,7 @@ final class SegmentingSource: ByteSource {
     private var lookahead: UInt8?
     private var ended = false
     /// The digest of the whole stream; the uploader feeds it during the first segment.
-    let streamHasher = SHA256Hasher()
+    let streamHasher = StreamHasher()
     /// Which segment is being read (1-based).
     private(set) var index = 1
     /// Bytes of the whole stream read so far.

@@ -7,6 +7,8 @@ final class UploadState: @unchecked Sendable {
         var number: Int
         var buffer: PartBuffer
         var length: Int
+        /// The part's hex SHA-256, which signs it.
+        var sha256: String
     }
 
     private let condition = NSCondition()

@@ -12,4 +12,13 @@ extension BackupObjectStore {
     public func download(segments keys: [String], to sink: (UnsafeRawBufferPointer) throws -> Void) throws {
         for key in keys { try download(key: key, to: sink) }
     }
+
+    /// Aborts the upload `uploadID` of the stream at `key`, which may be writing one of its
+    /// segments (`key.001`, `key.002`, ...): the history records the stream's key and the
+    /// current upload id, so the upload's own key is looked up among the open uploads under `key`
+    /// (an abort under the wrong key is answered NoSuchUpload, which would pass for done).
+    public func abortStreamUpload(key: String, uploadID: String) throws {
+        let open = try openUploads(prefix: key).first { $0.uploadID == uploadID }
+        try abortUpload(key: open?.key ?? key, uploadID: uploadID)
+    }
 }

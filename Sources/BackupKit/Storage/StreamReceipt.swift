@@ -26,8 +26,9 @@ public struct StreamReceipt: Sendable, Hashable {
     /// The objects' keys, in order: what a restore reads as one stream.
     public var keys: [String] { segments.map(\.key) }
 
-    /// Whether the stream needed more than one object.
-    public var isSegmented: Bool { segments.count > 1 }
+    /// Whether the stream is stored under segment names: it needed more than one object, or was
+    /// numbered from `.001` up front (an expected size beyond one object) and then fitted in one.
+    public var isSegmented: Bool { segments.count > 1 || segments.first?.key != key }
 
     /// The key of segment `index` (1-based) of the stream at `key`: `key.001`, `key.002`, ...
     public static func segmentKey(_ key: String, index: Int) -> String {

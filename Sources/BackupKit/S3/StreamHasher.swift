@@ -1,0 +1,81 @@
+import CSHA256Pair
+import SigV4
+
+/// SHA-256 of a stream as it is uploaded. On CPUs with the SHA extensions it runs on backupd's
+/// own SHA-NI code, which can advance two digests over the same bytes in one pass (`update(_:and:with:)`:
+/// a part's digest for SigV4 and the stream's for the manifest share the message schedule and
+/// interleave their rounds); elsewhere it is OpenSSL's, one pass per digest.
+final class StreamHasher: @unchecked Sendable {
+    private enum Engine {
+        case paired(UnsafeMutablePointer<bd_sha256_ctx>)
+        case openSSL(SHA256Hasher)
+    }
+
+    private let engine: Engine
+
+    /// Whether this CPU runs the paired code.
+    static let pairedAvailable = bd_sha256_available() != 0
+
+    /// An empty digest; `paired: false` forces OpenSSL (for the tests that compare the two).
+    init(paired: Bool = StreamHasher.pairedAvailable) {
+        if paired {
+            let context = UnsafeMutablePointer<bd_sha256_ctx>.allocate(capacity: 1)
+            bd_sha256_init(context)
+            engine = .paired(context)
+        } else {
+            engine = .openSSL(SHA256Hasher())
+        }
+    }
+
+    private init(engine: Engine) {
+        self.engine = engine
+    }
+
+    deinit {
+        if case .paired(let context) = engine { context.deallocate() }
+    }
+
+    /// Adds `bytes`.
+    func update(_ bytes: UnsafeRawBufferPointer) {
+        guard bytes.count > 0 else { return }
+        switch engine {
+        case .paired(let context): bd_sha256_update(context, bytes.baseAddress, bytes.count)
+        case .openSSL(let hasher): hasher.update(bytes)
+        }
+    }
+
+    /// Adds `bytes` to both `first` and `second`, in one pass where both run the paired code.
+    static func update(_ first: StreamHasher, and second: StreamHasher, with bytes: UnsafeRawBufferPointer) {
+        guard bytes.count > 0 else { return }
+        if case .paired(let a) = first.engine, case .paired(let b) = second.engine {
+            bd_sha256_update_pair(a, b, bytes.baseAddress, bytes.count)
+        } else {
+            first.update(bytes)
+            second.update(bytes)
+        }
+    }
+
+    /// An independent hasher in the same state (a stream's digest so far, while this one goes on).
+    func copy() -> StreamHasher {
+        switch engine {
+        case .paired(let context):
+            let twin = UnsafeMutablePointer<bd_sha256_ctx>.allocate(capacity: 1)
+            twin.initialize(to: context.pointee)
+            return StreamHasher(engine: .paired(twin))
+        case .openSSL(let hasher):
+            return StreamHasher(engine: .openSSL(hasher.copy()))
+        }
+    }
+
+    /// The digest of everything added; the hasher must not be used afterwards.
+    func finalize() -> [UInt8] {
+        switch engine {
+        case .paired(let context):
+            var digest = [UInt8](repeating: 0, count: 32)
+            digest.withUnsafeMutableBufferPointer { bd_sha256_final(context, $0.baseAddress) }
+            return digest
+        case .openSSL(let hasher):
+            return hasher.finalize()
+        }
+    }
+}
