@@ -107,7 +107,7 @@ public final class ControlServer: Service, Sendable {
             reply.finish(ControlEvent(.error, message: "bad request: send one JSON object such as {\"command\":\"run-now\",\"job\":\"NAME\"} on one line"))
             return
         }
-        logger.info("control request", metadata: ["control.command": "\(request.command)", "job": "\(request.job)", "control.peer_pid": "\(peer.pid)"])
+        logger.info("control request", metadata: ["control.command": "\(request.command)", "job.name": "\(request.job)", "control.peer_pid": "\(peer.pid)"])
         guard request.command == "run-now" else {
             reply.finish(ControlEvent(.error, message: "unknown command \"\(request.command)\"; this daemon knows run-now"))
             return

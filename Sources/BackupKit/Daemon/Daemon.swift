@@ -43,8 +43,8 @@ public final class Daemon: Sendable {
         let logger = coordinator.logger
         let timeout = coordinator.dependencies.cleanupTimeout
         logger.notice("backupd starting", metadata: [
-            "version": "\(BackupKit.version)", "config": "\(coordinator.configPath)", "jobs": "\(config.jobs.count)",
-            "history": "\(coordinator.history.path)"])
+            "backupd.version": "\(BackupKit.version)", "config.path": "\(coordinator.configPath)", "config.jobs": "\(config.jobs.count)",
+            "history.path": "\(coordinator.history.path)"])
         let hangups = await UnixSignalsSequence(trapping: .sighup)
         let coordinator = self.coordinator
         let control = ControlServer(stateDirectory: config.stateDirectory, logger: logger) { request, reply in

@@ -21,7 +21,7 @@ extension RecoveryService {
                     }
                 } catch {
                     logger.error("crash recovery: cannot check a run's object at a destination; retried at the next start", metadata: [
-                        "run": "\(run.id)", "destination": "\(row.destination)", "s3.key": "\(key)", "error": "\(error)"])
+                        "run.id": "\(run.id)", "s3.destination": "\(row.destination)", "s3.key": "\(key)", "error": "\(error)"])
                     return
                 }
             }
@@ -32,10 +32,10 @@ extension RecoveryService {
             else { return }
             let stored = rows.filter { results[$0.position]?.status == .succeeded }.map(\.destination)
             logger.warning("run was interrupted by a crash", metadata: [
-                "job": "\(run.job)", "run": "\(run.id)", "started": "\(run.startedAt)", "status": "\(status.rawValue)",
-                "stored": "\(stored.joined(separator: ","))"])
+                "job.name": "\(run.job)", "run.id": "\(run.id)", "run.started_at": "\(run.startedAt)", "run.status": "\(status.rawValue)",
+                "run.stored_at": "\(stored.joined(separator: ","))"])
         } catch {
-            logger.error("cannot record an interrupted run", metadata: ["run": "\(run.id)", "error": "\(error)"])
+            logger.error("cannot record an interrupted run", metadata: ["run.id": "\(run.id)", "error": "\(error)"])
         }
     }
 
@@ -54,7 +54,7 @@ extension RecoveryService {
         for lane in open {
             guard let uploadID = lane.uploadID, let key = lane.objectKey else { continue }
             let metadata: Logger.Metadata = [
-                "run": "\(lane.runID)", "destination": "\(destination.name)", "s3.key": "\(key)", "s3.upload_id": "\(uploadID)"]
+                "run.id": "\(lane.runID)", "s3.destination": "\(destination.name)", "s3.key": "\(key)", "s3.upload_id": "\(uploadID)"]
             do {
                 try store.abortUpload(key: key, uploadID: uploadID)
                 try history.markDestinationUploadClosed(runID: lane.runID, position: lane.position)

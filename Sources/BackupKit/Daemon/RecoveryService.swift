@@ -42,7 +42,7 @@ struct RecoveryService: Service {
             for run in orphans {
                 guard let rows = lanes[run.id], !rows.isEmpty else { continue }
                 group.addTask {
-                    await bounded("a fan-out run", metadata: ["run": "\(run.id)"]) { reconcileFanOut(run, destinations: rows, at: now) }
+                    await bounded("a fan-out run", metadata: ["run.id": "\(run.id)"]) { reconcileFanOut(run, destinations: rows, at: now) }
                 }
             }
         }
@@ -56,11 +56,11 @@ struct RecoveryService: Service {
         }
         let openUploads = (try? history.uploadsToAbort()) ?? []
         for run in openUploads where run.destination.flatMap({ config.destination(named: $0) }) == nil {
-            logger.warning("cannot abort an open upload: its destination is no longer configured", metadata: ["run": "\(run.id)", "destination": "\(run.destination ?? "?")"])
+            logger.warning("cannot abort an open upload: its destination is no longer configured", metadata: ["run.id": "\(run.id)", "s3.destination": "\(run.destination ?? "?")"])
         }
         let openLanes = (try? history.openDestinationUploads()) ?? []
         for lane in openLanes where config.destination(named: lane.destination) == nil {
-            logger.warning("cannot abort an open upload: its destination is no longer configured", metadata: ["run": "\(lane.runID)", "destination": "\(lane.destination)"])
+            logger.warning("cannot abort an open upload: its destination is no longer configured", metadata: ["run.id": "\(lane.runID)", "s3.destination": "\(lane.destination)"])
         }
         let names = Set(byDestination.keys).union(openUploads.compactMap(\.destination)).union(openLanes.map(\.destination)).sorted()
         await withDiscardingTaskGroup { group in
@@ -68,7 +68,7 @@ struct RecoveryService: Service {
                 guard let destination = config.destination(named: name) else { continue }
                 let runs = byDestination[name] ?? []
                 group.addTask {
-                    await bounded("a destination", metadata: ["destination": "\(name)"]) { recover(runs, destination: destination, at: now) }
+                    await bounded("a destination", metadata: ["s3.destination": "\(name)"]) { recover(runs, destination: destination, at: now) }
                 }
             }
         }
@@ -79,17 +79,17 @@ struct RecoveryService: Service {
         if await BlockingCall.run(name: "backupd-recovery", timeout: timeout, body) == nil {
             coordinator.logger.warning(
                 "crash recovery of \(what) did not finish in time; retried at the next start",
-                metadata: metadata.merging(["timeout": "\(DurationText.format(timeout))"]) { $1 })
+                metadata: metadata.merging(["cleanup.timeout": "\(DurationText.format(timeout))"]) { $1 })
         }
     }
 
     private func interrupt(_ run: RunRecord, at time: Date) {
         do {
             if try coordinator.history.interrupt(runID: run.id, at: time, reason: Self.interruptedReason) {
-                coordinator.logger.warning("run was interrupted by a crash", metadata: ["job": "\(run.job)", "run": "\(run.id)", "started": "\(run.startedAt)"])
+                coordinator.logger.warning("run was interrupted by a crash", metadata: ["job.name": "\(run.job)", "run.id": "\(run.id)", "run.started_at": "\(run.startedAt)"])
             }
         } catch {
-            coordinator.logger.error("cannot mark an interrupted run", metadata: ["run": "\(run.id)", "error": "\(error)"])
+            coordinator.logger.error("cannot mark an interrupted run", metadata: ["run.id": "\(run.id)", "error": "\(error)"])
         }
     }
 
@@ -101,7 +101,7 @@ struct RecoveryService: Service {
         do {
             store = try coordinator.dependencies.stores.store(for: destination, logger: logger)
         } catch {
-            logger.error("crash recovery: cannot open the destination", metadata: ["destination": "\(destination.name)", "error": "\(error)"])
+            logger.error("crash recovery: cannot open the destination", metadata: ["s3.destination": "\(destination.name)", "error": "\(error)"])
             return
         }
         for run in runs {
@@ -109,12 +109,12 @@ struct RecoveryService: Service {
                 if let key = run.objectKey, let object = try Self.completedObject(store: store, key: key, job: run.job) {
                     try history.reconcileSucceeded(runID: run.id, at: time, object: object)
                     logger.notice("a run's backup was complete although its end was not recorded; recorded as succeeded", metadata: [
-                        "job": "\(run.job)", "run": "\(run.id)", "s3.key": "\(key)", "bytes": "\(object.size)"])
+                        "job.name": "\(run.job)", "run.id": "\(run.id)", "s3.key": "\(key)", "run.bytes": "\(object.size)"])
                     continue
                 }
             } catch {
                 logger.error("crash recovery: cannot check a run's object; retried at the next start", metadata: [
-                    "run": "\(run.id)", "s3.key": "\(run.objectKey ?? "")", "error": "\(error)"])
+                    "run.id": "\(run.id)", "s3.key": "\(run.objectKey ?? "")", "error": "\(error)"])
                 continue
             }
             interrupt(run, at: time)
@@ -131,9 +131,9 @@ struct RecoveryService: Service {
             do {
                 try store.abortStreamUpload(key: key, uploadID: uploadID)
                 try history.markUploadClosed(runID: run.id)
-                logger.notice("aborted the upload of an interrupted run", metadata: ["run": "\(run.id)", "s3.key": "\(key)", "s3.upload_id": "\(uploadID)"])
+                logger.notice("aborted the upload of an interrupted run", metadata: ["run.id": "\(run.id)", "s3.key": "\(key)", "s3.upload_id": "\(uploadID)"])
             } catch {
-                logger.error("cannot abort an interrupted run's upload; will retry at the next start", metadata: ["run": "\(run.id)", "s3.key": "\(key)", "error": "\(error)"])
+                logger.error("cannot abort an interrupted run's upload; will retry at the next start", metadata: ["run.id": "\(run.id)", "s3.key": "\(key)", "error": "\(error)"])
             }
         }
         abortDestinationUploads(at: destination, store: store, at: time)

@@ -14,10 +14,10 @@ extension RunCoordinator {
             }
             scheduler?.replaceJobs(jobs, configuration: Self.schedulerConfiguration(config))
             for hook in dependencies.reloaded { hook(config) }
-            logger.notice("config reloaded", metadata: ["config": "\(configPath)", "jobs": "\(config.jobs.count)"])
+            logger.notice("config reloaded", metadata: ["config.path": "\(configPath)", "config.jobs": "\(config.jobs.count)"])
             logSchedule(config)
         } catch let error as ConfigError {
-            logger.error("config reload failed; keeping the previous config", metadata: ["config": "\(configPath)", "problems": "\(error.errors.count)"])
+            logger.error("config reload failed; keeping the previous config", metadata: ["config.path": "\(configPath)", "config.problems": "\(error.errors.count)"])
             for problem in error.problems { logger.error("\(problem.description)") }
         } catch {
             logger.error("config reload failed; keeping the previous config", metadata: ["error": "\(error)"])
@@ -44,9 +44,9 @@ extension RunCoordinator {
         let now = dependencies.clock.now()
         for job in config.jobs {
             if job.enabled, let next = job.cronSchedule.next(after: now) {
-                logger.info("job scheduled", metadata: ["job": "\(job.name)", "schedule": "\(job.schedule.text)", "next": "\(job.timeZone.iso8601(next))"])
+                logger.info("job scheduled", metadata: ["job.name": "\(job.name)", "job.schedule": "\(job.schedule.text)", "job.next_run": "\(job.timeZone.iso8601(next))"])
             } else {
-                logger.info("job disabled", metadata: ["job": "\(job.name)"])
+                logger.info("job disabled", metadata: ["job.name": "\(job.name)"])
             }
         }
     }

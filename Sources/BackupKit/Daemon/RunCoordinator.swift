@@ -71,7 +71,7 @@ final class RunCoordinator: Sendable {
         case .skip(let run, let reason):
             skipped(run, reason: reason)
         case .queued(let run):
-            logger.info("run queued: maxConcurrentJobs reached", metadata: ["job": "\(run.job)"])
+            logger.info("run queued: maxConcurrentJobs reached", metadata: ["job.name": "\(run.job)"])
             let waiters = state.withLock { $0.pending[run.job] ?? [] }
             let limit = state.withLock { $0.config.maxConcurrentJobs }
             for waiter in waiters {
@@ -101,12 +101,12 @@ final class RunCoordinator: Sendable {
     }
 
     private func skipped(_ run: ScheduledRun, reason: SkipReason) {
-        logger.warning("run skipped", metadata: ["job": "\(run.job)", "reason": "\(reason.description)", "scheduled": "\(run.scheduledFor)"])
+        logger.warning("run skipped", metadata: ["job.name": "\(run.job)", "run.reason": "\(reason.description)", "run.scheduled_for": "\(run.scheduledFor)"])
         do {
             _ = try history.insertSkipped(job: run.job, trigger: run.trigger, scheduledAt: run.scheduledFor, at: dependencies.clock.now(), reason: reason.description)
         } catch {
             logger.error("a skipped run cannot be recorded in the history", metadata: [
-                "job": "\(run.job)", "scheduled": "\(run.scheduledFor)", "reason": "\(reason.description)", "error": "\(error)"])
+                "job.name": "\(run.job)", "run.scheduled_for": "\(run.scheduledFor)", "run.reason": "\(reason.description)", "error": "\(error)"])
         }
         guard run.trigger == .runNow else { return }
         // Requests are serialised (`submissions`): the newest waiter of the job made this request.
@@ -206,11 +206,11 @@ final class RunCoordinator: Sendable {
             finish(ControlEvent(.result, run: runID, result: RunSummary(job: job, config: config, runID: runID, outcome: outcome, startedAt: startedAt)))
         } catch RunRecordingError.notFinished(let name, let runID, let outcome, let reason) {
             let error = RunRecordingError.notFinished(job: name, runID: runID, outcome: outcome, reason: reason)
-            logger.critical("\(error.description)", metadata: ["job": "\(run.job)", "run": "\(runID)", "status": "\(outcome.status.rawValue)", "object": "\(outcome.objectKey ?? "")"])
+            logger.critical("\(error.description)", metadata: ["job.name": "\(run.job)", "run.id": "\(runID)", "run.status": "\(outcome.status.rawValue)", "s3.key": "\(outcome.objectKey ?? "")"])
             let startedAt = state.withLock { $0.running[run.job]?.startedAt } ?? outcome.endedAt
             finish(ControlEvent(.result, run: runID, message: error.description, result: RunSummary(job: job, config: config, runID: runID, outcome: outcome, startedAt: startedAt)))
         } catch {
-            logger.error("\(error)", metadata: ["job": "\(run.job)", "scheduled": "\(run.scheduledFor)", "trigger": "\(run.trigger.rawValue)"])
+            logger.error("\(error)", metadata: ["job.name": "\(run.job)", "run.scheduled_for": "\(run.scheduledFor)", "run.trigger": "\(run.trigger.rawValue)"])
             finish(ControlEvent(.error, message: "\(error)"))
         }
     }

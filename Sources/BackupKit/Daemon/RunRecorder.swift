@@ -47,8 +47,8 @@ public struct RunRecorder: Sendable {
         }
         onEvent?(.started(runID: runID, startedAt: startedAt))
         var logger = baseLogger
-        logger[metadataKey: "job"] = "\(job.name)"
-        logger[metadataKey: "run"] = "\(runID)"
+        logger[metadataKey: "job.name"] = "\(job.name)"
+        logger[metadataKey: "run.id"] = "\(runID)"
         // A fan-out run records each destination's upload, so that crash recovery aborts every one.
         let fanOut = job.destinations.count > 1
         if fanOut {
@@ -59,7 +59,7 @@ public struct RunRecorder: Sendable {
                 logger.error("cannot record the run's destinations in the history", metadata: ["error": "\(error)"])
             }
         }
-        logger.info("backup started", metadata: ["trigger": "\(run.trigger.rawValue)", "engine": "\(job.engine.rawValue)"])
+        logger.info("backup started", metadata: ["run.trigger": "\(run.trigger.rawValue)", "job.engine": "\(job.engine.rawValue)"])
         let observed = ObservedRun(
             runID: runID, job: job, destination: job.destination, bucket: destination?.bucket, trigger: run.trigger,
             scheduledFor: run.scheduledFor, startedAt: startedAt)
@@ -90,20 +90,20 @@ public struct RunRecorder: Sendable {
         switch outcome.status {
         case .succeeded:
             logger.notice("backup succeeded", metadata: [
-                "object": "\(outcome.objectKey ?? "")", "bytes": "\(outcome.bytesStored ?? 0)",
-                "sha256": "\(outcome.sha256 ?? "")", "seconds": "\(seconds)"])
+                "s3.key": "\(outcome.objectKey ?? "")", "run.bytes": "\(outcome.bytesStored ?? 0)",
+                "run.sha256": "\(outcome.sha256 ?? "")", "run.seconds": "\(seconds)"])
         case .partial:
             for failed in outcome.destinations where failed.status != .succeeded {
                 logger.error("backup not stored at a destination", metadata: [
-                    "destination": "\(failed.destination)", "reason": "\(failed.error ?? "unknown")"])
+                    "s3.destination": "\(failed.destination)", "run.reason": "\(failed.error ?? "unknown")"])
             }
             logger.error("backup partial", metadata: [
-                "stored": "\(outcome.destinations.filter { $0.status == .succeeded }.map(\.destination).joined(separator: ","))",
-                "object": "\(outcome.objectKey ?? "")", "sha256": "\(outcome.sha256 ?? "")", "seconds": "\(seconds)"])
+                "run.stored_at": "\(outcome.destinations.filter { $0.status == .succeeded }.map(\.destination).joined(separator: ","))",
+                "s3.key": "\(outcome.objectKey ?? "")", "run.sha256": "\(outcome.sha256 ?? "")", "run.seconds": "\(seconds)"])
         case .interrupted:
-            logger.warning("backup interrupted", metadata: ["reason": "\(outcome.error ?? "")", "seconds": "\(seconds)"])
+            logger.warning("backup interrupted", metadata: ["run.reason": "\(outcome.error ?? "")", "run.seconds": "\(seconds)"])
         default:
-            logger.error("backup failed", metadata: ["reason": "\(outcome.error ?? "unknown")", "seconds": "\(seconds)"])
+            logger.error("backup failed", metadata: ["run.reason": "\(outcome.error ?? "unknown")", "run.seconds": "\(seconds)"])
         }
         for observer in observers { observer.runFinished(observed, outcome: outcome, config: config, logger: logger) }
         return (runID, outcome)

@@ -35,11 +35,11 @@ struct SchedulingService: Service {
             let grace = coordinator.config.shutdownGracePeriod
             let running = coordinator.runningJobs
             if !running.isEmpty {
-                logger.notice("waiting for running backups", metadata: ["jobs": "\(running.joined(separator: ","))", "grace": "\(DurationText.format(grace))"])
+                logger.notice("waiting for running backups", metadata: ["jobs.running": "\(running.joined(separator: ","))", "stop.grace": "\(DurationText.format(grace))"])
             }
             if !(await coordinator.waitForRuns(timeout: grace)) {
                 coordinator.setStopReason("backupd was stopped and the shutdown grace period of \(DurationText.format(grace)) ran out")
-                for job in coordinator.runningJobs { logger.warning("cancelling backup", metadata: ["job": "\(job)"]) }
+                for job in coordinator.runningJobs { logger.warning("cancelling backup", metadata: ["job.name": "\(job)"]) }
                 group.cancelAll()
             }
         }

@@ -31,7 +31,7 @@ struct StaleUploadSweepService: Service {
                     }
                     if finished == nil {
                         logger.warning("the sweep of stale uploads did not finish in time", metadata: [
-                            "destination": "\(name)", "timeout": "\(DurationText.format(timeout))"])
+                            "s3.destination": "\(name)", "cleanup.timeout": "\(DurationText.format(timeout))"])
                     }
                 }
             }
@@ -43,11 +43,11 @@ struct StaleUploadSweepService: Service {
             do {
                 let store = try stores.store(for: destination, logger: logger)
                 for upload in try store.openUploads(prefix: prefix) where upload.initiated < date {
-                    logger.warning("aborting a stale multipart upload", metadata: ["destination": "\(destination.name)", "s3.key": "\(upload.key)", "s3.upload_id": "\(upload.uploadID)", "initiated": "\(upload.initiated)"])
+                    logger.warning("aborting a stale multipart upload", metadata: ["s3.destination": "\(destination.name)", "s3.key": "\(upload.key)", "s3.upload_id": "\(upload.uploadID)", "s3.initiated": "\(upload.initiated)"])
                     try store.abortUpload(key: upload.key, uploadID: upload.uploadID)
                 }
             } catch {
-                logger.warning("cannot list stale multipart uploads", metadata: ["destination": "\(destination.name)", "error": "\(error)"])
+                logger.warning("cannot list stale multipart uploads", metadata: ["s3.destination": "\(destination.name)", "error": "\(error)"])
             }
         }
     }

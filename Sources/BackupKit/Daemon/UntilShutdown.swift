@@ -17,7 +17,7 @@ struct UntilShutdown: Service, CustomStringConvertible {
             try await cancelWhenGracefulShutdown { try await service.run() }
         } catch is CancellationError {
         } catch {
-            logger.error("a daemon service failed; the others go on", metadata: ["service": "\(service)", "error": "\(error)"])
+            logger.error("a daemon service failed; the others go on", metadata: ["service.name": "\(service)", "error": "\(error)"])
         }
         try? await gracefulShutdown()
     }

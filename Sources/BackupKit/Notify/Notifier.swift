@@ -47,7 +47,7 @@ public struct Notifier: RunObserver {
 
     private func announce(_ event: NotifyEvent, run: ObservedRun, outcome: RunOutcome?) {
         guard let settings = run.job.notify, !settings.isEmpty else { return }
-        let metadata: Logger.Metadata = ["job": "\(run.job.name)", "run": "\(run.runID)", "notify.event": "\(event.rawValue)"]
+        let metadata: Logger.Metadata = ["job.name": "\(run.job.name)", "run.id": "\(run.runID)", "notify.event": "\(event.rawValue)"]
         for message in messages(event, run: run, outcome: outcome, settings: settings) {
             sender.send(message, metadata: metadata)
         }

@@ -16,7 +16,7 @@ extension BackupRunner {
     func openLanes(_ destinations: [DestinationConfig], logger: Logger) -> [Lane] {
         destinations.map { destination in
             var log = logger
-            if destinations.count > 1 { log[metadataKey: "destination"] = "\(destination.name)" }
+            if destinations.count > 1 { log[metadataKey: "s3.destination"] = "\(destination.name)" }
             do {
                 return Lane(destination: destination, store: try stores.store(for: destination, logger: log))
             } catch {

@@ -124,7 +124,7 @@ public struct BackupRunner: BackupExecutor {
         if let reason = cancellation.reason {
             return failed(EngineError.cancelled(job: job.name, reason: reason).description, interrupted: true)
         }
-        logger.debug("dump starting", metadata: ["engine": "\(job.engine.rawValue)", "tool.version": "\(toolVersion)"])
+        logger.debug("dump starting", metadata: ["job.engine": "\(job.engine.rawValue)", "tool.version": "\(toolVersion)"])
         let expectedSize = expectedSize(
             job: job, destinations: named.compactMap(\.config), driver: driver, context: context, redactor: redactor, logger: logger)
 
@@ -231,7 +231,7 @@ public struct BackupRunner: BackupExecutor {
         let targets = zip(live, uploadCancellations).map { index, token in
             let destination = lanes[index].destination
             return FanOutUpload.Target(name: destination.name, store: lanes[index].store!, cancellation: token) { uploadID in
-                upload.debug("upload started", metadata: ["s3.upload_id": "\(uploadID)", "destination": "\(destination.name)"])
+                upload.debug("upload started", metadata: ["s3.upload_id": "\(uploadID)", "s3.destination": "\(destination.name)"])
                 progress(RunProgress(uploadID: uploadID, destination: destination.name, bucket: destination.bucket, objectKey: key))
             }
         }
@@ -255,7 +255,7 @@ public struct BackupRunner: BackupExecutor {
             for failure in uploadFailures {
                 let index = lanes.firstIndex { $0.destination.name == failure.destination }!
                 lanes[index].error = "upload of \(key) failed: \(failure.error)"
-                log.info("destination dropped out, the others carry on", metadata: ["destination": "\(failure.destination)", "s3.error": "\(failure.error)"])
+                log.info("destination dropped out, the others carry on", metadata: ["s3.destination": "\(failure.destination)", "s3.error": "\(failure.error)"])
             }
             let primary = targets.first { receipts[$0.name] != nil }!
             return StepResult(

@@ -118,7 +118,7 @@ public struct Restorer: Sendable {
         let toolEnvironment = EngineContext.baseEnvironment(from: environment)
         var downloaded: Int64 = 0
         var restored: Int64 = 0
-        logger.info("restore started", metadata: ["job": "\(job.name)", "s3.key": "\(key)"])
+        logger.info("restore started", metadata: ["job.name": "\(job.name)", "s3.key": "\(key)"])
         /// Streams the object's stored bytes (through age when it is encrypted) into `sink` and
         /// returns their digest; `sink` is not finished, so the caller checks the digest first.
         func download(into sink: CodecSink) throws -> BackupStreamReader.Digest {

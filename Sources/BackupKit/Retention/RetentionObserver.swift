@@ -20,7 +20,7 @@ public struct RetentionObserver: RunObserver {
             ? [job.destination] : outcome.destinations.filter { $0.status == .succeeded }.map(\.destination)
         for pruned in pruner.pruneDestinations(job: job, config: config, only: stored, skipWithoutPolicy: true, dryRun: false, logger: logger) {
             var log = logger
-            if job.destinations.count > 1 { log[metadataKey: "destination"] = "\(pruned.destination)" }
+            if job.destinations.count > 1 { log[metadataKey: "s3.destination"] = "\(pruned.destination)" }
             switch pruned.result {
             case .success(let report):
                 for refused in report.refused {

@@ -85,7 +85,7 @@ public struct UploadSweeper: Sendable {
             do {
                 try stores.store(for: destination, logger: logger).abortUpload(key: pending.key, uploadID: pending.uploadID)
                 try history.abortConfirmed(uploadID: pending.uploadID)
-                log.notice("aborted an upload whose abort had failed", metadata: ["attempts": "\(pending.attempts + 1)"])
+                log.notice("aborted an upload whose abort had failed", metadata: ["s3.abort_attempts": "\(pending.attempts + 1)"])
                 report.confirmed.append(pending.uploadID)
             } catch {
                 try history.pendingAbortFailed(uploadID: pending.uploadID, error: "\(error)")
@@ -113,7 +113,7 @@ public struct UploadSweeper: Sendable {
                         logger.notice(
                             "aborted an orphaned multipart upload",
                             metadata: [
-                                "job": "\(job.name)", "s3.destination": "\(destination.name)", "s3.key": "\(upload.key)",
+                                "job.name": "\(job.name)", "s3.destination": "\(destination.name)", "s3.key": "\(upload.key)",
                                 "s3.upload_id": "\(upload.uploadID)", "s3.initiated": "\(upload.initiated)",
                             ])
                         report.orphansAborted.append(upload.uploadID)
@@ -121,7 +121,7 @@ public struct UploadSweeper: Sendable {
                 } catch {
                     logger.warning(
                         "cannot sweep the job's open uploads; will retry at the next sweep",
-                        metadata: ["job": "\(job.name)", "s3.destination": "\(destination.name)", "error": "\(error)"])
+                        metadata: ["job.name": "\(job.name)", "s3.destination": "\(destination.name)", "error": "\(error)"])
                 }
             }
         }

@@ -22,7 +22,7 @@ public struct AfterBackupVerifier: RunObserver {
             ? [job.destination] : outcome.destinations.filter { $0.status == .succeeded }.map(\.destination)
         for destination in stored {
             var log = logger
-            if job.destinations.count > 1 { log[metadataKey: "destination"] = "\(destination)" }
+            if job.destinations.count > 1 { log[metadataKey: "s3.destination"] = "\(destination)" }
             do {
                 _ = try runner.run(job: job.only(destination: destination), config: config, selection: .backup(id), trigger: .afterBackup, logger: log)
             } catch {

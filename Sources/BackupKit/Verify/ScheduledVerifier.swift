@@ -64,14 +64,14 @@ public struct ScheduledVerifier: Service {
     func verify(job: JobConfig, config: BackupConfig) async {
         let runner = self.runner
         var log = logger
-        log[metadataKey: "job"] = "\(job.name)"
+        log[metadataKey: "job.name"] = "\(job.name)"
         let logger = log
         await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
             let thread = Thread {
                 var drill = config.verifySettings(for: job)?.restoreTo
                 for destination in job.destinations {
                     var log = logger
-                    if job.destinations.count > 1 { log[metadataKey: "destination"] = "\(destination)" }
+                    if job.destinations.count > 1 { log[metadataKey: "s3.destination"] = "\(destination)" }
                     do {
                         let reports = try runner.run(
                             job: job.only(destination: destination), config: config, selection: .latest, restoreTo: drill,

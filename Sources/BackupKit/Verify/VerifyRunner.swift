@@ -55,7 +55,7 @@ public struct VerifyRunner: Sendable {
         trigger: VerificationRecord.Trigger, logger: Logger
     ) throws -> [VerifyReport] {
         var log = logger
-        log[metadataKey: "job"] = "\(job.name)"
+        log[metadataKey: "job.name"] = "\(job.name)"
         let store = try restorer.openStore(job: job, config: config)
         let catalog = BackupCatalog(store: store, job: job)
         let entries: [CatalogEntry]

@@ -120,7 +120,7 @@ struct DaemonEndToEndTests {
         #expect(run.uploadID == nil, "a finished run keeps no upload id")
         for event in ["backup started", "upload complete", "backup succeeded"] {
             let line = daemon.log.split(separator: "\n").first { $0.contains(event) }
-            #expect(line?.contains("job=pg") == true && line?.contains("run=\(run.id)") == true, "\(event): \(line ?? "no such line")")
+            #expect(line?.contains("job.name=pg") == true && line?.contains("run.id=\(run.id)") == true, "\(event): \(line ?? "no such line")")
         }
 
         try "{\"jobs\": [}".write(toFile: setup.configPath, atomically: true, encoding: .utf8)

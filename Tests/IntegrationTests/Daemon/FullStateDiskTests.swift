@@ -88,7 +88,7 @@ struct FullStateDiskTests {
         #expect(refused.stderr.contains("the run of job slow for 20"), "\(refused.stderr)")
         #expect(refused.stderr.contains("was NOT taken"))
         let errorLine = daemon.log.split(separator: "\n").first { $0.contains("was NOT taken") }
-        #expect(errorLine?.hasPrefix("<3>") == true && errorLine?.contains("job=slow") == true, "\(errorLine ?? "no such line"); log:\n\(daemon.log)")
+        #expect(errorLine?.hasPrefix("<3>") == true && errorLine?.contains("job.name=slow") == true, "\(errorLine ?? "no such line"); log:\n\(daemon.log)")
 
         daemon.send(SIGTERM)
         #expect(await daemon.waitForExit(timeout: 30) == 0, "log:\n\(daemon.log)")

@@ -162,7 +162,7 @@ struct FanOutTests {
         let run = try fixture.backupd(["run-now", "app"])
         #expect(run.status == 2, "\(run.stderr)")
         #expect(run.stderr.contains("stored in 1 of 2 destinations"))
-        #expect(run.stderr.contains("backup not stored at a destination") && run.stderr.contains("destination=b"), "\(run.stderr)")
+        #expect(run.stderr.contains("backup not stored at a destination") && run.stderr.contains("s3.destination=b"), "\(run.stderr)")
         #expect(!run.stderr.contains(fixture.bSecret))
         #expect(fixture.toolRuns == 1)
         #expect(try fixture.keys("a").contains { $0.hasSuffix(".manifest.json") })

@@ -184,7 +184,7 @@ struct ScheduledVerificationDaemonTests {
 
         let errorLine = daemon.log.split(separator: "\n").first { $0.contains("backup verification failed") }
         #expect(errorLine?.hasPrefix("<3>") == true, "\(errorLine ?? "no such line"); log:\n\(daemon.log)")
-        #expect(errorLine?.contains("destination=b") == true && errorLine?.contains(key) == true, "\(errorLine ?? "")")
+        #expect(errorLine?.contains("s3.destination=b") == true && errorLine?.contains(key) == true, "\(errorLine ?? "")")
 
         #expect(try setup.listRow(id, destination: "b")?.contains("FAILED ") == true)
         #expect(try setup.listRow(id, destination: "a")?.contains("passed ") == true)
