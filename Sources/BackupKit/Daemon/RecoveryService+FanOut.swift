@@ -56,7 +56,8 @@ extension RecoveryService {
             let metadata: Logger.Metadata = [
                 "run.id": "\(lane.runID)", "s3.destination": "\(destination.name)", "s3.key": "\(key)", "s3.upload_id": "\(uploadID)"]
             do {
-                try store.abortUpload(key: key, uploadID: uploadID)
+                // The upload may be writing a later segment of the stream (`key.002`, ...).
+                try store.abortStreamUpload(key: key, uploadID: uploadID)
                 try history.markDestinationUploadClosed(runID: lane.runID, position: lane.position)
                 logger.notice("aborted the upload of an interrupted run", metadata: metadata)
             } catch {

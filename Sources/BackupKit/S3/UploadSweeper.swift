@@ -83,7 +83,8 @@ public struct UploadSweeper: Sendable {
                 continue
             }
             do {
-                try stores.store(for: destination, logger: logger).abortUpload(key: pending.key, uploadID: pending.uploadID)
+                // Recovery records a segmented stream's key; the upload may be under `key.002`, ...
+                try stores.store(for: destination, logger: logger).abortStreamUpload(key: pending.key, uploadID: pending.uploadID)
                 try history.abortConfirmed(uploadID: pending.uploadID)
                 log.notice("aborted an upload whose abort had failed", metadata: ["s3.abort_attempts": "\(pending.attempts + 1)"])
                 report.confirmed.append(pending.uploadID)
