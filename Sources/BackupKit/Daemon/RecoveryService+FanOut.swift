@@ -55,21 +55,8 @@ extension RecoveryService {
             guard let uploadID = lane.uploadID, let key = lane.objectKey else { continue }
             let metadata: Logger.Metadata = [
                 "run.id": "\(lane.runID)", "s3.destination": "\(destination.name)", "s3.key": "\(key)", "s3.upload_id": "\(uploadID)"]
-            do {
-                // The upload may be writing a later segment of the stream (`key.002`, ...).
-                try store.abortStreamUpload(key: key, uploadID: uploadID)
+            abortInterruptedUpload(key: key, uploadID: uploadID, destination: destination, store: store, at: time, metadata: metadata) {
                 try history.markDestinationUploadClosed(runID: lane.runID, position: lane.position)
-                logger.notice("aborted the upload of an interrupted run", metadata: metadata)
-            } catch {
-                do {
-                    try history.recordPendingAbort(
-                        PendingAbort(destination: destination.name, bucket: destination.bucket, key: key, uploadID: uploadID, since: time, lastError: "\(error)"))
-                    try history.markDestinationUploadClosed(runID: lane.runID, position: lane.position)
-                    logger.warning("cannot abort an interrupted run's upload; kept as abort pending for the sweeper", metadata: metadata.merging(["error": "\(error)"]) { $1 })
-                } catch let recording {
-                    logger.error("cannot abort an interrupted run's upload nor keep it pending; will retry at the next start", metadata: metadata.merging([
-                        "error": "\(error)", "history.error": "\(recording)"]) { $1 })
-                }
             }
         }
     }

@@ -128,12 +128,11 @@ struct RecoveryService: Service {
         }
         for run in open {
             guard let uploadID = run.uploadID, let key = run.objectKey else { continue }
-            do {
-                try store.abortStreamUpload(key: key, uploadID: uploadID)
+            abortInterruptedUpload(
+                key: key, uploadID: uploadID, destination: destination, store: store, at: time,
+                metadata: ["run.id": "\(run.id)", "s3.key": "\(key)", "s3.upload_id": "\(uploadID)"]
+            ) {
                 try history.markUploadClosed(runID: run.id)
-                logger.notice("aborted the upload of an interrupted run", metadata: ["run.id": "\(run.id)", "s3.key": "\(key)", "s3.upload_id": "\(uploadID)"])
-            } catch {
-                logger.error("cannot abort an interrupted run's upload; will retry at the next start", metadata: ["run.id": "\(run.id)", "s3.key": "\(key)", "error": "\(error)"])
             }
         }
         abortDestinationUploads(at: destination, store: store, at: time)
