@@ -24,7 +24,7 @@ final class NotifyListener: @unchecked Sendable {
     let fd: Int32
     let path: String
     private let lock = NSLock()
-    private var messages: [String] = []
+    private var messages: [(text: String, at: Date)] = []
     private var thread: Thread?
 
     init(path: String) throws {
@@ -47,7 +47,8 @@ final class NotifyListener: @unchecked Sendable {
                 let count = recv(fd, &buffer, buffer.count, 0)
                 if count > 0 {
                     let text = String(decoding: buffer[..<count], as: UTF8.self)
-                    lock.withLock { messages.append(text) }
+                    let now = Date()
+                    lock.withLock { messages.append((text, now)) }
                 }
             }
         }
@@ -56,7 +57,11 @@ final class NotifyListener: @unchecked Sendable {
     }
 
     /// Every datagram received so far.
-    var received: [String] { lock.withLock { messages } }
+    var received: [String] { lock.withLock { messages.map(\.text) } }
+
+    /// When the first datagram containing `text` arrived (stamped by the receiving thread, so a
+    /// busy test process's late polling does not count).
+    func arrival(of text: String) -> Date? { lock.withLock { messages.first { $0.text.contains(text) }?.at } }
 
     /// Waits until a datagram contains `text`.
     func waitFor(_ text: String, timeout: TimeInterval) async -> Bool {
@@ -84,6 +89,8 @@ final class DaemonProcess: @unchecked Sendable {
     let process = Process()
     let logPath: String
     let notify: NotifyListener
+    private let exitLock = NSLock()
+    private var exitTime: Date?
 
     /// Starts `backupd run --config configPath`; logs go to `directory/daemon-N.log`.
     init(configPath: String, directory: String, environment: [String: String] = [:]) throws {
@@ -100,8 +107,15 @@ final class DaemonProcess: @unchecked Sendable {
         process.environment = env
         process.standardError = log
         process.standardOutput = log
+        process.terminationHandler = { [weak self] _ in
+            let now = Date()
+            self?.exitLock.withLock { self?.exitTime = now }
+        }
         try process.run()
     }
+
+    /// When the daemon exited (stamped by Foundation's termination handler, not by a poll).
+    var exitedAt: Date? { exitLock.withLock { exitTime } }
 
     /// Everything the daemon logged so far.
     var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
