@@ -9,6 +9,12 @@ extension RecoveryService {
         let logger = coordinator.logger
         var results: [Int: DestinationOutcome] = [:]
         for row in rows {
+            if row.status == .failed {
+                // It dropped out before the crash: its recorded failure is the truth, not the crash.
+                results[row.position] = DestinationOutcome(
+                    destination: row.destination, bucket: row.bucket, status: .failed, objectKey: row.objectKey, error: row.error)
+                continue
+            }
             var outcome = DestinationOutcome(
                 destination: row.destination, bucket: row.bucket, status: .interrupted, objectKey: row.objectKey, error: Self.interruptedReason)
             if let key = row.objectKey, let destination = coordinator.config.destination(named: row.destination) {

@@ -71,6 +71,11 @@ public struct RunRecorder: Sendable {
             progress: { progress in
                 onEvent?(.progress(runID: runID, progress))
                 do {
+                    if let failure = progress.failure, let destination = progress.destination {
+                        // A destination dropped out; recorded now, so a crash before the run ends keeps it failed.
+                        if fanOut { try history.recordDestinationFailed(runID: runID, destination: destination, error: failure) }
+                        return
+                    }
                     try history.updateProgress(runID: runID, progress)
                     if fanOut, let uploadID = progress.uploadID, let destination = progress.destination {
                         try history.recordDestinationUpload(runID: runID, destination: destination, objectKey: progress.objectKey, uploadID: uploadID)

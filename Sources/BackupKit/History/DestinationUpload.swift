@@ -15,11 +15,13 @@ public struct DestinationUpload: Sendable, Hashable {
     public var objectKey: String?
     /// The open multipart upload there.
     public var uploadID: String?
+    /// Why it failed, when it dropped out during the run.
+    public var error: String?
 
     /// Describes one destination's upload.
     public init(
         runID: Int64, position: Int, destination: String, bucket: String? = nil, status: RunStatus = .running,
-        objectKey: String? = nil, uploadID: String? = nil
+        objectKey: String? = nil, uploadID: String? = nil, error: String? = nil
     ) {
         self.runID = runID
         self.position = position
@@ -28,5 +30,6 @@ public struct DestinationUpload: Sendable, Hashable {
         self.status = status
         self.objectKey = objectKey
         self.uploadID = uploadID
+        self.error = error
     }
 }

@@ -28,6 +28,16 @@ extension HistoryStore {
         }
     }
 
+    /// Records that a running destination's upload failed while the others carry on. Its upload
+    /// id stays, so that recovery still aborts it should the store's own abort have failed.
+    public func recordDestinationFailed(runID: Int64, destination: String, error: String) throws {
+        try withDatabase("record the failure of run \(runID) at \(destination)") { db in
+            try db.run(
+                "UPDATE run_destinations SET status = 'failed', error = ? WHERE run_id = ? AND destination = ? AND status = 'running'",
+                [.text(Self.tail(error)), .integer(runID), .text(destination)])
+        }
+    }
+
     /// Ends the destination rows a run left `running` (it ended before any destination's result,
     /// e.g. at preflight) with the run's own status and error; their uploads are closed.
     public func closeRunningDestinations(runID: Int64, status: RunStatus, error: String?) throws {
@@ -45,7 +55,7 @@ extension HistoryStore {
         let rows = try withDatabase("read the destination uploads of \(runIDs.count) runs") { db in
             try db.query(
                 """
-                SELECT run_id, position, destination, bucket, status, object_key, upload_id FROM run_destinations
+                SELECT run_id, position, destination, bucket, status, object_key, upload_id, error FROM run_destinations
                 WHERE run_id IN (\(placeholders)) ORDER BY run_id, position
                 """, runIDs.map { .integer($0) }, Self.destinationUpload)
         }
@@ -57,7 +67,7 @@ extension HistoryStore {
         try withDatabase("read the open destination uploads") { db in
             try db.query(
                 """
-                SELECT d.run_id, d.position, d.destination, d.bucket, d.status, d.object_key, d.upload_id
+                SELECT d.run_id, d.position, d.destination, d.bucket, d.status, d.object_key, d.upload_id, d.error
                 FROM run_destinations d JOIN runs r ON r.id = d.run_id
                 WHERE d.upload_id IS NOT NULL AND r.status <> 'running' ORDER BY d.run_id, d.position
                 """, [], Self.destinationUpload)
@@ -116,6 +126,7 @@ extension HistoryStore {
     static func destinationUpload(_ row: SQLiteStatement) -> DestinationUpload {
         DestinationUpload(
             runID: row.int64(0) ?? 0, position: Int(row.int64(1) ?? 0), destination: row.text(2) ?? "", bucket: row.text(3),
-            status: row.text(4).flatMap(RunStatus.init(rawValue:)) ?? .failed, objectKey: row.text(5), uploadID: row.text(6))
+            status: row.text(4).flatMap(RunStatus.init(rawValue:)) ?? .failed, objectKey: row.text(5), uploadID: row.text(6),
+            error: row.text(7))
     }
 }

@@ -12,11 +12,13 @@ public struct RunProgress: Sendable, Hashable {
     public var bucket: String?
     /// The object key being written.
     public var objectKey: String?
+    /// Why `destination`'s upload failed while the others carry on (a fan-out run's drop-out).
+    public var failure: String?
 
     /// Describes a progress update.
     public init(
         bytesRead: Int64? = nil, bytesStored: Int64? = nil, uploadID: String? = nil, destination: String? = nil,
-        bucket: String? = nil, objectKey: String? = nil
+        bucket: String? = nil, objectKey: String? = nil, failure: String? = nil
     ) {
         self.bytesRead = bytesRead
         self.bytesStored = bytesStored
@@ -24,5 +26,6 @@ public struct RunProgress: Sendable, Hashable {
         self.destination = destination
         self.bucket = bucket
         self.objectKey = objectKey
+        self.failure = failure
     }
 }

@@ -230,7 +230,10 @@ public struct BackupRunner: BackupExecutor {
         // The stream is compressed and encrypted once, above; the tee hands the same bytes to every destination.
         let targets = zip(live, uploadCancellations).map { index, token in
             let destination = lanes[index].destination
-            return FanOutUpload.Target(name: destination.name, store: lanes[index].store!, cancellation: token) { uploadID in
+            let failed: @Sendable (any Error) -> Void = { error in
+                progress(RunProgress(destination: destination.name, failure: "upload of \(key) failed: \(error)"))
+            }
+            return FanOutUpload.Target(name: destination.name, store: lanes[index].store!, cancellation: token, uploadFailed: failed) { uploadID in
                 upload.debug("upload started", metadata: ["s3.upload_id": "\(uploadID)", "s3.destination": "\(destination.name)"])
                 progress(RunProgress(uploadID: uploadID, destination: destination.name, bucket: destination.bucket, objectKey: key))
             }

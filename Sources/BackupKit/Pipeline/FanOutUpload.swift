@@ -21,16 +21,19 @@ public struct FanOutUpload: Sendable {
         public var cancellation: RunCancellation
         /// Called with the upload id once each upload (each segment's) is created.
         public var uploadStarted: @Sendable (String) -> Void
+        /// Called as soon as this destination's upload fails while others go on (not for a single target).
+        public var uploadFailed: @Sendable (any Error) -> Void
 
         /// Describes one destination.
         public init(
             name: String, store: any BackupObjectStore, cancellation: RunCancellation = RunCancellation(),
-            uploadStarted: @escaping @Sendable (String) -> Void = { _ in }
+            uploadFailed: @escaping @Sendable (any Error) -> Void = { _ in }, uploadStarted: @escaping @Sendable (String) -> Void = { _ in }
         ) {
             self.name = name
             self.store = store
             self.cancellation = cancellation
             self.uploadStarted = uploadStarted
+            self.uploadFailed = uploadFailed
         }
     }
 
@@ -75,6 +78,7 @@ public struct FanOutUpload: Sendable {
                         uploadStarted: target.uploadStarted)
                 }
                 branch.detach()
+                if case .failure(let error) = result { target.uploadFailed(error) }
                 results.withLock { $0[index] = result }
             }
             thread.name = "fanout-\(target.name)"

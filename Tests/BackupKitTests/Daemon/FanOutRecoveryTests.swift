@@ -104,4 +104,21 @@ struct FanOutRecoveryTests {
         #expect(try history.openDestinationUploads().isEmpty, "the sweeper owns the refused abort now")
         #expect(try history.run(id: run)?.status == .interrupted)
     }
+
+    /// A destination that had dropped out before the crash stays failed with its own error; the
+    /// other is interrupted; the run, stored nowhere, is interrupted; both uploads are aborted.
+    @Test func failedBeforeTheCrashStaysFailed() async throws {
+        let local = MemoryObjectStore()
+        let archive = MemoryObjectStore()
+        let (fixture, run) = try crashedFanOut(local: local, archive: archive)
+        defer { fixture.directory.remove() }
+        let history = try fixture.history()
+        try history.recordDestinationFailed(runID: run, destination: "archive", error: "upload of \(Self.key) failed: HTTP 500")
+        try await recover(fixture, run: run, stores: ["local": local, "archive": archive])
+        let rows = try #require(try history.destinationResults(runIDs: [run])[run])
+        #expect(rows.map(\.status) == [.interrupted, .failed])
+        #expect(rows[1].error == "upload of \(Self.key) failed: HTTP 500")
+        #expect(try history.run(id: run)?.status == .interrupted)
+        #expect(local.abortedKeys == [Self.key] && archive.abortedKeys == [Self.key])
+    }
 }

@@ -47,6 +47,44 @@ struct FanOutRunRecordingTests {
         }
         #expect(try history.openDestinationUploads().isEmpty && history.runningRuns().isEmpty)
     }
+
+    /// A destination that drops out is recorded failed at once, while the other still uploads
+    /// (its upload waits here until it sees the row), so a crash before the run ends keeps that
+    /// destination's failure rather than calling it interrupted.
+    @Test func droppedDestinationIsRecordedFailedAtOnce() throws {
+        let tmp = try TemporaryDirectory()
+        defer { tmp.remove() }
+        let history = try HistoryStore(stateDirectory: tmp.path + "/state")
+        let config = try BackupRunnerFanOutTests().fanOutConfig(counter: tmp.path + "/c", bytes: 3_000_000)
+        let local = MemoryObjectStore(partSize: 1 << 20)
+        // Fails on its first 4 KiB part: within what the tee lets it read ahead of the waiting local.
+        let archive = MemoryObjectStore(partSize: 4 << 10, failAfter: 1)
+        let clock = FixedClock(time: pipelineStart)
+        let seen = SeenUploads()
+        let waiting = HookedStore(inner: local) { _ in
+            for _ in 0..<500 {
+                if let run = try? history.runningRuns().first, let rows = try? history.destinationUploads(runIDs: [run.id])[run.id],
+                    rows.contains(where: { $0.destination == "archive" && $0.status == .failed })
+                {
+                    seen.add(rows)
+                    return
+                }
+                Thread.sleep(forTimeInterval: 0.02)
+            }
+        }
+        let runner = BackupRunner(
+            stores: NamedStores(stores: ["local": waiting, "archive": archive]), launcher: PosixProcessLauncher(), clock: clock,
+            environment: testEnvironment, secretsParent: tmp.path, host: "testhost", makeToken: { testToken })
+        let recorder = RunRecorder(history: history, executor: runner, clock: clock)
+        let (runID, outcome) = try recorder.perform(
+            ScheduledRun(job: "job1", trigger: .runNow, scheduledFor: pipelineStart), job: config.jobs[0], config: config,
+            cancellation: RunCancellation(), logger: Logger(label: "t"))
+        let during = seen.rows.first { $0.destination == "archive" }
+        #expect(during?.status == .failed && during?.error?.contains("failed") == true, "\(seen.rows)")
+        #expect(seen.rows.first { $0.destination == "local" }?.status == .running)
+        #expect(outcome.status == .partial)
+        #expect(try history.destinationUploads(runIDs: [runID])[runID]?.map(\.status) == [.succeeded, .failed])
+    }
 }
 
 /// Destination rows observed during a run.
