@@ -231,6 +231,8 @@ public struct BackupRunner: BackupExecutor {
         let targets = zip(live, uploadCancellations).map { index, token in
             let destination = lanes[index].destination
             let failed: @Sendable (any Error) -> Void = { error in
+                // A drop-out of this destination alone; a cancelled or timed-out run ends them all, recorded with the run.
+                guard killReason.withLock({ $0 == nil }) else { return }
                 progress(RunProgress(destination: destination.name, failure: "upload of \(key) failed: \(error)"))
             }
             return FanOutUpload.Target(name: destination.name, store: lanes[index].store!, cancellation: token, uploadFailed: failed) { uploadID in
