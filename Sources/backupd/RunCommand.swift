@@ -31,8 +31,14 @@ struct RunCommand: AsyncParsableCommand {
         let logger = Logger(label: "backupd")
         let config = try options.loadConfig()
         let clock = SystemWallClock()
-        // The daemon opens the history itself; this second connection keeps failed aborts and reads sizes.
-        let history = try? HistoryStore(stateDirectory: config.stateDirectory)
+        // One connection for the daemon and the services around it (failed aborts, sizes, metrics, the sweeper).
+        let history: HistoryStore
+        do {
+            history = try HistoryStore(stateDirectory: config.stateDirectory)
+        } catch {
+            logger.critical("cannot start", metadata: ["error": "\(error)"])
+            throw ExitCode.failure
+        }
         let stores = liveStores(logger: logger, abortLedger: history)
         let executor = BackupRunner(
             stores: stores, launcher: PosixProcessLauncher(), clock: clock,
@@ -43,7 +49,7 @@ struct RunCommand: AsyncParsableCommand {
         var metrics: [any RunObserver] = []
         var listener: MetricsListener?
         var reloadMetrics: (@Sendable (BackupConfig) -> Void)?
-        if config.metrics != nil, let history {
+        if config.metrics != nil {
             let made = MetricsObservers.make(config: config, history: history, clock: clock, logger: logger)
             metrics = made.observers
             reloadMetrics = MetricsObservers.reloaded(registry: made.registry, observers: made.observers)
@@ -66,19 +72,11 @@ struct RunCommand: AsyncParsableCommand {
         let verifyRunner = VerifyRunner(stores: stores, launcher: launcher, environment: environment, clock: clock, history: history)
         dependencies.services.append(
             ScheduledVerifier(runner: verifyRunner, config: { daemonConfig.current }, clock: clock, logger: logger))
-        if let history {
-            dependencies.services.append(
-                UploadSweeper(history: history, configuration: { daemonConfig.current }, stores: stores, clock: clock, logger: logger))
-        }
+        dependencies.services.append(
+            UploadSweeper(history: history, configuration: { daemonConfig.current }, stores: stores, clock: clock, logger: logger))
         if let listener { dependencies.services.append(listener) }
         if let reloadMetrics { dependencies.reloaded.append(reloadMetrics) }
-        let daemon: Daemon
-        do {
-            daemon = try Daemon(configPath: options.config, config: config, dependencies: dependencies, logger: logger)
-        } catch {
-            logger.critical("cannot start", metadata: ["error": "\(error)"])
-            throw ExitCode.failure
-        }
+        let daemon = Daemon(configPath: options.config, config: config, history: history, dependencies: dependencies, logger: logger)
         daemonConfig.follow(daemon)
         do {
             try await daemon.run()

@@ -10,8 +10,14 @@ public final class Daemon: Sendable {
     let coordinator: RunCoordinator
 
     /// Opens the history (creating the state directory) for a validated config.
-    public init(configPath: String, config: BackupConfig, dependencies: Dependencies, logger: Logger) throws {
-        let history = try HistoryStore(stateDirectory: config.stateDirectory)
+    public convenience init(configPath: String, config: BackupConfig, dependencies: Dependencies, logger: Logger) throws {
+        try self.init(
+            configPath: configPath, config: config, history: HistoryStore(stateDirectory: config.stateDirectory), dependencies: dependencies,
+            logger: logger)
+    }
+
+    /// A daemon over `history` (the config's state directory's, shared with the caller's own services).
+    public init(configPath: String, config: BackupConfig, history: HistoryStore, dependencies: Dependencies, logger: Logger) {
         coordinator = RunCoordinator(configPath: configPath, config: config, dependencies: dependencies, history: history, logger: logger)
     }
 
