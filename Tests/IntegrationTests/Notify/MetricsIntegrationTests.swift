@@ -53,7 +53,7 @@ struct MetricsIntegrationTests {
         let job = config.jobs[0]
         let (_, ok) = try recorder.perform(ScheduledRun(job: job.name, trigger: .schedule, scheduledFor: Date()), job: job, config: config, cancellation: RunCancellation(), logger: logger)
         #expect(ok.status == .succeeded)
-        FileManager.default.createFile(atPath: flag, contents: Data())
+        _ = FileManager.default.createFile(atPath: flag, contents: Data())
         defer { try? FileManager.default.removeItem(atPath: flag) }
         let (_, failed) = try recorder.perform(ScheduledRun(job: job.name, trigger: .schedule, scheduledFor: Date()), job: job, config: config, cancellation: RunCancellation(), logger: logger)
         #expect(failed.status == .failed)

@@ -44,7 +44,7 @@ struct NotificationIntegrationTests {
 
         let (okID, ok) = try recorder.perform(ScheduledRun(job: job.name, trigger: .schedule, scheduledFor: Date()), job: job, config: config, cancellation: RunCancellation(), logger: logger)
         #expect(ok.status == .succeeded)
-        FileManager.default.createFile(atPath: flag, contents: Data())
+        _ = FileManager.default.createFile(atPath: flag, contents: Data())
         defer { try? FileManager.default.removeItem(atPath: flag) }
         let (failedID, failed) = try recorder.perform(ScheduledRun(job: job.name, trigger: .runNow, scheduledFor: Date()), job: job, config: config, cancellation: RunCancellation(), logger: logger)
         #expect(failed.status == .failed)
