@@ -6,6 +6,19 @@ import Testing
 
 @Suite("Fan-out run recording")
 struct FanOutRunRecordingTests {
+    /// Runs job1 of `config` through a `RunRecorder` on `stores` (by destination name).
+    func record(
+        _ config: BackupConfig, stores: [String: any BackupObjectStore], history: HistoryStore, tmp: TemporaryDirectory
+    ) throws -> (Int64, RunOutcome) {
+        let clock = FixedClock(time: pipelineStart)
+        let runner = BackupRunner(
+            stores: NamedStores(stores: stores), launcher: PosixProcessLauncher(), clock: clock,
+            environment: testEnvironment, secretsParent: tmp.path, host: "testhost", makeToken: { testToken })
+        return try RunRecorder(history: history, executor: runner, clock: clock).perform(
+            ScheduledRun(job: "job1", trigger: .runNow, scheduledFor: pipelineStart), job: config.jobs[0], config: config,
+            cancellation: RunCancellation(), logger: Logger(label: "t"))
+    }
+
     /// Each destination's row names its upload while the run is going on (the store reads it back
     /// as soon as the upload started) and, at the end, carries that destination's result with no
     /// upload left open; a run that fails before any result (its tool is missing) closes the rows as failed.
@@ -21,18 +34,11 @@ struct FanOutRunRecordingTests {
         }
         let local = MemoryObjectStore(partSize: 1 << 20)
         let archive = MemoryObjectStore(partSize: 1 << 20, failAfter: 1 << 20)
-        let clock = FixedClock(time: pipelineStart)
         let seen = SeenUploads()
         let observed = HookedStore(inner: local) { _ in
             if let rows = try? history.runningRuns().first.flatMap({ try history.destinationUploads(runIDs: [$0.id])[$0.id] }) { seen.add(rows) }
         }
-        let runner = BackupRunner(
-            stores: NamedStores(stores: ["local": observed, "archive": archive]), launcher: PosixProcessLauncher(), clock: clock,
-            environment: testEnvironment, secretsParent: tmp.path, host: "testhost", makeToken: { testToken })
-        let recorder = RunRecorder(history: history, executor: runner, clock: clock)
-        let (runID, outcome) = try recorder.perform(
-            ScheduledRun(job: "job1", trigger: .runNow, scheduledFor: pipelineStart), job: config.jobs[0], config: config,
-            cancellation: RunCancellation(), logger: Logger(label: "t"))
+        let (runID, outcome) = try record(config, stores: ["local": observed, "archive": archive], history: history, tmp: tmp)
         let rows = try #require(try history.destinationUploads(runIDs: [runID])[runID])
         #expect(rows.map(\.destination) == ["local", "archive"])
         #expect(rows.allSatisfy { $0.uploadID == nil }, "\(rows)")
@@ -59,7 +65,6 @@ struct FanOutRunRecordingTests {
         let local = MemoryObjectStore(partSize: 1 << 20)
         // Fails on its first 4 KiB part: within what the tee lets it read ahead of the waiting local.
         let archive = MemoryObjectStore(partSize: 4 << 10, failAfter: 1)
-        let clock = FixedClock(time: pipelineStart)
         let seen = SeenUploads()
         let waiting = HookedStore(inner: local) { _ in
             for _ in 0..<500 {
@@ -72,13 +77,7 @@ struct FanOutRunRecordingTests {
                 Thread.sleep(forTimeInterval: 0.02)
             }
         }
-        let runner = BackupRunner(
-            stores: NamedStores(stores: ["local": waiting, "archive": archive]), launcher: PosixProcessLauncher(), clock: clock,
-            environment: testEnvironment, secretsParent: tmp.path, host: "testhost", makeToken: { testToken })
-        let recorder = RunRecorder(history: history, executor: runner, clock: clock)
-        let (runID, outcome) = try recorder.perform(
-            ScheduledRun(job: "job1", trigger: .runNow, scheduledFor: pipelineStart), job: config.jobs[0], config: config,
-            cancellation: RunCancellation(), logger: Logger(label: "t"))
+        let (runID, outcome) = try record(config, stores: ["local": waiting, "archive": archive], history: history, tmp: tmp)
         let during = seen.rows.first { $0.destination == "archive" }
         #expect(during?.status == .failed && during?.error?.contains("failed") == true, "\(seen.rows)")
         #expect(seen.rows.first { $0.destination == "local" }?.status == .running)
