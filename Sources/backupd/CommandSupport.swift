@@ -13,6 +13,16 @@ func requireJob(_ name: String, in config: BackupConfig, path: String) throws ->
     throw ExitCode.failure
 }
 
+/// The config's history, or a failure naming the state directory and why it cannot be opened.
+func requireHistory(_ config: BackupConfig) throws -> HistoryStore {
+    do {
+        return try HistoryStore(stateDirectory: config.stateDirectory)
+    } catch {
+        printError("cannot open the history in \(config.stateDirectory): \(error)")
+        throw ExitCode.failure
+    }
+}
+
 /// A logger to standard error: warnings and errors, or everything from info up with `verbose`.
 func commandLogger(verbose: Bool) -> Logger {
     var logger = Logger(label: "backupd") { label in StreamLogHandler.standardError(label: label) }

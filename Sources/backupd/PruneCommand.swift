@@ -37,13 +37,7 @@ struct PruneCommand: ParsableCommand {
                 throw ExitCode.failure
             }
         }
-        let history: HistoryStore?
-        do {
-            history = dryRun ? nil : try HistoryStore(stateDirectory: config.stateDirectory)
-        } catch {
-            printError("cannot open the history in \(config.stateDirectory): \(error)")
-            throw ExitCode.failure
-        }
+        let history = dryRun ? nil : try requireHistory(config)
         let logger = commandLogger(verbose: verbose)
         let clock = SystemWallClock()
         let pruner = Pruner(stores: liveStores(logger: logger), history: history, clock: clock)

@@ -95,13 +95,7 @@ struct RunNowCommand: ParsableCommand {
 
     /// Runs the backup in this process (the caller holds the state lock).
     private func runHere(job: JobConfig, config: BackupConfig) throws {
-        let history: HistoryStore
-        do {
-            history = try HistoryStore(stateDirectory: config.stateDirectory)
-        } catch {
-            printError("cannot open the history in \(config.stateDirectory): \(error)")
-            throw ExitCode.failure
-        }
+        let history = try requireHistory(config)
         let clock = SystemWallClock()
         let stores = liveStores(logger: commandLogger(verbose: verbose), abortLedger: history)
         let runner = BackupRunner(

@@ -60,13 +60,7 @@ struct VerifyCommand: ParsableCommand {
         let job = try destination.focus(try requireJob(self.job, in: config, path: options.config)) {
             DestinationOption.holds(backup, restorer: probe, job: $0, config: config)
         }
-        let history: HistoryStore
-        do {
-            history = try HistoryStore(stateDirectory: config.stateDirectory)
-        } catch {
-            printError("cannot open the history in \(config.stateDirectory): \(error)")
-            throw ExitCode.failure
-        }
+        let history = try requireHistory(config)
         var logger = commandLogger(verbose: verbose)
         // The report says what failed; the library's log lines would only repeat it.
         if !verbose { logger.logLevel = .critical }

@@ -103,7 +103,7 @@ public struct RunRecorder: Sendable {
                     "s3.destination": "\(failed.destination)", "run.reason": "\(failed.error ?? "unknown")"])
             }
             logger.error("backup partial", metadata: [
-                "run.stored_at": "\(outcome.destinations.filter { $0.status == .succeeded }.map(\.destination).joined(separator: ","))",
+                "run.stored_at": "\(outcome.storedDestinations(job: job).joined(separator: ","))",
                 "s3.key": "\(outcome.objectKey ?? "")", "run.sha256": "\(outcome.sha256 ?? "")", "run.seconds": "\(seconds)"])
         case .interrupted:
             logger.warning("backup interrupted", metadata: ["run.reason": "\(outcome.error ?? "")", "run.seconds": "\(seconds)"])

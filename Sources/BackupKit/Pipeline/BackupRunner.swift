@@ -150,7 +150,7 @@ public struct BackupRunner: BackupExecutor {
                 return failed("job \(job.name): \(error)", bytesRead: totalRead)
             }
         }
-        guard let primary = results.first else {
+        guard !results.isEmpty else {
             return failed("job \(job.name): the \(job.engine.rawValue) engine produced nothing to back up")
         }
         writeManifests(

@@ -16,9 +16,7 @@ public struct RetentionObserver: RunObserver {
     public func runFinished(_ run: ObservedRun, outcome: RunOutcome, config: BackupConfig, logger: Logger) {
         let job = run.job
         guard outcome.status == .succeeded || outcome.status == .partial else { return }
-        let stored = outcome.destinations.isEmpty
-            ? [job.destination] : outcome.destinations.filter { $0.status == .succeeded }.map(\.destination)
-        for pruned in pruner.pruneDestinations(job: job, config: config, only: stored, skipWithoutPolicy: true, dryRun: false, logger: logger) {
+        for pruned in pruner.pruneDestinations(job: job, config: config, only: outcome.storedDestinations(job: job), skipWithoutPolicy: true, dryRun: false, logger: logger) {
             var log = logger
             if job.destinations.count > 1 { log[metadataKey: "s3.destination"] = "\(pruned.destination)" }
             switch pruned.result {
