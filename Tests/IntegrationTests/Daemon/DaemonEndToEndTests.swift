@@ -60,14 +60,7 @@ private struct EndToEndSetup {
     }
 
     /// Upload ids of the bucket's open multipart uploads, through the AWS CLI.
-    func openUploadIDs() throws -> [String] {
-        let result = try s3.aws(["s3api", "list-multipart-uploads", "--bucket", bucket, "--output", "json"])
-        guard result.status == 0 else { throw TestSetupError("aws list-multipart-uploads failed: \(result.error)") }
-        guard let data = result.output.data(using: .utf8), !result.output.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty,
-              let json = try JSONSerialization.jsonObject(with: data) as? [String: Any]
-        else { return [] }
-        return ((json["Uploads"] as? [[String: Any]]) ?? []).compactMap { $0["UploadId"] as? String }
-    }
+    func openUploadIDs() throws -> [String] { try s3.openUploadIDs(bucket: bucket) }
 
     func remove() { try? FileManager.default.removeItem(atPath: directory) }
 }

@@ -138,10 +138,8 @@ private struct OwnershipSetup {
         try DaemonProcess(configPath: configPath, directory: directory, environment: environment)
     }
 
-    func openUploads() throws -> [String] {
-        let result = try s3.aws(["s3api", "list-multipart-uploads", "--bucket", bucket, "--output", "text"])
-        return result.output.split(separator: "\n").filter { $0.hasPrefix("UPLOADS") }.map(String.init)
-    }
+    /// Upload ids of the bucket's open multipart uploads, through the AWS CLI.
+    func openUploads() throws -> [String] { try s3.openUploadIDs(bucket: bucket) }
 
     func remove() { try? FileManager.default.removeItem(atPath: directory) }
 }

@@ -8,8 +8,7 @@ import Foundation
 final class ProviderRulesProxy: @unchecked Sendable {
     /// The endpoint to give backupd.
     let endpoint: URL
-    private let process: Process
-    private let stdin: Pipe
+    private let listener: PythonListener
     private let directory: URL
 
     /// Starts the proxy to `upstream` allowing at most `maxParts` parts per upload.
@@ -20,26 +19,9 @@ final class ProviderRulesProxy: @unchecked Sendable {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("backupd-rules-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         try Self.script.write(toFile: directory.path + "/rules.py", atomically: true, encoding: .utf8)
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", directory.path + "/rules.py", host, String(port), String(maxParts)]
-        stdin = Pipe()
-        let stdout = Pipe()
-        process.standardInput = stdin
-        process.standardOutput = stdout
-        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
-        try process.run()
-        var line = Data()
-        while !line.contains(UInt8(ascii: "\n")) {
-            let chunk = stdout.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            line.append(chunk)
-        }
-        guard let text = String(data: line, encoding: .utf8), let listening = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)) else {
-            process.terminate()
-            throw TestServerError.toolFailed(tool: "python3", arguments: ["rules.py"], status: -1, stderr: "the provider rules proxy did not start")
-        }
-        endpoint = URL(string: "http://127.0.0.1:\(listening)")!
+        listener = try PythonListener.start(
+            script: directory.path + "/rules.py", arguments: [host, String(port), String(maxParts)], what: "the provider rules proxy")
+        endpoint = URL(string: "http://127.0.0.1:\(listener.port)")!
     }
 
     /// What the proxy refused so far, by rule (`unequal`, `parts`, `delete`, `checksum`).
@@ -51,9 +33,7 @@ final class ProviderRulesProxy: @unchecked Sendable {
 
     /// Stops the proxy.
     func stop() {
-        process.terminate()
-        try? stdin.fileHandleForWriting.close()
-        process.waitUntilExit()
+        listener.stop()
         try? FileManager.default.removeItem(at: directory)
     }
 

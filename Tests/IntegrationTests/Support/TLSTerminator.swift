@@ -9,8 +9,7 @@ final class TLSTerminator: @unchecked Sendable {
     /// The PEM of the CA that signed the server certificate (for `caFile`).
     let caFile: String
     private let directory: URL
-    private let process: Process
-    private let stdin: Pipe
+    private let listener: PythonListener
 
     /// Makes the CA and a certificate for 127.0.0.1/localhost, starts the proxy to `upstream`'s
     /// host and port, and returns once it listens.
@@ -39,34 +38,15 @@ final class TLSTerminator: @unchecked Sendable {
         ], environment: [:])
         try Self.script.write(toFile: "\(dir)/terminator.py", atomically: true, encoding: .utf8)
 
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "\(dir)/terminator.py", "\(dir)/server.pem", "\(dir)/server.key", host, String(port)]
-        stdin = Pipe()
-        let stdout = Pipe()
-        process.standardInput = stdin
-        process.standardOutput = stdout
-        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
-        try process.run()
         // The script prints its port once it listens, so the first line is the readiness signal.
-        var line = Data()
-        while !line.contains(UInt8(ascii: "\n")) {
-            let chunk = stdout.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            line.append(chunk)
-        }
-        guard let text = String(data: line, encoding: .utf8), let listening = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)) else {
-            process.terminate()
-            throw TestServerError.toolFailed(tool: "python3", arguments: ["terminator.py"], status: -1, stderr: "the TLS terminator did not start")
-        }
-        endpoint = URL(string: "https://127.0.0.1:\(listening)")!
+        listener = try PythonListener.start(
+            script: "\(dir)/terminator.py", arguments: ["\(dir)/server.pem", "\(dir)/server.key", host, String(port)], what: "the TLS terminator")
+        endpoint = URL(string: "https://127.0.0.1:\(listener.port)")!
     }
 
     /// Stops the proxy and removes the CA and keys.
     func stop() {
-        process.terminate()
-        try? stdin.fileHandleForWriting.close()
-        process.waitUntilExit()
+        listener.stop()
         try? FileManager.default.removeItem(at: directory)
     }
 

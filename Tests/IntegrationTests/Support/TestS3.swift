@@ -65,6 +65,16 @@ struct TestS3: Sendable {
             caFile: nil, maxParts: 10_000, partSize: 5 * 1024 * 1024, partsInFlight: 4)
     }
 
+    /// Upload ids of `bucket`'s open multipart uploads, read by the AWS CLI (a second client).
+    func openUploadIDs(bucket: String) throws -> [String] {
+        let result = try aws(["s3api", "list-multipart-uploads", "--bucket", bucket, "--output", "json"])
+        guard result.status == 0 else { throw TestSetupError("aws list-multipart-uploads failed: \(result.error)") }
+        guard let data = result.output.data(using: .utf8), !result.output.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty,
+              let json = try JSONSerialization.jsonObject(with: data) as? [String: Any]
+        else { return [] }
+        return ((json["Uploads"] as? [[String: Any]]) ?? []).compactMap { $0["UploadId"] as? String }
+    }
+
     /// Runs the AWS CLI against the server with the test credentials (passed by environment, not argv).
     func aws(_ arguments: [String]) throws -> (status: Int32, output: String, error: String) {
         let process = Process()
