@@ -21,7 +21,12 @@ public final class AgeDecryptingSink {
         identity: String, key: String, launcher: any ProcessLauncher, environment: [String: String],
         downstream: @escaping (UnsafeRawBufferPointer) throws -> Void
     ) throws {
-        guard access(identity, R_OK) == 0 else { throw EncryptionError.identityUnreadable(path: identity) }
+        // A regular, readable file of a secret's size: age reading a FIFO or a device would hang or never end.
+        do {
+            try RegularFileReader.check(identity, limit: ConfigSources.maxSecretFileSize)
+        } catch {
+            throw EncryptionError.identityUnreadable(path: identity, reason: error.reason)
+        }
         do {
             process = try launcher.launch(ProcessSpec(argv: Self.argv(identity: identity), environment: environment, input: .pipe))
         } catch ProcessError.notFound(_, let path) {

@@ -11,8 +11,8 @@ public enum EncryptionError: Error, Sendable, Hashable, CustomStringConvertible 
     case stageFailed(job: String, exit: String, stderr: String)
     /// The object is encrypted and no identity was given.
     case identityRequired(job: String, key: String)
-    /// The identity file cannot be read.
-    case identityUnreadable(path: String)
+    /// The identity file cannot be read (missing, unreadable, or not a regular file: a FIFO would block age).
+    case identityUnreadable(path: String, reason: String)
     /// age could not decrypt (wrong identity, damaged object).
     case decryptFailed(key: String, exit: String, stderr: String)
 
@@ -29,8 +29,8 @@ public enum EncryptionError: Error, Sendable, Hashable, CustomStringConvertible 
             return "job \(job): the age encryption stage ended with \(exit)\(detail.isEmpty ? "" : " (\(detail))"); the upload was aborted and nothing unencrypted was stored"
         case .identityRequired(let job, let key):
             return "job \(job): \(key) is encrypted with age; pass the identity (private key) file with --identity FILE"
-        case .identityUnreadable(let path):
-            return "cannot read the age identity file \(path); give a readable file made by age-keygen (or an SSH private key)"
+        case .identityUnreadable(let path, let reason):
+            return "cannot read the age identity file \(path): \(reason); give a readable regular file made by age-keygen (or an SSH private key)"
         case .decryptFailed(let key, let exit, let stderr):
             let detail = Self.reason(stderr)
             return "cannot decrypt \(key): age ended with \(exit)\(detail.isEmpty ? "" : " (\(detail))"); check that --identity matches one of the backup's recipients"

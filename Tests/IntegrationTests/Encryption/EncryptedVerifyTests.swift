@@ -124,6 +124,12 @@ struct EncryptedVerifyTests {
         let unreadable = try runBackupd(["verify", "sealed", "--identity", directory + "/no-such.key", "--config", configPath], environment: environment)
         #expect(unreadable.status == 1)
         #expect(unreadable.stderr.contains("cannot read the age identity file \(directory)/no-such.key"), "\(unreadable.stderr)")
+        // A FIFO would block age's read for good: refused before age starts, within the bound.
+        let fifo = directory + "/identity.fifo"
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let blocking = try runBackupd(["verify", "sealed", "--identity", fifo, "--config", configPath], environment: environment, timeout: 60)
+        #expect(blocking.status == 1)
+        #expect(blocking.stderr.contains("cannot read the age identity file \(fifo): is a FIFO, not a regular file"), "\(blocking.stderr)")
     }
 
     /// The daemon's scheduled verifier holds no identity: on an encrypted backup it checks the
