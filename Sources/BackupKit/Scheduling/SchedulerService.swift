@@ -33,8 +33,9 @@ public final class SchedulerService: @unchecked Sendable {
     private var waiters: [CheckedContinuation<Void, Never>] = []
     private var lastReading: (wall: Date, steady: TimeInterval)?
 
-    /// Smallest wall-clock jump counted as a step: NTP slews at most 500 ppm, so a drift below
-    /// 1 s plus 0.1% of the time that passed is never logged.
+    /// Smallest wall-clock jump counted as a step. NTP's frequency and slew adjustments move
+    /// `CLOCK_REALTIME` and `CLOCK_BOOTTIME` alike, so the two differ only by steps; a leap second
+    /// (exactly 1 s) is not counted.
     static let stepTolerance: TimeInterval = 1
 
     /// Creates a stopped service for `jobs`; `start()` or `run()` begins scheduling.
@@ -145,13 +146,15 @@ public final class SchedulerService: @unchecked Sendable {
     /// Reads the wall clock (on `queue`); when it moved by a step since the last reading, logs the
     /// step once and lets the state machine act on it before the caller's own decision.
     private func readClock() -> Date {
+        let before = clock.steadySeconds()
         let now = clock.now()
-        guard let steady = clock.steadySeconds() else { return now }
+        // Preempted between the readings: measure at the next one rather than mistake the delay for a step.
+        guard let before, let after = clock.steadySeconds(), after - before < 0.1 else { return now }
+        let steady = (before + after) / 2
         defer { lastReading = (now, steady) }
         guard let last = lastReading else { return now }
-        let passed = steady - last.steady
-        let step = now.timeIntervalSince(last.wall) - passed
-        guard abs(step) > Self.stepTolerance + 0.001 * Swift.max(0, passed) else { return now }
+        let step = now.timeIntervalSince(last.wall) - (steady - last.steady)
+        guard abs(step) > Self.stepTolerance else { return now }
         let size = DurationText.format(.seconds(Int64(abs(step).rounded())))
         logger.notice(step < 0 ? "system clock stepped back" : "system clock stepped forward", metadata: [
             "clock.step": "\(step < 0 ? "-" : "+")\(size)",

@@ -84,7 +84,7 @@ struct ClockStepDaemonTests {
         let afterBack = try #require(resumed, "no run within 20 s of the step back; log:\n\(daemon.log)")
         let resumeDelay = Date().timeIntervalSince(steppedBack)
         print("clock steps: a run \(afterBack.status) \(String(format: "%.1f", resumeDelay)) s after the step back: \(afterBack.error ?? "")")
-        #expect(resumeDelay < 15)
+        #expect(resumeDelay < 18, "one 10 s interval plus the run and a loaded machine")
         #expect(afterBack.trigger == .schedule && afterBack.status != .skipped, "\(afterBack)")
         #expect(afterBack.status == .succeeded || afterBack.error?.contains("RequestTimeTooSkewed") == true
             || afterBack.error?.lowercased().contains("skew") == true, "\(afterBack.status): \(afterBack.error ?? "")")
