@@ -25,6 +25,65 @@ private func buildClockShim(into directory: String) throws -> String {
     throw TestSetupError("cannot compile \(source) (install gcc: scripts/install-deps.sh): \(problems.joined(separator: "; "))")
 }
 
+/// A temporary state directory, bucket, compiled clock shim and offset file for one daemon.
+private struct ClockStepSetup {
+    let s3: TestS3
+    let bucket: String
+    let directory: String
+    let shim: String
+    var offsetFile: String { directory + "/clock-offset" }
+
+    init(label: String) throws {
+        s3 = try TestS3.environment()
+        bucket = try s3.makeBucket(label).settings.bucket
+        directory = FileManager.default.temporaryDirectory.path + "/backupd-clock-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        shim = try buildClockShim(into: directory)
+        try "0".write(toFile: directory + "/clock-offset", atomically: true, encoding: .utf8)
+    }
+
+    /// A command job writing a line, without compression, catching up once.
+    static func job(_ name: String, schedule: String) -> String {
+        """
+        {"name": "\(name)", "engine": "command", "schedule": "\(schedule)", "destination": "local",
+         "prefix": "clock/\(name)", "catchUp": "once", "compression": "none",
+         "connection": {"argv": ["/bin/sh", "-c", "echo a backup made by the clock-step test"], "extension": ".bin"}}
+        """
+    }
+
+    /// Writes the config and starts `backupd run` under the clock shim; READY=1 is awaited by the caller.
+    func start(jobs: [String]) throws -> DaemonProcess {
+        let configPath = directory + "/config.json"
+        try """
+            {
+              "stateDirectory": "\(directory)/state",
+              "destinations": [{
+                "name": "local", "endpoint": "\(s3.endpoint.absoluteString)", "region": "\(s3.region)",
+                "bucket": "\(bucket)", "accessKeyId": {"env": "CLOCK_ACCESS_KEY"}, "secretAccessKey": {"env": "CLOCK_SECRET_KEY"}
+              }],
+              "jobs": [\(jobs.joined(separator: ",\n"))]
+            }
+            """.write(toFile: configPath, atomically: true, encoding: .utf8)
+        chmod(configPath, 0o600)
+        return try DaemonProcess(configPath: configPath, directory: directory, environment: [
+            "CLOCK_ACCESS_KEY": s3.accessKey, "CLOCK_SECRET_KEY": s3.secretKey,
+            "LD_PRELOAD": shim, "BACKUPD_CLOCK_SHIM_FILE": offsetFile,
+        ])
+    }
+
+    /// Sets the daemon's clock to the true time plus `seconds`.
+    func setOffset(_ seconds: Int) throws {
+        try String(seconds).write(toFile: offsetFile, atomically: true, encoding: .utf8)
+    }
+
+    /// The job's runs in the daemon's history, newest first.
+    func runs(_ job: String) throws -> [RunRecord] {
+        try HistoryStore(stateDirectory: directory + "/state").runs(HistoryQuery(job: job))
+    }
+
+    func remove() { try? FileManager.default.removeItem(atPath: directory) }
+}
+
 /// The real `backupd run` with its wall clock stepped by an LD_PRELOAD shim of the tests' own
 /// (scripts/clock-shim.c: CLOCK_REALTIME plus an offset read from a file the test rewrites;
 /// timerfds see the step as they would see `date -s`; CLOCK_BOOTTIME is left alone). The job
@@ -36,34 +95,11 @@ struct ClockStepDaemonTests {
     /// the first slot jumped over runs as a catch-up and each of the other ~359 gets one skipped
     /// row naming the step; each step is logged once with its size, and runs go on succeeding.
     @Test func stepsBackAndForward() async throws {
-        let s3 = try TestS3.environment()
-        let bucket = try s3.makeBucket("clockstep").settings.bucket
-        let directory = FileManager.default.temporaryDirectory.path + "/backupd-clock-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let shim = try buildClockShim(into: directory)
-        let offsetFile = directory + "/clock-offset"
-        try "0".write(toFile: offsetFile, atomically: true, encoding: .utf8)
-        let configPath = directory + "/config.json"
-        try """
-            {
-              "stateDirectory": "\(directory)/state",
-              "destinations": [{
-                "name": "local", "endpoint": "\(s3.endpoint.absoluteString)", "region": "\(s3.region)",
-                "bucket": "\(bucket)", "accessKeyId": {"env": "CLOCK_ACCESS_KEY"}, "secretAccessKey": {"env": "CLOCK_SECRET_KEY"}
-              }],
-              "jobs": [{"name": "tick", "engine": "command", "schedule": "*/10 * * * * *", "destination": "local",
-                        "prefix": "clock/tick", "catchUp": "once", "compression": "none",
-                        "connection": {"argv": ["/bin/sh", "-c", "echo a backup made by the clock-step test"], "extension": ".bin"}}]
-            }
-            """.write(toFile: configPath, atomically: true, encoding: .utf8)
-        chmod(configPath, 0o600)
-        let daemon = try DaemonProcess(configPath: configPath, directory: directory, environment: [
-            "CLOCK_ACCESS_KEY": s3.accessKey, "CLOCK_SECRET_KEY": s3.secretKey,
-            "LD_PRELOAD": shim, "BACKUPD_CLOCK_SHIM_FILE": offsetFile,
-        ])
+        let setup = try ClockStepSetup(label: "clockstep")
+        defer { setup.remove() }
+        let daemon = try setup.start(jobs: [ClockStepSetup.job("tick", schedule: "*/10 * * * * *")])
         defer { daemon.cleanUp() }
-        let history = { try HistoryStore(stateDirectory: directory + "/state").runs(HistoryQuery(job: "tick")) }
+        let history = { try setup.runs("tick") }
 
         #expect(await daemon.notify.waitFor("READY=1", timeout: 20), "no READY=1; log:\n\(daemon.log)")
         var first: RunRecord?
@@ -74,7 +110,7 @@ struct ClockStepDaemonTests {
         let before = try #require(first?.scheduledAt, "no scheduled run succeeded within 25 s; log:\n\(daemon.log)")
 
         // Back 1h: the next run is for a slot of the new time, within about one 10 s interval.
-        try "-3600".write(toFile: offsetFile, atomically: true, encoding: .utf8)
+        try setup.setOffset(-3600)
         let steppedBack = Date()
         var resumed: RunRecord?
         _ = try await poll(timeout: 20) {
@@ -91,7 +127,7 @@ struct ClockStepDaemonTests {
         #expect(try history().allSatisfy { $0.status != .skipped }, "a step back skipped a slot")
 
         // Forward 1h to the true time: one catch-up run, one skipped row per other slot jumped over.
-        try "0".write(toFile: offsetFile, atomically: true, encoding: .utf8)
+        try setup.setOffset(0)
         let steppedForward = Date()
         var skipped: [RunRecord] = []
         _ = try await poll(timeout: 15) {
@@ -125,5 +161,37 @@ struct ClockStepDaemonTests {
 
         daemon.send(SIGTERM)
         #expect(await daemon.waitForExit(timeout: 20) == 0, "log:\n\(daemon.log.suffix(2000))")
+    }
+
+    /// Stepped back 20 s just after both ran, a fixed-time job (`S M H * * *`, one slot a day) does
+    /// not run its slot again when the clock passes it a second time, while the wildcard
+    /// `*/5 * * * * *` job does run its repeated slots (Debian cron's rules); the step is logged once.
+    @Test func fixedTimeSlotRunsOnceAcrossAStepBack() async throws {
+        let setup = try ClockStepSetup(label: "clockfixed")
+        defer { setup.remove() }
+        let slot = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 + 15).rounded(.up))
+        let parts = Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "UTC")!, from: slot)
+        let fixed = "\(parts.second!) \(parts.minute!) \(parts.hour!) * * *"
+        let daemon = try setup.start(jobs: [ClockStepSetup.job("fixed", schedule: fixed), ClockStepSetup.job("wild", schedule: "*/5 * * * * *")])
+        defer { daemon.cleanUp() }
+        #expect(await daemon.notify.waitFor("READY=1", timeout: 20), "no READY=1; log:\n\(daemon.log)")
+        var ran: RunRecord?
+        _ = try await poll(timeout: 30) {
+            ran = try setup.runs("fixed").first { $0.status == .succeeded }
+            return ran != nil
+        }
+        #expect(ran?.scheduledAt == slot, "no run of \(fixed) at \(slot); log:\n\(daemon.log)")
+
+        try setup.setOffset(-20)
+        // Wait until the daemon's clock has passed the fixed slot a second time, by 5 s.
+        try await Task.sleep(for: .seconds(slot.timeIntervalSinceNow + 25))
+        let fixedRuns = try setup.runs("fixed")
+        #expect(fixedRuns.count == 1, "the fixed-time slot ran again: \(fixedRuns.map { ($0.scheduledAt, $0.status) })")
+        let wild = try setup.runs("wild").filter { $0.status == .succeeded }.compactMap(\.scheduledAt)
+        #expect(Set(wild).count < wild.count, "the wildcard job ran none of its repeated slots: \(wild)")
+        let lines = daemon.log.split(separator: "\n").filter { $0.contains("system clock stepped") }
+        #expect(lines.count == 1 && lines[0].contains("clock.step=-20s"), "\(lines)")
+        daemon.send(SIGTERM)
+        #expect(await daemon.waitForExit(timeout: 20) == 0)
     }
 }
