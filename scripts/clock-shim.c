@@ -44,8 +44,9 @@ static int (*real_timerfd_gettime)(int, struct itimerspec *);
 static ssize_t (*real_read)(int, void *, size_t);
 static int (*real_close)(int);
 
-static void resolve(void) {
-    if (real_clock_gettime) return;
+static pthread_once_t resolved = PTHREAD_ONCE_INIT;
+
+static void resolve_once(void) {
     real_gettimeofday = dlsym(RTLD_NEXT, "gettimeofday");
     real_timerfd_create = dlsym(RTLD_NEXT, "timerfd_create");
     real_timerfd_settime = dlsym(RTLD_NEXT, "timerfd_settime");
@@ -54,6 +55,8 @@ static void resolve(void) {
     real_close = dlsym(RTLD_NEXT, "close");
     real_clock_gettime = dlsym(RTLD_NEXT, "clock_gettime");
 }
+
+static void resolve(void) { pthread_once(&resolved, resolve_once); }
 
 static long long read_offset(const char *path, long long fallback) {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
