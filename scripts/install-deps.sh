@@ -14,6 +14,8 @@ packages=(
   radosgw ceph-mon ceph-osd ceph-common
   # test helpers: the tzdata oracle and systemd-analyze (unit tests), curl, pip for awscli
   python3 python3-pip curl ca-certificates tzdata systemd openssl
+  # the clock-step test compiles its LD_PRELOAD clock shim (scripts/clock-shim.c) with cc
+  gcc libc6-dev
   # the benchmarks: /usr/bin/time for peak RSS and CPU seconds
   time
   # the systemd test: a Debian 12 root booted under systemd 252 (scripts/testenv/systemd.sh);

@@ -5,7 +5,9 @@ Reads restic `forget` semantics the other way round: instead of one newest-first
 counters, it groups backups into calendar buckets with Python's zoneinfo (the same system
 tzdata), keeps the newest backup of each of the N newest buckets, and keeps the oldest backup
 too when there are fewer than N buckets. keepWithin keeps backups after the newest backup not
-dated after `now`, minus the window's calendar days (same wall time, fold=0) and hours.
+dated after `now`, minus the window's calendar days and hours, as restic computes it with Go's
+`latest.AddDate(0, 0, -days).Add(-hours)`: the shifted wall time is converted back as Go's
+`time.Date` does (go_date below), which is neither fold=0 nor fold=1 in a gap or a fold.
 
 stdin:  {"zone": "Europe/Berlin", "now": 1700000000, "policy": {"keepDaily": 7, "keepWithin": [2, 12]},
          "backups": [{"id": "a", "time": 1699990000}, ...]}
@@ -14,7 +16,7 @@ A JSON array of such requests gives an array of answers.
 """
 import json
 import sys
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 RULES = [
@@ -31,6 +33,17 @@ def window_text(days, hours):
     return (f"{days}d" if days else "") + (f"{hours}h" if hours else "")
 
 
+def offset_at(zone, ts):
+    return int(datetime.fromtimestamp(ts, zone).utcoffset().total_seconds())
+
+
+def go_date(wall, zone):
+    """Go's time.Date for naive local `wall`: the offset at the wall time read as UTC, unless the
+    instant it gives lies outside that offset's period; then the offset at that instant."""
+    unix = int(wall.replace(tzinfo=timezone.utc).timestamp())
+    return unix - offset_at(zone, unix - offset_at(zone, unix))
+
+
 def plan(request):
     zone = ZoneInfo(request["zone"])
     policy = request["policy"]
@@ -43,7 +56,7 @@ def plan(request):
         past = [b["time"] for b in backups if b["time"] < request["now"]]
         if past:
             local = datetime.fromtimestamp(max(past), zone).replace(tzinfo=None) - timedelta(days=days)
-            cutoff = local.replace(tzinfo=zone, fold=0).timestamp() - hours * 3600
+            cutoff = go_date(local, zone) - hours * 3600
         else:
             cutoff = float("-inf")
         for b in backups:

@@ -9,6 +9,13 @@ import Logging
 /// forward clock step or a resume from suspend fires the timer at once, and the state machine
 /// turns late slots into catch-up runs or skips.
 ///
+/// Clock steps are measured, not guessed: every reading of the wall clock is compared with the
+/// clock's steady (boot-time) reading, so a step of either direction is told from time passing or
+/// a suspend, logged once at notice level with its size, and handed to the state machine
+/// (`clockStepped(by:now:)`: wildcard schedules resume at once after a step back, slots jumped over
+/// by a step forward are recorded as skipped). The clock-change descriptor wakes the service the
+/// moment the clock is set.
+///
 /// All state lives on a private serial queue. `onAction` receives `start`, `skip` and `queued`
 /// actions on that queue and must return quickly (hand the run to a task or thread); report the
 /// end of every started run with `runFinished(job:)`.
@@ -24,6 +31,12 @@ public final class SchedulerService: @unchecked Sendable {
     private var clockWatcher: ClockChangeWatcher?
     private var stopped = false
     private var waiters: [CheckedContinuation<Void, Never>] = []
+    private var lastReading: (wall: Date, steady: TimeInterval)?
+
+    /// Smallest wall-clock jump counted as a step. NTP's frequency and slew adjustments move
+    /// `CLOCK_REALTIME` and `CLOCK_BOOTTIME` alike, so the two differ only by steps; a leap second
+    /// (exactly 1 s) is not counted.
+    static let stepTolerance: TimeInterval = 1
 
     /// Creates a stopped service for `jobs`; `start()` or `run()` begins scheduling.
     public init(
@@ -85,7 +98,7 @@ public final class SchedulerService: @unchecked Sendable {
 
     /// Asks for a run of job `name` now, under the overlap and concurrency rules.
     public func runNow(job name: String) {
-        queue.async { self.perform(self.machine.runNow(job: name, now: self.clock.now())) }
+        queue.async { self.perform(self.machine.runNow(job: name, now: self.readClock())) }
     }
 
     /// Asks for a run of job `name` now and returns once the scheduler decided (the decision's
@@ -93,13 +106,13 @@ public final class SchedulerService: @unchecked Sendable {
     /// Do not call from `onAction`.
     public func requestRun(job name: String) {
         dispatchPrecondition(condition: .notOnQueue(queue))
-        queue.sync { perform(machine.runNow(job: name, now: clock.now())) }
+        queue.sync { perform(machine.runNow(job: name, now: readClock())) }
     }
 
     /// Replaces the jobs (configuration reload); see `SchedulerStateMachine.replaceJobs`.
     public func replaceJobs(_ jobs: [ScheduledJob], configuration: SchedulerStateMachine.Configuration? = nil) {
         queue.async {
-            self.perform(self.machine.replaceJobs(jobs, configuration: configuration, now: self.clock.now()))
+            self.perform(self.machine.replaceJobs(jobs, configuration: configuration, now: self.readClock()))
         }
     }
 
@@ -125,10 +138,41 @@ public final class SchedulerService: @unchecked Sendable {
 
     private func wake(reason: String) {
         guard timer != nil else { return }
-        let now = clock.now()
+        let now = readClock()
         logger.trace("scheduler woke", metadata: ["scheduler.reason": "\(reason)", "scheduler.now": "\(now)"])
         perform(machine.tick(now: now))
     }
+
+    /// Reads the wall clock (on `queue`); when it moved by a step since the last reading, logs the
+    /// step once and lets the state machine act on it before the caller's own decision.
+    private func readClock() -> Date {
+        let before = clock.steadySeconds()
+        let now = clock.now()
+        // Preempted between the readings: measure at the next one rather than mistake the delay for a step.
+        guard let before, let after = clock.steadySeconds(), after - before < 0.1 else { return now }
+        let steady = (before + after) / 2
+        defer { lastReading = (now, steady) }
+        guard let last = lastReading else { return now }
+        let step = now.timeIntervalSince(last.wall) - (steady - last.steady)
+        guard abs(step) > Self.stepTolerance else { return now }
+        let size = DurationText.format(.seconds(Int64(abs(step).rounded())))
+        logger.notice(step < 0 ? "system clock stepped back" : "system clock stepped forward", metadata: [
+            "clock.step": "\(step < 0 ? "-" : "+")\(size)",
+            "clock.step_seconds": "\(String(format: "%.3f", step))",
+            "clock.now": "\(now.formatted(.iso8601))",
+            "scheduler.rule": "\(step < 0 ? Self.backRule(step) : Self.forwardRule)",
+        ])
+        perform(machine.clockStepped(by: step, now: now))
+        return now
+    }
+
+    private static func backRule(_ step: TimeInterval) -> String {
+        step < -SchedulerStateMachine.maxClockStepBack
+            ? "more than 3h: every schedule restarts from the new time"
+            : "wildcard schedules resume at the new time; fixed-time slots already run are not repeated"
+    }
+
+    private static let forwardRule = "slots jumped over are recorded as skipped; catchUp decides the first"
 
     private func perform(_ actions: [SchedulerAction]) {
         for action in actions {

@@ -15,6 +15,9 @@ import Foundation
 /// - A slot fires at most once, even when the clock steps back, unless it steps back by more than
 ///   `maxClockStepBack` (3 hours, Debian cron's rule): then every job restarts from the new time
 ///   rather than waiting hours for the clock to catch up.
+/// - A clock step the driver measured (`clockStepped(by:now:)`, see its file): after a step back,
+///   wildcard schedules resume at the new time at once while fixed-time ones keep the at-most-once
+///   rule; after a step forward, every slot jumped over is skipped with the step as its reason.
 ///
 /// Cost: the next due slot of every job sits in a min-heap, so a tick with k due jobs costs
 /// O(k log n) and calls each due job's schedule once; idle jobs cost nothing.
@@ -33,7 +36,7 @@ public struct SchedulerStateMachine: Sendable {
         }
     }
 
-    private struct JobState: Sendable {
+    struct JobState: Sendable {
         var job: ScheduledJob
         /// The slot the job waits for (also its heap entry), nil when the schedule has ended.
         var nextDue: Date?
@@ -46,10 +49,10 @@ public struct SchedulerStateMachine: Sendable {
 
     /// The scheduler's tunables.
     public private(set) var configuration: Configuration
-    private var lastTick: Date?
-    private var jobs: [JobState] = []
+    var lastTick: Date?
+    var jobs: [JobState] = []
     private var indexByName: [String: Int] = [:]
-    private var heap = DueHeap()
+    var heap = DueHeap()
     private var running: Set<String> = []
     private var queue = RunQueue()
     private var queuedJobs: Set<String> = []
@@ -176,7 +179,7 @@ public struct SchedulerStateMachine: Sendable {
 
     /// After a large backward clock step: forget slots "handled in the future" and take each
     /// job's first slot after the new time.
-    private mutating func rebase(now: Date) {
+    mutating func rebase(now: Date) {
         var entries: [DueHeap.Entry] = []
         for index in jobs.indices {
             if let lastSlot = jobs[index].lastSlot, lastSlot > now { jobs[index].lastSlot = nil }
@@ -186,7 +189,7 @@ public struct SchedulerStateMachine: Sendable {
         heap = DueHeap(entries)
     }
 
-    private mutating func scheduleNext(_ index: Int, now: Date) {
+    mutating func scheduleNext(_ index: Int, now: Date) {
         let after = Swift.max(now, jobs[index].lastSlot ?? now)
         let next = Self.slot(of: jobs[index].job.schedule, after: after, now: now)
         jobs[index].nextDue = next
@@ -195,12 +198,12 @@ public struct SchedulerStateMachine: Sendable {
 
     /// The schedule's next slot, with a guard: a schedule answering a time not after `now`
     /// would make `tick` loop forever, so such an answer ends the schedule instead.
-    private static func slot(of schedule: any JobSchedule, after date: Date, now: Date) -> Date? {
+    static func slot(of schedule: any JobSchedule, after date: Date, now: Date) -> Date? {
         guard let next = schedule.next(after: date), next > now, next > date else { return nil }
         return next
     }
 
-    private mutating func offer(_ run: ScheduledRun, into actions: inout [SchedulerAction]) {
+    mutating func offer(_ run: ScheduledRun, into actions: inout [SchedulerAction]) {
         if running.contains(run.job) {
             actions.append(.skip(run, reason: .stillRunning))
         } else if queuedJobs.contains(run.job) {

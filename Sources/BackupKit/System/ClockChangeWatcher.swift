@@ -6,9 +6,9 @@ import Logging
 /// Calls back when the system's wall clock is set discontinuously (NTP step, `date -s`), using a
 /// Linux timerfd armed with `TFD_TIMER_CANCEL_ON_SET`: no polling, one idle descriptor.
 ///
-/// A wall-clock timer already fires at the right moment after a forward step or a small backward
-/// step; this exists for the large backward step, after which the next wake would otherwise be
-/// far in the future.
+/// A wall-clock timer already fires at once after a forward step; this exists for the backward
+/// step, after which the next wake would otherwise be up to the step's size away: the scheduler
+/// wakes at once, measures the step and lets wildcard schedules resume at the new time.
 final class ClockChangeWatcher: @unchecked Sendable {
     private let fd: Int32
     private let source: any DispatchSourceRead
@@ -18,13 +18,13 @@ final class ClockChangeWatcher: @unchecked Sendable {
         let fd = timerfd_create(CLOCK_REALTIME, Int32(TFD_NONBLOCK | TFD_CLOEXEC))
         guard fd >= 0 else {
             logger.warning(
-                "cannot watch for system clock changes; a large backward clock step will delay runs",
+                "cannot watch for system clock changes; a backward clock step will delay runs until the next wake",
                 metadata: ["error": "\(String(cString: strerror(errno)))"])
             return nil
         }
         guard Self.arm(fd) else {
             logger.warning(
-                "cannot arm the clock-change timer; a large backward clock step will delay runs",
+                "cannot arm the clock-change timer; a backward clock step will delay runs until the next wake",
                 metadata: ["error": "\(String(cString: strerror(errno)))"])
             close(fd)
             return nil

@@ -7,4 +7,12 @@ import Foundation
 public protocol WallClock: Sendable {
     /// The current wall-clock time.
     func now() -> Date
+    /// Seconds on a clock that is never set and counts suspend (`CLOCK_BOOTTIME`), or nil when this
+    /// clock has none. The scheduler compares its advance with the wall clock's to measure steps.
+    func steadySeconds() -> TimeInterval?
+}
+
+extension WallClock {
+    /// No steady clock: steps go unmeasured.
+    public func steadySeconds() -> TimeInterval? { nil }
 }
