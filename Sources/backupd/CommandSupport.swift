@@ -23,6 +23,12 @@ func requireHistory(_ config: BackupConfig) throws -> HistoryStore {
     }
 }
 
+/// The config's history opened read-only when it exists (nil when there is none yet or it cannot
+/// be read): evidence for commands that must not create or write it.
+func existingHistory(_ config: BackupConfig) -> HistoryStore? {
+    try? HistoryStore(stateDirectory: config.stateDirectory, readOnly: true)
+}
+
 /// A logger to standard error: warnings and errors, or everything from info up with `verbose`.
 func commandLogger(verbose: Bool) -> Logger {
     var logger = Logger(label: "backupd") { label in StreamLogHandler.standardError(label: label) }
