@@ -4,8 +4,12 @@ import Logging
 /// Carries out a job's retention policy on its bucket: lists every backup (all pages, or
 /// nothing is deleted), plans with `RetentionPlanner`, and deletes what it drops (each backup's
 /// manifest first, then its data objects, so an interrupted prune leaves an incomplete backup,
-/// never a listed one missing a file), plus incomplete backups older than the job's timeout and
-/// a margin. Every object deleted or refused is logged and recorded in the history.
+/// never a listed one missing a file), plus incomplete backups whose run the history says ended
+/// without a manifest or that are older than the job's timeout and a margin (see `plan(job:listing:witness:now:)`).
+/// The history is the second witness: a backup it records as stored whose manifest is missing is
+/// never deleted, and then nothing else of the job is deleted there either. Strangers (keys that
+/// are no backup name) are never deleted. Every object deleted or refused is logged and recorded
+/// in the history.
 public struct Pruner: Sendable {
     /// How long past its job's timeout an incomplete backup must be before prune removes it.
     public static let incompleteMargin: Duration = .seconds(3600)

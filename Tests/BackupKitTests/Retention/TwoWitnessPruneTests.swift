@@ -99,6 +99,43 @@ struct TwoWitnessPruneTests {
         #expect(witness.newestStored?.id == Self.id("2026-11-28T02:00:00Z", "00000002"))
     }
 
+    /// A fan-out run is judged per destination from its own rows: stored where it succeeded,
+    /// ended without a manifest where that destination failed (its row lost the key, the run's
+    /// row has it); a running run is live except where its destination already dropped out.
+    @Test func fanOutWitnessPerDestination() throws {
+        let tmp = try TemporaryDirectory()
+        defer { tmp.remove() }
+        let history = try HistoryStore(path: tmp.path + "/history.sqlite3")
+        let config = try PerDestinationPruneTests.config()
+        let job = config.jobs[0]
+        let destinations = [(name: "local", bucket: "backups"), (name: "archive", bucket: "archive-bucket")]
+        let partialKey = "db/\(Self.id("2026-11-29T02:00:00Z", "0000f001")).dump.zst"
+        let partial = try history.insertRunning(
+            job: "app", trigger: .schedule, scheduledAt: nil, startedAt: F.at("2026-11-29T02:00:00Z"), destination: "local", bucket: "backups")
+        try history.recordDestinationsStarted(runID: partial, destinations.map { (name: $0.name, bucket: Optional($0.bucket)) })
+        try history.recordDestinationUpload(runID: partial, destination: "archive", objectKey: partialKey, uploadID: "u1")
+        var outcome = RunOutcome(status: .partial, endedAt: F.at("2026-11-29T02:05:00Z"), objectKey: partialKey)
+        outcome.destinations = [
+            DestinationOutcome(destination: "local", bucket: "backups", status: .succeeded, objectKey: partialKey),
+            DestinationOutcome(destination: "archive", bucket: "archive-bucket", status: .failed, error: "HTTP 500"),
+        ]
+        try history.finish(runID: partial, outcome)
+        try history.recordDestinations(runID: partial, outcome.destinations)
+        let runningKey = "db/\(Self.id("2026-12-01T11:30:00Z", "0000f002")).dump.zst"
+        let running = try history.insertRunning(
+            job: "app", trigger: .schedule, scheduledAt: nil, startedAt: F.at("2026-12-01T11:30:00Z"), destination: "local", bucket: "backups",
+            objectKey: runningKey)
+        try history.recordDestinationsStarted(runID: running, destinations.map { (name: $0.name, bucket: Optional($0.bucket)) })
+        try history.recordDestinationFailed(runID: running, destination: "archive", error: "HTTP 500")
+        let local = try RetentionWitness.read(from: history, job: job.only(destination: "local"), destination: try #require(config.destination(named: "local")))
+        let archive = try RetentionWitness.read(
+            from: history, job: job.only(destination: "archive"), destination: try #require(config.destination(named: "archive")))
+        #expect(Set(local.stored.keys) == [Self.id("2026-11-29T02:00:00Z", "0000f001")] && local.endedWithoutManifest.isEmpty)
+        #expect(local.live == [Self.id("2026-12-01T11:30:00Z", "0000f002")])
+        #expect(archive.stored.isEmpty && archive.live.isEmpty)
+        #expect(archive.endedWithoutManifest == [Self.id("2026-11-29T02:00:00Z", "0000f001"), Self.id("2026-12-01T11:30:00Z", "0000f002")])
+    }
+
     /// Through the pruner and a real history: a stored backup whose manifest vanished from the
     /// listing is not deleted, nor is anything else of the job (the policy's deletion waits);
     /// a failed run's young leftovers are deleted; strangers stay.
