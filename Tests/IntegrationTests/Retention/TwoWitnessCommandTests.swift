@@ -115,7 +115,8 @@ struct TwoWitnessCommandTests {
     /// The AWS CLI deletes the newest backup's manifest (the history records it as stored):
     /// `restore app` and `verify app` refuse to take the older one silently and name what to
     /// run; `prune` keeps the backup ("manifest missing: not deleting, run `backupd verify`"),
-    /// withholds the policy's own deletion and exits 1; every other backup still restores.
+    /// withholds the policy's own deletion and exits 1, as does the after-backup prune of the next
+    /// `run-now`; every other backup still restores.
     @Test func missingManifestIsNeverDeletedNorPassedOver() throws {
         let setup = try Setup()
         defer { setup.remove() }
@@ -143,9 +144,19 @@ struct TwoWitnessCommandTests {
         #expect(prune.stderr.contains("nothing is deleted for app here") && prune.stderr.contains("run `backupd verify app \(ids[2])`"))
         let keys = try PastBackups.awsKeys(setup.s3, bucket: setup.bucket)
         #expect(keys == ["cli/\(ids[0]).manifest.json", "cli/\(ids[0]).out.zst", "cli/\(ids[1]).manifest.json", "cli/\(ids[1]).out.zst", "cli/\(ids[2]).out.zst"].sorted())
-        let history = try HistoryStore(stateDirectory: setup.state, readOnly: true)
-        #expect(try history.deletions(job: "app").isEmpty)
         #expect(try setup.restores(ids[0]))
         #expect(try setup.restores(ids[1]))
+
+        // The after-backup prune of `run-now` (the daemon's observer) withholds its deletions the same way.
+        let next = try setup.backups(1, config: "keep-last-1")[0]
+        let after = try PastBackups.awsKeys(setup.s3, bucket: setup.bucket)
+        #expect(after == (keys + ["cli/\(next).manifest.json", "cli/\(next).out.zst"]).sorted())
+        let history = try HistoryStore(stateDirectory: setup.state, readOnly: true)
+        #expect(try history.deletions(job: "app").isEmpty)
+        let newest = setup.state + "-restore-newest"
+        defer { try? FileManager.default.removeItem(atPath: newest) }
+        let restored = try setup.backupd(["restore", "app", "--to", newest])
+        #expect(restored.status == 0 && restored.stdout.contains("restored cli/\(next).out.zst"), "\(restored.stderr)")
+        for id in [ids[0], ids[1], next] { #expect(try setup.restores(id)) }
     }
 }
