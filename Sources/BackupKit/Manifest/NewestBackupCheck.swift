@@ -23,7 +23,7 @@ public struct NewestBackupCheck: Sendable {
     public static func reading(_ history: HistoryStore?, job: JobConfig, config: BackupConfig, logger: Logger) -> NewestBackupCheck? {
         guard let history, let destination = config.destination(named: job.destination) else { return nil }
         do {
-            return NewestBackupCheck(job: job, destination: destination, witness: try RetentionWitness.read(from: history, job: job, destination: destination))
+            return NewestBackupCheck(job: job, destination: destination, witness: try RetentionWitness.readNewest(from: history, job: job, destination: destination))
         } catch {
             logger.warning("cannot cross-check the newest backup with the history", metadata: ["error": "\(error)"])
             return nil

@@ -11,7 +11,8 @@ extension Pruner {
         }
         let witness: RetentionWitness
         do {
-            witness = try history.map { try RetentionWitness.read(from: $0, job: job, destination: destination) } ?? .unknown
+            let incomplete = listing.backups.filter { !$0.isComplete }
+            witness = try history.map { try RetentionWitness.read(from: $0, job: job, destination: destination, about: incomplete) } ?? .unknown
         } catch {
             throw .historyUnreadable(job: job.name, reason: "\(error)")
         }

@@ -62,12 +62,32 @@ public struct RetentionWitness: Sendable, Hashable {
             liveStamps: liveStamps, manifestDeleted: deleted)
     }
 
-    /// The history's evidence for `job` (focused on one destination) at `destination`.
-    public static func read(from history: HistoryStore, job: JobConfig, destination: DestinationConfig) throws -> RetentionWitness {
-        RetentionWitness(
-            traces: try history.traces(job: job.name, destination: destination.name),
-            deletedManifests: try history.deletedManifestKeys(job: job.name, destination: destination.name),
-            grammar: BackupNameGrammar(job: job), bucket: destination.bucket)
+    /// The history's evidence for `job` (focused on one destination) at `destination` about
+    /// `backups` (those without a manifest in the listing), and the job's running runs.
+    public static func read(
+        from history: HistoryStore, job: JobConfig, destination: DestinationConfig, about backups: [CatalogBackup]
+    ) throws -> RetentionWitness {
+        let grammar = BackupNameGrammar(job: job)
+        let manifests = backups.map { ObjectName.manifestKey(prefix: job.prefix, backupID: $0.id) }
+        return RetentionWitness(
+            traces: try history.traces(job: job.name, destination: destination.name, seconds: backups.map(\.time)),
+            deletedManifests: try history.deletedKeys(job: job.name, destination: destination.name, among: manifests),
+            grammar: grammar, bucket: destination.bucket)
+    }
+
+    /// The history's newest backups stored at `destination` (from the newest `limit` runs that
+    /// stored anything), less those whose manifest prune deleted: what `newestStored` reads.
+    public static func readNewest(
+        from history: HistoryStore, job: JobConfig, destination: DestinationConfig, limit: Int = 20
+    ) throws -> RetentionWitness {
+        let grammar = BackupNameGrammar(job: job)
+        let traces = try history.newestStoringTraces(job: job.name, destination: destination.name, limit: limit)
+            .filter { $0.status == .succeeded }
+        let manifests = traces.compactMap { $0.objectKey.flatMap { grammar.parse($0)?.backupID } }
+            .map { ObjectName.manifestKey(prefix: job.prefix, backupID: $0) }
+        return RetentionWitness(
+            traces: traces, deletedManifests: try history.deletedKeys(job: job.name, destination: destination.name, among: manifests),
+            grammar: grammar, bucket: destination.bucket)
     }
 
     /// Whether `backup` belongs to a run that is still running.

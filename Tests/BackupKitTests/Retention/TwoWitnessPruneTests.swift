@@ -91,12 +91,24 @@ struct TwoWitnessPruneTests {
             objectKey: "db/\(Self.id("2026-11-27T02:00:00Z", "00000001")).manifest.json", at: F.at("2026-11-30T00:00:00Z"),
             cause: .retention, outcome: .deleted, error: nil)])
         let config = try PrunerTests.config(["keepLast": 1])
-        let witness = try RetentionWitness.read(from: history, job: config.jobs[0], destination: try #require(config.destination(named: "local")))
+        let local = try #require(config.destination(named: "local"))
+        // What the listing shows without a manifest: the history is asked about these alone.
+        let asked = [
+            Self.incomplete("2026-11-27T02:00:00Z", "00000001"), Self.incomplete("2026-11-28T02:00:00Z", "00000002"),
+            Self.incomplete("2026-11-29T02:00:00Z", "00000003"), Self.incomplete("2026-11-29T03:00:00Z", "00000004"),
+            Self.incomplete("2026-11-29T04:00:00Z", "00000005"),
+        ]
+        let witness = try RetentionWitness.read(from: history, job: config.jobs[0], destination: local, about: asked)
         #expect(witness.stored == [Self.id("2026-11-28T02:00:00Z", "00000002"): F.at("2026-11-28T02:00:00Z")])
         #expect(witness.endedWithoutManifest == [Self.id("2026-11-29T02:00:00Z", "00000003")])
         #expect(witness.live == [Self.id("2026-12-01T11:00:00Z", "00000006")])
         #expect(witness.manifestDeleted == [Self.id("2026-11-27T02:00:00Z", "00000001")])
-        #expect(witness.newestStored?.id == Self.id("2026-11-28T02:00:00Z", "00000002"))
+        let unasked = try RetentionWitness.read(from: history, job: config.jobs[0], destination: local, about: [asked[2]])
+        #expect(unasked.stored.isEmpty && unasked.endedWithoutManifest == [asked[2].id])
+        // The newest stored here: not the other bucket's or prefix's, nor one whose manifest prune deleted.
+        let newest = try RetentionWitness.readNewest(from: history, job: config.jobs[0], destination: local)
+        #expect(newest.newestStored?.id == Self.id("2026-11-28T02:00:00Z", "00000002"))
+        #expect(try RetentionWitness.readNewest(from: history, job: config.jobs[0], destination: local, limit: 1).newestStored == nil)
     }
 
     /// A fan-out run is judged per destination from its own rows: stored where it succeeded,
@@ -127,9 +139,11 @@ struct TwoWitnessPruneTests {
             objectKey: runningKey)
         try history.recordDestinationsStarted(runID: running, destinations.map { (name: $0.name, bucket: Optional($0.bucket)) })
         try history.recordDestinationFailed(runID: running, destination: "archive", error: "HTTP 500")
-        let local = try RetentionWitness.read(from: history, job: job.only(destination: "local"), destination: try #require(config.destination(named: "local")))
+        let asked = [Self.incomplete("2026-11-29T02:00:00Z", "0000f001")]
+        let local = try RetentionWitness.read(
+            from: history, job: job.only(destination: "local"), destination: try #require(config.destination(named: "local")), about: asked)
         let archive = try RetentionWitness.read(
-            from: history, job: job.only(destination: "archive"), destination: try #require(config.destination(named: "archive")))
+            from: history, job: job.only(destination: "archive"), destination: try #require(config.destination(named: "archive")), about: asked)
         #expect(Set(local.stored.keys) == [Self.id("2026-11-29T02:00:00Z", "0000f001")] && local.endedWithoutManifest.isEmpty)
         #expect(local.live == [Self.id("2026-12-01T11:30:00Z", "0000f002")])
         #expect(archive.stored.isEmpty && archive.live.isEmpty)
