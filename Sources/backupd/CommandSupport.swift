@@ -23,10 +23,17 @@ func requireHistory(_ config: BackupConfig) throws -> HistoryStore {
     }
 }
 
-/// The config's history opened read-only when it exists (nil when there is none yet or it cannot
-/// be read): evidence for commands that must not create or write it.
+/// The config's history opened read-only when it exists (nil when there is none yet, or, with a
+/// warning, when it cannot be read): evidence for commands that must not create or write it.
 func existingHistory(_ config: BackupConfig) -> HistoryStore? {
-    try? HistoryStore(stateDirectory: config.stateDirectory, readOnly: true)
+    do {
+        return try HistoryStore(stateDirectory: config.stateDirectory, readOnly: true)
+    } catch HistoryError.missingDatabase {
+        return nil
+    } catch {
+        printError("warning: the bucket is not cross-checked with the history: cannot read it in \(config.stateDirectory): \(error)")
+        return nil
+    }
 }
 
 /// A logger to standard error: warnings and errors, or everything from info up with `verbose`.
