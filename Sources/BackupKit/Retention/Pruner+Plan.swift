@@ -12,7 +12,12 @@ extension Pruner {
         let witness: RetentionWitness
         do {
             let incomplete = listing.backups.filter { !$0.isComplete }
-            witness = try history.map { try RetentionWitness.read(from: $0, job: job, destination: destination, about: incomplete) } ?? .unknown
+            witness = try history.map { history in
+                // The recent stored backups too, so that one missing from the listing altogether is noticed.
+                var read = try RetentionWitness.read(from: history, job: job, destination: destination, about: incomplete)
+                read.stored.merge(try RetentionWitness.readNewest(from: history, job: job, destination: destination).stored) { first, _ in first }
+                return read
+            } ?? .unknown
         } catch {
             throw .historyUnreadable(job: job.name, reason: "\(error)")
         }
@@ -22,7 +27,8 @@ extension Pruner {
     /// The plan for `listing` with the history's `witness`. Pure. A complete backup goes to the
     /// policy; a backup without a (readable) manifest is, in this order: explained when prune
     /// deleted its manifest (delete the rest); "manifest missing" when the history records it as
-    /// stored here (kept, and the whole job's deletions are withheld); pending while its run is
+    /// stored here (kept, and the whole job's deletions are withheld; so is a backup the witness
+    /// calls stored of which no object is listed at all); pending while its run is
     /// live; stale when its run ended without a manifest, or when it is older than the job's
     /// timeout plus `incompleteMargin`; else pending.
     public static func plan(job: JobConfig, listing: RetentionListing, witness: RetentionWitness, now: Date) -> PrunePlan {
@@ -49,6 +55,11 @@ extension Pruner {
                 pending.append(backup)
             }
         }
+        let listed = Set(backups.map(\.id))
+        for (id, time) in witness.stored where !listed.contains(id) && !witness.manifestDeleted.contains(id) {
+            missing.append(CatalogBackup(id: id, time: time, manifestKey: nil, dataKeys: [], legacy: false))
+        }
+        missing.sort { ($0.time, $0.id) < ($1.time, $1.id) }
         var plan = PrunePlan(job: job.name, entries: entries, staleIncomplete: stale, pendingIncomplete: pending)
         plan.manifestMissing = missing
         plan.strangers = listing.strangers

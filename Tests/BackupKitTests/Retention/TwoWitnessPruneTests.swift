@@ -67,6 +67,21 @@ struct TwoWitnessPruneTests {
         }
     }
 
+    /// A backup the history records as stored of which the listing shows nothing at all is just
+    /// as suspicious: reported as missing, and the policy's deletions wait.
+    @Test func storedBackupAbsentFromListingWithholds() throws {
+        let config = try PrunerTests.config(["keepLast": 1])
+        let gone = Self.id("2026-11-30T02:00:00Z", "0000aaaa")
+        let witness = RetentionWitness(
+            stored: [gone: F.at("2026-11-30T02:00:00Z")], endedWithoutManifest: [], live: [], liveStamps: [], manifestDeleted: [])
+        let listing = RetentionListing(backups: [Self.complete("2026-11-28T02:00:00Z", "00000001"), Self.complete("2026-11-29T02:00:00Z", "00000002")])
+        let plan = Pruner.plan(job: config.jobs[0], listing: listing, witness: witness, now: Self.now)
+        #expect(plan.manifestMissing.map(\.id) == [gone] && plan.deletions.isEmpty && plan.planned.count == 1)
+        var deletedOnPurpose = witness
+        deletedOnPurpose.manifestDeleted = [gone]
+        #expect(Pruner.plan(job: config.jobs[0], listing: listing, witness: deletedOnPurpose, now: Self.now).deletions.count == 1)
+    }
+
     /// The history's runs become the witness: a succeeded run is stored at its destination and
     /// bucket, a failed one ended without a manifest, a running one is live; runs recorded for
     /// another bucket or another prefix, and manifests prune deleted, do not count.
