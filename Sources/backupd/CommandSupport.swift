@@ -23,6 +23,19 @@ func requireHistory(_ config: BackupConfig) throws -> HistoryStore {
     }
 }
 
+/// The config's history opened read-only when it exists (nil when there is none yet, or, with a
+/// warning, when it cannot be read): evidence for commands that must not create or write it.
+func existingHistory(_ config: BackupConfig) -> HistoryStore? {
+    do {
+        return try HistoryStore(stateDirectory: config.stateDirectory, readOnly: true)
+    } catch HistoryError.missingDatabase {
+        return nil
+    } catch {
+        printError("warning: the bucket is not cross-checked with the history: cannot read it in \(config.stateDirectory): \(error)")
+        return nil
+    }
+}
+
 /// A logger to standard error: warnings and errors, or everything from info up with `verbose`.
 func commandLogger(verbose: Bool) -> Logger {
     var logger = Logger(label: "backupd") { label in StreamLogHandler.standardError(label: label) }

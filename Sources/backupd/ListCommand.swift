@@ -7,7 +7,7 @@ struct ListCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "list",
         abstract: "List a job's backups (from their manifests), newest first, with the last verification of each.",
-        discussion: "A backup exists when its manifest does; --all also shows data objects without one as incomplete.")
+        discussion: "A backup exists when its manifest does; --all also shows data objects without one as incomplete, and the strangers: objects under the job's prefix whose whole key is no backup name (never deleted by prune).")
 
     @OptionGroup var options: GlobalOptions
 
@@ -19,7 +19,7 @@ struct ListCommand: ParsableCommand {
     @Flag(help: "Print JSON.")
     var json = false
 
-    @Flag(help: "Also show incomplete backups (data objects without a manifest).")
+    @Flag(help: "Also show incomplete backups (data objects without a manifest) and strangers (objects that are no backup name).")
     var all = false
 
     func run() throws {
@@ -29,8 +29,11 @@ struct ListCommand: ParsableCommand {
             DestinationOption.holds(nil, restorer: restorer, job: $0, config: config)
         }
         let entries: [CatalogEntry]
+        let strangers: [StoredObject]
         do {
-            entries = try restorer.catalog(of: job, config: config).entries(includeIncomplete: all)
+            let listing = try restorer.catalog(of: job, config: config).listing(includeIncomplete: all)
+            entries = listing.entries
+            strangers = all ? listing.strangers : []
         } catch {
             printError("cannot list the backups of \(job.name): \(error)")
             throw ExitCode.failure
@@ -38,23 +41,25 @@ struct ListCommand: ParsableCommand {
         let verifications = (try? HistoryStore(stateDirectory: config.stateDirectory, readOnly: true))
             .flatMap { try? $0.lastVerifications(job: job.name, destination: job.destination) } ?? [:]
         if json {
-            print(try CatalogRenderer.json(entries, verifications: verifications), terminator: "")
+            print(try CatalogRenderer.json(entries, verifications: verifications, strangers: strangers), terminator: "")
             return
         }
         if entries.isEmpty {
             printError("no backups of \(job.name) under \(ObjectName.listPrefix(prefix: job.prefix, job: job.name)) yet")
+            print(CatalogRenderer.strangers(strangers), terminator: "")
             return
         }
         // The listed destination's own retention, when the job sets one there.
         let here = job.only(destination: job.destination)
         let retention = here.retention == nil ? [:] : retentionColumn(job: here, config: config)
         print(CatalogRenderer.table(entries, verifications: verifications, retention: retention) { config.timeZone.iso8601($0) }, terminator: "")
+        print(CatalogRenderer.strangers(strangers), terminator: "")
     }
 
     /// What retention decides for each backup (`keep (last, daily)`, `delete`, `incomplete, ...`),
     /// by backup id; empty when the plan cannot be made.
     private func retentionColumn(job: JobConfig, config: BackupConfig) -> [String: String] {
-        let pruner = Pruner(stores: liveStores(logger: commandLogger(verbose: false)), history: nil, clock: SystemWallClock())
+        let pruner = Pruner(stores: liveStores(logger: commandLogger(verbose: false)), history: existingHistory(config), clock: SystemWallClock())
         return (try? pruner.plan(job: job, config: config, logger: commandLogger(verbose: false)))?.summaryByBackupID ?? [:]
     }
 }

@@ -8,7 +8,7 @@ struct PruneCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "prune",
         abstract: "Delete the backups a job's retention policy no longer keeps (every job without JOB).",
-        discussion: "Prints every backup with keep or delete and the rules that keep it, per destination for a job with several (--destination: only that one). Exits 1 when a listing fails (nothing is deleted there then) or an object could not be deleted.")
+        discussion: "Prints every backup with keep or delete and the rules that keep it, per destination for a job with several (--destination: only that one). Deletes only what both witnesses allow: a complete listing and the history of what this backupd stored (a dry run reads the history too, when there is one). Exits 1 when a listing fails (nothing is deleted there then), an object could not be deleted, or a backup the history records as stored has no manifest (nothing is deleted for that job there; run verify).")
 
     @OptionGroup var options: GlobalOptions
 
@@ -40,7 +40,8 @@ struct PruneCommand: ParsableCommand {
         let history = dryRun ? nil : try requireHistory(config)
         let logger = commandLogger(verbose: verbose)
         let clock = SystemWallClock()
-        let pruner = Pruner(stores: liveStores(logger: logger), history: history, clock: clock)
+        // A dry run plans with the history's evidence too, without creating or writing it.
+        let pruner = Pruner(stores: liveStores(logger: logger), history: history ?? existingHistory(config), clock: clock)
         var failed = false
         var first = true
         for job in jobs {
@@ -53,7 +54,8 @@ struct PruneCommand: ParsableCommand {
                 switch each.result {
                 case .success(let report):
                     print(PruneReportRenderer.render(report, policy: each.job.retention, zone: job.timeZone))
-                    if !report.refused.isEmpty { failed = true }
+                    if !report.refused.isEmpty || report.plan.withheld != nil { failed = true }
+                    if let withheld = report.plan.withheld { printError("\(job.name) at \(each.destination): \(withheld)") }
                 case .failure(let error):
                     printError(job.destinations.count > 1 ? "\(job.name) at \(each.destination): \(error)" : "\(job.name): \(error)")
                     failed = true

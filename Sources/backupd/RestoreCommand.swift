@@ -52,6 +52,8 @@ struct RestoreCommand: ParsableCommand {
                 printError("warning: the verification will not be recorded: cannot open the history in \(config.stateDirectory): \(error)")
             }
         }
+        // Read-only otherwise: the newest backup is cross-checked with the history when there is one.
+        if history == nil { history = existingHistory(config) }
         let restorer = Restorer(
             stores: liveStores(logger: commandLogger(verbose: verbose)), launcher: PosixProcessLauncher(),
             environment: ProcessInfo.processInfo.environment, history: history)

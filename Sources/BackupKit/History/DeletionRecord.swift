@@ -6,7 +6,8 @@ public struct DeletionRecord: Sendable, Hashable {
     public enum Cause: String, Sendable {
         /// The retention policy keeps the backup no longer.
         case retention
-        /// Data objects without a manifest, older than the job's timeout plus a margin.
+        /// Data objects without a manifest: their run ended without one (history), prune deleted
+        /// their manifest, or they are older than the job's timeout plus a margin.
         case incomplete
     }
 

@@ -137,6 +137,13 @@ extension HistoryStore {
                 -- NULL on rows written before, which every destination's listing shows.
                 ALTER TABLE verifications ADD COLUMN destination TEXT;
                 """),
+        Migration(
+            version: 9, name: "deletions by key",
+            sql: """
+                -- Prune's second witness asks whether it deleted a given manifest itself (then the backup's
+                -- leftovers are explained): an index lookup, not a scan of every deletion of the job.
+                CREATE INDEX deletions_by_key ON deletions (job, object_key);
+                """),
     ]
 
     /// The schema version this build writes and reads.

@@ -2,8 +2,9 @@ import Foundation
 import Logging
 
 /// The backups of one job in its bucket, read from every page of the listing: a backup is
-/// complete exactly when its manifest exists and parses. `list`, `verify`, `restore` and
-/// retention all read backups through this type.
+/// complete exactly when its manifest exists and parses. Only keys that match the job's
+/// `BackupNameGrammar` whole are part of a backup; other keys under the job's listing prefix are
+/// strangers. `list`, `verify`, `restore` and retention all read backups through this type.
 public struct BackupCatalog: Sendable {
     /// The bucket.
     public let store: any BackupObjectStore
@@ -11,24 +12,48 @@ public struct BackupCatalog: Sendable {
     public let prefix: String
     /// The job's name.
     public let job: String
+    /// The names that make up a backup of the job.
+    public let grammar: BackupNameGrammar
 
-    /// A catalog of `job`'s backups under `prefix` in `store`.
-    public init(store: any BackupObjectStore, prefix: String, job: String) {
+    /// A catalog of `job`'s backups under `prefix` in `store` (every engine's extensions, plus `extraExtensions`).
+    public init(store: any BackupObjectStore, prefix: String, job: String, extraExtensions: [String] = []) {
         self.store = store
         self.prefix = prefix
         self.job = job
+        self.grammar = BackupNameGrammar(prefix: prefix, job: job, extraExtensions: extraExtensions)
     }
 
     /// A catalog of a configured job.
     public init(store: any BackupObjectStore, job: JobConfig) {
-        self.init(store: store, prefix: job.prefix, job: job.name)
+        self.store = store
+        self.prefix = job.prefix
+        self.job = job.name
+        self.grammar = BackupNameGrammar(job: job)
+    }
+
+    /// What one listing holds: the backups, newest first, and the strangers (keys under the job's
+    /// listing prefix that are no backup name of this job nor of a neighbour job), key order.
+    public struct Listing: Sendable {
+        /// The backups (incomplete ones only when asked for).
+        public var entries: [CatalogEntry]
+        /// Objects that are not part of any backup: never deleted, shown by `list --all`.
+        public var strangers: [StoredObject]
     }
 
     /// Every backup, newest first. Incomplete ones only with `includeIncomplete`.
     public func entries(includeIncomplete: Bool = false) throws -> [CatalogEntry] {
+        try listing(includeIncomplete: includeIncomplete).entries
+    }
+
+    /// The backups and the strangers of one listing.
+    public func listing(includeIncomplete: Bool = false) throws -> Listing {
         var groups: [String: (time: Date, token: String?, manifest: StoredObject?, objects: [StoredObject])] = [:]
+        var strangers: [StoredObject] = []
         for object in try store.list(prefix: ObjectName.listPrefix(prefix: prefix, job: job)) {
-            guard let parsed = ObjectName.parse(object.key, prefix: prefix, job: job) else { continue }
+            guard let parsed = grammar.parse(object.key) else {
+                if !grammar.isNeighbours(object.key) { strangers.append(object) }
+                continue
+            }
             var group = groups[parsed.backupID] ?? (parsed.time, parsed.token, nil, [])
             if parsed.suffix == ObjectName.manifestSuffix {
                 group.manifest = object
@@ -42,7 +67,7 @@ public struct BackupCatalog: Sendable {
             let entry = try self.entry(id: id, time: group.time, token: group.token, manifest: group.manifest, objects: group.objects)
             if includeIncomplete || entry.isUsable { result.append(entry) }
         }
-        return result.sorted { ($0.time, $0.id) > ($1.time, $1.id) }
+        return Listing(entries: result.sorted { ($0.time, $0.id) > ($1.time, $1.id) }, strangers: strangers.sorted { $0.key < $1.key })
     }
 
     /// The newest usable backup, if any.
@@ -54,7 +79,7 @@ public struct BackupCatalog: Sendable {
     /// prefix) of one of its objects. Incomplete backups are found too, so a caller can say why.
     public func entry(named reference: String) throws -> CatalogEntry? {
         let key = reference.contains("/") || prefix.isEmpty ? reference : "\(prefix)/\(reference)"
-        let id = ObjectName.parse(key, prefix: prefix, job: job)?.backupID ?? reference
+        let id = grammar.parse(key)?.backupID ?? reference
         return try entries(includeIncomplete: true).first { $0.id == id }
     }
 

@@ -36,11 +36,20 @@ public enum CatalogRenderer {
         }.joined(separator: "\n") + "\n"
     }
 
-    /// One JSON object per backup (every key present, null when unknown).
-    public static func json(_ entries: [CatalogEntry], verifications: [String: VerificationRecord]) throws -> String {
+    /// The strangers (objects under the job's prefix that are no backup name) as a section after
+    /// the table: empty when there are none.
+    public static func strangers(_ objects: [StoredObject]) -> String {
+        guard !objects.isEmpty else { return "" }
+        return "\nstrangers (not backup names; prune never deletes them):\n"
+            + objects.map { "  \($0.key)  \(HistoryRenderer.size($0.size))\n" }.joined()
+    }
+
+    /// One JSON object per backup (every key present, null when unknown), then one per stranger
+    /// (`state` "stranger", `id` its key, its one object).
+    public static func json(_ entries: [CatalogEntry], verifications: [String: VerificationRecord], strangers: [StoredObject] = []) throws -> String {
         struct Row: Encodable {
             var id: String
-            var time: Date
+            var time: Date?
             var state: String
             var manifestKey: String?
             var size: Int64
@@ -82,6 +91,11 @@ public enum CatalogRenderer {
                 objects: entry.objects.map { Row.Object(key: $0.key, size: $0.size, sha256: digests[$0.key]) },
                 compression: entry.manifest?.compression, sha256: entry.manifest?.primary?.sha256, problem: entry.problem,
                 lastVerification: verifications[entry.id])
+        } + strangers.map { object in
+            Row(
+                id: object.key, time: nil, state: "stranger", manifestKey: nil, size: object.size,
+                objects: [Row.Object(key: object.key, size: object.size, sha256: nil)], compression: nil, sha256: nil,
+                problem: "not a backup name: prune never deletes it", lastVerification: nil)
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

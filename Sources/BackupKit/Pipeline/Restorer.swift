@@ -13,7 +13,8 @@ public struct Restorer: Sendable {
     public let environment: [String: String]
     /// Where credential directories are made (nil: `SecretDirectory`'s default).
     public let secretsParent: String?
-    /// Where the `verifyFirst` check is recorded as a verification (nil: not recorded).
+    /// Where the `verifyFirst` check is recorded as a verification (nil: not recorded), and the
+    /// history the newest backup is cross-checked with (a read-only one does for that).
     public let history: HistoryStore?
 
     /// Creates a restorer.
@@ -55,8 +56,9 @@ public struct Restorer: Sendable {
     /// a mismatch the tool is killed (a PostgreSQL restore, one transaction, then leaves the target
     /// as it was) and this throws `RestoreError.digestMismatch`. With `options.verifyFirst` the
     /// whole backup is verified (and recorded in `history`, trigger `restore-verify-first`) before
-    /// the target is touched. An encrypted backup (`.age`) needs the age `identity` file. Throws
-    /// `RestoreError`, `EncryptionError` or `EngineError`.
+    /// the target is touched. An encrypted backup (`.age`) needs the age `identity` file. Without
+    /// `requested`, the bucket's newest is cross-checked with `history`'s newest stored backup.
+    /// Throws `RestoreError`, `NewestBackupDisagreement`, `EncryptionError` or `EngineError`.
     public func restore(job: JobConfig, config: BackupConfig, key requested: String?, options: RestoreOptions, identity: String? = nil, logger: Logger) throws -> Result {
         let store = try openStore(job: job, config: config)
         let catalog = BackupCatalog(store: store, job: job)
@@ -71,7 +73,10 @@ public struct Restorer: Sendable {
             let full = requested.contains("/") || job.prefix.isEmpty ? requested : "\(job.prefix)/\(requested)"
             chosen = found.manifest?.objects.first { object in object.key == full || object.pieces.contains { $0.key == full } }
         } else {
-            guard let newest = try catalog.latest() else {
+            let newest = try catalog.latest()
+            // The history's newest stored backup must not be passed over for an older one in silence.
+            try NewestBackupCheck.reading(history, job: job, config: config, logger: logger)?.check(bucketNewest: newest, logger: logger)
+            guard let newest else {
                 throw RestoreError.noBackups(job: job.name, prefix: ObjectName.listPrefix(prefix: job.prefix, job: job.name))
             }
             entry = newest

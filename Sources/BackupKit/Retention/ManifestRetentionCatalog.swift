@@ -6,7 +6,12 @@ public struct ManifestRetentionCatalog: RetentionCatalog {
     public init() {}
 
     public func backups(of job: JobConfig, in store: any BackupObjectStore) throws -> [CatalogBackup] {
-        try BackupCatalog(store: store, job: job).entries(includeIncomplete: true).map { entry in
+        try listing(of: job, in: store).backups
+    }
+
+    public func listing(of job: JobConfig, in store: any BackupObjectStore) throws -> RetentionListing {
+        let listing = try BackupCatalog(store: store, job: job).listing(includeIncomplete: true)
+        let backups = listing.entries.map { entry in
             switch entry.state {
             case .complete, .legacy:
                 return CatalogBackup(
@@ -18,5 +23,6 @@ public struct ManifestRetentionCatalog: RetentionCatalog {
                     dataKeys: (entry.manifestKey.map { [$0] } ?? []) + entry.objectKeys, legacy: false)
             }
         }
+        return RetentionListing(backups: backups, strangers: listing.strangers.map(\.key))
     }
 }

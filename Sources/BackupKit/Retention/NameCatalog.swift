@@ -1,9 +1,9 @@
 import Foundation
 
-/// Backups read from object names alone: `{prefix}/{job}-{stamp}-{token}{suffix}` objects are
-/// grouped by backup id and complete when `{id}.manifest.json` is among them; token-less
+/// Backups read from object names alone: keys that match `BackupNameGrammar` whole are grouped
+/// by backup id and complete when `{id}.manifest.json` is among them; token-less
 /// `{job}-{stamp}{suffix}` objects are legacy backups. Keys of another job (`app-old` for `app`)
-/// or of a stranger are never returned.
+/// are never returned; a stranger's only as a stranger.
 public struct NameCatalog: RetentionCatalog {
     /// The suffix of a manifest after the backup id.
     public static let manifestSuffix = ".manifest.json"
@@ -12,15 +12,24 @@ public struct NameCatalog: RetentionCatalog {
     public init() {}
 
     public func backups(of job: JobConfig, in store: any BackupObjectStore) throws -> [CatalogBackup] {
-        let objects = try store.list(prefix: ObjectName.listPrefix(prefix: job.prefix, job: job.name))
-        return Self.group(objects.map(\.key), prefix: job.prefix, job: job.name)
+        try listing(of: job, in: store).backups
+    }
+
+    public func listing(of job: JobConfig, in store: any BackupObjectStore) throws -> RetentionListing {
+        let keys = try store.list(prefix: ObjectName.listPrefix(prefix: job.prefix, job: job.name)).map(\.key)
+        let grammar = BackupNameGrammar(job: job)
+        return RetentionListing(
+            backups: Self.group(keys.filter(grammar.matches), prefix: job.prefix, job: job.name, grammar: grammar),
+            strangers: keys.filter { !grammar.matches($0) && !grammar.isNeighbours($0) }.sorted())
     }
 
     /// Groups `keys` into backups of `job`, oldest first; keys that are not such a backup's are left out.
-    public static func group(_ keys: [String], prefix: String, job: String) -> [CatalogBackup] {
+    public static func group(_ keys: [String], prefix: String, job: String, grammar: BackupNameGrammar? = nil) -> [CatalogBackup] {
+        let grammar = grammar ?? BackupNameGrammar(prefix: prefix, job: job)
         var byID: [String: CatalogBackup] = [:]
         for key in keys.sorted() {
-            guard let parsed = parse(key, prefix: prefix, job: job) else { continue }
+            guard let found = grammar.parse(key) else { continue }
+            let parsed = (id: found.backupID, time: found.time, suffix: found.suffix, legacy: found.token == nil)
             var backup = byID[parsed.id] ?? CatalogBackup(id: parsed.id, time: parsed.time, manifestKey: nil, dataKeys: [], legacy: parsed.legacy)
             if !parsed.legacy && parsed.suffix == manifestSuffix {
                 backup.manifestKey = key
@@ -37,42 +46,9 @@ public struct NameCatalog: RetentionCatalog {
         parse(key, prefix: prefix, job: job)?.id
     }
 
-    /// The backup id, time, suffix and form of `key`, or nil when it is not an object of `job`.
+    /// The backup id, time, suffix and form of `key`, or nil when it is not, whole, an object of `job`.
     static func parse(_ key: String, prefix: String, job: String) -> (id: String, time: Date, suffix: String, legacy: Bool)? {
-        guard ObjectName.belongs(key, prefix: prefix, job: job) else { return nil }
-        let start = ObjectName.listPrefix(prefix: prefix, job: job)
-        let rest = Array(key.utf8.dropFirst(start.utf8.count))
-        let stamp = String(decoding: rest.prefix(16), as: UTF8.self)
-        guard let time = time(stamp) else { return nil }
-        let tail = rest.dropFirst(16)
-        let isHex = { (byte: UInt8) in (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(byte) }
-        if tail.first == UInt8(ascii: "-"), tail.count > 9, tail.dropFirst().prefix(8).allSatisfy(isHex),
-           tail.dropFirst(9).first == UInt8(ascii: ".") {
-            let token = String(decoding: tail.dropFirst().prefix(8), as: UTF8.self)
-            return ("\(job)-\(stamp)-\(token)", time, String(decoding: tail.dropFirst(9), as: UTF8.self), false)
-        }
-        guard tail.first == UInt8(ascii: ".") else { return nil }
-        return ("\(job)-\(stamp)", time, String(decoding: tail, as: UTF8.self), true)
-    }
-
-    /// `YYYYMMDDTHHMMSSZ` as an instant, or nil when the fields are out of range.
-    static func time(_ stamp: String) -> Date? {
-        let digits = Array(stamp.utf8).map { Int($0) - Int(UInt8(ascii: "0")) }
-        guard digits.count == 16 else { return nil }
-        func number(_ range: Range<Int>) -> Int { range.reduce(0) { $0 * 10 + digits[$1] } }
-        var components = DateComponents()
-        components.year = number(0..<4)
-        components.month = number(4..<6)
-        components.day = number(6..<8)
-        components.hour = number(9..<11)
-        components.minute = number(11..<13)
-        components.second = number(13..<15)
-        guard (1...12).contains(components.month!), (1...31).contains(components.day!), components.hour! < 24,
-              components.minute! < 60, components.second! < 60
-        else { return nil }
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
-        guard let date = calendar.date(from: components), ObjectName.timestamp(date) == stamp else { return nil }
-        return date
+        guard let parsed = BackupNameGrammar(prefix: prefix, job: job).parse(key) else { return nil }
+        return (parsed.backupID, parsed.time, parsed.suffix, parsed.token == nil)
     }
 }

@@ -1,7 +1,9 @@
 import Foundation
 
-/// What a prune of one job will do: every complete backup with its decision, and the incomplete
-/// backups (data without a manifest) it removes or leaves for now.
+/// What a prune of one job will do: every complete backup with its decision, the incomplete
+/// backups (data without a manifest) it removes or leaves for now, the backups the history calls
+/// stored whose manifest is missing (never deleted; while there is one, nothing of the job is
+/// deleted at that destination), and the strangers (never deleted).
 public struct PrunePlan: Sendable {
     /// A complete backup and what retention decided for it.
     public struct Entry: Sendable, Hashable {
@@ -19,11 +21,34 @@ public struct PrunePlan: Sendable {
     public var staleIncomplete: [CatalogBackup]
     /// Incomplete backups young enough to still be running: left alone.
     public var pendingIncomplete: [CatalogBackup]
+    /// Backups the history records as stored at this destination whose manifest is missing from
+    /// the listing (or unreadable): never deleted; `verify` tells what happened.
+    public var manifestMissing: [CatalogBackup] = []
+    /// Keys under the job's prefix that are no backup name: never deleted.
+    public var strangers: [String] = []
 
-    /// The backups to delete, oldest first: retention's, then the stale incomplete ones.
-    public var deletions: [(backup: CatalogBackup, cause: DeletionRecord.Cause)] {
+    /// Why nothing is deleted this time although the policy would (nil: deletions go ahead). A
+    /// stored backup without its manifest means the listing and the history disagree, so no
+    /// deletion of the job at this destination rests on that listing.
+    public var withheld: String? {
+        guard !manifestMissing.isEmpty else { return nil }
+        let ids = manifestMissing.map(\.id).joined(separator: ", ")
+        return "nothing is deleted for \(job) here: the history records \(ids) as stored, but the listing has no readable manifest for "
+            + (manifestMissing.count == 1 ? "it" : "them") + "; run `backupd verify \(job) \(manifestMissing[0].id)`"
+    }
+
+    /// What the policy and the age rule would delete, oldest first: retention's, then the stale incomplete ones.
+    public var planned: [(backup: CatalogBackup, cause: DeletionRecord.Cause)] {
         entries.reversed().filter { !$0.decision.keep }.map { ($0.backup, .retention) } + staleIncomplete.map { ($0, .incomplete) }
     }
+
+    /// The backups to delete, oldest first: `planned`, or none when `withheld`.
+    public var deletions: [(backup: CatalogBackup, cause: DeletionRecord.Cause)] {
+        withheld == nil ? planned : []
+    }
+
+    /// What prune says of a stored backup whose manifest is missing.
+    public static let manifestMissingSummary = "manifest missing: not deleting, run `backupd verify`"
 
     /// The decision for a backup id.
     public func decision(for id: String) -> RetentionDecision? {
@@ -44,7 +69,10 @@ public struct PrunePlan: Sendable {
     }
 
     private var summaries: [(backup: CatalogBackup, summary: String)] {
-        entries.map { ($0.backup, $0.decision.summary) }
-            + staleIncomplete.map { ($0, "incomplete, delete") } + pendingIncomplete.map { ($0, "incomplete, keep") }
+        let held = withheld != nil
+        return entries.map { ($0.backup, held && !$0.decision.keep ? "delete (withheld: a stored backup's manifest is missing)" : $0.decision.summary) }
+            + staleIncomplete.map { ($0, held ? "incomplete, delete (withheld)" : "incomplete, delete") }
+            + pendingIncomplete.map { ($0, "incomplete, keep") }
+            + manifestMissing.map { ($0, Self.manifestMissingSummary) }
     }
 }

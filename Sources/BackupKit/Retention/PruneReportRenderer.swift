@@ -2,7 +2,8 @@ import Cron
 import Foundation
 
 /// The table `backupd prune` prints: every backup with keep or delete and the rules that keep it,
-/// then the incomplete backups and what happened.
+/// then the incomplete backups and what happened, the stored backups whose manifest is missing,
+/// the strangers, and why nothing was deleted when the history and the listing disagree.
 public enum PruneReportRenderer {
     /// Renders `report` with times in `zone`.
     public static func render(_ report: PruneReport, policy: RetentionPolicy?, zone: ZoneRules) -> String {
@@ -16,12 +17,18 @@ public enum PruneReportRenderer {
             var decision = entry.decision.summary
             if !entry.decision.keep, let failure = failures[entry.backup.id] {
                 decision = "delete FAILED: \(failure.error ?? failure.outcome.rawValue)"
+            } else if !entry.decision.keep, plan.withheld != nil {
+                decision = "delete (withheld)"
             }
             rows.append([entry.backup.id, zone.iso8601(entry.backup.time), decision])
         }
         for backup in plan.staleIncomplete {
             let failure = failures[backup.id]
-            rows.append([backup.id, zone.iso8601(backup.time), failure.map { "incomplete, delete FAILED: \($0.error ?? "")" } ?? "incomplete, delete"])
+            let planned = plan.withheld == nil ? "incomplete, delete" : "incomplete, delete (withheld)"
+            rows.append([backup.id, zone.iso8601(backup.time), failure.map { "incomplete, delete FAILED: \($0.error ?? "")" } ?? planned])
+        }
+        for backup in plan.manifestMissing {
+            rows.append([backup.id, zone.iso8601(backup.time), PrunePlan.manifestMissingSummary])
         }
         for backup in plan.pendingIncomplete {
             rows.append([backup.id, zone.iso8601(backup.time), "incomplete, keep (may still be running)"])
@@ -31,6 +38,10 @@ public enum PruneReportRenderer {
             lines.append("  " + row[0].padding(toLength: widths[0], withPad: " ", startingAt: 0) + "  "
                 + row[1].padding(toLength: widths[1], withPad: " ", startingAt: 0) + "  " + row[2])
         }
+        for key in plan.strangers {
+            lines.append("  \(key)  stranger (not a backup name), never deleted")
+        }
+        if let withheld = plan.withheld { lines.append(withheld) }
         let kept = plan.entries.filter(\.decision.keep).count
         let dropped = plan.deletions.count
         if report.dryRun {

@@ -4,8 +4,12 @@ import Logging
 /// Carries out a job's retention policy on its bucket: lists every backup (all pages, or
 /// nothing is deleted), plans with `RetentionPlanner`, and deletes what it drops (each backup's
 /// manifest first, then its data objects, so an interrupted prune leaves an incomplete backup,
-/// never a listed one missing a file), plus incomplete backups older than the job's timeout and
-/// a margin. Every object deleted or refused is logged and recorded in the history.
+/// never a listed one missing a file), plus incomplete backups whose run the history says ended
+/// without a manifest or that are older than the job's timeout and a margin (see `plan(job:listing:witness:now:)`).
+/// The history is the second witness: a backup it records as stored whose manifest is missing is
+/// never deleted, and then nothing else of the job is deleted there either. Strangers (keys that
+/// are no backup name) are never deleted. Every object deleted or refused is logged and recorded
+/// in the history.
 public struct Pruner: Sendable {
     /// How long past its job's timeout an incomplete backup must be before prune removes it.
     public static let incompleteMargin: Duration = .seconds(3600)
@@ -31,7 +35,8 @@ public struct Pruner: Sendable {
 
     /// Lists the job's backups and decides; deletes nothing.
     public func plan(job: JobConfig, config: BackupConfig, logger: Logger) throws(PruneError) -> PrunePlan {
-        try plan(job: job, store: store(job: job, config: config, logger: logger).store)
+        let (store, destination) = try store(job: job, config: config, logger: logger)
+        return try plan(job: job, store: store, destination: destination)
     }
 
     /// Plans and, unless `dryRun`, deletes. Throws only when nothing could be deleted; a refused
@@ -40,9 +45,18 @@ public struct Pruner: Sendable {
         var logger = baseLogger
         logger[metadataKey: "job.name"] = "\(job.name)"
         let (store, destination) = try store(job: job, config: config, logger: logger)
-        let plan = try plan(job: job, store: store)
+        let plan = try plan(job: job, store: store, destination: destination)
         for backup in plan.pendingIncomplete {
             logger.info("incomplete backup left alone: it may still be running", metadata: ["backup.id": "\(backup.id)"])
+        }
+        for backup in plan.manifestMissing {
+            logger.error("manifest missing: not deleting, run `backupd verify`", metadata: ["backup.id": "\(backup.id)"])
+        }
+        if let withheld = plan.withheld, !plan.planned.isEmpty {
+            logger.error("prune deleted nothing", metadata: ["prune.reason": "\(withheld)", "prune.withheld": "\(plan.planned.count)"])
+        }
+        for key in plan.strangers {
+            logger.info("stranger left alone: not a backup name", metadata: ["s3.key": "\(key)"])
         }
         guard !dryRun else { return PruneReport(plan: plan, dryRun: true, records: []) }
         let records = delete(plan.deletions, job: job, destination: destination, store: store, logger: logger)
@@ -61,7 +75,7 @@ public struct Pruner: Sendable {
         return PruneReport(plan: plan, dryRun: false, records: records)
     }
 
-    private func store(job: JobConfig, config: BackupConfig, logger: Logger) throws(PruneError) -> (store: any PrunableStore, destination: DestinationConfig) {
+    func store(job: JobConfig, config: BackupConfig, logger: Logger) throws(PruneError) -> (store: any PrunableStore, destination: DestinationConfig) {
         guard let destination = config.destination(named: job.destination) else {
             throw .noDestination(job: job.name, destination: job.destination)
         }
@@ -73,26 +87,6 @@ public struct Pruner: Sendable {
         }
         guard let store = opened as? any PrunableStore else { throw .storeCannotPrune(destination: destination.name) }
         return (store, destination)
-    }
-
-    private func plan(job: JobConfig, store: any PrunableStore) throws(PruneError) -> PrunePlan {
-        let backups: [CatalogBackup]
-        do {
-            backups = try catalog.backups(of: job, in: store)
-        } catch {
-            throw .listingFailed(job: job.name, prefix: ObjectName.listPrefix(prefix: job.prefix, job: job.name), reason: "\(error)")
-        }
-        let now = clock.now()
-        let complete = backups.filter(\.isComplete)
-        let decisions = RetentionPlanner(policy: job.retention, zone: job.timeZone)
-            .plan(complete.map { (id: $0.id, time: $0.time) }, now: now)
-        let byID = Dictionary(complete.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
-        let entries = decisions.compactMap { decision in byID[decision.id].map { PrunePlan.Entry(backup: $0, decision: decision) } }
-        let staleBefore = now.addingTimeInterval(-(job.timeout + Self.incompleteMargin).seconds)
-        let incomplete = backups.filter { !$0.isComplete }
-        return PrunePlan(
-            job: job.name, entries: entries, staleIncomplete: incomplete.filter { $0.time < staleBefore },
-            pendingIncomplete: incomplete.filter { $0.time >= staleBefore })
     }
 
     /// Deletes manifests first, then the data objects of the backups whose manifest is gone.

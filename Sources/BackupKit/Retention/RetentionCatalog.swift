@@ -5,6 +5,8 @@ import Foundation
 public protocol RetentionCatalog: Sendable {
     /// Every backup of `job` in `store` (all listing pages read, or this throws), complete or not.
     func backups(of job: JobConfig, in store: any BackupObjectStore) throws -> [CatalogBackup]
+    /// The backups and the strangers of one listing of `job` in `store`.
+    func listing(of job: JobConfig, in store: any BackupObjectStore) throws -> RetentionListing
 }
 
 /// One backup as retention sees it: its id, its time and the objects that make it up.

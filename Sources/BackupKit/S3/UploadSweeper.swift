@@ -107,7 +107,8 @@ public struct UploadSweeper: Sendable {
                     let prefix = ObjectName.listPrefix(prefix: job.prefix, job: job.name)
                     let maximumAge = Double(job.timeout.components.seconds)
                     for upload in try store.openUploads(prefix: prefix)
-                    where ObjectName.belongs(upload.key, prefix: job.prefix, job: job.name) && !owned.contains(upload.uploadID)
+                    // Only uploads of backupd's own names: a stranger's upload under the prefix is not ours to abort.
+                    where BackupNameGrammar(job: job).matches(upload.key) && !owned.contains(upload.uploadID)
                         && now.timeIntervalSince(upload.initiated) > maximumAge
                     {
                         try store.abortUpload(key: upload.key, uploadID: upload.uploadID)

@@ -61,7 +61,9 @@ public struct VerifyRunner: Sendable {
         let entries: [CatalogEntry]
         switch selection {
         case .latest:
-            guard let latest = try catalog.latest() else { throw VerifyError.noBackups(job: job.name) }
+            let latest = try catalog.latest()
+            try NewestBackupCheck.reading(history, job: job, config: config, logger: log)?.check(bucketNewest: latest, logger: log)
+            guard let latest else { throw VerifyError.noBackups(job: job.name) }
             entries = [latest]
         case .all:
             entries = try catalog.entries(includeIncomplete: true)

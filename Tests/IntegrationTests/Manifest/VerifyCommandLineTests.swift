@@ -80,11 +80,15 @@ struct VerifyCommandLineTests {
         let listed = try runBackupd(["list", "files", "--all", "--config", configPath], environment: environment)
         #expect(listed.stdout.contains("\(id) (incomplete)"))
         #expect(!(try runBackupd(["list", "files", "--config", configPath], environment: environment).stdout.contains(id)))
+        // The history records the newest as stored: the older one is not taken silently as "the latest".
         let latest = try runBackupd(["verify", "files", "--latest", "--config", configPath], environment: environment)
-        #expect(latest.status == 0, "the newest complete backup is the older, intact one: \(latest.stderr)")
-        #expect(latest.stdout.contains("verified \(older)"))
-        // 2 after-backup, 2 from --all, one each for the id, --latest --json and --latest, and the
-        // two restore --verify-first checks.
+        #expect(latest.status == 1)
+        #expect(latest.stderr.contains("the history records backup \(id)") && latest.stderr.contains("\(older), is older"), "\(latest.stderr)")
+        let named = try runBackupd(["verify", "files", older, "--config", configPath], environment: environment)
+        #expect(named.status == 0, "\(named.stderr)")
+        #expect(named.stdout.contains("verified \(older)"))
+        // 2 after-backup, 2 from --all, one each for the id, --latest --json and the older by id,
+        // and the two restore --verify-first checks.
         let recorded = try history.verifications(job: "files")
         #expect(recorded.count == 9)
         #expect(recorded.filter { $0.trigger == .restoreVerifyFirst }.map(\.passed) == [true, false])

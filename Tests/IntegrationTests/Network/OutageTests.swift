@@ -116,8 +116,8 @@ struct OutageTests {
     }
 
     /// The sweeper aborts a job's upload that no live run owns once it is older than the job's
-    /// timeout (by the provider's Initiated), and leaves alone one a running run owns and one of
-    /// another job.
+    /// timeout (by the provider's Initiated), and leaves alone one a running run owns, one of
+    /// another job and a stranger's (a key under the job's prefix that is no backup name).
     @Test func sweeperAbortsOrphansOlderThanTheJobTimeout() throws {
         let fixture = try NetworkFixture("orphan")
         defer { fixture.tearDown() }
@@ -125,6 +125,7 @@ struct OutageTests {
         let orphan = try fixture.direct.createMultipartUpload(key: "db/app-20261201T000000Z.bin")
         let owned = try fixture.direct.createMultipartUpload(key: "db/app-20261201T010000Z.bin")
         let other = try fixture.direct.createMultipartUpload(key: "db/other-20261201T000000Z.bin")
+        let stranger = try fixture.direct.createMultipartUpload(key: "db/app-20261201T000000Z.tar.gz")
         let run = try fixture.history.insertRunning(job: "app", trigger: .schedule, scheduledAt: nil, startedAt: Date())
         try fixture.history.updateProgress(runID: run, RunProgress(uploadID: owned, destination: "s3", bucket: fixture.bucket, objectKey: "db/app-20261201T010000Z.bin"))
 
@@ -136,9 +137,10 @@ struct OutageTests {
             history: fixture.history, configuration: { config }, stores: fixture.provider(),
             clock: ManualWallClock(Date().addingTimeInterval(7200)), logger: Logger(label: "test.sweeper"))
         #expect(try later.sweepOnce().orphansAborted == [orphan])
-        #expect(Set(try fixture.openUploads().map(\.uploadID)) == [owned, other])
+        #expect(Set(try fixture.openUploads().map(\.uploadID)) == [owned, other, stranger])
         try fixture.direct.abortMultipartUpload(key: "db/app-20261201T010000Z.bin", uploadID: owned)
         try fixture.direct.abortMultipartUpload(key: "db/other-20261201T000000Z.bin", uploadID: other)
+        try fixture.direct.abortMultipartUpload(key: "db/app-20261201T000000Z.tar.gz", uploadID: stranger)
     }
 
     /// A 503 burst on new connections is retried (re-signed) and the upload completes intact.
