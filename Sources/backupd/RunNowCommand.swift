@@ -100,7 +100,7 @@ struct RunNowCommand: ParsableCommand {
         let stores = liveStores(logger: commandLogger(verbose: verbose), abortLedger: history)
         let runner = BackupRunner(
             stores: stores, launcher: PosixProcessLauncher(), clock: clock, environment: ProcessInfo.processInfo.environment,
-            recentSize: recentSize(history: history))
+            recentSize: recentSize(history: history), recentDumpSizes: recentDumpSizes(history: history))
         let logger = commandLogger(verbose: verbose)
         let notifications = NotificationSender.live(logger: logger)
         let metrics = config.metrics?.textfile == nil

@@ -137,6 +137,14 @@ extension HistoryStore {
                 -- NULL on rows written before, which every destination's listing shows.
                 ALTER TABLE verifications ADD COLUMN destination TEXT;
                 """),
+        Migration(
+            version: 9, name: "suspicious backups",
+            sql: """
+                -- Why a stored backup is suspicious (far smaller than its recent peers), NULL when it is not;
+                -- and when an operator acknowledged it (`backupd ack`), after which it counts as a normal backup.
+                ALTER TABLE runs ADD COLUMN suspicious TEXT;
+                ALTER TABLE runs ADD COLUMN acknowledged_ms INTEGER;
+                """),
     ]
 
     /// The schema version this build writes and reads.
@@ -145,7 +153,7 @@ extension HistoryStore {
     /// The columns of a `RunRecord`, in the order `record(from:)` reads them.
     static let columns = """
         id, job, triggered_by, scheduled_ms, started_ms, ended_ms, status, bytes_read, bytes_stored, \
-        object_key, sha256, upload_id, destination, bucket, exit_status, stderr_tail, error
+        object_key, sha256, upload_id, destination, bucket, exit_status, stderr_tail, error, suspicious, acknowledged_ms
         """
 
     /// Reads a row selected with `columns`.
@@ -167,6 +175,8 @@ extension HistoryStore {
             bucket: row.text(13),
             exitStatus: row.int64(14).map { Int32(truncatingIfNeeded: $0) },
             stderrTail: row.text(15),
-            error: row.text(16))
+            error: row.text(16),
+            suspicious: row.text(17),
+            acknowledgedAt: row.int64(18).map(date(milliseconds:)))
     }
 }

@@ -23,13 +23,17 @@ public struct BackupRunner: BackupExecutor {
     /// The largest stored size of a job's recent successful backups (the daemon reads the
     /// history; nil by default), which sizes equal parts when the job sets no `expectedSize`.
     public let recentSize: @Sendable (JobConfig) -> Int64?
+    /// The dump sizes of the job's recent good backups, newest first (the daemon reads the
+    /// history; none by default), for the suspicious-shrinkage rule (`ShrinkageRule`).
+    public let recentDumpSizes: @Sendable (JobConfig) -> [Int64]
 
     /// Creates a runner.
     public init(
         stores: any ObjectStoreProvider, launcher: any ProcessLauncher, clock: any WallClock,
         environment: [String: String], secretsParent: String? = nil, host: String = ProcessInfo.processInfo.hostName,
         makeToken: @escaping @Sendable () -> String = ObjectName.randomToken,
-        recentSize: @escaping @Sendable (JobConfig) -> Int64? = { _ in nil }
+        recentSize: @escaping @Sendable (JobConfig) -> Int64? = { _ in nil },
+        recentDumpSizes: @escaping @Sendable (JobConfig) -> [Int64] = { _ in [] }
     ) {
         self.stores = stores
         self.launcher = launcher
@@ -39,6 +43,7 @@ public struct BackupRunner: BackupExecutor {
         self.host = host
         self.makeToken = makeToken
         self.recentSize = recentSize
+        self.recentDumpSizes = recentDumpSizes
     }
 
     /// What one dump stored.
@@ -153,11 +158,14 @@ public struct BackupRunner: BackupExecutor {
         guard !results.isEmpty else {
             return failed("job \(job.name): the \(job.engine.rawValue) engine produced nothing to back up")
         }
+        let suspicious = suspicion(job: job, totalRead: totalRead, logger: logger)
         writeManifests(
             &lanes, run: run, job: job, startedAt: startedAt, token: token, toolVersion: toolVersion, serverVersion: serverVersion,
-            results: results, logger: logger)
+            results: results, suspicious: suspicious, logger: logger)
         let stderr = results.map(\.stderr).filter { !$0.isEmpty }.joined(separator: "\n")
-        return outcome(lanes: lanes, job: job, results: results, totalRead: totalRead, stderr: stderr, redactor: redactor)
+        var result = outcome(lanes: lanes, job: job, results: results, totalRead: totalRead, stderr: stderr, redactor: redactor)
+        if result.status != .failed { result.suspicious = suspicious }
+        return result
     }
 
     /// Runs one tool into one object at every live destination at once. A destination whose upload
@@ -206,9 +214,11 @@ public struct BackupRunner: BackupExecutor {
         defer { timer.cancel() }
 
         let output = ProcessOutputSource(process)
+        // The check reads the tool's own bytes, before compression and encryption.
+        let checked = CheckedDumpSource(output, check: step.check, job: job.name, tool: step.tool)
         let compressed: any ByteSource
         do {
-            compressed = job.compression == .none ? output : CodecSource(output, codec: try job.compression.makeCompressor(job.compressionOptions))
+            compressed = job.compression == .none ? checked : CodecSource(checked, codec: try job.compression.makeCompressor(job.compressionOptions))
         } catch {
             process.kill()
             _ = process.wait()
@@ -283,7 +293,7 @@ public struct BackupRunner: BackupExecutor {
                 interrupted = true
             case nil where error is ToolExitError:
                 message = driver.failure(tool: step.tool, exit: exit, stderr: stderr, job: job.name).description
-            case nil where error is EncryptionError:
+            case nil where error is EncryptionError || error is DumpCheckError:
                 message = "\(error)"
             case nil where uploadFailures.count > 1:
                 let each = uploadFailures.map { "\($0.destination): \($0.error)" }.joined(separator: "; ")

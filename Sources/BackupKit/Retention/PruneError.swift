@@ -6,6 +6,8 @@ public enum PruneError: Error, Sendable, CustomStringConvertible {
     case storeCannotPrune(destination: String)
     /// Listing the job's objects failed or could not be completed.
     case listingFailed(job: String, prefix: String, reason: String)
+    /// The history could not say which backups are suspicious (and must be kept).
+    case suspicionUnknown(job: String, reason: String)
 
     public var description: String {
         switch self {
@@ -15,6 +17,8 @@ public enum PruneError: Error, Sendable, CustomStringConvertible {
             return "the store of destination \(destination) cannot delete objects; nothing was deleted"
         case .listingFailed(let job, let prefix, let reason):
             return "cannot list the backups of \(job) under \(prefix) (\(reason)); nothing was deleted, prune runs again after the next backup"
+        case .suspicionUnknown(let job, let reason):
+            return "cannot read which backups of \(job) are suspicious from the history (\(reason)); nothing was deleted, since a suspicious backup must never displace a good one"
         }
     }
 }

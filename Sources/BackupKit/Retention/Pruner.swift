@@ -20,13 +20,19 @@ public struct Pruner: Sendable {
     public let history: HistoryStore?
     /// The source of time.
     public let clock: any WallClock
+    /// Which backups are suspicious (kept as extras, counted by no rule).
+    public let suspicion: any SuspicionSource
 
-    /// A pruner.
-    public init(stores: any ObjectStoreProvider, catalog: any RetentionCatalog = ManifestRetentionCatalog(), history: HistoryStore?, clock: any WallClock) {
+    /// A pruner; `suspicion` defaults to the history when there is one.
+    public init(
+        stores: any ObjectStoreProvider, catalog: any RetentionCatalog = ManifestRetentionCatalog(), history: HistoryStore?, clock: any WallClock,
+        suspicion: (any SuspicionSource)? = nil
+    ) {
         self.stores = stores
         self.catalog = catalog
         self.history = history
         self.clock = clock
+        self.suspicion = suspicion ?? history ?? NoSuspicion()
     }
 
     /// Lists the job's backups and decides; deletes nothing.
@@ -84,8 +90,14 @@ public struct Pruner: Sendable {
         }
         let now = clock.now()
         let complete = backups.filter(\.isComplete)
+        let suspicious: Set<String>
+        do {
+            suspicious = try suspicion.suspiciousBackupIDs(job: job.name, among: complete.map(\.id))
+        } catch {
+            throw .suspicionUnknown(job: job.name, reason: "\(error)")
+        }
         let decisions = RetentionPlanner(policy: job.retention, zone: job.timeZone)
-            .plan(complete.map { (id: $0.id, time: $0.time) }, now: now)
+            .plan(complete.map { (id: $0.id, time: $0.time) }, now: now, suspicious: suspicious)
         let byID = Dictionary(complete.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         let entries = decisions.compactMap { decision in byID[decision.id].map { PrunePlan.Entry(backup: $0, decision: decision) } }
         let staleBefore = now.addingTimeInterval(-(job.timeout + Self.incompleteMargin).seconds)
