@@ -156,6 +156,9 @@ extension HistoryStore {
         object_key, sha256, upload_id, destination, bucket, exit_status, stderr_tail, error, suspicious, acknowledged_ms
         """
 
+    /// How many columns `columns` selects (a query may select more after them).
+    static let columnCount: Int32 = 19
+
     /// Reads a row selected with `columns`.
     static func record(from row: SQLiteStatement) -> RunRecord {
         RunRecord(

@@ -62,6 +62,9 @@ final class DumpInspector {
         }
     }
 
+    /// Bytes held for the checks (the head and the tail window), for the memory bound's test.
+    var heldBytes: Int { head.count + tail.count }
+
     /// What is wrong with the whole dump, or nil when it passes. `tool` names the dump tool.
     func finish(tool: String) -> String? {
         if count == 0 {
