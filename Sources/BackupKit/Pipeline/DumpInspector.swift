@@ -1,10 +1,14 @@
 /// Applies a `DumpCheck` to a dump's uncompressed bytes as they stream by, in constant memory:
-/// the first 16 bytes, the last 4 KiB (a trailer) or 8 bytes (an RDB checksum), a running CRC-64
-/// for an RDB, and the count. `finish` says what is wrong, or nil when the dump looks like one.
+/// the first 16 bytes, the last 4 KiB (a trailer) or 48 bytes (an RDB's checksum and the EOF mark
+/// that `redis-cli --rdb -` leaves after it), a running CRC-64 for an RDB, and the count. `finish` says what is wrong, or nil when the dump looks like one.
 final class DumpInspector {
     /// How much of the end is kept for a trailer: mysqldump's last line and a dump date fit easily.
     static let trailerWindow = 4096
     private static let headSize = 16
+    /// An RDB's 8-byte checksum plus the 40-byte diskless-sync EOF mark redis-cli 7 writes after it
+    /// when its output is a pipe (it can only truncate the mark off a file).
+    private static let rdbTail = 48
+    private static let eofMarkSize = 40
 
     let check: DumpCheck
     private(set) var count: Int64 = 0
@@ -20,7 +24,7 @@ final class DumpInspector {
         self.check = check
         switch check {
         case .trailer: tailSize = Self.trailerWindow
-        case .redisRDB: tailSize = 8
+        case .redisRDB: tailSize = Self.rdbTail
         default: tailSize = 0
         }
         tail.reserveCapacity(tailSize * 2)
@@ -33,7 +37,8 @@ final class DumpInspector {
         if head.count < Self.headSize { head += bytes.prefix(Self.headSize - head.count) }
         guard tailSize > 0 else { return }
         if case .redisRDB = check {
-            // Everything but the last 8 bytes (the stored checksum) goes through the CRC.
+            // Everything but the last 48 bytes goes through the CRC; `finish` decides which of those
+            // are content, checksum and mark.
             let total = tail.count + bytes.count
             guard total > tailSize else {
                 tail += bytes
@@ -104,12 +109,22 @@ final class DumpInspector {
         guard version >= 5 else {
             return (tail.last == 0xFF) ? nil : "\(tool) exited 0 but its RDB file (version \(version)) lacks the EOF marker: it is truncated"
         }
-        guard tail.count == 8, lastChecksummed == 0xFF, count >= 18 else {
+        // Ends with EOF and the checksum; or, from a pipe, with those and redis-cli's 40-character EOF mark.
+        let hex = Array("0123456789abcdef".utf8)
+        let marked = tail.count == Self.rdbTail && lastChecksummed == 0xFF && tail.suffix(Self.eofMarkSize).allSatisfy(hex.contains)
+        let end = marked ? 8 : tail.count
+        guard marked || end >= 9 else {
             return "\(tool) exited 0 but its RDB file lacks the EOF marker and checksum: it is truncated"
         }
-        let stored = tail.enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
-        guard stored == 0 || stored == crc.value else {
-            return "\(tool) exited 0 but its RDB file's checksum does not match its content (stored \(Self.hex(stored)), computed \(Self.hex(crc.value)))"
+        var content = crc
+        if !marked { tail.withUnsafeBytes { content.update(UnsafeRawBufferPointer(rebasing: $0[..<(end - 8)])) } }
+        let eof = marked ? lastChecksummed : tail[end - 9]
+        guard eof == 0xFF, count >= 18 else {
+            return "\(tool) exited 0 but its RDB file lacks the EOF marker and checksum: it is truncated"
+        }
+        let stored = tail[(end - 8)..<end].enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
+        guard stored == 0 || stored == content.value else {
+            return "\(tool) exited 0 but its RDB file's checksum does not match its content (stored \(Self.hex(stored)), computed \(Self.hex(content.value)))"
         }
         return nil
     }

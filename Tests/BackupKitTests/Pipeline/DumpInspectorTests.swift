@@ -68,6 +68,15 @@ struct DumpInspectorTests {
         flipped[12] ^= 0x40
         #expect(inspect(flipped, .redisRDB, chunk: chunk)?.contains("checksum does not match") == true)
         #expect(inspect(Array(rdb().dropLast(3)), .redisRDB, chunk: chunk)?.contains("lacks the EOF marker") == true)
+        // redis-cli 7 writing to a pipe leaves the 40-character diskless EOF mark after the checksum.
+        let mark = Array("4b56d164b4310b3c4b56d164b4310b3c4b56d164".utf8)
+        let long = rdb(body: String(repeating: "k", count: 100))
+        #expect(inspect(long + mark, .redisRDB, chunk: chunk) == nil)
+        #expect(inspect(rdb() + mark, .redisRDB, chunk: chunk) == nil)
+        var flippedMarked = long + mark
+        flippedMarked[20] ^= 1
+        #expect(inspect(flippedMarked, .redisRDB, chunk: chunk)?.contains("checksum does not match") == true)
+        #expect(inspect(long + Array(mark.dropLast()), .redisRDB, chunk: chunk) != nil)
         #expect(inspect(Array("+OK\r\n".utf8), .redisRDB, chunk: chunk, tool: "redis-cli")
             == "redis-cli exited 0 but wrote no RDB file (no REDIS magic; it begins with 0x2b4f4b0d0a)")
     }
