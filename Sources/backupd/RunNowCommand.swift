@@ -162,5 +162,11 @@ struct RunNowCommand: ParsableCommand {
         if let manifest = summary.manifestKey {
             print("  manifest s3://\(summary.bucket)/\(manifest)")
         }
+        if let reason = summary.suspicious {
+            // Stored (exit 0), but a person should look before retention treats it as a normal backup.
+            printError(
+                "warning: backup \(summary.backupID ?? "") is SUSPICIOUS: \(reason); it is stored, and retention keeps the older "
+                    + "backups until it is acknowledged: check it, then `backupd ack \(summary.job) \(summary.backupID ?? "BACKUP_ID")`")
+        }
     }
 }
