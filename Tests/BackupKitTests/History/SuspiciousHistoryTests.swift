@@ -53,6 +53,24 @@ struct SuspiciousHistoryTests {
         #expect(after.state == .ok)
     }
 
+    /// History retention never deletes an unacknowledged suspicious run (retention's only record
+    /// of it); once acknowledged it ages out like any other.
+    @Test func historyRetentionKeepsUnacknowledgedSuspicious() throws {
+        let tmp = try TemporaryDirectory()
+        defer { tmp.remove() }
+        let store = try HistoryStore(stateDirectory: tmp.path)
+        _ = try Self.record(store, minute: 0, read: 1000)
+        let suspicious = try Self.record(store, minute: 1, read: 5, suspicious: "small")
+        _ = try Self.record(store, minute: 2, read: 1000)
+        _ = try Self.record(store, minute: 3, read: 1000)
+        #expect(try store.pruneHistory(before: Self.base.addingTimeInterval(3 * 60)) == 2)
+        #expect(try store.runs().map(\.id).contains(suspicious))
+        let backupID = try #require(try store.run(id: suspicious)?.backupID)
+        _ = try store.acknowledge(job: "db", backupID: backupID, at: Self.base)
+        #expect(try store.pruneHistory(before: Self.base.addingTimeInterval(3 * 60)) == 1)
+        #expect(try store.run(id: suspicious) == nil)
+    }
+
     /// `history`'s table and JSON show the mark and the acknowledgement.
     @Test func rendered() {
         var run = RunRecord(
