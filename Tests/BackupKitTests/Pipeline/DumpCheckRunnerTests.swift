@@ -124,3 +124,47 @@ struct DumpCheckRunnerTests {
         #expect(postgres.contains { $0.path.hasSuffix("allowEmpty") && $0.message.contains("only a \"command\" job may allow an empty dump") })
     }
 }
+
+@Suite("Backup runner: a failed dump check at every destination")
+struct DumpCheckFanOutTests {
+    /// A postgres job uploaded to "local" and "archive" whose fake pg_dump writes 3 MB without the
+    /// PGDMP header: parts are already uploaded when the check fails at the end, and both
+    /// destinations' uploads are aborted, nothing stored, nothing left open.
+    @Test func wrongHeaderAbortsEveryDestination() throws {
+        let text = configText { root in
+            var list = root["destinations"] as! [[String: Any]]
+            var archive = list[0]
+            archive["name"] = "archive"
+            archive["bucket"] = "archive-bucket"
+            list.append(archive)
+            root["destinations"] = list
+            editJob(&root) { job in
+                job["name"] = "job1"
+                job["destinations"] = ["local", "archive"]
+                job["destination"] = nil
+                job["compression"] = "none"
+            }
+        }
+        var files = FakeFiles()
+        files.files["/etc/backupd/config.json"] = text
+        let config = try BackupConfig.parse(Array(text.utf8), file: "/etc/backupd/config.json", sources: files.sources).config
+        let local = MemoryObjectStore(partSize: 1 << 20)
+        let archive = MemoryObjectStore(partSize: 1 << 20)
+        let launcher = RecordingLauncher(installed: tools, reply: dumping("pg_dump", [UInt8](repeating: UInt8(ascii: "x"), count: 3_000_000)))
+        let tmp = try TemporaryDirectory()
+        defer { tmp.remove() }
+        let outcome = BackupRunner(
+            stores: StoresByName(stores: ["local": local, "archive": archive]), launcher: launcher, clock: FixedClock(time: pipelineStart),
+            environment: testEnvironment, secretsParent: tmp.path, makeToken: { testToken }
+        ).execute(
+            job: config.jobs[0], config: config, startedAt: pipelineStart, cancellation: RunCancellation(), progress: { _ in },
+            logger: Logger(label: "test"))
+        #expect(outcome.status == .failed)
+        #expect(outcome.error?.hasPrefix("job job1: pg_dump exited 0 but wrote no PGDMP header (its 3000000 bytes begin with \"xxxx") == true, "\(outcome.error ?? "")")
+        for store in [local, archive] {
+            #expect(store.keys.isEmpty)
+            #expect(store.abortedKeys.count == 1)
+            #expect(try store.openUploads(prefix: "").isEmpty)
+        }
+    }
+}
