@@ -124,7 +124,9 @@ public struct BackupRunner: BackupExecutor {
                 results.append(result)
             } catch let failure as StepFailure {
                 var message = failure.error
-                if let primary = results.first {
+                if !results.isEmpty, failure.checkFailed {
+                    message += removeStored(results, lanes: lanes, logger: logger)
+                } else if let primary = results.first {
                     message += " (\(primary.receipt.key) was stored, but without a manifest the backup is incomplete)"
                 }
                 return failed(
@@ -280,7 +282,8 @@ public struct BackupRunner: BackupExecutor {
             case nil:
                 message = "job \(job.name): upload of \(key) to \(uploadFailures.first?.destination ?? lanes[live[0]].destination.name) failed: \(error); \(step.tool) was stopped"
             }
-            throw StepFailure(error: message, exit: exit, stderr: stderr, interrupted: interrupted, bytesRead: output.bytesRead)
+            throw StepFailure(
+                error: message, exit: exit, stderr: stderr, interrupted: interrupted, bytesRead: output.bytesRead, checkFailed: error is DumpCheckError)
         }
     }
 

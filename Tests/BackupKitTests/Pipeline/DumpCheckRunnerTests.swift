@@ -59,7 +59,8 @@ struct DumpCheckRunnerTests {
         let outcome = try runJob(try pipelineConfig(pg), store: store, launcher: launcher)
         #expect(outcome.status == .failed)
         #expect(outcome.error?.contains("pg_dumpall exited 0 but its output lacks the \"\(DumpCheck.pgDumpallTrailer)\" trailer") == true)
-        #expect(!store.keys.contains { $0.hasSuffix(".manifest.json") })
+        #expect(store.keys.isEmpty, "the pg_dump object of the failed run was left: \(store.keys)")
+        #expect(outcome.error?.contains("stored by an earlier step, was deleted") == true, "\(outcome.error ?? "")")
     }
 
     /// A command job's empty output fails; with `"allowEmpty": true` it is a backup.
