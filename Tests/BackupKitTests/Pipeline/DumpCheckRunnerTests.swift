@@ -76,6 +76,22 @@ struct DumpCheckRunnerTests {
         #expect(store.keys.contains(manifestKey))
     }
 
+    /// An encrypted job's bad dump fails the same way (the check reads the bytes before age):
+    /// age is stopped, the upload aborted, nothing stored.
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/age"), "age is not installed"))
+    func encryptedEmptyDumpFails() throws {
+        let store = MemoryObjectStore()
+        let config = try pipelineConfig([
+            "engine": "command", "encryption": ["ageRecipients": ["age1ptrgsyq8kyys735x8wk2nlhcl0d3f0ufmduat87gzlpuvnzwt5pq3sdrql"]],
+            "connection": ["argv": ["sh", "-c", "true"], "extension": "tar"],
+        ])
+        let outcome = try runJob(config, store: store)
+        #expect(outcome.status == .failed)
+        #expect(outcome.error?.hasPrefix("job job1: sh exited 0 but wrote nothing") == true, "\(outcome.error ?? "")")
+        #expect(store.keys.isEmpty)
+        #expect(try store.openUploads(prefix: "").isEmpty)
+    }
+
     /// A dump far below the median of its peers is stored, and its manifest and outcome say why.
     @Test func suspiciousIsStoredAndMarked() throws {
         let store = MemoryObjectStore()
