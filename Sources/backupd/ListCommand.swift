@@ -38,10 +38,15 @@ struct ListCommand: ParsableCommand {
             printError("cannot list the backups of \(job.name): \(error)")
             throw ExitCode.failure
         }
-        let verifications = (try? HistoryStore(stateDirectory: config.stateDirectory, readOnly: true))
-            .flatMap { try? $0.lastVerifications(job: job.name, destination: job.destination) } ?? [:]
+        let history = try? HistoryStore(stateDirectory: config.stateDirectory, readOnly: true)
+        let verifications = history.flatMap { try? $0.lastVerifications(job: job.name, destination: job.destination) } ?? [:]
+        // The manifest says a backup was suspicious when taken; the history whether it was acknowledged since.
+        let acknowledged = Set((history.flatMap { try? $0.runs(HistoryQuery(job: job.name, limit: 10_000)) } ?? [])
+            .filter { $0.suspicious != nil && $0.acknowledgedAt != nil }.compactMap(\.backupID))
         if json {
-            print(try CatalogRenderer.json(entries, verifications: verifications, strangers: strangers), terminator: "")
+            print(
+                try CatalogRenderer.json(entries, verifications: verifications, strangers: strangers, acknowledged: acknowledged),
+                terminator: "")
             return
         }
         if entries.isEmpty {
@@ -51,15 +56,19 @@ struct ListCommand: ParsableCommand {
         }
         // The listed destination's own retention, when the job sets one there.
         let here = job.only(destination: job.destination)
-        let retention = here.retention == nil ? [:] : retentionColumn(job: here, config: config)
-        print(CatalogRenderer.table(entries, verifications: verifications, retention: retention) { config.timeZone.iso8601($0) }, terminator: "")
+        let retention = here.retention == nil ? [:] : retentionColumn(job: here, config: config, history: history)
+        print(
+            CatalogRenderer.table(entries, verifications: verifications, retention: retention, acknowledged: acknowledged) { config.timeZone.iso8601($0) },
+            terminator: "")
         print(CatalogRenderer.strangers(strangers), terminator: "")
     }
 
     /// What retention decides for each backup (`keep (last, daily)`, `delete`, `incomplete, ...`),
     /// by backup id; empty when the plan cannot be made.
-    private func retentionColumn(job: JobConfig, config: BackupConfig) -> [String: String] {
-        let pruner = Pruner(stores: liveStores(logger: commandLogger(verbose: false)), history: existingHistory(config), clock: SystemWallClock())
+    private func retentionColumn(job: JobConfig, config: BackupConfig, history: HistoryStore?) -> [String: String] {
+        // The history (read-only) is both the second witness and the source of suspicion.
+        let pruner = Pruner(
+            stores: liveStores(logger: commandLogger(verbose: false)), history: history ?? existingHistory(config), clock: SystemWallClock())
         return (try? pruner.plan(job: job, config: config, logger: commandLogger(verbose: false)))?.summaryByBackupID ?? [:]
     }
 }

@@ -11,3 +11,8 @@ func liveStores(logger: Logger, abortLedger: (any PendingAbortLedger)? = nil) ->
 func recentSize(history: HistoryStore?) -> @Sendable (JobConfig) -> Int64? {
     { job in (try? history?.recentBackupSize(job: job.name)) ?? nil }
 }
+
+/// The dump sizes of a job's recent good backups in `history`, for the suspicious-shrinkage rule.
+func recentDumpSizes(history: HistoryStore?) -> @Sendable (JobConfig) -> [Int64] {
+    { job in (try? history?.recentDumpSizes(job: job.name)) ?? [] }
+}

@@ -42,7 +42,8 @@ struct RunCommand: AsyncParsableCommand {
         let stores = liveStores(logger: logger, abortLedger: history)
         let executor = BackupRunner(
             stores: stores, launcher: PosixProcessLauncher(), clock: clock,
-            environment: ProcessInfo.processInfo.environment, recentSize: recentSize(history: history))
+            environment: ProcessInfo.processInfo.environment, recentSize: recentSize(history: history),
+            recentDumpSizes: recentDumpSizes(history: history))
         let launcher = PosixProcessLauncher()
         let environment = ProcessInfo.processInfo.environment
         let notifications = NotificationSender.live(logger: logger)

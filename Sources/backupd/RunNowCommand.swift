@@ -100,7 +100,7 @@ struct RunNowCommand: ParsableCommand {
         let stores = liveStores(logger: commandLogger(verbose: verbose), abortLedger: history)
         let runner = BackupRunner(
             stores: stores, launcher: PosixProcessLauncher(), clock: clock, environment: ProcessInfo.processInfo.environment,
-            recentSize: recentSize(history: history))
+            recentSize: recentSize(history: history), recentDumpSizes: recentDumpSizes(history: history))
         let logger = commandLogger(verbose: verbose)
         let notifications = NotificationSender.live(logger: logger)
         let metrics = config.metrics?.textfile == nil
@@ -161,6 +161,12 @@ struct RunNowCommand: ParsableCommand {
         print("  sha256   \(summary.sha256 ?? "")")
         if let manifest = summary.manifestKey {
             print("  manifest s3://\(summary.bucket)/\(manifest)")
+        }
+        if let reason = summary.suspicious {
+            // Stored (exit 0), but a person should look before retention treats it as a normal backup.
+            printError(
+                "warning: backup \(summary.backupID ?? "") is SUSPICIOUS: \(reason); it is stored, and retention keeps the older "
+                    + "backups until it is acknowledged: check it, then `backupd ack \(summary.job) \(summary.backupID ?? "BACKUP_ID")`")
         }
     }
 }

@@ -10,7 +10,8 @@ struct StatusCommand: ParsableCommand {
         discussion: """
             A job is ok when its newest attempt succeeded and that backup is recent enough for its schedule \
             (stale once the second slot after it plus the job's timeout has passed). Exit status: 0 when every \
-            enabled job is ok (or running), 1 when any is not (failed, interrupted, never succeeded, overdue), \
+            enabled job is ok (or running), 1 when any is not (failed, interrupted, never succeeded, overdue, \
+            or suspicious: a stored backup far smaller than its peers that nobody acknowledged with `backupd ack`), \
             2 when the config or the history cannot be read. Needs no secrets.
             """)
 

@@ -230,6 +230,13 @@ public struct JobConfig: Sendable {
     /// The expected size of one backup in bytes (`expectedSize`), which fixes the part size on
     /// equal-parts providers when the history has no earlier backup of the job.
     public var expectedSize: Int64? = nil
+    /// A `command` job whose output may be empty (`allowEmpty`); every other dump must have bytes.
+    public var allowEmpty = false
+    /// A backup whose dump is smaller than this fraction of the median of the job's last five
+    /// good backups is marked suspicious (`suspiciousBelow`); nil turns the check off.
+    public var suspiciousBelow: Double? = JobConfig.defaultSuspiciousBelow
+    /// The default `suspiciousBelow`: a tenth of the recent median.
+    public static let defaultSuspiciousBelow = 0.1
     /// Compression level and threads.
     public var compressionOptions = CompressionOptions()
     /// Where run events are announced (the job's own setting, else the top-level one).

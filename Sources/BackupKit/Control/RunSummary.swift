@@ -29,6 +29,10 @@ public struct RunSummary: Codable, Sendable, Equatable {
     public var stderrTail: String?
     /// Each destination's result when the job has several (nil for one destination).
     public var destinations: [DestinationOutcome]?
+    /// Why the stored backup is suspicious (far smaller than its peers); nil when it is not.
+    public var suspicious: String?
+    /// The stored backup's id (for `backupd ack`).
+    public var backupID: String?
 
     /// Whether the run succeeded.
     public var succeeded: Bool { status == RunStatus.succeeded.rawValue }
@@ -52,5 +56,7 @@ public struct RunSummary: Codable, Sendable, Equatable {
         error = outcome.error
         stderrTail = outcome.stderrTail
         destinations = outcome.destinations.isEmpty ? nil : outcome.destinations
+        suspicious = outcome.suspicious
+        backupID = outcome.objectKey.flatMap { ObjectName.parse($0, prefix: job.prefix, job: job.name)?.backupID }
     }
 }

@@ -24,7 +24,8 @@ public struct CommandDriver: EngineDriver {
     }
 
     public func dumpSteps(_ context: EngineContext, compressed: Bool) throws -> [DumpStep] {
-        [DumpStep(tool: connection.argv[0], argv: connection.argv, environment: environment(context), suffix: connection.fileExtension)]
+        [DumpStep(tool: connection.argv[0], argv: connection.argv, environment: environment(context), suffix: connection.fileExtension,
+            check: context.job.allowEmpty ? .none : .nonEmpty)]
     }
 
     public func restoreAction(key: String, options: RestoreOptions, context: EngineContext) throws -> RestoreAction {

@@ -10,14 +10,19 @@ public struct DumpStep: Sendable, Hashable {
     public var suffix: String
     /// True for the job's main object (what `RunOutcome.objectKey` names).
     public var primary: Bool
+    /// What the tool's output must look like before the backup is called good.
+    public var check: DumpCheck
 
     /// Describes one dump.
-    public init(tool: String, argv: [String], environment: [String: String], suffix: String, primary: Bool = true) {
+    public init(
+        tool: String, argv: [String], environment: [String: String], suffix: String, primary: Bool = true, check: DumpCheck = .nonEmpty
+    ) {
         self.tool = tool
         self.argv = argv
         self.environment = environment
         self.suffix = suffix
         self.primary = primary
+        self.check = check
     }
 }
 

@@ -45,7 +45,7 @@ public struct MongoDriver: EngineDriver {
 
     public func dumpSteps(_ context: EngineContext, compressed: Bool) throws -> [DumpStep] {
         let argv = ["mongodump", "--archive", "--uri=\(connection.uri)"] + (try configArguments(context))
-        return [DumpStep(tool: "mongodump", argv: argv, environment: context.baseEnvironment, suffix: ".archive")]
+        return [DumpStep(tool: "mongodump", argv: argv, environment: context.baseEnvironment, suffix: ".archive", check: .mongoArchive)]
     }
 
     public func restoreAction(key: String, options: RestoreOptions, context: EngineContext) throws -> RestoreAction {

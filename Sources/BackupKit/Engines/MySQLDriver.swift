@@ -90,7 +90,7 @@ public struct MySQLDriver: EngineDriver {
         let argv = [tool] + (try leadingArguments(context)) + [
             "--single-transaction", "--routines", "--triggers", "--events", "--hex-blob", connection.database,
         ]
-        return [DumpStep(tool: tool, argv: argv, environment: context.baseEnvironment, suffix: ".sql")]
+        return [DumpStep(tool: tool, argv: argv, environment: context.baseEnvironment, suffix: ".sql", check: .trailer(DumpCheck.mysqldumpTrailer))]
     }
 
     public func restoreAction(key: String, options: RestoreOptions, context: EngineContext) throws -> RestoreAction {

@@ -84,11 +84,12 @@ public struct PostgresDriver: EngineDriver {
         // pg_dump's own compression would make zstd's work useless: turn it off when backupd compresses.
         var argv = ["pg_dump", "--format=custom"] + (compressed ? ["--compress=0"] : []) + connectionArguments()
         argv += ["--dbname", connection.database]
-        var steps = [DumpStep(tool: "pg_dump", argv: argv, environment: environment, suffix: ".dump")]
+        var steps = [DumpStep(tool: "pg_dump", argv: argv, environment: environment, suffix: ".dump", check: .postgresCustom)]
         if connection.globals {
             steps.append(DumpStep(
                 tool: "pg_dumpall", argv: ["pg_dumpall", "--globals-only"] + connectionArguments() + ["--database", connection.database],
-                environment: environment, suffix: ".globals.sql", primary: false))
+                environment: environment, suffix: ".globals.sql", primary: false,
+                check: .trailer(DumpCheck.pgDumpallTrailer)))
         }
         return steps
     }

@@ -57,7 +57,7 @@ public struct RedisDriver: EngineDriver {
     }
 
     public func dumpSteps(_ context: EngineContext, compressed: Bool) throws -> [DumpStep] {
-        [DumpStep(tool: "redis-cli", argv: arguments() + ["--rdb", "-"], environment: environment(context), suffix: ".rdb")]
+        [DumpStep(tool: "redis-cli", argv: arguments() + ["--rdb", "-"], environment: environment(context), suffix: ".rdb", check: .redisRDB)]
     }
 
     public func restoreAction(key: String, options: RestoreOptions, context: EngineContext) throws -> RestoreAction {

@@ -25,6 +25,8 @@ public enum HistoryError: Error, Sendable, Equatable, CustomStringConvertible {
     case unknownRun(id: Int64)
     /// The run is not running any more (already finished or marked interrupted).
     case runNotRunning(id: Int64, status: RunStatus)
+    /// `backupd ack` named a backup the history does not hold as suspicious and unacknowledged.
+    case notSuspicious(job: String, backupID: String, suspicious: [String])
 
     /// What failed, on which file, and what to do about it.
     public var description: String {
@@ -61,6 +63,11 @@ public enum HistoryError: Error, Sendable, Equatable, CustomStringConvertible {
             return "no run with id \(id) in the history"
         case .runNotRunning(let id, let status):
             return "run \(id) is already \(status.rawValue) in the history, so it cannot be updated as running"
+        case .notSuspicious(let job, let backupID, let suspicious):
+            return "job \(job) has no unacknowledged suspicious backup \(backupID) in the history; "
+                + (suspicious.isEmpty
+                    ? "it has none (see `backupd history \(job)`)"
+                    : "its unacknowledged suspicious backups are: \(suspicious.joined(separator: ", "))")
         }
     }
 

@@ -18,7 +18,7 @@ public enum HistoryRenderer {
                 time(run.startedAt),
                 oneLine(run.job),
                 run.trigger.rawValue,
-                run.status.rawValue,
+                run.status.rawValue + (run.isSuspicious ? " SUSPICIOUS" : run.suspicious != nil ? " (suspicious, acknowledged)" : ""),
                 run.status == .running ? "-" : run.duration.map(duration) ?? "-",
                 run.bytesStored.map(size) ?? "-",
                 detail(run),
@@ -70,6 +70,8 @@ public enum HistoryRenderer {
                 ("exit_status", run.exitStatus.map { String($0) } ?? "null"),
                 ("error", run.error.map(string) ?? "null"),
                 ("stderr_tail", run.stderrTail.map(string) ?? "null"),
+                ("suspicious", run.suspicious.map(string) ?? "null"),
+                ("acknowledged_at", run.acknowledgedAt.map { string(utcTimestamp($0, milliseconds: true)) } ?? "null"),
             ]
             if let list = destinations[run.id] { fields.append(("destinations", destinationsJSON(list))) }
             return "  {" + fields.map { "\"\($0.0)\": \($0.1)" }.joined(separator: ", ") + "}"
@@ -125,7 +127,7 @@ public enum HistoryRenderer {
     private static func detail(_ run: RunRecord) -> String {
         switch run.status {
         case .succeeded, .running:
-            return oneLine(run.objectKey ?? "")
+            return oneLine((run.objectKey ?? "") + (run.isSuspicious ? " (\(run.suspicious ?? "")); `backupd ack` it once checked" : ""))
         case .failed, .skipped, .interrupted, .partial:
             let firstLine = run.error?.split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
             return oneLine(firstLine)

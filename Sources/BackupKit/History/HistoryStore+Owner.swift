@@ -36,8 +36,8 @@ extension HistoryStore {
             try db.query(
                 "SELECT \(Self.columns), owner_pid, owner_start, owner_boot FROM runs WHERE status = 'running' ORDER BY id", []
             ) { row in
-                let owner = row.int64(17).map { pid in
-                    ProcessOwner(pid: Int32(truncatingIfNeeded: pid), startTime: row.int64(18), bootID: row.text(19))
+                let owner = row.int64(Self.columnCount).map { pid in
+                    ProcessOwner(pid: Int32(truncatingIfNeeded: pid), startTime: row.int64(Self.columnCount + 1), bootID: row.text(Self.columnCount + 2))
                 }
                 return OwnedRun(run: Self.record(from: row), owner: owner)
             }

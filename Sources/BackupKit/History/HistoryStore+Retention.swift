@@ -39,7 +39,8 @@ extension HistoryStore {
     }
 
     /// Deletes run rows (with their destination rows) that started before `cutoff`, and deletion rows from before it, keeping
-    /// each job's newest run and every run still `running`. Returns how many runs were deleted.
+    /// each job's newest run, every run still `running` and every unacknowledged suspicious one (retention's
+    /// only record that its backup must not displace older ones). Returns how many runs were deleted.
     @discardableResult
     public func pruneHistory(before cutoff: Date) throws -> Int {
         try withDatabase("delete history older than \(cutoff)") { db in
@@ -48,6 +49,7 @@ extension HistoryStore {
                 try db.run(
                     """
                     DELETE FROM runs WHERE started_ms < ? AND status <> 'running'
+                      AND NOT (suspicious IS NOT NULL AND acknowledged_ms IS NULL)
                       AND id NOT IN (SELECT (SELECT id FROM runs AS newest WHERE newest.job = jobs.job
                                              ORDER BY started_ms DESC, id DESC LIMIT 1)
                                      FROM (SELECT DISTINCT job FROM runs) AS jobs)

@@ -144,6 +144,14 @@ extension HistoryStore {
                 -- leftovers are explained): an index lookup, not a scan of every deletion of the job.
                 CREATE INDEX deletions_by_key ON deletions (job, object_key);
                 """),
+        Migration(
+            version: 10, name: "suspicious backups",
+            sql: """
+                -- Why a stored backup is suspicious (far smaller than its recent peers), NULL when it is not;
+                -- and when an operator acknowledged it (`backupd ack`), after which it counts as a normal backup.
+                ALTER TABLE runs ADD COLUMN suspicious TEXT;
+                ALTER TABLE runs ADD COLUMN acknowledged_ms INTEGER;
+                """),
     ]
 
     /// The schema version this build writes and reads.
@@ -152,8 +160,11 @@ extension HistoryStore {
     /// The columns of a `RunRecord`, in the order `record(from:)` reads them.
     static let columns = """
         id, job, triggered_by, scheduled_ms, started_ms, ended_ms, status, bytes_read, bytes_stored, \
-        object_key, sha256, upload_id, destination, bucket, exit_status, stderr_tail, error
+        object_key, sha256, upload_id, destination, bucket, exit_status, stderr_tail, error, suspicious, acknowledged_ms
         """
+
+    /// How many columns `columns` selects (a query may select more after them).
+    static let columnCount: Int32 = 19
 
     /// Reads a row selected with `columns`.
     static func record(from row: SQLiteStatement) -> RunRecord {
@@ -174,6 +185,8 @@ extension HistoryStore {
             bucket: row.text(13),
             exitStatus: row.int64(14).map { Int32(truncatingIfNeeded: $0) },
             stderrTail: row.text(15),
-            error: row.text(16))
+            error: row.text(16),
+            suspicious: row.text(17),
+            acknowledgedAt: row.int64(18).map(date(milliseconds:)))
     }
 }

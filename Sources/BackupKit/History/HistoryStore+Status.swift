@@ -14,6 +14,9 @@ extension HistoryStore {
                         newest + " AND status NOT IN ('running', 'skipped')" + order, [.text(job)], Self.record).first
                     rows.lastSuccesses[job] = try db.query(
                         newest + " AND status = 'succeeded'" + order, [.text(job)], Self.record).first
+                    rows.suspicious[job] = try db.query(
+                        newest + " AND status IN ('succeeded', 'partial') AND suspicious IS NOT NULL AND acknowledged_ms IS NULL" + order,
+                        [.text(job)], Self.record).first
                 }
                 return rows
             }

@@ -153,7 +153,7 @@ public final class HistoryStore: Sendable {
                     bytes_stored = COALESCE(?, bytes_stored), object_key = COALESCE(?, object_key),
                     sha256 = COALESCE(?, sha256), exit_status = COALESCE(?, exit_status),
                     stderr_tail = COALESCE(?, stderr_tail), error = COALESCE(?, error),
-                    upload_id = CASE WHEN ? THEN NULL ELSE upload_id END
+                    upload_id = CASE WHEN ? THEN NULL ELSE upload_id END, suspicious = ?
                 WHERE id = ? AND status = 'running'
                 """,
                 [
@@ -161,7 +161,7 @@ public final class HistoryStore: Sendable {
                     .integer(outcome.bytesRead), .integer(outcome.bytesStored), .text(outcome.objectKey),
                     .text(outcome.sha256), .integer(outcome.exitStatus.map(Int64.init)),
                     .text(outcome.stderrTail.map(Self.tail)), .text(outcome.error),
-                    .integer(outcome.uploadClosed ? 1 : 0), .integer(runID),
+                    .integer(outcome.uploadClosed ? 1 : 0), .text(outcome.suspicious), .integer(runID),
                 ])
             try Self.requireChanged(db, runID: runID)
         }

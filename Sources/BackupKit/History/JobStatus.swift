@@ -25,6 +25,8 @@ public struct JobStatus: Sendable {
         case neverSucceeded = "never-succeeded"
         /// The newest success is older than the schedule allows.
         case overdue
+        /// Backups are recent, but one is suspiciously small and not acknowledged (`backupd ack`).
+        case suspicious
 
         /// Whether `backupd status` counts the job as healthy.
         public var isOK: Bool { self == .ok || self == .running || self == .disabled }
@@ -46,6 +48,8 @@ public struct JobStatus: Sendable {
     public var freshUntil: Date?
     /// The verdict.
     public var state: State
+    /// The newest suspicious, unacknowledged backup's run, if any.
+    public var suspicious: RunRecord? = nil
 
     /// Whether the job is counted as healthy.
     public var isOK: Bool { state.isOK }
@@ -75,12 +79,15 @@ public struct JobStatus: Sendable {
                 state = .neverSucceeded
             } else if let freshUntil, freshUntil < now {
                 state = .overdue
+            } else if rows.suspicious[job.name] != nil {
+                state = .suspicious
             } else {
                 state = last?.status == .running ? .running : .ok
             }
             return JobStatus(
                 job: job.name, enabled: job.enabled, lastRun: last, lastAttempt: attempt, lastSuccess: success,
-                nextRun: job.enabled ? schedule.next(after: now) : nil, freshUntil: freshUntil, state: state)
+                nextRun: job.enabled ? schedule.next(after: now) : nil, freshUntil: freshUntil, state: state,
+                suspicious: rows.suspicious[job.name])
         }
     }
 
@@ -100,6 +107,11 @@ public struct JobStatus: Sendable {
         case .overdue:
             let newest = lastSuccess.map { time($0.startedAt) } ?? "never"
             return "\(job): the newest backup started \(newest); a newer one was due by \(freshUntil.map(time) ?? "now")"
+        case .suspicious:
+            guard let run = suspicious else { return nil }
+            let id = run.backupID ?? run.objectKey ?? "?"
+            return "\(job): run \(run.id) at \(time(run.startedAt)) stored the suspicious backup \(id) (\(run.suspicious ?? "")); "
+                + "check it (`backupd verify \(job) \(id)`), then `backupd ack \(job) \(id)`"
         }
     }
 

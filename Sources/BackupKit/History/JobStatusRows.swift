@@ -7,6 +7,8 @@ public struct JobStatusRows: Sendable, Equatable {
     public var lastAttempts: [String: RunRecord] = [:]
     /// The newest successful run.
     public var lastSuccesses: [String: RunRecord] = [:]
+    /// The newest run that stored a suspicious backup nobody acknowledged yet.
+    public var suspicious: [String: RunRecord] = [:]
 
     /// No rows (no history yet).
     public init() {}

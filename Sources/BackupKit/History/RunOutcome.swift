@@ -29,6 +29,8 @@ public struct RunOutcome: Sendable, Hashable {
     /// S3 requests the run retried, by destination name (every destination it opened, 0 included);
     /// counted for the metrics, not kept in the history.
     public var retries: [String: Int] = [:]
+    /// Why the stored backup is suspicious (see `ShrinkageRule`); nil when it is not.
+    public var suspicious: String? = nil
 
     /// Describes the end of a run.
     public init(

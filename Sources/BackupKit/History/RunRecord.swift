@@ -36,6 +36,13 @@ public struct RunRecord: Sendable, Hashable, Identifiable {
     public var stderrTail: String?
     /// What went wrong (or why the run was skipped), for a user to act on.
     public var error: String?
+    /// Why the stored backup is suspicious (far smaller than its recent peers); nil when it is not.
+    public var suspicious: String?
+    /// When an operator acknowledged the suspicious backup (`backupd ack`); nil while it is not.
+    public var acknowledgedAt: Date?
+
+    /// Whether the backup is suspicious and not acknowledged: retention keeps it as an extra.
+    public var isSuspicious: Bool { suspicious != nil && acknowledgedAt == nil }
 
     /// The run's duration, nil while running.
     public var duration: TimeInterval? { endedAt.map { $0.timeIntervalSince(startedAt) } }
@@ -45,7 +52,8 @@ public struct RunRecord: Sendable, Hashable, Identifiable {
         id: Int64, job: String, trigger: RunTrigger, scheduledAt: Date? = nil, startedAt: Date,
         endedAt: Date? = nil, status: RunStatus, bytesRead: Int64? = nil, bytesStored: Int64? = nil,
         objectKey: String? = nil, sha256: String? = nil, uploadID: String? = nil, destination: String? = nil,
-        bucket: String? = nil, exitStatus: Int32? = nil, stderrTail: String? = nil, error: String? = nil
+        bucket: String? = nil, exitStatus: Int32? = nil, stderrTail: String? = nil, error: String? = nil,
+        suspicious: String? = nil, acknowledgedAt: Date? = nil
     ) {
         self.id = id
         self.job = job
@@ -64,5 +72,7 @@ public struct RunRecord: Sendable, Hashable, Identifiable {
         self.exitStatus = exitStatus
         self.stderrTail = stderrTail
         self.error = error
+        self.suspicious = suspicious
+        self.acknowledgedAt = acknowledgedAt
     }
 }

@@ -43,6 +43,9 @@ public struct BackupManifest: Sendable, Hashable, Codable {
     public var copies: [Copy]
     /// The data objects, the main dump first.
     public var objects: [Object]
+    /// Why the backup was suspicious when it was taken (far smaller than its recent peers); nil
+    /// when it was not. An acknowledgement lives in the history, never here (a manifest is written once).
+    public var suspicious: String? = nil
 
     /// A program's name and version.
     public struct Tool: Sendable, Hashable, Codable {
@@ -196,7 +199,7 @@ public struct BackupManifest: Sendable, Hashable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case formatVersion, backupId, job, engine, host, trigger, runId, startedAt, endedAt, tool, serverVersion, backupd
-        case compression, encryption, destination, bucket, copies, objects
+        case compression, encryption, destination, bucket, copies, objects, suspicious
     }
 
     /// Writes every key, `null` included, so a reader sees which fields are empty.
@@ -220,5 +223,7 @@ public struct BackupManifest: Sendable, Hashable, Codable {
         try c.encode(bucket, forKey: .bucket)
         try c.encode(copies, forKey: .copies)
         try c.encode(objects, forKey: .objects)
+        // Only a suspicious backup's manifest has the key, so every other manifest stays as it was.
+        try c.encodeIfPresent(suspicious, forKey: .suspicious)
     }
 }

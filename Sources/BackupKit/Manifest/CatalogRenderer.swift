@@ -4,10 +4,11 @@ import Foundation
 /// backup's last verification. Pure functions.
 public enum CatalogRenderer {
     /// A table: time (via `time`), size, objects, compression, short SHA-256, last verification,
-    /// what retention decides (when `retention`, by backup id, is not empty), backup id.
+    /// what retention decides (when `retention`, by backup id, is not empty), backup id (marked
+    /// `SUSPICIOUS` when its manifest says so and `acknowledged` does not hold its id).
     public static func table(
         _ entries: [CatalogEntry], verifications: [String: VerificationRecord], retention: [String: String] = [:],
-        time: (Date) -> String = HistoryRenderer.utcTimestamp
+        acknowledged: Set<String> = [], time: (Date) -> String = HistoryRenderer.utcTimestamp
     ) -> String {
         let header = ["TIME", "SIZE", "OBJECTS", "COMPRESSION", "SHA256", "VERIFIED"] + (retention.isEmpty ? [] : ["RETENTION"]) + ["BACKUP"]
         var rows = [header]
@@ -22,7 +23,8 @@ public enum CatalogRenderer {
                 manifest?.primary.map { String($0.sha256.prefix(12)) } ?? "-",
                 verified(verifications[entry.id], time: time),
             ] + decision + [
-                entry.id + (entry.state == .complete ? "" : " (\(entry.state.rawValue))"),
+                entry.id + (entry.state == .complete ? "" : " (\(entry.state.rawValue))")
+                    + (manifest?.suspicious == nil ? "" : acknowledged.contains(entry.id) ? " (suspicious, acknowledged)" : " SUSPICIOUS"),
             ])
         }
         var widths = [Int](repeating: 0, count: header.count)
@@ -45,8 +47,12 @@ public enum CatalogRenderer {
     }
 
     /// One JSON object per backup (every key present, null when unknown), then one per stranger
-    /// (`state` "stranger", `id` its key, its one object).
-    public static func json(_ entries: [CatalogEntry], verifications: [String: VerificationRecord], strangers: [StoredObject] = []) throws -> String {
+    /// (`state` "stranger", `id` its key, its one object). `suspicious` holds the manifest's reason
+    /// (null when not suspicious), `acknowledged` whether the history holds an acknowledgement of it.
+    public static func json(
+        _ entries: [CatalogEntry], verifications: [String: VerificationRecord], strangers: [StoredObject] = [],
+        acknowledged: Set<String> = []
+    ) throws -> String {
         struct Row: Encodable {
             var id: String
             var time: Date?
@@ -58,6 +64,8 @@ public enum CatalogRenderer {
             var sha256: String?
             var problem: String?
             var lastVerification: VerificationRecord?
+            var suspicious: String?
+            var acknowledged: Bool
 
             struct Object: Encodable {
                 var key: String
@@ -67,7 +75,7 @@ public enum CatalogRenderer {
 
             func encode(to encoder: any Encoder) throws {
                 enum Keys: String, CodingKey {
-                    case id, time, state, manifestKey, size, objects, compression, sha256, problem, lastVerification
+                    case id, time, state, manifestKey, size, objects, compression, sha256, problem, lastVerification, suspicious, acknowledged
                 }
                 var c = encoder.container(keyedBy: Keys.self)
                 try c.encode(id, forKey: .id)
@@ -80,6 +88,8 @@ public enum CatalogRenderer {
                 try c.encode(sha256, forKey: .sha256)
                 try c.encode(problem, forKey: .problem)
                 try c.encode(lastVerification, forKey: .lastVerification)
+                try c.encode(suspicious, forKey: .suspicious)
+                try c.encode(acknowledged, forKey: .acknowledged)
             }
         }
         let rows = entries.map { entry in
@@ -90,12 +100,14 @@ public enum CatalogRenderer {
                 size: entry.manifest?.totalSize ?? entry.size,
                 objects: entry.objects.map { Row.Object(key: $0.key, size: $0.size, sha256: digests[$0.key]) },
                 compression: entry.manifest?.compression, sha256: entry.manifest?.primary?.sha256, problem: entry.problem,
-                lastVerification: verifications[entry.id])
+                lastVerification: verifications[entry.id], suspicious: entry.manifest?.suspicious,
+                acknowledged: entry.manifest?.suspicious != nil && acknowledged.contains(entry.id))
         } + strangers.map { object in
             Row(
                 id: object.key, time: nil, state: "stranger", manifestKey: nil, size: object.size,
                 objects: [Row.Object(key: object.key, size: object.size, sha256: nil)], compression: nil, sha256: nil,
-                problem: "not a backup name: prune never deletes it", lastVerification: nil)
+                problem: "not a backup name: prune never deletes it", lastVerification: nil, suspicious: nil,
+                acknowledged: false)
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

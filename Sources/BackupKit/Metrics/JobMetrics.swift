@@ -19,6 +19,8 @@ public struct JobMetrics: Sendable, Hashable {
     /// Bytes stored at each destination by the newest run that stored the backup there (a
     /// fan-out job has one per destination).
     public var lastSizes: [String: Int64] = [:]
+    /// Whether the newest backup stored is suspicious and not acknowledged.
+    public var lastSuspicious = false
     /// Whether a run is in progress.
     public var running = false
     /// Finished runs by status.

@@ -40,6 +40,9 @@ public enum MetricsExposition {
         let succeeded = family("backupd_last_run_success", "gauge", "1 if the job's newest finished run succeeded, else 0.")
         let duration = family("backupd_last_run_duration_seconds", "gauge", "How long the job's newest finished run took.")
         let size = family("backupd_last_backup_size_bytes", "gauge", "Bytes stored at the destination by the job's newest run that stored the backup there.")
+        let suspicious = family(
+            "backupd_last_backup_suspicious", "gauge",
+            "1 if the job's newest stored backup is suspiciously small (below suspiciousBelow of the recent median) and not acknowledged, else 0.")
         let running = family("backupd_job_running", "gauge", "1 while a run of the job is in progress.")
         let runs = family("backupd_runs_total", "counter", "Finished runs of the job by status (succeeded, failed, interrupted).")
         let uploaded = family("backupd_uploaded_bytes_total", "counter", "Bytes stored by the job's successful runs, by destination.")
@@ -62,6 +65,7 @@ public enum MetricsExposition {
             for (destination, bytes) in metrics.lastSizes.sorted(by: { $0.key < $1.key }) {
                 add(size, Double(bytes), label + [("destination", destination)])
             }
+            add(suspicious, metrics.lastSuspicious ? 1 : 0)
             add(running, metrics.running ? 1 : 0)
             // `partial` exists only for jobs with several destinations.
             for status in [RunStatus.succeeded, .failed, .interrupted] + (job.destinations.count > 1 ? [.partial] : []) {

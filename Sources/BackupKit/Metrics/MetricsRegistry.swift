@@ -45,6 +45,7 @@ public final class MetricsRegistry: RunObserver {
                     metrics.lastDuration = run.duration
                 }
                 if let run = successes[name] {
+                    metrics.lastSuspicious = run.isSuspicious
                     metrics.lastSuccess = run.endedAt ?? run.startedAt
                     metrics.lastSuccessSlot = run.scheduledAt ?? run.startedAt
                 }
@@ -89,6 +90,9 @@ public final class MetricsRegistry: RunObserver {
             metrics.lastStatus = outcome.status
             metrics.lastDuration = outcome.endedAt.timeIntervalSince(run.startedAt)
             metrics.runs[outcome.status, default: 0] += 1
+            if outcome.status == .succeeded || outcome.status == .partial {
+                metrics.lastSuspicious = outcome.suspicious != nil
+            }
             if outcome.status == .succeeded {
                 metrics.lastSuccess = outcome.endedAt
                 // Only schedule-driven slots count toward overdue; a run-now still proves the job works.

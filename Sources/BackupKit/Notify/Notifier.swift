@@ -22,6 +22,9 @@ public struct Notifier: RunObserver {
 
     public func runFinished(_ run: ObservedRun, outcome: RunOutcome, config: BackupConfig, logger: Logger) {
         announce(NotifyEvent.of(outcome), run: run, outcome: outcome)
+        if outcome.suspicious != nil, outcome.status != .failed {
+            announce(.backupSuspicious, run: run, outcome: outcome)
+        }
     }
 
     /// The messages `event` becomes under `settings` (one per webhook, one healthchecks ping).
@@ -39,7 +42,8 @@ public struct Notifier: RunObserver {
                 result.append(NotificationMessage(url: url, headers: headers + [("User-Agent", "backupd/\(BackupKit.version)")], body: body))
             }
         }
-        if let check = settings.healthchecks {
+        // healthchecks.io has a success and a failure, already sent for this run.
+        if let check = settings.healthchecks, event != .backupSuspicious {
             result.append(HealthchecksPing.message(base: check, event: event, run: run, outcome: outcome, redactor: redactor))
         }
         return result

@@ -8,6 +8,9 @@ public enum NotifyEvent: String, Sendable, Hashable, CaseIterable {
     case failure
     /// A fan-out run: some destinations stored the backup, others failed.
     case partial
+    /// A run stored its backup, but the dump is suspiciously small against its recent peers
+    /// (sent after `success`).
+    case backupSuspicious = "backup_suspicious"
 
     /// The event for a finished run's outcome.
     public static func of(_ outcome: RunOutcome) -> NotifyEvent {

@@ -72,6 +72,7 @@ public struct WebhookPayload: Sendable {
             if let error = outcome.error { document["error"] = redactor.redact(error) }
             if let tail = outcome.stderrTail, !tail.isEmpty { document["stderrTail"] = redactor.redact(Self.lastLines(tail, 20)) }
             if let exit = outcome.exitStatus { document["exitStatus"] = Int(exit) }
+            if let suspicious = outcome.suspicious { document["suspicious"] = suspicious }
         }
         let data = (try? JSONSerialization.data(withJSONObject: document, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
         return [UInt8](data)
@@ -108,6 +109,12 @@ public struct WebhookPayload: Sendable {
             }
         }
         if event == .partial { title = "backupd: \(name) partially stored" }
+        if event == .backupSuspicious, let reason = outcome?.suspicious {
+            title = "backupd: \(name) backup is suspicious"
+            priority = "high"
+            tags = "warning"
+            lines.insert("Suspicious backup: \(reason). It is stored; retention keeps the older backups until `backupd ack` acknowledges it.", at: 0)
+        }
         return ([("Title", title), ("Priority", priority), ("Tags", tags), ("Content-Type", "text/plain; charset=utf-8")],
                 Array(lines.joined(separator: "\n").utf8))
     }

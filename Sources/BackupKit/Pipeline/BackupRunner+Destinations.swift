@@ -29,7 +29,7 @@ extension BackupRunner {
     /// cannot be stored drops out (its objects are removed by `writeManifest`).
     func writeManifests(
         _ lanes: inout [Lane], run: RunIdentity?, job: JobConfig, startedAt: Date, token: String, toolVersion: String,
-        serverVersion: String?, results: [StepResult], logger: Logger
+        serverVersion: String?, results: [StepResult], suspicious: String? = nil, logger: Logger
     ) {
         let backupID = ObjectName.backupID(job: job.name, time: startedAt, token: token)
         let manifestKey = ObjectName.manifestKey(prefix: job.prefix, backupID: backupID)
@@ -44,6 +44,7 @@ extension BackupRunner {
             var manifest = makeManifest(
                 run: run, job: job, destination: destination, startedAt: startedAt, token: token, toolVersion: toolVersion,
                 serverVersion: serverVersion, results: own)
+            manifest.suspicious = suspicious
             manifest.copies = stored.filter { $0.name != destination.name }.map {
                 BackupManifest.Copy(destination: $0.name, bucket: $0.bucket, manifestKey: manifestKey)
             }

@@ -23,13 +23,17 @@ public struct BackupRunner: BackupExecutor {
     /// The largest stored size of a job's recent successful backups (the daemon reads the
     /// history; nil by default), which sizes equal parts when the job sets no `expectedSize`.
     public let recentSize: @Sendable (JobConfig) -> Int64?
+    /// The dump sizes of the job's recent good backups, newest first (the daemon reads the
+    /// history; none by default), for the suspicious-shrinkage rule (`ShrinkageRule`).
+    public let recentDumpSizes: @Sendable (JobConfig) -> [Int64]
 
     /// Creates a runner.
     public init(
         stores: any ObjectStoreProvider, launcher: any ProcessLauncher, clock: any WallClock,
         environment: [String: String], secretsParent: String? = nil, host: String = ProcessInfo.processInfo.hostName,
         makeToken: @escaping @Sendable () -> String = ObjectName.randomToken,
-        recentSize: @escaping @Sendable (JobConfig) -> Int64? = { _ in nil }
+        recentSize: @escaping @Sendable (JobConfig) -> Int64? = { _ in nil },
+        recentDumpSizes: @escaping @Sendable (JobConfig) -> [Int64] = { _ in [] }
     ) {
         self.stores = stores
         self.launcher = launcher
@@ -39,27 +43,7 @@ public struct BackupRunner: BackupExecutor {
         self.host = host
         self.makeToken = makeToken
         self.recentSize = recentSize
-    }
-
-    /// What one dump stored.
-    struct StepResult {
-        var step: DumpStep
-        /// The first destination's receipt (the same stream, so the same size and digest, everywhere).
-        var receipt: StreamReceipt
-        /// Every destination's receipt, by destination name.
-        var receipts: [String: StreamReceipt]
-        var bytesRead: Int64
-        var exit: ProcessExit
-        var stderr: String
-    }
-
-    /// A step that failed, with what is known of the tool.
-    struct StepFailure: Error {
-        var error: String
-        var exit: ProcessExit?
-        var stderr: String
-        var interrupted: Bool
-        var bytesRead: Int64
+        self.recentDumpSizes = recentDumpSizes
     }
 
     public func execute(
@@ -140,7 +124,9 @@ public struct BackupRunner: BackupExecutor {
                 results.append(result)
             } catch let failure as StepFailure {
                 var message = failure.error
-                if let primary = results.first {
+                if !results.isEmpty, failure.checkFailed {
+                    message += removeStored(results, lanes: lanes, logger: logger)
+                } else if let primary = results.first {
                     message += " (\(primary.receipt.key) was stored, but without a manifest the backup is incomplete)"
                 }
                 return failed(
@@ -153,11 +139,14 @@ public struct BackupRunner: BackupExecutor {
         guard !results.isEmpty else {
             return failed("job \(job.name): the \(job.engine.rawValue) engine produced nothing to back up")
         }
+        let suspicious = suspicion(job: job, totalRead: totalRead, logger: logger)
         writeManifests(
             &lanes, run: run, job: job, startedAt: startedAt, token: token, toolVersion: toolVersion, serverVersion: serverVersion,
-            results: results, logger: logger)
+            results: results, suspicious: suspicious, logger: logger)
         let stderr = results.map(\.stderr).filter { !$0.isEmpty }.joined(separator: "\n")
-        return outcome(lanes: lanes, job: job, results: results, totalRead: totalRead, stderr: stderr, redactor: redactor)
+        var result = outcome(lanes: lanes, job: job, results: results, totalRead: totalRead, stderr: stderr, redactor: redactor)
+        if result.status != .failed { result.suspicious = suspicious }
+        return result
     }
 
     /// Runs one tool into one object at every live destination at once. A destination whose upload
@@ -206,9 +195,11 @@ public struct BackupRunner: BackupExecutor {
         defer { timer.cancel() }
 
         let output = ProcessOutputSource(process)
+        // The check reads the tool's own bytes, before compression and encryption.
+        let checked = CheckedDumpSource(output, check: step.check, job: job.name, tool: step.tool)
         let compressed: any ByteSource
         do {
-            compressed = job.compression == .none ? output : CodecSource(output, codec: try job.compression.makeCompressor(job.compressionOptions))
+            compressed = job.compression == .none ? checked : CodecSource(checked, codec: try job.compression.makeCompressor(job.compressionOptions))
         } catch {
             process.kill()
             _ = process.wait()
@@ -283,7 +274,7 @@ public struct BackupRunner: BackupExecutor {
                 interrupted = true
             case nil where error is ToolExitError:
                 message = driver.failure(tool: step.tool, exit: exit, stderr: stderr, job: job.name).description
-            case nil where error is EncryptionError:
+            case nil where error is EncryptionError || error is DumpCheckError:
                 message = "\(error)"
             case nil where uploadFailures.count > 1:
                 let each = uploadFailures.map { "\($0.destination): \($0.error)" }.joined(separator: "; ")
@@ -291,7 +282,8 @@ public struct BackupRunner: BackupExecutor {
             case nil:
                 message = "job \(job.name): upload of \(key) to \(uploadFailures.first?.destination ?? lanes[live[0]].destination.name) failed: \(error); \(step.tool) was stopped"
             }
-            throw StepFailure(error: message, exit: exit, stderr: stderr, interrupted: interrupted, bytesRead: output.bytesRead)
+            throw StepFailure(
+                error: message, exit: exit, stderr: stderr, interrupted: interrupted, bytesRead: output.bytesRead, checkFailed: error is DumpCheckError)
         }
     }
 

@@ -20,6 +20,8 @@ public indirect enum KeepReason: Sendable, Hashable, CustomStringConvertible {
     case newest
     /// The oldest backup, kept by a counting rule that still had counts left (restic's "oldest").
     case oldest(KeepReason)
+    /// Suspiciously small and not acknowledged: kept as an extra, counted by no rule.
+    case suspicious
 
     public var description: String {
         switch self {
@@ -33,6 +35,7 @@ public indirect enum KeepReason: Sendable, Hashable, CustomStringConvertible {
         case .within(let window): return "within \(window)"
         case .newest: return "newest"
         case .oldest(let rule): return "oldest \(rule)"
+        case .suspicious: return "suspicious"
         }
     }
 }

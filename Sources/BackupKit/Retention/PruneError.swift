@@ -8,6 +8,8 @@ public enum PruneError: Error, Sendable, CustomStringConvertible {
     case listingFailed(job: String, prefix: String, reason: String)
     /// The history, prune's second witness, could not be read.
     case historyUnreadable(job: String, reason: String)
+    /// The history could not say which backups are suspicious (and must be kept).
+    case suspicionUnknown(job: String, reason: String)
 
     public var description: String {
         switch self {
@@ -19,6 +21,8 @@ public enum PruneError: Error, Sendable, CustomStringConvertible {
             return "cannot list the backups of \(job) under \(prefix) (\(reason)); nothing was deleted, prune runs again after the next backup"
         case .historyUnreadable(let job, let reason):
             return "cannot read the history of \(job) to check the listing against it (\(reason)); nothing was deleted, prune runs again after the next backup"
+        case .suspicionUnknown(let job, let reason):
+            return "cannot read which backups of \(job) are suspicious from the history (\(reason)); nothing was deleted, since a suspicious backup must never displace a good one"
         }
     }
 }

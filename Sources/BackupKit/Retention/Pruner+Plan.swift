@@ -21,7 +21,13 @@ extension Pruner {
         } catch {
             throw .historyUnreadable(job: job.name, reason: "\(error)")
         }
-        return Self.plan(job: job, listing: listing, witness: witness, now: clock.now())
+        let suspicious: Set<String>
+        do {
+            suspicious = try suspicion.suspiciousBackupIDs(job: job.name, among: listing.backups.filter(\.isComplete).map(\.id))
+        } catch {
+            throw .suspicionUnknown(job: job.name, reason: "\(error)")
+        }
+        return Self.plan(job: job, listing: listing, witness: witness, now: clock.now(), suspicious: suspicious)
     }
 
     /// The plan for `listing` with the history's `witness`. Pure. A complete backup goes to the
@@ -30,12 +36,14 @@ extension Pruner {
     /// stored here (kept, and the whole job's deletions are withheld; so is a backup the witness
     /// calls stored of which no object is listed at all); pending while its run is
     /// live; stale when its run ended without a manifest, or when it is older than the job's
-    /// timeout plus `incompleteMargin`; else pending.
-    public static func plan(job: JobConfig, listing: RetentionListing, witness: RetentionWitness, now: Date) -> PrunePlan {
+    /// timeout plus `incompleteMargin`; else pending. `suspicious` backups count toward no rule.
+    public static func plan(
+        job: JobConfig, listing: RetentionListing, witness: RetentionWitness, now: Date, suspicious: Set<String> = []
+    ) -> PrunePlan {
         let backups = listing.backups
         let complete = backups.filter(\.isComplete)
         let decisions = RetentionPlanner(policy: job.retention, zone: job.timeZone)
-            .plan(complete.map { (id: $0.id, time: $0.time) }, now: now)
+            .plan(complete.map { (id: $0.id, time: $0.time) }, now: now, suspicious: suspicious)
         let byID = Dictionary(complete.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         let entries = decisions.compactMap { decision in byID[decision.id].map { PrunePlan.Entry(backup: $0, decision: decision) } }
         let staleBefore = now.addingTimeInterval(-(job.timeout + incompleteMargin).seconds)

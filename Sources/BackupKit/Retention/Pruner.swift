@@ -24,13 +24,19 @@ public struct Pruner: Sendable {
     public let history: HistoryStore?
     /// The source of time.
     public let clock: any WallClock
+    /// Which backups are suspicious (kept as extras, counted by no rule).
+    public let suspicion: any SuspicionSource
 
-    /// A pruner.
-    public init(stores: any ObjectStoreProvider, catalog: any RetentionCatalog = ManifestRetentionCatalog(), history: HistoryStore?, clock: any WallClock) {
+    /// A pruner; `suspicion` defaults to the history when there is one.
+    public init(
+        stores: any ObjectStoreProvider, catalog: any RetentionCatalog = ManifestRetentionCatalog(), history: HistoryStore?, clock: any WallClock,
+        suspicion: (any SuspicionSource)? = nil
+    ) {
         self.stores = stores
         self.catalog = catalog
         self.history = history
         self.clock = clock
+        self.suspicion = suspicion ?? history ?? NoSuspicion()
     }
 
     /// Lists the job's backups and decides; deletes nothing.

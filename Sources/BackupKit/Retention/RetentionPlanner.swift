@@ -23,11 +23,18 @@ public struct RetentionPlanner: Sendable {
         self.zone = zone
     }
 
-    /// One decision per backup, newest first (ties by id, larger first).
-    public func plan(_ backups: [(id: String, time: Date)], now: Date) -> [RetentionDecision] {
+    /// One decision per backup, newest first (ties by id, larger first). The `suspicious` ones
+    /// (far smaller than their peers, not acknowledged) are kept as extras and count toward no
+    /// rule, so an older good backup is never deleted to make room for one.
+    public func plan(_ backups: [(id: String, time: Date)], now: Date, suspicious: Set<String> = []) -> [RetentionDecision] {
         let sorted = backups.sorted { $0.time != $1.time ? $0.time > $1.time : $0.id > $1.id }
         guard let policy else {
             return sorted.map { RetentionDecision(id: $0.id, time: $0.time, reasons: [.noPolicy]) }
+        }
+        guard suspicious.isEmpty else {
+            let counted = plan(sorted.filter { !suspicious.contains($0.id) }, now: now)
+            let kept = sorted.filter { suspicious.contains($0.id) }.map { RetentionDecision(id: $0.id, time: $0.time, reasons: [.suspicious]) }
+            return (counted + kept).sorted { $0.time != $1.time ? $0.time > $1.time : $0.id > $1.id }
         }
         var buckets = Self.buckets(policy)
         let cutoff = withinCutoff(policy.keepWithin, sorted: sorted, now: now)

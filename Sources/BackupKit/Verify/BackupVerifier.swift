@@ -157,11 +157,11 @@ public struct BackupVerifier: Sendable {
         }
         switch (Engine(rawValue: engine), role) {
         case (.postgres?, "globals"):
-            return TrailerCheck(marker: "-- PostgreSQL database cluster dump complete")
+            return TrailerCheck(marker: DumpCheck.pgDumpallTrailer)
         case (.postgres?, _):
             return try tool("the PostgreSQL client tools (Debian: postgresql-client)", ["pg_restore", "--list"])
         case (.mysql?, _):
-            return TrailerCheck(marker: "-- Dump completed")
+            return TrailerCheck(marker: DumpCheck.mysqldumpTrailer)
         case (.redis?, _):
             return try tool("redis-tools (Debian: redis-tools)", ["redis-check-rdb", "/dev/stdin"])
         case (.mongodb?, _):

@@ -93,7 +93,7 @@ struct EngineDriverTests {
     @Test func mysqldumpFallback() throws {
         let installed = allTools.subtracting(["mariadb-dump", "mariadb"]).union(["mysqldump", "mysql"])
         let (outcome, launcher, _) = try record(engineJob("mysql"), installed: installed) { spec in
-            spec.argv[0] == "mysql" ? .init(output: "8.0.36\n") : .init(output: spec.argv.contains("--version") ? "mysqldump  Ver 8.0.36 for Linux on x86_64\n" : "-- dump")
+            spec.argv[0] == "mysql" ? .init(output: "8.0.36\n") : .init(output: spec.argv.contains("--version") ? "mysqldump  Ver 8.0.36 for Linux on x86_64\n" : "-- dump\n-- Dump completed on 2026-11-25  2:30:00\n")
         }
         #expect(outcome.status == .succeeded, "\(outcome.error ?? "")")
         #expect(launcher.specs.contains { $0.argv[0] == "mysqldump" && $0.argv.contains("--single-transaction") })

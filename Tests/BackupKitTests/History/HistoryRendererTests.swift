@@ -55,14 +55,14 @@ struct HistoryRendererTests {
                 "ended_at": "2023-11-14T22:10:02.750Z", "duration_seconds": 2.5, "bytes_read": null, \
                 "bytes_stored": null, "object_key": null, "sha256": null, "upload_id": null, "destination": null, \
                 "bucket": null, "exit_status": 1, "error": "redis-cli exited with status 1\\nsee stderr", \
-                "stderr_tail": "line1\\nline2"},
+                "stderr_tail": "line1\\nline2", "suspicious": null, "acknowledged_at": null},
                 """)
         let parsed = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [[String: Any]])
         #expect(parsed.count == 3)
         let keys = [
             "id", "job", "trigger", "status", "scheduled_at", "started_at", "ended_at", "duration_seconds",
             "bytes_read", "bytes_stored", "object_key", "sha256", "upload_id", "destination", "bucket",
-            "exit_status", "error", "stderr_tail",
+            "exit_status", "error", "stderr_tail", "suspicious", "acknowledged_at",
         ]
         for object in parsed { #expect(Set(object.keys) == Set(keys)) }
         #expect(parsed[0]["bytes_stored"] as? Int == 1_572_864)

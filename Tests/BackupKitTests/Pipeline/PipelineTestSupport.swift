@@ -35,6 +35,8 @@ final class RecordingLauncher: ProcessLauncher, @unchecked Sendable {
         var output: String = ""
         var stderr: String = ""
         var exit: ProcessExit = .exited(0)
+        /// Binary output that replaces `output` (an RDB, a mongodump archive).
+        var bytes: [UInt8]? = nil
     }
     private let lock = NSLock()
     private var recorded: [ProcessSpec] = []
@@ -72,7 +74,7 @@ final class RecordingLauncher: ProcessLauncher, @unchecked Sendable {
             }
         }
         let answer = reply(spec)
-        return ScriptedProcess(output: Array(answer.output.utf8), stderr: answer.stderr, exit: answer.exit)
+        return ScriptedProcess(output: answer.bytes ?? Array(answer.output.utf8), stderr: answer.stderr, exit: answer.exit)
     }
 }
 
@@ -119,6 +121,13 @@ func healthyTools(pgDump: String = "15.4", pgServer: String = "150004", redisCLI
         case "mongodump" where argv.contains("--version"): return .init(output: "mongodump version: 100.9.4\ngit version: abc\n")
         case "redis-cli" where argv.contains("--version"): return .init(output: "redis-cli \(redisCLI)\n")
         case "redis-cli" where argv.contains("INFO"): return .init(output: "# Server\r\nredis_version:7.0.15\r\n")
+        // Dumps shaped as their engine's format check wants them (`DumpCheck`).
+        case "pg_dump": return .init(output: "PGDMP-DUMPDATA-pg_dump")
+        case "pg_dumpall": return .init(output: "DUMPDATA-pg_dumpall\n\(DumpCheck.pgDumpallTrailer)\n")
+        case "mariadb-dump", "mysqldump": return .init(output: "DUMPDATA-\(argv[0])\n\(DumpCheck.mysqldumpTrailer) on 2026-12-01 03:00:00\n")
+        // An RDB with rdbchecksum off: magic, content, EOF, eight zero bytes.
+        case "redis-cli" where argv.contains("--rdb"): return .init(bytes: Array("REDIS0011DUMPDATA-redis-cli".utf8) + [0xFF] + [UInt8](repeating: 0, count: 8))
+        case "mongodump": return .init(bytes: DumpCheck.mongoMagic + Array("DUMPDATA-mongodump".utf8))
         default: return .init(output: "DUMPDATA-\(argv[0])")
         }
     }

@@ -30,7 +30,8 @@ case "$uri" in
 esac
 password=$(sed -n 's/^password: "\(.*\)"$/\1/p' "$config" 2>/dev/null | sed 's/\\"/"/g')
 [ "$password" = "$FAKE_MONGO_PASSWORD" ] || { echo "Failed: can't create session: connection() error occurred during connection handshake: auth error: sasl conversation error: unable to authenticate using mechanism \"SCRAM-SHA-256\": (AuthenticationFailed) Authentication failed." >&2; exit 1; }
-printf 'FAKEARCHIVE\n'
+# The archive magic (0x8199e26d, little-endian) that backupd checks before calling it a backup.
+printf '\155\342\231\201FAKEARCHIVE\n'
 head -c 3000000 "$FAKE_MONGO_DATA"
 echo "writing app.people to archive on stdout" >&2
 """#
@@ -94,7 +95,7 @@ struct MongoTests {
         _ = try pipeline.restore(options: RestoreOptions(clean: true))
         let restored = try Data(contentsOf: URL(fileURLWithPath: directory + "/restored"))
         let original = try Data(contentsOf: URL(fileURLWithPath: directory + "/data"))
-        #expect(restored == Data("FAKEARCHIVE\n".utf8) + original)
+        #expect(restored == Data(DumpCheck.mongoMagic) + Data("FAKEARCHIVE\n".utf8) + original)
         #expect(try String(contentsOfFile: directory + "/restored.flags", encoding: .utf8) == "drop=yes\n")
     }
 
