@@ -29,6 +29,10 @@ final class RunCoordinator: Sendable {
         var stopping = false
         var stopReason = "backupd was stopped"
         var scheduler: SchedulerService?
+        /// Set while the daemon does not own its state: every run is refused with this reason.
+        var refusal: String?
+        /// The lock on the state directory a refused reload named, held until a restart moves there.
+        var reservation: StateLock?
     }
 
     let configPath: String
@@ -83,6 +87,7 @@ final class RunCoordinator: Sendable {
     }
 
     private func start(_ run: ScheduledRun) {
+        if let refusal { return refuse(run, reason: refusal) }
         let accepted = state.withLock { state -> Bool in
             guard !state.stopping, state.config.job(named: run.job) != nil else { return false }
             state.running[run.job] = ActiveRun(

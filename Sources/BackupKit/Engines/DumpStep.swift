@@ -10,6 +10,8 @@ public struct DumpStep: Sendable, Hashable {
     public var suffix: String
     /// True for the job's main object (what `RunOutcome.objectKey` names).
     public var primary: Bool
+    /// The secrets the tool opens as `/proc/self/fd/N` (`ProcessSpec.inheritedFiles`), set by the runner.
+    public var inheritedFiles: [Int32] = []
 
     /// Describes one dump.
     public init(tool: String, argv: [String], environment: [String: String], suffix: String, primary: Bool = true) {
@@ -18,6 +20,13 @@ public struct DumpStep: Sendable, Hashable {
         self.environment = environment
         self.suffix = suffix
         self.primary = primary
+    }
+
+    /// This step with `files` inherited by its tool.
+    public func inheriting(_ files: [Int32]) -> DumpStep {
+        var step = self
+        step.inheritedFiles = files
+        return step
     }
 }
 

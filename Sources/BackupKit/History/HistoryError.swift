@@ -25,6 +25,8 @@ public enum HistoryError: Error, Sendable, Equatable, CustomStringConvertible {
     case unknownRun(id: Int64)
     /// The run is not running any more (already finished or marked interrupted).
     case runNotRunning(id: Int64, status: RunStatus)
+    /// The file this process opened is no longer the one at its path (unlinked or replaced).
+    case fileReplaced(path: String, operation: String, detail: String)
 
     /// What failed, on which file, and what to do about it.
     public var description: String {
@@ -61,6 +63,10 @@ public enum HistoryError: Error, Sendable, Equatable, CustomStringConvertible {
             return "no run with id \(id) in the history"
         case .runNotRunning(let id, let status):
             return "run \(id) is already \(status.rawValue) in the history, so it cannot be updated as running"
+        case .fileReplaced(let path, let operation, let detail):
+            return "cannot \(operation): the history database \(path) \(detail) while backupd had it open, so nothing "
+                + "written now would be kept; no run is taken until it is back: restart backupd (systemctl restart backupd) "
+                + "to open the file now at that path (a new, empty history if there is none)"
         }
     }
 
