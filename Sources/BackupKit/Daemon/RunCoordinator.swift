@@ -300,7 +300,7 @@ final class RunCoordinator: Sendable {
         let (config, running) = state.withLock { ($0.config, Array($0.running.keys).sorted()) }
         let now = dependencies.clock.now()
         let next = config.jobs.filter(\.enabled).compactMap { job in job.cronSchedule.next(after: now).map { (job, $0) } }.min { $0.1 < $1.1 }
-        var parts: [String] = []
+        var parts = refusal.map { ["refusing runs: \($0)"] } ?? []
         if !running.isEmpty { parts.append("running: \(running.joined(separator: ", "))") }
         if let (job, date) = next { parts.append("next: \(job.name) at \(job.timeZone.iso8601(date))") } else { parts.append("no scheduled jobs") }
         return parts.joined(separator: "; ")
