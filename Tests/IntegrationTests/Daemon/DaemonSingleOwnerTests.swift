@@ -97,6 +97,33 @@ struct DaemonSingleOwnerTests {
         #expect(await daemon.waitForExit(timeout: 30) == 0)
     }
 
+    /// The whole state directory moved away and a new one made in its place: the daemon says so at
+    /// error priority and refuses runs until restarted (its history and socket went with the old
+    /// one), and it holds the new directory, so a second daemon there still refuses to start.
+    @Test func replacedStateDirectoryRefusesRuns() async throws {
+        let setup = try OwnershipSetup(label: "own-dirmv")
+        defer { setup.remove() }
+        try setup.writeConfig(jobs: [OwnershipSetup.job("a", bytes: 1000, seconds: 0)])
+        let daemon = try setup.daemon()
+        defer { daemon.cleanUp() }
+        #expect(await daemon.notify.waitFor("READY=1", timeout: 20), "log:\n\(daemon.log)")
+        #expect(rename(setup.stateDirectory, setup.directory + "/state-aside") == 0)
+        try FileManager.default.createDirectory(atPath: setup.stateDirectory, withIntermediateDirectories: false)
+
+        let refusing = await poll(timeout: 10) {
+            logLine(daemon.log, priority: "<3>", containing: "runs are refused", "the state directory \(setup.stateDirectory) was replaced",
+                    "restart backupd") != nil
+        }
+        #expect(refusing, "log:\n\(daemon.log)")
+        let second = try setup.daemon()
+        defer { second.cleanUp() }
+        #expect(await second.waitForExit(timeout: 15) == 1, "log:\n\(second.log)")
+        #expect(second.log.contains("is locked by"), "log:\n\(second.log)")
+        #expect(daemon.process.isRunning)
+        daemon.send(SIGTERM)
+        #expect(await daemon.waitForExit(timeout: 30) == 0, "log:\n\(daemon.log)")
+    }
+
     /// SIGHUP after the config's stateDirectory changed: the reload is refused at error priority
     /// naming the setting and asking for a restart; the old config stays in force (a run-now
     /// through it runs in the daemon and is recorded in the old directory), and a run-now reading
