@@ -27,4 +27,13 @@ static inline int bd_accept_cloexec(int fd) {
     extern int accept4(int, void *, void *, int);
     return accept4(fd, 0, 0, O_CLOEXEC);
 }
+
+// Secrets for child processes: an anonymous in-memory file (memfd_create, MFD_CLOEXEC) that the
+// kernel frees with its last descriptor, so no crash can strand it; and a close-on-exec copy of a
+// descriptor numbered at least `minimum` (fcntl F_DUPFD_CLOEXEC is variadic in C).
+static inline int bd_memfd_secret(const char *name) {
+    extern int memfd_create(const char *, unsigned int);
+    return memfd_create(name, 1 /* MFD_CLOEXEC */);
+}
+static inline int bd_dup_cloexec_above(int fd, int minimum) { return fcntl(fd, F_DUPFD_CLOEXEC, minimum); }
 #endif

@@ -10,10 +10,14 @@ struct RunCommand: AsyncParsableCommand {
         abstract: "Run the backup daemon in the foreground (as systemd does).",
         discussion: """
             Refuses to start when the config does not validate. Logs go to stderr with journald \
-            priority prefixes. SIGHUP reloads the config; SIGTERM stops after running backups finish \
-            (up to shutdownGracePeriod). Holds the lock on the state directory (backupd.lock): a \
-            second daemon on it exits 1 naming the holder's pid; while a daemon-less run-now holds \
-            it, the daemon waits. Listens on control.sock there for run-now.
+            priority prefixes. SIGHUP reloads the config (one that changes stateDirectory, \
+            metrics.listen or metrics.textfile is refused: those need a restart); SIGTERM stops \
+            after running backups finish (up to shutdownGracePeriod). Holds the lock on the state \
+            directory (the directory and backupd.lock): a second daemon on it exits 1 naming the \
+            holder's pid; while a daemon-less run-now holds it, the daemon waits. A lock file removed \
+            under it is locked again; a history file removed or replaced, or a lock it cannot take \
+            back, is logged at error priority and runs are refused meanwhile. Listens on \
+            control.sock there for run-now.
             """)
 
     @OptionGroup var options: GlobalOptions

@@ -55,6 +55,8 @@ struct RunNowCommand: ParsableCommand {
             throw ExitCode.failure
         }
         defer { withExtendedLifetime(lock) {} }
+        // Credentials a killed backupd left in a fallback directory (memory files leave none).
+        SecretDirectory.removeStale()
         try runHere(job: job, config: config)
     }
 

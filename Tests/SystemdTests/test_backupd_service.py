@@ -73,6 +73,59 @@ def test_scheduled_postgres_backup_lands_in_s3(service, s3, bucket, postgres):
     assert "succeeded" in table and job in table, table
 
 
+def test_postgres_passfile_is_a_memory_file(service, s3, bucket, postgres):
+    """Under the unit's sandbox pg_dump reads its password from a memory file it inherited
+    (PGPASSFILE=/proc/self/fd/N, a memfd): no file anywhere holds it, not even during the dump."""
+    job = unique("pgmem")
+    service.write_config(config(s3, bucket, [postgres.job(job, "s3", DAILY, f"pg/{job}")]))
+    service.start()
+    # Another session holds the table, so pg_dump waits (after it authenticated) while we look.
+    holder = subprocess.Popen(
+        ["psql", "-X", "-q", "-h", postgres.host, "-p", str(postgres.port), "-U", postgres.admin, "-d", postgres.database,
+         "-c", "BEGIN; LOCK TABLE notes IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(60); COMMIT;"],
+        env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PGPASSWORD": postgres.admin_password},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    run_now = None
+    try:
+        time.sleep(1)
+        run_now = subprocess.Popen(
+            ["nsenter", "-t", str(service.pid1), "-a", "-r", "-w", "/usr/bin/env", "-i", "PATH=/usr/local/bin:/usr/bin:/bin",
+             "setpriv", "--reuid=backupd", "--regid=backupd", "--init-groups", "--",
+             "/usr/local/bin/backupd", "run-now", job, "--config", "/etc/backupd/config.json"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+        def dump():
+            for pid in filter(str.isdigit, os.listdir("/proc")):
+                try:
+                    with open(f"/proc/{pid}/cmdline", "rb") as f:
+                        argv = f.read().split(b"\0")
+                    if argv[0].endswith(b"pg_dump") and postgres.database.encode() in argv:
+                        with open(f"/proc/{pid}/environ", "rb") as f:
+                            return pid, dict(v.split(b"=", 1) for v in f.read().split(b"\0") if b"=" in v)
+                except OSError:
+                    continue
+            return None
+
+        pid, environment = wait_until("pg_dump of the job", 30, dump)
+        passfile = environment[b"PGPASSFILE"].decode()
+        assert passfile.startswith("/proc/self/fd/"), passfile
+        target = os.readlink(f"/proc/{pid}/fd/{passfile.rsplit('/', 1)[1]}")
+        assert target.startswith("/memfd:"), target
+        for root, _, files in os.walk(f"{service.root}/dev/shm"):
+            for name in files:
+                with open(os.path.join(root, name), "rb") as f:
+                    assert postgres.password.encode() not in f.read(1 << 20), os.path.join(root, name)
+    finally:
+        holder.kill()
+        holder.wait()
+        # The server keeps the lock until pg_sleep ends unless its backend is ended too.
+        postgres.psql("postgres", "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                  f"WHERE datname = '{postgres.database}' AND wait_event = 'PgSleep';\n")
+    out, err = run_now.communicate(timeout=60)
+    assert run_now.returncode == 0, err.decode(errors="replace")
+    assert b"backed up " + job.encode() in out, out
+
+
 def test_reload_with_broken_config_keeps_running_then_good_reload_applies(service, s3, bucket):
     """A reload with a broken config logs the error at priority err and keeps the service up;
     a good reload then schedules the new job."""

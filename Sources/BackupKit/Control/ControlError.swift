@@ -12,6 +12,8 @@ public enum ControlError: Error, Sendable, Equatable, CustomStringConvertible {
     case connectionLost(path: String)
     /// The daemon sent a line that is not a control event.
     case badReply(path: String, line: String)
+    /// Another process answers on the socket's path (a second daemon never takes it over).
+    case inUse(path: String)
 
     public var description: String {
         switch self {
@@ -25,6 +27,8 @@ public enum ControlError: Error, Sendable, Equatable, CustomStringConvertible {
             return "the daemon closed the control socket \(path) before the run's result (did it stop?); see `backupd history`"
         case .badReply(let path, let line):
             return "the daemon sent an unexpected line on \(path): \(line.prefix(200))"
+        case .inUse(let path):
+            return "another backupd daemon answers on \(path); only one daemon may run for a state directory: stop that one first"
         }
     }
 }

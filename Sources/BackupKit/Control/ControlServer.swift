@@ -37,8 +37,9 @@ public final class ControlServer: Service, Sendable {
     /// (run-now then says the daemon cannot be reached) and the daemon goes on without it.
     public func run() async throws {
         let fd: Int32
+        let socketFile: FileIdentity?
         do {
-            fd = try listen()
+            (fd, socketFile) = try listen()
         } catch {
             logger.error("no control socket: run-now cannot reach this daemon", metadata: ["control.path": "\(path)", "error": "\(error)"])
             return
@@ -56,14 +57,21 @@ public final class ControlServer: Service, Sendable {
         } onCancel: {
             self.stopped.store(true, ordering: .releasing)
         }
-        unlink(path)
+        // Only our own socket: never one another process put at the path meanwhile.
+        if let socketFile, FileIdentity(path: path) == socketFile { unlink(path) }
     }
 
-    private func listen() throws -> Int32 {
+    private func listen() throws -> (Int32, FileIdentity?) {
         guard let address = UnixSocket.address(path) else { throw ControlError.pathTooLong(path: path) }
+        // The state lock is held, so a socket file left here is a crashed daemon's; one that answers
+        // is a live daemon's all the same (the lock is not what it should be): never take it over.
+        let probe = UnixSocket.makeSocket()
+        if probe >= 0 {
+            defer { close(probe) }
+            if UnixSocket.connect(probe, address) == 0 { throw ControlError.inUse(path: path) }
+        }
         let fd = UnixSocket.makeSocket()
         guard fd >= 0 else { throw ControlError.socket(path: path, call: "socket", errno: errno) }
-        // The state lock is held: a socket file left here is a crashed daemon's.
         unlink(path)
         guard UnixSocket.bind(fd, address) == 0 else {
             let error = errno
@@ -76,7 +84,7 @@ public final class ControlServer: Service, Sendable {
             close(fd)
             throw ControlError.socket(path: path, call: "listen", errno: error)
         }
-        return fd
+        return (fd, FileIdentity(path: path))
     }
 
     private func acceptLoop(_ fd: Int32) {

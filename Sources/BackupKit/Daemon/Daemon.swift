@@ -37,14 +37,19 @@ public final class Daemon: Sendable {
                 "lock.path": "\(StateLock.path(stateDirectory: config.stateDirectory))", "lock.pid": "\(holder.pid)"])
         }
         defer { withExtendedLifetime(lock) {} }
-        let group = await makeServiceGroup(gracefulShutdownSignals: [.sigterm, .sigint])
+        // Secrets a killed backupd left in a fallback directory (memory files leave none).
+        for path in SecretDirectory.removeStale() {
+            logger.notice("removed a credentials directory a stopped backupd left behind", metadata: ["secrets.path": "\(path)"])
+        }
+        let group = await makeServiceGroup(gracefulShutdownSignals: [.sigterm, .sigint], lock: lock)
         try await group.run()
         logger.notice("backupd stopped")
     }
 
     /// The daemon's services as a group, stopped by `gracefulShutdownSignals` (none: by
-    /// `triggerGracefulShutdown()`, as tests do). The lock is the caller's business.
-    public func makeServiceGroup(gracefulShutdownSignals: [UnixSignal]) async -> ServiceGroup {
+    /// `triggerGracefulShutdown()`, as tests do). The lock is the caller's business; given, it is
+    /// watched (with the history) and runs are refused while it is not this daemon's.
+    public func makeServiceGroup(gracefulShutdownSignals: [UnixSignal], lock: StateLock? = nil) async -> ServiceGroup {
         let config = coordinator.config
         let logger = coordinator.logger
         let timeout = coordinator.dependencies.cleanupTimeout
@@ -61,6 +66,7 @@ public final class Daemon: Sendable {
         // clean-ups, the sweeper and metrics services passed in) wait for their turn to stop.
         let background: [any Service] = [
             WatchdogService(coordinator: coordinator),
+            OwnershipWatchService(coordinator: coordinator, lock: lock),
             RecoveryService(coordinator: coordinator, timeout: timeout),
             StaleUploadSweepService(coordinator: coordinator, timeout: timeout),
         ] + coordinator.dependencies.services + [control]

@@ -7,6 +7,18 @@ extension RunCoordinator {
         do {
             let (config, warnings) = try BackupConfig.load(path: configPath, sources: dependencies.sources)
             for warning in warnings { logger.warning("\(warning.description)") }
+            let changes = self.config.restartOnlyChanges(to: config)
+            guard changes.isEmpty else {
+                logger.error("config reload refused: a setting that needs a restart changed; keeping the previous config", metadata: [
+                    "config.path": "\(configPath)", "config.changes": "\(changes.joined(separator: "; "))"])
+                for change in changes {
+                    logger.error("config reload refused: \(change); restart backupd to apply it (systemctl restart backupd)")
+                }
+                reserve(stateDirectory: config.stateDirectory)
+                notify { try $0.ready(status: "config reload refused (\(changes.count) setting(s) need a restart); " + self.statusLine()) }
+                return
+            }
+            reserve(stateDirectory: nil)
             let jobs = try scheduledJobs(config)
             let scheduler = state.withLock { state -> SchedulerService? in
                 state.config = config
@@ -48,6 +60,26 @@ extension RunCoordinator {
             } else {
                 logger.info("job disabled", metadata: ["job.name": "\(job.name)"])
             }
+        }
+    }
+
+    /// Holds the lock of the state directory the config file now names (nil or the daemon's own:
+    /// releases it), so that a run-now reading that file does not run beside this daemon, which
+    /// stays on its own directory until restarted.
+    func reserve(stateDirectory directory: String?) {
+        let current = config.stateDirectory
+        guard let directory, !BackupConfig.sameDirectory(directory, current) else {
+            state.withLock { $0.reservation = nil }
+            return
+        }
+        if let held = state.withLock({ $0.reservation }), BackupConfig.sameDirectory(held.stateDirectory, directory) { return }
+        do {
+            let lock = try StateLock.acquire(stateDirectory: directory, role: .reserved)
+            state.withLock { $0.reservation = lock }
+            logger.notice("holding the state directory the config now names until a restart", metadata: ["lock.path": "\(lock.path)"])
+        } catch {
+            state.withLock { $0.reservation = nil }
+            logger.warning("cannot hold the state directory the config now names", metadata: ["error": "\(error)"])
         }
     }
 }

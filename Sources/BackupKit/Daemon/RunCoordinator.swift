@@ -29,6 +29,10 @@ final class RunCoordinator: Sendable {
         var stopping = false
         var stopReason = "backupd was stopped"
         var scheduler: SchedulerService?
+        /// Set while the daemon does not own its state: every run is refused with this reason.
+        var refusal: String?
+        /// The lock on the state directory a refused reload named, held until a restart moves there.
+        var reservation: StateLock?
     }
 
     let configPath: String
@@ -83,6 +87,7 @@ final class RunCoordinator: Sendable {
     }
 
     private func start(_ run: ScheduledRun) {
+        if let refusal { return refuse(run, reason: refusal) }
         let accepted = state.withLock { state -> Bool in
             guard !state.stopping, state.config.job(named: run.job) != nil else { return false }
             state.running[run.job] = ActiveRun(
@@ -295,7 +300,7 @@ final class RunCoordinator: Sendable {
         let (config, running) = state.withLock { ($0.config, Array($0.running.keys).sorted()) }
         let now = dependencies.clock.now()
         let next = config.jobs.filter(\.enabled).compactMap { job in job.cronSchedule.next(after: now).map { (job, $0) } }.min { $0.1 < $1.1 }
-        var parts: [String] = []
+        var parts = refusal.map { ["refusing runs: \($0)"] } ?? []
         if !running.isEmpty { parts.append("running: \(running.joined(separator: ", "))") }
         if let (job, date) = next { parts.append("next: \(job.name) at \(job.timeZone.iso8601(date))") } else { parts.append("no scheduled jobs") }
         return parts.joined(separator: "; ")

@@ -10,7 +10,7 @@ public enum RunRecordingError: Error, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .notStarted(let job, let slot, let reason):
-            return "the run of job \(job) for \(ISO8601DateFormatter().string(from: slot)) was NOT taken: its start cannot be recorded in the history (\(reason)); free space on the state directory's disk"
+            return "the run of job \(job) for \(ISO8601DateFormatter().string(from: slot)) was NOT taken: its start cannot be recorded in the history: \(reason)"
         case .notFinished(let job, let runID, let outcome, let reason):
             return "run \(runID) of job \(job) ended \(outcome.status.rawValue) but its end cannot be recorded in the history (\(reason)); the next start of backupd reconciles it with the destination"
         }

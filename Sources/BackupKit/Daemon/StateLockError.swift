@@ -9,9 +9,14 @@ public enum StateLockError: Error, Sendable, Equatable, CustomStringConvertible 
         switch self {
         case .held(let path, let holder?):
             return "\(path) is locked by \(holder.role.description) (pid \(holder.pid)); "
-                + (holder.role == .daemon
-                    ? "only one backupd runs backups for a state directory: stop that one first (systemctl stop backupd), or give this config another stateDirectory"
-                    : "wait for that backup to end")
+                + {
+                    switch holder.role {
+                    case .daemon:
+                        "only one backupd runs backups for a state directory: stop that one first (systemctl stop backupd), or give this config another stateDirectory"
+                    case .runNow: "wait for that backup to end"
+                    case .reserved: "restart it (systemctl restart backupd) so that it moves here; until then nothing runs on this state directory"
+                    }
+                }()
         case .held(let path, nil):
             return "\(path) is locked by another backupd process; only one may run backups for a state directory"
         case .cannotLock(let path, let reason):

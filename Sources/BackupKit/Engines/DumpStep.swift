@@ -12,6 +12,8 @@ public struct DumpStep: Sendable, Hashable {
     public var primary: Bool
     /// What the tool's output must look like before the backup is called good.
     public var check: DumpCheck
+    /// The secrets the tool opens as `/proc/self/fd/N` (`ProcessSpec.inheritedFiles`), set by the runner.
+    public var inheritedFiles: [Int32] = []
 
     /// Describes one dump.
     public init(
@@ -23,6 +25,13 @@ public struct DumpStep: Sendable, Hashable {
         self.suffix = suffix
         self.primary = primary
         self.check = check
+    }
+
+    /// This step with `files` inherited by its tool.
+    public func inheriting(_ files: [Int32]) -> DumpStep {
+        var step = self
+        step.inheritedFiles = files
+        return step
     }
 }
 

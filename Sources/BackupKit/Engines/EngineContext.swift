@@ -55,7 +55,7 @@ public struct EngineContext: Sendable {
     public func capture(
         _ argv: [String], environment: [String: String], timeout: Duration = EngineContext.checkTimeout
     ) throws -> (exit: ProcessExit, output: String, errors: String) {
-        let process = try launcher.launch(ProcessSpec(argv: argv, environment: environment))
+        let process = try launcher.launch(ProcessSpec(argv: argv, environment: environment, inheritedFiles: secrets.descriptors))
         let timedOut = Mutex(false)
         let timer = DeadlineTimer(deadline: .now() + timeout.seconds) {
             timedOut.withLock { $0 = true }

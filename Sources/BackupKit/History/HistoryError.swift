@@ -27,6 +27,8 @@ public enum HistoryError: Error, Sendable, Equatable, CustomStringConvertible {
     case runNotRunning(id: Int64, status: RunStatus)
     /// `backupd ack` named a backup the history does not hold as suspicious and unacknowledged.
     case notSuspicious(job: String, backupID: String, suspicious: [String])
+    /// The file this process opened is no longer the one at its path (unlinked or replaced).
+    case fileReplaced(path: String, operation: String, detail: String)
 
     /// What failed, on which file, and what to do about it.
     public var description: String {
@@ -68,6 +70,10 @@ public enum HistoryError: Error, Sendable, Equatable, CustomStringConvertible {
                 + (suspicious.isEmpty
                     ? "it has none (see `backupd history \(job)`)"
                     : "its unacknowledged suspicious backups are: \(suspicious.joined(separator: ", "))")
+        case .fileReplaced(let path, let operation, let detail):
+            return "cannot \(operation): the history database \(path) \(detail) while backupd had it open, so nothing "
+                + "written now would be kept; no run is taken until it is back: restart backupd (systemctl restart backupd) "
+                + "to open the file now at that path (a new, empty history if there is none)"
         }
     }
 

@@ -17,6 +17,9 @@ public final class HistoryStore: Sendable {
     /// The database file.
     public let path: String
     private let database: Mutex<SQLiteDatabase>
+    /// The file a read-write store opened, compared with what `path` names before every use, so a
+    /// history unlinked or replaced under a running daemon is an error, not runs written nowhere.
+    let openedFile: FileIdentity?
 
     /// Opens `stateDirectory/history.sqlite3`, creating the directory (0700) and file as needed.
     public convenience init(stateDirectory: String, readOnly: Bool = false) throws {
@@ -81,6 +84,7 @@ public final class HistoryStore: Sendable {
             try Self.migrate(db, path: path)
         }
         database = Mutex(db)
+        openedFile = readOnly ? nil : FileIdentity(path: path, followingLinks: true)
     }
 
     // MARK: Writing
@@ -284,6 +288,7 @@ public final class HistoryStore: Sendable {
     /// Runs `body` on the connection under the lock, turning SQLite failures into `HistoryError`.
     func withDatabase<T: Sendable>(_ operation: String, _ body: (SQLiteDatabase) throws -> T) throws -> T {
         let path = self.path
+        if let problem = fileProblem(operation: operation) { throw problem }
         return try database.withLock { db in
             do {
                 return try body(db)

@@ -101,7 +101,7 @@ public struct BackupRunner: BackupExecutor {
         let steps: [DumpStep]
         do {
             (toolVersion, serverVersion) = try driver.preflightVersions(context)
-            steps = try driver.dumpSteps(context, compressed: job.compression != .none)
+            steps = try driver.dumpSteps(context, compressed: job.compression != .none).map { $0.inheriting(secrets.descriptors) }
         } catch {
             return failed("\(error)")
         }
@@ -164,7 +164,7 @@ public struct BackupRunner: BackupExecutor {
         let encryptor = try launchEncryptor(job: job)
         let process: any RunningProcess
         do {
-            process = try launcher.launch(ProcessSpec(argv: step.argv, environment: step.environment))
+            process = try launcher.launch(ProcessSpec(argv: step.argv, environment: step.environment, inheritedFiles: step.inheritedFiles))
         } catch ProcessError.notFound(let program, let path) {
             encryptor?.kill()
             throw StepFailure(

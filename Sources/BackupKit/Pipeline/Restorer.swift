@@ -184,7 +184,8 @@ public struct Restorer: Sendable {
             return Result(key: key, bytesDownloaded: downloaded, bytesRestored: restored, destination: path, stderrTail: "", sha256: digest.sha256)
 
         case .process(let tool, let argv, let environment):
-            let process = try launcher.launch(ProcessSpec(argv: argv, environment: environment, input: .pipe, captureOutput: false))
+            let process = try launcher.launch(ProcessSpec(
+                argv: argv, environment: environment, input: .pipe, captureOutput: false, inheritedFiles: secrets.descriptors))
             let holdBack = HoldBackSink { bytes in
                 try process.writeInput(bytes)
                 restored += Int64(bytes.count)

@@ -4,7 +4,7 @@ import Glibc
 
 /// Starts children with `posix_spawn`: each in its own process group (so a kill reaches
 /// everything the tool started), with only the environment it is given, signals reset to their
-/// defaults, and no file descriptors but the three standard ones.
+/// defaults, and no file descriptors but the three standard ones and the spec's inherited files.
 public struct PosixProcessLauncher: ProcessLauncher {
     /// Creates the live launcher.
     public init() {
@@ -65,8 +65,23 @@ public struct PosixProcessLauncher: ProcessLauncher {
             posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
         }
         posix_spawn_file_actions_adddup2(&actions, stderrPipe[1], 2)
+        // Inherited files become 3, 4, …: copies numbered above those first, so that no dup2 in the
+        // child overwrites a descriptor a later one still reads.
+        let firstFree = Int32(3 + spec.inheritedFiles.count)
+        var copies: [Int32] = []
+        defer { for fd in copies { close(fd) } }
+        for (index, fd) in spec.inheritedFiles.enumerated() {
+            let copy = bd_dup_cloexec_above(fd, firstFree)
+            guard copy >= 0 else {
+                let code = errno
+                closeAll()
+                throw ProcessError.spawnFailed(program: program, call: "fcntl(F_DUPFD_CLOEXEC)", errno: code)
+            }
+            copies.append(copy)
+            posix_spawn_file_actions_adddup2(&actions, copy, 3 + Int32(index))
+        }
         // Descriptors another thread opened without O_CLOEXEC must not leak into the tool.
-        posix_spawn_file_actions_addclosefrom_np(&actions, 3)
+        posix_spawn_file_actions_addclosefrom_np(&actions, firstFree)
 
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)

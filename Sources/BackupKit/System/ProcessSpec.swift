@@ -17,12 +17,18 @@ public struct ProcessSpec: Sendable, Hashable {
     public var input: Input
     /// Whether the child's standard output is read through `readOutput` (else `/dev/null`).
     public var captureOutput: Bool
+    /// Descriptors the child inherits, as its 3, 4, … in order (secrets it opens as
+    /// `/proc/self/fd/N`, see `SecretDirectory`); every other descriptor is closed.
+    public var inheritedFiles: [Int32]
 
     /// Describes a child process.
-    public init(argv: [String], environment: [String: String], input: Input = .null, captureOutput: Bool = true) {
+    public init(
+        argv: [String], environment: [String: String], input: Input = .null, captureOutput: Bool = true, inheritedFiles: [Int32] = []
+    ) {
         self.argv = argv
         self.environment = environment
         self.input = input
         self.captureOutput = captureOutput
+        self.inheritedFiles = inheritedFiles
     }
 }

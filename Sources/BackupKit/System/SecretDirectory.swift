@@ -1,27 +1,58 @@
+import CLinux
 import Foundation
 import Glibc
 
-/// A private 0700 directory for files that carry secrets to a child process (a MySQL option
-/// file, a PostgreSQL passfile, a mongodump config), each written 0600. `remove()` deletes it;
-/// call it as soon as the child has ended.
+/// Where the secrets handed to a child process live (a PostgreSQL passfile, a MySQL option file,
+/// a mongodump config). Each is an anonymous in-memory file (`memfd_create`, mode 0600) that the
+/// child inherits as descriptor 3, 4, … (`descriptors`, in order) and opens as `/proc/self/fd/N`:
+/// it has no name on any file system and the kernel frees it with its last descriptor, so not even
+/// a SIGKILL leaves a password behind. Only where memfd or /proc is missing does a secret go to a
+/// 0600 file in a private, locked 0700 directory `backupd-secrets-*`, which `remove()` deletes and
+/// the next start sweeps (`removeStale(in:)`). Call `remove()` as soon as the children have ended.
 public final class SecretDirectory: @unchecked Sendable {
-    /// The directory's path.
-    public let path: String
-    private var counter = 0
-    private let lock = NSLock()
+    /// The name every fallback directory starts with.
+    public static let directoryPrefix = "backupd-secrets-"
 
-    /// Creates a fresh directory under `parent` (default: `$XDG_RUNTIME_DIR`, `/dev/shm` when it
-    /// is writable, else the temporary directory) so that secrets preferably never reach a disk.
-    public init(parent: String? = nil) throws {
+    /// The fallback directory (nil while every secret is in memory).
+    public var path: String? { lock.withLock { directory?.path } }
+    /// What a child given these secrets must inherit, in order: it sees them as descriptors 3, 4, …
+    public var descriptors: [Int32] { lock.withLock { memoryFiles } }
+    /// Whether secrets are kept in memory files (else in the fallback directory).
+    public let inMemory: Bool
+
+    private let lock = NSLock()
+    private var counter = 0
+    private var memoryFiles: [Int32] = []
+    private var directory: (path: String, fd: Int32)?
+
+    /// Secrets in memory files when this system has them (`inMemory`), else in a fresh directory
+    /// under `parent` (default: `$XDG_RUNTIME_DIR`, `/dev/shm` when writable, else the temporary
+    /// directory), created now so that a parent that does not work fails before any tool starts.
+    public init(parent: String? = nil, inMemory: Bool = SecretDirectory.memoryFilesWork) throws {
+        self.inMemory = inMemory
+        guard !inMemory else { return }
         let base = parent ?? Self.defaultParent()
-        var template = Array("\(base)/backupd-secrets-XXXXXX".utf8CString)
+        var template = Array("\(base)/\(Self.directoryPrefix)XXXXXX".utf8CString)
         let created = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
         guard created != nil else { throw SecretDirectoryError.cannotCreate(parent: base, errno: errno) }
-        path = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        let path = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
         chmod(path, 0o700)
+        // Held while in use: the sweep at the next start removes only directories nobody holds.
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW)
+        if fd >= 0 { flock(fd, LOCK_EX | LOCK_NB) }
+        directory = (path, fd)
     }
 
     deinit { remove() }
+
+    /// Whether this system gives a child a memory file as `/proc/self/fd/N` (memfd_create exists and
+    /// is allowed, and /proc is mounted); checked once.
+    public static let memoryFilesWork: Bool = {
+        let fd = bd_memfd_secret("backupd-probe")
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        return access("/proc/self/fd/\(fd)", R_OK) == 0
+    }()
 
     static func defaultParent() -> String {
         let environment = ProcessInfo.processInfo.environment
@@ -30,48 +61,67 @@ public final class SecretDirectory: @unchecked Sendable {
         return environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
     }
 
-    /// Writes `contents` to a new 0600 file named after `name` in the directory; returns its path.
+    /// Stores `contents` as a new 0600 secret named after `name`; returns the path the child opens
+    /// (`/proc/self/fd/N` for a memory file). Never put the path of one child's secrets in another's.
     public func write(_ name: String, contents: String) throws -> String {
-        let index = lock.withLock { () -> Int in
-            counter += 1
-            return counter
+        let bytes = Array(contents.utf8)
+        guard inMemory else { return try writeFile(name, bytes) }
+        let fd = bd_memfd_secret("backupd-\(name)")
+        guard fd >= 0 else { throw SecretDirectoryError.cannotCreateInMemory(name: name, errno: errno) }
+        // A memory file starts 0777; libpq refuses a passfile that group or others may read.
+        guard fchmod(fd, 0o600) == 0, Self.writeAll(fd, bytes) else {
+            let code = errno
+            close(fd)
+            throw SecretDirectoryError.cannotCreateInMemory(name: name, errno: code)
         }
-        let file = "\(path)/\(index)-\(name)"
+        let index = lock.withLock { () -> Int in
+            memoryFiles.append(fd)
+            return memoryFiles.count
+        }
+        return "/proc/self/fd/\(2 + index)"
+    }
+
+    private func writeFile(_ name: String, _ bytes: [UInt8]) throws -> String {
+        let (index, base) = lock.withLock { () -> (Int, String?) in
+            counter += 1
+            return (counter, directory?.path)
+        }
+        guard let base else { throw SecretDirectoryError.cannotWrite(path: name, errno: ENOENT) }
+        let file = "\(base)/\(index)-\(name)"
         let fd = open(file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
         guard fd >= 0 else { throw SecretDirectoryError.cannotWrite(path: file, errno: errno) }
         defer { close(fd) }
-        let bytes = Array(contents.utf8)
+        guard Self.writeAll(fd, bytes) else { throw SecretDirectoryError.cannotWrite(path: file, errno: errno) }
+        return file
+    }
+
+    private static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
         var offset = 0
         while offset < bytes.count {
             let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, bytes.count - offset) }
             if n < 0 {
                 if errno == EINTR { continue }
-                throw SecretDirectoryError.cannotWrite(path: file, errno: errno)
+                return false
             }
             offset += n
         }
-        return file
+        return true
     }
 
-    /// Deletes the directory and everything in it (safe to call more than once).
+    /// Frees every secret: closes the memory files and deletes the fallback directory (safe to
+    /// call more than once).
     public func remove() {
-        try? FileManager.default.removeItem(atPath: path)
-    }
-}
-
-/// Why a secret file could not be prepared.
-public enum SecretDirectoryError: Error, Sendable, CustomStringConvertible {
-    /// mkdtemp failed.
-    case cannotCreate(parent: String, errno: Int32)
-    /// A file could not be written.
-    case cannotWrite(path: String, errno: Int32)
-
-    public var description: String {
-        switch self {
-        case .cannotCreate(let parent, let code):
-            return "cannot create a private directory for credentials in \(parent): \(String(cString: strerror(code))); make it writable or set TMPDIR"
-        case .cannotWrite(let path, let code):
-            return "cannot write the credentials file \(path): \(String(cString: strerror(code)))"
+        let (files, directory) = lock.withLock { () -> ([Int32], (path: String, fd: Int32)?) in
+            defer {
+                memoryFiles = []
+                self.directory = nil
+            }
+            return (memoryFiles, self.directory)
+        }
+        for fd in files { close(fd) }
+        if let directory {
+            try? FileManager.default.removeItem(atPath: directory.path)
+            if directory.fd >= 0 { close(directory.fd) }
         }
     }
 }

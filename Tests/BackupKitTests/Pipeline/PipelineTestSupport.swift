@@ -59,18 +59,25 @@ final class RecordingLauncher: ProcessLauncher, @unchecked Sendable {
 
     func launch(_ spec: ProcessSpec) throws -> any RunningProcess {
         guard installed.contains(spec.argv[0]) else { throw ProcessError.notFound(program: spec.argv[0], path: "") }
-        var candidates = spec.argv.compactMap { argument -> String? in
-            guard let slash = argument.firstIndex(of: "/") else { return nil }
-            let path = String(argument[slash...])
+        // The child's /proc/self/fd/N is the spec's inherited file N-3, which this process reads by its own number.
+        func local(_ path: String) -> String? {
+            if path.hasPrefix("/proc/self/fd/"), let n = Int(path.dropFirst("/proc/self/fd/".count)) {
+                return n >= 3 && n - 3 < spec.inheritedFiles.count ? "/proc/self/fd/\(spec.inheritedFiles[n - 3])" : nil
+            }
             return FileManager.default.fileExists(atPath: path) ? path : nil
         }
-        candidates += spec.environment.values.filter { $0.hasPrefix("/") && FileManager.default.fileExists(atPath: $0) }
+        var candidates = spec.argv.compactMap { argument -> (String, String)? in
+            guard let slash = argument.firstIndex(of: "/") else { return nil }
+            let path = String(argument[slash...])
+            return local(path).map { (path, $0) }
+        }
+        candidates += spec.environment.values.filter { $0.hasPrefix("/") }.compactMap { path in local(path).map { (path, $0) } }
         lock.withLock {
             recorded.append(spec)
-            for path in candidates where path != "/dev/null" {
+            for (path, readable) in candidates where path != "/dev/null" {
                 var info = stat()
-                stat(path, &info)
-                files[path] = ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "", Int(info.st_mode & 0o777))
+                stat(readable, &info)
+                files[path] = ((try? String(contentsOfFile: readable, encoding: .utf8)) ?? "", Int(info.st_mode & 0o777))
             }
         }
         let answer = reply(spec)

@@ -99,20 +99,69 @@ struct ProcessLauncherTests {
 
 @Suite("Secrets handling")
 struct SecretHandlingTests {
-    /// The directory is 0700, its files 0600 with the exact contents, and remove() deletes all of it.
+    /// The fallback directory is 0700, its files 0600 with the exact contents, and remove() deletes all of it.
     @Test func secretDirectory() throws {
         let tmp = try TemporaryDirectory()
         defer { tmp.remove() }
-        let directory = try SecretDirectory(parent: tmp.path)
+        let directory = try SecretDirectory(parent: tmp.path, inMemory: false)
+        let path = try #require(directory.path)
         let file = try directory.write("my.cnf", contents: "[client]\npassword=\"x\"\n")
         var info = stat()
-        stat(directory.path, &info)
+        stat(path, &info)
         #expect(info.st_mode & 0o777 == 0o700)
         stat(file, &info)
         #expect(info.st_mode & 0o777 == 0o600)
         #expect(try String(contentsOfFile: file, encoding: .utf8) == "[client]\npassword=\"x\"\n")
         directory.remove()
-        #expect(!FileManager.default.fileExists(atPath: directory.path))
+        #expect(!FileManager.default.fileExists(atPath: path))
+    }
+
+    /// Secrets in memory files: nothing appears under the parent, each is 0600, a child given
+    /// `descriptors` reads them at the returned /proc/self/fd paths, and remove() closes them.
+    @Test func secretsInMemoryFiles() throws {
+        try #require(SecretDirectory.memoryFilesWork, "memfd_create and /proc are needed")
+        let tmp = try TemporaryDirectory()
+        defer { tmp.remove() }
+        let secrets = try SecretDirectory(parent: tmp.path)
+        let first = try secrets.write("pgpass", contents: "*:*:*:*:one\n")
+        let second = try secrets.write("my.cnf", contents: "[client]\npassword=\"two\"\n")
+        #expect([first, second] == ["/proc/self/fd/3", "/proc/self/fd/4"])
+        #expect(secrets.path == nil)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: tmp.path).isEmpty)
+        let descriptors = secrets.descriptors
+        #expect(descriptors.count == 2)
+        for fd in descriptors {
+            var info = stat()
+            #expect(fstat(fd, &info) == 0 && info.st_mode & 0o777 == 0o600 && info.st_mode & S_IFMT == S_IFREG)
+        }
+        let child = try PosixProcessLauncher().launch(ProcessSpec(
+            argv: ["sh", "-c", "cat \(first) \(second); ls /proc/self/fd"], environment: testEnvironment, inheritedFiles: descriptors))
+        let output = String(decoding: try readAll(child), as: UTF8.self)
+        #expect(child.wait() == .exited(0))
+        #expect(output.hasPrefix("*:*:*:*:one\n[client]\npassword=\"two\"\n"), "\(output)")
+        secrets.remove()
+        var info = stat()
+        #expect(descriptors.allSatisfy { fstat($0, &info) != 0 })
+    }
+
+    /// The start-up sweep removes a stale `backupd-secrets-*` directory (a killed backupd's) and
+    /// leaves one a live process holds.
+    @Test func staleSecretDirectoriesAreRemoved() throws {
+        let tmp = try TemporaryDirectory()
+        defer { tmp.remove() }
+        let stale = "\(tmp.path)/backupd-secrets-Ab12Cd"
+        try FileManager.default.createDirectory(atPath: stale, withIntermediateDirectories: false)
+        try "*:*:*:*:leaked\n".write(toFile: "\(stale)/1-pgpass", atomically: false, encoding: .utf8)
+        let live = try SecretDirectory(parent: tmp.path, inMemory: false)
+        let livePath = try #require(live.path)
+        _ = try live.write("pgpass", contents: "*:*:*:*:in-use\n")
+        try "not ours".write(toFile: "\(tmp.path)/other-file", atomically: false, encoding: .utf8)
+
+        #expect(SecretDirectory.removeStale(in: [tmp.path]) == [stale])
+        #expect(!FileManager.default.fileExists(atPath: stale))
+        #expect(FileManager.default.fileExists(atPath: "\(livePath)/1-pgpass"))
+        #expect(FileManager.default.fileExists(atPath: "\(tmp.path)/other-file"))
+        live.remove()
     }
 
     /// Every secret, also percent-encoded, is masked; other text is kept.

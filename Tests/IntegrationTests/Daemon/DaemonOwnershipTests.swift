@@ -85,7 +85,7 @@ final class SilentListener: @unchecked Sendable {
 }
 
 /// A state directory, a config with command jobs against radosgw and the env for its secrets.
-private struct OwnershipSetup {
+struct OwnershipSetup {
     let directory: String
     let configPath: String
     let bucket: String

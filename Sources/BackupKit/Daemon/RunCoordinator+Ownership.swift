@@ -1,0 +1,32 @@
+import Foundation
+
+extension RunCoordinator {
+    /// Why runs are refused now (the state lock or history is not this daemon's any more), or nil.
+    var refusal: String? { state.withLock { $0.refusal } }
+
+    /// Refuses every run from now on with `reason` (nil: takes runs again).
+    func setRefusal(_ reason: String?) {
+        state.withLock { $0.refusal = reason }
+        notifyStatus()
+    }
+
+    /// A run that `start` refused: logged at error priority, recorded as skipped when the history
+    /// can still be written, and its run-now clients told why.
+    func refuse(_ run: ScheduledRun, reason: String) {
+        logger.error("run refused: this daemon no longer owns its state", metadata: [
+            "job.name": "\(run.job)", "run.scheduled_for": "\(run.scheduledFor)", "run.trigger": "\(run.trigger.rawValue)",
+            "ownership.problem": "\(reason)"])
+        do {
+            _ = try history.insertSkipped(
+                job: run.job, trigger: run.trigger, scheduledAt: run.scheduledFor, at: dependencies.clock.now(),
+                reason: "refused: \(reason)")
+        } catch {
+            logger.error("a refused run cannot be recorded in the history", metadata: ["job.name": "\(run.job)", "error": "\(error)"])
+        }
+        let waiters = state.withLock { $0.pending.removeValue(forKey: run.job) ?? [] }
+        for waiter in waiters {
+            waiter.reply.finish(ControlEvent(.refused, message: "job \(run.job) was not started: \(reason)"))
+        }
+        scheduler?.runFinished(job: run.job)
+    }
+}
