@@ -26,6 +26,9 @@ extension ConfigLoader {
         let retention = object.raw("retention").flatMap { readRetention($0, path: object.childPath("retention")) }
         let verify = object.raw("verify").flatMap { readVerify($0, path: object.childPath("verify"), engine: engine, topLevel: false) }
         let expectedSize = readExpectedSize(object)
+        var database: String?
+        if case .sql(let sql)? = connection { database = sql.database }
+        let tables = readTables(object, engine: engine, database: database)
         object.finish(validKeys: Self.runExtraKeys)
         guard let name, let engine, let schedule, let zone, let destination, let prefix, let connection else { return nil }
         var job = JobConfig(
@@ -34,6 +37,7 @@ extension ConfigLoader {
             enabled: enabled, catchUp: catchUp, retention: retention, compressionOptions: compressionOptions)
         job.verify = verify
         job.expectedSize = expectedSize
+        job.tables = tables
         job.copyDestinations = Array(targets?.names.dropFirst() ?? [])
         job.retentionByDestination = targets?.retention ?? [:]
         return job

@@ -10,6 +10,9 @@ public struct DumpStep: Sendable, Hashable {
     public var suffix: String
     /// True for the job's main object (what `RunOutcome.objectKey` names).
     public var primary: Bool
+    /// Commands (same environment) run after `argv` exits 0, whose output continues the same
+    /// stream: MySQL's schema-only dump of `tables.excludeData` tables. Empty for most steps.
+    public var then: [[String]] = []
 
     /// Describes one dump.
     public init(tool: String, argv: [String], environment: [String: String], suffix: String, primary: Bool = true) {

@@ -43,6 +43,9 @@ public struct BackupManifest: Sendable, Hashable, Codable {
     public var copies: [Copy]
     /// The data objects, the main dump first.
     public var objects: [Object]
+    /// The job's `tables` selection when the backup was taken: the dump holds only those tables
+    /// (or some without rows), a partial backup. nil for a whole-database backup.
+    public var tables: TableSelection? = nil
 
     /// A program's name and version.
     public struct Tool: Sendable, Hashable, Codable {
@@ -196,7 +199,7 @@ public struct BackupManifest: Sendable, Hashable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case formatVersion, backupId, job, engine, host, trigger, runId, startedAt, endedAt, tool, serverVersion, backupd
-        case compression, encryption, destination, bucket, copies, objects
+        case compression, encryption, destination, bucket, copies, objects, tables
     }
 
     /// Writes every key, `null` included, so a reader sees which fields are empty.
@@ -220,5 +223,9 @@ public struct BackupManifest: Sendable, Hashable, Codable {
         try c.encode(bucket, forKey: .bucket)
         try c.encode(copies, forKey: .copies)
         try c.encode(objects, forKey: .objects)
+        try c.encode(tables, forKey: .tables)
     }
+
+    /// Whether the backup holds only some tables (or some without rows).
+    public var isPartial: Bool { tables != nil }
 }

@@ -4,7 +4,8 @@ import Foundation
 /// backup's last verification. Pure functions.
 public enum CatalogRenderer {
     /// A table: time (via `time`), size, objects, compression, short SHA-256, last verification,
-    /// what retention decides (when `retention`, by backup id, is not empty), backup id.
+    /// what retention decides (when `retention`, by backup id, is not empty), backup id (marked
+    /// `(partial: ...)` when a `tables` selection left tables or rows out).
     public static func table(
         _ entries: [CatalogEntry], verifications: [String: VerificationRecord], retention: [String: String] = [:],
         time: (Date) -> String = HistoryRenderer.utcTimestamp
@@ -22,7 +23,8 @@ public enum CatalogRenderer {
                 manifest?.primary.map { String($0.sha256.prefix(12)) } ?? "-",
                 verified(verifications[entry.id], time: time),
             ] + decision + [
-                entry.id + (entry.state == .complete ? "" : " (\(entry.state.rawValue))"),
+                entry.id + (entry.state == .complete ? "" : " (\(entry.state.rawValue))")
+                    + (manifest?.tables.map { " (partial: \($0.summary))" } ?? ""),
             ])
         }
         var widths = [Int](repeating: 0, count: header.count)
@@ -49,6 +51,7 @@ public enum CatalogRenderer {
             var sha256: String?
             var problem: String?
             var lastVerification: VerificationRecord?
+            var tables: TableSelection?
 
             struct Object: Encodable {
                 var key: String
@@ -58,7 +61,7 @@ public enum CatalogRenderer {
 
             func encode(to encoder: any Encoder) throws {
                 enum Keys: String, CodingKey {
-                    case id, time, state, manifestKey, size, objects, compression, sha256, problem, lastVerification
+                    case id, time, state, manifestKey, size, objects, compression, sha256, problem, lastVerification, tables
                 }
                 var c = encoder.container(keyedBy: Keys.self)
                 try c.encode(id, forKey: .id)
@@ -71,6 +74,7 @@ public enum CatalogRenderer {
                 try c.encode(sha256, forKey: .sha256)
                 try c.encode(problem, forKey: .problem)
                 try c.encode(lastVerification, forKey: .lastVerification)
+                try c.encode(tables, forKey: .tables)
             }
         }
         let rows = entries.map { entry in
@@ -81,7 +85,7 @@ public enum CatalogRenderer {
                 size: entry.manifest?.totalSize ?? entry.size,
                 objects: entry.objects.map { Row.Object(key: $0.key, size: $0.size, sha256: digests[$0.key]) },
                 compression: entry.manifest?.compression, sha256: entry.manifest?.primary?.sha256, problem: entry.problem,
-                lastVerification: verifications[entry.id])
+                lastVerification: verifications[entry.id], tables: entry.manifest?.tables)
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
