@@ -35,15 +35,16 @@ public struct MySQLTablePlan: Sendable, Hashable {
     public var isEmpty: Bool { dataTables.isEmpty && schemaOnlyTables.isEmpty }
 
     /// What follows the common options in the first (data) dump: the database, then either the
-    /// included tables or one `--ignore-table` per left-out table. With nothing to dump with rows,
+    /// included tables or one `--ignore-table` per left-out table. `--` ends the options, so that a
+    /// table whose name starts with `-` is not read as one. With nothing to dump with rows,
     /// every table is ignored, so that the database's routines and events still come along.
     public func dataArguments(database: String) -> [String] {
-        if listsTables, !dataTables.isEmpty { return [database] + dataTables }
-        return ignoredTables.map { "--ignore-table=\(database).\($0)" } + [database]
+        if listsTables, !dataTables.isEmpty { return ["--", database] + dataTables }
+        return ignoredTables.map { "--ignore-table=\(database).\($0)" } + ["--", database]
     }
 
     /// What follows the common options in the second (schema-only) dump, or nil when no table needs one.
     public func schemaArguments(database: String) -> [String]? {
-        schemaOnlyTables.isEmpty ? nil : [database] + schemaOnlyTables
+        schemaOnlyTables.isEmpty ? nil : ["--", database] + schemaOnlyTables
     }
 }
