@@ -188,4 +188,55 @@ struct TableSelectionTests {
         #expect(report.contains(#"exclude "l*" logs"#), "\(check.stdout)")
         #expect(check.stderr.contains("warning: job chk: tables.include pattern \"nothing*\" matches no table in database \(source)"), "\(check.stderr)")
     }
+
+    /// Faults of a MySQL selection end the run as one failed history row with nothing stored and
+    /// no upload left open: the schema-only dump of `excludeData` failing after the data dump was
+    /// streamed (a wrapper makes `mariadb-dump --no-data` print a fragment and exit 2), and an
+    /// include that matches no table at dump time.
+    @Test func mariadbFaults() throws {
+        let server = try TestServers.mariadb()
+        let source = try server.createDatabase(prefix: "tself")
+        defer { try? server.dropDatabase(source) }
+        _ = try server.mariadb("CREATE TABLE a (id INT); INSERT INTO a VALUES (1); CREATE TABLE logs (id INT); INSERT INTO logs VALUES (1);", database: source)
+        let wrappers = FileManager.default.temporaryDirectory.path + "/backupd-tself-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: wrappers, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: wrappers) }
+        let real = try #require(["/usr/bin/mariadb-dump", "/usr/bin/mysqldump"].first { FileManager.default.isExecutableFile(atPath: $0) })
+        try """
+            #!/bin/sh
+            for a in "$@"; do
+              if [ "$a" = "--no-data" ]; then printf 'CREATE TABLE partial ('; echo "mariadb-dump: injected failure" >&2; exit 2; fi
+            done
+            exec \(real) "$@"
+            """.write(toFile: wrappers + "/mariadb-dump", atomically: true, encoding: .utf8)
+        chmod(wrappers + "/mariadb-dump", 0o755)
+
+        let destination = try TestDestination.make()
+        let connection: [String: Any] = [
+            "host": server.host, "port": server.port, "username": server.user, "password": ["env": "TSEL_MY_PASSWORD"], "database": source,
+        ]
+        let prefix = "tables/\(source)"
+        let config = try TablesConfig(destination: destination, prefix: prefix, jobs: [
+            ("nodata", "mysql", ["excludeData": ["logs"]], connection),
+            ("none", "mysql", ["include": ["nothing*"]], connection),
+        ])
+        defer { config.cleanup() }
+        var environment = Pipeline.defaultEnvironment
+        environment["TSEL_MY_PASSWORD"] = server.password
+        environment["PATH"] = wrappers + ":" + (environment["PATH"] ?? "/usr/bin:/bin")
+
+        let failed = try config.backupd(["run-now", "nodata"], environment: environment)
+        #expect(failed.status == 1)
+        #expect(failed.stderr.contains("mariadb-dump failed (exit status 2)"), "\(failed.stderr)")
+        let nothing = try config.backupd(["run-now", "none"], environment: environment)
+        #expect(nothing.status == 1)
+        #expect(nothing.stderr.contains("job none: \"tables\" (include nothing*) selects no table of database \(source)"), "\(nothing.stderr)")
+
+        let history = try HistoryStore(stateDirectory: config.state, readOnly: true)
+        for job in ["nodata", "none"] {
+            let runs = try history.runs(HistoryQuery(job: job))
+            #expect(runs.count == 1 && runs.first?.status == .failed, "\(job): \(runs)")
+            #expect(try destination.isEmpty(prefix: "\(prefix)/\(job)"), "\(job) left objects or an open upload")
+        }
+    }
 }
