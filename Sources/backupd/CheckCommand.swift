@@ -57,15 +57,17 @@ struct CheckCommand: ParsableCommand {
     private func checkTables(job name: String) -> Bool {
         print("")
         do {
-            // The job's own credentials are needed now, not only its destinations'.
-            let config = try options.loadConfig(secrets: .job(name))
+            // The job's own credentials are needed now, not only its destinations'; the file's
+            // warnings were printed by the first load.
+            let (config, _) = try BackupConfig.load(path: options.config, secrets: .job(name))
             guard let job = config.job(named: name),
                   let matches = try TableCheck(launcher: PosixProcessLauncher(), environment: ProcessInfo.processInfo.environment).run(job)
             else { return true }
             print(matches.render())
             for warning in matches.warnings { printError("warning: \(warning)") }
             return true
-        } catch is ExitCode {
+        } catch let error as ConfigError {
+            printError(error.description)
             return false
         } catch {
             print("Tables of job \(name)\n  FAILED  \(error)")
