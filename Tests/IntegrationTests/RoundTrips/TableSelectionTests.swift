@@ -192,7 +192,8 @@ struct TableSelectionTests {
     /// Faults of a MySQL selection end the run as one failed history row with nothing stored and
     /// no upload left open: the schema-only dump of `excludeData` failing after the data dump was
     /// streamed (a wrapper makes `mariadb-dump --no-data` print a fragment and exit 2), and an
-    /// include that matches no table at dump time.
+    /// include that matches no table at dump time. `check` of a job whose server refuses the
+    /// connection fails with the reason.
     @Test func mariadbFaults() throws {
         let server = try TestServers.mariadb()
         let source = try server.createDatabase(prefix: "tself")
@@ -219,6 +220,7 @@ struct TableSelectionTests {
         let config = try TablesConfig(destination: destination, prefix: prefix, jobs: [
             ("nodata", "mysql", ["excludeData": ["logs"]], connection),
             ("none", "mysql", ["include": ["nothing*"]], connection),
+            ("down", "mysql", ["include": ["a"]], connection.merging(["port": 1]) { $1 }),
         ])
         defer { config.cleanup() }
         var environment = Pipeline.defaultEnvironment
@@ -231,6 +233,12 @@ struct TableSelectionTests {
         let nothing = try config.backupd(["run-now", "none"], environment: environment)
         #expect(nothing.status == 1)
         #expect(nothing.stderr.contains("job none: \"tables\" (include nothing*) selects no table of database \(source)"), "\(nothing.stderr)")
+
+        // check cannot ask a database that refuses connections: it says so and exits 1.
+        let check = try config.backupd(["check", "down"], environment: environment)
+        #expect(check.status == 1)
+        #expect(check.stdout.contains("Tables of job down\n  FAILED  job down: cannot connect to \(server.host):1"), "\(check.stdout)")
+        #expect(!check.stdout.contains(server.password) && !check.stderr.contains(server.password))
 
         let history = try HistoryStore(stateDirectory: config.state, readOnly: true)
         for job in ["nodata", "none"] {
