@@ -11,7 +11,9 @@ struct CheckCommand: ParsableCommand {
         discussion: """
             Reaches the endpoint, measures clock skew, then under a temporary prefix in the bucket tries \
             PutObject, a small multipart upload, HeadObject, GetObject, ListObjectsV2, ListMultipartUploads, \
-            AbortMultipartUpload and DeleteObjects, cleaning up after itself. Exits 1 when any step fails.
+            AbortMultipartUpload and DeleteObjects, cleaning up after itself. Given a job with "tables", \
+            also lists the tables each of its patterns matches in its database (with its credentials) and \
+            warns about an include that matches nothing. Exits 1 when any step fails.
             """)
 
     @OptionGroup var options: GlobalOptions
@@ -44,6 +46,32 @@ struct CheckCommand: ParsableCommand {
             print("  \(destination.providerSummary)")
             allPassed = allPassed && report.passed
         }
+        if let name = destination, config.destination(named: name) == nil, config.job(named: name)?.tables != nil {
+            allPassed = checkTables(job: name) && allPassed
+        }
         if !allPassed { throw ExitCode.failure }
+    }
+
+    /// Prints what each of the job's table patterns matches (warning on an include that matches
+    /// nothing); false when the database cannot be asked.
+    private func checkTables(job name: String) -> Bool {
+        print("")
+        do {
+            // The job's own credentials are needed now, not only its destinations'; the file's
+            // warnings were printed by the first load.
+            let (config, _) = try BackupConfig.load(path: options.config, secrets: .job(name))
+            guard let job = config.job(named: name),
+                  let matches = try TableCheck(launcher: PosixProcessLauncher(), environment: ProcessInfo.processInfo.environment).run(job)
+            else { return true }
+            print(matches.render())
+            for warning in matches.warnings { printError("warning: \(warning)") }
+            return true
+        } catch let error as ConfigError {
+            printError(error.description)
+            return false
+        } catch {
+            print("Tables of job \(name)\n  FAILED  \(error)")
+            return false
+        }
     }
 }

@@ -69,6 +69,9 @@ struct RestoreCommand: ParsableCommand {
             print("restored \(result.key) into \(result.destination) in \(seconds) s")
             print("  downloaded \(formatSize(result.bytesDownloaded)), restored \(formatSize(result.bytesRestored))")
             print("  sha256 \(result.sha256) (matches the manifest)")
+            if let tables = result.tables {
+                print("  partial backup: it holds only the tables its job selected (\(tables.summary)); other tables of the target were not touched")
+            }
         } catch {
             printError("restore of \(job.name) failed: \(error)")
             throw ExitCode.failure

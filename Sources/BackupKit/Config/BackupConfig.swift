@@ -243,6 +243,8 @@ public struct JobConfig: Sendable {
     public var notify: NotifyConfig? = nil
     /// How the stream is encrypted (the job's own setting, else the top-level one).
     public var encryption: EncryptionConfig? = nil
+    /// Which tables a postgres or mysql job dumps (nil: every table, a whole-database backup).
+    public var tables: TableSelection? = nil
 
     /// The schedule bound to the job's time zone.
     public var cronSchedule: CronSchedule { CronSchedule(schedule, in: timeZone) }

@@ -28,6 +28,9 @@ extension ConfigLoader {
         let expectedSize = readExpectedSize(object)
         let allowEmpty = readAllowEmpty(object, engine: engine)
         let suspiciousBelow = readSuspiciousBelow(object)
+        var database: String?
+        if case .sql(let sql)? = connection { database = sql.database }
+        let tables = readTables(object, engine: engine, database: database)
         object.finish(validKeys: Self.runExtraKeys)
         guard let name, let engine, let schedule, let zone, let destination, let prefix, let connection else { return nil }
         var job = JobConfig(
@@ -38,6 +41,7 @@ extension ConfigLoader {
         job.expectedSize = expectedSize
         job.allowEmpty = allowEmpty
         job.suspiciousBelow = suspiciousBelow
+        job.tables = tables
         job.copyDestinations = Array(targets?.names.dropFirst() ?? [])
         job.retentionByDestination = targets?.retention ?? [:]
         return job

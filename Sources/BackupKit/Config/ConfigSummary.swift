@@ -20,7 +20,7 @@ public enum ConfigSummary {
         lines.append("Jobs:")
         for job in config.jobs {
             let target = job.destinations.map { job.prefix.isEmpty ? "\($0):/" : "\($0):/\(job.prefix)/" }.joined(separator: " and ")
-            lines.append("  \(job.name): \(job.engine.rawValue), schedule \"\(job.schedule.text)\" (\(job.timeZone.identifier)), to \(target), compression \(job.compression.rawValue), timeout \(DurationText.format(job.timeout))\(job.enabled ? "" : ", DISABLED")")
+            lines.append("  \(job.name): \(job.engine.rawValue), schedule \"\(job.schedule.text)\" (\(job.timeZone.identifier)), to \(target), compression \(job.compression.rawValue), timeout \(DurationText.format(job.timeout))\(job.tables.map { ", tables: \($0.summary)" } ?? "")\(job.enabled ? "" : ", DISABLED")")
             if job.enabled {
                 let times = job.cronSchedule.nextTimes(after: now, count: upcoming).map { job.timeZone.iso8601($0) }
                 lines.append("    next runs: \(times.joined(separator: ", "))")

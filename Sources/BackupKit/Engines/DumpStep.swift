@@ -14,6 +14,9 @@ public struct DumpStep: Sendable, Hashable {
     public var check: DumpCheck
     /// The secrets the tool opens as `/proc/self/fd/N` (`ProcessSpec.inheritedFiles`), set by the runner.
     public var inheritedFiles: [Int32] = []
+    /// Commands (same environment) run after `argv` exits 0, whose output continues the same
+    /// stream: MySQL's schema-only dump of `tables.excludeData` tables. Empty for most steps.
+    public var then: [[String]] = []
 
     /// Describes one dump.
     public init(

@@ -22,6 +22,8 @@ public enum EngineError: Error, Sendable, Hashable, CustomStringConvertible {
     case restoreTargetRequired(job: String, hint: String)
     /// The job has no way to restore.
     case restoreUnsupported(job: String, hint: String)
+    /// The job's `tables` selects no table (MySQL/MariaDB, resolved before the dump).
+    case noTablesSelected(job: String, database: String, selection: String)
 
     public var description: String {
         switch self {
@@ -47,6 +49,8 @@ public enum EngineError: Error, Sendable, Hashable, CustomStringConvertible {
             return "job \(job): \(hint)"
         case .restoreUnsupported(let job, let hint):
             return "job \(job): \(hint)"
+        case .noTablesSelected(let job, let database, let selection):
+            return "job \(job): \"tables\" (\(selection)) selects no table of database \(database), so there is nothing to back up; run `backupd check \(job)` to see what each pattern matches"
         }
     }
 }

@@ -85,12 +85,35 @@ public struct MySQLDriver: EngineDriver {
         return output.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
+    /// The options of every dump; `--single-transaction` gives InnoDB tables one consistent snapshot.
+    static let dumpOptions = ["--single-transaction", "--routines", "--triggers", "--events", "--hex-blob"]
+    /// The options of the schema-only dump of `tables.excludeData` tables (their triggers come along).
+    static let schemaOnlyOptions = ["--single-transaction", "--no-data", "--triggers", "--skip-routines", "--skip-events"]
+
     public func dumpSteps(_ context: EngineContext, compressed: Bool) throws -> [DumpStep] {
         let tool = try dumpTool(context)
-        let argv = [tool] + (try leadingArguments(context)) + [
-            "--single-transaction", "--routines", "--triggers", "--events", "--hex-blob", connection.database,
-        ]
-        return [DumpStep(tool: tool, argv: argv, environment: context.baseEnvironment, suffix: ".sql", check: .trailer(DumpCheck.mysqldumpTrailer))]
+        let leading = try leadingArguments(context)
+        guard let selection = context.job.tables else {
+            let argv = [tool] + leading + Self.dumpOptions + [connection.database]
+            return [DumpStep(tool: tool, argv: argv, environment: context.baseEnvironment, suffix: ".sql",
+                check: .trailer(DumpCheck.mysqldumpTrailer))]
+        }
+        let plan = MySQLTablePlan(selection: selection, tables: try tableNames(context))
+        if plan.isEmpty {
+            throw EngineError.noTablesSelected(job: context.job.name, database: connection.database, selection: selection.summary)
+        }
+        return [Self.step(tool: tool, leading: leading, plan: plan, database: connection.database, environment: context.baseEnvironment)]
+    }
+
+    /// The dump of a table selection: the data dump, then (for `excludeData`) the schema-only one.
+    static func step(tool: String, leading: [String], plan: MySQLTablePlan, database: String, environment: [String: String]) -> DumpStep {
+        var step = DumpStep(
+            tool: tool, argv: [tool] + leading + dumpOptions + plan.dataArguments(database: database), environment: environment, suffix: ".sql",
+            check: .trailer(DumpCheck.mysqldumpTrailer))
+        if let schema = plan.schemaArguments(database: database) {
+            step.then = [[tool] + leading + schemaOnlyOptions + schema]
+        }
+        return step
     }
 
     public func restoreAction(key: String, options: RestoreOptions, context: EngineContext) throws -> RestoreAction {

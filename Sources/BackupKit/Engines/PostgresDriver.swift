@@ -83,7 +83,7 @@ public struct PostgresDriver: EngineDriver {
         let environment = try environment(context)
         // pg_dump's own compression would make zstd's work useless: turn it off when backupd compresses.
         var argv = ["pg_dump", "--format=custom"] + (compressed ? ["--compress=0"] : []) + connectionArguments()
-        argv += ["--dbname", connection.database]
+        argv += Self.tableArguments(context.job.tables) + ["--dbname", connection.database]
         var steps = [DumpStep(tool: "pg_dump", argv: argv, environment: environment, suffix: ".dump", check: .postgresCustom)]
         if connection.globals {
             steps.append(DumpStep(

@@ -46,6 +46,9 @@ public struct BackupManifest: Sendable, Hashable, Codable {
     /// Why the backup was suspicious when it was taken (far smaller than its recent peers); nil
     /// when it was not. An acknowledgement lives in the history, never here (a manifest is written once).
     public var suspicious: String? = nil
+    /// The job's `tables` selection when the backup was taken: the dump holds only those tables
+    /// (or some without rows), a partial backup. nil for a whole-database backup.
+    public var tables: TableSelection? = nil
 
     /// A program's name and version.
     public struct Tool: Sendable, Hashable, Codable {
@@ -199,7 +202,7 @@ public struct BackupManifest: Sendable, Hashable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case formatVersion, backupId, job, engine, host, trigger, runId, startedAt, endedAt, tool, serverVersion, backupd
-        case compression, encryption, destination, bucket, copies, objects, suspicious
+        case compression, encryption, destination, bucket, copies, objects, tables, suspicious
     }
 
     /// Writes every key, `null` included, so a reader sees which fields are empty.
@@ -225,5 +228,9 @@ public struct BackupManifest: Sendable, Hashable, Codable {
         try c.encode(objects, forKey: .objects)
         // Only a suspicious backup's manifest has the key, so every other manifest stays as it was.
         try c.encodeIfPresent(suspicious, forKey: .suspicious)
+        try c.encode(tables, forKey: .tables)
     }
+
+    /// Whether the backup holds only some tables (or some without rows).
+    public var isPartial: Bool { tables != nil }
 }

@@ -5,7 +5,8 @@ import Foundation
 public enum CatalogRenderer {
     /// A table: time (via `time`), size, objects, compression, short SHA-256, last verification,
     /// what retention decides (when `retention`, by backup id, is not empty), backup id (marked
-    /// `SUSPICIOUS` when its manifest says so and `acknowledged` does not hold its id).
+    /// `(partial: ...)` when a `tables` selection left tables or rows out, `SUSPICIOUS` when its
+    /// manifest says so and `acknowledged` does not hold its id).
     public static func table(
         _ entries: [CatalogEntry], verifications: [String: VerificationRecord], retention: [String: String] = [:],
         acknowledged: Set<String> = [], time: (Date) -> String = HistoryRenderer.utcTimestamp
@@ -24,6 +25,7 @@ public enum CatalogRenderer {
                 verified(verifications[entry.id], time: time),
             ] + decision + [
                 entry.id + (entry.state == .complete ? "" : " (\(entry.state.rawValue))")
+                    + (manifest?.tables.map { " (partial: \($0.summary))" } ?? "")
                     + (manifest?.suspicious == nil ? "" : acknowledged.contains(entry.id) ? " (suspicious, acknowledged)" : " SUSPICIOUS"),
             ])
         }
@@ -64,6 +66,7 @@ public enum CatalogRenderer {
             var sha256: String?
             var problem: String?
             var lastVerification: VerificationRecord?
+            var tables: TableSelection?
             var suspicious: String?
             var acknowledged: Bool
 
@@ -75,7 +78,8 @@ public enum CatalogRenderer {
 
             func encode(to encoder: any Encoder) throws {
                 enum Keys: String, CodingKey {
-                    case id, time, state, manifestKey, size, objects, compression, sha256, problem, lastVerification, suspicious, acknowledged
+                    case id, time, state, manifestKey, size, objects, compression, sha256, problem, lastVerification, tables
+                    case suspicious, acknowledged
                 }
                 var c = encoder.container(keyedBy: Keys.self)
                 try c.encode(id, forKey: .id)
@@ -88,6 +92,7 @@ public enum CatalogRenderer {
                 try c.encode(sha256, forKey: .sha256)
                 try c.encode(problem, forKey: .problem)
                 try c.encode(lastVerification, forKey: .lastVerification)
+                try c.encode(tables, forKey: .tables)
                 try c.encode(suspicious, forKey: .suspicious)
                 try c.encode(acknowledged, forKey: .acknowledged)
             }
@@ -100,13 +105,13 @@ public enum CatalogRenderer {
                 size: entry.manifest?.totalSize ?? entry.size,
                 objects: entry.objects.map { Row.Object(key: $0.key, size: $0.size, sha256: digests[$0.key]) },
                 compression: entry.manifest?.compression, sha256: entry.manifest?.primary?.sha256, problem: entry.problem,
-                lastVerification: verifications[entry.id], suspicious: entry.manifest?.suspicious,
+                lastVerification: verifications[entry.id], tables: entry.manifest?.tables, suspicious: entry.manifest?.suspicious,
                 acknowledged: entry.manifest?.suspicious != nil && acknowledged.contains(entry.id))
         } + strangers.map { object in
             Row(
                 id: object.key, time: nil, state: "stranger", manifestKey: nil, size: object.size,
                 objects: [Row.Object(key: object.key, size: object.size, sha256: nil)], compression: nil, sha256: nil,
-                problem: "not a backup name: prune never deletes it", lastVerification: nil, suspicious: nil,
+                problem: "not a backup name: prune never deletes it", lastVerification: nil, tables: nil, suspicious: nil,
                 acknowledged: false)
         }
         let encoder = JSONEncoder()

@@ -21,13 +21,15 @@ extension BackupRunner {
                 partCount: stream.segments.reduce(0) { $0 + $1.partCount }, etag: stream.isSegmented ? "" : first.etag,
                 segments: segments)
         }
-        return BackupManifest(
+        var manifest = BackupManifest(
             backupId: ObjectName.backupID(job: job.name, time: startedAt, token: token), job: job.name, engine: job.engine.rawValue,
             host: host, trigger: run?.trigger.rawValue, runId: run?.runID, startedAt: startedAt, endedAt: clock.now(),
             tool: BackupManifest.Tool(name: results.first?.step.tool ?? "", version: toolVersion), serverVersion: serverVersion,
             backupd: BackupManifest.Tool(name: "backupd", version: BackupKit.version), compression: job.compression.rawValue,
             encryption: job.encryption.map { BackupManifest.Encryption(scheme: "age", recipients: $0.ageRecipients.map(AgeRecipient.fingerprint)) },
             destination: destination.name, bucket: destination.bucket, copies: [], objects: objects)
+        manifest.tables = job.tables
+        return manifest
     }
 
     /// PUTs the manifest (never over an existing key). When it cannot be stored, the data objects

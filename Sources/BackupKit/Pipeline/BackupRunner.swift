@@ -164,7 +164,7 @@ public struct BackupRunner: BackupExecutor {
         let encryptor = try launchEncryptor(job: job)
         let process: any RunningProcess
         do {
-            process = try launcher.launch(ProcessSpec(argv: step.argv, environment: step.environment, inheritedFiles: step.inheritedFiles))
+            process = try step.launch(with: launcher)
         } catch ProcessError.notFound(let program, let path) {
             encryptor?.kill()
             throw StepFailure(

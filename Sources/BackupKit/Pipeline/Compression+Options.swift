@@ -4,10 +4,10 @@ extension Compression {
         switch self {
         case .zstd:
             return try ZstdCodec(
-                compressionLevel: Int32(options.level ?? CompressionOptions.defaultZstdLevel),
+                compressionLevel: Int32(options.effectiveLevel(for: .zstd) ?? CompressionOptions.defaultZstdLevel),
                 workers: options.threads.map(Int32.init) ?? ZstdCodec.defaultWorkers)
         case .gzip:
-            return try GzipCodec(compressionLevel: Int32(options.level ?? CompressionOptions.defaultGzipLevel))
+            return try GzipCodec(compressionLevel: Int32(options.effectiveLevel(for: .gzip) ?? CompressionOptions.defaultGzipLevel))
         case .none:
             return PassThroughCodec()
         }

@@ -43,6 +43,8 @@ public struct Restorer: Sendable {
         public var stderrTail: String
         /// The SHA-256 of what was downloaded (equal to the manifest's).
         public var sha256: String
+        /// The backup's `tables` selection: set for a partial backup, which restores only those tables.
+        public var tables: TableSelection? = nil
     }
 
     /// The job's catalog of backups in its bucket.
@@ -99,9 +101,11 @@ public struct Restorer: Sendable {
                 throw RestoreError.verificationFailed(job: job.name, backupID: entry.id, problems: report.allProblems)
             }
         }
-        return try restore(
+        var result = try restore(
             object, compression: Compression(rawValue: manifest.compression) ?? .none, job: job, store: store, options: options,
             identity: identity, logger: logger)
+        result.tables = manifest.tables
+        return result
     }
 
     /// Streams one manifest object into its restore tool or file, checking its digest.

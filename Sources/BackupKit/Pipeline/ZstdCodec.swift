@@ -7,12 +7,15 @@ public final class ZstdCodec: StreamCodec {
     private let cctx: OpaquePointer?
     private let dctx: OpaquePointer?
     private var frameOpen = false
+    /// The level the compressor was set to (what its frames are compressed at); nil for a decompressor.
+    public let compressionLevel: Int32?
 
     /// A compressor at `level` with `workers` background threads (0 compresses on the caller's thread).
-    public init(compressionLevel level: Int32 = 3, workers: Int32 = ZstdCodec.defaultWorkers) throws {
+    public init(compressionLevel level: Int32 = Int32(CompressionOptions.defaultZstdLevel), workers: Int32 = ZstdCodec.defaultWorkers) throws {
         guard let cctx = ZSTD_createCCtx() else { throw CodecError.setup(codec: "zstd", detail: "out of memory") }
         self.cctx = cctx
         dctx = nil
+        compressionLevel = level
         try check(ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, level), setup: true)
         // The frame's content checksum lets `verify` and `restore` detect corruption while decoding.
         try check(ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1), setup: true)
@@ -27,6 +30,7 @@ public final class ZstdCodec: StreamCodec {
         guard let dctx = ZSTD_createDCtx() else { throw CodecError.setup(codec: "zstd", detail: "out of memory") }
         self.dctx = dctx
         cctx = nil
+        compressionLevel = nil
     }
 
     deinit {

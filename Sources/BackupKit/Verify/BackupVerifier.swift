@@ -28,6 +28,7 @@ public struct BackupVerifier: Sendable {
         var report = VerifyReport(
             job: job.name, backupId: entry.id, manifestKey: entry.manifestKey, state: entry.state.rawValue, objects: [], drill: nil,
             startedAt: started, endedAt: started, problems: [])
+        report.tables = entry.manifest?.tables
         guard let manifest = entry.manifest, entry.isUsable else {
             report.problems.append(
                 "backup \(entry.id) is incomplete: \(entry.problem ?? "it has no manifest"); expected \(ObjectName.manifestKey(prefix: job.prefix, backupID: entry.id))")

@@ -10,6 +10,7 @@ extension VerifyReport {
             let layers = (object.encryption.map { [$0] } ?? []) + [object.compression, object.format]
             lines.append("  \(object.passed ? "ok    " : "FAILED") \(object.key)  \(object.foundSize ?? 0) bytes  sha256 \(digest)  \(layers.joined(separator: "  "))")
         }
+        if let tables { lines.append("  partial backup (tables: \(tables.summary)): only the selected tables are expected") }
         if let drill {
             let outcome = drill.passed ? "restored" : "FAILED"
             lines.append(

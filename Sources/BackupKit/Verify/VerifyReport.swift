@@ -23,6 +23,8 @@ public struct VerifyReport: Sendable, Hashable, Codable {
     /// Why the content (compression layer, engine format) was not checked, when it was not: an
     /// encrypted backup verified without an identity. Not a problem: the digests were checked.
     public var contentSkipped: String?
+    /// The backup's `tables` selection when it is partial: the drill restores only those tables.
+    public var tables: TableSelection? = nil
 
     /// One object's checks.
     public struct ObjectResult: Sendable, Hashable, Codable {

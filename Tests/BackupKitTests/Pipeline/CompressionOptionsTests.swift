@@ -29,11 +29,59 @@ struct CompressionOptionsTests {
         #expect(nine.count < one.count)
     }
 
-    /// The defaults (no options) are the documented ones: zstd 3 and gzip 6, byte for byte.
+    /// The defaults (no options) are the documented ones: zstd 1 and gzip 6, byte for byte.
     @Test func defaultsAreDeclaredOnce() throws {
         let implicit = try drain(CodecSource(BytesSource(sample), codec: Compression.gzip.makeCompressor()))
         let explicit = try drain(CodecSource(BytesSource(sample), codec: Compression.gzip.makeCompressor(CompressionOptions(level: CompressionOptions.defaultGzipLevel))))
         #expect(implicit == explicit)
-        #expect(CompressionOptions.defaultZstdLevel == 3)
+        #expect(CompressionOptions.defaultZstdLevel == 1)
+    }
+
+    /// A job without a level gets a zstd compressor set to level 1 (what libzstd was given), with
+    /// the worker default unchanged; a job's own level and threads still win.
+    @Test func zstdCompressorIsInitialisedAtLevelOne() throws {
+        let job = try #require(try pipelineConfig(["engine": "postgres", "connection": ["host": "h", "username": "u", "database": "d"]]).job(named: "job1"))
+        #expect(job.compression == .zstd)
+        #expect(job.compressionOptions.level == nil)
+        #expect(job.compressionOptions.effectiveLevel(for: .zstd) == 1)
+        let codec = try #require(try job.compression.makeCompressor(job.compressionOptions) as? ZstdCodec)
+        #expect(codec.compressionLevel == 1)
+        let tuned = try #require(try Compression.zstd.makeCompressor(CompressionOptions(level: 3, threads: 0)) as? ZstdCodec)
+        #expect(tuned.compressionLevel == 3)
+        #expect(try #require(try Compression.zstd.makeDecompressor() as? ZstdCodec).compressionLevel == nil)
+    }
+
+    /// The frame the default compressor writes is a level-1 frame: with the input size unknown,
+    /// zstd's level 1 uses a 512 KiB window (window log 19) where level 3 uses 2 MiB (21), and the
+    /// frame header's window descriptor records it.
+    @Test func defaultFrameHeaderHasLevelOneWindow() throws {
+        func windowLog(_ options: CompressionOptions) throws -> Int {
+            let codec = try Compression.zstd.makeCompressor(options)
+            let input = [UInt8]((0..<(1 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 2_654_435_761 >> 7) })
+            var output = [UInt8](repeating: 0, count: 1 << 21)
+            // Not finishing on the first call keeps the content size unknown, as for a dump stream.
+            let first = try input.withUnsafeBytes { inBytes in
+                try output.withUnsafeMutableBytes { try codec.process(input: inBytes, output: $0, finish: false) }
+            }
+            var produced = first.produced
+            var done = false
+            while !done {
+                let step = try [UInt8]().withUnsafeBytes { empty in
+                    try output.withUnsafeMutableBytes { out in
+                        try codec.process(input: empty, output: UnsafeMutableRawBufferPointer(rebasing: out[produced...]), finish: true)
+                    }
+                }
+                produced += step.produced
+                done = step.done
+            }
+            #expect(Array(output[0..<4]) == [0x28, 0xB5, 0x2F, 0xFD])
+            let descriptor = output[4]
+            #expect(descriptor & 0x20 == 0, "single-segment frame: no window descriptor")
+            // The window descriptor follows the frame header descriptor: exponent in the top 5 bits.
+            return Int(output[5] >> 3) + 10
+        }
+        #expect(try windowLog(CompressionOptions(threads: 0)) == 19)
+        #expect(try windowLog(CompressionOptions()) == 19)
+        #expect(try windowLog(CompressionOptions(level: 3, threads: 0)) == 21)
     }
 }
