@@ -26,6 +26,7 @@ extension ConfigLoader {
         let retention = object.raw("retention").flatMap { readRetention($0, path: object.childPath("retention")) }
         let verify = object.raw("verify").flatMap { readVerify($0, path: object.childPath("verify"), engine: engine, topLevel: false) }
         let expectedSize = readExpectedSize(object)
+        let restoreOptions = object.raw("restoreOptions").flatMap { readRestoreOptions($0, path: object.childPath("restoreOptions"), engine: engine) }
         object.finish(validKeys: Self.runExtraKeys)
         guard let name, let engine, let schedule, let zone, let destination, let prefix, let connection else { return nil }
         var job = JobConfig(
@@ -34,6 +35,7 @@ extension ConfigLoader {
             enabled: enabled, catchUp: catchUp, retention: retention, compressionOptions: compressionOptions)
         job.verify = verify
         job.expectedSize = expectedSize
+        job.restoreOptions = restoreOptions
         job.copyDestinations = Array(targets?.names.dropFirst() ?? [])
         job.retentionByDestination = targets?.retention ?? [:]
         return job

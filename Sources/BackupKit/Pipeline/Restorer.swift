@@ -105,12 +105,13 @@ public struct Restorer: Sendable {
         identity: String? = nil, logger: Logger
     ) throws -> Result {
         let key = object.key
+        let options = options.over(job.restoreOptions)
         let secrets = try SecretDirectory(parent: secretsParent)
         defer { secrets.remove() }
         let context = EngineContext(job: job, secrets: secrets, launcher: launcher, baseEnvironment: EngineContext.baseEnvironment(from: environment))
         let driver = EngineDrivers.driver(for: job)
         let action = try driver.restoreAction(key: key, options: options, context: context)
-        let redactor = Redactor(secrets: EngineDrivers.secrets(of: job))
+        let redactor = Redactor(secrets: EngineDrivers.secrets(of: job), job: job.name)
         let codec = try compression.makeDecompressor()
         let reader = BackupStreamReader(store: store)
         let encrypted = key.hasSuffix(BackupRunner.encryptedSuffix)
@@ -257,7 +258,7 @@ public enum RestoreError: Error, Sendable, Hashable, CustomStringConvertible {
         case .cannotWrite(let job, let path, let reason):
             return "job \(job): cannot write \(path): \(reason) (the file must not exist yet)"
         case .transfer(let job, let key, let reason, let stderr):
-            let detail = FailureClassifier.lastLine(stderr)
+            let detail = StderrSummary.summarize(stderr, job: job)
             return "job \(job): restoring \(key) failed: \(reason)\(detail.isEmpty ? "" : "; the restore tool said: \(detail)")"
         case .digestMismatch(let job, let key, let expected, let found):
             return "job \(job): RESTORE FAILED, \(key) does not match its manifest: SHA-256 expected \(expected), found \(found); the restore was stopped before it completed (run `backupd verify \(job)`)"
