@@ -49,7 +49,7 @@ extension DatabaseChecker {
         }
         steps.run("table privileges", needs: login) {
             let rows = try psql(Self.postgresRelationsQuery).split(separator: "\n").map { $0.split(separator: "|") }
-            let denied = rows.filter { $0.last == "f" }.map { String($0.first ?? "") }
+            let denied = rows.filter { $0.last == "false" }.map { String($0.first ?? "") }
             guard denied.isEmpty else {
                 let user = driver.connection.username ?? "the job's role"
                 let shown = denied.prefix(10).joined(separator: ", ") + (denied.count > 10 ? " and \(denied.count - 10) more" : "")

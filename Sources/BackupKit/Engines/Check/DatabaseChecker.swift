@@ -15,7 +15,7 @@ public struct DatabaseChecker: Sendable {
     public let secretsParent: String?
 
     /// Seconds a connection attempt may take (libpq's `connect_timeout`, the MySQL client's `--connect-timeout`).
-    public static let connectTimeout = 5
+    public static let connectTimeout = 10
     /// How long one query of the check may run before it is killed.
     static let queryTimeout: Duration = .seconds(15)
 
