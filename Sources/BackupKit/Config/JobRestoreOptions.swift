@@ -2,8 +2,9 @@
 /// tool unless the command line says otherwise. Unset keys keep backupd's defaults.
 public struct JobRestoreOptions: Sendable, Hashable {
     /// PostgreSQL: keep the dump's owners and grants (`true`), or drop them (`false`, pg_restore
-    /// `--no-owner --no-privileges`). Default: kept when restoring into the job's own database,
-    /// dropped for any other target, so a role that owns the target database can restore.
+    /// `--no-owner --no-privileges`); MySQL: keep the DEFINER clauses of views, triggers, routines
+    /// and events, or strip them (`DefinerFilter`). Default: kept when restoring into the job's own
+    /// database, dropped for any other target, so a role that owns the target database can restore.
     public var keepOwner: Bool?
     /// PostgreSQL: the role pg_restore switches to (`--role`) after logging in.
     public var role: String?
@@ -25,7 +26,8 @@ public struct JobRestoreOptions: Sendable, Hashable {
         switch engine {
         case .postgres: return ["keepOwner", "role", "singleTransaction"]
         case .mongodb: return ["jobs"]
-        case .mysql, .redis, .command: return []
+        case .mysql: return ["keepOwner"]
+        case .redis, .command: return []
         }
     }
 }

@@ -185,13 +185,18 @@ public struct Restorer: Sendable {
                 try process.writeInput(bytes)
                 restored += Int64(bytes.count)
             }
-            let sink = CodecSink(codec: codec) { bytes in try holdBack.write(bytes) }
+            // A MySQL restore into another database drops DEFINER clauses only SUPER may restore.
+            let definers = (driver as? MySQLDriver)?.stripsDefiners(options) == true ? DefinerFilter { try holdBack.write($0) } : nil
+            let sink = CodecSink(codec: codec) { bytes in
+                if let definers { try definers.write(bytes) } else { try holdBack.write(bytes) }
+            }
             let digest: BackupStreamReader.Digest
             do {
                 digest = try download(into: sink)
                 // The tool has not seen the end of its input yet: a mismatch must never be committed.
                 try checkDigest(digest)
                 try sink.finish()
+                try definers?.finish()
                 try holdBack.release()
             } catch let error as EncryptionError {
                 process.kill()

@@ -39,14 +39,15 @@ extension DatabaseChecker {
         }
         let dry = steps.run("dry dump", needs: tool && login) {
             let argv = [dump] + (try driver.leadingArguments(context))
-                + ["--connect-timeout=\(Self.connectTimeout)", "--no-data", "--single-transaction", "--routines", "--triggers", "--events", driver.connection.database]
+                + ["--no-data", "--single-transaction", "--routines", "--triggers", "--events", driver.connection.database]
             let run = try context.capture(argv, environment: context.baseEnvironment, timeout: Self.queryTimeout)
             guard run.exit.succeeded else { throw driver.failure(tool: dump, exit: run.exit, stderr: run.errors, job: job.name) }
             let tables = run.output.components(separatedBy: "\nCREATE TABLE ").count - 1
             return "\(dump) --no-data read \(tables) table definitions, routines, triggers and events"
         }
-        steps.run("table privileges", needs: dry) {
-            let grants = try sql("SHOW GRANTS").split(separator: "\n").map(String.init)
+        var grants: [String] = []
+        let read = steps.run("table privileges", needs: dry) {
+            grants = try sql("SHOW GRANTS").split(separator: "\n").map(String.init)
             if Self.grantsSelect(grants, database: driver.connection.database) { return "SELECT on every table of \(driver.connection.database)" }
             let user = driver.connection.username ?? "the job's user"
             throw CheckProblem(description: """
@@ -54,8 +55,24 @@ extension DatabaseChecker {
                 and would be left out of the dump without an error; GRANT SELECT, SHOW VIEW, TRIGGER, EVENT, LOCK TABLES ON `\(driver.connection.database)`.* TO '\(user)'@'%'
                 """)
         }
+        if read {
+            steps.warn("routines", ok: "may read every routine's definition") {
+                Self.readsRoutines(grants) ? nil
+                    : "routines (procedures, functions) defined by other users are invisible to \(driver.connection.username ?? "the job's user") and left out of the dump; MariaDB: GRANT SELECT ON mysql.proc (before 11.3) or GRANT SHOW CREATE ROUTINE ON *.* (11.3+); MySQL 8: GRANT SHOW_ROUTINE ON *.*"
+            }
+        }
         steps.warn("restore tool", ok: "\((try? driver.clientTool(context)) ?? "mariadb") installed") {
             (try? driver.clientTool(context)) == nil ? "neither mariadb nor mysql is installed: restores need \(MySQLDriver.package)" : nil
+        }
+    }
+
+    /// Whether `grants` let the user read routines other users defined (global SELECT, SELECT on
+    /// `mysql`.`proc`, SHOW CREATE ROUTINE or SHOW_ROUTINE).
+    static func readsRoutines(_ grants: [String]) -> Bool {
+        grants.contains { line in
+            let upper = line.uppercased()
+            return upper.contains("SHOW CREATE ROUTINE") || upper.contains("SHOW_ROUTINE") || upper.contains("ON `MYSQL`.`PROC`")
+                || upper.contains("ON `MYSQL`.*") || grantsSelect([line], database: "*")
         }
     }
 
