@@ -34,7 +34,7 @@ public struct Restorer: Sendable {
         public var key: String
         /// Bytes downloaded.
         public var bytesDownloaded: Int64
-        /// Bytes after decompression, written to the tool or file.
+        /// Bytes after decompression (the backup as dumped; a MySQL restore may strip DEFINERs from them).
         public var bytesRestored: Int64
         /// Where they went (the tool or the file).
         public var destination: String
@@ -181,13 +181,12 @@ public struct Restorer: Sendable {
 
         case .process(let tool, let argv, let environment):
             let process = try launcher.launch(ProcessSpec(argv: argv, environment: environment, input: .pipe, captureOutput: false))
-            let holdBack = HoldBackSink { bytes in
-                try process.writeInput(bytes)
-                restored += Int64(bytes.count)
-            }
+            let holdBack = HoldBackSink { bytes in try process.writeInput(bytes) }
             // A MySQL restore into another database drops DEFINER clauses only SUPER may restore.
             let definers = (driver as? MySQLDriver)?.stripsDefiners(options) == true ? DefinerFilter { try holdBack.write($0) } : nil
+            // Counted as decompressed (the backup's own size), before any DEFINER is stripped.
             let sink = CodecSink(codec: codec) { bytes in
+                restored += Int64(bytes.count)
                 if let definers { try definers.write(bytes) } else { try holdBack.write(bytes) }
             }
             let digest: BackupStreamReader.Digest
