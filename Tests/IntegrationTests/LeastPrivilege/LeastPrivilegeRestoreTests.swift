@@ -31,7 +31,8 @@ struct LeastPrivilegeRestoreTests {
     }
 
     /// The job's restoreOptions keep owners too (and the command line's --no-keep-owner overrides
-    /// it); an unknown key or one the engine has no use for is a config error naming its path.
+    /// it); --jobs is refused for postgres; an unknown key or one the engine has no use for is a
+    /// config error naming its path.
     @Test func restoreOptionsFromTheJob() throws {
         let fixture = try LeastPrivilegeFixture()
         defer { fixture.cleanUp() }
@@ -43,6 +44,10 @@ struct LeastPrivilegeRestoreTests {
         #expect(kept.stderr.contains("ERROR:"), "\(kept.stderr)")
         let overridden = try fixture.backupd(["restore", "app", "--to", target, "--no-keep-owner"])
         #expect(overridden.status == 0, "\(overridden.stderr)")
+        // pg_restore cannot restore in parallel from a pipe: a usage error with the reason.
+        let parallel = try fixture.backupd(["restore", "app", "--to", target, "--jobs", "4"])
+        #expect(parallel.status == 64)
+        #expect(parallel.stderr.contains("only from a file"), "\(parallel.stderr)")
 
         try fixture.writeConfig(job: ["restoreOptions": ["keepOwnr": true, "jobs": 4]])
         let invalid = try fixture.backupd(["validate", "--no-secrets"])
