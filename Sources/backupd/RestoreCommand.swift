@@ -12,7 +12,8 @@ struct RestoreCommand: ParsableCommand {
             Into another database than the job's own, owners and grants are left out (--no-owner --no-privileges) \
             unless --keep-owner, so a role that owns the target database can restore; the job's "restoreOptions" \
             set the defaults that these flags override.
-            mysql: the SQL goes through mariadb/mysql into the job's database or --to DATABASE.
+            mysql: the SQL goes through mariadb/mysql into the job's database or --to DATABASE; into another database \
+            DEFINER clauses are stripped (unless --keep-owner), so a user with ALL on the target can restore.
             mongodb: mongorestore into the job's URI or --to URI; --clean drops collections first.
             redis: --to PATH writes the RDB file; place it as the stopped server's dump file.
             command: the backup is piped into the job's restoreArgv, or written to --to PATH.
