@@ -38,7 +38,7 @@ struct RestoreCommand: ParsableCommand {
     @Flag(name: .customLong("verify-first"), help: "Verify the whole backup (digests, compression, format) before touching the target; the check is recorded in the history.")
     var verifyFirst = false
 
-    @Flag(inversion: .prefixedNo, help: "postgres: keep the dump's owners and grants (default: only when restoring into the job's own database).")
+    @Flag(inversion: .prefixedNo, help: "Keep the dump's owners and grants (postgres) or DEFINERs (mysql); default: only when restoring into the job's own database.")
     var keepOwner: Bool?
 
     @Option(help: "postgres: the role pg_restore sets (SET ROLE) after logging in, e.g. the target database's owner.")
