@@ -23,7 +23,7 @@ struct CheckCommand: ParsableCommand {
 
     @OptionGroup var options: GlobalOptions
 
-    @Argument(help: "The destination to check, or a job to check each of its destinations (default: all).")
+    @Argument(help: "The destination to check, or a job to check its database and each of its destinations (default: every destination).")
     var destination: String?
 
     /// How S3 requests of a check are retried: twice at most, within 10 seconds.
