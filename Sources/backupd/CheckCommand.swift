@@ -3,28 +3,46 @@ import BackupKit
 import Foundation
 import Logging
 
-/// `backupd check [DESTINATION]`: proves each destination's credentials and permissions.
+/// `backupd check [DESTINATION | JOB]`: proves each destination's credentials and permissions, and
+/// for a job first everything its dump needs from the database.
 struct CheckCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",
-        abstract: "Exercise every S3 operation a backup needs against each destination (or the one named).",
+        abstract: "Check everything a backup needs: a job's database and tools, and every S3 operation against each destination.",
         discussion: """
-            Reaches the endpoint, measures clock skew, then under a temporary prefix in the bucket tries \
-            PutObject, a small multipart upload, HeadObject, GetObject, ListObjectsV2, ListMultipartUploads, \
-            AbortMultipartUpload and DeleteObjects, cleaning up after itself. Given a job with "tables", \
-            also lists the tables each of its patterns matches in its database (with its credentials) and \
-            warns about an include that matches nothing. Exits 1 when any step fails.
+            For a JOB, first its database: the dump tool is installed and its version can dump the server's, \
+            the login works, the role can read every table the dump would (PostgreSQL: SELECT on each table \
+            and sequence; MySQL: a --no-data dump and SELECT on the database), and the restore tool is \
+            installed (a warning only). Then for each destination it reaches the endpoint, measures clock \
+            skew, and under a temporary prefix in the bucket tries PutObject, a small multipart upload, \
+            HeadObject, GetObject, ListObjectsV2, ListMultipartUploads, AbortMultipartUpload and \
+            DeleteObjects, cleaning up after itself. Connections give up after a few seconds and at most \
+            two retries (a backup's retry budget is for riding out outages, not for diagnosis). Given a \
+            job with "tables", it also lists the tables each of its patterns matches and warns about an \
+            include that matches nothing. Exits 1 when any step fails.
             """)
 
     @OptionGroup var options: GlobalOptions
 
-    @Argument(help: "The destination to check, or a job to check each of its destinations (default: all).")
+    @Argument(help: "The destination to check, or a job to check its database and each of its destinations (default: every destination).")
     var destination: String?
 
+    /// How S3 requests of a check are retried: twice at most, within 10 seconds.
+    static let retry = RetryPolicy(budget: 10, maxAttempts: 3, baseDelay: 0.25, maxDelay: 2)
+
     func run() throws {
-        let config = try options.loadConfig(secrets: destination.map(SecretScope.destination) ?? .destinations)
+        var config = try options.loadConfig(secrets: destination.map(SecretScope.destination) ?? .destinations)
         var destinations = config.destinations
-        if let name = destination, config.destination(named: name) == nil, let job = config.job(named: name) {
+        var allPassed = true
+        var printed = false
+        if let name = destination, config.destination(named: name) == nil, config.job(named: name) != nil {
+            // The job's connection secrets too, which the destination scope leaves unresolved.
+            config = try options.loadConfig(secrets: .job(name))
+            let job = config.job(named: name)!
+            let report = DatabaseChecker(job: job, launcher: PosixProcessLauncher(), environment: ProcessInfo.processInfo.environment).run()
+            print(report.render())
+            printed = true
+            allPassed = report.passed
             destinations = job.destinations.compactMap(config.destination(named:))
         } else if let name = destination {
             guard let found = config.destination(named: name) else {
@@ -36,12 +54,13 @@ struct CheckCommand: ParsableCommand {
         }
         var logger = Logger(label: "backupd.check")
         logger.logLevel = .warning
-        var allPassed = true
         for (index, destination) in destinations.enumerated() {
-            let client = S3Client(destination: destination, logger: logger)
+            var settings = S3Settings(destination: destination)
+            settings.retry = Self.retry
+            let client = S3Client(settings: settings, transport: CurlTransport(options: .init(caFile: settings.caFile)), logger: logger)
             let token = String(UUID().uuidString.prefix(8)).lowercased()
             let report = DestinationChecker(client: client, name: destination.name, token: token).run()
-            if index > 0 { print("") }
+            if index > 0 || printed { print("") }
             print(report.render())
             print("  \(destination.providerSummary)")
             allPassed = allPassed && report.passed

@@ -8,8 +8,12 @@ struct RestoreCommand: ParsableCommand {
         commandName: "restore",
         abstract: "Stream a backup (the job's newest by default) back into its database.",
         discussion: """
-            postgres: pg_restore into the job's database or --to DATABASE (which must exist); --clean drops objects first.
-            mysql: the SQL goes through mariadb/mysql into the job's database or --to DATABASE.
+            postgres: pg_restore into the job's database or --to DATABASE (which must exist); --clean drops objects first. \
+            Into another database than the job's own, owners and grants are left out (--no-owner --no-privileges) \
+            unless --keep-owner, so a role that owns the target database can restore; the job's "restoreOptions" \
+            set the defaults that these flags override.
+            mysql: the SQL goes through mariadb/mysql into the job's database or --to DATABASE; into another database \
+            DEFINER clauses are stripped (unless --keep-owner), so a user with ALL on the target can restore.
             mongodb: mongorestore into the job's URI or --to URI; --clean drops collections first.
             redis: --to PATH writes the RDB file; place it as the stopped server's dump file.
             command: the backup is piped into the job's restoreArgv, or written to --to PATH.
@@ -33,6 +37,18 @@ struct RestoreCommand: ParsableCommand {
 
     @Flag(name: .customLong("verify-first"), help: "Verify the whole backup (digests, compression, format) before touching the target; the check is recorded in the history.")
     var verifyFirst = false
+
+    @Flag(inversion: .prefixedNo, help: "Keep the dump's owners and grants (postgres) or DEFINERs (mysql); default: only when restoring into the job's own database.")
+    var keepOwner: Bool?
+
+    @Option(help: "postgres: the role pg_restore sets (SET ROLE) after logging in, e.g. the target database's owner.")
+    var role: String?
+
+    @Flag(inversion: .prefixedNo, help: "postgres: restore in one transaction, so a failure leaves nothing (default: on).")
+    var singleTransaction: Bool?
+
+    @Option(help: "mongodb: collections restored in parallel (--numParallelCollections).")
+    var jobs: Int?
 
     @Option(help: "The age identity file (from age-keygen, or an SSH private key) that decrypts an encrypted backup.")
     var identity: String?
@@ -60,10 +76,12 @@ struct RestoreCommand: ParsableCommand {
         let job = try destination.focus(try requireJob(self.job, in: config, path: options.config)) {
             DestinationOption.holds(object, restorer: restorer, job: $0, config: config)
         }
+        let tool = JobRestoreOptions(keepOwner: keepOwner, role: role, singleTransaction: singleTransaction, jobs: jobs)
+        try checkToolOptions(tool, engine: job.engine)
         let started = Date()
         do {
             let result = try restorer.restore(
-                job: job, config: config, key: object, options: RestoreOptions(target: to, clean: clean, verifyFirst: verifyFirst),
+                job: job, config: config, key: object, options: RestoreOptions(target: to, clean: clean, verifyFirst: verifyFirst, tool: tool),
                 identity: identity, logger: commandLogger(verbose: verbose))
             let seconds = String(format: "%.1f", Date().timeIntervalSince(started))
             print("restored \(result.key) into \(result.destination) in \(seconds) s")
@@ -76,5 +94,24 @@ struct RestoreCommand: ParsableCommand {
             printError("restore of \(job.name) failed: \(error)")
             throw ExitCode.failure
         }
+    }
+
+    /// Refuses a flag the job's engine has no use for (a usage error, exit 64).
+    func checkToolOptions(_ tool: JobRestoreOptions, engine: Engine) throws {
+        let given: [(key: String, flag: String)] = [
+            (tool.keepOwner != nil ? "keepOwner" : "", "--keep-owner"), (tool.role != nil ? "role" : "", "--role"),
+            (tool.singleTransaction != nil ? "singleTransaction" : "", "--single-transaction"), (tool.jobs != nil ? "jobs" : "", "--jobs"),
+        ].filter { !$0.key.isEmpty }
+        let allowed = JobRestoreOptions.keys(for: engine)
+        if tool.jobs != nil, engine == .postgres {
+            throw ValidationError("--jobs: pg_restore restores in parallel only from a file, and backupd streams the backup into its standard input")
+        }
+        for option in given where !allowed.contains(option.key) {
+            throw ValidationError("\(option.flag) does nothing for a \(engine.rawValue) job (job \(self.job))")
+        }
+        if let role, role.isEmpty || role.unicodeScalars.contains(where: { $0.value < 0x20 }) {
+            throw ValidationError("--role \"\(role)\" is not a valid role name")
+        }
+        if let jobs, !(1...64).contains(jobs) { throw ValidationError("--jobs \(jobs) is not valid; give 1 to 64") }
     }
 }

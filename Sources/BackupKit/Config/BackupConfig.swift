@@ -239,6 +239,8 @@ public struct JobConfig: Sendable {
     public static let defaultSuspiciousBelow = 0.1
     /// Compression level and threads.
     public var compressionOptions = CompressionOptions()
+    /// How restores run the engine's restore tool (`restoreOptions`), under the command line's flags.
+    public var restoreOptions: JobRestoreOptions? = nil
     /// Where run events are announced (the job's own setting, else the top-level one).
     public var notify: NotifyConfig? = nil
     /// How the stream is encrypted (the job's own setting, else the top-level one).

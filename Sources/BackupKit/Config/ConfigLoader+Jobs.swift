@@ -31,6 +31,7 @@ extension ConfigLoader {
         var database: String?
         if case .sql(let sql)? = connection { database = sql.database }
         let tables = readTables(object, engine: engine, database: database)
+        let restoreOptions = object.raw("restoreOptions").flatMap { readRestoreOptions($0, path: object.childPath("restoreOptions"), engine: engine) }
         object.finish(validKeys: Self.runExtraKeys)
         guard let name, let engine, let schedule, let zone, let destination, let prefix, let connection else { return nil }
         var job = JobConfig(
@@ -42,6 +43,7 @@ extension ConfigLoader {
         job.allowEmpty = allowEmpty
         job.suspiciousBelow = suspiciousBelow
         job.tables = tables
+        job.restoreOptions = restoreOptions
         job.copyDestinations = Array(targets?.names.dropFirst() ?? [])
         job.retentionByDestination = targets?.retention ?? [:]
         return job

@@ -54,11 +54,24 @@ public struct RestoreOptions: Sendable, Hashable {
     public var clean: Bool
     /// Verify the whole backup (digests, compression, format) before touching the target.
     public var verifyFirst: Bool
+    /// The tool's options (owner, role, transaction, parallelism); the command line's over the job's.
+    public var tool: JobRestoreOptions
 
     /// Describes a restore request.
-    public init(target: String? = nil, clean: Bool = false, verifyFirst: Bool = false) {
+    public init(target: String? = nil, clean: Bool = false, verifyFirst: Bool = false, tool: JobRestoreOptions = JobRestoreOptions()) {
         self.target = target
         self.clean = clean
         self.verifyFirst = verifyFirst
+        self.tool = tool
+    }
+
+    /// These options with every tool option the command line left unset taken from the job's `restoreOptions`.
+    public func over(_ job: JobRestoreOptions?) -> RestoreOptions {
+        var result = self
+        result.tool.keepOwner = tool.keepOwner ?? job?.keepOwner
+        result.tool.role = tool.role ?? job?.role
+        result.tool.singleTransaction = tool.singleTransaction ?? job?.singleTransaction
+        result.tool.jobs = tool.jobs ?? job?.jobs
+        return result
     }
 }

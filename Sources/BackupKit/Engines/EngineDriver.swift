@@ -32,10 +32,10 @@ extension EngineDriver {
     }
 
     /// The error for a tool's failure: the precise one `classify` recognises, else the tool's exit
-    /// and the last line of its stderr.
+    /// and its stderr's error lines and tail (`StderrSummary`).
     public func failure(tool: String, exit: ProcessExit, stderr: String, job: String) -> EngineError {
         classify(tool: tool, exit: exit, stderr: stderr, job: job)
-            ?? .toolFailed(job: job, tool: tool, exit: exit, detail: FailureClassifier.lastLine(stderr))
+            ?? .toolFailed(job: job, tool: tool, exit: exit, detail: StderrSummary.summarize(stderr, job: job))
     }
 }
 

@@ -10,7 +10,7 @@ public enum EngineError: Error, Sendable, Hashable, CustomStringConvertible {
     case authenticationFailed(job: String, user: String, detail: String)
     /// The database to dump (or restore into) does not exist.
     case databaseMissing(job: String, database: String, detail: String)
-    /// The tool failed for another reason; `detail` is the last line of its stderr.
+    /// The tool failed for another reason; `detail` is its stderr's error lines and tail (`StderrSummary`).
     case toolFailed(job: String, tool: String, exit: ProcessExit, detail: String)
     /// The dump took longer than the job's timeout and was killed.
     case timedOut(job: String, timeout: String)
@@ -34,7 +34,7 @@ public enum EngineError: Error, Sendable, Hashable, CustomStringConvertible {
         case .connectionRefused(let job, let target, let detail):
             return "job \(job): cannot connect to \(target): \(detail); is the server running and listening there?"
         case .authenticationFailed(let job, let user, let detail):
-            return "job \(job): the server rejected user \(user): \(detail); check the username and password in the job's connection"
+            return "job \(job): the server rejected user \(user): \(detail); check jobs[\"\(job)\"].connection.username and the password jobs[\"\(job)\"].connection.password names"
         case .databaseMissing(let job, let database, let detail):
             return "job \(job): database \(database) does not exist (\(detail)); check \"database\" in the job's connection (or create it before a restore)"
         case .toolFailed(let job, let tool, let exit, let detail):

@@ -12,7 +12,7 @@ struct FailureClassifier {
         job: String, tool: String, stderr: String, target: String, user: String, database: String
     ) -> EngineError? {
         let text = stderr.lowercased()
-        let detail = Self.lastLine(stderr)
+        let detail = StderrSummary.summarize(stderr, job: job)
         if versionMismatch.contains(where: text.contains) {
             return .toolFailed(job: job, tool: tool, exit: .exited(1), detail: detail + " (the tool is older than the server; install newer client tools)")
         }

@@ -53,6 +53,7 @@ public struct MongoDriver: EngineDriver {
         let uri = options.target ?? connection.uri
         var argv = ["mongorestore", "--archive", "--uri=\(uri)"] + (try configArguments(context))
         if options.clean { argv.append("--drop") }
+        if let jobs = options.tool.jobs { argv.append("--numParallelCollections=\(jobs)") }
         return .process(tool: "mongorestore", argv: argv, environment: context.baseEnvironment)
     }
 

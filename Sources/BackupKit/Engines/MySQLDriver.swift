@@ -125,6 +125,12 @@ public struct MySQLDriver: EngineDriver {
         return .process(tool: client, argv: argv, environment: context.baseEnvironment)
     }
 
+    /// Whether a restore with `options` strips DEFINER clauses (`DefinerFilter`): by default when
+    /// restoring into another database than the job's own, unless `keepOwner` says otherwise.
+    func stripsDefiners(_ options: RestoreOptions) -> Bool {
+        !(options.tool.keepOwner ?? ((options.target ?? connection.database) == connection.database))
+    }
+
     public func classify(tool: String, exit: ProcessExit, stderr: String, job: String) -> EngineError? {
         Self.classifier.classify(
             job: job, tool: tool, stderr: stderr, target: target, user: connection.username ?? "(default)",

@@ -60,16 +60,23 @@ public struct PostgresDriver: EngineDriver {
         }
         var server: String?
         if let number = Int(query.output.trimmingCharacters(in: .whitespacesAndNewlines)) {
-            let serverMajor = number >= 100_000 ? number / 10_000 : number / 100
-            let toolMajor = VersionNumber.parse(Substring(toolVersion)).first ?? 0
-            let serverText = number >= 100_000 ? "\(number / 10_000).\(number % 10_000)" : "\(number / 10_000).\(number / 100 % 100).\(number % 100)"
-            let toolComparable = number >= 100_000 ? toolMajor : (VersionNumber.parse(Substring(toolVersion)).prefix(2).reduce(0) { $0 * 100 + $1 })
-            if toolComparable < serverMajor {
+            let (serverText, tooOld) = Self.compare(toolVersion: toolVersion, serverNumber: number)
+            if tooOld {
                 throw EngineError.toolTooOld(job: job, tool: "pg_dump", toolVersion: toolVersion, serverVersion: serverText)
             }
             server = serverText
         }
         return (toolVersion, server)
+    }
+
+    /// The server's version as text (from `server_version_num`) and whether pg_dump `toolVersion`
+    /// is older than the server's major version, which it cannot dump.
+    static func compare(toolVersion: String, serverNumber number: Int) -> (server: String, tooOld: Bool) {
+        let serverMajor = number >= 100_000 ? number / 10_000 : number / 100
+        let toolMajor = VersionNumber.parse(Substring(toolVersion)).first ?? 0
+        let serverText = number >= 100_000 ? "\(number / 10_000).\(number % 10_000)" : "\(number / 10_000).\(number / 100 % 100).\(number % 100)"
+        let toolComparable = number >= 100_000 ? toolMajor : (VersionNumber.parse(Substring(toolVersion)).prefix(2).reduce(0) { $0 * 100 + $1 })
+        return (serverText, toolComparable < serverMajor)
     }
 
     /// "pg_dump (PostgreSQL) 15.18 (Debian ...)" → "15.18".
@@ -103,9 +110,25 @@ public struct PostgresDriver: EngineDriver {
             return .process(tool: "psql", argv: ["psql", "-X", "-q"] + connectionArguments() + ["--dbname", database], environment: environment)
         }
         _ = try context.require("pg_restore", package: Self.package)
-        var argv = ["pg_restore"] + connectionArguments() + ["--dbname", database, "--exit-on-error", "--single-transaction"]
+        return .process(tool: "pg_restore", argv: ["pg_restore"] + connectionArguments() + (try restoreArguments(options, database: database, job: context.job.name)), environment: environment)
+    }
+
+    /// pg_restore's options after the connection's: into `database`, stopping at the first error,
+    /// in one transaction unless turned off; owners and grants are dropped (`--no-owner
+    /// --no-privileges`) when the target is not the job's own database, so the role that owns the
+    /// target can restore without being a member of the original owners.
+    func restoreArguments(_ options: RestoreOptions, database: String, job: String) throws -> [String] {
+        if let jobs = options.tool.jobs, jobs > 1 {
+            throw EngineError.restoreUnsupported(
+                job: job,
+                hint: "pg_restore restores in parallel (--jobs) only from a file, and backupd streams the backup into its standard input; leave out --jobs")
+        }
+        var argv = ["--dbname", database, "--exit-on-error"]
+        if options.tool.singleTransaction ?? true { argv.append("--single-transaction") }
+        if !(options.tool.keepOwner ?? (database == connection.database)) { argv += ["--no-owner", "--no-privileges"] }
+        if let role = options.tool.role { argv.append("--role=\(role)") }
         if options.clean { argv += ["--clean", "--if-exists"] }
-        return .process(tool: "pg_restore", argv: argv, environment: environment)
+        return argv
     }
 
     public func classify(tool: String, exit: ProcessExit, stderr: String, job: String) -> EngineError? {
@@ -115,7 +138,7 @@ public struct PostgresDriver: EngineDriver {
         } ?? connection.database
         let lower = stderr.lowercased()
         if lower.contains("database \""), lower.contains("does not exist") {
-            return .databaseMissing(job: job, database: database, detail: FailureClassifier.lastLine(stderr))
+            return .databaseMissing(job: job, database: database, detail: StderrSummary.summarize(stderr, job: job))
         }
         return Self.classifier.classify(
             job: job, tool: tool, stderr: stderr, target: target, user: connection.username ?? "(default)", database: database)

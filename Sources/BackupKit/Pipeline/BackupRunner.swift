@@ -65,9 +65,10 @@ public struct BackupRunner: BackupExecutor {
         progress: @escaping @Sendable (RunProgress) -> Void, logger: Logger
     ) -> RunOutcome {
         let named = job.destinations.map { (name: $0, config: config.destination(named: $0)) }
-        let redactor = Redactor(secrets: EngineDrivers.secrets(of: job) + named.compactMap(\.config).flatMap {
-            [$0.secretAccessKey] + ($0.sessionToken.map { [$0] } ?? [])
-        })
+        let redactor = Redactor(
+            secrets: EngineDrivers.secrets(of: job) + named.compactMap(\.config).flatMap {
+                [$0.secretAccessKey] + ($0.sessionToken.map { [$0] } ?? [])
+            }, job: job.name)
         var lanes: [Lane] = []
         func failed(_ message: String, exit: ProcessExit? = nil, stderr: String = "", interrupted: Bool = false, bytesRead: Int64? = nil) -> RunOutcome {
             var outcome = RunOutcome(

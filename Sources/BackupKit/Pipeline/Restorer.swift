@@ -35,7 +35,7 @@ public struct Restorer: Sendable {
         public var key: String
         /// Bytes downloaded.
         public var bytesDownloaded: Int64
-        /// Bytes after decompression, written to the tool or file.
+        /// Bytes after decompression (the backup as dumped; a MySQL restore may strip DEFINERs from them).
         public var bytesRestored: Int64
         /// Where they went (the tool or the file).
         public var destination: String
@@ -114,12 +114,13 @@ public struct Restorer: Sendable {
         identity: String? = nil, logger: Logger
     ) throws -> Result {
         let key = object.key
+        let options = options.over(job.restoreOptions)
         let secrets = try SecretDirectory(parent: secretsParent)
         defer { secrets.remove() }
         let context = EngineContext(job: job, secrets: secrets, launcher: launcher, baseEnvironment: EngineContext.baseEnvironment(from: environment))
         let driver = EngineDrivers.driver(for: job)
         let action = try driver.restoreAction(key: key, options: options, context: context)
-        let redactor = Redactor(secrets: EngineDrivers.secrets(of: job))
+        let redactor = Redactor(secrets: EngineDrivers.secrets(of: job), job: job.name)
         let codec = try compression.makeDecompressor()
         let reader = BackupStreamReader(store: store)
         let encrypted = key.hasSuffix(BackupRunner.encryptedSuffix)
@@ -188,19 +189,22 @@ public struct Restorer: Sendable {
             return Result(key: key, bytesDownloaded: downloaded, bytesRestored: restored, destination: path, stderrTail: "", sha256: digest.sha256)
 
         case .process(let tool, let argv, let environment):
-            let process = try launcher.launch(ProcessSpec(
-                argv: argv, environment: environment, input: .pipe, captureOutput: false, inheritedFiles: secrets.descriptors))
-            let holdBack = HoldBackSink { bytes in
-                try process.writeInput(bytes)
+            let process = try launcher.launch(ProcessSpec(argv: argv, environment: environment, input: .pipe, captureOutput: false, inheritedFiles: secrets.descriptors))
+            let holdBack = HoldBackSink { bytes in try process.writeInput(bytes) }
+            // A MySQL restore into another database drops DEFINER clauses only SUPER may restore.
+            let definers = (driver as? MySQLDriver)?.stripsDefiners(options) == true ? DefinerFilter { try holdBack.write($0) } : nil
+            // Counted as decompressed (the backup's own size), before any DEFINER is stripped.
+            let sink = CodecSink(codec: codec) { bytes in
                 restored += Int64(bytes.count)
+                if let definers { try definers.write(bytes) } else { try holdBack.write(bytes) }
             }
-            let sink = CodecSink(codec: codec) { bytes in try holdBack.write(bytes) }
             let digest: BackupStreamReader.Digest
             do {
                 digest = try download(into: sink)
                 // The tool has not seen the end of its input yet: a mismatch must never be committed.
                 try checkDigest(digest)
                 try sink.finish()
+                try definers?.finish()
                 try holdBack.release()
             } catch let error as EncryptionError {
                 process.kill()
@@ -267,7 +271,7 @@ public enum RestoreError: Error, Sendable, Hashable, CustomStringConvertible {
         case .cannotWrite(let job, let path, let reason):
             return "job \(job): cannot write \(path): \(reason) (the file must not exist yet)"
         case .transfer(let job, let key, let reason, let stderr):
-            let detail = FailureClassifier.lastLine(stderr)
+            let detail = StderrSummary.summarize(stderr, job: job)
             return "job \(job): restoring \(key) failed: \(reason)\(detail.isEmpty ? "" : "; the restore tool said: \(detail)")"
         case .digestMismatch(let job, let key, let expected, let found):
             return "job \(job): RESTORE FAILED, \(key) does not match its manifest: SHA-256 expected \(expected), found \(found); the restore was stopped before it completed (run `backupd verify \(job)`)"

@@ -6,9 +6,12 @@ public struct Redactor: Sendable {
     /// What replaces each secret.
     public static let mask = "<redacted>"
     private let needles: [String]
+    private let job: String?
 
-    /// Redacts these secrets, also in their percent-encoded form (as they appear inside URIs).
-    public init(secrets: [Secret]) {
+    /// Redacts these secrets, also in their percent-encoded form (as they appear inside URIs); a
+    /// temporary credentials file a tool names is replaced by `job`'s config key for the password.
+    public init(secrets: [Secret], job: String? = nil) {
+        self.job = job
         var needles = Set<String>()
         for secret in secrets where !secret.value.isEmpty {
             needles.insert(secret.value)
@@ -22,7 +25,7 @@ public struct Redactor: Sendable {
 
     /// `text` with every occurrence of every secret replaced by `Redactor.mask`.
     public func redact(_ text: String) -> String {
-        var result = text
+        var result = StderrSummary.rewriteCredentialPaths(text, job: job)
         for needle in needles where result.contains(needle) {
             result = result.replacingOccurrences(of: needle, with: Self.mask)
         }

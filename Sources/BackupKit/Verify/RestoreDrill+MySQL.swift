@@ -10,9 +10,14 @@ struct MySQLScratch: ScratchDatabase {
             [client] + (try driver.leadingArguments(context)) + ["--connect-timeout=15", "--batch", "--skip-column-names", "--execute=\(statement)"],
             environment: context.baseEnvironment)
         guard run.exit.succeeded else {
-            throw DrillError.statement(database: name, tool: client, detail: FailureClassifier.lastLine(run.errors))
+            throw DrillError.statement(database: name, tool: client, detail: StderrSummary.summarize(run.errors, job: context.job.name))
         }
         return run.output.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    var createHint: String {
+        let user = driver.connection.username ?? "the job's user"
+        return "the drill needs CREATE and DROP on the scratch database: GRANT ALL ON `\(name)`.* TO '\(user)'@'%' (as an administrator)"
     }
 
     func exists() throws -> Bool {

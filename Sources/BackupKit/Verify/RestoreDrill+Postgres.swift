@@ -9,9 +9,14 @@ struct PostgresScratch: ScratchDatabase {
             ["psql", "-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-c", sql] + driver.connectionArguments() + ["--dbname", database],
             environment: try driver.environment(context))
         guard run.exit.succeeded else {
-            throw DrillError.statement(database: name, tool: "psql", detail: FailureClassifier.lastLine(run.errors))
+            throw DrillError.statement(database: name, tool: "psql", detail: StderrSummary.summarize(run.errors, job: context.job.name))
         }
         return run.output.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    var createHint: String {
+        let user = driver.connection.username ?? "the job's role"
+        return "the drill needs a role that may create databases: `ALTER ROLE \(user) CREATEDB` (as a superuser), or drill with another job whose role may"
     }
 
     func exists() throws -> Bool {

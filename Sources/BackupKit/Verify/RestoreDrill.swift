@@ -42,7 +42,16 @@ public struct RestoreDrill: Sendable {
             job: job, secrets: secrets, launcher: restorer.launcher, baseEnvironment: EngineContext.baseEnvironment(from: restorer.environment))
         let database = try self.database(for: job, scratch: scratch, context: context)
         if try database.exists() { throw DrillError.exists(scratch) }
-        try database.create()
+        do {
+            try database.create()
+        } catch {
+            // A role without CREATEDB (PostgreSQL) or CREATE (MySQL) cannot drill: a failed
+            // drill with its reason, recorded with the verification, not an unrecorded throw.
+            logger.warning("cannot create the scratch database", metadata: ["drill.database": "\(scratch)", "error": "\(error)"])
+            return DrillResult(
+                database: scratch, tables: 0, rows: 0, seconds: 0, dropped: true,
+                error: "cannot create the scratch database: \(error); \(database.createHint)")
+        }
         var log = logger
         log[metadataKey: "drill.database"] = "\(scratch)"
         let started = clock.now()
@@ -110,6 +119,8 @@ public enum DrillError: Error, Sendable, Hashable, CustomStringConvertible {
 
 /// Creates, inspects and drops one scratch database.
 protocol ScratchDatabase: Sendable {
+    /// What the job's role needs to create the scratch database, for the message when it cannot.
+    var createHint: String { get }
     func exists() throws -> Bool
     func create() throws
     func counts() throws -> (tables: Int, rows: Int64)

@@ -177,7 +177,7 @@ struct EngineDriverTests {
         #expect(outcome.error?.contains("mongodb-database-tools") == true)
     }
 
-    /// Restores: pg_restore with --clean --if-exists into --to; mysql client into the target;
+    /// Restores: pg_restore with --clean --if-exists into --to (without owners and grants there); mysql client into the target;
     /// mongorestore --drop; redis needs --to and writes a file.
     @Test func restoreActions() throws {
         let tmp = try TemporaryDirectory()
@@ -195,7 +195,7 @@ struct EngineDriverTests {
             return
         }
         #expect(pgArgv == ["pg_restore", "--host", "db.internal", "--port", "5433", "--username", "backup", "--no-password",
-                           "--dbname", "app_copy", "--exit-on-error", "--single-transaction", "--clean", "--if-exists"])
+                           "--dbname", "app_copy", "--exit-on-error", "--single-transaction", "--no-owner", "--no-privileges", "--clean", "--if-exists"])
         guard case .process(_, let globalsArgv, _) = try action("postgres", key: "a.globals.sql.zst", RestoreOptions()) else {
             Issue.record("psql expected")
             return

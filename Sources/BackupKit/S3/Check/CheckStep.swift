@@ -8,9 +8,11 @@ public struct CheckStep: Sendable, Equatable {
         case failed(String)
         /// It was not tried because an earlier step it needs failed.
         case skipped(String)
+        /// It found something a backup does without (a restore tool); the check still passes.
+        case warning(String)
     }
 
-    /// The S3 operation (`PutObject`, ...) or `Endpoint`.
+    /// The S3 operation (`PutObject`, ...), `Endpoint`, or a database check (`dump tool`, `login`, ...).
     public var name: String
     /// What happened.
     public var outcome: Outcome

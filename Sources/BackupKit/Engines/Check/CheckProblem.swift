@@ -1,0 +1,4 @@
+/// A check that found a problem it words itself.
+struct CheckProblem: Error, CustomStringConvertible {
+    let description: String
+}
