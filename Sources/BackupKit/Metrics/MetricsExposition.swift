@@ -50,7 +50,7 @@ public enum MetricsExposition {
 
         for job in config.jobs {
             let metrics = jobs[job.name] ?? JobMetrics()
-            let label = [("job", job.name)]
+            let label = [("backup_job", job.name)]
             func add(_ index: Int, _ value: Double?, _ labels: [(String, String)] = label) {
                 if let value { families[index].samples.append((labels, value)) }
             }
