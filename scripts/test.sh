@@ -145,7 +145,7 @@ if (( systemd_tests )); then
     say "making the systemd machine's root failed (status $image_status):"; sed 's/^/    /' "$tmp/systemd-image.log" >&2
     systemd_status=1
   elif ! deb=$(scripts/package-deb.sh --binary "$binary" 2>"$tmp/package-deb.log") \
-      || ! deb_upgrade=$(scripts/package-deb.sh --binary "$binary" --no-lintian --output "$tmp/deb-upgrade" \
+      || ! deb_upgrade=$(scripts/package-deb.sh --binary "$binary" --no-lintian --fast --output "$tmp/deb-upgrade" \
         --version "$("$binary" --version | awk '{print $1}')+ci1" 2>>"$tmp/package-deb.log"); then
     say "packaging failed:"; sed 's/^/    /' "$tmp/package-deb.log" >&2
     systemd_status=1

@@ -138,7 +138,8 @@ def test_enable_now_runs_a_scheduled_backup_into_s3(box, store, job, metrics_por
     a scheduled backup lands in the bucket and in the history."""
     s3, bucket = store
     box.write("/etc/backupd/s3-secret-key", s3.secret_key + "\n")
-    box.write_config(config(s3, bucket, [command_job(job, ["printf", "packaged"], EVERY_3S)],
+    # Each backup is verified after it is written, for the verification metrics.
+    box.write_config(config(s3, bucket, [command_job(job, ["printf", "packaged"], EVERY_3S, verify={"afterBackup": True})],
                             metrics={"listen": f"127.0.0.1:{metrics_port}"}))
 
     box.systemctl("enable", "--now", "backupd", timeout=60)
@@ -152,20 +153,30 @@ def test_enable_now_runs_a_scheduled_backup_into_s3(box, store, job, metrics_por
 
 def test_every_metric_of_the_alert_rules_and_dashboard_is_exported(box, job, metrics_port):
     """Scraping the running packaged daemon's /metrics finds every backupd_* metric that
-    contrib/prometheus/backupd-alerts.yml and contrib/grafana/backupd.json use, with the job in
-    the label backup_job (never `job`, which Prometheus overrides)."""
+    contrib/prometheus/backupd-alerts.yml and contrib/grafana/backupd.json use (the verification
+    ones once a backup was verified), with the job in the label backup_job (never `job`, which
+    Prometheus overrides)."""
     used = used_metric_names()
-    assert len(used) >= 8, used
-    with urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=10) as response:
-        text = response.read().decode()
-    samples = {}
-    for family in text_string_to_metric_families(text):
-        for sample in family.samples:
-            samples.setdefault(sample.name, []).append(sample.labels)
+    assert len(used) >= 10, used
+    assert {"backupd_last_verification_success", "backupd_pending_aborts"} <= used, used
+
+    def scrape():
+        with urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=10) as response:
+            text = response.read().decode()
+        samples = {}
+        for family in text_string_to_metric_families(text):
+            for sample in family.samples:
+                samples.setdefault(sample.name, []).append(sample.labels)
+        return samples
+
+    samples = wait_until("a verification in the metrics", 60,
+                         lambda: (s := scrape()).get("backupd_last_verification_success") and s)
     missing = sorted(name for name in used if name not in samples)
     assert not missing, f"used by the rules or dashboard but not exported: {missing}"
-    for name in used - {"backupd_build_info"}:
+    per_destination = {"backupd_pending_aborts"}
+    for name in used - {"backupd_build_info"} - per_destination:
         assert any(labels.get("backup_job") == job for labels in samples[name]), (name, samples[name])
+    assert {"destination": "s3"} in samples["backupd_pending_aborts"], samples["backupd_pending_aborts"]
     assert not any("job" in labels for series in samples.values() for labels in series)
 
 

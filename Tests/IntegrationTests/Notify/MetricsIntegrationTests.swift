@@ -63,7 +63,7 @@ struct MetricsIntegrationTests {
         #expect(scrape.status == 200)
         #expect(scrape.contentType == MetricsExposition.contentType)
         let fromListener = try PrometheusParser.parse(scrape.body)
-        let bucketLabel = "destination=\"test\",backup_job=\"measured\""
+        let bucketLabel = "backup_job=\"measured\",destination=\"test\""
         for parsed in [fromFile, fromListener] {
             #expect(parsed.samples["backupd_build_info{version=\"\(BackupKit.version)\"}"] == 1)
             #expect(parsed.samples["backupd_runs_total{backup_job=\"measured\",status=\"succeeded\"}"] == 1)
