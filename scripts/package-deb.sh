@@ -52,6 +52,13 @@ if ldd "$binary" 2>/dev/null | grep -q libswiftCore; then
   die "$binary links the Swift runtime dynamically; build it with --static-swift-stdlib"
 fi
 binary_version=$("$binary" --version | awk '{print $1}')
+# Package.swift reads the commit when SwiftPM evaluates it; a build directory reused across commits
+# keeps the first one (a fresh clone, as in CI, is always right).
+binary_commit=$("$binary" --version | sed -n 's/.*(commit \([^)]*\)).*/\1/p')
+head_commit=$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+if [[ "${binary_commit%-dirty}" != "$head_commit" ]]; then
+  say "warning: the binary names commit $binary_commit, the checkout is at $head_commit (touch Package.swift and rebuild to update it)"
+fi
 version=${version:-$binary_version}
 [[ "$version" =~ ^[0-9][A-Za-z0-9.+~]*$ ]] || die "'$version' is not a Debian native version"
 arch=$(dpkg --print-architecture)
