@@ -1,6 +1,14 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+// The commit `backupd --version` names: from git when the sources are a checkout, else "unknown"
+// (a build from a tarball works the same). Only hex digits and "-dirty" reach the C define.
+let buildCommit: String = {
+    guard let git = Context.gitInformation else { return "unknown" }
+    let commit = String(git.currentCommit.prefix(12)).filter { $0.isHexDigit }
+    return commit.isEmpty ? "unknown" : commit + (git.hasUncommittedChanges ? "-dirty" : "")
+}()
+
 let package = Package(
     name: "backupd",
     products: [
@@ -33,6 +41,9 @@ let package = Package(
         // Linux headers Glibc's module leaves out (timerfd); no library to link.
         .systemLibrary(name: "CLinux"),
 
+        // The git commit of the build, for `backupd --version`.
+        .target(name: "CBuildInfo", cSettings: [.define("BACKUPD_GIT_COMMIT", to: "\"\(buildCommit)\"")]),
+
         // Pure leaf targets: no I/O of their own.
         .target(name: "Cron"),
         .target(name: "SigV4", dependencies: ["CCrypto"]),
@@ -53,7 +64,7 @@ let package = Package(
         .executableTarget(
             name: "backupd",
             dependencies: [
-                "BackupKit", "Cron",
+                "BackupKit", "Cron", "CBuildInfo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),

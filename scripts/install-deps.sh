@@ -21,6 +21,10 @@ packages=(
   # the systemd test: a Debian 12 root booted under systemd 252 (scripts/testenv/systemd.sh);
   # util-linux gives unshare and nsenter
   debootstrap util-linux
+  # the Debian package (scripts/package-deb.sh): dpkg-shlibdeps (dpkg-dev) and its checker
+  dpkg-dev lintian
+  # contrib/prometheus: promtool checks and unit-tests the alert rules
+  prometheus
   # the HTTPS benchmark: nginx as the TLS proxy in front of radosgw
   nginx
   # client-side encryption of backups with age (age-keygen makes the tests' keys)

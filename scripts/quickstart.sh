@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # The README's first command: from this checkout on a Debian 12 machine, install everything, build
-# backupd, install it with its systemd unit, start a local PostgreSQL with a demo database and a
+# backupd and its Debian package (scripts/package-deb.sh) and install that with apt, as users
+# install it (binary, unit, user, man pages, completions), start a local PostgreSQL with a demo database and a
 # local S3 server (Ceph's radosgw), configure an every-minute backup of the demo database into a
 # bucket, start the daemon, wait for its first scheduled backup and print `backupd history`.
 #
 # Idempotent: a second run reuses the servers, user, bucket and passwords it finds, rebuilds and
-# reinstalls the binary, rewrites the config and restarts the daemon.
+# reinstalls the package, rewrites the config and restarts the daemon.
 #
 # Where things go:
-#   /usr/local/bin/backupd, /etc/systemd/system/backupd.service, the system user `backupd`
+#   the package: /usr/bin/backupd, /lib/systemd/system/backupd.service, the system user `backupd`
 #   /etc/backupd/config.json (0600, owned by backupd) and its secret files /etc/backupd/*.secret
 #   /var/lib/backupd                 the daemon's history (stateDirectory)
 #   /var/lib/backupd-quickstart      the demo PostgreSQL and radosgw (throw-away servers)
@@ -32,7 +33,7 @@ state=/var/lib/backupd
 log_file=/var/log/backupd-quickstart.log
 pid_file=/run/backupd-quickstart.pid
 bucket=backupd-quickstart
-binary=/usr/local/bin/backupd
+binary=/usr/bin/backupd
 
 # ---------------------------------------------------------------------------------------------
 say "Installing Debian packages and the AWS CLI (scripts/install-deps.sh)"
@@ -41,17 +42,22 @@ command -v swift >/dev/null || die "the Swift 6 toolchain is not on PATH (https:
 [[ -x scripts/testenv/s3.sh ]] || die "scripts/testenv/s3.sh (the local S3 server) is missing from this checkout"
 
 # ---------------------------------------------------------------------------------------------
-say "Building backupd in release mode (a few minutes the first time)"
-# A static Swift runtime: the binary then needs only Debian's libc, libcurl, libssl and libsqlite3.
-swift build -c release --product backupd --static-swift-stdlib
-install -m 0755 "$(swift build -c release --product backupd --static-swift-stdlib --show-bin-path)/backupd" "$binary"
+say "Building backupd in release mode and its Debian package (a few minutes the first time)"
+# A static Swift runtime: the package then depends only on Debian's libc, libcurl, libssl, libsqlite3.
+# (lintian runs in CI; here the package is only built.)
+deb=$(scripts/package-deb.sh --no-lintian)
+# An earlier quickstart installed backupd from source; its unit in /etc would shadow the package's.
+if [[ -f /etc/systemd/system/backupd.service ]] && grep -q '^ExecStart=/usr/local/bin/backupd ' /etc/systemd/system/backupd.service; then
+  echo "removing the from-source install of an earlier quickstart (/usr/local/bin/backupd and its unit)"
+  rm -f /etc/systemd/system/backupd.service /usr/local/bin/backupd
+fi
+say "Installing $deb with apt"
+# --reinstall: a rebuild of the same version replaces the installed one.
+DEBIAN_FRONTEND=noninteractive apt-get install -y -q --reinstall "$deb" >&2
 echo "installed $binary ($("$binary" --version))"
-
-id backupd >/dev/null 2>&1 \
-  || useradd --system --home-dir "$state" --no-create-home --shell /usr/sbin/nologin backupd
+# The package made the user and /etc/backupd; the daemon's state directory is made by systemd on
+# start, and here too for the runs without systemd.
 install -d -m 0700 -o backupd -g backupd "$state"
-install -d -m 0750 -o root -g backupd "$etc"
-install -m 0644 systemd/backupd.service /etc/systemd/system/backupd.service
 
 # Runs backupd as its own user, as the service does, so files it creates belong to that user.
 as_backupd() { setpriv --reuid=backupd --regid=backupd --init-groups -- "$binary" "$@"; }

@@ -9,8 +9,11 @@
 #
 # After `swift test`, the systemd stage: the release binary built as the README installs it, booted
 # with the repo's unit under a real systemd 252 (scripts/testenv/systemd.sh, needs root) and tested
-# by Tests/SystemdTests (pytest). It runs when no arguments are given (CI); BACKUPD_SYSTEMD_TESTS=1
-# forces it, BACKUPD_SYSTEMD_TESTS=0 skips it.
+# by Tests/SystemdTests (pytest); and the Debian package made from that binary
+# (scripts/package-deb.sh: dist/backupd_VERSION_amd64.deb, lintian-checked, plus the same binary as
+# a newer version for the upgrade test) installed, upgraded, removed and purged on a second, clean
+# machine (`systemd.sh start-clean`). It runs when no arguments are given (CI);
+# BACKUPD_SYSTEMD_TESTS=1 forces it, BACKUPD_SYSTEMD_TESTS=0 skips it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -41,9 +44,15 @@ cleanup() {
   if [[ -n "${release_pid:-}" ]] && kill -0 "$release_pid" 2>/dev/null; then
     kill -- -"$release_pid" 2>/dev/null || kill "$release_pid" 2>/dev/null || true
   fi
-  if [[ -s "$tmp/systemd/systemd/cgroup" ]]; then
-    timeout -k 5 60 scripts/testenv/systemd.sh stop "$tmp/systemd" >>"$tmp/systemd.log" 2>&1 || say "stopping the systemd machine failed (see $tmp/systemd.log)"
+  if [[ -n "${clean_image_pid:-}" ]] && kill -0 "$clean_image_pid" 2>/dev/null; then
+    kill "$clean_image_pid" 2>/dev/null || true
   fi
+  local m
+  for m in systemd package; do
+    if [[ -s "$tmp/$m/systemd/cgroup" ]]; then
+      timeout -k 5 60 scripts/testenv/systemd.sh stop "$tmp/$m" >>"$tmp/$m.log" 2>&1 || say "stopping the $m machine failed (see $tmp/$m.log)"
+    fi
+  done
   for s in "${servers[@]}"; do
     scripts/testenv/$s.sh stop "$tmp/$s" >>"$tmp/$s.log" 2>&1 & pids+=($!)
   done
@@ -71,7 +80,14 @@ if (( systemd_tests )); then
   # The machine's Debian root (debootstrap, about a minute, then cached) is made while Swift builds.
   timeout -k 10 900 scripts/testenv/systemd.sh image >/dev/null 2>"$tmp/systemd-image.log" &
   image_pid=$!
+  # And the clean root the package is installed on (made after the first: they share a lock).
+  timeout -k 10 900 scripts/testenv/systemd.sh image clean >/dev/null 2>"$tmp/package-image.log" &
+  clean_image_pid=$!
 fi
+
+# The alert rules and dashboard in contrib/ (promtool; seconds).
+contrib_status=0
+scripts/check-contrib.sh || contrib_status=$?
 
 say "building (swift build --build-tests)"
 build_status=0
@@ -119,24 +135,42 @@ if (( systemd_tests )); then
   release_pid=
   wait "$image_pid" || image_status=$?
   image_pid=
+  wait "$clean_image_pid" || { (( image_status != 0 )) || image_status=$?; cat "$tmp/package-image.log" >>"$tmp/systemd-image.log"; }
+  clean_image_pid=
+  binary=$("${release[@]}" --show-bin-path)/backupd
   if (( release_status != 0 )); then
     say "the release build failed (status $release_status):"; tail -n 40 "$tmp/release-build.log" | sed 's/^/    /' >&2
     systemd_status=1
   elif (( image_status != 0 )); then
     say "making the systemd machine's root failed (status $image_status):"; sed 's/^/    /' "$tmp/systemd-image.log" >&2
     systemd_status=1
-  elif ! timeout -k 10 120 scripts/testenv/systemd.sh start "$tmp/systemd" \
-      "$("${release[@]}" --show-bin-path)/backupd" >"$tmp/systemd.env" 2>"$tmp/systemd.log"; then
+  elif ! deb=$(scripts/package-deb.sh --binary "$binary" 2>"$tmp/package-deb.log") \
+      || ! deb_upgrade=$(scripts/package-deb.sh --binary "$binary" --no-lintian --fast --output "$tmp/deb-upgrade" \
+        --version "$("$binary" --version | awk '{print $1}')+ci1" 2>>"$tmp/package-deb.log"); then
+    say "packaging failed:"; sed 's/^/    /' "$tmp/package-deb.log" >&2
+    systemd_status=1
+  elif ! timeout -k 10 120 scripts/testenv/systemd.sh start "$tmp/systemd" "$binary" >"$tmp/systemd.env" 2>"$tmp/systemd.log"; then
     say "the systemd machine did not boot:"; sed 's/^/    /' "$tmp/systemd.log" >&2
     systemd_status=1
+  elif ! timeout -k 10 120 scripts/testenv/systemd.sh start-clean "$tmp/package" >"$tmp/package.env" 2>"$tmp/package.log"; then
+    say "the clean machine for the package did not boot:"; sed 's/^/    /' "$tmp/package.log" >&2
+    systemd_status=1
   else
+    say "packaged $deb (lintian-clean) and $deb_upgrade"
+    export BACKUPD_DEB=$deb BACKUPD_DEB_UPGRADE=$deb_upgrade
     # shellcheck disable=SC1090
     source "$tmp/systemd.env"
+    # shellcheck disable=SC1090
+    source "$tmp/package.env"
     say "systemd tests (Tests/SystemdTests) on systemd pid $BACKUPD_SYSTEMD_PID1"
     BACKUPD_SYSTEMD_REQUIRED=1 PYTHONDONTWRITEBYTECODE=1 timeout -k 10 420 \
       python3 -m pytest Tests/SystemdTests -p no:cacheprovider -v -rs --durations=10 || systemd_status=$?
   fi
   say "systemd tests finished with status $systemd_status after $(elapsed)"
   (( test_status != 0 )) || test_status=$systemd_status
+fi
+if (( contrib_status != 0 )); then
+  say "scripts/check-contrib.sh failed (status $contrib_status, output above)"
+  (( test_status != 0 )) || test_status=$contrib_status
 fi
 exit "$test_status"

@@ -7,7 +7,7 @@ struct Backupd: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "backupd",
         abstract: "Database backups streamed to S3-compatible storage.",
-        version: BackupKit.version,
+        version: BuildInfo.versionLine,
         subcommands: [
             RunCommand.self, ValidateCommand.self, CheckCommand.self, CronCommand.self, RunNowCommand.self, RestoreCommand.self,
             ListCommand.self, HistoryCommand.self, StatusCommand.self, VerifyCommand.self, PruneCommand.self,

@@ -10,7 +10,7 @@ struct HistoryCommand: ParsableCommand {
 
     @OptionGroup var options: GlobalOptions
 
-    @Argument(help: "Only this job's runs.")
+    @Argument(help: "Only this job's runs.", completion: JobNameCompletion.kind)
     var job: String?
 
     @Option(help: "Only runs with this status: \(RunStatus.allCases.map(\.rawValue).joined(separator: ", ")).")

@@ -11,7 +11,7 @@ struct ListCommand: ParsableCommand {
 
     @OptionGroup var options: GlobalOptions
 
-    @Argument(help: "The job's name.")
+    @Argument(help: "The job's name.", completion: JobNameCompletion.kind)
     var job: String
 
     @OptionGroup var destination: DestinationOption

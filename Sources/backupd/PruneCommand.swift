@@ -12,7 +12,7 @@ struct PruneCommand: ParsableCommand {
 
     @OptionGroup var options: GlobalOptions
 
-    @Argument(help: "The job's name (default: every job).")
+    @Argument(help: "The job's name (default: every job).", completion: JobNameCompletion.kind)
     var job: String?
 
     @Flag(help: "Show what would be deleted without deleting anything.")

@@ -21,7 +21,7 @@ struct RestoreCommand: ParsableCommand {
 
     @OptionGroup var options: GlobalOptions
 
-    @Argument(help: "The job's name.")
+    @Argument(help: "The job's name.", completion: JobNameCompletion.kind)
     var job: String
 
     @Argument(help: "The backup id, or one of its objects' keys (or names under the job's prefix); default: the newest complete backup.")

@@ -20,7 +20,7 @@ struct RunNowCommand: ParsableCommand {
 
     @OptionGroup var options: GlobalOptions
 
-    @Argument(help: "The job's name.")
+    @Argument(help: "The job's name.", completion: JobNameCompletion.kind)
     var job: String
 
     @Flag(name: .shortAndLong, help: "Log each step to stderr.")

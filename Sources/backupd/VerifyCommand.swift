@@ -22,7 +22,7 @@ struct VerifyCommand: ParsableCommand {
 
     @OptionGroup var options: GlobalOptions
 
-    @Argument(help: "The job's name.")
+    @Argument(help: "The job's name.", completion: JobNameCompletion.kind)
     var job: String
 
     @Argument(help: "The backup id (or one of its object keys); default: the newest.")

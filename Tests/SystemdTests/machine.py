@@ -53,9 +53,10 @@ def wait_until(what, timeout, probe, interval=0.5):
 class Machine:
     """systemd 252 as PID 1 of its own namespaces; commands enter them with nsenter."""
 
-    def __init__(self, pid1):
+    def __init__(self, pid1, binary="/usr/local/bin/backupd"):
         self.pid1 = int(pid1)
         self.root = f"/proc/{self.pid1}/root"
+        self.binary = binary  # where backupd is installed: from source, or /usr/bin by the package
 
     def run(self, *argv, timeout=30, check=True):
         """Runs argv inside the machine (its root, namespaces and a clean environment)."""
@@ -114,7 +115,7 @@ class Machine:
         """Runs the installed backupd as the service's user, as an administrator would."""
         return self.run(
             "setpriv", "--reuid=backupd", "--regid=backupd", "--init-groups", "--",
-            "/usr/local/bin/backupd", *args, "--config", CONFIG, timeout=timeout, check=check,
+            self.binary, *args, "--config", CONFIG, timeout=timeout, check=check,
         )
 
     def history(self, job):

@@ -8,8 +8,14 @@
 # a cgroup of its own. The unit is installed but not started: the tests start it.
 #
 #   scripts/testenv/systemd.sh start DIR [BINARY]  # prints `export BACKUPD_SYSTEMD_...` on stdout
+#   scripts/testenv/systemd.sh start-clean DIR     # prints `export BACKUPD_PACKAGE_...` on stdout
 #   scripts/testenv/systemd.sh stop DIR            # powers off, kills what is left, removes the cgroup
-#   scripts/testenv/systemd.sh image               # only makes (or finds) the cached root; prints its path
+#   scripts/testenv/systemd.sh image [clean]       # only makes (or finds) the cached root; prints its path
+#
+# `start-clean` boots a CLEAN root for the Debian package test: a root of its own (cached as well)
+# with only what systemd needs plus man-db and bash-completion, none of backupd's libraries, no
+# backupd user, binary or unit, and the host's resolv.conf, so `apt-get install ./backupd_*.deb`
+# inside it resolves the package's Depends from the Debian mirror.
 #
 # BINARY defaults to the release build with a static Swift runtime, as the README installs it
 # (`swift build -c release --product backupd --static-swift-stdlib`): the root has no Swift runtime.
@@ -26,6 +32,9 @@ suite=bookworm
 # What backupd's binary links (libcurl, SQLite, OpenSSL, zstd, zlib), the dump tool the tests use,
 # and what systemd needs to boot and reload the unit (`/bin/kill` is in procps).
 image_packages=systemd,systemd-sysv,dbus,procps,libcurl4,libsqlite3-0,libssl3,libzstd1,zlib1g,postgresql-client-15
+# The clean root: systemd, and what an administrator reads the package's man pages and uses its
+# completions with.
+clean_image_packages=systemd,systemd-sysv,dbus,procps,man-db,bash-completion
 
 # The first Debian (not security) mirror of the host's own apt sources, else deb.debian.org.
 mirror() {
@@ -52,10 +61,12 @@ remove_tree() {
   rm -rf --one-file-system "$dir"
 }
 
-# Makes the cached root if it is missing (one builder at a time, under a lock) and prints its path.
+# Makes the cached root (the clean one with `clean`) if it is missing (one builder at a time,
+# under a lock) and prints its path.
 image() {
   command -v debootstrap >/dev/null || testenv_die "debootstrap not found (run scripts/install-deps.sh)"
-  local url key dir
+  local url key dir image_packages=$image_packages
+  [[ "${1:-}" == clean ]] && image_packages=$clean_image_packages
   url=$(mirror)
   key=$(printf '%s %s %s v1' "$suite" "$image_packages" "$url" | sha256sum | cut -c1-12)
   dir=$cache_root/debian12-$key
@@ -100,10 +111,15 @@ boot() {
     cp -a "$lower/." "$root/"
     mount --bind "$root" "$root"
   fi
-  install -D -m 0755 "$binary" "$root/usr/local/bin/backupd"
-  install -D -m 0644 "$repo/systemd/backupd.service" "$root/etc/systemd/system/backupd.service"
-  chroot "$root" /bin/sh -c 'id backupd >/dev/null 2>&1 || useradd --system --home-dir /var/lib/backupd --no-create-home --shell /usr/sbin/nologin backupd'
-  install -d -m 0750 -o root -g "$(chroot "$root" id -g backupd)" "$root/etc/backupd"
+  if [[ "$binary" == clean ]]; then
+    # apt inside resolves names as the host does (the network namespace is the host's).
+    cp /etc/resolv.conf "$root/etc/resolv.conf"
+  else
+    install -D -m 0755 "$binary" "$root/usr/local/bin/backupd"
+    install -D -m 0644 "$repo/systemd/backupd.service" "$root/etc/systemd/system/backupd.service"
+    chroot "$root" /bin/sh -c 'id backupd >/dev/null 2>&1 || useradd --system --home-dir /var/lib/backupd --no-create-home --shell /usr/sbin/nologin backupd'
+    install -d -m 0750 -o root -g "$(chroot "$root" id -g backupd)" "$root/etc/backupd"
+  fi
   head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$root/etc/machine-id"
   echo >>"$root/etc/machine-id"
 
@@ -190,12 +206,12 @@ stop_machine() {
 cmd=${1:-}
 case "$cmd" in
   __boot) shift; boot "$@" ;;
-  image) image; exit 0 ;;
-  start|stop) ;;
-  *) echo "usage: $0 start DIR [BINARY] | stop DIR | image" >&2; exit 2 ;;
+  image) image "${2:-}"; exit 0 ;;
+  start|start-clean|stop) ;;
+  *) echo "usage: $0 start DIR [BINARY] | start-clean DIR | stop DIR | image [clean]" >&2; exit 2 ;;
 esac
 dir=${2:-}
-[[ -n "$dir" ]] || { echo "usage: $0 start DIR [BINARY] | stop DIR" >&2; exit 2; }
+[[ -n "$dir" ]] || { echo "usage: $0 start DIR [BINARY] | start-clean DIR | stop DIR" >&2; exit 2; }
 (( EUID == 0 )) || testenv_die "booting systemd in namespaces needs root"
 dir=$(testenv_abs_dir "$dir")
 sd=$dir/systemd
@@ -210,11 +226,16 @@ if machine_pid "$(cat "$sd/pid1" 2>/dev/null)" "$(cat "$sd/cgroup" 2>/dev/null)"
   exit 0
 fi
 
-binary=${3:-$repo/.build/release/backupd}
-[[ -x "$binary" ]] || testenv_die "no backupd binary at $binary: build it with \`swift build -c release --product backupd --static-swift-stdlib\`"
-binary=$(cd "$(dirname "$binary")" && pwd)/$(basename "$binary")
-if ldd "$binary" 2>/dev/null | grep -q libswiftCore; then
-  testenv_die "$binary links the Swift runtime dynamically; the machine has none: build with --static-swift-stdlib"
+if [[ "$cmd" == start-clean ]]; then
+  binary=clean variant=clean prefix=BACKUPD_PACKAGE
+else
+  variant= prefix=BACKUPD_SYSTEMD
+  binary=${3:-$repo/.build/release/backupd}
+  [[ -x "$binary" ]] || testenv_die "no backupd binary at $binary: build it with \`swift build -c release --product backupd --static-swift-stdlib\`"
+  binary=$(cd "$(dirname "$binary")" && pwd)/$(basename "$binary")
+  if ldd "$binary" 2>/dev/null | grep -q libswiftCore; then
+    testenv_die "$binary links the Swift runtime dynamically; the machine has none: build with --static-swift-stdlib"
+  fi
 fi
 for tool in unshare nsenter chroot findmnt flock; do
   command -v "$tool" >/dev/null || testenv_die "$tool not found (run scripts/install-deps.sh)"
@@ -222,7 +243,7 @@ done
 cgroot=$(cgroup2_root)
 [[ -n "$cgroot" ]] || testenv_die "no cgroup2 hierarchy is mounted on this host (systemd 252 needs one)"
 
-lower=$(image)
+lower=$(image "$variant")
 
 stop_machine "$sd" 2>/dev/null || true
 remove_tree "$sd"
@@ -276,6 +297,6 @@ case "$state" in
 esac
 testenv_log "systemd $(in_machine "$pid1" 10 systemctl --version | awk 'NR == 1 {print $2}') is running as pid $pid1 (cgroup $cg)"
 
-line="export BACKUPD_SYSTEMD_PID1=$pid1 BACKUPD_SYSTEMD_ROOT=/proc/$pid1/root BACKUPD_SYSTEMD_DIR=$sd"
+line="export ${prefix}_PID1=$pid1 ${prefix}_ROOT=/proc/$pid1/root ${prefix}_DIR=$sd"
 testenv_save_env "$sd" "$line"
 echo "$line"

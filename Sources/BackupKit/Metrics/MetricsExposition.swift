@@ -22,11 +22,12 @@ public enum MetricsExposition {
     /// The whole exposition for `registry` now.
     public static func render(_ registry: MetricsRegistry) -> String {
         let (config, jobs, now) = registry.snapshot()
-        return render(config: config, jobs: jobs, now: now)
+        return render(config: config, jobs: jobs, now: now, history: registry.historyMetrics(for: config))
     }
 
-    /// The exposition for `jobs` under `config` at `now`.
-    public static func render(config: BackupConfig, jobs: [String: JobMetrics], now: Date) -> String {
+    /// The exposition for `jobs` under `config` at `now`; the verification and pending-abort
+    /// families only with a `history` reading.
+    public static func render(config: BackupConfig, jobs: [String: JobMetrics], now: Date, history: HistoryMetrics? = nil) -> String {
         var build = Family(name: "backupd_build_info", type: "gauge", help: "Always 1; the labels give backupd's version.")
         build.samples.append(([("version", BackupKit.version)], 1))
         var families = [build]
@@ -50,10 +51,13 @@ public enum MetricsExposition {
         let overdue = family("backupd_job_overdue", "gauge", "1 if a scheduled backup should have succeeded by now and has not (as `backupd status`).")
         let next = family("backupd_next_run_timestamp_seconds", "gauge", "When the job is next scheduled (Unix time); absent when disabled.")
         let enabled = family("backupd_job_enabled", "gauge", "1 if the scheduler runs the job.")
+        let verified = history.map { _ in family("backupd_last_verification_success", "gauge", "1 if the newest verification of the job's backups passed, else 0; absent before the first.") }
+        let verifiedAt = history.map { _ in family("backupd_last_verification_timestamp_seconds", "gauge", "When the newest verification of the job's backups ended (Unix time).") }
+        let aborts = history.map { _ in family("backupd_pending_aborts", "gauge", "Multipart uploads whose abort failed and is retried until the provider confirms it, by destination.") }
 
         for job in config.jobs {
             let metrics = jobs[job.name] ?? JobMetrics()
-            let label = [("job", job.name)]
+            let label = [("backup_job", job.name)]
             func add(_ index: Int, _ value: Double?, _ labels: [(String, String)] = label) {
                 if let value { families[index].samples.append((labels, value)) }
             }
@@ -82,6 +86,16 @@ public enum MetricsExposition {
             add(overdue, isOverdue(job: job, metrics: metrics, now: now) ? 1 : 0)
             add(next, job.enabled ? job.cronSchedule.next(after: now)?.timeIntervalSince1970 : nil)
             add(enabled, job.enabled ? 1 : 0)
+            if let verified, let verifiedAt, let newest = history?.lastVerifications[job.name] {
+                add(verified, newest.passed ? 1 : 0)
+                add(verifiedAt, newest.endedAt.timeIntervalSince1970)
+            }
+        }
+        if let aborts, let history {
+            // Every configured destination (0 when none is pending), and any other still pending.
+            for destination in Set(config.destinations.map(\.name)).union(history.pendingAborts.keys).sorted() {
+                families[aborts].samples.append(([("destination", destination)], Double(history.pendingAborts[destination] ?? 0)))
+            }
         }
         var text = ""
         for family in families {

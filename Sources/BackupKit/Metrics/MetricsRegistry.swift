@@ -13,17 +13,21 @@ public final class MetricsRegistry: RunObserver {
 
     private let state: Mutex<State>
     private let clock: any WallClock
+    /// Read at each scrape for the verification and pending-abort metrics (nil: they are left out).
+    private let history: HistoryStore?
 
-    /// An empty registry for `config`'s jobs.
-    public init(config: BackupConfig, clock: any WallClock) {
+    /// An empty registry for `config`'s jobs; with `history`, its verifications and pending aborts
+    /// are read at each scrape.
+    public init(config: BackupConfig, clock: any WallClock, reading history: HistoryStore? = nil) {
         state = Mutex(State(config: config))
         self.clock = clock
+        self.history = history
     }
 
     /// A registry seeded from `history`: each job's newest run and success, its run totals, and
     /// per destination (every one of a fan-out job) the bytes stored there and the newest size.
     public convenience init(config: BackupConfig, clock: any WallClock, history: HistoryStore) throws {
-        self.init(config: config, clock: clock)
+        self.init(config: config, clock: clock, reading: history)
         let names = config.jobs.map(\.name)
         let last = try history.lastRuns(jobs: names)
         let lastEnded = try Dictionary(uniqueKeysWithValues: names.compactMap { name in
@@ -59,6 +63,13 @@ public final class MetricsRegistry: RunObserver {
                 state.jobs[name] = metrics
             }
         }
+    }
+
+    /// The history's verifications and pending aborts for `config`'s jobs now; nil without a
+    /// history or when it cannot be read (those metrics are then left out of this scrape).
+    public func historyMetrics(for config: BackupConfig) -> HistoryMetrics? {
+        guard let history else { return nil }
+        return try? HistoryMetrics.read(from: history, jobs: config.jobs.map(\.name))
     }
 
     /// Replaces the config (after a reload): next runs and overdue follow the new schedules.

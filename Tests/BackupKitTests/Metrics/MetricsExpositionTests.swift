@@ -31,19 +31,19 @@ struct MetricsExpositionTests {
         let run = ObservedRun(runID: 1, job: config.jobs[0], destination: "local", bucket: "backups", trigger: .schedule,
                               scheduledFor: day.addingTimeInterval(3 * 3600), startedAt: day.addingTimeInterval(3 * 3600))
         registry.runStarted(run)
-        #expect(MetricsExposition.render(registry).contains("backupd_job_running{job=\"app-db\"} 1\n"))
+        #expect(MetricsExposition.render(registry).contains("backupd_job_running{backup_job=\"app-db\"} 1\n"))
         registry.runFinished(run, outcome: RunOutcome(status: .succeeded, endedAt: day.addingTimeInterval(3 * 3600 + 42.5), bytesStored: 1234), config: config, logger: Logger(label: "test"))
         let text = MetricsExposition.render(registry)
         #expect(text.contains("# TYPE backupd_runs_total counter\n"))
-        #expect(text.contains("backupd_runs_total{job=\"app-db\",status=\"succeeded\"} 1\n"))
-        #expect(text.contains("backupd_last_run_duration_seconds{job=\"app-db\"} 42.500\n"))
-        #expect(text.contains("backupd_last_backup_size_bytes{job=\"app-db\",destination=\"local\"} 1234\n"))
-        #expect(text.contains("backupd_uploaded_bytes_total{job=\"app-db\",destination=\"local\"} 1234\n"))
-        #expect(text.contains("backupd_last_success_timestamp_seconds{job=\"app-db\"} \(Int(day.timeIntervalSince1970) + 3 * 3600 + 42).500\n"))
-        #expect(text.contains("backupd_next_run_timestamp_seconds{job=\"app-db\"} \(Int(day.timeIntervalSince1970) + 27 * 3600)\n"))
-        #expect(text.contains("backupd_job_enabled{job=\"off\"} 0\n"))
+        #expect(text.contains("backupd_runs_total{backup_job=\"app-db\",status=\"succeeded\"} 1\n"))
+        #expect(text.contains("backupd_last_run_duration_seconds{backup_job=\"app-db\"} 42.500\n"))
+        #expect(text.contains("backupd_last_backup_size_bytes{backup_job=\"app-db\",destination=\"local\"} 1234\n"))
+        #expect(text.contains("backupd_uploaded_bytes_total{backup_job=\"app-db\",destination=\"local\"} 1234\n"))
+        #expect(text.contains("backupd_last_success_timestamp_seconds{backup_job=\"app-db\"} \(Int(day.timeIntervalSince1970) + 3 * 3600 + 42).500\n"))
+        #expect(text.contains("backupd_next_run_timestamp_seconds{backup_job=\"app-db\"} \(Int(day.timeIntervalSince1970) + 27 * 3600)\n"))
+        #expect(text.contains("backupd_job_enabled{backup_job=\"off\"} 0\n"))
         #expect(MetricsExposition.escape("a\"b\\c\nd") == "a\\\"b\\\\c\\nd")
-        #expect(!text.contains("backupd_next_run_timestamp_seconds{job=\"off"))
+        #expect(!text.contains("backupd_next_run_timestamp_seconds{backup_job=\"off"))
     }
 
     /// Overdue follows `backupd status`: the slot after the last success plus the timeout passed.
@@ -56,9 +56,9 @@ struct MetricsExpositionTests {
         registry.runStarted(run)
         registry.runFinished(run, outcome: RunOutcome(status: .succeeded, endedAt: day.addingTimeInterval(3 * 3600 + 10)), config: config, logger: Logger(label: "test"))
         clock.set(day.addingTimeInterval(27 * 3600 + 3599))
-        #expect(MetricsExposition.render(registry).contains("backupd_job_overdue{job=\"app-db\"} 0\n"))
+        #expect(MetricsExposition.render(registry).contains("backupd_job_overdue{backup_job=\"app-db\"} 0\n"))
         clock.set(day.addingTimeInterval(28 * 3600 + 1))
-        #expect(MetricsExposition.render(registry).contains("backupd_job_overdue{job=\"app-db\"} 1\n"))
+        #expect(MetricsExposition.render(registry).contains("backupd_job_overdue{backup_job=\"app-db\"} 1\n"))
     }
 
     /// The textfile is replaced atomically: no temporary file stays behind, and the mode is 0644.

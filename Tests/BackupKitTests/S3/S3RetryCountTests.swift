@@ -40,8 +40,8 @@ struct S3RetryCountTests {
         let registry = MetricsRegistry(config: config, clock: ManualWallClock(Date(timeIntervalSince1970: 1_799_971_200)))
         let zero = MetricsExposition.render(registry)
         #expect(zero.contains("# TYPE backupd_retries_total counter\n"))
-        #expect(zero.contains("backupd_retries_total{job=\"app-db\",destination=\"local\"} 0\n"))
-        #expect(zero.contains("backupd_retries_total{job=\"app-db\",destination=\"offsite\"} 0\n"))
+        #expect(zero.contains("backupd_retries_total{backup_job=\"app-db\",destination=\"local\"} 0\n"))
+        #expect(zero.contains("backupd_retries_total{backup_job=\"app-db\",destination=\"offsite\"} 0\n"))
         let run = ObservedRun(runID: 1, job: config.jobs[0], destination: "local", bucket: nil, trigger: .runNow, scheduledFor: nil,
                               startedAt: Date(timeIntervalSince1970: 1_799_971_200))
         for retries in [["local": 2, "offsite": 0], ["local": 1, "offsite": 4]] {
@@ -50,7 +50,7 @@ struct S3RetryCountTests {
             registry.runFinished(run, outcome: outcome, config: config, logger: Logger(label: "test"))
         }
         let text = MetricsExposition.render(registry)
-        #expect(text.contains("backupd_retries_total{job=\"app-db\",destination=\"local\"} 3\n"))
-        #expect(text.contains("backupd_retries_total{job=\"app-db\",destination=\"offsite\"} 4\n"))
+        #expect(text.contains("backupd_retries_total{backup_job=\"app-db\",destination=\"local\"} 3\n"))
+        #expect(text.contains("backupd_retries_total{backup_job=\"app-db\",destination=\"offsite\"} 4\n"))
     }
 }

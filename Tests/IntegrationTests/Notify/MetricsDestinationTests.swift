@@ -6,7 +6,7 @@ import Testing
 @Suite("backupd binary: per-destination metrics (retries, fan-out seeding)", .timeLimit(.minutes(4)))
 struct MetricsDestinationTests {
     /// A daemon whose destination sits behind the fault proxy: each run-now that meets a burst of
-    /// 503s makes `backupd_retries_total{job,destination}` rise by the retries it made (parsed by
+    /// 503s makes `backupd_retries_total{backup_job,destination}` rise by the retries it made (parsed by
     /// prometheus_client from `GET /metrics`); no secret appears in the exposition.
     @Test func retriesCounterRisesThroughFaultProxy() async throws {
         let fixture = try NetworkFixture("retries")
@@ -39,7 +39,7 @@ struct MetricsDestinationTests {
             seen = now
             return stable >= 10
         }
-        let sample = "backupd_retries_total{destination=\"s3\",job=\"flaky\"}"
+        let sample = "backupd_retries_total{backup_job=\"flaky\",destination=\"s3\"}"
         func scrape() throws -> (samples: [String: Double], body: String) {
             let body = try httpGet("http://127.0.0.1:\(port)/metrics").body
             return (try PrometheusParser.parse(body).samples, body)
@@ -56,7 +56,7 @@ struct MetricsDestinationTests {
             expected += burst
             let scraped = try scrape()
             #expect(scraped.samples[sample] == Double(expected), "\(scraped.body)")
-            #expect(scraped.samples["backupd_runs_total{job=\"flaky\",status=\"succeeded\"}"] == Double(expected == 2 ? 1 : 2))
+            #expect(scraped.samples["backupd_runs_total{backup_job=\"flaky\",status=\"succeeded\"}"] == Double(expected == 2 ? 1 : 2))
             #expect(!scraped.body.contains(fixture.s3.secretKey))
         }
         #expect(try fixture.openUploads().isEmpty)
@@ -93,12 +93,12 @@ struct MetricsDestinationTests {
         }
         #expect(stored("a").count == 3 && stored("b").count == 2)
         let metrics = try PrometheusParser.parse(String(contentsOfFile: textfile, encoding: .utf8)).samples
-        #expect(metrics["backupd_uploaded_bytes_total{destination=\"a\",job=\"app\"}"] == Double(stored("a").reduce(0, +)))
-        #expect(metrics["backupd_uploaded_bytes_total{destination=\"b\",job=\"app\"}"] == Double(stored("b").reduce(0, +)))
-        #expect(metrics["backupd_last_backup_size_bytes{destination=\"a\",job=\"app\"}"] == stored("a").last.map(Double.init))
-        #expect(metrics["backupd_last_backup_size_bytes{destination=\"b\",job=\"app\"}"] == stored("b").last.map(Double.init))
-        #expect(metrics["backupd_runs_total{job=\"app\",status=\"succeeded\"}"] == 2)
-        #expect(metrics["backupd_runs_total{job=\"app\",status=\"partial\"}"] == 1)
-        #expect(metrics["backupd_retries_total{destination=\"b\",job=\"app\"}"] == 0)
+        #expect(metrics["backupd_uploaded_bytes_total{backup_job=\"app\",destination=\"a\"}"] == Double(stored("a").reduce(0, +)))
+        #expect(metrics["backupd_uploaded_bytes_total{backup_job=\"app\",destination=\"b\"}"] == Double(stored("b").reduce(0, +)))
+        #expect(metrics["backupd_last_backup_size_bytes{backup_job=\"app\",destination=\"a\"}"] == stored("a").last.map(Double.init))
+        #expect(metrics["backupd_last_backup_size_bytes{backup_job=\"app\",destination=\"b\"}"] == stored("b").last.map(Double.init))
+        #expect(metrics["backupd_runs_total{backup_job=\"app\",status=\"succeeded\"}"] == 2)
+        #expect(metrics["backupd_runs_total{backup_job=\"app\",status=\"partial\"}"] == 1)
+        #expect(metrics["backupd_retries_total{backup_job=\"app\",destination=\"b\"}"] == 0)
     }
 }

@@ -63,17 +63,17 @@ struct MetricsIntegrationTests {
         #expect(scrape.status == 200)
         #expect(scrape.contentType == MetricsExposition.contentType)
         let fromListener = try PrometheusParser.parse(scrape.body)
-        let bucketLabel = "destination=\"test\",job=\"measured\""
+        let bucketLabel = "backup_job=\"measured\",destination=\"test\""
         for parsed in [fromFile, fromListener] {
             #expect(parsed.samples["backupd_build_info{version=\"\(BackupKit.version)\"}"] == 1)
-            #expect(parsed.samples["backupd_runs_total{job=\"measured\",status=\"succeeded\"}"] == 1)
-            #expect(parsed.samples["backupd_runs_total{job=\"measured\",status=\"failed\"}"] == 1)
-            #expect(parsed.samples["backupd_last_run_success{job=\"measured\"}"] == 0)
+            #expect(parsed.samples["backupd_runs_total{backup_job=\"measured\",status=\"succeeded\"}"] == 1)
+            #expect(parsed.samples["backupd_runs_total{backup_job=\"measured\",status=\"failed\"}"] == 1)
+            #expect(parsed.samples["backupd_last_run_success{backup_job=\"measured\"}"] == 0)
             #expect(parsed.samples["backupd_last_backup_size_bytes{\(bucketLabel)}"] == Double(ok.bytesStored ?? -1))
             #expect(parsed.samples["backupd_uploaded_bytes_total{\(bucketLabel)}"] == Double(ok.bytesStored ?? -1))
-            #expect(abs((parsed.samples["backupd_last_success_timestamp_seconds{job=\"measured\"}"] ?? 0) - ok.endedAt.timeIntervalSince1970) < 0.01)
-            #expect(parsed.samples["backupd_job_overdue{job=\"measured\"}"] == 0)
-            #expect((parsed.samples["backupd_next_run_timestamp_seconds{job=\"measured\"}"] ?? 0) > Date().timeIntervalSince1970)
+            #expect(abs((parsed.samples["backupd_last_success_timestamp_seconds{backup_job=\"measured\"}"] ?? 0) - ok.endedAt.timeIntervalSince1970) < 0.01)
+            #expect(parsed.samples["backupd_job_overdue{backup_job=\"measured\"}"] == 0)
+            #expect((parsed.samples["backupd_next_run_timestamp_seconds{backup_job=\"measured\"}"] ?? 0) > Date().timeIntervalSince1970)
             #expect(parsed.types["backupd_runs"] == "counter")
             #expect(parsed.types["backupd_last_success_timestamp_seconds"] == "gauge")
         }
@@ -81,8 +81,8 @@ struct MetricsIntegrationTests {
 
         let restarted = try MetricsRegistry(config: config, clock: SystemWallClock(), history: history)
         let afterRestart = try PrometheusParser.parse(MetricsExposition.render(restarted))
-        #expect(afterRestart.samples["backupd_last_success_timestamp_seconds{job=\"measured\"}"] == fromFile.samples["backupd_last_success_timestamp_seconds{job=\"measured\"}"])
-        #expect(afterRestart.samples["backupd_runs_total{job=\"measured\",status=\"succeeded\"}"] == 1)
+        #expect(afterRestart.samples["backupd_last_success_timestamp_seconds{backup_job=\"measured\"}"] == fromFile.samples["backupd_last_success_timestamp_seconds{backup_job=\"measured\"}"])
+        #expect(afterRestart.samples["backupd_runs_total{backup_job=\"measured\",status=\"succeeded\"}"] == 1)
         #expect(afterRestart.samples["backupd_uploaded_bytes_total{\(bucketLabel)}"] == Double(ok.bytesStored ?? -1))
         }
 

@@ -37,9 +37,9 @@ struct MetricsReloadTests {
         defer { daemon.cleanUp() }
         #expect(await daemon.waitForLog("metrics listening", timeout: 20), "\(daemon.log)")
         let before = try scrape()
-        #expect(before["backupd_job_enabled{job=\"dropped\"}"] == 1)
-        #expect(before["backupd_next_run_timestamp_seconds{job=\"kept\"}"] == (try nextRun("kept")))
-        #expect(before["backupd_job_enabled{job=\"added\"}"] == nil)
+        #expect(before["backupd_job_enabled{backup_job=\"dropped\"}"] == 1)
+        #expect(before["backupd_next_run_timestamp_seconds{backup_job=\"kept\"}"] == (try nextRun("kept")))
+        #expect(before["backupd_job_enabled{backup_job=\"added\"}"] == nil)
 
         try writeConfig([("kept", "17 5 * * *"), ("added", "45 1 * * *")])
         let keptNext = try #require(try nextRun("kept"))
@@ -48,16 +48,16 @@ struct MetricsReloadTests {
         var after: [String: Double] = [:]
         let followed = try await poll(timeout: 20) {
             after = try scrape()
-            return after["backupd_job_enabled{job=\"added\"}"] == 1
+            return after["backupd_job_enabled{backup_job=\"added\"}"] == 1
         }
         #expect(followed, "\(daemon.log)")
-        #expect(after["backupd_next_run_timestamp_seconds{job=\"added\"}"] == addedNext)
-        #expect(after["backupd_runs_total{job=\"added\",status=\"succeeded\"}"] == 0)
-        #expect(after["backupd_next_run_timestamp_seconds{job=\"kept\"}"] == keptNext)
-        #expect(after["backupd_next_run_timestamp_seconds{job=\"kept\"}"] != before["backupd_next_run_timestamp_seconds{job=\"kept\"}"])
+        #expect(after["backupd_next_run_timestamp_seconds{backup_job=\"added\"}"] == addedNext)
+        #expect(after["backupd_runs_total{backup_job=\"added\",status=\"succeeded\"}"] == 0)
+        #expect(after["backupd_next_run_timestamp_seconds{backup_job=\"kept\"}"] == keptNext)
+        #expect(after["backupd_next_run_timestamp_seconds{backup_job=\"kept\"}"] != before["backupd_next_run_timestamp_seconds{backup_job=\"kept\"}"])
         #expect(!after.keys.contains { $0.contains("job=\"dropped\"") })
         let file = try PrometheusParser.parse(String(contentsOfFile: textfile, encoding: .utf8)).samples
-        #expect(file["backupd_job_enabled{job=\"added\"}"] == 1)
+        #expect(file["backupd_job_enabled{backup_job=\"added\"}"] == 1)
         #expect(!file.keys.contains { $0.contains("job=\"dropped\"") })
 
         // A reload that fails keeps the config in force, and the metrics with it.
@@ -65,7 +65,7 @@ struct MetricsReloadTests {
         daemon.send(SIGHUP)
         #expect(await daemon.waitForLog("config reload failed", timeout: 20), "\(daemon.log)")
         let kept = try scrape()
-        #expect(kept["backupd_job_enabled{job=\"added\"}"] == 1 && kept["backupd_next_run_timestamp_seconds{job=\"kept\"}"] == keptNext)
+        #expect(kept["backupd_job_enabled{backup_job=\"added\"}"] == 1 && kept["backupd_next_run_timestamp_seconds{backup_job=\"kept\"}"] == keptNext)
 
         daemon.send(SIGTERM)
         #expect(await daemon.waitForExit(timeout: 20) == 0)

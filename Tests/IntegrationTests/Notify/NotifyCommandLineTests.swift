@@ -59,9 +59,9 @@ struct NotifyCommandLineTests {
         #expect(requests.filter { $0.path.hasPrefix("/ping/cli") }.map(\.path) == ["/ping/cli/start", "/ping/cli"])
 
         let metrics = try PrometheusParser.parse(String(contentsOfFile: textfile, encoding: .utf8))
-        #expect(metrics.samples["backupd_runs_total{job=\"cli-sealed\",status=\"succeeded\"}"] == 1)
-        #expect(metrics.samples["backupd_job_running{job=\"cli-sealed\"}"] == 0)
-        #expect((metrics.samples["backupd_last_success_timestamp_seconds{job=\"cli-sealed\"}"] ?? 0) > 0)
+        #expect(metrics.samples["backupd_runs_total{backup_job=\"cli-sealed\",status=\"succeeded\"}"] == 1)
+        #expect(metrics.samples["backupd_job_running{backup_job=\"cli-sealed\"}"] == 0)
+        #expect((metrics.samples["backupd_last_success_timestamp_seconds{backup_job=\"cli-sealed\"}"] ?? 0) > 0)
 
         let target = directory + "/restored.txt"
         let restore = try runBackupd(["restore", "cli-sealed", "--to", target, "--identity", key.identity, "--config", configPath], environment: environment)
@@ -115,9 +115,9 @@ struct NotifyCommandLineTests {
         let scrape = try httpGet("http://127.0.0.1:\(port)/metrics")
         #expect(scrape.status == 200)
         let parsed = try PrometheusParser.parse(scrape.body)
-        #expect(parsed.samples["backupd_job_enabled{job=\"served\"}"] == 1)
-        #expect((parsed.samples["backupd_next_run_timestamp_seconds{job=\"served\"}"] ?? 0) > Date().timeIntervalSince1970)
-        #expect(parsed.samples["backupd_runs_total{job=\"served\",status=\"succeeded\"}"] == 0)
+        #expect(parsed.samples["backupd_job_enabled{backup_job=\"served\"}"] == 1)
+        #expect((parsed.samples["backupd_next_run_timestamp_seconds{backup_job=\"served\"}"] ?? 0) > Date().timeIntervalSince1970)
+        #expect(parsed.samples["backupd_runs_total{backup_job=\"served\",status=\"succeeded\"}"] == 0)
         daemon.send(SIGTERM)
         #expect(await daemon.waitForExit(timeout: 20) == 0)
         #expect(throws: HTTPTransportError.self) { try httpGet("http://127.0.0.1:\(port)/metrics") }

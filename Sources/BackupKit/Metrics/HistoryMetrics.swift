@@ -1,0 +1,32 @@
+import Foundation
+
+/// What the metrics read from the history at each scrape (and textfile write) rather than keep in
+/// memory: verifications are recorded by several processes (`backupd verify`, the daemon's
+/// scheduled and after-backup verifier, `restore --verify-first`) and pending aborts are cleared by
+/// the sweeper, so the history is where their current state is.
+public struct HistoryMetrics: Sendable, Hashable {
+    /// Each job's newest verification, by job name.
+    public var lastVerifications: [String: VerificationRecord] = [:]
+    /// How many multipart uploads wait for their abort, by destination name.
+    public var pendingAborts: [String: Int] = [:]
+
+    /// An empty reading (nothing verified, nothing pending).
+    public init(lastVerifications: [String: VerificationRecord] = [:], pendingAborts: [String: Int] = [:]) {
+        self.lastVerifications = lastVerifications
+        self.pendingAborts = pendingAborts
+    }
+
+    /// The reading of `history` for `jobs`.
+    public static func read(from history: HistoryStore, jobs: [String]) throws -> HistoryMetrics {
+        var reading = HistoryMetrics()
+        for job in jobs {
+            if let newest = try history.verifications(job: job, limit: 1).first {
+                reading.lastVerifications[job] = newest
+            }
+        }
+        for upload in try history.pendingAborts() {
+            reading.pendingAborts[upload.destination, default: 0] += 1
+        }
+        return reading
+    }
+}
