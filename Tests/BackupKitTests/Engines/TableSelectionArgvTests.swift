@@ -90,7 +90,8 @@ struct TableSelectionArgvTests {
             #expect(Array(dumps[1].argv.dropFirst()) == leading + ["--single-transaction", "--no-data", "--triggers", "--skip-routines", "--skip-events"] + schema)
             // One object holds both dumps, the data first.
             let key = "pre/fix/job1-20261125T023000Z-0123abcd.sql"
-            #expect(store.bytes(of: key) == Array("DUMPDATA-mariadb-dumpDUMPDATA-mariadb-dump".utf8))
+            let dump = "DUMPDATA-mariadb-dump\n\(DumpCheck.mysqldumpTrailer) on 2026-12-01 03:00:00\n"
+            #expect(store.bytes(of: key) == Array((dump + dump).utf8))
         }
         #expect(store.keys == ["pre/fix/job1-20261125T023000Z-0123abcd.sql", manifestKey].sorted())
     }
