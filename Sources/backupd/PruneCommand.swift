@@ -40,10 +40,16 @@ struct PruneCommand: ParsableCommand {
         let history = dryRun ? nil : try requireHistory(config)
         let logger = commandLogger(verbose: verbose)
         let clock = SystemWallClock()
-        let pruner = Pruner(stores: liveStores(logger: logger), history: history, clock: clock)
+        // SIGTERM/SIGINT stop the listing or the deletions at the next page or batch (a request in
+        // flight within about a second); what was deleted by then is still recorded.
+        let cancellation = RunCancellation()
+        let signals = cancelOnSignals(cancellation)
+        defer { signals.forEach { $0.cancel() } }
+        let pruner = Pruner(
+            stores: CancellingStoreProvider(base: liveStores(logger: logger), cancellation: cancellation), history: history, clock: clock)
         var failed = false
         var first = true
-        for job in jobs {
+        for job in jobs where cancellation.reason == nil {
             let pruned = pruner.pruneDestinations(
                 job: job, config: config, only: destination.map { [$0] }, dryRun: dryRun, logger: logger)
             for each in pruned {
@@ -67,6 +73,10 @@ struct PruneCommand: ParsableCommand {
                 printError("cannot delete old history rows: \(error)")
                 failed = true
             }
+        }
+        if let reason = cancellation.reason {
+            printError("prune stopped: \(reason); backups not yet reached were left alone")
+            throw ExitCode(130)
         }
         if failed { throw ExitCode.failure }
     }

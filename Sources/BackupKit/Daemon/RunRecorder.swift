@@ -62,7 +62,7 @@ public struct RunRecorder: Sendable {
         logger.info("backup started", metadata: ["run.trigger": "\(run.trigger.rawValue)", "job.engine": "\(job.engine.rawValue)"])
         let observed = ObservedRun(
             runID: runID, job: job, destination: job.destination, bucket: destination?.bucket, trigger: run.trigger,
-            scheduledFor: run.scheduledFor, startedAt: startedAt)
+            scheduledFor: run.scheduledFor, startedAt: startedAt, cancellation: cancellation)
         for observer in observers { observer.runStarted(observed) }
         let history = self.history
         let progressLogger = logger
