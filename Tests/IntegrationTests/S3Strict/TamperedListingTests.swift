@@ -21,8 +21,8 @@ struct TamperedListingTests {
     ]
 
     /// `prune` over a truncated, garbage, looping, duplicated or 200-`<Error>` listing exits 1
-    /// naming the fault and deletes nothing; `restore` of the newest fails rather than pick an
-    /// older backup; afterwards the same prune over an honest listing deletes exactly the oldest
+    /// naming the fault and deletes nothing; `restore` and `verify` of the newest fail rather than
+    /// pick an older backup; afterwards the same prune over an honest listing deletes exactly the oldest
     /// backup (so the fault, not the policy, saved it), no DeleteObjects ever repeats a key, and
     /// the newest backup still restores and verifies.
     @Test(arguments: faults)
@@ -42,6 +42,8 @@ struct TamperedListingTests {
         let restore = try fixture.restoreNewest(config: fixture.tampered)
         #expect(restore.status != 0, "restore picked a backup from a tampered listing: \(restore.stderr)")
         #expect(restore.content == nil)
+        let blind = try runBackupd(["verify", "app", "--config", fixture.tampered], environment: TamperedBucket.environment, timeout: 60)
+        #expect(blind.status != 0, "verify judged a backup from a tampered listing: \(blind.stdout)")
 
         try fixture.proxy.set(.pass)
         let honest = try runBackupd(["prune", "app", "--config", fixture.tampered], environment: TamperedBucket.environment, timeout: 60)
