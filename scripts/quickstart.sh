@@ -42,7 +42,7 @@ command -v swift >/dev/null || die "the Swift 6 toolchain is not on PATH (https:
 
 # ---------------------------------------------------------------------------------------------
 say "Building backupd in release mode (a few minutes the first time)"
-# A static Swift runtime: the binary then needs only Debian's libc, libcurl, libssl and libsqlite3.
+# A static Swift runtime: the binary then needs only Debian's libc, libcurl, libssl, libsqlite3 and libxml2.
 swift build -c release --product backupd --static-swift-stdlib
 install -m 0755 "$(swift build -c release --product backupd --static-swift-stdlib --show-bin-path)/backupd" "$binary"
 echo "installed $binary ($("$binary" --version))"

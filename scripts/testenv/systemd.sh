@@ -23,9 +23,9 @@ repo=$(cd "$(dirname "$self")/../.." && pwd)
 
 cache_root=${BACKUPD_CI_CACHE:-/var/cache/backupd-ci}
 suite=bookworm
-# What backupd's binary links (libcurl, SQLite, OpenSSL, zstd, zlib), the dump tool the tests use,
-# and what systemd needs to boot and reload the unit (`/bin/kill` is in procps).
-image_packages=systemd,systemd-sysv,dbus,procps,libcurl4,libsqlite3-0,libssl3,libzstd1,zlib1g,postgresql-client-15
+# What backupd's binary links (libcurl, SQLite, OpenSSL, zstd, zlib, libxml2 behind FoundationXML),
+# the dump tool the tests use, and what systemd needs to boot and reload the unit (`/bin/kill` is in procps).
+image_packages=systemd,systemd-sysv,dbus,procps,libcurl4,libsqlite3-0,libssl3,libzstd1,zlib1g,libxml2,postgresql-client-15
 
 # The first Debian (not security) mirror of the host's own apt sources, else deb.debian.org.
 mirror() {
