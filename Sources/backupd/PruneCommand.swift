@@ -8,7 +8,7 @@ struct PruneCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "prune",
         abstract: "Delete the backups a job's retention policy no longer keeps (every job without JOB).",
-        discussion: "Prints every backup with keep or delete and the rules that keep it, per destination for a job with several (--destination: only that one). Exits 1 when a listing fails (nothing is deleted there then) or an object could not be deleted.")
+        discussion: "Prints every backup with keep or delete and the rules that keep it, per destination for a job with several (--destination: only that one). Exits 1 when a listing fails (nothing is deleted there then) or an object could not be deleted, 130 when SIGINT or SIGTERM stopped it (at the next page or batch).")
 
     @OptionGroup var options: GlobalOptions
 
