@@ -8,6 +8,8 @@ set -euo pipefail
 packages=(
   # build: system libraries behind the CCurl, CCrypto, CSQLite targets and the pipeline
   libcurl4-openssl-dev libzstd-dev libsqlite3-dev libssl-dev zlib1g-dev pkg-config
+  # libxml2 behind FoundationXML (S3 responses are parsed by XMLParser; the static binary links it)
+  libxml2-dev
   # database servers and their dump/restore tools
   postgresql postgresql-client mariadb-server mariadb-client redis-server redis-tools zstd
   # the S3 server of the tests and quickstart: Ceph's radosgw on a one-node cluster

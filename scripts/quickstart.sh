@@ -43,7 +43,7 @@ command -v swift >/dev/null || die "the Swift 6 toolchain is not on PATH (https:
 
 # ---------------------------------------------------------------------------------------------
 say "Building backupd in release mode and its Debian package (a few minutes the first time)"
-# A static Swift runtime: the package then depends only on Debian's libc, libcurl, libssl, libsqlite3.
+# A static Swift runtime: the package then depends only on Debian's libc, libcurl, libssl, libsqlite3, libxml2.
 # (lintian runs in CI; here the package is only built.)
 deb=$(scripts/package-deb.sh --no-lintian)
 # An earlier quickstart installed backupd from source; its unit in /etc would shadow the package's.

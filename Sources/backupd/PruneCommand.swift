@@ -8,7 +8,7 @@ struct PruneCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "prune",
         abstract: "Delete the backups a job's retention policy no longer keeps (every job without JOB).",
-        discussion: "Prints every backup with keep or delete and the rules that keep it, per destination for a job with several (--destination: only that one). Deletes only what both witnesses allow: a complete listing and the history of what this backupd stored (a dry run reads the history too, when there is one). Exits 1 when a listing fails (nothing is deleted there then), an object could not be deleted, or a backup the history records as stored has no manifest (nothing is deleted for that job there; run verify).")
+        discussion: "Prints every backup with keep or delete and the rules that keep it, per destination for a job with several (--destination: only that one). Deletes only what both witnesses allow: a complete listing and the history of what this backupd stored (a dry run reads the history too, when there is one). Exits 1 when a listing fails (nothing is deleted there then), an object could not be deleted, or a backup the history records as stored has no manifest (nothing is deleted for that job there; run verify); 130 when SIGINT or SIGTERM stopped it (at the next page or batch).")
 
     @OptionGroup var options: GlobalOptions
 
@@ -40,11 +40,18 @@ struct PruneCommand: ParsableCommand {
         let history = dryRun ? nil : try requireHistory(config)
         let logger = commandLogger(verbose: verbose)
         let clock = SystemWallClock()
+        // SIGTERM/SIGINT stop the listing or the deletions at the next page or batch (a request in
+        // flight within about a second); what was deleted by then is still recorded.
+        let cancellation = RunCancellation()
+        let signals = cancelOnSignals(cancellation)
+        defer { signals.forEach { $0.cancel() } }
         // A dry run plans with the history's evidence too, without creating or writing it.
-        let pruner = Pruner(stores: liveStores(logger: logger), history: history ?? existingHistory(config), clock: clock)
+        let pruner = Pruner(
+            stores: CancellingStoreProvider(base: liveStores(logger: logger), cancellation: cancellation),
+            history: history ?? existingHistory(config), clock: clock)
         var failed = false
         var first = true
-        for job in jobs {
+        for job in jobs where cancellation.reason == nil {
             let pruned = pruner.pruneDestinations(
                 job: job, config: config, only: destination.map { [$0] }, dryRun: dryRun, logger: logger)
             for each in pruned {
@@ -69,6 +76,10 @@ struct PruneCommand: ParsableCommand {
                 printError("cannot delete old history rows: \(error)")
                 failed = true
             }
+        }
+        if let reason = cancellation.reason {
+            printError("prune stopped: \(reason); backups not yet reached were left alone")
+            throw ExitCode(130)
         }
         if failed { throw ExitCode.failure }
     }

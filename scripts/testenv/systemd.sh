@@ -29,9 +29,9 @@ repo=$(cd "$(dirname "$self")/../.." && pwd)
 
 cache_root=${BACKUPD_CI_CACHE:-/var/cache/backupd-ci}
 suite=bookworm
-# What backupd's binary links (libcurl, SQLite, OpenSSL, zstd, zlib), the dump tool the tests use,
-# and what systemd needs to boot and reload the unit (`/bin/kill` is in procps).
-image_packages=systemd,systemd-sysv,dbus,procps,libcurl4,libsqlite3-0,libssl3,libzstd1,zlib1g,postgresql-client-15
+# What backupd's binary links (libcurl, SQLite, OpenSSL, zstd, zlib, libxml2 behind FoundationXML),
+# the dump tool the tests use, and what systemd needs to boot and reload the unit (`/bin/kill` is in procps).
+image_packages=systemd,systemd-sysv,dbus,procps,libcurl4,libsqlite3-0,libssl3,libzstd1,zlib1g,libxml2,postgresql-client-15
 # The clean root: systemd, and what an administrator reads the package's man pages and uses its
 # completions with.
 clean_image_packages=systemd,systemd-sysv,dbus,procps,man-db,bash-completion

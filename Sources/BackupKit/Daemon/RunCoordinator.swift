@@ -14,6 +14,7 @@ final class RunCoordinator: Sendable {
 
     struct ActiveRun {
         var cancellation: RunCancellation
+        var followUp = RunCancellation()  // stops the after-backup prune when the daemon begins to stop
         var trigger: RunTrigger
         var scheduledFor: Date
         var runID: Int64?
@@ -176,15 +177,15 @@ final class RunCoordinator: Sendable {
     /// Performs a started run on a thread of its own; Task cancellation (shutdown after the grace
     /// period) cancels the run: the one bridge from structured cancellation to the blocking pipeline.
     func perform(_ run: ScheduledRun) async {
-        let prepared: (JobConfig, BackupConfig, RunCancellation)? = state.withLock { state in
+        let prepared: (JobConfig, BackupConfig, RunCancellation, RunCancellation)? = state.withLock { state in
             guard let active = state.running[run.job], let job = state.config.job(named: run.job) else { return nil }
-            return (job, state.config, active.cancellation)
+            return (job, state.config, active.cancellation, active.followUp)
         }
-        guard let (job, config, cancellation) = prepared else { return }
+        guard let (job, config, cancellation, followUp) = prepared else { return }
         let recorder = RunRecorder(history: history, executor: dependencies.executor, clock: dependencies.clock, observers: observers)
         await withTaskCancellationHandler {
             await Self.onThread(name: "backup \(run.job)") { [self] in
-                execute(run, job: job, config: config, recorder: recorder, cancellation: cancellation)
+                execute(run, job: job, config: config, recorder: recorder, cancellation: cancellation, followUp: followUp)
             }
         } onCancel: {
             cancellation.cancel(reason: state.withLock { $0.stopReason })
@@ -195,7 +196,7 @@ final class RunCoordinator: Sendable {
         notifyStatus()
     }
 
-    private func execute(_ run: ScheduledRun, job: JobConfig, config: BackupConfig, recorder: RunRecorder, cancellation: RunCancellation) {
+    private func execute(_ run: ScheduledRun, job: JobConfig, config: BackupConfig, recorder: RunRecorder, cancellation: RunCancellation, followUp: RunCancellation) {
         let finish: (ControlEvent) -> Void = { event in
             let waiters = self.state.withLock { state -> [Waiter] in
                 defer { state.running[run.job]?.waiters = [] }
@@ -205,7 +206,7 @@ final class RunCoordinator: Sendable {
         }
         do {
             let (runID, outcome) = try recorder.perform(
-                run, job: job, config: config, cancellation: cancellation, logger: logger,
+                run, job: job, config: config, cancellation: cancellation, followUp: followUp, logger: logger,
                 onEvent: { [self] event in runEvent(job: run.job, event) })
             let startedAt = state.withLock { $0.running[run.job]?.startedAt } ?? outcome.endedAt
             finish(ControlEvent(.result, run: runID, result: RunSummary(job: job, config: config, runID: runID, outcome: outcome, startedAt: startedAt)))
@@ -242,15 +243,17 @@ final class RunCoordinator: Sendable {
 
     // MARK: - Stopping
 
-    /// No new runs from now on; clients still waiting for a start are told.
+    /// No new runs from now on; clients still waiting for a start are told; after-backup prunes stop
+    /// now (a running backup may still finish within the grace period).
     func beginStopping() {
-        let (pending, running) = state.withLock { state -> ([Waiter], [String]) in
-            guard !state.stopping else { return ([], []) }
+        let (pending, running, followUps) = state.withLock { state -> ([Waiter], [String], [RunCancellation]) in
+            guard !state.stopping else { return ([], [], []) }
             state.stopping = true
             startContinuation.finish()
             defer { state.pending = [:] }
-            return (state.pending.values.flatMap { $0 }, Array(state.running.keys).sorted())
+            return (state.pending.values.flatMap { $0 }, Array(state.running.keys).sorted(), state.running.values.map(\.followUp))
         }
+        for followUp in followUps { followUp.cancel(reason: "backupd is stopping; retention runs again after the next backup") }
         for waiter in pending { waiter.reply.finish(ControlEvent(.error, message: "backupd is stopping; the run was not started")) }
         notify { try $0.stopping(status: running.isEmpty ? "stopping" : "stopping: waiting for \(running.joined(separator: ", "))") }
     }

@@ -34,9 +34,15 @@ public struct ObservedRun: Sendable {
     public var scheduledFor: Date?
     /// When it started.
     public var startedAt: Date
+    /// The run's cancellation: work an observer does on the run's thread (the after-backup prune)
+    /// stops with it, so a stopping daemon is never held by a listing.
+    public var cancellation: RunCancellation
 
     /// Describes a run.
-    public init(runID: Int64, job: JobConfig, destination: String, bucket: String?, trigger: RunTrigger, scheduledFor: Date?, startedAt: Date) {
+    public init(
+        runID: Int64, job: JobConfig, destination: String, bucket: String?, trigger: RunTrigger, scheduledFor: Date?, startedAt: Date,
+        cancellation: RunCancellation = RunCancellation()
+    ) {
         self.runID = runID
         self.job = job
         self.destination = destination
@@ -44,5 +50,6 @@ public struct ObservedRun: Sendable {
         self.trigger = trigger
         self.scheduledFor = scheduledFor
         self.startedAt = startedAt
+        self.cancellation = cancellation
     }
 }

@@ -31,10 +31,15 @@ public struct RunRecorder: Sendable {
     /// Records and runs `run`; returns the run id and outcome. Never throws for a failed backup
     /// (that is an outcome); throws `RunRecordingError` when the history cannot be written: before
     /// the start (the run was not taken) or at the end (the run's result is only in the logs).
+    /// `followUp` stops what observers do after the backup (the after-backup prune) without
+    /// stopping the backup: the daemon cancels it as soon as it begins to stop; cancelling the
+    /// run cancels it too.
     public func perform(
-        _ run: ScheduledRun, job: JobConfig, config: BackupConfig, cancellation: RunCancellation, logger baseLogger: Logger,
-        onEvent: (@Sendable (RunEvent) -> Void)? = nil
+        _ run: ScheduledRun, job: JobConfig, config: BackupConfig, cancellation: RunCancellation, followUp: RunCancellation? = nil,
+        logger baseLogger: Logger, onEvent: (@Sendable (RunEvent) -> Void)? = nil
     ) throws -> (runID: Int64, outcome: RunOutcome) {
+        let afterwards = followUp ?? cancellation
+        if let followUp { cancellation.onCancel { reason in followUp.cancel(reason: reason) } }
         let destination = config.destination(named: job.destination)
         let startedAt = clock.now()
         let runID: Int64
@@ -62,7 +67,7 @@ public struct RunRecorder: Sendable {
         logger.info("backup started", metadata: ["run.trigger": "\(run.trigger.rawValue)", "job.engine": "\(job.engine.rawValue)"])
         let observed = ObservedRun(
             runID: runID, job: job, destination: job.destination, bucket: destination?.bucket, trigger: run.trigger,
-            scheduledFor: run.scheduledFor, startedAt: startedAt)
+            scheduledFor: run.scheduledFor, startedAt: startedAt, cancellation: afterwards)
         for observer in observers { observer.runStarted(observed) }
         let history = self.history
         let progressLogger = logger

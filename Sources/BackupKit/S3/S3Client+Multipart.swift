@@ -4,13 +4,12 @@ import SigV4
 extension S3Client {
     /// Starts a multipart upload of `key` with user metadata; returns its upload id.
     public func createMultipartUpload(key: String, metadata: [String: String] = [:], cancellation: RunCancellation? = nil) throws -> String {
-        let response = try perform(
+        return try perform(
             "CreateMultipartUpload", method: "POST", key: key, query: [(name: "uploads", value: "")],
-            headers: S3Client.metadataHeaders(metadata), cancellation: cancellation)
-        guard let id = S3XML.value("UploadId", in: response.text), !id.isEmpty else {
-            throw S3Error.invalidResponse(operation: "CreateMultipartUpload", detail: "no UploadId in \(response.text.prefix(200))")
+            headers: S3Client.metadataHeaders(metadata), cancellation: cancellation
+        ) { response throws(S3ResponseProblem) in
+            try S3XMLElement.document(response.body, root: "InitiateMultipartUploadResult").required("UploadId")
         }
-        return id
     }
 
     /// Sends one part; `sha256` is the part's hex digest, sent as `x-amz-content-sha256`. Returns its ETag.
@@ -38,12 +37,17 @@ extension S3Client {
         }
         xml += "</CompleteMultipartUpload>"
         let body = Array(xml.utf8)
-        let response = try body.withUnsafeBytes { bytes in
+        // S3 may answer 200 and report a failure as an <Error> document (even after a delay, with
+        // whitespace sent to keep the connection open): only a CompleteMultipartUploadResult is success.
+        return try body.withUnsafeBytes { bytes in
             try perform(
                 "CompleteMultipartUpload", method: "POST", key: key, query: [(name: "uploadId", value: uploadID)],
-                body: bytes, errorIn200: true, cancellation: cancellation)
+                body: bytes, cancellation: cancellation
+            ) { response throws(S3ResponseProblem) in
+                // radosgw 16 answers the first Complete with an empty <ETag>: the document is what counts.
+                try S3XMLElement.document(response.body, root: "CompleteMultipartUploadResult").value("ETag") ?? ""
+            }
         }
-        return S3XML.value("ETag", in: response.text) ?? ""
     }
 
     /// Aborts an upload; one that no longer exists is not an error. `budget` shortens the retry
@@ -58,51 +62,54 @@ extension S3Client {
         }
     }
 
-    /// The parts S3 holds for an open upload (all pages).
-    public func listParts(key: String, uploadID: String) throws -> [S3Part] {
+    /// The parts S3 holds for an open upload (all pages, each parsed strictly; part numbers must
+    /// increase and markers advance). `cancellation` is checked before every page.
+    public func listParts(key: String, uploadID: String, cancellation: RunCancellation? = nil) throws -> [S3Part] {
         var parts: [S3Part] = []
+        var pages = S3Pagination(operation: "ListParts", bucket: settings.bucket, scope: key, limits: .parts, cancellation: cancellation)
         var marker: String?
         repeat {
+            try pages.nextPage()
             var query: [(name: String, value: String)] = [(name: "uploadId", value: uploadID)]
             if let marker { query.append((name: "part-number-marker", value: marker)) }
-            let text = try perform("ListParts", method: "GET", key: key, query: query).text
-            for block in S3XML.blocks("Part", in: text) {
-                parts.append(
-                    S3Part(
-                        number: Int(S3XML.value("PartNumber", in: block) ?? "") ?? 0,
-                        etag: S3XML.value("ETag", in: block) ?? "",
-                        size: Int64(S3XML.value("Size", in: block) ?? "") ?? 0))
+            let page = try perform("ListParts", method: "GET", key: key, query: query, cancellation: cancellation) {
+                response throws(S3ResponseProblem) in try S3ListPartsPage.decode(response.body)
             }
-            marker = S3XML.value("IsTruncated", in: text) == "true" ? S3XML.value("NextPartNumberMarker", in: text) : nil
+            for part in page.parts {
+                // Zero-padded, so that the byte order of the text is the numbers' order.
+                try pages.item(key: String(repeating: "0", count: max(0, 5 - String(part.number).count)) + String(part.number))
+            }
+            parts += page.parts
+            marker = try pages.continuation(truncated: page.isTruncated, token: page.nextMarker, name: "NextPartNumberMarker")
         } while marker != nil
         return parts
     }
 
-    /// Multipart uploads in progress under `prefix` (all pages).
-    public func listMultipartUploads(prefix: String) throws -> [OpenUpload] {
+    /// Multipart uploads in progress under `prefix` (all pages, each parsed strictly; keys must
+    /// not go back, no upload may repeat and the markers must advance).
+    public func listMultipartUploads(prefix: String, cancellation: RunCancellation? = nil) throws -> [OpenUpload] {
         var uploads: [OpenUpload] = []
-        var keyMarker: String?
-        var idMarker: String?
+        var pages = S3Pagination(
+            operation: "ListMultipartUploads", bucket: settings.bucket, scope: prefix, limits: .uploads, cancellation: cancellation)
+        var seen = Set<String>()
+        var markers: (key: String, uploadID: String)?
         repeat {
+            try pages.nextPage()
             var query: [(name: String, value: String)] = [(name: "uploads", value: ""), (name: "prefix", value: prefix)]
-            if let keyMarker { query.append((name: "key-marker", value: keyMarker)) }
-            if let idMarker { query.append((name: "upload-id-marker", value: idMarker)) }
-            let text = try perform("ListMultipartUploads", method: "GET", key: nil, query: query).text
-            for block in S3XML.blocks("Upload", in: text) {
-                // An unreadable start time counts as "just started", so crash recovery never takes a
-                // running upload (another backupd's, a run-now's) for a stale one and aborts it.
-                uploads.append(
-                    OpenUpload(
-                        key: S3XML.value("Key", in: block) ?? "", uploadID: S3XML.value("UploadId", in: block) ?? "",
-                        initiated: S3Client.parseTimestamp(S3XML.value("Initiated", in: block)) ?? .distantFuture))
+            if let markers {
+                query.append((name: "key-marker", value: markers.key))
+                if !markers.uploadID.isEmpty { query.append((name: "upload-id-marker", value: markers.uploadID)) }
             }
-            if S3XML.value("IsTruncated", in: text) == "true" {
-                keyMarker = S3XML.value("NextKeyMarker", in: text)
-                idMarker = S3XML.value("NextUploadIdMarker", in: text)
-            } else {
-                keyMarker = nil
+            let page = try perform("ListMultipartUploads", method: "GET", key: nil, query: query, cancellation: cancellation) {
+                response throws(S3ResponseProblem) in try S3ListUploadsPage.decode(response.body, prefix: prefix)
             }
-        } while keyMarker != nil
+            for upload in page.uploads { try pages.item(key: upload.key, id: upload.uploadID, seen: &seen) }
+            uploads += page.uploads
+            let idMarker = page.nextUploadIDMarker ?? ""
+            let token = try pages.continuation(
+                truncated: page.isTruncated, token: page.nextKeyMarker.map { "\($0)\u{0}\(idMarker)" }, name: "NextKeyMarker")
+            markers = token == nil ? nil : (page.nextKeyMarker ?? "", idMarker)
+        } while markers != nil
         return uploads
     }
 

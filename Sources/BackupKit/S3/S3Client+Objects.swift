@@ -30,38 +30,45 @@ extension S3Client {
             etag: response.headers["etag"], metadata: metadata)
     }
 
-    /// Every object under `prefix`, across all pages, in key order.
-    public func listObjects(prefix: String) throws -> [StoredObject] {
+    /// Every object under `prefix`, across all pages, in key order. Each page is parsed strictly
+    /// and the pagination checked (`S3Pagination`): a listing that cannot be read whole throws,
+    /// never returns part of the bucket. `cancellation` is checked before every page.
+    public func listObjects(prefix: String, cancellation: RunCancellation? = nil) throws -> [StoredObject] {
         var objects: [StoredObject] = []
+        var pages = S3Pagination(
+            operation: "ListObjectsV2", bucket: settings.bucket, scope: prefix, limits: .objects, cancellation: cancellation)
         var token: String?
         repeat {
+            try pages.nextPage()
             var query: [(name: String, value: String)] = [(name: "list-type", value: "2"), (name: "prefix", value: prefix)]
             if let token { query.append((name: "continuation-token", value: token)) }
-            let text = try perform("ListObjectsV2", method: "GET", key: nil, query: query).text
-            for block in S3XML.blocks("Contents", in: text) {
-                objects.append(
-                    StoredObject(
-                        key: S3XML.value("Key", in: block) ?? "", size: Int64(S3XML.value("Size", in: block) ?? "") ?? 0,
-                        lastModified: S3Client.parseTimestamp(S3XML.value("LastModified", in: block)),
-                        etag: S3XML.value("ETag", in: block)))
+            let page = try perform("ListObjectsV2", method: "GET", key: nil, query: query, cancellation: cancellation) {
+                response throws(S3ResponseProblem) in try S3ListObjectsPage.decode(response.body, prefix: prefix)
             }
-            token = S3XML.value("IsTruncated", in: text) == "true" ? S3XML.value("NextContinuationToken", in: text) : nil
+            for object in page.objects { try pages.item(key: object.key) }
+            objects += page.objects
+            token = try pages.continuation(truncated: page.isTruncated, token: page.nextToken, name: "NextContinuationToken")
         } while token != nil
         return objects
     }
 
-    /// Deletes `keys` in batches of 1,000; a key that does not exist is not an error.
-    public func deleteObjects(keys: [String]) throws {
+    /// Deletes `keys` (each once, however often given) in batches of at most 1,000; a key that
+    /// does not exist is not an error. `cancellation` is checked before every request.
+    public func deleteObjects(keys: [String], cancellation: RunCancellation? = nil) throws {
+        let keys = S3Client.unique(keys)
         guard settings.multiObjectDelete else {
-            for key in keys { try deleteObject(key: key) }
+            for key in keys {
+                if let reason = cancellation?.reason { throw S3Error.cancelled(reason: reason) }
+                try deleteObject(key: key, cancellation: cancellation)
+            }
             return
         }
         var start = 0
         while start < keys.count {
-            let batch = Array(keys[start..<min(start + 1000, keys.count)])
+            let batch = Array(keys[start..<min(start + S3Client.deleteBatchLimit, keys.count)])
             start += batch.count
             // Per-key failures come back in a 200 as <Error> entries inside <DeleteResult>.
-            if let failed = try deleteObjectBatch(keys: batch).first {
+            if let failed = try deleteObjectBatch(keys: batch, cancellation: cancellation).first {
                 if failed.code == "AccessDenied" {
                     throw S3Error.accessDenied(operation: "DeleteObjects", bucket: settings.bucket, key: failed.key, message: failed.message)
                 }

@@ -49,15 +49,29 @@ public final class S3Client: Sendable {
     /// Sends one S3 request with retries and returns the 2xx (or `accept`ed) response.
     ///
     /// `operation` names the API call in errors. `body` is read in place on every try.
-    /// `errorIn200` makes a 200 whose body is an `<Error>` a failure (CompleteMultipartUpload, CopyObject).
     /// Retries (re-signed) go on while the policy's time budget lasts (`budget` overrides it for
     /// this call); `cancellation` ends the request in flight and any backoff wait within a second.
     func perform(
         _ operation: String, method: String, key: String?, query: [(name: String, value: String)] = [],
         headers: [(name: String, value: String)] = [], body: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0),
-        payloadHash: String? = nil, accept: Set<Int> = [], errorIn200: Bool = false,
+        payloadHash: String? = nil, accept: Set<Int> = [],
         sink: ((UnsafeRawBufferPointer) throws -> Void)? = nil, cancellation: RunCancellation? = nil, budget: Double? = nil
     ) throws -> HTTPResponse {
+        try perform(
+            operation, method: method, key: key, query: query, headers: headers, body: body, payloadHash: payloadHash, accept: accept,
+            sink: sink, cancellation: cancellation, budget: budget, decode: { response throws(S3ResponseProblem) in response })
+    }
+
+    /// `perform`, with the 2xx body read by `decode` inside the retry loop: a body it refuses
+    /// (`.malformed`: cut short, garbage, a required element missing) is retried like a 5xx and
+    /// then fails as `S3Error.malformedResponse`; a 2xx whose root is `<Error>` is that S3 error.
+    func perform<T>(
+        _ operation: String, method: String, key: String?, query: [(name: String, value: String)] = [],
+        headers: [(name: String, value: String)] = [], body: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0),
+        payloadHash: String? = nil, accept: Set<Int> = [],
+        sink: ((UnsafeRawBufferPointer) throws -> Void)? = nil, cancellation: RunCancellation? = nil, budget: Double? = nil,
+        decode: (HTTPResponse) throws(S3ResponseProblem) -> T
+    ) throws -> T {
         let hash = payloadHash ?? SHA256.hex(SHA256.hash(body))
         var policy = settings.retry
         if let budget { policy.budget = budget }
@@ -87,10 +101,16 @@ public final class S3Client: Sendable {
             do {
                 let response = try transport.send(request, body: body, sink: countingSink, abandon: abandon)
                 if (200..<300).contains(response.status) || accept.contains(response.status) {
-                    guard errorIn200, let error = S3ErrorResponse(xml: response.text) else { return response }
-                    // S3 may answer 200 and report the failure in the body; InternalError is worth a retry.
-                    failure = map(error: error, status: response.status, response: response, operation: operation, key: key, query: query)
-                    retryable = ["InternalError", "SlowDown", "ServiceUnavailable", "RequestTimeout"].contains(error.code)
+                    do {
+                        return try decode(response)
+                    } catch .errorBody(let error) {
+                        // S3 may answer 200 and report the failure in the body; InternalError is worth a retry.
+                        failure = map(error: error, status: response.status, response: response, operation: operation, key: key, query: query)
+                        retryable = ["InternalError", "SlowDown", "ServiceUnavailable", "RequestTimeout"].contains(error.code)
+                    } catch .malformed(let detail) {
+                        failure = .malformedResponse(operation: operation, bucket: settings.bucket, detail: "HTTP \(response.status): \(detail)")
+                        retryable = true
+                    }
                 } else {
                     let error = S3ErrorResponse(xml: response.text)
                     failure = map(error: error, status: response.status, response: response, operation: operation, key: key, query: query)

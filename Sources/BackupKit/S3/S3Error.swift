@@ -22,6 +22,12 @@ public enum S3Error: Error, Sendable, CustomStringConvertible {
     case service(operation: String, status: Int, code: String, message: String, requestID: String?)
     /// A response S3 should not have sent (no body, unparsable XML, a wrong size after upload).
     case invalidResponse(operation: String, detail: String)
+    /// A 2xx answer whose body is not the well-formed XML the operation returns (cut short, garbage,
+    /// the wrong document, a required element missing): retried, then this; never read as empty.
+    case malformedResponse(operation: String, bucket: String, detail: String)
+    /// A paginated listing that broke S3's rules (a repeated or missing continuation token, keys out
+    /// of order or repeated, more pages than any sane listing has): nothing is taken from it.
+    case brokenListing(operation: String, bucket: String, scope: String, page: Int, detail: String)
     /// A stream got longer than the destination's part limit allows.
     case objectTooLarge(key: String, maxParts: Int, bytes: Int64)
     /// The run was cancelled (or timed out) while a request was in flight or waiting to retry.
@@ -61,6 +67,10 @@ public enum S3Error: Error, Sendable, CustomStringConvertible {
             return "\(operation) failed with HTTP \(status) \(code)\(message.isEmpty ? "" : ": \(message)")\(id)"
         case .invalidResponse(let operation, let detail):
             return "\(operation) got an unexpected response: \(detail)"
+        case .malformedResponse(let operation, let bucket, let detail):
+            return "\(operation) on bucket \(bucket) answered with a body backupd cannot use: \(detail); nothing was taken from it (a listing that is not read whole deletes nothing). Check the endpoint, or a proxy in front of it"
+        case .brokenListing(let operation, let bucket, let scope, let page, let detail):
+            return "\(operation) of s3://\(bucket)/\(scope) broke S3's pagination rules on page \(page): \(detail); the listing is refused and nothing is deleted on it. Check the endpoint, or a proxy in front of it"
         case .objectTooLarge(let key, let maxParts, let bytes):
             return "\(key) reached \(bytes) bytes, more than \(maxParts) parts can hold; raise partSizeMiB or maxParts for this destination"
         case .cancelled(let reason):

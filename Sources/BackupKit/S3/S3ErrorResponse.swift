@@ -9,12 +9,19 @@ public struct S3ErrorResponse: Sendable, Equatable {
     /// The region S3 names when the configured one is wrong.
     public var region: String?
 
-    /// Parses an `<Error>` body; nil when the text has none.
+    /// Parses an `<Error>` document; nil when the text is not well-formed XML whose root is
+    /// `<Error>` with a `<Code>` (an HTML page from a proxy, an empty body).
     public init?(xml: String) {
-        guard let error = S3XML.blocks("Error", in: xml).first, let code = S3XML.value("Code", in: error) else { return nil }
+        guard let element = try? S3XMLElement.parse(Array(xml.utf8)) else { return nil }
+        self.init(element: element)
+    }
+
+    /// Reads a parsed `<Error>` element.
+    init?(element: S3XMLElement) {
+        guard element.name == "Error", let code = element.value("Code"), !code.isEmpty else { return nil }
         self.code = code
-        self.message = S3XML.value("Message", in: error) ?? ""
-        self.requestID = S3XML.value("RequestId", in: error)
-        self.region = S3XML.value("Region", in: error)
+        self.message = element.value("Message") ?? ""
+        self.requestID = element.value("RequestId")
+        self.region = element.value("Region")
     }
 }

@@ -10,6 +10,9 @@ public final class S3ObjectStore: BackupObjectStore {
 
     /// Ranged GETs in flight for one download.
     public let downloadsInFlight: Int
+    /// What stops this store's listings and deletions (a prune's run, `backupd prune`'s signals):
+    /// checked before every page and batch, and handed to each request.
+    public let cancellation: RunCancellation?
 
     /// A store over `client` with the destination's part settings and provider profile; uploads
     /// whose abort failed go to `abortLedger` under the destination's name.
@@ -19,8 +22,16 @@ public final class S3ObjectStore: BackupObjectStore {
     ) {
         self.client = client
         self.downloadsInFlight = partsInFlight
+        self.cancellation = nil
         self.uploader = MultipartUploader(
             client: client, plan: plan, partsInFlight: partsInFlight, logger: logger, profile: profile, abortLedger: abortLedger)
+    }
+
+    private init(sharing store: S3ObjectStore, cancellation: RunCancellation) {
+        client = store.client
+        uploader = store.uploader
+        downloadsInFlight = store.downloadsInFlight
+        self.cancellation = cancellation
     }
 
     /// A store for a configured destination over libcurl.
@@ -57,7 +68,7 @@ public final class S3ObjectStore: BackupObjectStore {
     }
 
     public func list(prefix: String) throws -> [StoredObject] {
-        try client.listObjects(prefix: prefix).sorted { $0.key < $1.key }
+        try client.listObjects(prefix: prefix, cancellation: cancellation).sorted { $0.key < $1.key }
     }
 
     public func download(key: String, to sink: (UnsafeRawBufferPointer) throws -> Void) throws {
@@ -65,7 +76,7 @@ public final class S3ObjectStore: BackupObjectStore {
     }
 
     public func delete(keys: [String]) throws {
-        try client.deleteObjects(keys: keys)
+        try client.deleteObjects(keys: keys, cancellation: cancellation)
     }
 
     /// Aborts with a short budget: whoever aborts (recovery, the sweeper) tries again later.
@@ -74,10 +85,16 @@ public final class S3ObjectStore: BackupObjectStore {
     }
 
     public func openUploads(prefix: String) throws -> [OpenUpload] {
-        try client.listMultipartUploads(prefix: prefix)
+        try client.listMultipartUploads(prefix: prefix, cancellation: cancellation)
     }
 
     public func createObject(key: String, body: [UInt8], contentType: String) throws -> String {
         try body.withUnsafeBytes { try client.putObjectIfAbsent(key: key, body: $0, contentType: contentType).etag }
+    }
+}
+
+extension S3ObjectStore: CancellableStore {
+    public func cancellable(by cancellation: RunCancellation) -> any BackupObjectStore {
+        S3ObjectStore(sharing: self, cancellation: cancellation)
     }
 }

@@ -25,7 +25,7 @@ import Testing
             let start = clock.now()
             let transport = BudgetScriptedTransport { _ in
                 if clock.now().timeIntervalSince(start) < 200 { throw HTTPTransportError.connect(host: "h", detail: "refused") }
-                return HTTPResponse(status: 200, body: Array("<ListBucketResult></ListBucketResult>".utf8))
+                return HTTPResponse(status: 200, body: Array("<ListBucketResult><IsTruncated>false</IsTruncated></ListBucketResult>".utf8))
             }
             let client = S3Client(
                 settings: S3Settings(

@@ -86,7 +86,10 @@ final class FakeS3Transport: HTTPTransport, @unchecked Sendable {
             return HTTPResponse(status: 200, body: Array("<CopyObjectResult><ETag>\"copied\"</ETag></CopyObjectResult>".utf8))
         case "DeleteObjects":
             lock.withLock { object = nil }
-            return HTTPResponse(status: 200, body: Array("<DeleteResult></DeleteResult>".utf8))
+            // Verbose mode: every key sent comes back as <Deleted>.
+            let deleted = String(decoding: body, as: UTF8.self).components(separatedBy: "<Key>").dropFirst()
+                .map { "<Deleted><Key>\($0.components(separatedBy: "</Key>")[0])</Key></Deleted>" }.joined()
+            return HTTPResponse(status: 200, body: Array("<DeleteResult>\(deleted)</DeleteResult>".utf8))
         case "HeadObject":
             return lock.withLock {
                 guard let object else { return HTTPResponse(status: 404) }

@@ -82,7 +82,7 @@ let errorCases: [ErrorCase] = [
             }
         }
         let pages = Pages()
-        let objects = try fakeClient(pages).listObjects(prefix: "p")
+        let objects = try fakeClient(pages).listObjects(prefix: "")
         #expect(objects.map(\.key) == ["a", "b&c"])
         #expect(objects.map(\.size) == [1, 2])
         #expect(objects[0].lastModified == Date(timeIntervalSince1970: 1_767_323_045))
