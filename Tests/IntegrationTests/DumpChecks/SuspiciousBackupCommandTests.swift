@@ -77,7 +77,7 @@ struct SuspiciousBackupCommandTests {
         let events = hooks.waitFor(9).compactMap { (try? JSONSerialization.jsonObject(with: Data($0.body)) as? [String: Any])?["event"] as? String }
         #expect(Array(events.suffix(3)) == ["start", "success", "backup_suspicious"], "\(events)")
         let metrics = try PrometheusParser.parse(String(contentsOfFile: textfile, encoding: .utf8))
-        #expect(metrics.samples["backupd_last_backup_suspicious{job=\"shrink\"}"] == 1)
+        #expect(metrics.samples["backupd_last_backup_suspicious{backup_job=\"shrink\"}"] == 1)
 
         let goodID = String(good[0].dropFirst("sus/".count).dropLast(".manifest.json".count))
         let restore = try backupd(["restore", "shrink", goodID])
@@ -98,6 +98,6 @@ struct SuspiciousBackupCommandTests {
         let last = try manifests()
         #expect(last.count == 1 && !last.contains(suspiciousKey) && !last.contains(good[0]), "\(last)")
         let after = try PrometheusParser.parse(String(contentsOfFile: textfile, encoding: .utf8))
-        #expect(after.samples["backupd_last_backup_suspicious{job=\"shrink\"}"] == 0)
+        #expect(after.samples["backupd_last_backup_suspicious{backup_job=\"shrink\"}"] == 0)
     }
 }
