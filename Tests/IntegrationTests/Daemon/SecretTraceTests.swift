@@ -102,13 +102,18 @@ struct SecretTraceTests {
         #expect(filesContaining(password, under: roots).isEmpty, "the password is in a file after SIGKILL")
 
         // What an older backupd killed the same way left behind.
-        let stale = "/dev/shm/\(SecretDirectory.directoryPrefix)\(UUID().uuidString.prefix(6))"
+        // A parent only this daemon sweeps ($XDG_RUNTIME_DIR is its own): a daemon of a parallel
+        // test sweeps /dev/shm too and could remove a planted directory there first.
+        let runtime = setup.directory + "/runtime"
+        try FileManager.default.createDirectory(atPath: runtime, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
+        let stale = "\(runtime)/\(SecretDirectory.directoryPrefix)\(UUID().uuidString.prefix(6))"
         try FileManager.default.createDirectory(atPath: stale, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
         defer { try? FileManager.default.removeItem(atPath: stale) }
         try "*:*:*:*:\(password)\n".write(toFile: stale + "/1-pgpass", atomically: false, encoding: .utf8)
         for pid in dumps { kill(pid, SIGKILL) }
 
-        let restarted = try DaemonProcess(configPath: setup.configPath, directory: setup.directory, environment: environment)
+        let restarted = try DaemonProcess(
+            configPath: setup.configPath, directory: setup.directory, environment: environment.merging(["XDG_RUNTIME_DIR": runtime]) { $1 })
         defer { restarted.cleanUp() }
         #expect(await restarted.notify.waitFor("READY=1", timeout: 20), "log:\n\(restarted.log)")
         #expect(!FileManager.default.fileExists(atPath: stale), "the stale credentials directory is still there")
