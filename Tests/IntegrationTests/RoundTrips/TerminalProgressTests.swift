@@ -92,7 +92,7 @@ struct TerminalProgressTests {
         #expect(await poll(timeout: 30) { FileManager.default.fileExists(atPath: socket) }, "\(daemon.log)")
         let run = try underTerminal(fixture, ["run-now", "job"])
         #expect(run.status == 0, "\(run.terminal)")
-        #expect(run.terminal.range(of: erase + #"backing up job in the daemon: 0:[0-9]{2} elapsed"#, options: .regularExpression) != nil, "\(run.terminal)")
+        #expect(run.terminal.range(of: NSRegularExpression.escapedPattern(for: erase) + #"backing up job in the daemon: 0:[0-9]{2} elapsed"#, options: .regularExpression) != nil, "\(run.terminal)")
         #expect(run.terminal.contains("uploading s3://"), "\(run.terminal)")
         #expect(clearedBeforeResult(run.terminal), "\(run.terminal)")
     }
