@@ -20,11 +20,13 @@ cd "$work"
 
 # 1. The newest backup: a backup exists exactly when its manifest does. Manifests are named
 #    PREFIX/JOB-YYYYMMDDTHHMMSSZ-TOKEN.manifest.json (UTC), so the last name in order is the
-#    newest. The pattern keeps out another job whose name starts with JOB (JOB-db-...).
-pattern="^${prefix:+$prefix/}${job}-[0-9]{8}T[0-9]{6}Z-[0-9a-f]{8}\\.manifest\\.json$"
-manifest_key=$(s3 list-objects-v2 --bucket "$bucket" --prefix "${prefix:+$prefix/}${job}-" --output json \
-  | jq -r --arg p "$pattern" '.Contents[]?.Key | select(test($p))' | LC_ALL=C sort | tail -n 1)
-[ -n "$manifest_key" ] || fail "no manifest under s3://$bucket/${prefix:+$prefix/}$job-"
+#    newest (names from before run tokens lack -TOKEN). The stamp right after JOB- keeps out
+#    another job whose name starts with JOB (JOB-db-...).
+start="${prefix:+$prefix/}${job}-"
+manifest_key=$(s3 list-objects-v2 --bucket "$bucket" --prefix "$start" --output json | jq -r --arg s "$start" \
+  '.Contents[]?.Key | select(startswith($s) and (ltrimstr($s) | test("^[0-9]{8}T[0-9]{6}Z(-[0-9a-f]{8})?\\.manifest\\.json$")))' \
+  | LC_ALL=C sort | tail -n 1)
+[ -n "$manifest_key" ] || fail "no manifest under s3://$bucket/$start"
 s3 get-object --bucket "$bucket" --key "$manifest_key" manifest.json >/dev/null
 [ "$(jq -r .formatVersion manifest.json)" = 1 ] || fail "$manifest_key: unknown formatVersion"
 echo "backup $(jq -r .backupId manifest.json) of $(jq -r .startedAt manifest.json)" >&2
