@@ -31,6 +31,9 @@ packages=(
   nginx
   # client-side encryption of backups with age (age-keygen makes the tests' keys)
   age
+  # the README's restore without backupd (scripts/restore-without-backupd.sh) reads manifests with
+  # jq; `script` (bsdutils) gives the progress tests their pseudo-terminal
+  jq bsdutils
 )
 
 log() { echo "install-deps: $*" >&2; }

@@ -78,11 +78,18 @@ struct RestoreCommand: ParsableCommand {
         }
         let tool = JobRestoreOptions(keepOwner: keepOwner, role: role, singleTransaction: singleTransaction, jobs: jobs)
         try checkToolOptions(tool, engine: job.engine)
+        // Counts the download into a line on a terminal; started only now, so a usage error leaves no line.
+        let terminal = TerminalProgress.start(label: "restoring")
+        let counted = Restorer(
+            stores: terminal.map { ProgressStoreProvider(liveStores(logger: commandLogger(verbose: verbose)), progress: $0.progress, measure: .object) }
+                ?? liveStores(logger: commandLogger(verbose: verbose)), launcher: PosixProcessLauncher(),
+            environment: ProcessInfo.processInfo.environment, history: history)
         let started = Date()
         do {
-            let result = try restorer.restore(
+            let result = try counted.restore(
                 job: job, config: config, key: object, options: RestoreOptions(target: to, clean: clean, verifyFirst: verifyFirst, tool: tool),
                 identity: identity, logger: commandLogger(verbose: verbose))
+            terminal?.finish()
             let seconds = String(format: "%.1f", Date().timeIntervalSince(started))
             print("restored \(result.key) into \(result.destination) in \(seconds) s")
             print("  downloaded \(formatSize(result.bytesDownloaded)), restored \(formatSize(result.bytesRestored))")
@@ -91,6 +98,7 @@ struct RestoreCommand: ParsableCommand {
                 print("  partial backup: it holds only the tables its job selected (\(tables.summary)); other tables of the target were not touched")
             }
         } catch {
+            terminal?.finish()
             printError("restore of \(job.name) failed: \(error)")
             throw ExitCode.failure
         }

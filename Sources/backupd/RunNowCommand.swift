@@ -71,18 +71,25 @@ struct RunNowCommand: ParsableCommand {
     }
 
     /// Asks the daemon and relays its lines: progress to stderr, the result as a local run prints it.
+    /// On a terminal a line shows the elapsed time meanwhile (the bytes stay in the daemon).
     private func runInDaemon(_ client: ControlClient, job: String) throws {
+        let terminal = TerminalProgress.start(label: "backing up \(job) in the daemon:", counting: false)
+        defer { terminal?.finish() }
         do {
             try client.send(ControlRequest(runNow: job, wait: wait))
             while true {
                 let event = try client.next()
                 switch event.event {
                 case .queued, .started, .progress, .attached:
-                    if let message = event.message { printError(message) }
+                    if let message = event.message {
+                        if let terminal { terminal.progress.message(message) } else { printError(message) }
+                    }
                 case .refused, .error:
+                    terminal?.finish()
                     printError(event.message ?? "the daemon refused the run")
                     throw ExitCode.failure
                 case .result:
+                    terminal?.finish()
                     if let message = event.message { printError(message) }
                     guard let summary = event.result else { throw ControlError.badReply(path: client.path, line: "result without a summary") }
                     try printSummary(summary)
@@ -100,8 +107,11 @@ struct RunNowCommand: ParsableCommand {
         let history = try requireHistory(config)
         let clock = SystemWallClock()
         let stores = liveStores(logger: commandLogger(verbose: verbose), abortLedger: history)
+        // Counts the upload into a line on a terminal, against the size estimate (`ExpectedSize`).
+        let terminal = TerminalProgress.start(label: "backing up \(job.name):")
+        defer { terminal?.finish() }
         let runner = BackupRunner(
-            stores: stores, launcher: PosixProcessLauncher(), clock: clock, environment: ProcessInfo.processInfo.environment,
+            stores: terminal.map { ProgressStoreProvider(stores, progress: $0.progress, measure: .object) } ?? stores, launcher: PosixProcessLauncher(), clock: clock, environment: ProcessInfo.processInfo.environment,
             recentSize: recentSize(history: history), recentDumpSizes: recentDumpSizes(history: history))
         let logger = commandLogger(verbose: verbose)
         let notifications = NotificationSender.live(logger: logger)
@@ -123,11 +133,14 @@ struct RunNowCommand: ParsableCommand {
             let (runID, outcome) = try recorder.perform(
                 ScheduledRun(job: job.name, trigger: .runNow, scheduledFor: started), job: job, config: config,
                 cancellation: cancellation, logger: commandLogger(verbose: verbose))
+            terminal?.finish()
             try printSummary(RunSummary(job: job, config: config, runID: runID, outcome: outcome, startedAt: started))
         } catch RunRecordingError.notFinished(let name, let runID, let outcome, let reason) {
+            terminal?.finish()
             printError(RunRecordingError.notFinished(job: name, runID: runID, outcome: outcome, reason: reason).description)
             try printSummary(RunSummary(job: job, config: config, runID: runID, outcome: outcome, startedAt: started))
         } catch let error as RunRecordingError {
+            terminal?.finish()
             printError("\(error)")
             throw ExitCode.failure
         }

@@ -64,17 +64,21 @@ struct VerifyCommand: ParsableCommand {
         var logger = commandLogger(verbose: verbose)
         // The report says what failed; the library's log lines would only repeat it.
         if !verbose { logger.logLevel = .critical }
+        let terminal = TerminalProgress.start(label: "verifying", json: json)
+        let stores = liveStores(logger: logger)
         let runner = VerifyRunner(
-            stores: liveStores(logger: logger), launcher: PosixProcessLauncher(), environment: ProcessInfo.processInfo.environment,
+            stores: terminal.map { ProgressStoreProvider(stores, progress: $0.progress, measure: .backup) } ?? stores, launcher: PosixProcessLauncher(), environment: ProcessInfo.processInfo.environment,
             clock: SystemWallClock(), history: history)
         let selection: VerifyRunner.Selection = all ? .all : backup.map { .backup($0) } ?? .latest
         let reports: [VerifyReport]
         do {
             reports = try runner.run(job: job, config: config, selection: selection, restoreTo: restoreTo, identity: identity, trigger: .verify, logger: logger)
         } catch {
+            terminal?.finish()
             printError("verify of \(job.name) failed: \(error)")
             throw ExitCode.failure
         }
+        terminal?.finish()
         if json {
             print(try VerifyReport.json(reports), terminator: "")
         } else {
