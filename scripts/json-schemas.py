@@ -77,3 +77,9 @@ write("check", "backupd check --json", obj({
         "steps": arr(obj({"name": S, "outcome": {"enum": ["ok", "failed", "skipped", "warning"]}, "detail": S}))}))}))
 write("cron-next", "backupd cron next --json", obj({
     "expression": S, "timeZone": S, "from": TIME, "times": arr(obj({"time": TIME, "local": LOCAL}))}))
+write("run-now", "backupd run-now --json", obj({
+    "job": S, "runId": n(I), "status": runstatus, "durationSeconds": NUM, "backupId": n(S), "bucket": S,
+    "objectKey": n(S), "manifestKey": n(S), "bytesRead": n(BYTES), "bytesStored": n(BYTES), "sha256": n(S),
+    "suspicious": n(S), "error": n(S), "stderrTail": n(S),
+    "destinations": arr(obj({"destination": S, "bucket": n(S), "status": runstatus, "objectKey": n(S),
+        "bytesStored": n(BYTES), "sha256": n(S), "error": n(S)}))}))

@@ -7,7 +7,8 @@ import Testing
 @Suite("backupd --json output against docs/schemas, and the list overview")
 struct JSONOutputCommandTests {
     /// A bucket, job `app` (a `command` job writing a UUID) in a config without retention and one
-    /// keeping the last backup, job `idle` (never run), and a temporary state directory.
+    /// keeping the last backup, one where app's tool fails ("failing"), one where `idle` is at a
+    /// destination whose bucket does not exist ("lost"); job `idle` (never run); a temporary state directory.
     struct Setup {
         let s3: TestS3
         let bucket: String
@@ -19,13 +20,18 @@ struct JSONOutputCommandTests {
             let destination = try TestDestination.make()
             bucket = destination.json["bucket"] as! String
             state = FileManager.default.temporaryDirectory.path + "/backupd-json-\(UUID().uuidString)"
-            for (name, retention) in [("keep-all", nil), ("keep-last-1", ["keepLast": 1])] as [(String, [String: Int]?)] {
+            var missing = destination.json
+            missing["name"] = "missing"
+            missing["bucket"] = "backupd-json-no-such-bucket-\(UUID().uuidString.prefix(8).lowercased())"
+            for (name, retention) in [("keep-all", nil), ("keep-last-1", ["keepLast": 1]), ("failing", nil), ("lost", nil)] as [(String, [String: Int]?)] {
+                // "failing": job app's tool writes a line to stderr and exits 3.
+                let argv = name == "failing" ? ["sh", "-c", "echo 'ERROR: no such table' >&2; exit 3"] : ["cat", "/proc/sys/kernel/random/uuid"]
                 var root: [String: Any] = [
-                    "stateDirectory": state, "timeZone": "Europe/Berlin", "destinations": [destination.json],
+                    "stateDirectory": state, "timeZone": "Europe/Berlin", "destinations": [destination.json, missing],
                     "jobs": [
                         ["name": "app", "engine": "command", "schedule": "0 3 * * *", "destination": "test", "prefix": "cli",
-                         "connection": ["argv": ["cat", "/proc/sys/kernel/random/uuid"], "extension": ".out"]],
-                        ["name": "idle", "engine": "command", "schedule": "0 4 * * *", "destination": "test", "prefix": "idle",
+                         "connection": ["argv": argv, "extension": ".out"]],
+                        ["name": "idle", "engine": "command", "schedule": "0 4 * * *", "destination": name == "lost" ? "missing" : "test", "prefix": "idle",
                          "connection": ["argv": ["cat", "/proc/sys/kernel/random/uuid"], "extension": ".out"]],
                     ],
                 ]
@@ -37,7 +43,7 @@ struct JSONOutputCommandTests {
         }
 
         func remove() {
-            for name in ["keep-all", "keep-last-1"] { try? FileManager.default.removeItem(atPath: state + "-\(name).json") }
+            for name in ["keep-all", "keep-last-1", "failing", "lost"] { try? FileManager.default.removeItem(atPath: state + "-\(name).json") }
             try? FileManager.default.removeItem(atPath: state)
         }
 
@@ -75,10 +81,11 @@ struct JSONOutputCommandTests {
         var ids: [String] = []
         for index in 0..<2 {
             if index > 0 { Thread.sleep(forTimeInterval: 1.1) }
-            let run = try setup.backupd(["run-now", "app"])
-            try #require(run.status == 0, "\(run.stderr)")
+            let run = try #require(try setup.valid(["run-now", "app", "--json"], schema: "run-now") as? [String: Any])
+            #expect(run["status"] as? String == "succeeded" && run["bytesStored"] is Int, "\(run)")
             let listed = try #require(try setup.valid(["list", "app", "--json"], schema: "list") as? [[String: Any]])
             ids.insert(try #require(listed.first?["id"] as? String), at: 0)
+            #expect(run["backupId"] as? String == ids[0])
         }
         try setup.put("cli/app-notes.txt")
         let verify = try #require(try setup.valid(["verify", "app", "--json"], schema: "verify") as? [[String: Any]])
@@ -107,6 +114,9 @@ struct JSONOutputCommandTests {
         #expect(check["passed"] as? Bool == true)
         #expect(((check["reports"] as? [[String: Any]])?.first?["steps"] as? [[String: Any]])?.contains { $0["name"] as? String == "PutObject" && $0["outcome"] as? String == "ok" } == true)
         try setup.valid(["check", "app", "--json"], schema: "check")
+        let missing = try #require(try setup.valid(["check", "missing", "--json"], schema: "check", status: 1) as? [String: Any])
+        #expect(missing["passed"] as? Bool == false)
+        #expect(((missing["reports"] as? [[String: Any]])?.first?["steps"] as? [[String: Any]])?.contains { $0["outcome"] as? String == "failed" } == true)
 
         let cron = try #require(try setup.valid(
             ["cron", "next", "--json", "--tz", "Europe/Berlin", "--from", "2026-03-29T00:00:00Z", "--count", "2", "0 3 * * *"],
@@ -123,6 +133,20 @@ struct JSONOutputCommandTests {
         let pruned = try #require(try setup.valid(["prune", "app", "--json"], schema: "prune", config: "keep-last-1") as? [[String: Any]])
         #expect((pruned.first?["backups"] as? [[String: Any]])?.map { $0["outcome"] as? String } == ["kept", "deleted"])
         #expect(pruned.first?["deletedObjects"] as? Int == 2)
+
+        // A stored backup's manifest removed behind backupd's back: kept as manifest-missing, deletions withheld.
+        Thread.sleep(forTimeInterval: 1.1)
+        try #require(try setup.backupd(["run-now", "app"]).status == 0)
+        let result = try setup.s3.aws(["s3api", "delete-object", "--bucket", setup.bucket, "--key", "cli/\(ids[0]).manifest.json"])
+        try #require(result.status == 0, "\(result.error)")
+        let withheld = try #require(try setup.valid(["prune", "app", "--dry-run", "--json"], schema: "prune", status: 1, config: "keep-last-1") as? [[String: Any]])
+        #expect((withheld.first?["backups"] as? [[String: Any]])?.contains { $0["id"] as? String == ids[0] && $0["state"] as? String == "manifest-missing" } == true)
+        #expect(withheld.first?["withheld"] is String && withheld.first?["ok"] as? Bool == false)
+
+        // A failing run: the JSON carries the status, the error and the tool's stderr; exit 1 as without --json.
+        let failed = try #require(try setup.valid(["run-now", "app", "--json"], schema: "run-now", status: 1, config: "failing") as? [String: Any])
+        #expect(failed["status"] as? String == "failed" && (failed["stderrTail"] as? String)?.contains("ERROR: no such table") == true, "\(failed)")
+        try setup.valid(["history", "app", "--status", "failed", "--json"], schema: "history")
     }
 
     /// The validator can fail: a document without the schema's required keys, or with a time
@@ -154,5 +178,15 @@ struct JSONOutputCommandTests {
         let all = try setup.backupd(["list"])
         #expect(all.stdout.contains(" 2/2 ") && all.stdout.contains("keep (no policy)"), "\(all.stdout)")
         #expect(try setup.backupd(["list", "--all"]).status != 0)
+
+        // A destination that cannot be listed: its line says why, the others are still shown, exit 1.
+        let lost = try setup.backupd(["list"], config: "lost")
+        #expect(lost.status == 1)
+        #expect(lost.stdout.split(separator: "\n").contains { $0.hasPrefix("idle ") && $0.contains("cannot list: ") }, "\(lost.stdout)")
+        #expect(lost.stdout.contains(" 1/2 "), "\(lost.stdout)")
+        let json = try #require(try setup.valid(["list", "--json"], schema: "list-overview", status: 1, config: "lost") as? [String: Any])
+        #expect(json["complete"] as? Bool == false)
+        let idle = try #require((json["jobs"] as? [[String: Any]])?.last)
+        #expect(idle["error"] is String && idle["count"] is NSNull)
     }
 }
