@@ -157,6 +157,26 @@ struct JSONOutputCommandTests {
         #expect(try JSONSchemaValidator.errors(local, schema: "cron-next").contains { $0.hasPrefix("from:") })
     }
 
+    /// Every example in docs/json.md validates against the schema its section names, and every
+    /// schema in docs/schemas has an example there.
+    @Test func documentedExamplesValidate() throws {
+        let docs = URL(fileURLWithPath: JSONSchemaValidator.schemas).deletingLastPathComponent().appendingPathComponent("json.md")
+        let text = try String(contentsOf: docs, encoding: .utf8)
+        var checked: Set<String> = []
+        for section in text.components(separatedBy: "\n## ").dropFirst() {
+            guard let schema = section.range(of: #"schemas/([a-z-]+)\.schema\.json"#, options: .regularExpression).map({ String(section[$0]) }),
+                  let start = section.range(of: "```json\n"), let end = section.range(of: "\n```", range: start.upperBound..<section.endIndex)
+            else { continue }
+            let name = String(schema.dropFirst("schemas/".count).dropLast(".schema.json".count))
+            let errors = try JSONSchemaValidator.errors(String(section[start.upperBound..<end.lowerBound]), schema: name)
+            #expect(errors.isEmpty, "docs/json.md example for \(name): \(errors)")
+            checked.insert(name)
+        }
+        let schemas = try FileManager.default.contentsOfDirectory(atPath: JSONSchemaValidator.schemas)
+            .filter { $0.hasSuffix(".schema.json") }.map { String($0.dropLast(".schema.json".count)) }
+        #expect(checked == Set(schemas) && checked.count == 9, "\(checked.sorted()) vs \(schemas.sorted())")
+    }
+
     /// The overview table shows every job at each destination: the newest backups with their
     /// position (`1/2`), verification, retention decision and backup id, and a line for a job
     /// without backups; a job's own `list` is unchanged.
