@@ -17,7 +17,7 @@ struct ListCommand: ParsableCommand {
 
     @OptionGroup var destination: DestinationOption
 
-    @Flag(help: "Print JSON.")
+    @Flag(help: "Print JSON (docs/json.md); without JOB the overview's own document.")
     var json = false
 
     @Flag(help: "Also show incomplete backups (data objects without a manifest) and strangers (objects that are no backup name).")

@@ -3,12 +3,19 @@ import Foundation
 /// A JSON document as the CLI's `--json` prints it (docs/json.md): keys in the order given and
 /// always present (null when unknown), times as RFC 3339 in UTC with `Z`, sizes as integer bytes.
 public indirect enum JSONOutput: Sendable, Equatable {
+    /// `null`: unknown or not applicable (the key stays).
     case null
+    /// `true` or `false`.
     case bool(Bool)
+    /// An integer (sizes in bytes, ids, counts).
     case int(Int64)
+    /// A number (durations in seconds).
     case double(Double)
+    /// A string, escaped as JSON requires.
     case string(String)
+    /// An array.
     case array([JSONOutput])
+    /// An object whose keys print in the order given.
     case object([(String, JSONOutput)])
 
     /// A string, or null.
@@ -55,5 +62,6 @@ public indirect enum JSONOutput: Sendable, Equatable {
         }
     }
 
+    /// Equal when they print the same.
     public static func == (lhs: JSONOutput, rhs: JSONOutput) -> Bool { lhs.text == rhs.text }
 }
