@@ -83,3 +83,10 @@ write("run-now", "backupd run-now --json", obj({
     "suspicious": n(S), "error": n(S), "stderrTail": n(S),
     "destinations": arr(obj({"destination": S, "bucket": n(S), "status": runstatus, "objectKey": n(S),
         "bytesStored": n(BYTES), "sha256": n(S), "error": n(S)}))}))
+write("validate", "backupd validate --json", obj({
+    "path": S, "valid": B, "secretsChecked": B,
+    "problems": arr(obj({"severity": {"enum": ["error", "warning"]}, "file": S, "line": n({"type": "integer", "minimum": 1}),
+        "column": n({"type": "integer", "minimum": 1}), "path": S, "message": S})),
+    "destinations": arr(obj({"name": S, "endpoint": S, "bucket": S, "region": S, "pathStyle": B, "provider": S})),
+    "jobs": arr(obj({"name": S, "engine": S, "schedule": S, "timeZone": S, "destinations": arr(S), "prefix": S,
+        "compression": S, "timeoutSeconds": {"type": "integer", "minimum": 0}, "enabled": B, "nextRuns": arr(TIME)}))}))

@@ -124,6 +124,17 @@ struct JSONOutputCommandTests {
         let times = try #require(cron["times"] as? [[String: String]])
         #expect(times.first == ["time": "2026-03-29T01:00:00Z", "local": "2026-03-29T03:00:00+02:00"])
 
+        let validate = try #require(try setup.valid(["validate", "--json"], schema: "validate") as? [String: Any])
+        #expect(validate["valid"] as? Bool == true && (validate["jobs"] as? [[String: Any]])?.first?["nextRuns"] as? [String] != nil)
+        let broken = setup.state + "-broken.json"
+        try Data(#"{"jobs": [{"name": "x", "schedule": "61 * * * *"}]}"#.utf8).write(to: URL(fileURLWithPath: broken))
+        defer { try? FileManager.default.removeItem(atPath: broken) }
+        let invalid = try runBackupd(["validate", "--json", "--config", broken], environment: setup.environment, timeout: 60)
+        #expect(invalid.status == 1)
+        #expect(try JSONSchemaValidator.errors(invalid.stdout, schema: "validate").isEmpty, "\(invalid.stdout)")
+        let problems = try #require((try JSONSerialization.jsonObject(with: Data(invalid.stdout.utf8)) as? [String: Any])?["problems"] as? [[String: Any]])
+        #expect(problems.contains { $0["severity"] as? String == "error" && $0["line"] is Int && ($0["path"] as? String)?.hasPrefix("jobs") == true }, "\(problems)")
+
         let dry = try #require(try setup.valid(["prune", "app", "--dry-run", "--json"], schema: "prune", config: "keep-last-1") as? [[String: Any]])
         let planned = try #require(dry.first?["backups"] as? [[String: Any]])
         #expect(planned.map { $0["decision"] as? String } == ["keep", "delete"])
@@ -174,7 +185,7 @@ struct JSONOutputCommandTests {
         }
         let schemas = try FileManager.default.contentsOfDirectory(atPath: JSONSchemaValidator.schemas)
             .filter { $0.hasSuffix(".schema.json") }.map { String($0.dropLast(".schema.json".count)) }
-        #expect(checked == Set(schemas) && checked.count == 9, "\(checked.sorted()) vs \(schemas.sorted())")
+        #expect(checked == Set(schemas) && checked.count == 10, "\(checked.sorted()) vs \(schemas.sorted())")
     }
 
     /// The overview table shows every job at each destination: the newest backups with their
