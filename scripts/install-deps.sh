@@ -81,3 +81,10 @@ if ! python3 -c 'import prometheus_client' 2>/dev/null; then
   pip_install() { as_root python3 -m pip install --quiet --disable-pip-version-check "$@"; }
   pip_install prometheus-client || pip_install --break-system-packages prometheus-client
 fi
+
+if ! python3 -c 'import jsonschema' 2>/dev/null; then
+  log "installing jsonschema from PyPI (the tests validate every --json output against docs/schemas)"
+  pip_install() { as_root python3 -m pip install --quiet --disable-pip-version-check "$@"; }
+  pip_install jsonschema || pip_install --break-system-packages jsonschema
+  python3 -c 'import jsonschema' || { log "jsonschema installed but python3 cannot import it"; exit 1; }
+fi

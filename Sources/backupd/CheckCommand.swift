@@ -30,17 +30,21 @@ struct CheckCommand: ParsableCommand {
     /// How S3 requests of a check are retried: twice at most, within 10 seconds.
     static let retry = RetryPolicy(budget: 10, maxAttempts: 3, baseDelay: 0.25, maxDelay: 2)
 
+    @Flag(help: "Print JSON (docs/json.md): {passed, reports: [...]}, one report per job database and destination.")
+    var json = false
+
     func run() throws {
         var config = try options.loadConfig(secrets: destination.map(SecretScope.destination) ?? .destinations)
         var destinations = config.destinations
         var allPassed = true
         var printed = false
+        var reports: [JSONOutput] = []
         if let name = destination, config.destination(named: name) == nil, config.job(named: name) != nil {
             // The job's connection secrets too, which the destination scope leaves unresolved.
             config = try options.loadConfig(secrets: .job(name))
             let job = config.job(named: name)!
             let report = DatabaseChecker(job: job, launcher: PosixProcessLauncher(), environment: ProcessInfo.processInfo.environment).run()
-            print(report.render())
+            if json { reports.append(report.json) } else { print(report.render()) }
             printed = true
             allPassed = report.passed
             destinations = job.destinations.compactMap(config.destination(named:))
@@ -60,21 +64,28 @@ struct CheckCommand: ParsableCommand {
             let client = S3Client(settings: settings, transport: CurlTransport(options: .init(caFile: settings.caFile)), logger: logger)
             let token = String(UUID().uuidString.prefix(8)).lowercased()
             let report = DestinationChecker(client: client, name: destination.name, token: token).run()
-            if index > 0 || printed { print("") }
-            print(report.render())
-            print("  \(destination.providerSummary)")
+            if json {
+                reports.append(report.json)
+            } else {
+                if index > 0 || printed { print("") }
+                print(report.render())
+                print("  \(destination.providerSummary)")
+            }
             allPassed = allPassed && report.passed
         }
         if let name = destination, config.destination(named: name) == nil, config.job(named: name)?.tables != nil {
             allPassed = checkTables(job: name) && allPassed
         }
+        if json { print(JSONOutput.object([("passed", .bool(allPassed)), ("reports", .array(reports))]).text, terminator: "") }
         if !allPassed { throw ExitCode.failure }
     }
 
     /// Prints what each of the job's table patterns matches (warning on an include that matches
     /// nothing); false when the database cannot be asked.
     private func checkTables(job name: String) -> Bool {
-        print("")
+        // Under --json the table report is for people: stderr, so stdout stays one document.
+        let say: (String) -> Void = json ? { printError($0) } : { print($0) }
+        say("")
         do {
             // The job's own credentials are needed now, not only its destinations'; the file's
             // warnings were printed by the first load.
@@ -82,14 +93,14 @@ struct CheckCommand: ParsableCommand {
             guard let job = config.job(named: name),
                   let matches = try TableCheck(launcher: PosixProcessLauncher(), environment: ProcessInfo.processInfo.environment).run(job)
             else { return true }
-            print(matches.render())
+            say(matches.render())
             for warning in matches.warnings { printError("warning: \(warning)") }
             return true
         } catch let error as ConfigError {
             printError(error.description)
             return false
         } catch {
-            print("Tables of job \(name)\n  FAILED  \(error)")
+            say("Tables of job \(name)\n  FAILED  \(error)")
             return false
         }
     }

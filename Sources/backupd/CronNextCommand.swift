@@ -1,4 +1,5 @@
 import ArgumentParser
+import BackupKit
 import Cron
 import Foundation
 
@@ -9,7 +10,8 @@ struct CronNextCommand: ParsableCommand {
         abstract: "Print the next fire times of a cron expression.",
         discussion: """
             Prints the next COUNT fire times strictly after --from, one per line, as ISO 8601 local \
-            time in ZONE with that instant's UTC offset (2026-03-29T03:00:00+02:00). Quote EXPR as one \
+            time in ZONE with that instant's UTC offset (2026-03-29T03:00:00+02:00); --json prints them as \
+            one JSON document instead (docs/json.md). Quote EXPR as one \
             argument; put -- before it if it starts with -. See CRON.md for the syntax and DST rules.
             """)
 
@@ -27,6 +29,9 @@ struct CronNextCommand: ParsableCommand {
 
     @Argument(help: ArgumentHelp("The cron expression, one argument: '30 2 * * *', @daily, ...", valueName: "EXPR"))
     var expression: [String] = []
+
+    @Flag(help: "Print JSON (docs/json.md): the expression, zone, start and each fire time in UTC and in ZONE.")
+    var json = false
 
     func run() throws {
         guard expression.count == 1 else {
@@ -61,8 +66,15 @@ struct CronNextCommand: ParsableCommand {
         }
         let times = CronSchedule(cron, in: zone).nextTimes(after: start, count: count)
         var output = ""
-        output.reserveCapacity(times.count * 26)
-        for time in times { output += zone.iso8601(time) + "\n" }
+        if json {
+            output = JSONOutput.object([
+                ("expression", .string(text)), ("timeZone", .string(zone.identifier)), ("from", .time(start)),
+                ("times", .array(times.map { .object([("time", .time($0)), ("local", .string(zone.iso8601($0)))]) })),
+            ]).text
+        } else {
+            output.reserveCapacity(times.count * 26)
+            for time in times { output += zone.iso8601(time) + "\n" }
+        }
         FileHandle.standardOutput.write(Data(output.utf8))
         if times.count < count {
             let note = times.isEmpty ? "no fire times" : "only \(times.count) fire time\(times.count == 1 ? "" : "s")"

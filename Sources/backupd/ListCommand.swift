@@ -2,30 +2,39 @@ import ArgumentParser
 import BackupKit
 import Foundation
 
-/// `backupd list JOB`: the job's backups, from their manifests, newest first.
+/// `backupd list JOB`: the job's backups, from their manifests, newest first; without JOB, every
+/// job's newest backups in one overview.
 struct ListCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "list",
-        abstract: "List a job's backups (from their manifests), newest first, with the last verification of each.",
-        discussion: "A backup exists when its manifest does; --all also shows data objects without one as incomplete, and the strangers: objects under the job's prefix whose whole key is no backup name (never deleted by prune).")
+        abstract: "List a job's backups (from their manifests), newest first, with the last verification of each; without JOB, every job's newest.",
+        discussion: "A backup exists when its manifest does; --all also shows data objects without one as incomplete, and the strangers: objects under the job's prefix whose whole key is no backup name (never deleted by prune). Without JOB: an overview of every job at each of its destinations, its newest backups (--newest N, default 3) with how many there are, their verification, retention decision and suspicion; exits 1 when a destination cannot be listed. --json output is described in docs/json.md.")
 
     @OptionGroup var options: GlobalOptions
 
-    @Argument(help: "The job's name.", completion: JobNameCompletion.kind)
-    var job: String
+    @Argument(help: "The job's name (default: an overview of every job).", completion: JobNameCompletion.kind)
+    var job: String?
 
     @OptionGroup var destination: DestinationOption
 
-    @Flag(help: "Print JSON.")
+    @Flag(help: "Print JSON (docs/json.md); without JOB the overview's own document.")
     var json = false
 
     @Flag(help: "Also show incomplete backups (data objects without a manifest) and strangers (objects that are no backup name).")
     var all = false
 
+    @Option(help: "Without JOB: how many of each job's newest backups to show.")
+    var newest = 3
+
     func run() throws {
-        let config = try options.loadConfig(secrets: .destinationOf(job: job))
+        guard let name = self.job else {
+            guard !all, destination.name == nil else { throw ValidationError("--all and --destination need a JOB") }
+            guard newest >= 1 else { throw ValidationError("--newest must be at least 1") }
+            return try overview()
+        }
+        let config = try options.loadConfig(secrets: .destinationOf(job: name))
         let restorer = Restorer(stores: liveStores(logger: commandLogger(verbose: false)), launcher: PosixProcessLauncher(), environment: ProcessInfo.processInfo.environment)
-        let job = try destination.focus(try requireJob(self.job, in: config, path: options.config)) {
+        let job = try destination.focus(try requireJob(name, in: config, path: options.config)) {
             DestinationOption.holds(nil, restorer: restorer, job: $0, config: config)
         }
         let entries: [CatalogEntry]
@@ -65,7 +74,7 @@ struct ListCommand: ParsableCommand {
 
     /// What retention decides for each backup (`keep (last, daily)`, `delete`, `incomplete, ...`),
     /// by backup id; empty when the plan cannot be made.
-    private func retentionColumn(job: JobConfig, config: BackupConfig, history: HistoryStore?) -> [String: String] {
+    func retentionColumn(job: JobConfig, config: BackupConfig, history: HistoryStore?) -> [String: String] {
         // The history (read-only) is both the second witness and the source of suspicion.
         let pruner = Pruner(
             stores: liveStores(logger: commandLogger(verbose: false)), history: history ?? existingHistory(config), clock: SystemWallClock())

@@ -24,6 +24,9 @@ struct PruneCommand: ParsableCommand {
     @Option(name: .customLong("destination"), help: ArgumentHelp("Prune only this destination of the job (default: each of its destinations).", valueName: "NAME"))
     var destination: String?
 
+    @Flag(help: "Print JSON (docs/json.md): an array with one object per job and destination.")
+    var json = false
+
     func run() throws {
         let config = try options.loadConfig()
         let jobs = try job.map { [try requireJob($0, in: config, path: options.config)] } ?? config.jobs
@@ -51,16 +54,21 @@ struct PruneCommand: ParsableCommand {
             history: history ?? existingHistory(config), clock: clock)
         var failed = false
         var first = true
+        var documents: [JSONOutput] = []
         for job in jobs where cancellation.reason == nil {
             let pruned = pruner.pruneDestinations(
                 job: job, config: config, only: destination.map { [$0] }, dryRun: dryRun, logger: logger)
             for each in pruned {
-                if !first { print("") }
+                if json {
+                    documents.append(PruneReportRenderer.json(
+                        job: job.name, destination: each.destination, policy: each.job.retention, dryRun: dryRun, result: each.result))
+                }
+                if !first && !json { print("") }
                 first = false
-                if job.destinations.count > 1 { print("destination \(each.destination):") }
+                if job.destinations.count > 1 && !json { print("destination \(each.destination):") }
                 switch each.result {
                 case .success(let report):
-                    print(PruneReportRenderer.render(report, policy: each.job.retention, zone: job.timeZone))
+                    if !json { print(PruneReportRenderer.render(report, policy: each.job.retention, zone: job.timeZone)) }
                     if !report.refused.isEmpty || report.plan.withheld != nil { failed = true }
                     if let withheld = report.plan.withheld { printError("\(job.name) at \(each.destination): \(withheld)") }
                 case .failure(let error):
@@ -69,6 +77,7 @@ struct PruneCommand: ParsableCommand {
                 }
             }
         }
+        if json { print(JSONOutput.array(documents).text, terminator: "") }
         if let history {
             do {
                 try history.pruneHistory(before: clock.now().addingTimeInterval(-Double(config.historyRetention.components.seconds)))

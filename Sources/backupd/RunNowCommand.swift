@@ -29,6 +29,9 @@ struct RunNowCommand: ParsableCommand {
     @Flag(help: "When the daemon is already running this job, wait for that run and print its result.")
     var wait = false
 
+    @Flag(help: "Print the result as JSON (docs/json.md), whatever the outcome; the exit status is the same.")
+    var json = false
+
     func run() throws {
         let config = try options.loadConfig(secrets: .job(job))
         let job = try requireJob(self.job, in: config, path: options.config)
@@ -151,6 +154,7 @@ struct RunNowCommand: ParsableCommand {
     private func printSummary(_ summary: RunSummary) throws {
         let seconds = String(format: "%.1f", summary.seconds)
         let run = summary.runID.map { "run \($0)" } ?? "not recorded"
+        if json { print(summary.json.text, terminator: "") }
         if summary.partial {
             // Exit 2: the backup exists at some destinations, which a script may treat apart from a failure.
             printError("backup of \(summary.job) is partial after \(seconds) s (\(run)): \(summary.error ?? "")")
@@ -167,15 +171,17 @@ struct RunNowCommand: ParsableCommand {
             }
             throw ExitCode.failure
         }
-        print("backed up \(summary.job) in \(seconds) s (\(run))")
-        if let destinations = summary.destinations, destinations.count > 1 {
-            print("  stored   at \(destinations.map(\.destination).joined(separator: ", ")) (each its own objects and manifest)")
-        }
-        print("  object   s3://\(summary.bucket)/\(summary.objectKey ?? "")")
-        print("  size     \(formatSize(summary.bytesStored ?? 0)), from \(formatSize(summary.bytesRead ?? 0)) of dump")
-        print("  sha256   \(summary.sha256 ?? "")")
-        if let manifest = summary.manifestKey {
-            print("  manifest s3://\(summary.bucket)/\(manifest)")
+        if !json {
+            print("backed up \(summary.job) in \(seconds) s (\(run))")
+            if let destinations = summary.destinations, destinations.count > 1 {
+                print("  stored   at \(destinations.map(\.destination).joined(separator: ", ")) (each its own objects and manifest)")
+            }
+            print("  object   s3://\(summary.bucket)/\(summary.objectKey ?? "")")
+            print("  size     \(formatSize(summary.bytesStored ?? 0)), from \(formatSize(summary.bytesRead ?? 0)) of dump")
+            print("  sha256   \(summary.sha256 ?? "")")
+            if let manifest = summary.manifestKey {
+                print("  manifest s3://\(summary.bucket)/\(manifest)")
+            }
         }
         if let reason = summary.suspicious {
             // Stored (exit 0), but a person should look before retention treats it as a normal backup.

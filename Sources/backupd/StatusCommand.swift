@@ -24,6 +24,9 @@ struct StatusCommand: ParsableCommand {
 
     @OptionGroup var options: GlobalOptions
 
+    @Flag(help: "Print JSON (docs/json.md); the exit status is the same.")
+    var json = false
+
     func run() throws {
         let config: BackupConfig
         do {
@@ -45,7 +48,11 @@ struct StatusCommand: ParsableCommand {
             printError("note: no history yet at \(path); has the daemon run?")
         }
         let statuses = JobStatus.compute(config: config, rows: rows, now: Date())
-        print(JobStatus.table(statuses, time: { config.timeZone.iso8601($0) }), terminator: "")
+        if json {
+            print(JobStatus.json(statuses).text, terminator: "")
+        } else {
+            print(JobStatus.table(statuses, time: { config.timeZone.iso8601($0) }), terminator: "")
+        }
         if !statuses.allSatisfy(\.isOK) { throw ExitCode(Self.someJobNotOK) }
     }
 }

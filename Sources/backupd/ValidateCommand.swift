@@ -17,9 +17,29 @@ struct ValidateCommand: ParsableCommand {
     @Flag(help: "Check the secrets' form only, without reading their environment variables or files (e.g. on a machine without them).")
     var noSecrets = false
 
+    @Flag(help: "Print JSON (docs/json.md): validity, every problem located, and for a valid file its destinations and jobs with their next runs.")
+    var json = false
+
     func run() throws {
+        if json { return try runJSON() }
         let config = try options.loadConfig(secrets: noSecrets ? .none : .all)
         print(ConfigSummary.render(config, path: options.config, now: Date()))
         if noSecrets { printError("note: secrets were not read (--no-secrets); backupd validate without it checks them too") }
+    }
+
+    /// The same checks with the result as one JSON document on stdout (problems too); exit 1 when invalid.
+    private func runJSON() throws {
+        let document: JSONOutput
+        let valid: Bool
+        do {
+            let (config, warnings) = try BackupConfig.load(path: options.config, secrets: noSecrets ? .none : .all)
+            document = ConfigSummary.json(path: options.config, config: config, problems: warnings, secretsChecked: !noSecrets, now: Date())
+            valid = true
+        } catch {
+            document = ConfigSummary.json(path: options.config, config: nil, problems: error.problems, secretsChecked: !noSecrets, now: Date())
+            valid = false
+        }
+        print(document.text, terminator: "")
+        if !valid { throw ExitCode.failure }
     }
 }

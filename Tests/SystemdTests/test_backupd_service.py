@@ -52,16 +52,16 @@ def test_scheduled_postgres_backup_lands_in_s3(service, s3, bucket, postgres):
 
     run = service.wait_for_run(job, "succeeded", timeout=60, trigger="schedule")
 
-    assert run["object_key"].startswith(f"{prefix}/{job}-"), run
-    assert run["object_key"].endswith(".dump.zst"), run
-    assert run["object_key"] in s3.keys(bucket, prefix)
-    head = s3.api("head-object", "--bucket", bucket, "--key", run["object_key"])
-    assert head["ContentLength"] == run["bytes_stored"]
+    assert run["objectKey"].startswith(f"{prefix}/{job}-"), run
+    assert run["objectKey"].endswith(".dump.zst"), run
+    assert run["objectKey"] in s3.keys(bucket, prefix)
+    head = s3.api("head-object", "--bucket", bucket, "--key", run["objectKey"])
+    assert head["ContentLength"] == run["bytesStored"]
     # The backup's manifest, written last, records the object's digest; the bytes match it.
-    manifest_key = run["object_key"][: -len(".dump.zst")] + ".manifest.json"
+    manifest_key = run["objectKey"][: -len(".dump.zst")] + ".manifest.json"
     manifest = json.loads(s3.get(bucket, manifest_key))
-    entry = next(o for o in manifest["objects"] if o["key"] == run["object_key"])
-    stored = s3.get(bucket, run["object_key"])
+    entry = next(o for o in manifest["objects"] if o["key"] == run["objectKey"])
+    stored = s3.get(bucket, run["objectKey"])
     assert entry["sha256"] == run["sha256"] == hashlib.sha256(stored).hexdigest(), manifest
     dump = zstd_decompress(stored)
     assert dump.startswith(b"PGDMP"), "not a pg_dump custom-format archive"
@@ -156,7 +156,7 @@ def test_reload_with_broken_config_keeps_running_then_good_reload_applies(servic
     service.systemctl("reload", "backupd")
 
     run = service.wait_for_run(added, "succeeded", timeout=30, trigger="schedule")
-    assert run["bytes_read"] == len("added")
+    assert run["bytesRead"] == len("added")
     assert service.show("backupd", "MainPID")["MainPID"] == pid
 
 
@@ -207,7 +207,7 @@ def test_hanging_destination_delays_neither_start_nor_other_jobs(service, s3, bu
     wait_until("a second scheduled run of the other job", 20,
                lambda: len([r for r in service.history(alive) if r["status"] == "succeeded"]) >= 2)
     assert time.monotonic() - started < 40
-    assert first["object_key"] in s3.keys(bucket, f"cmd/{alive}")
+    assert first["objectKey"] in s3.keys(bucket, f"cmd/{alive}")
     assert black_hole.accepted >= 1, "backupd never contacted the hanging destination"
 
 

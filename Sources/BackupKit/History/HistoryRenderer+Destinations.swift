@@ -14,8 +14,8 @@ extension HistoryRenderer {
                 ("destination", jsonString(outcome.destination)),
                 ("bucket", outcome.bucket.map(jsonString) ?? "null"),
                 ("status", jsonString(outcome.status.rawValue)),
-                ("object_key", outcome.objectKey.map(jsonString) ?? "null"),
-                ("bytes_stored", outcome.bytesStored.map(String.init) ?? "null"),
+                ("objectKey", outcome.objectKey.map(jsonString) ?? "null"),
+                ("bytesStored", outcome.bytesStored.map(String.init) ?? "null"),
                 ("sha256", outcome.sha256.map(jsonString) ?? "null"),
                 ("error", outcome.error.map(jsonString) ?? "null"),
             ]

@@ -65,7 +65,7 @@ public enum CatalogRenderer {
             var compression: String?
             var sha256: String?
             var problem: String?
-            var lastVerification: VerificationRecord?
+            var lastVerification: Verification?
             var tables: TableSelection?
             var suspicious: String?
             var acknowledged: Bool
@@ -74,6 +74,14 @@ public enum CatalogRenderer {
                 var key: String
                 var size: Int64
                 var sha256: String?
+
+                func encode(to encoder: any Encoder) throws {
+                    enum Keys: String, CodingKey { case key, size, sha256 }
+                    var c = encoder.container(keyedBy: Keys.self)
+                    try c.encode(key, forKey: .key)
+                    try c.encode(size, forKey: .size)
+                    try c.encode(sha256, forKey: .sha256)
+                }
             }
 
             func encode(to encoder: any Encoder) throws {
@@ -105,7 +113,7 @@ public enum CatalogRenderer {
                 size: entry.manifest?.totalSize ?? entry.size,
                 objects: entry.objects.map { Row.Object(key: $0.key, size: $0.size, sha256: digests[$0.key]) },
                 compression: entry.manifest?.compression, sha256: entry.manifest?.primary?.sha256, problem: entry.problem,
-                lastVerification: verifications[entry.id], tables: entry.manifest?.tables, suspicious: entry.manifest?.suspicious,
+                lastVerification: verifications[entry.id].map(Verification.init), tables: entry.manifest?.tables, suspicious: entry.manifest?.suspicious,
                 acknowledged: entry.manifest?.suspicious != nil && acknowledged.contains(entry.id))
         } + strangers.map { object in
             Row(
@@ -118,6 +126,35 @@ public enum CatalogRenderer {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .iso8601
         return String(decoding: try encoder.encode(rows), as: UTF8.self) + "\n"
+    }
+
+    /// A verification as `list --json` shows it: camelCase (`backupId`), every key present.
+    private struct Verification: Encodable {
+        let record: VerificationRecord
+
+        func encode(to encoder: any Encoder) throws {
+            enum Keys: String, CodingKey {
+                case id, job, backupId, manifestKey, destination, trigger, startedAt, endedAt, passed, contentChecked
+                case bytesRead, objects, drillDatabase, drillTables, drillRows, error
+            }
+            var c = encoder.container(keyedBy: Keys.self)
+            try c.encode(record.id, forKey: .id)
+            try c.encode(record.job, forKey: .job)
+            try c.encode(record.backupID, forKey: .backupId)
+            try c.encode(record.manifestKey, forKey: .manifestKey)
+            try c.encode(record.destination, forKey: .destination)
+            try c.encode(record.trigger.rawValue, forKey: .trigger)
+            try c.encode(record.startedAt, forKey: .startedAt)
+            try c.encode(record.endedAt, forKey: .endedAt)
+            try c.encode(record.passed, forKey: .passed)
+            try c.encode(record.contentChecked, forKey: .contentChecked)
+            try c.encode(record.bytesRead, forKey: .bytesRead)
+            try c.encode(record.objects, forKey: .objects)
+            try c.encode(record.drillDatabase, forKey: .drillDatabase)
+            try c.encode(record.drillTables, forKey: .drillTables)
+            try c.encode(record.drillRows, forKey: .drillRows)
+            try c.encode(record.error, forKey: .error)
+        }
     }
 
     private static func verified(_ record: VerificationRecord?, time: (Date) -> String) -> String {

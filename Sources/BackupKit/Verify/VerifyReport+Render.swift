@@ -48,10 +48,50 @@ private struct JSONReport: Encodable {
         try c.encode(report.passed, forKey: .passed)
         try c.encode(report.contentChecked, forKey: .contentChecked)
         try c.encode(report.contentSkipped, forKey: .contentSkipped)
-        try c.encode(report.objects, forKey: .objects)
-        try c.encode(report.drill, forKey: .drill)
+        try c.encode(report.objects.map(JSONObject.init), forKey: .objects)
+        try c.encode(report.drill.map(JSONDrill.init), forKey: .drill)
         try c.encode(report.startedAt, forKey: .startedAt)
         try c.encode(report.endedAt, forKey: .endedAt)
         try c.encode(report.allProblems, forKey: .problems)
+    }
+}
+
+/// An object's result with every key present (null when unknown), as docs/json.md promises.
+private struct JSONObject: Encodable {
+    let object: VerifyReport.ObjectResult
+
+    enum Keys: String, CodingKey {
+        case key, role, expectedSize, foundSize, expectedSha256, foundSha256, compression, format, encryption, problems
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: Keys.self)
+        try c.encode(object.key, forKey: .key)
+        try c.encode(object.role, forKey: .role)
+        try c.encode(object.expectedSize, forKey: .expectedSize)
+        try c.encode(object.foundSize, forKey: .foundSize)
+        try c.encode(object.expectedSha256, forKey: .expectedSha256)
+        try c.encode(object.foundSha256, forKey: .foundSha256)
+        try c.encode(object.compression, forKey: .compression)
+        try c.encode(object.format, forKey: .format)
+        try c.encode(object.encryption, forKey: .encryption)
+        try c.encode(object.problems, forKey: .problems)
+    }
+}
+
+/// A restore drill's result with every key present.
+private struct JSONDrill: Encodable {
+    let drill: DrillResult
+
+    enum Keys: String, CodingKey { case database, tables, rows, seconds, dropped, error }
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: Keys.self)
+        try c.encode(drill.database, forKey: .database)
+        try c.encode(drill.tables, forKey: .tables)
+        try c.encode(drill.rows, forKey: .rows)
+        try c.encode(drill.seconds, forKey: .seconds)
+        try c.encode(drill.dropped, forKey: .dropped)
+        try c.encode(drill.error, forKey: .error)
     }
 }

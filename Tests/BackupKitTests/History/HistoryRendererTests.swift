@@ -51,23 +51,23 @@ struct HistoryRendererTests {
             lines[2]
                 == """
                   {"id": 2, "job": "cache", "trigger": "catch-up", "status": "failed", \
-                "scheduled_at": "2023-11-14T22:08:20.250Z", "started_at": "2023-11-14T22:10:00.250Z", \
-                "ended_at": "2023-11-14T22:10:02.750Z", "duration_seconds": 2.5, "bytes_read": null, \
-                "bytes_stored": null, "object_key": null, "sha256": null, "upload_id": null, "destination": null, \
-                "bucket": null, "exit_status": 1, "error": "redis-cli exited with status 1\\nsee stderr", \
-                "stderr_tail": "line1\\nline2", "suspicious": null, "acknowledged_at": null},
+                "scheduledAt": "2023-11-14T22:08:20.250Z", "startedAt": "2023-11-14T22:10:00.250Z", \
+                "endedAt": "2023-11-14T22:10:02.750Z", "durationSeconds": 2.5, "bytesRead": null, \
+                "bytesStored": null, "objectKey": null, "sha256": null, "uploadId": null, "destination": null, \
+                "bucket": null, "exitStatus": 1, "error": "redis-cli exited with status 1\\nsee stderr", \
+                "stderrTail": "line1\\nline2", "suspicious": null, "acknowledgedAt": null},
                 """)
         let parsed = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [[String: Any]])
         #expect(parsed.count == 3)
         let keys = [
-            "id", "job", "trigger", "status", "scheduled_at", "started_at", "ended_at", "duration_seconds",
-            "bytes_read", "bytes_stored", "object_key", "sha256", "upload_id", "destination", "bucket",
-            "exit_status", "error", "stderr_tail", "suspicious", "acknowledged_at",
+            "id", "job", "trigger", "status", "scheduledAt", "startedAt", "endedAt", "durationSeconds",
+            "bytesRead", "bytesStored", "objectKey", "sha256", "uploadId", "destination", "bucket",
+            "exitStatus", "error", "stderrTail", "suspicious", "acknowledgedAt",
         ]
         for object in parsed { #expect(Set(object.keys) == Set(keys)) }
-        #expect(parsed[0]["bytes_stored"] as? Int == 1_572_864)
-        #expect(parsed[0]["duration_seconds"] as? Double == 65)
-        #expect(parsed[2]["ended_at"] is NSNull)
+        #expect(parsed[0]["bytesStored"] as? Int == 1_572_864)
+        #expect(parsed[0]["durationSeconds"] as? Double == 65)
+        #expect(parsed[2]["endedAt"] is NSNull)
         #expect(HistoryRenderer.json([]) == "[]\n")
     }
 

@@ -77,7 +77,7 @@ struct SuspiciousHistoryTests {
             id: 7, job: "db", trigger: .schedule, startedAt: Self.base, endedAt: Self.base.addingTimeInterval(2), status: .succeeded,
             objectKey: "pg/db-20260101T000000Z-0123abcd.dump.zst", suspicious: "the dump is 13 bytes")
         #expect(HistoryRenderer.table([run]).contains("succeeded SUSPICIOUS"))
-        #expect(HistoryRenderer.json([run]).contains("\"suspicious\": \"the dump is 13 bytes\", \"acknowledged_at\": null"))
+        #expect(HistoryRenderer.json([run]).contains("\"suspicious\": \"the dump is 13 bytes\", \"acknowledgedAt\": null"))
         run.acknowledgedAt = Self.base
         #expect(HistoryRenderer.table([run]).contains("succeeded (suspicious, acknowledged)"))
         #expect(run.backupID == "db-20260101T000000Z-0123abcd")
