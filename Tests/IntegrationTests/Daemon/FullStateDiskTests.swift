@@ -61,7 +61,7 @@ struct FullStateDiskTests {
                                "accessKeyId": {"env": "FULL_AK"}, "secretAccessKey": {"env": "FULL_SK"}}],
              "jobs": [{"name": "slow", "engine": "command", "schedule": "0 0 1 1 *", "destination": "local", "prefix": "full/slow",
                        "catchUp": "none", "compression": "none",
-                       "connection": {"argv": ["/bin/sh", "-c", "head -c 3000000 /dev/urandom; sleep 10"], "extension": ".bin"}}]}
+                       "connection": {"argv": ["/bin/sh", "-c", "head -c 3000000 /dev/urandom; sleep 30"], "extension": ".bin"}}]}
             """.write(toFile: configPath, atomically: true, encoding: .utf8)
         chmod(configPath, 0o600)
         let environment = ["FULL_AK": s3.accessKey, "FULL_SK": s3.secretKey]
@@ -69,6 +69,8 @@ struct FullStateDiskTests {
         defer { daemon.cleanUp() }
         #expect(await daemon.notify.waitFor("READY=1", timeout: 20), "log:\n\(daemon.log)")
 
+        // The tool holds its run open 30 s after its output: time for the poll below to see the
+        // upload even when a busy machine delays this test's task by many seconds.
         let runNow = try BackupdProcess(["run-now", "slow", "--config", configPath], directory: directory, environment: environment)
         defer { runNow.kill() }
         var uploading: RunRecord?
@@ -78,7 +80,7 @@ struct FullStateDiskTests {
         }
         let run = try #require(uploading, "no upload started; run-now: \(runNow.stderr)\nlog:\n\(daemon.log)")
         disk.fill()
-        #expect(await runNow.waitForExit(timeout: 30) == 0, "run-now: \(runNow.stderr)")
+        #expect(await runNow.waitForExit(timeout: 90) == 0, "run-now: \(runNow.stderr)")
         #expect(runNow.stderr.contains("run \(run.id) of job slow ended succeeded but its end cannot be recorded"), "\(runNow.stderr)")
         #expect(daemon.log.contains("<2>"), "no critical line; log:\n\(daemon.log)")
 
