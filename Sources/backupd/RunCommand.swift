@@ -74,7 +74,9 @@ struct RunCommand: AsyncParsableCommand {
             })
         // Services that follow the config in force, which the daemon owns once it exists.
         let daemonConfig = DaemonConfigReference(initial: config)
-        let verifyRunner = VerifyRunner(stores: stores, launcher: launcher, environment: environment, clock: clock, history: history)
+        let verifyRunner = VerifyRunner(
+            stores: stores, launcher: launcher, environment: environment, clock: clock, history: history,
+            observers: RunObservers.verificationObservers(notifier: Notifier(sender: notifications), metrics: metrics))
         dependencies.services.append(
             ScheduledVerifier(runner: verifyRunner, config: { daemonConfig.current }, clock: clock, logger: logger))
         dependencies.services.append(

@@ -50,6 +50,12 @@ public enum MetricsExposition {
         let overdue = family("backupd_job_overdue", "gauge", "1 if a scheduled backup should have succeeded by now and has not (as `backupd status`).")
         let next = family("backupd_next_run_timestamp_seconds", "gauge", "When the job is next scheduled (Unix time); absent when disabled.")
         let enabled = family("backupd_job_enabled", "gauge", "1 if the scheduler runs the job.")
+        let verifiedOK = family(
+            "backupd_last_verification_success", "gauge",
+            "1 if the newest verification of the job's backups at the destination passed, 0 if it failed; absent before one ran.")
+        let verifiedAt = family(
+            "backupd_last_verification_timestamp_seconds", "gauge",
+            "When the newest verification that ran (passed or failed) ended (Unix time); one that could not run does not count.")
 
         for job in config.jobs {
             let metrics = jobs[job.name] ?? JobMetrics()
@@ -82,6 +88,11 @@ public enum MetricsExposition {
             add(overdue, isOverdue(job: job, metrics: metrics, now: now) ? 1 : 0)
             add(next, job.enabled ? job.cronSchedule.next(after: now)?.timeIntervalSince1970 : nil)
             add(enabled, job.enabled ? 1 : 0)
+            for (destination, result) in metrics.verifications.sorted(by: { $0.key < $1.key }) {
+                let labels = destination.isEmpty ? label : label + [("destination", destination)]
+                add(verifiedOK, result.passed ? 1 : 0, labels)
+                add(verifiedAt, result.at.timeIntervalSince1970, labels)
+            }
         }
         var text = ""
         for family in families {
