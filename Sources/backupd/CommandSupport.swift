@@ -3,14 +3,20 @@ import BackupKit
 import Foundation
 import Logging
 
-/// The job named on the command line, or a failure listing the configured jobs.
+/// The job named on the command line, or a failure (exit 1) with a did-you-mean and the configured jobs.
 func requireJob(_ name: String, in config: BackupConfig, path: String) throws -> JobConfig {
     if let job = config.job(named: name) { return job }
+    printError(unknownJobMessage(name, in: config, path: path))
+    throw ExitCode.failure
+}
+
+/// `no job named "x" in PATH; did you mean "y"?; jobs: ...`.
+func unknownJobMessage(_ name: String, in config: BackupConfig, path: String) -> String {
     let names = config.jobs.map(\.name)
     var message = "no job named \"\(name)\" in \(path)"
-    message += names.isEmpty ? "" : "; jobs: \(names.joined(separator: ", "))"
-    printError(message)
-    throw ExitCode.failure
+    if let guess = config.suggestion(for: name) { message += "; did you mean \"\(guess)\"?" }
+    message += names.isEmpty ? "; the config defines no jobs" : "; jobs: \(names.joined(separator: ", "))"
+    return message
 }
 
 /// The config's history, or a failure naming the state directory and why it cannot be opened.
