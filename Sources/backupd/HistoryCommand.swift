@@ -60,7 +60,7 @@ struct HistoryCommand: ParsableCommand {
         if json {
             print(HistoryRenderer.json(runs, destinations: destinations), terminator: "")
         } else {
-            print(HistoryRenderer.table(runs, destinations: destinations, time: { config.timeZone.iso8601($0) }), terminator: "")
+            print(HistoryRenderer.table(runs, destinations: destinations, zone: config.timeWriter(job:)), terminator: "")
         }
     }
 }

@@ -47,7 +47,7 @@ struct StatusCommand: ParsableCommand {
             printError("note: no history yet at \(path); has the daemon run?")
         }
         let statuses = JobStatus.compute(config: config, rows: rows, now: Date())
-        print(JobStatus.table(statuses, time: { config.timeZone.iso8601($0) }), terminator: "")
+        print(JobStatus.table(statuses, zone: config.timeWriter(job:)), terminator: "")
         if !statuses.allSatisfy(\.isOK) { throw ExitCode(Self.someJobNotOK) }
     }
 }

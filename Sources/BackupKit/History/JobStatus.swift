@@ -130,8 +130,14 @@ public struct JobStatus: Sendable {
     /// A table: job, last result (with its time), last success, next run and verdict, then one
     /// line per job that is not ok saying why.
     public static func table(_ statuses: [JobStatus], time: (Date) -> String) -> String {
+        withoutActuallyEscaping(time) { time in table(statuses, zone: { _ in time }) }
+    }
+
+    /// The table with each job's times written by `zone(job)` (the job's own time zone).
+    public static func table(_ statuses: [JobStatus], zone: (String) -> (Date) -> String) -> String {
         var rows = [["JOB", "LAST RUN", "LAST SUCCESS", "NEXT RUN", "STATE"]]
         for s in statuses {
+            let time = zone(s.job)
             let lastRun = s.lastRun.map { "\($0.status.rawValue) \(time($0.startedAt))" } ?? "never"
             let lastSuccess = s.lastSuccess.map { time($0.startedAt) } ?? "never"
             let next = s.nextRun.map(time) ?? "disabled"
@@ -143,7 +149,7 @@ public struct JobStatus: Sendable {
         var lines = rows.map { row in
             row.enumerated().map { i, cell in i == row.count - 1 ? cell : cell.padding(toLength: widths[i] + 2, withPad: " ", startingAt: 0) }.joined()
         }
-        let problems = statuses.compactMap { $0.problem(time: time) }
+        let problems = statuses.compactMap { $0.problem(time: zone($0.job)) }
         if !problems.isEmpty { lines += [""] + problems }
         return lines.joined(separator: "\n") + "\n"
     }
