@@ -27,9 +27,12 @@ struct RunCommand: AsyncParsableCommand {
 
     func run() async throws {
         let level = logLevel
+        // journald stamps each line itself; a log file or terminal needs the time in the line.
+        let stamped = !JournalLogHandler.stderrIsJournal(environment: ProcessInfo.processInfo.environment)
         LoggingSystem.bootstrap { label in
             var handler = JournalLogHandler(label: label)
             handler.logLevel = level
+            if stamped { handler.timestamp = { JournalLogHandler.utcTimestamp(Date().timeIntervalSince1970) } }
             return handler
         }
         let logger = Logger(label: "backupd")

@@ -146,6 +146,10 @@ struct VerificationMonitoringTests {
 
         daemon.send(SIGTERM)
         #expect(await daemon.waitForExit(timeout: 60) == 0, "log:\n\(daemon.log)")
+        // Its stderr is a file, not the journal: every line carries its time after the priority.
+        let timePrefix = #/^<[0-7]>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z /#
+        let lines = daemon.log.split(separator: "\n").filter { $0.hasPrefix("<") }
+        #expect(!lines.isEmpty && lines.allSatisfy { $0.firstMatch(of: timePrefix) != nil }, "log:\n\(daemon.log)")
     }
 
     /// Without `pg_restore` on PATH (pg_dump still there), `run-now` with `verify.afterBackup`
