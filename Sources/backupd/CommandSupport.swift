@@ -71,3 +71,13 @@ func cancelOnSignals(_ cancellation: RunCancellation) -> [any DispatchSourceSign
         return source
     }
 }
+
+/// The terminal's width when stdout is one ($COLUMNS when set, else TIOCGWINSZ); nil otherwise,
+/// so output to a pipe or file is never cut.
+func terminalWidth() -> Int? {
+    guard isatty(1) == 1 else { return nil }
+    if let columns = ProcessInfo.processInfo.environment["COLUMNS"].flatMap(Int.init), columns > 0 { return columns }
+    var size = winsize()
+    guard ioctl(1, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 else { return nil }
+    return Int(size.ws_col)
+}

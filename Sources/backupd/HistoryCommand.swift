@@ -60,7 +60,8 @@ struct HistoryCommand: ParsableCommand {
         if json {
             print(HistoryRenderer.json(runs, destinations: destinations), terminator: "")
         } else {
-            print(HistoryRenderer.table(runs, destinations: destinations, zone: config.timeWriter(job:)), terminator: "")
+            let table = HistoryRenderer.table(runs, destinations: destinations, zone: config.timeWriter(job:))
+            print(TerminalFit.fit(table, width: terminalWidth()), terminator: "")
         }
     }
 }

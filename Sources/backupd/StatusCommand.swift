@@ -47,7 +47,7 @@ struct StatusCommand: ParsableCommand {
             printError("note: no history yet at \(path); has the daemon run?")
         }
         let statuses = JobStatus.compute(config: config, rows: rows, now: Date())
-        print(JobStatus.table(statuses, zone: config.timeWriter(job:)), terminator: "")
+        print(TerminalFit.fit(JobStatus.table(statuses, zone: config.timeWriter(job:)), width: terminalWidth()), terminator: "")
         if !statuses.allSatisfy(\.isOK) { throw ExitCode(Self.someJobNotOK) }
     }
 }
