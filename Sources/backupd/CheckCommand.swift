@@ -51,7 +51,8 @@ struct CheckCommand: ParsableCommand {
         } else if let name = destination {
             guard let found = config.destination(named: name) else {
                 let known = config.destinations.map(\.name).joined(separator: ", ")
-                printError("no destination or job named \"\(name)\" in \(options.config); destinations: \(known.isEmpty ? "none" : known)")
+                let guess = config.suggestion(for: name, includingDestinations: true).map { "; did you mean \"\($0)\"?" } ?? ""
+                printError("no destination or job named \"\(name)\" in \(options.config)\(guess); destinations: \(known.isEmpty ? "none" : known)")
                 throw ExitCode.failure
             }
             destinations = [found]

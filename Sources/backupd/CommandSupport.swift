@@ -3,14 +3,20 @@ import BackupKit
 import Foundation
 import Logging
 
-/// The job named on the command line, or a failure listing the configured jobs.
+/// The job named on the command line, or a failure (exit 1) with a did-you-mean and the configured jobs.
 func requireJob(_ name: String, in config: BackupConfig, path: String) throws -> JobConfig {
     if let job = config.job(named: name) { return job }
+    printError(unknownJobMessage(name, in: config, path: path))
+    throw ExitCode.failure
+}
+
+/// `no job named "x" in PATH; did you mean "y"?; jobs: ...`.
+func unknownJobMessage(_ name: String, in config: BackupConfig, path: String) -> String {
     let names = config.jobs.map(\.name)
     var message = "no job named \"\(name)\" in \(path)"
-    message += names.isEmpty ? "" : "; jobs: \(names.joined(separator: ", "))"
-    printError(message)
-    throw ExitCode.failure
+    if let guess = config.suggestion(for: name) { message += "; did you mean \"\(guess)\"?" }
+    message += names.isEmpty ? "; the config defines no jobs" : "; jobs: \(names.joined(separator: ", "))"
+    return message
 }
 
 /// The config's history, or a failure naming the state directory and why it cannot be opened.
@@ -64,4 +70,14 @@ func cancelOnSignals(_ cancellation: RunCancellation) -> [any DispatchSourceSign
         source.resume()
         return source
     }
+}
+
+/// The terminal's width when stdout is one ($COLUMNS when set, else TIOCGWINSZ); nil otherwise,
+/// so output to a pipe or file is never cut.
+func terminalWidth() -> Int? {
+    guard isatty(1) == 1 else { return nil }
+    if let columns = ProcessInfo.processInfo.environment["COLUMNS"].flatMap(Int.init), columns > 0 { return columns }
+    var size = winsize()
+    guard ioctl(1, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 else { return nil }
+    return Int(size.ws_col)
 }

@@ -11,8 +11,8 @@ struct CronNextCommand: ParsableCommand {
         discussion: """
             Prints the next COUNT fire times strictly after --from, one per line, as ISO 8601 local \
             time in ZONE with that instant's UTC offset (2026-03-29T03:00:00+02:00); --json prints them as \
-            one JSON document instead (docs/json.md). Quote EXPR as one \
-            argument; put -- before it if it starts with -. See CRON.md for the syntax and DST rules.
+            one JSON document instead (docs/json.md). Quote EXPR as one argument; put -- before it if it \
+            starts with -. The syntax and the DST rules are in the README, section Schedules.
             """)
 
     @Option(name: .long, help: ArgumentHelp("IANA time zone whose wall clock the expression reads.",

@@ -45,7 +45,14 @@ struct HistoryCommand: ParsableCommand {
             }
         }
         if let job, config.job(named: job) == nil {
-            printError("note: no job named \"\(job)\" in \(options.config); showing its recorded runs, if any")
+            // A job removed from the config keeps its recorded runs; a misspelt name has none.
+            let recorded = FileManager.default.fileExists(atPath: config.stateDirectory + "/" + HistoryStore.fileName)
+                ? try !openHistory(config).runs(HistoryQuery(job: job, limit: 1)).isEmpty : false
+            guard recorded else {
+                printError(unknownJobMessage(job, in: config, path: options.config))
+                throw ExitCode.failure
+            }
+            printError("note: no job named \"\(job)\" in \(options.config); showing its recorded runs")
         }
         let store = try openHistory(config)
         let runs = try store.runs(query)
@@ -53,7 +60,8 @@ struct HistoryCommand: ParsableCommand {
         if json {
             print(HistoryRenderer.json(runs, destinations: destinations), terminator: "")
         } else {
-            print(HistoryRenderer.table(runs, destinations: destinations, time: { config.timeZone.iso8601($0) }), terminator: "")
+            let table = HistoryRenderer.table(runs, destinations: destinations, zone: config.timeWriter(job:))
+            print(TerminalFit.fit(table, width: terminalWidth()), terminator: "")
         }
     }
 }

@@ -8,7 +8,8 @@ struct RestoreCommand: ParsableCommand {
         commandName: "restore",
         abstract: "Stream a backup (the job's newest by default) back into its database.",
         discussion: """
-            postgres: pg_restore into the job's database or --to DATABASE (which must exist); --clean drops objects first. \
+            postgres: pg_restore into the job's database or --to DATABASE (which must exist); --clean drops objects first \
+            (into the job's own database only with --yes). \
             Into another database than the job's own, owners and grants are left out (--no-owner --no-privileges) \
             unless --keep-owner, so a role that owns the target database can restore; the job's "restoreOptions" \
             set the defaults that these flags override.
@@ -34,6 +35,9 @@ struct RestoreCommand: ParsableCommand {
 
     @Flag(help: "Drop existing objects before restoring them (pg_restore --clean --if-exists, mongorestore --drop).")
     var clean = false
+
+    @Flag(help: "Confirm --clean into the job's own database (its objects are dropped before the restore).")
+    var yes = false
 
     @Flag(name: .customLong("verify-first"), help: "Verify the whole backup (digests, compression, format) before touching the target; the check is recorded in the history.")
     var verifyFirst = false
@@ -73,7 +77,9 @@ struct RestoreCommand: ParsableCommand {
         let restorer = Restorer(
             stores: liveStores(logger: commandLogger(verbose: verbose)), launcher: PosixProcessLauncher(),
             environment: ProcessInfo.processInfo.environment, history: history)
-        let job = try destination.focus(try requireJob(self.job, in: config, path: options.config)) {
+        let named = try requireJob(self.job, in: config, path: options.config)
+        try confirmCleanOfOwnDatabase(named)
+        let job = try destination.focus(named) {
             DestinationOption.holds(object, restorer: restorer, job: $0, config: config)
         }
         let tool = JobRestoreOptions(keepOwner: keepOwner, role: role, singleTransaction: singleTransaction, jobs: jobs)
@@ -102,6 +108,18 @@ struct RestoreCommand: ParsableCommand {
             printError("restore of \(job.name) failed: \(error)")
             throw ExitCode.failure
         }
+    }
+
+    /// Refuses `--clean` into the job's own (live) database without `--yes` (a usage error, exit 64).
+    func confirmCleanOfOwnDatabase(_ job: JobConfig) throws {
+        guard clean, !yes else { return }
+        var own: String?
+        if case .sql(let connection) = job.connection { own = connection.database }
+        guard to == nil || to == own else { return }
+        let name = own.map { " (\($0))" } ?? ""
+        throw ValidationError(
+            "--clean without --to restores into job \(job.name)'s own database\(name) and drops its objects first; "
+                + "add --yes to confirm, or restore into another database with --to DATABASE")
     }
 
     /// Refuses a flag the job's engine has no use for (a usage error, exit 64).

@@ -27,9 +27,12 @@ struct RunCommand: AsyncParsableCommand {
 
     func run() async throws {
         let level = logLevel
+        // journald stamps each line itself; a log file or terminal needs the time in the line.
+        let stamped = !JournalLogHandler.stderrIsJournal(environment: ProcessInfo.processInfo.environment)
         LoggingSystem.bootstrap { label in
             var handler = JournalLogHandler(label: label)
             handler.logLevel = level
+            if stamped { handler.timestamp = { JournalLogHandler.utcTimestamp(Date().timeIntervalSince1970) } }
             return handler
         }
         let logger = Logger(label: "backupd")
@@ -74,7 +77,9 @@ struct RunCommand: AsyncParsableCommand {
             })
         // Services that follow the config in force, which the daemon owns once it exists.
         let daemonConfig = DaemonConfigReference(initial: config)
-        let verifyRunner = VerifyRunner(stores: stores, launcher: launcher, environment: environment, clock: clock, history: history)
+        let verifyRunner = VerifyRunner(
+            stores: stores, launcher: launcher, environment: environment, clock: clock, history: history,
+            observers: RunObservers.verificationObservers(notifier: Notifier(sender: notifications), metrics: metrics))
         dependencies.services.append(
             ScheduledVerifier(runner: verifyRunner, config: { daemonConfig.current }, clock: clock, logger: logger))
         dependencies.services.append(

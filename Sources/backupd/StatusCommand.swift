@@ -11,7 +11,9 @@ struct StatusCommand: ParsableCommand {
             A job is ok when its newest attempt succeeded and that backup is recent enough for its schedule \
             (stale once the second slot after it plus the job's timeout has passed). Exit status: 0 when every \
             enabled job is ok (or running), 1 when any is not (failed, interrupted, never succeeded, overdue, \
-            or suspicious: a stored backup far smaller than its peers that nobody acknowledged with `backupd ack`), \
+            suspicious: a stored backup far smaller than its peers that nobody acknowledged with `backupd ack`, or \
+            verification-failed: the newest verification that ran found a stored backup damaged, until a later one passes; \
+            a verification that could not run, e.g. without pg_restore, does not count), \
             2 when the config or the history cannot be read. Needs no secrets.
             """)
 
@@ -51,7 +53,7 @@ struct StatusCommand: ParsableCommand {
         if json {
             print(JobStatus.json(statuses).text, terminator: "")
         } else {
-            print(JobStatus.table(statuses, time: { config.timeZone.iso8601($0) }), terminator: "")
+            print(TerminalFit.fit(JobStatus.table(statuses, zone: config.timeWriter(job:)), width: terminalWidth()), terminator: "")
         }
         if !statuses.allSatisfy(\.isOK) { throw ExitCode(Self.someJobNotOK) }
     }

@@ -22,6 +22,7 @@ struct ValidateCommand: ParsableCommand {
 
     func run() throws {
         if json { return try runJSON() }
+        if !noSecrets { try explainUnavailableSecrets() }
         let config = try options.loadConfig(secrets: noSecrets ? .none : .all)
         print(ConfigSummary.render(config, path: options.config, now: Date()))
         if noSecrets { printError("note: secrets were not read (--no-secrets); backupd validate without it checks them too") }
@@ -41,5 +42,21 @@ struct ValidateCommand: ParsableCommand {
         }
         print(document.text, terminator: "")
         if !valid { throw ExitCode.failure }
+    }
+
+    /// When the file is valid but secrets cannot be read here (config.example.json as shipped, a
+    /// config checked away from its server), prints the problems and says so, then fails.
+    private func explainUnavailableSecrets() throws {
+        do {
+            _ = try BackupConfig.load(path: options.config, secrets: .all)
+        } catch {
+            guard (try? BackupConfig.load(path: options.config, secrets: .none)) != nil else { return }
+            printError(error.description)
+            printError(
+                "note: apart from these secrets the file is valid (as `backupd validate --no-secrets` checks it); they are "
+                    + "environment variables this shell does not set or files it cannot read: provide them where backupd runs "
+                    + "(README, section Secrets), then validate again")
+            throw ExitCode.failure
+        }
     }
 }

@@ -90,7 +90,9 @@ struct VerifyCommand: ParsableCommand {
         let failed = reports.filter { !$0.passed }
         if !failed.isEmpty {
             for report in failed {
-                printError("backup \(report.backupId) of \(job.name) FAILED verification:")
+                printError(report.couldNotRun
+                    ? "backup \(report.backupId) of \(job.name) could not be verified here (not a problem of the backup):"
+                    : "backup \(report.backupId) of \(job.name) FAILED verification:")
                 for problem in report.allProblems { printError("  \(problem)") }
             }
             throw ExitCode.failure

@@ -74,6 +74,8 @@ extension ConfigLoader {
             reader.error(value, path, "\(shown) must not end with '/'; backupd adds the separator itself")
         } else if prefix.contains("//") {
             reader.error(value, path, "\(shown) must not contain an empty segment (\"//\")")
+        } else if let dots = prefix.split(separator: "/").first(where: { $0 == "." || $0 == ".." }) {
+            reader.error(value, path, "\(shown) must not contain a \"\(dots)\" segment: S3 keys are not paths and tools that treat them as paths would resolve it elsewhere; write the prefix without it, e.g. \"backups/app\"")
         } else if prefix.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
             reader.error(value, path, "\(shown) must not contain control characters")
         } else if prefix.utf8.count > 512 {

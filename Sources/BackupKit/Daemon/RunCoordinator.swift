@@ -108,13 +108,8 @@ final class RunCoordinator: Sendable {
 
     private func skipped(_ run: ScheduledRun, reason: SkipReason) {
         logger.warning("run skipped", metadata: ["job.name": "\(run.job)", "run.reason": "\(reason.description)", "run.scheduled_for": "\(run.scheduledFor)"])
-        do {
-            _ = try history.insertSkipped(job: run.job, trigger: run.trigger, scheduledAt: run.scheduledFor, at: dependencies.clock.now(), reason: reason.description)
-        } catch {
-            logger.error("a skipped run cannot be recorded in the history", metadata: [
-                "job.name": "\(run.job)", "run.scheduled_for": "\(run.scheduledFor)", "run.reason": "\(reason.description)", "error": "\(error)"])
-        }
-        guard run.trigger == .runNow else { return }
+        // A refused run-now request is answered to its client, not recorded: it was never a run.
+        guard run.trigger == .runNow else { return recordSkipped(run, reason: reason.description) }
         // Requests are serialised (`submissions`): the newest waiter of the job made this request.
         state.withLock { state in
             guard var waiters = state.pending[run.job], let waiter = waiters.popLast() else { return }

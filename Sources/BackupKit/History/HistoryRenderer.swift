@@ -10,12 +10,19 @@ public enum HistoryRenderer {
     public static func table(
         _ runs: [RunRecord], destinations: [Int64: [DestinationOutcome]] = [:], time: (Date) -> String = utcTimestamp
     ) -> String {
+        withoutActuallyEscaping(time) { time in table(runs, destinations: destinations, zone: { _ in time }) }
+    }
+
+    /// The table with each run's time written by `zone(job)` (its job's own time zone).
+    public static func table(
+        _ runs: [RunRecord], destinations: [Int64: [DestinationOutcome]] = [:], zone: (String) -> (Date) -> String
+    ) -> String {
         guard !runs.isEmpty else { return "no runs recorded\n" }
         let header = ["TIME", "JOB", "TRIGGER", "STATUS", "DURATION", "SIZE", "OBJECT / ERROR"]
         var rows = [header]
         for run in runs {
             rows.append([
-                time(run.startedAt),
+                zone(run.job)(run.startedAt),
                 oneLine(run.job),
                 run.trigger.rawValue,
                 run.status.rawValue + (run.isSuspicious ? " SUSPICIOUS" : run.suspicious != nil ? " (suspicious, acknowledged)" : ""),

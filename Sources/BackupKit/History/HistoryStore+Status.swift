@@ -1,7 +1,7 @@
 /// The rows `backupd status` judges each job by.
 extension HistoryStore {
-    /// Each job's newest run, newest attempt (a run that ended other than skipped) and newest
-    /// success, read in one consistent snapshot.
+    /// Each job's newest run, newest attempt (a run that ended other than skipped), newest
+    /// success and a failed newest verification, read in one consistent snapshot.
     public func statusRows(jobs: [String]) throws -> JobStatusRows {
         try withDatabase("read the last runs") { db in
             try db.transaction(immediate: false) {
@@ -17,6 +17,7 @@ extension HistoryStore {
                     rows.suspicious[job] = try db.query(
                         newest + " AND status IN ('succeeded', 'partial') AND suspicious IS NOT NULL AND acknowledged_ms IS NULL" + order,
                         [.text(job)], Self.record).first
+                    rows.failedVerifications[job] = try db.query(Self.lastResultsQuery, [.text(job)], Self.verification).first(where: \.failed)
                 }
                 return rows
             }

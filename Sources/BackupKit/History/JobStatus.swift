@@ -27,6 +27,8 @@ public struct JobStatus: Sendable {
         case overdue
         /// Backups are recent, but one is suspiciously small and not acknowledged (`backupd ack`).
         case suspicious
+        /// The newest verification at some destination found a stored backup damaged.
+        case verificationFailed = "verification-failed"
 
         /// Whether `backupd status` counts the job as healthy.
         public var isOK: Bool { self == .ok || self == .running || self == .disabled }
@@ -50,6 +52,8 @@ public struct JobStatus: Sendable {
     public var state: State
     /// The newest suspicious, unacknowledged backup's run, if any.
     public var suspicious: RunRecord? = nil
+    /// The failed verification that makes the job not ok, if any.
+    public var failedVerification: VerificationRecord? = nil
 
     /// Whether the job is counted as healthy.
     public var isOK: Bool { state.isOK }
@@ -79,6 +83,8 @@ public struct JobStatus: Sendable {
                 state = .neverSucceeded
             } else if let freshUntil, freshUntil < now {
                 state = .overdue
+            } else if rows.failedVerifications[job.name] != nil {
+                state = .verificationFailed
             } else if rows.suspicious[job.name] != nil {
                 state = .suspicious
             } else {
@@ -87,7 +93,7 @@ public struct JobStatus: Sendable {
             return JobStatus(
                 job: job.name, enabled: job.enabled, lastRun: last, lastAttempt: attempt, lastSuccess: success,
                 nextRun: job.enabled ? schedule.next(after: now) : nil, freshUntil: freshUntil, state: state,
-                suspicious: rows.suspicious[job.name])
+                suspicious: rows.suspicious[job.name], failedVerification: rows.failedVerifications[job.name])
         }
     }
 
@@ -107,6 +113,12 @@ public struct JobStatus: Sendable {
         case .overdue:
             let newest = lastSuccess.map { time($0.startedAt) } ?? "never"
             return "\(job): the newest backup started \(newest); a newer one was due by \(freshUntil.map(time) ?? "now")"
+        case .verificationFailed:
+            guard let record = failedVerification else { return nil }
+            let at = record.destination.map { " at \($0)" } ?? ""
+            let reason = record.error?.split(whereSeparator: \.isNewline).first.map { ": " + HistoryRenderer.oneLine(String($0)) } ?? ""
+            return "\(job): the verification of backup \(record.backupID)\(at) failed at \(time(record.endedAt))\(reason); "
+                + "not ok until a later verification passes (`backupd verify \(job)`)"
         case .suspicious:
             guard let run = suspicious else { return nil }
             let id = run.backupID ?? run.objectKey ?? "?"
@@ -118,8 +130,14 @@ public struct JobStatus: Sendable {
     /// A table: job, last result (with its time), last success, next run and verdict, then one
     /// line per job that is not ok saying why.
     public static func table(_ statuses: [JobStatus], time: (Date) -> String) -> String {
+        withoutActuallyEscaping(time) { time in table(statuses, zone: { _ in time }) }
+    }
+
+    /// The table with each job's times written by `zone(job)` (the job's own time zone).
+    public static func table(_ statuses: [JobStatus], zone: (String) -> (Date) -> String) -> String {
         var rows = [["JOB", "LAST RUN", "LAST SUCCESS", "NEXT RUN", "STATE"]]
         for s in statuses {
+            let time = zone(s.job)
             let lastRun = s.lastRun.map { "\($0.status.rawValue) \(time($0.startedAt))" } ?? "never"
             let lastSuccess = s.lastSuccess.map { time($0.startedAt) } ?? "never"
             let next = s.nextRun.map(time) ?? "disabled"
@@ -131,7 +149,7 @@ public struct JobStatus: Sendable {
         var lines = rows.map { row in
             row.enumerated().map { i, cell in i == row.count - 1 ? cell : cell.padding(toLength: widths[i] + 2, withPad: " ", startingAt: 0) }.joined()
         }
-        let problems = statuses.compactMap { $0.problem(time: time) }
+        let problems = statuses.compactMap { $0.problem(time: zone($0.job)) }
         if !problems.isEmpty { lines += [""] + problems }
         return lines.joined(separator: "\n") + "\n"
     }

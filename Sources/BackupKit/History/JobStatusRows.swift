@@ -9,6 +9,9 @@ public struct JobStatusRows: Sendable, Equatable {
     public var lastSuccesses: [String: RunRecord] = [:]
     /// The newest run that stored a suspicious backup nobody acknowledged yet.
     public var suspicious: [String: RunRecord] = [:]
+    /// The newest failed verification, when it is the newest verification that ran at its
+    /// destination (a later passing one there clears it).
+    public var failedVerifications: [String: VerificationRecord] = [:]
 
     /// No rows (no history yet).
     public init() {}

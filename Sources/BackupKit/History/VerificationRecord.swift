@@ -43,6 +43,12 @@ public struct VerificationRecord: Sendable, Hashable, Codable {
     public var error: String?
     /// False when only the digests were checked (an encrypted backup verified without an identity).
     public var contentChecked: Bool
+    /// True when the verification could not run here (a local tool is missing): `passed` is false,
+    /// but the backup did not fail; `error` says why (`could not verify: pg_restore not installed`).
+    public var couldNotRun: Bool = false
+
+    /// True when the verification ran and found a problem in the backup.
+    public var failed: Bool { !passed && !couldNotRun }
 
     /// Describes a verification.
     public init(
@@ -76,5 +82,6 @@ public struct VerificationRecord: Sendable, Hashable, Codable {
             objects: report.objects.count, drillDatabase: report.drill?.database, drillTables: report.drill?.tables,
             drillRows: report.drill?.rows, error: report.passed ? report.contentSkipped : report.allProblems.joined(separator: "\n"),
             contentChecked: report.contentChecked, destination: destination)
+        couldNotRun = report.couldNotRun
     }
 }

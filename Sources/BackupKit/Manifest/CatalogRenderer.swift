@@ -159,6 +159,7 @@ public enum CatalogRenderer {
 
     private static func verified(_ record: VerificationRecord?, time: (Date) -> String) -> String {
         guard let record else { return "never" }
+        if record.couldNotRun { return "not-run " + time(record.endedAt) }
         return (record.passed ? (record.contentChecked ? "passed " : "digests ") : "FAILED ") + time(record.endedAt)
     }
 }

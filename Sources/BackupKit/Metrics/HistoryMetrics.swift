@@ -5,13 +5,14 @@ import Foundation
 /// scheduled and after-backup verifier, `restore --verify-first`) and pending aborts are cleared by
 /// the sweeper, so the history is where their current state is.
 public struct HistoryMetrics: Sendable, Hashable {
-    /// Each job's newest verification, by job name.
-    public var lastVerifications: [String: VerificationRecord] = [:]
+    /// Each job's newest verification that ran (passed or failed) per destination ("" for rows
+    /// written before destinations were recorded), by job name.
+    public var lastVerifications: [String: [String: JobMetrics.Verification]] = [:]
     /// How many multipart uploads wait for their abort, by destination name.
     public var pendingAborts: [String: Int] = [:]
 
     /// An empty reading (nothing verified, nothing pending).
-    public init(lastVerifications: [String: VerificationRecord] = [:], pendingAborts: [String: Int] = [:]) {
+    public init(lastVerifications: [String: [String: JobMetrics.Verification]] = [:], pendingAborts: [String: Int] = [:]) {
         self.lastVerifications = lastVerifications
         self.pendingAborts = pendingAborts
     }
@@ -20,9 +21,11 @@ public struct HistoryMetrics: Sendable, Hashable {
     public static func read(from history: HistoryStore, jobs: [String]) throws -> HistoryMetrics {
         var reading = HistoryMetrics()
         for job in jobs {
-            if let newest = try history.verifications(job: job, limit: 1).first {
-                reading.lastVerifications[job] = newest
+            var newest: [String: JobMetrics.Verification] = [:]
+            for record in try history.lastVerificationResults(job: job) where newest[record.destination ?? ""] == nil {
+                newest[record.destination ?? ""] = JobMetrics.Verification(at: record.endedAt, passed: record.passed)
             }
+            if !newest.isEmpty { reading.lastVerifications[job] = newest }
         }
         for upload in try history.pendingAborts() {
             reading.pendingAborts[upload.destination, default: 0] += 1

@@ -29,6 +29,22 @@ public struct JobMetrics: Sendable, Hashable {
     public var bytesUploaded: [String: Int64] = [:]
     /// S3 requests retried by runs since backupd started, by destination.
     public var retries: [String: Int64] = [:]
+    /// The newest verification that ran (passed or failed), by destination ("" for rows that name none).
+    public var verifications: [String: Verification] = [:]
+
+    /// One verification's result for the metrics.
+    public struct Verification: Sendable, Hashable {
+        /// When it ended.
+        public var at: Date
+        /// Whether it passed.
+        public var passed: Bool
+
+        /// Describes a result.
+        public init(at: Date, passed: Bool) {
+            self.at = at
+            self.passed = passed
+        }
+    }
 
     /// Nothing known yet.
     public init() {}

@@ -51,8 +51,12 @@ public enum MetricsExposition {
         let overdue = family("backupd_job_overdue", "gauge", "1 if a scheduled backup should have succeeded by now and has not (as `backupd status`).")
         let next = family("backupd_next_run_timestamp_seconds", "gauge", "When the job is next scheduled (Unix time); absent when disabled.")
         let enabled = family("backupd_job_enabled", "gauge", "1 if the scheduler runs the job.")
-        let verified = history.map { _ in family("backupd_last_verification_success", "gauge", "1 if the newest verification of the job's backups passed, else 0; absent before the first.") }
-        let verifiedAt = history.map { _ in family("backupd_last_verification_timestamp_seconds", "gauge", "When the newest verification of the job's backups ended (Unix time).") }
+        let verifiedOK = family(
+            "backupd_last_verification_success", "gauge",
+            "1 if the newest verification of the job's backups at the destination passed, 0 if it failed; absent before one ran.")
+        let verifiedAt = family(
+            "backupd_last_verification_timestamp_seconds", "gauge",
+            "When the newest verification that ran (passed or failed) ended (Unix time); one that could not run does not count.")
         let aborts = history.map { _ in family("backupd_pending_aborts", "gauge", "Multipart uploads whose abort failed and is retried until the provider confirms it, by destination.") }
 
         for job in config.jobs {
@@ -86,9 +90,13 @@ public enum MetricsExposition {
             add(overdue, isOverdue(job: job, metrics: metrics, now: now) ? 1 : 0)
             add(next, job.enabled ? job.cronSchedule.next(after: now)?.timeIntervalSince1970 : nil)
             add(enabled, job.enabled ? 1 : 0)
-            if let verified, let verifiedAt, let newest = history?.lastVerifications[job.name] {
-                add(verified, newest.passed ? 1 : 0)
-                add(verifiedAt, newest.endedAt.timeIntervalSince1970)
+            // The history's reading when there is one: `backupd verify` and `restore --verify-first`
+            // record verifications from other processes.
+            let verifications = history.map { $0.lastVerifications[job.name] ?? [:] } ?? metrics.verifications
+            for (destination, result) in verifications.sorted(by: { $0.key < $1.key }) {
+                let labels = destination.isEmpty ? label : label + [("destination", destination)]
+                add(verifiedOK, result.passed ? 1 : 0, labels)
+                add(verifiedAt, result.at.timeIntervalSince1970, labels)
             }
         }
         if let aborts, let history {

@@ -5,7 +5,7 @@ import Synchronization
 /// Backup metrics by job, updated by every run (as a `RunObserver`) and seeded from the history
 /// at start, so a restart keeps the last-success times and the counters' totals. Rendered in the
 /// Prometheus text format by `MetricsExposition`.
-public final class MetricsRegistry: RunObserver {
+public final class MetricsRegistry: RunObserver, VerificationObserver {
     private struct State {
         var config: BackupConfig
         var jobs: [String: JobMetrics] = [:]
@@ -36,6 +36,7 @@ public final class MetricsRegistry: RunObserver {
         let successes = try history.lastRuns(jobs: names, status: .succeeded)
         let totals = try history.runTotals()
         let stored = try history.destinationTotals()
+        let verified = try Dictionary(uniqueKeysWithValues: names.map { ($0, try history.lastVerificationResults(job: $0)) })
         state.withLock { state in
             for name in names {
                 var metrics = JobMetrics()
@@ -59,6 +60,9 @@ public final class MetricsRegistry: RunObserver {
                 for destination in stored where destination.job == name && !destination.destination.isEmpty {
                     metrics.bytesUploaded[destination.destination, default: 0] += destination.bytesStored
                     metrics.lastSizes[destination.destination] = destination.lastSize
+                }
+                for record in verified[name] ?? [] where metrics.verifications[record.destination ?? ""] == nil {
+                    metrics.verifications[record.destination ?? ""] = JobMetrics.Verification(at: record.endedAt, passed: record.passed)
                 }
                 state.jobs[name] = metrics
             }
@@ -123,6 +127,17 @@ public final class MetricsRegistry: RunObserver {
             }
             for (destination, count) in outcome.retries { metrics.retries[destination, default: 0] += Int64(count) }
             state.jobs[run.job.name] = metrics
+        }
+    }
+
+    /// A verification that ran sets its destination's result; one that could not run (a local
+    /// tool is missing) changes nothing, so the timestamp ages and shows that nothing was verified.
+    public func verificationFinished(_ record: VerificationRecord, job: JobConfig, logger: Logger) {
+        guard !record.couldNotRun else { return }
+        state.withLock { state in
+            var metrics = state.jobs[job.name] ?? JobMetrics()
+            metrics.verifications[record.destination ?? ""] = JobMetrics.Verification(at: record.endedAt, passed: record.passed)
+            state.jobs[job.name] = metrics
         }
     }
 }

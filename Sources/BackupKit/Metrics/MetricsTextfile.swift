@@ -5,7 +5,7 @@ import Logging
 /// Writes the exposition to node_exporter's textfile directory after every run: into a hidden
 /// temporary file beside the target (which the collector ignores, not ending in `.prom`), fsynced,
 /// then renamed over it, so a scrape never sees half a file.
-public struct MetricsTextfile: RunObserver {
+public struct MetricsTextfile: RunObserver, VerificationObserver {
     /// The `.prom` file.
     public let path: String
     /// What is written.
@@ -23,6 +23,8 @@ public struct MetricsTextfile: RunObserver {
     public func runStarted(_ run: ObservedRun) { write() }
 
     public func runFinished(_ run: ObservedRun, outcome: RunOutcome, config: BackupConfig, logger: Logger) { write() }
+
+    public func verificationFinished(_ record: VerificationRecord, job: JobConfig, logger: Logger) { write() }
 
     /// Writes the file now; a failure is logged as a warning (metrics never fail a backup).
     public func write() {

@@ -4,7 +4,7 @@ import Logging
 /// The `RunObserver` that announces runs to each job's webhooks and healthchecks URL (the job's
 /// `notify`, else the top-level one). It only queues: delivery happens on `NotificationSender`'s
 /// queue, so a slow or failing endpoint never delays or fails a backup.
-public struct Notifier: RunObserver {
+public struct Notifier: RunObserver, VerificationObserver {
     /// Delivers the messages.
     public let sender: NotificationSender
     /// This machine's name, sent in every event.
@@ -47,6 +47,32 @@ public struct Notifier: RunObserver {
             result.append(HealthchecksPing.message(base: check, event: event, run: run, outcome: outcome, redactor: redactor))
         }
         return result
+    }
+
+    /// A failed scheduled or after-backup verification becomes `verification_failed` on the
+    /// job's webhooks; healthchecks.io tracks backup runs only, so it is not pinged.
+    public func verificationFinished(_ record: VerificationRecord, job: JobConfig, logger: Logger) {
+        guard record.failed, record.trigger == .schedule || record.trigger == .afterBackup,
+              let settings = job.notify, !settings.webhooks.isEmpty else { return }
+        let metadata: Logger.Metadata = [
+            "job.name": "\(job.name)", "backup.id": "\(record.backupID)", "notify.event": "\(NotifyEvent.verificationFailed.rawValue)"]
+        for message in verificationMessages(record, job: job, settings: settings) {
+            sender.send(message, metadata: metadata)
+        }
+    }
+
+    /// The webhook messages announcing the failed verification `record` of `job`.
+    public func verificationMessages(_ record: VerificationRecord, job: JobConfig, settings: NotifyConfig) -> [NotificationMessage] {
+        let redactor = Redactor(secrets: EngineDrivers.secrets(of: job) + settings.webhooks + (settings.healthchecks.map { [$0] } ?? []))
+        let payload = VerificationPayload(record: record, job: job, host: host, redactor: redactor)
+        let (headers, body): ([(name: String, value: String)], [UInt8])
+        switch settings.format {
+        case .json: (headers, body) = ([("Content-Type", "application/json")], payload.json())
+        case .ntfy: (headers, body) = payload.ntfy()
+        }
+        return settings.webhooks.map { url in
+            NotificationMessage(url: url, headers: headers + [("User-Agent", "backupd/\(BackupKit.version)")], body: body)
+        }
     }
 
     private func announce(_ event: NotifyEvent, run: ObservedRun, outcome: RunOutcome?) {

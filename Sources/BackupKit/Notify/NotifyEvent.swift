@@ -11,6 +11,9 @@ public enum NotifyEvent: String, Sendable, Hashable, CaseIterable {
     /// A run stored its backup, but the dump is suspiciously small against its recent peers
     /// (sent after `success`).
     case backupSuspicious = "backup_suspicious"
+    /// A scheduled or after-backup verification found a stored backup damaged (not sent when a
+    /// verification could not run, e.g. `pg_restore` is not installed here).
+    case verificationFailed = "verification_failed"
 
     /// The event for a finished run's outcome.
     public static func of(_ outcome: RunOutcome) -> NotifyEvent {

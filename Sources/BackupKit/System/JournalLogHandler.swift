@@ -16,6 +16,10 @@ public struct JournalLogHandler: LogHandler {
     /// The minimum level logged.
     public var logLevel: Logger.Level = .info
 
+    /// Writes the time after the priority prefix (`<6>2026-12-01T03:00:00.123Z ...`); set when
+    /// stderr is not the journal, which stamps lines itself (see `stderrIsJournal`).
+    public var timestamp: (@Sendable () -> String)?
+
     /// The logger's label (not printed: journald already knows the service).
     public let label: String
     private let sink: Sink
@@ -44,7 +48,37 @@ public struct JournalLogHandler: LogHandler {
         if let provided = metadataProvider?.get() { merged.merge(provided) { _, new in new } }
         if let own = event.metadata { merged.merge(own) { _, new in new } }
         if let error = event.error { merged["error"] = .string("\(error)") }
-        sink(Self.line(level: event.level, message: event.message.description, metadata: merged))
+        var line = Self.line(level: event.level, message: event.message.description, metadata: merged)
+        if let timestamp {
+            let prefix = Self.prefix(for: event.level)
+            line = prefix + timestamp() + " " + line.dropFirst(prefix.count)
+        }
+        sink(line)
+    }
+
+    /// Whether stderr is systemd's journal stream: `JOURNAL_STREAM` (`DEVICE:INODE`, set by
+    /// systemd) names the file that stderr is. Redirected to a file or a terminal, it is not.
+    public static func stderrIsJournal(environment: [String: String]) -> Bool {
+        guard let stream = environment["JOURNAL_STREAM"] else { return false }
+        let parts = stream.split(separator: ":")
+        var info = stat()
+        guard parts.count == 2, let device = UInt64(parts[0]), let inode = UInt64(parts[1]), fstat(2, &info) == 0 else { return false }
+        return UInt64(info.st_dev) == device && UInt64(info.st_ino) == inode
+    }
+
+    /// `seconds` since 1970 as RFC 3339 UTC with milliseconds (`2026-12-01T03:00:00.123Z`).
+    public static func utcTimestamp(_ seconds: Double) -> String {
+        let total = Int64((seconds * 1000).rounded())
+        var whole = time_t(total / 1000)
+        let millis = total % 1000
+        var parts = tm()
+        gmtime_r(&whole, &parts)
+        func pad(_ value: Int32, _ width: Int) -> String {
+            let text = String(value)
+            return String(repeating: "0", count: max(0, width - text.count)) + text
+        }
+        return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T"
+            + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2)).\(pad(Int32(millis), 3))Z"
     }
 
     /// The journald priority prefix of a level (syslog severities).

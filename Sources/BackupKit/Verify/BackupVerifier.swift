@@ -76,6 +76,11 @@ public struct BackupVerifier: Sendable {
         } else {
             do {
                 format = try formatCheck(engine: engine, role: object.role, job: job)
+            } catch EngineError.toolMissing(_, let tool, _, _) {
+                // A tool missing here says nothing about the backup: the check could not run.
+                result.format = "not checked"
+                result.notChecked = "\(tool) not installed"
+                format = DigestOnlyCheck()
             } catch {
                 result.format = "not checked"
                 result.problems.append("cannot start the format check: \(error)")

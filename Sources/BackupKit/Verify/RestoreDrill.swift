@@ -65,6 +65,8 @@ public struct RestoreDrill: Sendable {
             result.tables = counts.tables
             result.rows = counts.rows
             if counts.tables == 0 { result.error = "the restore succeeded but \(scratch) holds no tables" }
+        } catch EngineError.toolMissing(_, let tool, _, _) {
+            result.notRun = "\(tool) not installed"
         } catch {
             result.error = "\(error)"
         }

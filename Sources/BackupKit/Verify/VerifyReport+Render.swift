@@ -3,7 +3,7 @@ import Foundation
 extension VerifyReport {
     /// The report as lines for a terminal: a verdict, one line per object, the drill, the problems.
     public func render() -> String {
-        let verdict = passed ? (contentChecked ? "verified" : "verified (digests only)") : "FAILED  "
+        let verdict = passed ? (contentChecked ? "verified" : "verified (digests only)") : couldNotRun ? "NOT RUN " : "FAILED  "
         var lines = ["\(verdict) \(backupId) (\(state)): \(objects.count) object\(objects.count == 1 ? "" : "s"), \(bytesRead) bytes read"]
         for object in objects {
             let digest = object.foundSha256.map { String($0.prefix(12)) } ?? "-"

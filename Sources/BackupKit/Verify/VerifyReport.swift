@@ -25,6 +25,9 @@ public struct VerifyReport: Sendable, Hashable, Codable {
     public var contentSkipped: String?
     /// The backup's `tables` selection when it is partial: the drill restores only those tables.
     public var tables: TableSelection? = nil
+    /// Why a check could not run here (a local tool is missing, e.g. `pg_restore not installed`):
+    /// the verification could not run, which says nothing against the backup.
+    public var couldNotVerify: String? = nil
 
     /// One object's checks.
     public struct ObjectResult: Sendable, Hashable, Codable {
@@ -46,14 +49,31 @@ public struct VerifyReport: Sendable, Hashable, Codable {
         public var encryption: String?
         /// Every mismatch found, each naming what was expected and what was found.
         public var problems: [String]
+        /// Why the format check could not run (`pg_restore not installed`); not a problem of the object.
+        public var notChecked: String? = nil
 
-        /// True when every check passed.
+        /// True when no check found a problem.
         public var passed: Bool { problems.isEmpty }
     }
 
-    /// True when the backup is usable and every check (and the drill) passed.
-    public var passed: Bool {
-        problems.isEmpty && objects.allSatisfy(\.passed) && (drill?.passed ?? true)
+    /// True when the backup is usable and every check (and the drill) ran and passed.
+    public var passed: Bool { !failed && unverifiedReasons.isEmpty }
+
+    /// True when a check that ran found a problem: the backup failed verification.
+    public var failed: Bool {
+        !(problems.isEmpty && objects.allSatisfy(\.passed) && (drill?.passed ?? true))
+    }
+
+    /// True when nothing failed but some check could not run here (see `unverifiedReasons`).
+    public var couldNotRun: Bool { !failed && !unverifiedReasons.isEmpty }
+
+    /// Why checks could not run (`pg_restore not installed`), without repeats.
+    public var unverifiedReasons: [String] {
+        var reasons: [String] = []
+        for reason in [couldNotVerify] + objects.map(\.notChecked) + [drill?.notRun] {
+            if let reason, !reasons.contains(reason) { reasons.append(reason) }
+        }
+        return reasons
     }
 
     /// True unless the content check was skipped (see `contentSkipped`).
@@ -66,6 +86,7 @@ public struct VerifyReport: Sendable, Hashable, Codable {
     public var allProblems: [String] {
         problems + objects.flatMap { object in object.problems.map { "\(object.key): \($0)" } }
             + (drill.flatMap { drill in drill.error.map { ["restore drill into \(drill.database): \($0)"] } } ?? [])
+            + (unverifiedReasons.isEmpty ? [] : ["could not verify: " + unverifiedReasons.joined(separator: "; ")])
     }
 }
 
@@ -83,7 +104,9 @@ public struct DrillResult: Sendable, Hashable, Codable {
     public var dropped: Bool
     /// What went wrong, nil when the drill passed.
     public var error: String?
+    /// Why the drill could not run here (`pg_restore not installed`); not a problem of the backup.
+    public var notRun: String? = nil
 
-    /// True when the restore succeeded and left tables.
+    /// True when the restore did not fail (it may not have run: see `notRun`).
     public var passed: Bool { error == nil }
 }

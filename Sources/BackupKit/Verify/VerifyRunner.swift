@@ -26,12 +26,15 @@ public struct VerifyRunner: Sendable {
     public let history: HistoryStore?
     /// Where credential directories are made (nil: `SecretDirectory`'s default).
     public let secretsParent: String?
+    /// Told about every verification once it is recorded (metrics, notifications).
+    public var observers: [any VerificationObserver] = []
 
     /// Creates a runner.
     public init(
         stores: any ObjectStoreProvider, launcher: any ProcessLauncher, environment: [String: String], clock: any WallClock,
-        history: HistoryStore?, secretsParent: String? = nil
+        history: HistoryStore?, secretsParent: String? = nil, observers: [any VerificationObserver] = []
     ) {
+        self.observers = observers
         self.stores = stores
         self.launcher = launcher
         self.environment = environment
@@ -85,20 +88,28 @@ public struct VerifyRunner: Sendable {
                     // The daemon holds no identity: a drill could only fail, which would say nothing about the backup.
                     report.contentSkipped = (report.contentSkipped ?? "") + "; the restore drill into \(restoreTo) was skipped"
                 } else {
-                    report.drill = try RestoreDrill(restorer: restorer, clock: clock)
-                        .run(entry, job: job, config: config, scratch: restoreTo, identity: identity, logger: entryLog)
+                    do {
+                        report.drill = try RestoreDrill(restorer: restorer, clock: clock)
+                            .run(entry, job: job, config: config, scratch: restoreTo, identity: identity, logger: entryLog)
+                    } catch EngineError.toolMissing(_, let tool, _, _) {
+                        report.couldNotVerify = "\(tool) not installed"
+                    }
                 }
                 report.endedAt = clock.now()
             }
+            var record = VerificationRecord(report, trigger: trigger, destination: job.destination)
             if let history {
                 do {
-                    try history.insertVerification(VerificationRecord(report, trigger: trigger, destination: job.destination))
+                    record.id = try history.insertVerification(record)
                 } catch {
                     entryLog.error("cannot record the verification in the history", metadata: ["error": "\(error)"])
                 }
             }
+            for observer in observers { observer.verificationFinished(record, job: job, logger: entryLog) }
             if report.passed {
                 entryLog.info("backup verified", metadata: ["verify.bytes": "\(report.bytesRead)", "verify.content": "\(report.contentSkipped ?? "checked")"])
+            } else if report.couldNotRun {
+                entryLog.warning("backup could not be verified here", metadata: ["verify.problems": "\(report.allProblems.joined(separator: "; "))"])
             } else {
                 entryLog.error("backup verification failed", metadata: ["verify.problems": "\(report.allProblems.joined(separator: "; "))"])
             }

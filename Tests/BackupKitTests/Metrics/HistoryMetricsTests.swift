@@ -31,21 +31,22 @@ struct HistoryMetricsTests {
         #expect(!text.contains("backupd_last_verification_success{"), "no sample before the first verification")
 
         _ = try store.insertVerification(VerificationRecord(
-            job: job, backupID: "b1", manifestKey: nil, trigger: .afterBackup, startedAt: noon, endedAt: noon.addingTimeInterval(2), passed: true))
+            job: job, backupID: "b1", manifestKey: nil, trigger: .afterBackup, startedAt: noon, endedAt: noon.addingTimeInterval(2), passed: true,
+            destination: destination))
         try store.recordPendingAbort(PendingAbort(destination: destination, bucket: "b", key: "k", uploadID: "u1", since: noon, lastError: "503"))
         try store.recordPendingAbort(PendingAbort(destination: "gone", bucket: "b", key: "k", uploadID: "u2", since: noon, lastError: "503"))
         text = MetricsExposition.render(registry)
-        #expect(text.contains("backupd_last_verification_success{backup_job=\"\(job)\"} 1\n"))
-        #expect(text.contains("backupd_last_verification_timestamp_seconds{backup_job=\"\(job)\"} \(Int(noon.timeIntervalSince1970) + 2)\n"))
+        #expect(text.contains("backupd_last_verification_success{backup_job=\"\(job)\",destination=\"\(destination)\"} 1\n"))
+        #expect(text.contains("backupd_last_verification_timestamp_seconds{backup_job=\"\(job)\",destination=\"\(destination)\"} \(Int(noon.timeIntervalSince1970) + 2)\n"))
         #expect(text.contains("backupd_pending_aborts{destination=\"\(destination)\"} 1\n"))
         #expect(text.contains("backupd_pending_aborts{destination=\"gone\"} 1\n"))
 
         _ = try store.insertVerification(VerificationRecord(
             job: job, backupID: "b2", manifestKey: nil, trigger: .schedule, startedAt: noon.addingTimeInterval(60),
-            endedAt: noon.addingTimeInterval(70), passed: false, error: "digest mismatch"))
+            endedAt: noon.addingTimeInterval(70), passed: false, error: "digest mismatch", destination: destination))
         try store.abortConfirmed(uploadID: "u1")
         text = MetricsExposition.render(registry)
-        #expect(text.contains("backupd_last_verification_success{backup_job=\"\(job)\"} 0\n"))
+        #expect(text.contains("backupd_last_verification_success{backup_job=\"\(job)\",destination=\"\(destination)\"} 0\n"))
         #expect(text.contains("backupd_pending_aborts{destination=\"\(destination)\"} 0\n"))
     }
 

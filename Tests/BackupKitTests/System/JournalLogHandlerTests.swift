@@ -86,6 +86,31 @@ struct JournalLogHandlerTests {
         logger.notice("loud")
         #expect(capture.lines == ["<5>loud\n"])
     }
+
+    /// With a timestamp source (stderr is not the journal) the time follows the priority prefix.
+    @Test func timestampAfterPriority() {
+        let capture = Capture()
+        var handler = JournalLogHandler(label: "backupd") { line in capture.append(line) }
+        handler.timestamp = { JournalLogHandler.utcTimestamp(1_796_094_000.123) }
+        let logger = Logger(label: "backupd") { _ in handler }
+        logger.warning("late", metadata: ["job.name": "a"])
+        #expect(capture.lines == ["<4>2026-12-01T03:00:00.123Z late job.name=a\n"])
+    }
+
+    /// RFC 3339 UTC with milliseconds, zero-padded.
+    @Test(arguments: [(0.0, "1970-01-01T00:00:00.000Z"), (1_796_094_000.5, "2026-12-01T03:00:00.500Z"), (951_782_400.007, "2000-02-29T00:00:00.007Z")])
+    func utcTimestamps(seconds: Double, expected: String) {
+        #expect(JournalLogHandler.utcTimestamp(seconds) == expected)
+    }
+
+    /// stderr is the journal only when JOURNAL_STREAM names the file that fd 2 is.
+    @Test func journalDetection() {
+        var info = stat()
+        #expect(fstat(2, &info) == 0)
+        #expect(JournalLogHandler.stderrIsJournal(environment: ["JOURNAL_STREAM": "\(info.st_dev):\(info.st_ino)"]))
+        #expect(!JournalLogHandler.stderrIsJournal(environment: ["JOURNAL_STREAM": "\(info.st_dev):\(info.st_ino + 1)"]))
+        #expect(!JournalLogHandler.stderrIsJournal(environment: [:]))
+    }
 }
 
 @Suite("Journal log handler on the real stderr")
