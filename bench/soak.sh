@@ -1,14 +1,18 @@
 #!/bin/sh
 # Soak: the daemon runs tiny command jobs on a seconds schedule (JOBS jobs, each every second)
 # against the local radosgw until RUNS runs are recorded, and prints its RSS after WARMUP runs and
-# at the end, with the growth per run in between (flat memory: about 0).
+# at the end, with the growth per run in between (flat memory: about 0). RSS is the lowest of 20
+# readings over 2 s, so that the buffers of the runs in flight at that moment do not count.
 # Starts its own radosgw (scripts/testenv/s3.sh) unless BACKUPD_TEST_S3_ENDPOINT is set.
-# Usage: bench/soak.sh [RUNS [WARMUP]]   (env: JOBS=4, BACKUPD_BIN=path to skip the release build)
+# Usage: bench/soak.sh [RUNS [WARMUP]]   (env: JOBS=4, BACKUPD_BIN=path to skip the release build,
+#   KEEP_LAST=N for retention keepLast N, pruning after every run)
 set -eu
 cd "$(dirname "$0")/.."
 runs=${1:-3000}
 warmup=${2:-300}
 jobs=${JOBS:-4}
+retention=
+[ -n "${KEEP_LAST:-}" ] && retention="\"retention\": {\"keepLast\": $KEEP_LAST},"
 if [ -z "${BACKUPD_BIN:-}" ]; then
   swift build -c release --product backupd >&2
   BACKUPD_BIN=.build/release/backupd
@@ -40,7 +44,7 @@ while [ "$i" -le "$jobs" ]; do
   i=$((i + 1))
 done
 cat >"$dir/config.json" <<JSON
-{"stateDirectory": "$dir/state", "maxConcurrentJobs": $jobs,
+{"stateDirectory": "$dir/state", "maxConcurrentJobs": $jobs, $retention
  "destinations": [{"name": "local", "endpoint": "$BACKUPD_TEST_S3_ENDPOINT", "region": "$BACKUPD_TEST_S3_REGION", "bucket": "$bucket",
                    "accessKeyId": {"env": "AWS_ACCESS_KEY_ID"}, "secretAccessKey": {"env": "AWS_SECRET_ACCESS_KEY"}}],
  "jobs": [$job_list]}
@@ -53,7 +57,16 @@ pid=$!
 count() {
   python3 -c "import sqlite3,sys; print(sqlite3.connect('file:$dir/state/history.sqlite3?mode=ro', uri=True).execute(\"SELECT count(*) FROM runs WHERE status = 'succeeded'\").fetchone()[0])" 2>/dev/null || echo 0
 }
-rss() { awk '/^VmRSS/ {print $2}' "/proc/$pid/status"; }
+rss() {
+  i=0 low=
+  while [ "$i" -lt 20 ]; do
+    now=$(awk '/^VmRSS/ {print $2}' "/proc/$pid/status")
+    [ -z "$low" ] || [ "$now" -lt "$low" ] && low=$now
+    i=$((i + 1))
+    sleep 0.1
+  done
+  echo "$low"
+}
 wait_for() {
   while [ "$(count)" -lt "$1" ]; do
     kill -0 "$pid" 2>/dev/null || { echo "daemon died:" >&2; cat "$dir/daemon.log" >&2; exit 1; }

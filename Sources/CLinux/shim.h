@@ -36,4 +36,15 @@ static inline int bd_memfd_secret(const char *name) {
     return memfd_create(name, 1 /* MFD_CLOEXEC */);
 }
 static inline int bd_dup_cloexec_above(int fd, int minimum) { return fcntl(fd, F_DUPFD_CLOEXEC, minimum); }
+
+// glibc's malloc: a fixed mmap threshold (mallopt M_MMAP_THRESHOLD, -3; setting it turns off the
+// threshold's growth) and whether a block came from its own mapping (the IS_MMAPPED bit, 0x2, of
+// the chunk's size word just before the block), which the tests of that setting read.
+static inline int bd_malloc_fix_mmap_threshold(int bytes) {
+    extern int mallopt(int, int);
+    return mallopt(-3 /* M_MMAP_THRESHOLD */, bytes);
+}
+static inline int bd_malloc_is_mapped(const void *block) {
+    return (((const unsigned long *) block)[-1] & 2UL) != 0;
+}
 #endif

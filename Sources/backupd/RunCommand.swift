@@ -26,6 +26,8 @@ struct RunCommand: AsyncParsableCommand {
     var logLevel: Logger.Level = .info
 
     func run() async throws {
+        // Before any thread or run: large blocks get their own mappings (see MallocPolicy).
+        MallocPolicy.apply()
         let level = logLevel
         // journald stamps each line itself; a log file or terminal needs the time in the line.
         let stamped = !JournalLogHandler.stderrIsJournal(environment: ProcessInfo.processInfo.environment)
