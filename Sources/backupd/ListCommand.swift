@@ -67,7 +67,9 @@ struct ListCommand: ParsableCommand {
         let here = job.only(destination: job.destination)
         let retention = here.retention == nil ? [:] : retentionColumn(job: here, config: config, history: history)
         print(
-            CatalogRenderer.table(entries, verifications: verifications, retention: retention, acknowledged: acknowledged) { job.timeZone.iso8601($0) },
+            CatalogRenderer.table(
+                entries, verifications: verifications, retention: retention, acknowledged: acknowledged, width: terminalWidth()
+            ) { job.timeZone.iso8601($0) },
             terminator: "")
         print(CatalogRenderer.strangers(strangers), terminator: "")
     }

@@ -6,10 +6,12 @@ public enum CatalogRenderer {
     /// A table: time (via `time`), size, objects, compression, short SHA-256, last verification,
     /// what retention decides (when `retention`, by backup id, is not empty), backup id (marked
     /// `(partial: ...)` when a `tables` selection left tables or rows out, `SUSPICIOUS` when its
-    /// manifest says so and `acknowledged` does not hold its id).
+    /// manifest says so and `acknowledged` does not hold its id). Within `width` (a terminal's),
+    /// the least useful columns go first (objects, compression, SHA-256, then verification and
+    /// retention) so that the backup id stays whole; what is still too wide is cut by `TerminalFit`.
     public static func table(
         _ entries: [CatalogEntry], verifications: [String: VerificationRecord], retention: [String: String] = [:],
-        acknowledged: Set<String> = [], time: (Date) -> String = HistoryRenderer.utcTimestamp
+        acknowledged: Set<String> = [], width: Int? = nil, time: (Date) -> String = HistoryRenderer.utcTimestamp
     ) -> String {
         let header = ["TIME", "SIZE", "OBJECTS", "COMPRESSION", "SHA256", "VERIFIED"] + (retention.isEmpty ? [] : ["RETENTION"]) + ["BACKUP"]
         var rows = [header]
@@ -29,7 +31,20 @@ public enum CatalogRenderer {
                     + (manifest?.suspicious == nil ? "" : acknowledged.contains(entry.id) ? " (suspicious, acknowledged)" : " SUSPICIOUS"),
             ])
         }
-        var widths = [Int](repeating: 0, count: header.count)
+        var text = layout(rows)
+        guard let width else { return text }
+        for dropped in ["OBJECTS", "COMPRESSION", "SHA256", "VERIFIED", "RETENTION"] {
+            guard text.split(separator: "\n").contains(where: { $0.count > width }) else { break }
+            guard let column = rows[0].firstIndex(of: dropped) else { continue }
+            rows = rows.map { row in var row = row; row.remove(at: column); return row }
+            text = layout(rows)
+        }
+        return TerminalFit.fit(text, width: width)
+    }
+
+    /// `rows` in aligned columns, two spaces apart; the last column is not padded.
+    private static func layout(_ rows: [[String]]) -> String {
+        var widths = [Int](repeating: 0, count: rows.first?.count ?? 0)
         for row in rows {
             for (column, cell) in row.enumerated() { widths[column] = max(widths[column], cell.count) }
         }

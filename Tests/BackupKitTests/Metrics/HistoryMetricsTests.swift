@@ -50,11 +50,12 @@ struct HistoryMetricsTests {
         #expect(text.contains("backupd_pending_aborts{destination=\"\(destination)\"} 0\n"))
     }
 
-    /// Without a history (a registry built without one) the families are left out entirely.
+    /// Without a history (a registry built without one) the pending aborts are left out, and the
+    /// verification gauges have no sample until the registry records a verification.
     @Test func withoutHistory() throws {
         let registry = MetricsRegistry(config: try oneJobConfig(), clock: ManualWallClock(noon))
         let text = MetricsExposition.render(registry)
         #expect(!text.contains("backupd_pending_aborts"))
-        #expect(!text.contains("backupd_last_verification"))
+        #expect(!text.contains("backupd_last_verification_success{"), "no verification recorded, no sample")
     }
 }

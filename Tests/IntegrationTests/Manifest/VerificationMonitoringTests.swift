@@ -76,7 +76,7 @@ private struct MonitoredVerifySetup {
     }
 
     /// The textfile's sample `name{labels}` (nil when absent).
-    func metric(_ name: String, labels: String = "job=\"pg\",destination=\"s3\"") -> Double? {
+    func metric(_ name: String, labels: String = "backup_job=\"pg\",destination=\"s3\"") -> Double? {
         let text = (try? String(contentsOfFile: textfile, encoding: .utf8)) ?? ""
         let prefix = "\(name){\(labels)} "
         return text.split(separator: "\n").first { $0.hasPrefix(prefix) }.flatMap { Double($0.dropFirst(prefix.count)) }
