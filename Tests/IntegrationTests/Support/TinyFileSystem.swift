@@ -27,10 +27,18 @@ struct TinyFileSystem {
     }
 
     /// Remounts it read-only (or read-write again).
+    /// A read-only remount fails with EBUSY while any process holds a file there open for writing:
+    /// a child that another parallel test spawned at the moment this test's history was open may
+    /// have inherited its descriptor for the child's short life, so EBUSY is retried for up to 10 s.
     func remount(readOnly: Bool) throws {
         let flags = UInt(MS_REMOUNT) | (readOnly ? UInt(MS_RDONLY) : 0)
-        guard mount(nil, path, nil, flags, nil) == 0 else {
-            throw TestSetupError("cannot remount \(path): \(String(cString: strerror(errno)))")
+        let deadline = Date().addingTimeInterval(10)
+        while mount(nil, path, nil, flags, nil) != 0 {
+            let error = errno
+            guard error == EBUSY, Date() < deadline else {
+                throw TestSetupError("cannot remount \(path): \(String(cString: strerror(error)))")
+            }
+            usleep(100_000)
         }
     }
 
