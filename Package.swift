@@ -73,6 +73,8 @@ let package = Package(
         .executableTarget(name: "history-bench", dependencies: ["BackupKit", "CSQLite"]),
         .executableTarget(name: "scheduler-bench", dependencies: ["BackupKit"]),
         .executableTarget(name: "cron-bench", dependencies: ["Cron"]),
+        // A fresh process for MallocPolicyProcessTests (a test process's heap is already fragmented).
+        .executableTarget(name: "malloc-probe", dependencies: ["BackupKit", "CLinux"]),
         .executableTarget(
             name: "s3-bench",
             dependencies: ["BackupKit", "SigV4", .product(name: "Logging", package: "swift-log")]),

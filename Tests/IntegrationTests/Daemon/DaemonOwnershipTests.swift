@@ -214,9 +214,9 @@ struct DaemonOwnershipTests {
     @Test func daemonStartedDuringRunNowLeavesItAlone() async throws {
         let setup = try OwnershipSetup(label: "own-start")
         defer { setup.remove() }
-        // The dump's output comes at once, then the tool holds the run open for 40 s: time for the
+        // The dump's output comes at once, then the tool holds the run open for 90 s: time for the
         // checks below to run while it uploads, even on a machine busy with the rest of the suite.
-        try setup.writeConfig(jobs: [OwnershipSetup.job("slow", bytes: 12 << 20, seconds: 40)])
+        try setup.writeConfig(jobs: [OwnershipSetup.job("slow", bytes: 12 << 20, seconds: 90)])
         let runNow = try setup.backupd(["run-now", "slow"])
         defer { runNow.kill() }
         var uploading: RunRecord?
@@ -235,7 +235,7 @@ struct DaemonOwnershipTests {
         let daemon = try setup.daemon()
         defer { daemon.cleanUp() }
         #expect(await daemon.waitForLog("waiting for the state lock", timeout: 20), "log:\n\(daemon.log)")
-        #expect(await runNow.waitForExit(timeout: 120) == 0, "run-now: \(runNow.stderr)\nlog:\n\(daemon.log)")
+        #expect(await runNow.waitForExit(timeout: 180) == 0, "run-now: \(runNow.stderr)\nlog:\n\(daemon.log)")
         #expect(await daemon.notify.waitFor("READY=1", timeout: 20), "log:\n\(daemon.log)")
         try await Task.sleep(for: .seconds(1))
         let record = try #require(try setup.history().run(id: run.id))
