@@ -1,12 +1,17 @@
 import Foundation
+import Prometheus
 
 /// Renders a `MetricsRegistry` in the Prometheus text exposition format (version 0.0.4), the
 /// form both node_exporter's textfile collector and a scrape of `GET /metrics` read.
 ///
-/// Written by hand rather than through swift-prometheus: every value here is derived state (last
-/// times from the history, next run and overdue computed at scrape time from the schedule), not
-/// events counted in place, and the same text must also go to a file after every run; the format
-/// is a few lines per family, so a dependency would add build time and a global bootstrap for little.
+/// The text comes from swift-prometheus: each render builds a fresh `PrometheusCollectorRegistry`,
+/// registers a gauge or counter per sample, sets it from the snapshot and emits the registry. A
+/// fresh registry per render because every value here is derived state (last times from the
+/// history, next run and overdue computed at scrape time from the schedule, verifications and
+/// pending aborts read from the history), not events counted in place, and a job a reload removes
+/// must disappear. The library emits a family only with at least one sample, in no fixed order,
+/// and gauge values as Swift prints a `Double` (`1.0`, `42.5`; rounded to milliseconds here);
+/// Prometheus reads all of these alike.
 public enum MetricsExposition {
     /// The Content-Type of the text format.
     public static let contentType = "text/plain; version=0.0.4; charset=utf-8"
@@ -105,15 +110,27 @@ public enum MetricsExposition {
                 families[aborts].samples.append(([("destination", destination)], Double(history.pendingAborts[destination] ?? 0)))
             }
         }
-        var text = ""
+        let prometheus = PrometheusCollectorRegistry()
         for family in families {
-            text += "# HELP \(family.name) \(family.help)\n# TYPE \(family.name) \(family.type)\n"
+            let descriptor = MetricNameDescriptor(metricName: family.name, unitName: "", helpText: family.help)
             for sample in family.samples {
-                let labels = sample.labels.map { "\($0.0)=\"\(escape($0.1))\"" }.joined(separator: ",")
-                text += "\(family.name){\(labels)} \(format(sample.value))\n"
+                if family.type == "counter" {
+                    let counter = prometheus.makeCounter(descriptor: descriptor, labels: sample.labels)
+                    // Counts and bytes: whole numbers, emitted without a fraction.
+                    if let whole = Int64(exactly: sample.value) {
+                        counter.increment(by: max(0, whole))
+                    } else {
+                        counter.increment(by: max(0, sample.value))
+                    }
+                } else {
+                    // Millisecond precision, as the history keeps times: a value read back after a
+                    // restart equals the one exposed before it.
+                    let value = sample.value.isFinite ? (sample.value * 1000).rounded() / 1000 : sample.value
+                    prometheus.makeGauge(descriptor: descriptor, labels: sample.labels).set(to: value)
+                }
             }
         }
-        return text
+        return prometheus.emitToString()
     }
 
     /// The rule of `JobStatus.compute`: the first slot after the last success (or, with none yet,
@@ -122,16 +139,5 @@ public enum MetricsExposition {
         guard job.enabled, !metrics.running, let reference = metrics.lastSuccessSlot ?? metrics.firstSlot else { return false }
         guard let due = job.cronSchedule.next(after: reference) else { return metrics.lastSuccess == nil }
         return due.addingTimeInterval(Double(job.timeout.components.seconds)) < now
-    }
-
-    /// A label value with `\`, `"` and newlines escaped.
-    static func escape(_ value: String) -> String {
-        value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"").replacingOccurrences(of: "\n", with: "\\n")
-    }
-
-    /// Integers without a fraction, times with millisecond precision.
-    static func format(_ value: Double) -> String {
-        if value == value.rounded(), abs(value) < 1e15 { return String(Int64(value)) }
-        return String(format: "%.3f", value)
     }
 }

@@ -23,7 +23,8 @@ private let day = Date(timeIntervalSince1970: 1_799_971_200)  // 2027-01-15T00:0
 
 @Suite("Metrics exposition")
 struct MetricsExpositionTests {
-    /// A run updates the per-job gauges and counters; the text has TYPE lines; label values are escaped.
+    /// A run updates the per-job gauges and counters; the text has TYPE lines; gauges print as
+    /// swift-prometheus prints a `Double` (`1.0`), counters as whole numbers.
     @Test func runsUpdateMetrics() throws {
         let config = try metricsConfig()
         let clock = ManualWallClock(day.addingTimeInterval(3 * 3600 + 60))
@@ -31,18 +32,17 @@ struct MetricsExpositionTests {
         let run = ObservedRun(runID: 1, job: config.jobs[0], destination: "local", bucket: "backups", trigger: .schedule,
                               scheduledFor: day.addingTimeInterval(3 * 3600), startedAt: day.addingTimeInterval(3 * 3600))
         registry.runStarted(run)
-        #expect(MetricsExposition.render(registry).contains("backupd_job_running{backup_job=\"app-db\"} 1\n"))
+        #expect(MetricsExposition.render(registry).contains("backupd_job_running{backup_job=\"app-db\"} 1.0\n"))
         registry.runFinished(run, outcome: RunOutcome(status: .succeeded, endedAt: day.addingTimeInterval(3 * 3600 + 42.5), bytesStored: 1234), config: config, logger: Logger(label: "test"))
         let text = MetricsExposition.render(registry)
         #expect(text.contains("# TYPE backupd_runs_total counter\n"))
         #expect(text.contains("backupd_runs_total{backup_job=\"app-db\",status=\"succeeded\"} 1\n"))
-        #expect(text.contains("backupd_last_run_duration_seconds{backup_job=\"app-db\"} 42.500\n"))
-        #expect(text.contains("backupd_last_backup_size_bytes{backup_job=\"app-db\",destination=\"local\"} 1234\n"))
+        #expect(text.contains("backupd_last_run_duration_seconds{backup_job=\"app-db\"} 42.5\n"))
+        #expect(text.contains("backupd_last_backup_size_bytes{backup_job=\"app-db\",destination=\"local\"} 1234.0\n"))
         #expect(text.contains("backupd_uploaded_bytes_total{backup_job=\"app-db\",destination=\"local\"} 1234\n"))
-        #expect(text.contains("backupd_last_success_timestamp_seconds{backup_job=\"app-db\"} \(Int(day.timeIntervalSince1970) + 3 * 3600 + 42).500\n"))
-        #expect(text.contains("backupd_next_run_timestamp_seconds{backup_job=\"app-db\"} \(Int(day.timeIntervalSince1970) + 27 * 3600)\n"))
-        #expect(text.contains("backupd_job_enabled{backup_job=\"off\"} 0\n"))
-        #expect(MetricsExposition.escape("a\"b\\c\nd") == "a\\\"b\\\\c\\nd")
+        #expect(text.contains("backupd_last_success_timestamp_seconds{backup_job=\"app-db\"} \(Int(day.timeIntervalSince1970) + 3 * 3600 + 42).5\n"))
+        #expect(text.contains("backupd_next_run_timestamp_seconds{backup_job=\"app-db\"} \(Int(day.timeIntervalSince1970) + 27 * 3600).0\n"))
+        #expect(text.contains("backupd_job_enabled{backup_job=\"off\"} 0.0\n"))
         #expect(!text.contains("backupd_next_run_timestamp_seconds{backup_job=\"off"))
     }
 
@@ -56,9 +56,21 @@ struct MetricsExpositionTests {
         registry.runStarted(run)
         registry.runFinished(run, outcome: RunOutcome(status: .succeeded, endedAt: day.addingTimeInterval(3 * 3600 + 10)), config: config, logger: Logger(label: "test"))
         clock.set(day.addingTimeInterval(27 * 3600 + 3599))
-        #expect(MetricsExposition.render(registry).contains("backupd_job_overdue{backup_job=\"app-db\"} 0\n"))
+        #expect(MetricsExposition.render(registry).contains("backupd_job_overdue{backup_job=\"app-db\"} 0.0\n"))
         clock.set(day.addingTimeInterval(28 * 3600 + 1))
-        #expect(MetricsExposition.render(registry).contains("backupd_job_overdue{backup_job=\"app-db\"} 1\n"))
+        #expect(MetricsExposition.render(registry).contains("backupd_job_overdue{backup_job=\"app-db\"} 1.0\n"))
+    }
+
+    /// A label value with a quote, a backslash and a newline is escaped in the text (by
+    /// swift-prometheus); every family has one HELP and one TYPE line, and one without samples none.
+    @Test func labelValuesEscaped() throws {
+        let config = try metricsConfig()
+        let history = HistoryMetrics(pendingAborts: ["a\"b\\c\nd": 2])
+        let text = MetricsExposition.render(config: config, jobs: [:], now: day, history: history)
+        #expect(text.contains("backupd_pending_aborts{destination=\"a\\\"b\\\\c\\nd\"} 2.0\n"))
+        #expect(text.components(separatedBy: "# TYPE backupd_pending_aborts gauge\n").count == 2)
+        #expect(text.components(separatedBy: "# HELP backupd_runs_total ").count == 2)
+        #expect(!text.contains("backupd_last_verification_success"), "no verification, no family")
     }
 
     /// The textfile is replaced atomically: no temporary file stays behind, and the mode is 0644.

@@ -38,9 +38,9 @@ struct SuspiciousNotificationTests {
         var outcome = RunOutcome(status: .succeeded, endedAt: run.startedAt.addingTimeInterval(1), bytesStored: 10)
         outcome.suspicious = "small"
         registry.runFinished(run, outcome: outcome, config: config, logger: Logger(label: "t"))
-        #expect(MetricsExposition.render(registry).contains("backupd_last_backup_suspicious{backup_job=\"files\"} 1\n"))
+        #expect(MetricsExposition.render(registry).contains("backupd_last_backup_suspicious{backup_job=\"files\"} 1.0\n"))
         outcome.suspicious = nil
         registry.runFinished(run, outcome: outcome, config: config, logger: Logger(label: "t"))
-        #expect(MetricsExposition.render(registry).contains("backupd_last_backup_suspicious{backup_job=\"files\"} 0\n"))
+        #expect(MetricsExposition.render(registry).contains("backupd_last_backup_suspicious{backup_job=\"files\"} 0.0\n"))
     }
 }
