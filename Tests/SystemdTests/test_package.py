@@ -147,8 +147,8 @@ def test_enable_now_runs_a_scheduled_backup_into_s3(box, store, job, metrics_por
     state = box.show("backupd", "ActiveState", "SubState", "MainPID")
     assert (state["ActiveState"], state["SubState"]) == ("active", "running"), state
     run = box.wait_for_run(job, "succeeded", timeout=60, trigger="schedule")
-    assert run["object_key"] in s3.keys(bucket, f"cmd/{job}")
-    assert s3.get(bucket, run["object_key"]) == b"packaged"
+    assert run["objectKey"] in s3.keys(bucket, f"cmd/{job}")
+    assert s3.get(bucket, run["objectKey"]) == b"packaged"
 
 
 def test_every_metric_of_the_alert_rules_and_dashboard_is_exported(box, job, metrics_port):
