@@ -223,7 +223,7 @@ try:
 except ValueError:
     sys.exit(0)
 for run in runs:
-    if run["started_at"] >= since and run["status"] != "running":
+    if run["startedAt"] >= since and run["status"] != "running":
         print(run["status"]); break
 ' "$started_at" || true)
   [[ -n "$finished" ]] && break
