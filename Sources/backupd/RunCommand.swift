@@ -39,64 +39,19 @@ struct RunCommand: AsyncParsableCommand {
         }
         let logger = Logger(label: "backupd")
         let config = try options.loadConfig()
-        let clock = SystemWallClock()
-        // One connection for the daemon and the services around it (failed aborts, sizes, metrics, the sweeper).
-        let history: HistoryStore
+        let daemon: Daemon
         do {
-            history = try HistoryStore(stateDirectory: config.stateDirectory)
+            daemon = try Daemon.live(configPath: options.config, config: config, logger: logger)
         } catch {
             logger.critical("cannot start", metadata: ["error": "\(error)"])
             throw ExitCode.failure
         }
-        let stores = liveStores(logger: logger, abortLedger: history)
-        let executor = BackupRunner(
-            stores: stores, launcher: PosixProcessLauncher(), clock: clock,
-            environment: ProcessInfo.processInfo.environment, recentSize: recentSize(history: history),
-            recentDumpSizes: recentDumpSizes(history: history))
-        let launcher = PosixProcessLauncher()
-        let environment = ProcessInfo.processInfo.environment
-        let notifications = NotificationSender.live(logger: logger)
-        var metrics: [any RunObserver] = []
-        var listener: MetricsListener?
-        var reloadMetrics: (@Sendable (BackupConfig) -> Void)?
-        if config.metrics != nil {
-            let made = MetricsObservers.make(config: config, history: history, clock: clock, logger: logger)
-            metrics = made.observers
-            reloadMetrics = MetricsObservers.reloaded(registry: made.registry, observers: made.observers)
-            do {
-                listener = try config.metrics?.listen.map { try MetricsListener(address: $0, registry: made.registry, logger: logger) }
-            } catch {
-                logger.critical("cannot start", metadata: ["error": "\(error)"])
-                throw ExitCode.failure
-            }
-        }
-        var dependencies = Daemon.Dependencies(
-            clock: clock, notifier: SystemdNotifier(), executor: executor, stores: stores, sources: .live,
-            observers: { [metrics] in
-                RunObservers.standard(
-                    history: $0, stores: stores, launcher: launcher, environment: environment, clock: clock,
-                    notifications: notifications, metrics: metrics)
-            })
-        // Services that follow the config in force, which the daemon owns once it exists.
-        let daemonConfig = DaemonConfigReference(initial: config)
-        let verifyRunner = VerifyRunner(
-            stores: stores, launcher: launcher, environment: environment, clock: clock, history: history,
-            observers: RunObservers.verificationObservers(notifier: Notifier(sender: notifications), metrics: metrics))
-        dependencies.services.append(
-            ScheduledVerifier(runner: verifyRunner, config: { daemonConfig.current }, clock: clock, logger: logger))
-        dependencies.services.append(
-            UploadSweeper(history: history, configuration: { daemonConfig.current }, stores: stores, clock: clock, logger: logger))
-        if let listener { dependencies.services.append(listener) }
-        if let reloadMetrics { dependencies.reloaded.append(reloadMetrics) }
-        let daemon = Daemon(configPath: options.config, config: config, history: history, dependencies: dependencies, logger: logger)
-        daemonConfig.follow(daemon)
         do {
             try await daemon.run()
         } catch {
             logger.critical("cannot run", metadata: ["error": "\(error)"])
             throw ExitCode.failure
         }
-        _ = notifications.flush(timeout: .seconds(10))
     }
 }
 

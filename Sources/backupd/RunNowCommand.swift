@@ -108,23 +108,12 @@ struct RunNowCommand: ParsableCommand {
     /// Runs the backup in this process (the caller holds the state lock).
     private func runHere(job: JobConfig, config: BackupConfig) throws {
         let history = try requireHistory(config)
-        let clock = SystemWallClock()
-        let stores = liveStores(logger: commandLogger(verbose: verbose), abortLedger: history)
         // Counts the upload into a line on a terminal, against the size estimate (`ExpectedSize`).
         let terminal = TerminalProgress.start(label: "backing up \(job.name):")
         defer { terminal?.finish() }
-        let runner = BackupRunner(
-            stores: terminal.map { ProgressStoreProvider(stores, progress: $0.progress, measure: .object) } ?? stores, launcher: PosixProcessLauncher(), clock: clock, environment: ProcessInfo.processInfo.environment,
-            recentSize: recentSize(history: history), recentDumpSizes: recentDumpSizes(history: history))
         let logger = commandLogger(verbose: verbose)
-        let notifications = NotificationSender.live(logger: logger)
-        let metrics = config.metrics?.textfile == nil
-            ? [] : MetricsObservers.make(config: config, history: history, clock: clock, logger: logger).observers
-        let recorder = RunRecorder(
-            history: history, executor: runner, clock: clock,
-            observers: RunObservers.standard(
-                history: history, stores: stores, launcher: PosixProcessLauncher(), environment: ProcessInfo.processInfo.environment,
-                clock: clock, notifications: notifications, metrics: metrics))
+        let parts = DaemonParts(config: config, history: history, role: .runNow(progress: terminal?.progress), logger: logger)
+        let (clock, notifications, recorder) = (parts.clock, parts.notifications, parts.recorder)
         // Notifications go out in the background during the backup; give the last ones a bounded
         // moment before the process exits (the result is already recorded and printed by then).
         defer { _ = notifications.flush(timeout: .seconds(30)) }
@@ -135,7 +124,7 @@ struct RunNowCommand: ParsableCommand {
         do {
             let (runID, outcome) = try recorder.perform(
                 ScheduledRun(job: job.name, trigger: .runNow, scheduledFor: started), job: job, config: config,
-                cancellation: cancellation, logger: commandLogger(verbose: verbose))
+                cancellation: cancellation, logger: logger)
             terminal?.finish()
             try printSummary(RunSummary(job: job, config: config, runID: runID, outcome: outcome, startedAt: started))
         } catch RunRecordingError.notFinished(let name, let runID, let outcome, let reason) {

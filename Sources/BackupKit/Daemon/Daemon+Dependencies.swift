@@ -2,10 +2,13 @@ import Foundation
 import ServiceLifecycle
 
 extension Daemon {
-    /// Everything the daemon needs from outside.
+    /// Everything the daemon needs from outside: `Daemon.live` fills it with the real parts,
+    /// tests with fakes.
     public struct Dependencies: Sendable {
         /// The source of time.
         public var clock: any WallClock
+        /// How the scheduler waits on `clock` (tests with a manual clock pass one that advances it).
+        public var sleep: @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }
         /// Talks to systemd (a no-op outside systemd).
         public var notifier: SystemdNotifier
         /// Takes backups.
@@ -22,8 +25,13 @@ extension Daemon {
         /// What follows each recorded run (verification, retention, notifications, metrics), made
         /// once for the daemon's history.
         public var observers: @Sendable (HistoryStore) -> [any RunObserver]
+        /// Performs the jobs' scheduled verifications, which the daemon's scheduler schedules
+        /// (nil: none are scheduled).
+        public var verifier: ScheduledVerifier?
         /// Called with the new config after each successful reload (the metrics registry follows it).
         public var reloaded: [@Sendable (BackupConfig) -> Void] = []
+        /// Called once the daemon stopped (notifications still in flight get a bounded moment).
+        public var stopped: [@Sendable () -> Void] = []
 
         /// Groups the dependencies.
         public init(

@@ -3,16 +3,17 @@ import ServiceLifecycle
 
 /// Checks every `interval` that the daemon still owns its state: the state lock (directory and
 /// `backupd.lock`, locked again when the file was removed) and the history file it has open.
-/// While something is wrong the coordinator refuses every run, and each change is logged once at
+/// While something is wrong every run is refused (`DaemonStatus.refusal`), and each change is logged once at
 /// error priority (a restored lock file each time it happens): a daemon whose lock a newcomer
 /// cannot see, or whose history goes nowhere, must not take backups.
 struct OwnershipWatchService: Service {
-    let coordinator: RunCoordinator
+    let status: DaemonStatus
+    let history: HistoryStore
     let lock: StateLock?
+    let logger: Logger
     var interval: Duration = .seconds(1)
 
     func run() async throws {
-        let logger = coordinator.logger
         var directoryReplaced: String?
         var current: String?
         while !Task.isCancelled {
@@ -32,10 +33,10 @@ struct OwnershipWatchService: Service {
             if let directoryReplaced {
                 problems.append("\(directoryReplaced) while the daemon ran; restart backupd (systemctl restart backupd) to use the new one")
             }
-            if let history = coordinator.history.fileProblem(operation: "record runs") { problems.append(history.description) }
+            if let history = history.fileProblem(operation: "record runs") { problems.append(history.description) }
             let problem = problems.isEmpty ? nil : problems.joined(separator: "; ")
             if problem != current {
-                coordinator.setRefusal(problem)
+                status.setRefusal(problem)
                 if let problem {
                     logger.error("runs are refused: this daemon no longer owns its state", metadata: ["ownership.problem": "\(problem)"])
                 } else {

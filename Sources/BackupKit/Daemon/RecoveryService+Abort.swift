@@ -10,14 +10,13 @@ extension RecoveryService {
         key: String, uploadID: String, destination: DestinationConfig, store: any BackupObjectStore, at time: Date,
         metadata: Logger.Metadata, closed: () throws -> Void
     ) {
-        let logger = coordinator.logger
         do {
             try store.abortStreamUpload(key: key, uploadID: uploadID)
             try closed()
             logger.notice("aborted the upload of an interrupted run", metadata: metadata)
         } catch {
             do {
-                try coordinator.history.recordPendingAbort(
+                try history.recordPendingAbort(
                     PendingAbort(destination: destination.name, bucket: destination.bucket, key: key, uploadID: uploadID, since: time, lastError: "\(error)"))
                 try closed()
                 logger.warning("cannot abort an interrupted run's upload; kept as abort pending for the sweeper", metadata: metadata.merging(["error": "\(error)"]) { $1 })

@@ -6,7 +6,6 @@ extension RecoveryService {
     /// succeeded where its backup is complete (manifest written), interrupted elsewhere. A
     /// destination that cannot be checked leaves the run `running`, retried at the next start.
     func reconcileFanOut(_ run: RunRecord, destinations rows: [DestinationUpload], at time: Date) {
-        let logger = coordinator.logger
         var results: [Int: DestinationOutcome] = [:]
         for row in rows {
             if row.status == .failed {
@@ -17,9 +16,9 @@ extension RecoveryService {
             }
             var outcome = DestinationOutcome(
                 destination: row.destination, bucket: row.bucket, status: .interrupted, objectKey: row.objectKey, error: Self.interruptedReason)
-            if let key = row.objectKey, let destination = coordinator.config.destination(named: row.destination) {
+            if let key = row.objectKey, let destination = configs.current.destination(named: row.destination) {
                 do {
-                    let store = try coordinator.dependencies.stores.store(for: destination, logger: logger)
+                    let store = try stores.store(for: destination, logger: logger)
                     if let object = try Self.completedObject(store: store, key: key, job: run.job) {
                         outcome = DestinationOutcome(
                             destination: row.destination, bucket: row.bucket, status: .succeeded, objectKey: key, bytesStored: object.size,
@@ -34,7 +33,7 @@ extension RecoveryService {
             results[row.position] = outcome
         }
         do {
-            guard let status = try coordinator.history.reconcileDestinations(runID: run.id, at: time, results: results, reason: Self.interruptedReason)
+            guard let status = try history.reconcileDestinations(runID: run.id, at: time, results: results, reason: Self.interruptedReason)
             else { return }
             let stored = rows.filter { results[$0.position]?.status == .succeeded }.map(\.destination)
             logger.warning("run was interrupted by a crash", metadata: [
@@ -48,8 +47,6 @@ extension RecoveryService {
     /// Blocking: aborts the open uploads at `destination` of fan-out runs that ended; an abort that
     /// fails is handed to the upload sweeper as abort pending, so its parts do not stay billed.
     func abortDestinationUploads(at destination: DestinationConfig, store: any BackupObjectStore, at time: Date) {
-        let history = coordinator.history
-        let logger = coordinator.logger
         let open: [DestinationUpload]
         do {
             open = try history.openDestinationUploads().filter { $0.destination == destination.name }

@@ -8,16 +8,18 @@ import ServiceLifecycle
 /// finished runs are aborted (every destination's, for a run with several). Each destination is cleaned up on its own, within `timeout`, so one
 /// that never answers delays only its own clean-up (retried at the next start).
 struct RecoveryService: Service {
-    let coordinator: RunCoordinator
+    let history: HistoryStore
+    let configs: ConfigStore
+    let stores: any ObjectStoreProvider
+    let clock: any WallClock
     let timeout: Duration
+    let logger: Logger
 
     static let interruptedReason = "backupd stopped during this run (crash, kill or power loss); its upload was aborted at the next start"
 
     /// Cancellation (a stop, through `UntilShutdown`) leaves blocked calls behind, so it never holds up the stop.
     func run() async throws {
-        let history = coordinator.history
-        let logger = coordinator.logger
-        let config = coordinator.config
+        let config = configs.current
         let me = ProcessOwner.current()
         let orphans: [RunRecord]
         do {
@@ -29,7 +31,7 @@ struct RecoveryService: Service {
             logger.error("crash recovery failed: cannot read the running runs", metadata: ["error": "\(error)"])
             return
         }
-        let now = coordinator.dependencies.clock.now()
+        let now = clock.now()
         let lanes: [Int64: [DestinationUpload]]
         do {
             lanes = try history.destinationUploads(runIDs: orphans.map(\.id))
@@ -77,7 +79,7 @@ struct RecoveryService: Service {
     /// Runs blocking `body` on a thread of its own within `timeout`; one that did not finish in time is logged.
     private func bounded(_ what: String, metadata: Logger.Metadata, _ body: @escaping @Sendable () -> Void) async {
         if await BlockingCall.run(name: "backupd-recovery", timeout: timeout, body) == nil {
-            coordinator.logger.warning(
+            logger.warning(
                 "crash recovery of \(what) did not finish in time; retried at the next start",
                 metadata: metadata.merging(["cleanup.timeout": "\(DurationText.format(timeout))"]) { $1 })
         }
@@ -85,21 +87,19 @@ struct RecoveryService: Service {
 
     private func interrupt(_ run: RunRecord, at time: Date) {
         do {
-            if try coordinator.history.interrupt(runID: run.id, at: time, reason: Self.interruptedReason) {
-                coordinator.logger.warning("run was interrupted by a crash", metadata: ["job.name": "\(run.job)", "run.id": "\(run.id)", "run.started_at": "\(run.startedAt)"])
+            if try history.interrupt(runID: run.id, at: time, reason: Self.interruptedReason) {
+                logger.warning("run was interrupted by a crash", metadata: ["job.name": "\(run.job)", "run.id": "\(run.id)", "run.started_at": "\(run.startedAt)"])
             }
         } catch {
-            coordinator.logger.error("cannot mark an interrupted run", metadata: ["run.id": "\(run.id)", "error": "\(error)"])
+            logger.error("cannot mark an interrupted run", metadata: ["run.id": "\(run.id)", "error": "\(error)"])
         }
     }
 
     /// Blocking: reconciles `runs` (orphans on `destination`), then aborts the destination's open uploads.
     private func recover(_ runs: [RunRecord], destination: DestinationConfig, at time: Date) {
-        let history = coordinator.history
-        let logger = coordinator.logger
         let store: any BackupObjectStore
         do {
-            store = try coordinator.dependencies.stores.store(for: destination, logger: logger)
+            store = try stores.store(for: destination, logger: logger)
         } catch {
             logger.error("crash recovery: cannot open the destination", metadata: ["s3.destination": "\(destination.name)", "error": "\(error)"])
             return

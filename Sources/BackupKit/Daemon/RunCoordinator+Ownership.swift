@@ -1,15 +1,6 @@
 import Foundation
 
 extension RunCoordinator {
-    /// Why runs are refused now (the state lock or history is not this daemon's any more), or nil.
-    var refusal: String? { state.withLock { $0.refusal } }
-
-    /// Refuses every run from now on with `reason` (nil: takes runs again).
-    func setRefusal(_ reason: String?) {
-        state.withLock { $0.refusal = reason }
-        notifyStatus()
-    }
-
     /// A run that `start` refused: logged at error priority, recorded as skipped when the history
     /// can still be written (a scheduled one; a run-now request is answered, not recorded), and
     /// its run-now clients told why.
@@ -22,13 +13,13 @@ extension RunCoordinator {
         for waiter in waiters {
             waiter.reply.finish(ControlEvent(.refused, message: "job \(run.job) was not started: \(reason)"))
         }
-        scheduler?.runFinished(job: run.job)
+        scheduler.runFinished(job: run.job)
     }
 
     /// Records a scheduled run that did not start as a `skipped` row with `reason`.
     func recordSkipped(_ run: ScheduledRun, reason: String) {
         do {
-            _ = try history.insertSkipped(job: run.job, trigger: run.trigger, scheduledAt: run.scheduledFor, at: dependencies.clock.now(), reason: reason)
+            _ = try history.insertSkipped(job: run.job, trigger: run.trigger, scheduledAt: run.scheduledFor, at: clock.now(), reason: reason)
         } catch {
             logger.error("a skipped run cannot be recorded in the history", metadata: [
                 "job.name": "\(run.job)", "run.scheduled_for": "\(run.scheduledFor)", "run.reason": "\(reason)", "error": "\(error)"])

@@ -4,7 +4,8 @@ import Synchronization
 
 /// The daemon's runs: takes the scheduler's decisions, starts runs as child tasks of the
 /// scheduling service (through `starts`), and tells run-now clients what became of their request.
-/// The only state shared between the services, behind one lock.
+/// It names what it needs: the config in force, the scheduler it reports to, what takes and
+/// records a backup, what verifies one, and the status it keeps systemd told of.
 final class RunCoordinator: Sendable {
     /// A client waiting for a run.
     struct Waiter {
@@ -23,54 +24,70 @@ final class RunCoordinator: Sendable {
     }
 
     struct State {
-        var config: BackupConfig
         var running: [String: ActiveRun] = [:]
+        /// Jobs whose scheduled verification runs now.
+        var verifying: Set<String> = []
         /// run-now clients whose run has not started (queued or being decided).
         var pending: [String: [Waiter]] = [:]
+        /// Set once the scheduling service runs: requests before it are answered "starting".
+        var accepting = false
         var stopping = false
         var stopReason = "backupd was stopped"
-        var scheduler: SchedulerService?
-        /// Set while the daemon does not own its state: every run is refused with this reason.
-        var refusal: String?
-        /// The lock on the state directory a refused reload named, held until a restart moves there.
-        var reservation: StateLock?
     }
 
-    let configPath: String
-    let dependencies: Daemon.Dependencies
-    let logger: Logger
+    let configs: ConfigStore
+    let scheduler: SchedulerService
+    let executor: any BackupExecutor
+    let clock: any WallClock
     let history: HistoryStore
     /// What follows each run, made once for the daemon's history.
     let observers: [any RunObserver]
-    let state: Mutex<State>
+    /// Performs scheduled verifications (nil: none are scheduled).
+    let verifier: ScheduledVerifier?
+    let status: DaemonStatus
+    let logger: Logger
+    let state = Mutex(State())
     /// Runs to start, consumed by the scheduling service, which runs each as a child task.
     let starts: AsyncStream<ScheduledRun>
-    private let startContinuation: AsyncStream<ScheduledRun>.Continuation
+    let startContinuation: AsyncStream<ScheduledRun>.Continuation
     /// Serialises run-now requests, so that the scheduler's answer is matched to its request.
-    private let submissions = Mutex<Void>(())
+    let submissions = Mutex<Void>(())
 
-    init(configPath: String, config: BackupConfig, dependencies: Daemon.Dependencies, history: HistoryStore, logger: Logger) {
-        self.configPath = configPath
-        self.dependencies = dependencies
+    init(
+        configs: ConfigStore, scheduler: SchedulerService, executor: any BackupExecutor, clock: any WallClock, history: HistoryStore,
+        observers: [any RunObserver], verifier: ScheduledVerifier?, status: DaemonStatus, logger: Logger
+    ) {
+        self.configs = configs
+        self.scheduler = scheduler
+        self.executor = executor
+        self.clock = clock
         self.history = history
+        self.observers = observers
+        self.verifier = verifier
+        self.status = status
         self.logger = logger
-        observers = dependencies.observers(history)
-        state = Mutex(State(config: config))
         (starts, startContinuation) = AsyncStream.makeStream(of: ScheduledRun.self)
     }
 
-    var config: BackupConfig { state.withLock { $0.config } }
+    var config: BackupConfig { configs.current }
     var runningJobs: [String] { state.withLock { Array($0.running.keys).sorted() } }
-    var scheduler: SchedulerService? { state.withLock { $0.scheduler } }
+    var refusal: String? { status.refusal }
 
-    func attach(_ scheduler: SchedulerService) {
-        state.withLock { $0.scheduler = scheduler }
+    /// From now on run-now requests are put to the scheduler (the scheduling service runs).
+    func accept() {
+        state.withLock { $0.accepting = true }
     }
 
-    // MARK: - The scheduler's decisions (on its queue; must return quickly)
+    // MARK: - The scheduler's decisions (must return quickly)
 
     func handle(_ action: SchedulerAction) {
         switch action {
+        case .start(let run) where isVerification(run):
+            startVerification(run)
+        case .skip(let run, let reason) where isVerification(run):
+            logger.info("scheduled verification skipped", metadata: ["verify.item": "\(run.job)", "run.reason": "\(reason.description)"])
+        case .queued(let run) where isVerification(run):
+            logger.info("scheduled verification queued: maxConcurrentJobs reached", metadata: ["verify.item": "\(run.job)"])
         case .start(let run):
             start(run)
         case .skip(let run, let reason):
@@ -78,7 +95,7 @@ final class RunCoordinator: Sendable {
         case .queued(let run):
             logger.info("run queued: maxConcurrentJobs reached", metadata: ["job.name": "\(run.job)"])
             let waiters = state.withLock { $0.pending[run.job] ?? [] }
-            let limit = state.withLock { $0.config.maxConcurrentJobs }
+            let limit = config.maxConcurrentJobs
             for waiter in waiters {
                 waiter.reply.send(ControlEvent(.queued, message: "queued: \(limit) backups already run at once (maxConcurrentJobs); the run starts when one ends"))
             }
@@ -89,8 +106,9 @@ final class RunCoordinator: Sendable {
 
     private func start(_ run: ScheduledRun) {
         if let refusal { return refuse(run, reason: refusal) }
+        let known = config.job(named: run.job) != nil
         let accepted = state.withLock { state -> Bool in
-            guard !state.stopping, state.config.job(named: run.job) != nil else { return false }
+            guard !state.stopping, known else { return false }
             state.running[run.job] = ActiveRun(
                 cancellation: RunCancellation(), trigger: run.trigger, scheduledFor: run.scheduledFor,
                 waiters: state.pending.removeValue(forKey: run.job) ?? [])
@@ -100,71 +118,10 @@ final class RunCoordinator: Sendable {
         guard accepted else {
             let waiters = state.withLock { $0.pending.removeValue(forKey: run.job) ?? [] }
             for waiter in waiters { waiter.reply.finish(ControlEvent(.error, message: "backupd is stopping; the run was not started")) }
-            scheduler?.runFinished(job: run.job)
+            scheduler.runFinished(job: run.job)
             return
         }
         notifyStatus()
-    }
-
-    private func skipped(_ run: ScheduledRun, reason: SkipReason) {
-        logger.warning("run skipped", metadata: ["job.name": "\(run.job)", "run.reason": "\(reason.description)", "run.scheduled_for": "\(run.scheduledFor)"])
-        // A refused run-now request is answered to its client, not recorded: it was never a run.
-        guard run.trigger == .runNow else { return recordSkipped(run, reason: reason.description) }
-        // Requests are serialised (`submissions`): the newest waiter of the job made this request.
-        state.withLock { state in
-            guard var waiters = state.pending[run.job], let waiter = waiters.popLast() else { return }
-            state.pending[run.job] = waiters.isEmpty ? nil : waiters
-            switch reason {
-            case .stillRunning:
-                guard var active = state.running[run.job] else {
-                    waiter.reply.finish(ControlEvent(.refused, message: "job \(run.job) is already running; no second run was started"))
-                    return
-                }
-                let since = active.startedAt.map { " since \(ISO8601DateFormatter().string(from: $0))" } ?? ""
-                let name = active.runID.map { "run \($0)" } ?? "a run"
-                if waiter.wait {
-                    waiter.reply.send(ControlEvent(.attached, run: active.runID, message: "job \(run.job) is already running (\(name)\(since), trigger \(active.trigger.rawValue)); waiting for its result"))
-                    active.waiters.append(waiter)
-                    state.running[run.job] = active
-                } else {
-                    waiter.reply.finish(ControlEvent(.refused, run: active.runID, message: "job \(run.job) is already running (\(name)\(since), trigger \(active.trigger.rawValue)); no second run was started (run-now --wait waits for its result)"))
-                }
-            case .alreadyQueued where waiter.wait:
-                waiter.reply.send(ControlEvent(.queued, message: "a run of job \(run.job) is already queued (maxConcurrentJobs); waiting for it"))
-                state.pending[run.job, default: []].insert(waiter, at: 0)
-            case .unknownJob:
-                waiter.reply.finish(ControlEvent(.error, message: "the daemon does not schedule job \(run.job): it is disabled or not in the config the daemon loaded (systemctl reload backupd reloads it)"))
-            default:
-                waiter.reply.finish(ControlEvent(.refused, message: "job \(run.job): \(reason.description)"))
-            }
-        }
-    }
-
-    // MARK: - run-now over the control socket
-
-    /// Serves a run-now request: asks the scheduler (overlap and concurrency rules hold) and
-    /// answers through `reply` as the run goes on.
-    func submit(_ request: ControlRequest, reply: ControlReply) {
-        let waiter = Waiter(reply: reply, wait: request.wait ?? false)
-        let (job, stopping, scheduler) = state.withLock { ($0.config.job(named: request.job), $0.stopping, $0.scheduler) }
-        guard let job else {
-            let names = config.jobs.map(\.name).joined(separator: ", ")
-            reply.finish(ControlEvent(.error, message: "no job named \"\(request.job)\" in the daemon's config \(configPath); jobs: \(names)"))
-            return
-        }
-        guard !stopping, let scheduler else {
-            reply.finish(ControlEvent(.error, message: "backupd is \(stopping ? "stopping" : "starting"); try again"))
-            return
-        }
-        submissions.withLock { _ in
-            state.withLock { $0.pending[job.name, default: []].append(waiter) }
-            scheduler.requestRun(job: job.name)
-        }
-    }
-
-    /// Starts a run of `job` now (tests, and what the control socket ends in).
-    func runNow(job: String) {
-        scheduler?.runNow(job: job)
     }
 
     // MARK: - Performing a run (a child task of the scheduling service)
@@ -172,12 +129,13 @@ final class RunCoordinator: Sendable {
     /// Performs a started run on a thread of its own; Task cancellation (shutdown after the grace
     /// period) cancels the run: the one bridge from structured cancellation to the blocking pipeline.
     func perform(_ run: ScheduledRun) async {
+        let config = configs.current
         let prepared: (JobConfig, BackupConfig, RunCancellation, RunCancellation)? = state.withLock { state in
-            guard let active = state.running[run.job], let job = state.config.job(named: run.job) else { return nil }
-            return (job, state.config, active.cancellation, active.followUp)
+            guard let active = state.running[run.job], let job = config.job(named: run.job) else { return nil }
+            return (job, config, active.cancellation, active.followUp)
         }
         guard let (job, config, cancellation, followUp) = prepared else { return }
-        let recorder = RunRecorder(history: history, executor: dependencies.executor, clock: dependencies.clock, observers: observers)
+        let recorder = RunRecorder(history: history, executor: executor, clock: clock, observers: observers)
         await withTaskCancellationHandler {
             await Self.onThread(name: "backup \(run.job)") { [self] in
                 execute(run, job: job, config: config, recorder: recorder, cancellation: cancellation, followUp: followUp)
@@ -187,7 +145,7 @@ final class RunCoordinator: Sendable {
         }
         let waiters = state.withLock { $0.running.removeValue(forKey: run.job)?.waiters ?? [] }
         for waiter in waiters { waiter.reply.finish(ControlEvent(.error, message: "the run ended without a result; see backupd history \(run.job)")) }
-        scheduler?.runFinished(job: run.job)
+        scheduler.runFinished(job: run.job)
         notifyStatus()
     }
 
@@ -253,14 +211,14 @@ final class RunCoordinator: Sendable {
         notify { try $0.stopping(status: running.isEmpty ? "stopping" : "stopping: waiting for \(running.joined(separator: ", "))") }
     }
 
-    /// Waits up to `timeout` for every run to end; false when some still run.
+    /// Waits up to `timeout` for every run and verification to end; false when some still run.
     func waitForRuns(timeout: Duration) async -> Bool {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
-            if state.withLock({ $0.running.isEmpty }) { return true }
+            if state.withLock({ $0.running.isEmpty && $0.verifying.isEmpty }) { return true }
             try? await Task.sleep(for: .milliseconds(100))
         }
-        return state.withLock { $0.running.isEmpty }
+        return state.withLock { $0.running.isEmpty && $0.verifying.isEmpty }
     }
 
     /// The reason recorded for runs cancelled from now on.
@@ -283,24 +241,10 @@ final class RunCoordinator: Sendable {
     }
 
     func notify(_ body: (SystemdNotifier) throws -> Void) {
-        do {
-            try body(dependencies.notifier)
-        } catch {
-            logger.warning("cannot notify systemd", metadata: ["error": "\(error)"])
-        }
+        status.notify(body)
     }
 
     func notifyStatus() {
-        notify { try $0.status(statusLine()) }
-    }
-
-    func statusLine() -> String {
-        let (config, running) = state.withLock { ($0.config, Array($0.running.keys).sorted()) }
-        let now = dependencies.clock.now()
-        let next = config.jobs.filter(\.enabled).compactMap { job in job.cronSchedule.next(after: now).map { (job, $0) } }.min { $0.1 < $1.1 }
-        var parts = refusal.map { ["refusing runs: \($0)"] } ?? []
-        if !running.isEmpty { parts.append("running: \(running.joined(separator: ", "))") }
-        if let (job, date) = next { parts.append("next: \(job.name) at \(job.timeZone.iso8601(date))") } else { parts.append("no scheduled jobs") }
-        return parts.joined(separator: "; ")
+        status.setRunning(runningJobs)
     }
 }

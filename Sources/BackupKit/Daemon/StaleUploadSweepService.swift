@@ -7,21 +7,25 @@ import ServiceLifecycle
 /// a job since removed; `UploadSweeper` handles the job's own names sooner, by the job's timeout). Each destination within
 /// `timeout`, concurrently, so one that never answers holds up nothing else.
 struct StaleUploadSweepService: Service {
-    let coordinator: RunCoordinator
+    let configs: ConfigStore
+    let stores: any ObjectStoreProvider
+    let clock: any WallClock
     let timeout: Duration
+    let logger: Logger
 
     /// Cancellation (a stop, through `UntilShutdown`) leaves blocked calls behind, so it never holds up the stop.
     func run() async throws {
-        let config = coordinator.config
-        let logger = coordinator.logger
-        let dayAgo = coordinator.dependencies.clock.now().addingTimeInterval(-86_400)
+        let config = configs.current
+        let logger = self.logger
+        let timeout = self.timeout
+        let dayAgo = clock.now().addingTimeInterval(-86_400)
         var prefixes: [String: Set<String>] = [:]
         for job in config.jobs {
             for name in job.destinations where config.destination(named: name) != nil {
                 prefixes[name, default: []].insert(job.prefix.isEmpty ? "" : job.prefix + "/")
             }
         }
-        let stores = coordinator.dependencies.stores
+        let stores = self.stores
         await withDiscardingTaskGroup { group in
             for (name, prefixes) in prefixes {
                 guard let destination = config.destination(named: name) else { continue }

@@ -1,160 +1,172 @@
 import Dispatch
 import Foundation
 import Logging
+import ServiceLifecycle
+import Synchronization
 
-/// The live scheduler: drives a `SchedulerStateMachine` from one Dispatch timer armed with a
-/// wall-clock deadline for the next due slot, re-reading the clock after every wake.
+/// The live scheduler, a `Service`: drives a `SchedulerStateMachine`, sleeping on an injected
+/// clock (`sleep`, reading the time from `clock`) until the next due slot, at most `maxSleep` at a
+/// time, and reading the wall clock again after every wake.
 ///
-/// Idle cost is one timer (plus one clock-change descriptor), whatever the number of jobs; a
-/// forward clock step or a resume from suspend fires the timer at once, and the state machine
-/// turns late slots into catch-up runs or skips.
+/// Idle cost is one sleeping task (plus one clock-change descriptor), whatever the number of jobs.
+/// A forward or backward clock step wakes it at once (the clock-change descriptor), and the state
+/// machine turns late slots into catch-up runs or skips.
 ///
 /// Clock steps are measured, not guessed: every reading of the wall clock is compared with the
 /// clock's steady (boot-time) reading, so a step of either direction is told from time passing or
 /// a suspend, logged once at notice level with its size, and handed to the state machine
 /// (`clockStepped(by:now:)`: wildcard schedules resume at once after a step back, slots jumped over
-/// by a step forward are recorded as skipped). The clock-change descriptor wakes the service the
-/// moment the clock is set.
+/// by a step forward are recorded as skipped).
 ///
-/// All state lives on a private serial queue. `onAction` receives `start`, `skip` and `queued`
-/// actions on that queue and must return quickly (hand the run to a task or thread); report the
-/// end of every started run with `runFinished(job:)`.
-public final class SchedulerService: @unchecked Sendable {
-    private let queue = DispatchQueue(label: "backupd.scheduler")
-    private let clock: any WallClock
-    private let logger: Logger
-    private let onAction: @Sendable (SchedulerAction) -> Void
+/// Decisions (`start`, `skip`, `queued`) go out on `actions` in the order the machine made them,
+/// except a `requestRun`'s, which it returns to its caller. Report the end of every started run
+/// with `runFinished(job:)`.
+public final class SchedulerService: Service, Sendable {
+    private struct State {
+        var machine: SchedulerStateMachine
+        var lastReading: (wall: Date, steady: TimeInterval)?
+        var stopped = false
+        var poked = false
+        var sleeper: CheckedContinuation<Void, Never>?
+    }
 
-    // Confined to `queue`.
-    private var machine: SchedulerStateMachine
-    private var timer: (any DispatchSourceTimer)?
-    private var clockWatcher: ClockChangeWatcher?
-    private var stopped = false
-    private var waiters: [CheckedContinuation<Void, Never>] = []
-    private var lastReading: (wall: Date, steady: TimeInterval)?
+    /// The decisions to act on: `start`, `skip` and `queued`; ends when `run()` returns.
+    public let actions: AsyncStream<SchedulerAction>
+    private let output: AsyncStream<SchedulerAction>.Continuation
+    private let state: Mutex<State>
+    private let clock: any WallClock
+    private let sleep: @Sendable (Duration) async throws -> Void
+    private let watchesClockChanges: Bool
+    private let logger: Logger
 
     /// Smallest wall-clock jump counted as a step. NTP's frequency and slew adjustments move
     /// `CLOCK_REALTIME` and `CLOCK_BOOTTIME` alike, so the two differ only by steps; a leap second
     /// (exactly 1 s) is not counted.
     static let stepTolerance: TimeInterval = 1
 
-    /// Creates a stopped service for `jobs`; `start()` or `run()` begins scheduling.
+    /// The longest single sleep: the wall clock is read again at least this often (a resume from
+    /// suspend is noticed within it even where the sleep does not count suspended time).
+    public static let maxSleep: Duration = .seconds(60)
+
+    /// A scheduler for `jobs` (not yet running: `run()` schedules). `sleep` waits on the clock
+    /// (tests pass one that advances a `ManualWallClock`; it must throw or return on cancellation);
+    /// `watchClockChanges` wakes it when the system's clock is set.
     public init(
         jobs: [ScheduledJob],
         configuration: SchedulerStateMachine.Configuration = .init(),
         clock: any WallClock = SystemWallClock(),
         logger: Logger,
-        onAction: @escaping @Sendable (SchedulerAction) -> Void
+        sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) },
+        watchClockChanges: Bool = true
     ) {
         self.clock = clock
         self.logger = logger
-        self.onAction = onAction
-        machine = SchedulerStateMachine(jobs: jobs, configuration: configuration, now: clock.now())
+        self.sleep = sleep
+        watchesClockChanges = watchClockChanges
+        state = Mutex(State(machine: SchedulerStateMachine(jobs: jobs, configuration: configuration, now: clock.now())))
+        (actions, output) = AsyncStream.makeStream(of: SchedulerAction.self)
     }
 
-    /// Starts the timer and handles what is due now (catch-up runs). Idempotent.
-    public func start() {
-        queue.async { self.startOnQueue() }
-    }
-
-    /// Stops the timer; runs already started are not affected. `run()` returns after this.
-    public func stop() {
-        queue.async {
-            self.stopped = true
-            self.timer?.cancel()
-            self.timer = nil
-            self.clockWatcher?.cancel()
-            self.clockWatcher = nil
-            let waiters = self.waiters
-            self.waiters = []
-            for waiter in waiters { waiter.resume() }
-            self.logger.debug("scheduler stopped")
-        }
-    }
-
-    /// Starts the service and suspends until the task is cancelled or `stop()` is called
-    /// (the shape of a swift-service-lifecycle `Service.run()`).
+    /// Schedules until the task is cancelled or `stop()` is called: handles what is due now
+    /// (catch-up runs), then sleeps until the next due slot, a request or a clock change.
     public func run() async {
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                queue.async {
-                    if self.stopped {
-                        continuation.resume()
-                    } else {
-                        self.waiters.append(continuation)
-                        self.startOnQueue()
-                    }
-                }
-            }
-        } onCancel: {
-            self.stop()
+        let watcher = watchesClockChanges
+            ? ClockChangeWatcher(queue: DispatchQueue(label: "backupd.clock-change"), logger: logger) { [weak self] in self?.poke() } : nil
+        defer {
+            watcher?.cancel()
+            output.finish()
+            logger.debug("scheduler stopped")
+        }
+        logger.debug("scheduler started", metadata: ["scheduler.jobs": "\(inspect { $0.jobNames.count })"])
+        while !Task.isCancelled, !state.withLock({ $0.stopped }) {
+            let wake = decide(publish: true) { machine, now in machine.tick(now: now) }.wake
+            let wait = wake.map { Self.duration(until: $0, from: clock.now()) } ?? Self.maxSleep
+            logger.trace("scheduler sleeps", metadata: ["scheduler.next_wake": "\(wake.map { "\($0)" } ?? "none")"])
+            await sleepOrWake(min(wait, Self.maxSleep))
         }
     }
 
-    /// Reports that the run of job `name` ended (whatever its outcome); queued runs may start.
+    /// Ends `run()`; runs already started are not affected.
+    public func stop() {
+        state.withLock { $0.stopped = true }
+        poke()
+    }
+
+    /// Reports that the run of item `name` ended (whatever its outcome); queued runs may start.
+    /// Slots due by now are handled first, while it still counts as running: they came while it ran.
     public func runFinished(job name: String) {
-        queue.async { self.perform(self.machine.runFinished(job: name)) }
+        decide(publish: true) { machine, now in machine.tick(now: now) + machine.runFinished(job: name) }
+        poke()
     }
 
     /// Asks for a run of job `name` now, under the overlap and concurrency rules.
     public func runNow(job name: String) {
-        queue.async { self.perform(self.machine.runNow(job: name, now: self.readClock())) }
+        decide(publish: true) { machine, now in machine.runNow(job: name, now: now) }
+        poke()
     }
 
-    /// Asks for a run of job `name` now and returns once the scheduler decided (the decision's
-    /// actions went to `onAction` first), so a caller can match the answer to its request.
-    /// Do not call from `onAction`.
-    public func requestRun(job name: String) {
-        dispatchPrecondition(condition: .notOnQueue(queue))
-        queue.sync { perform(machine.runNow(job: name, now: readClock())) }
+    /// Asks for a run of job `name` now and returns the decision (`start`, `skip` or `queued`)
+    /// instead of publishing it, so a caller can match the answer to its request.
+    @discardableResult
+    public func requestRun(job name: String) -> [SchedulerAction] {
+        defer { poke() }
+        return decide(publish: false) { machine, now in machine.runNow(job: name, now: now) }.decisions
     }
 
     /// Replaces the jobs (configuration reload); see `SchedulerStateMachine.replaceJobs`.
     public func replaceJobs(_ jobs: [ScheduledJob], configuration: SchedulerStateMachine.Configuration? = nil) {
-        queue.async {
-            self.perform(self.machine.replaceJobs(jobs, configuration: configuration, now: self.readClock()))
+        decide(publish: true) { machine, now in machine.replaceJobs(jobs, configuration: configuration, now: now) }
+        poke()
+    }
+
+    /// Reads the scheduler's state (next wake, running and queued runs).
+    public func inspect<T: Sendable>(_ body: (SchedulerStateMachine) -> T) -> T {
+        state.withLock { body($0.machine) }
+    }
+
+    /// Reads the clock, lets `body` decide, and publishes the decisions (or returns them); a
+    /// clock step measured on the way is the machine's first decision.
+    @discardableResult
+    private func decide(
+        publish: Bool, _ body: (inout SchedulerStateMachine, Date) -> [SchedulerAction]
+    ) -> (decisions: [SchedulerAction], wake: Date?) {
+        state.withLock { state in
+            let now = readClock(&state)
+            if now.step != 0 {
+                for action in state.machine.clockStepped(by: now.step, now: now.date) { emit(action) }
+            }
+            var decisions: [SchedulerAction] = []
+            for action in body(&state.machine, now.date) {
+                switch action {
+                case .start, .skip, .queued:
+                    if publish { emit(action) } else { decisions.append(action) }
+                case .armTimer, .disarmTimer:
+                    break
+                }
+            }
+            return (decisions, state.machine.nextWake)
         }
     }
 
-    /// Reads the scheduler's state (next wake, running and queued runs). Do not call from `onAction`.
-    public func inspect<T: Sendable>(_ body: @Sendable (SchedulerStateMachine) -> T) -> T {
-        dispatchPrecondition(condition: .notOnQueue(queue))
-        return queue.sync { body(machine) }
-    }
-
-    private func startOnQueue() {
-        guard timer == nil else { return }
-        stopped = false
-        let timer = DispatchSource.makeTimerSource(queue: queue)
-        timer.setEventHandler { [weak self] in self?.wake(reason: "timer") }
-        timer.resume()
-        self.timer = timer
-        clockWatcher = ClockChangeWatcher(queue: queue, logger: logger) { [weak self] in
-            self?.wake(reason: "clock-changed")
+    private func emit(_ action: SchedulerAction) {
+        switch action {
+        case .start, .skip, .queued: output.yield(action)
+        case .armTimer, .disarmTimer: break
         }
-        logger.debug("scheduler started", metadata: ["scheduler.jobs": "\(machine.jobNames.count)"])
-        wake(reason: "start")
     }
 
-    private func wake(reason: String) {
-        guard timer != nil else { return }
-        let now = readClock()
-        logger.trace("scheduler woke", metadata: ["scheduler.reason": "\(reason)", "scheduler.now": "\(now)"])
-        perform(machine.tick(now: now))
-    }
-
-    /// Reads the wall clock (on `queue`); when it moved by a step since the last reading, logs the
-    /// step once and lets the state machine act on it before the caller's own decision.
-    private func readClock() -> Date {
+    /// Reads the wall clock; when it moved by a step since the last reading, logs the step once
+    /// and returns its size (0 otherwise), for the machine to act on before the caller's decision.
+    private func readClock(_ state: inout State) -> (date: Date, step: TimeInterval) {
         let before = clock.steadySeconds()
         let now = clock.now()
         // Preempted between the readings: measure at the next one rather than mistake the delay for a step.
-        guard let before, let after = clock.steadySeconds(), after - before < 0.1 else { return now }
+        guard let before, let after = clock.steadySeconds(), after - before < 0.1 else { return (now, 0) }
         let steady = (before + after) / 2
-        defer { lastReading = (now, steady) }
-        guard let last = lastReading else { return now }
+        defer { state.lastReading = (now, steady) }
+        guard let last = state.lastReading else { return (now, 0) }
         let step = now.timeIntervalSince(last.wall) - (steady - last.steady)
-        guard abs(step) > Self.stepTolerance else { return now }
+        guard abs(step) > Self.stepTolerance else { return (now, 0) }
         let size = DurationText.format(.seconds(Int64(abs(step).rounded())))
         logger.notice(step < 0 ? "system clock stepped back" : "system clock stepped forward", metadata: [
             "clock.step": "\(step < 0 ? "-" : "+")\(size)",
@@ -162,8 +174,7 @@ public final class SchedulerService: @unchecked Sendable {
             "clock.now": "\(now.formatted(.iso8601))",
             "scheduler.rule": "\(step < 0 ? Self.backRule(step) : Self.forwardRule)",
         ])
-        perform(machine.clockStepped(by: step, now: now))
-        return now
+        return (now, step)
     }
 
     private static func backRule(_ step: TimeInterval) -> String {
@@ -174,31 +185,56 @@ public final class SchedulerService: @unchecked Sendable {
 
     private static let forwardRule = "slots jumped over are recorded as skipped; catchUp decides the first"
 
-    private func perform(_ actions: [SchedulerAction]) {
-        for action in actions {
-            switch action {
-            case .armTimer(let date):
-                timer?.schedule(wallDeadline: Self.wallTime(date), repeating: .never, leeway: .milliseconds(10))
-                logger.trace("scheduler armed", metadata: ["scheduler.next_wake": "\(date)"])
-            case .disarmTimer:
-                timer?.schedule(wallDeadline: .distantFuture, repeating: .never)
-                logger.debug("scheduler idle: no job has a next run")
-            case .start, .skip, .queued:
-                onAction(action)
-            }
+    /// The time from `now` until `date`, rounded up to the millisecond (a wait truncated to 0 ms
+    /// would spin until the clock passed the due time), at least 1 ms.
+    static func duration(until date: Date, from now: Date) -> Duration {
+        let seconds = date.timeIntervalSince(now)
+        guard seconds < Double(Int32.max) else { return maxSleep }
+        return .milliseconds(max(1, Int64((seconds * 1000).rounded(.up))))
+    }
+
+    // MARK: - Sleeping until the next slot or a wake-up
+
+    private func sleepOrWake(_ wait: Duration) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { [sleep] in try? await sleep(wait) }
+            group.addTask { await self.nextPoke() }
+            await group.next()
+            group.cancelAll()
         }
     }
 
-    /// Converts a date to a Dispatch wall-clock deadline (`CLOCK_REALTIME`).
-    static func wallTime(_ date: Date) -> DispatchWallTime {
-        let seconds = date.timeIntervalSince1970
-        guard seconds > 0 else { return .now() }
-        guard seconds < Double(Int32.max) * 4 else { return .distantFuture }
-        let whole = seconds.rounded(.down)
-        let nanoseconds = Int(((seconds - whole) * 1_000_000_000).rounded(.up))
-        var spec = timespec()
-        spec.tv_sec = Int(whole)
-        spec.tv_nsec = min(nanoseconds, 999_999_999)
-        return DispatchWallTime(timespec: spec)
+    /// Returns at the next `poke()` (at once when one came since the last), or on cancellation.
+    private func nextPoke() async {
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let now = state.withLock { state -> Bool in
+                    if state.poked || state.stopped || Task.isCancelled {
+                        state.poked = false
+                        return true
+                    }
+                    state.sleeper = continuation
+                    return false
+                }
+                if now { continuation.resume() }
+            }
+        } onCancel: {
+            state.withLock { state -> CheckedContinuation<Void, Never>? in
+                defer { state.sleeper = nil }
+                return state.sleeper
+            }?.resume()
+        }
+    }
+
+    /// Wakes the sleeping loop so that it reads the clock and decides again.
+    private func poke() {
+        state.withLock { state -> CheckedContinuation<Void, Never>? in
+            guard let sleeper = state.sleeper else {
+                state.poked = true
+                return nil
+            }
+            state.sleeper = nil
+            return sleeper
+        }?.resume()
     }
 }

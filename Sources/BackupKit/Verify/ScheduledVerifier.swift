@@ -2,13 +2,18 @@ import Foundation
 import Logging
 import ServiceLifecycle
 
-/// The daemon's scheduled verification (`"verify": {"schedule": "CRON", "restoreTo": "SCRATCH"}`):
-/// sleeps until the next due job, verifies its latest backup at every destination (with the drill
-/// when configured) and records each (trigger `verify-schedule`). Ends promptly when cancelled.
+/// Scheduled verification (`"verify": {"schedule": "CRON", "restoreTo": "SCRATCH"}`): verifies a
+/// job's latest backup at every destination (with the drill when configured) and records each
+/// (trigger `verify-schedule`).
+///
+/// The daemon schedules verifications on its one `SchedulerService` (items `verify:NAME`, see
+/// `ScheduledWork`), so `maxConcurrentJobs` and the overlap rule hold for them, and calls
+/// `verify(job:config:)`. Run on its own (`run()`), it schedules the config's verifications alone
+/// on a scheduler of its own, through the same state machine.
 public struct ScheduledVerifier: Service {
     /// Verifies and records.
     public let runner: VerifyRunner
-    /// The config in force (re-read before every wait, so a reload applies).
+    /// The config in force (read at each verification, so a reload applies).
     public let config: @Sendable () -> BackupConfig
     /// The source of time.
     public let clock: any WallClock
@@ -30,61 +35,50 @@ public struct ScheduledVerifier: Service {
     }
 
     /// The longest single wait, so that a stepped wall clock is noticed within it.
-    static let maxWait: Duration = .seconds(60)
+    static let maxWait: Duration = SchedulerService.maxSleep
 
-    /// Runs until cancelled.
+    /// Schedules and runs the config's verifications, one at a time, until cancelled; occurrences
+    /// that pass while one runs are skipped (the state machine's overlap rule).
     public func run() async throws {
-        var last = clock.now()
-        while !Task.isCancelled {
-            let current = config()
-            let due = VerifySchedule.next(after: last, in: current)
-            guard let at = due.first?.at else {
-                try await sleep(Self.maxWait)
-                last = clock.now()
-                continue
+        let scheduler = SchedulerService(
+            jobs: ScheduledWork.verificationItems(config()), configuration: .init(maxConcurrentJobs: 1), clock: clock, logger: logger,
+            sleep: sleep, watchClockChanges: false)
+        await withDiscardingTaskGroup { group in
+            group.addTask { await scheduler.run() }
+            for await action in scheduler.actions {
+                guard case .start(let run) = action else { continue }
+                if case .verification(let name) = ScheduledWork(item: run.job) {
+                    let current = config()
+                    if let job = current.job(named: name) { await verify(job: job, config: current) }
+                }
+                scheduler.runFinished(job: run.job)
+                if Task.isCancelled { scheduler.stop() }
             }
-            let wait = at.timeIntervalSince(clock.now())
-            if wait > 0 {
-                // Rounded up: a wait truncated to 0 ms would spin until the clock passed the due time.
-                try await sleep(min(Self.maxWait, .milliseconds(Int64((wait * 1000).rounded(.up)))))
-                continue
-            }
-            for item in due {
-                guard let job = current.job(named: item.job) else { continue }
-                await verify(job: job, config: current)
-            }
-            // Occurrences that passed while verifying are skipped, not run back to back.
-            last = max(at, clock.now())
         }
     }
 
-    /// Verifies one job's latest backup at each of its destinations, on its own thread (the checks
-    /// block on I/O). The drill, when configured, runs once: at the first destination whose copy
-    /// verifies (every copy holds the same bytes, which each verification checks by digest).
-    func verify(job: JobConfig, config: BackupConfig) async {
+    /// Verifies one job's latest backup at each of its destinations, through the blocking bridge
+    /// (the checks block on I/O). The drill, when configured, runs once: at the first destination
+    /// whose copy verifies (every copy holds the same bytes, which each verification checks by digest).
+    public func verify(job: JobConfig, config: BackupConfig) async {
         let runner = self.runner
         var log = logger
         log[metadataKey: "job.name"] = "\(job.name)"
         let logger = log
-        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
-            let thread = Thread {
-                var drill = config.verifySettings(for: job)?.restoreTo
-                for destination in job.destinations {
-                    var log = logger
-                    if job.destinations.count > 1 { log[metadataKey: "s3.destination"] = "\(destination)" }
-                    do {
-                        let reports = try runner.run(
-                            job: job.only(destination: destination), config: config, selection: .latest, restoreTo: drill,
-                            trigger: .schedule, logger: log)
-                        if reports.contains(where: { $0.drill != nil }) { drill = nil }
-                    } catch {
-                        log.error("scheduled verification could not run", metadata: ["error": "\(error)"])
-                    }
+        await BlockingBridge.shared.runToCompletion {
+            var drill = config.verifySettings(for: job)?.restoreTo
+            for destination in job.destinations {
+                var log = logger
+                if job.destinations.count > 1 { log[metadataKey: "s3.destination"] = "\(destination)" }
+                do {
+                    let reports = try runner.run(
+                        job: job.only(destination: destination), config: config, selection: .latest, restoreTo: drill,
+                        trigger: .schedule, logger: log)
+                    if reports.contains(where: { $0.drill != nil }) { drill = nil }
+                } catch {
+                    log.error("scheduled verification could not run", metadata: ["error": "\(error)"])
                 }
-                done.resume()
             }
-            thread.name = "verify \(job.name)"
-            thread.start()
         }
     }
 }

@@ -99,7 +99,7 @@ struct DaemonFixture {
         let daemon = try makeDaemon(executor: executor, stores: stores, observers: observers)
         let group = await daemon.makeServiceGroup(gracefulShutdownSignals: [])
         let task = Task { try await group.run() }
-        for _ in 0..<200 where daemon.coordinator.scheduler == nil { try await Task.sleep(for: .milliseconds(10)) }
+        for _ in 0..<200 where !daemon.isScheduling { try await Task.sleep(for: .milliseconds(10)) }
         return RunningDaemon(daemon: daemon, group: group, task: task)
     }
 

@@ -174,15 +174,14 @@ struct SchedulerServiceClockStepTests {
     /// The service measures steps against the steady clock: time passing is no step, a step of
     /// either direction is logged once at notice with its size, and a step back lets `* * * * *`
     /// resume within a minute of the new time. (The manual clock is a year ahead of the real one,
-    /// so the service's real wall-clock timer never fires during the test.)
+    /// and the service is not run: only the requests read the clock.)
     @Test func stepsAreMeasuredAndLoggedOnce() throws {
         let start = Date().addingTimeInterval(365 * 86_400).timeIntervalSince1970
         let clock = ManualWallClock(Date(timeIntervalSince1970: (start / 60).rounded(.down) * 60 + 10))
         let logs = CapturedLogs()
         let service = SchedulerService(
             jobs: [ScheduledJob(name: "m", schedule: cron("* * * * *")), ScheduledJob(name: "other", schedule: cron("0 0 1 1 *"))],
-            clock: clock, logger: logs.logger, onAction: { _ in })
-        service.start()
+            clock: clock, logger: logs.logger)
         let minute = clock.now().addingTimeInterval(50)
         #expect(service.inspect { $0.nextDue(job: "m") } == minute)
 

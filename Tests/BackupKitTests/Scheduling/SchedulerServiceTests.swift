@@ -14,6 +14,16 @@ private final class Recorder: Sendable {
 
     func record(_ action: SchedulerAction) { continuation.yield((action, Date())) }
 
+    /// Records every decision `service` publishes (and calls `then` with it) until the stream ends.
+    func follow(_ service: SchedulerService, then: @escaping @Sendable (SchedulerAction) -> Void = { _ in }) -> Task<Void, Never> {
+        Task {
+            for await action in service.actions {
+                self.record(action)
+                then(action)
+            }
+        }
+    }
+
     /// The next `count` reports, or fewer if `timeout` passes first.
     func next(_ count: Int, timeout: Duration = .seconds(20)) async -> [(action: SchedulerAction, at: Date)] {
         let stream = self.stream
@@ -37,28 +47,23 @@ private final class Recorder: Sendable {
     }
 }
 
-@Suite("Scheduler service (real Dispatch timer)")
+@Suite("Scheduler service (real sleeps)")
 struct SchedulerServiceTests {
-    /// Real timer: runs due 1.5 s and 4.5 s from now fire after their due time and within one second of it
+    /// Real sleeps: runs due 1.5 s and 4.5 s from now fire after their due time and within one second of it
     /// (3 s apart, so a first wake delayed by a loaded machine cannot see both slots at once).
     @Test func firesWithinOneSecondOfDueTime() async throws {
         let start = Date()
         let dues = [start + 1.5, start + 4.5]
         let recorder = Recorder()
-        // The run "finishes" on the scheduler's own queue, not from this test's task, so a
-        // cooperative thread pool busy with other tests cannot delay it past the second slot.
-        let box = Mutex<SchedulerService?>(nil)
-        let service = SchedulerService(
-            jobs: [ScheduledJob(name: "db", schedule: At(dates: dues))],
-            logger: Logger(label: "test"),
-            onAction: { action in
-                recorder.record(action)
-                if case .start(let run) = action { box.withLock { $0 }?.runFinished(job: run.job) }
-            })
-        box.withLock { $0 = service }
-        service.start()
+        let service = SchedulerService(jobs: [ScheduledJob(name: "db", schedule: At(dates: dues))], logger: Logger(label: "test"))
+        let following = recorder.follow(service) { action in
+            if case .start(let run) = action { service.runFinished(job: run.job) }
+        }
+        let running = Task { await service.run() }
         let reports = await recorder.next(2)
         service.stop()
+        await running.value
+        await following.value
         try #require(reports.count == 2, "the timer fired \(reports.count) of 2 times within 20 s")
         for (report, due) in zip(reports, dues) {
             #expect(report.action == .start(ScheduledRun(job: "db", trigger: .schedule, scheduledFor: due)))
@@ -70,20 +75,23 @@ struct SchedulerServiceTests {
         #expect(service.inspect { $0.nextWake } == nil)
     }
 
-    /// run-now, overlap and the queue go through the service's queue without any timer firing.
+    /// run-now, overlap and the queue go through the service without any slot coming due.
     @Test func runNowThroughService() async throws {
         let recorder = Recorder()
         let far = Every(86_400 * 365)
         let service = SchedulerService(
             jobs: [ScheduledJob(name: "a", schedule: far), ScheduledJob(name: "b", schedule: far)],
-            configuration: .init(maxConcurrentJobs: 1), logger: Logger(label: "test"), onAction: recorder.record)
-        service.start()
+            configuration: .init(maxConcurrentJobs: 1), logger: Logger(label: "test"))
+        let following = recorder.follow(service)
+        let running = Task { await service.run() }
         service.runNow(job: "a")
         service.runNow(job: "a")
         service.runNow(job: "b")
         service.runFinished(job: "a")
         let reports = await recorder.next(4).map(\.action)
         service.stop()
+        await running.value
+        following.cancel()
         try #require(reports.count == 4)
         guard case .start(let a) = reports[0], case .skip(_, .stillRunning) = reports[1],
             case .queued(let queued) = reports[2], case .start(let b) = reports[3]
@@ -95,10 +103,9 @@ struct SchedulerServiceTests {
         #expect(queued.job == "b" && b == queued)
     }
 
-    /// `run()` suspends until its task is cancelled, then stops the timer and returns.
+    /// `run()` suspends until its task is cancelled, then stops sleeping and returns.
     @Test func runReturnsOnCancellation() async {
-        let service = SchedulerService(
-            jobs: [ScheduledJob(name: "a", schedule: Every(60))], logger: Logger(label: "test"), onAction: { _ in })
+        let service = SchedulerService(jobs: [ScheduledJob(name: "a", schedule: Every(60))], logger: Logger(label: "test"))
         let task = Task { await service.run() }
         try? await Task.sleep(for: .milliseconds(50))
         #expect(service.inspect { $0.nextWake } != nil)
@@ -117,14 +124,5 @@ struct SchedulerServiceTests {
             return first
         }
         #expect(finished, "run() did not return within 10 s of cancellation")
-    }
-
-    /// Dates convert to Dispatch wall-clock deadlines to the nanosecond, never earlier than the date.
-    @Test(arguments: [0.5, 1_700_000_000.25, 1_700_000_000.000_000_1])
-    func wallTimeConversion(seconds: Double) {
-        var spec = timespec()
-        spec.tv_sec = Int(seconds.rounded(.down))
-        spec.tv_nsec = Int(((seconds - seconds.rounded(.down)) * 1e9).rounded(.up))
-        #expect(SchedulerService.wallTime(Date(timeIntervalSince1970: seconds)) == DispatchWallTime(timespec: spec))
     }
 }
