@@ -35,41 +35,21 @@ struct RunNowCommand: ParsableCommand {
     func run() throws {
         let config = try options.loadConfig(secrets: .job(job))
         let job = try requireJob(self.job, in: config, path: options.config)
-        if let client = try connect(config.stateDirectory) {
+        let route: Daemon.RunNowRoute
+        do {
+            route = try Daemon.routeRunNow(stateDirectory: config.stateDirectory)
+        } catch {
+            printError("\(error)")
+            throw ExitCode.failure
+        }
+        switch route {
+        case .daemon(let client):
             try runInDaemon(client, job: job.name)
-            return
-        }
-        let lock: StateLock
-        do {
-            lock = try StateLock.acquire(stateDirectory: config.stateDirectory, role: .runNow)
-        } catch StateLockError.held(let path, let holder?) where holder.role == .daemon {
-            // A daemon that is starting opens its control socket within moments.
-            for _ in 0..<50 {
-                Thread.sleep(forTimeInterval: 0.1)
-                if let client = try connect(config.stateDirectory) {
-                    try runInDaemon(client, job: job.name)
-                    return
-                }
-            }
-            printError("the backupd daemon (pid \(holder.pid)) holds \(path) but does not answer on \(ControlServer.path(stateDirectory: config.stateDirectory)); see its log (journalctl -u backupd)")
-            throw ExitCode.failure
-        } catch {
-            printError("\(error)")
-            throw ExitCode.failure
-        }
-        defer { withExtendedLifetime(lock) {} }
-        // Credentials a killed backupd left in a fallback directory (memory files leave none).
-        SecretDirectory.removeStale()
-        try runHere(job: job, config: config)
-    }
-
-    /// The daemon's control socket, nil when no daemon listens; exit 1 when it may not be reached.
-    private func connect(_ stateDirectory: String) throws -> ControlClient? {
-        do {
-            return try ControlClient.connect(stateDirectory: stateDirectory)
-        } catch {
-            printError("\(error)")
-            throw ExitCode.failure
+        case .here(let lock):
+            defer { withExtendedLifetime(lock) {} }
+            // Credentials a killed backupd left in a fallback directory (memory files leave none).
+            SecretDirectory.removeStale()
+            try runHere(job: job, config: config)
         }
     }
 
