@@ -81,4 +81,24 @@ struct DaemonCompositionTests {
         await group.triggerGracefulShutdown()
         try await task.value
     }
+
+    /// With `metrics.listen`, `Daemon.live` binds the listener before anything runs (so a taken
+    /// address fails the start, naming it) and makes the registry follow reloads.
+    @Test func liveRootBindsTheMetricsListener() throws {
+        let fixture = try DaemonFixture()
+        defer { fixture.directory.remove() }
+        try writeConfig(fixture)
+        var (config, _) = try BackupConfig.load(path: fixture.configPath)
+        config.metrics = MetricsConfig(listen: BindAddress(host: "127.0.0.1", port: 0))
+        let daemon = try Daemon.live(configPath: fixture.configPath, config: config, logger: Logger(label: "test"), environment: [:])
+        let listener = try #require(daemon.dependencies.services.compactMap { $0 as? MetricsListener }.first)
+        #expect(listener.address.port > 0)
+        #expect(daemon.dependencies.reloaded.count == 1)
+        config.metrics = MetricsConfig(listen: listener.address)
+        #expect {
+            _ = try Daemon.live(configPath: fixture.configPath, config: config, logger: Logger(label: "test"), environment: [:])
+        } throws: { error in
+            "\(error)".contains("cannot listen for metrics on 127.0.0.1:\(listener.address.port)")
+        }
+    }
 }
