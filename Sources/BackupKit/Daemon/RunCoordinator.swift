@@ -129,10 +129,10 @@ final class RunCoordinator: Sendable {
     /// Performs a started run on a thread of its own; Task cancellation (shutdown after the grace
     /// period) cancels the run: the one bridge from structured cancellation to the blocking pipeline.
     func perform(_ run: ScheduledRun) async {
-        let config = configs.current
+        let inForce = configs.current
         let prepared: (JobConfig, BackupConfig, RunCancellation, RunCancellation)? = state.withLock { state in
-            guard let active = state.running[run.job], let job = config.job(named: run.job) else { return nil }
-            return (job, config, active.cancellation, active.followUp)
+            guard let active = state.running[run.job], let job = inForce.job(named: run.job) else { return nil }
+            return (job, inForce, active.cancellation, active.followUp)
         }
         guard let (job, config, cancellation, followUp) = prepared else { return }
         let recorder = RunRecorder(history: history, executor: executor, clock: clock, observers: observers)
