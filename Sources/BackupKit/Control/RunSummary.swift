@@ -55,7 +55,8 @@ public struct RunSummary: Codable, Sendable, Equatable {
             .map { ObjectName.manifestKey(prefix: job.prefix, backupID: $0) }
         error = outcome.error
         stderrTail = outcome.stderrTail
-        destinations = outcome.destinations.isEmpty ? nil : outcome.destinations
+        // `docs/json.md`: listed for a job with several destinations (a job's one lane is the summary itself).
+        destinations = outcome.destinations.count > 1 ? outcome.destinations : nil
         suspicious = outcome.suspicious
         backupID = outcome.objectKey.flatMap { ObjectName.parse($0, prefix: job.prefix, job: job.name)?.backupID }
     }
