@@ -45,7 +45,9 @@ public struct RunSummary: Codable, Sendable, Equatable {
         self.runID = runID
         status = outcome.status.rawValue
         seconds = outcome.endedAt.timeIntervalSince(startedAt)
-        bucket = config.destination(named: job.destination)?.bucket ?? job.destination
+        // The bucket of a lane that holds the object (any lane when none does: the run failed).
+        let lane = outcome.destinations.first { $0.status == .succeeded } ?? outcome.destinations.first
+        bucket = lane?.bucket ?? config.destination(named: lane?.destination ?? job.destination)?.bucket ?? job.destination
         objectKey = outcome.objectKey
         bytesStored = outcome.bytesStored
         bytesRead = outcome.bytesRead

@@ -147,12 +147,11 @@ extension HistoryStore {
     public func pruneRuns(startedBefore date: Date) throws -> Int {
         try withDatabase("delete old runs") { db in
             try db.transaction {
-                try db.run(
-                    "DELETE FROM runs WHERE started_ms < ? AND status <> 'running'", [.integer(Self.milliseconds(date))])
-                let runs = db.changes
-                // Foreign keys are not enforced, so the runs' lanes go by hand.
-                try db.run("DELETE FROM run_destinations WHERE run_id NOT IN (SELECT id FROM runs)", [])
-                return runs
+                let old = "SELECT id FROM runs WHERE started_ms < ? AND status <> 'running'"
+                // Foreign keys are not enforced, so the runs' lanes go by hand, first.
+                try db.run("DELETE FROM run_destinations WHERE run_id IN (\(old))", [.integer(Self.milliseconds(date))])
+                try db.run("DELETE FROM runs WHERE id IN (\(old))", [.integer(Self.milliseconds(date))])
+                return db.changes
             }
         }
     }
