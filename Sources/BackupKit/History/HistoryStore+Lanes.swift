@@ -27,10 +27,10 @@ extension HistoryStore {
             try db.run(
                 """
                 INSERT INTO run_destinations (run_id, position, destination, bucket, status)
-                SELECT ?, COALESCE(MAX(position) + 1, 0), ?, ?, 'running' FROM run_destinations WHERE run_id = ?
-                HAVING NOT EXISTS (SELECT 1 FROM run_destinations WHERE run_id = ? AND destination = ?)
+                SELECT ?, (SELECT COALESCE(MAX(position) + 1, 0) FROM run_destinations WHERE run_id = ?), ?, ?, 'running'
+                WHERE NOT EXISTS (SELECT 1 FROM run_destinations WHERE run_id = ? AND destination = ?)
                 """,
-                [.integer(runID), .text(destination), .text(progress.bucket), .integer(runID), .integer(runID), .text(destination)])
+                [.integer(runID), .integer(runID), .text(destination), .text(progress.bucket), .integer(runID), .text(destination)])
         }
         guard progress.uploadID != nil || progress.objectKey != nil || progress.bucket != nil else { return }
         try db.run(
