@@ -1,4 +1,4 @@
-/// One destination of a fan-out run as recorded while it runs: where its upload goes and the
+/// One lane of a run as recorded while it runs: where its upload goes and the
 /// multipart upload still open there (nil once completed or aborted).
 public struct DestinationUpload: Sendable, Hashable {
     /// The run.

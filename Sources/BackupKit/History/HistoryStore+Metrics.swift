@@ -10,7 +10,7 @@ extension HistoryStore {
         public var count: Int64
     }
 
-    /// Per job and destination: what runs stored there (a fan-out job has a row per destination).
+    /// Per job and destination: what runs stored there (one row per destination of the job).
     public struct DestinationTotals: Sendable, Hashable {
         /// The job.
         public var job: String

@@ -25,7 +25,7 @@ public final class MetricsRegistry: RunObserver, VerificationObserver {
     }
 
     /// A registry seeded from `history`: each job's newest run and success, its run totals, and
-    /// per destination (every one of a fan-out job) the bytes stored there and the newest size.
+    /// per destination of each job the bytes stored there and the newest size.
     public convenience init(config: BackupConfig, clock: any WallClock, history: HistoryStore) throws {
         self.init(config: config, clock: clock, reading: history)
         let names = config.jobs.map(\.name)
