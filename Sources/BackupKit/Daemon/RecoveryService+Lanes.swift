@@ -11,9 +11,7 @@ extension RecoveryService {
         for lane in lanes {
             if lane.status == .failed {
                 // It dropped out before the crash: its recorded failure is the truth, not the crash.
-                results[lane.position] = DestinationOutcome(
-                    destination: lane.destination, bucket: lane.bucket,
-                    state: .failed(LaneFailure(reason: lane.error, objectKey: lane.objectKey)))
+                results[lane.position] = lane.lane
                 continue
             }
             var state = LaneState.failed(LaneFailure(reason: Self.interruptedReason, interrupted: true, objectKey: lane.objectKey))
