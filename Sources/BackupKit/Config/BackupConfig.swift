@@ -204,8 +204,9 @@ public struct JobConfig: Sendable {
     public var schedule: CronExpression
     /// The zone the schedule is read in.
     public var timeZone: ZoneRules
-    /// The first destination's name (the only one unless `destinations` lists more).
-    public var destination: String
+    /// Every destination each dump of this job is uploaded to, in the config's order (at least one;
+    /// `destination` in the config is a list of one).
+    public var destinations: [String]
     /// Object-name prefix (no leading or trailing `/`; may be empty).
     public var prefix: String
     /// How to reach the database.
@@ -221,8 +222,6 @@ public struct JobConfig: Sendable {
     /// Which old backups to keep: the job's own policy, else the config's top-level one; nil keeps
     /// every backup.
     public var retention: RetentionPolicy?
-    /// The destinations after the first that every dump is also uploaded to (see `destinations`).
-    public var copyDestinations: [String] = []
     /// Per-destination retention that replaces `retention` there (see `retention(for:)`).
     public var retentionByDestination: [String: RetentionPolicy] = [:]
     /// The job's own verification settings (see `BackupConfig.verifySettings(for:)`).

@@ -1,6 +1,6 @@
 /// A job's destinations as read from `"destination"` or `"destinations"`.
 struct JobDestinations {
-    /// The destination names in file order; the first is `JobConfig.destination`.
+    /// The destination names in file order (`JobConfig.destinations`).
     var names: [String]
     /// Retention overrides by destination name.
     var retention: [String: RetentionPolicy]

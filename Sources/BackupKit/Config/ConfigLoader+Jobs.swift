@@ -10,7 +10,7 @@ extension ConfigLoader {
         let zone = object.has("timeZone") ? self.zone(object, "timeZone") : defaultZone
         let schedule = cron(object)
         let targets = readJobDestinations(object, destinationNames: destinationNames)
-        let destination = targets?.names.first
+        let destinations = targets.flatMap { $0.names.isEmpty ? nil : $0.names }
         let prefix = validPrefix(object)
         let connection: ConnectionConfig?
         if let raw = object.raw("connection") {
@@ -33,9 +33,9 @@ extension ConfigLoader {
         let tables = readTables(object, engine: engine, database: database)
         let restoreOptions = object.raw("restoreOptions").flatMap { readRestoreOptions($0, path: object.childPath("restoreOptions"), engine: engine) }
         object.finish(validKeys: Self.runExtraKeys)
-        guard let name, let engine, let schedule, let zone, let destination, let prefix, let connection else { return nil }
+        guard let name, let engine, let schedule, let zone, let destinations, let prefix, let connection else { return nil }
         var job = JobConfig(
-            name: name, engine: engine, schedule: schedule, timeZone: zone, destination: destination,
+            name: name, engine: engine, schedule: schedule, timeZone: zone, destinations: destinations,
             prefix: prefix, connection: connection, compression: compression, timeout: timeout,
             enabled: enabled, catchUp: catchUp, retention: retention, compressionOptions: compressionOptions)
         job.verify = verify
@@ -44,7 +44,6 @@ extension ConfigLoader {
         job.suspiciousBelow = suspiciousBelow
         job.tables = tables
         job.restoreOptions = restoreOptions
-        job.copyDestinations = Array(targets?.names.dropFirst() ?? [])
         job.retentionByDestination = targets?.retention ?? [:]
         return job
     }

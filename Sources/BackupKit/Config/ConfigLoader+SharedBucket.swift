@@ -5,7 +5,7 @@ extension ConfigLoader {
     /// prefix, both would write the same keys and overwrite each other's objects and manifest.
     /// `item` is the job's JSON (for each entry's position), `path` its JSON path.
     func checkDistinctBuckets(_ job: JobConfig, item: JSONValue, path: String, destinations: [DestinationConfig]) {
-        guard job.destinations.count > 1, case .object(let members) = item.kind,
+        guard case .object(let members) = item.kind,
               case .array(let entries)? = members.first(where: { $0.key == "destinations" })?.value.kind
         else { return }
         var seen: [String: (index: Int, name: String)] = [:]

@@ -1,13 +1,7 @@
 extension JobConfig {
-    /// Every destination each dump of this job is uploaded to, the first being `destination`.
-    public var destinations: [String] {
-        get { [destination] + copyDestinations }
-        set {
-            precondition(!newValue.isEmpty, "a job needs at least one destination")
-            destination = newValue[0]
-            copyDestinations = Array(newValue.dropFirst())
-        }
-    }
+    /// The destination a job narrowed to one (`only(destination:)`) works on, and the first listed
+    /// otherwise: what commands that read a single copy (list, restore) default to.
+    public var destination: String { destinations[0] }
 
     /// The retention that applies to this job's backups on `destinationName`: its own override
     /// when the job sets one, else the job's `retention` (nil keeps every backup).

@@ -45,7 +45,9 @@ public struct RunSummary: Codable, Sendable, Equatable {
         self.runID = runID
         status = outcome.status.rawValue
         seconds = outcome.endedAt.timeIntervalSince(startedAt)
-        bucket = config.destination(named: job.destination)?.bucket ?? job.destination
+        // The bucket of a lane that holds the object (any lane when none does: the run failed).
+        let lane = outcome.destinations.first { $0.status == .succeeded } ?? outcome.destinations.first
+        bucket = lane?.bucket ?? config.destination(named: lane?.destination ?? job.destination)?.bucket ?? job.destination
         objectKey = outcome.objectKey
         bytesStored = outcome.bytesStored
         bytesRead = outcome.bytesRead
@@ -55,7 +57,8 @@ public struct RunSummary: Codable, Sendable, Equatable {
             .map { ObjectName.manifestKey(prefix: job.prefix, backupID: $0) }
         error = outcome.error
         stderrTail = outcome.stderrTail
-        destinations = outcome.destinations.isEmpty ? nil : outcome.destinations
+        // `docs/json.md`: listed for a job with several destinations (a job's one lane is the summary itself).
+        destinations = outcome.destinations.count > 1 ? outcome.destinations : nil
         suspicious = outcome.suspicious
         backupID = outcome.objectKey.flatMap { ObjectName.parse($0, prefix: job.prefix, job: job.name)?.backupID }
     }

@@ -2,11 +2,14 @@ import Foundation
 import Logging
 import ServiceLifecycle
 
-/// Crash recovery, after READY=1 and in the background: runs left `running` by a process that is
-/// gone (never a live process's run) are reconciled with their destination: a run whose object
-/// is complete is recorded as succeeded, any other marked `interrupted`; then open uploads of
-/// finished runs are aborted (every destination's, for a run with several). Each destination is cleaned up on its own, within `timeout`, so one
-/// that never answers delays only its own clean-up (retried at the next start).
+/// Crash recovery, after READY=1 and in the background, one path for every run whatever its
+/// number of destinations: a run left `running` by a process that is gone (never a live process's
+/// run) is reconciled lane by lane (stored where its backup is complete, else interrupted) and
+/// recorded: succeeded at every lane, partial at some, interrupted at none. Then the uploads its
+/// other lanes left open, and those of any run that ended with one open, are handed to the
+/// pending-abort ledger and aborted from there. Each run and each destination is dealt with on its
+/// own, within `timeout`, so one that never answers delays only its own clean-up (retried at the
+/// next start, or by the upload sweeper).
 struct RecoveryService: Service {
     let history: HistoryStore
     let configs: ConfigStore
@@ -22,120 +25,84 @@ struct RecoveryService: Service {
         let config = configs.current
         let me = ProcessOwner.current()
         let orphans: [RunRecord]
+        let lanes: [Int64: [DestinationUpload]]
         do {
             orphans = try history.runningRunsWithOwners().filter { owned in
                 guard let owner = owned.owner else { return true }
                 return owner.pid != me.pid && !owner.isAlive
             }.map(\.run)
+            lanes = try history.destinationUploads(runIDs: orphans.map(\.id))
         } catch {
             logger.error("crash recovery failed: cannot read the running runs", metadata: ["error": "\(error)"])
             return
         }
         let now = clock.now()
-        let lanes: [Int64: [DestinationUpload]]
-        do {
-            lanes = try history.destinationUploads(runIDs: orphans.map(\.id))
-        } catch {
-            logger.error("crash recovery failed: cannot read the running runs' destinations", metadata: ["error": "\(error)"])
-            return
-        }
-        // A fan-out run is reconciled with all its destinations at once; its uploads are aborted below.
-        await withDiscardingTaskGroup { group in
+        // 1. What each orphan's lanes hold; a run with a lane that cannot be checked is left for the next start.
+        let results = await withTaskGroup(of: (Int64, [Int: DestinationOutcome]?).self) { group in
             for run in orphans {
-                guard let rows = lanes[run.id], !rows.isEmpty else { continue }
+                let rows = lanes[run.id] ?? []
                 group.addTask {
-                    await bounded("a fan-out run", metadata: ["run.id": "\(run.id)"]) { reconcileFanOut(run, destinations: rows, at: now) }
+                    let found = await bounded("a run", metadata: ["run.id": "\(run.id)"]) { checkLanes(run, lanes: rows) }
+                    return (run.id, found ?? nil)
                 }
             }
+            var results: [Int64: [Int: DestinationOutcome]] = [:]
+            for await (id, found) in group { results[id] = found }
+            return results
         }
-        var byDestination: [String: [RunRecord]] = [:]
-        for run in orphans where lanes[run.id]?.isEmpty ?? true {
-            if let name = run.destination, config.destination(named: name) != nil, run.objectKey != nil || run.uploadID != nil {
-                byDestination[name, default: []].append(run)
-            } else {
-                interrupt(run, at: now)
-            }
+        // 2. Record each reconciled run: its lanes that do not hold the backup keep their uploads open.
+        for run in orphans {
+            guard let found = results[run.id] else { continue }
+            record(run, results: found, lanes: lanes[run.id] ?? [], at: now)
         }
-        let openUploads = (try? history.uploadsToAbort()) ?? []
-        for run in openUploads where run.destination.flatMap({ config.destination(named: $0) }) == nil {
-            logger.warning("cannot abort an open upload: its destination is no longer configured", metadata: ["run.id": "\(run.id)", "s3.destination": "\(run.destination ?? "?")"])
-        }
-        let openLanes = (try? history.openDestinationUploads()) ?? []
-        for lane in openLanes where config.destination(named: lane.destination) == nil {
-            logger.warning("cannot abort an open upload: its destination is no longer configured", metadata: ["run.id": "\(lane.runID)", "s3.destination": "\(lane.destination)"])
-        }
-        let names = Set(byDestination.keys).union(openUploads.compactMap(\.destination)).union(openLanes.map(\.destination)).sorted()
+        // 3. Every upload left open by a run that ended goes to the ledger, the one abort source.
+        let handed = handOver((try? history.openDestinationUploads()) ?? [], config: config, at: now)
+        // 4. Abort what was handed over, destination by destination.
         await withDiscardingTaskGroup { group in
-            for name in names {
+            for (name, uploads) in Dictionary(grouping: handed, by: \.destination) {
                 guard let destination = config.destination(named: name) else { continue }
-                let runs = byDestination[name] ?? []
                 group.addTask {
-                    await bounded("a destination", metadata: ["s3.destination": "\(name)"]) { recover(runs, destination: destination, at: now) }
+                    await bounded("a destination", metadata: ["s3.destination": "\(name)"]) {
+                        abortPending(uploads, destination: destination)
+                    }
                 }
             }
         }
     }
 
-    /// Runs blocking `body` on a thread of its own within `timeout`; one that did not finish in time is logged.
-    private func bounded(_ what: String, metadata: Logger.Metadata, _ body: @escaping @Sendable () -> Void) async {
-        if await BlockingCall.run(name: "backupd-recovery", timeout: timeout, body) == nil {
+    /// Runs blocking `body` on a thread of its own within `timeout`; one that did not finish in
+    /// time is logged and gives nil.
+    @discardableResult
+    private func bounded<T: Sendable>(_ what: String, metadata: Logger.Metadata, _ body: @escaping @Sendable () -> T) async -> T? {
+        let result = await BlockingCall.run(name: "backupd-recovery", timeout: timeout, body)
+        if result == nil {
             logger.warning(
                 "crash recovery of \(what) did not finish in time; retried at the next start",
                 metadata: metadata.merging(["cleanup.timeout": "\(DurationText.format(timeout))"]) { $1 })
         }
+        return result
     }
 
-    private func interrupt(_ run: RunRecord, at time: Date) {
-        do {
-            if try history.interrupt(runID: run.id, at: time, reason: Self.interruptedReason) {
-                logger.warning("run was interrupted by a crash", metadata: ["job.name": "\(run.job)", "run.id": "\(run.id)", "run.started_at": "\(run.startedAt)"])
-            }
-        } catch {
-            logger.error("cannot mark an interrupted run", metadata: ["run.id": "\(run.id)", "error": "\(error)"])
-        }
-    }
-
-    /// Blocking: reconciles `runs` (orphans on `destination`), then aborts the destination's open uploads.
-    private func recover(_ runs: [RunRecord], destination: DestinationConfig, at time: Date) {
-        let store: any BackupObjectStore
-        do {
-            store = try stores.store(for: destination, logger: logger)
-        } catch {
-            logger.error("crash recovery: cannot open the destination", metadata: ["s3.destination": "\(destination.name)", "error": "\(error)"])
-            return
-        }
-        for run in runs {
-            do {
-                if let key = run.objectKey, let object = try Self.completedObject(store: store, key: key, job: run.job) {
-                    try history.reconcileSucceeded(runID: run.id, at: time, object: object)
-                    logger.notice("a run's backup was complete although its end was not recorded; recorded as succeeded", metadata: [
-                        "job.name": "\(run.job)", "run.id": "\(run.id)", "s3.key": "\(key)", "run.bytes": "\(object.size)"])
-                    continue
-                }
-            } catch {
-                logger.error("crash recovery: cannot check a run's object; retried at the next start", metadata: [
-                    "run.id": "\(run.id)", "s3.key": "\(run.objectKey ?? "")", "error": "\(error)"])
-                continue
-            }
-            interrupt(run, at: time)
-        }
-        let open: [RunRecord]
-        do {
-            open = try history.uploadsToAbort().filter { $0.destination == destination.name }
-        } catch {
-            logger.error("crash recovery: cannot read the open uploads", metadata: ["error": "\(error)"])
-            return
-        }
-        for run in open {
-            guard let uploadID = run.uploadID, let key = run.objectKey else { continue }
-            abortInterruptedUpload(
-                key: key, uploadID: uploadID, destination: destination, store: store, at: time,
-                metadata: ["run.id": "\(run.id)", "s3.key": "\(key)", "s3.upload_id": "\(uploadID)"]
-            ) {
-                try history.markUploadClosed(runID: run.id)
+    /// Hands `open` lane uploads to the pending-abort ledger (those of a destination no longer
+    /// configured stay open, with a warning) and returns what the ledger now holds for them.
+    private func handOver(_ open: [DestinationUpload], config: BackupConfig, at time: Date) -> [PendingAbort] {
+        var known: [DestinationUpload] = []
+        for lane in open {
+            if config.destination(named: lane.destination) == nil {
+                logger.warning("cannot abort an open upload: its destination is no longer configured", metadata: [
+                    "run.id": "\(lane.runID)", "s3.destination": "\(lane.destination)"])
+            } else {
+                known.append(lane)
             }
         }
-        abortDestinationUploads(at: destination, store: store, at: time)
+        do {
+            return try history.handOverUploads(
+                known, bucket: { config.destination(named: $0.destination)?.bucket }, at: time,
+                reason: "left open by a run that did not end (abort not tried yet)")
+        } catch {
+            logger.error("crash recovery: cannot hand the open uploads to the pending aborts; retried at the next start", metadata: ["error": "\(error)"])
+            return []
+        }
     }
 
     /// The run's object when it belongs to a complete backup: its manifest, written only once

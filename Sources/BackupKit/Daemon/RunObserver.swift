@@ -24,10 +24,9 @@ public struct ObservedRun: Sendable {
     public var runID: Int64
     /// The job, as configured for this run.
     public var job: JobConfig
-    /// The destination's name.
-    public var destination: String
-    /// The destination's bucket, when configured.
-    public var bucket: String?
+    /// The bucket of each of the job's destinations that has one configured, by destination name
+    /// (the run has one lane per destination of `job`, in its order).
+    public var buckets: [String: String]
     /// Why the run started.
     public var trigger: RunTrigger
     /// The slot the run is for.
@@ -38,18 +37,34 @@ public struct ObservedRun: Sendable {
     /// stops with it, so a stopping daemon is never held by a listing.
     public var cancellation: RunCancellation
 
-    /// Describes a run.
+    /// Describes a run whose destinations' buckets are `buckets` (by destination name).
     public init(
-        runID: Int64, job: JobConfig, destination: String, bucket: String?, trigger: RunTrigger, scheduledFor: Date?, startedAt: Date,
+        runID: Int64, job: JobConfig, buckets: [String: String], trigger: RunTrigger, scheduledFor: Date?, startedAt: Date,
         cancellation: RunCancellation = RunCancellation()
     ) {
         self.runID = runID
         self.job = job
-        self.destination = destination
-        self.bucket = bucket
+        self.buckets = buckets
         self.trigger = trigger
         self.scheduledFor = scheduledFor
         self.startedAt = startedAt
         self.cancellation = cancellation
+    }
+}
+
+extension ObservedRun {
+    /// Describes a run whose destination `destination` has `bucket` (the job's other destinations, if any, without one).
+    public init(
+        runID: Int64, job: JobConfig, destination: String, bucket: String?, trigger: RunTrigger, scheduledFor: Date?, startedAt: Date,
+        cancellation: RunCancellation = RunCancellation()
+    ) {
+        self.init(
+            runID: runID, job: job, buckets: bucket.map { [destination: $0] } ?? [:], trigger: trigger, scheduledFor: scheduledFor,
+            startedAt: startedAt, cancellation: cancellation)
+    }
+
+    /// The run's destinations in the job's order, each with its bucket when known.
+    public var destinations: [(name: String, bucket: String?)] {
+        job.destinations.map { (name: $0, bucket: buckets[$0]) }
     }
 }

@@ -40,13 +40,14 @@ public struct RunRecorder: Sendable {
     ) throws -> (runID: Int64, outcome: RunOutcome) {
         let afterwards = followUp ?? cancellation
         if let followUp { cancellation.onCancel { reason in followUp.cancel(reason: reason) } }
-        let destination = config.destination(named: job.destination)
+        // One lane per destination of the job, opened with the run: crash recovery reconciles and
+        // aborts each one, whatever the number.
+        let destinations = job.destinations.map { (name: $0, bucket: config.destination(named: $0)?.bucket) }
         let startedAt = clock.now()
         let runID: Int64
         do {
             runID = try history.insertRunning(
-                job: job.name, trigger: run.trigger, scheduledAt: run.scheduledFor, startedAt: startedAt,
-                destination: job.destination, bucket: destination?.bucket, owner: owner)
+                job: job.name, trigger: run.trigger, scheduledAt: run.scheduledFor, startedAt: startedAt, destinations: destinations, owner: owner)
         } catch {
             throw RunRecordingError.notStarted(job: job.name, scheduledFor: run.scheduledFor, reason: "\(error)")
         }
@@ -54,45 +55,29 @@ public struct RunRecorder: Sendable {
         var logger = baseLogger
         logger[metadataKey: "job.name"] = "\(job.name)"
         logger[metadataKey: "run.id"] = "\(runID)"
-        // A fan-out run records each destination's upload, so that crash recovery aborts every one.
-        let fanOut = job.destinations.count > 1
-        if fanOut {
-            do {
-                try history.recordDestinationsStarted(
-                    runID: runID, job.destinations.map { (name: $0, bucket: config.destination(named: $0)?.bucket) })
-            } catch {
-                logger.error("cannot record the run's destinations in the history", metadata: ["error": "\(error)"])
-            }
-        }
         logger.info("backup started", metadata: ["run.trigger": "\(run.trigger.rawValue)", "job.engine": "\(job.engine.rawValue)"])
+        var buckets: [String: String] = [:]
+        for destination in destinations { buckets[destination.name] = destination.bucket }
         let observed = ObservedRun(
-            runID: runID, job: job, destination: job.destination, bucket: destination?.bucket, trigger: run.trigger,
-            scheduledFor: run.scheduledFor, startedAt: startedAt, cancellation: afterwards)
+            runID: runID, job: job, buckets: buckets, trigger: run.trigger, scheduledFor: run.scheduledFor, startedAt: startedAt,
+            cancellation: afterwards)
         for observer in observers { observer.runStarted(observed) }
         let history = self.history
         let progressLogger = logger
-        let outcome = executor.execute(
+        let executed = executor.execute(
             run: RunIdentity(runID: runID, trigger: run.trigger), job: job, config: config, startedAt: startedAt, cancellation: cancellation,
             progress: { progress in
                 onEvent?(.progress(runID: runID, progress))
                 do {
-                    if let failure = progress.failure, let destination = progress.destination {
-                        // A destination dropped out; recorded now, so a crash before the run ends keeps it failed.
-                        if fanOut { try history.recordDestinationFailed(runID: runID, destination: destination, error: failure) }
-                        return
-                    }
+                    // A lane's upload or drop-out is recorded at once, so a crash before the run ends keeps it.
                     try history.updateProgress(runID: runID, progress)
-                    if fanOut, let uploadID = progress.uploadID, let destination = progress.destination {
-                        try history.recordDestinationUpload(runID: runID, destination: destination, objectKey: progress.objectKey, uploadID: uploadID)
-                    }
                 } catch {
                     progressLogger.error("cannot record progress in the history", metadata: ["error": "\(error)"])
                 }
             }, logger: logger)
+        let outcome = executed.completingLanes(destinations)
         do {
             try history.finish(runID: runID, outcome)
-            try history.recordDestinations(runID: runID, outcome.destinations)
-            if fanOut { try history.closeRunningDestinations(runID: runID, status: outcome.status, error: outcome.error) }
         } catch {
             throw RunRecordingError.notFinished(job: job.name, runID: runID, outcome: outcome, reason: "\(error)")
         }
@@ -108,7 +93,7 @@ public struct RunRecorder: Sendable {
                     "s3.destination": "\(failed.destination)", "run.reason": "\(failed.error ?? "unknown")"])
             }
             logger.error("backup partial", metadata: [
-                "run.stored_at": "\(outcome.storedDestinations(job: job).joined(separator: ","))",
+                "run.stored_at": "\(outcome.storedDestinations.joined(separator: ","))",
                 "s3.key": "\(outcome.objectKey ?? "")", "run.sha256": "\(outcome.sha256 ?? "")", "run.seconds": "\(seconds)"])
         case .interrupted:
             logger.warning("backup interrupted", metadata: ["run.reason": "\(outcome.error ?? "")", "run.seconds": "\(seconds)"])

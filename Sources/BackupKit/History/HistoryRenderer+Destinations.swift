@@ -1,4 +1,11 @@
 extension HistoryRenderer {
+    /// The lanes a run's output lists (`docs/json.md`: only on runs with several destinations): a
+    /// run's one lane says nothing its own row does not.
+    static func shownLanes(_ lanes: [DestinationOutcome]?) -> [DestinationOutcome] {
+        guard let lanes, lanes.count > 1 else { return [] }
+        return lanes
+    }
+
     /// The table row under a run for one of its destinations: `  -> NAME`, its status, size and key or error.
     static func destinationRow(_ outcome: DestinationOutcome) -> [String] {
         let detail = outcome.status == .succeeded

@@ -5,8 +5,7 @@ import Glibc
 public enum HistoryRenderer {
     /// A table with a header: time (via `time`, e.g. the configured zone), job, trigger, status,
     /// duration, stored size, and the object key (success) or the error's first line.
-    /// A run with per-destination results (`destinations`, by run id) gets one indented line per
-    /// destination below it.
+    /// A run with several lanes (`destinations`, by run id) gets one indented line per lane below it.
     public static func table(
         _ runs: [RunRecord], destinations: [Int64: [DestinationOutcome]] = [:], time: (Date) -> String = utcTimestamp
     ) -> String {
@@ -30,7 +29,7 @@ public enum HistoryRenderer {
                 run.bytesStored.map(size) ?? "-",
                 detail(run),
             ])
-            for outcome in destinations[run.id] ?? [] { rows.append(destinationRow(outcome)) }
+            for outcome in shownLanes(destinations[run.id]) { rows.append(destinationRow(outcome)) }
         }
         var widths = [Int](repeating: 0, count: header.count)
         for row in rows {
@@ -54,7 +53,7 @@ public enum HistoryRenderer {
 
     /// A JSON array with one object per run, every key always present (null when unknown), keys
     /// in a fixed order, times in UTC ISO 8601 with milliseconds, durations in seconds.
-    /// `destinations` (by run id) adds a `destinations` array to the runs that have them.
+    /// `destinations` (by run id) adds a `destinations` array to the runs with several lanes.
     public static func json(_ runs: [RunRecord], destinations: [Int64: [DestinationOutcome]] = [:]) -> String {
         guard !runs.isEmpty else { return "[]\n" }
         let objects = runs.map { run in
@@ -80,7 +79,8 @@ public enum HistoryRenderer {
                 ("suspicious", run.suspicious.map(string) ?? "null"),
                 ("acknowledgedAt", run.acknowledgedAt.map { string(utcTimestamp($0, milliseconds: true)) } ?? "null"),
             ]
-            if let list = destinations[run.id] { fields.append(("destinations", destinationsJSON(list))) }
+            let lanes = shownLanes(destinations[run.id])
+            if !lanes.isEmpty { fields.append(("destinations", destinationsJSON(lanes))) }
             return "  {" + fields.map { "\"\($0.0)\": \($0.1)" }.joined(separator: ", ") + "}"
         }
         return "[\n" + objects.joined(separator: ",\n") + "\n]\n"

@@ -1,51 +1,26 @@
 import Foundation
 
-/// The destinations of running fan-out runs and their open uploads (migration "run destination
-/// uploads"), which crash recovery reconciles and aborts one by one.
+/// The lanes of runs and their open uploads (migration "run destination uploads"), which crash
+/// recovery reconciles and hands to the pending-abort ledger, the one place aborts are made from.
 extension HistoryStore {
-    /// Records, at the start of a fan-out run, one `running` row per destination in job order.
+    /// Opens one `running` lane per destination in job order (replacing lanes at those positions).
     public func recordDestinationsStarted(runID: Int64, _ destinations: [(name: String, bucket: String?)]) throws {
         guard !destinations.isEmpty else { return }
         try withDatabase("record the destinations of run \(runID)") { db in
-            try db.transaction {
-                for (position, destination) in destinations.enumerated() {
-                    try db.run(
-                        "INSERT OR REPLACE INTO run_destinations (run_id, position, destination, bucket, status) VALUES (?, ?, ?, ?, 'running')",
-                        [.integer(runID), .integer(Int64(position)), .text(destination.name), .text(destination.bucket)])
-                }
-            }
+            try db.transaction { try Self.openLanes(db, runID: runID, destinations) }
         }
     }
 
-    /// Records the multipart upload a running destination just created (each segment's and step's in turn).
+    /// Records the multipart upload a running lane just created (each segment's and step's in turn).
     public func recordDestinationUpload(runID: Int64, destination: String, objectKey: String?, uploadID: String) throws {
         try withDatabase("record the upload of run \(runID) at \(destination)") { db in
-            try db.run(
-                """
-                UPDATE run_destinations SET upload_id = ?, object_key = COALESCE(?, object_key)
-                WHERE run_id = ? AND destination = ? AND status = 'running'
-                """, [.text(uploadID), .text(objectKey), .integer(runID), .text(destination)])
+            try Self.recordLaneProgress(db, runID: runID, RunProgress(uploadID: uploadID, destination: destination, objectKey: objectKey))
         }
     }
 
-    /// Records that a running destination's upload failed while the others carry on. Its upload
-    /// id stays, so that recovery still aborts it should the store's own abort have failed.
+    /// Records that a running lane's upload failed while the others carry on (`updateProgress` with a `failure`).
     public func recordDestinationFailed(runID: Int64, destination: String, error: String) throws {
-        try withDatabase("record the failure of run \(runID) at \(destination)") { db in
-            try db.run(
-                "UPDATE run_destinations SET status = 'failed', error = ? WHERE run_id = ? AND destination = ? AND status = 'running'",
-                [.text(Self.tail(error)), .integer(runID), .text(destination)])
-        }
-    }
-
-    /// Ends the destination rows a run left `running` (it ended before any destination's result,
-    /// e.g. at preflight) with the run's own status and error; their uploads are closed.
-    public func closeRunningDestinations(runID: Int64, status: RunStatus, error: String?) throws {
-        try withDatabase("end the destinations of run \(runID)") { db in
-            try db.run(
-                "UPDATE run_destinations SET status = ?, error = COALESCE(error, ?), upload_id = NULL WHERE run_id = ? AND status = 'running'",
-                [.text(status.rawValue), .text(error.map(Self.tail)), .integer(runID)])
-        }
+        try updateProgress(runID: runID, RunProgress(destination: destination, failure: error))
     }
 
     /// The destination rows of `runIDs`, by run id, in job order.
@@ -62,7 +37,7 @@ extension HistoryStore {
         return Dictionary(grouping: rows, by: \.runID)
     }
 
-    /// Destination uploads still open of runs that are no longer running, oldest run first.
+    /// Lane uploads still open of runs that are no longer running, oldest run first.
     public func openDestinationUploads() throws -> [DestinationUpload] {
         try withDatabase("read the open destination uploads") { db in
             try db.query(
@@ -74,19 +49,40 @@ extension HistoryStore {
         }
     }
 
-    /// Clears one destination's upload id once its upload was aborted (or handed to the sweeper).
-    public func markDestinationUploadClosed(runID: Int64, position: Int) throws {
-        try withDatabase("clear the upload id of run \(runID) at destination \(position)") { db in
-            try db.run(
-                "UPDATE run_destinations SET upload_id = NULL WHERE run_id = ? AND position = ?", [.integer(runID), .integer(Int64(position))])
+    /// Hands open lane uploads to the pending-abort ledger (`reason` as their last error, no abort
+    /// tried yet), the one place every abort (recovery's, the sweeper's) is made from. Their lanes
+    /// show them open until the first attempt (`abortConfirmed`, `pendingAbortFailed`); a lane
+    /// whose bucket is unknown is left out. Returns what the ledger now holds for them.
+    @discardableResult
+    public func handOverUploads(_ lanes: [DestinationUpload], bucket: (DestinationUpload) -> String?, at time: Date, reason: String) throws -> [PendingAbort] {
+        let pending = lanes.compactMap { lane -> (DestinationUpload, PendingAbort)? in
+            guard let uploadID = lane.uploadID, let key = lane.objectKey, let bucket = lane.bucket ?? bucket(lane) else { return nil }
+            return (lane, PendingAbort(destination: lane.destination, bucket: bucket, key: key, uploadID: uploadID, since: time, attempts: 0, lastError: reason))
         }
+        guard !pending.isEmpty else { return [] }
+        try withDatabase("hand \(pending.count) open uploads to the pending aborts") { db in
+            try db.transaction {
+                for (_, upload) in pending {
+                    try db.run("DELETE FROM pending_aborts WHERE upload_id = ?", [.text(upload.uploadID)])
+                    try db.run(
+                        """
+                        INSERT INTO pending_aborts (destination, bucket, object_key, upload_id, since_ms, attempts, last_error)
+                        VALUES (?, ?, ?, ?, ?, 0, ?)
+                        """,
+                        [
+                            .text(upload.destination), .text(upload.bucket), .text(upload.key), .text(upload.uploadID),
+                            .integer(Self.milliseconds(time)), .text(Self.tail(reason)),
+                        ])
+                }
+            }
+        }
+        return pending.map(\.1)
     }
 
-    /// Ends a fan-out run its owner left `running` with what recovery found at each destination
+    /// Ends a run its owner left `running` with what recovery found at each lane
     /// (`results`, by position: succeeded where its backup is complete, else interrupted): the run
-    /// succeeded at every destination, partial at some, interrupted at none. Uploads of the
-    /// interrupted destinations stay open for `openDestinationUploads()`. Returns the run's status,
-    /// or nil when it was no longer running.
+    /// succeeded at every destination, partial at some, interrupted at none (also a run without
+    /// lanes). Returns the run's status, or nil when it was no longer running.
     @discardableResult
     public func reconcileDestinations(runID: Int64, at time: Date, results: [Int: DestinationOutcome], reason: String) throws -> RunStatus? {
         let stored = results.values.filter { $0.status == .succeeded }.sorted { $0.destination < $1.destination }

@@ -1,26 +1,16 @@
 import Foundation
 
 extension HistoryStore {
-    /// Records each destination's result of a finished run (nothing for an empty list).
+    /// Records each lane's result of a finished run at its position (nothing for an empty list);
+    /// their uploads are closed.
     public func recordDestinations(runID: Int64, _ destinations: [DestinationOutcome]) throws {
         guard !destinations.isEmpty else { return }
         try withDatabase("record the destinations of run \(runID)") { db in
-            for (position, outcome) in destinations.enumerated() {
-                try db.run(
-                    """
-                    INSERT OR REPLACE INTO run_destinations (run_id, position, destination, bucket, status, object_key, bytes_stored, sha256, error)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
-                    [
-                        .integer(runID), .integer(Int64(position)), .text(outcome.destination), .text(outcome.bucket),
-                        .text(outcome.status.rawValue), .text(outcome.objectKey), .integer(outcome.bytesStored),
-                        .text(outcome.sha256), .text(outcome.error.map(Self.tail)),
-                    ])
-            }
+            try db.transaction { try Self.writeLanes(db, runID: runID, destinations, keepUploads: false) }
         }
     }
 
-    /// The destination results of `runIDs`, by run id, each in the job's destination order.
+    /// The lanes of `runIDs`, by run id, each in the job's destination order.
     public func destinationResults(runIDs: [Int64]) throws -> [Int64: [DestinationOutcome]] {
         guard !runIDs.isEmpty else { return [:] }
         let placeholders = Array(repeating: "?", count: runIDs.count).joined(separator: ", ")

@@ -10,7 +10,7 @@ extension HistoryStore {
         public var count: Int64
     }
 
-    /// Per job and destination: what runs stored there (a fan-out job has a row per destination).
+    /// Per job and destination: what runs stored there (one row per destination of the job).
     public struct DestinationTotals: Sendable, Hashable {
         /// The job.
         public var job: String
@@ -33,8 +33,7 @@ extension HistoryStore {
         }
     }
 
-    /// Every job's stored bytes by destination: a fan-out run's from its `run_destinations` rows
-    /// (each destination that stored it, also in a partial run), another run's from its own row.
+    /// Every job's stored bytes by destination, from the lanes that stored it (also a partial run's).
     public func destinationTotals() throws -> [DestinationTotals] {
         try withDatabase("sum the bytes stored by destination") { db in
             // With one max() aggregate, SQLite takes the bare `bytes` column from the newest row.
@@ -43,9 +42,6 @@ extension HistoryStore {
                 WITH stored AS (
                     SELECT r.job AS job, d.destination AS destination, COALESCE(d.bytes_stored, 0) AS bytes, r.started_ms AS started
                     FROM run_destinations d JOIN runs r ON r.id = d.run_id WHERE d.status = 'succeeded'
-                    UNION ALL
-                    SELECT job, COALESCE(destination, ''), COALESCE(bytes_stored, 0), started_ms FROM runs
-                    WHERE status = 'succeeded' AND NOT EXISTS (SELECT 1 FROM run_destinations d WHERE d.run_id = runs.id)
                 )
                 SELECT job, destination, sum(bytes), bytes, max(started) FROM stored GROUP BY job, destination
                 """

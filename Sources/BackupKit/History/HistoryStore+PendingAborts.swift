@@ -33,20 +33,37 @@ extension HistoryStore: PendingAbortLedger {
         }
     }
 
-    /// Counts one more failed abort of `uploadID`.
+    /// Counts one more failed abort of `uploadID`; from the first attempt the ledger alone names
+    /// it (the lane that held it open no longer does).
     public func pendingAbortFailed(uploadID: String, error: String) throws {
         try withDatabase("update the pending abort of upload \(uploadID)") { db in
-            try db.run(
-                "UPDATE pending_aborts SET attempts = attempts + 1, last_error = ? WHERE upload_id = ?",
-                [.text(Self.tail(error)), .text(uploadID)])
+            try db.transaction {
+                try db.run(
+                    "UPDATE pending_aborts SET attempts = attempts + 1, last_error = ? WHERE upload_id = ?",
+                    [.text(Self.tail(error)), .text(uploadID)])
+                try Self.closeUpload(db, uploadID: uploadID)
+            }
         }
     }
 
-    /// Forgets `uploadID` once the provider confirmed its abort.
+    /// Forgets `uploadID` once the provider confirmed its abort, and closes it in its lane.
     public func abortConfirmed(uploadID: String) throws {
         try withDatabase("clear the pending abort of upload \(uploadID)") { db in
-            try db.run("DELETE FROM pending_aborts WHERE upload_id = ?", [.text(uploadID)])
+            try db.transaction {
+                try db.run("DELETE FROM pending_aborts WHERE upload_id = ?", [.text(uploadID)])
+                try Self.closeUpload(db, uploadID: uploadID)
+            }
         }
+    }
+
+    /// Clears `uploadID` from the lanes (and run rows) of runs that ended; a running run's upload stays its own.
+    private static func closeUpload(_ db: SQLiteDatabase, uploadID: String) throws {
+        try db.run(
+            """
+            UPDATE run_destinations SET upload_id = NULL
+            WHERE upload_id = ? AND run_id IN (SELECT id FROM runs WHERE status <> 'running')
+            """, [.text(uploadID)])
+        try db.run("UPDATE runs SET upload_id = NULL WHERE upload_id = ? AND status <> 'running'", [.text(uploadID)])
     }
 
     /// The expected size of `job`'s next backup: the largest of its last `recent` successful

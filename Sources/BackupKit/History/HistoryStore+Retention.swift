@@ -46,17 +46,18 @@ extension HistoryStore {
         try withDatabase("delete history older than \(cutoff)") { db in
             try db.transaction {
                 let ms = Self.milliseconds(cutoff)
-                try db.run(
-                    """
-                    DELETE FROM runs WHERE started_ms < ? AND status <> 'running'
+                let old = """
+                    SELECT id FROM runs WHERE started_ms < ? AND status <> 'running'
                       AND NOT (suspicious IS NOT NULL AND acknowledged_ms IS NULL)
                       AND id NOT IN (SELECT (SELECT id FROM runs AS newest WHERE newest.job = jobs.job
                                              ORDER BY started_ms DESC, id DESC LIMIT 1)
                                      FROM (SELECT DISTINCT job FROM runs) AS jobs)
-                    """, [.integer(ms)])
+                    """
+                // Every run has lanes now: they go first, by the runs' ids (foreign keys are not enforced),
+                // so the cost follows the rows deleted, not the size of the history.
+                try db.run("DELETE FROM run_destinations WHERE run_id IN (\(old))", [.integer(ms)])
+                try db.run("DELETE FROM runs WHERE id IN (\(old))", [.integer(ms)])
                 let runs = db.changes
-                // Foreign keys are not enforced, so the runs' destination rows go by hand.
-                try db.run("DELETE FROM run_destinations WHERE run_id NOT IN (SELECT id FROM runs)", [])
                 try db.run("DELETE FROM deletions WHERE deleted_ms < ?", [.integer(ms)])
                 return runs
             }

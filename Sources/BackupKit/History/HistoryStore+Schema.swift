@@ -1,3 +1,5 @@
+import Foundation
+
 extension HistoryStore {
     /// One schema step; `version` is what `PRAGMA user_version` says once it is applied.
     struct Migration: Sendable {
@@ -152,6 +154,21 @@ extension HistoryStore {
                 ALTER TABLE runs ADD COLUMN suspicious TEXT;
                 ALTER TABLE runs ADD COLUMN acknowledged_ms INTEGER;
                 """),
+        Migration(
+            version: 11, name: "a lane for every run",
+            sql: """
+                -- Every run that named a destination gets its lane: a run with one destination kept its result
+                -- (and its open upload) in the runs row alone. From here on every writer and reader goes through
+                -- run_destinations; the runs columns destination, bucket, upload_id stay as they were written.
+                INSERT INTO run_destinations (run_id, position, destination, bucket, status, object_key, bytes_stored, sha256, error, upload_id)
+                SELECT r.id, 0, r.destination, r.bucket, r.status, r.object_key,
+                       CASE WHEN r.status = 'succeeded' THEN r.bytes_stored END,
+                       CASE WHEN r.status = 'succeeded' THEN r.sha256 END,
+                       CASE WHEN r.status = 'succeeded' THEN NULL ELSE r.error END, r.upload_id
+                FROM runs r
+                WHERE r.destination IS NOT NULL AND r.status <> 'skipped'
+                  AND NOT EXISTS (SELECT 1 FROM run_destinations d WHERE d.run_id = r.id);
+                """),
     ]
 
     /// The schema version this build writes and reads.
@@ -162,6 +179,10 @@ extension HistoryStore {
         id, job, triggered_by, scheduled_ms, started_ms, ended_ms, status, bytes_read, bytes_stored, \
         object_key, sha256, upload_id, destination, bucket, exit_status, stderr_tail, error, suspicious, acknowledged_ms
         """
+
+    /// `columns` qualified with the `runs` table, for queries that join its lanes.
+    static let runColumns = columns.split(separator: ",").map { "runs." + $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+        .joined(separator: ", ")
 
     /// How many columns `columns` selects (a query may select more after them).
     static let columnCount: Int32 = 19

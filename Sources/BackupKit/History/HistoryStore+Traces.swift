@@ -4,20 +4,12 @@ import Foundation
 /// Every query is an index lookup (runs by job and start, deletions by job and key), so a prune
 /// after each backup stays cheap on a history of millions of rows.
 extension HistoryStore {
-    /// A run at one destination: a fan-out run by its own row for that destination (its status
-    /// there), any other run by the run row. A run still `running` is `running` at every
-    /// destination it has not dropped out of.
+    /// A run at one destination: its lane there (its status there). A run still `running` is
+    /// `running` at every lane it has not dropped out of.
     private static let traceSelect = """
-        SELECT r.id, r.started_ms, COALESCE(d.destination, r.destination), COALESCE(d.bucket, r.bucket),
-            CASE WHEN r.status = 'running' AND (d.status IS NULL OR d.status = 'running') THEN 'running'
-                 ELSE COALESCE(d.status, r.status) END,
-            COALESCE(d.object_key, r.object_key)
-        FROM runs r LEFT JOIN run_destinations d ON d.run_id = r.id AND d.destination = ?
-        """
-
-    /// Keeps the runs that took place at the destination (bound twice more: job, destination).
-    private static let atDestination = """
-        (d.run_id IS NOT NULL OR (r.destination = ? AND NOT EXISTS (SELECT 1 FROM run_destinations o WHERE o.run_id = r.id)))
+        SELECT r.id, r.started_ms, d.destination, d.bucket,
+            CASE WHEN r.status = 'running' AND d.status = 'running' THEN 'running' ELSE d.status END, d.object_key
+        FROM runs r JOIN run_destinations d ON d.run_id = r.id AND d.destination = ?
         """
 
     private static func trace(_ row: SQLiteStatement, destination: String) -> BackupRunTrace {
@@ -32,13 +24,13 @@ extension HistoryStore {
     public func traces(job: String, destination: String, seconds: [Date]) throws -> [BackupRunTrace] {
         try withDatabase("read the runs of \(job) at \(destination)") { db in
             var traces = try db.query(
-                Self.traceSelect + " WHERE r.job = ? AND r.status = 'running' AND " + Self.atDestination,
-                [.text(destination), .text(job), .text(destination)]
+                Self.traceSelect + " WHERE r.job = ? AND r.status = 'running'",
+                [.text(destination), .text(job)]
             ) { Self.trace($0, destination: destination) }
             for second in Set(seconds.map { Self.milliseconds($0) / 1000 }) {
                 traces += try db.query(
-                    Self.traceSelect + " WHERE r.job = ? AND r.started_ms >= ? AND r.started_ms < ? AND r.status <> 'running' AND " + Self.atDestination,
-                    [.text(destination), .text(job), .integer(second * 1000 - 1000), .integer(second * 1000 + 2000), .text(destination)]
+                    Self.traceSelect + " WHERE r.job = ? AND r.started_ms >= ? AND r.started_ms < ? AND r.status <> 'running'",
+                    [.text(destination), .text(job), .integer(second * 1000 - 1000), .integer(second * 1000 + 2000)]
                 ) { Self.trace($0, destination: destination) }
             }
             return traces
@@ -52,9 +44,10 @@ extension HistoryStore {
             try db.query(
                 Self.traceSelect + """
                      WHERE r.id IN (SELECT id FROM runs WHERE job = ? AND status IN ('succeeded', 'partial')
-                                    ORDER BY started_ms DESC, id DESC LIMIT ?) AND
-                    """ + Self.atDestination + " ORDER BY r.started_ms DESC, r.id DESC",
-                [.text(destination), .text(job), .integer(Int64(limit)), .text(destination)]
+                                    ORDER BY started_ms DESC, id DESC LIMIT ?)
+                     ORDER BY r.started_ms DESC, r.id DESC
+                    """,
+                [.text(destination), .text(job), .integer(Int64(limit))]
             ) { Self.trace($0, destination: destination) }
         }
     }

@@ -87,133 +87,6 @@ public final class HistoryStore: Sendable {
         openedFile = readOnly ? nil : FileIdentity(path: path, followingLinks: true)
     }
 
-    // MARK: Writing
-
-    /// Records the start of a run (status `running`) and returns its id.
-    public func insertRunning(
-        job: String, trigger: RunTrigger, scheduledAt: Date?, startedAt: Date, destination: String? = nil,
-        bucket: String? = nil, objectKey: String? = nil
-    ) throws -> Int64 {
-        try withDatabase("record the start of a run of job \(job)") { db in
-            try db.run(
-                """
-                INSERT INTO runs (job, triggered_by, scheduled_ms, started_ms, status, destination, bucket, object_key)
-                VALUES (?, ?, ?, ?, 'running', ?, ?, ?)
-                """,
-                [
-                    .text(job), .text(trigger.rawValue), .integer(scheduledAt.map(Self.milliseconds)),
-                    .integer(Self.milliseconds(startedAt)), .text(destination), .text(bucket), .text(objectKey),
-                ])
-            return db.lastInsertRowID
-        }
-    }
-
-    /// Records a run that was not started (status `skipped`, `reason` in `error`) and returns its id.
-    public func insertSkipped(job: String, trigger: RunTrigger, scheduledAt: Date?, at time: Date, reason: String)
-        throws -> Int64
-    {
-        try withDatabase("record a skipped run of job \(job)") { db in
-            let ms = Self.milliseconds(time)
-            try db.run(
-                """
-                INSERT INTO runs (job, triggered_by, scheduled_ms, started_ms, ended_ms, status, error)
-                VALUES (?, ?, ?, ?, ?, 'skipped', ?)
-                """,
-                [
-                    .text(job), .text(trigger.rawValue), .integer(scheduledAt.map(Self.milliseconds)), .integer(ms),
-                    .integer(ms), .text(reason),
-                ])
-            return db.lastInsertRowID
-        }
-    }
-
-    /// Updates a running run's progress; record the upload id as soon as the upload exists.
-    public func updateProgress(runID: Int64, _ progress: RunProgress) throws {
-        try withDatabase("update the progress of run \(runID)") { db in
-            try db.run(
-                """
-                UPDATE runs SET bytes_read = COALESCE(?, bytes_read), bytes_stored = COALESCE(?, bytes_stored),
-                    upload_id = COALESCE(?, upload_id), destination = COALESCE(?, destination),
-                    bucket = COALESCE(?, bucket), object_key = COALESCE(?, object_key)
-                WHERE id = ? AND status = 'running'
-                """,
-                [
-                    .integer(progress.bytesRead), .integer(progress.bytesStored), .text(progress.uploadID),
-                    .text(progress.destination), .text(progress.bucket), .text(progress.objectKey), .integer(runID),
-                ])
-            try Self.requireChanged(db, runID: runID)
-        }
-    }
-
-    /// Records the end of a running run. `outcome.status` must be succeeded, partial, failed or interrupted.
-    public func finish(runID: Int64, _ outcome: RunOutcome) throws {
-        precondition(
-            [.succeeded, .partial, .failed, .interrupted].contains(outcome.status),
-            "a run finishes as succeeded, partial, failed or interrupted, not \(outcome.status)")
-        try withDatabase("record the end of run \(runID)") { db in
-            try db.run(
-                """
-                UPDATE runs SET status = ?, ended_ms = ?, bytes_read = COALESCE(?, bytes_read),
-                    bytes_stored = COALESCE(?, bytes_stored), object_key = COALESCE(?, object_key),
-                    sha256 = COALESCE(?, sha256), exit_status = COALESCE(?, exit_status),
-                    stderr_tail = COALESCE(?, stderr_tail), error = COALESCE(?, error),
-                    upload_id = CASE WHEN ? THEN NULL ELSE upload_id END, suspicious = ?
-                WHERE id = ? AND status = 'running'
-                """,
-                [
-                    .text(outcome.status.rawValue), .integer(Self.milliseconds(outcome.endedAt)),
-                    .integer(outcome.bytesRead), .integer(outcome.bytesStored), .text(outcome.objectKey),
-                    .text(outcome.sha256), .integer(outcome.exitStatus.map(Int64.init)),
-                    .text(outcome.stderrTail.map(Self.tail)), .text(outcome.error),
-                    .integer(outcome.uploadClosed ? 1 : 0), .text(outcome.suspicious), .integer(runID),
-                ])
-            try Self.requireChanged(db, runID: runID)
-        }
-    }
-
-    /// Crash recovery at start: marks every `running` run `interrupted` (ended now, `reason` as
-    /// error unless one was recorded) and returns them as updated. Their upload ids stay: abort
-    /// those uploads (see `uploadsToAbort()`), then call `markUploadClosed(runID:)`.
-    public func interruptRunningRuns(at time: Date, reason: String) throws -> [RunRecord] {
-        try withDatabase("mark interrupted runs") { db in
-            try db.transaction {
-                let running = try db.query(
-                    "SELECT \(Self.columns) FROM runs WHERE status = 'running' ORDER BY id", [], Self.record)
-                try db.run(
-                    "UPDATE runs SET status = 'interrupted', ended_ms = ?, error = COALESCE(error, ?) WHERE status = 'running'",
-                    [.integer(Self.milliseconds(time)), .text(reason)])
-                return running.map { run in
-                    var run = run
-                    run.status = .interrupted
-                    run.endedAt = Self.date(milliseconds: Self.milliseconds(time))
-                    run.error = run.error ?? reason
-                    return run
-                }
-            }
-        }
-    }
-
-    /// Clears a run's upload id once its multipart upload was completed or aborted.
-    public func markUploadClosed(runID: Int64) throws {
-        try withDatabase("clear the upload id of run \(runID)") { db in
-            try db.run("UPDATE runs SET upload_id = NULL WHERE id = ?", [.integer(runID)])
-        }
-    }
-
-    /// Deletes finished runs (with their destination rows) started before `date` and returns how many were deleted.
-    public func pruneRuns(startedBefore date: Date) throws -> Int {
-        try withDatabase("delete old runs") { db in
-            try db.transaction {
-                try db.run(
-                    "DELETE FROM runs WHERE started_ms < ? AND status <> 'running'", [.integer(Self.milliseconds(date))])
-                let runs = db.changes
-                // Foreign keys are not enforced, so the runs' destination rows go by hand.
-                try db.run("DELETE FROM run_destinations WHERE run_id NOT IN (SELECT id FROM runs)", [])
-                return runs
-            }
-        }
-    }
-
     // MARK: Reading
 
     /// Runs matching `query`, newest first (by start time, then id).
@@ -258,15 +131,6 @@ public final class HistoryStore: Sendable {
     public func runningRuns() throws -> [RunRecord] {
         try withDatabase("read the running runs") { db in
             try db.query("SELECT \(Self.columns) FROM runs WHERE status = 'running' ORDER BY id", [], Self.record)
-        }
-    }
-
-    /// Finished runs whose multipart upload is still open (not completed nor aborted), oldest first.
-    public func uploadsToAbort() throws -> [RunRecord] {
-        try withDatabase("read the open uploads") { db in
-            try db.query(
-                "SELECT \(Self.columns) FROM runs WHERE upload_id IS NOT NULL AND status <> 'running' ORDER BY id",
-                [], Self.record)
         }
     }
 
@@ -324,13 +188,6 @@ public final class HistoryStore: Sendable {
         let filter = clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND ")
         values.append(.integer(Int64(query.limit.map { max(0, $0) } ?? -1)))
         return ("SELECT \(columns) FROM runs\(filter) ORDER BY started_ms DESC, id DESC LIMIT ?", values)
-    }
-
-    private static func requireChanged(_ db: SQLiteDatabase, runID: Int64) throws {
-        guard db.changes == 0 else { return }
-        let status = try db.scalarText("SELECT status FROM runs WHERE id = ?", [.integer(runID)])
-        guard let status else { throw HistoryError.unknownRun(id: runID) }
-        throw HistoryError.runNotRunning(id: runID, status: RunStatus(rawValue: status) ?? .failed)
     }
 
     private static func migrate(_ db: SQLiteDatabase, path: String) throws {

@@ -1,7 +1,6 @@
 extension RunOutcome {
-    /// The destinations that stored this run's backup: those that succeeded in a fan-out run, or
-    /// the job's one destination when the outcome has no per-destination results.
-    public func storedDestinations(job: JobConfig) -> [String] {
-        destinations.isEmpty ? [job.destination] : destinations.filter { $0.status == .succeeded }.map(\.destination)
+    /// The destinations that hold this run's backup: its stored lanes, in the job's order.
+    public var storedDestinations: [String] {
+        destinations.filter { $0.status == .succeeded }.map(\.destination)
     }
 }

@@ -12,7 +12,7 @@ public struct RunProgress: Sendable, Hashable {
     public var bucket: String?
     /// The object key being written.
     public var objectKey: String?
-    /// Why `destination`'s upload failed while the others carry on (a fan-out run's drop-out).
+    /// Why the upload at `destination` failed: that lane drops out while the run's others carry on.
     public var failure: String?
 
     /// Describes a progress update.

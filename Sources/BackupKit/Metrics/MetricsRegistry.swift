@@ -25,7 +25,7 @@ public final class MetricsRegistry: RunObserver, VerificationObserver {
     }
 
     /// A registry seeded from `history`: each job's newest run and success, its run totals, and
-    /// per destination (every one of a fan-out job) the bytes stored there and the newest size.
+    /// per destination of each job the bytes stored there and the newest size.
     public convenience init(config: BackupConfig, clock: any WallClock, history: HistoryStore) throws {
         self.init(config: config, clock: clock, reading: history)
         let names = config.jobs.map(\.name)
@@ -113,17 +113,11 @@ public final class MetricsRegistry: RunObserver, VerificationObserver {
                 // Only schedule-driven slots count toward overdue; a run-now still proves the job works.
                 metrics.lastSuccessSlot = run.scheduledFor ?? run.startedAt
             }
-            if outcome.destinations.isEmpty {
-                if outcome.status == .succeeded, let bytes = outcome.bytesStored {
-                    metrics.bytesUploaded[run.destination, default: 0] += bytes
-                    metrics.lastSizes[run.destination] = bytes
-                }
-            } else {
-                // A fan-out run (also a partial one) uploaded to each destination that stored it.
-                for stored in outcome.destinations where stored.status == .succeeded {
-                    metrics.bytesUploaded[stored.destination, default: 0] += stored.bytesStored ?? 0
-                    if let bytes = stored.bytesStored { metrics.lastSizes[stored.destination] = bytes }
-                }
+            // Each destination that stored the backup (also of a partial run) uploaded it.
+            for lane in outcome.completingLanes(run.destinations).destinations {
+                guard case .stored(let receipt) = lane.state else { continue }
+                metrics.bytesUploaded[lane.destination, default: 0] += receipt.bytesStored ?? 0
+                if let bytes = receipt.bytesStored { metrics.lastSizes[lane.destination] = bytes }
             }
             for (destination, count) in outcome.retries { metrics.retries[destination, default: 0] += Int64(count) }
             state.jobs[run.job.name] = metrics

@@ -22,7 +22,7 @@ public struct WebhookPayload: Sendable {
     public init(event: NotifyEvent, run: ObservedRun, outcome: RunOutcome?, host: String, redactor: Redactor) {
         self.event = event
         self.run = run
-        self.outcome = outcome
+        self.outcome = outcome?.completingLanes(run.destinations)
         self.host = host
         self.redactor = redactor
     }
@@ -35,39 +35,28 @@ public struct WebhookPayload: Sendable {
             "startedAt": Self.iso(run.startedAt), "encrypted": run.job.encryption != nil,
         ]
         if let scheduled = run.scheduledFor { document["scheduledFor"] = Self.iso(scheduled) }
-        var destinations: [[String: Any]] = run.job.destinations.map { ["name": $0] }
-        if let bucket = run.bucket { destinations[0]["bucket"] = bucket }
-        // A fan-out run's end names each destination's bucket and result.
-        if let results = outcome?.destinations, !results.isEmpty {
-            destinations = results.map { result in
-                var destination: [String: Any] = ["name": result.destination, "status": result.status.rawValue]
-                if let bucket = result.bucket { destination["bucket"] = bucket }
-                return destination
-            }
+        // Every lane of the run; its end adds each one's result.
+        let lanes = outcome?.destinations.map { (name: $0.destination, bucket: $0.bucket, status: Optional($0.status)) }
+            ?? run.destinations.map { (name: $0.name, bucket: $0.bucket, status: nil) }
+        document["destinations"] = lanes.map { lane -> [String: Any] in
+            var destination: [String: Any] = ["name": lane.name]
+            if let bucket = lane.bucket { destination["bucket"] = bucket }
+            if let status = lane.status { destination["status"] = status.rawValue }
+            return destination
         }
-        document["destinations"] = destinations
         if let outcome {
             document["status"] = outcome.status.rawValue
             document["endedAt"] = Self.iso(outcome.endedAt)
             document["durationSeconds"] = (outcome.endedAt.timeIntervalSince(run.startedAt) * 1000).rounded() / 1000
             if let read = outcome.bytesRead { document["bytesRead"] = read }
             if let stored = outcome.bytesStored { document["bytesStored"] = stored }
-            if !outcome.destinations.isEmpty {
-                // One object per destination that stored the backup (also of a partial run).
-                document["objects"] = outcome.destinations.filter { $0.status == .succeeded }.compactMap { result -> [String: Any]? in
-                    guard let key = result.objectKey else { return nil }
-                    var object: [String: Any] = ["key": key, "destination": result.destination]
-                    if let size = result.bytesStored { object["size"] = size }
-                    if let sha = result.sha256 { object["sha256"] = sha }
-                    return object
-                }
-            } else if let key = outcome.objectKey, outcome.status == .succeeded {
-                var object: [String: Any] = ["key": key, "destination": run.destination]
-                if let size = outcome.bytesStored { object["size"] = size }
-                if let sha = outcome.sha256 { object["sha256"] = sha }
-                document["objects"] = [object]
-            } else {
-                document["objects"] = [[String: Any]]()
+            // One object per destination that stored the backup (also of a partial run).
+            document["objects"] = outcome.destinations.compactMap { lane -> [String: Any]? in
+                guard case .stored(let receipt) = lane.state, let key = receipt.objectKey else { return nil }
+                var object: [String: Any] = ["key": key, "destination": lane.destination]
+                if let size = receipt.bytesStored { object["size"] = size }
+                if let sha = receipt.sha256 { object["sha256"] = sha }
+                return object
             }
             if let error = outcome.error { document["error"] = redactor.redact(error) }
             if let tail = outcome.stderrTail, !tail.isEmpty { document["stderrTail"] = redactor.redact(Self.lastLines(tail, 20)) }
@@ -96,7 +85,9 @@ public struct WebhookPayload: Sendable {
                 title = "backupd: \(name) succeeded"
                 tags = "white_check_mark"
                 lines.append("Backup of \(name) succeeded in \(seconds) s (run \(run.runID)) on \(host).")
-                if let key = outcome.objectKey { lines.append("Object: \(run.bucket.map { "s3://\($0)/" } ?? "")\(key)") }
+                for lane in outcome.destinations {
+                    if let key = lane.objectKey { lines.append("Object: \(lane.bucket.map { "s3://\($0)/" } ?? "")\(key)") }
+                }
                 if let size = outcome.bytesStored { lines.append("Size: \(size) bytes") }
                 if let sha = outcome.sha256 { lines.append("SHA-256: \(sha)") }
             } else {

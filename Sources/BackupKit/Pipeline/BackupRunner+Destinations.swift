@@ -16,7 +16,7 @@ extension BackupRunner {
     func openLanes(_ destinations: [DestinationConfig], logger: Logger) -> [Lane] {
         destinations.map { destination in
             var log = logger
-            if destinations.count > 1 { log[metadataKey: "s3.destination"] = "\(destination.name)" }
+            log[metadataKey: "s3.destination"] = "\(destination.name)"
             do {
                 return Lane(destination: destination, store: try stores.store(for: destination, logger: log))
             } catch {
@@ -62,34 +62,61 @@ extension BackupRunner {
         lanes: [Lane], job: JobConfig, results: [StepResult], totalRead: Int64, stderr: String, redactor: Redactor
     ) -> RunOutcome {
         let perDestination = lanes.map { lane -> DestinationOutcome in
-            let receipt = results.first?.receipts[lane.destination.name]
-            guard lane.alive, let receipt else {
+            // Every step's result holds a receipt per lane that stored its object; the run's main object is the first step's.
+            guard lane.alive, let receipt = results.first?.receipts[lane.destination.name] else {
                 return DestinationOutcome(
-                    destination: lane.destination.name, bucket: lane.destination.bucket, status: .failed,
-                    error: redactor.redact(lane.error ?? "not stored"))
+                    destination: lane.destination.name, bucket: lane.destination.bucket,
+                    state: .failed(LaneFailure(reason: redactor.redact(lane.error ?? "not stored"))))
             }
             return DestinationOutcome(
-                destination: lane.destination.name, bucket: lane.destination.bucket, status: .succeeded, objectKey: receipt.key,
-                bytesStored: receipt.size, sha256: receipt.sha256)
+                destination: lane.destination.name, bucket: lane.destination.bucket,
+                state: .stored(LaneReceipt(objectKey: receipt.key, bytesStored: receipt.size, sha256: receipt.sha256)))
         }
         let stored = perDestination.filter { $0.status == .succeeded }
         let failures = perDestination.filter { $0.status != .succeeded }
-        let failureText = failures.map { lanes.count > 1 ? "\($0.destination): \($0.error ?? "")" : ($0.error ?? "") }.joined(separator: "; ")
         let status: RunStatus = failures.isEmpty ? .succeeded : (stored.isEmpty ? .failed : .partial)
         var error: String?
         switch status {
-        case .partial: error = "job \(job.name): stored in \(stored.count) of \(lanes.count) destinations; \(failureText)"
-        case .failed: error = "job \(job.name): \(failureText)"
+        case .partial: error = "job \(job.name): stored in \(stored.count) of \(lanes.count) destinations; \(Self.named(failures))"
+        case .failed: error = "job \(job.name): \(Self.describe(failures))"
         default: error = nil
         }
-        let first = stored.first
+        // The stream is one: every lane that stored it holds the same bytes and digest.
+        let receipt = stored.lazy.compactMap { lane -> LaneReceipt? in
+            if case .stored(let receipt) = lane.state { return receipt }
+            return nil
+        }.first
         var result = RunOutcome(
-            status: status, endedAt: clock.now(), bytesRead: totalRead, bytesStored: first?.bytesStored, objectKey: first?.objectKey,
-            sha256: first?.sha256, exitStatus: results.first?.exit.statusCode, stderrTail: stderr.isEmpty ? nil : redactor.redact(stderr),
+            status: status, endedAt: clock.now(), bytesRead: totalRead, bytesStored: receipt?.bytesStored, objectKey: receipt?.objectKey,
+            sha256: receipt?.sha256, exitStatus: results.first?.exit.statusCode, stderrTail: stderr.isEmpty ? nil : redactor.redact(stderr),
             error: error, uploadClosed: true)
-        result.destinations = lanes.count > 1 ? perDestination : []
+        result.destinations = perDestination
         result.retries = Self.retries(of: lanes)
         return result
+    }
+
+    /// What went wrong at the lanes that failed (every lane of a failed run): the error itself
+    /// when the run had one lane, else one clause per lane naming it.
+    static func describe(_ failures: [DestinationOutcome]) -> String {
+        guard failures.dropFirst().isEmpty, let only = failures.first else { return named(failures) }
+        return only.error ?? ""
+    }
+
+    /// One clause per failed lane, naming it: `archive: upload failed; cold: ...`.
+    static func named(_ failures: [DestinationOutcome]) -> String {
+        failures.map { "\($0.destination): \($0.error ?? "")" }.joined(separator: "; ")
+    }
+
+    /// The lanes of a run that failed before any destination held its backup: a lane that dropped
+    /// out keeps its own error, every other (opened or not) fails, or is interrupted, with the run's.
+    func failedLanes(
+        _ destinations: [(name: String, config: DestinationConfig?)], lanes: [Lane], error: String, interrupted: Bool, redactor: Redactor
+    ) -> [DestinationOutcome] {
+        destinations.map { destination in
+            let own = lanes.first { $0.destination.name == destination.name }?.error
+            let failure = own.map { LaneFailure(reason: redactor.redact($0)) } ?? LaneFailure(reason: error, interrupted: interrupted)
+            return DestinationOutcome(destination: destination.name, bucket: destination.config?.bucket, state: .failed(failure))
+        }
     }
 
     /// The S3 retries each opened lane's store made during the run, by destination.

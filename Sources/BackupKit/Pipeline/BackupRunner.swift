@@ -76,6 +76,7 @@ public struct BackupRunner: BackupExecutor {
                 exitStatus: exit?.statusCode, stderrTail: stderr.isEmpty ? nil : redactor.redact(stderr),
                 error: redactor.redact(message), uploadClosed: true)
             outcome.retries = Self.retries(of: lanes)
+            outcome.destinations = failedLanes(named, lanes: lanes, error: redactor.redact(message), interrupted: interrupted, redactor: redactor)
             return outcome
         }
         if let missing = named.first(where: { $0.config == nil }) {

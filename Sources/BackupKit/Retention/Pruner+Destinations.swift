@@ -21,7 +21,7 @@ extension Pruner {
             let focused = job.only(destination: name)
             if skipWithoutPolicy, focused.retention == nil { return nil }
             var log = logger
-            if job.destinations.count > 1 { log[metadataKey: "s3.destination"] = "\(name)" }
+            log[metadataKey: "s3.destination"] = "\(name)"
             let result = Result { () throws(PruneError) -> PruneReport in try prune(job: focused, config: config, dryRun: dryRun, logger: log) }
             return DestinationPrune(destination: name, job: focused, result: result)
         }

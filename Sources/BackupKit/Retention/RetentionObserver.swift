@@ -20,9 +20,9 @@ public struct RetentionObserver: RunObserver {
         let pruner = Pruner(
             stores: CancellingStoreProvider(base: self.pruner.stores, cancellation: run.cancellation), catalog: self.pruner.catalog,
             history: self.pruner.history, clock: self.pruner.clock)
-        for pruned in pruner.pruneDestinations(job: job, config: config, only: outcome.storedDestinations(job: job), skipWithoutPolicy: true, dryRun: false, logger: logger) {
+        for pruned in pruner.pruneDestinations(job: job, config: config, only: outcome.storedDestinations, skipWithoutPolicy: true, dryRun: false, logger: logger) {
             var log = logger
-            if job.destinations.count > 1 { log[metadataKey: "s3.destination"] = "\(pruned.destination)" }
+            log[metadataKey: "s3.destination"] = "\(pruned.destination)"
             switch pruned.result {
             case .success(let report):
                 for refused in report.refused {

@@ -18,9 +18,9 @@ public struct AfterBackupVerifier: RunObserver {
               let key = outcome.objectKey, let id = ObjectName.parse(key, prefix: job.prefix, job: job.name)?.backupID
         else { return }
         // A job with several destinations has one result per destination: verify each copy that was stored.
-        for destination in outcome.storedDestinations(job: job) {
+        for destination in outcome.storedDestinations {
             var log = logger
-            if job.destinations.count > 1 { log[metadataKey: "s3.destination"] = "\(destination)" }
+            log[metadataKey: "s3.destination"] = "\(destination)"
             do {
                 _ = try runner.run(job: job.only(destination: destination), config: config, selection: .backup(id), trigger: .afterBackup, logger: log)
             } catch {
