@@ -18,16 +18,19 @@ struct BlockingBridgeTests {
     @Test func cancellationInterruptsAndWaitsForTheCall() async throws {
         let bridge = BlockingBridge(name: "test-cancel")
         let stop = Mutex(false)
+        let started = Mutex(false)
         let finished = Mutex(false)
         let task = Task {
             try await bridge.run(interrupt: { stop.withLock { $0 = true } }) {
+                started.withLock { $0 = true }
                 while !stop.withLock({ $0 }) { usleep(1_000) }
                 usleep(50_000)
                 finished.withLock { $0 = true }
                 return "interrupted"
             }
         }
-        try await Task.sleep(for: .milliseconds(100))
+        // Cancel only once the call runs (a call cancelled before it starts never runs: tested below).
+        while !started.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(5)) }
         task.cancel()
         #expect(try await task.value == "interrupted")
         #expect(finished.withLock { $0 })
