@@ -19,7 +19,7 @@ extension ConfigLoader {
         if object.has("schedule") { settings.schedule = cron(object) }
         settings.afterBackup = object.bool("afterBackup")
         if let scratch = object.string("restoreTo") {
-            if !RestoreDrill.isValidName(scratch) {
+            if !VerifySettings.isValidScratchName(scratch) {
                 reader.error(
                     object.raw("restoreTo"), object.childPath("restoreTo"),
                     "\(ConfigReader.quote(scratch)) is not a valid scratch database name; use letters, digits and '_' (starting with a letter, at most 63 characters), e.g. \"backupd_drill\"")

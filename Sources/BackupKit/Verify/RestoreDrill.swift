@@ -83,11 +83,7 @@ public struct RestoreDrill: Sendable {
     }
 
     /// Letters, digits and `_`, starting with a letter, at most 63 characters (safe to quote in SQL).
-    static func isValidName(_ name: String) -> Bool {
-        guard let first = name.unicodeScalars.first, name.unicodeScalars.count <= 63 else { return false }
-        func letter(_ s: Unicode.Scalar) -> Bool { ("a"..."z").contains(s) || ("A"..."Z").contains(s) }
-        return letter(first) && name.unicodeScalars.allSatisfy { letter($0) || ("0"..."9").contains($0) || $0 == "_" }
-    }
+    static func isValidName(_ name: String) -> Bool { VerifySettings.isValidScratchName(name) }
 }
 
 /// Why a restore drill could not run.
