@@ -33,12 +33,6 @@ public final class S3Client: Sendable {
         self.jitter = jitter
     }
 
-    /// A client over libcurl for a configured destination.
-    public convenience init(destination: DestinationConfig, logger: Logger) {
-        let settings = S3Settings(destination: destination)
-        self.init(settings: settings, transport: CurlTransport(options: .init(caFile: settings.caFile)), logger: logger)
-    }
-
     /// Requests this client retried so far (each new try after a failed one counts once): a run
     /// opens its own client per destination, so this is the run's retries there.
     public var retries: Int { retried.load(ordering: .relaxed) }
