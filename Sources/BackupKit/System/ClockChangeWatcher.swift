@@ -11,7 +11,7 @@ import Synchronization
 /// step, after which the next wake would otherwise be up to the step's size away: the scheduler
 /// wakes at once, measures the step and lets wildcard schedules resume at the new time.
 ///
-/// `nextChange()` blocks in `read(2)` on the `BlockingBridge`; cancelling the awaiting task arms
+/// `nextChange()` blocks in `poll(2)` on the `BlockingBridge`; cancelling the awaiting task arms
 /// the timer to expire at once, which ends the read. (`init(queue:…)` and `cancel()` serve the
 /// queue-based scheduler the same way from a detached bridge job.)
 final class ClockChangeWatcher: Sendable {
@@ -68,6 +68,9 @@ final class ClockChangeWatcher: Sendable {
 
     /// Blocks until the clock was set (true, the timer armed again) or the timer expired (false).
     private static func readChange(_ fd: Int32) -> Bool {
+        // Poll, then read the non-blocking descriptor (as an LD_PRELOAD clock shim expects too).
+        var ready = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        while poll(&ready, 1, -1) < 0 && errno == EINTR {}
         var expirations: UInt64 = 0
         let count = read(fd, &expirations, MemoryLayout<UInt64>.size)
         // ECANCELED means the clock was set; the timer must be armed again to keep watching.
@@ -77,7 +80,7 @@ final class ClockChangeWatcher: Sendable {
     }
 
     private static func open(logger: Logger) -> Int32? {
-        let fd = timerfd_create(CLOCK_REALTIME, Int32(TFD_CLOEXEC))
+        let fd = timerfd_create(CLOCK_REALTIME, Int32(TFD_NONBLOCK | TFD_CLOEXEC))
         guard fd >= 0 else {
             logger.warning(
                 "cannot watch for system clock changes; a backward clock step will delay runs until the next wake",
