@@ -42,7 +42,7 @@ struct ControlServerTests {
     }
 
     /// A client waits for a run whose reply never finishes; cancelling the server ends it within
-    /// a second, and the client sees its connection closed.
+    /// seconds, and the client sees its connection closed.
     @Test func cancellationEndsWaitingConnections() async throws {
         let directory = try Self.stateDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -59,7 +59,7 @@ struct ControlServerTests {
         let cancelled = ContinuousClock.now
         serving.cancel()
         try await serving.value
-        #expect(ContinuousClock.now - cancelled < .seconds(1))
+        #expect(ContinuousClock.now - cancelled < .seconds(5))
         #expect(throws: (any Error).self) { try connected.next() }
     }
 

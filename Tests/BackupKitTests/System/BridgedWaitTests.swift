@@ -9,7 +9,7 @@ import Testing
 @Suite("Bridged waits stop")
 struct BridgedWaitTests {
     /// A task awaiting `ClockChangeWatcher.nextChange()` (blocked in poll on a bridge thread) ends
-    /// with CancellationError within a second of being cancelled.
+    /// with CancellationError within seconds of being cancelled (not at the next clock change).
     @Test func clockWatcherEndsOnCancellation() async throws {
         let watcher = try #require(ClockChangeWatcher(logger: Logger(label: "test")))
         let waiting = Task { try await watcher.nextChange() }
@@ -17,7 +17,7 @@ struct BridgedWaitTests {
         let cancelled = ContinuousClock.now
         waiting.cancel()
         let result = await waiting.result
-        #expect(ContinuousClock.now - cancelled < .seconds(1))
+        #expect(ContinuousClock.now - cancelled < .seconds(5))
         #expect(throws: CancellationError.self) { try result.get() }
     }
 

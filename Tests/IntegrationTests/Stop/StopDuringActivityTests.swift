@@ -16,7 +16,8 @@ struct StopDuringActivityTests {
     @Test func sigtermDuringStalledUpload() async throws {
         let fixture = try StopFixture(label: "stop-upload")
         defer { fixture.remove() }
-        try fixture.writeConfig(job: StopFixture.commandJob(megabytes: 256, schedule: "*/3 * * * * *"))
+        // One run only (a schedule that fires once, seconds from now), whose dump outlasts the test.
+        try fixture.writeConfig(job: StopFixture.commandJob(megabytes: 4096, schedule: StopFixture.once(after: 5)))
         let daemon = try DaemonProcess(configPath: fixture.configPath, directory: fixture.directory, environment: fixture.environment)
         defer { daemon.cleanUp() }
         var running: RunRecord?

@@ -51,6 +51,14 @@ struct StopFixture {
     /// A schedule that does not fire during a test (once a year, at New Year).
     static let never = "0 0 1 1 *"
 
+    /// A schedule (with cron's leading seconds field) that fires once, `seconds` from now.
+    static func once(after seconds: TimeInterval) -> String {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let at = calendar.dateComponents([.second, .minute, .hour, .day, .month], from: Date().addingTimeInterval(seconds))
+        return "\(at.second!) \(at.minute!) \(at.hour!) \(at.day!) \(at.month!) *"
+    }
+
     var environment: [String: String] {
         var environment = Pipeline.defaultEnvironment
         environment["STOP_S3_SECRET"] = s3.secretKey
