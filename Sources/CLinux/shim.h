@@ -47,4 +47,11 @@ static inline int bd_malloc_fix_mmap_threshold(int bytes) {
 static inline int bd_malloc_is_mapped(const void *block) {
     return (((const unsigned long *) block)[-1] & 2UL) != 0;
 }
+
+// A descriptor that polls readable once a child has exited (pidfd_open, Linux 5.3, close-on-exec),
+// so waiting for the exit can drain the child's stderr at the same time; -1 when unavailable.
+static inline int bd_pidfd_open(int pid) {
+    extern long syscall(long, ...);
+    return (int) syscall(434 /* SYS_pidfd_open */, pid, 0);
+}
 #endif

@@ -66,8 +66,17 @@ struct VerifyCommand: ParsableCommand {
         if !verbose { logger.logLevel = .critical }
         let terminal = TerminalProgress.start(label: "verifying", json: json)
         let stores = liveStores(logger: logger)
+        // SIGTERM/SIGINT: every tool started (a drill's restore, age, a checker) is killed, not
+        // left running in its own process group; the verification under way records nothing.
+        let launcher = TrackingProcessLauncher(PosixProcessLauncher())
+        let signals = stopOnSignals { number in
+            launcher.stopAll()
+            printError("verify of \(job.name) stopped: interrupted by signal \(number); the backup being verified has no verdict")
+            Foundation.exit(130)
+        }
+        defer { signals.forEach { $0.cancel() } }
         let runner = VerifyRunner(
-            stores: terminal.map { ProgressStoreProvider(stores, progress: $0.progress, measure: .backup) } ?? stores, launcher: PosixProcessLauncher(), environment: ProcessInfo.processInfo.environment,
+            stores: terminal.map { ProgressStoreProvider(stores, progress: $0.progress, measure: .backup) } ?? stores, launcher: launcher, environment: ProcessInfo.processInfo.environment,
             clock: SystemWallClock(), history: history)
         let selection: VerifyRunner.Selection = all ? .all : backup.map { .backup($0) } ?? .latest
         let reports: [VerifyReport]
@@ -97,5 +106,16 @@ struct VerifyCommand: ParsableCommand {
             }
             throw ExitCode.failure
         }
+    }
+}
+
+/// Runs `stop` (which exits) on SIGINT or SIGTERM.
+private func stopOnSignals(_ stop: @escaping @Sendable (Int32) -> Void) -> [any DispatchSourceSignal] {
+    [SIGINT, SIGTERM].map { number in
+        signal(number, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+        source.setEventHandler { stop(number) }
+        source.resume()
+        return source
     }
 }

@@ -6,8 +6,9 @@ import Synchronization
 
 /// The daemon's control socket (`control.sock` in the state directory, mode 0600, in a 0700
 /// directory): line-delimited JSON, one request per connection. Only root and the daemon's own
-/// user are served (checked by SO_PEERCRED). The accept loop and each connection run on their
-/// own threads with read and write timeouts, so a client can never block the daemon.
+/// user are served (checked by SO_PEERCRED). Accepting, reading and writing run on the
+/// `BlockingBridge` with read and write timeouts, so a client can never block the daemon; each
+/// connection is a child task, and cancellation shuts the sockets down.
 public final class ControlServer: Service, Sendable {
     /// The socket's name in the state directory.
     public static let fileName = "control.sock"
@@ -45,18 +46,22 @@ public final class ControlServer: Service, Sendable {
             return
         }
         logger.debug("control socket listening", metadata: ["control.path": "\(path)"])
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                let thread = Thread { [self] in
-                    acceptLoop(fd)
-                    continuation.resume()
+        let bridge = BlockingBridge.shared
+        await withDiscardingTaskGroup { group in
+            while !Task.isCancelled {
+                let client = try? await bridge.run(interrupt: { [self] in
+                    stopped.store(true, ordering: .releasing)
+                    shutdown(fd, Int32(SHUT_RDWR))
+                }, { [self] in accept(fd) })
+                guard let client else { break }
+                if client >= 0 {
+                    group.addTask { [self] in await serve(client) }
+                } else if !stopped.load(ordering: .acquiring) {
+                    try? await Task.sleep(for: .milliseconds(250))  // out of descriptors: not a busy loop
                 }
-                thread.name = "backupd-control"
-                thread.start()
             }
-        } onCancel: {
-            self.stopped.store(true, ordering: .releasing)
         }
+        close(fd)
         // Only our own socket: never one another process put at the path meanwhile.
         if let socketFile, FileIdentity(path: path) == socketFile { unlink(path) }
     }
@@ -87,42 +92,50 @@ public final class ControlServer: Service, Sendable {
         return (fd, FileIdentity(path: path))
     }
 
-    private func acceptLoop(_ fd: Int32) {
-        defer { close(fd) }
+    /// The next connection, or -1 when none came before `stopped` was set or accept failed.
+    private func accept(_ fd: Int32) -> Int32 {
         while !stopped.load(ordering: .acquiring) {
             var ready = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
             guard poll(&ready, 1, 250) > 0 else { continue }
-            let client = UnixSocket.accept(fd)
-            guard client >= 0 else { continue }
-            let thread = Thread { [self] in serve(client) }
-            thread.name = "backupd-control-client"
-            thread.start()
+            return UnixSocket.accept(fd)
         }
+        return -1
     }
 
-    private func serve(_ fd: Int32) {
+    /// Reads the request (through the bridge), hands it to the handler and writes its reply.
+    private func serve(_ fd: Int32) async {
         defer { close(fd) }
-        UnixSocket.setTimeouts(fd, receive: .seconds(5), send: .seconds(10))
         let reply = ControlReply(fd: fd)
+        let request = try? await BlockingBridge.shared.run(interrupt: { shutdown(fd, Int32(SHUT_RDWR)) }) { [self] in
+            readRequest(fd, reply: reply)
+        }
+        if let request = request ?? nil {
+            // Nothing more is read: the client only waits now, however long the run takes.
+            UnixSocket.setTimeouts(fd, receive: nil, send: .seconds(10))
+            handler(request, reply)
+        }
+        await reply.deliver()
+    }
+
+    /// The client's request, or nil after queueing the error that refuses it.
+    private func readRequest(_ fd: Int32, reply: ControlReply) -> ControlRequest? {
+        UnixSocket.setTimeouts(fd, receive: .seconds(5), send: .seconds(10))
         guard let peer = UnixSocket.peer(fd), peer.uid == 0 || peer.uid == geteuid() else {
             logger.warning("control connection refused: not root nor the daemon's user", metadata: ["control.path": "\(path)"])
             reply.finish(ControlEvent(.error, message: "permission denied: only root and the daemon's user may control backupd"))
-            return
+            return nil
         }
         guard let line = LineReader(fd: fd, limit: Self.requestLimit).next(),
               let request = try? JSONDecoder().decode(ControlRequest.self, from: Data(line.utf8))
         else {
             reply.finish(ControlEvent(.error, message: "bad request: send one JSON object such as {\"command\":\"run-now\",\"job\":\"NAME\"} on one line"))
-            return
+            return nil
         }
         logger.info("control request", metadata: ["control.command": "\(request.command)", "job.name": "\(request.job)", "control.peer_pid": "\(peer.pid)"])
         guard request.command == "run-now" else {
             reply.finish(ControlEvent(.error, message: "unknown command \"\(request.command)\"; this daemon knows run-now"))
-            return
+            return nil
         }
-        // Nothing more is read: the client only waits now, however long the run takes.
-        UnixSocket.setTimeouts(fd, receive: nil, send: .seconds(10))
-        handler(request, reply)
-        reply.waitUntilFinished()
+        return request
     }
 }

@@ -3,8 +3,8 @@ import Glibc
 import Synchronization
 
 /// Decrypts a downloaded stream with `age -d -i FILE` as it arrives: chunks are written into
-/// age's standard input, and a thread of its own hands age's output to `downstream` (the
-/// decompressor and the restore tool). The identity stays in its file: only its path is in argv.
+/// age's standard input, and a job on the `BlockingBridge` hands age's output to `downstream`
+/// (the decompressor and the restore tool). The identity stays in its file: only its path is in argv.
 public final class AgeDecryptingSink {
     private let process: any RunningProcess
     private let key: String
@@ -15,7 +15,7 @@ public final class AgeDecryptingSink {
         [AgeEncryptionSource.program, "-d", "-i", identity]
     }
 
-    /// Starts age for `key`, feeding its output to `downstream` (called on another thread, one
+    /// Starts age for `key`, feeding its output to `downstream` (called on a bridge thread, one
     /// call at a time, and never after `finish` returned).
     public init(
         identity: String, key: String, launcher: any ProcessLauncher, environment: [String: String],
@@ -36,7 +36,7 @@ public final class AgeDecryptingSink {
         let process = self.process
         let reader = self.reader
         let sink = UncheckedSink(downstream)
-        let thread = Thread {
+        BlockingBridge.shared.detach {
             var buffer = [UInt8](repeating: 0, count: 1 << 20)
             do {
                 while true {
@@ -50,8 +50,6 @@ public final class AgeDecryptingSink {
             }
             reader.done.signal()
         }
-        thread.name = "backupd-age-decrypt"
-        thread.start()
     }
 
     /// Writes downloaded ciphertext; throws when age or the downstream already failed.
@@ -88,15 +86,16 @@ public final class AgeDecryptingSink {
     }
 }
 
-/// The reader thread's error and its end.
+/// The reader's error and its end. (`finish` is synchronous until the restore path is async: it
+/// then awaits the reader through the bridge instead of this semaphore.)
 private final class ReaderState: Sendable {
     let error = Mutex<(any Error)?>(nil)
     let done = DispatchSemaphore(value: 0)
 }
 
-/// The downstream closure, called only by the reader thread while the caller waits in `finish`
+/// The downstream closure, called only by the reader while the caller waits in `finish`
 /// or writes input (the restorer's counters it updates are read only after `finish`).
-private final class UncheckedSink: @unchecked Sendable {
+private final class UncheckedSink: @unchecked Sendable {  // unchecked: the closure is not Sendable; only the reader calls it
     let write: (UnsafeRawBufferPointer) throws -> Void
     init(_ write: @escaping (UnsafeRawBufferPointer) throws -> Void) { self.write = write }
 }

@@ -1,11 +1,11 @@
 import Foundation
 import Synchronization
 
-/// A pipeline stage that encrypts a stream with the `age` program: a thread of its own pumps the
-/// upstream (compressed) bytes into age's standard input while the consumer reads the ciphertext
-/// from its standard output. Memory stays bounded (one chunk plus the pipes); nothing touches
-/// disk. The stream ends cleanly only when both the upstream and age ended cleanly, so a dying
-/// dump or a dying age makes the upload abort.
+/// A pipeline stage that encrypts a stream with the `age` program: a job on the `BlockingBridge`
+/// pumps the upstream (compressed) bytes into age's standard input while the consumer reads the
+/// ciphertext from its standard output. Memory stays bounded (one chunk plus the pipes); nothing
+/// touches disk. The stream ends cleanly only when both the upstream and age ended cleanly, so a
+/// dying dump or a dying age makes the upload abort.
 public final class AgeEncryptionSource: ByteSource {
     private let upstream: any ByteSource
     private let process: any RunningProcess
@@ -39,7 +39,8 @@ public final class AgeEncryptionSource: ByteSource {
         self.job = job
         let pump = self.pump
         let box = UncheckedSource(upstream)
-        let thread = Thread {
+        // `stop()` kills age, which ends a blocked write into its input.
+        BlockingBridge.shared.detach {
             var buffer = [UInt8](repeating: 0, count: chunkSize)
             do {
                 while true {
@@ -47,18 +48,18 @@ public final class AgeEncryptionSource: ByteSource {
                     if n == 0 { break }
                     try buffer.withUnsafeBytes { try process.writeInput(UnsafeRawBufferPointer(rebasing: $0[..<n])) }
                 }
+                // Recorded before age can see the end of its input, so `read` never waits for it.
+                pump.finish(nil)
                 process.closeInput()
             } catch {
-                pump.error.withLock { $0 = error }
+                // Recorded before age is killed, so `read` knows it when age's output ends.
+                pump.finish(error)
                 // Without end of input age never writes its final chunk: kill it so the
                 // ciphertext stays visibly incomplete and the consumer sees the failure.
                 process.kill()
                 process.closeInput()
             }
-            pump.done.signal()
         }
-        thread.name = "backupd-age"
-        thread.start()
     }
 
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
@@ -74,9 +75,8 @@ public final class AgeEncryptionSource: ByteSource {
             // The pump may still be blocked on the upstream: the caller stops the dump, which frees it.
             throw EncryptionError.stageFailed(job: job, exit: "\(exit)", stderr: process.stderrTail())
         }
-        // A clean exit means age saw the end of its input, so the pump is finishing.
-        pump.done.wait()
-        pump.done.signal()
+        // A clean exit means age saw the end of its input, which the pump gave only after
+        // recording how the upstream ended.
         if let upstreamError = pump.error.withLock({ $0 }) { throw upstreamError }
         return 0
     }
@@ -88,14 +88,15 @@ public final class AgeEncryptionSource: ByteSource {
     }
 }
 
-/// What the pump thread reports: its error, and that it has finished.
+/// What the pump reports: its error, set before age can end.
 private final class PumpState: Sendable {
     let error = Mutex<(any Error)?>(nil)
-    let done = DispatchSemaphore(value: 0)
+
+    func finish(_ failure: (any Error)?) { error.withLock { $0 = failure } }
 }
 
-/// The upstream handed to the pump thread, which alone reads it from then on.
-private final class UncheckedSource: @unchecked Sendable {
+/// The upstream handed to the pump, which alone reads it from then on.
+private final class UncheckedSource: @unchecked Sendable {  // unchecked: ByteSource is not Sendable; only the pump reads it
     let source: any ByteSource
     init(_ source: any ByteSource) { self.source = source }
 }

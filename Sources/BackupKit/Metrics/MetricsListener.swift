@@ -7,7 +7,7 @@ import Synchronization
 /// Serves `GET /metrics` over HTTP/1.1 on one address (loopback by default). Binds in `init`, so
 /// a bad address fails at start; `run()` answers until its task is cancelled, then closes the
 /// socket and returns promptly. One request per connection, each with a 5 s read/write timeout,
-/// so a stuck client cannot hold it up for long.
+/// so a stuck client cannot hold it up for long. The blocking calls run on `BlockingBridge`.
 public final class MetricsListener: Sendable {
     /// The address and the port actually bound (useful when port 0 was asked for).
     public let address: BindAddress
@@ -64,38 +64,35 @@ public final class MetricsListener: Sendable {
     /// True once `run()` is answering (connections made before wait in the backlog until then).
     public var isAccepting: Bool { accepting.load(ordering: .acquiring) }
 
-    /// Answers requests until the task is cancelled.
+    /// Answers requests until the task is cancelled. Each blocking `accept` and each connection
+    /// runs on the `BlockingBridge`; cancellation shuts the socket down, which wakes them.
     public func run() async throws {
         let fd = self.fd
+        let bridge = BlockingBridge.shared
         logger.info("metrics listening", metadata: ["metrics.address": "\(address)"])
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                let thread = Thread { [self] in
-                    accepting.store(true, ordering: .releasing)
-                    acceptLoop()
-                    accepting.store(false, ordering: .releasing)
-                    continuation.resume()
-                }
-                thread.name = "backupd-metrics"
-                thread.start()
-            }
-        } onCancel: {
-            // Wakes the blocked accept(2) with EINVAL; the loop then ends.
-            shutdown(fd, Int32(SHUT_RDWR))
+        accepting.store(true, ordering: .releasing)
+        // Wakes a blocked accept(2) with EINVAL; the socket stays shut from then on.
+        let stop: @Sendable () -> Void = { shutdown(fd, Int32(SHUT_RDWR)) }
+        while !Task.isCancelled {
+            guard let client = try? await bridge.run(interrupt: stop, { Self.accept(fd) }), client >= 0 else { break }
+            _ = try? await bridge.run(interrupt: { shutdown(client, Int32(SHUT_RDWR)) }) { [self] in serve(client) }
+            close(client)
         }
+        stop()
+        accepting.store(false, ordering: .releasing)
         logger.info("metrics listener stopped", metadata: ["metrics.address": "\(address)"])
     }
 
-    private func acceptLoop() {
+    /// The next connection (close-on-exec), or -1 once the socket is shut down or broken.
+    private static func accept(_ fd: Int32) -> Int32 {
         while true {
-            let client = accept(fd, nil, nil)
-            if client < 0 {
-                if errno == EINTR || errno == ECONNABORTED { continue }
-                return
+            let client = Glibc.accept(fd, nil, nil)
+            if client >= 0 {
+                _ = fcntl(client, F_SETFD, FD_CLOEXEC)
+                return client
             }
-            _ = fcntl(client, F_SETFD, FD_CLOEXEC)
-            serve(client)
-            close(client)
+            if errno == EINTR || errno == ECONNABORTED { continue }
+            return -1
         }
     }
 

@@ -79,6 +79,14 @@ public final class BlockingBridge: @unchecked Sendable {  // unchecked: every st
         }
     }
 
+    /// Starts `body` on a pool thread from synchronous code, without awaiting it (a pump whose
+    /// end its owner learns otherwise). It needs no cooperative thread to start, so it cannot
+    /// starve behind blocked callers; stopping it is the owner's business (killing the process
+    /// it feeds, closing the descriptor it reads).
+    public func detach(_ body: @escaping @Sendable () -> Void) {
+        submit(body)
+    }
+
     private struct CallState {
         var started = false
         var cancelled = false
