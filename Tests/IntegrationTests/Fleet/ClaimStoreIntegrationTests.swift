@@ -48,13 +48,14 @@ struct ClaimStoreIntegrationTests {
     /// the old holder's renewal and its re-validation before the manifest both fail with
     /// "lost its claim to host-b"; the new holder completes and finishes; nobody takes a done slot.
     @Test func expiredLeaseIsTakenOverAndOldHolderIsFenced() async throws {
-        let (a, b, _) = try hosts("claim-takeover", lease: 1)
+        // 3 s: the server's Date has whole seconds, so a shorter lease could lapse before host-b's first read.
+        let (a, b, _) = try hosts("claim-takeover", lease: 3)
         guard case .won(let old) = try a.claim(job: "db", slot: Self.slot) else {
             Issue.record("host-a should win a free slot")
             return
         }
         #expect(try b.claim(job: "db", slot: Self.slot) == .claimedBy(host: "host-a", state: .running))
-        try await Task.sleep(for: .seconds(2.2))
+        try await Task.sleep(for: .seconds(4.2))
         guard case .won(let taken) = try b.claim(job: "db", slot: Self.slot) else {
             Issue.record("host-b should take the expired claim over")
             return
@@ -69,19 +70,19 @@ struct ClaimStoreIntegrationTests {
         #expect(completing.record.state == .completing && completing.record.fencing == 2)
         let done = try b.finish(completing)
         #expect(done.record.state == .done)
-        try await Task.sleep(for: .seconds(2.2))
+        try await Task.sleep(for: .seconds(4.2))
         #expect(try a.claim(job: "db", slot: Self.slot) == .claimedBy(host: "host-b", state: .done))
     }
 
     /// A stale holder cannot complete even when it read the claim before the takeover: its
     /// If-Match names the old ETag and the server refuses it.
     @Test func staleETagCannotComplete() async throws {
-        let (a, b, client) = try hosts("claim-stale", lease: 1)
+        let (a, b, client) = try hosts("claim-stale", lease: 3)
         guard case .won(let old) = try a.claim(job: "db", slot: Self.slot) else {
             Issue.record("host-a should win a free slot")
             return
         }
-        try await Task.sleep(for: .seconds(2.2))
+        try await Task.sleep(for: .seconds(4.2))
         guard case .won(let taken) = try b.claim(job: "db", slot: Self.slot) else {
             Issue.record("host-b should take the expired claim over")
             return
