@@ -92,4 +92,34 @@ struct ClaimStoreIntegrationTests {
         }
         #expect(try client.readVersioned(key: old.key).etag == taken.etag)
     }
+    /// Two hosts claiming the same 20 slots at the same moment: for every slot exactly one wins,
+    /// the other is told who, and the claim object names the winner.
+    @Test func concurrentClaimsHaveOneWinnerPerSlot() async throws {
+        let (a, b, client) = try hosts("claim-concurrent", lease: 300)
+        for index in 0..<20 {
+            let slot = Self.slot + Double(index * 60)
+            let outcomes = await withTaskGroup(of: (String, Result<ClaimStore.Outcome, any Error>).self) { group in
+                for host in [a, b] {
+                    group.addTask { (host.hostId, Result { try host.claim(job: "db", slot: slot) }) }
+                }
+                var all: [(String, Result<ClaimStore.Outcome, any Error>)] = []
+                for await outcome in group { all.append(outcome) }
+                return all
+            }
+            var winners: [String] = []
+            var losers: [(String, String)] = []
+            for (host, result) in outcomes {
+                switch result {
+                case .success(.won): winners.append(host)
+                case .success(.claimedBy(let holder, _)): losers.append((host, holder))
+                case .failure(let error): Issue.record("\(host): \(error)")
+                }
+            }
+            #expect(winners.count == 1 && losers.count == 1, "slot \(index): \(outcomes)")
+            guard let winner = winners.first, let loser = losers.first else { continue }
+            #expect(loser.1 == winner)
+            let stored = try client.readVersioned(key: ClaimKey.key(prefix: "fleet/", job: "db", slot: slot))
+            #expect(try ClaimRecord.decode(stored.body, key: "k").hostId == winner)
+        }
+    }
 }
