@@ -16,7 +16,9 @@ struct CheckCommand: ParsableCommand {
             installed (a warning only). Then for each destination it reaches the endpoint, measures clock \
             skew, and under a temporary prefix in the bucket tries PutObject, a small multipart upload, \
             HeadObject, GetObject, ListObjectsV2, ListMultipartUploads, AbortMultipartUpload and \
-            DeleteObjects, cleaning up after itself. Connections give up after a few seconds and at most \
+            DeleteObjects, cleaning up after itself, then probes conditional writes (a second If-None-Match: * \
+            PUT and a wrong If-Match must be refused, the right If-Match must pass; a failure is an error for \
+            the first destination of a runOn "any" job, else a warning). Connections give up after a few seconds and at most \
             two retries (a backup's retry budget is for riding out outages, not for diagnosis). Given a \
             job with "tables", it also lists the tables each of its patterns matches and warns about an \
             include that matches nothing. Exits 1 when any step fails.
@@ -64,7 +66,9 @@ struct CheckCommand: ParsableCommand {
             settings.retry = Self.retry
             let client = S3Client(settings: settings, transport: CurlTransport(options: .init(caFile: settings.caFile)), logger: logger)
             let token = String(UUID().uuidString.prefix(8)).lowercased()
-            let report = DestinationChecker(client: client, name: destination.name, token: token).run()
+            let report = withConditionalProbe(
+                DestinationChecker(client: client, name: destination.name, token: token).run(), client: client, destination: destination,
+                config: config, token: token)
             if json {
                 reports.append(report.json)
             } else {

@@ -77,6 +77,7 @@ struct ConfigLoader {
         let grace = duration(root, "shutdownGracePeriod") ?? .seconds(300)
         let (defaultRetention, historyRetention) = readRetentionDefaults(root)
         let defaults = readRunExtras(root)
+        let host = readHostId(root)
 
         var destinations: [DestinationConfig] = []
         var destinationNames: [String] = []
@@ -111,6 +112,7 @@ struct ConfigLoader {
                 if var job = readJob(item, path: path, defaultZone: zone, destinationNames: destinationNames) {
                     applyRunExtras(item, path: path, defaults: defaults, to: &job)
                     checkDistinctBuckets(job, item: item, path: path, destinations: destinations)
+                    checkRunOn(job, item: item, path: path, destinations: destinations, hostId: host.id)
                     jobs.append(job)
                 }
             }
@@ -127,6 +129,7 @@ struct ConfigLoader {
             shutdownGracePeriod: grace, destinations: destinations, jobs: jobs.map { $0.withDefaultRetention(defaultRetention) },
             retention: defaultRetention, historyRetention: historyRetention, metrics: defaults.metrics)
         config.verify = verify
+        config.hostId = host.id
         return config
     }
 }

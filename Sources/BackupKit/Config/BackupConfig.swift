@@ -30,6 +30,8 @@ public struct BackupConfig: Sendable {
     public static let defaultHistoryRetention: Duration = .seconds(400 * 86_400)
     /// Where metrics are exposed, when set.
     public var metrics: MetricsConfig? = nil
+    /// This host's id in a fleet (`hostId`, else the machine's hostname; nil when neither is usable).
+    public var hostId: String? = nil
 
     /// The destination with this name.
     public func destination(named name: String) -> DestinationConfig? {
@@ -246,6 +248,8 @@ public struct JobConfig: Sendable {
     public var encryption: EncryptionConfig? = nil
     /// Which tables a postgres or mysql job dumps (nil: every table, a whole-database backup).
     public var tables: TableSelection? = nil
+    /// Which hosts run the job: this one, or one host of the fleet per slot (`runOn`).
+    public var runOn: RunOn = .this
 
     /// The schedule bound to the job's time zone.
     public var cronSchedule: CronSchedule { CronSchedule(schedule, in: timeZone) }

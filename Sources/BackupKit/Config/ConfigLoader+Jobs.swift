@@ -32,6 +32,7 @@ extension ConfigLoader {
         if case .sql(let sql)? = connection { database = sql.database }
         let tables = readTables(object, engine: engine, database: database)
         let restoreOptions = object.raw("restoreOptions").flatMap { readRestoreOptions($0, path: object.childPath("restoreOptions"), engine: engine) }
+        let runOn = readRunOn(object)
         object.finish(validKeys: Self.runExtraKeys)
         guard let name, let engine, let schedule, let zone, let destinations, let prefix, let connection else { return nil }
         var job = JobConfig(
@@ -44,6 +45,7 @@ extension ConfigLoader {
         job.suspiciousBelow = suspiciousBelow
         job.tables = tables
         job.restoreOptions = restoreOptions
+        job.runOn = runOn
         job.retentionByDestination = targets?.retention ?? [:]
         return job
     }

@@ -20,6 +20,8 @@ public struct ConfigSources: Sendable {
     /// Why a file (a `caFile`) cannot be used as a readable regular file of at most `limit`
     /// bytes, or nil when it can.
     public var checkFile: @Sendable (_ path: String, _ limit: Int) -> FileReadError?
+    /// The machine's hostname, the default `hostId` (nil when unknown; tests set their own).
+    public var hostName: @Sendable () -> String? = { nil }
 
     /// Creates sources from closures.
     public init(
@@ -55,7 +57,7 @@ public struct ConfigSources: Sendable {
 
     /// The process's environment and the real file system, read through `RegularFileReader`.
     public static var live: ConfigSources {
-        ConfigSources(
+        var sources = ConfigSources(
             environment: ProcessInfo.processInfo.environment,
             readFile: { path, limit in try RegularFileReader.read(path, limit: limit) },
             permissions: { path in
@@ -71,6 +73,13 @@ public struct ConfigSources: Sendable {
                     return error
                 }
             })
+        sources.hostName = {
+            // The kernel's name (what `hostname` prints), not a DNS lookup of it.
+            var buffer = [CChar](repeating: 0, count: 256)
+            guard gethostname(&buffer, buffer.count - 1) == 0 else { return nil }
+            return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        }
+        return sources
     }
 }
 
