@@ -12,9 +12,4 @@ extension RunOutcome {
         outcome.destinations = destinations.map { DestinationOutcome(destination: $0.name, bucket: $0.bucket, state: state) }
         return outcome
     }
-
-    /// `completingLanes` for `job`'s destinations, buckets from `config`.
-    public func completingLanes(job: JobConfig, config: BackupConfig) -> RunOutcome {
-        completingLanes(job.destinations.map { (name: $0, bucket: config.destination(named: $0)?.bucket) })
-    }
 }
