@@ -247,6 +247,8 @@ public struct JobConfig: Sendable {
     public var encryption: EncryptionConfig? = nil
     /// Which tables a postgres or mysql job dumps (nil: every table, a whole-database backup).
     public var tables: TableSelection? = nil
+    /// Point-in-time recovery (`pitr`): base backups on the schedule, WAL through the daemon.
+    public var pitr: PITRSettings? = nil
 
     /// The schedule bound to the job's time zone.
     public var cronSchedule: CronSchedule { CronSchedule(schedule, in: timeZone) }

@@ -31,6 +31,7 @@ extension ConfigLoader {
         var database: String?
         if case .sql(let sql)? = connection { database = sql.database }
         let tables = readTables(object, engine: engine, database: database)
+        let pitr = readPITR(object, engine: engine, connection: connection)
         let restoreOptions = object.raw("restoreOptions").flatMap { readRestoreOptions($0, path: object.childPath("restoreOptions"), engine: engine) }
         object.finish(validKeys: Self.runExtraKeys)
         guard let name, let engine, let schedule, let zone, let destination, let prefix, let connection else { return nil }
@@ -44,6 +45,7 @@ extension ConfigLoader {
         job.suspiciousBelow = suspiciousBelow
         job.tables = tables
         job.restoreOptions = restoreOptions
+        job.pitr = pitr
         job.copyDestinations = Array(targets?.names.dropFirst() ?? [])
         job.retentionByDestination = targets?.retention ?? [:]
         return job
