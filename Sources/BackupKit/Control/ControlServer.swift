@@ -19,13 +19,19 @@ public final class ControlServer: Service, Sendable {
     private let logger: Logger
     private let handler: @Sendable (ControlRequest, ControlReply) -> Void
     private let stopped = Atomic<Bool>(false)
+    /// PITR: the users admitted (besides root and the daemon's) for `wal-push` only, and its handler.
+    let wal: ControlServer.WALPushing?
 
     /// A server at `stateDirectory/control.sock` that hands each request to `handler`, which
-    /// answers through the reply (from any thread, at any later time).
-    public init(stateDirectory: String, logger: Logger, handler: @escaping @Sendable (ControlRequest, ControlReply) -> Void) {
+    /// answers through the reply (from any thread, at any later time); `wal-push` goes to `wal`.
+    public init(
+        stateDirectory: String, logger: Logger, wal: ControlServer.WALPushing? = nil,
+        handler: @escaping @Sendable (ControlRequest, ControlReply) -> Void
+    ) {
         path = Self.path(stateDirectory: stateDirectory)
         self.logger = logger
         self.handler = handler
+        self.wal = wal
     }
 
     /// The control socket of `stateDirectory`.
@@ -78,7 +84,8 @@ public final class ControlServer: Service, Sendable {
             close(fd)
             throw ControlError.socket(path: path, call: "bind", errno: error)
         }
-        chmod(path, 0o600)
+        chmod(path, socketMode)
+        openStateDirectoryForArchiveUsers()
         guard Glibc.listen(fd, 16) == 0 else {
             let error = errno
             close(fd)
@@ -104,18 +111,23 @@ public final class ControlServer: Service, Sendable {
         defer { close(fd) }
         UnixSocket.setTimeouts(fd, receive: .seconds(5), send: .seconds(10))
         let reply = ControlReply(fd: fd)
-        guard let peer = UnixSocket.peer(fd), peer.uid == 0 || peer.uid == geteuid() else {
+        guard let peer = UnixSocket.peer(fd), peer.uid == 0 || peer.uid == geteuid() || admitsForWAL(peer.uid) else {
             logger.warning("control connection refused: not root nor the daemon's user", metadata: ["control.path": "\(path)"])
             reply.finish(ControlEvent(.error, message: "permission denied: only root and the daemon's user may control backupd"))
             return
         }
-        guard let line = LineReader(fd: fd, limit: Self.requestLimit).next(),
+        let reader = LineReader(fd: fd, limit: Self.requestLimit)
+        guard let line = reader.next(),
               let request = try? JSONDecoder().decode(ControlRequest.self, from: Data(line.utf8))
         else {
             reply.finish(ControlEvent(.error, message: "bad request: send one JSON object such as {\"command\":\"run-now\",\"job\":\"NAME\"} on one line"))
             return
         }
         logger.info("control request", metadata: ["control.command": "\(request.command)", "job.name": "\(request.job)", "control.peer_pid": "\(peer.pid)"])
+        if request.command == "wal-push" || !(peer.uid == 0 || peer.uid == geteuid()) {
+            serveWALPush(request, peerUID: peer.uid, fd: fd, reader: reader, reply: reply)
+            return
+        }
         guard request.command == "run-now" else {
             reply.finish(ControlEvent(.error, message: "unknown command \"\(request.command)\"; this daemon knows run-now"))
             return
