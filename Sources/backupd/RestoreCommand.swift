@@ -3,7 +3,7 @@ import BackupKit
 import Foundation
 
 /// `backupd restore JOB [OBJECT]`: streams a backup back into a database (or a file).
-struct RestoreCommand: ParsableCommand {
+struct RestoreCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "restore",
         abstract: "Stream a backup (the job's newest by default) back into its database.",
@@ -18,6 +18,8 @@ struct RestoreCommand: ParsableCommand {
             mongodb: mongorestore into the job's URI or --to URI; --clean drops collections first.
             redis: --to PATH writes the RDB file; place it as the stopped server's dump file.
             command: the backup is piped into the job's restoreArgv, or written to --to PATH.
+            PITR jobs: --to-dir DIR with --time TIME, --lsn LSN or --latest (and --timeline N) lays the newest base \
+            backup that ends before the target into the empty DIR and sets up recovery (see the README).
             """)
 
     @OptionGroup var options: GlobalOptions
@@ -60,8 +62,11 @@ struct RestoreCommand: ParsableCommand {
     @Flag(name: .shortAndLong, help: "Log each step to stderr.")
     var verbose = false
 
-    func run() throws {
+    @OptionGroup var pitr: PITRRestoreOptions
+
+    func run() async throws {
         let config = try options.loadConfig(secrets: .job(job))
+        if pitr.requested { return try await runPITR(config: config) }
         // The --verify-first check is a verification like any other, recorded in the history.
         var history: HistoryStore?
         if verifyFirst {

@@ -250,6 +250,8 @@ public struct JobConfig: Sendable {
     public var tables: TableSelection? = nil
     /// Which hosts run the job: this one, or one host of the fleet per slot (`runOn`).
     public var runOn: RunOn = .this
+    /// Point-in-time recovery (`pitr`): base backups on the schedule, WAL through the daemon.
+    public var pitr: PITRSettings? = nil
 
     /// The schedule bound to the job's time zone.
     public var cronSchedule: CronSchedule { CronSchedule(schedule, in: timeZone) }

@@ -31,6 +31,7 @@ extension ConfigLoader {
         var database: String?
         if case .sql(let sql)? = connection { database = sql.database }
         let tables = readTables(object, engine: engine, database: database)
+        let pitr = readPITR(object, engine: engine, connection: connection)
         let restoreOptions = object.raw("restoreOptions").flatMap { readRestoreOptions($0, path: object.childPath("restoreOptions"), engine: engine) }
         let runOn = readRunOn(object)
         object.finish(validKeys: Self.runExtraKeys)
@@ -46,6 +47,7 @@ extension ConfigLoader {
         job.tables = tables
         job.restoreOptions = restoreOptions
         job.runOn = runOn
+        job.pitr = pitr
         job.retentionByDestination = targets?.retention ?? [:]
         return job
     }

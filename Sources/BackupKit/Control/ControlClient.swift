@@ -32,11 +32,12 @@ public final class ControlClient {
 
     deinit { close(fd) }
 
-    /// Sends the request (within 10 s).
-    public func send(_ request: ControlRequest) throws {
+    /// Sends the request (within 10 s), followed by `body` (a `wal-push`'s file).
+    public func send(_ request: ControlRequest, body: [UInt8] = []) throws {
         UnixSocket.setTimeouts(fd, receive: nil, send: .seconds(10))
         var data = try JSONEncoder().encode(request)
         data.append(UInt8(ascii: "\n"))
+        data.append(contentsOf: body)
         guard UnixSocket.writeAll(fd, data) else { throw ControlError.socket(path: path, call: "send", errno: errno) }
     }
 

@@ -8,6 +8,8 @@ public struct ControlRequest: Codable, Sendable, Equatable {
     public var job: String
     /// When the job is already running: wait for that run's result instead of refusing.
     public var wait: Bool?
+    /// `wal-push`: the WAL file that follows the request line as `size` raw bytes.
+    public var wal: WALPushHeader?
 
     /// A run-now request.
     public init(runNow job: String, wait: Bool) {

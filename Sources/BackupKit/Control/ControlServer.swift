@@ -20,13 +20,19 @@ public final class ControlServer: Service, Sendable {
     private let logger: Logger
     private let handler: @Sendable (ControlRequest, ControlReply) -> Void
     private let stopped = Atomic<Bool>(false)
+    /// PITR: the users admitted (besides root and the daemon's) for `wal-push` only, and its handler.
+    let wal: ControlServer.WALPushing?
 
     /// A server at `stateDirectory/control.sock` that hands each request to `handler`, which
-    /// answers through the reply (from any thread, at any later time).
-    public init(stateDirectory: String, logger: Logger, handler: @escaping @Sendable (ControlRequest, ControlReply) -> Void) {
+    /// answers through the reply (from any thread, at any later time); `wal-push` goes to `wal`.
+    public init(
+        stateDirectory: String, logger: Logger, wal: ControlServer.WALPushing? = nil,
+        handler: @escaping @Sendable (ControlRequest, ControlReply) -> Void
+    ) {
         path = Self.path(stateDirectory: stateDirectory)
         self.logger = logger
         self.handler = handler
+        self.wal = wal
     }
 
     /// The control socket of `stateDirectory`.
@@ -83,7 +89,8 @@ public final class ControlServer: Service, Sendable {
             close(fd)
             throw ControlError.socket(path: path, call: "bind", errno: error)
         }
-        chmod(path, 0o600)
+        chmod(path, socketMode)
+        openStateDirectoryForArchiveUsers()
         guard Glibc.listen(fd, 16) == 0 else {
             let error = errno
             close(fd)
@@ -109,33 +116,48 @@ public final class ControlServer: Service, Sendable {
         let request = try? await BlockingBridge.shared.run(interrupt: { shutdown(fd, Int32(SHUT_RDWR)) }) { [self] in
             readRequest(fd, reply: reply)
         }
-        if let request = request ?? nil {
+        switch request ?? nil {
+        case .run(let request)?:
             // Nothing more is read: the client only waits now, however long the run takes.
             UnixSocket.setTimeouts(fd, receive: nil, send: .seconds(10))
             handler(request, reply)
+        case .walPush(let push)?:
+            await store(push, reply: reply)
+        case nil:
+            break
         }
         await reply.deliver()
     }
 
+    /// What a connection asks for, once read.
+    enum Accepted: Sendable {
+        case run(ControlRequest)
+        case walPush(WALPushRequest)
+    }
+
     /// The client's request, or nil after queueing the error that refuses it.
-    private func readRequest(_ fd: Int32, reply: ControlReply) -> ControlRequest? {
+    private func readRequest(_ fd: Int32, reply: ControlReply) -> Accepted? {
         UnixSocket.setTimeouts(fd, receive: .seconds(5), send: .seconds(10))
-        guard let peer = UnixSocket.peer(fd), peer.uid == 0 || peer.uid == geteuid() else {
+        guard let peer = UnixSocket.peer(fd), peer.uid == 0 || peer.uid == geteuid() || admitsForWAL(peer.uid) else {
             logger.warning("control connection refused: not root nor the daemon's user", metadata: ["control.path": "\(path)"])
             reply.finish(ControlEvent(.error, message: "permission denied: only root and the daemon's user may control backupd"))
             return nil
         }
-        guard let line = LineReader(fd: fd, limit: Self.requestLimit).next(),
+        let reader = LineReader(fd: fd, limit: Self.requestLimit)
+        guard let line = reader.next(),
               let request = try? JSONDecoder().decode(ControlRequest.self, from: Data(line.utf8))
         else {
             reply.finish(ControlEvent(.error, message: "bad request: send one JSON object such as {\"command\":\"run-now\",\"job\":\"NAME\"} on one line"))
             return nil
         }
         logger.info("control request", metadata: ["control.command": "\(request.command)", "job.name": "\(request.job)", "control.peer_pid": "\(peer.pid)"])
+        if request.command == "wal-push" || !(peer.uid == 0 || peer.uid == geteuid()) {
+            return readWALPush(request, peerUID: peer.uid, fd: fd, reader: reader, reply: reply).map(Accepted.walPush)
+        }
         guard request.command == "run-now" else {
-            reply.finish(ControlEvent(.error, message: "unknown command \"\(request.command)\"; this daemon knows run-now"))
+            reply.finish(ControlEvent(.error, message: "unknown command \"\(request.command)\"; this daemon knows run-now, wal-push"))
             return nil
         }
-        return request
+        return .run(request)
     }
 }

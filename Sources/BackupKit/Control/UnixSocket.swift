@@ -81,6 +81,22 @@ final class LineReader {
         self.limit = limit
     }
 
+    /// Exactly `count` bytes (what is buffered after the last line first); nil when the peer
+    /// closed or timed out before sending them all.
+    func read(count: Int) -> [UInt8]? {
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while buffer.count < count {
+            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, min($0.count, count - buffer.count), 0) }
+            if n > 0 {
+                buffer.append(contentsOf: chunk[..<n])
+            } else if !(n < 0 && errno == EINTR) {
+                return nil
+            }
+        }
+        defer { buffer.removeSubrange(..<count) }
+        return Array(buffer[..<count])
+    }
+
     /// The next line without its newline; nil at end of file, on a timeout or an over-long line.
     func next() -> String? {
         var chunk = [UInt8](repeating: 0, count: 4096)

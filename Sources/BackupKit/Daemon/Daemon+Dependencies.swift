@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import ServiceLifecycle
 
 extension Daemon {
@@ -32,6 +33,8 @@ extension Daemon {
         public var reloaded: [@Sendable (BackupConfig) -> Void] = []
         /// Called once the daemon stopped (notifications still in flight get a bounded moment).
         public var stopped: [@Sendable () -> Void] = []
+        /// PITR: `wal-push` on the control socket (nil: refused); by default stored to S3.
+        public var walPushing: @Sendable (ConfigStore, Logger) -> ControlServer.WALPushing? = WALReceiver.pushing
 
         /// Groups the dependencies.
         public init(

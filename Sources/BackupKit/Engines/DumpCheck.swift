@@ -15,6 +15,8 @@ public enum DumpCheck: Sendable, Hashable {
     case redisRDB
     /// A mongodump archive: its magic number.
     case mongoArchive
+    /// A `pg_basebackup` tar stream (`BaseBackupInspector`): tar structure, `backup_label`, WAL range.
+    case postgresBaseTar
 
     /// The marker pg_dumpall writes last.
     public static let pgDumpallTrailer = "-- PostgreSQL database cluster dump complete"
@@ -34,6 +36,7 @@ public enum DumpCheck: Sendable, Hashable {
         case .trailer(let marker): return "the \"\(marker)\" trailer"
         case .redisRDB: return "an RDB file (REDIS magic, EOF marker, checksum)"
         case .mongoArchive: return "the mongodump archive magic"
+        case .postgresBaseTar: return "a base backup tar archive (backup_label, pg_control, backup_manifest)"
         }
     }
 }

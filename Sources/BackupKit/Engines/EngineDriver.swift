@@ -44,6 +44,8 @@ public enum EngineDrivers {
     /// The driver that handles `job`.
     public static func driver(for job: JobConfig) -> any EngineDriver {
         switch job.connection {
+        case .sql(let connection) where job.pitr != nil:
+            return PostgresBaseBackupDriver(connection: connection)
         case .sql(let connection):
             return job.engine == .mysql ? MySQLDriver(connection: connection) as any EngineDriver : PostgresDriver(connection: connection)
         case .mongodb(let connection): return MongoDriver(connection: connection)

@@ -49,6 +49,8 @@ public struct BackupManifest: Sendable, Hashable, Codable {
     /// The job's `tables` selection when the backup was taken: the dump holds only those tables
     /// (or some without rows), a partial backup. nil for a whole-database backup.
     public var tables: TableSelection? = nil
+    /// A PITR job's base backup: its start and stop in the WAL (nil for dumps).
+    public var baseBackup: BaseBackupInfo? = nil
 
     /// A program's name and version.
     public struct Tool: Sendable, Hashable, Codable {
@@ -202,7 +204,7 @@ public struct BackupManifest: Sendable, Hashable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case formatVersion, backupId, job, engine, host, trigger, runId, startedAt, endedAt, tool, serverVersion, backupd
-        case compression, encryption, destination, bucket, copies, objects, tables, suspicious
+        case compression, encryption, destination, bucket, copies, objects, tables, suspicious, baseBackup
     }
 
     /// Writes every key, `null` included, so a reader sees which fields are empty.
@@ -229,6 +231,7 @@ public struct BackupManifest: Sendable, Hashable, Codable {
         // Only a suspicious backup's manifest has the key, so every other manifest stays as it was.
         try c.encodeIfPresent(suspicious, forKey: .suspicious)
         try c.encode(tables, forKey: .tables)
+        try c.encodeIfPresent(baseBackup, forKey: .baseBackup)
     }
 
     /// Whether the backup holds only some tables (or some without rows).

@@ -29,6 +29,7 @@ extension BackupRunner {
             encryption: job.encryption.map { BackupManifest.Encryption(scheme: "age", recipients: $0.ageRecipients.map(AgeRecipient.fingerprint)) },
             destination: destination.name, bucket: destination.bucket, copies: [], objects: objects)
         manifest.tables = job.tables
+        manifest.baseBackup = results.first { $0.step.primary }?.baseBackup
         return manifest
     }
 

@@ -11,6 +11,8 @@ extension BackupRunner {
         var bytesRead: Int64
         var exit: ProcessExit
         var stderr: String
+        /// A base backup's start and stop (PITR jobs).
+        var baseBackup: BaseBackupInfo? = nil
     }
 
     /// A step that failed, with what is known of the tool.

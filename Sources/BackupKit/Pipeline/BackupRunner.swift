@@ -257,7 +257,8 @@ public struct BackupRunner: BackupExecutor {
             }
             let primary = targets.first { receipts[$0.name] != nil }!
             return StepResult(
-                step: step, receipt: receipts[primary.name]!, receipts: receipts, bytesRead: output.bytesRead, exit: exit, stderr: stderr)
+                step: step, receipt: receipts[primary.name]!, receipts: receipts, bytesRead: output.bytesRead, exit: exit, stderr: stderr,
+                baseBackup: checked.baseBackup)
         } catch let failure as StepFailure {
             throw failure
         } catch {

@@ -15,6 +15,9 @@ final class CheckedDumpSource: ByteSource {
         self.tool = tool
     }
 
+    /// The base backup's start and stop once the stream passed its check (`.postgresBaseTar`).
+    var baseBackup: BaseBackupInfo? { inspector.baseBackup?.info }
+
     func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         let n = try upstream.read(into: buffer)
         if n > 0 {

@@ -18,6 +18,8 @@ final class DumpInspector {
     private var crc = CRC64Jones()
     /// The last byte fed to the CRC (the RDB's EOF opcode once the 8 checksum bytes are held back).
     private var lastChecksummed: UInt8?
+    /// The base backup's own check (`.postgresBaseTar` only).
+    let baseBackup: BaseBackupInspector?
 
     /// An inspector for `check`.
     init(_ check: DumpCheck) {
@@ -28,12 +30,14 @@ final class DumpInspector {
         default: tailSize = 0
         }
         tail.reserveCapacity(tailSize * 2)
+        baseBackup = check == .postgresBaseTar ? BaseBackupInspector() : nil
     }
 
     /// Takes the next bytes of the dump.
     func write(_ bytes: UnsafeRawBufferPointer) {
         guard !bytes.isEmpty else { return }
         count += Int64(bytes.count)
+        baseBackup?.write(bytes)
         if head.count < Self.headSize { head += bytes.prefix(Self.headSize - head.count) }
         guard tailSize > 0 else { return }
         if case .redisRDB = check {
@@ -97,6 +101,8 @@ final class DumpInspector {
             return nil
         case .redisRDB:
             return rdbProblem(tool: tool)
+        case .postgresBaseTar:
+            return baseBackup?.finish(tool: tool)
         }
     }
 

@@ -7,9 +7,9 @@ extension S3Client {
     /// unconditional PUT (`conditional` is false then: a writer racing in between is not detected).
     /// Throws `ObjectStoreError.alreadyExists` when the key is taken.
     public func putObjectIfAbsent(
-        key: String, body: UnsafeRawBufferPointer, contentType: String
+        key: String, body: UnsafeRawBufferPointer, contentType: String, metadata: [String: String] = [:]
     ) throws -> (etag: String, conditional: Bool) {
-        let headers = [(name: "Content-Type", value: contentType)]
+        let headers = [(name: "Content-Type", value: contentType)] + S3Client.metadataHeaders(metadata)
         let response = try perform(
             "PutObject", method: "PUT", key: key, headers: headers + [(name: "If-None-Match", value: "*")], body: body,
             accept: [412, 501])

@@ -1,0 +1,27 @@
+import Glibc
+
+/// A `postgres` job's `"pitr"` settings: the job takes `pg_basebackup` base backups on its schedule
+/// and stores the WAL that PostgreSQL's `archive_command` hands to the daemon.
+public struct PITRSettings: Sendable, Hashable {
+    /// The operating-system user PostgreSQL's server runs as (`archiveUser`): the control socket
+    /// admits it (by SO_PEERCRED) for `wal-push`, and only for that.
+    public var archiveUser: String
+    /// That user's uid, looked up when the config was read.
+    public var archiveUID: UInt32
+
+    /// Settings for `archiveUser`, whose uid is `archiveUID`.
+    public init(archiveUser: String, archiveUID: UInt32) {
+        self.archiveUser = archiveUser
+        self.archiveUID = archiveUID
+    }
+
+    /// The uid of the local user `name`, or nil when there is none.
+    public static func uid(ofUser name: String) -> UInt32? {
+        var entry = passwd()
+        var result: UnsafeMutablePointer<passwd>?
+        var buffer = [CChar](repeating: 0, count: 16_384)
+        let status = getpwnam_r(name, &entry, &buffer, buffer.count, &result)
+        guard status == 0, result != nil else { return nil }
+        return entry.pw_uid
+    }
+}

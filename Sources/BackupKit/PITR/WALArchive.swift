@@ -1,0 +1,70 @@
+import SigV4
+
+/// One PITR job's WAL archive at one destination: `push` stores a WAL file once (a second push of
+/// the same content succeeds, other content under the same name fails), `fetch` gives it back
+/// checked against the digest recorded with it.
+public struct WALArchive: Sendable {
+    /// What a push did.
+    public enum PushResult: Sendable, Equatable {
+        /// The file was stored at this key.
+        case stored(key: String)
+        /// The same file was already stored at this key (PostgreSQL retried).
+        case alreadyArchived(key: String)
+    }
+
+    /// The metadata key of the WAL file's SHA-256 (of its own bytes, before compression).
+    static let digestKey = "wal-sha256"
+
+    /// The job whose archive this is.
+    public let job: JobConfig
+    /// The destination's store.
+    public let store: any WALStore
+    let codec: WALCodec
+
+    /// The archive of `job` in `store`; age runs through `launcher` with `environment`.
+    public init(job: JobConfig, store: any WALStore, launcher: any ProcessLauncher, environment: [String: String]) {
+        self.job = job
+        self.store = store
+        codec = WALCodec(launcher: launcher, environment: environment)
+    }
+
+    /// The key `name` is stored under.
+    public func key(for name: WALFileName) -> String {
+        name.key(prefix: job.prefix, job: job.name, encrypted: job.encryption != nil)
+    }
+
+    /// Stores `contents` as `name`, returning only once it is stored (or was already, identical).
+    /// Throws `WALError.digestMismatch` when other content is stored under the name.
+    public func push(name: WALFileName, contents: [UInt8]) async throws -> PushResult {
+        let key = key(for: name)
+        let digest = SHA256.hex(SHA256.hash(contents))
+        let body = try codec.encode(contents, recipients: job.encryption?.ageRecipients, job: job.name)
+        do {
+            try await store.create(key: key, body: body, metadata: [Self.digestKey: digest, "wal-size": String(contents.count), "job": job.name])
+            return .stored(key: key)
+        } catch ObjectStoreError.alreadyExists {
+            let stored = try await storedDigest(key: key)
+            guard let stored else { throw WALError.corrupt(key: key, detail: "it exists but has no recorded digest") }
+            guard stored == digest else {
+                throw WALError.digestMismatch(job: job.name, name: name.name, key: key, stored: stored, pushed: digest)
+            }
+            return .alreadyArchived(key: key)
+        }
+    }
+
+    /// The digest recorded with the object at `key`: its metadata, else (an object whose metadata
+    /// was lost in a copy) the digest frame inside it when it is not encrypted.
+    private func storedDigest(key: String) async throws -> String? {
+        if let object = try await store.head(key: key), let digest = object.metadata[Self.digestKey] { return digest }
+        guard !key.hasSuffix(".age"), let bytes = try await store.read(key: key) else { return nil }
+        return WALCodec.readDigestFrame(bytes)?.sha256
+    }
+
+    /// The file `name`, decrypted with `identity` when the job is encrypted and checked against
+    /// its digest; throws `WALError.notFound` when the archive does not have it.
+    public func fetch(name: WALFileName, identity: String?) async throws -> [UInt8] {
+        let key = key(for: name)
+        guard let stored = try await store.read(key: key) else { throw WALError.notFound(job: job.name, name: name.name) }
+        return try codec.decode(stored, key: key, identity: identity).bytes
+    }
+}

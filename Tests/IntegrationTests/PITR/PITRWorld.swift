@@ -1,0 +1,91 @@
+import Foundation
+import Glibc
+import Testing
+@testable import BackupKit
+
+/// One PITR test's world: a bucket, a config (readable by the server's user, as wal-push needs),
+/// a PostgreSQL cluster archiving through the built backupd, and a scratch directory.
+struct PITRWorld {
+    let directory: String
+    let configPath: String
+    let destination: TestDestination
+    let cluster: PITRCluster
+    let binary: String
+
+    static func make() throws -> PITRWorld {
+        let directory = "/tmp/backupd-pitr-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        chmod(directory, 0o711)
+        let destination = try TestDestination.make()
+        let binary = try backupdBinary()
+        let configPath = directory + "/config.json"
+        let pg = directory + "/pg"
+        let job: [String: Any] = [
+            "name": "pg", "engine": "postgres", "schedule": "0 3 * * *", "destination": "test", "prefix": "pitr",
+            "connection": ["host": pg, "port": 0, "username": "postgres", "database": "postgres"],
+            "pitr": ["archiveUser": "postgres"],
+        ]
+        let cluster = try PITRCluster(directory: pg, archiveCommand: "\(binary) wal-push --config \(configPath) pg %p")
+        var withPort = job
+        withPort["connection"] = ["host": pg, "port": cluster.port, "username": "postgres", "database": "postgres"]
+        let root: [String: Any] = ["stateDirectory": directory + "/state", "destinations": [destination.json], "jobs": [withPort]]
+        try JSONSerialization.data(withJSONObject: root).write(to: URL(fileURLWithPath: configPath))
+        // Readable by the server's user: wal-push reads the config (never a secret) to find the socket.
+        chmod(configPath, 0o644)
+        return PITRWorld(directory: directory, configPath: configPath, destination: destination, cluster: cluster, binary: binary)
+    }
+
+    /// Starts `backupd run` and waits for its control socket.
+    func startDaemon() throws -> DaemonProcess {
+        let daemon = try DaemonProcess(configPath: configPath, directory: directory)
+        let socket = directory + "/state/" + ControlServer.fileName
+        let deadline = Date().addingTimeInterval(30)
+        while !FileManager.default.fileExists(atPath: socket), Date() < deadline { usleep(50_000) }
+        guard FileManager.default.fileExists(atPath: socket) else { throw TestSetupError("the daemon made no control socket: \(daemon.log)") }
+        return daemon
+    }
+
+    /// Runs `backupd ARGUMENTS --config CONFIG` as root (bounded by 300 s).
+    func backupd(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+        try runBackupd(arguments + ["--config", configPath], environment: ProcessInfo.processInfo.environment, timeout: 300)
+    }
+
+    /// Runs `backupd SUBCOMMAND --config CONFIG ARGUMENTS` as the server's user.
+    func asServerUser(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+        try PITRCluster.asServerUser([binary, arguments[0], "--config", configPath] + arguments.dropFirst(), in: directory + "/pg", check: false)
+    }
+
+    /// Switches to a new WAL segment and waits until the one switched from is archived; returns its name.
+    @discardableResult
+    func switchAndWaitArchived(timeout: TimeInterval = 90) throws -> String {
+        let segment = try cluster.psql("SELECT pg_walfile_name(pg_switch_wal())")
+        let deadline = Date().addingTimeInterval(timeout)
+        while try archivedUpTo() < segment {
+            guard Date() < deadline else { throw TestSetupError("\(segment) was not archived within \(timeout) s: \(cluster.log)") }
+            usleep(100_000)
+        }
+        return segment
+    }
+
+    /// The newest segment PostgreSQL archived ("" before the first).
+    func archivedUpTo() throws -> String {
+        try cluster.psql("SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver")
+    }
+
+    /// The job's only manifest.
+    func onlyManifest() throws -> BackupManifest {
+        let keys = try destination.store.list(prefix: "pitr/").map(\.key).filter { $0.hasSuffix(ObjectName.manifestSuffix) }
+        guard keys.count == 1 else { throw TestSetupError("expected one manifest, found \(keys)") }
+        return try BackupManifest.parse(try destination.store.read(key: keys[0]), key: keys[0])
+    }
+
+    /// Starts a cluster restored into `directory/name`.
+    func startRestored(_ name: String) throws -> PITRCluster {
+        try PITRCluster(restored: directory + "/" + name, scratch: directory + "/" + name + "-run")
+    }
+
+    func tearDown() {
+        cluster.stop()
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+}
