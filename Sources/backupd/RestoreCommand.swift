@@ -3,7 +3,7 @@ import BackupKit
 import Foundation
 
 /// `backupd restore JOB [OBJECT]`: streams a backup back into a database (or a file).
-struct RestoreCommand: ParsableCommand {
+struct RestoreCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "restore",
         abstract: "Stream a backup (the job's newest by default) back into its database.",
@@ -60,7 +60,7 @@ struct RestoreCommand: ParsableCommand {
     @Flag(name: .shortAndLong, help: "Log each step to stderr.")
     var verbose = false
 
-    func run() throws {
+    func run() async throws {
         let config = try options.loadConfig(secrets: .job(job))
         // The --verify-first check is a verification like any other, recorded in the history.
         var history: HistoryStore?
@@ -79,8 +79,8 @@ struct RestoreCommand: ParsableCommand {
             environment: ProcessInfo.processInfo.environment, history: history)
         let named = try requireJob(self.job, in: config, path: options.config)
         try confirmCleanOfOwnDatabase(named)
-        let job = try destination.focus(named) {
-            DestinationOption.holds(object, restorer: restorer, job: $0, config: config)
+        let job = try await destination.focus(named) {
+            await DestinationOption.holds(object, restorer: restorer, job: $0, config: config)
         }
         let tool = JobRestoreOptions(keepOwner: keepOwner, role: role, singleTransaction: singleTransaction, jobs: jobs)
         try checkToolOptions(tool, engine: job.engine)
@@ -92,7 +92,7 @@ struct RestoreCommand: ParsableCommand {
             environment: ProcessInfo.processInfo.environment, history: history)
         let started = Date()
         do {
-            let result = try counted.restore(
+            let result = try await counted.restore(
                 job: job, config: config, key: object, options: RestoreOptions(target: to, clean: clean, verifyFirst: verifyFirst, tool: tool),
                 identity: identity, logger: commandLogger(verbose: verbose))
             terminal?.finish()

@@ -4,7 +4,7 @@ import Foundation
 
 /// `backupd run-now JOB`: takes one backup now, through the running daemon when there is one
 /// (its overlap and concurrency rules hold), else in this process under the state lock.
-struct RunNowCommand: ParsableCommand {
+struct RunNowCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run-now",
         abstract: "Take a backup of one job now and print the object, its size, SHA-256 and duration.",
@@ -32,7 +32,7 @@ struct RunNowCommand: ParsableCommand {
     @Flag(help: "Print the result as JSON (docs/json.md), whatever the outcome; the exit status is the same.")
     var json = false
 
-    func run() throws {
+    func run() async throws {
         let config = try options.loadConfig(secrets: .job(job))
         let job = try requireJob(self.job, in: config, path: options.config)
         if let client = try connect(config.stateDirectory) {
@@ -45,7 +45,7 @@ struct RunNowCommand: ParsableCommand {
         } catch StateLockError.held(let path, let holder?) where holder.role == .daemon {
             // A daemon that is starting opens its control socket within moments.
             for _ in 0..<50 {
-                Thread.sleep(forTimeInterval: 0.1)
+                try await Task.sleep(for: .milliseconds(100))
                 if let client = try connect(config.stateDirectory) {
                     try runInDaemon(client, job: job.name)
                     return
@@ -60,7 +60,7 @@ struct RunNowCommand: ParsableCommand {
         defer { withExtendedLifetime(lock) {} }
         // Credentials a killed backupd left in a fallback directory (memory files leave none).
         SecretDirectory.removeStale()
-        try runHere(job: job, config: config)
+        try await runHere(job: job, config: config)
     }
 
     /// The daemon's control socket, nil when no daemon listens; exit 1 when it may not be reached.
@@ -106,7 +106,7 @@ struct RunNowCommand: ParsableCommand {
     }
 
     /// Runs the backup in this process (the caller holds the state lock).
-    private func runHere(job: JobConfig, config: BackupConfig) throws {
+    private func runHere(job: JobConfig, config: BackupConfig) async throws {
         let history = try requireHistory(config)
         let clock = SystemWallClock()
         let stores = liveStores(logger: commandLogger(verbose: verbose), abortLedger: history)
@@ -133,7 +133,7 @@ struct RunNowCommand: ParsableCommand {
         defer { signals.forEach { $0.cancel() } }
         let started = clock.now()
         do {
-            let (runID, outcome) = try recorder.perform(
+            let (runID, outcome) = try await recorder.perform(
                 ScheduledRun(job: job.name, trigger: .runNow, scheduledFor: started), job: job, config: config,
                 cancellation: cancellation, logger: commandLogger(verbose: verbose))
             terminal?.finish()

@@ -2,17 +2,17 @@ import Foundation
 import Logging
 
 extension RecoveryService {
-    /// Blocking: aborts an interrupted run's open upload `uploadID` of the stream at `key` (it may
+    /// Aborts an interrupted run's open upload `uploadID` of the stream at `key` (it may
     /// be writing a later segment, `key.002`, ...), then `closed()` clears it in the history. An
     /// abort that fails is handed to the upload sweeper as abort pending, which retries it every
     /// few minutes, so its parts do not stay billed until the next start.
     func abortInterruptedUpload(
         key: String, uploadID: String, destination: DestinationConfig, store: any BackupObjectStore, at time: Date,
         metadata: Logger.Metadata, closed: () throws -> Void
-    ) {
+    ) async {
         let logger = coordinator.logger
         do {
-            try store.abortStreamUpload(key: key, uploadID: uploadID)
+            try await store.abortStreamUpload(key: key, uploadID: uploadID)
             try closed()
             logger.notice("aborted the upload of an interrupted run", metadata: metadata)
         } catch {

@@ -2,10 +2,10 @@ import Foundation
 import Logging
 
 extension RecoveryService {
-    /// Blocking: ends a fan-out run its owner left `running` with each destination's truth:
+    /// Ends a fan-out run its owner left `running` with each destination's truth:
     /// succeeded where its backup is complete (manifest written), interrupted elsewhere. A
     /// destination that cannot be checked leaves the run `running`, retried at the next start.
-    func reconcileFanOut(_ run: RunRecord, destinations rows: [DestinationUpload], at time: Date) {
+    func reconcileFanOut(_ run: RunRecord, destinations rows: [DestinationUpload], at time: Date) async {
         let logger = coordinator.logger
         var results: [Int: DestinationOutcome] = [:]
         for row in rows {
@@ -20,7 +20,7 @@ extension RecoveryService {
             if let key = row.objectKey, let destination = coordinator.config.destination(named: row.destination) {
                 do {
                     let store = try coordinator.dependencies.stores.store(for: destination, logger: logger)
-                    if let object = try Self.completedObject(store: store, key: key, job: run.job) {
+                    if let object = try await Self.completedObject(store: store, key: key, job: run.job) {
                         outcome = DestinationOutcome(
                             destination: row.destination, bucket: row.bucket, status: .succeeded, objectKey: key, bytesStored: object.size,
                             sha256: object.metadata["sha256"])
@@ -45,9 +45,9 @@ extension RecoveryService {
         }
     }
 
-    /// Blocking: aborts the open uploads at `destination` of fan-out runs that ended; an abort that
+    /// Aborts the open uploads at `destination` of fan-out runs that ended; an abort that
     /// fails is handed to the upload sweeper as abort pending, so its parts do not stay billed.
-    func abortDestinationUploads(at destination: DestinationConfig, store: any BackupObjectStore, at time: Date) {
+    func abortDestinationUploads(at destination: DestinationConfig, store: any BackupObjectStore, at time: Date) async {
         let history = coordinator.history
         let logger = coordinator.logger
         let open: [DestinationUpload]
@@ -61,7 +61,7 @@ extension RecoveryService {
             guard let uploadID = lane.uploadID, let key = lane.objectKey else { continue }
             let metadata: Logger.Metadata = [
                 "run.id": "\(lane.runID)", "s3.destination": "\(destination.name)", "s3.key": "\(key)", "s3.upload_id": "\(uploadID)"]
-            abortInterruptedUpload(key: key, uploadID: uploadID, destination: destination, store: store, at: time, metadata: metadata) {
+            await abortInterruptedUpload(key: key, uploadID: uploadID, destination: destination, store: store, at: time, metadata: metadata) {
                 try history.markDestinationUploadClosed(runID: lane.runID, position: lane.position)
             }
         }

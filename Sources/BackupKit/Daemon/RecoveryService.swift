@@ -42,7 +42,7 @@ struct RecoveryService: Service {
             for run in orphans {
                 guard let rows = lanes[run.id], !rows.isEmpty else { continue }
                 group.addTask {
-                    await bounded("a fan-out run", metadata: ["run.id": "\(run.id)"]) { reconcileFanOut(run, destinations: rows, at: now) }
+                    await bounded("a fan-out run", metadata: ["run.id": "\(run.id)"]) { await reconcileFanOut(run, destinations: rows, at: now) }
                 }
             }
         }
@@ -68,15 +68,15 @@ struct RecoveryService: Service {
                 guard let destination = config.destination(named: name) else { continue }
                 let runs = byDestination[name] ?? []
                 group.addTask {
-                    await bounded("a destination", metadata: ["s3.destination": "\(name)"]) { recover(runs, destination: destination, at: now) }
+                    await bounded("a destination", metadata: ["s3.destination": "\(name)"]) { await recover(runs, destination: destination, at: now) }
                 }
             }
         }
     }
 
-    /// Runs blocking `body` on a thread of its own within `timeout`; one that did not finish in time is logged.
-    private func bounded(_ what: String, metadata: Logger.Metadata, _ body: @escaping @Sendable () -> Void) async {
-        if await BlockingCall.run(name: "backupd-recovery", timeout: timeout, body) == nil {
+    /// Runs `body` within `timeout` (past it, `body` is cancelled); one that did not finish in time is logged.
+    private func bounded(_ what: String, metadata: Logger.Metadata, _ body: @escaping @Sendable () async -> Void) async {
+        if await TaskDeadline.run(timeout: timeout, reason: "crash recovery took longer than \(DurationText.format(timeout))", body) == nil {
             coordinator.logger.warning(
                 "crash recovery of \(what) did not finish in time; retried at the next start",
                 metadata: metadata.merging(["cleanup.timeout": "\(DurationText.format(timeout))"]) { $1 })
@@ -93,8 +93,8 @@ struct RecoveryService: Service {
         }
     }
 
-    /// Blocking: reconciles `runs` (orphans on `destination`), then aborts the destination's open uploads.
-    private func recover(_ runs: [RunRecord], destination: DestinationConfig, at time: Date) {
+    /// Reconciles `runs` (orphans on `destination`), then aborts the destination's open uploads.
+    private func recover(_ runs: [RunRecord], destination: DestinationConfig, at time: Date) async {
         let history = coordinator.history
         let logger = coordinator.logger
         let store: any BackupObjectStore
@@ -106,7 +106,7 @@ struct RecoveryService: Service {
         }
         for run in runs {
             do {
-                if let key = run.objectKey, let object = try Self.completedObject(store: store, key: key, job: run.job) {
+                if let key = run.objectKey, let object = try await Self.completedObject(store: store, key: key, job: run.job) {
                     try history.reconcileSucceeded(runID: run.id, at: time, object: object)
                     logger.notice("a run's backup was complete although its end was not recorded; recorded as succeeded", metadata: [
                         "job.name": "\(run.job)", "run.id": "\(run.id)", "s3.key": "\(key)", "run.bytes": "\(object.size)"])
@@ -128,30 +128,30 @@ struct RecoveryService: Service {
         }
         for run in open {
             guard let uploadID = run.uploadID, let key = run.objectKey else { continue }
-            abortInterruptedUpload(
+            await abortInterruptedUpload(
                 key: key, uploadID: uploadID, destination: destination, store: store, at: time,
                 metadata: ["run.id": "\(run.id)", "s3.key": "\(key)", "s3.upload_id": "\(uploadID)"]
             ) {
                 try history.markUploadClosed(runID: run.id)
             }
         }
-        abortDestinationUploads(at: destination, store: store, at: time)
+        await abortDestinationUploads(at: destination, store: store, at: time)
     }
 
     /// The run's object when it belongs to a complete backup: its manifest, written only once
     /// every object is stored, exists and lists it (size and SHA-256 from the manifest). A backup
     /// written before manifests is complete when its object carries the SHA-256 recorded last.
-    static func completedObject(store: any BackupObjectStore, key: String, job: String) throws -> StoredObject? {
+    static func completedObject(store: any BackupObjectStore, key: String, job: String) async throws -> StoredObject? {
         let prefix = key.lastIndex(of: "/").map { String(key[..<$0]) } ?? ""
         guard let parsed = ObjectName.parse(key, prefix: prefix, job: job), parsed.token != nil else {
-            guard let object = try store.head(key: key), object.metadata["sha256"]?.isEmpty == false else { return nil }
+            guard let object = try await store.head(key: key), object.metadata["sha256"]?.isEmpty == false else { return nil }
             return object
         }
         let manifestKey = ObjectName.manifestKey(prefix: prefix, backupID: parsed.backupID)
-        guard try store.head(key: manifestKey) != nil else { return nil }
+        guard try await store.head(key: manifestKey) != nil else { return nil }
         let manifest: BackupManifest
         do {
-            manifest = try BackupManifest.parse(try store.read(key: manifestKey), key: manifestKey)
+            manifest = try BackupManifest.parse(try await store.read(key: manifestKey), key: manifestKey)
         } catch is ManifestError {
             return nil
         }

@@ -37,7 +37,7 @@ public struct RunRecorder: Sendable {
     public func perform(
         _ run: ScheduledRun, job: JobConfig, config: BackupConfig, cancellation: RunCancellation, followUp: RunCancellation? = nil,
         logger baseLogger: Logger, onEvent: (@Sendable (RunEvent) -> Void)? = nil
-    ) throws -> (runID: Int64, outcome: RunOutcome) {
+    ) async throws -> (runID: Int64, outcome: RunOutcome) {
         let afterwards = followUp ?? cancellation
         if let followUp { cancellation.onCancel { reason in followUp.cancel(reason: reason) } }
         let destination = config.destination(named: job.destination)
@@ -71,7 +71,7 @@ public struct RunRecorder: Sendable {
         for observer in observers { observer.runStarted(observed) }
         let history = self.history
         let progressLogger = logger
-        let outcome = executor.execute(
+        let outcome = await executor.execute(
             run: RunIdentity(runID: runID, trigger: run.trigger), job: job, config: config, startedAt: startedAt, cancellation: cancellation,
             progress: { progress in
                 onEvent?(.progress(runID: runID, progress))
@@ -115,7 +115,7 @@ public struct RunRecorder: Sendable {
         default:
             logger.error("backup failed", metadata: ["run.reason": "\(outcome.error ?? "unknown")", "run.seconds": "\(seconds)"])
         }
-        for observer in observers { observer.runFinished(observed, outcome: outcome, config: config, logger: logger) }
+        for observer in observers { await observer.runFinished(observed, outcome: outcome, config: config, logger: logger) }
         return (runID, outcome)
     }
 }
