@@ -9,22 +9,22 @@ struct HookedStore: BackupObjectStore {
     var refusesAborts = false
     var afterUploadStarted: @Sendable (String) -> Void = { _ in }
 
-    func upload(key: String, from source: any ByteSource, metadata: [String: String], cancellation: RunCancellation, uploadStarted: (String) -> Void) throws -> UploadReceipt {
-        try inner.upload(key: key, from: source, metadata: metadata, cancellation: cancellation) { uploadID in
+    func upload(key: String, from source: any ByteSource, metadata: [String: String], uploadStarted: (String) -> Void) async throws -> UploadReceipt {
+        try await inner.upload(key: key, from: source, metadata: metadata) { uploadID in
             uploadStarted(uploadID)
             afterUploadStarted(uploadID)
         }
     }
-    func head(key: String) throws -> StoredObject? { try inner.head(key: key) }
-    func list(prefix: String) throws -> [StoredObject] { try inner.list(prefix: prefix) }
-    func download(key: String, to sink: (UnsafeRawBufferPointer) throws -> Void) throws { try inner.download(key: key, to: sink) }
-    func delete(keys: [String]) throws { try inner.delete(keys: keys) }
-    func abortUpload(key: String, uploadID: String) throws {
+    func head(key: String) async throws -> StoredObject? { try await inner.head(key: key) }
+    func list(prefix: String) async throws -> [StoredObject] { try await inner.list(prefix: prefix) }
+    func download(key: String, to sink: @escaping (UnsafeRawBufferPointer) throws -> Void) async throws { try await inner.download(key: key, to: sink) }
+    func delete(keys: [String]) async throws { try await inner.delete(keys: keys) }
+    func abortUpload(key: String, uploadID: String) async throws {
         if refusesAborts { throw Refused() }
-        try inner.abortUpload(key: key, uploadID: uploadID)
+        try await inner.abortUpload(key: key, uploadID: uploadID)
     }
-    func openUploads(prefix: String) throws -> [OpenUpload] { try inner.openUploads(prefix: prefix) }
-    func createObject(key: String, body: [UInt8], contentType: String) throws -> String {
-        try inner.createObject(key: key, body: body, contentType: contentType)
+    func openUploads(prefix: String) async throws -> [OpenUpload] { try await inner.openUploads(prefix: prefix) }
+    func createObject(key: String, body: [UInt8], contentType: String) async throws -> String {
+        try await inner.createObject(key: key, body: body, contentType: contentType)
     }
 }

@@ -14,7 +14,7 @@ struct StopDuringActivityTests {
     /// naming the grace period; once S3 answers again the next start aborts the upload, so no
     /// multipart upload stays billed.
     @Test func sigtermDuringStalledUpload() async throws {
-        let fixture = try StopFixture(label: "stop-upload")
+        let fixture = try await StopFixture(label: "stop-upload")
         defer { fixture.remove() }
         // One run only (a schedule that fires once, seconds from now), whose dump outlasts the test.
         try fixture.writeConfig(job: StopFixture.commandJob(megabytes: 4096, schedule: StopFixture.once(after: 5)))
@@ -56,7 +56,7 @@ struct StopDuringActivityTests {
     /// of SIGTERM and SIGINT, with exit 130 saying so and no verification recorded as passed or failed.
     @Test(arguments: [SIGTERM, SIGINT])
     func verifyCommandStopsOnSignalDuringStalledDownload(signal: Int32) async throws {
-        let fixture = try StopFixture(label: "stop-verify")
+        let fixture = try await StopFixture(label: "stop-verify")
         defer { fixture.remove() }
         try fixture.writeConfig(job: StopFixture.commandJob(megabytes: 48, schedule: StopFixture.never))
         let backup = try fixture.backupd(["run-now", "app"])
@@ -76,7 +76,7 @@ struct StopDuringActivityTests {
     /// within the grace period (a known issue today, see below), and no verification is recorded
     /// as passed or failed.
     @Test func sigtermDuringScheduledVerification() async throws {
-        let fixture = try StopFixture(label: "stop-sverify")
+        let fixture = try await StopFixture(label: "stop-sverify")
         defer { fixture.remove() }
         try fixture.writeConfig(job: StopFixture.commandJob(megabytes: 48, schedule: StopFixture.never), verify: ["schedule": "*/2 * * * * *"])
         try #require(try fixture.backupd(["run-now", "app"]).status == 0)
