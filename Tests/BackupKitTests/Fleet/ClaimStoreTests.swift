@@ -87,23 +87,23 @@ struct ClaimStoreTests {
         store.serverNow += 1
         guard case .won(let taken) = try await b.claim(job: "db", slot: Self.slot) else { Issue.record("no takeover"); return }
         #expect(taken.record.fencing == 2 && taken.record.takenOverFrom == "a")
-        #expect(throws: ClaimError.lostClaim(to: "b", job: "db", slot: "20261207T010000Z")) { try a.complete(old) }
+        await #expect(throws: ClaimError.lostClaim(to: "b", job: "db", slot: "20261207T010000Z")) { try await a.complete(old) }
     }
 
     /// A provider answer without a Date header stops the claim (leases need the server's clock).
-    @Test func noServerDateIsAnError() throws {
+    @Test func noServerDateIsAnError() async throws {
         let store = FakeConditionalStore()
         store.sendsDate = false
-        #expect(throws: ClaimError.noServerDate(key: "p/.backupd/claims/db/20261207T010000Z.json")) {
-            try host("a", store).claim(job: "db", slot: Self.slot)
+        await #expect(throws: ClaimError.noServerDate(key: "p/.backupd/claims/db/20261207T010000Z.json")) {
+            try await host("a", store).claim(job: "db", slot: Self.slot)
         }
     }
 
     /// An unreadable claim object is reported, never overwritten.
-    @Test func malformedClaimIsReported() throws {
+    @Test func malformedClaimIsReported() async throws {
         let store = FakeConditionalStore()
         _ = try store.createObjectStrictly(key: "p/.backupd/claims/db/20261207T010000Z.json", body: Array("{}".utf8), contentType: "x")
-        #expect(throws: ClaimError.self) { try host("a", store).claim(job: "db", slot: Self.slot) }
+        await #expect(throws: ClaimError.self) { try await host("a", store).claim(job: "db", slot: Self.slot) }
         #expect(try store.readVersioned(key: "p/.backupd/claims/db/20261207T010000Z.json").body == Array("{}".utf8))
     }
 }

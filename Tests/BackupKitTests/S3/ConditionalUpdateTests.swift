@@ -31,9 +31,9 @@ struct ConditionalUpdateTests {
         let client = fakeClient(transport, maxAttempts: 1)
         let create = { try await client.createObjectStrictly(key: "c.json", body: [1], contentType: "application/json") }
         if taken {
-            #expect(throws: ObjectStoreError.alreadyExists(key: "c.json")) { _ = try create() }
+            await #expect(throws: ObjectStoreError.alreadyExists(key: "c.json")) { _ = try await create() }
         } else {
-            #expect(throws: ObjectStoreError.unsupported(operation: "conditional PUT (If-None-Match: *)")) { _ = try create() }
+            await #expect(throws: ObjectStoreError.unsupported(operation: "conditional PUT (If-None-Match: *)")) { _ = try await create() }
         }
         #expect(transport.sent.map(\.method) == ["PUT"])
         #expect(transport.sent[0].headers["if-none-match"] == "*")

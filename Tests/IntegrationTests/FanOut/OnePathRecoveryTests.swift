@@ -24,7 +24,7 @@ struct OnePathRecoveryTests {
         runNow.standardOutput = runNow.standardError
         try runNow.run()
         defer { if runNow.isRunning { kill(runNow.processIdentifier, SIGKILL) } }
-        func log() async -> String { (try? String(contentsOfFile: output, encoding: .utf8)) ?? "" }
+        func log() -> String { (try? String(contentsOfFile: output, encoding: .utf8)) ?? "" }
 
         var lanes: [DestinationUpload] = []
         let started = try await poll(timeout: 90) {

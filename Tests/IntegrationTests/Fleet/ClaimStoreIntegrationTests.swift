@@ -36,7 +36,7 @@ struct ClaimStoreIntegrationTests {
         let renewed = try await a.renew(held)
         // ETags are content digests: a renewal within the same server second may keep the ETag.
         #expect(renewed.record.leaseExpiresAt >= held.record.leaseExpiresAt && renewed.record.fencing == 1)
-        await #expect(try client.readVersioned(key: held.key).etag == renewed.etag)
+        #expect(try await client.readVersioned(key: held.key).etag == renewed.etag)
         await #expect(try b.claim(job: "db", slot: Self.slot) == .claimedBy(host: "host-a", state: .running))
         guard case .won = try await b.claim(job: "db", slot: Self.slot + 10) else {
             Issue.record("host-b should win the next slot")
@@ -62,8 +62,8 @@ struct ClaimStoreIntegrationTests {
         }
         #expect(taken.record.fencing == 2 && taken.record.takenOverFrom == "host-a" && taken.record.hostId == "host-b")
         let lost = ClaimError.lostClaim(to: "host-b", job: "db", slot: "20261207T010000Z")
-        #expect(throws: lost) { try a.renew(old) }
-        #expect(throws: lost) { try a.complete(old) }
+        await #expect(throws: lost) { try await a.renew(old) }
+        await #expect(throws: lost) { try await a.complete(old) }
         #expect(lost.description.contains("lost its claim to host-b"))
 
         let completing = try await b.complete(taken)
@@ -87,10 +87,10 @@ struct ClaimStoreIntegrationTests {
             Issue.record("host-b should take the expired claim over")
             return
         }
-        #expect(throws: ObjectStoreError.preconditionFailed(key: old.key)) {
-            try client.replaceObject(key: old.key, ifMatch: old.etag, body: Array("x".utf8), contentType: "application/json")
+        await #expect(throws: ObjectStoreError.preconditionFailed(key: old.key)) {
+            try await client.replaceObject(key: old.key, ifMatch: old.etag, body: Array("x".utf8), contentType: "application/json")
         }
-        await #expect(try client.readVersioned(key: old.key).etag == taken.etag)
+        #expect(try await client.readVersioned(key: old.key).etag == taken.etag)
     }
     /// Two hosts claiming the same 20 slots at the same moment: for every slot exactly one wins,
     /// the other is told who, and the claim object names the winner.

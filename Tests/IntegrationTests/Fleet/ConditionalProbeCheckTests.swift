@@ -14,7 +14,7 @@ struct ConditionalProbeCheckTests {
         #expect(steps.map(\.name) == [
             "Conditional create (If-None-Match)", "Second create refused (412)", "Wrong If-Match refused (412)", "Right If-Match accepted",
         ])
-        await #expect(try client.listObjects(prefix: "").isEmpty)
+        #expect(try await client.listObjects(prefix: "").isEmpty)
     }
 
     /// Behind a proxy that strips the conditions, the second create and the wrong If-Match fail
