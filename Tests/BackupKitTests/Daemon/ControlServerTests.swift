@@ -32,10 +32,11 @@ struct ControlServerTests {
         _ = await pollUntil { client = try? ControlClient.connect(stateDirectory: directory); return client != nil }
         let connected = try #require(client)
         try connected.send(ControlRequest(runNow: "app", wait: false))
-        let events = try (0..<3).map { _ in try connected.next() }
+        var events: [ControlEvent] = []
+        for _ in 0..<3 { events.append(try await connected.nextEvent()) }
         #expect(events.map(\.run) == [1, 2, nil])
         #expect(events.map(\.message) == ["app", nil, "done"])
-        #expect(throws: (any Error).self) { try connected.next() }
+        await #expect(throws: (any Error).self) { try await connected.nextEvent() }
         serving.cancel()
         try await serving.value
         #expect(!FileManager.default.fileExists(atPath: ControlServer.path(stateDirectory: directory)))
@@ -60,7 +61,7 @@ struct ControlServerTests {
         serving.cancel()
         try await serving.value
         #expect(ContinuousClock.now - cancelled < .seconds(5))
-        #expect(throws: (any Error).self) { try connected.next() }
+        await #expect(throws: (any Error).self) { try await connected.nextEvent() }
     }
 
     private func pollUntil(_ condition: () -> Bool) async -> Bool {

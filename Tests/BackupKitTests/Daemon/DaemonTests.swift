@@ -336,29 +336,29 @@ struct DaemonTests {
         #expect(try await eventually { try ControlClient.connect(stateDirectory: fixture.stateDirectory) != nil })
         let first = try #require(try ControlClient.connect(stateDirectory: fixture.stateDirectory))
         try first.send(ControlRequest(runNow: "nightly", wait: false))
-        let started = try first.next()
+        let started = try await first.nextEvent()
         #expect(started.event == .started)
         let runID = try #require(started.run)
-        #expect(try first.next().event == .progress)
+        #expect(try await first.nextEvent().event == .progress)
 
         let second = try #require(try ControlClient.connect(stateDirectory: fixture.stateDirectory))
         try second.send(ControlRequest(runNow: "nightly", wait: false))
-        let refused = try second.next()
+        let refused = try await second.nextEvent()
         #expect(refused.event == .refused && refused.run == runID)
         #expect(refused.message?.contains("already running (run \(runID)") == true, "\(refused.message ?? "")")
 
         let waiting = try #require(try ControlClient.connect(stateDirectory: fixture.stateDirectory))
         try waiting.send(ControlRequest(runNow: "nightly", wait: true))
-        #expect(try waiting.next().event == .attached)
+        #expect(try await waiting.nextEvent().event == .attached)
 
         let unknown = try #require(try ControlClient.connect(stateDirectory: fixture.stateDirectory))
         try unknown.send(ControlRequest(runNow: "nope", wait: false))
-        let error = try unknown.next()
+        let error = try await unknown.nextEvent()
         #expect(error.event == .error && error.message?.contains("no job named \"nope\"") == true)
 
         executor.release()
         for client in [first, waiting] {
-            let result = try client.next()
+            let result = try await client.nextEvent()
             #expect(result.event == .result && result.run == runID && result.result?.succeeded == true)
             #expect(result.result?.objectKey == "k/nightly")
         }

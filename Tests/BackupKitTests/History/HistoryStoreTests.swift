@@ -299,26 +299,30 @@ struct HistoryStoreTests {
         let writer = try HistoryStore(stateDirectory: tmp.path)
         let reader = try HistoryStore(path: writer.path)
         let count = 300
-        async let written: Void = Task.detached {
+        // Writer and reader block (SQLite), so each runs on a thread of the bridge: a reader spinning
+        // on a cooperative thread could starve the writer when other tests hold the rest of the pool.
+        async let written: Void = BlockingBridge.shared.run {
             for i in 0..<count {
                 let id = try writer.insertRunning(
                     job: "j\(i % 7)", trigger: .schedule, scheduledAt: nil, startedAt: base + Double(i))
                 try writer.finish(runID: id, RunOutcome(status: .succeeded, endedAt: base + Double(i) + 1))
             }
-        }.value
-        let reads = try await Task.detached {
+        }
+        let reads = try await BlockingBridge.shared.run {
             var reads = 0
             var seen = 0
+            var consistent = true
             while seen < count {
                 let rows = try reader.runs(HistoryQuery(limit: 20))
-                #expect(rows.allSatisfy { $0.status == .succeeded || $0.status == .running })
+                consistent = consistent && rows.allSatisfy { $0.status == .succeeded || $0.status == .running }
                 seen = try reader.runs().count
                 reads += 1
             }
-            return reads
-        }.value
+            return (reads, consistent)
+        }
         try await written
-        #expect(reads > 0)
+        #expect(reads.1, "a reader saw a run in neither state")
+        #expect(reads.0 > 0)
         #expect(try reader.runs(HistoryQuery(status: .succeeded)).count == count)
     }
 
