@@ -34,6 +34,8 @@ packages=(
   # the README's restore without backupd (scripts/restore-without-backupd.sh) reads manifests with
   # jq; `script` (bsdutils) gives the progress tests their pseudo-terminal
   jq bsdutils
+  # scripts/test.sh's watchdog prints every thread's backtrace of a test run that hangs
+  gdb
 )
 
 log() { echo "install-deps: $*" >&2; }

@@ -47,6 +47,9 @@ cleanup() {
   if [[ -n "${clean_image_pid:-}" ]] && kill -0 "$clean_image_pid" 2>/dev/null; then
     kill "$clean_image_pid" 2>/dev/null || true
   fi
+  if [[ -n "${test_pid:-}" ]] && kill -0 "$test_pid" 2>/dev/null; then
+    kill -KILL -- -"$test_pid" 2>/dev/null || true
+  fi
   local m
   for m in systemd package; do
     if [[ -s "$tmp/$m/systemd/cgroup" ]]; then
@@ -123,8 +126,44 @@ say "  PostgreSQL    $BACKUPD_TEST_PG_HOST:$BACKUPD_TEST_PG_PORT user $BACKUPD_T
 say "  MariaDB       $BACKUPD_TEST_MYSQL_HOST:$BACKUPD_TEST_MYSQL_PORT user $BACKUPD_TEST_MYSQL_USER"
 say "  Redis         $BACKUPD_TEST_REDIS_HOST:$BACKUPD_TEST_REDIS_PORT"
 
+# One phase of `swift test`, bounded: a run that outlives `limit` seconds is hung (CI's whole run
+# takes about 10 minutes), so every thread of the test process is printed (gdb) to show where it
+# waits, and the run is killed. CI then fails in minutes with the evidence, not after its timeout.
+bounded_swift_test() {
+  local limit=$1; shift
+  setsid swift test --skip-build "$@" &
+  test_pid=$!
+  local pid=$test_pid waited=0 status=0
+  while kill -0 "$pid" 2>/dev/null && (( waited < limit )); do sleep 5; waited=$(( waited + 5 )); done
+  if kill -0 "$pid" 2>/dev/null; then
+    say "swift test $* still runs after ${limit}s: it is hung; every thread of the test process follows"
+    local runner
+    for runner in $(pgrep -g "$pid" -f 'PackageTests.xctest' || true); do
+      say "threads of pid $runner ($(tr '\0' ' ' </proc/"$runner"/cmdline 2>/dev/null | cut -c1-200))"
+      timeout -k 5 120 gdb -p "$runner" -batch -nx -ex 'set pagination off' -ex 'thread apply all bt 30' 2>&1 \
+        | grep -v '^\[New LWP\|^warning: \|^Downloading' >&2 || true
+    done
+    kill -- -"$pid" 2>/dev/null || true
+    sleep 2
+    kill -KILL -- -"$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+    return 124
+  fi
+  wait "$pid" || status=$?
+  return "$status"
+}
+
 test_status=0
-swift test --skip-build "$@" || test_status=$?
+if (( $# == 0 )); then
+  # The unit targets first, each on its own (the cron engine's property tests keep both cores busy): their few real-time checks (a timer fires within a second
+  # of its due time, a cancelled listener stops) then do not share two cores with the integration
+  # tests' servers and processes. Then the integration tests.
+  bounded_swift_test 900 --filter '^BackupKitTests\.' || test_status=$?
+  bounded_swift_test 600 --filter '^(CronTests|SigV4Tests)\.' || test_status=$?
+  bounded_swift_test 1500 --filter '^IntegrationTests\.' || test_status=$?
+else
+  bounded_swift_test "${BACKUPD_TEST_LIMIT:-2400}" "$@" || test_status=$?
+fi
 say "tests finished with status $test_status after $(elapsed)"
 
 if (( systemd_tests )); then

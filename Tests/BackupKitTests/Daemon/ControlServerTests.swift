@@ -60,7 +60,9 @@ struct ControlServerTests {
         let cancelled = ContinuousClock.now
         serving.cancel()
         try await serving.value
-        #expect(ContinuousClock.now - cancelled < .seconds(5))
+        // Generous for a loaded machine (16 s seen with the whole suite on 2 cores); without the
+        // interrupt the connection would wait for its client forever.
+        #expect(ContinuousClock.now - cancelled < .seconds(60))
         await #expect(throws: (any Error).self) { try await connected.nextEvent() }
     }
 

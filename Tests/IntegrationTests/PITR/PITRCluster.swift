@@ -96,6 +96,10 @@ final class PITRCluster: @unchecked Sendable {
             try Self.bin() + "/pg_ctl", "-D", data, "-l", scratch + "/server.log", "-w", "-t", "120",
             "-o", "-p \(port) -c archive_mode=off -c unix_socket_directories=\(scratch)", "start",
         ], in: scratch)
+        // A restored cluster accepts read-only connections while it still replays WAL (hot
+        // standby): wait for the promotion that ends recovery, or a query sees a partial replay.
+        let deadline = Date().addingTimeInterval(120)
+        while Date() < deadline, (try? psql("SELECT pg_is_in_recovery()")) != "f" { usleep(200_000) }
     }
 
     private static func asRoot(_ argv: [String]) throws -> Int32 {
