@@ -63,14 +63,21 @@ extension BackupRunner {
 
         /// Records `reason` unless one was recorded first, and kills `process`.
         func trip(_ reason: KillReason, _ process: any RunningProcess) {
-            state.withLock { if $0 == nil { $0 = reason } }
+            record(reason)
             process.kill()
+        }
+
+        /// Records `reason` unless one was recorded first.
+        func record(_ reason: KillReason) {
+            state.withLock { if $0 == nil { $0 = reason } }
         }
     }
 
     /// Runs `body` (a step's uploads) until it ends. When the task is cancelled or `deadline` passes
     /// first, records which in `reason`, kills the tool and cancels `body`, whose uploads abort;
-    /// either way returns only once `body` has.
+    /// either way returns only once `body` has. On the deadline `body` is cancelled before the tool
+    /// is killed, so its uploads end as stopped (parts in flight interrupted, the abort on the short
+    /// budget) rather than as a stream that broke while the run went on.
     static func stopping<T: Sendable>(
         _ process: any RunningProcess, reason: KillSwitch, deadline: ContinuousClock.Instant, _ body: @escaping @Sendable () async -> T
     ) async -> T {
@@ -79,7 +86,7 @@ extension BackupRunner {
                 group.addTask { await body() }
                 group.addTask {
                     do { try await Task.sleep(until: deadline, clock: .continuous) } catch { return nil }
-                    reason.trip(.timeout, process)
+                    reason.record(.timeout)
                     return nil
                 }
                 var result: T?
@@ -87,6 +94,7 @@ extension BackupRunner {
                     // Either the body ended (the clock is stopped) or the clock did (the body is cancelled).
                     if let value = next { result = value }
                     group.cancelAll()
+                    if result == nil, reason.withLock({ $0 }) == .timeout { process.kill() }
                 }
                 return result!
             }

@@ -94,7 +94,18 @@ struct OutageTests {
             environment: ProcessInfo.processInfo.environment)
         let recorder = RunRecorder(history: fixture.history, executor: runner, clock: SystemWallClock())
         let job = config.jobs[0]
-        DispatchQueue.global().asyncAfter(deadline: .now() + 2) { fixture.proxy.stall() }
+        // The endpoint stalls once the upload is under way (its id recorded). At a fixed time, a run
+        // slow to start on a loaded machine met the stall in CreateMultipartUpload instead, whose
+        // upload id it never learns (only the orphan sweep, after the job's timeout, finds that one).
+        DispatchQueue.global().async {
+            let limit = Date().addingTimeInterval(30)
+            func underWay() -> Bool {
+                guard let run = try? fixture.history.runningRuns().first else { return false }
+                return (try? fixture.history.destinationUploads(runIDs: [run.id])[run.id])?.contains { $0.uploadID != nil } == true
+            }
+            while Date() < limit, !underWay() { usleep(20_000) }
+            fixture.proxy.stall()
+        }
         let started = Date()
         let (runID, outcome) = try await recorder.perform(
             ScheduledRun(job: job.name, trigger: .runNow, scheduledFor: started), job: job, config: config, cancellation: RunCancellation(), logger: Logger(label: "test.stall"))
