@@ -47,8 +47,11 @@ func cancelling<T: Sendable>(
 ) async throws -> T {
     let stop = StopReason()
     let task = Task { try await StopReason.$current.withValue(stop) { try await body() } }
-    try await Task.sleep(for: delay)
-    stop.set(reason)
-    task.cancel()
+    // A dispatch timer cancels, as a signal handler would: a sleep on the cooperative pool wakes
+    // only once a thread there is free, seconds late in a full test run on 2 cores.
+    DispatchQueue.global().asyncAfter(deadline: .now() + delay.seconds) {
+        stop.set(reason)
+        task.cancel()
+    }
     return try await task.value
 }
