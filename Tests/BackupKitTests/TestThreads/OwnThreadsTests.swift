@@ -35,4 +35,23 @@ struct OwnThreadsTests {
         try await releaser.value
         #expect(released == waiters)
     }
+
+    /// Every test type of this target and of IntegrationTests carries the trait (a file whose tests
+    /// only extend a suite declared elsewhere inherits it); `scripts/dev/add-own-threads.py` adds it.
+    @Test func everySuiteRunsOnOwnThreads() throws {
+        let tests = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let topLevelType = #/(?m)^(?:(?:public|internal|private|fileprivate|final)\s+)*(?:struct|class|enum|actor)\s/#
+        var missing: [String] = []
+        for target in ["BackupKitTests", "IntegrationTests"] {
+            let root = tests.appendingPathComponent(target)
+            let files = FileManager.default.enumerator(atPath: root.path)?.compactMap { $0 as? String } ?? []
+            for file in files where file.hasSuffix(".swift") {
+                let text = try String(contentsOf: root.appendingPathComponent(file), encoding: .utf8)
+                if text.contains("@Test"), text.contains(topLevelType), !text.contains(".ownThreads") {
+                    missing.append("\(target)/\(file)")
+                }
+            }
+        }
+        #expect(missing.isEmpty, "suites without .ownThreads (run scripts/dev/add-own-threads.py): \(missing)")
+    }
 }
