@@ -127,7 +127,12 @@ public struct BackupVerifier: Sendable {
         } catch {
             age?.abort()
             (format as? ToolCheck)?.abandon()
-            result.problems.append("cannot be read: \(error)")
+            if Task.isCancelled || error is CancellationError {
+                // Stopped (a shutdown, a timeout), not a bad object: the check could not run to the end.
+                result.notChecked = "the verification was stopped: \(StopReason.text)"
+            } else {
+                result.problems.append("cannot be read: \(error)")
+            }
             return result
         }
         if layerError == nil, layers.readable {

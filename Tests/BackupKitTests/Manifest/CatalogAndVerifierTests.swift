@@ -94,6 +94,21 @@ struct CatalogAndVerifierTests {
         #expect(short.allProblems.contains { $0.contains("compression layer (zstd frame checksum) failed") })
     }
 
+    /// A verification stopped while it reads (a shutdown, a timeout) says nothing against the
+    /// backup: the report could not run (naming the stop) and is neither passed nor failed.
+    @Test func stoppedVerificationCouldNotRun() async throws {
+        let memory = MemoryObjectStore(partSize: 1 << 20)
+        let config = try shellJob("head -c 100000 /dev/urandom")
+        _ = try await runJob(config, store: memory)
+        let job = config.jobs[0]
+        let entry = try #require(try await BackupCatalog(store: memory, job: job).latest())
+        let report = try await cancelling(after: .milliseconds(300), reason: "SIGTERM") {
+            await testVerifier().verify(entry, job: job, store: StalledDownloadStore(inner: memory), logger: Logger(label: "t"))
+        }
+        #expect(!report.failed && report.couldNotRun, "\(report.allProblems)")
+        #expect(report.unverifiedReasons == ["the verification was stopped: SIGTERM"])
+    }
+
     /// A restore stops with a loud digest error when the bytes differ from the manifest, even when
     /// they decompress cleanly (another valid stream put in its place), and the tool never sees the end.
     @Test func restoreRefusesDigestMismatch() async throws {
@@ -126,4 +141,25 @@ func compressBytes(_ bytes: [UInt8], _ compression: Compression) throws -> [UInt
         out.append(contentsOf: buffer[..<n])
     }
     return out
+}
+
+/// A store in memory whose downloads stall until the task is cancelled.
+private struct StalledDownloadStore: BackupObjectStore {
+    let inner: MemoryObjectStore
+
+    func upload(key: String, from source: any ByteSource, metadata: [String: String], uploadStarted: (String) -> Void) async throws -> UploadReceipt {
+        try await inner.upload(key: key, from: source, metadata: metadata, uploadStarted: uploadStarted)
+    }
+    func head(key: String) async throws -> StoredObject? { try await inner.head(key: key) }
+    func list(prefix: String) async throws -> [StoredObject] { try await inner.list(prefix: prefix) }
+    func download(key: String, to sink: @escaping (UnsafeRawBufferPointer) throws -> Void) async throws {
+        try await Task.sleep(for: .seconds(600))
+        try await inner.download(key: key, to: sink)
+    }
+    func delete(keys: [String]) async throws { try await inner.delete(keys: keys) }
+    func abortUpload(key: String, uploadID: String) async throws { try await inner.abortUpload(key: key, uploadID: uploadID) }
+    func openUploads(prefix: String) async throws -> [OpenUpload] { try await inner.openUploads(prefix: prefix) }
+    func createObject(key: String, body: [UInt8], contentType: String) async throws -> String {
+        try await inner.createObject(key: key, body: body, contentType: contentType)
+    }
 }
