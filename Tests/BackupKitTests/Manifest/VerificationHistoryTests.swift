@@ -95,7 +95,7 @@ struct VerificationHistoryTests {
 
     /// Backs up a small command job into memory, then runs the scheduled verifier on `schedule`
     /// (through `stores`, which wrap the memory store) with a manual clock that each wait advances,
-    /// until `count` verifications are recorded; returns them and the waits asked for.
+    /// until `count` verifications are recorded; returns them (oldest first) and the waits asked for.
     private func scheduledVerifications(
         schedule: String, count: Int,
         stores: (MemoryObjectStore, ManualWallClock) -> any ObjectStoreProvider = { memory, _ in memory }
@@ -123,7 +123,9 @@ struct VerificationHistoryTests {
         }
         task.cancel()
         _ = try? await task.value
-        return (try history.verifications(job: "job1"), waited.withLock { $0 })
+        // Oldest first: a verification that the cancellation above cut short (recorded as could
+        // not run) comes last.
+        return (Array(try history.verifications(job: "job1").reversed()), waited.withLock { $0 })
     }
 }
 
