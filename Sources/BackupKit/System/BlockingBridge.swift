@@ -20,7 +20,11 @@ public final class BlockingBridge: @unchecked Sendable {  // unchecked: every st
     private let keepIdle: Int
     private let idleTimeout: TimeInterval
     private let condition = NSCondition()
-    private var queue: [@Sendable () -> Void] = []
+    /// A job runs its blocking body and returns how to tell its caller (resume a continuation), which
+    /// the worker does once it counts itself idle again: a caller that submits its next call at once
+    /// then finds this thread, instead of starting another.
+    private typealias Job = @Sendable () -> (@Sendable () -> Void)?
+    private var queue: [Job] = []
     private var head = 0
     private var idle = 0
     private var threads = 0
@@ -56,10 +60,10 @@ public final class BlockingBridge: @unchecked Sendable {  // unchecked: every st
                         return state.cancelled
                     }
                     if cancelledFirst {
-                        continuation.resume(throwing: CancellationError())
-                        return
+                        return { continuation.resume(throwing: CancellationError()) }
                     }
-                    continuation.resume(with: Result { try body() })
+                    let result = Result { try body() }
+                    return { continuation.resume(with: result) }
                 }
             }
         } onCancel: {
@@ -75,7 +79,10 @@ public final class BlockingBridge: @unchecked Sendable {  // unchecked: every st
     /// land even while the run is being cancelled).
     public func runToCompletion<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
         await withCheckedContinuation { (continuation: CheckedContinuation<T, Never>) in
-            submit { continuation.resume(returning: body()) }
+            submit {
+                let result = body()
+                return { continuation.resume(returning: result) }
+            }
         }
     }
 
@@ -84,7 +91,10 @@ public final class BlockingBridge: @unchecked Sendable {  // unchecked: every st
     /// starve behind blocked callers; stopping it is the owner's business (killing the process
     /// it feeds, closing the descriptor it reads).
     public func detach(_ body: @escaping @Sendable () -> Void) {
-        submit(body)
+        submit {
+            body()
+            return nil
+        }
     }
 
     private struct CallState {
@@ -92,7 +102,7 @@ public final class BlockingBridge: @unchecked Sendable {  // unchecked: every st
         var cancelled = false
     }
 
-    private func submit(_ job: @escaping @Sendable () -> Void) {
+    private func submit(_ job: @escaping Job) {
         condition.lock()
         queue.append(job)
         let waiting = queue.count - head
@@ -122,8 +132,15 @@ public final class BlockingBridge: @unchecked Sendable {  // unchecked: every st
                     head = 0
                 }
                 condition.unlock()
-                job()
+                let answer = job()
                 condition.lock()
+                if let answer {
+                    idle += 1
+                    condition.unlock()
+                    answer()
+                    condition.lock()
+                    idle -= 1
+                }
                 continue
             }
             if idle >= keepIdle {
