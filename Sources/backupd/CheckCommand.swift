@@ -5,7 +5,7 @@ import Logging
 
 /// `backupd check [DESTINATION | JOB]`: proves each destination's credentials and permissions, and
 /// for a job first everything its dump needs from the database.
-struct CheckCommand: ParsableCommand {
+struct CheckCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",
         abstract: "Check everything a backup needs: a job's database and tools, and every S3 operation against each destination.",
@@ -35,7 +35,7 @@ struct CheckCommand: ParsableCommand {
     @Flag(help: "Print JSON (docs/json.md): {passed, reports: [...]}, one report per job database and destination.")
     var json = false
 
-    func run() throws {
+    func run() async throws {
         var config = try options.loadConfig(secrets: destination.map(SecretScope.destination) ?? .destinations)
         var destinations = config.destinations
         var allPassed = true
@@ -66,9 +66,8 @@ struct CheckCommand: ParsableCommand {
             settings.retry = Self.retry
             let client = S3Client(settings: settings, transport: CurlTransport(options: .init(caFile: settings.caFile)), logger: logger)
             let token = String(UUID().uuidString.prefix(8)).lowercased()
-            let report = withConditionalProbe(
-                DestinationChecker(client: client, name: destination.name, token: token).run(), client: client, destination: destination,
-                config: config, token: token)
+            let checked = await DestinationChecker(client: client, name: destination.name, token: token).run()
+            let report = await withConditionalProbe(checked, client: client, destination: destination, config: config, token: token)
             if json {
                 reports.append(report.json)
             } else {

@@ -10,7 +10,7 @@ struct DestinationOption: ParsableArguments {
 
     /// `job` reading from the chosen destination (it becomes the job's first). Without `--destination`,
     /// the first destination for which `hasBackup` is true, else the job's first.
-    func focus(_ job: JobConfig, hasBackup: (JobConfig) -> Bool = { _ in true }) throws -> JobConfig {
+    func focus(_ job: JobConfig, hasBackup: (JobConfig) async -> Bool = { _ in true }) async throws -> JobConfig {
         if let name {
             guard job.destinations.contains(name) else {
                 printError("job \(job.name) has no destination named \"\(name)\"; its destinations: \(job.destinations.joined(separator: ", "))")
@@ -21,14 +21,14 @@ struct DestinationOption: ParsableArguments {
         guard job.destinations.count > 1 else { return job }
         for name in job.destinations {
             let candidate = Self.job(job, at: name)
-            if hasBackup(candidate) { return candidate }
+            if await hasBackup(candidate) { return candidate }
         }
         return job
     }
 
     /// True when the job's first destination holds a complete backup matching `object` (any when nil).
-    static func holds(_ object: String?, restorer: Restorer, job: JobConfig, config: BackupConfig) -> Bool {
-        guard let entries = try? restorer.catalog(of: job, config: config).entries(includeIncomplete: false) else { return false }
+    static func holds(_ object: String?, restorer: Restorer, job: JobConfig, config: BackupConfig) async -> Bool {
+        guard let entries = try? await restorer.catalog(of: job, config: config).entries(includeIncomplete: false) else { return false }
         guard let object else { return entries.contains(where: \.isUsable) }
         return entries.contains { entry in
             entry.isUsable && (entry.id == object || entry.allKeys.contains { $0 == object || $0.hasSuffix("/" + object) })

@@ -4,7 +4,7 @@ import Foundation
 
 extension ListCommand {
     /// `backupd list` without a job: every job's newest backups at each of its destinations.
-    func overview() throws {
+    func overview() async throws {
         let config = try options.loadConfig(secrets: .destinations)
         let restorer = Restorer(stores: liveStores(logger: commandLogger(verbose: false)), launcher: PosixProcessLauncher(), environment: ProcessInfo.processInfo.environment)
         let history = existingHistory(config)
@@ -16,14 +16,14 @@ extension ListCommand {
                 let focused = DestinationOption.job(job, at: name)
                 let entries: [CatalogEntry]
                 do {
-                    entries = try restorer.catalog(of: focused, config: config).listing(includeIncomplete: false).entries
+                    entries = try await restorer.catalog(of: focused, config: config).listing(includeIncomplete: false).entries
                 } catch {
                     sections.append(.init(job: job.name, destination: name, count: nil, backups: [], error: "\(error)"))
                     continue
                 }
                 let verifications = history.flatMap { try? $0.lastVerifications(job: job.name, destination: name) } ?? [:]
                 let here = job.only(destination: name)
-                let retention = here.retention == nil ? [:] : retentionColumn(job: here, config: config, history: history)
+                let retention = here.retention == nil ? [:] : await retentionColumn(job: here, config: config, history: history)
                 let backups = entries.prefix(newest).map { entry in
                     CatalogOverview.Backup(
                         entry: entry, verification: verifications[entry.id], retention: retention[entry.id],

@@ -4,7 +4,7 @@ import Foundation
 
 /// `backupd list JOB`: the job's backups, from their manifests, newest first; without JOB, every
 /// job's newest backups in one overview.
-struct ListCommand: ParsableCommand {
+struct ListCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "list",
         abstract: "List a job's backups (from their manifests), newest first, with the last verification of each; without JOB, every job's newest.",
@@ -26,21 +26,21 @@ struct ListCommand: ParsableCommand {
     @Option(help: "Without JOB: how many of each job's newest backups to show.")
     var newest = 3
 
-    func run() throws {
+    func run() async throws {
         guard let name = self.job else {
             guard !all, destination.name == nil else { throw ValidationError("--all and --destination need a JOB") }
             guard newest >= 1 else { throw ValidationError("--newest must be at least 1") }
-            return try overview()
+            return try await overview()
         }
         let config = try options.loadConfig(secrets: .destinationOf(job: name))
         let restorer = Restorer(stores: liveStores(logger: commandLogger(verbose: false)), launcher: PosixProcessLauncher(), environment: ProcessInfo.processInfo.environment)
-        let job = try destination.focus(try requireJob(name, in: config, path: options.config)) {
-            DestinationOption.holds(nil, restorer: restorer, job: $0, config: config)
+        let job = try await destination.focus(try requireJob(name, in: config, path: options.config)) {
+            await DestinationOption.holds(nil, restorer: restorer, job: $0, config: config)
         }
         let entries: [CatalogEntry]
         let strangers: [StoredObject]
         do {
-            let listing = try restorer.catalog(of: job, config: config).listing(includeIncomplete: all)
+            let listing = try await restorer.catalog(of: job, config: config).listing(includeIncomplete: all)
             entries = listing.entries
             strangers = all ? listing.strangers : []
         } catch {
@@ -65,7 +65,7 @@ struct ListCommand: ParsableCommand {
         }
         // The listed destination's own retention, when the job sets one there.
         let here = job.only(destination: job.destination)
-        let retention = here.retention == nil ? [:] : retentionColumn(job: here, config: config, history: history)
+        let retention = here.retention == nil ? [:] : await retentionColumn(job: here, config: config, history: history)
         print(
             CatalogRenderer.table(
                 entries, verifications: verifications, retention: retention, acknowledged: acknowledged, width: terminalWidth()
@@ -76,10 +76,10 @@ struct ListCommand: ParsableCommand {
 
     /// What retention decides for each backup (`keep (last, daily)`, `delete`, `incomplete, ...`),
     /// by backup id; empty when the plan cannot be made.
-    func retentionColumn(job: JobConfig, config: BackupConfig, history: HistoryStore?) -> [String: String] {
+    func retentionColumn(job: JobConfig, config: BackupConfig, history: HistoryStore?) async -> [String: String] {
         // The history (read-only) is both the second witness and the source of suspicion.
         let pruner = Pruner(
             stores: liveStores(logger: commandLogger(verbose: false)), history: history ?? existingHistory(config), clock: SystemWallClock())
-        return (try? pruner.plan(job: job, config: config, logger: commandLogger(verbose: false)))?.summaryByBackupID ?? [:]
+        return (try? await pruner.plan(job: job, config: config, logger: commandLogger(verbose: false)))?.summaryByBackupID ?? [:]
     }
 }

@@ -4,7 +4,7 @@ import Foundation
 
 /// `backupd prune [JOB] [--dry-run] [--destination NAME]`: applies the retention policy of one job
 /// or of every job, at each of a job's destinations with the policy that applies there.
-struct PruneCommand: ParsableCommand {
+struct PruneCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "prune",
         abstract: "Delete the backups a job's retention policy no longer keeps (every job without JOB).",
@@ -27,7 +27,7 @@ struct PruneCommand: ParsableCommand {
     @Flag(help: "Print JSON (docs/json.md): an array with one object per job and destination.")
     var json = false
 
-    func run() throws {
+    func run() async throws {
         let config = try options.loadConfig()
         let jobs = try job.map { [try requireJob($0, in: config, path: options.config)] } ?? config.jobs
         if let destination {
@@ -56,7 +56,7 @@ struct PruneCommand: ParsableCommand {
         var first = true
         var documents: [JSONOutput] = []
         for job in jobs where cancellation.reason == nil {
-            let pruned = pruner.pruneDestinations(
+            let pruned = await pruner.pruneDestinations(
                 job: job, config: config, only: destination.map { [$0] }, dryRun: dryRun, logger: logger)
             for each in pruned {
                 if json {

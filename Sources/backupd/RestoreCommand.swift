@@ -84,8 +84,8 @@ struct RestoreCommand: AsyncParsableCommand {
             environment: ProcessInfo.processInfo.environment, history: history)
         let named = try requireJob(self.job, in: config, path: options.config)
         try confirmCleanOfOwnDatabase(named)
-        let job = try destination.focus(named) {
-            DestinationOption.holds(object, restorer: restorer, job: $0, config: config)
+        let job = try await destination.focus(named) {
+            await DestinationOption.holds(object, restorer: restorer, job: $0, config: config)
         }
         let tool = JobRestoreOptions(keepOwner: keepOwner, role: role, singleTransaction: singleTransaction, jobs: jobs)
         try checkToolOptions(tool, engine: job.engine)
@@ -97,7 +97,7 @@ struct RestoreCommand: AsyncParsableCommand {
             environment: ProcessInfo.processInfo.environment, history: history)
         let started = Date()
         do {
-            let result = try counted.restore(
+            let result = try await counted.restore(
                 job: job, config: config, key: object, options: RestoreOptions(target: to, clean: clean, verifyFirst: verifyFirst, tool: tool),
                 identity: identity, logger: commandLogger(verbose: verbose))
             terminal?.finish()

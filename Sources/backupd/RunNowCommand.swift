@@ -4,7 +4,7 @@ import Foundation
 
 /// `backupd run-now JOB`: takes one backup now, through the running daemon when there is one
 /// (its overlap and concurrency rules hold), else in this process under the state lock.
-struct RunNowCommand: ParsableCommand {
+struct RunNowCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run-now",
         abstract: "Take a backup of one job now and print the object, its size, SHA-256 and duration.",
@@ -32,7 +32,7 @@ struct RunNowCommand: ParsableCommand {
     @Flag(help: "Print the result as JSON (docs/json.md), whatever the outcome; the exit status is the same.")
     var json = false
 
-    func run() throws {
+    func run() async throws {
         let config = try options.loadConfig(secrets: .job(job))
         let job = try requireJob(self.job, in: config, path: options.config)
         let route: Daemon.RunNowRoute
@@ -49,7 +49,7 @@ struct RunNowCommand: ParsableCommand {
             defer { withExtendedLifetime(lock) {} }
             // Credentials a killed backupd left in a fallback directory (memory files leave none).
             SecretDirectory.removeStale()
-            try runHere(job: job, config: config)
+            try await runHere(job: job, config: config)
         }
     }
 
@@ -86,7 +86,7 @@ struct RunNowCommand: ParsableCommand {
     }
 
     /// Runs the backup in this process (the caller holds the state lock).
-    private func runHere(job: JobConfig, config: BackupConfig) throws {
+    private func runHere(job: JobConfig, config: BackupConfig) async throws {
         let history = try requireHistory(config)
         // Counts the upload into a line on a terminal, against the size estimate (`ExpectedSize`).
         let terminal = TerminalProgress.start(label: "backing up \(job.name):")
@@ -102,7 +102,7 @@ struct RunNowCommand: ParsableCommand {
         defer { signals.forEach { $0.cancel() } }
         let started = clock.now()
         do {
-            let (runID, outcome) = try recorder.perform(
+            let (runID, outcome) = try await recorder.perform(
                 ScheduledRun(job: job.name, trigger: .runNow, scheduledFor: started), job: job, config: config,
                 cancellation: cancellation, logger: logger)
             terminal?.finish()

@@ -4,7 +4,7 @@ import Foundation
 
 /// `backupd verify JOB [BACKUP | --latest | --all]`: checks stored backups without a database,
 /// or with `--restore-to` by restoring into a scratch database.
-struct VerifyCommand: ParsableCommand {
+struct VerifyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
         abstract: "Check a job's backups: digests against the manifest, compression, the engine's format; optionally a restore drill.",
@@ -54,11 +54,11 @@ struct VerifyCommand: ParsableCommand {
         }
     }
 
-    func run() throws {
+    func run() async throws {
         let config = try options.loadConfig()
         let probe = Restorer(stores: liveStores(logger: commandLogger(verbose: false)), launcher: PosixProcessLauncher(), environment: ProcessInfo.processInfo.environment)
-        let job = try destination.focus(try requireJob(self.job, in: config, path: options.config)) {
-            DestinationOption.holds(backup, restorer: probe, job: $0, config: config)
+        let job = try await destination.focus(try requireJob(self.job, in: config, path: options.config)) {
+            await DestinationOption.holds(backup, restorer: probe, job: $0, config: config)
         }
         let history = try requireHistory(config)
         var logger = commandLogger(verbose: verbose)
@@ -81,7 +81,7 @@ struct VerifyCommand: ParsableCommand {
         let selection: VerifyRunner.Selection = all ? .all : backup.map { .backup($0) } ?? .latest
         let reports: [VerifyReport]
         do {
-            reports = try runner.run(job: job, config: config, selection: selection, restoreTo: restoreTo, identity: identity, trigger: .verify, logger: logger)
+            reports = try await runner.run(job: job, config: config, selection: selection, restoreTo: restoreTo, identity: identity, trigger: .verify, logger: logger)
         } catch {
             terminal?.finish()
             printError("verify of \(job.name) failed: \(error)")

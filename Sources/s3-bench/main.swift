@@ -127,12 +127,16 @@ func cpuSeconds() -> Double {
 if CommandLine.arguments.contains("--download") {
     let cpuStart = cpuSeconds()
     let start = Date()
-    var bytes = 0
+    final class Count: @unchecked Sendable {  // unchecked: written by the download's sink alone, read after it returned
+        var bytes = 0
+    }
+    let count = Count()
     do {
-        try store.download(key: key) { bytes += $0.count }
+        try await store.download(key: key) { count.bytes += $0.count }
     } catch {
         fail("\(error)")
     }
+    let bytes = count.bytes
     let elapsed = Date().timeIntervalSince(start)
     let cpu = cpuSeconds() - cpuStart
     var usage = rusage()
@@ -147,9 +151,8 @@ let cpuStart = cpuSeconds()
 let start = Date()
 let receipt: UploadReceipt
 do {
-    receipt = try store.upload(
-        key: key, from: GeneratedStream(total: total), metadata: ["bench": "s3-bench"], cancellation: RunCancellation(),
-        uploadStarted: { _ in })
+    receipt = try await store.upload(
+        key: key, from: GeneratedStream(total: total), metadata: ["bench": "s3-bench"], uploadStarted: { _ in })
 } catch {
     fail("\(error)")
 }
@@ -161,4 +164,4 @@ let mib = Double(receipt.size) / Double(1 << 20)
 print(String(format: "s3-bench: %.2f GiB in %.2f s = %.0f MiB/s, %d parts of %d MiB, %d in flight", gib, elapsed, mib / elapsed, receipt.partCount, partMiB, inFlight))
 print(String(format: "s3-bench: of which %.2f s in the server-side copy that records x-amz-meta-sha256", timing.copySeconds))
 print(String(format: "s3-bench: CPU %.2f s (%.2f s per GiB), peak RSS %.0f MiB, sha256 %@", cpu, cpu / max(gib, 0.001), Double(usage.ru_maxrss) / 1024, receipt.sha256))
-if CommandLine.arguments.contains("--delete") { try? store.delete(keys: [key]) }
+if CommandLine.arguments.contains("--delete") { try? await store.delete(keys: [key]) }

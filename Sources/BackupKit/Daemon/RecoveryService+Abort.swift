@@ -2,12 +2,12 @@ import Foundation
 import Logging
 
 extension RecoveryService {
-    /// Blocking: aborts `uploads`, pending aborts at `destination` that recovery just handed to
+    /// Aborts `uploads`, pending aborts at `destination` that recovery just handed to
     /// the ledger. Each is made for the stream at its key (the upload may be writing a later
     /// segment, `key.002`, ...); a confirmed abort leaves the ledger, a failed one stays there for
     /// the upload sweeper, which retries it every few minutes, so its parts do not stay billed
     /// until the next start.
-    func abortPending(_ uploads: [PendingAbort], destination: DestinationConfig) {
+    func abortPending(_ uploads: [PendingAbort], destination: DestinationConfig) async {
         let store: any BackupObjectStore
         do {
             store = try stores.store(for: destination, logger: logger)
@@ -20,7 +20,7 @@ extension RecoveryService {
             let metadata: Logger.Metadata = [
                 "s3.destination": "\(destination.name)", "s3.key": "\(upload.key)", "s3.upload_id": "\(upload.uploadID)"]
             do {
-                try store.abortStreamUpload(key: upload.key, uploadID: upload.uploadID)
+                try await store.abortStreamUpload(key: upload.key, uploadID: upload.uploadID)
                 try history.abortConfirmed(uploadID: upload.uploadID)
                 logger.notice("aborted the upload of an interrupted run", metadata: metadata)
             } catch {

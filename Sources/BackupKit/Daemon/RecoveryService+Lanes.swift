@@ -2,10 +2,10 @@ import Foundation
 import Logging
 
 extension RecoveryService {
-    /// Blocking: what each lane of `run` holds: stored where its backup is complete (manifest
+    /// What each lane of `run` holds: stored where its backup is complete (manifest
     /// written), failed where it dropped out before the crash, interrupted elsewhere. Nil when a
     /// lane cannot be checked (the run is left `running`, retried at the next start).
-    func checkLanes(_ run: RunRecord, lanes: [DestinationUpload]) -> [Int: DestinationOutcome]? {
+    func checkLanes(_ run: RunRecord, lanes: [DestinationUpload]) async -> [Int: DestinationOutcome]? {
         var results: [Int: DestinationOutcome] = [:]
         for lane in lanes {
             if lane.status == .failed {
@@ -17,7 +17,7 @@ extension RecoveryService {
             if let key = lane.objectKey, let destination = configs.current.destination(named: lane.destination) {
                 do {
                     let store = try stores.store(for: destination, logger: logger)
-                    if let object = try Self.completedObject(store: store, key: key, job: run.job) {
+                    if let object = try await Self.completedObject(store: store, key: key, job: run.job) {
                         state = .stored(LaneReceipt(objectKey: key, bytesStored: object.size, sha256: object.metadata["sha256"]))
                     }
                 } catch {

@@ -42,7 +42,7 @@ struct RecoveryService: Service {
             for run in orphans {
                 let rows = lanes[run.id] ?? []
                 group.addTask {
-                    let found = await bounded("a run", metadata: ["run.id": "\(run.id)"]) { checkLanes(run, lanes: rows) }
+                    let found = await bounded("a run", metadata: ["run.id": "\(run.id)"]) { await checkLanes(run, lanes: rows) }
                     return (run.id, found ?? nil)
                 }
             }
@@ -63,18 +63,18 @@ struct RecoveryService: Service {
                 guard let destination = config.destination(named: name) else { continue }
                 group.addTask {
                     await bounded("a destination", metadata: ["s3.destination": "\(name)"]) {
-                        abortPending(uploads, destination: destination)
+                        await abortPending(uploads, destination: destination)
                     }
                 }
             }
         }
     }
 
-    /// Runs blocking `body` on a thread of its own within `timeout`; one that did not finish in
+    /// Runs `body` within `timeout` (cancelled past it); one that did not finish in
     /// time is logged and gives nil.
     @discardableResult
-    private func bounded<T: Sendable>(_ what: String, metadata: Logger.Metadata, _ body: @escaping @Sendable () -> T) async -> T? {
-        let result = await BlockingCall.run(name: "backupd-recovery", timeout: timeout, body)
+    private func bounded<T: Sendable>(_ what: String, metadata: Logger.Metadata, _ body: @escaping @Sendable () async -> T) async -> T? {
+        let result = await TaskDeadline.run(timeout: timeout, reason: "crash recovery took longer than \(DurationText.format(timeout))", body)
         if result == nil {
             logger.warning(
                 "crash recovery of \(what) did not finish in time; retried at the next start",
@@ -108,17 +108,17 @@ struct RecoveryService: Service {
     /// The run's object when it belongs to a complete backup: its manifest, written only once
     /// every object is stored, exists and lists it (size and SHA-256 from the manifest). A backup
     /// written before manifests is complete when its object carries the SHA-256 recorded last.
-    static func completedObject(store: any BackupObjectStore, key: String, job: String) throws -> StoredObject? {
+    static func completedObject(store: any BackupObjectStore, key: String, job: String) async throws -> StoredObject? {
         let prefix = key.lastIndex(of: "/").map { String(key[..<$0]) } ?? ""
         guard let parsed = ObjectName.parse(key, prefix: prefix, job: job), parsed.token != nil else {
-            guard let object = try store.head(key: key), object.metadata["sha256"]?.isEmpty == false else { return nil }
+            guard let object = try await store.head(key: key), object.metadata["sha256"]?.isEmpty == false else { return nil }
             return object
         }
         let manifestKey = ObjectName.manifestKey(prefix: prefix, backupID: parsed.backupID)
-        guard try store.head(key: manifestKey) != nil else { return nil }
+        guard try await store.head(key: manifestKey) != nil else { return nil }
         let manifest: BackupManifest
         do {
-            manifest = try BackupManifest.parse(try store.read(key: manifestKey), key: manifestKey)
+            manifest = try BackupManifest.parse(try await store.read(key: manifestKey), key: manifestKey)
         } catch is ManifestError {
             return nil
         }

@@ -126,8 +126,8 @@ final class RunCoordinator: Sendable {
 
     // MARK: - Performing a run (a child task of the scheduling service)
 
-    /// Performs a started run on a thread of its own; Task cancellation (shutdown after the grace
-    /// period) cancels the run: the one bridge from structured cancellation to the blocking pipeline.
+    /// Performs a started run in this task; Task cancellation (shutdown after the grace period)
+    /// cancels the run's token with the stop reason, which stops the run.
     func perform(_ run: ScheduledRun) async {
         let inForce = configs.current
         let prepared: (JobConfig, BackupConfig, RunCancellation, RunCancellation)? = state.withLock { state in
@@ -137,9 +137,7 @@ final class RunCoordinator: Sendable {
         guard let (job, config, cancellation, followUp) = prepared else { return }
         let recorder = RunRecorder(history: history, executor: executor, clock: clock, observers: observers)
         await withTaskCancellationHandler {
-            await Self.onThread(name: "backup \(run.job)") { [self] in
-                execute(run, job: job, config: config, recorder: recorder, cancellation: cancellation, followUp: followUp)
-            }
+            await execute(run, job: job, config: config, recorder: recorder, cancellation: cancellation, followUp: followUp)
         } onCancel: {
             cancellation.cancel(reason: state.withLock { $0.stopReason })
         }
@@ -149,7 +147,7 @@ final class RunCoordinator: Sendable {
         notifyStatus()
     }
 
-    private func execute(_ run: ScheduledRun, job: JobConfig, config: BackupConfig, recorder: RunRecorder, cancellation: RunCancellation, followUp: RunCancellation) {
+    private func execute(_ run: ScheduledRun, job: JobConfig, config: BackupConfig, recorder: RunRecorder, cancellation: RunCancellation, followUp: RunCancellation) async {
         let finish: (ControlEvent) -> Void = { event in
             let waiters = self.state.withLock { state -> [Waiter] in
                 defer { state.running[run.job]?.waiters = [] }
@@ -158,7 +156,7 @@ final class RunCoordinator: Sendable {
             for waiter in waiters { waiter.reply.finish(event) }
         }
         do {
-            let (runID, outcome) = try recorder.perform(
+            let (runID, outcome) = try await recorder.perform(
                 run, job: job, config: config, cancellation: cancellation, followUp: followUp, logger: logger,
                 onEvent: { [self] event in runEvent(job: run.job, event) })
             let startedAt = state.withLock { $0.running[run.job]?.startedAt } ?? outcome.endedAt
@@ -227,18 +225,6 @@ final class RunCoordinator: Sendable {
     }
 
     // MARK: - Helpers
-
-    /// Runs blocking `body` on a new thread and resumes when it returns.
-    static func onThread(name: String, _ body: @escaping @Sendable () -> Void) async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let thread = Thread {
-                body()
-                continuation.resume()
-            }
-            thread.name = name
-            thread.start()
-        }
-    }
 
     func notify(_ body: (SystemdNotifier) throws -> Void) {
         status.notify(body)

@@ -37,7 +37,7 @@ public struct RunRecorder: Sendable {
     public func perform(
         _ run: ScheduledRun, job: JobConfig, config: BackupConfig, cancellation: RunCancellation, followUp: RunCancellation? = nil,
         logger baseLogger: Logger, onEvent: (@Sendable (RunEvent) -> Void)? = nil
-    ) throws -> (runID: Int64, outcome: RunOutcome) {
+    ) async throws -> (runID: Int64, outcome: RunOutcome) {
         let afterwards = followUp ?? cancellation
         if let followUp { cancellation.onCancel { reason in followUp.cancel(reason: reason) } }
         // One lane per destination of the job, opened with the run: crash recovery reconciles and
@@ -64,7 +64,7 @@ public struct RunRecorder: Sendable {
         for observer in observers { observer.runStarted(observed) }
         let history = self.history
         let progressLogger = logger
-        let executed = executor.execute(
+        let executed = await executor.execute(
             run: RunIdentity(runID: runID, trigger: run.trigger), job: job, config: config, startedAt: startedAt, cancellation: cancellation,
             progress: { progress in
                 onEvent?(.progress(runID: runID, progress))
@@ -100,7 +100,7 @@ public struct RunRecorder: Sendable {
         default:
             logger.error("backup failed", metadata: ["run.reason": "\(outcome.error ?? "unknown")", "run.seconds": "\(seconds)"])
         }
-        for observer in observers { observer.runFinished(observed, outcome: outcome, config: config, logger: logger) }
+        for observer in observers { await observer.runFinished(observed, outcome: outcome, config: config, logger: logger) }
         return (runID, outcome)
     }
 }

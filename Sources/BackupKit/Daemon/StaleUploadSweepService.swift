@@ -13,7 +13,7 @@ struct StaleUploadSweepService: Service {
     let timeout: Duration
     let logger: Logger
 
-    /// Cancellation (a stop, through `UntilShutdown`) leaves blocked calls behind, so it never holds up the stop.
+    /// Cancellation (a stop, through `UntilShutdown`) ends the requests in flight at once, so it never holds up the stop.
     func run() async throws {
         let config = configs.current
         let logger = self.logger
@@ -30,8 +30,8 @@ struct StaleUploadSweepService: Service {
             for (name, prefixes) in prefixes {
                 guard let destination = config.destination(named: name) else { continue }
                 group.addTask {
-                    let finished = await BlockingCall.run(name: "backupd-sweep", timeout: timeout) {
-                        Self.sweep(destination: destination, prefixes: prefixes.sorted(), olderThan: dayAgo, stores: stores, logger: logger)
+                    let finished: Void? = await TaskDeadline.run(timeout: timeout, reason: "the sweep of stale uploads took too long") {
+                        await Self.sweep(destination: destination, prefixes: prefixes.sorted(), olderThan: dayAgo, stores: stores, logger: logger)
                     }
                     if finished == nil {
                         logger.warning("the sweep of stale uploads did not finish in time", metadata: [
@@ -42,13 +42,13 @@ struct StaleUploadSweepService: Service {
         }
     }
 
-    private static func sweep(destination: DestinationConfig, prefixes: [String], olderThan date: Date, stores: any ObjectStoreProvider, logger: Logger) {
+    private static func sweep(destination: DestinationConfig, prefixes: [String], olderThan date: Date, stores: any ObjectStoreProvider, logger: Logger) async {
         for prefix in prefixes {
             do {
                 let store = try stores.store(for: destination, logger: logger)
-                for upload in try store.openUploads(prefix: prefix) where upload.initiated < date {
+                for upload in try await store.openUploads(prefix: prefix) where upload.initiated < date {
                     logger.warning("aborting a stale multipart upload", metadata: ["s3.destination": "\(destination.name)", "s3.key": "\(upload.key)", "s3.upload_id": "\(upload.uploadID)", "s3.initiated": "\(upload.initiated)"])
-                    try store.abortUpload(key: upload.key, uploadID: upload.uploadID)
+                    try await store.abortUpload(key: upload.key, uploadID: upload.uploadID)
                 }
             } catch {
                 logger.warning("cannot list stale multipart uploads", metadata: ["s3.destination": "\(destination.name)", "error": "\(error)"])

@@ -1,10 +1,10 @@
 extension MemoryObjectStore: PrunableStore {
-    package func deleteBatch(keys: [String]) throws -> [DeletionRefusal] {
-        try delete(keys: keys)
+    package func deleteBatch(keys: [String]) async throws -> [DeletionRefusal] {
+        try await delete(keys: keys)
         return []
     }
 
-    package func deleteOne(key: String) throws {
-        try delete(keys: [key])
+    package func deleteOne(key: String) async throws {
+        try await delete(keys: [key])
     }
 }

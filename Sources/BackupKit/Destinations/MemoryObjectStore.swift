@@ -40,9 +40,8 @@ package final class MemoryObjectStore: BackupObjectStore, ObjectStoreProvider {
     package var keys: [String] { state.withLock { $0.objects.keys.sorted() } }
 
     package func upload(
-        key: String, from source: any ByteSource, metadata: [String: String], cancellation: RunCancellation,
-        uploadStarted: (String) -> Void
-    ) throws -> UploadReceipt {
+        key: String, from source: any ByteSource, metadata: [String: String], uploadStarted: (String) -> Void
+    ) async throws -> UploadReceipt {
         let uploadID = state.withLock { s -> String in
             s.counter += 1
             let id = "upload-\(s.counter)"
@@ -55,10 +54,10 @@ package final class MemoryObjectStore: BackupObjectStore, ObjectStoreProvider {
         var parts = 0
         do {
             while true {
-                if let reason = cancellation.reason { throw MemoryStoreError.cancelled(reason) }
+                if Task.isCancelled { throw MemoryStoreError.cancelled(StopReason.text) }
                 var filled = 0
                 while filled < buffer.count {
-                    let n = try buffer.withUnsafeMutableBytes { try source.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[filled...])) }
+                    let n = try await Self.read(source, into: &buffer, from: filled)
                     if n == 0 { break }
                     filled += n
                 }
@@ -85,44 +84,61 @@ package final class MemoryObjectStore: BackupObjectStore, ObjectStoreProvider {
             partSize: partSize, partCount: parts)
     }
 
-    package func head(key: String) throws -> StoredObject? {
+    package func head(key: String) async throws -> StoredObject? {
         state.withLock { s in
             s.objects[key].map { StoredObject(key: key, size: Int64($0.bytes.count), lastModified: $0.modified, metadata: $0.metadata) }
         }
     }
 
-    package func list(prefix: String) throws -> [StoredObject] {
+    package func list(prefix: String) async throws -> [StoredObject] {
         state.withLock { s in
             s.objects.filter { $0.key.hasPrefix(prefix) }.sorted { $0.key < $1.key }
                 .map { StoredObject(key: $0.key, size: Int64($0.value.bytes.count), lastModified: $0.value.modified) }
         }
     }
 
-    package func download(key: String, to sink: (UnsafeRawBufferPointer) throws -> Void) throws {
+    package func download(key: String, to sink: @escaping (UnsafeRawBufferPointer) throws -> Void) async throws {
         guard let bytes = state.withLock({ $0.objects[key]?.bytes }) else { throw MemoryStoreError.noSuchKey(key) }
-        var offset = 0
-        while offset < bytes.count {
-            let end = min(bytes.count, offset + 256 * 1024)
-            try bytes[offset..<end].withUnsafeBytes { try sink($0) }
-            offset = end
+        // The sink may block (a restore's pipe), as with the live store: it runs on the bridge.
+        let lent = BlockingBridge.Handoff(sink)
+        try await BlockingBridge.shared.run {
+            var offset = 0
+            while offset < bytes.count {
+                let end = min(bytes.count, offset + 256 * 1024)
+                try bytes[offset..<end].withUnsafeBytes { try lent.value($0) }
+                offset = end
+            }
         }
     }
 
-    package func delete(keys: [String]) throws {
+    /// Reads from `source` into `buffer` from `offset` on the bridge (a source may block).
+    private static func read(_ source: any ByteSource, into buffer: inout [UInt8], from offset: Int) async throws -> Int {
+        let lent = BlockingBridge.Handoff((source: source, buffer: buffer))
+        buffer = []
+        let (count, filled) = try await BlockingBridge.shared.run {
+            var local = lent.value
+            let n = try local.buffer.withUnsafeMutableBytes { try local.source.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[offset...])) }
+            return (n, BlockingBridge.Handoff(local.buffer))
+        }
+        buffer = filled.value
+        return count
+    }
+
+    package func delete(keys: [String]) async throws {
         state.withLock { s in for key in keys { s.objects[key] = nil } }
     }
 
-    package func abortUpload(key: String, uploadID: String) throws {
+    package func abortUpload(key: String, uploadID: String) async throws {
         state.withLock { s in
             if s.open.removeValue(forKey: uploadID) != nil { s.aborted.append(key) }
         }
     }
 
-    package func openUploads(prefix: String) throws -> [OpenUpload] {
+    package func openUploads(prefix: String) async throws -> [OpenUpload] {
         state.withLock { s in s.open.values.filter { $0.key.hasPrefix(prefix) } }
     }
 
-    package func createObject(key: String, body: [UInt8], contentType: String) throws -> String {
+    package func createObject(key: String, body: [UInt8], contentType: String) async throws -> String {
         try state.withLock { s in
             guard s.objects[key] == nil else { throw ObjectStoreError.alreadyExists(key: key) }
             s.objects[key] = (body, [:], Date())

@@ -43,22 +43,15 @@ public struct UploadSweeper: Sendable {
         self.logger = logger
     }
 
-    /// Sweeps now and every `interval` until the task is cancelled; a failed sweep is logged and
-    /// retried at the next interval.
+    /// Sweeps now and every `interval` until the task is cancelled (which ends a sweep in flight
+    /// at once); a failed sweep is logged and retried at the next interval.
     public func run() async throws {
         while !Task.isCancelled {
-            // On a thread of its own: a destination that never answers holds up only this sweep,
-            // and a stop (cancellation) does not wait for it.
-            let finished = await BlockingCall.run(name: "backupd-upload-sweep", timeout: interval * 10) { [self] in
-                do {
-                    _ = try sweepOnce()
-                } catch {
-                    logger.error("upload sweep failed; retrying at the next sweep", metadata: ["error": "\(error)"])
-                }
-                return true
-            }
-            if finished == nil, !Task.isCancelled {
-                logger.warning("the upload sweep did not finish in time; it goes on in the background")
+            do {
+                _ = try await sweepOnce()
+            } catch {
+                if Task.isCancelled { return }
+                logger.error("upload sweep failed; retrying at the next sweep", metadata: ["error": "\(error)"])
             }
             do {
                 try await Task.sleep(for: interval)
@@ -70,7 +63,7 @@ public struct UploadSweeper: Sendable {
 
     /// One sweep: pending aborts first, then orphaned uploads. Throws only when the history cannot be read.
     @discardableResult
-    public func sweepOnce() throws -> Report {
+    public func sweepOnce() async throws -> Report {
         let config = configuration()
         var report = Report()
         for pending in try history.pendingAborts() {
@@ -84,7 +77,7 @@ public struct UploadSweeper: Sendable {
             }
             do {
                 // Recovery records a segmented stream's key; the upload may be under `key.002`, ...
-                try stores.store(for: destination, logger: logger).abortStreamUpload(key: pending.key, uploadID: pending.uploadID)
+                try await stores.store(for: destination, logger: logger).abortStreamUpload(key: pending.key, uploadID: pending.uploadID)
                 try history.abortConfirmed(uploadID: pending.uploadID)
                 log.notice("aborted an upload whose abort had failed", metadata: ["s3.abort_attempts": "\(pending.attempts + 1)"])
                 report.confirmed.append(pending.uploadID)
@@ -106,12 +99,12 @@ public struct UploadSweeper: Sendable {
                     let store = try stores.store(for: destination, logger: logger)
                     let prefix = ObjectName.listPrefix(prefix: job.prefix, job: job.name)
                     let maximumAge = Double(job.timeout.components.seconds)
-                    for upload in try store.openUploads(prefix: prefix)
+                    for upload in try await store.openUploads(prefix: prefix)
                     // Only uploads of backupd's own names: a stranger's upload under the prefix is not ours to abort.
                     where BackupNameGrammar(job: job).matches(upload.key) && !owned.contains(upload.uploadID)
                         && now.timeIntervalSince(upload.initiated) > maximumAge
                     {
-                        try store.abortUpload(key: upload.key, uploadID: upload.uploadID)
+                        try await store.abortUpload(key: upload.key, uploadID: upload.uploadID)
                         logger.notice(
                             "aborted an orphaned multipart upload",
                             metadata: [

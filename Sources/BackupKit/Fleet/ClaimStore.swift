@@ -49,12 +49,12 @@ public struct ClaimStore: Sendable {
     }
 
     /// Claims `slot` of `job`: creates the claim, takes an expired one over, or yields to a live one.
-    public func claim(job: String, slot: Date) throws -> Outcome {
+    public func claim(job: String, slot: Date) async throws -> Outcome {
         let rules = decisions(job: job, slot: slot)
         let key = ClaimKey.key(prefix: prefix, job: job, slot: slot)
         var pending: ClaimRecord?
         for _ in 0..<attempts {
-            let (existing, etag, serverNow) = try read(key)
+            let (existing, etag, serverNow) = try await read(key)
             switch rules.decide(existing: existing, etag: etag, serverNow: serverNow, pending: pending) {
             case .hold(let record, let etag):
                 return .won(Held(key: key, record: record, etag: etag, serverDate: serverNow))
@@ -64,7 +64,7 @@ public struct ClaimStore: Sendable {
             case .create(let record):
                 pending = record
                 do {
-                    let written = try store.createObjectStrictly(key: key, body: record.encoded(), contentType: "application/json")
+                    let written = try await store.createObjectStrictly(key: key, body: record.encoded(), contentType: "application/json")
                     return .won(Held(key: key, record: record, etag: written.etag, serverDate: written.serverDate ?? serverNow))
                 } catch ObjectStoreError.alreadyExists {
                     continue
@@ -72,7 +72,7 @@ public struct ClaimStore: Sendable {
             case .takeOver(let record, let stale, let previous):
                 pending = record
                 do {
-                    let written = try store.replaceObject(key: key, ifMatch: stale, body: record.encoded(), contentType: "application/json")
+                    let written = try await store.replaceObject(key: key, ifMatch: stale, body: record.encoded(), contentType: "application/json")
                     logger.notice(
                         "took over an expired claim", metadata: meta(key, rules, [
                             "claim.previous_holder": "\(previous.hostId)", "claim.previous_state": "\(previous.state)",
@@ -89,33 +89,33 @@ public struct ClaimStore: Sendable {
 
     /// Extends the lease of a held claim (`If-Match` on its ETag); throws `ClaimError.lostClaim`
     /// when another host took it over.
-    public func renew(_ held: Held) throws -> Held {
-        try advance(held) { rules, serverNow in rules.renewal(of: held.record, serverNow: serverNow) }
+    public func renew(_ held: Held) async throws -> Held {
+        try await advance(held) { rules, serverNow in rules.renewal(of: held.record, serverNow: serverNow) }
     }
 
     /// Re-validates a held claim before the manifest by moving it to `completing`; throws
     /// `ClaimError.lostClaim` (write no manifest) when another host took it over.
-    public func complete(_ held: Held) throws -> Held {
-        try advance(held) { rules, serverNow in rules.completing(held.record, serverNow: serverNow) }
+    public func complete(_ held: Held) async throws -> Held {
+        try await advance(held) { rules, serverNow in rules.completing(held.record, serverNow: serverNow) }
     }
 
     /// Marks the slot done after its run ended, so no host takes it over.
-    public func finish(_ held: Held) throws -> Held {
-        try advance(held) { rules, _ in rules.done(held.record) }
+    public func finish(_ held: Held) async throws -> Held {
+        try await advance(held) { rules, _ in rules.done(held.record) }
     }
 
     /// Reads the claim, checks it is still the one this host wrote, writes `next` with `If-Match`.
     /// A 412 whose re-read shows `next` itself was a retried request that had landed: still held.
-    private func advance(_ held: Held, _ next: (ClaimProtocol, Date) -> ClaimRecord) throws -> Held {
+    private func advance(_ held: Held, _ next: (ClaimProtocol, Date) -> ClaimRecord) async throws -> Held {
         let rules = ClaimProtocol(job: held.record.job, slot: held.record.slot, hostId: hostId, pid: pid, lease: lease)
-        let (current, etag, serverNow) = try read(held.key)
+        let (current, etag, serverNow) = try await read(held.key)
         guard etag == held.etag else { throw lost(held, to: current) }
         let record = next(rules, serverNow)
         do {
-            let written = try store.replaceObject(key: held.key, ifMatch: held.etag, body: record.encoded(), contentType: "application/json")
+            let written = try await store.replaceObject(key: held.key, ifMatch: held.etag, body: record.encoded(), contentType: "application/json")
             return Held(key: held.key, record: record, etag: written.etag, serverDate: written.serverDate ?? serverNow)
         } catch ObjectStoreError.preconditionFailed {
-            let (again, againTag, againNow) = try read(held.key)
+            let (again, againTag, againNow) = try await read(held.key)
             if let againTag, again == record { return Held(key: held.key, record: record, etag: againTag, serverDate: againNow) }
             throw lost(held, to: again)
         }
@@ -133,8 +133,8 @@ public struct ClaimStore: Sendable {
     }
 
     /// The claim at `key` (nil when none), its ETag and the server's `Date` of the answer.
-    private func read(_ key: String) throws -> (ClaimRecord?, String?, Date) {
-        let read = try store.readVersioned(key: key)
+    private func read(_ key: String) async throws -> (ClaimRecord?, String?, Date) {
+        let read = try await store.readVersioned(key: key)
         guard let serverNow = read.serverDate else { throw ClaimError.noServerDate(key: key) }
         guard let etag = read.etag else { return (nil, nil, serverNow) }
         return (try ClaimRecord.decode(read.body, key: key), etag, serverNow)

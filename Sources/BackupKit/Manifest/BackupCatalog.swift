@@ -41,15 +41,15 @@ public struct BackupCatalog: Sendable {
     }
 
     /// Every backup, newest first. Incomplete ones only with `includeIncomplete`.
-    public func entries(includeIncomplete: Bool = false) throws -> [CatalogEntry] {
-        try listing(includeIncomplete: includeIncomplete).entries
+    public func entries(includeIncomplete: Bool = false) async throws -> [CatalogEntry] {
+        try await listing(includeIncomplete: includeIncomplete).entries
     }
 
     /// The backups and the strangers of one listing.
-    public func listing(includeIncomplete: Bool = false) throws -> Listing {
+    public func listing(includeIncomplete: Bool = false) async throws -> Listing {
         var groups: [String: (time: Date, token: String?, manifest: StoredObject?, objects: [StoredObject])] = [:]
         var strangers: [StoredObject] = []
-        for object in try store.list(prefix: ObjectName.listPrefix(prefix: prefix, job: job)) {
+        for object in try await store.list(prefix: ObjectName.listPrefix(prefix: prefix, job: job)) {
             guard let parsed = grammar.parse(object.key) else {
                 if !grammar.isNeighbours(object.key) { strangers.append(object) }
                 continue
@@ -64,30 +64,30 @@ public struct BackupCatalog: Sendable {
         }
         var result: [CatalogEntry] = []
         for (id, group) in groups {
-            let entry = try self.entry(id: id, time: group.time, token: group.token, manifest: group.manifest, objects: group.objects)
+            let entry = try await self.entry(id: id, time: group.time, token: group.token, manifest: group.manifest, objects: group.objects)
             if includeIncomplete || entry.isUsable { result.append(entry) }
         }
         return Listing(entries: result.sorted { ($0.time, $0.id) > ($1.time, $1.id) }, strangers: strangers.sorted { $0.key < $1.key })
     }
 
     /// The newest usable backup, if any.
-    public func latest() throws -> CatalogEntry? {
-        try entries().first
+    public func latest() async throws -> CatalogEntry? {
+        try await entries().first
     }
 
     /// The backup named by `reference`: its id, its manifest key, or the key (or name under the
     /// prefix) of one of its objects. Incomplete backups are found too, so a caller can say why.
-    public func entry(named reference: String) throws -> CatalogEntry? {
+    public func entry(named reference: String) async throws -> CatalogEntry? {
         let key = reference.contains("/") || prefix.isEmpty ? reference : "\(prefix)/\(reference)"
         let id = grammar.parse(key)?.backupID ?? reference
-        return try entries(includeIncomplete: true).first { $0.id == id }
+        return try await entries(includeIncomplete: true).first { $0.id == id }
     }
 
-    private func entry(id: String, time: Date, token: String?, manifest: StoredObject?, objects: [StoredObject]) throws -> CatalogEntry {
+    private func entry(id: String, time: Date, token: String?, manifest: StoredObject?, objects: [StoredObject]) async throws -> CatalogEntry {
         let sorted = objects.sorted { $0.key < $1.key }
         if let manifest {
             do {
-                let parsed = try BackupManifest.parse(try store.read(key: manifest.key), key: manifest.key)
+                let parsed = try BackupManifest.parse(try await store.read(key: manifest.key), key: manifest.key)
                 return CatalogEntry(id: id, time: time, state: .complete, manifestKey: manifest.key, manifest: parsed, objects: sorted)
             } catch let error as ManifestError {
                 return CatalogEntry(
@@ -95,7 +95,7 @@ public struct BackupCatalog: Sendable {
                     problem: error.description)
             }
         }
-        if token == nil, let legacy = try legacyManifest(id: id, time: time, objects: sorted) {
+        if token == nil, let legacy = try await legacyManifest(id: id, time: time, objects: sorted) {
             return CatalogEntry(id: id, time: time, state: .legacy, manifestKey: nil, manifest: legacy, objects: sorted)
         }
         return CatalogEntry(
@@ -105,13 +105,13 @@ public struct BackupCatalog: Sendable {
 
     /// A manifest made up from the objects' metadata, for backups written before manifests: each
     /// object must carry the `sha256` the old uploader recorded.
-    private func legacyManifest(id: String, time: Date, objects: [StoredObject]) throws -> BackupManifest? {
+    private func legacyManifest(id: String, time: Date, objects: [StoredObject]) async throws -> BackupManifest? {
         var entries: [BackupManifest.Object] = []
         var engine = ""
         var compression = ""
         var tool = BackupManifest.Tool(name: "", version: "")
         for object in objects {
-            guard let head = try store.head(key: object.key), let digest = head.metadata["sha256"], BackupManifest.isDigest(digest) else {
+            guard let head = try await store.head(key: object.key), let digest = head.metadata["sha256"], BackupManifest.isDigest(digest) else {
                 return nil
             }
             let isGlobals = object.key.contains(".globals.")

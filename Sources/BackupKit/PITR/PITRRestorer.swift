@@ -39,7 +39,7 @@ public struct PITRRestorer: Sendable {
         guard job.pitr != nil else { throw PITRRestoreError.notPITRJob(job: job.name) }
         try Self.prepareEmptyDirectory(directory)
         let restorer = self.restorer
-        let entries = try await BlockingBridge.shared.run { try restorer.catalog(of: job, config: config).entries() }
+        let entries = try await restorer.catalog(of: job, config: config).entries()
         let candidates = entries.compactMap { entry -> (CatalogEntry, BackupManifest, BaseBackupInfo)? in
             guard entry.isUsable, let manifest = entry.manifest, let info = manifest.baseBackup else { return nil }
             if let timeline, info.stopTimeline > timeline { return nil }
@@ -57,9 +57,7 @@ public struct PITRRestorer: Sendable {
             throw PITRRestoreError.noBaseBackup(job: job.name, target: "\(target)", count: candidates.count)
         }
         logger.info("restoring base backup", metadata: ["job.name": "\(job.name)", "backup.id": "\(entry.id)", "pitr.start_lsn": "\(info.startLSN)"])
-        _ = try await BlockingBridge.shared.run {
-            try restorer.restore(job: job, config: config, key: entry.id, options: RestoreOptions(target: directory), identity: identity, logger: logger)
-        }
+        _ = try await restorer.restore(job: job, config: config, key: entry.id, options: RestoreOptions(target: directory), identity: identity, logger: logger)
         var settings = [("restore_command", restoreCommand(job: job.name, identity: identity))]
         settings += target.settings
         settings.append(("recovery_target_timeline", timeline.map(String.init) ?? "latest"))

@@ -30,7 +30,7 @@ extension BackupRunner {
     func writeManifests(
         _ lanes: inout [Lane], run: RunIdentity?, job: JobConfig, startedAt: Date, token: String, toolVersion: String,
         serverVersion: String?, results: [StepResult], suspicious: String? = nil, logger: Logger
-    ) {
+    ) async {
         let backupID = ObjectName.backupID(job: job.name, time: startedAt, token: token)
         let manifestKey = ObjectName.manifestKey(prefix: job.prefix, backupID: backupID)
         let stored = lanes.filter(\.alive).map(\.destination)
@@ -49,7 +49,7 @@ extension BackupRunner {
                 BackupManifest.Copy(destination: $0.name, bucket: $0.bucket, manifestKey: manifestKey)
             }
             do {
-                try writeManifest(manifest, job: job, store: lanes[index].store!, logger: logger)
+                try await writeManifest(manifest, job: job, store: lanes[index].store!, logger: logger)
                 lanes[index].manifestKey = manifestKey
             } catch {
                 lanes[index].error = "\(error)"

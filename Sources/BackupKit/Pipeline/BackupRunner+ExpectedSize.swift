@@ -7,12 +7,22 @@ extension BackupRunner {
     func expectedSize(
         job: JobConfig, destinations: [DestinationConfig], driver: any EngineDriver, context: EngineContext,
         redactor: Redactor, logger: Logger, timeout: Duration = EngineContext.estimateTimeout
-    ) -> Int64? {
+    ) async -> Int64? {
         let equalParts = destinations.contains { $0.providerProfile.equalParts }
-        let resolved = ExpectedSize.resolve(explicit: job.expectedSize, history: { recentSize(job) }) {
-            guard equalParts else { return nil }
+        // The engine's estimate blocks on its tool or connection: asked on the bridge, and only when needed.
+        let recent = recentSize(job)
+        var estimated: Result<Int64?, any Error>?
+        if equalParts, (job.expectedSize ?? 0) <= 0, (recent ?? 0) <= 0 {
             do {
-                let estimate = try driver.estimatedSize(context, timeout: timeout)
+                estimated = .success(try await BlockingBridge.shared.run { try driver.estimatedSize(context, timeout: timeout) })
+            } catch {
+                estimated = .failure(error)
+            }
+        }
+        let resolved = ExpectedSize.resolve(explicit: job.expectedSize, history: { recent }) {
+            guard equalParts, let estimated else { return nil }
+            do {
+                let estimate = try estimated.get()
                 if estimate == nil { logger.info("the engine gave no size estimate; equal parts start at partSizeMiB") }
                 return estimate
             } catch {

@@ -35,16 +35,16 @@ extension BackupRunner {
 
     /// PUTs the manifest (never over an existing key). When it cannot be stored, the data objects
     /// are deleted (best effort) so that a failed run leaves no incomplete backup behind.
-    func writeManifest(_ manifest: BackupManifest, job: JobConfig, store: any BackupObjectStore, logger: Logger) throws {
+    func writeManifest(_ manifest: BackupManifest, job: JobConfig, store: any BackupObjectStore, logger: Logger) async throws {
         let key = ObjectName.manifestKey(prefix: job.prefix, backupID: manifest.backupId)
         do {
-            _ = try store.createObject(key: key, body: try manifest.encoded(), contentType: "application/json")
+            _ = try await store.createObject(key: key, body: try manifest.encoded(), contentType: "application/json")
         } catch {
             logger.info("storing the manifest failed, deleting the backup's objects", metadata: ["s3.key": "\(key)", "s3.error": "\(error)"])
             // A taken name may hold another run's backup: leave that alone.
             let taken: Bool
             if case ObjectStoreError.alreadyExists = error { taken = true } else { taken = false }
-            if !taken { try? store.delete(keys: manifest.dataKeys) }
+            if !taken { try? await store.delete(keys: manifest.dataKeys) }
             throw BackupManifestWriteError(key: key, reason: "\(error)", removed: !taken)
         }
         logger.debug("manifest stored", metadata: ["s3.key": "\(key)"])

@@ -49,21 +49,22 @@ public struct BackupRunner: BackupExecutor {
     public func execute(
         job: JobConfig, config: BackupConfig, startedAt: Date, cancellation: RunCancellation,
         progress: @escaping @Sendable (RunProgress) -> Void, logger: Logger
-    ) -> RunOutcome {
-        execute(run: nil, job: job, config: config, startedAt: startedAt, cancellation: cancellation, progress: progress, logger: logger)
+    ) async -> RunOutcome {
+        await execute(run: nil, job: job, config: config, startedAt: startedAt, cancellation: cancellation, progress: progress, logger: logger)
     }
 
     public func execute(
         run: RunIdentity, job: JobConfig, config: BackupConfig, startedAt: Date, cancellation: RunCancellation,
         progress: @escaping @Sendable (RunProgress) -> Void, logger: Logger
-    ) -> RunOutcome {
-        execute(run: Optional(run), job: job, config: config, startedAt: startedAt, cancellation: cancellation, progress: progress, logger: logger)
+    ) async -> RunOutcome {
+        await execute(run: Optional(run), job: job, config: config, startedAt: startedAt, cancellation: cancellation, progress: progress, logger: logger)
     }
 
+    /// Runs the backup; cancelling the task (with a `StopReason`) kills the tool and aborts the uploads.
     func execute(
-        run: RunIdentity?, job: JobConfig, config: BackupConfig, startedAt: Date, cancellation: RunCancellation,
+        run: RunIdentity?, job: JobConfig, config: BackupConfig, startedAt: Date,
         progress: @escaping @Sendable (RunProgress) -> Void, logger: Logger
-    ) -> RunOutcome {
+    ) async -> RunOutcome {
         let named = job.destinations.map { (name: $0, config: config.destination(named: $0)) }
         let redactor = Redactor(
             secrets: EngineDrivers.secrets(of: job) + named.compactMap(\.config).flatMap {
@@ -96,22 +97,28 @@ public struct BackupRunner: BackupExecutor {
         let context = EngineContext(
             job: job, secrets: secrets, launcher: launcher, baseEnvironment: EngineContext.baseEnvironment(from: environment))
         let driver = EngineDrivers.driver(for: job)
-        let deadline = DispatchTime.now() + .nanoseconds(Int(clamping: Self.nanoseconds(job.timeout)))
+        let deadline = ContinuousClock.now + .nanoseconds(Self.nanoseconds(job.timeout))
 
         let toolVersion: String
         let serverVersion: String?
         let steps: [DumpStep]
         do {
-            (toolVersion, serverVersion) = try driver.preflightVersions(context)
-            steps = try driver.dumpSteps(context, compressed: job.compression != .none).map { $0.inheriting(secrets.descriptors) }
+            // The engine's tools answer on the bridge (they block on their pipes).
+            let lent = BlockingBridge.Handoff(secrets)
+            (toolVersion, serverVersion, steps) = try await BlockingBridge.shared.run { [compression = job.compression] in
+                let versions = try driver.preflightVersions(context)
+                let steps = try driver.dumpSteps(context, compressed: compression != .none).map { $0.inheriting(lent.value.descriptors) }
+                return (versions.0, versions.1, steps)
+            }
         } catch {
+            if Task.isCancelled { return failed(EngineError.cancelled(job: job.name, reason: StopReason.text).description, interrupted: true) }
             return failed("\(error)")
         }
-        if let reason = cancellation.reason {
-            return failed(EngineError.cancelled(job: job.name, reason: reason).description, interrupted: true)
+        if Task.isCancelled {
+            return failed(EngineError.cancelled(job: job.name, reason: StopReason.text).description, interrupted: true)
         }
         logger.debug("dump starting", metadata: ["job.engine": "\(job.engine.rawValue)", "tool.version": "\(toolVersion)"])
-        let expectedSize = expectedSize(
+        let expectedSize = await expectedSize(
             job: job, destinations: named.compactMap(\.config), driver: driver, context: context, redactor: redactor, logger: logger)
 
         var results: [StepResult] = []
@@ -119,15 +126,15 @@ public struct BackupRunner: BackupExecutor {
         let token = makeToken()
         for step in steps {
             do {
-                let result = try runStep(
+                let result = try await runStep(
                     step, job: job, lanes: &lanes, driver: driver, toolVersion: toolVersion, expectedSize: expectedSize,
-                    startedAt: startedAt, token: token, runID: run?.runID, deadline: deadline, cancellation: cancellation, progress: progress, logger: logger)
+                    startedAt: startedAt, token: token, runID: run?.runID, deadline: deadline, progress: progress, logger: logger)
                 totalRead += result.bytesRead
                 results.append(result)
             } catch let failure as StepFailure {
                 var message = failure.error
                 if !results.isEmpty, failure.checkFailed {
-                    message += removeStored(results, lanes: lanes, logger: logger)
+                    message += await removeStored(results, lanes: lanes, logger: logger)
                 } else if let primary = results.first {
                     message += " (\(primary.receipt.key) was stored, but without a manifest the backup is incomplete)"
                 }
@@ -142,7 +149,7 @@ public struct BackupRunner: BackupExecutor {
             return failed("job \(job.name): the \(job.engine.rawValue) engine produced nothing to back up")
         }
         let suspicious = suspicion(job: job, totalRead: totalRead, logger: logger)
-        writeManifests(
+        await writeManifests(
             &lanes, run: run, job: job, startedAt: startedAt, token: token, toolVersion: toolVersion, serverVersion: serverVersion,
             results: results, suspicious: suspicious, logger: logger)
         let stderr = results.map(\.stderr).filter { !$0.isEmpty }.joined(separator: "\n")
@@ -153,12 +160,13 @@ public struct BackupRunner: BackupExecutor {
 
     /// Runs one tool into one object at every live destination at once. A destination whose upload
     /// fails drops out of `lanes` while the others carry on; the step fails only when the tool does
-    /// or every destination did.
+    /// or every destination did. Cancelling the task, or reaching `deadline` (the job's timeout),
+    /// kills the tool and cancels the uploads, which abort.
     func runStep(
         _ step: DumpStep, job: JobConfig, lanes: inout [Lane], driver: any EngineDriver,
-        toolVersion: String, expectedSize: Int64?, startedAt: Date, token: String, runID: Int64?, deadline: DispatchTime, cancellation: RunCancellation,
+        toolVersion: String, expectedSize: Int64?, startedAt: Date, token: String, runID: Int64?, deadline: ContinuousClock.Instant,
         progress: @escaping @Sendable (RunProgress) -> Void, logger: Logger
-    ) throws -> StepResult {
+    ) async throws -> StepResult {
         let key = ObjectName.make(
             prefix: job.prefix, job: job.name, time: startedAt, token: token,
             suffix: step.suffix + job.compression.fileExtension + (job.encryption == nil ? "" : Self.encryptedSuffix))
@@ -176,25 +184,8 @@ public struct BackupRunner: BackupExecutor {
             encryptor?.kill()
             throw error
         }
-        enum KillReason { case timeout, cancelled(String) }
-        let killReason = Mutex<KillReason?>(nil)
-        // Each destination's upload has its own token: cancelled with the run, and by the timeout, so
-        // that parts in flight (stalled on a dead endpoint, say) end within a second, not after their retries.
+        let killReason = KillSwitch()
         let live = lanes.indices.filter { lanes[$0].alive }
-        let uploadCancellations = live.map { _ in RunCancellation() }
-        cancellation.onCancel { reason in
-            killReason.withLock { if $0 == nil { $0 = .cancelled(reason) } }
-            process.kill()
-            for token in uploadCancellations { token.cancel(reason: reason) }
-        }
-        let timer = DeadlineTimer(deadline: deadline) {
-            killReason.withLock { if $0 == nil { $0 = .timeout } }
-            process.kill()
-            // Stops the uploads too (parts in flight, the reader), which then abort.
-            let reason = EngineError.timedOut(job: job.name, timeout: DurationText.format(job.timeout)).description
-            for token in uploadCancellations { token.cancel(reason: reason) }
-        }
-        defer { timer.cancel() }
 
         let output = ProcessOutputSource(process)
         // The check reads the tool's own bytes, before compression and encryption.
@@ -204,7 +195,7 @@ public struct BackupRunner: BackupExecutor {
             compressed = job.compression == .none ? checked : CodecSource(checked, codec: try job.compression.makeCompressor(job.compressionOptions))
         } catch {
             process.kill()
-            _ = process.wait()
+            _ = await BlockingBridge.shared.runToCompletion { process.wait() }
             encryptor?.kill()
             throw StepFailure(error: "job \(job.name): \(error)", exit: nil, stderr: "", interrupted: false, bytesRead: 0)
         }
@@ -221,21 +212,24 @@ public struct BackupRunner: BackupExecutor {
         log[metadataKey: "s3.key"] = "\(key)"
         let upload = log
         // The stream is compressed and encrypted once, above; the tee hands the same bytes to every destination.
-        let targets = zip(live, uploadCancellations).map { index, token in
+        let targets = live.map { index in
             let destination = lanes[index].destination
             let failed: @Sendable (any Error) -> Void = { error in
                 // A drop-out of this destination alone; a cancelled or timed-out run ends them all, recorded with the run.
                 guard killReason.withLock({ $0 == nil }) else { return }
                 progress(RunProgress(destination: destination.name, failure: "upload of \(key) failed: \(error)"))
             }
-            return FanOutUpload.Target(name: destination.name, store: lanes[index].store!, cancellation: token, uploadFailed: failed) { uploadID in
+            return FanOutUpload.Target(name: destination.name, store: lanes[index].store!, uploadFailed: failed) { uploadID in
                 upload.debug("upload started", metadata: ["s3.upload_id": "\(uploadID)", "s3.destination": "\(destination.name)"])
                 progress(RunProgress(uploadID: uploadID, destination: destination.name, bucket: destination.bucket, objectKey: key))
             }
         }
         var uploadFailures: [(destination: String, error: any Error)] = []
         do {
-            let results = FanOutUpload().upload(key: key, from: source, metadata: metadata, expectedSize: expectedSize, targets: targets)
+            let lent = BlockingBridge.Handoff(source)
+            let results = await Self.stopping(process, reason: killReason, deadline: deadline) { [metadata] in
+                await FanOutUpload().upload(key: key, from: lent.value, metadata: metadata, expectedSize: expectedSize, targets: targets)
+            }
             var receipts: [String: StreamReceipt] = [:]
             for (target, result) in zip(targets, results) {
                 switch result {
@@ -244,7 +238,7 @@ public struct BackupRunner: BackupExecutor {
                 }
             }
             if receipts.isEmpty, let first = uploadFailures.first { throw first.error }
-            let exit = process.wait()
+            let exit = await BlockingBridge.shared.runToCompletion { process.wait() }
             let stderr = process.stderrTail()
             guard exit.succeeded else {
                 // The source saw end of file and a clean exit; only a later kill can get here.
@@ -265,15 +259,16 @@ public struct BackupRunner: BackupExecutor {
             // Whatever failed, the tool must not keep running (an upload failure leaves it blocked on a full pipe).
             process.kill()
             encryption?.stop()
-            let exit = process.wait()
+            let exit = await BlockingBridge.shared.runToCompletion { process.wait() }
             let stderr = process.stderrTail()
             let message: String
             var interrupted = false
             switch killReason.withLock({ $0 }) {
             case .timeout?:
                 message = EngineError.timedOut(job: job.name, timeout: DurationText.format(job.timeout)).description
-            case .cancelled(let why)?:
-                message = EngineError.cancelled(job: job.name, reason: why).description
+            case .cancelled?:
+                // Read now, not when cancelled: the canceller sets the reason, maybe just after cancelling.
+                message = EngineError.cancelled(job: job.name, reason: StopReason.text).description
                 interrupted = true
             case nil where error is ToolExitError:
                 message = driver.failure(tool: step.tool, exit: exit, stderr: stderr, job: job.name).description
@@ -288,10 +283,5 @@ public struct BackupRunner: BackupExecutor {
             throw StepFailure(
                 error: message, exit: exit, stderr: stderr, interrupted: interrupted, bytesRead: output.bytesRead, checkFailed: error is DumpCheckError)
         }
-    }
-
-    static func nanoseconds(_ duration: Duration) -> Int64 {
-        let (seconds, attoseconds) = duration.components
-        return seconds.multipliedReportingOverflow(by: 1_000_000_000).overflow ? Int64.max : seconds * 1_000_000_000 + attoseconds / 1_000_000_000
     }
 }

@@ -61,13 +61,13 @@ public struct Restorer: Sendable {
     /// the target is touched. An encrypted backup (`.age`) needs the age `identity` file. Without
     /// `requested`, the bucket's newest is cross-checked with `history`'s newest stored backup.
     /// Throws `RestoreError`, `NewestBackupDisagreement`, `EncryptionError` or `EngineError`.
-    public func restore(job: JobConfig, config: BackupConfig, key requested: String?, options: RestoreOptions, identity: String? = nil, logger: Logger) throws -> Result {
+    public func restore(job: JobConfig, config: BackupConfig, key requested: String?, options: RestoreOptions, identity: String? = nil, logger: Logger) async throws -> Result {
         let store = try openStore(job: job, config: config)
         let catalog = BackupCatalog(store: store, job: job)
         let entry: CatalogEntry
         var chosen: BackupManifest.Object?
         if let requested {
-            guard let found = try catalog.entry(named: requested) else {
+            guard let found = try await catalog.entry(named: requested) else {
                 let full = requested.contains("/") || job.prefix.isEmpty ? requested : "\(job.prefix)/\(requested)"
                 throw RestoreError.noSuchObject(job: job.name, key: full)
             }
@@ -75,7 +75,7 @@ public struct Restorer: Sendable {
             let full = requested.contains("/") || job.prefix.isEmpty ? requested : "\(job.prefix)/\(requested)"
             chosen = found.manifest?.objects.first { object in object.key == full || object.pieces.contains { $0.key == full } }
         } else {
-            let newest = try catalog.latest()
+            let newest = try await catalog.latest()
             // The history's newest stored backup must not be passed over for an older one in silence.
             try NewestBackupCheck.reading(history, job: job, config: config, logger: logger)?.check(bucketNewest: newest, logger: logger)
             guard let newest else {
@@ -90,7 +90,7 @@ public struct Restorer: Sendable {
             throw RestoreError.noBackups(job: job.name, prefix: ObjectName.listPrefix(prefix: job.prefix, job: job.name))
         }
         if options.verifyFirst {
-            let report = BackupVerifier(launcher: launcher, environment: environment, clock: SystemWallClock())
+            let report = await BackupVerifier(launcher: launcher, environment: environment, clock: SystemWallClock())
                 .verify(entry, job: job, store: store, identity: identity, logger: logger)
             do {
                 try history?.insertVerification(VerificationRecord(report, trigger: .restoreVerifyFirst, destination: job.destination))
@@ -101,7 +101,7 @@ public struct Restorer: Sendable {
                 throw RestoreError.verificationFailed(job: job.name, backupID: entry.id, problems: report.allProblems)
             }
         }
-        var result = try restore(
+        var result = try await restore(
             object, compression: Compression(rawValue: manifest.compression) ?? .none, job: job, store: store, options: options,
             identity: identity, logger: logger)
         result.tables = manifest.tables
@@ -112,7 +112,7 @@ public struct Restorer: Sendable {
     func restore(
         _ object: BackupManifest.Object, compression: Compression, job: JobConfig, store: any BackupObjectStore, options: RestoreOptions,
         identity: String? = nil, logger: Logger
-    ) throws -> Result {
+    ) async throws -> Result {
         let key = object.key
         let options = options.over(job.restoreOptions)
         let secrets = try SecretDirectory(parent: secretsParent)
@@ -131,7 +131,7 @@ public struct Restorer: Sendable {
         logger.info("restore started", metadata: ["job.name": "\(job.name)", "s3.key": "\(key)"])
         /// Streams the object's stored bytes (through age when it is encrypted) into `sink` and
         /// returns their digest; `sink` is not finished, so the caller checks the digest first.
-        func download(into sink: CodecSink) throws -> BackupStreamReader.Digest {
+        func download(into sink: CodecSink) async throws -> BackupStreamReader.Digest {
             var write: (UnsafeRawBufferPointer) throws -> Void = { try sink.write($0) }
             var age: AgeDecryptingSink?
             if encrypted, let identity {
@@ -142,7 +142,7 @@ public struct Restorer: Sendable {
                 write = { try decrypting.write($0) }
             }
             do {
-                let digest = try reader.read(object) { chunk in
+                let digest = try await reader.read(object) { chunk in
                     downloaded += Int64(chunk.count)
                     try write(chunk)
                 }
@@ -181,7 +181,7 @@ public struct Restorer: Sendable {
                 }
                 restored += Int64(bytes.count)
             }
-            let digest = try download(into: sink)
+            let digest = try await download(into: sink)
             try checkDigest(digest)
             try sink.finish()
             guard fsync(fd) == 0 else { throw RestoreError.cannotWrite(job: job.name, path: path, reason: String(cString: strerror(errno))) }
@@ -200,7 +200,7 @@ public struct Restorer: Sendable {
             }
             let digest: BackupStreamReader.Digest
             do {
-                digest = try download(into: sink)
+                digest = try await download(into: sink)
                 // The tool has not seen the end of its input yet: a mismatch must never be committed.
                 try checkDigest(digest)
                 try sink.finish()

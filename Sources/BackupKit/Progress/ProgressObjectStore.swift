@@ -22,47 +22,46 @@ public struct ProgressObjectStore: BackupObjectStore {
     }
 
     public func upload(
-        key: String, from source: any ByteSource, metadata: [String: String], cancellation: RunCancellation,
-        uploadStarted: (String) -> Void
-    ) throws -> UploadReceipt {
-        try inner.upload(key: key, from: CountingSource(source, progress), metadata: metadata, cancellation: cancellation, uploadStarted: uploadStarted)
+        key: String, from source: any ByteSource, metadata: [String: String], uploadStarted: (String) -> Void
+    ) async throws -> UploadReceipt {
+        try await inner.upload(key: key, from: CountingSource(source, progress), metadata: metadata, uploadStarted: uploadStarted)
     }
 
     public func uploadStream(
         key: String, from source: any ByteSource, metadata: [String: String], expectedSize: Int64?,
-        cancellation: RunCancellation, uploadStarted: (String) -> Void
-    ) throws -> StreamReceipt {
+        uploadStarted: (String) -> Void
+    ) async throws -> StreamReceipt {
         if let expectedSize { progress.setTotal(.estimate(expectedSize)) }
-        return try inner.uploadStream(
+        return try await inner.uploadStream(
             key: key, from: CountingSource(source, progress), metadata: metadata, expectedSize: expectedSize,
-            cancellation: cancellation, uploadStarted: uploadStarted)
+            uploadStarted: uploadStarted)
     }
 
-    public func download(key: String, to sink: (UnsafeRawBufferPointer) throws -> Void) throws {
+    public func download(key: String, to sink: @escaping (UnsafeRawBufferPointer) throws -> Void) async throws {
         if key.hasSuffix(ObjectName.manifestSuffix) {
             // Small, and read whole anyway; its sizes give the ETA of the objects it lists.
-            var bytes: [UInt8] = []
-            try inner.download(key: key) { chunk in
-                bytes.append(contentsOf: chunk)
+            let bytes = BytesBox()
+            try await inner.download(key: key) { chunk in
+                bytes.value.append(contentsOf: chunk)
                 try sink(chunk)
             }
-            if let manifest = try? BackupManifest.parse(bytes, key: key) { sizes.remember(manifest) }
+            if let manifest = try? BackupManifest.parse(bytes.value, key: key) { sizes.remember(manifest) }
             return
         }
         if let total = sizes.startingItem(key) { progress.begin(total: .exact(total)) }
-        try inner.download(key: key) { chunk in
+        try await inner.download(key: key) { [progress] chunk in
             progress.add(chunk.count)
             try sink(chunk)
         }
     }
 
-    public func head(key: String) throws -> StoredObject? { try inner.head(key: key) }
-    public func list(prefix: String) throws -> [StoredObject] { try inner.list(prefix: prefix) }
-    public func delete(keys: [String]) throws { try inner.delete(keys: keys) }
-    public func abortUpload(key: String, uploadID: String) throws { try inner.abortUpload(key: key, uploadID: uploadID) }
-    public func openUploads(prefix: String) throws -> [OpenUpload] { try inner.openUploads(prefix: prefix) }
-    public func createObject(key: String, body: [UInt8], contentType: String) throws -> String {
-        try inner.createObject(key: key, body: body, contentType: contentType)
+    public func head(key: String) async throws -> StoredObject? { try await inner.head(key: key) }
+    public func list(prefix: String) async throws -> [StoredObject] { try await inner.list(prefix: prefix) }
+    public func delete(keys: [String]) async throws { try await inner.delete(keys: keys) }
+    public func abortUpload(key: String, uploadID: String) async throws { try await inner.abortUpload(key: key, uploadID: uploadID) }
+    public func openUploads(prefix: String) async throws -> [OpenUpload] { try await inner.openUploads(prefix: prefix) }
+    public func createObject(key: String, body: [UInt8], contentType: String) async throws -> String {
+        try await inner.createObject(key: key, body: body, contentType: contentType)
     }
     public var retries: Int { inner.retries }
 }

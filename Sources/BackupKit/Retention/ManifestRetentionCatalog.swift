@@ -5,12 +5,12 @@ public struct ManifestRetentionCatalog: RetentionCatalog {
     /// A catalog reading manifests.
     public init() {}
 
-    public func backups(of job: JobConfig, in store: any BackupObjectStore) throws -> [CatalogBackup] {
-        try listing(of: job, in: store).backups
+    public func backups(of job: JobConfig, in store: any BackupObjectStore) async throws -> [CatalogBackup] {
+        try await listing(of: job, in: store).backups
     }
 
-    public func listing(of job: JobConfig, in store: any BackupObjectStore) throws -> RetentionListing {
-        let listing = try BackupCatalog(store: store, job: job).listing(includeIncomplete: true)
+    public func listing(of job: JobConfig, in store: any BackupObjectStore) async throws -> RetentionListing {
+        let listing = try await BackupCatalog(store: store, job: job).listing(includeIncomplete: true)
         let backups = listing.entries.map { entry in
             switch entry.state {
             case .complete, .legacy:

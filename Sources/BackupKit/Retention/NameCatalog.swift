@@ -11,12 +11,12 @@ public struct NameCatalog: RetentionCatalog {
     /// A catalog.
     public init() {}
 
-    public func backups(of job: JobConfig, in store: any BackupObjectStore) throws -> [CatalogBackup] {
-        try listing(of: job, in: store).backups
+    public func backups(of job: JobConfig, in store: any BackupObjectStore) async throws -> [CatalogBackup] {
+        try await listing(of: job, in: store).backups
     }
 
-    public func listing(of job: JobConfig, in store: any BackupObjectStore) throws -> RetentionListing {
-        let keys = try store.list(prefix: ObjectName.listPrefix(prefix: job.prefix, job: job.name)).map(\.key)
+    public func listing(of job: JobConfig, in store: any BackupObjectStore) async throws -> RetentionListing {
+        let keys = try await store.list(prefix: ObjectName.listPrefix(prefix: job.prefix, job: job.name)).map(\.key)
         let grammar = BackupNameGrammar(job: job)
         return RetentionListing(
             backups: Self.group(keys.filter(grammar.matches), prefix: job.prefix, job: job.name, grammar: grammar),

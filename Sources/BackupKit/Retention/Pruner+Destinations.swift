@@ -16,14 +16,21 @@ extension Pruner {
     /// With `skipWithoutPolicy`, a destination where no retention applies is left alone.
     public func pruneDestinations(
         job: JobConfig, config: BackupConfig, only names: [String]? = nil, skipWithoutPolicy: Bool = false, dryRun: Bool, logger: Logger
-    ) -> [DestinationPrune] {
-        (names ?? job.destinations).compactMap { name -> DestinationPrune? in
+    ) async -> [DestinationPrune] {
+        var prunes: [DestinationPrune] = []
+        for name in names ?? job.destinations {
             let focused = job.only(destination: name)
-            if skipWithoutPolicy, focused.retention == nil { return nil }
+            if skipWithoutPolicy, focused.retention == nil { continue }
             var log = logger
             log[metadataKey: "s3.destination"] = "\(name)"
-            let result = Result { () throws(PruneError) -> PruneReport in try prune(job: focused, config: config, dryRun: dryRun, logger: log) }
-            return DestinationPrune(destination: name, job: focused, result: result)
+            let result: Result<PruneReport, PruneError>
+            do {
+                result = .success(try await prune(job: focused, config: config, dryRun: dryRun, logger: log))
+            } catch {
+                result = .failure(error)
+            }
+            prunes.append(DestinationPrune(destination: name, job: focused, result: result))
         }
+        return prunes
     }
 }

@@ -2,10 +2,10 @@ import Foundation
 
 extension Pruner {
     /// Lists the job's backups at `destination`, reads the history's account of them and decides.
-    func plan(job: JobConfig, store: any PrunableStore, destination: DestinationConfig) throws(PruneError) -> PrunePlan {
+    func plan(job: JobConfig, store: any PrunableStore, destination: DestinationConfig) async throws(PruneError) -> PrunePlan {
         let listing: RetentionListing
         do {
-            listing = try catalog.listing(of: job, in: store)
+            listing = try await catalog.listing(of: job, in: store)
         } catch {
             throw .listingFailed(job: job.name, prefix: ObjectName.listPrefix(prefix: job.prefix, job: job.name), reason: "\(error)")
         }

@@ -40,18 +40,18 @@ public struct Pruner: Sendable {
     }
 
     /// Lists the job's backups and decides; deletes nothing.
-    public func plan(job: JobConfig, config: BackupConfig, logger: Logger) throws(PruneError) -> PrunePlan {
+    public func plan(job: JobConfig, config: BackupConfig, logger: Logger) async throws(PruneError) -> PrunePlan {
         let (store, destination) = try store(job: job, config: config, logger: logger)
-        return try plan(job: job, store: store, destination: destination)
+        return try await plan(job: job, store: store, destination: destination)
     }
 
     /// Plans and, unless `dryRun`, deletes. Throws only when nothing could be deleted; a refused
     /// object is in the report's records.
-    public func prune(job: JobConfig, config: BackupConfig, dryRun: Bool, logger baseLogger: Logger) throws(PruneError) -> PruneReport {
+    public func prune(job: JobConfig, config: BackupConfig, dryRun: Bool, logger baseLogger: Logger) async throws(PruneError) -> PruneReport {
         var logger = baseLogger
         logger[metadataKey: "job.name"] = "\(job.name)"
         let (store, destination) = try store(job: job, config: config, logger: logger)
-        let plan = try plan(job: job, store: store, destination: destination)
+        let plan = try await plan(job: job, store: store, destination: destination)
         for backup in plan.pendingIncomplete {
             logger.info("incomplete backup left alone: it may still be running", metadata: ["backup.id": "\(backup.id)"])
         }
@@ -65,7 +65,7 @@ public struct Pruner: Sendable {
             logger.info("stranger left alone: not a backup name", metadata: ["s3.key": "\(key)"])
         }
         guard !dryRun else { return PruneReport(plan: plan, dryRun: true, records: []) }
-        let records = delete(plan.deletions, job: job, destination: destination, store: store, logger: logger)
+        let records = await delete(plan.deletions, job: job, destination: destination, store: store, logger: logger)
         if let history, !records.isEmpty {
             do {
                 try history.recordDeletions(records)
@@ -99,7 +99,7 @@ public struct Pruner: Sendable {
     private func delete(
         _ deletions: [(backup: CatalogBackup, cause: DeletionRecord.Cause)], job: JobConfig, destination: DestinationConfig,
         store: any PrunableStore, logger: Logger
-    ) -> [DeletionRecord] {
+    ) async -> [DeletionRecord] {
         var records: [DeletionRecord] = []
         func record(_ backup: CatalogBackup, _ cause: DeletionRecord.Cause, _ key: String, _ failure: String?, skipped: Bool = false) {
             let outcome: DeletionRecord.Outcome = skipped ? .skipped : failure == nil ? .deleted : .refused
@@ -114,7 +114,7 @@ public struct Pruner: Sendable {
             }
         }
         let manifests = deletions.compactMap { item in item.backup.manifestKey.map { (item, $0) } }
-        let manifestFailures = deleteKeys(manifests.map(\.1), store: store, multi: destination.providerProfile.multiObjectDelete)
+        let manifestFailures = await deleteKeys(manifests.map(\.1), store: store, multi: destination.providerProfile.multiObjectDelete)
         var blocked = Set<String>()
         for (item, key) in manifests {
             if manifestFailures[key] != nil { blocked.insert(item.backup.id) }
@@ -122,7 +122,7 @@ public struct Pruner: Sendable {
         }
         let data = deletions.flatMap { item in item.backup.dataKeys.map { (item, $0) } }
         let toDelete = data.filter { !blocked.contains($0.0.backup.id) }
-        let dataFailures = deleteKeys(toDelete.map(\.1), store: store, multi: destination.providerProfile.multiObjectDelete)
+        let dataFailures = await deleteKeys(toDelete.map(\.1), store: store, multi: destination.providerProfile.multiObjectDelete)
         for (item, key) in data {
             if blocked.contains(item.backup.id) {
                 record(item.backup, item.cause, key, nil, skipped: true)
@@ -134,7 +134,7 @@ public struct Pruner: Sendable {
     }
 
     /// Deletes `keys` once each (never retried in a loop); returns the reason for each key not deleted.
-    private func deleteKeys(_ keys: [String], store: any PrunableStore, multi: Bool) -> [String: String] {
+    private func deleteKeys(_ keys: [String], store: any PrunableStore, multi: Bool) async -> [String: String] {
         var failures: [String: String] = [:]
         if multi {
             var start = 0
@@ -142,7 +142,7 @@ public struct Pruner: Sendable {
                 let batch = Array(keys[start..<min(start + Self.batchSize, keys.count)])
                 start += batch.count
                 do {
-                    for refusal in try store.deleteBatch(keys: batch) {
+                    for refusal in try await store.deleteBatch(keys: batch) {
                         failures[refusal.key] = "\(refusal.code)\(refusal.message.isEmpty ? "" : ": \(refusal.message)")"
                     }
                 } catch {
@@ -152,7 +152,7 @@ public struct Pruner: Sendable {
         } else {
             for key in keys {
                 do {
-                    try store.deleteOne(key: key)
+                    try await store.deleteOne(key: key)
                 } catch {
                     failures[key] = "\(error)"
                 }

@@ -4,9 +4,9 @@ import Foundation
 /// is complete when its manifest parses) or `NameCatalog` (from object names alone).
 public protocol RetentionCatalog: Sendable {
     /// Every backup of `job` in `store` (all listing pages read, or this throws), complete or not.
-    func backups(of job: JobConfig, in store: any BackupObjectStore) throws -> [CatalogBackup]
+    func backups(of job: JobConfig, in store: any BackupObjectStore) async throws -> [CatalogBackup]
     /// The backups and the strangers of one listing of `job` in `store`.
-    func listing(of job: JobConfig, in store: any BackupObjectStore) throws -> RetentionListing
+    func listing(of job: JobConfig, in store: any BackupObjectStore) async throws -> RetentionListing
 }
 
 /// One backup as retention sees it: its id, its time and the objects that make it up.

@@ -15,7 +15,7 @@ public struct RetentionListing: Sendable, Hashable {
 
 extension RetentionCatalog {
     /// The backups, and no strangers: for catalogs that do not tell them apart.
-    public func listing(of job: JobConfig, in store: any BackupObjectStore) throws -> RetentionListing {
-        RetentionListing(backups: try backups(of: job, in: store))
+    public func listing(of job: JobConfig, in store: any BackupObjectStore) async throws -> RetentionListing {
+        RetentionListing(backups: try await backups(of: job, in: store))
     }
 }

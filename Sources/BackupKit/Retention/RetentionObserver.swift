@@ -13,14 +13,14 @@ public struct RetentionObserver: RunObserver {
         self.pruner = pruner
     }
 
-    public func runFinished(_ run: ObservedRun, outcome: RunOutcome, config: BackupConfig, logger: Logger) {
+    public func runFinished(_ run: ObservedRun, outcome: RunOutcome, config: BackupConfig, logger: Logger) async {
         let job = run.job
         guard outcome.status == .succeeded || outcome.status == .partial else { return }
         // The prune stops with the run: a stopping daemon cancels it after the grace period.
         let pruner = Pruner(
             stores: CancellingStoreProvider(base: self.pruner.stores, cancellation: run.cancellation), catalog: self.pruner.catalog,
             history: self.pruner.history, clock: self.pruner.clock)
-        for pruned in pruner.pruneDestinations(job: job, config: config, only: outcome.storedDestinations, skipWithoutPolicy: true, dryRun: false, logger: logger) {
+        for pruned in await pruner.pruneDestinations(job: job, config: config, only: outcome.storedDestinations, skipWithoutPolicy: true, dryRun: false, logger: logger) {
             var log = logger
             log[metadataKey: "s3.destination"] = "\(pruned.destination)"
             switch pruned.result {

@@ -9,13 +9,13 @@ public protocol BackupExecutor: Sendable {
     func execute(
         job: JobConfig, config: BackupConfig, startedAt: Date, cancellation: RunCancellation,
         progress: @escaping @Sendable (RunProgress) -> Void, logger: Logger
-    ) -> RunOutcome
+    ) async -> RunOutcome
 
     /// `execute` for a known history run, whose id and trigger the backup's manifest records.
     func execute(
         run: RunIdentity, job: JobConfig, config: BackupConfig, startedAt: Date, cancellation: RunCancellation,
         progress: @escaping @Sendable (RunProgress) -> Void, logger: Logger
-    ) -> RunOutcome
+    ) async -> RunOutcome
 }
 
 extension BackupExecutor {
@@ -23,7 +23,7 @@ extension BackupExecutor {
     public func execute(
         run: RunIdentity, job: JobConfig, config: BackupConfig, startedAt: Date, cancellation: RunCancellation,
         progress: @escaping @Sendable (RunProgress) -> Void, logger: Logger
-    ) -> RunOutcome {
-        execute(job: job, config: config, startedAt: startedAt, cancellation: cancellation, progress: progress, logger: logger)
+    ) async -> RunOutcome {
+        await execute(job: job, config: config, startedAt: startedAt, cancellation: cancellation, progress: progress, logger: logger)
     }
 }

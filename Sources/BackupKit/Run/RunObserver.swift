@@ -10,7 +10,7 @@ public protocol RunObserver: Sendable {
     /// A run started (its `running` row exists).
     func runStarted(_ run: ObservedRun)
     /// A run ended with `outcome`, already recorded; `logger` carries the run's `job` and `run` fields.
-    func runFinished(_ run: ObservedRun, outcome: RunOutcome, config: BackupConfig, logger: Logger)
+    func runFinished(_ run: ObservedRun, outcome: RunOutcome, config: BackupConfig, logger: Logger) async
 }
 
 extension RunObserver {

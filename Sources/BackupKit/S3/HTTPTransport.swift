@@ -1,5 +1,5 @@
 /// One HTTP exchange: the seam between the S3 client and the network, so the client and the
-/// uploader are tested with a fake. Every call blocks the calling thread.
+/// uploader are tested with a fake. `send` blocks the calling thread; async code calls `transfer`.
 public protocol HTTPTransport: Sendable {
     /// Sends `request` with `body` (read in place, never copied) and returns the response.
     ///
@@ -27,5 +27,19 @@ extension HTTPTransport {
     ) throws -> HTTPResponse {
         if abandon() { throw HTTPTransportError.abandoned(host: request.url) }
         return try send(request, body: body, sink: sink)
+    }
+
+    /// The one async entry point: `send` on the `BlockingBridge`. Cancelling the task raises the
+    /// abort flag that the transfer checks (libcurl's progress callback, at least once a second and
+    /// while stalled), so the request ends at once with `HTTPTransportError.abandoned`; a task
+    /// cancelled before the request started throws `CancellationError`. `sink` runs on the bridge.
+    public func transfer(
+        _ request: HTTPRequest, body: UnsafeRawBufferPointer, sink: ((UnsafeRawBufferPointer) throws -> Void)?
+    ) async throws -> HTTPResponse {
+        let flag = BlockingBridge.AbortFlag()
+        let lent = BlockingBridge.Handoff((body: body, sink: sink))
+        return try await BlockingBridge.shared.run(interrupt: { flag.raise() }) {
+            try self.send(request, body: lent.value.body, sink: lent.value.sink, abandon: { flag.isRaised })
+        }
     }
 }

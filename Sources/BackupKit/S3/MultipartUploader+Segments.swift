@@ -9,8 +9,8 @@ extension MultipartUploader {
     /// already completed, so a failed stream leaves nothing.
     public func uploadStream(
         key: String, from source: any ByteSource, metadata: [String: String], expectedSize: Int64?,
-        cancellation: RunCancellation, uploadStarted: (String) -> Void
-    ) throws -> StreamReceipt {
+        uploadStarted: (String) -> Void
+    ) async throws -> StreamReceipt {
         let plan = effectivePlan(expectedSize: expectedSize)
         let limit = min(plan.maxObjectSize, profile.maxObjectSize)
         let segments = SegmentingSource(source, limit: limit)
@@ -22,12 +22,12 @@ extension MultipartUploader {
                 let segmentKey = expectedSegments > 1 || segments.index > 1
                     ? StreamReceipt.segmentKey(key, index: segments.index) : key
                 let hasher = segments.index == 1 ? segments.streamHasher : StreamHasher()
-                let receipt = try uploadMeasured(
-                    key: segmentKey, from: segments, metadata: metadata, cancellation: cancellation,
-                    uploadStarted: uploadStarted, plan: plan, hasher: hasher
+                let receipt = try await uploadMeasured(
+                    key: segmentKey, from: segments, metadata: metadata, uploadStarted: uploadStarted, plan: plan, hasher: hasher
                 ).receipt
                 receipts.append(receipt)
-                guard try segments.hasMore() else { break }
+                let lent = BlockingBridge.Handoff(segments)
+                guard try await BlockingBridge.shared.run({ try lent.value.hasMore() }) else { break }
                 logger.info(
                     "segment full, continuing in the next",
                     metadata: ["s3.key": "\(segmentKey)", "s3.bytes": "\(receipt.size)", "s3.segment": "\(segments.index)"])
@@ -35,7 +35,8 @@ extension MultipartUploader {
             }
         } catch {
             if !receipts.isEmpty {
-                try? client.deleteObjects(keys: receipts.map(\.key))
+                let keys = receipts.map(\.key)
+                await Self.uncancelled { [client] in try? await client.deleteObjects(keys: keys) }
             }
             throw error
         }

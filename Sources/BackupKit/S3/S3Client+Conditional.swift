@@ -8,9 +8,9 @@ extension S3Client {
     /// Throws `ObjectStoreError.alreadyExists` when the key is taken.
     public func putObjectIfAbsent(
         key: String, body: UnsafeRawBufferPointer, contentType: String, metadata: [String: String] = [:]
-    ) throws -> (etag: String, conditional: Bool) {
+    ) async throws -> (etag: String, conditional: Bool) {
         let headers = [(name: "Content-Type", value: contentType)] + S3Client.metadataHeaders(metadata)
-        let response = try perform(
+        let response = try await perform(
             "PutObject", method: "PUT", key: key, headers: headers + [(name: "If-None-Match", value: "*")], body: body,
             accept: [412, 501])
         switch response.status {
@@ -20,8 +20,8 @@ extension S3Client {
             logger.notice(
                 "the provider does not support conditional PUT (If-None-Match); checking with HEAD first",
                 metadata: ["s3.key": "\(key)"])
-            if try headObject(key: key) != nil { throw ObjectStoreError.alreadyExists(key: key) }
-            let plain = try perform("PutObject", method: "PUT", key: key, headers: headers, body: body)
+            if try await headObject(key: key) != nil { throw ObjectStoreError.alreadyExists(key: key) }
+            let plain = try await perform("PutObject", method: "PUT", key: key, headers: headers, body: body)
             return (plain.headers["etag"] ?? "", false)
         default:
             return (response.headers["etag"] ?? "", true)

@@ -39,9 +39,9 @@ extension S3Client {
     ///
     /// A retried request whose first attempt did land answers 412 too: callers that must know
     /// read the object back and compare bytes (`ClaimStore` does).
-    public func createObjectStrictly(key: String, body: [UInt8], contentType: String) throws -> ConditionalWrite {
-        let response = try body.withUnsafeBytes { bytes in
-            try perform(
+    public func createObjectStrictly(key: String, body: [UInt8], contentType: String) async throws -> ConditionalWrite {
+        let response = try await S3Client.withBody(body) { bytes in
+            try await perform(
                 "PutObject", method: "PUT", key: key,
                 headers: [(name: "Content-Type", value: contentType), (name: "If-None-Match", value: "*")], body: bytes,
                 accept: [409, 412, 501])
@@ -56,9 +56,9 @@ extension S3Client {
 
     /// Replaces `key` only when its current ETag is `etag` (`If-Match`). 412 (another version,
     /// or no object; 409 a concurrent conditional write) throws `ObjectStoreError.preconditionFailed`; 501 `ObjectStoreError.unsupported`.
-    public func replaceObject(key: String, ifMatch etag: String, body: [UInt8], contentType: String) throws -> ConditionalWrite {
-        let response = try body.withUnsafeBytes { bytes in
-            try perform(
+    public func replaceObject(key: String, ifMatch etag: String, body: [UInt8], contentType: String) async throws -> ConditionalWrite {
+        let response = try await S3Client.withBody(body) { bytes in
+            try await perform(
                 "PutObject", method: "PUT", key: key,
                 headers: [(name: "Content-Type", value: contentType), (name: "If-Match", value: Self.bareETag(etag))], body: bytes,
                 accept: [404, 409, 412, 501])
@@ -71,8 +71,8 @@ extension S3Client {
     }
 
     /// Reads a small object whole with its ETag and the server's `Date` (also when there is none).
-    public func readVersioned(key: String) throws -> VersionedRead {
-        let response = try perform("GetObject", method: "GET", key: key, accept: [404])
+    public func readVersioned(key: String) async throws -> VersionedRead {
+        let response = try await perform("GetObject", method: "GET", key: key, accept: [404])
         if response.status == 404 { return VersionedRead(etag: nil, serverDate: Self.serverDate(response)) }
         guard let etag = response.headers["etag"], !etag.isEmpty else {
             throw S3Error.invalidResponse(operation: "GetObject", detail: "\(key) came back without an ETag; conditional writes need one")
@@ -85,8 +85,8 @@ extension S3Client {
     /// header deletes unconditionally (radosgw 16 does: see `ConditionalWriteIntegrationTests`),
     /// so callers delete only what no live host can still be renewing (claims past retention).
     @discardableResult
-    public func deleteObject(key: String, ifMatch etag: String) throws -> Date? {
-        let response = try perform(
+    public func deleteObject(key: String, ifMatch etag: String) async throws -> Date? {
+        let response = try await perform(
             "DeleteObject", method: "DELETE", key: key, headers: [(name: "If-Match", value: Self.bareETag(etag))], accept: [404, 412])
         if response.status == 412 { throw ObjectStoreError.preconditionFailed(key: key) }
         return Self.serverDate(response)

@@ -3,10 +3,10 @@ import SigV4
 
 extension S3Client {
     /// Starts a multipart upload of `key` with user metadata; returns its upload id.
-    public func createMultipartUpload(key: String, metadata: [String: String] = [:], cancellation: RunCancellation? = nil) throws -> String {
-        return try perform(
+    public func createMultipartUpload(key: String, metadata: [String: String] = [:]) async throws -> String {
+        return try await perform(
             "CreateMultipartUpload", method: "POST", key: key, query: [(name: "uploads", value: "")],
-            headers: S3Client.metadataHeaders(metadata), cancellation: cancellation
+            headers: S3Client.metadataHeaders(metadata)
         ) { response throws(S3ResponseProblem) in
             try S3XMLElement.document(response.body, root: "InitiateMultipartUploadResult").required("UploadId")
         }
@@ -14,12 +14,12 @@ extension S3Client {
 
     /// Sends one part; `sha256` is the part's hex digest, sent as `x-amz-content-sha256`. Returns its ETag.
     public func uploadPart(
-        key: String, uploadID: String, number: Int, body: UnsafeRawBufferPointer, sha256: String, cancellation: RunCancellation? = nil
-    ) throws -> String {
-        let response = try perform(
+        key: String, uploadID: String, number: Int, body: UnsafeRawBufferPointer, sha256: String
+    ) async throws -> String {
+        let response = try await perform(
             "UploadPart", method: "PUT", key: key,
             query: [(name: "partNumber", value: "\(number)"), (name: "uploadId", value: uploadID)],
-            body: body, payloadHash: sha256, cancellation: cancellation)
+            body: body, payloadHash: sha256)
         guard let etag = response.headers["etag"] else {
             throw S3Error.invalidResponse(operation: "UploadPart", detail: "part \(number) has no ETag")
         }
@@ -29,8 +29,8 @@ extension S3Client {
     /// Completes an upload from its parts (any order; sorted here). Returns the object's ETag.
     @discardableResult
     public func completeMultipartUpload(
-        key: String, uploadID: String, parts: [(number: Int, etag: String)], cancellation: RunCancellation? = nil
-    ) throws -> String {
+        key: String, uploadID: String, parts: [(number: Int, etag: String)]
+    ) async throws -> String {
         var xml = "<CompleteMultipartUpload>"
         for part in parts.sorted(by: { $0.number < $1.number }) {
             xml += "<Part><PartNumber>\(part.number)</PartNumber><ETag>\(S3XML.escape(part.etag))</ETag></Part>"
@@ -39,10 +39,10 @@ extension S3Client {
         let body = Array(xml.utf8)
         // S3 may answer 200 and report a failure as an <Error> document (even after a delay, with
         // whitespace sent to keep the connection open): only a CompleteMultipartUploadResult is success.
-        return try body.withUnsafeBytes { bytes in
-            try perform(
+        return try await S3Client.withBody(body) { bytes in
+            try await perform(
                 "CompleteMultipartUpload", method: "POST", key: key, query: [(name: "uploadId", value: uploadID)],
-                body: bytes, cancellation: cancellation
+                body: bytes
             ) { response throws(S3ResponseProblem) in
                 // radosgw 16 answers the first Complete with an empty <ETag>: the document is what counts.
                 try S3XMLElement.document(response.body, root: "CompleteMultipartUploadResult").value("ETag") ?? ""
@@ -52,27 +52,26 @@ extension S3Client {
 
     /// Aborts an upload; one that no longer exists is not an error. `budget` shortens the retry
     /// budget (after a failure, so that a dead endpoint does not hold the run for minutes more).
-    public func abortMultipartUpload(key: String, uploadID: String, budget: Double? = nil, cancellation: RunCancellation? = nil) throws {
+    public func abortMultipartUpload(key: String, uploadID: String, budget: Double? = nil) async throws {
         do {
-            _ = try perform(
-                "AbortMultipartUpload", method: "DELETE", key: key, query: [(name: "uploadId", value: uploadID)],
-                cancellation: cancellation, budget: budget)
+            _ = try await perform(
+                "AbortMultipartUpload", method: "DELETE", key: key, query: [(name: "uploadId", value: uploadID)], budget: budget)
         } catch S3Error.noSuchUpload {
             return
         }
     }
 
     /// The parts S3 holds for an open upload (all pages, each parsed strictly; part numbers must
-    /// increase and markers advance). `cancellation` is checked before every page.
-    public func listParts(key: String, uploadID: String, cancellation: RunCancellation? = nil) throws -> [S3Part] {
+    /// increase and markers advance). Task cancellation is checked before every page.
+    public func listParts(key: String, uploadID: String) async throws -> [S3Part] {
         var parts: [S3Part] = []
-        var pages = S3Pagination(operation: "ListParts", bucket: settings.bucket, scope: key, limits: .parts, cancellation: cancellation)
+        var pages = S3Pagination(operation: "ListParts", bucket: settings.bucket, scope: key, limits: .parts)
         var marker: String?
         repeat {
             try pages.nextPage()
             var query: [(name: String, value: String)] = [(name: "uploadId", value: uploadID)]
             if let marker { query.append((name: "part-number-marker", value: marker)) }
-            let page = try perform("ListParts", method: "GET", key: key, query: query, cancellation: cancellation) {
+            let page = try await perform("ListParts", method: "GET", key: key, query: query) {
                 response throws(S3ResponseProblem) in try S3ListPartsPage.decode(response.body)
             }
             for part in page.parts {
@@ -87,10 +86,10 @@ extension S3Client {
 
     /// Multipart uploads in progress under `prefix` (all pages, each parsed strictly; keys must
     /// not go back, no upload may repeat and the markers must advance).
-    public func listMultipartUploads(prefix: String, cancellation: RunCancellation? = nil) throws -> [OpenUpload] {
+    public func listMultipartUploads(prefix: String) async throws -> [OpenUpload] {
         var uploads: [OpenUpload] = []
         var pages = S3Pagination(
-            operation: "ListMultipartUploads", bucket: settings.bucket, scope: prefix, limits: .uploads, cancellation: cancellation)
+            operation: "ListMultipartUploads", bucket: settings.bucket, scope: prefix, limits: .uploads)
         var seen = Set<String>()
         var markers: (key: String, uploadID: String)?
         repeat {
@@ -100,7 +99,7 @@ extension S3Client {
                 query.append((name: "key-marker", value: markers.key))
                 if !markers.uploadID.isEmpty { query.append((name: "upload-id-marker", value: markers.uploadID)) }
             }
-            let page = try perform("ListMultipartUploads", method: "GET", key: nil, query: query, cancellation: cancellation) {
+            let page = try await perform("ListMultipartUploads", method: "GET", key: nil, query: query) {
                 response throws(S3ResponseProblem) in try S3ListUploadsPage.decode(response.body, prefix: prefix)
             }
             for upload in page.uploads { try pages.item(key: upload.key, id: upload.uploadID, seen: &seen) }

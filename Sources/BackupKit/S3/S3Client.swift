@@ -4,24 +4,25 @@ import SigV4
 import Synchronization
 
 /// An S3 API client for one bucket: signs every request (afresh on every retry), retries what can
-/// succeed on a retry, and turns S3's errors into `S3Error`s. Blocking; safe to use from many threads.
+/// succeed on a retry, and turns S3's errors into `S3Error`s. Async: requests go through the
+/// transport's bridge and stop at once when the calling task is cancelled; safe to share.
 public final class S3Client: Sendable {
     /// Where and as whom.
     public let settings: S3Settings
     let transport: any HTTPTransport
     let signer: SigV4Signer
     let now: @Sendable () -> Date
-    let sleep: @Sendable (Double) -> Void
+    let sleep: @Sendable (Double) async throws -> Void
     let jitter: @Sendable () -> Double
     let logger: Logger
     private let retried = Atomic<Int>(0)
 
-    /// A client over `transport`; `now`, `sleep` and `jitter` are the clock, the backoff wait and
-    /// the random source (tests pass fixed ones).
+    /// A client over `transport`; `now`, `sleep` and `jitter` are the clock, the backoff wait (which
+    /// throws when the task is cancelled) and the random source (tests pass fixed ones).
     public init(
         settings: S3Settings, transport: any HTTPTransport, logger: Logger,
         now: @escaping @Sendable () -> Date = { Date() },
-        sleep: @escaping @Sendable (Double) -> Void = { Thread.sleep(forTimeInterval: $0) },
+        sleep: @escaping @Sendable (Double) async throws -> Void = { try await Task.sleep(for: .seconds($0)) },
         jitter: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }
     ) {
         self.settings = settings
@@ -44,16 +45,17 @@ public final class S3Client: Sendable {
     ///
     /// `operation` names the API call in errors. `body` is read in place on every try.
     /// Retries (re-signed) go on while the policy's time budget lasts (`budget` overrides it for
-    /// this call); `cancellation` ends the request in flight and any backoff wait within a second.
+    /// this call); cancelling the task ends the request in flight and any backoff wait at once,
+    /// throwing `S3Error.cancelled` with the task's `StopReason`.
     func perform(
         _ operation: String, method: String, key: String?, query: [(name: String, value: String)] = [],
         headers: [(name: String, value: String)] = [], body: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0),
         payloadHash: String? = nil, accept: Set<Int> = [],
-        sink: ((UnsafeRawBufferPointer) throws -> Void)? = nil, cancellation: RunCancellation? = nil, budget: Double? = nil
-    ) throws -> HTTPResponse {
-        try perform(
+        sink: ((UnsafeRawBufferPointer) throws -> Void)? = nil, budget: Double? = nil
+    ) async throws -> HTTPResponse {
+        try await perform(
             operation, method: method, key: key, query: query, headers: headers, body: body, payloadHash: payloadHash, accept: accept,
-            sink: sink, cancellation: cancellation, budget: budget, decode: { response throws(S3ResponseProblem) in response })
+            sink: sink, budget: budget, decode: { response throws(S3ResponseProblem) in response })
     }
 
     /// `perform`, with the 2xx body read by `decode` inside the retry loop: a body it refuses
@@ -63,9 +65,9 @@ public final class S3Client: Sendable {
         _ operation: String, method: String, key: String?, query: [(name: String, value: String)] = [],
         headers: [(name: String, value: String)] = [], body: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0),
         payloadHash: String? = nil, accept: Set<Int> = [],
-        sink: ((UnsafeRawBufferPointer) throws -> Void)? = nil, cancellation: RunCancellation? = nil, budget: Double? = nil,
+        sink: ((UnsafeRawBufferPointer) throws -> Void)? = nil, budget: Double? = nil,
         decode: (HTTPResponse) throws(S3ResponseProblem) -> T
-    ) throws -> T {
+    ) async throws -> T {
         let hash = payloadHash ?? SHA256.hex(SHA256.hash(body))
         var policy = settings.retry
         if let budget { policy.budget = budget }
@@ -78,12 +80,11 @@ public final class S3Client: Sendable {
                 try sink(chunk)
             }
         }
-        let abandon: @Sendable () -> Bool = { cancellation?.reason != nil }
         let started = now()
         var waited: Double = 0
         while true {
             attempt += 1
-            if let reason = cancellation?.reason { throw S3Error.cancelled(reason: reason) }
+            if Task.isCancelled { throw S3Error.cancelled(reason: StopReason.text) }
             let signed = signer.sign(
                 SigV4Request(
                     method: method, host: settings.hostHeader, path: settings.path(key: key), query: query,
@@ -93,7 +94,7 @@ public final class S3Client: Sendable {
             let failure: S3Error
             let retryable: Bool
             do {
-                let response = try transport.send(request, body: body, sink: countingSink, abandon: abandon)
+                let response = try await transport.transfer(request, body: body, sink: countingSink)
                 if (200..<300).contains(response.status) || accept.contains(response.status) {
                     do {
                         return try decode(response)
@@ -111,7 +112,9 @@ public final class S3Client: Sendable {
                     retryable = S3Client.isRetryable(status: response.status, code: error?.code)
                 }
             } catch HTTPTransportError.abandoned {
-                throw S3Error.cancelled(reason: cancellation?.reason ?? "cancelled")
+                throw S3Error.cancelled(reason: StopReason.text)
+            } catch is CancellationError {
+                throw S3Error.cancelled(reason: StopReason.text)
             } catch let error as HTTPTransportError {
                 failure = .unreachable(endpoint: endpointText, operation: operation, cause: error)
                 retryable = error.isRetryable
@@ -142,12 +145,24 @@ public final class S3Client: Sendable {
                 ])
             waited += delay
             retried.add(1, ordering: .relaxed)
-            if let cancellation {
-                if cancellation.wait(seconds: delay) { throw S3Error.cancelled(reason: cancellation.reason ?? "cancelled") }
-            } else {
-                sleep(delay)
+            do {
+                try await sleep(delay)
+            } catch {
+                throw S3Error.cancelled(reason: StopReason.text)
             }
+            if Task.isCancelled { throw S3Error.cancelled(reason: StopReason.text) }
         }
+    }
+
+    /// Runs `body` over a copy of `bytes` that stays put across suspension points (a request body
+    /// is read in place by the transport; `withUnsafeBytes` cannot await).
+    static func withBody<T>(_ bytes: [UInt8], _ body: (UnsafeRawBufferPointer) async throws -> T) async throws -> T {
+        let copy = UnsafeMutableRawBufferPointer.allocate(byteCount: max(1, bytes.count), alignment: 1)
+        defer { copy.deallocate() }
+        bytes.withUnsafeBytes { source in
+            if let base = source.baseAddress { copy.baseAddress!.copyMemory(from: base, byteCount: source.count) }
+        }
+        return try await body(UnsafeRawBufferPointer(rebasing: copy[0..<bytes.count]))
     }
 
     /// Headers of S3's flexible checksums, which backupd never sends: several providers (Backblaze

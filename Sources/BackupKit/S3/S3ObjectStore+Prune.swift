@@ -1,9 +1,9 @@
 extension S3ObjectStore: PrunableStore {
-    public func deleteBatch(keys: [String]) throws -> [DeletionRefusal] {
-        try client.deleteObjectBatch(keys: keys, cancellation: cancellation)
+    public func deleteBatch(keys: [String]) async throws -> [DeletionRefusal] {
+        try await client.deleteObjectBatch(keys: keys)
     }
 
-    public func deleteOne(key: String) throws {
-        try client.deleteObject(key: key, cancellation: cancellation)
+    public func deleteOne(key: String) async throws {
+        try await client.deleteObject(key: key)
     }
 }

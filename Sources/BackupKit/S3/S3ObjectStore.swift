@@ -10,9 +10,6 @@ public final class S3ObjectStore: BackupObjectStore {
 
     /// Ranged GETs in flight for one download.
     public let downloadsInFlight: Int
-    /// What stops this store's listings and deletions (a prune's run, `backupd prune`'s signals):
-    /// checked before every page and batch, and handed to each request.
-    public let cancellation: RunCancellation?
 
     /// A store over `client` with the destination's part settings and provider profile; uploads
     /// whose abort failed go to `abortLedger` under the destination's name.
@@ -22,68 +19,53 @@ public final class S3ObjectStore: BackupObjectStore {
     ) {
         self.client = client
         self.downloadsInFlight = partsInFlight
-        self.cancellation = nil
         self.uploader = MultipartUploader(
             client: client, plan: plan, partsInFlight: partsInFlight, logger: logger, profile: profile, abortLedger: abortLedger)
     }
 
-    private init(sharing store: S3ObjectStore, cancellation: RunCancellation) {
-        client = store.client
-        uploader = store.uploader
-        downloadsInFlight = store.downloadsInFlight
-        self.cancellation = cancellation
-    }
-
     public func upload(
-        key: String, from source: any ByteSource, metadata: [String: String], cancellation: RunCancellation,
-        uploadStarted: (String) -> Void
-    ) throws -> UploadReceipt {
-        try uploader.upload(key: key, from: source, metadata: metadata, cancellation: cancellation, uploadStarted: uploadStarted)
+        key: String, from source: any ByteSource, metadata: [String: String], uploadStarted: (String) -> Void
+    ) async throws -> UploadReceipt {
+        try await uploader.upload(key: key, from: source, metadata: metadata, uploadStarted: uploadStarted)
     }
 
     public func uploadStream(
         key: String, from source: any ByteSource, metadata: [String: String], expectedSize: Int64?,
-        cancellation: RunCancellation, uploadStarted: (String) -> Void
-    ) throws -> StreamReceipt {
-        try uploader.uploadStream(
-            key: key, from: source, metadata: metadata, expectedSize: expectedSize, cancellation: cancellation,
-            uploadStarted: uploadStarted)
+        uploadStarted: (String) -> Void
+    ) async throws -> StreamReceipt {
+        try await uploader.uploadStream(
+            key: key, from: source, metadata: metadata, expectedSize: expectedSize, uploadStarted: uploadStarted)
     }
 
     public var retries: Int { client.retries }
 
-    public func head(key: String) throws -> StoredObject? {
-        try client.headObject(key: key)
+    public func head(key: String) async throws -> StoredObject? {
+        try await client.headObject(key: key)
     }
 
-    public func list(prefix: String) throws -> [StoredObject] {
-        try client.listObjects(prefix: prefix, cancellation: cancellation).sorted { $0.key < $1.key }
+    public func list(prefix: String) async throws -> [StoredObject] {
+        try await client.listObjects(prefix: prefix).sorted { $0.key < $1.key }
     }
 
-    public func download(key: String, to sink: (UnsafeRawBufferPointer) throws -> Void) throws {
-        try client.download(key: key, inFlight: downloadsInFlight, to: sink)
+    public func download(key: String, to sink: @escaping (UnsafeRawBufferPointer) throws -> Void) async throws {
+        try await client.download(key: key, inFlight: downloadsInFlight, to: sink)
     }
 
-    public func delete(keys: [String]) throws {
-        try client.deleteObjects(keys: keys, cancellation: cancellation)
+    public func delete(keys: [String]) async throws {
+        try await client.deleteObjects(keys: keys)
     }
 
     /// Aborts with a short budget: whoever aborts (recovery, the sweeper) tries again later.
-    public func abortUpload(key: String, uploadID: String) throws {
-        try client.abortMultipartUpload(key: key, uploadID: uploadID, budget: min(client.settings.retry.budget, MultipartUploader.abortBudget))
+    public func abortUpload(key: String, uploadID: String) async throws {
+        try await client.abortMultipartUpload(
+            key: key, uploadID: uploadID, budget: min(client.settings.retry.budget, MultipartUploader.abortBudget))
     }
 
-    public func openUploads(prefix: String) throws -> [OpenUpload] {
-        try client.listMultipartUploads(prefix: prefix, cancellation: cancellation)
+    public func openUploads(prefix: String) async throws -> [OpenUpload] {
+        try await client.listMultipartUploads(prefix: prefix)
     }
 
-    public func createObject(key: String, body: [UInt8], contentType: String) throws -> String {
-        try body.withUnsafeBytes { try client.putObjectIfAbsent(key: key, body: $0, contentType: contentType).etag }
-    }
-}
-
-extension S3ObjectStore: CancellableStore {
-    public func cancellable(by cancellation: RunCancellation) -> any BackupObjectStore {
-        S3ObjectStore(sharing: self, cancellation: cancellation)
+    public func createObject(key: String, body: [UInt8], contentType: String) async throws -> String {
+        try await S3Client.withBody(body) { try await client.putObjectIfAbsent(key: key, body: $0, contentType: contentType).etag }
     }
 }

@@ -26,24 +26,22 @@ struct S3Pagination {
     let bucket: String
     let scope: String
     let limits: Limits
-    let cancellation: RunCancellation?
     /// Pages asked for so far.
     private(set) var page = 0
     private var items = 0
     private var tokens: Set<String> = []
     private var lastKey: String?
 
-    init(operation: String, bucket: String, scope: String, limits: Limits, cancellation: RunCancellation?) {
+    init(operation: String, bucket: String, scope: String, limits: Limits) {
         self.operation = operation
         self.bucket = bucket
         self.scope = scope
         self.limits = limits
-        self.cancellation = cancellation
     }
 
-    /// Before each request: stops on cancellation and past the page cap.
+    /// Before each request: stops when the task is cancelled and past the page cap.
     mutating func nextPage() throws(S3Error) {
-        if let reason = cancellation?.reason { throw .cancelled(reason: reason) }
+        if Task.isCancelled { throw .cancelled(reason: StopReason.text) }
         page += 1
         guard page <= limits.maxPages else {
             throw broken("more than \(limits.maxPages) pages (at most \(limits.maxItems) items in pages of at least \(limits.pageSize / 10))")

@@ -4,7 +4,7 @@ import Logging
 /// Where backups are kept: the seam between the dump pipeline and S3.
 ///
 /// The live implementation is the S3 client over libcurl; tests may use an in-memory fake.
-/// Every method blocks the calling thread.
+/// Every method is async and stops when the calling task is cancelled.
 public protocol BackupObjectStore: Sendable {
     /// Streams `source` to `key` as a multipart upload of unknown length with `metadata` (what is
     /// known at the start), computing the SHA-256 of the stored bytes in the same pass (returned in
@@ -13,42 +13,42 @@ public protocol BackupObjectStore: Sendable {
     ///
     /// Calls `uploadStarted` with the upload id after the upload is created and before the first
     /// part is sent, so a crash can be cleaned up. On any failure (the source throws, a part fails
-    /// after its retries, `cancellation` fires) the multipart upload is aborted before this throws:
+    /// after its retries, the task is cancelled) the multipart upload is aborted before this throws:
     /// no object appears and no parts are left billed.
     func upload(
-        key: String, from source: any ByteSource, metadata: [String: String], cancellation: RunCancellation,
-        uploadStarted: (String) -> Void
-    ) throws -> UploadReceipt
+        key: String, from source: any ByteSource, metadata: [String: String], uploadStarted: (String) -> Void
+    ) async throws -> UploadReceipt
 
     /// Streams `source` as one stream that may span several objects (segments) when it outgrows
     /// one; `expectedSize` fixes the part size on equal-parts providers. Same failure contract as
     /// `upload`. The default stores one object through `upload`.
     func uploadStream(
         key: String, from source: any ByteSource, metadata: [String: String], expectedSize: Int64?,
-        cancellation: RunCancellation, uploadStarted: (String) -> Void
-    ) throws -> StreamReceipt
+        uploadStarted: (String) -> Void
+    ) async throws -> StreamReceipt
 
     /// The object at `key`, or nil when there is none.
-    func head(key: String) throws -> StoredObject?
+    func head(key: String) async throws -> StoredObject?
 
     /// Every object under `prefix` (all pages), oldest key first.
-    func list(prefix: String) throws -> [StoredObject]
+    func list(prefix: String) async throws -> [StoredObject]
 
-    /// Streams the object at `key` to `sink`, chunk by chunk, without holding it in memory.
-    func download(key: String, to sink: (UnsafeRawBufferPointer) throws -> Void) throws
+    /// Streams the object at `key` to `sink`, chunk by chunk, without holding it in memory;
+    /// `sink` may block (it runs on the `BlockingBridge`).
+    func download(key: String, to sink: @escaping (UnsafeRawBufferPointer) throws -> Void) async throws
 
     /// Deletes the objects (missing keys are not an error).
-    func delete(keys: [String]) throws
+    func delete(keys: [String]) async throws
 
     /// Aborts one multipart upload (an upload that no longer exists is not an error).
-    func abortUpload(key: String, uploadID: String) throws
+    func abortUpload(key: String, uploadID: String) async throws
 
     /// Multipart uploads in progress under `prefix`.
-    func openUploads(prefix: String) throws -> [OpenUpload]
+    func openUploads(prefix: String) async throws -> [OpenUpload]
 
     /// Stores a small object (a manifest) only if `key` is free; throws
     /// `ObjectStoreError.alreadyExists` otherwise. Returns its ETag.
-    func createObject(key: String, body: [UInt8], contentType: String) throws -> String
+    func createObject(key: String, body: [UInt8], contentType: String) async throws -> String
 
     /// Requests to the service retried through this store so far (0 for stores that never retry).
     var retries: Int { get }
@@ -59,15 +59,15 @@ extension BackupObjectStore {
     public var retries: Int { 0 }
 
     /// Stores that cannot create objects refuse.
-    public func createObject(key: String, body: [UInt8], contentType: String) throws -> String {
+    public func createObject(key: String, body: [UInt8], contentType: String) async throws -> String {
         throw ObjectStoreError.unsupported(operation: "storing a manifest")
     }
 
     /// The whole object at `key`, for small ones (manifests).
-    public func read(key: String) throws -> [UInt8] {
-        var bytes: [UInt8] = []
-        try download(key: key) { bytes.append(contentsOf: $0) }
-        return bytes
+    public func read(key: String) async throws -> [UInt8] {
+        let bytes = BytesBox()
+        try await download(key: key) { bytes.value.append(contentsOf: $0) }
+        return bytes.value
     }
 }
 
@@ -138,4 +138,9 @@ public struct OpenUpload: Sendable, Hashable {
         self.uploadID = uploadID
         self.initiated = initiated
     }
+}
+
+/// Bytes a download's sink collects (on the bridge) and its caller reads after the download returned.
+final class BytesBox {
+    var value: [UInt8] = []
 }

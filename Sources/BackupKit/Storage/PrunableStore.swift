@@ -3,10 +3,10 @@
 public protocol PrunableStore: BackupObjectStore {
     /// Deletes up to 1,000 keys in one request and returns those the service refused. Throws
     /// when the request as a whole fails (then nothing is known to be deleted).
-    func deleteBatch(keys: [String]) throws -> [DeletionRefusal]
+    func deleteBatch(keys: [String]) async throws -> [DeletionRefusal]
 
     /// Deletes one key; a key that does not exist is not an error.
-    func deleteOne(key: String) throws
+    func deleteOne(key: String) async throws
 }
 
 /// A key the service would not delete, and why (object lock, bucket policy).

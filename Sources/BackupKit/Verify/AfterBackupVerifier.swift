@@ -12,7 +12,7 @@ public struct AfterBackupVerifier: RunObserver {
         self.runner = runner
     }
 
-    public func runFinished(_ run: ObservedRun, outcome: RunOutcome, config: BackupConfig, logger: Logger) {
+    public func runFinished(_ run: ObservedRun, outcome: RunOutcome, config: BackupConfig, logger: Logger) async {
         let job = run.job
         guard outcome.status == .succeeded || outcome.status == .partial, config.verifySettings(for: job)?.afterBackup == true,
               let key = outcome.objectKey, let id = ObjectName.parse(key, prefix: job.prefix, job: job.name)?.backupID
@@ -22,7 +22,7 @@ public struct AfterBackupVerifier: RunObserver {
             var log = logger
             log[metadataKey: "s3.destination"] = "\(destination)"
             do {
-                _ = try runner.run(job: job.only(destination: destination), config: config, selection: .backup(id), trigger: .afterBackup, logger: log)
+                _ = try await runner.run(job: job.only(destination: destination), config: config, selection: .backup(id), trigger: .afterBackup, logger: log)
             } catch {
                 log.error("verification after the backup could not run", metadata: ["backup.id": "\(id)", "error": "\(error)"])
             }

@@ -16,20 +16,21 @@ struct BackupStreamReader {
     let store: any BackupObjectStore
 
     /// Streams `object` to `sink` chunk by chunk; throws when a piece cannot be read.
-    func read(_ object: BackupManifest.Object, to sink: (UnsafeRawBufferPointer) throws -> Void) throws -> Digest {
+    func read(_ object: BackupManifest.Object, to sink: @escaping (UnsafeRawBufferPointer) throws -> Void) async throws -> Digest {
         let whole = SHA256Hasher()
         var total: Int64 = 0
         var problems: [String] = []
         let pieces = object.pieces
         for piece in pieces {
             let own = SHA256Hasher()
-            var size: Int64 = 0
-            try store.download(key: piece.key) { chunk in
+            let counted = ByteCount()
+            try await store.download(key: piece.key) { chunk in
                 whole.update(chunk)
                 own.update(chunk)
-                size += Int64(chunk.count)
+                counted.value += Int64(chunk.count)
                 try sink(chunk)
             }
+            let size = counted.value
             total += size
             guard pieces.count > 1 else { continue }
             let digest = SHA256.hex(own.finalize())
@@ -41,4 +42,9 @@ struct BackupStreamReader {
         }
         return Digest(size: total, sha256: SHA256.hex(whole.finalize()), segmentProblems: problems)
     }
+}
+
+/// Bytes a download's sink counts (on the bridge) and its caller reads after the download returned.
+private final class ByteCount {
+    var value: Int64 = 0
 }

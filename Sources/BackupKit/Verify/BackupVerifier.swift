@@ -23,7 +23,7 @@ public struct BackupVerifier: Sendable {
     /// report's content). An encrypted backup is decrypted with the age `identity` file before its
     /// content is checked; without one only its stored objects' digests are checked, and the report
     /// says so (`contentSkipped`).
-    public func verify(_ entry: CatalogEntry, job: JobConfig, store: any BackupObjectStore, identity: String? = nil, logger: Logger) -> VerifyReport {
+    public func verify(_ entry: CatalogEntry, job: JobConfig, store: any BackupObjectStore, identity: String? = nil, logger: Logger) async -> VerifyReport {
         let started = clock.now()
         var report = VerifyReport(
             job: job.name, backupId: entry.id, manifestKey: entry.manifestKey, state: entry.state.rawValue, objects: [], drill: nil,
@@ -45,7 +45,7 @@ public struct BackupVerifier: Sendable {
             var log = logger
             log[metadataKey: "s3.key"] = "\(object.key)"
             let layers = Layers(compression: compression, encrypted: encrypted, identity: identity)
-            report.objects.append(check(object, layers: layers, engine: manifest.engine, job: job, store: store))
+            report.objects.append(await check(object, layers: layers, engine: manifest.engine, job: job, store: store))
             log.info("object verified", metadata: ["verify.passed": "\(report.objects.last?.passed ?? false)", "verify.content": "\(report.contentChecked)"])
         }
         report.endedAt = clock.now()
@@ -64,7 +64,7 @@ public struct BackupVerifier: Sendable {
 
     private func check(
         _ object: BackupManifest.Object, layers: Layers, engine: String, job: JobConfig, store: any BackupObjectStore
-    ) -> VerifyReport.ObjectResult {
+    ) async -> VerifyReport.ObjectResult {
         var result = VerifyReport.ObjectResult(
             key: object.key, role: object.role, expectedSize: object.size, foundSize: nil, expectedSha256: object.sha256,
             foundSha256: nil, compression: Self.layerName(layers.compression), format: "", problems: [])
@@ -111,7 +111,7 @@ public struct BackupVerifier: Sendable {
             }
         }
         do {
-            let digest = try BackupStreamReader(store: store).read(object) { chunk in
+            let digest = try await BackupStreamReader(store: store).read(object) { chunk in
                 guard layerError == nil, let write else { return }
                 do { try write(chunk) } catch { layerError = error }
             }

@@ -32,7 +32,7 @@ public struct RestoreDrill: Sendable {
     /// Runs the drill on `entry`'s main object (decrypted with the age `identity` file when it is
     /// encrypted). Throws `DrillError` when it cannot start (wrong engine, the name exists, the
     /// database cannot be created); a failed restore is the result's `error`.
-    public func run(_ entry: CatalogEntry, job: JobConfig, config: BackupConfig, scratch: String, identity: String? = nil, logger: Logger) throws -> DrillResult {
+    public func run(_ entry: CatalogEntry, job: JobConfig, config: BackupConfig, scratch: String, identity: String? = nil, logger: Logger) async throws -> DrillResult {
         guard let manifest = entry.manifest, entry.isUsable, let object = manifest.primary else {
             throw DrillError.incomplete(backupID: entry.id)
         }
@@ -58,7 +58,7 @@ public struct RestoreDrill: Sendable {
         var result = DrillResult(database: scratch, tables: 0, rows: 0, seconds: 0, dropped: false, error: nil)
         do {
             let store = try restorer.openStore(job: job, config: config)
-            _ = try restorer.restore(
+            _ = try await restorer.restore(
                 object, compression: Compression(rawValue: manifest.compression) ?? .none, job: job, store: store,
                 options: RestoreOptions(target: scratch), identity: identity, logger: log)
             let counts = try database.counts()

@@ -57,27 +57,22 @@ public struct ScheduledVerifier: Service {
         }
     }
 
-    /// Verifies one job's latest backup at each of its destinations, through the blocking bridge
-    /// (the checks block on I/O). The drill, when configured, runs once: at the first destination
-    /// whose copy verifies (every copy holds the same bytes, which each verification checks by digest).
+    /// Verifies one job's latest backup at each of its destinations (cancelling the task stops it).
+    /// The drill, when configured, runs once: at the first destination whose copy verifies (every
+    /// copy holds the same bytes, which each verification checks by digest).
     public func verify(job: JobConfig, config: BackupConfig) async {
-        let runner = self.runner
-        var log = logger
-        log[metadataKey: "job.name"] = "\(job.name)"
-        let logger = log
-        await BlockingBridge.shared.runToCompletion {
-            var drill = config.verifySettings(for: job)?.restoreTo
-            for destination in job.destinations {
-                var log = logger
-                if job.destinations.count > 1 { log[metadataKey: "s3.destination"] = "\(destination)" }
-                do {
-                    let reports = try runner.run(
-                        job: job.only(destination: destination), config: config, selection: .latest, restoreTo: drill,
-                        trigger: .schedule, logger: log)
-                    if reports.contains(where: { $0.drill != nil }) { drill = nil }
-                } catch {
-                    log.error("scheduled verification could not run", metadata: ["error": "\(error)"])
-                }
+        var drill = config.verifySettings(for: job)?.restoreTo
+        for destination in job.destinations {
+            var log = logger
+            log[metadataKey: "job.name"] = "\(job.name)"
+            if job.destinations.count > 1 { log[metadataKey: "s3.destination"] = "\(destination)" }
+            do {
+                let reports = try await runner.run(
+                    job: job.only(destination: destination), config: config, selection: .latest, restoreTo: drill,
+                    trigger: .schedule, logger: log)
+                if reports.contains(where: { $0.drill != nil }) { drill = nil }
+            } catch {
+                log.error("scheduled verification could not run", metadata: ["error": "\(error)"])
             }
         }
     }

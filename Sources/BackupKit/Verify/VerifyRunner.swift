@@ -56,7 +56,7 @@ public struct VerifyRunner: Sendable {
     public func run(
         job: JobConfig, config: BackupConfig, selection: Selection, restoreTo: String? = nil, identity: String? = nil,
         trigger: VerificationRecord.Trigger, logger: Logger
-    ) throws -> [VerifyReport] {
+    ) async throws -> [VerifyReport] {
         var log = logger
         log[metadataKey: "job.name"] = "\(job.name)"
         let store = try restorer.openStore(job: job, config: config)
@@ -64,15 +64,15 @@ public struct VerifyRunner: Sendable {
         let entries: [CatalogEntry]
         switch selection {
         case .latest:
-            let latest = try catalog.latest()
+            let latest = try await catalog.latest()
             try NewestBackupCheck.reading(history, job: job, config: config, logger: log)?.check(bucketNewest: latest, logger: log)
             guard let latest else { throw VerifyError.noBackups(job: job.name) }
             entries = [latest]
         case .all:
-            entries = try catalog.entries(includeIncomplete: true)
+            entries = try await catalog.entries(includeIncomplete: true)
             if entries.isEmpty { throw VerifyError.noBackups(job: job.name) }
         case .backup(let reference):
-            guard let entry = try catalog.entry(named: reference) else {
+            guard let entry = try await catalog.entry(named: reference) else {
                 throw VerifyError.noSuchBackup(job: job.name, reference: reference)
             }
             entries = [entry]
@@ -82,14 +82,14 @@ public struct VerifyRunner: Sendable {
         for entry in entries {
             var entryLog = log
             entryLog[metadataKey: "backup.id"] = "\(entry.id)"
-            var report = verifier.verify(entry, job: job, store: store, identity: identity, logger: entryLog)
+            var report = await verifier.verify(entry, job: job, store: store, identity: identity, logger: entryLog)
             if let restoreTo, report.passed {
                 if !report.contentChecked, trigger != .verify {
                     // The daemon holds no identity: a drill could only fail, which would say nothing about the backup.
                     report.contentSkipped = (report.contentSkipped ?? "") + "; the restore drill into \(restoreTo) was skipped"
                 } else {
                     do {
-                        report.drill = try RestoreDrill(restorer: restorer, clock: clock)
+                        report.drill = try await RestoreDrill(restorer: restorer, clock: clock)
                             .run(entry, job: job, config: config, scratch: restoreTo, identity: identity, logger: entryLog)
                     } catch EngineError.toolMissing(_, let tool, _, _) {
                         report.couldNotVerify = "\(tool) not installed"

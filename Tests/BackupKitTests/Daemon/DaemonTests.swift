@@ -8,10 +8,10 @@ import TestThreads
 
 /// An executor that reports an upload id, then blocks until released or cancelled.
 final class BlockingExecutor: BackupExecutor {
-    private let released = DispatchSemaphore(value: 0)
+    private let releases = Mutex(0)
     let calls = Mutex<[String]>([])
 
-    func release() { released.signal() }
+    func release() { releases.withLock { $0 += 1 } }
 
     /// Waits (without blocking a cooperative thread) until `count` runs have started.
     func waitForStart(count: Int = 1) async -> Bool {
@@ -25,12 +25,14 @@ final class BlockingExecutor: BackupExecutor {
     func execute(
         job: JobConfig, config: BackupConfig, startedAt: Date, cancellation: RunCancellation,
         progress: @escaping @Sendable (RunProgress) -> Void, logger: Logger
-    ) -> RunOutcome {
+    ) async -> RunOutcome {
         calls.withLock { $0.append(job.name) }
         progress(RunProgress(uploadID: "upload-\(job.name)", destination: job.destination, bucket: "b", objectKey: "k/\(job.name)"))
-        let wake = released
-        cancellation.onCancel { _ in wake.signal() }
-        wake.wait()
+        // Waits for a release or the cancellation without holding a cooperative thread.
+        while cancellation.reason == nil {
+            if releases.withLock({ count in count > 0 ? { count -= 1; return true }() : false }) { break }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
         if let reason = cancellation.reason {
             return RunOutcome(status: .interrupted, endedAt: Date(), error: reason, uploadClosed: true)
         }
@@ -38,25 +40,24 @@ final class BlockingExecutor: BackupExecutor {
     }
 }
 
-/// A destination whose listing and HEAD never answer (until the test ends).
+/// A destination whose listing and HEAD never answer (until cancelled).
 struct StallingStores: ObjectStoreProvider {
     let inner = MemoryObjectStore()
-    let gate = DispatchSemaphore(value: 0)
 
-    func store(for destination: DestinationConfig) throws -> any BackupObjectStore { Stalling(inner: inner, gate: gate) }
+    func store(for destination: DestinationConfig) throws -> any BackupObjectStore { Stalling(inner: inner) }
 
     struct Stalling: BackupObjectStore {
         let inner: MemoryObjectStore
-        let gate: DispatchSemaphore
-        func upload(key: String, from source: any ByteSource, metadata: [String: String], cancellation: RunCancellation, uploadStarted: (String) -> Void) throws -> UploadReceipt {
-            try inner.upload(key: key, from: source, metadata: metadata, cancellation: cancellation, uploadStarted: uploadStarted)
+        func upload(key: String, from source: any ByteSource, metadata: [String: String], uploadStarted: (String) -> Void) async throws -> UploadReceipt {
+            try await inner.upload(key: key, from: source, metadata: metadata, uploadStarted: uploadStarted)
         }
-        func head(key: String) throws -> StoredObject? { _ = gate.wait(timeout: .now() + 300); return nil }
-        func list(prefix: String) throws -> [StoredObject] { try inner.list(prefix: prefix) }
-        func download(key: String, to sink: (UnsafeRawBufferPointer) throws -> Void) throws { try inner.download(key: key, to: sink) }
-        func delete(keys: [String]) throws { try inner.delete(keys: keys) }
-        func abortUpload(key: String, uploadID: String) throws { try inner.abortUpload(key: key, uploadID: uploadID) }
-        func openUploads(prefix: String) throws -> [OpenUpload] { _ = gate.wait(timeout: .now() + 30); return [] }
+        /// Never answers: ends only when the task is cancelled (as a request in flight does).
+        func head(key: String) async throws -> StoredObject? { try await Task.sleep(for: .seconds(300)); return nil }
+        func list(prefix: String) async throws -> [StoredObject] { try await inner.list(prefix: prefix) }
+        func download(key: String, to sink: @escaping (UnsafeRawBufferPointer) throws -> Void) async throws { try await inner.download(key: key, to: sink) }
+        func delete(keys: [String]) async throws { try await inner.delete(keys: keys) }
+        func abortUpload(key: String, uploadID: String) async throws { try await inner.abortUpload(key: key, uploadID: uploadID) }
+        func openUploads(prefix: String) async throws -> [OpenUpload] { try await Task.sleep(for: .seconds(30)); return [] }
     }
 }
 
@@ -159,7 +160,7 @@ struct DaemonTests {
         #expect(record.status == .interrupted)
         #expect(record.error?.contains("backupd stopped during this run") == true)
         #expect(stores.abortedKeys.sorted() == ["p/nightly/old.zst", "p/nightly/x.zst"])
-        #expect(try stores.openUploads(prefix: "").map(\.uploadID).sorted() == ["foreign", "recent"])
+        await #expect(try stores.openUploads(prefix: "").map(\.uploadID).sorted() == ["foreign", "recent"])
         try await running.stop()
     }
 
@@ -190,7 +191,7 @@ struct DaemonTests {
         #expect(try await eventually { try history.run(id: deadRun)?.status == .interrupted })
         try await Task.sleep(for: .milliseconds(300))
         #expect(try history.run(id: liveRun)?.status == .running)
-        #expect(try stores.openUploads(prefix: "").map(\.uploadID) == ["live-upload"])
+        await #expect(try stores.openUploads(prefix: "").map(\.uploadID) == ["live-upload"])
         try await running.stop()
     }
 
@@ -202,14 +203,13 @@ struct DaemonTests {
         let history = try fixture.history()
         let stores = MemoryObjectStore()
         let key = "p/nightly/nightly-20261201T000000Z-0000abcd.bin"
-        let receipt = try stores.upload(
-            key: key, from: BytesSource(Array(repeating: 7, count: 1000)), metadata: ["job": "nightly"],
-            cancellation: RunCancellation(), uploadStarted: { _ in })
+        let receipt = try await stores.upload(
+            key: key, from: BytesSource(Array(repeating: 7, count: 1000)), metadata: ["job": "nightly"], uploadStarted: { _ in })
         // A second run's object without a manifest: incomplete, so its run is interrupted, not reconciled.
         let unfinishedKey = "p/nightly/nightly-20261201T000100Z-0000beef.bin"
-        let unfinished = try stores.upload(
-            key: unfinishedKey, from: BytesSource([1, 2, 3]), metadata: [:], cancellation: RunCancellation(), uploadStarted: { _ in })
-        _ = try stores.createObject(key: "p/nightly/nightly-20261201T000000Z-0000abcd.manifest.json", body: Array("""
+        let unfinished = try await stores.upload(
+            key: unfinishedKey, from: BytesSource([1, 2, 3]), metadata: [:], uploadStarted: { _ in })
+        _ = try await stores.createObject(key: "p/nightly/nightly-20261201T000000Z-0000abcd.manifest.json", body: Array("""
             {"formatVersion": 1, "backupId": "nightly-20261201T000000Z-0000abcd", "job": "nightly", "engine": "command", "host": "h",
              "startedAt": "2026-12-01T00:00:00Z", "endedAt": "2026-12-01T00:00:01Z", "tool": {"name": "true", "version": ""},
              "backupd": {"name": "backupd", "version": "test"}, "compression": "none", "destination": "local", "bucket": "b",
@@ -241,7 +241,6 @@ struct DaemonTests {
             job: "nightly", trigger: .schedule, scheduledAt: Date(), startedAt: Date(), destination: "local", bucket: "b", objectKey: nil)
         try history.updateProgress(runID: crashed, RunProgress(uploadID: "u", objectKey: "p/nightly/x.zst"))
         let stores = StallingStores()
-        defer { for _ in 0..<10 { stores.gate.signal() } }
         let executor = BlockingExecutor()
         let running = try await fixture.start(executor: executor, stores: stores)
         running.daemon.runNow(job: "nightly")

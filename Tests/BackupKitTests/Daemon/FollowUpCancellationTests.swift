@@ -27,7 +27,7 @@ import TestThreads
     /// The observer sees `followUp`, not the run's token; cancelling the run cancels the
     /// follow-up, and cancelling the follow-up leaves the run alone. Without a follow-up the
     /// observer gets the run's token.
-    @Test func observersGetTheLinkedFollowUp() throws {
+    @Test func observersGetTheLinkedFollowUp() async throws {
         let tmp = try TemporaryDirectory()
         defer { tmp.remove() }
         let json = """
@@ -45,19 +45,19 @@ import TestThreads
 
         let cancellation = RunCancellation()
         let followUp = RunCancellation()
-        _ = try recorder.perform(run, job: config.jobs[0], config: config, cancellation: cancellation, followUp: followUp, logger: Logger(label: "t"))
+        _ = try await recorder.perform(run, job: config.jobs[0], config: config, cancellation: cancellation, followUp: followUp, logger: Logger(label: "t"))
         #expect(capture.seen.withLock { $0.last } === followUp)
         cancellation.cancel(reason: "grace period over")
         #expect(followUp.reason == "grace period over")
 
         let other = RunCancellation()
         let otherFollowUp = RunCancellation()
-        _ = try recorder.perform(run, job: config.jobs[0], config: config, cancellation: other, followUp: otherFollowUp, logger: Logger(label: "t"))
+        _ = try await recorder.perform(run, job: config.jobs[0], config: config, cancellation: other, followUp: otherFollowUp, logger: Logger(label: "t"))
         otherFollowUp.cancel(reason: "backupd is stopping")
         #expect(other.reason == nil)
 
         let alone = RunCancellation()
-        _ = try recorder.perform(run, job: config.jobs[0], config: config, cancellation: alone, logger: Logger(label: "t"))
+        _ = try await recorder.perform(run, job: config.jobs[0], config: config, cancellation: alone, logger: Logger(label: "t"))
         #expect(capture.seen.withLock { $0.last } === alone)
     }
 }

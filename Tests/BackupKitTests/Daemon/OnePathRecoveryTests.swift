@@ -58,7 +58,7 @@ struct OnePathRecoveryTests {
         #expect(lanes.map(\.destination) == destinations)
         #expect(lanes.allSatisfy { $0.status == .interrupted && $0.error?.contains("backupd stopped during this run") == true })
         for name in destinations {
-            let open = try stores[name]!.openUploads(prefix: "")
+            let open = try await stores[name]!.openUploads(prefix: "")
             #expect(stores[name]!.abortedKeys == [Self.key] && open.isEmpty, "\(name)")
         }
         #expect(try history.pendingAborts().isEmpty && history.uploadsToAbort().isEmpty)
@@ -74,9 +74,9 @@ struct OnePathRecoveryTests {
         defer { fixture.directory.remove() }
         let manifest = sampleManifest()
         for store in stores.values {
-            _ = try store.createObject(
+            _ = try await store.createObject(
                 key: ObjectName.manifestKey(prefix: "pg", backupID: manifest.backupId), body: try manifest.encoded(), contentType: "application/json")
-            try store.abortUpload(key: Self.key, uploadID: store.openUploads(prefix: "").first!.uploadID)  // completed, for the provider
+            try await store.abortUpload(key: Self.key, uploadID: store.openUploads(prefix: "").first!.uploadID)  // completed, for the provider
         }
         let history = try fixture.history()
         try await recover(fixture, run: run, stores: stores)

@@ -30,7 +30,7 @@ struct RecoveryAbortTests {
         #expect(pending.map(\.uploadID) == ["refused"] && pending.first?.key == "p/nightly/x.zst" && pending.first?.destination == "local")
         #expect(try history.uploadsToAbort().isEmpty, "the sweeper owns the refused abort now")
         #expect(try history.run(id: run)?.status == .interrupted)
-        #expect(try inner.openUploads(prefix: "").map(\.uploadID) == ["refused"])
+        await #expect(try inner.openUploads(prefix: "").map(\.uploadID) == ["refused"])
     }
 
     /// A run killed while writing its stream's second segment: the history names the stream's
@@ -46,6 +46,6 @@ struct RecoveryAbortTests {
         #expect(try await eventually { try history.uploadsToAbort().isEmpty && history.run(id: run)?.status == .interrupted })
         try await daemon.stop()
         #expect(store.abortedKeys == ["p/nightly/x.zst.002"])
-        #expect(try store.openUploads(prefix: "").isEmpty && history.pendingAborts().isEmpty)
+        await #expect(try store.openUploads(prefix: "").isEmpty && history.pendingAborts().isEmpty)
     }
 }

@@ -28,10 +28,10 @@ private let allTools: Set<String> = [
 private func record(
     _ job: [String: Any], compression: String = "zstd", installed: Set<String> = allTools,
     reply: @escaping @Sendable (ProcessSpec) -> RecordingLauncher.Reply = healthyTools()
-) throws -> (RunOutcome, RecordingLauncher, MemoryObjectStore) {
+) async throws -> (RunOutcome, RecordingLauncher, MemoryObjectStore) {
     let launcher = RecordingLauncher(installed: installed, reply: reply)
     let store = MemoryObjectStore()
-    let outcome = try runJob(try pipelineConfig(job, compression: compression), store: store, launcher: launcher)
+    let outcome = try await runJob(try pipelineConfig(job, compression: compression), store: store, launcher: launcher)
     return (outcome, launcher, store)
 }
 
@@ -40,8 +40,8 @@ struct EngineDriverTests {
     /// For every engine the password is never on any argv, and it reaches the tool only through its
     /// environment or a 0600 file.
     @Test(arguments: ["postgres", "mysql", "mongodb", "redis", "command"])
-    func secretNeverInArgv(engine: String) throws {
-        let (outcome, launcher, _) = try record(engineJob(engine))
+    func secretNeverInArgv(engine: String) async throws {
+        let (outcome, launcher, _) = try await record(engineJob(engine))
         #expect(outcome.status == .succeeded, "\(outcome.error ?? "")")
         #expect(!launcher.specs.isEmpty)
         for spec in launcher.specs {
@@ -55,8 +55,8 @@ struct EngineDriverTests {
 
     /// pg_dump writes the custom format, uncompressed when backupd compresses; the password goes in a passfile.
     @Test(arguments: [("zstd", true), ("none", false)])
-    func postgresDump(compression: String, uncompressed: Bool) throws {
-        let (outcome, launcher, store) = try record(engineJob("postgres"), compression: compression)
+    func postgresDump(compression: String, uncompressed: Bool) async throws {
+        let (outcome, launcher, store) = try await record(engineJob("postgres"), compression: compression)
         #expect(outcome.status == .succeeded)
         let dump = try #require(launcher.specs.first { $0.argv[0] == "pg_dump" && !$0.argv.contains("--version") })
         #expect(dump.argv == ["pg_dump", "--format=custom"] + (uncompressed ? ["--compress=0"] : []) + [
@@ -64,12 +64,12 @@ struct EngineDriverTests {
         let passfile = try #require(dump.environment["PGPASSFILE"])
         #expect(launcher.secretFiles[passfile]?.contents == "*:*:*:*:Pa55\\:w\"rd\\\\x\n")
         #expect(store.keys == ["pre/fix/job1-20261125T023000Z-0123abcd.dump" + (uncompressed ? ".zst" : ""), manifestKey].sorted())
-        #expect(try store.head(key: store.keys[0])?.metadata["tool-version"] == "15.4")
+        await #expect(try store.head(key: store.keys[0])?.metadata["tool-version"] == "15.4")
     }
 
     /// `"globals": true` adds pg_dumpall --globals-only as a second object.
-    @Test func postgresGlobals() throws {
-        let (outcome, launcher, store) = try record(engineJob("postgres", extra: ["globals": true]))
+    @Test func postgresGlobals() async throws {
+        let (outcome, launcher, store) = try await record(engineJob("postgres", extra: ["globals": true]))
         #expect(outcome.status == .succeeded)
         #expect(launcher.specs.contains { $0.argv.starts(with: ["pg_dumpall", "--globals-only"]) })
         #expect(store.keys == ["pre/fix/job1-20261125T023000Z-0123abcd.dump.zst", "pre/fix/job1-20261125T023000Z-0123abcd.globals.sql.zst", manifestKey].sorted())
@@ -77,8 +77,8 @@ struct EngineDriverTests {
     }
 
     /// mariadb-dump gets its option file first, then the consistency flags; the file quotes the password.
-    @Test func mysqlDump() throws {
-        let (outcome, launcher, store) = try record(engineJob("mysql"), compression: "gzip")
+    @Test func mysqlDump() async throws {
+        let (outcome, launcher, store) = try await record(engineJob("mysql"), compression: "gzip")
         #expect(outcome.status == .succeeded)
         let dump = try #require(launcher.specs.first { $0.argv[0] == "mariadb-dump" && !$0.argv.contains("--version") })
         #expect(dump.argv[1].hasPrefix("--defaults-extra-file=/"))
@@ -91,9 +91,9 @@ struct EngineDriverTests {
     }
 
     /// mysqldump is used when mariadb-dump is not installed.
-    @Test func mysqldumpFallback() throws {
+    @Test func mysqldumpFallback() async throws {
         let installed = allTools.subtracting(["mariadb-dump", "mariadb"]).union(["mysqldump", "mysql"])
-        let (outcome, launcher, _) = try record(engineJob("mysql"), installed: installed) { spec in
+        let (outcome, launcher, _) = try await record(engineJob("mysql"), installed: installed) { spec in
             spec.argv[0] == "mysql" ? .init(output: "8.0.36\n") : .init(output: spec.argv.contains("--version") ? "mysqldump  Ver 8.0.36 for Linux on x86_64\n" : "-- dump\n-- Dump completed on 2026-11-25  2:30:00\n")
         }
         #expect(outcome.status == .succeeded, "\(outcome.error ?? "")")
@@ -101,20 +101,20 @@ struct EngineDriverTests {
     }
 
     /// mongodump writes an archive to stdout; the password is in a --config YAML file, the URI has none.
-    @Test func mongoDump() throws {
-        let (outcome, launcher, store) = try record(engineJob("mongodb"))
+    @Test func mongoDump() async throws {
+        let (outcome, launcher, store) = try await record(engineJob("mongodb"))
         #expect(outcome.status == .succeeded)
         let dump = try #require(launcher.specs.first { $0.argv[0] == "mongodump" && !$0.argv.contains("--version") })
         #expect(dump.argv.prefix(3) == ["mongodump", "--archive", "--uri=mongodb://backup@db.internal:27017/app?authSource=admin"])
         let config = String(try #require(dump.argv.last { $0.hasPrefix("--config=") }).dropFirst("--config=".count))
         #expect(launcher.secretFiles[config]?.contents == "password: \"Pa55:w\\\"rd\\\\x\"\n")
         #expect(store.keys == ["pre/fix/job1-20261125T023000Z-0123abcd.archive.zst", manifestKey].sorted())
-        #expect(try store.head(key: store.keys[0])?.metadata["tool-version"] == "100.9.4")
+        await #expect(try store.head(key: store.keys[0])?.metadata["tool-version"] == "100.9.4")
     }
 
     /// redis-cli streams the RDB with the password in REDISCLI_AUTH.
-    @Test func redisDump() throws {
-        let (outcome, launcher, store) = try record(engineJob("redis"))
+    @Test func redisDump() async throws {
+        let (outcome, launcher, store) = try await record(engineJob("redis"))
         #expect(outcome.status == .succeeded)
         let dump = try #require(launcher.specs.first { $0.argv.contains("--rdb") })
         #expect(dump.argv == ["redis-cli", "-h", "cache.internal", "-p", "6379", "--no-auth-warning", "--user", "backup", "--rdb", "-"])
@@ -123,12 +123,12 @@ struct EngineDriverTests {
     }
 
     /// A tool older than the server is refused before anything is uploaded.
-    @Test func toolTooOld() throws {
-        let (outcome, _, store) = try record(engineJob("postgres"), reply: healthyTools(pgDump: "14.9", pgServer: "160002"))
+    @Test func toolTooOld() async throws {
+        let (outcome, _, store) = try await record(engineJob("postgres"), reply: healthyTools(pgDump: "14.9", pgServer: "160002"))
         #expect(outcome.status == .failed)
         #expect(outcome.error == "job job1: pg_dump 14.9 is older than the server (16.2) and cannot dump it reliably; install the client tools of version 16.2 or newer")
         #expect(store.abortedKeys.isEmpty && store.keys.isEmpty)
-        let (redisOutcome, _, _) = try record(engineJob("redis"), reply: healthyTools(redisCLI: "6.2.1"))
+        let (redisOutcome, _, _) = try await record(engineJob("redis"), reply: healthyTools(redisCLI: "6.2.1"))
         #expect(redisOutcome.error?.contains("redis-cli 6.2.1 is older than the server (7.0.15)") == true)
     }
 
@@ -143,8 +143,8 @@ struct EngineDriverTests {
         ("redis", "AUTH failed: WRONGPASS invalid username-password pair or user is disabled.\n", "job job1: the server rejected user backup"),
         ("redis", "Could not connect to Redis at cache.internal:6379: Connection refused\n", "job job1: cannot connect to cache.internal:6379"),
     ])
-    func classifiesFailures(engine: String, stderr: String, expected: String) throws {
-        let (outcome, _, store) = try record(engineJob(engine)) { spec in
+    func classifiesFailures(engine: String, stderr: String, expected: String) async throws {
+        let (outcome, _, store) = try await record(engineJob(engine)) { spec in
             let query = spec.argv[0] == "psql" || spec.argv[0] == "mariadb" || spec.argv.contains("INFO")
             return query ? .init(stderr: stderr, exit: .exited(engine == "postgres" ? 2 : 1)) : healthyTools()(spec)
         }
@@ -172,8 +172,8 @@ struct EngineDriverTests {
     }
 
     /// A missing engine tool is named with what to install.
-    @Test func missingTool() throws {
-        let (outcome, _, _) = try record(engineJob("mongodb"), installed: allTools.subtracting(["mongodump"]))
+    @Test func missingTool() async throws {
+        let (outcome, _, _) = try await record(engineJob("mongodb"), installed: allTools.subtracting(["mongodump"]))
         #expect(outcome.error?.hasPrefix("job job1: mongodump is not installed or not on PATH") == true)
         #expect(outcome.error?.contains("mongodb-database-tools") == true)
     }

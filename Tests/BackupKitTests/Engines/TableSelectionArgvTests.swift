@@ -23,11 +23,11 @@ private func listing(_ tables: String) -> @Sendable (ProcessSpec) -> RecordingLa
 
 /// Runs job1 with a recording launcher, uncompressed so the stored object is the tools' output.
 private func record(_ job: [String: Any], reply: @escaping @Sendable (ProcessSpec) -> RecordingLauncher.Reply = healthyTools())
-    throws -> (RunOutcome, RecordingLauncher, MemoryObjectStore)
+    async throws -> (RunOutcome, RecordingLauncher, MemoryObjectStore)
 {
     let launcher = RecordingLauncher(installed: tools, reply: reply)
     let store = MemoryObjectStore()
-    let outcome = try runJob(try pipelineConfig(job, compression: "none"), store: store, launcher: launcher)
+    let outcome = try await runJob(try pipelineConfig(job, compression: "none"), store: store, launcher: launcher)
     return (outcome, launcher, store)
 }
 
@@ -38,11 +38,11 @@ struct TableSelectionArgvTests {
     /// pg_dump gets each pattern as one `--table=`, `--exclude-table=` or `--exclude-table-data=`
     /// argument, unchanged (no shell, no splitting), before the database; the manifest records the
     /// selection as configured.
-    @Test func postgresArguments() throws {
+    @Test func postgresArguments() async throws {
         let selection: [String: [String]] = [
             "include": ["a", "public.b*", "\"Mixed Case\"", "-x; rm -rf /"], "exclude": ["logs"], "excludeData": ["audit_?"],
         ]
-        let (outcome, launcher, store) = try record(tablesJob("postgres", selection))
+        let (outcome, launcher, store) = try await record(tablesJob("postgres", selection))
         #expect(outcome.status == .succeeded, "\(outcome.error ?? "")")
         let dump = try #require(launcher.specs.first { $0.argv[0] == "pg_dump" && !$0.argv.contains("--version") })
         #expect(dump.argv == [
@@ -58,8 +58,8 @@ struct TableSelectionArgvTests {
     }
 
     /// Without `tables` the argv is unchanged and the manifest says `"tables" : null`.
-    @Test func postgresWholeDatabase() throws {
-        let (outcome, launcher, store) = try record(["engine": "postgres", "connection": ["host": "db.internal", "username": "backup", "database": "app"]])
+    @Test func postgresWholeDatabase() async throws {
+        let (outcome, launcher, store) = try await record(["engine": "postgres", "connection": ["host": "db.internal", "username": "backup", "database": "app"]])
         #expect(outcome.status == .succeeded)
         let dump = try #require(launcher.specs.first { $0.argv[0] == "pg_dump" && !$0.argv.contains("--version") })
         #expect(!dump.argv.contains { $0.hasPrefix("--table") || $0.hasPrefix("--exclude-table") })
@@ -80,8 +80,8 @@ struct TableSelectionArgvTests {
          ["--ignore-table=shop.-odd", "--ignore-table=shop.a", "--ignore-table=shop.b", "--ignore-table=shop.c", "--ignore-table=shop.logs", "--", "shop"],
          ["--", "shop", "logs"]),
     ] as [([String: [String]], [String], [String]?)])
-    func mysqlArguments(tables: [String: [String]], data: [String], schema: [String]?) throws {
-        let (outcome, launcher, store) = try record(tablesJob("mysql", tables), reply: listing("-odd\na\nb\nc\nlogs\n"))
+    func mysqlArguments(tables: [String: [String]], data: [String], schema: [String]?) async throws {
+        let (outcome, launcher, store) = try await record(tablesJob("mysql", tables), reply: listing("-odd\na\nb\nc\nlogs\n"))
         #expect(outcome.status == .succeeded, "\(outcome.error ?? "")")
         let dumps = launcher.specs.filter { $0.argv[0] == "mariadb-dump" && !$0.argv.contains("--version") }
         try #require(dumps.count == (schema == nil ? 1 : 2), "\(dumps.map(\.argv))")
@@ -99,8 +99,8 @@ struct TableSelectionArgvTests {
 
     /// A MySQL selection that matches no table fails before any dump starts, naming the patterns
     /// and `backupd check`; nothing is uploaded.
-    @Test func mysqlSelectionMatchingNothingFails() throws {
-        let (outcome, launcher, store) = try record(tablesJob("mysql", ["include": ["nothing*"]]), reply: listing("a\nb\n"))
+    @Test func mysqlSelectionMatchingNothingFails() async throws {
+        let (outcome, launcher, store) = try await record(tablesJob("mysql", ["include": ["nothing*"]]), reply: listing("a\nb\n"))
         #expect(outcome.status == .failed)
         #expect(outcome.error == "job job1: \"tables\" (include nothing*) selects no table of database shop, so there is nothing to back up; run `backupd check job1` to see what each pattern matches")
         #expect(!launcher.specs.contains { $0.argv[0] == "mariadb-dump" && !$0.argv.contains("--version") })

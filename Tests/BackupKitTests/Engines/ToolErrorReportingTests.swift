@@ -7,7 +7,7 @@ import TestThreads
 struct ToolErrorReportingTests {
     /// pg_dump's stderr ends with the failed statement's `);`: the run's error (history row, CLI)
     /// and the webhook's `error` carry the ERROR line, and the passfile path names the config key.
-    @Test func errorLineNotTheTail() throws {
+    @Test func errorLineNotTheTail() async throws {
         let stderr = """
             pg_dump: error: query failed: ERROR:  permission denied for table secret
             pg_dump: detail: Query was: LOCK TABLE public.secret IN ACCESS SHARE MODE
@@ -22,7 +22,7 @@ struct ToolErrorReportingTests {
             spec.argv[0] == "pg_dump" && !spec.argv.contains("--version") ? .init(stderr: stderr, exit: .exited(1)) : healthyTools()(spec)
         }
         let config = try pipelineConfig(job)
-        let outcome = try runJob(config, store: MemoryObjectStore(), launcher: launcher)
+        let outcome = try await runJob(config, store: MemoryObjectStore(), launcher: launcher)
         #expect(outcome.status == .failed)
         let error = try #require(outcome.error)
         #expect(error.contains("pg_dump: error: query failed: ERROR:  permission denied for table secret"), "\(error)")

@@ -55,56 +55,56 @@ struct ClaimStoreTests {
     }
 
     /// A create whose response was lost (the retry saw 412) is recognised as this host's own claim.
-    @Test func lostCreateResponseIsStillWon() throws {
+    @Test func lostCreateResponseIsStillWon() async throws {
         let store = FakeConditionalStore()
         store.landThenRefuseNext = true
-        guard case .won(let held) = try host("a", store).claim(job: "db", slot: Self.slot) else {
+        guard case .won(let held) = try await host("a", store).claim(job: "db", slot: Self.slot) else {
             Issue.record("the host whose create landed must hold the claim")
             return
         }
         #expect(held.record.hostId == "a" && held.etag == "\"v1\"")
-        #expect(try host("b", store).claim(job: "db", slot: Self.slot) == .claimedBy(host: "a", state: .running))
+        await #expect(try host("b", store).claim(job: "db", slot: Self.slot) == .claimedBy(host: "a", state: .running))
     }
 
     /// A renewal whose response was lost is still held (the re-read shows this host's record).
-    @Test func lostRenewalResponseIsStillHeld() throws {
+    @Test func lostRenewalResponseIsStillHeld() async throws {
         let store = FakeConditionalStore()
         let a = host("a", store)
-        guard case .won(let held) = try a.claim(job: "db", slot: Self.slot) else { Issue.record("no claim"); return }
+        guard case .won(let held) = try await a.claim(job: "db", slot: Self.slot) else { Issue.record("no claim"); return }
         store.serverNow += 20
         store.landThenRefuseNext = true
-        let renewed = try a.renew(held)
+        let renewed = try await a.renew(held)
         #expect(renewed.etag == "\"v2\"" && renewed.record.leaseExpiresAt == Self.slot + 80)
     }
 
     /// Leases expire by the server's clock only: before expiry the other host yields, after it
     /// takes over (fencing 2), and the first host's re-validation fails naming the new holder.
-    @Test func takeoverByServerClock() throws {
+    @Test func takeoverByServerClock() async throws {
         let store = FakeConditionalStore()
         let (a, b) = (host("a", store), host("b", store))
-        guard case .won(let old) = try a.claim(job: "db", slot: Self.slot) else { Issue.record("no claim"); return }
+        guard case .won(let old) = try await a.claim(job: "db", slot: Self.slot) else { Issue.record("no claim"); return }
         store.serverNow += 59
-        #expect(try b.claim(job: "db", slot: Self.slot) == .claimedBy(host: "a", state: .running))
+        await #expect(try b.claim(job: "db", slot: Self.slot) == .claimedBy(host: "a", state: .running))
         store.serverNow += 1
-        guard case .won(let taken) = try b.claim(job: "db", slot: Self.slot) else { Issue.record("no takeover"); return }
+        guard case .won(let taken) = try await b.claim(job: "db", slot: Self.slot) else { Issue.record("no takeover"); return }
         #expect(taken.record.fencing == 2 && taken.record.takenOverFrom == "a")
-        #expect(throws: ClaimError.lostClaim(to: "b", job: "db", slot: "20261207T010000Z")) { try a.complete(old) }
+        await #expect(throws: ClaimError.lostClaim(to: "b", job: "db", slot: "20261207T010000Z")) { try await a.complete(old) }
     }
 
     /// A provider answer without a Date header stops the claim (leases need the server's clock).
-    @Test func noServerDateIsAnError() throws {
+    @Test func noServerDateIsAnError() async throws {
         let store = FakeConditionalStore()
         store.sendsDate = false
-        #expect(throws: ClaimError.noServerDate(key: "p/.backupd/claims/db/20261207T010000Z.json")) {
-            try host("a", store).claim(job: "db", slot: Self.slot)
+        await #expect(throws: ClaimError.noServerDate(key: "p/.backupd/claims/db/20261207T010000Z.json")) {
+            try await host("a", store).claim(job: "db", slot: Self.slot)
         }
     }
 
     /// An unreadable claim object is reported, never overwritten.
-    @Test func malformedClaimIsReported() throws {
+    @Test func malformedClaimIsReported() async throws {
         let store = FakeConditionalStore()
         _ = try store.createObjectStrictly(key: "p/.backupd/claims/db/20261207T010000Z.json", body: Array("{}".utf8), contentType: "x")
-        #expect(throws: ClaimError.self) { try host("a", store).claim(job: "db", slot: Self.slot) }
+        await #expect(throws: ClaimError.self) { try await host("a", store).claim(job: "db", slot: Self.slot) }
         #expect(try store.readVersioned(key: "p/.backupd/claims/db/20261207T010000Z.json").body == Array("{}".utf8))
     }
 }

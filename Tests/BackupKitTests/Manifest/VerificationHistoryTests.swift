@@ -49,7 +49,7 @@ struct VerificationHistoryTests {
 
     /// `afterBackup` re-reads the backup right after the run is recorded and records a passed
     /// verification (trigger after-backup); without it nothing is verified.
-    @Test func afterBackupObserver() throws {
+    @Test func afterBackupObserver() async throws {
         let tmp = try TemporaryDirectory()
         defer { tmp.remove() }
         let history = try HistoryStore(stateDirectory: tmp.path)
@@ -61,9 +61,8 @@ struct VerificationHistoryTests {
             let runner = BackupRunner(stores: memory, launcher: PosixProcessLauncher(), clock: clock, environment: testEnvironment)
             let verifier = VerifyRunner(stores: memory, launcher: PosixProcessLauncher(), environment: testEnvironment, clock: clock, history: history)
             let recorder = RunRecorder(history: history, executor: runner, clock: clock, observers: [AfterBackupVerifier(runner: verifier)])
-            let (_, outcome) = try recorder.perform(
-                ScheduledRun(job: "job1", trigger: .runNow, scheduledFor: pipelineStart), job: config.jobs[0], config: config,
-                cancellation: RunCancellation(), logger: Logger(label: "t"))
+            let (_, outcome) = try await recorder.perform(
+                ScheduledRun(job: "job1", trigger: .runNow, scheduledFor: pipelineStart), job: config.jobs[0], config: config, cancellation: RunCancellation(), logger: Logger(label: "t"))
             #expect(outcome.status == .succeeded)
         }
         let records = try history.verifications(job: "job1")
@@ -106,7 +105,7 @@ struct VerificationHistoryTests {
         let history = try HistoryStore(stateDirectory: tmp.path)
         let memory = MemoryObjectStore(partSize: 1 << 20)
         var config = try shellJob("head -c 1000 /dev/urandom")
-        _ = try runJob(config, store: memory)
+        _ = try await runJob(config, store: memory)
         config.jobs[0].verify = VerifySettings(schedule: try CronExpression(schedule))
         let clock = ManualWallClock(pipelineStart + 1)
         let runner = VerifyRunner(

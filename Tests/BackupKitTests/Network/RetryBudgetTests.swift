@@ -20,7 +20,7 @@ import TestThreads
 
     /// Retries go on while the budget lasts, not for a fixed count: refused for a simulated
     /// 200 s, the request still succeeds under the default 5-minute budget; a 60 s budget gives up.
-    @Test func budgetNotCountDecides() throws {
+    @Test func budgetNotCountDecides() async throws {
         for (budget, succeeds) in [(300.0, true), (60.0, false)] {
             let clock = ManualWallClock(Date(timeIntervalSince1970: 1_767_225_600))
             let start = clock.now()
@@ -35,29 +35,29 @@ import TestThreads
                 transport: transport, logger: Logger(label: "t"), now: { clock.now() }, sleep: { clock.advance(by: $0) },
                 jitter: { 1 })
             if succeeds {
-                #expect(try client.listObjects(prefix: "").isEmpty)
+                await #expect(try await client.listObjects(prefix: "").isEmpty)
                 #expect(transport.calls > 6, "more tries than the old fixed six")
             } else {
-                #expect(throws: S3Error.self) { try client.listObjects(prefix: "") }
+                await #expect(throws: S3Error.self) { try await client.listObjects(prefix: "") }
                 #expect(clock.now().timeIntervalSince(start) <= 60)
             }
         }
     }
 
-    /// A request stalled in the transport ends within about a second of cancellation, and the
-    /// backoff wait ends at once: a stopped run never waits out the stall limit or a 30 s backoff.
-    @Test func cancellationEndsStalledRequestAndBackoff() throws {
+    /// A request stalled in the transport ends within about a second of the task's cancellation,
+    /// with the task's stop reason, and the backoff wait ends at once: a stopped run never waits out the stall limit or a 30 s backoff.
+    @Test func cancellationEndsStalledRequestAndBackoff() async throws {
         let stalled = BudgetScriptedTransport(honoursAbandon: true) { _ in throw HTTPTransportError.connectionLost(host: "h", detail: "stalled") }
         let client = S3Client(
             settings: S3Settings(
                 endpoint: URL(string: "http://127.0.0.1:9000")!, region: "r", bucket: "b",
                 credentials: SigV4Credentials(accessKeyId: "AKID", secretAccessKey: "s")),
             transport: stalled, logger: Logger(label: "t"))
-        let cancellation = RunCancellation()
-        DispatchQueue.global().asyncAfter(deadline: .now() + 0.5) { cancellation.cancel(reason: "job timed out") }
         let started = Date()
-        let error = #expect(throws: S3Error.self) {
-            _ = try client.perform("UploadPart", method: "PUT", key: "k", cancellation: cancellation)
+        let error = await #expect(throws: S3Error.self) {
+            _ = try await cancelling(after: .milliseconds(500), reason: "job timed out") {
+                try await client.perform("UploadPart", method: "PUT", key: "k")
+            }
         }
         #expect("\(error.map { "\($0)" } ?? "")".contains("job timed out"))
         // Well under the 30 s backoff it would otherwise wait (a bound with room for a loaded machine,
@@ -70,11 +70,11 @@ import TestThreads
                 endpoint: URL(string: "http://127.0.0.1:9000")!, region: "r", bucket: "b",
                 credentials: SigV4Credentials(accessKeyId: "AKID", secretAccessKey: "s"), retry: RetryPolicy(baseDelay: 30)),
             transport: refused, logger: Logger(label: "t"))
-        let second = RunCancellation()
-        DispatchQueue.global().asyncAfter(deadline: .now() + 0.5) { second.cancel(reason: "SIGTERM") }
         let again = Date()
-        let stopped = #expect(throws: S3Error.self) {
-            _ = try waiting.perform("UploadPart", method: "PUT", key: "k", cancellation: second)
+        let stopped = await #expect(throws: S3Error.self) {
+            _ = try await cancelling(after: .milliseconds(500), reason: "SIGTERM") {
+                try await waiting.perform("UploadPart", method: "PUT", key: "k")
+            }
         }
         #expect("\(stopped.map { "\($0)" } ?? "")".contains("SIGTERM"))
         #expect(Date().timeIntervalSince(again) < 2)
@@ -82,13 +82,12 @@ import TestThreads
 
     /// No request of an upload, a download or a delete carries a flexible-checksum header, even
     /// when a caller passes one.
-    @Test func checksumHeadersAreNeverSent() throws {
+    @Test func checksumHeadersAreNeverSent() async throws {
         let fake = FakeS3Transport()
         let uploader = fakeUploader(fake, partsInFlight: 2)
-        _ = try uploader.uploadStream(
-            key: "k", from: CountingSource(length: 11 << 20), metadata: ["job": "db"], expectedSize: nil,
-            cancellation: RunCancellation(), uploadStarted: { _ in })
-        _ = try uploader.client.perform(
+        _ = try await uploader.uploadStream(
+            key: "k", from: CountingSource(length: 11 << 20), metadata: ["job": "db"], expectedSize: nil, uploadStarted: { _ in })
+        _ = try await uploader.client.perform(
             "HeadObject", method: "HEAD", key: "k", headers: [(name: "x-amz-checksum-crc32", value: "AAAAAA=="), (name: "X-Amz-Sdk-Checksum-Algorithm", value: "CRC32")], accept: [404])
         #expect(fake.calls.count > 6)
         for call in fake.calls {

@@ -60,14 +60,14 @@ import TestThreads
 
     /// A stream over the limit of one object (3 parts of 5 MiB) lands as segments whose digests
     /// and the whole stream's are right, with the parts of each segment equal.
-    @Test func uploadStreamSegmentsOverTheFake() throws {
+    @Test func uploadStreamSegmentsOverTheFake() async throws {
         let fake = FakeS3Transport()
         let uploader = MultipartUploader(
             client: fakeClient(fake), plan: PartSizePlan(firstPartSize: 5 << 20, maxParts: 3), partsInFlight: 2,
             logger: .init(label: "t"), profile: StorageProvider.mega.profile)
         let source = CountingSource(length: 32 << 20)
-        let receipt = try uploader.uploadStream(
-            key: "k", from: source, metadata: [:], expectedSize: nil, cancellation: RunCancellation(), uploadStarted: { _ in })
+        let receipt = try await uploader.uploadStream(
+            key: "k", from: source, metadata: [:], expectedSize: nil, uploadStarted: { _ in })
         #expect(receipt.keys == ["k", "k.002", "k.003"])
         #expect(receipt.segments.map(\.size) == [15 << 20, 15 << 20, 2 << 20])
         var all: [UInt8] = []
@@ -88,7 +88,7 @@ import TestThreads
     /// On https as on http every part is signed with its own SHA-256 (the server checks each
     /// part), computed in the same pass as the stream's digest.
     @Test(arguments: ["https", "http"])
-    func everyPartCarriesItsDigest(scheme: String) throws {
+    func everyPartCarriesItsDigest(scheme: String) async throws {
         let fake = FakeS3Transport()
         let client = S3Client(
             settings: S3Settings(
@@ -97,8 +97,8 @@ import TestThreads
             transport: fake, logger: .init(label: "t"), sleep: { _ in })
         let uploader = MultipartUploader(
             client: client, plan: PartSizePlan(firstPartSize: 5 << 20, maxParts: 100), partsInFlight: 2, logger: .init(label: "t"))
-        let receipt = try uploader.upload(
-            key: "k", from: CountingSource(length: 11 << 20), metadata: [:], cancellation: RunCancellation(), uploadStarted: { _ in })
+        let receipt = try await uploader.upload(
+            key: "k", from: CountingSource(length: 11 << 20), metadata: [:], uploadStarted: { _ in })
         let hashes = fake.calls.filter { $0.operation == "UploadPart" }.map { $0.header("x-amz-content-sha256") }
         let object = fake.object ?? []
         let parts = [0..<(5 << 20), (5 << 20)..<(10 << 20), (10 << 20)..<(11 << 20)].map { object[$0].withUnsafeBytes { SHA256.hex(SHA256.hash($0)) } }

@@ -33,10 +33,10 @@ struct BackupRunnerFanOutTests {
         return try BackupConfig.parse(Array(text.utf8), file: "/etc/backupd/config.json", sources: files.sources).config
     }
 
-    func run(_ config: BackupConfig, stores: [String: MemoryObjectStore]) throws -> RunOutcome {
+    func run(_ config: BackupConfig, stores: [String: MemoryObjectStore]) async throws -> RunOutcome {
         let tmp = try TemporaryDirectory()
         defer { tmp.remove() }
-        return BackupRunner(
+        return await BackupRunner(
             stores: StoresByName(stores: stores), launcher: PosixProcessLauncher(), clock: FixedClock(time: pipelineStart),
             environment: testEnvironment, secretsParent: tmp.path, host: "testhost", makeToken: { testToken }
         ).execute(
@@ -45,13 +45,13 @@ struct BackupRunnerFanOutTests {
     }
 
     /// Both destinations get the same objects and a manifest naming the other; the tool runs once.
-    @Test func bothSucceed() throws {
+    @Test func bothSucceed() async throws {
         let tmp = try TemporaryDirectory()
         defer { tmp.remove() }
         let counter = tmp.path + "/counter"
         let local = MemoryObjectStore(partSize: 1 << 20)
         let archive = MemoryObjectStore(partSize: 2 << 20)
-        let outcome = try run(try fanOutConfig(counter: counter, bytes: 6_000_000), stores: ["local": local, "archive": archive])
+        let outcome = try await run(try fanOutConfig(counter: counter, bytes: 6_000_000), stores: ["local": local, "archive": archive])
         #expect(outcome.status == .succeeded, "\(outcome.error ?? "")")
         #expect(outcome.destinations.map(\.destination) == ["local", "archive"])
         #expect(outcome.destinations.allSatisfy { $0.status == .succeeded && $0.sha256 == outcome.sha256 })
@@ -67,27 +67,27 @@ struct BackupRunnerFanOutTests {
     }
 
     /// One destination failing mid-stream makes the run partial; its upload is aborted, the other is complete.
-    @Test func oneFailsPartial() throws {
+    @Test func oneFailsPartial() async throws {
         let tmp = try TemporaryDirectory()
         defer { tmp.remove() }
         let local = MemoryObjectStore(partSize: 1 << 20)
         let archive = MemoryObjectStore(partSize: 1 << 20, failAfter: 2 << 20)
-        let outcome = try run(try fanOutConfig(counter: tmp.path + "/c", bytes: 8_000_000), stores: ["local": local, "archive": archive])
+        let outcome = try await run(try fanOutConfig(counter: tmp.path + "/c", bytes: 8_000_000), stores: ["local": local, "archive": archive])
         #expect(outcome.status == .partial)
         #expect(outcome.error?.contains("stored in 1 of 2 destinations; archive: upload of") == true, "\(outcome.error ?? "")")
         #expect(outcome.destinations.map(\.status) == [.succeeded, .failed])
         #expect(archive.keys.isEmpty && archive.abortedKeys.count == 1)
-        #expect(try archive.openUploads(prefix: "").isEmpty)
+        await #expect(try archive.openUploads(prefix: "").isEmpty)
         #expect(local.keys.contains { $0.hasSuffix(".manifest.json") })
     }
 
     /// Every destination failing is a failed run, with each destination's reason.
-    @Test func allFailFailed() throws {
+    @Test func allFailFailed() async throws {
         let tmp = try TemporaryDirectory()
         defer { tmp.remove() }
         let local = MemoryObjectStore(partSize: 1 << 20, failAfter: 1 << 20)
         let archive = MemoryObjectStore(partSize: 1 << 20, failAfter: 2 << 20)
-        let outcome = try run(try fanOutConfig(counter: tmp.path + "/c", bytes: 8_000_000), stores: ["local": local, "archive": archive])
+        let outcome = try await run(try fanOutConfig(counter: tmp.path + "/c", bytes: 8_000_000), stores: ["local": local, "archive": archive])
         #expect(outcome.status == .failed)
         #expect(outcome.error?.contains("failed at every destination (local:") == true, "\(outcome.error ?? "")")
         #expect(local.keys.isEmpty && archive.keys.isEmpty)
@@ -95,7 +95,7 @@ struct BackupRunnerFanOutTests {
 
     /// `afterBackup` verifies the copy at every destination that stored it: both after a full run,
     /// only the one that stored it after a partial run.
-    @Test func afterBackupVerifiesEachStoredCopy() throws {
+    @Test func afterBackupVerifiesEachStoredCopy() async throws {
         for failArchive in [false, true] {
             let tmp = try TemporaryDirectory()
             defer { tmp.remove() }
@@ -112,9 +112,8 @@ struct BackupRunnerFanOutTests {
                 host: "testhost", makeToken: { testToken })
             let verifier = VerifyRunner(stores: stores, launcher: PosixProcessLauncher(), environment: testEnvironment, clock: clock, history: history)
             let recorder = RunRecorder(history: history, executor: runner, clock: clock, observers: [AfterBackupVerifier(runner: verifier)])
-            let (_, outcome) = try recorder.perform(
-                ScheduledRun(job: "job1", trigger: .runNow, scheduledFor: pipelineStart), job: config.jobs[0], config: config,
-                cancellation: RunCancellation(), logger: Logger(label: "t"))
+            let (_, outcome) = try await recorder.perform(
+                ScheduledRun(job: "job1", trigger: .runNow, scheduledFor: pipelineStart), job: config.jobs[0], config: config, cancellation: RunCancellation(), logger: Logger(label: "t"))
             #expect(outcome.status == (failArchive ? .partial : .succeeded), "\(outcome.error ?? "")")
             let records = try history.verifications(job: "job1")
             #expect(records.count == (failArchive ? 1 : 2))

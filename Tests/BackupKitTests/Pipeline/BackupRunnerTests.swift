@@ -17,13 +17,13 @@ final class ProgressLog: Sendable {
 func runJob(
     _ config: BackupConfig, store: MemoryObjectStore, launcher: any ProcessLauncher = PosixProcessLauncher(),
     cancellation: RunCancellation = RunCancellation(), progress: ProgressLog = ProgressLog()
-) throws -> RunOutcome {
+) async throws -> RunOutcome {
     let tmp = try TemporaryDirectory()
     defer { tmp.remove() }
     let runner = BackupRunner(
         stores: store, launcher: launcher, clock: FixedClock(time: pipelineStart), environment: testEnvironment,
         secretsParent: tmp.path, host: "testhost", makeToken: { testToken })
-    let outcome = runner.execute(
+    let outcome = await runner.execute(
         job: config.job(named: "job1")!, config: config, startedAt: pipelineStart, cancellation: cancellation,
         progress: { progress.record($0) }, logger: Logger(label: "test"))
     // Credentials never outlive the run.
@@ -48,7 +48,7 @@ struct BackupRunnerTests {
         let config = try shellJob("echo data")
         let launcher = WeakTrackingLauncher()
         for _ in 0..<40 {
-            let outcome = try runJob(config, store: MemoryObjectStore(), launcher: launcher)
+            let outcome = try await runJob(config, store: MemoryObjectStore(), launcher: launcher)
             #expect(outcome.status == .succeeded, "\(outcome.error ?? "")")
         }
         #expect(launcher.launched == 40)
@@ -74,11 +74,11 @@ struct BackupRunnerTests {
     /// A dump streams through zstd/gzip/none into one object with the expected name, metadata and
     /// content, and the upload id is reported before the first part.
     @Test(arguments: [("zstd", ".tar.zst"), ("gzip", ".tar.gz"), ("none", ".tar")])
-    func success(compression: String, suffix: String) throws {
+    func success(compression: String, suffix: String) async throws {
         let store = MemoryObjectStore(partSize: 1 << 20)
         let progress = ProgressLog()
         let config = try shellJob("head -c 3000000 /dev/urandom | od -An -tx1; echo note >&2", compression: compression)
-        let outcome = try runJob(config, store: store, progress: progress)
+        let outcome = try await runJob(config, store: store, progress: progress)
         #expect(outcome.status == .succeeded, "\(outcome.error ?? "")")
         let key = "pre/fix/job1-20261125T023000Z-" + testToken + suffix
         #expect(outcome.objectKey == key)
@@ -91,7 +91,7 @@ struct BackupRunnerTests {
         #expect(outcome.exitStatus == 0)
         let restored = try decompress(stored, Compression(rawValue: compression)!)
         #expect(Int64(restored.count) == outcome.bytesRead)
-        let head = try #require(try store.head(key: key))
+        let head = try await #require(try store.head(key: key))
         #expect(head.metadata["engine"] == "command")
         #expect(head.metadata["compression"] == compression)
         let first = try #require(progress.all.first)
@@ -103,23 +103,23 @@ struct BackupRunnerTests {
 
     /// A tool that fails after writing output aborts the upload: no object, the reason names the
     /// job and the tool, and the stderr tail is kept.
-    @Test func nonZeroExitAborts() throws {
+    @Test func nonZeroExitAborts() async throws {
         let store = MemoryObjectStore(partSize: 1 << 20)
         let config = try shellJob("head -c 3000000 /dev/urandom; echo 'pg_dump: error: query failed: boom' >&2; exit 1")
-        let outcome = try runJob(config, store: store)
+        let outcome = try await runJob(config, store: store)
         #expect(outcome.status == .failed)
         #expect(store.keys.isEmpty)
         #expect(store.abortedKeys == ["pre/fix/job1-20261125T023000Z-" + testToken + ".tar.zst"])
-        #expect(try store.openUploads(prefix: "").isEmpty)
+        await #expect(try store.openUploads(prefix: "").isEmpty)
         #expect(outcome.exitStatus == 1)
         #expect(outcome.error?.contains("job job1: sh failed (exit status 1): pg_dump: error: query failed: boom") == true)
         #expect(outcome.stderrTail?.contains("boom") == true)
     }
 
     /// Output that ends because the tool was killed mid-stream aborts the upload.
-    @Test func killedMidStreamAborts() throws {
+    @Test func killedMidStreamAborts() async throws {
         let store = MemoryObjectStore(partSize: 1 << 20)
-        let outcome = try runJob(try shellJob("head -c 2500000 /dev/urandom; kill -9 $$"), store: store)
+        let outcome = try await runJob(try shellJob("head -c 2500000 /dev/urandom; kill -9 $$"), store: store)
         #expect(outcome.status == .failed)
         #expect(store.keys.isEmpty)
         #expect(store.abortedKeys.count == 1)
@@ -127,10 +127,10 @@ struct BackupRunnerTests {
     }
 
     /// A tool exceeding the job's timeout is killed (with its children) and the upload aborted.
-    @Test func timeoutKillsAndAborts() throws {
+    @Test func timeoutKillsAndAborts() async throws {
         let store = MemoryObjectStore(partSize: 1 << 20)
         let started = Date()
-        let outcome = try runJob(try shellJob("head -c 1000 /dev/zero; sleep 60 & wait", timeout: "1s"), store: store)
+        let outcome = try await runJob(try shellJob("head -c 1000 /dev/zero; sleep 60 & wait", timeout: "1s"), store: store)
         #expect(Date().timeIntervalSince(started) < 20)
         #expect(outcome.status == .failed)
         #expect(outcome.error == "job job1: timed out after 1s: the dump was killed and its upload aborted; raise \"timeout\" or find what slows it")
@@ -139,10 +139,10 @@ struct BackupRunnerTests {
     }
 
     /// A failing upload kills the tool (which would otherwise block forever on a full pipe).
-    @Test func uploadFailureKillsTool() throws {
+    @Test func uploadFailureKillsTool() async throws {
         let store = MemoryObjectStore(partSize: 1 << 20, failAfter: 2 << 20)
         let started = Date()
-        let outcome = try runJob(try shellJob("cat /dev/zero", compression: "none"), store: store)
+        let outcome = try await runJob(try shellJob("cat /dev/zero", compression: "none"), store: store)
         #expect(Date().timeIntervalSince(started) < 20)
         #expect(outcome.status == .failed)
         #expect(outcome.error?.contains("upload of pre/fix/job1-20261125T023000Z-0123abcd.tar to local failed: injected upload failure; sh was stopped") == true)
@@ -151,21 +151,21 @@ struct BackupRunnerTests {
     }
 
     /// Cancelling (daemon shutdown) kills the tool, aborts, and records the run as interrupted.
-    @Test func cancellationInterrupts() throws {
+    @Test func cancellationInterrupts() async throws {
         let store = MemoryObjectStore(partSize: 1 << 20)
         let cancellation = RunCancellation()
         DispatchQueue.global().asyncAfter(deadline: .now() + 0.5) { cancellation.cancel(reason: "backupd is shutting down") }
-        let outcome = try runJob(try shellJob("head -c 100 /dev/zero; sleep 60"), store: store, cancellation: cancellation)
+        let outcome = try await runJob(try shellJob("head -c 100 /dev/zero; sleep 60"), store: store, cancellation: cancellation)
         #expect(outcome.status == .interrupted)
         #expect(outcome.error == "job job1: stopped: backupd is shutting down")
         #expect(store.keys.isEmpty)
     }
 
     /// Secret values a tool prints on stderr are redacted in the tail and the error.
-    @Test func stderrRedacted() throws {
+    @Test func stderrRedacted() async throws {
         let store = MemoryObjectStore()
         let config = try shellJob("echo \"connecting with $TOKEN\" >&2; exit 2", environment: ["TOKEN": "tok-9f8e7d"])
-        let outcome = try runJob(config, store: store)
+        let outcome = try await runJob(config, store: store)
         #expect(outcome.status == .failed)
         #expect(outcome.stderrTail == "connecting with <redacted>\n")
         #expect(outcome.error?.contains("tok-9f8e7d") == false)
@@ -173,17 +173,17 @@ struct BackupRunnerTests {
     }
 
     /// A missing tool fails before any upload starts, naming the job and the tool.
-    @Test func missingTool() throws {
+    @Test func missingTool() async throws {
         let store = MemoryObjectStore()
         let config = try pipelineConfig(["engine": "command", "connection": ["argv": ["no-such-dumper-xyz"]]])
-        let outcome = try runJob(config, store: store)
+        let outcome = try await runJob(config, store: store)
         #expect(outcome.status == .failed)
         #expect(outcome.error?.hasPrefix("job job1: no-such-dumper-xyz is not installed or not on PATH") == true)
         #expect(store.abortedKeys.isEmpty)
     }
 
     /// A restore pipes the decompressed object into restoreArgv and gives back the exact bytes.
-    @Test func restoreThroughRestoreArgv() throws {
+    @Test func restoreThroughRestoreArgv() async throws {
         let store = MemoryObjectStore(partSize: 1 << 20)
         let tmp = try TemporaryDirectory()
         defer { tmp.remove() }
@@ -193,10 +193,10 @@ struct BackupRunnerTests {
             "engine": "command",
             "connection": ["argv": ["cat", source], "restoreArgv": ["sh", "-c", "cat > \(tmp.path)/restored.bin"], "extension": "bin"],
         ])
-        let outcome = try runJob(config, store: store)
+        let outcome = try await runJob(config, store: store)
         #expect(outcome.status == .succeeded)
         let restorer = Restorer(stores: store, launcher: PosixProcessLauncher(), environment: testEnvironment, secretsParent: tmp.path)
-        let result = try restorer.restore(
+        let result = try await restorer.restore(
             job: config.job(named: "job1")!, config: config, key: nil, options: RestoreOptions(), logger: Logger(label: "test"))
         #expect(result.key == outcome.objectKey)
         #expect(result.bytesRestored == Int64(sampleData.count))
@@ -204,16 +204,16 @@ struct BackupRunnerTests {
     }
 
     /// A restore tool that fails reports its stderr.
-    @Test func restoreToolFailure() throws {
+    @Test func restoreToolFailure() async throws {
         let store = MemoryObjectStore(partSize: 1 << 20)
         let config = try pipelineConfig([
             "engine": "command",
             "connection": ["argv": ["head", "-c", "5000000", "/dev/urandom"], "restoreArgv": ["sh", "-c", "head -c 10 >/dev/null; echo 'restore refused' >&2; exit 4"]],
         ])
-        #expect(try runJob(config, store: store).status == .succeeded)
+        await #expect(try await runJob(config, store: store).status == .succeeded)
         let restorer = Restorer(stores: store, launcher: PosixProcessLauncher(), environment: testEnvironment)
-        #expect(throws: EngineError.toolFailed(job: "job1", tool: "sh", exit: .exited(4), detail: "restore refused")) {
-            _ = try restorer.restore(job: config.job(named: "job1")!, config: config, key: nil, options: RestoreOptions(), logger: Logger(label: "test"))
+        await #expect(throws: EngineError.toolFailed(job: "job1", tool: "sh", exit: .exited(4), detail: "restore refused")) {
+            _ = try await restorer.restore(job: config.job(named: "job1")!, config: config, key: nil, options: RestoreOptions(), logger: Logger(label: "test"))
         }
     }
 }

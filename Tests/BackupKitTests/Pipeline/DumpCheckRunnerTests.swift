@@ -39,25 +39,25 @@ struct DumpCheckRunnerTests {
         ("redis", "redis-cli", Array("ERR\n".utf8), "redis-cli exited 0 but wrote no RDB file"),
         ("mongodb", "mongodump", Array("{}".utf8), "mongodump exited 0 but its output lacks the mongodump archive magic"),
     ] as [(String, String, [UInt8], String)])
-    func badDumpFailsAndAborts(engine: String, tool: String, output: [UInt8], reason: String) throws {
+    func badDumpFailsAndAborts(engine: String, tool: String, output: [UInt8], reason: String) async throws {
         let store = MemoryObjectStore()
         let launcher = RecordingLauncher(installed: tools, reply: dumping(tool, output))
-        let outcome = try runJob(try pipelineConfig(job(engine)), store: store, launcher: launcher)
+        let outcome = try await runJob(try pipelineConfig(job(engine)), store: store, launcher: launcher)
         #expect(outcome.status == .failed)
         #expect(outcome.error?.hasPrefix("job job1: \(reason)") == true, "\(outcome.error ?? "")")
         #expect(outcome.error?.contains("no manifest written") == true)
         #expect(store.keys.isEmpty)
         #expect(store.abortedKeys.count == 1)
-        #expect(try store.openUploads(prefix: "").isEmpty)
+        await #expect(try store.openUploads(prefix: "").isEmpty)
     }
 
     /// pg_dumpall's globals must end with its completion line, or the run fails before any manifest.
-    @Test func globalsWithoutTrailerFail() throws {
+    @Test func globalsWithoutTrailerFail() async throws {
         let store = MemoryObjectStore()
         let launcher = RecordingLauncher(installed: tools, reply: dumping("pg_dumpall", Array("CREATE ROLE x;\n".utf8)))
         var pg = job("postgres")
         pg["connection"] = ["host": "db.internal", "username": "backup", "database": "app", "globals": true]
-        let outcome = try runJob(try pipelineConfig(pg), store: store, launcher: launcher)
+        let outcome = try await runJob(try pipelineConfig(pg), store: store, launcher: launcher)
         #expect(outcome.status == .failed)
         #expect(outcome.error?.contains("pg_dumpall exited 0 but its output lacks the \"\(DumpCheck.pgDumpallTrailer)\" trailer") == true)
         #expect(store.keys.isEmpty, "the pg_dump object of the failed run was left: \(store.keys)")
@@ -65,14 +65,14 @@ struct DumpCheckRunnerTests {
     }
 
     /// A command job's empty output fails; with `"allowEmpty": true` it is a backup.
-    @Test func emptyCommandOutput() throws {
+    @Test func emptyCommandOutput() async throws {
         let store = MemoryObjectStore()
-        let failed = try runJob(try shellJob("true"), store: store)
+        let failed = try await runJob(try shellJob("true"), store: store)
         #expect(failed.status == .failed)
         #expect(failed.error?.hasPrefix("job job1: sh exited 0 but wrote nothing") == true, "\(failed.error ?? "")")
         #expect(store.keys.isEmpty)
         let allowed = try pipelineConfig(["engine": "command", "allowEmpty": true, "connection": ["argv": ["sh", "-c", "true"], "extension": "tar"]])
-        let outcome = try runJob(allowed, store: store)
+        let outcome = try await runJob(allowed, store: store)
         #expect(outcome.status == .succeeded, "\(outcome.error ?? "")")
         #expect(store.keys.contains(manifestKey))
     }
@@ -80,21 +80,21 @@ struct DumpCheckRunnerTests {
     /// An encrypted job's bad dump fails the same way (the check reads the bytes before age):
     /// age is stopped, the upload aborted, nothing stored.
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/age"), "age is not installed"))
-    func encryptedEmptyDumpFails() throws {
+    func encryptedEmptyDumpFails() async throws {
         let store = MemoryObjectStore()
         let config = try pipelineConfig([
             "engine": "command", "encryption": ["ageRecipients": ["age1ptrgsyq8kyys735x8wk2nlhcl0d3f0ufmduat87gzlpuvnzwt5pq3sdrql"]],
             "connection": ["argv": ["sh", "-c", "true"], "extension": "tar"],
         ])
-        let outcome = try runJob(config, store: store)
+        let outcome = try await runJob(config, store: store)
         #expect(outcome.status == .failed)
         #expect(outcome.error?.hasPrefix("job job1: sh exited 0 but wrote nothing") == true, "\(outcome.error ?? "")")
         #expect(store.keys.isEmpty)
-        #expect(try store.openUploads(prefix: "").isEmpty)
+        await #expect(try store.openUploads(prefix: "").isEmpty)
     }
 
     /// A dump far below the median of its peers is stored, and its manifest and outcome say why.
-    @Test func suspiciousIsStoredAndMarked() throws {
+    @Test func suspiciousIsStoredAndMarked() async throws {
         let store = MemoryObjectStore()
         let tmp = try TemporaryDirectory()
         defer { tmp.remove() }
@@ -102,12 +102,12 @@ struct DumpCheckRunnerTests {
         let runner = BackupRunner(
             stores: store, launcher: PosixProcessLauncher(), clock: FixedClock(time: pipelineStart), environment: testEnvironment,
             secretsParent: tmp.path, host: "testhost", makeToken: { testToken }, recentDumpSizes: { _ in [4000, 5000, 4500] })
-        let outcome = runner.execute(
+        let outcome = await runner.execute(
             job: config.jobs[0], config: config, startedAt: pipelineStart, cancellation: RunCancellation(), progress: { _ in },
             logger: Logger(label: "test"))
         #expect(outcome.status == .succeeded)
         #expect(outcome.suspicious == "the dump is 4 bytes, below 10% of the median 4500 bytes of the last 3 good backups")
-        let manifest = try BackupManifest.parse(try store.read(key: manifestKey), key: manifestKey)
+        let manifest = try BackupManifest.parse(try await store.read(key: manifestKey), key: manifestKey)
         #expect(manifest.suspicious == outcome.suspicious)
 
         // The same dump with the check off, or against peers of its size, is not suspicious.
@@ -116,7 +116,7 @@ struct DumpCheckRunnerTests {
         let again = BackupRunner(
             stores: MemoryObjectStore(), launcher: PosixProcessLauncher(), clock: FixedClock(time: pipelineStart), environment: testEnvironment,
             secretsParent: tmp.path, recentDumpSizes: { _ in [4000] })
-        #expect(again.execute(
+        await #expect(again.execute(
             job: off.jobs[0], config: off, startedAt: pipelineStart, cancellation: RunCancellation(), progress: { _ in }, logger: Logger(label: "t")
         ).suspicious == nil)
     }
@@ -148,7 +148,7 @@ struct DumpCheckFanOutTests {
     /// A postgres job uploaded to "local" and "archive" whose fake pg_dump writes 3 MB without the
     /// PGDMP header: parts are already uploaded when the check fails at the end, and both
     /// destinations' uploads are aborted, nothing stored, nothing left open.
-    @Test func wrongHeaderAbortsEveryDestination() throws {
+    @Test func wrongHeaderAbortsEveryDestination() async throws {
         let text = configText { root in
             var list = root["destinations"] as! [[String: Any]]
             var archive = list[0]
@@ -171,7 +171,7 @@ struct DumpCheckFanOutTests {
         let launcher = RecordingLauncher(installed: tools, reply: dumping("pg_dump", [UInt8](repeating: UInt8(ascii: "x"), count: 3_000_000)))
         let tmp = try TemporaryDirectory()
         defer { tmp.remove() }
-        let outcome = BackupRunner(
+        let outcome = await BackupRunner(
             stores: StoresByName(stores: ["local": local, "archive": archive]), launcher: launcher, clock: FixedClock(time: pipelineStart),
             environment: testEnvironment, secretsParent: tmp.path, makeToken: { testToken }
         ).execute(
@@ -182,7 +182,7 @@ struct DumpCheckFanOutTests {
         for store in [local, archive] {
             #expect(store.keys.isEmpty)
             #expect(store.abortedKeys.count == 1)
-            #expect(try store.openUploads(prefix: "").isEmpty)
+            await #expect(try store.openUploads(prefix: "").isEmpty)
         }
     }
 }

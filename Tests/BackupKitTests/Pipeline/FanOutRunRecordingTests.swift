@@ -10,21 +10,20 @@ struct FanOutRunRecordingTests {
     /// Runs job1 of `config` through a `RunRecorder` on `stores` (by destination name).
     func record(
         _ config: BackupConfig, stores: [String: any BackupObjectStore], history: HistoryStore, tmp: TemporaryDirectory
-    ) throws -> (Int64, RunOutcome) {
+    ) async throws -> (Int64, RunOutcome) {
         let clock = FixedClock(time: pipelineStart)
         let runner = BackupRunner(
             stores: NamedStores(stores: stores), launcher: PosixProcessLauncher(), clock: clock,
             environment: testEnvironment, secretsParent: tmp.path, host: "testhost", makeToken: { testToken })
-        return try RunRecorder(history: history, executor: runner, clock: clock).perform(
-            ScheduledRun(job: "job1", trigger: .runNow, scheduledFor: pipelineStart), job: config.jobs[0], config: config,
-            cancellation: RunCancellation(), logger: Logger(label: "t"))
+        return try await RunRecorder(history: history, executor: runner, clock: clock).perform(
+            ScheduledRun(job: "job1", trigger: .runNow, scheduledFor: pipelineStart), job: config.jobs[0], config: config, cancellation: RunCancellation(), logger: Logger(label: "t"))
     }
 
     /// Each destination's row names its upload while the run is going on (the store reads it back
     /// as soon as the upload started) and, at the end, carries that destination's result with no
     /// upload left open; a run that fails before any result (its tool is missing) closes the rows as failed.
     @Test(arguments: [false, true])
-    func destinationRowsFollowTheRun(toolMissing: Bool) throws {
+    func destinationRowsFollowTheRun(toolMissing: Bool) async throws {
         let tmp = try TemporaryDirectory()
         defer { tmp.remove() }
         let history = try HistoryStore(stateDirectory: tmp.path + "/state")
@@ -39,7 +38,7 @@ struct FanOutRunRecordingTests {
         let observed = HookedStore(inner: local) { _ in
             if let rows = try? history.runningRuns().first.flatMap({ try history.destinationUploads(runIDs: [$0.id])[$0.id] }) { seen.add(rows) }
         }
-        let (runID, outcome) = try record(config, stores: ["local": observed, "archive": archive], history: history, tmp: tmp)
+        let (runID, outcome) = try await record(config, stores: ["local": observed, "archive": archive], history: history, tmp: tmp)
         let rows = try #require(try history.destinationUploads(runIDs: [runID])[runID])
         #expect(rows.map(\.destination) == ["local", "archive"])
         #expect(rows.allSatisfy { $0.uploadID == nil }, "\(rows)")
@@ -58,7 +57,7 @@ struct FanOutRunRecordingTests {
     /// A destination that drops out is recorded failed at once, while the other still uploads
     /// (its upload waits here until it sees the row), so a crash before the run ends keeps that
     /// destination's failure rather than calling it interrupted.
-    @Test func droppedDestinationIsRecordedFailedAtOnce() throws {
+    @Test func droppedDestinationIsRecordedFailedAtOnce() async throws {
         let tmp = try TemporaryDirectory()
         defer { tmp.remove() }
         let history = try HistoryStore(stateDirectory: tmp.path + "/state")
@@ -78,7 +77,7 @@ struct FanOutRunRecordingTests {
                 Thread.sleep(forTimeInterval: 0.02)
             }
         }
-        let (runID, outcome) = try record(config, stores: ["local": waiting, "archive": archive], history: history, tmp: tmp)
+        let (runID, outcome) = try await record(config, stores: ["local": waiting, "archive": archive], history: history, tmp: tmp)
         let during = seen.rows.first { $0.destination == "archive" }
         #expect(during?.status == .failed && during?.error?.contains("failed") == true, "\(seen.rows)")
         #expect(seen.rows.first { $0.destination == "local" }?.status == .running)

@@ -84,24 +84,24 @@ struct TransferProgressTests {
 
     /// Through the store decorator a download is measured against its object's size from the
     /// manifest read before it, and a second read of the same object starts again at 0.
-    @Test func storeMeasuresDownloadsAgainstTheManifest() throws {
+    @Test func storeMeasuresDownloadsAgainstTheManifest() async throws {
         let store = MemoryObjectStore()
         var manifest = sampleManifest()
         let key = manifest.objects[0].key
         manifest.objects[0].size = 4096
-        _ = try store.createObject(key: key, body: [UInt8](repeating: 7, count: 4096), contentType: "application/octet-stream")
+        _ = try await store.createObject(key: key, body: [UInt8](repeating: 7, count: 4096), contentType: "application/octet-stream")
         let manifestKey = "pg/\(manifest.backupId).manifest.json"
-        _ = try store.createObject(key: manifestKey, body: try manifest.encoded(), contentType: "application/json")
+        _ = try await store.createObject(key: manifestKey, body: try manifest.encoded(), contentType: "application/json")
         let terminal = Terminal()
         let progress = meter(terminal)
         let provider = ProgressStoreProvider(store, progress: progress, measure: .object)
         let counted = try provider.store(for: try #require(sampleDestination()))
-        #expect(try BackupManifest.parse(try counted.read(key: manifestKey), key: manifestKey) == manifest)
+        await #expect(try BackupManifest.parse(try counted.read(key: manifestKey), key: manifestKey) == manifest)
         #expect(terminal.drawn.isEmpty, "the manifest itself is not counted")
         for _ in 0..<2 {
             terminal.advance(1)
             var received = 0
-            try counted.download(key: key) { received += $0.count }
+            try await counted.download(key: key) { received += $0.count }
             #expect(received == 4096)
             progress.tick()
         }
@@ -109,15 +109,15 @@ struct TransferProgressTests {
     }
 
     /// An upload counts the bytes the store reads from the source, against the runner's estimate.
-    @Test func storeCountsUploadsAgainstTheEstimate() throws {
+    @Test func storeCountsUploadsAgainstTheEstimate() async throws {
         let store = MemoryObjectStore()
         let terminal = Terminal()
         let progress = meter(terminal)
         let counted = try ProgressStoreProvider(store, progress: progress, measure: .object).store(for: try #require(sampleDestination()))
         terminal.advance(2)
         let source = BytesSource([UInt8](repeating: 1, count: 3000))
-        let receipt = try counted.uploadStream(
-            key: "x/a.dump", from: source, metadata: [:], expectedSize: 6000, cancellation: RunCancellation(), uploadStarted: { _ in })
+        let receipt = try await counted.uploadStream(
+            key: "x/a.dump", from: source, metadata: [:], expectedSize: 6000, uploadStarted: { _ in })
         #expect(receipt.size == 3000)
         terminal.advance(1)
         progress.tick()

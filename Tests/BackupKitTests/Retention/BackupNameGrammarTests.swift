@@ -60,7 +60,7 @@ struct BackupNameGrammarTests {
 
     /// Prune's catalog reports the strangers under the job's prefix and never puts them in a
     /// backup; `list`'s catalog does the same.
-    @Test func catalogsSetStrangersApart() throws {
+    @Test func catalogsSetStrangersApart() async throws {
         let strangers = [
             "db/app-20200101T000000Z.dump.zst.bak", "db/app-20200101T000000Z.tar.gz", "db/app-20200101T000000Z.txt",
             "db/app-20261126T020000Z-00000001.manifest.json.bak",
@@ -68,11 +68,11 @@ struct BackupNameGrammarTests {
         let store = FakePruneStore(keys: RetentionFixtures.backupKeys(time: "2026-11-26T02:00:00Z", token: "00000001") + strangers
             + RetentionFixtures.backupKeys(job: "app-old", time: "2026-11-20T02:00:00Z", token: "0000000a"))
         let config = try PrunerTests.config(["keepLast": 1])
-        let listing = try ManifestRetentionCatalog().listing(of: config.jobs[0], in: store)
+        let listing = try await ManifestRetentionCatalog().listing(of: config.jobs[0], in: store)
         #expect(listing.strangers == strangers.sorted())
         #expect(listing.backups.map(\.allKeys) == [["db/app-20261126T020000Z-00000001.manifest.json", "db/app-20261126T020000Z-00000001.dump.zst"]])
-        #expect(try NameCatalog().listing(of: config.jobs[0], in: store).strangers == strangers.sorted())
-        let catalog = try BackupCatalog(store: store, job: config.jobs[0]).listing(includeIncomplete: true)
+        await #expect(try NameCatalog().listing(of: config.jobs[0], in: store).strangers == strangers.sorted())
+        let catalog = try await BackupCatalog(store: store, job: config.jobs[0]).listing(includeIncomplete: true)
         #expect(catalog.strangers.map(\.key) == strangers.sorted())
         #expect(catalog.entries.map(\.id) == ["app-20261126T020000Z-00000001"])
     }

@@ -27,14 +27,14 @@ final class FakePruneStore: PrunableStore, ObjectStoreProvider {
     func refuse(_ keys: [String]) { state.withLock { $0.refuse.formUnion(keys) } }
     func failListing(_ fail: Bool) { state.withLock { $0.failListing = fail } }
 
-    func list(prefix: String) throws -> [StoredObject] {
+    func list(prefix: String) async throws -> [StoredObject] {
         try state.withLock { s in
             if s.failListing { throw ListingFailed() }
             return s.keys.filter { $0.hasPrefix(prefix) }.sorted().map { StoredObject(key: $0, size: 1) }
         }
     }
 
-    func deleteBatch(keys: [String]) throws -> [DeletionRefusal] {
+    func deleteBatch(keys: [String]) async throws -> [DeletionRefusal] {
         state.withLock { s in
             s.calls.append("batch " + keys.joined(separator: " "))
             var refused: [DeletionRefusal] = []
@@ -59,13 +59,13 @@ final class FakePruneStore: PrunableStore, ObjectStoreProvider {
         }
     }
 
-    func delete(keys: [String]) throws { _ = try deleteBatch(keys: keys) }
+    func delete(keys: [String]) async throws { _ = try await deleteBatch(keys: keys) }
 
     func upload(
-        key: String, from source: any ByteSource, metadata: [String: String], cancellation: RunCancellation, uploadStarted: (String) -> Void
-    ) throws -> UploadReceipt { throw Unsupported() }
+        key: String, from source: any ByteSource, metadata: [String: String], uploadStarted: (String) -> Void
+    ) async throws -> UploadReceipt { throw Unsupported() }
     func head(key: String) throws -> StoredObject? { state.withLock { $0.keys.contains(key) } ? StoredObject(key: key, size: 1) : nil }
-    func download(key: String, to sink: (UnsafeRawBufferPointer) throws -> Void) throws {
+    func download(key: String, to sink: @escaping (UnsafeRawBufferPointer) throws -> Void) async throws {
         guard key.hasSuffix(".manifest.json"), state.withLock({ $0.keys.contains(key) }) else { throw Unsupported() }
         try Array(TestManifest.json(for: key).utf8).withUnsafeBytes { try sink($0) }
     }

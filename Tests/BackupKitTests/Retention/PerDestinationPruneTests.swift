@@ -39,12 +39,12 @@ struct PerDestinationPruneTests {
     }
 
     /// Each destination is pruned with the retention that applies there.
-    @Test func eachDestinationKeepsItsOwnPolicy() throws {
+    @Test func eachDestinationKeepsItsOwnPolicy() async throws {
         let config = try Self.config()
         let local = PrunerTests.bucket()
         let archive = PrunerTests.bucket()
         let pruner = Pruner(stores: PruneStoresByName(stores: ["local": local, "archive": archive]), history: nil, clock: ManualWallClock(PrunerTests.now))
-        let results = pruner.pruneDestinations(job: config.jobs[0], config: config, dryRun: false, logger: Logger(label: "test"))
+        let results = await pruner.pruneDestinations(job: config.jobs[0], config: config, dryRun: false, logger: Logger(label: "test"))
         #expect(results.map(\.destination) == ["local", "archive"])
         #expect(results.map { $0.job.retention?.keepLast } == [1, 3])
         #expect(backupIDs(local) == ["app-20261129T020000Z-00000004"])
@@ -53,20 +53,20 @@ struct PerDestinationPruneTests {
     }
 
     /// `only:` prunes the named destination and leaves the other alone.
-    @Test func onlyTheNamedDestination() throws {
+    @Test func onlyTheNamedDestination() async throws {
         let config = try Self.config()
         let local = PrunerTests.bucket()
         let archive = PrunerTests.bucket()
         let before = archive.keys
         let pruner = Pruner(stores: PruneStoresByName(stores: ["local": local, "archive": archive]), history: nil, clock: ManualWallClock(PrunerTests.now))
-        let results = pruner.pruneDestinations(job: config.jobs[0], config: config, only: ["local"], dryRun: false, logger: Logger(label: "test"))
+        let results = await pruner.pruneDestinations(job: config.jobs[0], config: config, only: ["local"], dryRun: false, logger: Logger(label: "test"))
         #expect(results.map(\.destination) == ["local"])
         #expect(archive.keys == before && archive.calls.isEmpty)
         #expect(backupIDs(local).count == 1)
     }
 
     /// After a partial run, RetentionObserver prunes only the destination that stored the backup.
-    @Test func partialRunPrunesOnlyWhereStored() throws {
+    @Test func partialRunPrunesOnlyWhereStored() async throws {
         let config = try Self.config()
         let local = PrunerTests.bucket()
         let archive = PrunerTests.bucket()
@@ -80,7 +80,7 @@ struct PerDestinationPruneTests {
         ]
         let run = ObservedRun(
             runID: 1, job: config.jobs[0], destination: "local", bucket: nil, trigger: .runNow, scheduledFor: nil, startedAt: PrunerTests.now)
-        observer.runFinished(run, outcome: outcome, config: config, logger: Logger(label: "test"))
+        await observer.runFinished(run, outcome: outcome, config: config, logger: Logger(label: "test"))
         #expect(backupIDs(local) == ["app-20261129T020000Z-00000004"])
         #expect(archive.keys == before && archive.calls.isEmpty)
     }

@@ -40,10 +40,10 @@ struct PrunerTests {
 
     /// keepLast 2 deletes the two oldest backups, manifests first in one batch, then their data;
     /// the neighbour job's and the stranger's objects stay.
-    @Test func deletesManifestFirstThenData() throws {
+    @Test func deletesManifestFirstThenData() async throws {
         let store = Self.bucket()
         let config = try Self.config(["keepLast": 2])
-        let report = try Self.pruner(store).prune(job: config.jobs[0], config: config, dryRun: false, logger: Logger(label: "test"))
+        let report = try await Self.pruner(store).prune(job: config.jobs[0], config: config, dryRun: false, logger: Logger(label: "test"))
         #expect(store.calls == [
             "batch db/app-20261126T020000Z-00000001.manifest.json db/app-20261127T020000Z-00000002.manifest.json",
             "batch db/app-20261126T020000Z-00000001.dump.zst db/app-20261127T020000Z-00000002.dump.zst",
@@ -56,18 +56,18 @@ struct PrunerTests {
     }
 
     /// Without multi-object delete, objects go one by one, manifest before data.
-    @Test func singleDeletesWithoutMultiDelete() throws {
+    @Test func singleDeletesWithoutMultiDelete() async throws {
         let store = Self.bucket()
         let config = try Self.config(["keepLast": 3], multiDelete: false)
-        _ = try Self.pruner(store).prune(job: config.jobs[0], config: config, dryRun: false, logger: Logger(label: "test"))
+        _ = try await Self.pruner(store).prune(job: config.jobs[0], config: config, dryRun: false, logger: Logger(label: "test"))
         #expect(store.calls == ["one db/app-20261126T020000Z-00000001.manifest.json", "one db/app-20261126T020000Z-00000001.dump.zst"])
     }
 
     /// A dry run lists and decides but deletes nothing.
-    @Test func dryRunDeletesNothing() throws {
+    @Test func dryRunDeletesNothing() async throws {
         let store = Self.bucket()
         let config = try Self.config(["keepLast": 1])
-        let report = try Self.pruner(store).prune(job: config.jobs[0], config: config, dryRun: true, logger: Logger(label: "test"))
+        let report = try await Self.pruner(store).prune(job: config.jobs[0], config: config, dryRun: true, logger: Logger(label: "test"))
         #expect(store.calls.isEmpty && report.records.isEmpty && report.dryRun)
         #expect(report.plan.deletions.count == 3)
         let text = PruneReportRenderer.render(report, policy: config.jobs[0].retention, zone: .utc)
@@ -78,13 +78,13 @@ struct PrunerTests {
     }
 
     /// A listing that fails deletes nothing and says so.
-    @Test func failedListingDeletesNothing() throws {
+    @Test func failedListingDeletesNothing() async throws {
         let store = Self.bucket()
         store.failListing(true)
         let config = try Self.config(["keepLast": 1])
         let before = store.keys
-        #expect {
-            try Self.pruner(store).prune(job: config.jobs[0], config: config, dryRun: false, logger: Logger(label: "test"))
+        await #expect {
+            try await Self.pruner(store).prune(job: config.jobs[0], config: config, dryRun: false, logger: Logger(label: "test"))
         } throws: { error in
             "\(error)".contains("cannot list the backups of app under db/app- (ListObjectsV2 page 2 failed with HTTP 500); nothing was deleted")
         }
@@ -94,14 +94,14 @@ struct PrunerTests {
     /// A refused manifest keeps its whole backup (data not attempted, so it stays listed and
     /// restorable); a refused data object is reported; each is tried once, and every object is
     /// recorded in the history with its outcome.
-    @Test func refusalsAreReportedNotRetried() throws {
+    @Test func refusalsAreReportedNotRetried() async throws {
         let tmp = try TemporaryDirectory()
         defer { tmp.remove() }
         let history = try HistoryStore(stateDirectory: tmp.path)
         let store = Self.bucket()
         store.refuse(["db/app-20261126T020000Z-00000001.manifest.json", "db/app-20261127T020000Z-00000002.dump.zst"])
         let config = try Self.config(["keepLast": 2])
-        let report = try Self.pruner(store, history: history).prune(job: config.jobs[0], config: config, dryRun: false, logger: Logger(label: "test"))
+        let report = try await Self.pruner(store, history: history).prune(job: config.jobs[0], config: config, dryRun: false, logger: Logger(label: "test"))
         #expect(store.calls == [
             "batch db/app-20261126T020000Z-00000001.manifest.json db/app-20261127T020000Z-00000002.manifest.json",
             "batch db/app-20261127T020000Z-00000002.dump.zst",
@@ -117,23 +117,23 @@ struct PrunerTests {
     }
 
     /// Single deletes report the S3 error of a refused object, once.
-    @Test func singleDeleteRefusal() throws {
+    @Test func singleDeleteRefusal() async throws {
         let store = Self.bucket()
         store.refuse(["db/app-20261126T020000Z-00000001.manifest.json"])
         let config = try Self.config(["keepLast": 3], multiDelete: false)
-        let report = try Self.pruner(store).prune(job: config.jobs[0], config: config, dryRun: false, logger: Logger(label: "test"))
+        let report = try await Self.pruner(store).prune(job: config.jobs[0], config: config, dryRun: false, logger: Logger(label: "test"))
         #expect(store.calls == ["one db/app-20261126T020000Z-00000001.manifest.json"])
         #expect(report.refused.first?.error?.contains("access denied for DeleteObject") == true)
     }
 
     /// Incomplete backups older than the timeout (1h) plus the margin (1h) are removed and
     /// reported; a younger one may still be running and stays.
-    @Test func staleIncompleteBackups() throws {
+    @Test func staleIncompleteBackups() async throws {
         let store = Self.bucket()
         store.add(F.backupKeys(time: "2026-11-30T02:00:00Z", token: "0000dead", complete: false))
         store.add(F.backupKeys(time: "2026-12-01T10:30:00Z", token: "0000beef", complete: false))
         let config = try Self.config(["keepDaily": 30])
-        let report = try Self.pruner(store).prune(job: config.jobs[0], config: config, dryRun: false, logger: Logger(label: "test"))
+        let report = try await Self.pruner(store).prune(job: config.jobs[0], config: config, dryRun: false, logger: Logger(label: "test"))
         #expect(report.plan.staleIncomplete.map(\.id) == ["app-20261130T020000Z-0000dead"])
         #expect(report.plan.pendingIncomplete.map(\.id) == ["app-20261201T103000Z-0000beef"])
         #expect(report.deleted.map(\.objectKey) == ["db/app-20261130T020000Z-0000dead.dump.zst"])
@@ -144,22 +144,22 @@ struct PrunerTests {
 
     /// The globals of a PostgreSQL backup go with its dump; the newest backup is never deleted
     /// (even by a policy that keeps only backups within an hour of it).
-    @Test func globalsGoWithTheirDumpAndNewestStays() throws {
+    @Test func globalsGoWithTheirDumpAndNewestStays() async throws {
         let store = Self.bucket()
         store.add(F.backupKeys(time: "2026-11-25T02:00:00Z", token: "000000ff", globals: true))
         let config = try Self.config(["keepWithin": "1h"])
-        _ = try Self.pruner(store).prune(job: config.jobs[0], config: config, dryRun: false, logger: Logger(label: "test"))
+        _ = try await Self.pruner(store).prune(job: config.jobs[0], config: config, dryRun: false, logger: Logger(label: "test"))
         #expect(!store.keys.contains("db/app-20261125T020000Z-000000ff.globals.sql.zst"))
         #expect(store.keys.filter { $0.hasPrefix("db/app-2026") }.sorted() == F.backupKeys(time: "2026-11-29T02:00:00Z", token: "00000004", globals: true).sorted())
     }
 
     /// list's RETENTION column: every object of a backup shows its backup's decision, incomplete
     /// ones say so, and objects of no backup of the job have none.
-    @Test func summaryByKeyForList() throws {
+    @Test func summaryByKeyForList() async throws {
         let store = Self.bucket()
         store.add(F.backupKeys(time: "2026-11-30T02:00:00Z", token: "0000dead", complete: false))
         let config = try Self.config(["keepLast": 2])
-        let plan = try Self.pruner(store).plan(job: config.jobs[0], config: config, logger: Logger(label: "test"))
+        let plan = try await Self.pruner(store).plan(job: config.jobs[0], config: config, logger: Logger(label: "test"))
         let byKey = plan.summaryByKey
         #expect(byKey["db/app-20261129T020000Z-00000004.globals.sql.zst"] == "keep (last)")
         #expect(byKey["db/app-20261129T020000Z-00000004.manifest.json"] == "keep (last)")

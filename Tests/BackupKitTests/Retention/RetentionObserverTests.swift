@@ -27,7 +27,7 @@ struct RetentionObserverTests {
 
     /// Through RunRecorder: a successful run prunes the job to its policy (keepLast 2) and the
     /// deletions are in the history; a failed run deletes nothing.
-    @Test func prunesAfterSuccessOnly() throws {
+    @Test func prunesAfterSuccessOnly() async throws {
         let tmp = try TemporaryDirectory()
         defer { tmp.remove() }
         let history = try HistoryStore(stateDirectory: tmp.path)
@@ -39,12 +39,12 @@ struct RetentionObserverTests {
 
         let failing = RunRecorder(history: history, executor: KeyWritingExecutor(store: store, succeed: false), clock: clock, observers: observers)
         let before = store.keys
-        let failed = try failing.perform(run, job: config.jobs[0], config: config, cancellation: RunCancellation(), logger: Logger(label: "test"))
+        let failed = try await failing.perform(run, job: config.jobs[0], config: config, cancellation: RunCancellation(), logger: Logger(label: "test"))
         #expect(failed.outcome.status == .failed)
         #expect(try store.keys == before && store.calls.isEmpty && history.deletions().isEmpty)
 
         let recorder = RunRecorder(history: history, executor: KeyWritingExecutor(store: store, succeed: true), clock: clock, observers: observers)
-        _ = try recorder.perform(run, job: config.jobs[0], config: config, cancellation: RunCancellation(), logger: Logger(label: "test"))
+        _ = try await recorder.perform(run, job: config.jobs[0], config: config, cancellation: RunCancellation(), logger: Logger(label: "test"))
         let left = store.keys.filter { NameCatalog.backupID(of: $0, prefix: "db", job: "app") != nil }
         #expect(Set(left.compactMap { NameCatalog.backupID(of: $0, prefix: "db", job: "app") }) == ["app-20261201T020000Z-0000c0de", "app-20261129T020000Z-00000004"])
         #expect(try history.deletions(job: "app").filter { $0.outcome == .deleted }.count == 6)

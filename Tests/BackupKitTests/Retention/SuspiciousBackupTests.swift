@@ -52,15 +52,15 @@ struct SuspiciousBackupTests {
     }
 
     /// The pruner asks its suspicion source and deletes nothing when the source cannot answer.
-    @Test func prunerRefusesWithoutSuspicionAnswer() throws {
+    @Test func prunerRefusesWithoutSuspicionAnswer() async throws {
         struct Broken: SuspicionSource {
             func suspiciousBackupIDs(job: String, among ids: [String]) throws -> Set<String> { throw CocoaError(.fileReadUnknown) }
         }
         let config = try pipelineConfig(["engine": "command", "connection": ["argv": ["true"]], "retention": ["keepLast": 1]])
         let store = MemoryObjectStore()
         let pruner = Pruner(stores: store, history: nil, clock: FixedClock(time: pipelineStart), suspicion: Broken())
-        #expect {
-            _ = try pruner.prune(job: config.jobs[0], config: config, dryRun: false, logger: .init(label: "t"))
+        await #expect {
+            _ = try await pruner.prune(job: config.jobs[0], config: config, dryRun: false, logger: .init(label: "t"))
         } throws: { error in
             "\(error)".contains("cannot read which backups of job1 are suspicious")
         }

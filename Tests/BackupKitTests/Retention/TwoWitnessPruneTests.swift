@@ -169,7 +169,7 @@ struct TwoWitnessPruneTests {
     /// Through the pruner and a real history: a stored backup whose manifest vanished from the
     /// listing is not deleted, nor is anything else of the job (the policy's deletion waits);
     /// a failed run's young leftovers are deleted; strangers stay.
-    @Test func storedBackupWithoutManifestStopsThePrune() throws {
+    @Test func storedBackupWithoutManifestStopsThePrune() async throws {
         let tmp = try TemporaryDirectory()
         defer { tmp.remove() }
         let history = try HistoryStore(path: tmp.path + "/history.sqlite3")
@@ -182,7 +182,7 @@ struct TwoWitnessPruneTests {
         try history.finish(runID: runID, RunOutcome(status: .succeeded, endedAt: F.at("2026-11-30T02:05:00Z"), objectKey: lost[0]))
         let config = try PrunerTests.config(["keepLast": 2])
         let pruner = Pruner(stores: store, history: history, clock: ManualWallClock(Self.now))
-        let report = try pruner.prune(job: config.jobs[0], config: config, dryRun: false, logger: Logger(label: "test"))
+        let report = try await pruner.prune(job: config.jobs[0], config: config, dryRun: false, logger: Logger(label: "test"))
         #expect(store.calls.isEmpty && report.records.isEmpty)
         #expect(report.plan.manifestMissing.map(\.id) == [Self.id("2026-11-30T02:00:00Z", "0000aaaa")])
         #expect(store.keys.contains(lost[0]) && store.keys.contains("db/app-20200101T000000Z.dump.zst.bak"))
@@ -200,7 +200,7 @@ struct TwoWitnessPruneTests {
                 job: "app", trigger: .schedule, scheduledAt: nil, startedAt: F.at(time), destination: "local", bucket: "backups", objectKey: key)
             try failedHistory.finish(runID: id, RunOutcome(status: status, endedAt: F.at(time), objectKey: key))
         }
-        let second = try Pruner(stores: store, history: failedHistory, clock: ManualWallClock(Self.now))
+        let second = try await Pruner(stores: store, history: failedHistory, clock: ManualWallClock(Self.now))
             .prune(job: config.jobs[0], config: config, dryRun: false, logger: Logger(label: "test"))
         #expect(second.plan.withheld == nil)
         #expect(Set(second.plan.staleIncomplete.map(\.id)) == [Self.id("2026-11-30T02:00:00Z", "0000aaaa"), Self.id("2026-12-01T11:30:00Z", "0000bbbb")])

@@ -21,11 +21,11 @@ final class ScriptedTransport: HTTPTransport, @unchecked Sendable {
 @Suite("Conditional PUT of manifests", .ownThreads)
 struct ConditionalPutTests {
     /// The manifest goes up with If-None-Match: *; a 412 means the key is taken.
-    @Test func conditionalAndTaken() throws {
+    @Test func conditionalAndTaken() async throws {
         let transport = ScriptedTransport { _ in HTTPResponse(status: 412, body: Array("<Error><Code>PreconditionFailed</Code></Error>".utf8)) }
         let client = fakeClient(transport)
-        #expect(throws: ObjectStoreError.alreadyExists(key: "m.json")) {
-            try [UInt8(1)].withUnsafeBytes { try client.putObjectIfAbsent(key: "m.json", body: $0, contentType: "application/json") }
+        await #expect(throws: ObjectStoreError.alreadyExists(key: "m.json")) {
+            try await S3Client.withBody([UInt8(1)]) { try await client.putObjectIfAbsent(key: "m.json", body: $0, contentType: "application/json") }
         }
         #expect(transport.sent.count == 1)
         #expect(transport.sent[0].headers["if-none-match"] == "*")
@@ -34,7 +34,7 @@ struct ConditionalPutTests {
     /// A provider answering 501 NotImplemented to the condition gets a HEAD first, then a plain PUT
     /// (reported as not conditional); when the HEAD finds the key, nothing is written.
     @Test(arguments: [false, true])
-    func notImplementedFallsBackToHead(exists: Bool) throws {
+    func notImplementedFallsBackToHead(exists: Bool) async throws {
         let transport = ScriptedTransport { request in
             switch request.method {
             case "HEAD": return HTTPResponse(status: exists ? 200 : 404, headers: ["content-length": "1"])
@@ -46,12 +46,12 @@ struct ConditionalPutTests {
             }
         }
         let client = fakeClient(transport)
-        let put = { try [UInt8(1)].withUnsafeBytes { try client.putObjectIfAbsent(key: "m.json", body: $0, contentType: "application/json") } }
+        let put = { try await S3Client.withBody([UInt8(1)]) { try await client.putObjectIfAbsent(key: "m.json", body: $0, contentType: "application/json") } }
         if exists {
-            #expect(throws: ObjectStoreError.alreadyExists(key: "m.json")) { _ = try put() }
+            await #expect(throws: ObjectStoreError.alreadyExists(key: "m.json")) { _ = try await put() }
             #expect(transport.sent.map(\.method) == ["PUT", "HEAD"])
         } else {
-            let result = try put()
+            let result = try await put()
             #expect(result.etag == "\"abc\"" && !result.conditional)
             #expect(transport.sent.map(\.method) == ["PUT", "HEAD", "PUT"])
             #expect(transport.sent[2].headers["if-none-match"] == nil)

@@ -15,8 +15,8 @@ final class RefusingTransport: HTTPTransport, @unchecked Sendable {
 /// What `backupd check` reports when it cannot get going.
 @Suite(.ownThreads) struct DestinationCheckerTests {
     /// An unreachable endpoint fails the first step with the cause and skips the rest; the report fails.
-    @Test func unreachableEndpointSkipsTheRest() {
-        let report = DestinationChecker(client: fakeClient(RefusingTransport(), maxAttempts: 2), name: "d", token: "t").run()
+    @Test func unreachableEndpointSkipsTheRest() async {
+        let report = await DestinationChecker(client: fakeClient(RefusingTransport(), maxAttempts: 2), name: "d", token: "t").run()
         #expect(!report.passed)
         #expect(report.steps.first?.failed == true)
         #expect(report.steps.dropFirst().allSatisfy { $0.outcome == .skipped("needs an earlier step that failed") })
@@ -28,10 +28,10 @@ final class RefusingTransport: HTTPTransport, @unchecked Sendable {
     }
 
     /// A server clock 20 minutes ahead fails the endpoint step with the measured skew.
-    @Test func clockSkewBeyondFifteenMinutesFails() {
+    @Test func clockSkewBeyondFifteenMinutesFails() async {
         let transport = FixedTransport(HTTPResponse(status: 200, headers: ["date": "Thu, 01 Jan 2026 00:20:00 GMT"]))
         let clock = FakeClock()
-        let report = DestinationChecker(client: fakeClient(transport), name: "d", token: "t", now: { clock.next() }).run()
+        let report = await DestinationChecker(client: fakeClient(transport), name: "d", token: "t", now: { clock.next() }).run()
         guard case .failed(let detail) = report.steps.first?.outcome else { Issue.record("\(report.render())"); return }
         #expect(detail.contains("RequestTimeTooSkewed"))
         #expect(detail.contains("clock is -1"))

@@ -1,5 +1,6 @@
 import Foundation
 import SigV4
+import Synchronization
 import Testing
 import TestThreads
 @testable import BackupKit
@@ -8,11 +9,11 @@ import TestThreads
 @Suite(.ownThreads) struct MultipartUploaderTests {
     /// A stream is stored byte for byte with the metadata known at the start; its SHA-256, size,
     /// ETag, part size and count come back in the receipt, and no copy request is ever sent.
-    @Test func uploadsAndRecordsSHA256() throws {
+    @Test func uploadsAndRecordsSHA256() async throws {
         let fake = FakeS3Transport()
         var started: [String] = []
-        let receipt = try fakeUploader(fake).upload(
-            key: "k", from: CountingSource(length: 12 << 20), metadata: ["job": "db"], cancellation: RunCancellation(),
+        let receipt = try await fakeUploader(fake).upload(
+            key: "k", from: CountingSource(length: 12 << 20), metadata: ["job": "db"],
             uploadStarted: { started.append($0) })
         let expected = SHA256.hex(SHA256.hash(fake.object ?? []))
         #expect(started == ["up-1"])
@@ -28,10 +29,10 @@ import TestThreads
     }
 
     /// Each part is sent with its own SHA-256 as x-amz-content-sha256.
-    @Test func partsCarryTheirSHA256() throws {
+    @Test func partsCarryTheirSHA256() async throws {
         let fake = FakeS3Transport()
-        _ = try fakeUploader(fake, partsInFlight: 1).upload(
-            key: "k", from: CountingSource(length: 6 << 20), metadata: [:], cancellation: RunCancellation(), uploadStarted: { _ in })
+        _ = try await fakeUploader(fake, partsInFlight: 1).upload(
+            key: "k", from: CountingSource(length: 6 << 20), metadata: [:], uploadStarted: { _ in })
         let object = try #require(fake.object)
         let sent = fake.calls.filter { $0.operation == "UploadPart" }.map { $0.header("x-amz-content-sha256") }
         let first = object[0..<(5 << 20)]
@@ -40,7 +41,7 @@ import TestThreads
     }
 
     /// A 503 and a dropped connection on a part are retried, re-signed with a new date each try.
-    @Test func transientFailuresAreRetriedAndResigned() throws {
+    @Test func transientFailuresAreRetriedAndResigned() async throws {
         let fake = FakeS3Transport()
         fake.fault = { call, attempt in
             guard call.operation == "UploadPart", call.url.contains("partNumber=2&") else { return nil }
@@ -48,8 +49,8 @@ import TestThreads
             if attempt == 2 { throw HTTPTransportError.connectionLost(host: "h", detail: "reset") }
             return nil
         }
-        let receipt = try fakeUploader(fake).upload(
-            key: "k", from: CountingSource(length: 11 << 20), metadata: [:], cancellation: RunCancellation(), uploadStarted: { _ in })
+        let receipt = try await fakeUploader(fake).upload(
+            key: "k", from: CountingSource(length: 11 << 20), metadata: [:], uploadStarted: { _ in })
         #expect(receipt.partCount == 3)
         let tries = fake.calls.filter { $0.url.contains("partNumber=2&") }
         #expect(tries.count == 3)
@@ -59,12 +60,12 @@ import TestThreads
     }
 
     /// A part that keeps failing aborts the upload after the retries, and Complete is never sent.
-    @Test func persistentFailureAborts() throws {
+    @Test func persistentFailureAborts() async throws {
         let fake = FakeS3Transport()
         fake.fault = { call, _ in call.url.contains("partNumber=3&") ? errorResponse(500, "InternalError") : nil }
-        let error = try #require(throws: S3Error.self) {
-            try fakeUploader(fake, maxAttempts: 3).upload(
-                key: "k", from: CountingSource(length: 40 << 20), metadata: [:], cancellation: RunCancellation(), uploadStarted: { _ in })
+        let error = try await #require(throws: S3Error.self) {
+            try await fakeUploader(fake, maxAttempts: 3).upload(
+                key: "k", from: CountingSource(length: 40 << 20), metadata: [:], uploadStarted: { _ in })
         }
         #expect(error.description.contains("InternalError"))
         #expect(fake.calls.filter { $0.url.contains("partNumber=3&") }.count == 3)
@@ -74,12 +75,12 @@ import TestThreads
     }
 
     /// A 4xx that cannot succeed (AccessDenied) is not retried; the upload is aborted.
-    @Test func accessDeniedIsNotRetried() throws {
+    @Test func accessDeniedIsNotRetried() async throws {
         let fake = FakeS3Transport()
         fake.fault = { call, _ in call.operation == "UploadPart" ? errorResponse(403, "AccessDenied", "Access Denied") : nil }
-        let error = try #require(throws: S3Error.self) {
-            try fakeUploader(fake, partsInFlight: 1).upload(
-                key: "k", from: CountingSource(length: 6 << 20), metadata: [:], cancellation: RunCancellation(), uploadStarted: { _ in })
+        let error = try await #require(throws: S3Error.self) {
+            try await fakeUploader(fake, partsInFlight: 1).upload(
+                key: "k", from: CountingSource(length: 6 << 20), metadata: [:], uploadStarted: { _ in })
         }
         #expect(fake.count("UploadPart") == 1)
         #expect(fake.aborted == 1)
@@ -87,27 +88,36 @@ import TestThreads
     }
 
     /// A producer that fails after three parts aborts the upload and its error is what the caller sees.
-    @Test func producerFailureAborts() throws {
+    @Test func producerFailureAborts() async throws {
         let fake = FakeS3Transport()
-        #expect(throws: CountingSource.Failed.self) {
-            try fakeUploader(fake).upload(
-                key: "k", from: CountingSource(length: 50 << 20, failAfter: 15 << 20), metadata: [:], cancellation: RunCancellation(),
+        await #expect(throws: CountingSource.Failed.self) {
+            try await fakeUploader(fake).upload(
+                key: "k", from: CountingSource(length: 50 << 20, failAfter: 15 << 20), metadata: [:],
                 uploadStarted: { _ in })
         }
         #expect(fake.aborted == 1)
         #expect(fake.count("CompleteMultipartUpload") == 0)
     }
 
-    /// Cancelling the run mid-stream aborts the upload.
-    @Test func cancellationAborts() throws {
+    /// Cancelling the uploading task mid-stream aborts the upload; the error carries the task's stop reason.
+    @Test func cancellationAborts() async throws {
         let fake = FakeS3Transport()
-        let cancellation = RunCancellation()
-        fake.onPart = { stored in if stored == 2 { cancellation.cancel(reason: "shutdown grace period over") } }
-        let error = try #require(throws: S3Error.self) {
-            try fakeUploader(fake, partsInFlight: 1).upload(
-                key: "k", from: CountingSource(length: 100 << 20), metadata: [:], cancellation: cancellation, uploadStarted: { _ in })
+        let stop = StopReason()
+        let handle = TaskHandle()
+        fake.onPart = { stored in
+            if stored == 2 {
+                stop.set("shutdown grace period over")
+                handle.cancel()
+            }
         }
-        guard case .cancelled(let reason) = error else { Issue.record("got \(error)"); return }
+        let uploader = fakeUploader(fake, partsInFlight: 1)
+        handle.set(Task {
+            try await StopReason.$current.withValue(stop) {
+                _ = try await uploader.upload(key: "k", from: CountingSource(length: 100 << 20), metadata: [:], uploadStarted: { _ in })
+            }
+        })
+        let error = await #expect(throws: S3Error.self) { try await handle.value() }
+        guard case .cancelled(let reason)? = error else { Issue.record("got \(String(describing: error))"); return }
         #expect(reason.contains("grace"))
         #expect(fake.aborted == 1)
         #expect(fake.count("UploadPart") < 20)
@@ -116,7 +126,7 @@ import TestThreads
     /// Memory stays within (parts in flight + 1) part buffers, at most `partsInFlight` parts are sent at
     /// once, and the reader is held back (it never runs more than that many buffers ahead of the bucket).
     @Test(arguments: [1, 2, 4])
-    func buffersAreBoundedWithBackpressure(partsInFlight: Int) throws {
+    func buffersAreBoundedWithBackpressure(partsInFlight: Int) async throws {
         let fake = FakeS3Transport()
         fake.partDelay = 0.05
         let source = CountingSource(length: 60 << 20)
@@ -127,8 +137,8 @@ import TestThreads
             let lead = source.produced - stored * partSize
             ahead.withLock { worstLead = max(worstLead, lead) }
         }
-        let (_, peak) = try fakeUploader(fake, partsInFlight: partsInFlight).uploadMeasured(
-            key: "k", from: source, metadata: [:], cancellation: RunCancellation(), uploadStarted: { _ in })
+        let (_, peak) = try await fakeUploader(fake, partsInFlight: partsInFlight).uploadMeasured(
+            key: "k", from: source, metadata: [:], uploadStarted: { _ in })
         #expect(peak <= (partsInFlight + 1) * partSize)
         #expect(fake.maxInFlight <= partsInFlight)
         #expect(worstLead <= (partsInFlight + 1) * partSize)
@@ -136,18 +146,18 @@ import TestThreads
     }
 
     /// Parts grow so a long stream fits the destination's part limit; one byte more fails cleanly and aborts.
-    @Test func partSizeGrowsWithinMaxParts() throws {
+    @Test func partSizeGrowsWithinMaxParts() async throws {
         let fake = FakeS3Transport()
         // maxParts 10: one part per tier, sizes 5, 10, 20, 40 MiB ...
-        let receipt = try fakeUploader(fake, maxParts: 10, partsInFlight: 2).upload(
-            key: "k", from: CountingSource(length: 60 << 20), metadata: [:], cancellation: RunCancellation(), uploadStarted: { _ in })
+        let receipt = try await fakeUploader(fake, maxParts: 10, partsInFlight: 2).upload(
+            key: "k", from: CountingSource(length: 60 << 20), metadata: [:], uploadStarted: { _ in })
         #expect(fake.partSizes == [5 << 20, 10 << 20, 20 << 20, 25 << 20])
         #expect(receipt.partCount == 4)
 
         let small = FakeS3Transport()
-        let error = try #require(throws: S3Error.self) {
-            try fakeUploader(small, maxParts: 2).upload(
-                key: "k", from: CountingSource(length: (15 << 20) + 1), metadata: [:], cancellation: RunCancellation(), uploadStarted: { _ in })
+        let error = try await #require(throws: S3Error.self) {
+            try await fakeUploader(small, maxParts: 2).upload(
+                key: "k", from: CountingSource(length: (15 << 20) + 1), metadata: [:], uploadStarted: { _ in })
         }
         guard case .objectTooLarge(_, let maxParts, _) = error else { Issue.record("got \(error)"); return }
         #expect(maxParts == 2)
@@ -155,26 +165,26 @@ import TestThreads
     }
 
     /// An empty stream is stored as an empty object with the empty digest.
-    @Test func emptyStream() throws {
+    @Test func emptyStream() async throws {
         let fake = FakeS3Transport()
-        let receipt = try fakeUploader(fake).upload(
-            key: "k", from: CountingSource(length: 0), metadata: [:], cancellation: RunCancellation(), uploadStarted: { _ in })
+        let receipt = try await fakeUploader(fake).upload(
+            key: "k", from: CountingSource(length: 0), metadata: [:], uploadStarted: { _ in })
         #expect(receipt.size == 0)
         #expect(receipt.sha256 == SHA256.emptyHex)
         #expect(fake.object == [])
     }
 
     /// A 200 to Complete that carries an <Error> is a failure (the upload is aborted), not a success.
-    @Test func completeWithErrorIn200Fails() throws {
+    @Test func completeWithErrorIn200Fails() async throws {
         let fake = FakeS3Transport()
         fake.fault = { call, _ in
             call.operation == "CompleteMultipartUpload"
                 ? HTTPResponse(status: 200, body: Array("<?xml version=\"1.0\"?>\n<Error><Code>InvalidPart</Code><Message>One or more of the specified parts could not be found.</Message><RequestId>r</RequestId></Error>".utf8))
                 : nil
         }
-        let error = try #require(throws: S3Error.self) {
-            try fakeUploader(fake).upload(
-                key: "k", from: CountingSource(length: 6 << 20), metadata: [:], cancellation: RunCancellation(), uploadStarted: { _ in })
+        let error = try await #require(throws: S3Error.self) {
+            try await fakeUploader(fake).upload(
+                key: "k", from: CountingSource(length: 6 << 20), metadata: [:], uploadStarted: { _ in })
         }
         #expect(error.description.contains("InvalidPart"))
         #expect(fake.aborted == 1)
@@ -182,26 +192,26 @@ import TestThreads
     }
 
     /// A 200 with InternalError in the body is retried, then succeeds.
-    @Test func completeInternalErrorIn200IsRetried() throws {
+    @Test func completeInternalErrorIn200IsRetried() async throws {
         let fake = FakeS3Transport()
         fake.fault = { call, attempt in
             call.operation == "CompleteMultipartUpload" && attempt == 1
                 ? HTTPResponse(status: 200, body: Array("<Error><Code>InternalError</Code><Message>We encountered an internal error.</Message></Error>".utf8))
                 : nil
         }
-        let receipt = try fakeUploader(fake).upload(
-            key: "k", from: CountingSource(length: 6 << 20), metadata: [:], cancellation: RunCancellation(), uploadStarted: { _ in })
+        let receipt = try await fakeUploader(fake).upload(
+            key: "k", from: CountingSource(length: 6 << 20), metadata: [:], uploadStarted: { _ in })
         #expect(receipt.partCount == 2)
         #expect(fake.count("CompleteMultipartUpload") == 2)
     }
 
     /// A bucket whose policy refuses copies does not matter: the uploader never asks for one, and
     /// the upload completes with nothing deleted.
-    @Test func bucketRefusingCopiesStillStores() throws {
+    @Test func bucketRefusingCopiesStillStores() async throws {
         let fake = FakeS3Transport()
         fake.fault = { call, _ in call.header("x-amz-copy-source") != nil ? errorResponse(403, "AccessDenied", "Access Denied") : nil }
-        let receipt = try fakeUploader(fake).upload(
-            key: "k", from: CountingSource(length: 6 << 20), metadata: [:], cancellation: RunCancellation(), uploadStarted: { _ in })
+        let receipt = try await fakeUploader(fake).upload(
+            key: "k", from: CountingSource(length: 6 << 20), metadata: [:], uploadStarted: { _ in })
         #expect(receipt.size == 6 << 20)
         #expect(fake.count("DeleteObjects") == 0)
         #expect(fake.object?.count == 6 << 20)
@@ -209,19 +219,28 @@ import TestThreads
 
     /// A HEAD after the upload that does not show every metadata entry fails the upload, names the
     /// entry, and removes the object.
-    @Test func headMissingMetadataFailsAndRemovesTheObject() throws {
+    @Test func headMissingMetadataFailsAndRemovesTheObject() async throws {
         let fake = FakeS3Transport()
         fake.fault = { call, _ in
             guard call.operation == "HeadObject" else { return nil }
             return HTTPResponse(status: 200, headers: ["content-length": "\(6 << 20)", "x-amz-meta-sha256": "ignored"])
         }
-        let error = try #require(throws: S3Error.self) {
-            try fakeUploader(fake).upload(
-                key: "k", from: CountingSource(length: 6 << 20), metadata: ["engine": "postgres"], cancellation: RunCancellation(),
+        let error = try await #require(throws: S3Error.self) {
+            try await fakeUploader(fake).upload(
+                key: "k", from: CountingSource(length: 6 << 20), metadata: ["engine": "postgres"],
                 uploadStarted: { _ in })
         }
         #expect(error.description.contains("k has engine none, expected postgres"), "\(error)")
         #expect(fake.count("DeleteObjects") == 1)
         #expect(fake.object == nil)
     }
+}
+
+/// A task another thread may cancel (a transport callback, as a shutdown would).
+final class TaskHandle: Sendable {
+    private let task = Mutex<Task<Void, any Error>?>(nil)
+
+    func set(_ task: Task<Void, any Error>) { self.task.withLock { $0 = task } }
+    func cancel() { task.withLock { $0?.cancel() } }
+    func value() async throws { try await task.withLock { $0 }!.value }
 }

@@ -36,9 +36,9 @@ let errorCases: [ErrorCase] = [
 @Suite(.ownThreads) struct S3ClientTests {
     /// Each S3 error code becomes the matching `S3Error`, with advice, without the secret, and is not retried.
     @Test(arguments: errorCases)
-    func errorMapping(errorCase: ErrorCase) throws {
+    func errorMapping(errorCase: ErrorCase) async throws {
         let transport = FixedTransport(errorCase.response)
-        let error = try #require(throws: S3Error.self) { try fakeClient(transport).listObjects(prefix: "") }
+        let error = try await #require(throws: S3Error.self) { try await fakeClient(transport).listObjects(prefix: "") }
         #expect(errorCase.check(error), "got \(error)")
         #expect(error.description.contains(errorCase.phrase), "\(error)")
         #expect(!error.description.contains("Fake-Secret-Value"))
@@ -47,31 +47,31 @@ let errorCases: [ErrorCase] = [
 
     /// 5xx, 429 and RequestTimeout are retried up to the limit; each try is signed anew.
     @Test(arguments: [errorResponse(500, "InternalError"), errorResponse(503, "SlowDown"), HTTPResponse(status: 429), errorResponse(400, "RequestTimeout")])
-    func transientErrorsAreRetried(response: HTTPResponse) throws {
+    func transientErrorsAreRetried(response: HTTPResponse) async throws {
         let transport = FixedTransport(response)
-        #expect(throws: S3Error.self) { try fakeClient(transport, maxAttempts: 3).listObjects(prefix: "") }
+        await #expect(throws: S3Error.self) { try await fakeClient(transport, maxAttempts: 3).listObjects(prefix: "") }
         #expect(transport.requests.count == 3)
         let dates = Set(transport.requests.map { request in request.headers.first { $0.name == "x-amz-date" }?.value ?? "" })
         #expect(dates.count == 3)
     }
 
     /// Path-style puts the bucket in the path; virtual-hosted in the host, keeping a non-default port.
-    @Test func addressing() throws {
+    @Test func addressing() async throws {
         let transport = FixedTransport(HTTPResponse(status: 200))
         var settings = fakeClient(transport).settings
         let pathStyle = S3Client(settings: settings, transport: transport, logger: Logger(label: "t"))
-        try [UInt8(1)].withUnsafeBytes { _ = try pathStyle.putObject(key: "a b/c+d", body: $0) }
+        _ = try await S3Client.withBody([UInt8(1)]) { try await pathStyle.putObject(key: "a b/c+d", body: $0) }
         settings.pathStyle = false
         settings.endpoint = URL(string: "https://s3.example.com")!
         let virtual = S3Client(settings: settings, transport: transport, logger: Logger(label: "t"))
-        try [UInt8(1)].withUnsafeBytes { _ = try virtual.putObject(key: "k", body: $0) }
+        _ = try await S3Client.withBody([UInt8(1)]) { try await virtual.putObject(key: "k", body: $0) }
         #expect(transport.requests.map(\.url) == ["http://127.0.0.1:9000/b/a%20b/c%2Bd", "https://b.s3.example.com/k"])
         #expect(transport.requests[0].headers.first { $0.name == "host" }?.value == "127.0.0.1:9000")
         #expect(transport.requests[1].headers.first { $0.name == "host" }?.value == "b.s3.example.com")
     }
 
     /// ListObjectsV2 follows continuation tokens and decodes XML entities in keys.
-    @Test func listingPaginates() throws {
+    @Test func listingPaginates() async throws {
         final class Pages: HTTPTransport, @unchecked Sendable {
             var urls: [String] = []
             func send(_ request: HTTPRequest, body: UnsafeRawBufferPointer, sink: ((UnsafeRawBufferPointer) throws -> Void)?) throws -> HTTPResponse {
@@ -83,7 +83,7 @@ let errorCases: [ErrorCase] = [
             }
         }
         let pages = Pages()
-        let objects = try fakeClient(pages).listObjects(prefix: "")
+        let objects = try await fakeClient(pages).listObjects(prefix: "")
         #expect(objects.map(\.key) == ["a", "b&c"])
         #expect(objects.map(\.size) == [1, 2])
         #expect(objects[0].lastModified == Date(timeIntervalSince1970: 1_767_323_045))
@@ -91,7 +91,7 @@ let errorCases: [ErrorCase] = [
     }
 
     /// ListMultipartUploads reads each upload's start time; one it cannot read never looks stale.
-    @Test func openUploadsWithUnreadableStartTimeAreNeverStale() throws {
+    @Test func openUploadsWithUnreadableStartTimeAreNeverStale() async throws {
         final class Uploads: HTTPTransport, @unchecked Sendable {
             func send(_ request: HTTPRequest, body: UnsafeRawBufferPointer, sink: ((UnsafeRawBufferPointer) throws -> Void)?) throws -> HTTPResponse {
                 let page = "<ListMultipartUploadsResult><IsTruncated>false</IsTruncated>"
@@ -101,7 +101,7 @@ let errorCases: [ErrorCase] = [
                 return HTTPResponse(status: 200, body: Array(page.utf8))
             }
         }
-        let uploads = try fakeClient(Uploads()).listMultipartUploads(prefix: "p/")
+        let uploads = try await fakeClient(Uploads()).listMultipartUploads(prefix: "p/")
         #expect(uploads.map(\.uploadID) == ["1", "2"])
         #expect(uploads[0].initiated == Date(timeIntervalSince1970: 1_767_323_045))
         #expect(uploads[1].initiated > Date().addingTimeInterval(86_400))

@@ -8,8 +8,8 @@ import TestThreads
 @Suite(.ownThreads) struct S3PaginationTests {
     /// Expects `body` to throw `brokenListing` whose detail contains `phrase`; returns the page it names.
     @discardableResult
-    func expectBroken(_ phrase: String, _ body: () throws -> Void) throws -> Int {
-        let error = try #require(throws: S3Error.self, performing: body)
+    func expectBroken(_ phrase: String, _ body: () async throws -> Void) async throws -> Int {
+        let error = try await #require(throws: S3Error.self) { try await body() }
         guard case .brokenListing(_, _, _, let page, let detail) = error else {
             Issue.record("got \(error)")
             return 0
@@ -21,20 +21,20 @@ import TestThreads
 
     /// A continuation token that comes back again ends the listing with an error on the second
     /// use, instead of looping for ever (the reported 19 pages a second).
-    @Test func repeatedTokenEndsTheListing() throws {
+    @Test func repeatedTokenEndsTheListing() async throws {
         let transport = RecordingS3Transport { request, _, call in
             HTTPResponse(status: 200, body: Array(listPage(["p/k\(call)"], truncated: true, token: "same").utf8))
         }
-        let page = try expectBroken("repeats a token") { _ = try fakeClient(transport).listObjects(prefix: "p/") }
+        let page = try await expectBroken("repeats a token") { _ = try await fakeClient(transport).listObjects(prefix: "p/") }
         #expect(page == 2)
         #expect(transport.urls.count == 2)
     }
 
     /// IsTruncated=true without a token, or with an empty one, is refused.
     @Test(arguments: [nil, ""] as [String?])
-    func truncatedWithoutTokenIsRefused(token: String?) throws {
+    func truncatedWithoutTokenIsRefused(token: String?) async throws {
         let transport = RecordingS3Transport(always: listPage(["p/a"], truncated: true, token: token))
-        try expectBroken("missing or empty") { _ = try fakeClient(transport).listObjects(prefix: "p/") }
+        try await expectBroken("missing or empty") { _ = try await fakeClient(transport).listObjects(prefix: "p/") }
     }
 
     /// A key listed twice (a duplicated <Contents>) or out of order, within a page or across
@@ -45,18 +45,18 @@ import TestThreads
         (["p/a", "p/b"], ["p/b", "p/c"], "listed twice"),
         (["p/a", "p/c"], ["p/b"], "out of order"),
     ])
-    func keysMustIncrease(first: [String], second: [String]?, phrase: String) throws {
+    func keysMustIncrease(first: [String], second: [String]?, phrase: String) async throws {
         let transport = RecordingS3Transport { _, _, call in
             let page = call == 1 ? listPage(first, truncated: second != nil, token: "t1") : listPage(second ?? [], truncated: false)
             return HTTPResponse(status: 200, body: Array(page.utf8))
         }
-        try expectBroken(phrase) { _ = try fakeClient(transport).listObjects(prefix: "p/") }
+        try await expectBroken(phrase) { _ = try await fakeClient(transport).listObjects(prefix: "p/") }
     }
 
     /// Keys are ordered by UTF-8 bytes, as S3 orders them (not by Swift's String order).
-    @Test func keysCompareByUTF8Bytes() throws {
+    @Test func keysCompareByUTF8Bytes() async throws {
         let transport = RecordingS3Transport(always: listPage(["p/Z", "p/a", "p/\u{E9}", "p/\u{1F600}"], truncated: false))
-        #expect(try fakeClient(transport).listObjects(prefix: "p/").count == 4)
+        await #expect(try await fakeClient(transport).listObjects(prefix: "p/").count == 4)
     }
 
     /// The page caps, from the limits documented on `S3Pagination.Limits`.
@@ -69,7 +69,7 @@ import TestThreads
     /// A listing with ever-new tokens and increasing keys still ends, at the page cap.
     @Test func pageCapEndsAnEndlessListing() throws {
         var pages = S3Pagination(
-            operation: "ListObjectsV2", bucket: "b", scope: "p/", limits: .init(maxItems: 50, pageSize: 100), cancellation: nil)
+            operation: "ListObjectsV2", bucket: "b", scope: "p/", limits: .init(maxItems: 50, pageSize: 100))
         #expect(pages.limits.maxPages == 5)
         let error = try #require(throws: S3Error.self) {
             for n in 0..<100 {
@@ -87,13 +87,16 @@ import TestThreads
 
     /// Cancellation is checked before every page: a listing cancelled while it runs sends no
     /// further request.
-    @Test func cancellationStopsTheListingBetweenPages() throws {
+    @Test func cancellationStopsTheListingBetweenPages() async throws {
         let cancellation = RunCancellation()
         let transport = RecordingS3Transport { _, _, call in
             if call == 3 { cancellation.cancel(reason: "backupd is stopping") }
             return HTTPResponse(status: 200, body: Array(listPage(["p/k\(call)"], truncated: true, token: "t\(call)").utf8))
         }
-        let error = try #require(throws: S3Error.self) { try fakeClient(transport).listObjects(prefix: "p/", cancellation: cancellation) }
+        let client = fakeClient(transport)
+        let error = try await #require(throws: S3Error.self) {
+            try await cancellation.bound { try await client.listObjects(prefix: "p/") }
+        }
         guard case .cancelled("backupd is stopping") = error else {
             Issue.record("got \(error)")
             return
@@ -102,59 +105,59 @@ import TestThreads
     }
 
     /// ListParts refuses a repeated marker and part numbers that do not increase.
-    @Test func listPartsIsChecked() throws {
+    @Test func listPartsIsChecked() async throws {
         let looping = RecordingS3Transport(always: "<ListPartsResult><IsTruncated>true</IsTruncated><NextPartNumberMarker>1</NextPartNumberMarker><Part><PartNumber>1</PartNumber><ETag>e</ETag><Size>5</Size></Part></ListPartsResult>")
-        try expectBroken("listed twice") { _ = try fakeClient(looping).listParts(key: "k", uploadID: "u") }
+        try await expectBroken("listed twice") { _ = try await fakeClient(looping).listParts(key: "k", uploadID: "u") }
         let marker = RecordingS3Transport { _, _, call in
             HTTPResponse(status: 200, body: Array("<ListPartsResult><IsTruncated>true</IsTruncated><NextPartNumberMarker>7</NextPartNumberMarker><Part><PartNumber>\(call)</PartNumber><ETag>e</ETag><Size>5</Size></Part></ListPartsResult>".utf8))
         }
-        try expectBroken("repeats a token") { _ = try fakeClient(marker).listParts(key: "k", uploadID: "u") }
+        try await expectBroken("repeats a token") { _ = try await fakeClient(marker).listParts(key: "k", uploadID: "u") }
         let parts = RecordingS3Transport(always: "<ListPartsResult><IsTruncated>false</IsTruncated><Part><PartNumber>2</PartNumber><ETag>e</ETag><Size>5</Size></Part><Part><PartNumber>10</PartNumber><ETag>f</ETag><Size>3</Size></Part></ListPartsResult>")
-        #expect(try fakeClient(parts).listParts(key: "k", uploadID: "u").map(\.number) == [2, 10])
+        await #expect(try await fakeClient(parts).listParts(key: "k", uploadID: "u").map(\.number) == [2, 10])
     }
 
     /// ListMultipartUploads refuses an upload listed twice and repeated markers.
-    @Test func listUploadsIsChecked() throws {
+    @Test func listUploadsIsChecked() async throws {
         let upload = "<Upload><Key>p/a</Key><UploadId>1</UploadId></Upload>"
         let twice = RecordingS3Transport(always: "<ListMultipartUploadsResult><IsTruncated>false</IsTruncated>\(upload)\(upload)</ListMultipartUploadsResult>")
-        try expectBroken("listed twice") { _ = try fakeClient(twice).listMultipartUploads(prefix: "p/") }
+        try await expectBroken("listed twice") { _ = try await fakeClient(twice).listMultipartUploads(prefix: "p/") }
         let looping = RecordingS3Transport { _, _, call in
             HTTPResponse(status: 200, body: Array("<ListMultipartUploadsResult><IsTruncated>true</IsTruncated><NextKeyMarker>p/a</NextKeyMarker><NextUploadIdMarker>1</NextUploadIdMarker><Upload><Key>p/a\(call)</Key><UploadId>\(call)</UploadId></Upload></ListMultipartUploadsResult>".utf8))
         }
-        try expectBroken("repeats a token") { _ = try fakeClient(looping).listMultipartUploads(prefix: "p/") }
+        try await expectBroken("repeats a token") { _ = try await fakeClient(looping).listMultipartUploads(prefix: "p/") }
     }
 
     /// Keys are de-duplicated before DeleteObjects: no request carries a key twice or more than
     /// 1,000 keys, and every key is sent once.
-    @Test func deleteObjectsSendsEachKeyOnceInBatchesOfAtMost1000() throws {
+    @Test func deleteObjectsSendsEachKeyOnceInBatchesOfAtMost1000() async throws {
         let transport = RecordingS3Transport { _, body, _ in
             let keys = body.components(separatedBy: "<Key>").dropFirst().map { $0.components(separatedBy: "</Key>")[0] }
             return HTTPResponse(status: 200, body: Array(("<DeleteResult>" + keys.map { "<Deleted><Key>\($0)</Key></Deleted>" }.joined() + "</DeleteResult>").utf8))
         }
         let keys = (0..<1500).map { "p/k\($0 % 1200)" } + Array(repeating: "p/k7", count: 1950)
-        try fakeClient(transport).deleteObjects(keys: keys)
+        try await fakeClient(transport).deleteObjects(keys: keys)
         let batches = transport.deletedKeyBatches
         #expect(batches.map(\.count) == [1000, 200])
         #expect(batches.allSatisfy { Set($0).count == $0.count })
         #expect(Set(batches.flatMap { $0 }) == Set(keys))
-        #expect(try fakeClient(transport).deleteObjectBatch(keys: Array(repeating: "p/x", count: 1950)).isEmpty)
+        await #expect(try await fakeClient(transport).deleteObjectBatch(keys: Array(repeating: "p/x", count: 1950)).isEmpty)
         #expect(transport.deletedKeyBatches.last == ["p/x"])
     }
 
     /// The DeleteResult must account for every key sent (Deleted or Error) and name no other;
     /// refusals are returned per key.
-    @Test func deleteResultMustAccountForTheKeys() throws {
+    @Test func deleteResultMustAccountForTheKeys() async throws {
         let partial = RecordingS3Transport(always: "<DeleteResult><Deleted><Key>p/a</Key></Deleted></DeleteResult>")
-        let error = try #require(throws: S3Error.self) { try fakeClient(partial, maxAttempts: 2).deleteObjectBatch(keys: ["p/a", "p/b"]) }
+        let error = try await #require(throws: S3Error.self) { try await fakeClient(partial, maxAttempts: 2).deleteObjectBatch(keys: ["p/a", "p/b"]) }
         guard case .malformedResponse("DeleteObjects", "b", let detail) = error else {
             Issue.record("got \(error)")
             return
         }
         #expect(detail.contains("1 of 2 keys are neither"), "\(detail)")
         let stranger = RecordingS3Transport(always: "<DeleteResult><Deleted><Key>p/a</Key></Deleted><Deleted><Key>p/z</Key></Deleted></DeleteResult>")
-        #expect(throws: S3Error.self) { try fakeClient(stranger, maxAttempts: 1).deleteObjectBatch(keys: ["p/a"]) }
+        await #expect(throws: S3Error.self) { try await fakeClient(stranger, maxAttempts: 1).deleteObjectBatch(keys: ["p/a"]) }
         let refused = RecordingS3Transport(always: "<DeleteResult><Deleted><Key>p/a</Key></Deleted><Error><Key>p/b</Key><Code>AccessDenied</Code><Message>locked</Message></Error></DeleteResult>")
-        #expect(try fakeClient(refused).deleteObjectBatch(keys: ["p/a", "p/b"]) == [DeletionRefusal(key: "p/b", code: "AccessDenied", message: "locked")])
+        await #expect(try await fakeClient(refused).deleteObjectBatch(keys: ["p/a", "p/b"]) == [DeletionRefusal(key: "p/b", code: "AccessDenied", message: "locked")])
         #expect(refused.bodies[0].contains("<Quiet>false</Quiet>"))
     }
 }

@@ -9,7 +9,7 @@ import TestThreads
 struct S3RetryCountTests {
     /// Each new try after a retryable failure counts once; a request that succeeds first time,
     /// or fails for good (403), adds nothing; a spent budget counts the retries it made.
-    @Test func clientCountsRetries() throws {
+    @Test func clientCountsRetries() async throws {
         let script = Mutex<[Int]>([503, 500, 200, 200, 403, 503, 503, 503, 503])
         let transport = ScriptedTransport { _ in
             let status = script.withLock { $0.isEmpty ? 200 : $0.removeFirst() }
@@ -17,13 +17,13 @@ struct S3RetryCountTests {
         }
         let client = fakeClient(transport, maxAttempts: 4)
         #expect(client.retries == 0)
-        _ = try client.headObject(key: "a")
+        _ = try await client.headObject(key: "a")
         #expect(client.retries == 2)
-        _ = try client.headObject(key: "b")
+        _ = try await client.headObject(key: "b")
         #expect(client.retries == 2)
-        #expect(throws: S3Error.self) { _ = try client.headObject(key: "c") }
+        await #expect(throws: S3Error.self) { _ = try await client.headObject(key: "c") }
         #expect(client.retries == 2)
-        #expect(throws: S3Error.self) { _ = try client.headObject(key: "d") }
+        await #expect(throws: S3Error.self) { _ = try await client.headObject(key: "d") }
         #expect(client.retries == 5)
         #expect(transport.sent.count == 9)
         #expect(S3ObjectStore(client: client, plan: PartSizePlan(firstPartSize: 5 << 20, maxParts: 10_000), partsInFlight: 1, logger: Logger(label: "test")).retries == 5)

@@ -37,9 +37,9 @@ let malformedListings: [MalformedCase] = [
     /// A malformed 200 to ListObjectsV2 is retried under the policy, then fails naming the
     /// operation, the bucket and what was wrong; nothing is returned.
     @Test(arguments: malformedListings)
-    func malformedListingIsAnError(malformed: MalformedCase) throws {
+    func malformedListingIsAnError(malformed: MalformedCase) async throws {
         let transport = RecordingS3Transport(always: malformed.body)
-        let error = try #require(throws: S3Error.self) { try fakeClient(transport, maxAttempts: 3).listObjects(prefix: "p/") }
+        let error = try await #require(throws: S3Error.self) { try await fakeClient(transport, maxAttempts: 3).listObjects(prefix: "p/") }
         guard case .malformedResponse(let operation, let bucket, let detail) = error else {
             Issue.record("got \(error)")
             return
@@ -51,57 +51,57 @@ let malformedListings: [MalformedCase] = [
     }
 
     /// A well-formed page is read: keys with entities, sizes, times, a default namespace.
-    @Test func wellFormedPageIsRead() throws {
-        let objects = try fakeClient(RecordingS3Transport(always: listPage(["p/a&amp;b", "p/c"], truncated: false))).listObjects(prefix: "p/")
+    @Test func wellFormedPageIsRead() async throws {
+        let objects = try await fakeClient(RecordingS3Transport(always: listPage(["p/a&amp;b", "p/c"], truncated: false))).listObjects(prefix: "p/")
         #expect(objects.map(\.key) == ["p/a&b", "p/c"])
         #expect(objects.map(\.size) == [1, 1])
         #expect(objects[0].lastModified == Date(timeIntervalSince1970: 1_767_323_045))
     }
 
     /// A malformed page that heals on a retry costs a retry, not the listing.
-    @Test func malformedPageHealsOnRetry() throws {
+    @Test func malformedPageHealsOnRetry() async throws {
         let transport = RecordingS3Transport { _, _, call in
             HTTPResponse(status: 200, body: Array((call == 1 ? "<ListBucketResult><IsTrunc" : goodPage).utf8))
         }
-        #expect(try fakeClient(transport).listObjects(prefix: "p/").count == 2)
+        await #expect(try await fakeClient(transport).listObjects(prefix: "p/").count == 2)
         #expect(transport.urls.count == 2)
     }
 
     /// A 200 whose document is `<Error>` is that S3 error: InternalError is retried, AccessDenied is not.
-    @Test func errorDocumentIn200IsThatError() throws {
+    @Test func errorDocumentIn200IsThatError() async throws {
         let failing = RecordingS3Transport(always: "<Error><Code>InternalError</Code><Message>boom</Message></Error>")
-        let error = try #require(throws: S3Error.self) { try fakeClient(failing, maxAttempts: 3).listObjects(prefix: "p/") }
+        let error = try await #require(throws: S3Error.self) { try await fakeClient(failing, maxAttempts: 3).listObjects(prefix: "p/") }
         guard case .service("ListObjectsV2", 200, "InternalError", "boom", _) = error else {
             Issue.record("got \(error)")
             return
         }
         #expect(failing.urls.count == 3)
         let denied = RecordingS3Transport(always: "<Error><Code>AccessDenied</Code><Message>no</Message></Error>")
-        #expect(throws: S3Error.self) { try fakeClient(denied, maxAttempts: 3).deleteObjectBatch(keys: ["p/a"]) }
+        await #expect(throws: S3Error.self) { try await fakeClient(denied, maxAttempts: 3).deleteObjectBatch(keys: ["p/a"]) }
         #expect(denied.urls.count == 1)
     }
 
     /// CreateMultipartUpload needs an UploadId in an InitiateMultipartUploadResult; Complete needs a
     /// whole CompleteMultipartUploadResult (its ETag may be empty, as radosgw 16 sends it; a 200
     /// `<Error>` is a failure).
-    @Test func multipartAnswersAreChecked() throws {
+    @Test func multipartAnswersAreChecked() async throws {
         for body in ["", "<InitiateMultipartUploadResult><Bucket>b</Bucket></InitiateMultipartUploadResult>", "<Other><UploadId>x</UploadId></Other>"] {
-            let error = try #require(throws: S3Error.self) { try fakeClient(RecordingS3Transport(always: body), maxAttempts: 2).createMultipartUpload(key: "k") }
+            let error = try await #require(throws: S3Error.self) { try await fakeClient(RecordingS3Transport(always: body), maxAttempts: 2).createMultipartUpload(key: "k") }
             guard case .malformedResponse("CreateMultipartUpload", "b", _) = error else {
                 Issue.record("got \(error) for \(body)")
                 continue
             }
         }
         let initiated = "<InitiateMultipartUploadResult><UploadId>u&amp;1</UploadId></InitiateMultipartUploadResult>"
-        #expect(try fakeClient(RecordingS3Transport(always: initiated)).createMultipartUpload(key: "k") == "u&1")
+        await #expect(try await fakeClient(RecordingS3Transport(always: initiated)).createMultipartUpload(key: "k") == "u&1")
         let other = RecordingS3Transport(always: "<InitiateMultipartUploadResult><UploadId>u</UploadId></InitiateMultipartUploadResult>")
-        #expect(throws: S3Error.self) { try fakeClient(other, maxAttempts: 2).completeMultipartUpload(key: "k", uploadID: "u", parts: [(1, "\"e\"")]) }
+        await #expect(throws: S3Error.self) { try await fakeClient(other, maxAttempts: 2).completeMultipartUpload(key: "k", uploadID: "u", parts: [(1, "\"e\"")]) }
         let emptyETag = RecordingS3Transport(always: "<CompleteMultipartUploadResult><Key>k</Key><ETag></ETag></CompleteMultipartUploadResult>")
-        #expect(try fakeClient(emptyETag).completeMultipartUpload(key: "k", uploadID: "u", parts: [(1, "\"e\"")]) == "")
+        await #expect(try await fakeClient(emptyETag).completeMultipartUpload(key: "k", uploadID: "u", parts: [(1, "\"e\"")]) == "")
         let cut = RecordingS3Transport(always: "<CompleteMultipartUploadResult><ETag>\"e\"</ETag>")
-        #expect(throws: S3Error.self) { try fakeClient(cut, maxAttempts: 2).completeMultipartUpload(key: "k", uploadID: "u", parts: [(1, "\"e\"")]) }
+        await #expect(throws: S3Error.self) { try await fakeClient(cut, maxAttempts: 2).completeMultipartUpload(key: "k", uploadID: "u", parts: [(1, "\"e\"")]) }
         let complete = RecordingS3Transport(always: "<CompleteMultipartUploadResult><ETag>\"e-1\"</ETag></CompleteMultipartUploadResult>")
-        #expect(try fakeClient(complete).completeMultipartUpload(key: "k", uploadID: "u", parts: [(1, "\"e\"")]) == "\"e-1\"")
+        await #expect(try await fakeClient(complete).completeMultipartUpload(key: "k", uploadID: "u", parts: [(1, "\"e\"")]) == "\"e-1\"")
     }
 
     /// An error body that is not XML (a proxy's HTML page) leaves only the status to go on.

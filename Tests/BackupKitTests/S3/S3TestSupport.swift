@@ -39,3 +39,19 @@ func errorResponse(_ status: Int, _ code: String, _ message: String = "", extra:
         status: status, headers: headers,
         body: Array("<?xml version=\"1.0\"?><Error><Code>\(code)</Code><Message>\(message)</Message>\(extra)<RequestId>req-1</RequestId></Error>".utf8))
 }
+
+/// Runs `body` in a task cancelled after `delay` with `reason` as its `StopReason`, as the daemon's
+/// shutdown or a job's timeout cancels a run, and returns what `body` returned or threw.
+func cancelling<T: Sendable>(
+    after delay: Duration, reason: String, _ body: @escaping @Sendable () async throws -> T
+) async throws -> T {
+    let stop = StopReason()
+    let task = Task { try await StopReason.$current.withValue(stop) { try await body() } }
+    // A dispatch timer cancels, as a signal handler would: a sleep on the cooperative pool wakes
+    // only once a thread there is free, seconds late in a full test run on 2 cores.
+    DispatchQueue.global().asyncAfter(deadline: .now() + delay.seconds) {
+        stop.set(reason)
+        task.cancel()
+    }
+    return try await task.value
+}

@@ -34,9 +34,9 @@ private struct ClockStepSetup {
     let shim: String
     var offsetFile: String { directory + "/clock-offset" }
 
-    init(label: String) throws {
+    init(label: String) async throws {
         s3 = try TestS3.environment()
-        bucket = try s3.makeBucket(label).settings.bucket
+        bucket = try await s3.makeBucket(label).settings.bucket
         directory = FileManager.default.temporaryDirectory.path + "/backupd-clock-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         shim = try buildClockShim(into: directory)
@@ -96,7 +96,7 @@ struct ClockStepDaemonTests {
     /// the first slot jumped over runs as a catch-up and each of the other ~359 gets one skipped
     /// row naming the step; each step is logged once with its size, and runs go on succeeding.
     @Test func stepsBackAndForward() async throws {
-        let setup = try ClockStepSetup(label: "clockstep")
+        let setup = try await ClockStepSetup(label: "clockstep")
         defer { setup.remove() }
         let daemon = try setup.start(jobs: [ClockStepSetup.job("tick", schedule: "*/10 * * * * *")])
         defer { daemon.cleanUp() }
@@ -168,7 +168,7 @@ struct ClockStepDaemonTests {
     /// not run its slot again when the clock passes it a second time, while the wildcard
     /// `*/5 * * * * *` job does run its repeated slots (Debian cron's rules); the step is logged once.
     @Test func fixedTimeSlotRunsOnceAcrossAStepBack() async throws {
-        let setup = try ClockStepSetup(label: "clockfixed")
+        let setup = try await ClockStepSetup(label: "clockfixed")
         defer { setup.remove() }
         // Far enough ahead for a loaded machine to start the daemon first (a job with no history
         // waits for its next slot, here tomorrow's).

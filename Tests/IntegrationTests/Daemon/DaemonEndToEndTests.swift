@@ -13,9 +13,9 @@ private struct EndToEndSetup {
     let s3: TestS3
     let environment: [String: String]
 
-    init(label: String) throws {
+    init(label: String) async throws {
         s3 = try TestS3.environment()
-        bucket = try s3.makeBucket(label).settings.bucket
+        bucket = try await s3.makeBucket(label).settings.bucket
         directory = FileManager.default.temporaryDirectory.path + "/backupd-e2e-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         configPath = directory + "/config.json"
@@ -74,7 +74,7 @@ struct DaemonEndToEndTests {
     /// metadata; SIGHUP with a broken config keeps the old one, with a good one applies it;
     /// SIGTERM stops cleanly with STOPPING=1; no secret reaches the log.
     @Test func scheduledBackupReloadAndStop() async throws {
-        let setup = try EndToEndSetup(label: "e2e-pg")
+        let setup = try await EndToEndSetup(label: "e2e-pg")
         defer { setup.remove() }
         let pg = try TestServers.postgres()
         let database = try pg.createDatabase(prefix: "e2e")
@@ -135,7 +135,7 @@ struct DaemonEndToEndTests {
     /// SIGTERM during a backup that outlives the grace period: the tool is killed, the upload
     /// aborted, the run recorded `interrupted`, and the daemon exits 0.
     @Test func sigtermDuringRunInterruptsAfterGracePeriod() async throws {
-        let setup = try EndToEndSetup(label: "e2e-term")
+        let setup = try await EndToEndSetup(label: "e2e-term")
         defer { setup.remove() }
         try setup.writeConfig(jobs: [EndToEndSetup.slowCommandJob(name: "slow", bytes: 12 << 20)], grace: "2s")
         let daemon = try DaemonProcess(configPath: setup.configPath, directory: setup.directory, environment: setup.environment)
@@ -155,7 +155,7 @@ struct DaemonEndToEndTests {
     /// SIGKILL mid-upload leaves a `running` row and an open upload; the next start (its owner is
     /// gone) marks the run `interrupted` and aborts the upload, so no parts stay billed.
     @Test func sigkillMidUploadIsRecoveredAtNextStart() async throws {
-        let setup = try EndToEndSetup(label: "e2e-kill")
+        let setup = try await EndToEndSetup(label: "e2e-kill")
         defer { setup.remove() }
         try setup.writeConfig(jobs: [EndToEndSetup.slowCommandJob(name: "slow", bytes: 12 << 20)])
         let first = try DaemonProcess(configPath: setup.configPath, directory: setup.directory, environment: setup.environment)

@@ -93,9 +93,9 @@ struct OwnershipSetup {
     let s3: TestS3
     let environment: [String: String]
 
-    init(label: String) throws {
+    init(label: String) async throws {
         s3 = try TestS3.environment()
-        bucket = try s3.makeBucket(label).settings.bucket
+        bucket = try await s3.makeBucket(label).settings.bucket
         directory = FileManager.default.temporaryDirectory.path + "/backupd-own-" + UUID().uuidString.prefix(8)
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         configPath = directory + "/config.json"
@@ -152,7 +152,7 @@ struct DaemonOwnershipTests {
     /// A second daemon on the same state directory exits 1 at once naming the first one's pid;
     /// the first keeps running.
     @Test func secondDaemonRefusesNamingThePid() async throws {
-        let setup = try OwnershipSetup(label: "own-two")
+        let setup = try await OwnershipSetup(label: "own-two")
         defer { setup.remove() }
         try setup.writeConfig(jobs: [OwnershipSetup.job("a", bytes: 10, seconds: 0)])
         let first = try setup.daemon()
@@ -173,7 +173,7 @@ struct DaemonOwnershipTests {
     /// lines; a second run-now of the job meanwhile is refused naming the run in progress (exit 1),
     /// one with --wait prints that run's result; the job ran once.
     @Test func runNowGoesThroughTheDaemon() async throws {
-        let setup = try OwnershipSetup(label: "own-runnow")
+        let setup = try await OwnershipSetup(label: "own-runnow")
         defer { setup.remove() }
         try setup.writeConfig(jobs: [OwnershipSetup.job("slow", bytes: 3_000_000, seconds: 30)])
         let daemon = try setup.daemon()
@@ -213,7 +213,7 @@ struct DaemonOwnershipTests {
     /// run is left alone and succeeds (not interrupted, not aborted); a second daemon-less run-now
     /// meanwhile is refused naming the first's pid; the daemon then starts normally.
     @Test func daemonStartedDuringRunNowLeavesItAlone() async throws {
-        let setup = try OwnershipSetup(label: "own-start")
+        let setup = try await OwnershipSetup(label: "own-start")
         defer { setup.remove() }
         // The dump's output comes at once, then the tool holds the run open for 90 s: time for the
         // checks below to run while it uploads, even on a machine busy with the rest of the suite.
@@ -251,7 +251,7 @@ struct DaemonOwnershipTests {
     /// A destination that accepts connections and never answers (with a crashed run on it to
     /// recover) delays neither READY=1 nor another job on a seconds schedule, nor the stop.
     @Test func stalledDestinationDelaysNothing() async throws {
-        let setup = try OwnershipSetup(label: "own-stall")
+        let setup = try await OwnershipSetup(label: "own-stall")
         defer { setup.remove() }
         let silent = try SilentListener()
         defer { silent.close() }

@@ -17,7 +17,7 @@ struct DaemonSingleOwnerTests {
     /// once, and after the first noticed), the first keeps its control socket, says so at error
     /// priority, locks a new lock file naming itself and goes on taking runs.
     @Test func removedLockFileIsLockedAgain() async throws {
-        let setup = try OwnershipSetup(label: "own-lockrm")
+        let setup = try await OwnershipSetup(label: "own-lockrm")
         defer { setup.remove() }
         try setup.writeConfig(jobs: [OwnershipSetup.job("a", bytes: 1000, seconds: 0)])
         let first = try setup.daemon()
@@ -62,7 +62,7 @@ struct DaemonSingleOwnerTests {
     /// daemon cannot lock it again, so it refuses runs (error priority, run-now told why and not
     /// recorded as a history row) until the other lets go; then it locks it and takes runs again.
     @Test func lockFileHeldByAnotherRefusesRuns() async throws {
-        let setup = try OwnershipSetup(label: "own-lockheld")
+        let setup = try await OwnershipSetup(label: "own-lockheld")
         defer { setup.remove() }
         try setup.writeConfig(jobs: [OwnershipSetup.job("a", bytes: 1000, seconds: 0)])
         let daemon = try setup.daemon()
@@ -103,7 +103,7 @@ struct DaemonSingleOwnerTests {
     /// error priority and refuses runs until restarted (its history and socket went with the old
     /// one), and it holds the new directory, so a second daemon there still refuses to start.
     @Test func replacedStateDirectoryRefusesRuns() async throws {
-        let setup = try OwnershipSetup(label: "own-dirmv")
+        let setup = try await OwnershipSetup(label: "own-dirmv")
         defer { setup.remove() }
         try setup.writeConfig(jobs: [OwnershipSetup.job("a", bytes: 1000, seconds: 0)])
         let daemon = try setup.daemon()
@@ -131,7 +131,7 @@ struct DaemonSingleOwnerTests {
     /// through it runs in the daemon and is recorded in the old directory), and a run-now reading
     /// the edited file does not run beside the daemon: nothing is recorded in the new directory.
     @Test func reloadChangingStateDirectoryIsRefused() async throws {
-        let setup = try OwnershipSetup(label: "own-reload")
+        let setup = try await OwnershipSetup(label: "own-reload")
         defer { setup.remove() }
         try setup.writeConfig(jobs: [OwnershipSetup.job("a", bytes: 1000, seconds: 0)])
         let oldConfig = setup.directory + "/old-config.json"
@@ -173,7 +173,7 @@ struct DaemonSingleOwnerTests {
     /// (run-now told, nothing written to a file that is no longer the history); moved back, runs
     /// are taken and recorded there. Deleted for good: refused until a restart opens a new history.
     @Test func removedHistoryRefusesRuns() async throws {
-        let setup = try OwnershipSetup(label: "own-history")
+        let setup = try await OwnershipSetup(label: "own-history")
         defer { setup.remove() }
         try setup.writeConfig(jobs: [OwnershipSetup.job("a", bytes: 1000, seconds: 0)])
         let daemon = try setup.daemon()

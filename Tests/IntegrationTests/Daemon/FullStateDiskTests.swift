@@ -49,7 +49,7 @@ struct FullStateDiskTests {
     /// priority, naming the job and its slot.
     @Test func fullDiskRunsAreReportedAndReconciled() async throws {
         let s3 = try TestS3.environment()
-        let bucket = try s3.makeBucket("fulldisk").settings.bucket
+        let bucket = try await s3.makeBucket("fulldisk").settings.bucket
         let directory = FileManager.default.temporaryDirectory.path + "/backupd-full-" + UUID().uuidString.prefix(8)
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }

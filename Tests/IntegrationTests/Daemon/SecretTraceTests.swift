@@ -63,7 +63,7 @@ struct SecretTraceTests {
             _ = holder.wait()
         }
 
-        let setup = try OwnershipSetup(label: "trace")
+        let setup = try await OwnershipSetup(label: "trace")
         defer { setup.remove() }
         let job = """
             {"name": "pg", "engine": "postgres", "schedule": "0 0 1 1 *", "destination": "local", "prefix": "trace/pg", "catchUp": "none",

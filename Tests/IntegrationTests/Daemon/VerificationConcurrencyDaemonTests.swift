@@ -13,9 +13,9 @@ private struct ConcurrencySetup {
     let configPath: String
     let environment: [String: String]
 
-    init() throws {
+    init() async throws {
         s3 = try TestS3.environment()
-        bucket = try s3.makeBucket("vconc").settings.bucket
+        bucket = try await s3.makeBucket("vconc").settings.bucket
         directory = FileManager.default.temporaryDirectory.path + "/backupd-vconc-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         configPath = directory + "/config.json"
@@ -58,7 +58,7 @@ struct VerificationConcurrencyDaemonTests {
     /// another job's 6-second backup holds the only slot: verifications run before it and again
     /// after it, none in between, and the daemon logs the verification queued behind the backup.
     @Test func verificationWaitsForTheRunningBackup() async throws {
-        let setup = try ConcurrencySetup()
+        let setup = try await ConcurrencySetup()
         defer { setup.remove() }
         let daemon = try DaemonProcess(configPath: setup.configPath, directory: setup.directory, environment: setup.environment)
         defer { daemon.cleanUp() }

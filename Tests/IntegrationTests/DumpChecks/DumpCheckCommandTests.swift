@@ -85,9 +85,9 @@ struct DumpCheckCommandTests {
     /// object and no open multipart upload (read with the AWS CLI), records exactly one failed
     /// row and never prunes: with keepLast 1 the earlier real backup is still there and restores.
     @Test(arguments: cases)
-    fileprivate func fakeDumpToolFails(_ engineCase: EngineCase) throws {
+    fileprivate func fakeDumpToolFails(_ engineCase: EngineCase) async throws {
         let s3 = try TestS3.environment()
-        let destination = try TestDestination.make()
+        let destination = try await TestDestination.make()
         let bucket = destination.json["bucket"] as! String
         let directory = FileManager.default.temporaryDirectory.path + "/backupd-dumpcheck-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)

@@ -10,10 +10,10 @@ struct SuspiciousBackupCommandTests {
     /// `list` (and their --json), `status` (exit 1), a `backup_suspicious` webhook and the metric;
     /// retention keeps the older good backup, which restores. After `backupd ack` the job is ok
     /// again and the next backup's prune treats the acknowledged one as a normal backup.
-    @Test func tinyBackupIsStoredMarkedAndKeepsThePast() throws {
+    @Test func tinyBackupIsStoredMarkedAndKeepsThePast() async throws {
         let s3 = try TestS3.environment()
         let hooks = try TestHTTPServer()
-        let destination = try TestDestination.make()
+        let destination = try await TestDestination.make()
         let bucket = destination.json["bucket"] as! String
         let directory = FileManager.default.temporaryDirectory.path + "/backupd-suspicious-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -42,7 +42,7 @@ struct SuspiciousBackupCommandTests {
             let run = try backupd(["run-now", "shrink"])
             #expect(run.status == 0, "\(run.stderr)")
             #expect(!run.stderr.contains("SUSPICIOUS"))
-            Thread.sleep(forTimeInterval: 1.1)  // one backup per second: names are to the second
+            try? await Task.sleep(for: .seconds(1.1))  // one backup per second: names are to the second
         }
         let good = try manifests()
         #expect(good.count == 1, "\(good)")
@@ -92,7 +92,7 @@ struct SuspiciousBackupCommandTests {
         #expect(try backupd(["status"]).status == 0)
         #expect(try backupd(["list", "shrink"]).stdout.contains("\(backupID) (suspicious, acknowledged)"))
 
-        Thread.sleep(forTimeInterval: 1.1)
+        try? await Task.sleep(for: .seconds(1.1))
         try normal.write(toFile: payload, atomically: true, encoding: .utf8)
         let next = try backupd(["run-now", "shrink"])
         #expect(next.status == 0 && !next.stderr.contains("SUSPICIOUS"), "\(next.stderr)")

@@ -32,26 +32,26 @@ struct AgeEncryptionTests {
     /// An encrypted backup is stored as `.zst.age` with its encryption in the metadata; the stored
     /// bytes are age ciphertext that reveal nothing; restore with the identity gives the dump back,
     /// as does stock `age -d -i KEY | zstd -d`; without an identity, or with the wrong one, restore fails.
-    @Test func roundTrip() throws {
+    @Test func roundTrip() async throws {
         let key = try AgeKey.make()
         defer { key.remove() }
-        let destination = try TestDestination.make()
+        let destination = try await TestDestination.make()
         let pipeline = try Pipeline(destination: destination, name: "sealed", job: [
             "engine": "command", "connection": ["argv": ["seq", "1", "200000"], "extension": "txt"],
             "encryption": ["ageRecipients": [key.recipient]],
             "compression": ["algorithm": "zstd", "level": 9, "threads": 1],
         ])
-        let outcome = pipeline.backup()
+        let outcome = await pipeline.backup()
         #expect(outcome.status == .succeeded, "\(outcome.error ?? "")")
         let objectKey = try #require(outcome.objectKey)
         #expect(objectKey.hasSuffix(".txt.zst.age"))
-        let head = try #require(try destination.store.head(key: objectKey))
+        let head = try await #require(try destination.store.head(key: objectKey))
         #expect(head.metadata["encryption"] == "age")
         #expect(head.metadata["age-recipients"] == "1")
         #expect(head.metadata["age-fingerprints"] == AgeRecipient.fingerprint(key.recipient))
 
         var stored: [UInt8] = []
-        try destination.store.download(key: objectKey) { stored.append(contentsOf: $0) }
+        try await destination.store.download(key: objectKey) { stored.append(contentsOf: $0) }
         #expect(stored.starts(with: Array("age-encryption.org/v1\n".utf8)))
         #expect(!stored.starts(with: [0x28, 0xB5, 0x2F, 0xFD]))
         #expect(String(decoding: stored, as: UTF8.self).range(of: "\n199999\n") == nil)
@@ -69,25 +69,25 @@ struct AgeEncryptionTests {
 
         let target = key.directory + "/restored.txt"
         let restorer = Restorer(stores: destination.provider, launcher: PosixProcessLauncher(), environment: Pipeline.defaultEnvironment)
-        let result = try restorer.restore(job: pipeline.job, config: pipeline.config, key: nil, options: RestoreOptions(target: target), identity: key.identity, logger: Logger(label: "it"))
+        let result = try await restorer.restore(job: pipeline.job, config: pipeline.config, key: nil, options: RestoreOptions(target: target), identity: key.identity, logger: Logger(label: "it"))
         #expect(result.key == objectKey)
-        #expect(try String(contentsOfFile: target, encoding: .utf8) == seqText(200_000))
+        await #expect(try String(contentsOfFile: target, encoding: .utf8) == seqText(200_000))
 
-        #expect {
-            try restorer.restore(job: pipeline.job, config: pipeline.config, key: nil, options: RestoreOptions(target: key.directory + "/none.txt"), logger: Logger(label: "it"))
+        await #expect {
+            try await restorer.restore(job: pipeline.job, config: pipeline.config, key: nil, options: RestoreOptions(target: key.directory + "/none.txt"), logger: Logger(label: "it"))
         } throws: { "\($0)".contains("is encrypted with age; pass the identity (private key) file with --identity FILE") }
         let other = try AgeKey.make()
         defer { other.remove() }
-        #expect {
-            try restorer.restore(job: pipeline.job, config: pipeline.config, key: nil, options: RestoreOptions(target: key.directory + "/wrong.txt"), identity: other.identity, logger: Logger(label: "it"))
+        await #expect {
+            try await restorer.restore(job: pipeline.job, config: pipeline.config, key: nil, options: RestoreOptions(target: key.directory + "/wrong.txt"), identity: other.identity, logger: Logger(label: "it"))
         } throws: { "\($0)".contains("cannot decrypt") && "\($0)".contains("no identity matched") }
         #expect(!FileManager.default.fileExists(atPath: key.directory + "/wrong.txt"))
     }
 
     /// With encryption configured and no age on PATH, the backup fails before the dump starts and
     /// the bucket holds nothing: no object, no open upload.
-    @Test func missingAgeFailsClosed() throws {
-        let destination = try TestDestination.make()
+    @Test func missingAgeFailsClosed() async throws {
+        let destination = try await TestDestination.make()
         var pipeline = try Pipeline(destination: destination, name: "noage", job: [
             "engine": "command", "connection": ["argv": ["/bin/sh", "-c", "i=0; while [ $i -lt 2000 ]; do echo line $i; i=$((i+1)); done"]],
             "encryption": ["ageRecipients": [testRecipient]],
@@ -96,16 +96,16 @@ struct AgeEncryptionTests {
         try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: empty) }
         pipeline.environment["PATH"] = empty
-        let outcome = pipeline.backup()
+        let outcome = await pipeline.backup()
         #expect(outcome.status == .failed)
         #expect(outcome.error?.contains("encryption is configured but the age program is not installed") == true, "\(outcome.error ?? "")")
-        #expect(try destination.isEmpty(prefix: "it/noage"))
+        await #expect(try destination.isEmpty(prefix: "it/noage"))
     }
 
     /// An age stage that dies mid-stream (after more than a part of output) fails the backup: the
     /// multipart upload is aborted, nothing is stored and nothing stays open.
-    @Test func dyingStageUploadsNothing() throws {
-        let destination = try TestDestination.make()
+    @Test func dyingStageUploadsNothing() async throws {
+        let destination = try await TestDestination.make()
         let bin = FileManager.default.temporaryDirectory.path + "/backupd-fakeage-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: bin) }
@@ -117,26 +117,26 @@ struct AgeEncryptionTests {
             "encryption": ["ageRecipients": [testRecipient]],
         ])
         pipeline.environment["PATH"] = bin + ":/usr/bin:/bin"
-        let outcome = pipeline.backup()
+        let outcome = await pipeline.backup()
         #expect(outcome.status == .failed)
         #expect(outcome.error?.contains("the age encryption stage ended with exit status 1 (age: simulated crash)") == true, "\(outcome.error ?? "")")
-        #expect(try destination.isEmpty(prefix: "it/agedies"))
+        await #expect(try destination.isEmpty(prefix: "it/agedies"))
     }
 
     /// A dump tool that dies while its output is being encrypted fails the backup with the tool's
     /// reason (not age's), and leaves nothing in the bucket.
-    @Test func dyingDumpUnderEncryption() throws {
+    @Test func dyingDumpUnderEncryption() async throws {
         let key = try AgeKey.make()
         defer { key.remove() }
-        let destination = try TestDestination.make()
+        let destination = try await TestDestination.make()
         let pipeline = try Pipeline(destination: destination, name: "dumpdies", job: [
             "engine": "command", "connection": ["argv": ["/bin/sh", "-c", "seq 1 3000000; echo 'disk on fire' >&2; exit 4"]],
             "encryption": ["ageRecipients": [key.recipient]],
         ])
-        let outcome = pipeline.backup()
+        let outcome = await pipeline.backup()
         #expect(outcome.status == .failed)
         #expect(outcome.error?.contains("exit status 4") == true, "\(outcome.error ?? "")")
-        #expect(try destination.isEmpty(prefix: "it/dumpdies"))
+        await #expect(try destination.isEmpty(prefix: "it/dumpdies"))
     }
 }
 

@@ -11,7 +11,7 @@ import TestThreads
 /// backup whose digests are right and whose content is not, which only a decrypting verify can tell.
 func replaceEncryptedContent(
     of entry: CatalogEntry, with plaintext: String, compress: Bool = true, recipient: String, destination: TestDestination, directory: String
-) throws {
+) async throws {
     let manifest = try #require(entry.manifest)
     let key = try #require(manifest.primary?.key)
     let manifestKey = try #require(entry.manifestKey)
@@ -19,14 +19,14 @@ func replaceEncryptedContent(
     _ = try ClientTool(name: "sh").run(["-c", "printf '%s' \"$1\" | \(compress ? "zstd -q -c" : "cat") | age -r \"$2\" -o \"$3\"", "sh", plaintext, recipient, file], environment: [:])
     let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: file)))
     try TestS3.environment().rewrite(bucket: destination.bucket, key: key) { $0 = bytes }
-    var json = try #require(try JSONSerialization.jsonObject(with: Data(destination.store.read(key: manifestKey))) as? [String: Any])
+    var json = try await #require(try JSONSerialization.jsonObject(with: Data(destination.store.read(key: manifestKey))) as? [String: Any])
     var objects = try #require(json["objects"] as? [[String: Any]])
     let index = try #require(objects.firstIndex { $0["key"] as? String == key })
     objects[index]["size"] = bytes.count
     objects[index]["sha256"] = SHA256.hex(SHA256.hash(bytes))
     json["objects"] = objects
-    try destination.store.delete(keys: [manifestKey])
-    _ = try destination.store.createObject(
+    try await destination.store.delete(keys: [manifestKey])
+    _ = try await destination.store.createObject(
         key: manifestKey, body: [UInt8](try JSONSerialization.data(withJSONObject: json)), contentType: "application/json")
 }
 
@@ -39,7 +39,7 @@ struct EncryptedVerifyTests {
     /// passes without the identity and fails with it (and restore --verify-first --identity refuses
     /// it, having restored the good one); an unreadable identity file is named; the after-backup
     /// verification of run-now checks the digests only.
-    @Test func verifyCommandWithIdentity() throws {
+    @Test func verifyCommandWithIdentity() async throws {
         let server = try TestServers.postgres()
         let source = try server.createDatabase(prefix: "encv")
         defer { try? server.dropDatabase(source) }
@@ -48,7 +48,7 @@ struct EncryptedVerifyTests {
         defer { key.remove() }
         let other = try AgeKey.make()
         defer { other.remove() }
-        let destination = try TestDestination.make()
+        let destination = try await TestDestination.make()
         let directory = key.directory
         let state = directory + "/state"
         let root: [String: Any] = [
@@ -111,8 +111,8 @@ struct EncryptedVerifyTests {
         #expect(try server.psql("SELECT count(*) FROM t", database: target) == "300\n")
 
         let job = try #require(try BackupConfig.load(path: configPath, secrets: .none).config.job(named: "sealed"))
-        let entry = try #require(try BackupCatalog(store: destination.store, job: job).latest())
-        try replaceEncryptedContent(of: entry, with: "not a dump at all\n", recipient: key.recipient, destination: destination, directory: directory)
+        let entry = try await #require(try BackupCatalog(store: destination.store, job: job).latest())
+        try await replaceEncryptedContent(of: entry, with: "not a dump at all\n", recipient: key.recipient, destination: destination, directory: directory)
         let stillBlind = try runBackupd(["verify", "sealed", "--config", configPath], environment: environment)
         #expect(stillBlind.status == 0, "\(stillBlind.stderr)")
         let caught = try runBackupd(["verify", "sealed", "--identity", key.identity, "--config", configPath], environment: environment)
@@ -143,13 +143,13 @@ struct EncryptedVerifyTests {
         _ = try server.psql("CREATE TABLE t (id int); INSERT INTO t VALUES (1);", database: source)
         let key = try AgeKey.make()
         defer { key.remove() }
-        let destination = try TestDestination.make()
+        let destination = try await TestDestination.make()
         let pipeline = try Pipeline(destination: destination, name: "sealed-schedule-\(source)", job: [
             "engine": "postgres", "encryption": ["ageRecipients": [key.recipient]],
             "connection": ["host": server.host, "port": server.port, "username": server.user, "password": server.password, "database": source],
             "verify": ["schedule": "*/10 * * * *", "restoreTo": "never_created_scratch"],
         ])
-        #expect(pipeline.backup().status == .succeeded)
+        await #expect(pipeline.backup().status == .succeeded)
         let history = try HistoryStore(stateDirectory: key.directory + "/state")
         let clock = ManualWallClock(Date())
         let runner = VerifyRunner(stores: destination.provider, launcher: PosixProcessLauncher(), environment: pipeline.environment, clock: clock, history: history)
@@ -174,26 +174,26 @@ struct EncryptedVerifyTests {
 
     /// Verified in process with the identity, the content of a replaced encrypted object (right
     /// digests, not zstd inside) fails in the compression layer; without it only the digests pass.
-    @Test func decryptedContentIsChecked() throws {
+    @Test func decryptedContentIsChecked() async throws {
         let key = try AgeKey.make()
         defer { key.remove() }
-        let destination = try TestDestination.make()
+        let destination = try await TestDestination.make()
         let pipeline = try Pipeline(destination: destination, name: "sealed-content", job: [
             "engine": "command", "connection": ["argv": ["seq", "1", "20000"], "extension": "txt"],
             "encryption": ["ageRecipients": [key.recipient]],
         ])
-        #expect(pipeline.backup().status == .succeeded)
+        await #expect(pipeline.backup().status == .succeeded)
         let runner = VerifyRunner(stores: destination.provider, launcher: PosixProcessLauncher(), environment: pipeline.environment, clock: SystemWallClock(), history: nil)
-        let good = try #require(try runner.run(job: pipeline.job, config: pipeline.config, selection: .latest, identity: key.identity, trigger: .verify, logger: Logger(label: "it")).first)
+        let good = try await #require(try runner.run(job: pipeline.job, config: pipeline.config, selection: .latest, identity: key.identity, trigger: .verify, logger: Logger(label: "it")).first)
         #expect(good.passed && good.contentChecked, "\(good.allProblems)")
         #expect(good.objects.first?.encryption == "age" && good.objects.first?.compression == "zstd frame checksum")
 
-        let entry = try #require(try pipeline.catalog.latest())
-        try replaceEncryptedContent(
+        let entry = try await #require(try pipeline.catalog.latest())
+        try await replaceEncryptedContent(
             of: entry, with: "plain text, no zstd frame", compress: false, recipient: key.recipient, destination: destination, directory: key.directory)
-        let blind = try #require(try runner.run(job: pipeline.job, config: pipeline.config, selection: .latest, trigger: .verify, logger: Logger(label: "it")).first)
+        let blind = try await #require(try runner.run(job: pipeline.job, config: pipeline.config, selection: .latest, trigger: .verify, logger: Logger(label: "it")).first)
         #expect(blind.passed && !blind.contentChecked)
-        let caught = try #require(try runner.run(job: pipeline.job, config: pipeline.config, selection: .latest, identity: key.identity, trigger: .verify, logger: Logger(label: "it")).first)
+        let caught = try await #require(try runner.run(job: pipeline.job, config: pipeline.config, selection: .latest, identity: key.identity, trigger: .verify, logger: Logger(label: "it")).first)
         #expect(!caught.passed)
         #expect(caught.allProblems.contains { $0.contains("compression layer (zstd frame checksum) failed") }, "\(caught.allProblems)")
     }

@@ -103,7 +103,7 @@ struct EngineSizeEstimateTests {
 
     /// On an equal-parts provider allowing 3 parts, a PostgreSQL dump larger than 3 × `partSizeMiB`
     /// lands in one object: the engine's estimate (no history, no `expectedSize`) fixed larger parts.
-    @Test func estimateSizesEqualPartsOfARealBackup() throws {
+    @Test func estimateSizesEqualPartsOfARealBackup() async throws {
         let server = try TestServers.postgres()
         let database = try server.createDatabase(prefix: "estpg")
         defer { try? server.dropDatabase(database) }
@@ -111,7 +111,7 @@ struct EngineSizeEstimateTests {
         let s3 = try TestS3.environment()
         let proxy = try ProviderRulesProxy(upstream: s3.endpoint, maxParts: 3)
         defer { proxy.stop() }
-        let base = try TestDestination.make()
+        let base = try await TestDestination.make()
         var json = base.json
         json["endpoint"] = proxy.endpoint.absoluteString
         json["provider"] = "mega"
@@ -121,20 +121,20 @@ struct EngineSizeEstimateTests {
             "engine": "postgres", "compression": "none",
             "connection": ["host": server.host, "port": server.port, "username": server.user, "password": server.password, "database": database],
         ])
-        let outcome = pipeline.backup()
+        let outcome = await pipeline.backup()
         #expect(outcome.status == .succeeded, "\(outcome.error ?? "")")
         let stored = try #require(outcome.bytesStored)
         #expect(stored > 15 << 20, "the dump (\(stored) bytes) must not fit 3 parts of 5 MiB")
         let key = try #require(outcome.objectKey)
-        let objects = try base.store.list(prefix: "it/estpg/").map(\.key).filter { !$0.hasSuffix(ObjectName.manifestSuffix) }
+        let objects = try await base.store.list(prefix: "it/estpg/").map(\.key).filter { !$0.hasSuffix(ObjectName.manifestSuffix) }
         #expect(objects == [key], "\(objects)")
         #expect(try proxy.refusals().isEmpty)
-        #expect(try base.store.openUploads(prefix: "it/estpg/").isEmpty)
+        await #expect(try base.store.openUploads(prefix: "it/estpg/").isEmpty)
     }
 
     /// A failing estimate (nothing listens on the port) does not fail anything: no size, one info
     /// line naming the failure without the password; growing providers never ask the engine.
-    @Test func failedEstimateFallsBackAndIsLogged() throws {
+    @Test func failedEstimateFallsBackAndIsLogged() async throws {
         let listener = try LoopbackSocket.listen(what: "a port to close")
         close(listener.fd)
         let job = try job("postgres", [
@@ -150,14 +150,14 @@ struct EngineSizeEstimateTests {
         equal.provider = .r2
         let (logger, lines) = CapturingLogHandler.logger()
         let redactor = Redactor(secrets: EngineDrivers.secrets(of: job))
-        let size = runner.expectedSize(job: job, destinations: [equal], driver: EngineDrivers.driver(for: job), context: context, redactor: redactor, logger: logger)
+        let size = await runner.expectedSize(job: job, destinations: [equal], driver: EngineDrivers.driver(for: job), context: context, redactor: redactor, logger: logger)
         #expect(size == nil)
         #expect(lines.all.contains { $0.hasPrefix("info size estimate failed") && $0.contains("cannot connect to 127.0.0.1:\(listener.port)") }, "\(lines.text)")
         #expect(!lines.text.contains("estimate-secret"))
         #expect(launcher.specs.count == 1)
 
         equal.provider = .generic
-        #expect(runner.expectedSize(job: job, destinations: [equal], driver: EngineDrivers.driver(for: job), context: context, redactor: redactor, logger: logger) == nil)
+        await #expect(runner.expectedSize(job: job, destinations: [equal], driver: EngineDrivers.driver(for: job), context: context, redactor: redactor, logger: logger) == nil)
         #expect(launcher.specs.count == 1, "a growing provider asked the engine")
     }
 }

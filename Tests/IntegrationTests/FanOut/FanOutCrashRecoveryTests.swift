@@ -31,7 +31,7 @@ struct FanOutCrashRecoveryTests {
     /// interrupted, with each destination recorded interrupted and no upload left open.
     @Test func sigkillMidFanOutAbortsEveryDestinationsUpload() async throws {
         let restricted = try Self.restrictedUser()
-        let fixture = try FanOutFixture(
+        let fixture = try await FanOutFixture(
             dumpBytes: 12 << 20, bSecret: restricted.secret, bAccessKey: restricted.key, generated: true, stall: true)
         defer { fixture.remove() }
         try Self.grant(fixture.s3, user: restricted.user, bucket: fixture.buckets["b"]!)
@@ -63,14 +63,16 @@ struct FanOutCrashRecoveryTests {
         kill(runNow.processIdentifier, SIGKILL)
         runNow.waitUntilExit()
         for lane in lanes {
-            #expect(try fixture.openUploads(lane.destination).map(\.uploadID).contains(lane.uploadID!), "\(lane.destination) had no open upload before recovery")
+            await #expect(try fixture.openUploads(lane.destination).map(\.uploadID).contains(lane.uploadID!), "\(lane.destination) had no open upload before recovery")
         }
 
         let daemon = try DaemonProcess(configPath: fixture.configPath, directory: fixture.state, environment: fixture.environment)
         defer { daemon.cleanUp() }
         #expect(await daemon.notify.waitFor("READY=1", timeout: 20), "no READY=1; log:\n\(daemon.log)")
         let recovered = try await poll(timeout: 30) {
-            try fixture.openUploads("a").isEmpty && fixture.openUploads("b").isEmpty
+            let a = try await fixture.openUploads("a")
+            let b = try await fixture.openUploads("b")
+            return a.isEmpty && b.isEmpty
         }
         #expect(recovered, "an upload is still open after recovery; log:\n\(daemon.log)")
         _ = try await poll(timeout: 10) {
@@ -99,8 +101,8 @@ struct FanOutCrashRecoveryTests {
     /// The upload sweeper looks at every destination of a fan-out job: an orphaned upload older
     /// than the job's timeout is aborted in each bucket, while the uploads a running fan-out run
     /// recorded at its destinations are left alone.
-    @Test func sweeperAbortsOrphansAtEveryDestination() throws {
-        let fixture = try FanOutFixture(dumpBytes: 0, generated: true)
+    @Test func sweeperAbortsOrphansAtEveryDestination() async throws {
+        let fixture = try await FanOutFixture(dumpBytes: 0, generated: true)
         defer { fixture.remove() }
         let sources = ConfigSources(
             environment: fixture.environment, readFile: { path, limit in try RegularFileReader.read(path, limit: limit) },
@@ -112,8 +114,8 @@ struct FanOutCrashRecoveryTests {
         var orphans: [String: String] = [:]
         var owned: [String: String] = [:]
         for name in ["a", "b"] {
-            orphans[name] = try fixture.clients[name]!.createMultipartUpload(key: orphanKey)
-            owned[name] = try fixture.clients[name]!.createMultipartUpload(key: ownedKey)
+            orphans[name] = try await fixture.clients[name]!.createMultipartUpload(key: orphanKey)
+            owned[name] = try await fixture.clients[name]!.createMultipartUpload(key: ownedKey)
         }
         let run = try history.insertRunning(job: "app", trigger: .schedule, scheduledAt: nil, startedAt: Date(), destination: "a")
         try history.recordDestinationsStarted(runID: run, [(name: "a", bucket: fixture.buckets["a"]), (name: "b", bucket: fixture.buckets["b"])])
@@ -126,11 +128,11 @@ struct FanOutCrashRecoveryTests {
         let sweeper = UploadSweeper(
             history: history, configuration: { config }, stores: S3StoreProvider(logger: Logger(label: "test.sweeper"), abortLedger: history),
             clock: ManualWallClock(Date().addingTimeInterval(2 * 86_400)), logger: Logger(label: "test.sweeper"))
-        let report = try sweeper.sweepOnce()
+        let report = try await sweeper.sweepOnce()
         #expect(Set(report.orphansAborted) == Set(orphans.values), "\(report)")
         for name in ["a", "b"] {
-            #expect(try fixture.openUploads(name).map(\.uploadID) == [owned[name]!], "destination \(name)")
-            try fixture.clients[name]!.abortMultipartUpload(key: ownedKey, uploadID: owned[name]!)
+            await #expect(try fixture.openUploads(name).map(\.uploadID) == [owned[name]!], "destination \(name)")
+            try await fixture.clients[name]!.abortMultipartUpload(key: ownedKey, uploadID: owned[name]!)
         }
     }
 }

@@ -7,8 +7,8 @@ import TestThreads
 struct FanOutReportingTests {
     /// `backupd check JOB` checks each of the job's destinations against radosgw: the good one
     /// passes, the one with a wrong secret fails (exit 1), and the secret is never printed.
-    @Test func checkJobChecksEveryDestination() throws {
-        let fixture = try FanOutFixture(dumpBytes: 0, bSecret: "wrong-secret-\(UUID().uuidString)", generated: true)
+    @Test func checkJobChecksEveryDestination() async throws {
+        let fixture = try await FanOutFixture(dumpBytes: 0, bSecret: "wrong-secret-\(UUID().uuidString)", generated: true)
         defer { fixture.remove() }
         let check = try fixture.backupd(["check", "app"])
         let output = check.stdout + check.stderr
@@ -23,9 +23,9 @@ struct FanOutReportingTests {
 
     /// A partial run sends a `partial` webhook (to a real HTTP server) with every destination's
     /// result and the one stored object; no secret is in it.
-    @Test func partialRunSendsPartialWebhook() throws {
+    @Test func partialRunSendsPartialWebhook() async throws {
         let server = try TestHTTPServer()
-        let fixture = try FanOutFixture(
+        let fixture = try await FanOutFixture(
             dumpBytes: 3_000_000, bSecret: "wrong-secret-\(UUID().uuidString)", generated: true,
             jobKeys: ["notify": ["webhooks": [server.url("/hook/fan")]]])
         defer { fixture.remove() }
@@ -48,8 +48,8 @@ struct FanOutReportingTests {
 
     /// `backupd validate` (and any command loading the config) rejects a job whose two destinations
     /// are one bucket of one server, compiler-style: file, line and column, JSON path, value, fix.
-    @Test func validateRejectsTwoDestinationsOnOneBucket() throws {
-        let fixture = try FanOutFixture(dumpBytes: 0, generated: true)
+    @Test func validateRejectsTwoDestinationsOnOneBucket() async throws {
+        let fixture = try await FanOutFixture(dumpBytes: 0, generated: true)
         defer { fixture.remove() }
         let data = try Data(contentsOf: URL(fileURLWithPath: fixture.configPath))
         var root = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])

@@ -27,7 +27,7 @@ struct FanOutFixture {
     init(
         dumpBytes: Int, bPort: Int? = nil, bSecret: String? = nil, bAccessKey: String? = nil, bRetryFor: String? = nil, encryptTo: String? = nil,
         generated: Bool = false, stall: Bool = false, jobKeys: [String: Any] = [:]
-    ) throws {
+    ) async throws {
         s3 = try TestS3.environment()
         self.bSecret = bSecret ?? s3.secretKey
         state = FileManager.default.temporaryDirectory.path + "/backupd-fanout-\(UUID().uuidString)"
@@ -41,8 +41,8 @@ struct FanOutFixture {
         try random.close()
         dump = bytes
         FileManager.default.createFile(atPath: dumpFile, contents: Data(bytes))
-        let a = try s3.makeBucket("fa")
-        let b = try s3.makeBucket("fb")
+        let a = try await s3.makeBucket("fa")
+        let b = try await s3.makeBucket("fb")
         buckets = ["a": a.settings.bucket, "b": b.settings.bucket]
         clients = ["a": a, "b": b]
         func destination(_ name: String, endpoint: String) -> [String: Any] {
@@ -88,19 +88,19 @@ struct FanOutFixture {
     }
 
     /// Keys under the job's prefix in destination `name`'s bucket, read with the test's own credentials.
-    func keys(_ name: String) throws -> [String] {
-        try s3.client(s3.settings(bucket: buckets[name]!)).listObjects(prefix: prefix + "/").map(\.key)
+    func keys(_ name: String) async throws -> [String] {
+        try await s3.client(s3.settings(bucket: buckets[name]!)).listObjects(prefix: prefix + "/").map(\.key)
     }
 
     /// Multipart uploads left open in destination `name`'s bucket.
-    func openUploads(_ name: String) throws -> [OpenUpload] {
-        try s3.client(s3.settings(bucket: buckets[name]!)).listMultipartUploads(prefix: "")
+    func openUploads(_ name: String) async throws -> [OpenUpload] {
+        try await s3.client(s3.settings(bucket: buckets[name]!)).listMultipartUploads(prefix: "")
     }
 
-    func manifest(_ name: String) throws -> BackupManifest {
-        let key = try #require(try keys(name).first { $0.hasSuffix(".manifest.json") })
+    func manifest(_ name: String) async throws -> BackupManifest {
+        let key = try await #require(try keys(name).first { $0.hasSuffix(".manifest.json") })
         var bytes: [UInt8] = []
-        try s3.client(s3.settings(bucket: buckets[name]!)).getObject(key: key) { bytes.append(contentsOf: $0) }
+        try await s3.client(s3.settings(bucket: buckets[name]!)).getObject(key: key) { bytes.append(contentsOf: $0) }
         return try BackupManifest.parse(bytes, key: key)
     }
 
@@ -111,25 +111,26 @@ struct FanOutFixture {
 struct FanOutTests {
     /// One run stores the same backup in two buckets: the tool runs once, the AWS CLI reads the same
     /// digest from both, each manifest names its sibling, history shows both, and each restores.
-    @Test func oneDumpStoredIdenticallyInBoth() throws {
-        let fixture = try FanOutFixture(dumpBytes: 12_000_000)
+    @Test func oneDumpStoredIdenticallyInBoth() async throws {
+        let fixture = try await FanOutFixture(dumpBytes: 12_000_000)
         defer { fixture.remove() }
         let run = try fixture.backupd(["run-now", "app"])
         #expect(run.status == 0, "\(run.stderr)")
         #expect(fixture.toolRuns == 1)
-        let dataA = try #require(try fixture.keys("a").first { $0.hasSuffix(".bin.zst") })
-        let dataB = try #require(try fixture.keys("b").first { $0.hasSuffix(".bin.zst") })
+        let dataA = try await #require(try fixture.keys("a").first { $0.hasSuffix(".bin.zst") })
+        let dataB = try await #require(try fixture.keys("b").first { $0.hasSuffix(".bin.zst") })
         #expect(dataA == dataB)
         let digestA = try fixture.s3.cliDigest(bucket: fixture.buckets["a"]!, key: dataA)
         let digestB = try fixture.s3.cliDigest(bucket: fixture.buckets["b"]!, key: dataB)
         #expect(digestA == digestB)
-        let manifestA = try fixture.manifest("a")
-        let manifestB = try fixture.manifest("b")
+        let manifestA = try await fixture.manifest("a")
+        let manifestB = try await fixture.manifest("b")
         #expect(manifestA.objects.first?.sha256 == digestA && manifestB.objects.first?.sha256 == digestA)
         #expect(manifestA.copies.map(\.destination) == ["b"] && manifestA.copies.first?.bucket == fixture.buckets["b"])
         #expect(manifestB.copies.map(\.destination) == ["a"])
         #expect(manifestA.destination == "a" && manifestB.destination == "b")
-        #expect(try fixture.openUploads("a").isEmpty && fixture.openUploads("b").isEmpty)
+        #expect(try await fixture.openUploads("a").isEmpty)
+        #expect(try await fixture.openUploads("b").isEmpty)
 
         let history = try HistoryStore(stateDirectory: fixture.state, readOnly: true)
         let runs = try history.runs()
@@ -157,8 +158,8 @@ struct FanOutTests {
     /// A destination whose secret is wrong fails alone: the run is partial (exit 2, one history row,
     /// an error line naming it), the other destination has the complete backup, nothing is left open,
     /// `status` flags the job as PARTIAL (not ok, exit 1), and the wrong secret appears nowhere.
-    @Test func wrongSecretMakesThePartialRun() throws {
-        let fixture = try FanOutFixture(dumpBytes: 8_000_000, bSecret: "wrong-secret-\(UUID().uuidString)")
+    @Test func wrongSecretMakesThePartialRun() async throws {
+        let fixture = try await FanOutFixture(dumpBytes: 8_000_000, bSecret: "wrong-secret-\(UUID().uuidString)")
         defer { fixture.remove() }
         let run = try fixture.backupd(["run-now", "app"])
         #expect(run.status == 2, "\(run.stderr)")
@@ -166,9 +167,10 @@ struct FanOutTests {
         #expect(run.stderr.contains("backup not stored at a destination") && run.stderr.contains("s3.destination=b"), "\(run.stderr)")
         #expect(!run.stderr.contains(fixture.bSecret))
         #expect(fixture.toolRuns == 1)
-        #expect(try fixture.keys("a").contains { $0.hasSuffix(".manifest.json") })
-        #expect(try fixture.keys("b").isEmpty)
-        #expect(try fixture.openUploads("a").isEmpty && fixture.openUploads("b").isEmpty)
+        await #expect(try fixture.keys("a").contains { $0.hasSuffix(".manifest.json") })
+        await #expect(try fixture.keys("b").isEmpty)
+        #expect(try await fixture.openUploads("a").isEmpty)
+        #expect(try await fixture.openUploads("b").isEmpty)
         let history = try HistoryStore(stateDirectory: fixture.state, readOnly: true)
         let runs = try history.runs()
         #expect(runs.count == 1 && runs.first?.status == .partial)
@@ -185,20 +187,20 @@ struct FanOutTests {
     /// A destination whose data path goes down mid-upload is aborted and detached, once its retry
     /// budget (`retryFor`, 5 s here) is spent, while the other completes: partial, its multipart
     /// upload aborted (none open), exactly one history row.
-    @Test func destinationDownMidUpload() throws {
+    @Test func destinationDownMidUpload() async throws {
         let s3 = try TestS3.environment()
         let proxy = try OutageProxy(upstreamPort: s3.endpoint.port!, failUploadsAfterBytes: 7_000_000)
         defer { proxy.close() }
-        let fixture = try FanOutFixture(dumpBytes: 24_000_000, bPort: proxy.port, bRetryFor: "5s")
+        let fixture = try await FanOutFixture(dumpBytes: 24_000_000, bPort: proxy.port, bRetryFor: "5s")
         defer { fixture.remove() }
         let run = try fixture.backupd(["run-now", "app"])
         #expect(run.status == 2, "\(run.stderr)")
         #expect(proxy.stats.down)
         #expect(fixture.toolRuns == 1)
-        #expect(try fixture.openUploads("b").isEmpty)
-        #expect(try fixture.openUploads("a").isEmpty)
-        #expect(try fixture.keys("b").isEmpty)
-        let dataA = try #require(try fixture.keys("a").first { $0.hasSuffix(".bin.zst") })
+        await #expect(try fixture.openUploads("b").isEmpty)
+        await #expect(try fixture.openUploads("a").isEmpty)
+        await #expect(try fixture.keys("b").isEmpty)
+        let dataA = try await #require(try fixture.keys("a").first { $0.hasSuffix(".bin.zst") })
         let history = try HistoryStore(stateDirectory: fixture.state, readOnly: true)
         let runs = try history.runs()
         #expect(runs.count == 1 && runs.first?.status == .partial)
@@ -213,12 +215,12 @@ struct FanOutTests {
 
     /// With a slow second destination (a throttling proxy) the run's peak RSS stays far below the
     /// dump's size: the slow destination holds the stream back instead of memory growing.
-    @Test func slowDestinationKeepsMemoryBounded() throws {
+    @Test func slowDestinationKeepsMemoryBounded() async throws {
         let s3 = try TestS3.environment()
         let proxy = try OutageProxy(upstreamPort: s3.endpoint.port!, bytesPerSecond: 12 << 20)
         defer { proxy.close() }
         let size = 160 << 20
-        let fixture = try FanOutFixture(dumpBytes: size, bPort: proxy.port, generated: true)
+        let fixture = try await FanOutFixture(dumpBytes: size, bPort: proxy.port, generated: true)
         defer { fixture.remove() }
         let runner = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
         let binary = runner.deletingLastPathComponent().appendingPathComponent("backupd").path
@@ -236,27 +238,27 @@ struct FanOutTests {
         // Bound: tee 4 × 1 MiB + per destination (2 + 1) × 5 MiB parts = 34 MiB, plus the binary's own ~30 MiB.
         print("fan-out of \(size >> 20) MiB with a 12 MiB/s destination: peak RSS \(peakKiB / 1024) MiB in \(String(format: "%.1f", seconds)) s")
         #expect(peakKiB > 0 && peakKiB < 110 * 1024, "peak RSS \(peakKiB) KiB")
-        let keysB = try fixture.keys("b")
+        let keysB = try await fixture.keys("b")
         let dataB = try #require(keysB.first { $0.hasSuffix(".bin") })
-        #expect(try fixture.s3.client(fixture.s3.settings(bucket: fixture.buckets["b"]!)).headObject(key: dataB)?.size == Int64(size))
+        await #expect(try fixture.s3.client(fixture.s3.settings(bucket: fixture.buckets["b"]!)).headObject(key: dataB)?.size == Int64(size))
         #expect(fixture.toolRuns == 1)
     }
 
     /// Retention applies per destination through the real binary: after three run-now backups, `a`
     /// (no policy) keeps all three and `b` (its own keepLast 2) the two newest; `prune --destination`
     /// reads only that destination and names a wrong one with the job's destinations.
-    @Test func retentionPerDestination() throws {
-        let fixture = try FanOutFixture(dumpBytes: 200_000)
+    @Test func retentionPerDestination() async throws {
+        let fixture = try await FanOutFixture(dumpBytes: 200_000)
         defer { fixture.remove() }
         for _ in 0..<3 {
             let run = try fixture.backupd(["run-now", "app"])
             #expect(run.status == 0, "\(run.stderr)")
         }
-        let manifestsA = try fixture.keys("a").filter { $0.hasSuffix(".manifest.json") }
-        let manifestsB = try fixture.keys("b").filter { $0.hasSuffix(".manifest.json") }
+        let manifestsA = try await fixture.keys("a").filter { $0.hasSuffix(".manifest.json") }
+        let manifestsB = try await fixture.keys("b").filter { $0.hasSuffix(".manifest.json") }
         #expect(manifestsA.count == 3)
         #expect(manifestsB.count == 2 && Set(manifestsB).isSubset(of: Set(manifestsA)))
-        #expect(try fixture.keys("b").count == 4, "two backups of one object and one manifest each")
+        await #expect(try fixture.keys("b").count == 4, "two backups of one object and one manifest each")
         let dryRun = try fixture.backupd(["prune", "app", "--destination", "b", "--dry-run"])
         #expect(dryRun.status == 0, "\(dryRun.stderr)")
         #expect(dryRun.stdout.contains("destination b:") && !dryRun.stdout.contains("destination a:"), "\(dryRun.stdout)")
@@ -265,23 +267,23 @@ struct FanOutTests {
         #expect(both.status == 0 && both.stdout.contains("destination a:") && both.stdout.contains("destination b:"), "\(both.stdout)")
         let wrong = try fixture.backupd(["prune", "app", "--destination", "c"])
         #expect(wrong.status == 1 && wrong.stderr.contains("its destinations: a, b"), "\(wrong.stderr)")
-        #expect(try fixture.keys("a").filter { $0.hasSuffix(".manifest.json") }.count == 3)
+        await #expect(try fixture.keys("a").filter { $0.hasSuffix(".manifest.json") }.count == 3)
     }
 
     /// An encrypted fan-out job encrypts once, then uploads the same ciphertext everywhere: age's
     /// output differs on every encryption, so equal digests at both destinations prove one age run;
     /// a restore from the second destination with the identity gives the dump back.
-    @Test func encryptedOnceThenFannedOut() throws {
+    @Test func encryptedOnceThenFannedOut() async throws {
         let key = try AgeKey.make()
         defer { key.remove() }
-        let fixture = try FanOutFixture(dumpBytes: 3_000_000, encryptTo: key.recipient)
+        let fixture = try await FanOutFixture(dumpBytes: 3_000_000, encryptTo: key.recipient)
         defer { fixture.remove() }
         let run = try fixture.backupd(["run-now", "app"])
         #expect(run.status == 0, "\(run.stderr)")
         #expect(fixture.toolRuns == 1)
-        let keysA = try fixture.keys("a")
+        let keysA = try await fixture.keys("a")
         let data = try #require(keysA.first { $0.hasSuffix(".bin.zst.age") }, "\(keysA)")
-        #expect(try fixture.keys("b").contains(data))
+        await #expect(try fixture.keys("b").contains(data))
         let history = try HistoryStore(stateDirectory: fixture.state, readOnly: true)
         let runs = try history.runs()
         let results = try history.destinationResults(runIDs: [runs[0].id])[runs[0].id] ?? []

@@ -13,7 +13,7 @@ struct OnePathRecoveryTests {
     /// history row, interrupted, with each lane interrupted and no upload left open or pending.
     @Test(arguments: [["a"], ["a", "b"]])
     func crashedRunIsRecoveredLaneByLane(destinations: [String]) async throws {
-        let fixture = try FanOutFixture(dumpBytes: 12 << 20, generated: true, stall: true, jobKeys: ["destinations": destinations])
+        let fixture = try await FanOutFixture(dumpBytes: 12 << 20, generated: true, stall: true, jobKeys: ["destinations": destinations])
         defer { fixture.remove() }
         let runNow = Process()
         runNow.executableURL = URL(fileURLWithPath: try backupdBinary())
@@ -41,15 +41,16 @@ struct OnePathRecoveryTests {
         runNow.waitUntilExit()
         #expect(lanes.map(\.destination) == destinations)
         for lane in lanes {
-            #expect(try fixture.openUploads(lane.destination).map(\.uploadID).contains(lane.uploadID!), "\(lane.destination) had no open upload before recovery")
+            await #expect(try fixture.openUploads(lane.destination).map(\.uploadID).contains(lane.uploadID!), "\(lane.destination) had no open upload before recovery")
         }
 
         let daemon = try DaemonProcess(configPath: fixture.configPath, directory: fixture.state, environment: fixture.environment)
         defer { daemon.cleanUp() }
         #expect(await daemon.notify.waitFor("READY=1", timeout: 20), "no READY=1; log:\n\(daemon.log)")
         let recovered = try await poll(timeout: 30) {
-            try destinations.allSatisfy { try fixture.openUploads($0).isEmpty }
-                && HistoryStore(stateDirectory: fixture.state, readOnly: true).openDestinationUploads().isEmpty
+            var allClosed = true
+            for destination in destinations where try await !fixture.openUploads(destination).isEmpty { allClosed = false }
+            return try allClosed && HistoryStore(stateDirectory: fixture.state, readOnly: true).openDestinationUploads().isEmpty
         }
         #expect(recovered, "an upload is still open after recovery; log:\n\(daemon.log)")
         daemon.send(SIGTERM)
@@ -66,6 +67,6 @@ struct OnePathRecoveryTests {
         #expect(try history.uploadsToAbort().isEmpty && history.pendingAborts().isEmpty)
         let aborted = daemon.log.components(separatedBy: "aborted the upload of an interrupted run").count - 1
         #expect(aborted == destinations.count, "log:\n\(daemon.log)")
-        for name in destinations { #expect(try fixture.openUploads(name).isEmpty, "\(name) still bills parts") }
+        for name in destinations { await #expect(try fixture.openUploads(name).isEmpty, "\(name) still bills parts") }
     }
 }

@@ -68,25 +68,25 @@ struct DumpFaultTests {
     }
 
     /// pg_dump killed mid-stream: the run fails naming the signal, no object and no open upload remain.
-    @Test func toolKilledMidStream() throws {
+    @Test func toolKilledMidStream() async throws {
         let server = try TestServers.postgres()
         let database = try server.createDatabase(prefix: "kill")
         defer { try? server.dropDatabase(database) }
         try seedPostgres(server, database: database, bigRows: 400_000)
-        let destination = try TestDestination.make()
+        let destination = try await TestDestination.make()
         let pipeline = try Pipeline(
             destination: destination, name: "kill", job: job(server, database: database),
             launcher: KillingLauncher(tool: "pg_dump", after: 8 << 20))
-        let outcome = pipeline.backup()
+        let outcome = await pipeline.backup()
         #expect(outcome.status == .failed)
         #expect(outcome.error?.hasPrefix("job kill: pg_dump failed (killed by signal 9 (SIGKILL))") == true, "\(outcome.error ?? "")")
         #expect(outcome.bytesRead ?? 0 > 0)
-        #expect(try destination.isEmpty(prefix: ""))
+        await #expect(try destination.isEmpty(prefix: ""))
     }
 
     /// A dump that outlives its timeout (pg_dump waiting for a lock another session holds) is
     /// killed at the deadline; nothing is left in the bucket.
-    @Test func timeout() throws {
+    @Test func timeout() async throws {
         let server = try TestServers.postgres()
         let database = try server.createDatabase(prefix: "slow")
         defer { try? server.dropDatabase(database) }
@@ -100,21 +100,21 @@ struct DumpFaultTests {
             holder.kill()
             _ = holder.wait()
         }
-        Thread.sleep(forTimeInterval: 1)
-        let destination = try TestDestination.make()
+        try? await Task.sleep(for: .seconds(1))
+        let destination = try await TestDestination.make()
         let pipeline = try Pipeline(destination: destination, name: "slow", job: job(server, database: database, timeout: "3s"))
         let started = Date()
-        let outcome = pipeline.backup()
+        let outcome = await pipeline.backup()
         #expect(Date().timeIntervalSince(started) < 20)
         #expect(outcome.status == .failed)
         #expect(outcome.error == "job slow: timed out after 3s: the dump was killed and its upload aborted; raise \"timeout\" or find what slows it")
-        #expect(try destination.isEmpty(prefix: ""))
+        await #expect(try destination.isEmpty(prefix: ""))
     }
 
     /// A command whose grandchild left the process group (setsid) and holds stdout open: the
     /// timeout still ends the run within seconds (group killed, the pipe no longer read, the
     /// upload aborted), recorded as failed with "timed out after 3s"; nothing stays in the bucket.
-    @Test func timeoutWithEscapedGrandchild() throws {
+    @Test func timeoutWithEscapedGrandchild() async throws {
         let directory = FileManager.default.temporaryDirectory.path + "/backupd-escape-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let pidFile = directory + "/grandchild.pid"
@@ -125,74 +125,74 @@ struct DumpFaultTests {
             try? FileManager.default.removeItem(atPath: directory)
         }
         let script = "setsid sh -c 'echo $$ > \(pidFile); exec sleep 1000' & head -c 7000000 /dev/urandom; exec sleep 1000"
-        let destination = try TestDestination.make()
+        let destination = try await TestDestination.make()
         let pipeline = try Pipeline(destination: destination, name: "escape", job: [
             "engine": "command", "timeout": "3s", "compression": "none",
             "connection": ["argv": ["/bin/sh", "-c", script], "extension": ".bin"],
         ])
         let started = Date()
-        let outcome = pipeline.backup()
+        let outcome = await pipeline.backup()
         let elapsed = Date().timeIntervalSince(started)
         #expect(elapsed < 12, "the run took \(elapsed) s after a 3 s timeout")
         #expect(outcome.status == .failed)
         #expect(outcome.error?.contains("timed out after 3s") == true, "\(outcome.error ?? "")")
         #expect(FileManager.default.fileExists(atPath: pidFile), "the grandchild never started")
-        #expect(try destination.isEmpty(prefix: ""), "an object or an open upload was left behind")
+        await #expect(try destination.isEmpty(prefix: ""), "an object or an open upload was left behind")
     }
 
     /// A database that does not exist is reported as such before any upload.
-    @Test func missingDatabase() throws {
+    @Test func missingDatabase() async throws {
         let server = try TestServers.postgres()
-        let destination = try TestDestination.make()
+        let destination = try await TestDestination.make()
         let name = TestServers.uniqueName("missing")
-        let outcome = try Pipeline(destination: destination, name: "nodb", job: job(server, database: name)).backup()
+        let outcome = try await Pipeline(destination: destination, name: "nodb", job: job(server, database: name)).backup()
         #expect(outcome.status == .failed)
         #expect(outcome.error?.hasPrefix("job nodb: database \(name) does not exist") == true, "\(outcome.error ?? "")")
-        #expect(try destination.isEmpty(prefix: ""))
+        await #expect(try destination.isEmpty(prefix: ""))
     }
 
     /// A wrong password is reported as rejected credentials, and the password never shows.
-    @Test func wrongPassword() throws {
+    @Test func wrongPassword() async throws {
         let server = try TestServers.postgres()
-        let destination = try TestDestination.make()
+        let destination = try await TestDestination.make()
         let wrong = "Wr0ng-" + TestServers.uniqueName("pw")
-        let outcome = try Pipeline(destination: destination, name: "badpw", job: job(server, database: "postgres", password: wrong)).backup()
+        let outcome = try await Pipeline(destination: destination, name: "badpw", job: job(server, database: "postgres", password: wrong)).backup()
         #expect(outcome.status == .failed)
         #expect(outcome.error?.hasPrefix("job badpw: the server rejected user \(server.user)") == true, "\(outcome.error ?? "")")
         #expect(outcome.error?.contains(wrong) == false)
-        #expect(try destination.isEmpty(prefix: ""))
+        await #expect(try destination.isEmpty(prefix: ""))
     }
 
     /// MariaDB: a wrong password and a missing database are told apart too.
-    @Test func mariadbFaults() throws {
+    @Test func mariadbFaults() async throws {
         let server = try TestServers.mariadb()
-        let destination = try TestDestination.make()
+        let destination = try await TestDestination.make()
         let base: [String: Any] = ["host": server.host, "port": server.port, "username": server.user]
         var wrong = base
         wrong["password"] = "nope-\(TestServers.uniqueName())"
         wrong["database"] = "mysql"
-        let badPassword = try Pipeline(destination: destination, name: "mybad", job: ["engine": "mysql", "connection": wrong]).backup()
+        let badPassword = try await Pipeline(destination: destination, name: "mybad", job: ["engine": "mysql", "connection": wrong]).backup()
         #expect(badPassword.error?.hasPrefix("job mybad: the server rejected user \(server.user)") == true, "\(badPassword.error ?? "")")
         var missing = base
         missing["password"] = server.password
         missing["database"] = TestServers.uniqueName("absent")
-        let noDatabase = try Pipeline(destination: destination, name: "mynodb", job: ["engine": "mysql", "connection": missing]).backup()
+        let noDatabase = try await Pipeline(destination: destination, name: "mynodb", job: ["engine": "mysql", "connection": missing]).backup()
         #expect(noDatabase.error?.hasPrefix("job mynodb: database \(missing["database"]!) does not exist") == true, "\(noDatabase.error ?? "")")
-        #expect(try destination.isEmpty(prefix: ""))
+        await #expect(try destination.isEmpty(prefix: ""))
     }
 
     /// Redis: a wrong password and a refused connection.
-    @Test func redisFaults() throws {
+    @Test func redisFaults() async throws {
         let server = try TestServers.redis()
-        let destination = try TestDestination.make()
-        let bad = try Pipeline(destination: destination, name: "rbad", job: [
+        let destination = try await TestDestination.make()
+        let bad = try await Pipeline(destination: destination, name: "rbad", job: [
             "engine": "redis", "connection": ["host": server.host, "port": server.port, "password": "wrong-one"],
         ]).backup()
         #expect(bad.error?.hasPrefix("job rbad: the server rejected user default") == true, "\(bad.error ?? "")")
-        let refused = try Pipeline(destination: destination, name: "rnone", job: [
+        let refused = try await Pipeline(destination: destination, name: "rnone", job: [
             "engine": "redis", "connection": ["host": "127.0.0.1", "port": 1, "password": "x"],
         ]).backup()
         #expect(refused.error?.hasPrefix("job rnone: cannot connect to 127.0.0.1:1") == true, "\(refused.error ?? "")")
-        #expect(try destination.isEmpty(prefix: ""))
+        await #expect(try destination.isEmpty(prefix: ""))
     }
 }

@@ -8,28 +8,28 @@ import TestThreads
 @Suite("Conditional-write probe in check", .ownThreads)
 struct ConditionalProbeCheckTests {
     /// On radosgw the four probe steps pass and the probe key is gone afterwards.
-    @Test func radosgwPasses() throws {
-        let client = try TestS3.environment().makeBucket("probe-ok")
-        let (steps, passed) = ConditionalWriteProbe(client: client, key: ".backupd-check-t/conditional-probe", required: true).run()
+    @Test func radosgwPasses() async throws {
+        let client = try await TestS3.environment().makeBucket("probe-ok")
+        let (steps, passed) = await ConditionalWriteProbe(client: client, key: ".backupd-check-t/conditional-probe", required: true).run()
         #expect(passed, "\(steps)")
         #expect(steps.map(\.name) == [
             "Conditional create (If-None-Match)", "Second create refused (412)", "Wrong If-Match refused (412)", "Right If-Match accepted",
         ])
-        #expect(try client.listObjects(prefix: "").isEmpty)
+        #expect(try await client.listObjects(prefix: "").isEmpty)
     }
 
     /// Behind a proxy that strips the conditions, the second create and the wrong If-Match fail
     /// with the reason (required: errors; not required: warnings that keep check passing).
     @Test(arguments: [true, false])
-    func strippedConditionsAreUnsafe(required: Bool) throws {
+    func strippedConditionsAreUnsafe(required: Bool) async throws {
         let s3 = try TestS3.environment()
         let proxy = try ConditionStrippingProxy(upstream: s3.endpoint)
         defer { proxy.stop() }
-        let owner = try s3.makeBucket("probe-strip")
+        let owner = try await s3.makeBucket("probe-strip")
         var settings = owner.settings
         settings.endpoint = proxy.endpoint
         let client = s3.client(settings)
-        let (steps, passed) = ConditionalWriteProbe(client: client, key: ".backupd-check-t/conditional-probe", required: required).run()
+        let (steps, passed) = await ConditionalWriteProbe(client: client, key: ".backupd-check-t/conditional-probe", required: required).run()
         #expect(!passed)
         #expect(proxy.stripped >= 3)
         let outcomes = Dictionary(steps.map { ($0.name, $0.outcome) }, uniquingKeysWith: { a, _ in a })
@@ -50,11 +50,11 @@ struct ConditionalProbeCheckTests {
 
     /// The real binary: `backupd check` passes on radosgw with a runOn "any" job (probe steps shown),
     /// and fails (exit 1) behind the stripping proxy, naming the destination unsafe for runOn "any".
-    @Test func binaryCheckRefusesIgnoredConditions() throws {
+    @Test func binaryCheckRefusesIgnoredConditions() async throws {
         let s3 = try TestS3.environment()
         let proxy = try ConditionStrippingProxy(upstream: s3.endpoint)
         defer { proxy.stop() }
-        let bucket = try s3.makeBucket("probe-bin").settings.bucket
+        let bucket = try await s3.makeBucket("probe-bin").settings.bucket
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("backupd-probe-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }

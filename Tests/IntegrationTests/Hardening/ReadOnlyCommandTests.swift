@@ -71,9 +71,9 @@ struct ReadOnlyCommandTests {
     }
 
     /// list needs the destination's secrets only: with the job's own password unset it lists the bucket.
-    @Test func listNeedsOnlyTheDestinationsSecrets() throws {
+    @Test func listNeedsOnlyTheDestinationsSecrets() async throws {
         let s3 = try TestS3.environment()
-        let bucket = try s3.makeBucket("ro-list").settings.bucket
+        let bucket = try await s3.makeBucket("ro-list").settings.bucket
         let destination: [String: Any] = [
             "name": "test", "endpoint": s3.endpoint.absoluteString, "region": s3.region, "bucket": bucket,
             "accessKeyId": s3.accessKey, "secretAccessKey": s3.secretKey, "pathStyle": true,

@@ -16,9 +16,9 @@ struct JSONOutputCommandTests {
         let state: String
         let environment = Pipeline.defaultEnvironment
 
-        init() throws {
+        init() async throws {
             s3 = try TestS3.environment()
-            let destination = try TestDestination.make()
+            let destination = try await TestDestination.make()
             bucket = destination.json["bucket"] as! String
             state = FileManager.default.temporaryDirectory.path + "/backupd-json-\(UUID().uuidString)"
             var missing = destination.json
@@ -76,12 +76,12 @@ struct JSONOutputCommandTests {
     /// Two backups, one verified, a stranger: list (overview and per job), history, verify, status,
     /// check, cron next and prune (dry run, then for real) print JSON that validates against their
     /// schemas with the documented values (camelCase history, UTC times, byte sizes, decisions).
-    @Test func everyCommandsJSONValidates() throws {
-        let setup = try Setup()
+    @Test func everyCommandsJSONValidates() async throws {
+        let setup = try await Setup()
         defer { setup.remove() }
         var ids: [String] = []
         for index in 0..<2 {
-            if index > 0 { Thread.sleep(forTimeInterval: 1.1) }
+            if index > 0 { try? await Task.sleep(for: .seconds(1.1)) }
             let run = try #require(try setup.valid(["run-now", "app", "--json"], schema: "run-now") as? [String: Any])
             #expect(run["status"] as? String == "succeeded" && run["bytesStored"] is Int, "\(run)")
             let listed = try #require(try setup.valid(["list", "app", "--json"], schema: "list") as? [[String: Any]])
@@ -147,7 +147,7 @@ struct JSONOutputCommandTests {
         #expect(pruned.first?["deletedObjects"] as? Int == 2)
 
         // A stored backup's manifest removed behind backupd's back: kept as manifest-missing, deletions withheld.
-        Thread.sleep(forTimeInterval: 1.1)
+        try? await Task.sleep(for: .seconds(1.1))
         try #require(try setup.backupd(["run-now", "app"]).status == 0)
         let result = try setup.s3.aws(["s3api", "delete-object", "--bucket", setup.bucket, "--key", "cli/\(ids[0]).manifest.json"])
         try #require(result.status == 0, "\(result.error)")
@@ -192,11 +192,11 @@ struct JSONOutputCommandTests {
     /// The overview table shows every job at each destination: the newest backups with their
     /// position (`1/2`), verification, retention decision and backup id, and a line for a job
     /// without backups; a job's own `list` is unchanged.
-    @Test func overviewTableShowsEveryJob() throws {
-        let setup = try Setup()
+    @Test func overviewTableShowsEveryJob() async throws {
+        let setup = try await Setup()
         defer { setup.remove() }
         for index in 0..<2 {
-            if index > 0 { Thread.sleep(forTimeInterval: 1.1) }
+            if index > 0 { try? await Task.sleep(for: .seconds(1.1)) }
             try #require(try setup.backupd(["run-now", "app"]).status == 0)
         }
         try #require(try setup.backupd(["verify", "app"]).status == 0)

@@ -7,8 +7,8 @@ import TestThreads
 struct CheckDatabaseTests {
     /// The quickstart's kind of role passes every step: dump tool, login, server version, table
     /// privileges, restore tool, then the destination's S3 steps.
-    @Test func leastPrivilegeRolePasses() throws {
-        let fixture = try LeastPrivilegeFixture()
+    @Test func leastPrivilegeRolePasses() async throws {
+        let fixture = try await LeastPrivilegeFixture()
         defer { fixture.cleanUp() }
         let check = try fixture.backupd(["check", "app"])
         #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
@@ -19,8 +19,8 @@ struct CheckDatabaseTests {
 
     /// A wrong password fails the login step in seconds with libpq's reason and the password's
     /// config key, not a temporary file.
-    @Test func wrongPassword() throws {
-        let fixture = try LeastPrivilegeFixture()
+    @Test func wrongPassword() async throws {
+        let fixture = try await LeastPrivilegeFixture()
         defer { fixture.cleanUp() }
         let check = try fixture.backupd(["check", "app"], password: "nope", timeout: 60)
         #expect(check.status == 1)
@@ -32,8 +32,8 @@ struct CheckDatabaseTests {
     }
 
     /// A table the role has no SELECT on fails the table-privileges step, naming the table.
-    @Test func missingTableGrant() throws {
-        let fixture = try LeastPrivilegeFixture(readAll: false)
+    @Test func missingTableGrant() async throws {
+        let fixture = try await LeastPrivilegeFixture(readAll: false)
         defer { fixture.cleanUp() }
         _ = try fixture.server.psql("CREATE TABLE secret (id int); GRANT SELECT ON customers, orders, customers_id_seq, orders_id_seq TO \(fixture.role)", database: fixture.source)
         let check = try fixture.backupd(["check", "app"], timeout: 60)
@@ -45,8 +45,8 @@ struct CheckDatabaseTests {
 
     /// Without pg_dump on PATH the dump-tool step fails naming it and the package; the restore
     /// tool is then only a warning line.
-    @Test func missingDumpTool() throws {
-        let fixture = try LeastPrivilegeFixture()
+    @Test func missingDumpTool() async throws {
+        let fixture = try await LeastPrivilegeFixture()
         defer { fixture.cleanUp() }
         let empty = FileManager.default.temporaryDirectory.path + "/backupd-empty-path-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: true)
@@ -60,8 +60,8 @@ struct CheckDatabaseTests {
     }
 
     /// A closed database port fails the login in seconds (no retry budget), naming host and port.
-    @Test func closedDatabasePort() throws {
-        let fixture = try LeastPrivilegeFixture()
+    @Test func closedDatabasePort() async throws {
+        let fixture = try await LeastPrivilegeFixture()
         defer { fixture.cleanUp() }
         let port = try LeastPrivilegeFixture.closedPort()
         try fixture.writeConfig(connection: ["port": port])
@@ -74,8 +74,8 @@ struct CheckDatabaseTests {
 
     /// A closed S3 port fails the destination's endpoint step in seconds, although the
     /// destination's retry budget (retryFor, 5 minutes by default) is for backups.
-    @Test func closedS3Port() throws {
-        let fixture = try LeastPrivilegeFixture()
+    @Test func closedS3Port() async throws {
+        let fixture = try await LeastPrivilegeFixture()
         defer { fixture.cleanUp() }
         let port = try LeastPrivilegeFixture.closedPort()
         try fixture.writeConfig(destination: ["endpoint": "http://127.0.0.1:\(port)"])

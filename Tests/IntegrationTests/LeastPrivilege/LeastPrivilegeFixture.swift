@@ -15,7 +15,7 @@ final class LeastPrivilegeFixture {
     let destination: TestDestination
     private(set) var databases: [String] = []
 
-    init(readAll: Bool = true) throws {
+    init(readAll: Bool = true) async throws {
         server = try TestServers.postgres()
         role = TestServers.uniqueName("lp")
         password = (0..<12).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
@@ -29,7 +29,7 @@ final class LeastPrivilegeFixture {
             INSERT INTO orders (customer_id, total) SELECT 1 + i % 300, (i % 50) + 0.99 FROM generate_series(1, 2000) AS i;
             CREATE VIEW revenue_by_city AS SELECT c.city, sum(o.total) AS revenue FROM orders o JOIN customers c ON c.id = o.customer_id GROUP BY c.city;
             """, database: source)
-        destination = try TestDestination.make()
+        destination = try await TestDestination.make()
         state = FileManager.default.temporaryDirectory.path + "/backupd-lp-\(UUID().uuidString)"
         configPath = state + ".json"
         try writeConfig()

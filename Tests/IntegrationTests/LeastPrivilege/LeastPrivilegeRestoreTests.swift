@@ -8,8 +8,8 @@ struct LeastPrivilegeRestoreTests {
     /// A role like the quickstart's (pg_read_all_data, no CREATEDB) backs up, then restores into a
     /// database it owns (owners and grants left out by default) and the data matches; with
     /// --keep-owner the same restore fails and the CLI shows pg_restore's ERROR line, not `);`.
-    @Test func quickstartRoleRestoresIntoItsOwnDatabase() throws {
-        let fixture = try LeastPrivilegeFixture()
+    @Test func quickstartRoleRestoresIntoItsOwnDatabase() async throws {
+        let fixture = try await LeastPrivilegeFixture()
         defer { fixture.cleanUp() }
         let backup = try fixture.backupd(["run-now", "app"])
         #expect(backup.status == 0, "\(backup.stderr)")
@@ -34,8 +34,8 @@ struct LeastPrivilegeRestoreTests {
     /// The job's restoreOptions keep owners too (and the command line's --no-keep-owner overrides
     /// it); --jobs is refused for postgres; an unknown key or one the engine has no use for is a
     /// config error naming its path.
-    @Test func restoreOptionsFromTheJob() throws {
-        let fixture = try LeastPrivilegeFixture()
+    @Test func restoreOptionsFromTheJob() async throws {
+        let fixture = try await LeastPrivilegeFixture()
         defer { fixture.cleanUp() }
         #expect(try fixture.backupd(["run-now", "app"]).status == 0)
         try fixture.writeConfig(job: ["restoreOptions": ["keepOwner": true]])
@@ -60,8 +60,8 @@ struct LeastPrivilegeRestoreTests {
 
     /// A backup that meets a table the role cannot read records pg_dump's ERROR line in the history
     /// row and the CLI, not the `Query was:` line that ends its stderr.
-    @Test func failedDumpRecordsTheErrorLine() throws {
-        let fixture = try LeastPrivilegeFixture(readAll: false)
+    @Test func failedDumpRecordsTheErrorLine() async throws {
+        let fixture = try await LeastPrivilegeFixture(readAll: false)
         defer { fixture.cleanUp() }
         _ = try fixture.server.psql("CREATE TABLE secret (id int); GRANT SELECT ON customers, orders, customers_id_seq, orders_id_seq TO \(fixture.role)", database: fixture.source)
         let run = try fixture.backupd(["run-now", "app"])
@@ -74,8 +74,8 @@ struct LeastPrivilegeRestoreTests {
 
     /// A wrong password names libpq's reason and the password's config key, never the temporary
     /// passfile, in the CLI and the history row.
-    @Test func wrongPasswordNamesTheConfigKey() throws {
-        let fixture = try LeastPrivilegeFixture()
+    @Test func wrongPasswordNamesTheConfigKey() async throws {
+        let fixture = try await LeastPrivilegeFixture()
         defer { fixture.cleanUp() }
         let run = try fixture.backupd(["run-now", "app"], password: "wrong-\(fixture.password)")
         #expect(run.status == 1)
@@ -91,8 +91,8 @@ struct LeastPrivilegeRestoreTests {
 
     /// A restore drill by a role without CREATEDB is a failed verification recorded with the
     /// reason (`permission denied to create database`), not an unrecorded error.
-    @Test func drillWithoutCreateDatabaseIsRecorded() throws {
-        let fixture = try LeastPrivilegeFixture()
+    @Test func drillWithoutCreateDatabaseIsRecorded() async throws {
+        let fixture = try await LeastPrivilegeFixture()
         defer { fixture.cleanUp() }
         #expect(try fixture.backupd(["run-now", "app"]).status == 0)
         let scratch = TestServers.uniqueName("lpdrill")

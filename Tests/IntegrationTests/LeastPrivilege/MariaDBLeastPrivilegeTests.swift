@@ -16,7 +16,7 @@ struct MariaDBLeastPrivilegeTests {
         let state: String
         let configPath: String
 
-        init(grants: String) throws {
+        init(grants: String) async throws {
             server = try TestServers.mariadb()
             user = TestServers.uniqueName("lpm")
             password = (0..<12).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
@@ -32,7 +32,7 @@ struct MariaDBLeastPrivilegeTests {
                 \(grants.replacingOccurrences(of: "SRC", with: "`\(source)`").replacingOccurrences(of: "USER", with: "'\(user)'@'%'"));
                 GRANT ALL ON `\(target)`.* TO '\(user)'@'%';
                 """)
-            let destination = try TestDestination.make()
+            let destination = try await TestDestination.make()
             state = FileManager.default.temporaryDirectory.path + "/backupd-lpm-\(UUID().uuidString)"
             configPath = state + ".json"
             let job: [String: Any] = [
@@ -64,8 +64,8 @@ struct MariaDBLeastPrivilegeTests {
     /// A user with read grants backs up and restores into a database it has ALL on: the trigger's
     /// and view's DEFINER (the administrator, which only SUPER may restore) are stripped, the data
     /// matches, and the objects belong to the user; with --keep-owner the server's ERROR 1227 is the CLI's message.
-    @Test func restoreIntoOwnDatabaseStripsDefiners() throws {
-        let fixture = try Fixture(grants: "GRANT SELECT, SHOW VIEW, TRIGGER, EVENT, LOCK TABLES ON SRC.* TO USER")
+    @Test func restoreIntoOwnDatabaseStripsDefiners() async throws {
+        let fixture = try await Fixture(grants: "GRANT SELECT, SHOW VIEW, TRIGGER, EVENT, LOCK TABLES ON SRC.* TO USER")
         defer { fixture.cleanUp() }
         let backup = try fixture.backupd(["run-now", "app"])
         #expect(backup.status == 0, "\(backup.stderr)")
@@ -86,14 +86,14 @@ struct MariaDBLeastPrivilegeTests {
     /// `check` passes for database-wide read grants, and fails in seconds naming the missing
     /// database-wide SELECT when the user has grants on single tables only (a table without one is
     /// invisible to it and would be left out silently).
-    @Test func checkNeedsDatabaseWideSelect() throws {
-        let good = try Fixture(grants: "GRANT SELECT, SHOW VIEW, TRIGGER, EVENT, LOCK TABLES ON SRC.* TO USER")
+    @Test func checkNeedsDatabaseWideSelect() async throws {
+        let good = try await Fixture(grants: "GRANT SELECT, SHOW VIEW, TRIGGER, EVENT, LOCK TABLES ON SRC.* TO USER")
         defer { good.cleanUp() }
         let passed = try good.backupd(["check", "app"])
         #expect(passed.status == 0, "\(passed.stdout)\(passed.stderr)")
         #expect(passed.stdout.contains("ok      table privileges"), "\(passed.stdout)")
 
-        let partial = try Fixture(grants: "GRANT SELECT ON SRC.t TO USER; GRANT SELECT, SHOW VIEW ON SRC.vv TO USER; GRANT EVENT, TRIGGER ON SRC.* TO USER")
+        let partial = try await Fixture(grants: "GRANT SELECT ON SRC.t TO USER; GRANT SELECT, SHOW VIEW ON SRC.vv TO USER; GRANT EVENT, TRIGGER ON SRC.* TO USER")
         defer { partial.cleanUp() }
         let failed = try partial.backupd(["check", "app"])
         #expect(failed.status == 1)

@@ -11,17 +11,17 @@ struct ManifestIntegrationTests {
     /// A 12 MiB backup (three parts) sends no copy request at all (every request is logged by a
     /// proxy on the wire); the manifest is the last PUT, sent with If-None-Match: *; the digests it
     /// records are those of the bytes the AWS CLI downloads.
-    @Test func manifestLastNoCopyDigestsMatchAWSCLI() throws {
+    @Test func manifestLastNoCopyDigestsMatchAWSCLI() async throws {
         let s3 = try TestS3.environment()
         let proxy = try RequestLogProxy(upstreamPort: s3.endpoint.port ?? 80)
         defer { proxy.close() }
-        let destination = try TestDestination.make(throughPort: proxy.port)
+        let destination = try await TestDestination.make(throughPort: proxy.port)
         let name = "nocopy-\(TestServers.uniqueName())"
         let pipeline = try Pipeline(destination: destination, name: name, job: [
             "engine": "command", "compression": "none",
             "connection": ["argv": ["head", "-c", String(12 << 20), "/dev/urandom"], "extension": "bin"],
         ])
-        let outcome = pipeline.backup()
+        let outcome = await pipeline.backup()
         #expect(outcome.status == .succeeded, "\(outcome.error ?? "")")
         let requests = proxy.requests
         #expect(!requests.isEmpty)
@@ -32,7 +32,7 @@ struct ManifestIntegrationTests {
         #expect(last.header("if-none-match") == "*")
         #expect(puts.filter { $0.target.contains("partNumber=") }.count == 3)
 
-        let entry = try #require(try pipeline.catalog.latest())
+        let entry = try await #require(try pipeline.catalog.latest())
         let manifest = try #require(entry.manifest)
         let cliManifest = try BackupManifest.parse(
             Array(try s3.aws(["s3", "cp", "s3://\(destination.bucket)/\(try #require(entry.manifestKey))", "-"]).output.utf8), key: "cli")
@@ -40,15 +40,15 @@ struct ManifestIntegrationTests {
         for object in manifest.objects {
             #expect(try s3.cliDigest(bucket: destination.bucket, key: object.key) == object.sha256)
             #expect(object.partCount == 3 && object.partSize == 5 << 20 && object.size == 12 << 20)
-            #expect(try destination.store.head(key: object.key)?.etag == object.etag)
+            await #expect(try destination.store.head(key: object.key)?.etag == object.etag)
         }
-        #expect(try destination.store.head(key: outcome.objectKey ?? "")?.metadata["sha256"] == nil)
+        await #expect(try destination.store.head(key: outcome.objectKey ?? "")?.metadata["sha256"] == nil)
     }
 
     /// On a bucket with versioning enabled one backup makes exactly one version of each of its keys.
-    @Test func versionedBucketHasOneVersionPerKey() throws {
+    @Test func versionedBucketHasOneVersionPerKey() async throws {
         let s3 = try TestS3.environment()
-        let destination = try TestDestination.make()
+        let destination = try await TestDestination.make()
         let enable = try s3.aws([
             "s3api", "put-bucket-versioning", "--bucket", destination.bucket, "--versioning-configuration", "Status=Enabled",
         ])
@@ -57,7 +57,7 @@ struct ManifestIntegrationTests {
         let pipeline = try Pipeline(destination: destination, name: name, job: [
             "engine": "command", "connection": ["argv": ["head", "-c", String(7 << 20), "/dev/urandom"], "extension": "bin"],
         ])
-        #expect(pipeline.backup().status == .succeeded)
+        await #expect(pipeline.backup().status == .succeeded)
         let listing = try s3.aws(["s3api", "list-object-versions", "--bucket", destination.bucket, "--output", "json"])
         #expect(listing.status == 0, "\(listing.error)")
         let json = try #require(try JSONSerialization.jsonObject(with: Data(listing.output.utf8)) as? [String: Any])
@@ -70,57 +70,62 @@ struct ManifestIntegrationTests {
 
     /// The manifest never overwrites: a second create of the same key is refused by the server's
     /// If-None-Match and the first content stays.
-    @Test func manifestNeverOverwrites() throws {
-        let destination = try TestDestination.make()
-        _ = try destination.store.createObject(key: "m.manifest.json", body: Array("first".utf8), contentType: "application/json")
-        #expect(throws: ObjectStoreError.alreadyExists(key: "m.manifest.json")) {
-            try destination.store.createObject(key: "m.manifest.json", body: Array("second".utf8), contentType: "application/json")
+    @Test func manifestNeverOverwrites() async throws {
+        let destination = try await TestDestination.make()
+        _ = try await destination.store.createObject(key: "m.manifest.json", body: Array("first".utf8), contentType: "application/json")
+        await #expect(throws: ObjectStoreError.alreadyExists(key: "m.manifest.json")) {
+            try await destination.store.createObject(key: "m.manifest.json", body: Array("second".utf8), contentType: "application/json")
         }
-        #expect(try destination.store.read(key: "m.manifest.json") == Array("first".utf8))
+        await #expect(try destination.store.read(key: "m.manifest.json") == Array("first".utf8))
     }
 
     /// Two runs of a job started in the same second get different names, and both are backups.
-    @Test func sameSecondRunsDoNotCollide() throws {
-        let destination = try TestDestination.make()
+    @Test func sameSecondRunsDoNotCollide() async throws {
+        let destination = try await TestDestination.make()
         let pipeline = try Pipeline(destination: destination, name: "twice-\(TestServers.uniqueName())", job: [
             "engine": "command", "connection": ["argv": ["sh", "-c", "echo $$"], "extension": "txt"],
         ])
         let start = Date()
-        let first = pipeline.backup(startedAt: start)
-        let second = pipeline.backup(startedAt: start)
+        let first = await pipeline.backup(startedAt: start)
+        let second = await pipeline.backup(startedAt: start)
         #expect(first.status == .succeeded && second.status == .succeeded)
         #expect(first.objectKey != second.objectKey)
-        let entries = try pipeline.catalog.entries()
+        let entries = try await pipeline.catalog.entries()
         #expect(entries.count == 2)
         #expect(entries.allSatisfy { $0.state == .complete })
     }
 
     /// The catalog reads every page of the listing (more than 1,000 keys): complete and
     /// incomplete backups are all found.
-    @Test func catalogReadsEveryPage() throws {
-        let destination = try TestDestination.make()
+    @Test func catalogReadsEveryPage() async throws {
+        let destination = try await TestDestination.make()
         let pipeline = try Pipeline(destination: destination, name: "pages", job: [
             "engine": "command", "connection": ["argv": ["echo", "x"], "extension": "txt"],
         ])
-        #expect(pipeline.backup(startedAt: Date(timeIntervalSince1970: 1_900_000_000)).status == .succeeded)
+        await #expect(pipeline.backup(startedAt: Date(timeIntervalSince1970: 1_900_000_000)).status == .succeeded)
         let client = try TestS3.environment().client(try TestS3.environment().settings(bucket: destination.bucket))
         let keys = (0..<1001).map { ObjectName.make(prefix: pipeline.job.prefix, job: "pages", time: Date(timeIntervalSince1970: 1_700_000_000 + Double($0)), token: "00000000", suffix: ".txt.zst") }
-        DispatchQueue.concurrentPerform(iterations: 8) { slice in
-            for key in keys.enumerated().filter({ $0.offset % 8 == slice }).map(\.element) {
-                _ = try! [UInt8(1)].withUnsafeBytes { try client.putObject(key: key, body: $0) }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for slice in 0..<8 {
+                group.addTask {
+                    for key in keys.enumerated().filter({ $0.offset % 8 == slice }).map(\.element) {
+                        _ = try await S3Client.withBody([UInt8(1)]) { try await client.putObject(key: key, body: $0) }
+                    }
+                }
             }
+            try await group.waitForAll()
         }
-        let all = try pipeline.catalog.entries(includeIncomplete: true)
+        let all = try await pipeline.catalog.entries(includeIncomplete: true)
         #expect(all.count == 1002)
         #expect(all.first?.state == .complete)
         #expect(all.dropFirst().allSatisfy { $0.state == .incomplete })
-        #expect(try pipeline.catalog.entries().count == 1)
+        await #expect(try pipeline.catalog.entries().count == 1)
     }
 
     /// A backup written before manifests (token-less name, digest in x-amz-meta-sha256) still
     /// lists, verifies and restores, in the library and through the real binary.
-    @Test func legacyBackupStillWorks() throws {
-        let destination = try TestDestination.make()
+    @Test func legacyBackupStillWorks() async throws {
+        let destination = try await TestDestination.make()
         let name = "legacy-\(TestServers.uniqueName())"
         let tmp = temporaryStateDirectory()
         try FileManager.default.createDirectory(atPath: tmp, withIntermediateDirectories: true)
@@ -132,14 +137,13 @@ struct ManifestIntegrationTests {
         let content = Array("written by backupd 0.1\n".utf8)
         let stored = try compressBytes(content)
         let key = "\(pipeline.job.prefix)/\(name)-20261101T010000Z.txt.gz"
-        _ = try destination.store.upload(
+        _ = try await destination.store.upload(
             key: key, from: ArraySource(stored),
-            metadata: ["engine": "command", "compression": "gzip", "tool": "true", "sha256": SHA256.hex(SHA256.hash(stored))],
-            cancellation: RunCancellation(), uploadStarted: { _ in })
-        let entry = try #require(try pipeline.catalog.latest())
+            metadata: ["engine": "command", "compression": "gzip", "tool": "true", "sha256": SHA256.hex(SHA256.hash(stored))], uploadStarted: { _ in })
+        let entry = try await #require(try pipeline.catalog.latest())
         #expect(entry.state == .legacy && entry.id == "\(name)-20261101T010000Z")
-        #expect(try pipeline.verify().allSatisfy(\.passed))
-        _ = try pipeline.restore(options: RestoreOptions())
+        await #expect(try pipeline.verify().allSatisfy(\.passed))
+        _ = try await pipeline.restore(options: RestoreOptions())
         #expect(try [UInt8](Data(contentsOf: URL(fileURLWithPath: tmp + "/out"))) == content)
 
         try FileManager.default.removeItem(atPath: tmp + "/out")

@@ -5,9 +5,9 @@ import SigV4
 
 extension TestDestination {
     /// A fresh bucket reached through `port` on loopback (a proxy in front of the S3 server).
-    static func make(throughPort port: Int) throws -> TestDestination {
+    static func make(throughPort port: Int) async throws -> TestDestination {
         let s3 = try TestS3.environment()
-        let bucket = try s3.makeBucket("mf").settings.bucket
+        let bucket = try await s3.makeBucket("mf").settings.bucket
         let provider = S3StoreProvider(logger: Logger(label: "it.s3"))
         let endpoint = URL(string: "http://127.0.0.1:\(port)")!
         let json: [String: Any] = [
@@ -25,14 +25,14 @@ extension TestDestination {
 
 extension Pipeline {
     /// Takes a backup as if started at `startedAt`.
-    func backup(startedAt: Date) -> RunOutcome {
-        BackupRunner(stores: destination.provider, launcher: launcher, clock: SystemWallClock(), environment: environment)
+    func backup(startedAt: Date) async -> RunOutcome {
+        await BackupRunner(stores: destination.provider, launcher: launcher, clock: SystemWallClock(), environment: environment)
             .execute(job: job, config: config, startedAt: startedAt, cancellation: RunCancellation(), progress: { _ in }, logger: Logger(label: "it"))
     }
 
     /// Verifies (and records into `history`, when given) the way `backupd verify` does.
-    func verify(_ selection: VerifyRunner.Selection = .latest, restoreTo: String? = nil, history: HistoryStore? = nil) throws -> [VerifyReport] {
-        try VerifyRunner(stores: destination.provider, launcher: launcher, environment: environment, clock: SystemWallClock(), history: history)
+    func verify(_ selection: VerifyRunner.Selection = .latest, restoreTo: String? = nil, history: HistoryStore? = nil) async throws -> [VerifyReport] {
+        try await VerifyRunner(stores: destination.provider, launcher: launcher, environment: environment, clock: SystemWallClock(), history: history)
             .run(job: job, config: config, selection: selection, restoreTo: restoreTo, trigger: .verify, logger: Logger(label: "it"))
     }
 

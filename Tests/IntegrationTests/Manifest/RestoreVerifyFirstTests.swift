@@ -10,7 +10,7 @@ struct RestoreVerifyFirstTests {
     /// the target (its data stays), and records the failed check as a verification (trigger
     /// restore-verify-first) naming the object, which `list` shows; the intact older backup passes
     /// the check, is recorded as passed, and restores.
-    @Test func verifyFirstIsRecordedAndLeavesTargetUntouched() throws {
+    @Test func verifyFirstIsRecordedAndLeavesTargetUntouched() async throws {
         let s3 = try TestS3.environment()
         let server = try TestServers.postgres()
         let source = try server.createDatabase(prefix: "vfs")
@@ -19,7 +19,7 @@ struct RestoreVerifyFirstTests {
         defer {
             for database in [source, target, fresh] { try? server.dropDatabase(database) }
         }
-        let destination = try TestDestination.make()
+        let destination = try await TestDestination.make()
         let pipeline = try postgresPipeline(server, database: source, destination: destination, name: "pg")
         let state = temporaryStateDirectory()
         defer { try? FileManager.default.removeItem(atPath: state) }
@@ -31,7 +31,7 @@ struct RestoreVerifyFirstTests {
             let run = try cli.backupd(["run-now", "pg"])
             #expect(run.status == 0, "\(run.stderr)")
         }
-        let entries = try pipeline.catalog.entries()
+        let entries = try await pipeline.catalog.entries()
         #expect(entries.count == 2)
         let newest = try #require(entries.first)
         let older = try #require(entries.last)

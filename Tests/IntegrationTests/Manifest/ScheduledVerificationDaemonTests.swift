@@ -17,7 +17,7 @@ private struct ScheduledVerifySetup {
     let buckets: [String: String]
     let prefix = "sv/pg"
 
-    init(destinations: [String]) throws {
+    init(destinations: [String]) async throws {
         s3 = try TestS3.environment()
         pg = try TestServers.postgres()
         database = try pg.createDatabase(prefix: "svs")
@@ -28,7 +28,7 @@ private struct ScheduledVerifySetup {
             INSERT INTO tags VALUES ('a'), ('b'), ('c');
             """, database: database)
         var buckets: [String: String] = [:]
-        for name in destinations { buckets[name] = try s3.makeBucket("sv\(name)").settings.bucket }
+        for name in destinations { buckets[name] = try await s3.makeBucket("sv\(name)").settings.bucket }
         self.buckets = buckets
         directory = FileManager.default.temporaryDirectory.path + "/backupd-sv-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -116,7 +116,7 @@ struct ScheduledVerificationDaemonTests {
     /// destination, while the second is verified without one; `backupd list` shows it as passed;
     /// the scratch database is gone afterwards; no secret reaches the log.
     @Test func scheduledVerificationWithDrill() async throws {
-        let setup = try ScheduledVerifySetup(destinations: ["a", "b"])
+        let setup = try await ScheduledVerifySetup(destinations: ["a", "b"])
         defer { setup.remove() }
         let scratch = TestServers.uniqueName("svdrill")
         try setup.writeConfig(backupAt: Date().addingTimeInterval(8), verify: ["schedule": "*/5 * * * * *", "restoreTo": scratch])
@@ -161,7 +161,7 @@ struct ScheduledVerificationDaemonTests {
     /// manifest's digest and the one found, with an error-priority log line, while `a` still
     /// passes; `backupd list --destination` shows each destination's own result.
     @Test func scheduledVerificationOfEveryDestinationRecordsCorruption() async throws {
-        let setup = try ScheduledVerifySetup(destinations: ["a", "b"])
+        let setup = try await ScheduledVerifySetup(destinations: ["a", "b"])
         defer { setup.remove() }
         try setup.writeConfig(backupAt: Date().addingTimeInterval(8), verify: ["schedule": "*/5 * * * * *"], topLevel: true)
         let daemon = try DaemonProcess(configPath: setup.configPath, directory: setup.directory, environment: setup.environment)

@@ -17,12 +17,12 @@ private struct MonitoredVerifySetup {
     let prefix = "vm/pg"
     var textfile: String { directory + "/backupd.prom" }
 
-    init() throws {
+    init() async throws {
         s3 = try TestS3.environment()
         pg = try TestServers.postgres()
         database = try pg.createDatabase(prefix: "vmon")
         _ = try pg.psql("CREATE TABLE items (id int PRIMARY KEY); INSERT INTO items SELECT generate_series(1, 500);", database: database)
-        bucket = try s3.makeBucket("vmon").settings.bucket
+        bucket = try await s3.makeBucket("vmon").settings.bucket
         hooks = try TestHTTPServer()
         directory = FileManager.default.temporaryDirectory.path + "/backupd-vmon-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -104,7 +104,7 @@ struct VerificationMonitoringTests {
     /// metric is 0 with a newer timestamp and `status` exits 1 with VERIFICATION-FAILED; once the
     /// byte is put back, a passing verification clears both.
     @Test func corruptedObjectRaisesWebhookMetricAndStatus() async throws {
-        let setup = try MonitoredVerifySetup()
+        let setup = try await MonitoredVerifySetup()
         defer { setup.remove() }
         try setup.writeConfig(backupAt: Date().addingTimeInterval(8), verify: ["schedule": "*/5 * * * * *"])
         let daemon = try DaemonProcess(configPath: setup.configPath, directory: setup.directory, environment: setup.environment)
@@ -158,7 +158,7 @@ struct VerificationMonitoringTests {
     /// `could not verify: pg_restore not installed`, sends no `verification_failed`, sets no
     /// verification metric, and `status` stays ok (exit 0).
     @Test func missingPgRestoreIsCouldNotVerify() async throws {
-        let setup = try MonitoredVerifySetup()
+        let setup = try await MonitoredVerifySetup()
         defer { setup.remove() }
         try setup.writeConfig(backupAt: nil, verify: ["afterBackup": true])
         let bin = setup.directory + "/bin"

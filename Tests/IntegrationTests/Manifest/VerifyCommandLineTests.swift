@@ -9,9 +9,9 @@ struct VerifyCommandLineTests {
     /// show the backup from its manifest with that verification; verify exits 0, then 1 with the
     /// object, expected and found digest after a byte is flipped; list --all shows a backup whose
     /// manifest is gone as incomplete; restore --verify-first refuses the corrupt backup.
-    @Test func listVerifyRestoreChecks() throws {
+    @Test func listVerifyRestoreChecks() async throws {
         let s3 = try TestS3.environment()
-        let destination = try TestDestination.make()
+        let destination = try await TestDestination.make()
         let state = temporaryStateDirectory()
         defer { try? FileManager.default.removeItem(atPath: state) }
         let output = state + "-restored"
@@ -77,7 +77,7 @@ struct VerifyCommandLineTests {
         #expect(restored.status == 0, "\(restored.stderr)")
         #expect(restored.stdout.contains("(matches the manifest)"))
 
-        try destination.store.delete(keys: [try #require(newest["manifestKey"] as? String)])
+        try await destination.store.delete(keys: [try #require(newest["manifestKey"] as? String)])
         let listed = try runBackupd(["list", "files", "--all", "--config", configPath], environment: environment)
         #expect(listed.stdout.contains("\(id) (incomplete)"))
         #expect(!(try runBackupd(["list", "files", "--config", configPath], environment: environment).stdout.contains(id)))

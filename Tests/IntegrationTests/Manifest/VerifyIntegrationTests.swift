@@ -37,8 +37,8 @@ struct VerifyIntegrationTests {
     /// Intact backups of every engine pass: digest, compression layer, and the engine's own format
     /// check (pg_restore --list, the dump trailer, redis-check-rdb, digest only for commands);
     /// each verification is recorded in the history.
-    @Test func verifyPassesForEveryEngine() throws {
-        let destination = try TestDestination.make()
+    @Test func verifyPassesForEveryEngine() async throws {
+        let destination = try await TestDestination.make()
         let pg = try TestServers.postgres()
         let pgDatabase = try pg.createDatabase(prefix: "vfy")
         let maria = try TestServers.mariadb()
@@ -62,9 +62,9 @@ struct VerifyIntegrationTests {
             ]), "digest only"),
         ]
         for (pipeline, format) in pipelines {
-            let outcome = pipeline.backup()
+            let outcome = await pipeline.backup()
             #expect(outcome.status == .succeeded, "\(pipeline.job.name): \(outcome.error ?? "")")
-            let reports = try pipeline.verify(history: history)
+            let reports = try await pipeline.verify(history: history)
             #expect(reports.count == 1)
             #expect(reports[0].passed, "\(pipeline.job.name): \(reports[0].allProblems)")
             #expect(reports[0].objects.first?.format == format)
@@ -78,17 +78,17 @@ struct VerifyIntegrationTests {
     /// digest and the one found, and breaks the compression layer; a truncated object fails on its
     /// size; a deleted manifest makes the backup incomplete.
     @Test(arguments: VerifiedEngine.allCases)
-    func verifyFailsClearly(engine: VerifiedEngine) throws {
+    func verifyFailsClearly(engine: VerifiedEngine) async throws {
         let s3 = try TestS3.environment()
-        let destination = try TestDestination.make()
+        let destination = try await TestDestination.make()
         let (pipeline, cleanUp) = try engine.pipeline(destination: destination)
         defer { cleanUp() }
         let start = Date()
         for offset in 0..<3 {
-            let outcome = pipeline.backup(startedAt: start + Double(offset))
+            let outcome = await pipeline.backup(startedAt: start + Double(offset))
             #expect(outcome.status == .succeeded, "\(outcome.error ?? "")")
         }
-        let entries = try pipeline.catalog.entries()
+        let entries = try await pipeline.catalog.entries()
         #expect(entries.count == 3)
         let flipped = try #require(entries[0].manifest?.primary)
         let truncated = try #require(entries[1].manifest?.primary)
@@ -98,30 +98,30 @@ struct VerifyIntegrationTests {
             cut = min(1000, bytes.count / 4)
             bytes.removeLast(cut)
         }
-        try destination.store.delete(keys: [try #require(entries[2].manifestKey)])
+        try await destination.store.delete(keys: [try #require(entries[2].manifestKey)])
 
         let found = try s3.cliDigest(bucket: destination.bucket, key: flipped.key)
-        let first = try pipeline.verify(.backup(entries[0].id))[0]
+        let first = try await pipeline.verify(.backup(entries[0].id))[0]
         #expect(!first.passed)
         #expect(first.allProblems.contains("\(flipped.key): SHA-256 expected \(flipped.sha256) (manifest), found \(found)"), "\(first.allProblems)")
         #expect(first.allProblems.contains { $0.hasPrefix("\(flipped.key): compression layer (\(engine.layer)) failed") }, "\(first.allProblems)")
 
-        let second = try pipeline.verify(.backup(entries[1].id))[0]
+        let second = try await pipeline.verify(.backup(entries[1].id))[0]
         #expect(!second.passed)
         #expect(second.allProblems.contains("\(truncated.key): size expected \(truncated.size) bytes (manifest), found \(truncated.size - Int64(cut)) bytes"), "\(second.allProblems)")
 
-        let third = try pipeline.verify(.backup(entries[2].id))[0]
+        let third = try await pipeline.verify(.backup(entries[2].id))[0]
         #expect(!third.passed)
         #expect(third.allProblems.first?.contains("backup \(entries[2].id) is incomplete: no manifest") == true, "\(third.allProblems)")
 
-        let all = try pipeline.verify(.all)
+        let all = try await pipeline.verify(.all)
         #expect(all.count == 3 && all.allSatisfy { !$0.passed })
     }
 
     /// Restoring a corrupted PostgreSQL backup into a database that has data fails loudly and
     /// leaves the data as it was: a flipped byte (the zstd stream breaks), and another backup's
     /// valid bytes in its place (the digest differs; pg_restore never sees the end of its input).
-    @Test func corruptPostgresRestoreLeavesDataUntouched() throws {
+    @Test func corruptPostgresRestoreLeavesDataUntouched() async throws {
         let s3 = try TestS3.environment()
         let server = try TestServers.postgres()
         let source = try server.createDatabase(prefix: "crs")
@@ -130,20 +130,20 @@ struct VerifyIntegrationTests {
             try? server.dropDatabase(source)
             try? server.dropDatabase(target)
         }
-        let destination = try TestDestination.make()
+        let destination = try await TestDestination.make()
         let pipeline = try postgresPipeline(server, database: source, destination: destination, name: "corrupt-\(source)")
         let start = Date()
-        #expect(pipeline.backup(startedAt: start).status == .succeeded)
+        await #expect(pipeline.backup(startedAt: start).status == .succeeded)
         _ = try server.psql("INSERT INTO tags VALUES ('only in the second backup');", database: source)
-        #expect(pipeline.backup(startedAt: start + 1).status == .succeeded)
-        let entries = try pipeline.catalog.entries()
+        await #expect(pipeline.backup(startedAt: start + 1).status == .succeeded)
+        let entries = try await pipeline.catalog.entries()
         let newest = try #require(entries[0].manifest?.primary)
         let older = try #require(entries[1].manifest?.primary)
         _ = try server.psql("CREATE TABLE precious (v text); INSERT INTO precious VALUES ('keep me'); CREATE TABLE tags (name text); INSERT INTO tags VALUES ('mine');", database: target)
         let before = try server.psql("SELECT string_agg(v, ',') FROM precious; SELECT string_agg(name, ',') FROM tags;", database: target)
 
         try s3.rewrite(bucket: destination.bucket, key: newest.key) { $0[$0.count / 2] ^= 0x01 }
-        #expect(throws: (any Error).self) { try pipeline.restore(options: RestoreOptions(target: target, clean: true)) }
+        await #expect(throws: (any Error).self) { try await pipeline.restore(options: RestoreOptions(target: target, clean: true)) }
         #expect(try server.psql("SELECT string_agg(v, ',') FROM precious; SELECT string_agg(name, ',') FROM tags;", database: target) == before)
 
         // Valid custom-format bytes that are not this backup's.
@@ -151,7 +151,7 @@ struct VerifyIntegrationTests {
         defer { try? FileManager.default.removeItem(atPath: file) }
         #expect(try s3.aws(["s3", "cp", "s3://\(destination.bucket)/\(older.key)", file]).status == 0)
         #expect(try s3.aws(["s3", "cp", file, "s3://\(destination.bucket)/\(newest.key)"]).status == 0)
-        let error = try #require(throws: RestoreError.self) { try pipeline.restore(options: RestoreOptions(target: target, clean: true)) }
+        let error = try await #require(throws: RestoreError.self) { try await pipeline.restore(options: RestoreOptions(target: target, clean: true)) }
         guard case .digestMismatch(_, let key, _, _) = error else {
             Issue.record("expected a digest mismatch, got \(error)")
             return
@@ -160,8 +160,8 @@ struct VerifyIntegrationTests {
         #expect(try server.psql("SELECT string_agg(v, ',') FROM precious; SELECT string_agg(name, ',') FROM tags;", database: target) == before)
 
         // --verify-first refuses before touching the target; the intact older backup restores.
-        #expect(throws: RestoreError.self) { try pipeline.restore(options: RestoreOptions(target: target, clean: true, verifyFirst: true)) }
-        let restored = try pipeline.restore(key: entries[1].id, options: RestoreOptions(target: target, clean: true, verifyFirst: true))
+        await #expect(throws: RestoreError.self) { try await pipeline.restore(options: RestoreOptions(target: target, clean: true, verifyFirst: true)) }
+        let restored = try await pipeline.restore(key: entries[1].id, options: RestoreOptions(target: target, clean: true, verifyFirst: true))
         #expect(restored.sha256 == older.sha256)
         #expect(try server.psql("SELECT count(*) FROM items", database: target) == "1000\n")
     }

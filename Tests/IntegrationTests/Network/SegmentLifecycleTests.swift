@@ -11,13 +11,13 @@ import TestThreads
 struct SegmentLifecycleTests {
     /// An expected size beyond what one object can hold numbers the stream from `.001`; when it
     /// then fits one object, the manifest still names `.001` and the backup restores byte-identical.
-    @Test func predictedSegmentsStartAtOneAndRestore() throws {
+    @Test func predictedSegmentsStartAtOneAndRestore() async throws {
         let directory = FileManager.default.temporaryDirectory.path + "/backupd-seg-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let data = randomData(8 << 20)
         try data.write(to: URL(fileURLWithPath: directory + "/data.bin"))
-        let base = try TestDestination.make()
+        let base = try await TestDestination.make()
         var json = base.json
         // Growing parts of 5, 10, 20 MiB: one object holds 35 MiB, so 100 MiB expected means segments.
         json["maxParts"] = 3
@@ -26,16 +26,16 @@ struct SegmentLifecycleTests {
             "engine": "command", "compression": "none", "expectedSize": "100MiB",
             "connection": ["argv": ["cat", directory + "/data.bin"], "extension": ".bin"],
         ])
-        let outcome = pipeline.backup()
+        let outcome = await pipeline.backup()
         #expect(outcome.status == .succeeded, "\(outcome.error ?? "")")
         let key = try #require(outcome.objectKey)
-        let keys = try base.store.list(prefix: "it/pred/").map(\.key)
+        let keys = try await base.store.list(prefix: "it/pred/").map(\.key)
         let id = try #require(ObjectName.parse(key, prefix: "it/pred", job: "pred")?.backupID)
         #expect(keys == [key + ".001", ObjectName.manifestKey(prefix: "it/pred", backupID: id)], "\(keys)")
-        let entry = try #require(try BackupCatalog(store: base.store, job: pipeline.job).latest())
+        let entry = try await #require(try BackupCatalog(store: base.store, job: pipeline.job).latest())
         #expect(entry.manifest?.objects.first?.pieces.map(\.key) == [key + ".001"])
         let restored = directory + "/restored.bin"
-        _ = try pipeline.restore(options: RestoreOptions(target: restored))
+        _ = try await pipeline.restore(options: RestoreOptions(target: restored))
         #expect(FileManager.default.contents(atPath: restored) == data)
     }
 
@@ -45,7 +45,7 @@ struct SegmentLifecycleTests {
     /// stale, as it removes a crash's `.001`/`.002` pair.
     @Test func crashMidSegmentIsAbortedListedAndPruned() async throws {
         let s3 = try TestS3.environment()
-        let client = try s3.makeBucket("segcrash")
+        let client = try await s3.makeBucket("segcrash")
         let bucket = client.settings.bucket
         let directory = FileManager.default.temporaryDirectory.path + "/backupd-segcrash-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -75,7 +75,7 @@ struct SegmentLifecycleTests {
         var open: OpenUpload?
         var running: RunRecord?
         _ = try await poll(timeout: 150) {
-            open = try store.openUploads(prefix: "seg/crash/").first { $0.key.hasSuffix(".bin.002") }
+            open = try await store.openUploads(prefix: "seg/crash/").first { $0.key.hasSuffix(".bin.002") }
             running = try history().runningRuns().first { $0.job == "crash" }
             return open != nil && running?.uploadID == open?.uploadID
         }
@@ -85,7 +85,7 @@ struct SegmentLifecycleTests {
         #expect(run.objectKey == streamKey)
         first.send(SIGKILL)
         _ = await first.waitForExit(timeout: 10)
-        #expect(try store.head(key: streamKey)?.size == 35 << 20, "the first segment is complete under the plain key")
+        await #expect(try store.head(key: streamKey)?.size == 35 << 20, "the first segment is complete under the plain key")
 
         try writeConfig(schedule: "0 0 1 1 *")
         let second = try DaemonProcess(configPath: configPath, directory: directory, environment: environment)
@@ -93,7 +93,7 @@ struct SegmentLifecycleTests {
         _ = try await poll(timeout: 30) { try history().run(id: run.id)?.uploadID == nil }
         let record = try #require(try history().run(id: run.id))
         #expect(record.status == .interrupted, "log:\n\(second.log)")
-        #expect(try store.openUploads(prefix: "seg/crash/").isEmpty, "the open segment's upload is still billed; log:\n\(second.log)")
+        await #expect(try store.openUploads(prefix: "seg/crash/").isEmpty, "the open segment's upload is still billed; log:\n\(second.log)")
         #expect(second.log.contains("aborted the upload of an interrupted run"), "log:\n\(second.log)")
         second.send(SIGTERM)
         #expect(await second.waitForExit(timeout: 60) == 0)
@@ -101,7 +101,7 @@ struct SegmentLifecycleTests {
         // A crash's pair of numbered segments from a month ago, without a manifest.
         let old = "seg/crash/crash-20261101T000000Z-0000abcd.bin"
         for key in [old + ".001", old + ".002"] {
-            try Array("segment".utf8).withUnsafeBytes { _ = try client.putObject(key: key, body: $0, metadata: [:]) }
+            _ = try await S3Client.withBody(Array("segment".utf8)) { try await client.putObject(key: key, body: $0, metadata: [:]) }
         }
         let listed = try runBackupd(["list", "crash", "--all", "--config", configPath], environment: environment, timeout: 60)
         #expect(listed.status == 0, "\(listed.stderr)")
@@ -114,9 +114,9 @@ struct SegmentLifecycleTests {
         let sources = ConfigSources(environment: environment, readFile: { _ in [] }, permissions: { _ in 0o600 }, isReadable: { _ in true })
         let config = try BackupConfig.parse(Array(try String(contentsOfFile: configPath, encoding: .utf8).utf8), file: configPath, sources: sources).config
         let later = Date().addingTimeInterval(2 * 3600 + 600)
-        let report = try Pruner(stores: S3StoreProvider(logger: Logger(label: "it.seg")), history: nil, clock: ManualWallClock(later))
+        let report = try await Pruner(stores: S3StoreProvider(logger: Logger(label: "it.seg")), history: nil, clock: ManualWallClock(later))
             .prune(job: config.jobs[0], config: config, dryRun: false, logger: Logger(label: "it.seg"))
         #expect(report.plan.staleIncomplete.count == 2, "\(report)")
-        #expect(try store.list(prefix: "seg/crash/").isEmpty)
+        await #expect(try store.list(prefix: "seg/crash/").isEmpty)
     }
 }

@@ -10,7 +10,7 @@ struct MetricsDestinationTests {
     /// 503s makes `backupd_retries_total{backup_job,destination}` rise by the retries it made (parsed by
     /// prometheus_client from `GET /metrics`); no secret appears in the exposition.
     @Test func retriesCounterRisesThroughFaultProxy() async throws {
-        let fixture = try NetworkFixture("retries")
+        let fixture = try await NetworkFixture("retries")
         defer { fixture.tearDown() }
         let port = try freeLoopbackPort()
         let configPath = fixture.directory + "/config.json"
@@ -60,7 +60,7 @@ struct MetricsDestinationTests {
             #expect(scraped.samples["backupd_runs_total{backup_job=\"flaky\",status=\"succeeded\"}"] == Double(expected == 2 ? 1 : 2))
             #expect(!scraped.body.contains(fixture.s3.secretKey))
         }
-        #expect(try fixture.openUploads().isEmpty)
+        await #expect(try fixture.openUploads().isEmpty)
         daemon.send(SIGTERM)
         #expect(await daemon.waitForExit(timeout: 20) == 0)
     }
@@ -69,8 +69,8 @@ struct MetricsDestinationTests {
     /// full run, a partial one (b's secret wrong) and a third run in a fresh process, the textfile
     /// (parsed by prometheus_client) counts every run of each destination's bytes, the partial run,
     /// and each destination's newest size, as the history's per-destination rows say.
-    @Test func fanOutSeedingCoversEveryDestination() throws {
-        let fixture = try FanOutFixture(dumpBytes: 600_000)
+    @Test func fanOutSeedingCoversEveryDestination() async throws {
+        let fixture = try await FanOutFixture(dumpBytes: 600_000)
         defer { fixture.remove() }
         let textfile = fixture.state + "/backupd.prom"
         var root = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: fixture.configPath))) as? [String: Any])

@@ -5,17 +5,8 @@ import TestThreads
 @testable import BackupKit
 
 /// Runs blocking `body` on a thread of its own and awaits it, leaving the concurrency pool free.
-func onOwnThread(_ body: @escaping @Sendable () throws -> Void) async throws {
-    try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-        Thread {
-            do {
-                try body()
-                continuation.resume()
-            } catch {
-                continuation.resume(throwing: error)
-            }
-        }.start()
-    }
+func onOwnThread(_ body: @escaping @Sendable () async throws -> Void) async throws {
+    try await Task.detached { try await body() }.value
 }
 
 /// GET `url` through libcurl; the status and body.
@@ -30,7 +21,7 @@ struct MetricsIntegrationTests {
     /// per-job values; a registry rebuilt from the history (a restart) keeps the last success and
     /// the counters; the listener ends promptly when its task is cancelled.
     @Test func textfileListenerAndRestart() async throws {
-        let destination = try TestDestination.make()
+        let destination = try await TestDestination.make()
         let flag = FileManager.default.temporaryDirectory.path + "/backupd-metrics-fail-\(UUID().uuidString)"
         let (history, directory) = try temporaryHistory("metrics")
         defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -52,11 +43,11 @@ struct MetricsIntegrationTests {
         let runner = BackupRunner(stores: provider, launcher: PosixProcessLauncher(), clock: SystemWallClock(), environment: Pipeline.defaultEnvironment)
         let recorder = RunRecorder(history: history, executor: runner, clock: SystemWallClock(), observers: metrics.observers)
         let job = config.jobs[0]
-        let (_, ok) = try recorder.perform(ScheduledRun(job: job.name, trigger: .schedule, scheduledFor: Date()), job: job, config: config, cancellation: RunCancellation(), logger: logger)
+        let (_, ok) = try await recorder.perform(ScheduledRun(job: job.name, trigger: .schedule, scheduledFor: Date()), job: job, config: config, cancellation: RunCancellation(), logger: logger)
         #expect(ok.status == .succeeded)
         _ = FileManager.default.createFile(atPath: flag, contents: Data())
         defer { try? FileManager.default.removeItem(atPath: flag) }
-        let (_, failed) = try recorder.perform(ScheduledRun(job: job.name, trigger: .schedule, scheduledFor: Date()), job: job, config: config, cancellation: RunCancellation(), logger: logger)
+        let (_, failed) = try await recorder.perform(ScheduledRun(job: job.name, trigger: .schedule, scheduledFor: Date()), job: job, config: config, cancellation: RunCancellation(), logger: logger)
         #expect(failed.status == .failed)
 
         let fromFile = try PrometheusParser.parse(String(contentsOfFile: textfile, encoding: .utf8))
@@ -98,8 +89,8 @@ struct MetricsIntegrationTests {
     }
 
     /// A listener on a port already taken fails at start with an error naming the address.
-    @Test func bindFailureIsClear() throws {
-        let registry = MetricsRegistry(config: try IntegrationConfig.make(destination: TestDestination.make(), name: "x", job: ["engine": "command", "connection": ["argv": ["true"]]]), clock: SystemWallClock())
+    @Test func bindFailureIsClear() async throws {
+        let registry = MetricsRegistry(config: try IntegrationConfig.make(destination: await TestDestination.make(), name: "x", job: ["engine": "command", "connection": ["argv": ["true"]]]), clock: SystemWallClock())
         let first = try MetricsListener(address: BindAddress(host: "127.0.0.1", port: 0), registry: registry, logger: Logger(label: "t"))
         #expect {
             _ = try MetricsListener(address: first.address, registry: registry, logger: Logger(label: "t"))

@@ -11,7 +11,7 @@ struct MetricsReloadTests {
     /// job, the rescheduled job's new next run, and no longer the removed job; a reload of a broken
     /// file changes nothing.
     @Test func reloadUpdatesMetrics() async throws {
-        let destination = try TestDestination.make()
+        let destination = try await TestDestination.make()
         let directory = FileManager.default.temporaryDirectory.path + "/backupd-metrics-reload-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }

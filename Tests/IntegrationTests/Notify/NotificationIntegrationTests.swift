@@ -23,9 +23,9 @@ struct NotificationIntegrationTests {
     /// A successful and a failing run send start/success/failure webhooks (JSON with the documented
     /// fields) and healthchecks pings (/start, bare, /fail with the error) paired by rid; the job's
     /// secret and the URL's token appear in no body and no log line.
-    @Test func webhooksAndPings() throws {
+    @Test func webhooksAndPings() async throws {
         let server = try TestHTTPServer()
-        let destination = try TestDestination.make()
+        let destination = try await TestDestination.make()
         let flag = FileManager.default.temporaryDirectory.path + "/backupd-notify-fail-\(UUID().uuidString)"
         let config = try IntegrationConfig.make(destination: destination, name: "notified", job: [
             "engine": "command",
@@ -43,11 +43,11 @@ struct NotificationIntegrationTests {
         let recorder = RunRecorder(history: history, executor: runner, clock: SystemWallClock(), observers: [Notifier(sender: sender, host: "test-host")])
         let job = config.jobs[0]
 
-        let (okID, ok) = try recorder.perform(ScheduledRun(job: job.name, trigger: .schedule, scheduledFor: Date()), job: job, config: config, cancellation: RunCancellation(), logger: logger)
+        let (okID, ok) = try await recorder.perform(ScheduledRun(job: job.name, trigger: .schedule, scheduledFor: Date()), job: job, config: config, cancellation: RunCancellation(), logger: logger)
         #expect(ok.status == .succeeded)
         _ = FileManager.default.createFile(atPath: flag, contents: Data())
         defer { try? FileManager.default.removeItem(atPath: flag) }
-        let (failedID, failed) = try recorder.perform(ScheduledRun(job: job.name, trigger: .runNow, scheduledFor: Date()), job: job, config: config, cancellation: RunCancellation(), logger: logger)
+        let (failedID, failed) = try await recorder.perform(ScheduledRun(job: job.name, trigger: .runNow, scheduledFor: Date()), job: job, config: config, cancellation: RunCancellation(), logger: logger)
         #expect(failed.status == .failed)
         #expect(sender.flush(timeout: .seconds(20)))
 
@@ -89,11 +89,11 @@ struct NotificationIntegrationTests {
     /// An endpoint too slow to answer (its late answer a 500) neither fails nor delays the backup:
     /// the run is recorded as succeeded at once, and the undelivered notification is a warning
     /// naming only scheme and host.
-    @Test func failingEndpointDoesNotTouchTheBackup() throws {
+    @Test func failingEndpointDoesNotTouchTheBackup() async throws {
         // Each attempt gives up after 4 s on an endpoint that answers after 10 s: a backup that
         // waited for the start notification alone would take over 8 s.
         let server = try TestHTTPServer(status: 500, delay: 10)
-        let destination = try TestDestination.make()
+        let destination = try await TestDestination.make()
         let config = try IntegrationConfig.make(destination: destination, name: "unbothered", job: [
             "engine": "command", "connection": ["argv": ["/bin/sh", "-c", "printf hello"]],
             "notify": ["webhooks": [server.url("/hook/secret-Path-0042")]],
@@ -105,9 +105,8 @@ struct NotificationIntegrationTests {
         let runner = BackupRunner(stores: destination.provider, launcher: PosixProcessLauncher(), clock: SystemWallClock(), environment: Pipeline.defaultEnvironment)
         let recorder = RunRecorder(history: history, executor: runner, clock: SystemWallClock(), observers: [Notifier(sender: sender)])
         let started = Date()
-        let (runID, outcome) = try recorder.perform(
-            ScheduledRun(job: "unbothered", trigger: .schedule, scheduledFor: started), job: config.jobs[0], config: config,
-            cancellation: RunCancellation(), logger: logger)
+        let (runID, outcome) = try await recorder.perform(
+            ScheduledRun(job: "unbothered", trigger: .schedule, scheduledFor: started), job: config.jobs[0], config: config, cancellation: RunCancellation(), logger: logger)
         #expect(outcome.status == .succeeded)
         #expect(Date().timeIntervalSince(started) < 6, "the backup waited for the webhook")
         #expect(try history.run(id: runID)?.status == .succeeded)

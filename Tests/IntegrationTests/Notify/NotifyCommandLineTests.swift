@@ -23,11 +23,11 @@ struct NotifyCommandLineTests {
     /// `backupd run-now` of an encrypted job sends its webhooks (URL from the environment, token
     /// never printed) and healthchecks pings, writes the metrics textfile (parsed by
     /// prometheus_client), and `backupd restore --identity` gets the dump back.
-    @Test func runNowNotifiesMeasuresAndEncrypts() throws {
+    @Test func runNowNotifiesMeasuresAndEncrypts() async throws {
         let server = try TestHTTPServer()
         let key = try AgeKey.make()
         defer { key.remove() }
-        let destination = try TestDestination.make()
+        let destination = try await TestDestination.make()
         let directory = key.directory
         let textfile = directory + "/backupd.prom"
         let root: [String: Any] = [
@@ -97,7 +97,7 @@ struct NotifyCommandLineTests {
     /// `backupd run` serves `GET /metrics` on the configured loopback port (parsed by
     /// prometheus_client) and stops serving when SIGTERM stops the daemon.
     @Test func daemonServesMetrics() async throws {
-        let destination = try TestDestination.make()
+        let destination = try await TestDestination.make()
         let directory = FileManager.default.temporaryDirectory.path + "/backupd-metrics-daemon-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }

@@ -13,7 +13,7 @@ struct PITREndToEndTests {
     /// has exactly the T1 and T2 rows; a row written while the daemon was down (pushes failed,
     /// PostgreSQL kept the segment and retried) is archived once it is back; `--latest` has every row.
     @Test func restoreToATimeAndToTheLatest() async throws {
-        let world = try PITRWorld.make()
+        let world = try await PITRWorld.make()
         defer { world.tearDown() }
         var daemon = try world.startDaemon()
         defer { daemon.cleanUp() }
@@ -21,7 +21,7 @@ struct PITREndToEndTests {
 
         let backup = try world.backupd(["run-now", "pg"])
         #expect(backup.status == 0, "\(backup.stderr)\n\(daemon.log)")
-        let manifest = try world.onlyManifest()
+        let manifest = try await world.onlyManifest()
         let base = try #require(manifest.baseBackup, "the manifest records the base backup's WAL range")
         #expect(base.timeline == 1 && base.stopTimeline == 1)
         #expect(base.startLSN <= base.stopLSN)
@@ -69,7 +69,7 @@ struct PITREndToEndTests {
     /// retries); other content under the same name fails loudly and overwrites nothing;
     /// `wal-fetch` of a segment the archive lacks exits non-zero.
     @Test func rePushAndMissingSegments() async throws {
-        let world = try PITRWorld.make()
+        let world = try await PITRWorld.make()
         defer { world.tearDown() }
         let daemon = try world.startDaemon()
         defer { daemon.cleanUp() }

@@ -12,11 +12,11 @@ struct PITRWorld {
     let cluster: PITRCluster
     let binary: String
 
-    static func make() throws -> PITRWorld {
+    static func make() async throws -> PITRWorld {
         let directory = "/tmp/backupd-pitr-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         chmod(directory, 0o711)
-        let destination = try TestDestination.make()
+        let destination = try await TestDestination.make()
         let binary = try backupdBinary()
         let configPath = directory + "/config.json"
         let pg = directory + "/pg"
@@ -73,10 +73,10 @@ struct PITRWorld {
     }
 
     /// The job's only manifest.
-    func onlyManifest() throws -> BackupManifest {
-        let keys = try destination.store.list(prefix: "pitr/").map(\.key).filter { $0.hasSuffix(ObjectName.manifestSuffix) }
+    func onlyManifest() async throws -> BackupManifest {
+        let keys = try await destination.store.list(prefix: "pitr/").map(\.key).filter { $0.hasSuffix(ObjectName.manifestSuffix) }
         guard keys.count == 1 else { throw TestSetupError("expected one manifest, found \(keys)") }
-        return try BackupManifest.parse(try destination.store.read(key: keys[0]), key: keys[0])
+        return try BackupManifest.parse(try await destination.store.read(key: keys[0]), key: keys[0])
     }
 
     /// Starts a cluster restored into `directory/name`.

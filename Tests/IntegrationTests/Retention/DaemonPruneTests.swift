@@ -11,14 +11,14 @@ struct DaemonPruneTests {
     /// past times), not the neighbour's or the stranger's objects, are gone and recorded.
     @Test func scheduledBackupsArePruned() async throws {
         let s3 = try TestS3.environment()
-        let client = try s3.makeBucket("daemonprune")
+        let client = try await s3.makeBucket("daemonprune")
         let bucket = client.settings.bucket
         let directory = FileManager.default.temporaryDirectory.path + "/backupd-daemonprune-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let old = ["cli/app-20261110T020000Z.txt", "cli/app-20261111T020000Z.txt"]
         let bystanders = ["cli/app-old-20261101T020000Z.txt", "cli/app.txt"]
-        try PastBackups.write(old + bystanders, with: client)
+        try await PastBackups.write(old + bystanders, with: client)
         let config = directory + "/config.json"
         try """
             {"stateDirectory": "\(directory)/state", "shutdownGracePeriod": "30s",

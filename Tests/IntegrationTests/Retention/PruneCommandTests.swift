@@ -29,22 +29,22 @@ struct PruneCommandTests {
 
     /// Three legacy backups (written by earlier versions, token-less names) on past days, a
     /// neighbour job's backup and a stranger's object.
-    static func seed(_ client: S3Client) throws -> (backups: [String], bystanders: [String]) {
+    static func seed(_ client: S3Client) async throws -> (backups: [String], bystanders: [String]) {
         let backups = ["cli/app-20261110T020000Z.txt.zst", "cli/app-20261111T020000Z.txt.zst", "cli/app-20261112T020000Z.txt.zst"]
         let bystanders = ["cli/app-old-20261101T020000Z.txt.zst", "cli/app.txt"]
-        try PastBackups.write(backups + bystanders, with: client)
+        try await PastBackups.write(backups + bystanders, with: client)
         return (backups, bystanders)
     }
 
     /// `prune --dry-run` prints every backup with keep or delete and the rule, and deletes
     /// nothing; `list` shows the same decision per object; `prune` then deletes the oldest and
     /// records it; the neighbour's and the stranger's objects stay.
-    @Test func dryRunListAndPrune() throws {
+    @Test func dryRunListAndPrune() async throws {
         let s3 = try TestS3.environment()
-        let destination = try TestDestination.make()
+        let destination = try await TestDestination.make()
         let bucket = destination.json["bucket"] as! String
         let client = s3.client(s3.settings(bucket: bucket))
-        let (backups, bystanders) = try Self.seed(client)
+        let (backups, bystanders) = try await Self.seed(client)
         let (config, state) = try Self.writeConfig(destination)
         defer {
             try? FileManager.default.removeItem(atPath: config)
@@ -78,12 +78,12 @@ struct PruneCommandTests {
 
     /// After a successful `run-now` the job is pruned to its policy (the new backup and the
     /// newest old one); a failed run-now deletes nothing.
-    @Test func runNowPrunesAfterSuccessOnly() throws {
+    @Test func runNowPrunesAfterSuccessOnly() async throws {
         let s3 = try TestS3.environment()
-        let destination = try TestDestination.make()
+        let destination = try await TestDestination.make()
         let bucket = destination.json["bucket"] as! String
         let client = s3.client(s3.settings(bucket: bucket))
-        let (backups, bystanders) = try Self.seed(client)
+        let (backups, bystanders) = try await Self.seed(client)
         let (config, state) = try Self.writeConfig(destination)
         defer {
             try? FileManager.default.removeItem(atPath: config)
@@ -115,15 +115,15 @@ struct PruneCommandTests {
 
     /// With a key that may not list the bucket, prune exits 1 naming the failed listing and
     /// deletes nothing.
-    @Test func listingDeniedDeletesNothing() throws {
+    @Test func listingDeniedDeletesNothing() async throws {
         let env = ProcessInfo.processInfo.environment
         guard let key = env["BACKUPD_TEST_S3_RESTRICTED_ACCESS_KEY"], let secret = env["BACKUPD_TEST_S3_RESTRICTED_SECRET_KEY"] else {
             throw TestS3.Missing(variable: "BACKUPD_TEST_S3_RESTRICTED_ACCESS_KEY")
         }
         let s3 = try TestS3.environment()
-        let destination = try TestDestination.make()
+        let destination = try await TestDestination.make()
         let bucket = destination.json["bucket"] as! String
-        let (backups, bystanders) = try Self.seed(s3.client(s3.settings(bucket: bucket)))
+        let (backups, bystanders) = try await Self.seed(s3.client(s3.settings(bucket: bucket)))
         let (config, state) = try Self.writeConfig(destination, credentials: (key, secret))
         defer {
             try? FileManager.default.removeItem(atPath: config)

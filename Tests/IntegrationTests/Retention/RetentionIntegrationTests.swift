@@ -11,9 +11,9 @@ struct RetentionIntegrationTests {
     static let now = ISO8601Instant.parse("2027-01-10T12:00:00Z", defaultZone: .utc)!
 
     /// A fresh bucket, a client to seed it and a destination (optionally without multi-delete).
-    static func setUp(multiDelete: Bool = true) throws -> (s3: TestS3, client: S3Client, destination: TestDestination) {
+    static func setUp(multiDelete: Bool = true) async throws -> (s3: TestS3, client: S3Client, destination: TestDestination) {
         let s3 = try TestS3.environment()
-        let base = try TestDestination.make()
+        let base = try await TestDestination.make()
         var json = base.json
         json["multiObjectDelete"] = multiDelete
         let bucket = json["bucket"] as! String
@@ -38,8 +38,8 @@ struct RetentionIntegrationTests {
     /// hourly, plus Berlin's DST days of 2026 and ISO week 53 of 2026) pruned with a GFS policy
     /// through the live S3 store: exactly the backups the independent oracle keeps survive, as
     /// the AWS CLI lists them, together with the neighbour's and the stranger's objects.
-    @Test func twoYearSeriesSurvivorsMatchOracle() throws {
-        let (s3, client, destination) = try Self.setUp()
+    @Test func twoYearSeriesSurvivorsMatchOracle() async throws {
+        let (s3, client, destination) = try await Self.setUp()
         var times: [Date] = []
         var t = Self.at("2025-01-10T01:30:00Z")
         while t < Self.at("2026-12-01T00:00:00Z") { times.append(t); t += 5 * 86_400 }
@@ -52,12 +52,12 @@ struct RetentionIntegrationTests {
         let keysByID = Dictionary(uniqueKeysWithValues: backups.map { backup in
             (backup.id, PastBackups.keys(prefix: "db", job: "app", time: backup.time, token: String(backup.id.suffix(8))))
         })
-        try PastBackups.write(keysByID.values.flatMap { $0 } + Self.bystanders, with: client)
+        try await PastBackups.write(keysByID.values.flatMap { $0 } + Self.bystanders, with: client)
 
         let retention: [String: Any] = ["keepLast": 3, "keepHourly": 12, "keepDaily": 10, "keepWeekly": 6, "keepMonthly": 12, "keepYearly": 2, "keepWithin": "20h"]
         let config = try Self.config(destination, retention: retention)
         let pruner = Pruner(stores: S3StoreProvider(logger: Logger(label: "it")), history: nil, clock: ManualWallClock(Self.now))
-        let report = try pruner.prune(job: config.jobs[0], config: config, dryRun: false, logger: Logger(label: "it"))
+        let report = try await pruner.prune(job: config.jobs[0], config: config, dryRun: false, logger: Logger(label: "it"))
         #expect(report.refused.isEmpty)
 
         var oraclePolicy = retention
@@ -72,25 +72,25 @@ struct RetentionIntegrationTests {
     /// A listing whose second page fails (every retry) deletes nothing, though the first page
     /// alone would have let prune delete; once the listing works, 551 backups with globals
     /// (1,653 objects) are pruned with DeleteObjects in batches of at most 1,000.
-    @Test func failedListingPageDeletesNothing() throws {
-        let (s3, client, destination) = try Self.setUp()
+    @Test func failedListingPageDeletesNothing() async throws {
+        let (s3, client, destination) = try await Self.setUp()
         let start = Self.at("2026-01-01T03:00:00Z")
         let keys = (0..<551).flatMap { PastBackups.keys(prefix: "db", job: "app", time: start + Double($0) * 3600, token: String(format: "%08x", $0), globals: true) }
-        try PastBackups.write(keys + Self.bystanders, with: client)
+        try await PastBackups.write(keys + Self.bystanders, with: client)
         let before = try PastBackups.awsKeys(s3, bucket: client.settings.bucket)
         let config = try Self.config(destination, retention: ["keepLast": 1])
         let transport = RecordingTransport()
         transport.failListingPages(true)
         let pruner = Pruner(stores: RecordingProvider(transport: transport), history: nil, clock: ManualWallClock(Self.now))
-        #expect(throws: PruneError.self) {
-            try pruner.prune(job: config.jobs[0], config: config, dryRun: false, logger: Logger(label: "it"))
+        await #expect(throws: PruneError.self) {
+            try await pruner.prune(job: config.jobs[0], config: config, dryRun: false, logger: Logger(label: "it"))
         }
         #expect(transport.log.allSatisfy { $0.hasPrefix("GET ") })
         #expect(transport.log.count == 1 + RecordingProvider.retry.maxAttempts)  // the first page, then every attempt at the second
         #expect(try PastBackups.awsKeys(s3, bucket: client.settings.bucket) == before)
 
         transport.failListingPages(false)
-        let report = try pruner.prune(job: config.jobs[0], config: config, dryRun: false, logger: Logger(label: "it"))
+        let report = try await pruner.prune(job: config.jobs[0], config: config, dryRun: false, logger: Logger(label: "it"))
         #expect(report.deleted.count == 550 * 3)
         let deletes = transport.log.filter { $0.hasPrefix("POST ") }
         #expect(deletes.count == 3 && deletes.allSatisfy { $0.hasSuffix("?delete=") })  // 550 manifests, then 1,000 + 100 data objects
@@ -101,14 +101,14 @@ struct RetentionIntegrationTests {
 
     /// A provider without multi-object delete gets one DeleteObject per object, each backup's
     /// manifest before its data, and no DeleteObjects request.
-    @Test func providerWithoutMultiDelete() throws {
-        let (s3, client, destination) = try Self.setUp(multiDelete: false)
+    @Test func providerWithoutMultiDelete() async throws {
+        let (s3, client, destination) = try await Self.setUp(multiDelete: false)
         let times = (0..<5).map { Self.at("2026-12-0\($0 + 1)T02:00:00Z") }
         let keys = times.enumerated().map { PastBackups.keys(prefix: "db", job: "app", time: $0.element, token: String(format: "%08x", $0.offset)) }
-        try PastBackups.write(keys.flatMap { $0 } + Self.bystanders, with: client)
+        try await PastBackups.write(keys.flatMap { $0 } + Self.bystanders, with: client)
         let transport = RecordingTransport()
         let config = try Self.config(destination, retention: ["keepLast": 2])
-        let report = try Pruner(stores: RecordingProvider(transport: transport), history: nil, clock: ManualWallClock(Self.now))
+        let report = try await Pruner(stores: RecordingProvider(transport: transport), history: nil, clock: ManualWallClock(Self.now))
             .prune(job: config.jobs[0], config: config, dryRun: false, logger: Logger(label: "it"))
         let bucket = client.settings.bucket
         let expected = [keys[0][1], keys[1][1], keys[2][1], keys[0][0], keys[1][0], keys[2][0]].map { "DELETE /\(bucket)/\($0)" }
@@ -121,11 +121,11 @@ struct RetentionIntegrationTests {
     /// would): that backup stays whole and listed, the refusal is reported with S3's reason and
     /// recorded once in the history; the other backups go. Batched and single deletes alike.
     @Test(arguments: [true, false])
-    func deletionRefusedByPolicy(multiDelete: Bool) throws {
-        let (s3, client, destination) = try Self.setUp(multiDelete: multiDelete)
+    func deletionRefusedByPolicy(multiDelete: Bool) async throws {
+        let (s3, client, destination) = try await Self.setUp(multiDelete: multiDelete)
         let bucket = client.settings.bucket
         let keys = (0..<4).map { PastBackups.keys(prefix: "db", job: "app", time: Self.at("2026-12-0\($0 + 1)T02:00:00Z"), token: String(format: "%08x", $0)) }
-        try PastBackups.write(keys.flatMap { $0 }, with: client)
+        try await PastBackups.write(keys.flatMap { $0 }, with: client)
         let policy = #"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"s3:DeleteObject","Resource":"arn:aws:s3:::\#(bucket)/\#(keys[0][1])"}]}"#
         let put = try s3.aws(["s3api", "put-bucket-policy", "--bucket", bucket, "--policy", policy])
         try #require(put.status == 0, "\(put.error)")
@@ -136,7 +136,7 @@ struct RetentionIntegrationTests {
         let history = try HistoryStore(stateDirectory: tmp)
         let config = try Self.config(destination, retention: ["keepLast": 1])
         let transport = RecordingTransport()
-        let report = try Pruner(stores: RecordingProvider(transport: transport), history: history, clock: ManualWallClock(Self.now))
+        let report = try await Pruner(stores: RecordingProvider(transport: transport), history: history, clock: ManualWallClock(Self.now))
             .prune(job: config.jobs[0], config: config, dryRun: false, logger: Logger(label: "it"))
         #expect(report.refused.map(\.objectKey) == [keys[0][1]])
         #expect(report.refused.first?.error?.contains(multiDelete ? "AccessDenied" : "access denied for DeleteObject") == true)

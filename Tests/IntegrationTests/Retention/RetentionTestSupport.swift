@@ -50,10 +50,10 @@ enum PastBackups {
     }
 
     /// Writes every key (a minimal manifest for `.manifest.json`, a few bytes otherwise), in parallel.
-    static func write(_ keys: [String], with client: S3Client) throws {
-        let failures = Mutex<[String]>([])
-        DispatchQueue.concurrentPerform(iterations: keys.count) { index in
-            let key = keys[index]
+    static func write(_ keys: [String], with client: S3Client) async throws {
+        let failed = await withTaskGroup(of: String?.self) { group in
+          for key in keys {
+           group.addTask {
             let body = key.hasSuffix(".manifest.json")
                 ? TestManifest.json(for: key)
                 : "data of \(key)"
@@ -62,12 +62,17 @@ enum PastBackups {
                 // names count as complete backups.
                 let bytes = Array(body.utf8)
                 let metadata = key.hasSuffix(".manifest.json") ? [:] : ["sha256": SHA256.hex(SHA256.hash(bytes))]
-                try bytes.withUnsafeBytes { _ = try client.putObject(key: key, body: $0, metadata: metadata) }
+                _ = try await S3Client.withBody(bytes) { try await client.putObject(key: key, body: $0, metadata: metadata) }
+                return nil
             } catch {
-                failures.withLock { $0.append("\(key): \(error)") }
+                return "\(key): \(error)"
             }
+           }
+          }
+          var failed: [String] = []
+          for await failure in group { if let failure { failed.append(failure) } }
+          return failed
         }
-        let failed = failures.withLock { $0 }
         guard failed.isEmpty else { throw TestSetupError("cannot write past backups: \(failed.prefix(3))") }
     }
 

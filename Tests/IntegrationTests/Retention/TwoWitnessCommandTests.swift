@@ -15,9 +15,9 @@ struct TwoWitnessCommandTests {
         let state: String
         let environment = Pipeline.defaultEnvironment
 
-        init() throws {
+        init() async throws {
             s3 = try TestS3.environment()
-            let destination = try TestDestination.make()
+            let destination = try await TestDestination.make()
             bucket = destination.json["bucket"] as! String
             state = FileManager.default.temporaryDirectory.path + "/backupd-witness-\(UUID().uuidString)"
             for (name, retention) in [("keep-all", nil), ("keep-last-1", ["keepLast": 1])] as [(String, [String: Int]?)] {
@@ -90,8 +90,8 @@ struct TwoWitnessCommandTests {
     /// Strangers planted with the AWS CLI under the job's prefix survive the after-backup prune
     /// and `backupd prune` (which name them), and `list --all` shows them apart (table and
     /// JSON); the backup retention keeps still restores.
-    @Test func strangersSurvivePruneAndAreListed() throws {
-        let setup = try Setup()
+    @Test func strangersSurvivePruneAndAreListed() async throws {
+        let setup = try await Setup()
         defer { setup.remove() }
         for key in Self.strangers { try setup.put(key) }
         let ids = try setup.backups(2, config: "keep-last-1")  // the second run's prune deletes the first backup
@@ -118,8 +118,8 @@ struct TwoWitnessCommandTests {
     /// run; `prune` keeps the backup ("manifest missing: not deleting, run `backupd verify`"),
     /// withholds the policy's own deletion and exits 1, as does the after-backup prune of the next
     /// `run-now`; every other backup still restores.
-    @Test func missingManifestIsNeverDeletedNorPassedOver() throws {
-        let setup = try Setup()
+    @Test func missingManifestIsNeverDeletedNorPassedOver() async throws {
+        let setup = try await Setup()
         defer { setup.remove() }
         let ids = try setup.backups(3)
         try setup.delete("cli/\(ids[2]).manifest.json")

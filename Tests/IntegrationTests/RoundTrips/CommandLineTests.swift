@@ -28,7 +28,7 @@ func runBackupd(_ arguments: [String], environment: [String: String]) throws -> 
 struct CommandLineTests {
     /// run-now prints the object, size, SHA-256 and duration and records a run-now run; list shows
     /// it; restore --to puts it into another database; a failing run exits 1 with the reason.
-    @Test func runNowListRestore() throws {
+    @Test func runNowListRestore() async throws {
         let server = try TestServers.postgres()
         let source = try server.createDatabase(prefix: "cli")
         let target = try server.createDatabase(prefix: "clidst")
@@ -37,7 +37,7 @@ struct CommandLineTests {
             try? server.dropDatabase(target)
         }
         _ = try server.psql("CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t SELECT g, 'värde ' || g FROM generate_series(1, 5000) g;", database: source)
-        let destination = try TestDestination.make()
+        let destination = try await TestDestination.make()
         let state = FileManager.default.temporaryDirectory.path + "/backupd-cli-state-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: state) }
         let jobs: [[String: Any]] = [

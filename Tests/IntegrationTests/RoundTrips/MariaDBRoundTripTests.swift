@@ -24,7 +24,7 @@ func mariadbFingerprint(_ server: MariaDBTestServer, database: String) throws ->
 struct MariaDBRoundTripTests {
     /// A database with 4-byte unicode, a 100 MB+ table, a view, a function and a trigger is backed
     /// up and restored into a fresh database with identical checksums.
-    @Test func roundTrip() throws {
+    @Test func roundTrip() async throws {
         let server = try TestServers.mariadb()
         let source = try server.createDatabase(prefix: "src")
         let target = try server.createDatabase(prefix: "dst")
@@ -51,18 +51,18 @@ struct MariaDBRoundTripTests {
             "SELECT data_length FROM information_schema.tables WHERE table_schema = '\(source)' AND table_name = 'big'")
         #expect(Int(size.trimmingCharacters(in: .whitespacesAndNewlines))! > 100_000_000)
 
-        let destination = try TestDestination.make()
+        let destination = try await TestDestination.make()
         let pipeline = try Pipeline(destination: destination, name: "my-\(source)", job: [
             "engine": "mysql", "compression": "gzip",
             "connection": ["host": server.host, "port": server.port, "username": server.user, "password": server.password, "database": source],
         ])
-        let outcome = pipeline.backup()
+        let outcome = await pipeline.backup()
         #expect(outcome.status == .succeeded, "\(outcome.error ?? "")")
         let key = try #require(outcome.objectKey)
         #expect(key.hasSuffix(".sql.gz"))
-        #expect(try destination.store.head(key: key)?.metadata["engine"] == "mysql")
+        await #expect(try destination.store.head(key: key)?.metadata["engine"] == "mysql")
 
-        let result = try pipeline.restore(options: RestoreOptions(target: target))
+        let result = try await pipeline.restore(options: RestoreOptions(target: target))
         #expect(result.bytesRestored == outcome.bytesRead)
         #expect(try mariadbFingerprint(server, database: target) == mariadbFingerprint(server, database: source))
         // The trigger came back too: it fires in the restored database.

@@ -78,22 +78,22 @@ struct MongoTests {
 
     /// The runner passes the password only in the --config file (the stand-in checks it), streams
     /// the archive, and a restore pipes it back into mongorestore byte for byte, with --drop on --clean.
-    @Test func standInRoundTrip() throws {
+    @Test func standInRoundTrip() async throws {
         let (directory, environment) = try standIns()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let destination = try TestDestination.make()
+        let destination = try await TestDestination.make()
         // Tools get only PATH, HOME, TMPDIR, TZ and the locale from backupd: the stand-ins' own
         // settings are added by the launcher.
         var pipeline = try Pipeline(destination: destination, name: "mongo-\(TestServers.uniqueName())", job: [
             "engine": "mongodb", "connection": ["uri": "mongodb://backup@db.example:27017/app?authSource=admin", "password": "m0ngo \"pw\""],
         ], launcher: EnvironmentAddingLauncher(extra: environment.filter { $0.key.hasPrefix("FAKE_MONGO_") }))
         pipeline.environment = environment
-        let outcome = pipeline.backup()
+        let outcome = await pipeline.backup()
         #expect(outcome.status == .succeeded, "\(outcome.error ?? "")")
         #expect(outcome.objectKey?.hasSuffix(".archive.zst") == true)
         let key = try #require(outcome.objectKey)
-        #expect(try destination.store.head(key: key)?.metadata["tool-version"] == "100.9.4")
-        _ = try pipeline.restore(options: RestoreOptions(clean: true))
+        await #expect(try destination.store.head(key: key)?.metadata["tool-version"] == "100.9.4")
+        _ = try await pipeline.restore(options: RestoreOptions(clean: true))
         let restored = try Data(contentsOf: URL(fileURLWithPath: directory + "/restored"))
         let original = try Data(contentsOf: URL(fileURLWithPath: directory + "/data"))
         #expect(restored == Data(DumpCheck.mongoMagic) + Data("FAKEARCHIVE\n".utf8) + original)
@@ -105,26 +105,26 @@ struct MongoTests {
         ("mongodb://backup@db.example:27017/app", "wrong", "job mongo-err: the server rejected user backup"),
         ("mongodb://backup@unreachable:27017/app", "m0ngo \"pw\"", "job mongo-err: cannot connect to unreachable:27017:"),
     ])
-    func standInErrors(uri: String, password: String, expected: String) throws {
+    func standInErrors(uri: String, password: String, expected: String) async throws {
         let (directory, environment) = try standIns()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let destination = try TestDestination.make()
+        let destination = try await TestDestination.make()
         var pipeline = try Pipeline(destination: destination, name: "mongo-err", job: [
             "engine": "mongodb", "connection": ["uri": uri, "password": password],
         ], launcher: EnvironmentAddingLauncher(extra: environment.filter { $0.key.hasPrefix("FAKE_MONGO_") }))
         pipeline.environment = environment
-        let outcome = pipeline.backup()
+        let outcome = await pipeline.backup()
         #expect(outcome.status == .failed)
         #expect(outcome.error?.hasPrefix(expected) == true, "\(outcome.error ?? "")")
         #expect(outcome.error?.contains("m0ngo") == false)
-        #expect(try destination.isEmpty(prefix: ""))
+        await #expect(try destination.isEmpty(prefix: ""))
     }
 
     /// The real round trip needs mongod, which is not packaged for this machine: skipped (visibly)
     /// without it. With it: a throw-away mongod, a backup, and a restore with --drop that the real
     /// mongorestore accepts. (No mongo shell is assumed, so the data is what mongod creates itself.)
     @Test(.enabled(if: mongodAvailable, "mongod, mongodump and mongorestore are not on PATH; the stand-in tests cover the runner"))
-    func realRoundTrip() throws {
+    func realRoundTrip() async throws {
         let directory = FileManager.default.temporaryDirectory.path + "/backupd-mongod-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -136,17 +136,17 @@ struct MongoTests {
             mongod.kill()
             _ = mongod.wait()
         }
-        let destination = try TestDestination.make()
+        let destination = try await TestDestination.make()
         let pipeline = try Pipeline(destination: destination, name: "mongo-real", job: [
             "engine": "mongodb", "connection": ["uri": "mongodb://127.0.0.1:\(port)/"],
         ])
-        var outcome = pipeline.backup()
+        var outcome = await pipeline.backup()
         for _ in 0..<30 where outcome.status != .succeeded {
-            Thread.sleep(forTimeInterval: 1)
-            outcome = pipeline.backup()
+            try? await Task.sleep(for: .seconds(1))
+            outcome = await pipeline.backup()
         }
         #expect(outcome.status == .succeeded, "\(outcome.error ?? "")")
-        let result = try pipeline.restore(options: RestoreOptions(clean: true))
+        let result = try await pipeline.restore(options: RestoreOptions(clean: true))
         #expect(result.bytesRestored == outcome.bytesRead)
     }
 }

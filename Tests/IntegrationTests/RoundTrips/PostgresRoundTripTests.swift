@@ -33,7 +33,7 @@ func postgresFingerprint(_ server: PostgresTestServer, database: String) throws 
 struct PostgresRoundTripTests {
     /// A database with unicode, a 100 MB+ table, a view and a function is backed up through the
     /// pipeline and restored into a fresh database with identical contents and schema.
-    @Test func roundTrip() throws {
+    @Test func roundTrip() async throws {
         let server = try TestServers.postgres()
         let source = try server.createDatabase(prefix: "src")
         let target = try server.createDatabase(prefix: "dst")
@@ -45,21 +45,21 @@ struct PostgresRoundTripTests {
         let size = try server.psql("SELECT pg_total_relation_size('big')", database: source)
         #expect(Int(size.trimmingCharacters(in: .whitespacesAndNewlines))! > 100_000_000)
 
-        let destination = try TestDestination.make()
+        let destination = try await TestDestination.make()
         let pipeline = try Pipeline(destination: destination, name: "pg-\(source)", job: [
             "engine": "postgres",
             "connection": ["host": server.host, "port": server.port, "username": server.user, "password": server.password, "database": source],
         ])
-        let outcome = pipeline.backup()
+        let outcome = await pipeline.backup()
         #expect(outcome.status == .succeeded, "\(outcome.error ?? "")")
         let key = try #require(outcome.objectKey)
         #expect(key.hasPrefix("it/pg-\(source)/pg-\(source)-") && key.hasSuffix(".dump.zst"))
         #expect(outcome.bytesRead! > outcome.bytesStored!)
-        let head = try #require(try destination.store.head(key: key))
+        let head = try await #require(try destination.store.head(key: key))
         #expect(head.metadata["engine"] == "postgres")
         #expect(head.metadata["compression"] == "zstd")
 
-        let result = try pipeline.restore(options: RestoreOptions(target: target))
+        let result = try await pipeline.restore(options: RestoreOptions(target: target))
         #expect(result.key == key)
         #expect(result.bytesRestored == outcome.bytesRead)
         #expect(try postgresFingerprint(server, database: target) == postgresFingerprint(server, database: source))
@@ -74,34 +74,34 @@ struct PostgresRoundTripTests {
 
         // --clean restores over existing objects.
         _ = try server.psql("DELETE FROM people WHERE id = 1; CREATE TABLE extra (x int);", database: target)
-        _ = try pipeline.restore(options: RestoreOptions(target: target, clean: true))
+        _ = try await pipeline.restore(options: RestoreOptions(target: target, clean: true))
         #expect(try postgresFingerprint(server, database: target) == postgresFingerprint(server, database: source))
     }
 
     /// With "globals": true roles are saved as a second object, restorable with psql.
-    @Test func globals() throws {
+    @Test func globals() async throws {
         let server = try TestServers.postgres()
         let source = try server.createDatabase(prefix: "glob")
         defer { try? server.dropDatabase(source) }
-        let destination = try TestDestination.make()
+        let destination = try await TestDestination.make()
         let pipeline = try Pipeline(destination: destination, name: "pgg-\(source)", job: [
             "engine": "postgres", "compression": "gzip",
             "connection": ["host": server.host, "port": server.port, "username": server.user, "password": server.password, "database": source, "globals": true],
         ])
-        let outcome = pipeline.backup()
+        let outcome = await pipeline.backup()
         #expect(outcome.status == .succeeded, "\(outcome.error ?? "")")
-        let stored = try destination.store.list(prefix: "it/pgg-\(source)/").map(\.key)
+        let stored = try await destination.store.list(prefix: "it/pgg-\(source)/").map(\.key)
         // The dump, the globals and the backup's manifest.
         #expect(stored.count == 3 && stored.contains { $0.hasSuffix(".manifest.json") })
         let keys = stored.filter { !$0.hasSuffix(".manifest.json") }
         let globals = try #require(keys.first { $0.hasSuffix(".globals.sql.gz") })
         var bytes: [UInt8] = []
         let sink = CodecSink(codec: try Compression.gzip.makeDecompressor()) { bytes.append(contentsOf: $0) }
-        try destination.store.download(key: globals) { try sink.write($0) }
+        try await destination.store.download(key: globals) { try sink.write($0) }
         try sink.finish()
         let text = String(decoding: bytes, as: UTF8.self)
         #expect(text.contains("CREATE ROLE \(server.user)"))
-        let restored = try pipeline.restore(key: globals, options: RestoreOptions(target: "postgres"))
+        let restored = try await pipeline.restore(key: globals, options: RestoreOptions(target: "postgres"))
         #expect(restored.destination == "psql")
     }
 }

@@ -7,7 +7,7 @@ import TestThreads
 struct RedisRoundTripTests {
     /// Keys of every type are backed up as an RDB, written to a file by restore, loaded by a fresh
     /// redis-server, and compare equal key by key (DUMP of each key).
-    @Test func roundTrip() throws {
+    @Test func roundTrip() async throws {
         let server = try TestServers.redis()
         let db = try server.allocateDatabase()
         _ = try server.redisCLI(["FLUSHDB"], database: db)
@@ -20,22 +20,22 @@ struct RedisRoundTripTests {
         _ = try server.redisCLI(["SET", "counter", "12345"], database: db)
         let keys = ["greeting", "queue", "user:1", "tags", "scores", "events", "counter"]
 
-        let destination = try TestDestination.make()
+        let destination = try await TestDestination.make()
         let pipeline = try Pipeline(destination: destination, name: "redis-\(db)-\(TestServers.uniqueName())", job: [
             "engine": "redis", "connection": ["host": server.host, "port": server.port, "password": server.password],
         ])
-        let outcome = pipeline.backup()
+        let outcome = await pipeline.backup()
         #expect(outcome.status == .succeeded, "\(outcome.error ?? "")")
         #expect(outcome.objectKey?.hasSuffix(".rdb.zst") == true)
 
         let tmp = FileManager.default.temporaryDirectory.path + "/backupd-redis-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: tmp, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: tmp) }
-        #expect(throws: EngineError.self) { _ = try pipeline.restore(options: RestoreOptions()) }
-        let result = try pipeline.restore(options: RestoreOptions(target: tmp + "/dump.rdb"))
+        await #expect(throws: EngineError.self) { _ = try await pipeline.restore(options: RestoreOptions()) }
+        let result = try await pipeline.restore(options: RestoreOptions(target: tmp + "/dump.rdb"))
         #expect(result.bytesRestored == outcome.bytesRead)
         // An existing file is never overwritten.
-        #expect(throws: RestoreError.self) { _ = try pipeline.restore(options: RestoreOptions(target: tmp + "/dump.rdb")) }
+        await #expect(throws: RestoreError.self) { _ = try await pipeline.restore(options: RestoreOptions(target: tmp + "/dump.rdb")) }
 
         // Started through backupd's launcher: Foundation's Process would pass on the signal mask of a
         // Dispatch thread (SIGTERM blocked), and the server would never stop.

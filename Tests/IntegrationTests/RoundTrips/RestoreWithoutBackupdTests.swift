@@ -23,7 +23,7 @@ struct RestoreWithoutBackupdTests {
     /// PostgreSQL, encrypted with age and split into segments (one 5 MiB part per object): the
     /// script finds the newest of two backups, checks every segment's size and SHA-256 as stored,
     /// joins them, decrypts, decompresses and pg_restores into a new database; the rows match.
-    @Test func postgresEncryptedSegmented() throws {
+    @Test func postgresEncryptedSegmented() async throws {
         let server = try TestServers.postgres()
         let source = try server.createDatabase(prefix: "manual")
         let target = try server.createDatabase(prefix: "manualdst")
@@ -34,7 +34,7 @@ struct RestoreWithoutBackupdTests {
         let key = try AgeKey.make()
         defer { key.remove() }
         _ = try server.psql("CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t VALUES (1, 'old');", database: source)
-        let fixture = try BinaryJobFixture.make(
+        let fixture = try await BinaryJobFixture.make(
             job: ["engine": "postgres", "encryption": ["ageRecipients": [key.recipient]],
                   "connection": ["host": server.host, "port": server.port, "username": server.user, "password": ["env": "MANUAL_PG_PASSWORD"], "database": source]],
             destinationKeys: ["maxParts": 1], environment: ["MANUAL_PG_PASSWORD": server.password])
@@ -45,13 +45,13 @@ struct RestoreWithoutBackupdTests {
         _ = try server.psql(
             "CREATE TABLE r (id int PRIMARY KEY, b bytea); INSERT INTO r SELECT g, decode(md5(random()::text) || md5(random()::text), 'hex') FROM generate_series(1, 250000) g; UPDATE t SET v = 'new';",
             database: source)
-        Thread.sleep(forTimeInterval: 1.1)  // the next backup's name is a second later
+        try? await Task.sleep(for: .seconds(1.1))  // the next backup's name is a second later
         let second = try fixture.backupd(["run-now", "job"])
         try #require(second.status == 0, "\(second.stderr)")
-        let manifests = try fixture.destination.store.list(prefix: fixture.prefix + "/").filter { $0.key.hasSuffix(ObjectName.manifestSuffix) }
+        let manifests = try await fixture.destination.store.list(prefix: fixture.prefix + "/").filter { $0.key.hasSuffix(ObjectName.manifestSuffix) }
         #expect(manifests.count == 2)
         let newest = try #require(manifests.map(\.key).max())
-        let manifest = try BackupManifest.parse(try fixture.destination.store.read(key: newest), key: newest)
+        let manifest = try BackupManifest.parse(try await fixture.destination.store.read(key: newest), key: newest)
         #expect((manifest.primary?.segments?.count ?? 0) >= 2, "the recipe's join of segments is exercised")
         #expect(manifest.encryption?.scheme == "age")
 
@@ -74,7 +74,7 @@ struct RestoreWithoutBackupdTests {
 
     /// A stored object changed in the bucket fails the recipe's SHA-256 check, naming the object,
     /// and nothing is restored.
-    @Test func corruptedObjectIsRefused() throws {
+    @Test func corruptedObjectIsRefused() async throws {
         let server = try TestServers.postgres()
         let source = try server.createDatabase(prefix: "manualc")
         let target = try server.createDatabase(prefix: "manualcdst")
@@ -83,15 +83,15 @@ struct RestoreWithoutBackupdTests {
             try? server.dropDatabase(target)
         }
         _ = try server.psql("CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t SELECT generate_series(1, 100);", database: source)
-        let fixture = try BinaryJobFixture.make(
+        let fixture = try await BinaryJobFixture.make(
             job: ["engine": "postgres", "compression": "gzip",
                   "connection": ["host": server.host, "port": server.port, "username": server.user, "password": ["env": "MANUAL_PG_PASSWORD"], "database": source]],
             environment: ["MANUAL_PG_PASSWORD": server.password])
         defer { fixture.remove() }
         let run = try fixture.backupd(["run-now", "job"])
         try #require(run.status == 0, "\(run.stderr)")
-        let object = try #require(try fixture.onlyManifest().primary)
-        var bytes = try fixture.destination.store.read(key: object.key)
+        let object = try await #require(try fixture.onlyManifest().primary)
+        var bytes = try await fixture.destination.store.read(key: object.key)
         bytes[bytes.count / 2] ^= 0xff  // same size, other bytes
         let replaced = try fixture.s3.aws(["s3api", "put-object", "--bucket", fixture.bucket, "--key", object.key, "--body", try writeTemp(bytes, in: fixture.state)])
         try #require(replaced.status == 0, "\(replaced.error)")
@@ -103,7 +103,7 @@ struct RestoreWithoutBackupdTests {
     }
 
     /// MariaDB, gzip: the SQL goes through the mariadb client into another database; rows match.
-    @Test func mariadbGzip() throws {
+    @Test func mariadbGzip() async throws {
         let server = try TestServers.mariadb()
         let source = try server.createDatabase(prefix: "manual")
         let target = try server.createDatabase(prefix: "manualdst")
@@ -112,14 +112,14 @@ struct RestoreWithoutBackupdTests {
             try? server.dropDatabase(target)
         }
         _ = try server.mariadb("CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(40)); INSERT INTO t SELECT seq, CONCAT('värde ', seq) FROM seq_1_to_2000;", database: source)
-        let fixture = try BinaryJobFixture.make(
+        let fixture = try await BinaryJobFixture.make(
             job: ["engine": "mysql", "compression": "gzip",
                   "connection": ["host": server.host, "port": server.port, "username": server.user, "password": ["env": "MANUAL_MY_PASSWORD"], "database": source]],
             environment: ["MANUAL_MY_PASSWORD": server.password])
         defer { fixture.remove() }
         let run = try fixture.backupd(["run-now", "job"])
         try #require(run.status == 0, "\(run.stderr)")
-        #expect(try fixture.onlyManifest().compression == "gzip")
+        await #expect(try fixture.onlyManifest().compression == "gzip")
         let options = fixture.state + "/client.cnf"
         try "[client]\nhost=\(server.host)\nport=\(server.port)\nuser=\(server.user)\npassword=\(server.password)\nprotocol=TCP\n"
             .write(toFile: options, atomically: true, encoding: .utf8)
@@ -131,14 +131,14 @@ struct RestoreWithoutBackupdTests {
     }
 
     /// Redis, zstd: the recipe writes the RDB file, which a fresh redis-server loads with the same keys.
-    @Test func redisRDB() throws {
+    @Test func redisRDB() async throws {
         let server = try TestServers.redis()
         let db = try server.allocateDatabase()
         _ = try server.redisCLI(["FLUSHDB"], database: db)
         _ = try server.redisCLI(["SET", "greeting", "héllo"], database: db)
         _ = try server.redisCLI(["RPUSH", "queue", "a", "b", "c"], database: db)
         _ = try server.redisCLI(["HSET", "user:1", "name", "Zoë"], database: db)
-        let fixture = try BinaryJobFixture.make(
+        let fixture = try await BinaryJobFixture.make(
             job: ["engine": "redis", "connection": ["host": server.host, "port": server.port, "password": ["env": "MANUAL_REDIS_PASSWORD"]]],
             environment: ["MANUAL_REDIS_PASSWORD": server.password])
         defer { fixture.remove() }

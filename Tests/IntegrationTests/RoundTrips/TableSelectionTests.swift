@@ -38,7 +38,7 @@ struct TableSelectionTests {
     /// database holds exactly the expected tables and rows (excludeData: the table exists, empty);
     /// `list` and `restore` call it partial; a restore drill of it passes; `check` lists each
     /// pattern's tables and warns about an include that matches nothing.
-    @Test func postgres() throws {
+    @Test func postgres() async throws {
         let server = try TestServers.postgres()
         let source = try server.createDatabase(prefix: "tsel")
         var targets: [String] = []
@@ -52,7 +52,7 @@ struct TableSelectionTests {
             CREATE TABLE c (id int); INSERT INTO c SELECT generate_series(1, 5);
             CREATE TABLE logs (id int, line text); INSERT INTO logs SELECT g, 'line ' || g FROM generate_series(1, 6) g;
             """, database: source)
-        let destination = try TestDestination.make()
+        let destination = try await TestDestination.make()
         let connection: [String: Any] = [
             "host": server.host, "port": server.port, "username": server.user, "password": ["env": "TSEL_PG_PASSWORD"], "database": source,
         ]
@@ -122,7 +122,7 @@ struct TableSelectionTests {
     /// excludeData each restore exactly the expected tables and rows (excludeData: the table and
     /// its trigger exist, the table empty, from the schema-only dump that follows in the same
     /// object); `check` lists matches and warns about an include that matches nothing.
-    @Test func mariadb() throws {
+    @Test func mariadb() async throws {
         let server = try TestServers.mariadb()
         let source = try server.createDatabase(prefix: "tsel")
         var targets: [String] = []
@@ -137,7 +137,7 @@ struct TableSelectionTests {
             CREATE TABLE logs (id INT, line VARCHAR(20)); INSERT INTO logs VALUES (1, 'x'), (2, 'x'), (3, 'x'), (4, 'x'), (5, 'x'), (6, 'x');
             CREATE TRIGGER logs_upper BEFORE INSERT ON logs FOR EACH ROW SET NEW.line = UPPER(NEW.line);
             """, database: source)
-        let destination = try TestDestination.make()
+        let destination = try await TestDestination.make()
         let connection: [String: Any] = [
             "host": server.host, "port": server.port, "username": server.user, "password": ["env": "TSEL_MY_PASSWORD"], "database": source,
         ]
@@ -195,7 +195,7 @@ struct TableSelectionTests {
     /// streamed (a wrapper makes `mariadb-dump --no-data` print a fragment and exit 2), and an
     /// include that matches no table at dump time. `check` of a job whose server refuses the
     /// connection fails with the reason.
-    @Test func mariadbFaults() throws {
+    @Test func mariadbFaults() async throws {
         let server = try TestServers.mariadb()
         let source = try server.createDatabase(prefix: "tself")
         defer { try? server.dropDatabase(source) }
@@ -213,7 +213,7 @@ struct TableSelectionTests {
             """.write(toFile: wrappers + "/mariadb-dump", atomically: true, encoding: .utf8)
         chmod(wrappers + "/mariadb-dump", 0o755)
 
-        let destination = try TestDestination.make()
+        let destination = try await TestDestination.make()
         let connection: [String: Any] = [
             "host": server.host, "port": server.port, "username": server.user, "password": ["env": "TSEL_MY_PASSWORD"], "database": source,
         ]
@@ -245,7 +245,7 @@ struct TableSelectionTests {
         for job in ["nodata", "none"] {
             let runs = try history.runs(HistoryQuery(job: job))
             #expect(runs.count == 1 && runs.first?.status == .failed, "\(job): \(runs)")
-            #expect(try destination.isEmpty(prefix: "\(prefix)/\(job)"), "\(job) left objects or an open upload")
+            await #expect(try destination.isEmpty(prefix: "\(prefix)/\(job)"), "\(job) left objects or an open upload")
         }
     }
 }

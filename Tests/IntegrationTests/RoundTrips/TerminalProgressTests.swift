@@ -34,7 +34,7 @@ struct TerminalProgressTests {
     /// Under a pseudo-terminal run-now, restore and verify draw a progress line (bytes, rate,
     /// elapsed; restore and verify also the manifest's size) and clear it before the result;
     /// without a terminal, or with --json, stderr has none of it.
-    @Test func progressOnlyOnATerminal() throws {
+    @Test func progressOnlyOnATerminal() async throws {
         let server = try TestServers.postgres()
         let source = try server.createDatabase(prefix: "tty")
         let target = try server.createDatabase(prefix: "ttydst")
@@ -43,7 +43,7 @@ struct TerminalProgressTests {
             try? server.dropDatabase(target)
         }
         _ = try server.psql("CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t SELECT g, md5(g::text) FROM generate_series(1, 20000) g;", database: source)
-        let fixture = try BinaryJobFixture.make(
+        let fixture = try await BinaryJobFixture.make(
             job: ["engine": "postgres", "connection": ["host": server.host, "port": server.port, "username": server.user, "password": ["env": "TTY_PG_PASSWORD"], "database": source]],
             environment: ["TTY_PG_PASSWORD": server.password])
         defer { fixture.remove() }
@@ -83,7 +83,7 @@ struct TerminalProgressTests {
         let source = try server.createDatabase(prefix: "ttyd")
         defer { try? server.dropDatabase(source) }
         _ = try server.psql("CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t SELECT generate_series(1, 1000);", database: source)
-        let fixture = try BinaryJobFixture.make(
+        let fixture = try await BinaryJobFixture.make(
             job: ["engine": "postgres", "connection": ["host": server.host, "port": server.port, "username": server.user, "password": ["env": "TTY_PG_PASSWORD"], "database": source]],
             environment: ["TTY_PG_PASSWORD": server.password])
         defer { fixture.remove() }

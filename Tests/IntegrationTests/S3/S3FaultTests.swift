@@ -11,8 +11,8 @@ import TestThreads
     init() throws { s3 = try TestS3.environment() }
 
     /// A connection reset in the middle of a part is retried on a new connection and the upload completes intact.
-    @Test func droppedConnectionMidPartIsRetried() throws {
-        let bucketClient = try s3.makeBucket("drop")
+    @Test func droppedConnectionMidPartIsRetried() async throws {
+        let bucketClient = try await s3.makeBucket("drop")
         let proxy = try FaultProxy(upstreamPort: s3.endpoint.port ?? 80, dropAfterBytes: 7 << 20)
         defer { proxy.close() }
         var settings = bucketClient.settings
@@ -20,29 +20,29 @@ import TestThreads
         let client = s3.client(settings)
         let uploader = MultipartUploader(client: client, plan: PartSizePlan(firstPartSize: 5 << 20, maxParts: 10_000), partsInFlight: 1, logger: Logger(label: "t"))
         let length = 16 << 20
-        let receipt = try uploader.upload(key: "dropped", from: PatternSource(length: length), metadata: [:], cancellation: RunCancellation(), uploadStarted: { _ in })
+        let receipt = try await uploader.upload(key: "dropped", from: PatternSource(length: length), metadata: [:], uploadStarted: { _ in })
         #expect(proxy.stats.dropped)
         #expect(proxy.stats.connections >= 2)
         #expect(receipt.sha256 == SHA256.hex(SHA256.hash(PatternSource.bytes(length: length))))
-        let head = try #require(try bucketClient.headObject(key: "dropped"))
+        let head = try await #require(try bucketClient.headObject(key: "dropped"))
         #expect(head.size == Int64(length))
         let hasher = SHA256Hasher()
-        try bucketClient.getObject(key: "dropped") { hasher.update($0) }
+        try await bucketClient.getObject(key: "dropped") { hasher.update($0) }
         #expect(SHA256.hex(hasher.finalize()) == receipt.sha256)
     }
 
     /// A 503 SlowDown on part 2 is retried (re-signed) and the object is complete and correct.
-    @Test func slowDownOnPartTwoIsRetried() throws {
-        let bucketClient = try s3.makeBucket("slowdown")
+    @Test func slowDownOnPartTwoIsRetried() async throws {
+        let bucketClient = try await s3.makeBucket("slowdown")
         let transport = FaultInjectingTransport(inner: CurlTransport()) { $0.url.contains("partNumber=2&") }
         let client = S3Client(settings: bucketClient.settings, transport: transport, logger: Logger(label: "t"))
         let uploader = MultipartUploader(client: client, plan: PartSizePlan(firstPartSize: 5 << 20, maxParts: 10_000), partsInFlight: 3, logger: Logger(label: "t"))
         let length = 12 << 20
-        let receipt = try uploader.upload(key: "slow", from: PatternSource(length: length), metadata: [:], cancellation: RunCancellation(), uploadStarted: { _ in })
+        let receipt = try await uploader.upload(key: "slow", from: PatternSource(length: length), metadata: [:], uploadStarted: { _ in })
         #expect(transport.injectedCount == 1)
         #expect(receipt.partCount == 3)
         var hasher = SHA256Hasher()
-        try bucketClient.getObject(key: "slow") { hasher.update($0) }
+        try await bucketClient.getObject(key: "slow") { hasher.update($0) }
         #expect(SHA256.hex(hasher.finalize()) == receipt.sha256)
         hasher = SHA256Hasher()
     }

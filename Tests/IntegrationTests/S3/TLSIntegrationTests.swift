@@ -20,30 +20,30 @@ import TestThreads
     }
 
     /// With the private CA as caFile, signed requests through https create a bucket, store an object and read it back.
-    @Test func roundTripWithCAFile() throws {
+    @Test func roundTripWithCAFile() async throws {
         let tls = try TLSTerminator(upstream: s3.endpoint)
         defer { tls.stop() }
         let client = S3Client(destination: destination(tls, bucket: TestS3.uniqueBucket("tls"), caFile: tls.caFile), logger: Logger(label: "test.tls"))
         #expect(client.settings.endpoint.scheme == "https")
-        _ = try client.perform("CreateBucket", method: "PUT", key: nil)
+        _ = try await client.perform("CreateBucket", method: "PUT", key: nil)
         let payload = Array("backup bytes over TLS\n".utf8)
-        _ = try payload.withUnsafeBytes { try client.putObject(key: "tls/object", body: $0) }
-        let head = try #require(try client.headObject(key: "tls/object"))
+        _ = try await S3Client.withBody(payload) { try await client.putObject(key: "tls/object", body: $0) }
+        let head = try await #require(try client.headObject(key: "tls/object"))
         #expect(head.size == Int64(payload.count))
         var read: [UInt8] = []
-        try client.getObject(key: "tls/object") { read.append(contentsOf: $0) }
+        try await client.getObject(key: "tls/object") { read.append(contentsOf: $0) }
         #expect(read == payload)
-        #expect(try client.listObjects(prefix: "tls/").map(\.key) == ["tls/object"])
+        await #expect(try client.listObjects(prefix: "tls/").map(\.key) == ["tls/object"])
     }
 
     /// Without caFile the system trust store rejects the private CA: a TLS error that says to set caFile and holds no secret.
-    @Test func systemTrustRejectsPrivateCA() throws {
+    @Test func systemTrustRejectsPrivateCA() async throws {
         let tls = try TLSTerminator(upstream: s3.endpoint)
         defer { tls.stop() }
-        let bucket = try s3.makeBucket("tlsnoca").settings.bucket
+        let bucket = try await s3.makeBucket("tlsnoca").settings.bucket
         let client = S3Client(destination: destination(tls, bucket: bucket, caFile: nil), logger: Logger(label: "test.tls"))
         do {
-            _ = try client.headObject(key: "anything")
+            _ = try await client.headObject(key: "anything")
             Issue.record("HeadObject over https succeeded without the private CA")
         } catch let error as S3Error {
             guard case .unreachable(_, let operation, let cause) = error, case .tls(let host, _) = cause else {
@@ -59,12 +59,12 @@ import TestThreads
     }
 
     /// `backupd check`'s checker passes every step against the https endpoint when caFile names the CA.
-    @Test func checkPassesWithCAFile() throws {
+    @Test func checkPassesWithCAFile() async throws {
         let tls = try TLSTerminator(upstream: s3.endpoint)
         defer { tls.stop() }
-        let bucket = try s3.makeBucket("tlscheck").settings.bucket
+        let bucket = try await s3.makeBucket("tlscheck").settings.bucket
         let client = S3Client(destination: destination(tls, bucket: bucket, caFile: tls.caFile), logger: Logger(label: "test.tls"))
-        let report = DestinationChecker(client: client, name: "tls", token: "tls1").run()
+        let report = await DestinationChecker(client: client, name: "tls", token: "tls1").run()
         #expect(report.passed, "\(report.render())")
         #expect(report.steps.count == 12)
         for step in report.steps {

@@ -13,7 +13,7 @@ struct EndlessListingStopTests {
     /// daemon begins to stop, the listing ends at its next page), the backup stays recorded as
     /// succeeded, and nothing is deleted.
     @Test func daemonStopsWithinGraceDuringEndlessPrune() async throws {
-        let fixture = try TamperedBucket.make(grace: "20s", schedule: "*/5 * * * * *", keepLast: 1)
+        let fixture = try await TamperedBucket.make(grace: "20s", schedule: "*/5 * * * * *", keepLast: 1)
         defer { fixture.cleanUp() }
         try fixture.proxy.set(.endless)
         let daemon = try DaemonProcess(configPath: fixture.tampered, directory: fixture.directory, environment: TamperedBucket.environment)
@@ -44,7 +44,7 @@ struct EndlessListingStopTests {
     /// exits 130 saying so, and deletes nothing.
     @Test(arguments: [SIGTERM, SIGINT])
     func pruneStopsOnSignal(signal: Int32) async throws {
-        let fixture = try TamperedBucket.make()
+        let fixture = try await TamperedBucket.make()
         defer { fixture.cleanUp() }
         try fixture.proxy.set(.endless)
         let process = try PosixProcessLauncher().launch(

@@ -18,9 +18,9 @@ struct TamperedBucket {
     static let environment = Pipeline.defaultEnvironment
 
     /// Makes the bucket, the proxy, the configs and the backups.
-    static func make(grace: String = "30s", schedule: String = "0 3 * * *", keepLast: Int = 2) throws -> TamperedBucket {
+    static func make(grace: String = "30s", schedule: String = "0 3 * * *", keepLast: Int = 2) async throws -> TamperedBucket {
         let s3 = try TestS3.environment()
-        let bucket = try s3.makeBucket("tamper").settings.bucket
+        let bucket = try await s3.makeBucket("tamper").settings.bucket
         let proxy = try TamperingS3Proxy(upstream: s3.endpoint)
         let directory = FileManager.default.temporaryDirectory.path + "/backupd-tamper-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -50,7 +50,7 @@ struct TamperedBucket {
             let run = try runBackupd(["run-now", "app", "--config", direct], environment: environment, timeout: 60)
             guard run.status == 0 else { throw TestSetupError("seeding run-now failed: \(run.stderr)") }
             backups.append(try PastBackups.awsKeys(s3, bucket: bucket).filter { !before.contains($0) }.sorted())
-            Thread.sleep(forTimeInterval: 1.1)  // one backup a second: distinct stamps
+            try? await Task.sleep(for: .seconds(1.1))  // one backup a second: distinct stamps
         }
         guard backups.allSatisfy({ $0.count == 2 && $0[0].hasSuffix(".dump.zst") && $0[1].hasSuffix(".manifest.json") }) else {
             throw TestSetupError("unexpected backups: \(backups)")

@@ -27,8 +27,8 @@ struct TamperedListingTests {
     /// backup (so the fault, not the policy, saved it), no DeleteObjects ever repeats a key, and
     /// the newest backup still restores and verifies.
     @Test(arguments: faults)
-    func tamperedListingDeletesNothing(fault: ListingFault) throws {
-        let fixture = try TamperedBucket.make()
+    func tamperedListingDeletesNothing(fault: ListingFault) async throws {
+        let fixture = try await TamperedBucket.make()
         defer { fixture.cleanUp() }
         let all = fixture.backups.flatMap { $0 }.sorted()
         try fixture.proxy.set(fault.mode)
@@ -60,8 +60,8 @@ struct TamperedListingTests {
 
     /// A CompleteMultipartUpload answered 200 with an `<Error>` fails the run (exit 1, history
     /// `failed`), leaves no new backup, and never triggers retention: the three backups stay.
-    @Test func completeAnsweredWithErrorIn200FailsTheRun() throws {
-        let fixture = try TamperedBucket.make(keepLast: 1)
+    @Test func completeAnsweredWithErrorIn200FailsTheRun() async throws {
+        let fixture = try await TamperedBucket.make(keepLast: 1)
         defer { fixture.cleanUp() }
         let all = fixture.backups.flatMap { $0 }.sorted()
         try fixture.proxy.set(.completeError200)

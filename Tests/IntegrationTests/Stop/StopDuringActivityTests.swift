@@ -15,7 +15,7 @@ struct StopDuringActivityTests {
     /// naming the grace period; once S3 answers again the next start aborts the upload, so no
     /// multipart upload stays billed.
     @Test func sigtermDuringStalledUpload() async throws {
-        let fixture = try StopFixture(label: "stop-upload")
+        let fixture = try await StopFixture(label: "stop-upload")
         defer { fixture.remove() }
         // One run only (a schedule that fires once, seconds from now), whose dump outlasts the test.
         try fixture.writeConfig(job: StopFixture.commandJob(megabytes: 4096, schedule: StopFixture.once(after: 5)))
@@ -57,7 +57,7 @@ struct StopDuringActivityTests {
     /// of SIGTERM and SIGINT, with exit 130 saying so and no verification recorded as passed or failed.
     @Test(arguments: [SIGTERM, SIGINT])
     func verifyCommandStopsOnSignalDuringStalledDownload(signal: Int32) async throws {
-        let fixture = try StopFixture(label: "stop-verify")
+        let fixture = try await StopFixture(label: "stop-verify")
         defer { fixture.remove() }
         try fixture.writeConfig(job: StopFixture.commandJob(megabytes: 48, schedule: StopFixture.never))
         let backup = try fixture.backupd(["run-now", "app"])
@@ -73,11 +73,11 @@ struct StopDuringActivityTests {
         #expect(verifications.allSatisfy { !$0.passed && $0.couldNotRun }, "\(verifications.map { ($0.passed, $0.error ?? "") })")
     }
 
-    /// The daemon's scheduled verification stalls on its download; SIGTERM should end the daemon
-    /// within the grace period (a known issue today, see below), and no verification is recorded
-    /// as passed or failed.
+    /// The daemon's scheduled verification stalls on its download; SIGTERM ends the daemon within
+    /// the grace period (the download is cancelled through the bridge), and no verification is
+    /// recorded as passed or failed.
     @Test func sigtermDuringScheduledVerification() async throws {
-        let fixture = try StopFixture(label: "stop-sverify")
+        let fixture = try await StopFixture(label: "stop-sverify")
         defer { fixture.remove() }
         try fixture.writeConfig(job: StopFixture.commandJob(megabytes: 48, schedule: StopFixture.never), verify: ["schedule": "*/2 * * * * *"])
         try #require(try fixture.backupd(["run-now", "app"]).status == 0)
@@ -88,12 +88,7 @@ struct StopDuringActivityTests {
         try await Task.sleep(for: .seconds(5))
         daemon.send(SIGTERM)
         let status = await daemon.waitForExit(timeout: 15)
-        // Known today: ScheduledVerifier verifies on a thread that no cancellation reaches, and a
-        // stalled download has nothing to stop it; fixed when verification is scheduled through
-        // the state machine over the async S3 layer (issue 17). Fails here once that works.
-        withKnownIssue("a scheduled verification ignores SIGTERM (issue 17)") {
-            #expect(status == 0, "the daemon did not stop within 15 s of SIGTERM (grace 2 s); log:\n\(daemon.log)")
-        }
+        #expect(status == 0, "the daemon did not stop within 15 s of SIGTERM (grace 2 s); log:\n\(daemon.log)")
         let verifications = try fixture.history().verifications(job: "app")
         #expect(verifications.allSatisfy { !$0.passed && $0.couldNotRun }, "\(verifications.map { ($0.passed, $0.error ?? "") })")
     }

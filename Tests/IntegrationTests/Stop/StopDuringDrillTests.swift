@@ -16,8 +16,8 @@ struct StopDuringDrillTests {
         let database: String
         let tools: String
 
-        init(label: String, verify: [String: Any]? = nil) throws {
-            fixture = try StopFixture(label: label)
+        init(label: String, verify: [String: Any]? = nil) async throws {
+            fixture = try await StopFixture(label: label)
             pg = try TestServers.postgres()
             database = try pg.createDatabase(prefix: "stopdrill")
             _ = try pg.psql("CREATE TABLE items (id int PRIMARY KEY); INSERT INTO items SELECT generate_series(1, 100);", database: database)
@@ -66,7 +66,7 @@ struct StopDuringDrillTests {
     /// `backupd verify --restore-to SCRATCH` blocked in the drill's restore ends within seconds of
     /// SIGTERM, exits 130 saying so, and leaves no restore tool running and no verdict.
     @Test func verifyCommandDrillStopsOnSigterm() async throws {
-        let setup = try DrillSetup(label: "stop-drill")
+        let setup = try await DrillSetup(label: "stop-drill")
         defer { setup.remove() }
         let backup = try runBackupd(["run-now", "app", "--config", setup.fixture.configPath], environment: setup.environment, timeout: 120)
         try #require(backup.status == 0, "run-now: \(backup.stderr)")
@@ -90,7 +90,7 @@ struct StopDuringDrillTests {
     /// below); no verdict is recorded.
     @Test func sigtermDuringScheduledDrill() async throws {
         let scratch = "stopdrill_sched_\(UInt32.random(in: 0...UInt32.max))"
-        let setup = try DrillSetup(label: "stop-sdrill", verify: ["schedule": "*/2 * * * * *", "restoreTo": scratch])
+        let setup = try await DrillSetup(label: "stop-sdrill", verify: ["schedule": "*/2 * * * * *", "restoreTo": scratch])
         defer { setup.remove() }
         let backup = try runBackupd(["run-now", "app", "--config", setup.fixture.configPath], environment: setup.environment, timeout: 120)
         try #require(backup.status == 0, "run-now: \(backup.stderr)")

@@ -12,9 +12,9 @@ struct StopFixture {
     let configPath: String
     let prefix = "stop/app"
 
-    init(label: String) throws {
+    init(label: String) async throws {
         s3 = try TestS3.environment()
-        bucket = try s3.makeBucket(label).settings.bucket
+        bucket = try await s3.makeBucket(label).settings.bucket
         proxy = try FaultProxy(upstreamPort: s3.endpoint.port ?? 80)
         directory = FileManager.default.temporaryDirectory.path + "/backupd-stop-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)

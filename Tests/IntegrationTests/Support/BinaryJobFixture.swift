@@ -13,8 +13,8 @@ struct BinaryJobFixture {
 
     /// A config with `job` (its name is "job", under a unique prefix) and the destination's keys
     /// over `destinationKeys`.
-    static func make(job: [String: Any], destinationKeys: [String: Any] = [:], environment extra: [String: String] = [:]) throws -> BinaryJobFixture {
-        let destination = try TestDestination.make()
+    static func make(job: [String: Any], destinationKeys: [String: Any] = [:], environment extra: [String: String] = [:]) async throws -> BinaryJobFixture {
+        let destination = try await TestDestination.make()
         let state = FileManager.default.temporaryDirectory.path + "/backupd-bin-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
         let prefix = "manual/\(TestServers.uniqueName("p"))"
@@ -40,10 +40,10 @@ struct BinaryJobFixture {
     }
 
     /// The manifest of the job's only backup, as stored.
-    func onlyManifest() throws -> BackupManifest {
-        let keys = try destination.store.list(prefix: prefix + "/").map(\.key).filter { $0.hasSuffix(ObjectName.manifestSuffix) }
+    func onlyManifest() async throws -> BackupManifest {
+        let keys = try await destination.store.list(prefix: prefix + "/").map(\.key).filter { $0.hasSuffix(ObjectName.manifestSuffix) }
         guard keys.count == 1 else { throw TestSetupError("expected one manifest under \(prefix), found \(keys)") }
-        return try BackupManifest.parse(try destination.store.read(key: keys[0]), key: keys[0])
+        return try BackupManifest.parse(try await destination.store.read(key: keys[0]), key: keys[0])
     }
 
     /// The AWS CLI's variables for the bucket (credentials by environment, no config files).

@@ -75,13 +75,13 @@ final class NotifyListener: @unchecked Sendable {
 }
 
 /// Polls `condition` every 100 ms until it holds or `timeout` passes.
-func poll(timeout: TimeInterval, _ condition: () throws -> Bool) async rethrows -> Bool {
+func poll(timeout: TimeInterval, _ condition: () async throws -> Bool) async rethrows -> Bool {
     let deadline = Date().addingTimeInterval(timeout)
     while Date() < deadline {
-        if try condition() { return true }
+        if try await condition() { return true }
         try? await Task.sleep(for: .milliseconds(100))
     }
-    return try condition()
+    return try await condition()
 }
 
 /// `backupd run` as a child process with its stderr in a file and a notify socket of the test's own.

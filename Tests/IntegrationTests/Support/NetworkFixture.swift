@@ -13,9 +13,9 @@ struct NetworkFixture {
     let directory: String
     let history: HistoryStore
 
-    init(_ label: String) throws {
+    init(_ label: String) async throws {
         s3 = try TestS3.environment()
-        direct = try s3.makeBucket(label)
+        direct = try await s3.makeBucket(label)
         proxy = try FaultProxy(upstreamPort: s3.endpoint.port ?? 80)
         directory = FileManager.default.temporaryDirectory.path + "/backupd-net-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -57,8 +57,8 @@ struct NetworkFixture {
     }
 
     /// Multipart uploads open in the bucket, asked of the server directly (not through the proxy).
-    func openUploads() throws -> [OpenUpload] {
-        try direct.listMultipartUploads(prefix: "")
+    func openUploads() async throws -> [OpenUpload] {
+        try await direct.listMultipartUploads(prefix: "")
     }
 
     /// The SHA-256 of `key` as the AWS CLI downloads it (an independent client).

@@ -51,9 +51,9 @@ struct TestS3: Sendable {
     }
 
     /// A fresh bucket and a client for it.
-    func makeBucket(_ label: String) throws -> S3Client {
+    func makeBucket(_ label: String) async throws -> S3Client {
         let client = client(settings(bucket: TestS3.uniqueBucket(label)))
-        _ = try client.perform("CreateBucket", method: "PUT", key: nil)
+        _ = try await client.perform("CreateBucket", method: "PUT", key: nil)
         return client
     }
 

@@ -10,9 +10,9 @@ struct TestDestination {
     let json: [String: Any]
 
     /// A fresh, empty bucket for one test.
-    static func make() throws -> TestDestination {
+    static func make() async throws -> TestDestination {
         let s3 = try TestS3.environment()
-        let bucket = try s3.makeBucket("eng").settings.bucket
+        let bucket = try await s3.makeBucket("eng").settings.bucket
         let provider = S3StoreProvider(logger: Logger(label: "it.s3"))
         let json: [String: Any] = [
             "name": "test", "endpoint": s3.endpoint.absoluteString, "region": s3.region, "bucket": bucket,
@@ -22,8 +22,10 @@ struct TestDestination {
     }
 
     /// Nothing stored under `prefix` and no multipart upload left open there.
-    func isEmpty(prefix: String) throws -> Bool {
-        try store.list(prefix: prefix).isEmpty && store.openUploads(prefix: prefix).isEmpty
+    func isEmpty(prefix: String) async throws -> Bool {
+        let objects = try await store.list(prefix: prefix)
+        let uploads = try await store.openUploads(prefix: prefix)
+        return objects.isEmpty && uploads.isEmpty
     }
 }
 
@@ -65,14 +67,14 @@ struct Pipeline {
     }
 
     /// Takes a backup now.
-    func backup(cancellation: RunCancellation = RunCancellation()) -> RunOutcome {
-        BackupRunner(stores: destination.provider, launcher: launcher, clock: SystemWallClock(), environment: environment)
+    func backup(cancellation: RunCancellation = RunCancellation()) async -> RunOutcome {
+        await BackupRunner(stores: destination.provider, launcher: launcher, clock: SystemWallClock(), environment: environment)
             .execute(job: job, config: config, startedAt: Date(), cancellation: cancellation, progress: { _ in }, logger: Logger(label: "it"))
     }
 
     /// Restores the newest backup (or `key`).
-    func restore(key: String? = nil, options: RestoreOptions) throws -> Restorer.Result {
-        try Restorer(stores: destination.provider, launcher: launcher, environment: environment)
+    func restore(key: String? = nil, options: RestoreOptions) async throws -> Restorer.Result {
+        try await Restorer(stores: destination.provider, launcher: launcher, environment: environment)
             .restore(job: job, config: config, key: key, options: options, logger: Logger(label: "it"))
     }
 }

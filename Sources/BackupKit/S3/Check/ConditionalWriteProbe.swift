@@ -22,18 +22,18 @@ public struct ConditionalWriteProbe: Sendable {
     }
 
     /// Runs the four steps; `passed` is whether every one did.
-    public func run() -> (steps: [CheckStep], passed: Bool) {
+    public func run() async -> (steps: [CheckStep], passed: Bool) {
         var steps: [CheckStep] = []
         var passed = true
         var created = false
-        func step(_ name: String, needs: Bool = true, _ body: () throws -> String) -> Bool {
+        func step(_ name: String, needs: Bool = true, _ body: () async throws -> String) async -> Bool {
             guard needs else {
                 steps.append(CheckStep(name: name, outcome: .skipped("needs an earlier step that failed")))
                 passed = false
                 return false
             }
             do {
-                steps.append(CheckStep(name: name, outcome: .ok(try body())))
+                steps.append(CheckStep(name: name, outcome: .ok(try await body())))
                 return true
             } catch {
                 steps.append(CheckStep(name: name, outcome: required ? .failed("\(error)") : .warning("\(error)")))
@@ -42,35 +42,35 @@ public struct ConditionalWriteProbe: Sendable {
             }
         }
         var etag = ""
-        let first = step("Conditional create (If-None-Match)") {
-            etag = try client.createObjectStrictly(key: key, body: Array("probe 1\n".utf8), contentType: "text/plain").etag
+        let first = await step("Conditional create (If-None-Match)") {
+            etag = try await client.createObjectStrictly(key: key, body: Array("probe 1\n".utf8), contentType: "text/plain").etag
             created = true
             return "\(key) created"
         }
-        _ = step("Second create refused (412)", needs: first) {
+        _ = await step("Second create refused (412)", needs: first) {
             do {
-                _ = try client.createObjectStrictly(key: key, body: Array("probe 2\n".utf8), contentType: "text/plain")
+                _ = try await client.createObjectStrictly(key: key, body: Array("probe 2\n".utf8), contentType: "text/plain")
             } catch ObjectStoreError.alreadyExists {
                 return "a second If-None-Match: * PUT was refused"
             }
             throw ProbeFailure(Self.unsafe("a second If-None-Match: * PUT of \(key) was accepted"))
         }
         let stale = "\"00000000000000000000000000000000\""
-        _ = step("Wrong If-Match refused (412)", needs: first) {
+        _ = await step("Wrong If-Match refused (412)", needs: first) {
             do {
-                _ = try client.replaceObject(key: key, ifMatch: stale, body: Array("probe 3\n".utf8), contentType: "text/plain")
+                _ = try await client.replaceObject(key: key, ifMatch: stale, body: Array("probe 3\n".utf8), contentType: "text/plain")
             } catch ObjectStoreError.preconditionFailed {
                 return "a PUT with a wrong If-Match was refused"
             }
             throw ProbeFailure(Self.unsafe("a PUT of \(key) with a wrong If-Match was accepted"))
         }
-        _ = step("Right If-Match accepted", needs: first) {
+        _ = await step("Right If-Match accepted", needs: first) {
             // After an ignored condition the ETag moved on: read the current one, as a claim renewal would.
-            let current = try client.readVersioned(key: key).etag ?? etag
-            _ = try client.replaceObject(key: key, ifMatch: current, body: Array("probe 4\n".utf8), contentType: "text/plain")
+            let current = try await client.readVersioned(key: key).etag ?? etag
+            _ = try await client.replaceObject(key: key, ifMatch: current, body: Array("probe 4\n".utf8), contentType: "text/plain")
             return "a PUT with the current ETag replaced the object"
         }
-        if created { try? client.deleteObject(key: key) }
+        if created { _ = try? await client.deleteObject(key: key) }
         return (steps, passed)
     }
 }

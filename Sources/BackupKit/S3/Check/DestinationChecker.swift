@@ -21,17 +21,17 @@ public struct DestinationChecker: Sendable {
     }
 
     /// Runs every step and returns the report.
-    public func run() -> CheckReport {
+    public func run() async -> CheckReport {
         var steps: [CheckStep] = []
         var createdKeys: [String] = []
         var openUploads: [(key: String, id: String)] = []
-        func step(_ name: String, needs: Bool = true, _ body: () throws -> String) -> Bool {
+        func step(_ name: String, needs: Bool = true, _ body: () async throws -> String) async -> Bool {
             guard needs else {
                 steps.append(CheckStep(name: name, outcome: .skipped("needs an earlier step that failed")))
                 return false
             }
             do {
-                steps.append(CheckStep(name: name, outcome: .ok(try body())))
+                steps.append(CheckStep(name: name, outcome: .ok(try await body())))
                 return true
             } catch {
                 steps.append(CheckStep(name: name, outcome: .failed("\(error)")))
@@ -41,9 +41,9 @@ public struct DestinationChecker: Sendable {
         let settings = client.settings
         let target = "\(settings.endpoint.absoluteString), bucket \(settings.bucket), region \(settings.region)"
 
-        let reached = step("Endpoint") {
+        let reached = await step("Endpoint") {
             let started = now()
-            let (status, serverDate) = try client.probe()
+            let (status, serverDate) = try await client.probe()
             let elapsed = now().timeIntervalSince(started)
             var detail = "HTTP \(status) in \(Int(elapsed * 1000)) ms"
             if let serverDate {
@@ -60,35 +60,35 @@ public struct DestinationChecker: Sendable {
 
         let payload = Array("backupd check \(prefix)\n".utf8) + [UInt8](repeating: 0x2A, count: 1024)
         let objectKey = prefix + "object"
-        let put = step("PutObject", needs: reached) {
-            try payload.withUnsafeBytes { _ = try client.putObject(key: objectKey, body: $0, metadata: ["purpose": "backupd-check"]) }
+        let put = await step("PutObject", needs: reached) {
+            _ = try await S3Client.withBody(payload) { try await client.putObject(key: objectKey, body: $0, metadata: ["purpose": "backupd-check"]) }
             createdKeys.append(objectKey)
             return "\(objectKey) (\(payload.count) bytes)"
         }
 
         let multipartKey = prefix + "multipart"
         var uploadID = ""
-        let created = step("CreateMultipartUpload", needs: reached) {
-            uploadID = try client.createMultipartUpload(key: multipartKey)
+        let created = await step("CreateMultipartUpload", needs: reached) {
+            uploadID = try await client.createMultipartUpload(key: multipartKey)
             openUploads.append((multipartKey, uploadID))
             return multipartKey
         }
         var etag = ""
-        let uploaded = step("UploadPart", needs: created) {
-            etag = try payload.withUnsafeBytes {
-                try client.uploadPart(key: multipartKey, uploadID: uploadID, number: 1, body: $0, sha256: SHA256.hex(SHA256.hash($0)))
+        let uploaded = await step("UploadPart", needs: created) {
+            etag = try await S3Client.withBody(payload) {
+                try await client.uploadPart(key: multipartKey, uploadID: uploadID, number: 1, body: $0, sha256: SHA256.hex(SHA256.hash($0)))
             }
             return "part 1 (\(payload.count) bytes)"
         }
-        _ = step("CompleteMultipartUpload", needs: uploaded) {
-            try client.completeMultipartUpload(key: multipartKey, uploadID: uploadID, parts: [(number: 1, etag: etag)])
+        _ = await step("CompleteMultipartUpload", needs: uploaded) {
+            try await client.completeMultipartUpload(key: multipartKey, uploadID: uploadID, parts: [(number: 1, etag: etag)])
             openUploads.removeAll { $0.id == uploadID }
             createdKeys.append(multipartKey)
             return "\(multipartKey) stored"
         }
 
-        _ = step("HeadObject", needs: put) {
-            guard let head = try client.headObject(key: objectKey) else {
+        _ = await step("HeadObject", needs: put) {
+            guard let head = try await client.headObject(key: objectKey) else {
                 throw S3Error.invalidResponse(operation: "HeadObject", detail: "\(objectKey) not found right after PutObject")
             }
             guard head.size == Int64(payload.count) else {
@@ -96,16 +96,17 @@ public struct DestinationChecker: Sendable {
             }
             return "size \(head.size), metadata \(head.metadata.isEmpty ? "missing" : "present")"
         }
-        _ = step("GetObject", needs: put) {
-            var got: [UInt8] = []
-            try client.getObject(key: objectKey) { got.append(contentsOf: $0) }
+        _ = await step("GetObject", needs: put) {
+            let collected = BytesBox()
+            try await client.getObject(key: objectKey) { collected.value.append(contentsOf: $0) }
+            let got = collected.value
             guard got == payload else {
                 throw S3Error.invalidResponse(operation: "GetObject", detail: "read \(got.count) bytes that differ from the \(payload.count) written")
             }
             return "\(got.count) bytes, content matches"
         }
-        _ = step("ListObjectsV2", needs: reached) {
-            let keys = try client.listObjects(prefix: prefix).map(\.key)
+        _ = await step("ListObjectsV2", needs: reached) {
+            let keys = try await client.listObjects(prefix: prefix).map(\.key)
             let missing = createdKeys.filter { !keys.contains($0) }
             guard missing.isEmpty else {
                 throw S3Error.invalidResponse(operation: "ListObjectsV2", detail: "does not list \(missing.joined(separator: ", "))")
@@ -115,27 +116,27 @@ public struct DestinationChecker: Sendable {
 
         let abortKey = prefix + "aborted"
         var abortID = ""
-        let second = step("CreateMultipartUpload (to abort)", needs: reached) {
-            abortID = try client.createMultipartUpload(key: abortKey)
+        let second = await step("CreateMultipartUpload (to abort)", needs: reached) {
+            abortID = try await client.createMultipartUpload(key: abortKey)
             openUploads.append((abortKey, abortID))
             return abortKey
         }
-        _ = step("ListMultipartUploads", needs: second) {
-            let uploads = try client.listMultipartUploads(prefix: prefix)
+        _ = await step("ListMultipartUploads", needs: second) {
+            let uploads = try await client.listMultipartUploads(prefix: prefix)
             guard uploads.contains(where: { $0.uploadID == abortID }) else {
                 throw S3Error.invalidResponse(operation: "ListMultipartUploads", detail: "the open upload \(abortKey) is not listed")
             }
             return "\(uploads.count) open under \(prefix)"
         }
-        _ = step("AbortMultipartUpload", needs: second) {
-            try client.abortMultipartUpload(key: abortKey, uploadID: abortID)
+        _ = await step("AbortMultipartUpload", needs: second) {
+            try await client.abortMultipartUpload(key: abortKey, uploadID: abortID)
             openUploads.removeAll { $0.id == abortID }
             return "upload of \(abortKey) aborted"
         }
 
-        _ = step("DeleteObjects", needs: !createdKeys.isEmpty) {
-            try client.deleteObjects(keys: createdKeys)
-            let left = try client.listObjects(prefix: prefix)
+        _ = await step("DeleteObjects", needs: !createdKeys.isEmpty) {
+            try await client.deleteObjects(keys: createdKeys)
+            let left = try await client.listObjects(prefix: prefix)
             guard left.isEmpty else {
                 throw S3Error.invalidResponse(operation: "DeleteObjects", detail: "\(left.count) objects still under \(prefix)")
             }
@@ -145,8 +146,8 @@ public struct DestinationChecker: Sendable {
         }
 
         // Best effort: whatever a failed step left behind.
-        for upload in openUploads { try? client.abortMultipartUpload(key: upload.key, uploadID: upload.id) }
-        if !createdKeys.isEmpty { try? client.deleteObjects(keys: createdKeys) }
+        for upload in openUploads { try? await client.abortMultipartUpload(key: upload.key, uploadID: upload.id) }
+        if !createdKeys.isEmpty { try? await client.deleteObjects(keys: createdKeys) }
         return CheckReport(destination: name, target: target, steps: steps)
     }
 }
