@@ -81,10 +81,12 @@ let package = Package(
             name: "s3-bench",
             dependencies: ["BackupKit", "SigV4", .product(name: "Logging", package: "swift-log")]),
 
+        // Test bodies run on threads of their own, off the cooperative pool (OwnThreads.swift).
+        .target(name: "TestThreads", path: "Tests/TestThreads"),
         .testTarget(name: "CronTests", dependencies: ["Cron"]),
         .testTarget(name: "SigV4Tests", dependencies: ["SigV4"]),
-        .testTarget(name: "BackupKitTests", dependencies: ["BackupKit", "Cron", "SigV4"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["BackupKit", "Cron", "SigV4"]),
+        .testTarget(name: "BackupKitTests", dependencies: ["BackupKit", "Cron", "SigV4", "TestThreads"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["BackupKit", "Cron", "SigV4", "TestThreads"]),
     ],
     swiftLanguageModes: [.v6]
 )

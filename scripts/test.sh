@@ -129,9 +129,11 @@ say "  Redis         $BACKUPD_TEST_REDIS_HOST:$BACKUPD_TEST_REDIS_PORT"
 # One phase of `swift test`, bounded: a run that outlives `limit` seconds is hung (CI's whole run
 # takes about 10 minutes), so every thread of the test process is printed (gdb) to show where it
 # waits, and the run is killed. CI then fails in minutes with the evidence, not after its timeout.
+# Test bodies run on threads of their own (Tests/TestThreads), not on Swift's two cooperative
+# threads; BACKUPD_TEST_WIDTH bounds how many run at once, so that the servers are not swamped.
 bounded_swift_test() {
   local limit=$1; shift
-  setsid swift test --skip-build "$@" &
+  SWT_EXPERIMENTAL_MAXIMUM_PARALLELIZATION_WIDTH=${BACKUPD_TEST_WIDTH:-8} setsid swift test --skip-build "$@" &
   test_pid=$!
   local pid=$test_pid waited=0 status=0
   while kill -0 "$pid" 2>/dev/null && (( waited < limit )); do sleep 5; waited=$(( waited + 5 )); done

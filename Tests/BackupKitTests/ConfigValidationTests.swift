@@ -1,7 +1,9 @@
 import Foundation
 import Testing
+import TestThreads
 @testable import BackupKit
 
+@Suite(.ownThreads)
 struct ConfigValidationTests {
     /// A complete, valid config loads with its defaults applied.
     @Test func validConfigLoadsWithDefaults() throws {

@@ -1,9 +1,10 @@
 import Foundation
 import Testing
+import TestThreads
 
 /// Proves the test-server fixtures work: each server is reachable with the credentials
 /// scripts/test.sh exported, answers a query, and refuses a wrong password.
-@Suite struct TestServersTests {
+@Suite(.ownThreads) struct TestServersTests {
     /// PostgreSQL: a fresh database takes a table and returns its row; a wrong password is refused.
     @Test func postgresAnswersInAFreshDatabase() throws {
         let server = try TestServers.postgres()

@@ -1,8 +1,9 @@
 import Foundation
 import Testing
+import TestThreads
 @testable import BackupKit
 
-@Suite("Fleet config: hostId and runOn")
+@Suite("Fleet config: hostId and runOn", .ownThreads)
 struct FleetConfigTests {
     func load(_ text: String, hostName: String? = "db-host-1") throws -> BackupConfig {
         var files = FakeFiles()

@@ -1,10 +1,12 @@
 import Foundation
 import Glibc
 import Testing
+import TestThreads
 @testable import BackupKit
 
 /// The loader with the live sources on real files: FIFOs, devices and huge files are problems that
 /// name the path and what it is, found without blocking.
+@Suite(.ownThreads)
 struct HostileConfigFileTests {
     /// Loads `path` with the live sources on another thread, failing if that takes over 5 s.
     func loadProblems(_ path: String, environment: [String: String] = [:]) throws -> [ConfigProblem] {

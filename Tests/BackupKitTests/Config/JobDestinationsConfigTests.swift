@@ -1,7 +1,9 @@
 import Foundation
 import Testing
+import TestThreads
 @testable import BackupKit
 
+@Suite(.ownThreads)
 struct JobDestinationsConfigTests {
     /// Config with a second destination named "archive" and `edit` applied to the first job.
     func twoDestinations(_ edit: @escaping (inout [String: Any]) -> Void) -> String {

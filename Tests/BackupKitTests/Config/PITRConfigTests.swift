@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestThreads
 @testable import BackupKit
 
 /// A config whose first job is `engine` with `pitr` set to `pitr`, and `edit` applied to the job.
@@ -16,7 +17,7 @@ private func pitrConfig(engine: String = "postgres", _ pitr: Any?, edit: (inout 
 
 private let pitrPath = "jobs[\"app-db\"].pitr"
 
-@Suite("PITR config")
+@Suite("PITR config", .ownThreads)
 struct PITRConfigTests {
     /// A postgres job with `"pitr": {"archiveUser": "root"}` loads with the user's uid looked up.
     @Test func validSettings() throws {

@@ -1,8 +1,10 @@
 import Foundation
 import Glibc
 import Testing
+import TestThreads
 @testable import BackupKit
 
+@Suite(.ownThreads)
 struct RegularFileReaderTests {
     /// A FIFO nobody writes to is refused at once, naming it, instead of blocking the open or read.
     @Test func fifoIsRefusedWithoutBlocking() throws {

@@ -1,8 +1,10 @@
 import Foundation
 import Testing
+import TestThreads
 @testable import BackupKit
 
 /// Loading a config for a command resolves only the secrets that command uses.
+@Suite(.ownThreads)
 struct SecretScopeTests {
     /// Two destinations and two jobs; job "app-db" writes to "local" with an env password, job
     /// "other" writes to "remote"; every secret is an environment variable.

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestThreads
 @testable import BackupKit
 
 /// A config whose first job is `engine` with `tables` set to `tables` (nil: no key).
@@ -27,7 +28,7 @@ private func load(_ text: String) throws -> (BackupConfig, [ConfigProblem]) {
 
 private let tablesPath = "jobs[\"app-db\"].tables"
 
-@Suite("Table selection config")
+@Suite("Table selection config", .ownThreads)
 struct TableSelectionConfigTests {
     /// Valid selections load as written, for both engines, without warnings.
     @Test(arguments: [

@@ -2,11 +2,12 @@ import Foundation
 import Logging
 import Synchronization
 import Testing
+import TestThreads
 @testable import BackupKit
 
 /// The control socket over `BlockingBridge`: replies written in order from any thread, and a
 /// cancelled server that returns promptly even while a client waits for a reply never finished.
-@Suite("Control server on the bridge")
+@Suite("Control server on the bridge", .ownThreads)
 struct ControlServerTests {
     private static func stateDirectory() throws -> String {
         let directory = FileManager.default.temporaryDirectory.path + "/backupd-control-" + UUID().uuidString

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import Testing
+import TestThreads
 @testable import BackupKit
 
 /// Writes a one-job config (a command job `nightly` to an endpoint nothing listens on) to the
@@ -26,7 +27,7 @@ private func startScheduling(_ daemon: Daemon) async throws -> (ServiceGroup, Ta
     return (group, task)
 }
 
-@Suite("Daemon composition")
+@Suite("Daemon composition", .ownThreads)
 struct DaemonCompositionTests {
     /// A reload puts the new config in the one `ConfigStore` (what every part reads, the
     /// sweeper's reader included) and gives the scheduler the new items: a verify schedule added

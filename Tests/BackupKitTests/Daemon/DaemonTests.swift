@@ -3,6 +3,7 @@ import Logging
 import ServiceLifecycle
 import Synchronization
 import Testing
+import TestThreads
 @testable import BackupKit
 
 /// An executor that reports an upload id, then blocks until released or cancelled.
@@ -131,7 +132,7 @@ func eventually(_ condition: () throws -> Bool) async rethrows -> Bool {
     return try condition()
 }
 
-@Suite("Daemon")
+@Suite("Daemon", .ownThreads)
 struct DaemonTests {
     /// In the background after start, a run whose owner is gone becomes `interrupted` and its
     /// upload is aborted; an unknown upload under a job prefix older than a day is aborted, a

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestThreads
 @testable import BackupKit
 
 /// Opens a store per destination name.
@@ -8,7 +9,7 @@ struct NamedStores: ObjectStoreProvider {
     func store(for destination: DestinationConfig) throws -> any BackupObjectStore { stores[destination.name]! }
 }
 
-@Suite("Fan-out crash recovery")
+@Suite("Fan-out crash recovery", .ownThreads)
 struct FanOutRecoveryTests {
     static let key = sampleManifest().objects[0].key
 

@@ -2,11 +2,12 @@ import Foundation
 import Logging
 import Synchronization
 import Testing
+import TestThreads
 @testable import BackupKit
 
 /// Observers get the run's follow-up cancellation (what stops the after-backup prune), linked to
 /// the run's own.
-@Suite struct FollowUpCancellationTests {
+@Suite(.ownThreads) struct FollowUpCancellationTests {
     struct Succeeds: BackupExecutor {
         func execute(
             job: JobConfig, config: BackupConfig, startedAt: Date, cancellation: RunCancellation,

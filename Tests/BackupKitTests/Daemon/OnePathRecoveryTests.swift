@@ -1,8 +1,9 @@
 import Foundation
 import Testing
+import TestThreads
 @testable import BackupKit
 
-@Suite("One recovery path")
+@Suite("One recovery path", .ownThreads)
 struct OnePathRecoveryTests {
     static let key = sampleManifest().objects[0].key
 

@@ -1,8 +1,9 @@
 import Foundation
 import Testing
+import TestThreads
 @testable import BackupKit
 
-@Suite("Crash recovery aborts")
+@Suite("Crash recovery aborts", .ownThreads)
 struct RecoveryAbortTests {
     /// A run left `running` by a crashed owner, its upload `uploadID` recorded under `key`.
     func crashedRun(_ fixture: DaemonFixture, key: String, uploadID: String) throws -> Int64 {

@@ -1,9 +1,10 @@
 import Foundation
 import Glibc
 import Testing
+import TestThreads
 @testable import BackupKit
 
-@Suite("State ownership")
+@Suite("State ownership", .ownThreads)
 struct StateOwnershipTests {
     /// The state directory itself is locked: with backupd.lock deleted, a second holder is still
     /// refused; `check()` sees the removal, locks a new file naming this process, and is intact again.

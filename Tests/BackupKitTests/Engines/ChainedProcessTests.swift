@@ -1,4 +1,5 @@
 import Testing
+import TestThreads
 @testable import BackupKit
 
 /// Reads a process's output to its end.
@@ -24,7 +25,7 @@ private func chain(firstExit: ProcessExit = .exited(0)) throws -> (any RunningPr
     return (try chained.launch(with: launcher), launcher)
 }
 
-@Suite("Chained dump commands")
+@Suite("Chained dump commands", .ownThreads)
 struct ChainedProcessTests {
     /// The second command starts after the first exits 0, with the same environment; the stream
     /// is both outputs in order and the chain succeeds.

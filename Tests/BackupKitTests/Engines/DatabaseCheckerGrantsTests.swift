@@ -1,7 +1,8 @@
 import Testing
+import TestThreads
 @testable import BackupKit
 
-@Suite("check: MySQL grants that let a dump read every table and routine")
+@Suite("check: MySQL grants that let a dump read every table and routine", .ownThreads)
 struct DatabaseCheckerGrantsTests {
     /// SELECT on the database or globally (also through ALL PRIVILEGES) covers every table; grants
     /// on single tables, on another database or without SELECT do not.

@@ -1,8 +1,9 @@
 import Foundation
 import Testing
+import TestThreads
 @testable import BackupKit
 
-@Suite("check JOB's database steps, with recorded tools")
+@Suite("check JOB's database steps, with recorded tools", .ownThreads)
 struct DatabaseCheckerTests {
     static func run(installed: Set<String>, reply: @escaping @Sendable (ProcessSpec) -> RecordingLauncher.Reply) throws -> CheckReport {
         let tmp = try TemporaryDirectory()

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Testing
+import TestThreads
 @testable import BackupKit
 
 private let password = "Pa55:w\"rd\\x"
@@ -34,7 +35,7 @@ private func record(
     return (outcome, launcher, store)
 }
 
-@Suite("Engine drivers")
+@Suite("Engine drivers", .ownThreads)
 struct EngineDriverTests {
     /// For every engine the password is never on any argv, and it reaches the tool only through its
     /// environment or a 0600 file.

@@ -1,8 +1,9 @@
 import Foundation
 import Testing
+import TestThreads
 @testable import BackupKit
 
-@Suite("Restore options: pg_restore's argv, MySQL definers, the job's restoreOptions")
+@Suite("Restore options: pg_restore's argv, MySQL definers, the job's restoreOptions", .ownThreads)
 struct RestoreOptionsTests {
     static let driver = PostgresDriver(connection: SQLConnection(host: "db", port: 5432, username: "backup", password: nil, database: "app", globals: false))
 

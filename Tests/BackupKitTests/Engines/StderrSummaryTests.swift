@@ -1,7 +1,8 @@
 import Testing
+import TestThreads
 @testable import BackupKit
 
-@Suite("A tool's stderr summarised for errors and history")
+@Suite("A tool's stderr summarised for errors and history", .ownThreads)
 struct StderrSummaryTests {
     /// The error lines come first and the tail after them; a failed pg_restore never reads as a bare `);`.
     @Test(arguments: [

@@ -1,7 +1,8 @@
 import Testing
+import TestThreads
 @testable import BackupKit
 
-@Suite("Table patterns")
+@Suite("Table patterns", .ownThreads)
 struct TablePatternTests {
     /// pg_dump patterns become the regular expressions pg_dump itself builds: unquoted letters fold
     /// to lower case, `*` and `?` are wildcards, `.` splits off the schema, quotes keep case and

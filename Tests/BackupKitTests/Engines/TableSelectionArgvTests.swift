@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestThreads
 @testable import BackupKit
 
 private let tools: Set<String> = ["pg_dump", "psql", "pg_restore", "mariadb-dump", "mariadb"]
@@ -32,7 +33,7 @@ private func record(_ job: [String: Any], reply: @escaping @Sendable (ProcessSpe
 
 private let leading = ["--host=db.internal", "--port=3306", "--protocol=TCP", "--user=backup", "--default-character-set=utf8mb4"]
 
-@Suite("Table selection: dump arguments")
+@Suite("Table selection: dump arguments", .ownThreads)
 struct TableSelectionArgvTests {
     /// pg_dump gets each pattern as one `--table=`, `--exclude-table=` or `--exclude-table-data=`
     /// argument, unchanged (no shell, no splitting), before the database; the manifest records the

@@ -1,8 +1,9 @@
 import Foundation
 import Testing
+import TestThreads
 @testable import BackupKit
 
-@Suite("A failed tool's reason reaches the run's error and the webhook")
+@Suite("A failed tool's reason reaches the run's error and the webhook", .ownThreads)
 struct ToolErrorReportingTests {
     /// pg_dump's stderr ends with the failed statement's `);`: the run's error (history row, CLI)
     /// and the webhook's `error` carry the ERROR line, and the passfile path names the config key.

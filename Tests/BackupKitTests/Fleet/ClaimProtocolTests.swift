@@ -1,8 +1,9 @@
 import Foundation
 import Testing
+import TestThreads
 @testable import BackupKit
 
-@Suite("Claim protocol decisions")
+@Suite("Claim protocol decisions", .ownThreads)
 struct ClaimProtocolTests {
     static let t0 = Date(timeIntervalSince1970: 1_796_605_200)  // 2026-12-07T01:00:00Z
     let a = ClaimProtocol(job: "db", slot: "20261207T010000Z", hostId: "host-a", pid: 10, lease: 60)

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Testing
+import TestThreads
 @testable import BackupKit
 
 /// An in-memory bucket with conditional writes and a server clock; `landThenRefuseNext` applies
@@ -45,7 +46,7 @@ final class FakeConditionalStore: ConditionalObjectStore, @unchecked Sendable {
     }
 }
 
-@Suite("ClaimStore on an in-memory bucket")
+@Suite("ClaimStore on an in-memory bucket", .ownThreads)
 struct ClaimStoreTests {
     static let slot = Date(timeIntervalSince1970: 1_796_605_200)
 

@@ -2,8 +2,10 @@
 import CSQLite
 import Glibc
 import Testing
+import TestThreads
 
 /// SQLite failures that are really a full or read-only file system are named as such.
+@Suite(.ownThreads)
 struct HistoryErrorTests {
     static let path = "/var/lib/backupd/history.sqlite3"
 

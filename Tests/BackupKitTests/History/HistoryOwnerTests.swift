@@ -1,8 +1,9 @@
 import Foundation
 import Testing
+import TestThreads
 @testable import BackupKit
 
-@Suite("History run owners")
+@Suite("History run owners", .ownThreads)
 struct HistoryOwnerTests {
     /// A v1 history (rows without owners) migrates: its running row keeps its data and reads back
     /// with no owner; a new row records pid, start time and boot id.

@@ -1,6 +1,7 @@
 @testable import BackupKit
 import Foundation
 import Testing
+import TestThreads
 
 private let start = Date(timeIntervalSince1970: 1_700_000_000.25)  // 2023-11-14T22:13:20.250Z
 
@@ -16,7 +17,7 @@ private let sample: [RunRecord] = [
     RunRecord(id: 1, job: "cache", trigger: .runNow, startedAt: start - 400, status: .running),
 ]
 
-@Suite("History renderer")
+@Suite("History renderer", .ownThreads)
 struct HistoryRendererTests {
     /// The table aligns columns, shows the object key for a success and the error's first line for a failure.
     @Test func table() {

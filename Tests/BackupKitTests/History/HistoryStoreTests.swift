@@ -2,6 +2,7 @@
 import Foundation
 import Glibc
 import Testing
+import TestThreads
 
 private let base = Date(timeIntervalSince1970: 1_700_000_000)
 
@@ -10,7 +11,7 @@ private func mode(_ path: String) -> mode_t {
     return stat(path, &info) == 0 ? info.st_mode & 0o777 : 0
 }
 
-@Suite("History store")
+@Suite("History store", .ownThreads)
 struct HistoryStoreTests {
     /// A new store creates its missing directory (0700) and a 0600 file in WAL mode at schema version 1.
     @Test func createsFromEmpty() throws {

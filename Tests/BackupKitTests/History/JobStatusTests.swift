@@ -1,8 +1,10 @@
 @testable import BackupKit
 import Foundation
 import Testing
+import TestThreads
 
 /// `backupd status`'s verdicts at fixed dates, for a job at 03:00 UTC daily with a 1 h timeout.
+@Suite(.ownThreads)
 struct JobStatusTests {
     static func at(_ text: String) -> Date { ISO8601DateFormatter().date(from: text)! }
 

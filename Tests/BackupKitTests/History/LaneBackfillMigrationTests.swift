@@ -1,8 +1,9 @@
 import Foundation
 import Testing
+import TestThreads
 @testable import BackupKit
 
-@Suite("History lane back-fill")
+@Suite("History lane back-fill", .ownThreads)
 struct LaneBackfillMigrationTests {
     /// A history written by the previous schema (version 10): a single-destination run kept its
     /// result in the runs row only, a fan-out run had its lanes already.

@@ -1,8 +1,9 @@
 import Foundation
 import Testing
+import TestThreads
 @testable import BackupKit
 
-@Suite("Run lanes")
+@Suite("Run lanes", .ownThreads)
 struct LaneStateTests {
     /// Each history status reads as one lane state, and the state gives the same status back.
     @Test(arguments: [

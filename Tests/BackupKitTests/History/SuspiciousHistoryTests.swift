@@ -1,8 +1,9 @@
 import Foundation
 import Testing
+import TestThreads
 @testable import BackupKit
 
-@Suite("Suspicious backups in the history")
+@Suite("Suspicious backups in the history", .ownThreads)
 struct SuspiciousHistoryTests {
     static let base = Date(timeIntervalSince1970: 1_790_000_000)
 

@@ -1,8 +1,9 @@
 import Foundation
 import Testing
+import TestThreads
 @testable import BackupKit
 
-@Suite("JSON output convention")
+@Suite("JSON output convention", .ownThreads)
 struct JSONOutputTests {
     /// Keys keep their order and nulls stay present; strings are escaped; times are UTC with Z;
     /// empty containers print as [] and {}; the text parses back to the same values.

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import SigV4
 import Testing
+import TestThreads
 @testable import BackupKit
 
 /// A verifier with the real launcher and a fixed clock.
@@ -9,7 +10,7 @@ func testVerifier() -> BackupVerifier {
     BackupVerifier(launcher: PosixProcessLauncher(), environment: testEnvironment, clock: FixedClock(time: pipelineStart))
 }
 
-@Suite("Catalog and verifier over an in-memory bucket")
+@Suite("Catalog and verifier over an in-memory bucket", .ownThreads)
 struct CatalogAndVerifierTests {
     /// A run stores its data, then the manifest, which records each object's size, digest, ETag,
     /// part size and count as uploaded; the catalog lists it as complete.

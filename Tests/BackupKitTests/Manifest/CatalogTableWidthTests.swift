@@ -1,8 +1,9 @@
 import Foundation
 import Testing
+import TestThreads
 @testable import BackupKit
 
-@Suite("backupd list's table within a terminal's width")
+@Suite("backupd list's table within a terminal's width", .ownThreads)
 struct CatalogTableWidthTests {
     static let entries = (1...3).map { day in
         CatalogEntry(

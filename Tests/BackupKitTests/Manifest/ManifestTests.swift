@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestThreads
 @testable import BackupKit
 
 /// A manifest like the runner writes, for parse tests.
@@ -16,7 +17,7 @@ func sampleManifest() -> BackupManifest {
         ])
 }
 
-@Suite("Manifest")
+@Suite("Manifest", .ownThreads)
 struct ManifestTests {
     /// Encoding then parsing gives the same manifest; null fields (encryption) and empty lists
     /// (copies) are written out, times are ISO 8601 UTC.

@@ -1,8 +1,9 @@
 import Foundation
 import Testing
+import TestThreads
 @testable import BackupKit
 
-@Suite("Object names with run tokens")
+@Suite("Object names with run tokens", .ownThreads)
 struct ObjectNameTokenTests {
     /// Names carry the 8-hex run token; the manifest sits beside the data under the backup id.
     @Test func tokenNames() {

@@ -3,9 +3,10 @@ import Foundation
 import Logging
 import Synchronization
 import Testing
+import TestThreads
 @testable import BackupKit
 
-@Suite("Verifications in the history", .serialized)
+@Suite("Verifications in the history", .serialized, .ownThreads)
 struct VerificationHistoryTests {
     /// A verification is recorded with its trigger, result and drill counts; the newest per backup is found.
     @Test func recordAndRead() throws {

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Testing
+import TestThreads
 @testable import BackupKit
 
 /// The config with `verify` set on the first job and/or at the top level.
@@ -17,7 +18,7 @@ func verifyConfig(job: [String: Any]?, top: [String: Any]? = nil, engine: String
     }
 }
 
-@Suite("verify settings")
+@Suite("verify settings", .ownThreads)
 struct VerifySettingsTests {
     /// A job's keys override the top level's one by one; the schedule is read as cron.
     @Test func mergesOverTopLevel() throws {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestThreads
 @testable import BackupKit
 
 /// A config with the one job (`app-db`) and destination (`local`) of the test config.
@@ -11,7 +12,7 @@ private func oneJobConfig() throws -> BackupConfig {
 
 private let noon = Date(timeIntervalSince1970: 1_799_971_200 + 12 * 3600)
 
-@Suite("Metrics read from the history")
+@Suite("Metrics read from the history", .ownThreads)
 struct HistoryMetricsTests {
     /// The newest verification of a job (passed or failed) and the pending aborts per destination
     /// are read from the history at each render: a failed verification after a passed one shows

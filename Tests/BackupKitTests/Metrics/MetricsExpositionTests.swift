@@ -1,6 +1,7 @@
 import Logging
 import Foundation
 import Testing
+import TestThreads
 @testable import BackupKit
 
 /// A config with one daily job (03:00 UTC, timeout 1h) and one disabled job.
@@ -21,7 +22,7 @@ private func metricsConfig() throws -> BackupConfig {
 
 private let day = Date(timeIntervalSince1970: 1_799_971_200)  // 2027-01-15T00:00:00Z
 
-@Suite("Metrics exposition")
+@Suite("Metrics exposition", .ownThreads)
 struct MetricsExpositionTests {
     /// A run updates the per-job gauges and counters; the text has TYPE lines; gauges print as
     /// swift-prometheus prints a `Double` (`1.0`), counters as whole numbers.

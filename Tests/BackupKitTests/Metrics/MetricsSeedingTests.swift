@@ -1,10 +1,11 @@
 import Foundation
 import Testing
+import TestThreads
 @testable import BackupKit
 
 private let base = Date(timeIntervalSince1970: 1_700_000_000)
 
-@Suite("Metrics seeded from the history")
+@Suite("Metrics seeded from the history", .ownThreads)
 struct MetricsSeedingTests {
     /// Per destination totals: a fan-out run's rows count at each destination that stored it (a
     /// partial run's too), a single-destination run's at its own destination; the newest size per

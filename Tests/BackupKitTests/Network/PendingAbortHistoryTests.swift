@@ -1,9 +1,10 @@
 import Foundation
 import Testing
+import TestThreads
 @testable import BackupKit
 
 /// The history's pending aborts and the recent sizes equal parts are fixed from.
-@Suite struct PendingAbortHistoryTests {
+@Suite(.ownThreads) struct PendingAbortHistoryTests {
     /// A pending abort is kept (once per upload id), counted on each failed retry and forgotten when confirmed.
     @Test func pendingAbortLifecycle() throws {
         let tmp = try TemporaryDirectory()

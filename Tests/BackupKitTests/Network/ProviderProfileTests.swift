@@ -1,9 +1,10 @@
 import Foundation
 import Testing
+import TestThreads
 @testable import BackupKit
 
 /// Provider detection, profiles and the config keys `provider`, `retryFor` and `expectedSize`.
-@Suite struct ProviderProfileTests {
+@Suite(.ownThreads) struct ProviderProfileTests {
     /// Endpoint hosts map to their provider; unknown and self-hosted hosts are generic.
     @Test(arguments: [
         ("s3.eu-central-1.amazonaws.com", StorageProvider.aws), ("abc123.r2.cloudflarestorage.com", .r2),

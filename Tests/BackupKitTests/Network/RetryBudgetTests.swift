@@ -3,10 +3,11 @@ import Logging
 import SigV4
 import Synchronization
 import Testing
+import TestThreads
 @testable import BackupKit
 
 /// The retry budget, cancellation of requests in flight, and the headers never sent.
-@Suite struct RetryBudgetTests {
+@Suite(.ownThreads) struct RetryBudgetTests {
     /// Backoff doubles from the base, is capped at 30 s, and stays within half to all of its ceiling.
     @Test func backoffIsCappedWithJitter() {
         let policy = RetryPolicy()

@@ -1,10 +1,11 @@
 import Foundation
 import SigV4
 import Testing
+import TestThreads
 @testable import BackupKit
 
 /// Equal parts fixed up front, and streams cut into segments.
-@Suite struct SegmentPlanTests {
+@Suite(.ownThreads) struct SegmentPlanTests {
     /// The equal part size fits the expected size with headroom in the part limit, in whole MiB,
     /// never below the configured size; no estimate keeps the configured size.
     @Test func equalPartSizeFromExpectedSize() {
@@ -83,7 +84,7 @@ import Testing
 }
 
 /// How parts are signed by transport.
-@Suite struct PartSigningTests {
+@Suite(.ownThreads) struct PartSigningTests {
     /// On https as on http every part is signed with its own SHA-256 (the server checks each
     /// part), computed in the same pass as the stream's digest.
     @Test(arguments: ["https", "http"])

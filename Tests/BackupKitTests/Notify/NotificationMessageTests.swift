@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestThreads
 @testable import BackupKit
 
 /// A run of a command job whose environment holds `secret`.
@@ -18,7 +19,7 @@ func observedRun(secret: String = "env-Secret-42", notify: NotifyConfig? = nil) 
         scheduledFor: Date(timeIntervalSince1970: 1_800_000_000), startedAt: Date(timeIntervalSince1970: 1_800_000_001))
 }
 
-@Suite("Notification messages")
+@Suite("Notification messages", .ownThreads)
 struct NotificationMessageTests {
     /// A partial fan-out run is a `partial` event with status partial, every destination's result,
     /// and the object stored at the destination that has it.

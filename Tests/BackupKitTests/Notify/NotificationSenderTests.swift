@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Synchronization
 import Testing
+import TestThreads
 @testable import BackupKit
 
 /// Answers with scripted statuses (or transport errors), recording each request.
@@ -18,7 +19,7 @@ final class NotifyScriptedTransport: HTTPTransport {
     }
 }
 
-@Suite("Notification delivery")
+@Suite("Notification delivery", .ownThreads)
 struct NotificationSenderTests {
     private func message() -> NotificationMessage {
         NotificationMessage(url: Secret("https://hooks.example.com/t/ok-Token-9"), headers: [], body: Array("{}".utf8))

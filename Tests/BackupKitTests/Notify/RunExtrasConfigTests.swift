@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestThreads
 @testable import BackupKit
 
 /// A recipient printed by age-keygen (public, so fine to embed) and an ssh-keygen ed25519 key.
@@ -13,7 +14,7 @@ private func load(_ text: String, files: FakeFiles = FakeFiles()) throws -> Back
     return try BackupConfig.load(path: "/etc/backupd/config.json", sources: files.sources).config
 }
 
-@Suite("Config: notify, metrics, encryption, compression settings")
+@Suite("Config: notify, metrics, encryption, compression settings", .ownThreads)
 struct RunExtrasConfigTests {
     /// A top-level notify applies to every job; a job's own notify replaces it whole; URLs may be env secrets.
     @Test func notifyDefaultsAndOverride() throws {

@@ -1,9 +1,10 @@
 import Foundation
 import Logging
 import Testing
+import TestThreads
 @testable import BackupKit
 
-@Suite("Suspicious backups in notifications and metrics")
+@Suite("Suspicious backups in notifications and metrics", .ownThreads)
 struct SuspiciousNotificationTests {
     /// A suspicious success is announced as `success` and then `backup_suspicious` (JSON with the
     /// reason; ntfy with a high priority); healthchecks gets only the success ping.

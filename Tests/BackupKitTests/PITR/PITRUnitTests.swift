@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import Testing
+import TestThreads
 @testable import BackupKit
 
 /// A one-member ustar archive builder for the base backup check.
@@ -56,7 +57,7 @@ private final class MemoryWALStore: WALStore {
     func read(key: String) async throws -> [UInt8]? { objects.withLock { $0[key]?.0 } }
 }
 
-@Suite("PITR pieces")
+@Suite("PITR pieces", .ownThreads)
 struct PITRUnitTests {
     /// A complete base backup tar passes and yields the label's start and the manifest's stop.
     @Test func baseBackupTarPasses() throws {

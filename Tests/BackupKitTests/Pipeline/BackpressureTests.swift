@@ -1,9 +1,10 @@
 import Foundation
 import Glibc
 import Testing
+import TestThreads
 @testable import BackupKit
 
-@Suite("Backpressure")
+@Suite("Backpressure", .ownThreads)
 struct BackpressureTests {
     /// A consumer that stops reading stops the tool: it is blocked on its full pipe, and backupd has
     /// read only what was asked for (plus at most one compression chunk and zstd's job buffers).

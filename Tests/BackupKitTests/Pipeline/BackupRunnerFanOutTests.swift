@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Testing
+import TestThreads
 @testable import BackupKit
 
 /// Opens a separate in-memory store per destination name.
@@ -9,7 +10,7 @@ struct StoresByName: ObjectStoreProvider {
     func store(for destination: DestinationConfig) throws -> any BackupObjectStore { stores[destination.name]! }
 }
 
-@Suite("Backup runner fan-out")
+@Suite("Backup runner fan-out", .ownThreads)
 struct BackupRunnerFanOutTests {
     /// A command job writing `bytes` pattern bytes, uploaded to "local" and "archive", counting its runs in `counter`.
     func fanOutConfig(counter: String, bytes: Int) throws -> BackupConfig {

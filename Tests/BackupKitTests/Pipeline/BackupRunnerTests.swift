@@ -3,6 +3,7 @@ import Logging
 import SigV4
 import Synchronization
 import Testing
+import TestThreads
 @testable import BackupKit
 
 /// Collects progress reports.
@@ -37,7 +38,7 @@ func shellJob(_ script: String, compression: String = "zstd", timeout: String? =
         compression: compression, timeout: timeout)
 }
 
-@Suite("Backup runner")
+@Suite("Backup runner", .ownThreads)
 struct BackupRunnerTests {
     /// Runs leave nothing behind: after 40 backups no run's tool process (and with it its pipes)
     /// is still held (the timeout timer used to keep each run's tool and pipes for the whole 24 h

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestThreads
 @testable import BackupKit
 
 /// A source over bytes in memory, handing out at most `step` bytes per read.
@@ -55,7 +56,7 @@ let sampleData: [UInt8] = {
     return text + random
 }()
 
-@Suite("Compression")
+@Suite("Compression", .ownThreads)
 struct CodecTests {
     /// zstd, gzip and none each give back exactly the input after compressing and decompressing,
     /// with reads and writes of odd sizes.

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestThreads
 @testable import BackupKit
 
 /// Dump-like text: numbered rows of hex digests, which compress several times over.
@@ -9,7 +10,7 @@ private let sample: [UInt8] = {
     return Array(text.utf8)
 }()
 
-@Suite("Compression levels and threads")
+@Suite("Compression levels and threads", .ownThreads)
 struct CompressionOptionsTests {
     /// Every zstd level and worker count round-trips; a higher level stores fewer bytes.
     @Test(arguments: [(1, 0), (3, 2), (19, 0), (19, 2)])

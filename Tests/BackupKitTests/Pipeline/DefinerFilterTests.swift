@@ -1,7 +1,8 @@
 import Testing
+import TestThreads
 @testable import BackupKit
 
-@Suite("DEFINER clauses stripped from a MySQL dump in flight")
+@Suite("DEFINER clauses stripped from a MySQL dump in flight", .ownThreads)
 struct DefinerFilterTests {
     static let dump = """
         INSERT INTO `t` VALUES (1,'CREATE DEFINER=`x`@`y` stays: data'),(2,'b');

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Testing
+import TestThreads
 @testable import BackupKit
 
 private let tools: Set<String> = ["pg_dump", "pg_dumpall", "psql", "mariadb-dump", "mariadb", "mongodump", "redis-cli", "sh"]
@@ -27,7 +28,7 @@ private func dumping(_ tool: String, _ output: [UInt8]) -> @Sendable (ProcessSpe
     }
 }
 
-@Suite("Backup runner: dump format checks and suspicious shrinkage")
+@Suite("Backup runner: dump format checks and suspicious shrinkage", .ownThreads)
 struct DumpCheckRunnerTests {
     /// A dump tool that exits 0 with nothing or the wrong format fails the run with the precise
     /// reason; its upload is aborted, nothing (no object, no manifest) is stored.
@@ -142,7 +143,7 @@ struct DumpCheckRunnerTests {
     }
 }
 
-@Suite("Backup runner: a failed dump check at every destination")
+@Suite("Backup runner: a failed dump check at every destination", .ownThreads)
 struct DumpCheckFanOutTests {
     /// A postgres job uploaded to "local" and "archive" whose fake pg_dump writes 3 MB without the
     /// PGDMP header: parts are already uploaded when the check fails at the end, and both

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestThreads
 @testable import BackupKit
 
 /// Feeds `bytes` to an inspector for `check` in chunks of `chunk` bytes and returns its verdict.
@@ -24,7 +25,7 @@ func rdb(version: String = "0011", body: String = "\u{FE}\u{00}\u{00}\u{03}key\u
     return bytes
 }
 
-@Suite("Dump format checks on the stream")
+@Suite("Dump format checks on the stream", .ownThreads)
 struct DumpInspectorTests {
     /// Redis's CRC-64 (Jones) gives its published check value for "123456789".
     @Test func crc64CheckValue() {

@@ -1,8 +1,9 @@
 import Testing
+import TestThreads
 @testable import BackupKit
 
 /// The precedence of the sizes that fix equal parts.
-@Suite("Expected size")
+@Suite("Expected size", .ownThreads)
 struct ExpectedSizeTests {
     /// A closure that counts its calls and answers `value`.
     final class Answer: @unchecked Sendable {

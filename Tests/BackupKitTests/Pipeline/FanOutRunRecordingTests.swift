@@ -2,9 +2,10 @@ import Foundation
 import Logging
 import Synchronization
 import Testing
+import TestThreads
 @testable import BackupKit
 
-@Suite("Fan-out run recording")
+@Suite("Fan-out run recording", .ownThreads)
 struct FanOutRunRecordingTests {
     /// Runs job1 of `config` through a `RunRecorder` on `stores` (by destination name).
     func record(

@@ -1,8 +1,9 @@
 import Foundation
 import Testing
+import TestThreads
 @testable import BackupKit
 
-@Suite("Object names")
+@Suite("Object names", .ownThreads)
 struct ObjectNameTests {
     /// `{prefix}/{job}-{UTC stamp}{ext}`, without a leading `/` when the prefix is empty.
     @Test(arguments: [

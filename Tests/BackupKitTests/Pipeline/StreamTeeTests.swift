@@ -1,8 +1,10 @@
 import Foundation
 import Synchronization
 import Testing
+import TestThreads
 @testable import BackupKit
 
+@Suite(.ownThreads)
 struct StreamTeeTests {
     /// Reads a branch to its end on the calling thread.
     func drain(_ branch: StreamTee.Branch) throws -> [UInt8] {
@@ -77,6 +79,7 @@ struct StreamTeeTests {
     }
 }
 
+@Suite(.ownThreads)
 struct FanOutUploadTests {
     /// Two stores get the same bytes and digest from one read of the stream.
     @Test func bothDestinationsStoreTheSameStream() async throws {
@@ -108,6 +111,7 @@ struct FanOutUploadTests {
     }
 }
 
+@Suite(.ownThreads)
 struct FanOutCancellationTests {
     /// A destination whose upload fails is detached (its upload aborted) while the other stores
     /// the whole stream.

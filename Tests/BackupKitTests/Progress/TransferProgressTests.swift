@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestThreads
 @testable import BackupKit
 
 /// A clock the test moves by hand and the text written so far.
@@ -21,7 +22,7 @@ private func meter(_ terminal: Terminal, total: TransferProgress.Total? = nil) -
     TransferProgress(label: "restoring", total: total, interval: 0.25, now: { terminal.now }, write: { terminal.write($0) })
 }
 
-@Suite("TransferProgress")
+@Suite("TransferProgress", .ownThreads)
 struct TransferProgressTests {
     /// With the manifest's size known, the line shows bytes, share, rate, elapsed and the time left.
     @Test func exactTotalShowsShareRateAndETA() {

@@ -1,8 +1,9 @@
 import Foundation
 import Testing
+import TestThreads
 @testable import BackupKit
 
-@Suite("Backup name grammar")
+@Suite("Backup name grammar", .ownThreads)
 struct BackupNameGrammarTests {
     static let grammar = BackupNameGrammar(prefix: "db", job: "app")
 

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Synchronization
 import Testing
+import TestThreads
 @testable import BackupKit
 
 /// An observer that remembers the runs it saw.
@@ -12,7 +13,7 @@ final class SeenRuns: RunObserver {
     }
 }
 
-@Suite("Daemon run observers")
+@Suite("Daemon run observers", .ownThreads)
 struct DaemonRetentionTests {
     /// The daemon passes its history to the observer factory and its RunRecorder calls the
     /// observers after a run is recorded (the same hook `run-now` uses).

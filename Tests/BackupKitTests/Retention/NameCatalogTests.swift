@@ -1,8 +1,9 @@
 import Foundation
 import Testing
+import TestThreads
 @testable import BackupKit
 
-@Suite("Backups from object names")
+@Suite("Backups from object names", .ownThreads)
 struct NameCatalogTests {
     /// Objects group by backup id; the manifest makes a backup complete; segments and globals
     /// belong to their backup; token-less legacy names are complete backups of their own; a

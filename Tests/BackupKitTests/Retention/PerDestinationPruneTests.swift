@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Testing
+import TestThreads
 @testable import BackupKit
 
 /// Opens a separate prune bucket per destination name.
@@ -9,7 +10,7 @@ struct PruneStoresByName: ObjectStoreProvider {
     func store(for destination: DestinationConfig) throws -> any BackupObjectStore { stores[destination.name]! }
 }
 
-@Suite("Retention per destination")
+@Suite("Retention per destination", .ownThreads)
 struct PerDestinationPruneTests {
     typealias F = RetentionFixtures
 

@@ -1,9 +1,10 @@
 import Foundation
 import Logging
 import Testing
+import TestThreads
 @testable import BackupKit
 
-@Suite("Pruner")
+@Suite("Pruner", .ownThreads)
 struct PrunerTests {
     typealias F = RetentionFixtures
     static let now = F.at("2026-12-01T12:00:00Z")

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestThreads
 @testable import BackupKit
 
 /// Loads config text through the real loader.
@@ -9,7 +10,7 @@ func loadConfig(_ text: String) throws -> BackupConfig {
     return try BackupConfig.load(path: "/etc/backupd/config.json", sources: files.sources).config
 }
 
-@Suite("Retention configuration")
+@Suite("Retention configuration", .ownThreads)
 struct RetentionConfigTests {
     /// Every rule is read; keepWithin takes days, hours and weeks.
     @Test func parsesEveryRule() throws {

@@ -2,6 +2,7 @@ import Cron
 import Foundation
 import Logging
 import Testing
+import TestThreads
 @testable import BackupKit
 
 /// An executor that "uploads" one backup into a `FakePruneStore` (or fails) without a dump.
@@ -20,7 +21,7 @@ struct KeyWritingExecutor: BackupExecutor {
     }
 }
 
-@Suite("Retention after runs")
+@Suite("Retention after runs", .ownThreads)
 struct RetentionObserverTests {
     typealias F = RetentionFixtures
 

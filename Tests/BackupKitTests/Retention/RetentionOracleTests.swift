@@ -1,6 +1,7 @@
 import Cron
 import Foundation
 import Testing
+import TestThreads
 @testable import BackupKit
 
 /// A small deterministic random source (SplitMix64), so a failing case can be replayed.
@@ -15,7 +16,7 @@ struct SeededRandom: RandomNumberGenerator {
     }
 }
 
-@Suite("Retention planner against the independent Python oracle")
+@Suite("Retention planner against the independent Python oracle", .ownThreads)
 struct RetentionOracleTests {
     static let zones = ["UTC", "Europe/Berlin", "America/New_York", "Australia/Lord_Howe", "Asia/Kolkata", "Pacific/Chatham"]
 

@@ -1,9 +1,10 @@
 import Cron
 import Foundation
 import Testing
+import TestThreads
 @testable import BackupKit
 
-@Suite("Retention planner (restic forget semantics)")
+@Suite("Retention planner (restic forget semantics)", .ownThreads)
 struct RetentionPlannerTests {
     typealias F = RetentionFixtures
 

@@ -1,11 +1,12 @@
 import Cron
 import Foundation
 import Testing
+import TestThreads
 @testable import BackupKit
 
 /// keepWithin on DST days, where "newest minus N days" lands in a skipped or repeated local hour:
 /// the cutoff is restic's `latest.AddDate(0, 0, -days).Add(-hours)` (instants printed by Go 1.19).
-@Suite("keepWithin across DST, as restic")
+@Suite("keepWithin across DST, as restic", .ownThreads)
 struct RetentionWithinDSTTests {
     typealias F = RetentionFixtures
     static let now = F.at("2026-12-01T12:00:00Z")

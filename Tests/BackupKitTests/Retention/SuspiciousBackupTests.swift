@@ -1,9 +1,10 @@
 import Cron
 import Foundation
 import Testing
+import TestThreads
 @testable import BackupKit
 
-@Suite("Suspicious shrinkage: the median rule and retention's keep rules")
+@Suite("Suspicious shrinkage: the median rule and retention's keep rules", .ownThreads)
 struct SuspiciousBackupTests {
     typealias F = RetentionFixtures
 

@@ -1,9 +1,10 @@
 import Foundation
 import Logging
 import Testing
+import TestThreads
 @testable import BackupKit
 
-@Suite("Prune's two witnesses: the listing and the history")
+@Suite("Prune's two witnesses: the listing and the history", .ownThreads)
 struct TwoWitnessPruneTests {
     typealias F = RetentionFixtures
     static let now = PrunerTests.now

@@ -1,10 +1,11 @@
 import Foundation
 import Logging
 import Testing
+import TestThreads
 @testable import BackupKit
 
 /// Retention's stores bound to a run's cancellation stop listing and deleting with it.
-@Suite struct CancellingStoreProviderTests {
+@Suite(.ownThreads) struct CancellingStoreProviderTests {
     struct OneStore: ObjectStoreProvider {
         let store: S3ObjectStore
         func store(for destination: DestinationConfig) throws -> any BackupObjectStore { store }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestThreads
 @testable import BackupKit
 
 /// A transport answering each request through `answer`, recording method and headers.
@@ -17,7 +18,7 @@ final class ScriptedTransport: HTTPTransport, @unchecked Sendable {
     }
 }
 
-@Suite("Conditional PUT of manifests")
+@Suite("Conditional PUT of manifests", .ownThreads)
 struct ConditionalPutTests {
     /// The manifest goes up with If-None-Match: *; a 412 means the key is taken.
     @Test func conditionalAndTaken() async throws {

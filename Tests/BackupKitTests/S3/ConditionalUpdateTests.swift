@@ -1,8 +1,9 @@
 import Foundation
 import Testing
+import TestThreads
 @testable import BackupKit
 
-@Suite("Conditional updates (If-Match) on the wire")
+@Suite("Conditional updates (If-Match) on the wire", .ownThreads)
 struct ConditionalUpdateTests {
     /// If-Match carries the bare ETag (Ceph RGW compares only that form); 412 and AWS's 409 are
     /// `preconditionFailed`, 501 `unsupported`; a success returns the new ETag and the server's Date.

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import SigV4
 import Testing
+import TestThreads
 @testable import BackupKit
 
 /// A transport for which nothing listens.
@@ -12,7 +13,7 @@ final class RefusingTransport: HTTPTransport, @unchecked Sendable {
 }
 
 /// What `backupd check` reports when it cannot get going.
-@Suite struct DestinationCheckerTests {
+@Suite(.ownThreads) struct DestinationCheckerTests {
     /// An unreachable endpoint fails the first step with the cause and skips the rest; the report fails.
     @Test func unreachableEndpointSkipsTheRest() async {
         let report = await DestinationChecker(client: fakeClient(RefusingTransport(), maxAttempts: 2), name: "d", token: "t").run()

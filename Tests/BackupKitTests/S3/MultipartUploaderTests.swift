@@ -2,10 +2,11 @@ import Foundation
 import SigV4
 import Synchronization
 import Testing
+import TestThreads
 @testable import BackupKit
 
 /// The uploader over an in-memory bucket: retries, aborts, memory bound, part sizes, metadata.
-@Suite struct MultipartUploaderTests {
+@Suite(.ownThreads) struct MultipartUploaderTests {
     /// A stream is stored byte for byte with the metadata known at the start; its SHA-256, size,
     /// ETag, part size and count come back in the receipt, and no copy request is ever sent.
     @Test func uploadsAndRecordsSHA256() async throws {

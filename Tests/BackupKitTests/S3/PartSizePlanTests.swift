@@ -1,8 +1,9 @@
 import Testing
+import TestThreads
 @testable import BackupKit
 
 /// Part sizes per tier and the largest object each default reaches.
-@Suite struct PartSizePlanTests {
+@Suite(.ownThreads) struct PartSizePlanTests {
     /// The size doubles every tenth of the parts and never passes 5 GiB.
     @Test func sizesDoublePerTier() {
         let plan = PartSizePlan(firstPartSize: 8 << 20, maxParts: 10_000)

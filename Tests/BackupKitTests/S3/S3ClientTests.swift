@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import SigV4
 import Testing
+import TestThreads
 @testable import BackupKit
 
 /// Error responses and the `S3Error` (and message) a user gets.
@@ -32,7 +33,7 @@ let errorCases: [ErrorCase] = [
 ]
 
 /// The client's retry policy, error mapping, addressing and XML handling.
-@Suite struct S3ClientTests {
+@Suite(.ownThreads) struct S3ClientTests {
     /// Each S3 error code becomes the matching `S3Error`, with advice, without the secret, and is not retried.
     @Test(arguments: errorCases)
     func errorMapping(errorCase: ErrorCase) async throws {

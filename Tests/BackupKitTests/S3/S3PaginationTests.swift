@@ -1,10 +1,11 @@
 import Foundation
 import Testing
+import TestThreads
 @testable import BackupKit
 
 /// Paginated listings are evidence only when they end by themselves: tokens advance, keys
 /// increase, the page count stays sane, and cancellation stops them between pages.
-@Suite struct S3PaginationTests {
+@Suite(.ownThreads) struct S3PaginationTests {
     /// Expects `body` to throw `brokenListing` whose detail contains `phrase`; returns the page it names.
     @discardableResult
     func expectBroken(_ phrase: String, _ body: () async throws -> Void) async throws -> Int {

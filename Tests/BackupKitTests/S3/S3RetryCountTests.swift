@@ -2,9 +2,10 @@ import Foundation
 import Logging
 import Synchronization
 import Testing
+import TestThreads
 @testable import BackupKit
 
-@Suite("S3 retry counting")
+@Suite("S3 retry counting", .ownThreads)
 struct S3RetryCountTests {
     /// Each new try after a retryable failure counts once; a request that succeeds first time,
     /// or fails for good (403), adds nothing; a spent budget counts the retries it made.

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestThreads
 @testable import BackupKit
 
 /// A 200 body the client must refuse, and what the refusal must say.
@@ -32,7 +33,7 @@ let malformedListings: [MalformedCase] = [
 
 /// Every S3 response body goes through a real XML parser and is refused, never read as empty or
 /// partial, when it is not the whole document the operation returns.
-@Suite struct S3StrictResponseTests {
+@Suite(.ownThreads) struct S3StrictResponseTests {
     /// A malformed 200 to ListObjectsV2 is retried under the policy, then fails naming the
     /// operation, the bucket and what was wrong; nothing is returned.
     @Test(arguments: malformedListings)

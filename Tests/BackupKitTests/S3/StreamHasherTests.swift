@@ -1,10 +1,11 @@
 import Foundation
 import SigV4
 import Testing
+import TestThreads
 @testable import BackupKit
 
 /// backupd's own SHA-256 (two digests per pass on the SHA extensions) against OpenSSL's.
-@Suite("Stream hasher")
+@Suite("Stream hasher", .ownThreads)
 struct StreamHasherTests {
     /// `count` pseudo-random bytes from `seed`.
     static func bytes(_ count: Int, seed: UInt64 = 0x9E37_79B9_7F4A_7C15) -> [UInt8] {

@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import Synchronization
 import Testing
+import TestThreads
 
 private func cron(_ text: String) -> CronSchedule {
     CronSchedule(try! CronExpression(text), in: .utc)
@@ -23,7 +24,7 @@ private func stepSkip(_ job: String, _ slot: String, by step: TimeInterval) -> S
 
 /// Clock steps measured by the driver (`clockStepped(by:now:)`), with real cron schedules in UTC
 /// and a manual clock: Debian cron's wildcard/fixed-time rules and the skipped rows of a step forward.
-@Suite("Scheduler clock steps")
+@Suite("Scheduler clock steps", .ownThreads)
 struct ClockStepTests {
     /// Stepped back 1h, `* * * * *` runs again within a minute of the new time (not an hour later);
     /// a plain `tick` alone, which cannot tell a step from a slow clock, would wait the hour.
@@ -169,7 +170,7 @@ private final class CapturedLogs: Sendable {
     }
 }
 
-@Suite("Scheduler service: clock steps measured")
+@Suite("Scheduler service: clock steps measured", .ownThreads)
 struct SchedulerServiceClockStepTests {
     /// The service measures steps against the steady clock: time passing is no step, a step of
     /// either direction is logged once at notice with its size, and a step back lets `* * * * *`

@@ -1,8 +1,9 @@
 @testable import BackupKit
 import Foundation
 import Testing
+import TestThreads
 
-@Suite("Due heap")
+@Suite("Due heap", .ownThreads)
 struct DueHeapTests {
     /// Popping returns entries in (due, job) order for many pseudo-random inserts, whether built
     /// in bulk or one by one, interleaved with pops.

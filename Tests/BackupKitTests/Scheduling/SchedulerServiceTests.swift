@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import Synchronization
 import Testing
+import TestThreads
 
 /// Collects what a service reports, stamped with the real time of the report.
 private final class Recorder: Sendable {
@@ -47,7 +48,7 @@ private final class Recorder: Sendable {
     }
 }
 
-@Suite("Scheduler service (real sleeps)")
+@Suite("Scheduler service (real sleeps)", .ownThreads)
 struct SchedulerServiceTests {
     /// Real sleeps: runs due 1.5 s and 4.5 s from now fire after their due time and within one second of it
     /// (3 s apart, so a first wake delayed by a loaded machine cannot see both slots at once).

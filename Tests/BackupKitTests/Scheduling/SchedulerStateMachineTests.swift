@@ -1,6 +1,7 @@
 import BackupKit
 import Foundation
 import Testing
+import TestThreads
 
 private func job(_ name: String, every seconds: TimeInterval, catchUp: CatchUpPolicy = .once, lastRun: Date? = nil)
     -> ScheduledJob
@@ -16,7 +17,7 @@ private func config(max: Int = 4, grace: TimeInterval = 60) -> SchedulerStateMac
     .init(maxConcurrentJobs: max, missedRunGrace: grace)
 }
 
-@Suite("Scheduler state machine")
+@Suite("Scheduler state machine", .ownThreads)
 struct SchedulerStateMachineTests {
     /// A job with no history waits for its next slot: nothing starts at daemon start.
     @Test func noHistoryStartsOnNextSlot() {

@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import Synchronization
 import Testing
+import TestThreads
 
 /// How far the tests let a manual clock run.
 private final class Horizon: Sendable {
@@ -57,7 +58,7 @@ private struct ManualScheduler {
     }
 }
 
-@Suite("Verification scheduled by the state machine")
+@Suite("Verification scheduled by the state machine", .ownThreads)
 struct VerificationSchedulingTests {
     let t0 = Date(timeIntervalSince1970: 1_795_573_800)
 

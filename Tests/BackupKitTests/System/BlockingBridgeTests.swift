@@ -2,8 +2,9 @@ import BackupKit
 import Foundation
 import Synchronization
 import Testing
+import TestThreads
 
-@Suite("BlockingBridge")
+@Suite("BlockingBridge", .ownThreads)
 struct BlockingBridgeTests {
     /// A blocking call's value and its error come back to the awaiting task.
     @Test func returnsValuesAndErrors() async throws {

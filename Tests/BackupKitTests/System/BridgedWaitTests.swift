@@ -2,11 +2,12 @@ import Foundation
 import Glibc
 import Logging
 import Testing
+import TestThreads
 @testable import BackupKit
 
 /// The blocking waits moved onto `BlockingBridge` stop when asked: a clock watcher by Task
 /// cancellation, the children of a tracked launcher by `stopAll`.
-@Suite("Bridged waits stop")
+@Suite("Bridged waits stop", .ownThreads)
 struct BridgedWaitTests {
     /// A task awaiting `ClockChangeWatcher.nextChange()` (blocked in poll on a bridge thread) ends
     /// with CancellationError within seconds of being cancelled (not at the next clock change).

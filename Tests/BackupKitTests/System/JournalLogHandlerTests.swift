@@ -3,6 +3,7 @@ import Glibc
 import Logging
 import Synchronization
 import Testing
+import TestThreads
 
 /// Captures the lines a handler writes.
 private final class Capture: Sendable {
@@ -26,7 +27,7 @@ private struct Failure: Error, CustomStringConvertible {
     var description: String { "bucket gone" }
 }
 
-@Suite("Journal log handler")
+@Suite("Journal log handler", .ownThreads)
 struct JournalLogHandlerTests {
     /// Each swift-log level gets its journald priority prefix, one line per event.
     @Test(arguments: [
@@ -113,7 +114,7 @@ struct JournalLogHandlerTests {
     }
 }
 
-@Suite("Journal log handler on the real stderr")
+@Suite("Journal log handler on the real stderr", .ownThreads)
 struct JournalLogHandlerStderrTests {
     /// The default handler writes the line to file descriptor 2 (redirected into a pipe for the test).
     @Test func writesToStandardError() throws {

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Testing
+import TestThreads
 @testable import BackupKit
 
 /// Starts `sh -c script` with the test PATH and returns the process.
@@ -19,7 +20,7 @@ func readAll(_ process: any RunningProcess) throws -> [UInt8] {
     }
 }
 
-@Suite("POSIX process launcher")
+@Suite("POSIX process launcher", .ownThreads)
 struct ProcessLauncherTests {
     /// The child gets exactly the environment it is given, nothing of backupd's.
     @Test func environmentIsExplicit() throws {
@@ -97,7 +98,7 @@ struct ProcessLauncherTests {
     }
 }
 
-@Suite("Secrets handling")
+@Suite("Secrets handling", .ownThreads)
 struct SecretHandlingTests {
     /// The fallback directory is 0700, its files 0600 with the exact contents, and remove() deletes all of it.
     @Test func secretDirectory() throws {

@@ -2,6 +2,7 @@ import BackupKit
 import Foundation
 import Glibc
 import Testing
+import TestThreads
 
 /// A datagram socket the test binds itself, standing in for systemd's notify socket.
 private final class NotifySocket {
@@ -36,7 +37,7 @@ private final class NotifySocket {
     }
 }
 
-@Suite("systemd notifier")
+@Suite("systemd notifier", .ownThreads)
 struct SystemdNotifierTests {
     /// READY, STATUS, STOPPING, RELOADING and WATCHDOG arrive as datagrams on a socket path and an abstract name.
     @Test(arguments: ["path", "abstract"])

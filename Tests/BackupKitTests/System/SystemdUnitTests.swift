@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestThreads
 
 /// The repository's systemd unit, read from the source tree.
 private let unitPath = URL(fileURLWithPath: #filePath)
@@ -52,7 +53,7 @@ private func verifiableCopy(in directory: String) throws -> String {
     return path
 }
 
-@Suite("systemd unit")
+@Suite("systemd unit", .ownThreads)
 struct SystemdUnitTests {
     /// The unit declares what the daemon relies on: notify readiness, reload by SIGHUP, watchdog,
     /// its own user and state directory, a stop timeout above the 5-minute grace, and hardening.

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Testing
+import TestThreads
 @testable import BackupKit
 
 /// scripts/clock-shim.c compiled into `directory` with the first C compiler found (cc, then the
@@ -88,7 +89,7 @@ private struct ClockStepSetup {
 /// (scripts/clock-shim.c: CLOCK_REALTIME plus an offset read from a file the test rewrites;
 /// timerfds see the step as they would see `date -s`; CLOCK_BOOTTIME is left alone). The job
 /// runs every 10 seconds (`*/10 * * * * *`, a wildcard schedule); each test takes under a minute.
-@Suite("Daemon clock steps", .timeLimit(.minutes(4)))
+@Suite("Daemon clock steps", .timeLimit(.minutes(4)), .ownThreads)
 struct ClockStepDaemonTests {
     /// Stepped back 1h, the every-10-seconds job runs again within one interval of the new time
     /// (S3 refuses the skewed signatures, so those runs truly fail); stepped forward 1h again,

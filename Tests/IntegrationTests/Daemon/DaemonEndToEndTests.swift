@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Testing
+import TestThreads
 @testable import BackupKit
 
 /// A config of every-minute jobs against the real test servers, in a temporary directory, with
@@ -67,7 +68,7 @@ private struct EndToEndSetup {
 
 /// The real `backupd run` binary against real PostgreSQL and radosgw, with every-minute schedules.
 /// Each test waits for a minute boundary, so they run in parallel (about 70 s in all).
-@Suite("Daemon end to end", .timeLimit(.minutes(4)))
+@Suite("Daemon end to end", .timeLimit(.minutes(4)), .ownThreads)
 struct DaemonEndToEndTests {
     /// A scheduled PostgreSQL backup lands in the bucket and the history with its SHA-256 as object
     /// metadata; SIGHUP with a broken config keeps the old one, with a good one applies it;

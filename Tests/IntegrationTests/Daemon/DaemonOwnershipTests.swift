@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import Synchronization
 import Testing
+import TestThreads
 @testable import BackupKit
 
 /// `backupd` (any subcommand) as a child process with stdout and stderr in files.
@@ -146,7 +147,7 @@ struct OwnershipSetup {
 
 /// One owner per run, through the real binary: the state lock, run-now through the daemon, a
 /// daemon started during a run-now, a destination that never answers.
-@Suite("Daemon ownership", .timeLimit(.minutes(3)))
+@Suite("Daemon ownership", .timeLimit(.minutes(3)), .ownThreads)
 struct DaemonOwnershipTests {
     /// A second daemon on the same state directory exits 1 at once naming the first one's pid;
     /// the first keeps running.

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Testing
+import TestThreads
 @testable import BackupKit
 
 /// The first line of `log` at journald priority `prefix` (`<3>` error) that contains every one of `texts`.
@@ -10,7 +11,7 @@ func logLine(_ log: String, priority prefix: String, containing texts: String...
 
 /// One owner, really, through the real binary: a removed or replaced lock file, a reload that
 /// would move the state directory, a history file removed under the daemon.
-@Suite("Daemon single owner", .timeLimit(.minutes(3)))
+@Suite("Daemon single owner", .timeLimit(.minutes(3)), .ownThreads)
 struct DaemonSingleOwnerTests {
     /// backupd.lock deleted under a running daemon: a second daemon still refuses to start (at
     /// once, and after the first noticed), the first keeps its control socket, says so at error

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Testing
+import TestThreads
 @testable import BackupKit
 
 /// A small tmpfs mounted for one test (the suite runs as root, as CI does), filled on demand.
@@ -40,7 +41,7 @@ private struct SmallDisk {
 }
 
 /// A full state disk under the real daemon: nothing vanishes silently, nothing stored is lost.
-@Suite("Full state disk", .timeLimit(.minutes(3)))
+@Suite("Full state disk", .timeLimit(.minutes(3)), .ownThreads)
 struct FullStateDiskTests {
     /// A run whose end cannot be recorded (the disk filled up during its upload) says so, and the
     /// next start finds its object complete and records it as succeeded (not interrupted, nothing

@@ -1,7 +1,8 @@
 import Foundation
 import Testing
+import TestThreads
 
-@Suite("Malloc policy in a fresh process")
+@Suite("Malloc policy in a fresh process", .ownThreads)
 struct MallocPolicyProcessTests {
     /// With the daemon's policy, every 8 MiB part buffer and 512 KiB block allocated after one of
     /// its size was freed still gets a mapping of its own (given back when freed); without it

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Testing
+import TestThreads
 @testable import BackupKit
 
 /// The regular files under `roots` (recursively, each read up to 1 MiB) whose bytes contain `needle`.
@@ -35,7 +36,7 @@ func childProcesses(of parent: Int32, named name: String) -> [Int32] {
 }
 
 /// Secrets leave no trace, through the real binary against the real PostgreSQL server.
-@Suite("Secrets leave no trace", .timeLimit(.minutes(3)))
+@Suite("Secrets leave no trace", .timeLimit(.minutes(3)), .ownThreads)
 struct SecretTraceTests {
     /// A daemon SIGKILLed while pg_dump runs (blocked on a table lock another session holds, after
     /// it authenticated with the passfile): the passfile was a memory file (`/proc/self/fd/N`, a

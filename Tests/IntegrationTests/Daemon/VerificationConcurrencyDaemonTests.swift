@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Testing
+import TestThreads
 @testable import BackupKit
 
 /// The real `backupd run` with `maxConcurrentJobs: 1`: a quick job verified every second and a
@@ -51,7 +52,7 @@ private struct ConcurrencySetup {
     func remove() { try? FileManager.default.removeItem(atPath: directory) }
 }
 
-@Suite("Scheduled verification under maxConcurrentJobs", .timeLimit(.minutes(3)))
+@Suite("Scheduled verification under maxConcurrentJobs", .timeLimit(.minutes(3)), .ownThreads)
 struct VerificationConcurrencyDaemonTests {
     /// With `maxConcurrentJobs: 1`, the every-second verification of one job never runs while
     /// another job's 6-second backup holds the only slot: verifications run before it and again

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestThreads
 @testable import BackupKit
 
 /// One engine's case: its job, how to seed it, and how to prove a restore.
@@ -29,7 +30,7 @@ private let cases: [EngineCase] = [
         wrongReason: "redis-cli exited 0 but wrote no RDB file (no REDIS magic"),
 ]
 
-@Suite("backupd binary: a dump is a success only when it looks like one", .serialized, .timeLimit(.minutes(5)))
+@Suite("backupd binary: a dump is a success only when it looks like one", .serialized, .timeLimit(.minutes(5)), .ownThreads)
 struct DumpCheckCommandTests {
     /// A job of `engine` with keepLast 1 against the test server, seeded with known data; returns
     /// its connection and a check that a restored copy holds that data.

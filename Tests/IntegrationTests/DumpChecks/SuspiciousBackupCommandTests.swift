@@ -1,8 +1,9 @@
 import Foundation
 import Testing
+import TestThreads
 @testable import BackupKit
 
-@Suite("backupd binary: suspicious shrinkage protects the past", .timeLimit(.minutes(4)))
+@Suite("backupd binary: suspicious shrinkage protects the past", .timeLimit(.minutes(4)), .ownThreads)
 struct SuspiciousBackupCommandTests {
     /// Three normal backups, then a tiny one, through the real binary against radosgw with
     /// keepLast 1: the tiny one is stored and marked suspicious in its manifest, `history`,

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Testing
+import TestThreads
 @testable import BackupKit
 
 /// An age key pair made by age-keygen in a fresh directory.
@@ -26,7 +27,7 @@ func seqText(_ count: Int) -> String {
     (1...count).map(String.init).joined(separator: "\n") + "\n"
 }
 
-@Suite("age encryption through radosgw")
+@Suite("age encryption through radosgw", .ownThreads)
 struct AgeEncryptionTests {
     /// An encrypted backup is stored as `.zst.age` with its encryption in the metadata; the stored
     /// bytes are age ciphertext that reveal nothing; restore with the identity gives the dump back,

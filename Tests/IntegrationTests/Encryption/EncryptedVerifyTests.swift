@@ -3,6 +3,7 @@ import Logging
 import SigV4
 import Synchronization
 import Testing
+import TestThreads
 @testable import BackupKit
 
 /// Replaces a backup's main object with `plaintext` (compressed by zstd unless `compress` is
@@ -29,7 +30,7 @@ func replaceEncryptedContent(
         key: manifestKey, body: [UInt8](try JSONSerialization.data(withJSONObject: json)), contentType: "application/json")
 }
 
-@Suite("verify of age-encrypted backups", .timeLimit(.minutes(4)))
+@Suite("verify of age-encrypted backups", .timeLimit(.minutes(4)), .ownThreads)
 struct EncryptedVerifyTests {
     /// `backupd verify --identity` decrypts an encrypted PostgreSQL backup through age and runs
     /// pg_restore --list on it; without --identity it checks the digests, exits 0 and says (text,

@@ -2,10 +2,11 @@ import Foundation
 import Glibc
 import Logging
 import Testing
+import TestThreads
 @testable import BackupKit
 
 /// The engines' own size estimates, which size equal parts when a job has no history yet.
-@Suite("Engine size estimates")
+@Suite("Engine size estimates", .ownThreads)
 struct EngineSizeEstimateTests {
     /// A job of `engine` with `connection`, through the integration config's validation (its
     /// destination is never written to, so no bucket is made).

@@ -2,9 +2,10 @@ import Foundation
 import Glibc
 import Logging
 import Testing
+import TestThreads
 @testable import BackupKit
 
-@Suite("Fan-out crash recovery")
+@Suite("Fan-out crash recovery", .ownThreads)
 struct FanOutCrashRecoveryTests {
     /// The restricted test user (a second key, owning nothing), granted everything in `bucket` once it exists.
     static func restrictedUser() throws -> (user: String, key: String, secret: String) {

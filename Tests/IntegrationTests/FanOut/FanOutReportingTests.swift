@@ -1,8 +1,9 @@
 import Foundation
 import Testing
+import TestThreads
 @testable import BackupKit
 
-@Suite("Fan-out checks and reports")
+@Suite("Fan-out checks and reports", .ownThreads)
 struct FanOutReportingTests {
     /// `backupd check JOB` checks each of the job's destinations against radosgw: the good one
     /// passes, the one with a wrong secret fails (exit 1), and the secret is never printed.

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import SigV4
 import Testing
+import TestThreads
 @testable import BackupKit
 
 /// A fan-out job run through the real `backupd` binary against two radosgw buckets.
@@ -106,7 +107,7 @@ struct FanOutFixture {
     func remove() { try? FileManager.default.removeItem(atPath: state) }
 }
 
-@Suite("Fan-out to several destinations")
+@Suite("Fan-out to several destinations", .ownThreads)
 struct FanOutTests {
     /// One run stores the same backup in two buckets: the tool runs once, the AWS CLI reads the same
     /// digest from both, each manifest names its sibling, history shows both, and each restores.

@@ -1,9 +1,10 @@
 import Foundation
 import Glibc
 import Testing
+import TestThreads
 @testable import BackupKit
 
-@Suite("One recovery path for every run")
+@Suite("One recovery path for every run", .ownThreads)
 struct OnePathRecoveryTests {
     /// SIGKILL of `run-now` mid-upload, for a job with one destination and for one with two, takes
     /// the same path: while it runs, each destination's lane holds its open upload; at the next

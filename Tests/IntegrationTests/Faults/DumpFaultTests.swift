@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import Synchronization
 import Testing
+import TestThreads
 @testable import BackupKit
 
 /// Kills the first dump tool it starts (not the version queries) with SIGKILL from outside, as an
@@ -54,7 +55,7 @@ final class KilledAfter: RunningProcess, @unchecked Sendable {
     func stderrTail() -> String { inner.stderrTail() }
 }
 
-@Suite("Dump faults", .serialized)
+@Suite("Dump faults", .serialized, .ownThreads)
 struct DumpFaultTests {
     /// A postgres job of the test server with `database` and `password`.
     func job(_ server: PostgresTestServer, database: String, password: String? = nil, timeout: String? = nil) -> [String: Any] {

@@ -1,10 +1,11 @@
 import Foundation
 import Logging
 import Testing
+import TestThreads
 @testable import BackupKit
 
 /// Two simulated hosts (two `ClaimStore`s with different host ids) racing for slots on radosgw.
-@Suite("Claims between two hosts on radosgw")
+@Suite("Claims between two hosts on radosgw", .ownThreads)
 struct ClaimStoreIntegrationTests {
     static let slot = Date(timeIntervalSince1970: 1_796_605_200)
 

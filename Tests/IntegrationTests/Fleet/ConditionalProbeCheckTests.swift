@@ -1,10 +1,11 @@
 import Foundation
 import Testing
+import TestThreads
 @testable import BackupKit
 
 /// `backupd check`'s conditional-write probe: radosgw passes, a provider that ignores the
 /// conditions (a proxy stripping them) is named unsafe for runOn "any".
-@Suite("Conditional-write probe in check")
+@Suite("Conditional-write probe in check", .ownThreads)
 struct ConditionalProbeCheckTests {
     /// On radosgw the four probe steps pass and the probe key is gone afterwards.
     @Test func radosgwPasses() async throws {

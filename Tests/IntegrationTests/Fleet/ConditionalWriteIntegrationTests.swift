@@ -1,9 +1,10 @@
 import Foundation
 import Testing
+import TestThreads
 @testable import BackupKit
 
 /// The conditional-write primitives the fleet's claims stand on, against the real radosgw.
-@Suite("Conditional writes on radosgw")
+@Suite("Conditional writes on radosgw", .ownThreads)
 struct ConditionalWriteIntegrationTests {
     /// A second If-None-Match: * PUT of a key is refused (412) and the first content stays.
     @Test func secondCreateIsRefused() async throws {

@@ -1,8 +1,9 @@
 import Foundation
 import Testing
+import TestThreads
 
 /// The shipped config.example.json, checked by the real binary.
-@Suite("config.example.json")
+@Suite("config.example.json", .ownThreads)
 struct ExampleConfigTests {
     static var example: String {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()

@@ -1,8 +1,9 @@
 import Foundation
 import Testing
+import TestThreads
 
 /// What the real binary's help texts point to exists in what is shipped.
-@Suite("Help texts")
+@Suite("Help texts", .ownThreads)
 struct HelpTextTests {
     /// `cron next --help` names no unshipped CRON.md; it points to the README's Schedules section.
     @Test func cronNextHelpPointsToTheReadme() throws {

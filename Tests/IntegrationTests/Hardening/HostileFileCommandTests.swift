@@ -1,11 +1,12 @@
 import Foundation
 import Glibc
 import Testing
+import TestThreads
 @testable import BackupKit
 
 /// The real binary on a config or secret that is a FIFO, /dev/zero, a link to it, or huge: a
 /// prompt non-zero exit naming the path and what it is, never a hang or a memory blow-up.
-@Suite("Hostile config and secret files")
+@Suite("Hostile config and secret files", .ownThreads)
 struct HostileFileCommandTests {
     /// A scratch directory with a minimal valid config whose secret access key is `secret`.
     struct Scratch {

@@ -1,9 +1,10 @@
 import Foundation
 import Testing
+import TestThreads
 @testable import BackupKit
 
 /// One time-zone rule in every command's output: a job's times in its own zone, with the offset.
-@Suite("Times in the job's own zone")
+@Suite("Times in the job's own zone", .ownThreads)
 struct JobTimeZoneOutputTests {
     /// With the top level in UTC and job `india` in Asia/Kolkata, `status` and `history` write
     /// india's times with +05:30 and app's with +00:00, on the same output.

@@ -1,11 +1,12 @@
 import Foundation
 import Glibc
 import Testing
+import TestThreads
 @testable import BackupKit
 
 /// The real binary's read-only commands: `history` and `status` need no secret, `status` tells
 /// the truth about each job and exits 0 (all ok), 1 (a job not ok) or 2 (cannot read).
-@Suite("Read-only commands and status")
+@Suite("Read-only commands and status", .ownThreads)
 struct ReadOnlyCommandTests {
     /// A state directory and a config with one job `app` every minute whose password is an unset
     /// environment variable, and a second job `other` whose destination and password are literals.

@@ -1,9 +1,10 @@
 import Foundation
 import Testing
+import TestThreads
 @testable import BackupKit
 
 /// `restore --clean` into the job's own database needs `--yes`.
-@Suite("restore --clean confirmation")
+@Suite("restore --clean confirmation", .ownThreads)
 struct RestoreCleanConfirmTests {
     /// Without --to (or with --to naming the job's own database) --clean is refused at once with
     /// exit 64 and a message naming --yes, before any connection; with --yes, or into another

@@ -1,11 +1,12 @@
 import Foundation
 import Glibc
 import Testing
+import TestThreads
 @testable import BackupKit
 
 /// A full or read-only state disk, on a tmpfs of the test's own: named as such by run-now and the
 /// store, while history and status keep reading the runs already recorded.
-@Suite("Full and read-only state disk")
+@Suite("Full and read-only state disk", .ownThreads)
 struct StateDiskTests {
     /// A config on `disk` whose only job `j` is a command job, with one succeeded run recorded.
     struct Fixture {

@@ -1,9 +1,10 @@
 import Foundation
 import Testing
+import TestThreads
 @testable import BackupKit
 
 /// `history` and `status` fit the terminal when stdout is one, and are unchanged otherwise.
-@Suite("Terminal-width tables")
+@Suite("Terminal-width tables", .ownThreads)
 struct TerminalWidthTests {
     /// Runs `arguments` under a pseudo-terminal (`script`) with `COLUMNS=columns`; the output lines.
     static func underTerminal(_ arguments: [String], columns: Int) throws -> [String] {

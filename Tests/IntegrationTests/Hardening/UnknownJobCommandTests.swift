@@ -1,9 +1,10 @@
 import Foundation
 import Testing
+import TestThreads
 @testable import BackupKit
 
 /// Every command that takes a JOB refuses an unknown name (exit 1) with a did-you-mean.
-@Suite("Unknown job names")
+@Suite("Unknown job names", .ownThreads)
 struct UnknownJobCommandTests {
     /// `apq` for the job `app`: each command exits 1 naming the name, suggesting "app" and listing
     /// the jobs; nothing is written to the history.

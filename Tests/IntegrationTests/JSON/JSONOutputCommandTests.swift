@@ -1,10 +1,11 @@
 import Foundation
 import Testing
+import TestThreads
 @testable import BackupKit
 
 /// Every command's `--json` through the real `backupd` binary against radosgw and a temporary
 /// state directory, validated against docs/schemas (docs/json.md), plus the overview of `list`.
-@Suite("backupd --json output against docs/schemas, and the list overview")
+@Suite("backupd --json output against docs/schemas, and the list overview", .ownThreads)
 struct JSONOutputCommandTests {
     /// A bucket, job `app` (a `command` job writing a UUID) in a config without retention and one
     /// keeping the last backup, one where app's tool fails ("failing"), one where `idle` is at a

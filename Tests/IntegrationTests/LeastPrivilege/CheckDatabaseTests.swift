@@ -1,8 +1,9 @@
 import Foundation
 import Testing
+import TestThreads
 @testable import BackupKit
 
-@Suite("backupd check JOB checks the database, and fails in seconds")
+@Suite("backupd check JOB checks the database, and fails in seconds", .ownThreads)
 struct CheckDatabaseTests {
     /// The quickstart's kind of role passes every step: dump tool, login, server version, table
     /// privileges, restore tool, then the destination's S3 steps.

@@ -1,8 +1,9 @@
 import Foundation
 import Testing
+import TestThreads
 @testable import BackupKit
 
-@Suite("Least-privilege backups and restores through the binary")
+@Suite("Least-privilege backups and restores through the binary", .ownThreads)
 struct LeastPrivilegeRestoreTests {
     /// A role like the quickstart's (pg_read_all_data, no CREATEDB) backs up, then restores into a
     /// database it owns (owners and grants left out by default) and the data matches; with

@@ -1,8 +1,9 @@
 import Foundation
 import Testing
+import TestThreads
 @testable import BackupKit
 
-@Suite("MariaDB: least-privilege restore and check through the binary")
+@Suite("MariaDB: least-privilege restore and check through the binary", .ownThreads)
 struct MariaDBLeastPrivilegeTests {
     /// The server, a source database with a view and a trigger defined by the administrator, a user
     /// with read grants on it and ALL on a target database, and a config for job `app` as that user.

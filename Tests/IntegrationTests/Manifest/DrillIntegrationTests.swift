@@ -1,9 +1,10 @@
 import Foundation
 import Logging
 import Testing
+import TestThreads
 @testable import BackupKit
 
-@Suite("restore drills", .serialized)
+@Suite("restore drills", .serialized, .ownThreads)
 struct DrillIntegrationTests {
     /// A PostgreSQL drill restores into a new scratch database, counts 2 tables and 1,003 rows,
     /// drops it, and records the result; an existing name is refused untouched.

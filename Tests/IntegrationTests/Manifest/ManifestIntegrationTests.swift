@@ -2,10 +2,11 @@ import Foundation
 import Logging
 import SigV4
 import Testing
+import TestThreads
 @testable import BackupKit
 
 /// Manifests on the real S3 server (radosgw), checked on the wire and by the AWS CLI.
-@Suite("Manifests on radosgw")
+@Suite("Manifests on radosgw", .ownThreads)
 struct ManifestIntegrationTests {
     /// A 12 MiB backup (three parts) sends no copy request at all (every request is logged by a
     /// proxy on the wire); the manifest is the last PUT, sent with If-None-Match: *; the digests it

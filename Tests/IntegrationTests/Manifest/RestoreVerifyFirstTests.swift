@@ -1,9 +1,10 @@
 import Foundation
 import Glibc
 import Testing
+import TestThreads
 @testable import BackupKit
 
-@Suite("restore --verify-first (the real binary, PostgreSQL)")
+@Suite("restore --verify-first (the real binary, PostgreSQL)", .ownThreads)
 struct RestoreVerifyFirstTests {
     /// `restore --verify-first` of a PostgreSQL backup with one flipped byte exits 1 before touching
     /// the target (its data stays), and records the failed check as a verification (trigger

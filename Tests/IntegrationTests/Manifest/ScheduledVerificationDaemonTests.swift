@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Testing
+import TestThreads
 @testable import BackupKit
 
 /// A PostgreSQL job `pg` for the real `backupd run` daemon: one backup on a schedule that fires
@@ -107,7 +108,7 @@ private struct ScheduledVerifySetup {
 
 /// `"verify": {"schedule": ...}` run by the real `backupd run` daemon against real PostgreSQL and
 /// radosgw: the verification rows, `backupd list`'s VERIFIED column, the drill and the error log.
-@Suite("Scheduled verification through the daemon", .timeLimit(.minutes(4)))
+@Suite("Scheduled verification through the daemon", .timeLimit(.minutes(4)), .ownThreads)
 struct ScheduledVerificationDaemonTests {
     /// A scheduled backup (to two buckets) is verified on the verify schedule with the drill
     /// (`restoreTo`): the row (trigger verify-schedule) names the backup and destination and holds

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Testing
+import TestThreads
 @testable import BackupKit
 
 /// A PostgreSQL job `pg` for the real binary with one bucket, a webhook to the test's own HTTP
@@ -95,7 +96,7 @@ private struct MonitoredVerifySetup {
 
 /// Failed verifications reach monitoring: the `verification_failed` webhook, the verification
 /// metrics and `backupd status`; a verification that cannot run here is not a failed backup.
-@Suite("Verification is monitored", .timeLimit(.minutes(4)))
+@Suite("Verification is monitored", .timeLimit(.minutes(4)), .ownThreads)
 struct VerificationMonitoringTests {
     /// The daemon verifies every 5 s: a good backup gives success 1 and `status` exit 0; after one
     /// byte of the stored dump is flipped (AWS CLI), the next scheduled verification fails, the

@@ -1,8 +1,9 @@
 import Foundation
 import Testing
+import TestThreads
 @testable import BackupKit
 
-@Suite("backupd list, verify and restore checks (the real binary)")
+@Suite("backupd list, verify and restore checks (the real binary)", .ownThreads)
 struct VerifyCommandLineTests {
     /// run-now with verify.afterBackup records an after-backup verification; list and list --json
     /// show the backup from its manifest with that verification; verify exits 0, then 1 with the

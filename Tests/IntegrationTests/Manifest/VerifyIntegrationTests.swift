@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Testing
+import TestThreads
 @testable import BackupKit
 
 /// A PostgreSQL source database with two tables (1,000 and 3 rows) for a job; returns the pipeline.
@@ -31,7 +32,7 @@ func mariadbPipeline(_ server: MariaDBTestServer, database: String, destination:
     ])
 }
 
-@Suite("verify on radosgw with the real engines", .serialized)
+@Suite("verify on radosgw with the real engines", .serialized, .ownThreads)
 struct VerifyIntegrationTests {
     /// Intact backups of every engine pass: digest, compression layer, and the engine's own format
     /// check (pg_restore --list, the dump trailer, redis-check-rdb, digest only for commands);

@@ -2,10 +2,11 @@ import Foundation
 import Logging
 import SigV4
 import Testing
+import TestThreads
 @testable import BackupKit
 
 /// Downloads that break mid-body resume with a ranged GET; large objects come in parallel ranges.
-@Suite("Download resume")
+@Suite("Download resume", .ownThreads)
 struct DownloadResumeTests {
     /// A connection reset in the middle of a download (one GET) resumes from the byte where it
     /// broke and delivers the object byte for byte.

@@ -3,10 +3,11 @@ import Logging
 import SigV4
 import Synchronization
 import Testing
+import TestThreads
 @testable import BackupKit
 
 /// Outages, lost endpoints and stalls injected by the fault proxy in front of radosgw.
-@Suite("Network outages")
+@Suite("Network outages", .ownThreads)
 struct OutageTests {
     /// The endpoint refusing connections for 20 s in the middle of an upload costs a wait, not the
     /// backup: the stored bytes (read back with the AWS CLI) are the stream's, no upload stays

@@ -2,10 +2,11 @@ import Foundation
 import Logging
 import SigV4
 import Testing
+import TestThreads
 @testable import BackupKit
 
 /// Provider profiles against a server that enforces the stricter providers' rules.
-@Suite("Provider rules")
+@Suite("Provider rules", .ownThreads)
 struct ProviderRulesTests {
     let s3: TestS3
     init() throws { s3 = try TestS3.environment() }

@@ -2,11 +2,12 @@ import Foundation
 import Glibc
 import Logging
 import Testing
+import TestThreads
 @testable import BackupKit
 
 /// Segments across a backup's life: their names, a crash in the middle of one, and the clean-up
 /// of the segments a crash leaves without a manifest.
-@Suite("Segment lifecycle", .timeLimit(.minutes(4)))
+@Suite("Segment lifecycle", .timeLimit(.minutes(4)), .ownThreads)
 struct SegmentLifecycleTests {
     /// An expected size beyond what one object can hold numbers the stream from `.001`; when it
     /// then fits one object, the manifest still names `.001` and the backup restores byte-identical.

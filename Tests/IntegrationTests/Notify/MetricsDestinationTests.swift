@@ -1,9 +1,10 @@
 import Foundation
 import Glibc
 import Testing
+import TestThreads
 @testable import BackupKit
 
-@Suite("backupd binary: per-destination metrics (retries, fan-out seeding)", .timeLimit(.minutes(4)))
+@Suite("backupd binary: per-destination metrics (retries, fan-out seeding)", .timeLimit(.minutes(4)), .ownThreads)
 struct MetricsDestinationTests {
     /// A daemon whose destination sits behind the fault proxy: each run-now that meets a burst of
     /// 503s makes `backupd_retries_total{backup_job,destination}` rise by the retries it made (parsed by

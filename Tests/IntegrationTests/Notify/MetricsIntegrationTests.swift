@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Testing
+import TestThreads
 @testable import BackupKit
 
 /// Runs blocking `body` on a thread of its own and awaits it, leaving the concurrency pool free.
@@ -14,7 +15,7 @@ func httpGet(_ url: String) throws -> (status: Int, body: String, contentType: S
     return (response.status, String(decoding: response.body, as: UTF8.self), response.headers["content-type"])
 }
 
-@Suite("Prometheus metrics: textfile and listener, read by prometheus_client's parser")
+@Suite("Prometheus metrics: textfile and listener, read by prometheus_client's parser", .ownThreads)
 struct MetricsIntegrationTests {
     /// After a success and a failure, the textfile and `GET /metrics` both parse and carry the
     /// per-job values; a registry rebuilt from the history (a restart) keeps the last success and

@@ -1,9 +1,10 @@
 import Foundation
 import Glibc
 import Testing
+import TestThreads
 @testable import BackupKit
 
-@Suite("backupd binary: metrics follow a SIGHUP reload", .timeLimit(.minutes(3)))
+@Suite("backupd binary: metrics follow a SIGHUP reload", .timeLimit(.minutes(3)), .ownThreads)
 struct MetricsReloadTests {
     /// `backupd run` with a metrics listener and textfile: after the config is rewritten and the
     /// daemon gets SIGHUP, a scrape (parsed by prometheus_client) and the textfile show the added

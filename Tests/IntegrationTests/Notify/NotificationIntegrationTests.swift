@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Testing
+import TestThreads
 @testable import BackupKit
 
 /// A history in a fresh temporary directory.
@@ -17,7 +18,7 @@ func testSender(logger: Logger, attempts: Int = 3, timeout: Int = 5) -> Notifica
     return NotificationSender(transport: CurlTransport(options: options), attempts: attempts, retryDelay: .milliseconds(100), logger: logger)
 }
 
-@Suite("Notifications to a real HTTP server")
+@Suite("Notifications to a real HTTP server", .ownThreads)
 struct NotificationIntegrationTests {
     /// A successful and a failing run send start/success/failure webhooks (JSON with the documented
     /// fields) and healthchecks pings (/start, bare, /fail with the error) paired by rid; the job's

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Testing
+import TestThreads
 @testable import BackupKit
 
 /// A TCP port on 127.0.0.1 that was free a moment ago.
@@ -17,7 +18,7 @@ func freeLoopbackPort() throws -> Int {
     return Int(UInt16(bigEndian: address.sin_port))
 }
 
-@Suite("backupd binary: notify, metrics, encryption", .timeLimit(.minutes(3)))
+@Suite("backupd binary: notify, metrics, encryption", .timeLimit(.minutes(3)), .ownThreads)
 struct NotifyCommandLineTests {
     /// `backupd run-now` of an encrypted job sends its webhooks (URL from the environment, token
     /// never printed) and healthchecks pings, writes the metrics textfile (parsed by

@@ -1,12 +1,13 @@
 import Foundation
 import Glibc
 import Testing
+import TestThreads
 @testable import BackupKit
 
 /// The whole PITR path through the real binary: a PostgreSQL 15 cluster of the test's own whose
 /// archive_command is `backupd wal-push`, a real `backupd run` daemon with its control socket,
 /// base backups with `run-now`, restores with `backupd restore --to-dir`, radosgw behind.
-@Suite("PITR end to end", .serialized)
+@Suite("PITR end to end", .serialized, .ownThreads)
 struct PITREndToEndTests {
     /// Rows at T1, T2, T3 (each followed by pg_switch_wal()): a restore to a time between T2 and T3
     /// has exactly the T1 and T2 rows; a row written while the daemon was down (pushes failed,

@@ -1,9 +1,10 @@
 import Foundation
 import Glibc
 import Testing
+import TestThreads
 @testable import BackupKit
 
-@Suite("backupd run prunes after scheduled backups")
+@Suite("backupd run prunes after scheduled backups", .ownThreads)
 struct DaemonPruneTests {
     /// The real daemon with a schedule every five seconds and keepLast 2: after its scheduled
     /// backups only the two newest backups of the job are left; the old ones (legacy names at

@@ -1,9 +1,10 @@
 import Cron
 import Foundation
 import Testing
+import TestThreads
 @testable import BackupKit
 
-@Suite("backupd prune, list and run-now with retention")
+@Suite("backupd prune, list and run-now with retention", .ownThreads)
 struct PruneCommandTests {
     /// A config file for job `app` (a command backup under prefix `cli`, keepLast 2, Berlin time)
     /// and its state directory; `credentials` replaces the destination's keys.

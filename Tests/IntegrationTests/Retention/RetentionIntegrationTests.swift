@@ -2,9 +2,10 @@ import Cron
 import Foundation
 import Logging
 import Testing
+import TestThreads
 @testable import BackupKit
 
-@Suite("Retention against radosgw")
+@Suite("Retention against radosgw", .ownThreads)
 struct RetentionIntegrationTests {
     static let zone = "Europe/Berlin"
     static let now = ISO8601Instant.parse("2027-01-10T12:00:00Z", defaultZone: .utc)!

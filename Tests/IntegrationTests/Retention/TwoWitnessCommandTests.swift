@@ -1,10 +1,11 @@
 import Foundation
 import Testing
+import TestThreads
 @testable import BackupKit
 
 /// The two-witness rule and exact names through the real `backupd` binary against radosgw: the
 /// AWS CLI plants strangers and removes manifests behind backupd's back.
-@Suite("backupd prune, list, restore and verify with strangers and missing manifests")
+@Suite("backupd prune, list, restore and verify with strangers and missing manifests", .ownThreads)
 struct TwoWitnessCommandTests {
     /// A bucket, a config for job `app` (a `command` job under `cli` writing a fresh UUID, `.out`)
     /// and its state directory; `retention` at the top level when given.

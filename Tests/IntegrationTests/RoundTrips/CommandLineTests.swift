@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestThreads
 @testable import BackupKit
 
 /// Runs the built `backupd` binary (next to the test runner) with an environment; stderr is drained
@@ -23,7 +24,7 @@ func runBackupd(_ arguments: [String], environment: [String: String]) throws -> 
     return (exit.statusCode, String(decoding: stdout, as: UTF8.self), process.stderrTail())
 }
 
-@Suite("backupd run-now, list, restore")
+@Suite("backupd run-now, list, restore", .ownThreads)
 struct CommandLineTests {
     /// run-now prints the object, size, SHA-256 and duration and records a run-now run; list shows
     /// it; restore --to puts it into another database; a failing run exits 1 with the reason.

@@ -1,8 +1,9 @@
 import Foundation
 import Testing
+import TestThreads
 @testable import BackupKit
 
-@Suite("Command round trip")
+@Suite("Command round trip", .ownThreads)
 struct CommandRoundTripTests {
     /// A tarball of a directory (tar to stdout) comes back through restoreArgv (tar from stdin) byte for byte.
     @Test func tarRoundTrip() async throws {

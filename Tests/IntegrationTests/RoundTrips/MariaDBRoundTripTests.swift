@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestThreads
 @testable import BackupKit
 
 /// What must be equal between the original and the restored MariaDB database.
@@ -19,7 +20,7 @@ func mariadbFingerprint(_ server: MariaDBTestServer, database: String) throws ->
         }.joined(separator: "\n")
 }
 
-@Suite("MariaDB round trip", .serialized)
+@Suite("MariaDB round trip", .serialized, .ownThreads)
 struct MariaDBRoundTripTests {
     /// A database with 4-byte unicode, a 100 MB+ table, a view, a function and a trigger is backed
     /// up and restored into a fresh database with identical checksums.

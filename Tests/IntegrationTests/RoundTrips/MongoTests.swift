@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestThreads
 @testable import BackupKit
 
 /// Whether a real mongod (and the database tools) are installed: only then the real round trip runs.
@@ -54,7 +55,7 @@ cat > "$FAKE_MONGO_OUT"
 echo "drop=$drop" > "$FAKE_MONGO_OUT.flags"
 """#
 
-@Suite("MongoDB")
+@Suite("MongoDB", .ownThreads)
 struct MongoTests {
     /// Writes the stand-ins into a directory put first on PATH; returns it and the environment.
     private func standIns() throws -> (directory: String, environment: [String: String]) {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestThreads
 @testable import BackupKit
 
 /// Seeds `database` with unicode text, a 100 MB+ table, a view and a function.
@@ -28,7 +29,7 @@ func postgresFingerprint(_ server: PostgresTestServer, database: String) throws 
         """, database: database)
 }
 
-@Suite("PostgreSQL round trip", .serialized)
+@Suite("PostgreSQL round trip", .serialized, .ownThreads)
 struct PostgresRoundTripTests {
     /// A database with unicode, a 100 MB+ table, a view and a function is backed up through the
     /// pipeline and restored into a fresh database with identical contents and schema.

@@ -1,8 +1,9 @@
 import Foundation
 import Testing
+import TestThreads
 @testable import BackupKit
 
-@Suite("Redis round trip", .serialized)
+@Suite("Redis round trip", .serialized, .ownThreads)
 struct RedisRoundTripTests {
     /// Keys of every type are backed up as an RDB, written to a file by restore, loaded by a fresh
     /// redis-server, and compare equal key by key (DUMP of each key).

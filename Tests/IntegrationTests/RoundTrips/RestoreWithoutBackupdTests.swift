@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestThreads
 @testable import BackupKit
 
 /// Runs scripts/restore-without-backupd.sh (the README's recipe) on the fixture's bucket with only
@@ -17,7 +18,7 @@ private func restoreByHand(_ fixture: BinaryJobFixture, target: String, extra: [
     return (process.wait().statusCode, process.stderrTail())
 }
 
-@Suite("Restore without backupd: the README's recipe", .serialized)
+@Suite("Restore without backupd: the README's recipe", .serialized, .ownThreads)
 struct RestoreWithoutBackupdTests {
     /// PostgreSQL, encrypted with age and split into segments (one 5 MiB part per object): the
     /// script finds the newest of two backups, checks every segment's size and SHA-256 as stored,
@@ -179,7 +180,7 @@ private func writeTemp(_ bytes: [UInt8], in directory: String) throws -> String 
     return path
 }
 
-@Suite("Restore without backupd: the README quotes the script")
+@Suite("Restore without backupd: the README quotes the script", .ownThreads)
 struct RestoreRecipeQuoteTests {
     /// The README's walkthrough is the tested script, line for line (all but its `#!` line).
     @Test func readmeQuotesTheScript() throws {

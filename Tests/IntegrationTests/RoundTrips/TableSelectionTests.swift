@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestThreads
 @testable import BackupKit
 
 /// A config file with `jobs` (each given name, tables and connection) writing to `destination`;
@@ -31,7 +32,7 @@ private struct TablesConfig {
     }
 }
 
-@Suite("Table selection through the backupd binary", .serialized)
+@Suite("Table selection through the backupd binary", .serialized, .ownThreads)
 struct TableSelectionTests {
     /// PostgreSQL: include, exclude and excludeData each give a backup whose restore into an empty
     /// database holds exactly the expected tables and rows (excludeData: the table exists, empty);

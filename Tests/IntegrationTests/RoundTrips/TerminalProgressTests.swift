@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestThreads
 @testable import BackupKit
 
 /// Runs `backupd ARGUMENTS --config CONFIG` under a pseudo-terminal (util-linux `script`), so its
@@ -28,7 +29,7 @@ private func clearedBeforeResult(_ terminal: String) -> Bool {
 /// The progress line's erase sequence: carriage return, erase to the end of the line.
 private let erase = "\r\u{1B}[K"
 
-@Suite("Progress on a terminal, through the real binary", .serialized)
+@Suite("Progress on a terminal, through the real binary", .serialized, .ownThreads)
 struct TerminalProgressTests {
     /// Under a pseudo-terminal run-now, restore and verify draw a progress line (bytes, rate,
     /// elapsed; restore and verify also the manifest's size) and clear it before the result;

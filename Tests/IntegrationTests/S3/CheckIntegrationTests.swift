@@ -1,10 +1,11 @@
 import Foundation
 import Logging
 import Testing
+import TestThreads
 @testable import BackupKit
 
 /// `backupd check`'s checker against radosgw: a good destination, a wrong secret, a user with too few permissions.
-@Suite struct CheckIntegrationTests {
+@Suite(.ownThreads) struct CheckIntegrationTests {
     let s3: TestS3
     init() throws { s3 = try TestS3.environment() }
 

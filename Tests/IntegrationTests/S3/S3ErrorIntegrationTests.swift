@@ -1,10 +1,11 @@
 import Foundation
 import Logging
 import Testing
+import TestThreads
 @testable import BackupKit
 
 /// What radosgw answers to wrong credentials and names, as the user reads it.
-@Suite struct S3ErrorIntegrationTests {
+@Suite(.ownThreads) struct S3ErrorIntegrationTests {
     let s3: TestS3
     init() throws { s3 = try TestS3.environment() }
 
@@ -48,7 +49,7 @@ import Testing
 }
 
 /// radosgw's answer to a request signed for another region.
-@Suite struct S3RegionIntegrationTests {
+@Suite(.ownThreads) struct S3RegionIntegrationTests {
     /// radosgw (one zonegroup) verifies the signature with whatever region the credential scope names,
     /// so a wrong region is accepted here; AWS's AuthorizationHeaderMalformed and 301 answers are
     /// covered by the unit tests. If this starts failing, radosgw began checking regions: test the mapping here.

@@ -2,10 +2,11 @@ import Foundation
 import Logging
 import SigV4
 import Testing
+import TestThreads
 @testable import BackupKit
 
 /// Faults radosgw cannot produce by itself: a connection reset mid-part and a 503 on part 2.
-@Suite struct S3FaultTests {
+@Suite(.ownThreads) struct S3FaultTests {
     let s3: TestS3
     init() throws { s3 = try TestS3.environment() }
 

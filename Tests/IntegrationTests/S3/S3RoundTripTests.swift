@@ -2,10 +2,11 @@ import Foundation
 import Logging
 import SigV4
 import Testing
+import TestThreads
 @testable import BackupKit
 
 /// Real uploads to radosgw, read back by the AWS CLI.
-@Suite struct S3RoundTripTests {
+@Suite(.ownThreads) struct S3RoundTripTests {
     let s3: TestS3
     init() throws { s3 = try TestS3.environment() }
 

@@ -2,11 +2,12 @@ import Foundation
 import Logging
 import SigV4
 import Testing
+import TestThreads
 @testable import BackupKit
 
 /// The libcurl transport over real TLS: radosgw behind a TLS terminator whose certificate comes
 /// from a throw-away private CA, trusted only through `caFile`.
-@Suite struct TLSIntegrationTests {
+@Suite(.ownThreads) struct TLSIntegrationTests {
     let s3: TestS3
     init() throws { s3 = try TestS3.environment() }
 

@@ -1,11 +1,12 @@
 import Foundation
 import Glibc
 import Testing
+import TestThreads
 @testable import BackupKit
 
 /// issue 16, "stop means stop": a listing that never ends (a new continuation token every page)
 /// holds neither the daemon past its grace period nor `backupd prune` past a signal.
-@Suite("An endless listing stops on SIGTERM", .serialized)
+@Suite("An endless listing stops on SIGTERM", .serialized, .ownThreads)
 struct EndlessListingStopTests {
     /// The daemon's after-backup prune lists an endless listing; SIGTERM with a 20 s grace (the
     /// issue's) stops the daemon well within the grace (the prune is stopped as soon as the

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestThreads
 @testable import BackupKit
 
 /// A listing fault, and what `backupd prune` must say about it.
@@ -10,7 +11,7 @@ struct ListingFault: Sendable, CustomTestStringConvertible {
 }
 
 /// issue 16: listings answered by a tampering proxy in front of radosgw, through the real binary.
-@Suite("Tampered S3 listings delete nothing", .serialized)
+@Suite("Tampered S3 listings delete nothing", .serialized, .ownThreads)
 struct TamperedListingTests {
     static let faults = [
         ListingFault(mode: .truncate, phrase: "as if cut short"),

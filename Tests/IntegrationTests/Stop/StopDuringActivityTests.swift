@@ -1,13 +1,14 @@
 import Foundation
 import Glibc
 import Testing
+import TestThreads
 @testable import BackupKit
 
 /// issue 17: SIGTERM during any activity (an upload, a verification, a restore drill) ends it
 /// within the grace period, through the real `backupd` binary, with the true outcome recorded and
 /// no multipart upload left billed. (A prune listing: `EndlessListingStopTests`; a dump that
 /// outlives the grace: `DaemonEndToEndTests.sigtermDuringRunInterruptsAfterGracePeriod`.)
-@Suite("SIGTERM during any activity", .timeLimit(.minutes(4)))
+@Suite("SIGTERM during any activity", .timeLimit(.minutes(4)), .ownThreads)
 struct StopDuringActivityTests {
     /// The daemon's upload stalls behind S3 (the proxy stops moving bytes mid-upload); SIGTERM with
     /// a 2 s grace ends the daemon within seconds, the run has exactly one row, `interrupted`

@@ -1,11 +1,12 @@
 import Foundation
 import Glibc
 import Testing
+import TestThreads
 @testable import BackupKit
 
 /// issue 17: SIGTERM during a restore drill whose restore tool blocks ends it within the grace
 /// period, through the real `backupd` binary, and leaves neither the tool running nor a verdict.
-@Suite("SIGTERM during a restore drill", .timeLimit(.minutes(4)))
+@Suite("SIGTERM during a restore drill", .timeLimit(.minutes(4)), .ownThreads)
 struct StopDuringDrillTests {
     /// A PostgreSQL job, one backup taken with `run-now`, and a `pg_restore` first on PATH that
     /// lists like the real one but, restoring into a database, records its pid and blocks.
