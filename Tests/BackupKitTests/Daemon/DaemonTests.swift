@@ -1,10 +1,16 @@
+import BackupTestSupport
 import Foundation
 import Logging
 import ServiceLifecycle
 import Synchronization
-import Testing
 import TestThreads
+import Testing
 @testable import BackupKit
+@testable import BackupCore
+@testable import BackupEngines
+@testable import BackupHistory
+@testable import ConfigKit
+@testable import S3Kit
 
 /// An executor that reports an upload id, then blocks until released or cancelled.
 final class BlockingExecutor: BackupExecutor {
