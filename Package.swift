@@ -51,42 +51,83 @@ let package = Package(
         // SHA-256 on the x86 SHA extensions, two digests per pass (a part's and the stream's).
         .target(name: "CSHA256Pair", cSettings: [.unsafeFlags(["-O2"])]),
 
-        // The domain.
+        // The core: byte sources, the storage seam, clocks, process launching, secrets' memory
+        // files, the one bridge to blocking calls, small value types. Depends on no other layer.
+        .target(
+            name: "BackupCore",
+            dependencies: ["CLinux", .product(name: "Logging", package: "swift-log")]),
+        // HTTP over libcurl and the S3 client, built from `S3Settings` (never from config types).
+        .target(
+            name: "S3Kit",
+            dependencies: [
+                "BackupCore", "SigV4", "CCurl", "CCrypto", "CSHA256Pair",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        // The configuration: the JSON model, strict reader and validation (S3's provider profiles).
+        .target(name: "ConfigKit", dependencies: ["BackupCore", "S3Kit", "Cron", "SigV4"]),
+        // The SQLite history with its own record types.
+        .target(name: "BackupHistory", dependencies: ["BackupCore", "CSQLite", "Cron"]),
+        // One dump/restore runner per engine (argv, environment, checks).
+        .target(
+            name: "BackupEngines",
+            dependencies: ["BackupCore", "ConfigKit"]),
+
+        // The domain and the daemon's composition root.
         .target(
             name: "BackupKit",
             dependencies: [
-                "Cron", "SigV4", "CCurl", "CCrypto", "CSQLite", "CLinux", "CZstd", "CZlib", "CSHA256Pair",
+                "BackupCore", "S3Kit", "ConfigKit", "BackupHistory", "BackupEngines",
+                "Cron", "SigV4", "CLinux", "CZstd", "CZlib",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]),
 
+        // Test doubles and fixtures shared by the test targets; no product links it.
+        .target(
+            name: "BackupTestSupport",
+            dependencies: [
+                "BackupCore", "ConfigKit", "BackupKit", "SigV4",
+            ]),
+
         // The thin executable.
         .executableTarget(
             name: "backupd",
             dependencies: [
-                "BackupKit", "Cron", "CBuildInfo",
+                "BackupKit", "BackupCore", "S3Kit", "ConfigKit", "BackupHistory", "BackupEngines", "Cron", "CBuildInfo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
 
         // Benchmarks (bench/*.sh run them in release mode).
-        .executableTarget(name: "history-bench", dependencies: ["BackupKit", "CSQLite"]),
+        .executableTarget(name: "history-bench", dependencies: ["BackupKit", "BackupHistory", "CSQLite"]),
         .executableTarget(name: "scheduler-bench", dependencies: ["BackupKit"]),
         .executableTarget(name: "cron-bench", dependencies: ["Cron"]),
         // A fresh process for MallocPolicyProcessTests (a test process's heap is already fragmented).
-        .executableTarget(name: "malloc-probe", dependencies: ["BackupKit", "CLinux"]),
+        .executableTarget(name: "malloc-probe", dependencies: ["BackupKit", "BackupCore", "CLinux"]),
         .executableTarget(
             name: "s3-bench",
-            dependencies: ["BackupKit", "SigV4", .product(name: "Logging", package: "swift-log")]),
+            dependencies: [
+                "BackupKit", "BackupCore", "S3Kit", "SigV4", .product(name: "Logging", package: "swift-log"),
+            ]),
 
         // Test bodies run on threads of their own, off the cooperative pool (OwnThreads.swift).
         .target(name: "TestThreads", path: "Tests/TestThreads"),
         .testTarget(name: "CronTests", dependencies: ["Cron"]),
         .testTarget(name: "SigV4Tests", dependencies: ["SigV4"]),
-        .testTarget(name: "BackupKitTests", dependencies: ["BackupKit", "Cron", "SigV4", "TestThreads"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["BackupKit", "Cron", "SigV4", "TestThreads"]),
+        .testTarget(
+            name: "BackupKitTests",
+            dependencies: [
+                "BackupKit", "BackupCore", "S3Kit", "ConfigKit", "BackupHistory", "BackupEngines", "BackupTestSupport",
+                "Cron", "SigV4", "CSQLite", "TestThreads",
+            ]),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: [
+                "BackupKit", "BackupCore", "S3Kit", "ConfigKit", "BackupHistory", "BackupEngines", "BackupTestSupport",
+                "Cron", "SigV4", "TestThreads",
+            ]),
     ],
     swiftLanguageModes: [.v6]
 )

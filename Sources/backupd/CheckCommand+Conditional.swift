@@ -1,4 +1,7 @@
+import BackupCore
 import BackupKit
+import ConfigKit
+import S3Kit
 
 extension CheckCommand {
     /// The conditional-write probe's steps for `destination`, added to its report: failures are

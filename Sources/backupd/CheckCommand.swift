@@ -1,7 +1,11 @@
 import ArgumentParser
+import BackupCore
+import BackupEngines
 import BackupKit
+import ConfigKit
 import Foundation
 import Logging
+import S3Kit
 
 /// `backupd check [DESTINATION | JOB]`: proves each destination's credentials and permissions, and
 /// for a job first everything its dump needs from the database.

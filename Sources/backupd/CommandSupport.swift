@@ -1,5 +1,8 @@
 import ArgumentParser
+import BackupCore
+import BackupHistory
 import BackupKit
+import ConfigKit
 import Foundation
 import Logging
 

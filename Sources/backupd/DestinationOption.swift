@@ -1,5 +1,6 @@
 import ArgumentParser
 import BackupKit
+import ConfigKit
 import Foundation
 
 /// `--destination NAME` for commands that read a job's backups (list, restore, verify): which of a

@@ -1,5 +1,6 @@
 import ArgumentParser
 import BackupKit
+import ConfigKit
 
 /// Options every subcommand shares.
 struct GlobalOptions: ParsableArguments {

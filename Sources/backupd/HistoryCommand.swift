@@ -1,5 +1,7 @@
 import ArgumentParser
+import BackupHistory
 import BackupKit
+import ConfigKit
 import Cron
 import Foundation
 

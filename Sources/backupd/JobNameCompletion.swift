@@ -1,5 +1,6 @@
 import ArgumentParser
 import BackupKit
+import ConfigKit
 
 /// Shell completion of job names: the names in the config the command line names (`--config`/`-c`,
 /// else the default path), read without any secret, so it works for a user who cannot read them.

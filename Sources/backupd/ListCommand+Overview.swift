@@ -1,4 +1,6 @@
 import ArgumentParser
+import BackupCore
+import BackupHistory
 import BackupKit
 import Foundation
 

@@ -1,5 +1,8 @@
 import ArgumentParser
+import BackupCore
+import BackupHistory
 import BackupKit
+import ConfigKit
 import Foundation
 
 /// `backupd list JOB`: the job's backups, from their manifests, newest first; without JOB, every

@@ -1,3 +1,4 @@
+import BackupCore
 import BackupKit
 import Logging
 

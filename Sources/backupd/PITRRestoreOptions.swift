@@ -1,5 +1,7 @@
 import ArgumentParser
+import BackupCore
 import BackupKit
+import ConfigKit
 import Foundation
 
 /// `restore`'s options for a PITR job: where to stop and which directory to restore into.

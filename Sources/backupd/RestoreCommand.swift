@@ -1,5 +1,9 @@
 import ArgumentParser
+import BackupCore
+import BackupEngines
+import BackupHistory
 import BackupKit
+import ConfigKit
 import Foundation
 
 /// `backupd restore JOB [OBJECT]`: streams a backup back into a database (or a file).

@@ -1,5 +1,7 @@
 import ArgumentParser
+import BackupCore
 import BackupKit
+import ConfigKit
 import Foundation
 
 /// `backupd run-now JOB`: takes one backup now, through the running daemon when there is one

@@ -1,5 +1,7 @@
 import ArgumentParser
+import BackupHistory
 import BackupKit
+import ConfigKit
 import Foundation
 
 /// `backupd status`: each job's last result, last success, next run and verdict, for people and

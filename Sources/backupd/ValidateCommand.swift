@@ -1,5 +1,6 @@
 import ArgumentParser
 import BackupKit
+import ConfigKit
 import Foundation
 
 /// `backupd validate`: checks the config file and shows what it will do.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import BackupKit
+import ConfigKit
 import Foundation
 
 /// `backupd wal-push --config FILE JOB %p`: PostgreSQL's `archive_command` for a PITR job.

@@ -1,6 +1,7 @@
 // Fills a history database with N runs (default 1,000,000: 1,000 jobs every 5 minutes) and
 // prints the latency of the queries behind `backupd history` and `backupd status`.
 // Usage: history-bench [rows] [directory]
+import BackupHistory
 import BackupKit
 import CSQLite
 import Foundation

@@ -6,9 +6,11 @@
 // Usage: s3-bench --gib N [--part-mib 8] [--in-flight 4] [--key K]   (server from BACKUPD_TEST_S3_*)
 //        s3-bench --download --key K [--in-flight 4]
 //        s3-bench --generate --gib N
+import BackupCore
 import BackupKit
 import Foundation
 import Logging
+import S3Kit
 import SigV4
 
 /// A fast generated stream: a 1 MiB block of pseudo-random bytes, varied per block so parts differ.

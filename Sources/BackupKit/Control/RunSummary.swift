@@ -1,3 +1,5 @@
+import BackupHistory
+import ConfigKit
 import Foundation
 
 /// The result of one run as `run-now` prints it, whether the run happened in this process or in

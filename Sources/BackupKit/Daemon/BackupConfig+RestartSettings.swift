@@ -1,3 +1,5 @@
+import BackupCore
+import ConfigKit
 import Foundation
 
 extension BackupConfig {

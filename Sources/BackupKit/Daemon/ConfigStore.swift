@@ -1,3 +1,4 @@
+import ConfigKit
 import Synchronization
 
 /// The configuration in force in the daemon, one per process: a reload swaps it whole, and every

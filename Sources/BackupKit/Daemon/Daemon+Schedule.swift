@@ -1,3 +1,5 @@
+import BackupHistory
+import ConfigKit
 import Foundation
 
 extension Daemon {

@@ -1,3 +1,4 @@
+import BackupHistory
 import Logging
 import ServiceLifecycle
 

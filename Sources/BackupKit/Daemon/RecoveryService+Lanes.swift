@@ -1,3 +1,4 @@
+import BackupHistory
 import Foundation
 import Logging
 

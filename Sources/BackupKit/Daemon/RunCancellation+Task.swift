@@ -1,3 +1,6 @@
+import BackupCore
+import S3Kit
+
 extension RunCancellation {
     /// Runs `body` in a task that this token cancels, with the token's reason as the task's
     /// `StopReason`; cancelling the calling task cancels it too. Throws `S3Error.cancelled` at once

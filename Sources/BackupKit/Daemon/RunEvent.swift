@@ -1,3 +1,4 @@
+import BackupHistory
 import Foundation
 
 /// What `RunRecorder` reports while a run goes on (the control socket streams these to run-now).

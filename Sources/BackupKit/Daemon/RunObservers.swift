@@ -1,3 +1,6 @@
+import BackupCore
+import BackupHistory
+
 /// The observers every process that runs backups installs (the daemon and a daemon-less
 /// `run-now`), in the order they act on a finished run.
 public enum RunObservers {

@@ -1,3 +1,4 @@
+import BackupHistory
 import Foundation
 
 /// The history could not record a run.

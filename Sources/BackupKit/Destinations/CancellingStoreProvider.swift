@@ -1,3 +1,5 @@
+import BackupCore
+import ConfigKit
 import Logging
 
 /// Opens stores bound to one `RunCancellation` (a run's follow-up, for its after-backup prune;

@@ -1,3 +1,5 @@
+import BackupCore
+import ConfigKit
 import Logging
 
 /// Opens the object store of a destination (the live one builds an S3 client).

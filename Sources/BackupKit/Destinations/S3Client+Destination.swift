@@ -1,4 +1,6 @@
+import ConfigKit
 import Logging
+import S3Kit
 
 extension S3Client {
     /// A client over libcurl for a configured destination.

@@ -1,4 +1,7 @@
+import BackupCore
+import ConfigKit
 import Logging
+import S3Kit
 
 extension S3ObjectStore {
     /// A store for a configured destination over libcurl.

@@ -1,3 +1,5 @@
+import ConfigKit
+import S3Kit
 import SigV4
 
 extension S3Settings {

@@ -1,4 +1,7 @@
+import BackupCore
+import ConfigKit
 import Logging
+import S3Kit
 
 /// The live `ObjectStoreProvider`: an `S3ObjectStore` over libcurl per destination.
 public struct S3StoreProvider: ObjectStoreProvider {

@@ -1,3 +1,5 @@
+import S3Kit
+
 /// The three conditional operations claims need, so `ClaimStore` runs on any store that has them
 /// (`S3Client`; a fake in unit tests).
 public protocol ConditionalObjectStore: Sendable {

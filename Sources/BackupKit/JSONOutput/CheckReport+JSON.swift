@@ -1,3 +1,5 @@
+import BackupCore
+
 extension CheckReport {
     /// The report for `check --json` (docs/json.md): subject, name, target, verdict and each step
     /// with its outcome (`ok`, `failed`, `skipped`, `warning`) and detail.

@@ -1,3 +1,4 @@
+import BackupHistory
 import Foundation
 
 /// A JSON document as the CLI's `--json` prints it (docs/json.md): keys in the order given and

@@ -1,3 +1,4 @@
+import BackupHistory
 import Foundation
 
 extension JobStatus {

@@ -1,3 +1,4 @@
+import ConfigKit
 import Foundation
 
 /// The record of one complete backup, PUT as `{prefix}/{backup id}.manifest.json` after every

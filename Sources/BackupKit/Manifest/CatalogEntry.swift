@@ -1,3 +1,4 @@
+import BackupCore
 import Foundation
 
 /// One backup of a job in its bucket, as `BackupCatalog` finds it.

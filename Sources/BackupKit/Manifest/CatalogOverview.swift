@@ -1,3 +1,4 @@
+import BackupHistory
 import Foundation
 
 /// `backupd list` without a job: every job's newest backups at each of its destinations, with

@@ -1,3 +1,6 @@
+import BackupCore
+import BackupHistory
+import ConfigKit
 import Foundation
 
 /// Renders a job's catalog for `backupd list`: a table or JSON, newest first, with each

@@ -1,3 +1,4 @@
+import BackupHistory
 import Foundation
 
 /// What the metrics read from the history at each scrape (and textfile write) rather than keep in

@@ -1,3 +1,4 @@
+import BackupHistory
 import Foundation
 
 /// What the metrics know about one job, kept from the history and every run since.

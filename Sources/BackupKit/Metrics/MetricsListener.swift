@@ -1,7 +1,9 @@
-import ServiceLifecycle
+import BackupCore
+import ConfigKit
 import Foundation
 import Glibc
 import Logging
+import ServiceLifecycle
 import Synchronization
 
 /// Serves `GET /metrics` over HTTP/1.1 on one address (loopback by default). Binds in `init`, so

@@ -1,3 +1,6 @@
+import BackupCore
+import BackupHistory
+import ConfigKit
 import Logging
 
 /// The observers and listener a config's `metrics` asks for.

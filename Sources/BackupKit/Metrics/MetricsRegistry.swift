@@ -1,5 +1,8 @@
-import Logging
+import BackupCore
+import BackupHistory
+import ConfigKit
 import Foundation
+import Logging
 import Synchronization
 
 /// Backup metrics by job, updated by every run (as a `RunObserver`) and seeded from the history

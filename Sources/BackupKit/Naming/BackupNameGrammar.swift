@@ -1,3 +1,5 @@
+import BackupCore
+import ConfigKit
 import Foundation
 
 /// The exact names backupd writes for one job, read case-sensitively over the whole key:

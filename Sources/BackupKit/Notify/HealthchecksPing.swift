@@ -1,3 +1,5 @@
+import BackupCore
+import BackupHistory
 import Foundation
 import SigV4
 

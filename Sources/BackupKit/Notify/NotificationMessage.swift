@@ -1,3 +1,4 @@
+import BackupCore
 import Foundation
 
 /// One HTTP request a notification becomes: the URL (a secret), the headers and the body.

@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import Logging
+import S3Kit
 
 /// Delivers notifications off the backup's path: one background queue, a short timeout per
 /// attempt and a few retries with backoff. A delivery that still fails is logged as a warning

@@ -1,3 +1,5 @@
+import BackupHistory
+
 /// What a notification announces.
 public enum NotifyEvent: String, Sendable, Hashable, CaseIterable {
     /// A run started.

@@ -1,3 +1,6 @@
+import BackupCore
+import BackupHistory
+import ConfigKit
 import Foundation
 
 /// Builds the webhook bodies of `verification_failed`: the JSON document (the run events' layout

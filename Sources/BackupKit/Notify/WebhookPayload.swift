@@ -1,3 +1,5 @@
+import BackupCore
+import BackupHistory
 import Foundation
 
 /// Builds the webhook bodies for a run event: the JSON document (field names in the README) or

@@ -1,3 +1,5 @@
+import BackupEngines
+import ConfigKit
 import Foundation
 import Glibc
 import Logging

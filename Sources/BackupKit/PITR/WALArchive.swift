@@ -1,3 +1,5 @@
+import BackupCore
+import ConfigKit
 import SigV4
 
 /// One PITR job's WAL archive at one destination: `push` stores a WAL file once (a second push of

@@ -1,3 +1,5 @@
+import ConfigKit
+
 /// Why a WAL file could not be archived or fetched, in words an operator can act on.
 public enum WALError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The name is not one PostgreSQL archives.

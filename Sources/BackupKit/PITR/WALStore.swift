@@ -1,3 +1,5 @@
+import BackupCore
+
 /// The few object operations the WAL archive needs, on one destination: small objects written
 /// whole, only when their key is free, with user metadata that a HEAD returns.
 public protocol WALStore: Sendable {

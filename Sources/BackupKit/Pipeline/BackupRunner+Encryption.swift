@@ -1,3 +1,7 @@
+import BackupCore
+import BackupEngines
+import ConfigKit
+
 /// The age stage of a backup: starting it, the object-name suffix and the metadata recording it.
 extension BackupRunner {
     /// What an encrypted object's name gains after its compression suffix.

@@ -1,3 +1,6 @@
+import BackupCore
+import BackupEngines
+import ConfigKit
 import Logging
 
 extension BackupRunner {

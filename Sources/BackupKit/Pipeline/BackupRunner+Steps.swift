@@ -1,3 +1,5 @@
+import BackupCore
+import BackupEngines
 import Logging
 import Synchronization
 

@@ -1,3 +1,6 @@
+import BackupCore
+import BackupEngines
+
 /// A dump tool's output passed through unchanged while a `DumpInspector` looks at it. At the end
 /// of the stream it throws `DumpCheckError` instead of reporting the end when the dump does not
 /// look like one, so the upload fed by it aborts (nothing is completed, no manifest is written).

@@ -1,3 +1,5 @@
+import BackupCore
+
 /// A `ByteSource` that runs another source through a codec (compression on the way up).
 /// It reads upstream only when the consumer asks for bytes, so backpressure passes through.
 public final class CodecSource: ByteSource {

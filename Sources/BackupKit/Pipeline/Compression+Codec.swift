@@ -1,3 +1,5 @@
+import ConfigKit
+
 extension Compression {
     /// A fresh compressor for this setting.
     public func makeCompressor() throws -> any StreamCodec {

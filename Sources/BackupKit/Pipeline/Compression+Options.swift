@@ -1,3 +1,5 @@
+import ConfigKit
+
 extension Compression {
     /// A fresh compressor with `options`' level and (zstd) worker threads.
     public func makeCompressor(_ options: CompressionOptions) throws -> any StreamCodec {

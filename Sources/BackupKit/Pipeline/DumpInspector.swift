@@ -1,3 +1,5 @@
+import BackupEngines
+
 /// Applies a `DumpCheck` to a dump's uncompressed bytes as they stream by, in constant memory:
 /// the first 16 bytes, the last 4 KiB (a trailer) or 48 bytes (an RDB's checksum and the EOF mark
 /// that `redis-cli --rdb -` leaves after it), a running CRC-64 for an RDB, and the count. `finish` says what is wrong, or nil when the dump looks like one.

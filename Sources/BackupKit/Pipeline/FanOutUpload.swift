@@ -1,3 +1,4 @@
+import BackupCore
 import Foundation
 
 /// Uploads one stream to several object stores at the same time, each through its store's

@@ -1,3 +1,4 @@
+import BackupCore
 import Synchronization
 
 /// The standard output of a dump tool as a `ByteSource`. At end of file it waits for the tool:

@@ -1,3 +1,7 @@
+import BackupCore
+import BackupEngines
+import BackupHistory
+import ConfigKit
 import Foundation
 import Glibc
 import Logging

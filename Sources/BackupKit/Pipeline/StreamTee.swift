@@ -1,3 +1,4 @@
+import BackupCore
 import Foundation
 
 /// Reads one `ByteSource` once and hands the same bytes to several consumers, each through its own

@@ -1,4 +1,5 @@
 import CZstd
+import ConfigKit
 import Glibc
 
 /// zstd through libzstd: compression (with worker threads when there are cores to spare, which

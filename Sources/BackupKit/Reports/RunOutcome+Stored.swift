@@ -1,3 +1,5 @@
+import BackupHistory
+
 extension RunOutcome {
     /// The destinations that hold this run's backup: its stored lanes, in the job's order.
     public var storedDestinations: [String] {

@@ -1,3 +1,6 @@
+import BackupCore
+import BackupHistory
+import ConfigKit
 import Logging
 
 /// Deletes history rows older than the config's `historyRetention` after each run, keeping the

@@ -1,3 +1,5 @@
+import ConfigKit
+
 /// Why a backup survives a prune: the rule(s) that keep it.
 public indirect enum KeepReason: Sendable, Hashable, CustomStringConvertible {
     /// The job has no retention policy: every backup is kept.

@@ -1,3 +1,6 @@
+import BackupCore
+import ConfigKit
+
 /// Retention's view of `BackupCatalog`: a backup is complete exactly when its manifest exists and
 /// parses (or it is a legacy backup with its digest); a manifest that does not parse makes the
 /// backup incomplete, and the broken manifest is removed with its data.

@@ -1,3 +1,4 @@
+import ConfigKit
 import Foundation
 
 /// Providers that bill every object for a minimum time, so deleting it earlier saves nothing.

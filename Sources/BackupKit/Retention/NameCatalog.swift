@@ -1,3 +1,5 @@
+import BackupCore
+import ConfigKit
 import Foundation
 
 /// Backups read from object names alone: keys that match `BackupNameGrammar` whole are grouped

@@ -1,3 +1,4 @@
+import BackupHistory
 import Foundation
 
 /// What a prune of one job will do: every complete backup with its decision, the incomplete

@@ -1,3 +1,5 @@
+import BackupHistory
+
 /// What a prune did: its plan, and for every object it deleted or could not delete, a record.
 public struct PruneReport: Sendable {
     /// The plan that was carried out (or only shown, in a dry run).

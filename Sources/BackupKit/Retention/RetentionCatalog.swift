@@ -1,3 +1,5 @@
+import BackupCore
+import ConfigKit
 import Foundation
 
 /// Lists the backups of a job in its bucket, for retention: `ManifestRetentionCatalog` (a backup

@@ -1,3 +1,6 @@
+import BackupCore
+import ConfigKit
+
 /// One listing of a job's objects as retention sees it: its backups and its strangers (keys
 /// under the job's prefix that are no backup name; never deleted).
 public struct RetentionListing: Sendable, Hashable {

@@ -1,3 +1,5 @@
+import BackupHistory
+import ConfigKit
 import Logging
 
 /// Prunes a job's bucket after each successful backup of that job, never after a failed,

@@ -1,3 +1,5 @@
+import ConfigKit
+
 extension RetentionPolicy {
     /// The policy in words: `keeps the newest 7, one a day for 14 days, one a week for 8 weeks and
     /// every backup within 2d of the newest`.

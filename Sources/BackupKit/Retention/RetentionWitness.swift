@@ -1,3 +1,5 @@
+import BackupHistory
+import ConfigKit
 import Foundation
 
 /// The history's account of one job at one destination, read against a listing: which backups

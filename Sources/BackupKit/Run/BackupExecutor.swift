@@ -1,3 +1,6 @@
+import BackupCore
+import BackupHistory
+import ConfigKit
 import Foundation
 import Logging
 

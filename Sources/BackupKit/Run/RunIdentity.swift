@@ -1,3 +1,5 @@
+import BackupHistory
+
 /// Which history run a backup belongs to, for its manifest.
 public struct RunIdentity: Sendable, Hashable {
     /// The history row's id.

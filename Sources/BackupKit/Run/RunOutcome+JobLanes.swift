@@ -1,3 +1,6 @@
+import BackupHistory
+import ConfigKit
+
 extension RunOutcome {
     /// `completingLanes` for `job`'s destinations, buckets from `config`.
     public func completingLanes(job: JobConfig, config: BackupConfig) -> RunOutcome {

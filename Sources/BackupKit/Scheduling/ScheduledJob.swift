@@ -1,3 +1,4 @@
+import ConfigKit
 import Foundation
 
 /// A job as the scheduler sees it: a name, a schedule and what to do about missed runs.

@@ -1,3 +1,4 @@
+import BackupHistory
 import Foundation
 
 /// One run the scheduler decided about: which job, why, and for which slot.

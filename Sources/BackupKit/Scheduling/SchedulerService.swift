@@ -1,3 +1,5 @@
+import BackupCore
+import ConfigKit
 import Dispatch
 import Foundation
 import Logging

@@ -1,3 +1,4 @@
+import ConfigKit
 import Foundation
 
 /// Why the scheduler did not start a run; its description is what the history records.

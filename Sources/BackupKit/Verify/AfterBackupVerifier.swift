@@ -1,3 +1,5 @@
+import BackupHistory
+import ConfigKit
 import Logging
 
 /// `"verify": {"afterBackup": true}`: re-reads each backup right after it is written (digests,

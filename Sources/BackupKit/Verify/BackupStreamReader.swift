@@ -1,3 +1,4 @@
+import BackupCore
 import SigV4
 
 /// Reads one stored stream (an object, or its segments in order) and hashes it while it passes

@@ -1,3 +1,6 @@
+import BackupCore
+import BackupEngines
+
 /// Checks the decompressed content of one object in the engine's own format, fed as it streams.
 protocol FormatCheck: AnyObject {
     /// What the check is, for reports (`pg_restore --list`).

@@ -1,3 +1,6 @@
+import BackupCore
+import BackupEngines
+
 /// A MySQL/MariaDB scratch database, administered with the mariadb/mysql client.
 struct MySQLScratch: ScratchDatabase {
     let driver: MySQLDriver

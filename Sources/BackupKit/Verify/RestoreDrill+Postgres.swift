@@ -1,3 +1,6 @@
+import BackupCore
+import BackupEngines
+
 /// A PostgreSQL scratch database, administered with psql over the job's connection.
 struct PostgresScratch: ScratchDatabase {
     let driver: PostgresDriver

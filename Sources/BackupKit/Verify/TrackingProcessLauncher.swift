@@ -1,3 +1,4 @@
+import BackupCore
 import Synchronization
 
 /// Launches through another launcher and remembers the children, so that a stop (SIGTERM or

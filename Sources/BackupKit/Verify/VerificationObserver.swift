@@ -1,3 +1,5 @@
+import BackupHistory
+import ConfigKit
 import Logging
 
 /// Work that follows a recorded verification: metrics and notifications. `VerifyRunner` calls every

@@ -1,3 +1,5 @@
+import BackupHistory
+
 extension VerificationRecord {
     /// The record of `report`, read from `destination`.
     public init(_ report: VerifyReport, trigger: Trigger, destination: String? = nil) {

@@ -1,3 +1,4 @@
+import ConfigKit
 import Foundation
 
 /// The result of verifying one backup: each object's digest, compression layer and format, and

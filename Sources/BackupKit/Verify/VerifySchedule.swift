@@ -1,3 +1,4 @@
+import ConfigKit
 import Cron
 import Foundation
 

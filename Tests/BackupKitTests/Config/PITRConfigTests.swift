@@ -1,7 +1,12 @@
 import Foundation
-import Testing
 import TestThreads
+import Testing
 @testable import BackupKit
+@testable import BackupCore
+@testable import BackupEngines
+@testable import BackupHistory
+@testable import ConfigKit
+@testable import S3Kit
 
 /// A config whose first job is `engine` with `pitr` set to `pitr`, and `edit` applied to the job.
 private func pitrConfig(engine: String = "postgres", _ pitr: Any?, edit: (inout [String: Any]) -> Void = { _ in }) -> String {

@@ -1,7 +1,12 @@
 import Foundation
-import Testing
 import TestThreads
+import Testing
 @testable import BackupKit
+@testable import BackupCore
+@testable import BackupEngines
+@testable import BackupHistory
+@testable import ConfigKit
+@testable import S3Kit
 
 /// A config whose first job is `engine` with `tables` set to `tables` (nil: no key).
 private func tablesConfig(engine: String = "postgres", _ tables: Any?) -> String {

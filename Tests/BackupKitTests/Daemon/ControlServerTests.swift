@@ -1,9 +1,14 @@
 import Foundation
 import Logging
 import Synchronization
-import Testing
 import TestThreads
+import Testing
 @testable import BackupKit
+@testable import BackupCore
+@testable import BackupEngines
+@testable import BackupHistory
+@testable import ConfigKit
+@testable import S3Kit
 
 /// The control socket over `BlockingBridge`: replies written in order from any thread, and a
 /// cancelled server that returns promptly even while a client waits for a reply never finished.

@@ -1,9 +1,15 @@
+import BackupTestSupport
 import Foundation
 import Logging
 import ServiceLifecycle
-import Testing
 import TestThreads
+import Testing
 @testable import BackupKit
+@testable import BackupCore
+@testable import BackupEngines
+@testable import BackupHistory
+@testable import ConfigKit
+@testable import S3Kit
 
 /// Writes a one-job config (a command job `nightly` to an endpoint nothing listens on) to the
 /// fixture's path, with `verify` as the job's verify settings when given.

@@ -1,7 +1,13 @@
+import BackupTestSupport
 import Foundation
-import Testing
 import TestThreads
+import Testing
 @testable import BackupKit
+@testable import BackupCore
+@testable import BackupEngines
+@testable import BackupHistory
+@testable import ConfigKit
+@testable import S3Kit
 
 /// Opens a store per destination name.
 struct NamedStores: ObjectStoreProvider {

@@ -1,9 +1,15 @@
+import BackupTestSupport
 import Foundation
 import Logging
 import Synchronization
-import Testing
 import TestThreads
+import Testing
 @testable import BackupKit
+@testable import BackupCore
+@testable import BackupEngines
+@testable import BackupHistory
+@testable import ConfigKit
+@testable import S3Kit
 
 /// Observers get the run's follow-up cancellation (what stops the after-backup prune), linked to
 /// the run's own.

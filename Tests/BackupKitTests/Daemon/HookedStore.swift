@@ -1,6 +1,12 @@
+import BackupTestSupport
 import Foundation
 import Synchronization
 @testable import BackupKit
+@testable import BackupCore
+@testable import BackupEngines
+@testable import BackupHistory
+@testable import ConfigKit
+@testable import S3Kit
 
 /// A store in memory with hooks: aborts refused (as by a provider that is down), and a call after
 /// each upload started (once the run recorded it). The call runs in the upload's first read, which

@@ -1,6 +1,11 @@
-import Testing
 import TestThreads
+import Testing
 @testable import BackupKit
+@testable import BackupCore
+@testable import BackupEngines
+@testable import BackupHistory
+@testable import ConfigKit
+@testable import S3Kit
 
 /// Reads a process's output to its end.
 private func drainOutput(_ process: any RunningProcess) throws -> String {

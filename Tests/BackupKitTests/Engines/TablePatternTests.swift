@@ -1,6 +1,11 @@
-import Testing
 import TestThreads
+import Testing
 @testable import BackupKit
+@testable import BackupCore
+@testable import BackupEngines
+@testable import BackupHistory
+@testable import ConfigKit
+@testable import S3Kit
 
 @Suite("Table patterns", .ownThreads)
 struct TablePatternTests {

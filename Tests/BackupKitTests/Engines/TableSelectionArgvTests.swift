@@ -1,7 +1,13 @@
+import BackupTestSupport
 import Foundation
-import Testing
 import TestThreads
+import Testing
 @testable import BackupKit
+@testable import BackupCore
+@testable import BackupEngines
+@testable import BackupHistory
+@testable import ConfigKit
+@testable import S3Kit
 
 private let tools: Set<String> = ["pg_dump", "psql", "pg_restore", "mariadb-dump", "mariadb"]
 

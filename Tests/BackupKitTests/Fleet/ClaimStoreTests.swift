@@ -1,8 +1,13 @@
 import Foundation
 import Logging
-import Testing
 import TestThreads
+import Testing
 @testable import BackupKit
+@testable import BackupCore
+@testable import BackupEngines
+@testable import BackupHistory
+@testable import ConfigKit
+@testable import S3Kit
 
 /// An in-memory bucket with conditional writes and a server clock; `landThenRefuseNext` applies
 /// the next write and then answers as its retry would (412), like a response lost on the network.

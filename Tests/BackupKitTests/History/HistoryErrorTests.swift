@@ -1,8 +1,13 @@
-@testable import BackupKit
 import CSQLite
 import Glibc
-import Testing
 import TestThreads
+import Testing
+@testable import BackupKit
+@testable import BackupCore
+@testable import BackupEngines
+@testable import BackupHistory
+@testable import ConfigKit
+@testable import S3Kit
 
 /// SQLite failures that are really a full or read-only file system are named as such.
 @Suite(.ownThreads)

@@ -1,7 +1,12 @@
-@testable import BackupKit
 import Foundation
-import Testing
 import TestThreads
+import Testing
+@testable import BackupKit
+@testable import BackupCore
+@testable import BackupEngines
+@testable import BackupHistory
+@testable import ConfigKit
+@testable import S3Kit
 
 private let start = Date(timeIntervalSince1970: 1_700_000_000.25)  // 2023-11-14T22:13:20.250Z
 

@@ -1,8 +1,13 @@
-@testable import BackupKit
 import Foundation
 import Glibc
-import Testing
 import TestThreads
+import Testing
+@testable import BackupKit
+@testable import BackupCore
+@testable import BackupEngines
+@testable import BackupHistory
+@testable import ConfigKit
+@testable import S3Kit
 
 private let base = Date(timeIntervalSince1970: 1_700_000_000)
 

@@ -1,7 +1,12 @@
-@testable import BackupKit
 import Foundation
-import Testing
 import TestThreads
+import Testing
+@testable import BackupKit
+@testable import BackupCore
+@testable import BackupEngines
+@testable import BackupHistory
+@testable import ConfigKit
+@testable import S3Kit
 
 /// `backupd status`'s verdicts at fixed dates, for a job at 03:00 UTC daily with a 1 h timeout.
 @Suite(.ownThreads)

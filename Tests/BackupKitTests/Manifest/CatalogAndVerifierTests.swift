@@ -1,9 +1,15 @@
+import BackupTestSupport
 import Foundation
 import Logging
 import SigV4
-import Testing
 import TestThreads
+import Testing
 @testable import BackupKit
+@testable import BackupCore
+@testable import BackupEngines
+@testable import BackupHistory
+@testable import ConfigKit
+@testable import S3Kit
 
 /// A verifier with the real launcher and a fixed clock.
 func testVerifier() -> BackupVerifier {

@@ -1,10 +1,16 @@
+import BackupTestSupport
 import Cron
 import Foundation
 import Logging
 import Synchronization
-import Testing
 import TestThreads
+import Testing
 @testable import BackupKit
+@testable import BackupCore
+@testable import BackupEngines
+@testable import BackupHistory
+@testable import ConfigKit
+@testable import S3Kit
 
 @Suite("Verifications in the history", .serialized, .ownThreads)
 struct VerificationHistoryTests {

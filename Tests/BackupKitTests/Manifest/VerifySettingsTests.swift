@@ -1,8 +1,13 @@
 import Foundation
 import Logging
-import Testing
 import TestThreads
+import Testing
 @testable import BackupKit
+@testable import BackupCore
+@testable import BackupEngines
+@testable import BackupHistory
+@testable import ConfigKit
+@testable import S3Kit
 
 /// The config with `verify` set on the first job and/or at the top level.
 func verifyConfig(job: [String: Any]?, top: [String: Any]? = nil, engine: String = "postgres") -> String {

@@ -1,8 +1,14 @@
-import Logging
+import BackupTestSupport
 import Foundation
-import Testing
+import Logging
 import TestThreads
+import Testing
 @testable import BackupKit
+@testable import BackupCore
+@testable import BackupEngines
+@testable import BackupHistory
+@testable import ConfigKit
+@testable import S3Kit
 
 /// A config with one daily job (03:00 UTC, timeout 1h) and one disabled job.
 private func metricsConfig() throws -> BackupConfig {

@@ -1,10 +1,16 @@
+import BackupTestSupport
 import Foundation
 import Logging
 import SigV4
 import Synchronization
-import Testing
 import TestThreads
+import Testing
 @testable import BackupKit
+@testable import BackupCore
+@testable import BackupEngines
+@testable import BackupHistory
+@testable import ConfigKit
+@testable import S3Kit
 
 /// The retry budget, cancellation of requests in flight, and the headers never sent.
 @Suite(.ownThreads) struct RetryBudgetTests {

@@ -1,8 +1,13 @@
 import Foundation
 import SigV4
-import Testing
 import TestThreads
+import Testing
 @testable import BackupKit
+@testable import BackupCore
+@testable import BackupEngines
+@testable import BackupHistory
+@testable import ConfigKit
+@testable import S3Kit
 
 /// Equal parts fixed up front, and streams cut into segments.
 @Suite(.ownThreads) struct SegmentPlanTests {

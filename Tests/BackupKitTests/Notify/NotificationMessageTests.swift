@@ -1,7 +1,12 @@
 import Foundation
-import Testing
 import TestThreads
+import Testing
 @testable import BackupKit
+@testable import BackupCore
+@testable import BackupEngines
+@testable import BackupHistory
+@testable import ConfigKit
+@testable import S3Kit
 
 /// A run of a command job whose environment holds `secret`.
 func observedRun(secret: String = "env-Secret-42", notify: NotifyConfig? = nil) throws -> ObservedRun {

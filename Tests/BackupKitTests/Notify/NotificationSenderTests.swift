@@ -1,9 +1,14 @@
 import Foundation
 import Logging
 import Synchronization
-import Testing
 import TestThreads
+import Testing
 @testable import BackupKit
+@testable import BackupCore
+@testable import BackupEngines
+@testable import BackupHistory
+@testable import ConfigKit
+@testable import S3Kit
 
 /// Answers with scripted statuses (or transport errors), recording each request.
 final class NotifyScriptedTransport: HTTPTransport {

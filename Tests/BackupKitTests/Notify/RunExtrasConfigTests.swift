@@ -1,7 +1,12 @@
 import Foundation
-import Testing
 import TestThreads
+import Testing
 @testable import BackupKit
+@testable import BackupCore
+@testable import BackupEngines
+@testable import BackupHistory
+@testable import ConfigKit
+@testable import S3Kit
 
 /// A recipient printed by age-keygen (public, so fine to embed) and an ssh-keygen ed25519 key.
 let testAgeRecipient = "age1ptrgsyq8kyys735x8wk2nlhcl0d3f0ufmduat87gzlpuvnzwt5pq3sdrql"

@@ -1,8 +1,13 @@
 import Foundation
 import Synchronization
-import Testing
 import TestThreads
+import Testing
 @testable import BackupKit
+@testable import BackupCore
+@testable import BackupEngines
+@testable import BackupHistory
+@testable import ConfigKit
+@testable import S3Kit
 
 /// A one-member ustar archive builder for the base backup check.
 private func tarMember(_ name: String, _ content: [UInt8]) -> [UInt8] {

@@ -1,8 +1,14 @@
+import BackupTestSupport
 import Foundation
 import Logging
-import Testing
 import TestThreads
+import Testing
 @testable import BackupKit
+@testable import BackupCore
+@testable import BackupEngines
+@testable import BackupHistory
+@testable import ConfigKit
+@testable import S3Kit
 
 private let tools: Set<String> = ["pg_dump", "pg_dumpall", "psql", "mariadb-dump", "mariadb", "mongodump", "redis-cli", "sh"]
 

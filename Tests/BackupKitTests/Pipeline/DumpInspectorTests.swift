@@ -1,7 +1,12 @@
 import Foundation
-import Testing
 import TestThreads
+import Testing
 @testable import BackupKit
+@testable import BackupCore
+@testable import BackupEngines
+@testable import BackupHistory
+@testable import ConfigKit
+@testable import S3Kit
 
 /// Feeds `bytes` to an inspector for `check` in chunks of `chunk` bytes and returns its verdict.
 func inspect(_ bytes: [UInt8], _ check: DumpCheck, chunk: Int = 7, tool: String = "tool") -> String? {

@@ -1,9 +1,15 @@
+import BackupTestSupport
 import Foundation
 import Logging
 import Synchronization
-import Testing
 import TestThreads
+import Testing
 @testable import BackupKit
+@testable import BackupCore
+@testable import BackupEngines
+@testable import BackupHistory
+@testable import ConfigKit
+@testable import S3Kit
 
 @Suite("Fan-out run recording", .ownThreads)
 struct FanOutRunRecordingTests {

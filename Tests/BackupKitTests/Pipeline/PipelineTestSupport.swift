@@ -1,6 +1,11 @@
 import Foundation
 import Synchronization
 @testable import BackupKit
+@testable import BackupCore
+@testable import BackupEngines
+@testable import BackupHistory
+@testable import ConfigKit
+@testable import S3Kit
 
 /// A config with one destination and one job built from `job` (merged over name/schedule/destination).
 func pipelineConfig(_ job: [String: Any], compression: String = "zstd", timeout: String? = nil) throws -> BackupConfig {

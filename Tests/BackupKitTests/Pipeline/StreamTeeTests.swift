@@ -1,8 +1,14 @@
+import BackupTestSupport
 import Foundation
 import Synchronization
-import Testing
 import TestThreads
+import Testing
 @testable import BackupKit
+@testable import BackupCore
+@testable import BackupEngines
+@testable import BackupHistory
+@testable import ConfigKit
+@testable import S3Kit
 
 @Suite(.ownThreads)
 struct StreamTeeTests {

@@ -1,7 +1,13 @@
+import BackupTestSupport
 import Foundation
-import Testing
 import TestThreads
+import Testing
 @testable import BackupKit
+@testable import BackupCore
+@testable import BackupEngines
+@testable import BackupHistory
+@testable import ConfigKit
+@testable import S3Kit
 
 /// A clock the test moves by hand and the text written so far.
 private final class Terminal: @unchecked Sendable {

@@ -2,6 +2,11 @@ import Foundation
 import Logging
 import Synchronization
 @testable import BackupKit
+@testable import BackupCore
+@testable import BackupEngines
+@testable import BackupHistory
+@testable import ConfigKit
+@testable import S3Kit
 
 /// A bucket of keys for prune tests: it records every delete call in order, refuses the keys it
 /// is told to (as object lock or a bucket policy would), and can fail its listing.

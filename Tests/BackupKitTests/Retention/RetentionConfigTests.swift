@@ -1,7 +1,12 @@
 import Foundation
-import Testing
 import TestThreads
+import Testing
 @testable import BackupKit
+@testable import BackupCore
+@testable import BackupEngines
+@testable import BackupHistory
+@testable import ConfigKit
+@testable import S3Kit
 
 /// Loads config text through the real loader.
 func loadConfig(_ text: String) throws -> BackupConfig {

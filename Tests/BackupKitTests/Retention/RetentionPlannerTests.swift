@@ -1,8 +1,13 @@
 import Cron
 import Foundation
-import Testing
 import TestThreads
+import Testing
 @testable import BackupKit
+@testable import BackupCore
+@testable import BackupEngines
+@testable import BackupHistory
+@testable import ConfigKit
+@testable import S3Kit
 
 @Suite("Retention planner (restic forget semantics)", .ownThreads)
 struct RetentionPlannerTests {

@@ -1,6 +1,11 @@
 import Cron
 import Foundation
 @testable import BackupKit
+@testable import BackupCore
+@testable import BackupEngines
+@testable import BackupHistory
+@testable import ConfigKit
+@testable import S3Kit
 
 /// Helpers for retention tests: instants from local wall times, and named series.
 enum RetentionFixtures {

@@ -1,8 +1,13 @@
 import Cron
 import Foundation
-import Testing
 import TestThreads
+import Testing
 @testable import BackupKit
+@testable import BackupCore
+@testable import BackupEngines
+@testable import BackupHistory
+@testable import ConfigKit
+@testable import S3Kit
 
 /// keepWithin on DST days, where "newest minus N days" lands in a skipped or repeated local hour:
 /// the cutoff is restic's `latest.AddDate(0, 0, -days).Add(-hours)` (instants printed by Go 1.19).

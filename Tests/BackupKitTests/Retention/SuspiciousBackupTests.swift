@@ -1,8 +1,14 @@
+import BackupTestSupport
 import Cron
 import Foundation
-import Testing
 import TestThreads
+import Testing
 @testable import BackupKit
+@testable import BackupCore
+@testable import BackupEngines
+@testable import BackupHistory
+@testable import ConfigKit
+@testable import S3Kit
 
 @Suite("Suspicious shrinkage: the median rule and retention's keep rules", .ownThreads)
 struct SuspiciousBackupTests {

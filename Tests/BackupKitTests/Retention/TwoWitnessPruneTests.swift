@@ -1,8 +1,14 @@
+import BackupTestSupport
 import Foundation
 import Logging
-import Testing
 import TestThreads
+import Testing
 @testable import BackupKit
+@testable import BackupCore
+@testable import BackupEngines
+@testable import BackupHistory
+@testable import ConfigKit
+@testable import S3Kit
 
 @Suite("Prune's two witnesses: the listing and the history", .ownThreads)
 struct TwoWitnessPruneTests {

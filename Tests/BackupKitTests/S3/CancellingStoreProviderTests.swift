@@ -1,8 +1,13 @@
 import Foundation
 import Logging
-import Testing
 import TestThreads
+import Testing
 @testable import BackupKit
+@testable import BackupCore
+@testable import BackupEngines
+@testable import BackupHistory
+@testable import ConfigKit
+@testable import S3Kit
 
 /// Retention's stores bound to a run's cancellation stop listing and deleting with it.
 @Suite(.ownThreads) struct CancellingStoreProviderTests {

@@ -1,7 +1,12 @@
 import Foundation
-import Testing
 import TestThreads
+import Testing
 @testable import BackupKit
+@testable import BackupCore
+@testable import BackupEngines
+@testable import BackupHistory
+@testable import ConfigKit
+@testable import S3Kit
 
 /// A transport answering each request through `answer`, recording method and headers.
 final class ScriptedTransport: HTTPTransport, @unchecked Sendable {

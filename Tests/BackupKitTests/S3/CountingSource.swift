@@ -1,5 +1,10 @@
 import Foundation
 @testable import BackupKit
+@testable import BackupCore
+@testable import BackupEngines
+@testable import BackupHistory
+@testable import ConfigKit
+@testable import S3Kit
 
 /// A deterministic stream of `length` bytes that counts what it produced; optionally throws after `failAfter`.
 final class CountingSource: ByteSource, @unchecked Sendable {

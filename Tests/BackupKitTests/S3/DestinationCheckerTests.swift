@@ -1,9 +1,14 @@
 import Foundation
 import Logging
 import SigV4
-import Testing
 import TestThreads
+import Testing
 @testable import BackupKit
+@testable import BackupCore
+@testable import BackupEngines
+@testable import BackupHistory
+@testable import ConfigKit
+@testable import S3Kit
 
 /// A transport for which nothing listens.
 final class RefusingTransport: HTTPTransport, @unchecked Sendable {

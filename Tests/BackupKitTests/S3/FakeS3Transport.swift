@@ -1,5 +1,10 @@
 import Foundation
 @testable import BackupKit
+@testable import BackupCore
+@testable import BackupEngines
+@testable import BackupHistory
+@testable import ConfigKit
+@testable import S3Kit
 
 /// An in-memory S3 bucket behind `HTTPTransport`: enough of multipart upload, copy, head and get
 /// for the uploader, plus a `fault` hook that can answer any request instead of the bucket.

@@ -1,5 +1,10 @@
 import Foundation
 @testable import BackupKit
+@testable import BackupCore
+@testable import BackupEngines
+@testable import BackupHistory
+@testable import ConfigKit
+@testable import S3Kit
 
 /// A transport that answers every request with the same response and counts the calls.
 final class FixedTransport: HTTPTransport, @unchecked Sendable {

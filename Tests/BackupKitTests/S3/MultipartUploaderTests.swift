@@ -1,9 +1,14 @@
 import Foundation
 import SigV4
 import Synchronization
-import Testing
 import TestThreads
+import Testing
 @testable import BackupKit
+@testable import BackupCore
+@testable import BackupEngines
+@testable import BackupHistory
+@testable import ConfigKit
+@testable import S3Kit
 
 /// The uploader over an in-memory bucket: retries, aborts, memory bound, part sizes, metadata.
 @Suite(.ownThreads) struct MultipartUploaderTests {

@@ -1,6 +1,11 @@
-import Testing
 import TestThreads
+import Testing
 @testable import BackupKit
+@testable import BackupCore
+@testable import BackupEngines
+@testable import BackupHistory
+@testable import ConfigKit
+@testable import S3Kit
 
 /// Part sizes per tier and the largest object each default reaches.
 @Suite(.ownThreads) struct PartSizePlanTests {

@@ -1,5 +1,10 @@
 import Foundation
 @testable import BackupKit
+@testable import BackupCore
+@testable import BackupEngines
+@testable import BackupHistory
+@testable import ConfigKit
+@testable import S3Kit
 
 /// A transport that answers with `answer(request, body text, call number)` and keeps every
 /// request and body, for the strict-response and pagination tests.

@@ -1,7 +1,12 @@
 import Foundation
-import Testing
 import TestThreads
+import Testing
 @testable import BackupKit
+@testable import BackupCore
+@testable import BackupEngines
+@testable import BackupHistory
+@testable import ConfigKit
+@testable import S3Kit
 
 /// Paginated listings are evidence only when they end by themselves: tokens advance, keys
 /// increase, the page count stays sane, and cancellation stops them between pages.

@@ -2,6 +2,11 @@ import Foundation
 import Logging
 import SigV4
 @testable import BackupKit
+@testable import BackupCore
+@testable import BackupEngines
+@testable import BackupHistory
+@testable import ConfigKit
+@testable import S3Kit
 
 /// A client over `transport` that never sleeps, with a clock that advances a second per reading.
 func fakeClient(_ transport: any HTTPTransport, maxAttempts: Int = 4) -> S3Client {

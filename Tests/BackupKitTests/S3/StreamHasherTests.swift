@@ -1,8 +1,13 @@
 import Foundation
 import SigV4
-import Testing
 import TestThreads
+import Testing
 @testable import BackupKit
+@testable import BackupCore
+@testable import BackupEngines
+@testable import BackupHistory
+@testable import ConfigKit
+@testable import S3Kit
 
 /// backupd's own SHA-256 (two digests per pass on the SHA extensions) against OpenSSL's.
 @Suite("Stream hasher", .ownThreads)

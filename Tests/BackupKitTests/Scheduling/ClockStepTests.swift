@@ -1,10 +1,12 @@
+import BackupHistory
 import BackupKit
+import BackupTestSupport
 import Cron
 import Foundation
 import Logging
 import Synchronization
-import Testing
 import TestThreads
+import Testing
 
 private func cron(_ text: String) -> CronSchedule {
     CronSchedule(try! CronExpression(text), in: .utc)

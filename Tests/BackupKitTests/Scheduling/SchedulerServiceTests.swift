@@ -1,10 +1,15 @@
-@testable import BackupKit
 import Dispatch
 import Foundation
 import Logging
 import Synchronization
-import Testing
 import TestThreads
+import Testing
+@testable import BackupKit
+@testable import BackupCore
+@testable import BackupEngines
+@testable import BackupHistory
+@testable import ConfigKit
+@testable import S3Kit
 
 /// Collects what a service reports, stamped with the real time of the report.
 private final class Recorder: Sendable {

@@ -1,7 +1,10 @@
+import BackupHistory
 import BackupKit
+import BackupTestSupport
+import ConfigKit
 import Foundation
-import Testing
 import TestThreads
+import Testing
 
 private func job(_ name: String, every seconds: TimeInterval, catchUp: CatchUpPolicy = .once, lastRun: Date? = nil)
     -> ScheduledJob

@@ -1,10 +1,16 @@
-@testable import BackupKit
+import BackupTestSupport
 import Cron
 import Foundation
 import Logging
 import Synchronization
-import Testing
 import TestThreads
+import Testing
+@testable import BackupKit
+@testable import BackupCore
+@testable import BackupEngines
+@testable import BackupHistory
+@testable import ConfigKit
+@testable import S3Kit
 
 /// How far the tests let a manual clock run.
 private final class Horizon: Sendable {

@@ -1,8 +1,9 @@
+import BackupCore
 import BackupKit
 import Foundation
 import Synchronization
-import Testing
 import TestThreads
+import Testing
 
 @Suite("BlockingBridge", .ownThreads)
 struct BlockingBridgeTests {

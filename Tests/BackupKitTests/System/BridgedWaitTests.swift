@@ -1,9 +1,14 @@
 import Foundation
 import Glibc
 import Logging
-import Testing
 import TestThreads
+import Testing
 @testable import BackupKit
+@testable import BackupCore
+@testable import BackupEngines
+@testable import BackupHistory
+@testable import ConfigKit
+@testable import S3Kit
 
 /// The blocking waits moved onto `BlockingBridge` stop when asked: a clock watcher by Task
 /// cancellation, the children of a tracked launcher by `stopAll`.

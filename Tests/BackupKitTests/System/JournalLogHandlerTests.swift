@@ -1,9 +1,10 @@
+import BackupCore
 import BackupKit
 import Glibc
 import Logging
 import Synchronization
-import Testing
 import TestThreads
+import Testing
 
 /// Captures the lines a handler writes.
 private final class Capture: Sendable {

@@ -1,8 +1,13 @@
 import Foundation
 import Glibc
-import Testing
 import TestThreads
+import Testing
 @testable import BackupKit
+@testable import BackupCore
+@testable import BackupEngines
+@testable import BackupHistory
+@testable import ConfigKit
+@testable import S3Kit
 
 /// Starts `sh -c script` with the test PATH and returns the process.
 func shell(_ script: String, environment: [String: String] = testEnvironment, input: ProcessSpec.Input = .null) throws -> any RunningProcess {

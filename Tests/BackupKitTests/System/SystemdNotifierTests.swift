@@ -1,8 +1,9 @@
+import BackupCore
 import BackupKit
 import Foundation
 import Glibc
-import Testing
 import TestThreads
+import Testing
 
 /// A datagram socket the test binds itself, standing in for systemd's notify socket.
 private final class NotifySocket {

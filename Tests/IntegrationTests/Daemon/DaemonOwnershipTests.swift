@@ -1,9 +1,14 @@
 import Foundation
 import Glibc
 import Synchronization
-import Testing
 import TestThreads
+import Testing
 @testable import BackupKit
+@testable import BackupCore
+@testable import BackupEngines
+@testable import BackupHistory
+@testable import ConfigKit
+@testable import S3Kit
 
 /// `backupd` (any subcommand) as a child process with stdout and stderr in files.
 final class BackupdProcess: @unchecked Sendable {

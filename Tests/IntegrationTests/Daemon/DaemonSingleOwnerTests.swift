@@ -1,8 +1,13 @@
 import Foundation
 import Glibc
-import Testing
 import TestThreads
+import Testing
 @testable import BackupKit
+@testable import BackupCore
+@testable import BackupEngines
+@testable import BackupHistory
+@testable import ConfigKit
+@testable import S3Kit
 
 /// The first line of `log` at journald priority `prefix` (`<3>` error) that contains every one of `texts`.
 func logLine(_ log: String, priority prefix: String, containing texts: String...) -> Substring? {

@@ -1,8 +1,13 @@
 import Foundation
 import Glibc
-import Testing
 import TestThreads
+import Testing
 @testable import BackupKit
+@testable import BackupCore
+@testable import BackupEngines
+@testable import BackupHistory
+@testable import ConfigKit
+@testable import S3Kit
 
 /// The regular files under `roots` (recursively, each read up to 1 MiB) whose bytes contain `needle`.
 func filesContaining(_ needle: String, under roots: [String]) -> [String] {

@@ -1,8 +1,13 @@
 import Foundation
 import Glibc
-import Testing
 import TestThreads
+import Testing
 @testable import BackupKit
+@testable import BackupCore
+@testable import BackupEngines
+@testable import BackupHistory
+@testable import ConfigKit
+@testable import S3Kit
 
 /// The real `backupd run` with `maxConcurrentJobs: 1`: a quick job verified every second and a
 /// slow job, both started by `run-now` through the daemon, against radosgw.

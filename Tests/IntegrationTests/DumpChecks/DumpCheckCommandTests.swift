@@ -1,7 +1,12 @@
 import Foundation
-import Testing
 import TestThreads
+import Testing
 @testable import BackupKit
+@testable import BackupCore
+@testable import BackupEngines
+@testable import BackupHistory
+@testable import ConfigKit
+@testable import S3Kit
 
 /// One engine's case: its job, how to seed it, and how to prove a restore.
 private struct EngineCase: Sendable, CustomStringConvertible {

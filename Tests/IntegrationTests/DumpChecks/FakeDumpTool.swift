@@ -1,5 +1,10 @@
 import Foundation
 @testable import BackupKit
+@testable import BackupCore
+@testable import BackupEngines
+@testable import BackupHistory
+@testable import ConfigKit
+@testable import S3Kit
 
 /// A directory of fake dump tools to put first on backupd's PATH: each answers everything but the
 /// dump itself (`--version`, `INFO`) by running the real tool, and for the dump exits 0 after

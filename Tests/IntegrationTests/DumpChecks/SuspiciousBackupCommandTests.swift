@@ -1,7 +1,12 @@
 import Foundation
-import Testing
 import TestThreads
+import Testing
 @testable import BackupKit
+@testable import BackupCore
+@testable import BackupEngines
+@testable import BackupHistory
+@testable import ConfigKit
+@testable import S3Kit
 
 @Suite("backupd binary: suspicious shrinkage protects the past", .timeLimit(.minutes(4)), .ownThreads)
 struct SuspiciousBackupCommandTests {

@@ -1,8 +1,13 @@
 import Foundation
 import Logging
-import Testing
 import TestThreads
+import Testing
 @testable import BackupKit
+@testable import BackupCore
+@testable import BackupEngines
+@testable import BackupHistory
+@testable import ConfigKit
+@testable import S3Kit
 
 /// An age key pair made by age-keygen in a fresh directory.
 struct AgeKey {

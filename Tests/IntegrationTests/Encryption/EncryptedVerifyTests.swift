@@ -1,10 +1,16 @@
+import BackupTestSupport
 import Foundation
 import Logging
 import SigV4
 import Synchronization
-import Testing
 import TestThreads
+import Testing
 @testable import BackupKit
+@testable import BackupCore
+@testable import BackupEngines
+@testable import BackupHistory
+@testable import ConfigKit
+@testable import S3Kit
 
 /// Replaces a backup's main object with `plaintext` (compressed by zstd unless `compress` is
 /// false) encrypted to `recipient` by the stock tools, and rewrites its manifest to match: a

@@ -1,9 +1,14 @@
 import Foundation
 import Glibc
 import Logging
-import Testing
 import TestThreads
+import Testing
 @testable import BackupKit
+@testable import BackupCore
+@testable import BackupEngines
+@testable import BackupHistory
+@testable import ConfigKit
+@testable import S3Kit
 
 /// The engines' own size estimates, which size equal parts when a job has no history yet.
 @Suite("Engine size estimates", .ownThreads)

@@ -1,9 +1,14 @@
 import Foundation
 import Logging
 import SigV4
-import Testing
 import TestThreads
+import Testing
 @testable import BackupKit
+@testable import BackupCore
+@testable import BackupEngines
+@testable import BackupHistory
+@testable import ConfigKit
+@testable import S3Kit
 
 /// A fan-out job run through the real `backupd` binary against two radosgw buckets.
 struct FanOutFixture {

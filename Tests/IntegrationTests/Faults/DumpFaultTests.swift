@@ -1,9 +1,14 @@
 import Foundation
 import Glibc
 import Synchronization
-import Testing
 import TestThreads
+import Testing
 @testable import BackupKit
+@testable import BackupCore
+@testable import BackupEngines
+@testable import BackupHistory
+@testable import ConfigKit
+@testable import S3Kit
 
 /// Kills the first dump tool it starts (not the version queries) with SIGKILL from outside, as an
 /// OOM killer or an operator would, once backupd has read `after` bytes of its output: the tool

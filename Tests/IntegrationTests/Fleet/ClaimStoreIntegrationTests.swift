@@ -1,8 +1,13 @@
 import Foundation
 import Logging
-import Testing
 import TestThreads
+import Testing
 @testable import BackupKit
+@testable import BackupCore
+@testable import BackupEngines
+@testable import BackupHistory
+@testable import ConfigKit
+@testable import S3Kit
 
 /// Two simulated hosts (two `ClaimStore`s with different host ids) racing for slots on radosgw.
 @Suite("Claims between two hosts on radosgw", .ownThreads)

@@ -1,7 +1,12 @@
 import Foundation
-import Testing
 import TestThreads
+import Testing
 @testable import BackupKit
+@testable import BackupCore
+@testable import BackupEngines
+@testable import BackupHistory
+@testable import ConfigKit
+@testable import S3Kit
 
 /// `backupd check`'s conditional-write probe: radosgw passes, a provider that ignores the
 /// conditions (a proxy stripping them) is named unsafe for runOn "any".

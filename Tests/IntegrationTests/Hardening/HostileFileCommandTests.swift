@@ -1,8 +1,13 @@
 import Foundation
 import Glibc
-import Testing
 import TestThreads
+import Testing
 @testable import BackupKit
+@testable import BackupCore
+@testable import BackupEngines
+@testable import BackupHistory
+@testable import ConfigKit
+@testable import S3Kit
 
 /// The real binary on a config or secret that is a FIFO, /dev/zero, a link to it, or huge: a
 /// prompt non-zero exit naming the path and what it is, never a hang or a memory blow-up.

@@ -1,7 +1,12 @@
 import Foundation
-import Testing
 import TestThreads
+import Testing
 @testable import BackupKit
+@testable import BackupCore
+@testable import BackupEngines
+@testable import BackupHistory
+@testable import ConfigKit
+@testable import S3Kit
 
 /// One time-zone rule in every command's output: a job's times in its own zone, with the offset.
 @Suite("Times in the job's own zone", .ownThreads)

@@ -1,8 +1,13 @@
 import Foundation
 import Glibc
-import Testing
 import TestThreads
+import Testing
 @testable import BackupKit
+@testable import BackupCore
+@testable import BackupEngines
+@testable import BackupHistory
+@testable import ConfigKit
+@testable import S3Kit
 
 /// The real binary's read-only commands: `history` and `status` need no secret, `status` tells
 /// the truth about each job and exits 0 (all ok), 1 (a job not ok) or 2 (cannot read).

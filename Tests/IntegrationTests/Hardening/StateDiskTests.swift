@@ -1,8 +1,13 @@
 import Foundation
 import Glibc
-import Testing
 import TestThreads
+import Testing
 @testable import BackupKit
+@testable import BackupCore
+@testable import BackupEngines
+@testable import BackupHistory
+@testable import ConfigKit
+@testable import S3Kit
 
 /// A full or read-only state disk, on a tmpfs of the test's own: named as such by run-now and the
 /// store, while history and status keep reading the runs already recorded.

@@ -1,7 +1,12 @@
 import Foundation
-import Testing
 import TestThreads
+import Testing
 @testable import BackupKit
+@testable import BackupCore
+@testable import BackupEngines
+@testable import BackupHistory
+@testable import ConfigKit
+@testable import S3Kit
 
 /// `history` and `status` fit the terminal when stdout is one, and are unchanged otherwise.
 @Suite("Terminal-width tables", .ownThreads)

@@ -1,7 +1,12 @@
 import Foundation
-import Testing
 import TestThreads
+import Testing
 @testable import BackupKit
+@testable import BackupCore
+@testable import BackupEngines
+@testable import BackupHistory
+@testable import ConfigKit
+@testable import S3Kit
 
 /// Every command that takes a JOB refuses an unknown name (exit 1) with a did-you-mean.
 @Suite("Unknown job names", .ownThreads)

@@ -1,7 +1,12 @@
 import Foundation
-import Testing
 import TestThreads
+import Testing
 @testable import BackupKit
+@testable import BackupCore
+@testable import BackupEngines
+@testable import BackupHistory
+@testable import ConfigKit
+@testable import S3Kit
 
 /// Every command's `--json` through the real `backupd` binary against radosgw and a temporary
 /// state directory, validated against docs/schemas (docs/json.md), plus the overview of `list`.

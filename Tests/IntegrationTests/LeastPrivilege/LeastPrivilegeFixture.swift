@@ -1,5 +1,10 @@
 import Foundation
 @testable import BackupKit
+@testable import BackupCore
+@testable import BackupEngines
+@testable import BackupHistory
+@testable import ConfigKit
+@testable import S3Kit
 
 /// A PostgreSQL login like the quickstart's `backup` role (LOGIN with a password and, unless
 /// `readAll` is false, `pg_read_all_data`; no CREATEDB, no superuser), a source database owned by

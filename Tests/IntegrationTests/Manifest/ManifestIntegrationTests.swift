@@ -1,9 +1,14 @@
 import Foundation
 import Logging
 import SigV4
-import Testing
 import TestThreads
+import Testing
 @testable import BackupKit
+@testable import BackupCore
+@testable import BackupEngines
+@testable import BackupHistory
+@testable import ConfigKit
+@testable import S3Kit
 
 /// Manifests on the real S3 server (radosgw), checked on the wire and by the AWS CLI.
 @Suite("Manifests on radosgw", .ownThreads)

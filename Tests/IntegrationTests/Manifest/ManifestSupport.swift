@@ -2,6 +2,11 @@ import Foundation
 import Logging
 import SigV4
 @testable import BackupKit
+@testable import BackupCore
+@testable import BackupEngines
+@testable import BackupHistory
+@testable import ConfigKit
+@testable import S3Kit
 
 extension TestDestination {
     /// A fresh bucket reached through `port` on loopback (a proxy in front of the S3 server).

@@ -1,8 +1,13 @@
 import Foundation
 import Glibc
-import Testing
 import TestThreads
+import Testing
 @testable import BackupKit
+@testable import BackupCore
+@testable import BackupEngines
+@testable import BackupHistory
+@testable import ConfigKit
+@testable import S3Kit
 
 /// A PostgreSQL job `pg` for the real `backupd run` daemon: one backup on a schedule that fires
 /// once, a few seconds after the config is written (the dump and its globals), and a verify

@@ -1,5 +1,10 @@
 import Foundation
 @testable import BackupKit
+@testable import BackupCore
+@testable import BackupEngines
+@testable import BackupHistory
+@testable import ConfigKit
+@testable import S3Kit
 
 /// The engines whose backups `verify` checks against their own test servers.
 enum VerifiedEngine: String, CaseIterable, Sendable, CustomStringConvertible {

@@ -1,8 +1,13 @@
 import Foundation
 import Logging
-import Testing
 import TestThreads
+import Testing
 @testable import BackupKit
+@testable import BackupCore
+@testable import BackupEngines
+@testable import BackupHistory
+@testable import ConfigKit
+@testable import S3Kit
 
 /// A PostgreSQL source database with two tables (1,000 and 3 rows) for a job; returns the pipeline.
 func postgresPipeline(_ server: PostgresTestServer, database: String, destination: TestDestination, name: String) throws -> Pipeline {

@@ -1,9 +1,14 @@
 import Foundation
 import Logging
 import SigV4
-import Testing
 import TestThreads
+import Testing
 @testable import BackupKit
+@testable import BackupCore
+@testable import BackupEngines
+@testable import BackupHistory
+@testable import ConfigKit
+@testable import S3Kit
 
 /// Downloads that break mid-body resume with a ranged GET; large objects come in parallel ranges.
 @Suite("Download resume", .ownThreads)

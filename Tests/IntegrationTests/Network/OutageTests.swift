@@ -1,10 +1,16 @@
+import BackupTestSupport
 import Foundation
 import Logging
 import SigV4
 import Synchronization
-import Testing
 import TestThreads
+import Testing
 @testable import BackupKit
+@testable import BackupCore
+@testable import BackupEngines
+@testable import BackupHistory
+@testable import ConfigKit
+@testable import S3Kit
 
 /// Outages, lost endpoints and stalls injected by the fault proxy in front of radosgw.
 @Suite("Network outages", .ownThreads)

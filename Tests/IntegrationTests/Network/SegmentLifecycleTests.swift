@@ -1,9 +1,15 @@
+import BackupTestSupport
 import Foundation
 import Glibc
 import Logging
-import Testing
 import TestThreads
+import Testing
 @testable import BackupKit
+@testable import BackupCore
+@testable import BackupEngines
+@testable import BackupHistory
+@testable import ConfigKit
+@testable import S3Kit
 
 /// Segments across a backup's life: their names, a crash in the middle of one, and the clean-up
 /// of the segments a crash leaves without a manifest.

@@ -1,8 +1,13 @@
 import Foundation
 import Glibc
-import Testing
 import TestThreads
+import Testing
 @testable import BackupKit
+@testable import BackupCore
+@testable import BackupEngines
+@testable import BackupHistory
+@testable import ConfigKit
+@testable import S3Kit
 
 @Suite("backupd binary: per-destination metrics (retries, fan-out seeding)", .timeLimit(.minutes(4)), .ownThreads)
 struct MetricsDestinationTests {

@@ -1,8 +1,13 @@
 import Foundation
 import Logging
-import Testing
 import TestThreads
+import Testing
 @testable import BackupKit
+@testable import BackupCore
+@testable import BackupEngines
+@testable import BackupHistory
+@testable import ConfigKit
+@testable import S3Kit
 
 /// Runs blocking `body` on a thread of its own and awaits it, leaving the concurrency pool free.
 func onOwnThread(_ body: @escaping @Sendable () async throws -> Void) async throws {

@@ -1,8 +1,13 @@
 import Foundation
 import Glibc
-import Testing
 import TestThreads
+import Testing
 @testable import BackupKit
+@testable import BackupCore
+@testable import BackupEngines
+@testable import BackupHistory
+@testable import ConfigKit
+@testable import S3Kit
 
 /// The whole PITR path through the real binary: a PostgreSQL 15 cluster of the test's own whose
 /// archive_command is `backupd wal-push`, a real `backupd run` daemon with its control socket,

@@ -2,6 +2,11 @@ import Foundation
 import Glibc
 import Testing
 @testable import BackupKit
+@testable import BackupCore
+@testable import BackupEngines
+@testable import BackupHistory
+@testable import ConfigKit
+@testable import S3Kit
 
 /// One PITR test's world: a bucket, a config (readable by the server's user, as wal-push needs),
 /// a PostgreSQL cluster archiving through the built backupd, and a scratch directory.

@@ -1,9 +1,15 @@
+import BackupTestSupport
 import Cron
 import Foundation
 import Logging
-import Testing
 import TestThreads
+import Testing
 @testable import BackupKit
+@testable import BackupCore
+@testable import BackupEngines
+@testable import BackupHistory
+@testable import ConfigKit
+@testable import S3Kit
 
 @Suite("Retention against radosgw", .ownThreads)
 struct RetentionIntegrationTests {

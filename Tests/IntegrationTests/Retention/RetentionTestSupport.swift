@@ -3,6 +3,11 @@ import Logging
 import SigV4
 import Synchronization
 @testable import BackupKit
+@testable import BackupCore
+@testable import BackupEngines
+@testable import BackupHistory
+@testable import ConfigKit
+@testable import S3Kit
 
 /// The real libcurl transport, logging every request (`DELETE /bucket/key`, `POST /bucket?delete`)
 /// and, when told to, answering 500 to every ListObjectsV2 request for a second or later page.

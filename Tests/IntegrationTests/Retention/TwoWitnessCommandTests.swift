@@ -1,7 +1,12 @@
 import Foundation
-import Testing
 import TestThreads
+import Testing
 @testable import BackupKit
+@testable import BackupCore
+@testable import BackupEngines
+@testable import BackupHistory
+@testable import ConfigKit
+@testable import S3Kit
 
 /// The two-witness rule and exact names through the real `backupd` binary against radosgw: the
 /// AWS CLI plants strangers and removes manifests behind backupd's back.

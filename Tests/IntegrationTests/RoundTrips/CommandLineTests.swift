@@ -1,7 +1,12 @@
 import Foundation
-import Testing
 import TestThreads
+import Testing
 @testable import BackupKit
+@testable import BackupCore
+@testable import BackupEngines
+@testable import BackupHistory
+@testable import ConfigKit
+@testable import S3Kit
 
 /// Runs the built `backupd` binary (next to the test runner) with an environment; stderr is drained
 /// on its own thread by the launcher, so neither stream can block the other.

@@ -1,7 +1,12 @@
 import Foundation
-import Testing
 import TestThreads
+import Testing
 @testable import BackupKit
+@testable import BackupCore
+@testable import BackupEngines
+@testable import BackupHistory
+@testable import ConfigKit
+@testable import S3Kit
 
 /// What must be equal between the original and the restored MariaDB database.
 func mariadbFingerprint(_ server: MariaDBTestServer, database: String) throws -> String {

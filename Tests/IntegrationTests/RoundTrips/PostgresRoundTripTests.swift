@@ -1,7 +1,12 @@
 import Foundation
-import Testing
 import TestThreads
+import Testing
 @testable import BackupKit
+@testable import BackupCore
+@testable import BackupEngines
+@testable import BackupHistory
+@testable import ConfigKit
+@testable import S3Kit
 
 /// Seeds `database` with unicode text, a 100 MB+ table, a view and a function.
 func seedPostgres(_ server: PostgresTestServer, database: String, bigRows: Int = 750_000) throws {

@@ -1,7 +1,12 @@
 import Foundation
-import Testing
 import TestThreads
+import Testing
 @testable import BackupKit
+@testable import BackupCore
+@testable import BackupEngines
+@testable import BackupHistory
+@testable import ConfigKit
+@testable import S3Kit
 
 /// Runs scripts/restore-without-backupd.sh (the README's recipe) on the fixture's bucket with only
 /// the AWS CLI's variables and `extra` (the database's client variables) beyond PATH.

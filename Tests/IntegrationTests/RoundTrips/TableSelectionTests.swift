@@ -1,7 +1,12 @@
 import Foundation
-import Testing
 import TestThreads
+import Testing
 @testable import BackupKit
+@testable import BackupCore
+@testable import BackupEngines
+@testable import BackupHistory
+@testable import ConfigKit
+@testable import S3Kit
 
 /// A config file with `jobs` (each given name, tables and connection) writing to `destination`;
 /// returns its path and state directory (both removed by `cleanup`).

@@ -1,7 +1,12 @@
 import Foundation
-import Testing
 import TestThreads
+import Testing
 @testable import BackupKit
+@testable import BackupCore
+@testable import BackupEngines
+@testable import BackupHistory
+@testable import ConfigKit
+@testable import S3Kit
 
 /// Runs `backupd ARGUMENTS --config CONFIG` under a pseudo-terminal (util-linux `script`), so its
 /// stderr is a TTY; returns everything the terminal received (stdout and stderr together).

@@ -1,8 +1,13 @@
 import Foundation
 import Logging
-import Testing
 import TestThreads
+import Testing
 @testable import BackupKit
+@testable import BackupCore
+@testable import BackupEngines
+@testable import BackupHistory
+@testable import ConfigKit
+@testable import S3Kit
 
 /// `backupd check`'s checker against radosgw: a good destination, a wrong secret, a user with too few permissions.
 @Suite(.ownThreads) struct CheckIntegrationTests {

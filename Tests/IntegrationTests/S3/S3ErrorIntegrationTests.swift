@@ -1,8 +1,13 @@
 import Foundation
 import Logging
-import Testing
 import TestThreads
+import Testing
 @testable import BackupKit
+@testable import BackupCore
+@testable import BackupEngines
+@testable import BackupHistory
+@testable import ConfigKit
+@testable import S3Kit
 
 /// What radosgw answers to wrong credentials and names, as the user reads it.
 @Suite(.ownThreads) struct S3ErrorIntegrationTests {

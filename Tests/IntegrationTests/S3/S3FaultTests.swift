@@ -1,9 +1,14 @@
 import Foundation
 import Logging
 import SigV4
-import Testing
 import TestThreads
+import Testing
 @testable import BackupKit
+@testable import BackupCore
+@testable import BackupEngines
+@testable import BackupHistory
+@testable import ConfigKit
+@testable import S3Kit
 
 /// Faults radosgw cannot produce by itself: a connection reset mid-part and a 503 on part 2.
 @Suite(.ownThreads) struct S3FaultTests {

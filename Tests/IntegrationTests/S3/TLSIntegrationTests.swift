@@ -1,9 +1,14 @@
 import Foundation
 import Logging
 import SigV4
-import Testing
 import TestThreads
+import Testing
 @testable import BackupKit
+@testable import BackupCore
+@testable import BackupEngines
+@testable import BackupHistory
+@testable import ConfigKit
+@testable import S3Kit
 
 /// The libcurl transport over real TLS: radosgw behind a TLS terminator whose certificate comes
 /// from a throw-away private CA, trusted only through `caFile`.

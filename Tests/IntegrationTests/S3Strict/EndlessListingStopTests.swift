@@ -1,8 +1,13 @@
 import Foundation
 import Glibc
-import Testing
 import TestThreads
+import Testing
 @testable import BackupKit
+@testable import BackupCore
+@testable import BackupEngines
+@testable import BackupHistory
+@testable import ConfigKit
+@testable import S3Kit
 
 /// issue 16, "stop means stop": a listing that never ends (a new continuation token every page)
 /// holds neither the daemon past its grace period nor `backupd prune` past a signal.

@@ -1,5 +1,10 @@
 import Foundation
 @testable import BackupKit
+@testable import BackupCore
+@testable import BackupEngines
+@testable import BackupHistory
+@testable import ConfigKit
+@testable import S3Kit
 
 /// A bucket with three real backups of job `app` (made by `backupd run-now` straight to radosgw)
 /// and two configs over one state directory: `direct` (radosgw, nothing pruned) and `tampered`

@@ -1,8 +1,13 @@
 import Foundation
 import Glibc
-import Testing
 import TestThreads
+import Testing
 @testable import BackupKit
+@testable import BackupCore
+@testable import BackupEngines
+@testable import BackupHistory
+@testable import ConfigKit
+@testable import S3Kit
 
 /// issue 17: SIGTERM during any activity (an upload, a verification, a restore drill) ends it
 /// within the grace period, through the real `backupd` binary, with the true outcome recorded and

@@ -1,8 +1,13 @@
 import Foundation
 import Glibc
-import Testing
 import TestThreads
+import Testing
 @testable import BackupKit
+@testable import BackupCore
+@testable import BackupEngines
+@testable import BackupHistory
+@testable import ConfigKit
+@testable import S3Kit
 
 /// issue 17: SIGTERM during a restore drill whose restore tool blocks ends it within the grace
 /// period, through the real `backupd` binary, and leaves neither the tool running nor a verdict.

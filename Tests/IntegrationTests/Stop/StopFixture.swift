@@ -1,6 +1,11 @@
 import Foundation
 import Glibc
 @testable import BackupKit
+@testable import BackupCore
+@testable import BackupEngines
+@testable import BackupHistory
+@testable import ConfigKit
+@testable import S3Kit
 
 /// A temporary state directory and bucket for the stop tests, with the destination reached
 /// through a `FaultProxy` (so a test can stall S3 mid-transfer) and secrets passed by environment.

@@ -1,5 +1,10 @@
 import Foundation
 @testable import BackupKit
+@testable import BackupCore
+@testable import BackupEngines
+@testable import BackupHistory
+@testable import ConfigKit
+@testable import S3Kit
 
 /// One job in a config file of its own, in a fresh bucket and state directory, for tests that
 /// drive the built `backupd` binary and then read the bucket with other tools.

@@ -1,6 +1,11 @@
 import Dispatch
 import Foundation
 @testable import BackupKit
+@testable import BackupCore
+@testable import BackupEngines
+@testable import BackupHistory
+@testable import ConfigKit
+@testable import S3Kit
 
 /// `backupd` did not finish in time (it blocked, e.g. on a FIFO); it was killed.
 struct BackupdTimedOut: Error, CustomStringConvertible {

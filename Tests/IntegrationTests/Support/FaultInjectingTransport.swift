@@ -1,5 +1,6 @@
 import BackupKit
 import Foundation
+import S3Kit
 
 /// An `HTTPTransport` over the real one that answers 503 SlowDown (without sending) to the first
 /// try of the requests `matching` selects.

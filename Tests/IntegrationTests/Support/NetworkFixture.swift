@@ -3,6 +3,11 @@ import Logging
 import SigV4
 import Synchronization
 @testable import BackupKit
+@testable import BackupCore
+@testable import BackupEngines
+@testable import BackupHistory
+@testable import ConfigKit
+@testable import S3Kit
 
 /// A bucket of its own behind a `FaultProxy`, a temp state directory with a history, and a
 /// config whose destination goes through the proxy: what the network-fault tests share.

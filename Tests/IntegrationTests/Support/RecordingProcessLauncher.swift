@@ -1,5 +1,10 @@
 import Synchronization
 @testable import BackupKit
+@testable import BackupCore
+@testable import BackupEngines
+@testable import BackupHistory
+@testable import ConfigKit
+@testable import S3Kit
 
 /// The live launcher that also keeps every spec it launched, so tests can check argv.
 final class RecordingProcessLauncher: ProcessLauncher {

@@ -2,6 +2,11 @@ import Foundation
 import Logging
 import SigV4
 @testable import BackupKit
+@testable import BackupCore
+@testable import BackupEngines
+@testable import BackupHistory
+@testable import ConfigKit
+@testable import S3Kit
 
 /// The S3 server of the test environment (radosgw from `scripts/testenv/s3.sh`, started by
 /// `scripts/test.sh`), read from `BACKUPD_TEST_S3_*`.

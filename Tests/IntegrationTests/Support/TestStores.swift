@@ -1,6 +1,11 @@
 import Foundation
 import Logging
 @testable import BackupKit
+@testable import BackupCore
+@testable import BackupEngines
+@testable import BackupHistory
+@testable import ConfigKit
+@testable import S3Kit
 
 /// Where the round trips store their backups, and the config of that destination: a fresh bucket
 /// on the radosgw test server, written through the live `S3StoreProvider`.

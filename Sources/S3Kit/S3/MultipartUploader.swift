@@ -1,0 +1,158 @@
+import BackupCore
+import Foundation
+import Logging
+import SigV4
+
+/// Streams a `ByteSource` of unknown length to one S3 object as a multipart upload.
+///
+/// The uploading task reads parts (through the `BlockingBridge`) and hashes the whole stream; up to
+/// `partsInFlight` parts are sent at once, each a child task of a task group. At most
+/// `partsInFlight + 1` part buffers exist: the next part is read while the others are sent, and
+/// is sent only when a slot is free, so a slow bucket holds the reader (and through it the
+/// producer) back instead of growing memory. Any failure, and cancelling the task, aborts the upload.
+public final class MultipartUploader: Sendable {
+    let client: S3Client
+    /// Part sizes as the stream grows.
+    public let plan: PartSizePlan
+    /// Parts sent at once.
+    public let partsInFlight: Int
+    let logger: Logger
+    /// The provider's limits (equal parts, largest object) that part sizing and segments follow.
+    public let profile: ProviderProfile
+    /// Where an upload whose abort failed is kept, with the destination's name.
+    let abortLedger: (ledger: any PendingAbortLedger, destination: String)?
+    /// When abort-pending entries are dated.
+    let now: @Sendable () -> Date
+
+    /// An uploader over `client`.
+    public init(
+        client: S3Client, plan: PartSizePlan, partsInFlight: Int, logger: Logger, profile: ProviderProfile = ProviderProfile(),
+        abortLedger: (ledger: any PendingAbortLedger, destination: String)? = nil,
+        now: @escaping @Sendable () -> Date = { Date() }
+    ) {
+        self.client = client
+        self.plan = plan
+        self.partsInFlight = max(1, partsInFlight)
+        self.logger = logger
+        self.profile = profile
+        self.abortLedger = abortLedger
+        self.now = now
+    }
+
+    /// Uploads `source` to `key` with `metadata` (what is known at the start), hashing the stream
+    /// in the same pass, and verifies size and metadata with HEAD. The digest goes into the
+    /// receipt (and from there the manifest), never back onto the object: no copy request is sent.
+    /// See `BackupObjectStore.upload` for the contract.
+    public func upload(
+        key: String, from source: any ByteSource, metadata: [String: String], uploadStarted: (String) -> Void
+    ) async throws -> UploadReceipt {
+        try await uploadMeasured(key: key, from: source, metadata: metadata, uploadStarted: uploadStarted).receipt
+    }
+
+    /// `upload` that also reports the peak bytes of part buffers held (for the memory bound's tests).
+    func uploadMeasured(
+        key: String, from source: any ByteSource, metadata: [String: String],
+        uploadStarted: (String) -> Void, plan: PartSizePlan? = nil, hasher: StreamHasher = StreamHasher()
+    ) async throws -> (receipt: UploadReceipt, peakBufferBytes: Int) {
+        let plan = plan ?? self.plan
+        if Task.isCancelled { throw S3Error.cancelled(reason: StopReason.text) }
+        let uploadID = try await client.createMultipartUpload(key: key, metadata: metadata)
+        var log = logger
+        log[metadataKey: "s3.key"] = "\(key)"
+        log[metadataKey: "s3.upload_id"] = "\(uploadID)"
+        uploadStarted(uploadID)
+
+        let reader = PartReader(source: source, key: key, plan: plan, hasher: hasher, bufferLimit: partsInFlight + 1)
+        let etags: [Int: String]
+        do {
+            etags = try await sendParts(from: reader, key: key, uploadID: uploadID)
+        } catch {
+            let failure = Task.isCancelled && !(error is S3Error) ? S3Error.cancelled(reason: StopReason.text) : error
+            log.info("upload failed, aborting", metadata: ["s3.error": "\(failure)"])
+            await abort(key: key, uploadID: uploadID, cancelled: Task.isCancelled, log: log)
+            throw failure
+        }
+
+        // The stream's hasher may go on into the next segment: the digest comes from a copy.
+        let sha256 = SHA256.hex(hasher.copy().finalize())
+        let sentParts = etags.map { (number: $0.key, etag: $0.value) }
+        do {
+            try await client.completeMultipartUpload(key: key, uploadID: uploadID, parts: sentParts)
+        } catch {
+            await abort(key: key, uploadID: uploadID, cancelled: Task.isCancelled, log: log)
+            throw error
+        }
+        let etag: String
+        do {
+            etag = try await verify(key: key, size: reader.total, metadata: metadata)
+        } catch {
+            // An object that does not read back as sent is not a finished backup: remove it (best
+            // effort) so that the failure leaves nothing behind, as a failed upload would.
+            log.info("the stored object does not match the upload, deleting it", metadata: ["s3.error": "\(error)"])
+            await Self.uncancelled { [client] in try? await client.deleteObjects(keys: [key]) }
+            throw error
+        }
+        log.info("upload complete", metadata: ["s3.bytes": "\(reader.total)", "s3.parts": "\(reader.partCount)", "s3.sha256": "\(sha256)"])
+        return (
+            UploadReceipt(
+                key: key, uploadID: uploadID, size: reader.total, sha256: sha256, etag: etag, partSize: reader.firstPartSize,
+                partCount: reader.partCount),
+            reader.peakBufferBytes
+        )
+    }
+
+    /// Reads parts and sends each as a child task, at most `partsInFlight` at once; returns the
+    /// parts' ETags by number. The first failure (a part's, the source's) cancels the others.
+    private func sendParts(from reader: PartReader, key: String, uploadID: String) async throws -> [Int: String] {
+        try await withThrowingTaskGroup(of: (number: Int, etag: String, buffer: PartBuffer).self) { group in
+            var etags: [Int: String] = [:]
+            var running = 0
+            while let part = try await reader.next() {
+                if running == partsInFlight, let sent = try await group.next() {
+                    etags[sent.number] = sent.etag
+                    reader.release(sent.buffer)
+                    running -= 1
+                }
+                running += 1
+                group.addTask { [client, stop = reader.stop] in
+                    do {
+                        let bytes = UnsafeRawBufferPointer(rebasing: part.buffer.memory[0..<part.length])
+                        // The part's digest (hashed by the reader with the stream's) lets the server check it.
+                        let etag = try await client.uploadPart(
+                            key: key, uploadID: uploadID, number: part.number, body: bytes, sha256: part.sha256)
+                        return (part.number, etag, part.buffer)
+                    } catch {
+                        stop.raise()  // the reader stops at its next chunk instead of filling a part for nothing
+                        throw error
+                    }
+                }
+            }
+            for try await sent in group {
+                etags[sent.number] = sent.etag
+                reader.release(sent.buffer)
+            }
+            // A read cut short by cancellation is not the end of the stream: never complete it.
+            if Task.isCancelled || reader.stop.isRaised { throw S3Error.cancelled(reason: StopReason.text) }
+            guard etags.count == reader.partCount else {
+                throw S3Error.invalidResponse(operation: "UploadPart", detail: "parts missing")
+            }
+            return etags
+        }
+    }
+
+    /// Confirms with HEAD that the object has the streamed size and every metadata entry (the
+    /// digest among them); returns its ETag.
+    private func verify(key: String, size: Int64, metadata: [String: String]) async throws -> String {
+        guard let head = try await client.headObject(key: key) else {
+            throw S3Error.invalidResponse(operation: "HeadObject", detail: "\(key) is missing after the upload completed")
+        }
+        guard head.size == size else {
+            throw S3Error.invalidResponse(operation: "HeadObject", detail: "\(key) has \(head.size) bytes, expected \(size)")
+        }
+        for (name, value) in metadata.sorted(by: { $0.key < $1.key }) where head.metadata[name.lowercased()] != value {
+            throw S3Error.invalidResponse(
+                operation: "HeadObject", detail: "\(key) has \(name) \(head.metadata[name.lowercased()] ?? "none"), expected \(value)")
+        }
+        return head.etag ?? ""
+    }
+}
