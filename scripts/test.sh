@@ -139,15 +139,19 @@ bounded_swift_test() {
   while kill -0 "$pid" 2>/dev/null && (( waited < limit )); do sleep 5; waited=$(( waited + 5 )); done
   if kill -0 "$pid" 2>/dev/null; then
     say "swift test $* still runs after ${limit}s: it is hung; every thread of the test process follows"
-    local runner
-    for runner in $(pgrep -g "$pid" -f 'PackageTests.xctest' || true); do
+    local runner family=("$pid") index=0
+    while (( index < ${#family[@]} )); do
+      family+=($(pgrep -P "${family[index]}" || true)); index=$(( index + 1 ))
+    done
+    for runner in "${family[@]}"; do
+      [[ $(tr '\0' ' ' </proc/"$runner"/cmdline 2>/dev/null) == *PackageTests.xctest* ]] || continue
       say "threads of pid $runner ($(tr '\0' ' ' </proc/"$runner"/cmdline 2>/dev/null | cut -c1-200))"
       timeout -k 5 120 gdb -p "$runner" -batch -nx -ex 'set pagination off' -ex 'thread apply all bt 30' 2>&1 \
         | grep -v '^\[New LWP\|^warning: \|^Downloading' >&2 || true
     done
-    kill -- -"$pid" 2>/dev/null || true
+    kill -- -"$pid" "${family[@]}" 2>/dev/null || true
     sleep 2
-    kill -KILL -- -"$pid" 2>/dev/null || true
+    kill -KILL -- -"$pid" "${family[@]}" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
     return 124
   fi

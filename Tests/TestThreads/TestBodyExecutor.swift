@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 
 /// The executor test bodies run on: every job it is given runs on a thread of its own pool, and a
 /// job never waits for a thread, since a new one starts when none is idle.
@@ -32,6 +33,11 @@ public final class TestBodyExecutor: TaskExecutor, @unchecked Sendable {  // unc
         if spawn {
             Thread.detachNewThread { [self] in
                 Thread.current.threadDictionary[Self.marker] = true
+                // A thread starts with its creator's signal mask, and dispatch's workers block
+                // signals: children a body spawns would inherit that and ignore SIGTERM.
+                var none = sigset_t()
+                sigemptyset(&none)
+                pthread_sigmask(SIG_SETMASK, &none, nil)
                 work()
             }
         }
