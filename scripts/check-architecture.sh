@@ -2,7 +2,7 @@
 # Prints issue 17's architecture measures for the tree (Sources only):
 #   - `@unchecked Sendable` count, each with file:line and whether it has a reason comment
 #   - Thread / DispatchSemaphore / NSCondition / DispatchGroup / DispatchQueue.global() uses
-#     outside Sources/BackupKit/System/BlockingBridge.swift
+#     outside Sources/BackupCore/System/BlockingBridge.swift
 #   - destination fan-out branches (`fanOut` identifiers, `count > 1` on destinations/lanes)
 #   - files over 300 lines
 #   - blocks of >= 6 identical lines (whitespace-normalised, non-trivial) repeated in Sources
@@ -36,7 +36,7 @@ import sys
 
 root, strict = sys.argv[1], sys.argv[2] == "1"
 sources = os.path.join(root, "Sources")
-BRIDGE = "Sources/BackupKit/System/BlockingBridge.swift"
+BRIDGE = "Sources/BackupCore/System/BlockingBridge.swift"
 LIMITS = {"unchecked": 4, "file_lines": 300, "block": 6}
 
 files = []
