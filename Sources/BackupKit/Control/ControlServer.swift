@@ -21,6 +21,8 @@ public final class ControlServer: Service, Sendable {
     private let logger: Logger
     private let handler: @Sendable (ControlRequest, ControlReply) -> Void
     private let stopped = Atomic<Bool>(false)
+    /// The socket `bind()` made ahead of `run()` (nil: `run()` makes it).
+    private let bound = Mutex<Result<(fd: Int32, file: FileIdentity?), any Error>?>(nil)
     /// PITR: the users admitted (besides root and the daemon's) for `wal-push` only, and its handler.
     let wal: ControlServer.WALPushing?
 
@@ -47,7 +49,10 @@ public final class ControlServer: Service, Sendable {
         let fd: Int32
         let socketFile: FileIdentity?
         do {
-            (fd, socketFile) = try listen()
+            (fd, socketFile) = try bound.withLock { made in
+                defer { made = nil }
+                return try (made ?? Result { try listen() }).get()
+            }
         } catch {
             logger.error("no control socket: run-now cannot reach this daemon", metadata: ["control.path": "\(path)", "error": "\(error)"])
             return
@@ -73,7 +78,16 @@ public final class ControlServer: Service, Sendable {
         if let socketFile, FileIdentity(path: path) == socketFile { unlink(path) }
     }
 
-    private func listen() throws -> (Int32, FileIdentity?) {
+    /// Makes the socket and listens now, before `run()` accepts on it: the daemon does this before
+    /// its services start, so that READY=1 (sent by the scheduling service) never precedes a
+    /// socket `run-now` can reach. A socket that cannot be made is reported by `run()`.
+    public func bind() {
+        bound.withLock { made in
+            if made == nil { made = Result { try listen() } }
+        }
+    }
+
+    private func listen() throws -> (fd: Int32, file: FileIdentity?) {
         guard let address = UnixSocket.address(path) else { throw ControlError.pathTooLong(path: path) }
         // The state lock is held, so a socket file left here is a crashed daemon's; one that answers
         // is a live daemon's all the same (the lock is not what it should be): never take it over.

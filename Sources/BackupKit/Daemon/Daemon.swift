@@ -94,6 +94,7 @@ public final class Daemon: Sendable {
         let control = ControlServer(stateDirectory: config.stateDirectory, logger: logger, wal: dependencies.walPushing(configs, logger)) { request, reply in
             coordinator.submit(request, reply: reply)
         }
+        control.bind()
         // Stopped in reverse order: the scheduler first (its runs finish or are cancelled), the
         // watchdog last (it pings while backups finish). Parts that may end early (one-shot
         // clean-ups, the sweeper and metrics services passed in) wait for their turn to stop.

@@ -99,8 +99,11 @@ struct SegmentLifecycleTests {
         _ = try await poll(timeout: 30) { try history().run(id: run.id)?.uploadID == nil }
         let record = try #require(try history().run(id: run.id))
         #expect(record.status == .interrupted, "log:\n\(second.log)")
-        await #expect(try store.openUploads(prefix: "seg/crash/").isEmpty, "the open segment's upload is still billed; log:\n\(second.log)")
-        #expect(second.log.contains("aborted the upload of an interrupted run"), "log:\n\(second.log)")
+        // The run is recorded interrupted first; its upload is aborted next, from the pending-abort ledger.
+        let aborted = try await poll(timeout: 30) {
+            try await store.openUploads(prefix: "seg/crash/").isEmpty && second.log.contains("aborted the upload of an interrupted run")
+        }
+        #expect(aborted, "the open segment's upload is still billed; log:\n\(second.log)")
         second.send(SIGTERM)
         #expect(await second.waitForExit(timeout: 60) == 0)
 
