@@ -80,6 +80,7 @@ public struct VerifyRunner: Sendable {
         let verifier = BackupVerifier(launcher: launcher, environment: environment, clock: clock)
         var reports: [VerifyReport] = []
         for entry in entries {
+            if Task.isCancelled { break }
             var entryLog = log
             entryLog[metadataKey: "backup.id"] = "\(entry.id)"
             var report = await verifier.verify(entry, job: job, store: store, identity: identity, logger: entryLog)
@@ -97,6 +98,8 @@ public struct VerifyRunner: Sendable {
                 }
                 report.endedAt = clock.now()
             }
+            // Cut short, its checks say nothing about the backup: recorded as not verified.
+            if Task.isCancelled { report = report.stopped(StopReason.text) }
             var record = VerificationRecord(report, trigger: trigger, destination: job.destination)
             if let history {
                 do {

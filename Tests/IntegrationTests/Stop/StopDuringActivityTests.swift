@@ -73,9 +73,8 @@ struct StopDuringActivityTests {
         #expect(verifications.allSatisfy { !$0.passed && $0.couldNotRun }, "\(verifications.map { ($0.passed, $0.error ?? "") })")
     }
 
-    /// The daemon's scheduled verification stalls on its download; SIGTERM should end the daemon
-    /// within the grace period (a known issue today, see below), and no verification is recorded
-    /// as passed or failed.
+    /// The daemon's scheduled verification stalls on its download; SIGTERM ends the daemon within
+    /// seconds of the grace period, and no verification is recorded as passed or failed.
     @Test func sigtermDuringScheduledVerification() async throws {
         let fixture = try await StopFixture(label: "stop-sverify")
         defer { fixture.remove() }
@@ -88,12 +87,7 @@ struct StopDuringActivityTests {
         try await Task.sleep(for: .seconds(5))
         daemon.send(SIGTERM)
         let status = await daemon.waitForExit(timeout: 15)
-        // Known today: ScheduledVerifier verifies on a thread that no cancellation reaches, and a
-        // stalled download has nothing to stop it; fixed when verification is scheduled through
-        // the state machine over the async S3 layer (issue 17). Fails here once that works.
-        withKnownIssue("a scheduled verification ignores SIGTERM (issue 17)") {
-            #expect(status == 0, "the daemon did not stop within 15 s of SIGTERM (grace 2 s); log:\n\(daemon.log)")
-        }
+        #expect(status == 0, "the daemon did not stop within 15 s of SIGTERM (grace 2 s); log:\n\(daemon.log)")
         let verifications = try fixture.history().verifications(job: "app")
         #expect(verifications.allSatisfy { !$0.passed && $0.couldNotRun }, "\(verifications.map { ($0.passed, $0.error ?? "") })")
     }
