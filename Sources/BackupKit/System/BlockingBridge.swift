@@ -20,7 +20,8 @@ public final class BlockingBridge: @unchecked Sendable {  // unchecked: every st
     private let keepIdle: Int
     private let idleTimeout: TimeInterval
     private let condition = NSCondition()
-    private var queue: [@Sendable () -> Void] = []
+    /// Jobs; each returns what hands its result to the awaiting task (run once the thread counts as free).
+    private var queue: [@Sendable () -> (@Sendable () -> Void)?] = []
     private var head = 0
     private var idle = 0
     private var threads = 0
@@ -55,11 +56,9 @@ public final class BlockingBridge: @unchecked Sendable {  // unchecked: every st
                         state.started = true
                         return state.cancelled
                     }
-                    if cancelledFirst {
-                        continuation.resume(throwing: CancellationError())
-                        return
-                    }
-                    continuation.resume(with: Result { try body() })
+                    if cancelledFirst { return { continuation.resume(throwing: CancellationError()) } }
+                    let result = Result { try body() }
+                    return { continuation.resume(with: result) }
                 }
             }
         } onCancel: {
@@ -75,7 +74,10 @@ public final class BlockingBridge: @unchecked Sendable {  // unchecked: every st
     /// land even while the run is being cancelled).
     public func runToCompletion<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
         await withCheckedContinuation { (continuation: CheckedContinuation<T, Never>) in
-            submit { continuation.resume(returning: body()) }
+            submit {
+                let value = body()
+                return { continuation.resume(returning: value) }
+            }
         }
     }
 
@@ -84,7 +86,10 @@ public final class BlockingBridge: @unchecked Sendable {  // unchecked: every st
     /// starve behind blocked callers; stopping it is the owner's business (killing the process
     /// it feeds, closing the descriptor it reads).
     public func detach(_ body: @escaping @Sendable () -> Void) {
-        submit(body)
+        submit {
+            body()
+            return nil
+        }
     }
 
     private struct CallState {
@@ -92,7 +97,7 @@ public final class BlockingBridge: @unchecked Sendable {  // unchecked: every st
         var cancelled = false
     }
 
-    private func submit(_ job: @escaping @Sendable () -> Void) {
+    private func submit(_ job: @escaping @Sendable () -> (@Sendable () -> Void)?) {
         condition.lock()
         queue.append(job)
         let waiting = queue.count - head
@@ -122,8 +127,17 @@ public final class BlockingBridge: @unchecked Sendable {  // unchecked: every st
                     head = 0
                 }
                 condition.unlock()
-                job()
+                let deliver = job()
                 condition.lock()
+                if let deliver {
+                    // Free before the awaiting task resumes: its next call finds this thread
+                    // rather than starting another one.
+                    idle += 1
+                    condition.unlock()
+                    deliver()
+                    condition.lock()
+                    idle -= 1
+                }
                 continue
             }
             if idle >= keepIdle {

@@ -98,8 +98,9 @@ public struct VerifyRunner: Sendable {
                 }
                 report.endedAt = clock.now()
             }
-            // Cut short, its checks say nothing about the backup: recorded as not verified.
-            if Task.isCancelled { report = report.stopped(StopReason.text) }
+            // Cut short, a failed check may only have seen the stop: no verdict, recorded as not
+            // verified. One that passed read and checked everything before the stop.
+            if Task.isCancelled, !report.passed { report = report.stopped(StopReason.text) }
             var record = VerificationRecord(report, trigger: trigger, destination: job.destination)
             if let history {
                 do {
