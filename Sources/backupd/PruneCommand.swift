@@ -72,7 +72,7 @@ struct PruneCommand: AsyncParsableCommand {
                     if !report.refused.isEmpty || report.plan.withheld != nil { failed = true }
                     if let withheld = report.plan.withheld { printError("\(job.name) at \(each.destination): \(withheld)") }
                 case .failure(let error):
-                    printError(job.destinations.count > 1 ? "\(job.name) at \(each.destination): \(error)" : "\(job.name): \(error)")
+                    printError("\(job.name) at \(each.destination): \(error)")
                     failed = true
                 }
             }
