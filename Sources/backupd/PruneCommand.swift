@@ -65,7 +65,7 @@ struct PruneCommand: AsyncParsableCommand {
                 }
                 if !first && !json { print("") }
                 first = false
-                if job.destinations.count > 1 && !json { print("destination \(each.destination):") }
+                if !json { print("destination \(each.destination):") }
                 switch each.result {
                 case .success(let report):
                     if !json { print(PruneReportRenderer.render(report, policy: each.job.retention, zone: job.timeZone)) }
