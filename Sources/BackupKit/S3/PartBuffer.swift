@@ -1,5 +1,5 @@
 /// One part's worth of memory, allocated once and reused while the part size stays the same.
-final class PartBuffer: @unchecked Sendable {  // unchecked: raw memory lent to one task at a time (filled on the bridge, then sent)
+final class PartBuffer {
     let memory: UnsafeMutableRawBufferPointer
 
     init(capacity: Int) {
