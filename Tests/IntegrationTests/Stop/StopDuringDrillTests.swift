@@ -105,6 +105,9 @@ struct StopDuringDrillTests {
         if !gone { kill(blocked, SIGKILL) }
         let verifications = try setup.fixture.history().verifications(job: "app")
         #expect(verifications.allSatisfy { !$0.passed && $0.couldNotRun }, "\(verifications.map { ($0.passed, $0.error ?? "") })")
+        // The one verification under way is recorded, as stopped: no verdict on the backup.
+        #expect(verifications.count == 1 && verifications.allSatisfy { ($0.error ?? "").contains("stopped before it finished") },
+                "\(verifications.map { ($0.passed, $0.error ?? "") })")
         _ = try? setup.pg.psql("DROP DATABASE IF EXISTS \"\(scratch)\" WITH (FORCE)", database: setup.database)
     }
 }
