@@ -66,14 +66,14 @@ struct PruneCommand: AsyncParsableCommand {
                 }
                 if !first && !json { print("") }
                 first = false
-                if job.destinations.count > 1 && !json { print("destination \(each.destination):") }
+                if !json { print("destination \(each.destination):") }
                 switch each.result {
                 case .success(let report):
                     if !json { print(PruneReportRenderer.render(report, policy: each.job.retention, zone: job.timeZone)) }
                     if !report.refused.isEmpty || report.plan.withheld != nil { failed = true }
                     if let withheld = report.plan.withheld { printError("\(job.name) at \(each.destination): \(withheld)") }
                 case .failure(let error):
-                    printError(job.destinations.count > 1 ? "\(job.name) at \(each.destination): \(error)" : "\(job.name): \(error)")
+                    printError("\(job.name) at \(each.destination): \(error)")
                     failed = true
                 }
             }

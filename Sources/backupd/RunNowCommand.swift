@@ -144,8 +144,8 @@ struct RunNowCommand: AsyncParsableCommand {
         }
         if !json {
             print("backed up \(summary.job) in \(seconds) s (\(run))")
-            if let destinations = summary.destinations, destinations.count > 1 {
-                print("  stored   at \(destinations.map(\.destination).joined(separator: ", ")) (each its own objects and manifest)")
+            if let destinations = summary.destinations, !destinations.isEmpty {
+                print("  stored   at \(destinations.map(\.destination).joined(separator: ", ")) (objects and manifest at each)")
             }
             print("  object   s3://\(summary.bucket)/\(summary.objectKey ?? "")")
             print("  size     \(formatSize(summary.bytesStored ?? 0)), from \(formatSize(summary.bytesRead ?? 0)) of dump")

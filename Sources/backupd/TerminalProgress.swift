@@ -1,16 +1,17 @@
+import BackupCore
 import BackupKit
 import Foundation
 import Glibc
+import Synchronization
 
 /// The progress line of `run-now`, `restore` and `verify`: drawn on stderr only when stderr is a
-/// terminal and the output is not JSON; a ticker redraws it while no bytes move (the elapsed time
-/// goes on during a dump's first seconds or while the daemon runs the backup).
-final class TerminalProgress: @unchecked Sendable {
+/// terminal and the output is not JSON; a ticker on the `BlockingBridge` redraws it while no
+/// bytes move (the elapsed time goes on during a dump's first seconds or while the daemon runs
+/// the backup).
+final class TerminalProgress: Sendable {
     let progress: TransferProgress
-    private let stop = DispatchSemaphore(value: 0)
-    private let stopped = DispatchSemaphore(value: 0)
-    private let lock = NSLock()
-    private var running = true
+    private let stop = BlockingBridge.Completion()
+    private let running = Atomic<Bool>(true)
 
     /// A progress line labelled `label`, or nil when stderr is not a terminal or `json` is set.
     /// Without `counting` the line shows the elapsed time only.
@@ -23,22 +24,16 @@ final class TerminalProgress: @unchecked Sendable {
         progress = TransferProgress(
             label: label, counting: counting, now: { ProcessInfo.processInfo.systemUptime },
             write: { FileHandleStream.standardError.write($0) })
-        let thread = Thread { [progress, stop, stopped] in
-            while stop.wait(timeout: .now() + 0.25) == .timedOut { progress.tick() }
-            stopped.signal()
+        BlockingBridge.shared.detach { [progress, stop] in
+            while !stop.waitBlocking(timeout: .milliseconds(250)) { progress.tick() }
         }
-        thread.start()
     }
 
-    /// Stops the ticker and clears the line (before the result is printed); later calls do nothing.
+    /// Stops the ticker and clears the line (before the result is printed); later calls do
+    /// nothing. A tick racing the stop draws nothing: the line is finished first.
     func finish() {
-        let wasRunning = lock.withLock {
-            defer { running = false }
-            return running
-        }
-        guard wasRunning else { return }
-        stop.signal()
-        stopped.wait()
+        guard running.exchange(false, ordering: .acquiringAndReleasing) else { return }
         progress.finish()
+        stop.finish()
     }
 }

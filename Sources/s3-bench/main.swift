@@ -9,6 +9,7 @@
 import BackupCore
 import BackupKit
 import Foundation
+import Synchronization
 import Logging
 import S3Kit
 import SigV4
@@ -40,17 +41,17 @@ final class GeneratedStream: ByteSource {
 }
 
 /// Wraps the real transport and adds up the time spent in server-side copies (the metadata step).
-final class TimingTransport: HTTPTransport, @unchecked Sendable {
+final class TimingTransport: HTTPTransport, Sendable {
     let inner: any HTTPTransport
-    private let lock = NSLock()
-    private(set) var copySeconds = 0.0
+    private let copyTime = Mutex(0.0)
+    var copySeconds: Double { copyTime.withLock { $0 } }
     init(inner: any HTTPTransport) { self.inner = inner }
     func send(_ request: HTTPRequest, body: UnsafeRawBufferPointer, sink: ((UnsafeRawBufferPointer) throws -> Void)?) throws -> HTTPResponse {
         let start = Date()
         defer {
             if request.headers.contains(where: { $0.name == "x-amz-copy-source" }) {
                 let spent = Date().timeIntervalSince(start)
-                lock.withLock { copySeconds += spent }
+                copyTime.withLock { $0 += spent }
             }
         }
         return try inner.send(request, body: body, sink: sink)
@@ -129,16 +130,16 @@ func cpuSeconds() -> Double {
 if CommandLine.arguments.contains("--download") {
     let cpuStart = cpuSeconds()
     let start = Date()
-    final class Count: @unchecked Sendable {  // unchecked: written by the download's sink alone, read after it returned
-        var bytes = 0
+    final class Count: Sendable {
+        let bytes = Atomic<Int>(0)
     }
     let count = Count()
     do {
-        try await store.download(key: key) { count.bytes += $0.count }
+        try await store.download(key: key) { count.bytes.add($0.count, ordering: .relaxed) }
     } catch {
         fail("\(error)")
     }
-    let bytes = count.bytes
+    let bytes = count.bytes.load(ordering: .relaxed)
     let elapsed = Date().timeIntervalSince(start)
     let cpu = cpuSeconds() - cpuStart
     var usage = rusage()

@@ -1,9 +1,10 @@
 import Synchronization
 
 extension BlockingBridge {
-    /// A value (a borrowed buffer, a byte source, a sink) lent to one bridge call. The awaiting task
-    /// does not touch it until the call has returned, and `run` always waits for its body to
-    /// return, so only one thread uses it at a time.
+    /// A value (a borrowed buffer, a byte source, a sink, a part) lent to one bridge call, pump or
+    /// child task. The lender does not touch it until the borrower has handed it back or ended
+    /// (`run` always waits for its body to return), so only one thread uses it at a time: the one
+    /// audited escape from the checker for values that move between threads without being Sendable.
     public struct Handoff<Value>: @unchecked Sendable {  // unchecked: lent to one bridge call, which the lender awaits
         /// The lent value.
         public var value: Value

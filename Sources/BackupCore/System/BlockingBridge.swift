@@ -159,3 +159,39 @@ public final class BlockingBridge: @unchecked Sendable {  // unchecked: every st
         }
     }
 }
+
+extension BlockingBridge {
+    /// The end of work started with `detach` (a pump), signalled once by that work: async code
+    /// awaits it; the few synchronous callers left (which run off the cooperative pool) block on it.
+    public final class Completion: Sendable {
+        private let signal = CompletionSignal()
+        private let semaphore = DispatchSemaphore(value: 0)
+
+        /// Not finished yet.
+        public init() {}
+
+        /// Marks the end; call it once.
+        public func finish() {
+            signal.signal()
+            semaphore.signal()
+        }
+
+        /// Returns once the work has ended.
+        public func wait() async {
+            await signal.wait()
+        }
+
+        /// Blocks the calling thread until the work has ended.
+        public func waitBlocking() {
+            semaphore.wait()
+            semaphore.signal()
+        }
+
+        /// Blocks the calling thread for at most `timeout`; true when the work has ended.
+        public func waitBlocking(timeout: Duration) -> Bool {
+            guard semaphore.wait(timeout: .now() + timeout.seconds) == .success else { return false }
+            semaphore.signal()
+            return true
+        }
+    }
+}

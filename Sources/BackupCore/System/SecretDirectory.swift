@@ -1,5 +1,6 @@
 import CLinux
 import Foundation
+import Synchronization
 import Glibc
 
 /// Where the secrets handed to a child process live (a PostgreSQL passfile, a MySQL option file,
@@ -9,21 +10,25 @@ import Glibc
 /// a SIGKILL leaves a password behind. Only where memfd or /proc is missing does a secret go to a
 /// 0600 file in a private, locked 0700 directory `backupd-secrets-*`, which `remove()` deletes and
 /// the next start sweeps (`removeStale(in:)`). Call `remove()` as soon as the children have ended.
-public final class SecretDirectory: @unchecked Sendable {
+public final class SecretDirectory: Sendable {
     /// The name every fallback directory starts with.
     public static let directoryPrefix = "backupd-secrets-"
 
     /// The fallback directory (nil while every secret is in memory).
-    public var path: String? { lock.withLock { directory?.path } }
+    public var path: String? { state.withLock { $0.directory?.path } }
     /// What a child given these secrets must inherit, in order: it sees them as descriptors 3, 4, …
-    public var descriptors: [Int32] { lock.withLock { memoryFiles } }
+    public var descriptors: [Int32] { state.withLock { $0.memoryFiles } }
     /// Whether secrets are kept in memory files (else in the fallback directory).
     public let inMemory: Bool
 
-    private let lock = NSLock()
-    private var counter = 0
-    private var memoryFiles: [Int32] = []
-    private var directory: (path: String, fd: Int32)?
+    private let state = Mutex(State())
+
+    /// The secrets made so far.
+    private struct State {
+        var counter = 0
+        var memoryFiles: [Int32] = []
+        var directory: (path: String, fd: Int32)?
+    }
 
     /// Secrets in memory files when this system has them (`inMemory`), else in a fresh directory
     /// under `parent` (default: `$XDG_RUNTIME_DIR`, `/dev/shm` when writable, else the temporary
@@ -31,6 +36,7 @@ public final class SecretDirectory: @unchecked Sendable {
     public init(parent: String? = nil, inMemory: Bool = SecretDirectory.memoryFilesWork) throws {
         self.inMemory = inMemory
         guard !inMemory else { return }
+        let directory: (path: String, fd: Int32)
         let base = parent ?? Self.defaultParent()
         var template = Array("\(base)/\(Self.directoryPrefix)XXXXXX".utf8CString)
         let created = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
@@ -41,6 +47,7 @@ public final class SecretDirectory: @unchecked Sendable {
         let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW)
         if fd >= 0 { flock(fd, LOCK_EX | LOCK_NB) }
         directory = (path, fd)
+        state.withLock { $0.directory = directory }
     }
 
     deinit { remove() }
@@ -74,17 +81,17 @@ public final class SecretDirectory: @unchecked Sendable {
             close(fd)
             throw SecretDirectoryError.cannotCreateInMemory(name: name, errno: code)
         }
-        let index = lock.withLock { () -> Int in
-            memoryFiles.append(fd)
-            return memoryFiles.count
+        let index = state.withLock { state -> Int in
+            state.memoryFiles.append(fd)
+            return state.memoryFiles.count
         }
         return "/proc/self/fd/\(2 + index)"
     }
 
     private func writeFile(_ name: String, _ bytes: [UInt8]) throws -> String {
-        let (index, base) = lock.withLock { () -> (Int, String?) in
-            counter += 1
-            return (counter, directory?.path)
+        let (index, base) = state.withLock { state -> (Int, String?) in
+            state.counter += 1
+            return (state.counter, state.directory?.path)
         }
         guard let base else { throw SecretDirectoryError.cannotWrite(path: name, errno: ENOENT) }
         let file = "\(base)/\(index)-\(name)"
@@ -111,12 +118,12 @@ public final class SecretDirectory: @unchecked Sendable {
     /// Frees every secret: closes the memory files and deletes the fallback directory (safe to
     /// call more than once).
     public func remove() {
-        let (files, directory) = lock.withLock { () -> ([Int32], (path: String, fd: Int32)?) in
+        let (files, directory) = state.withLock { state -> ([Int32], (path: String, fd: Int32)?) in
             defer {
-                memoryFiles = []
-                self.directory = nil
+                state.memoryFiles = []
+                state.directory = nil
             }
-            return (memoryFiles, self.directory)
+            return (state.memoryFiles, state.directory)
         }
         for fd in files { close(fd) }
         if let directory {

@@ -1,9 +1,8 @@
 extension HistoryRenderer {
-    /// The lanes a run's output lists (`docs/json.md`: only on runs with several destinations): a
-    /// run's one lane says nothing its own row does not.
+    /// The lanes a run's output lists (`docs/json.md`): every lane recorded, one per destination,
+    /// whatever their number (runs from before lanes were recorded have none).
     static func shownLanes(_ lanes: [DestinationOutcome]?) -> [DestinationOutcome] {
-        guard let lanes, lanes.count > 1 else { return [] }
-        return lanes
+        lanes ?? []
     }
 
     /// The table row under a run for one of its destinations: `  -> NAME`, its status, size and key or error.

@@ -59,8 +59,8 @@ public struct RunSummary: Codable, Sendable, Equatable {
             .map { ObjectName.manifestKey(prefix: job.prefix, backupID: $0) }
         error = outcome.error
         stderrTail = outcome.stderrTail
-        // `docs/json.md`: listed for a job with several destinations (a job's one lane is the summary itself).
-        destinations = outcome.destinations.count > 1 ? outcome.destinations : nil
+        // `docs/json.md`: every run's lanes, one per destination, whatever their number.
+        destinations = outcome.destinations
         suspicious = outcome.suspicious
         backupID = outcome.objectKey.flatMap { ObjectName.parse($0, prefix: job.prefix, job: job.name)?.backupID }
     }

@@ -1,3 +1,4 @@
+import BackupCore
 import Foundation
 
 extension RunCoordinator {
@@ -29,7 +30,15 @@ extension RunCoordinator {
     func verify(_ run: ScheduledRun) async {
         if case .verification(let name) = ScheduledWork(item: run.job), let verifier {
             let config = configs.current
-            if let job = config.job(named: name) { await verifier.verify(job: job, config: config) }
+            if let job = config.job(named: name) {
+                // Cancelled (the grace period ran out), the verification records why it stopped.
+                let reason = StopReason()
+                await withTaskCancellationHandler {
+                    await StopReason.$current.withValue(reason) { await verifier.verify(job: job, config: config) }
+                } onCancel: {
+                    reason.set(state.withLock { $0.stopReason })
+                }
+            }
         }
         state.withLock { _ = $0.verifying.remove(run.job) }
         scheduler.runFinished(job: run.job)

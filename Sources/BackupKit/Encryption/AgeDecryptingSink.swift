@@ -37,24 +37,30 @@ public final class AgeDecryptingSink {
         self.key = key
         let process = self.process
         let reader = self.reader
-        let sink = UncheckedSink(downstream)
+        // Lent to the reader, which alone calls it, while the caller waits in `finish` or writes
+        // input (the restorer's counters it updates are read only after `finish`).
+        let sink = BlockingBridge.Handoff(downstream)
         BlockingBridge.shared.detach {
             var buffer = [UInt8](repeating: 0, count: 1 << 20)
             do {
                 while true {
                     let n = try buffer.withUnsafeMutableBytes { try process.readOutput(into: $0) }
                     if n == 0 { break }
-                    try buffer.withUnsafeBytes { try sink.write(UnsafeRawBufferPointer(rebasing: $0[..<n])) }
+                    try buffer.withUnsafeBytes { try sink.value(UnsafeRawBufferPointer(rebasing: $0[..<n])) }
                 }
             } catch {
                 reader.error.withLock { $0 = error }
                 process.kill()
             }
-            reader.done.signal()
+            reader.done.finish()
         }
     }
 
-    /// Writes downloaded ciphertext; throws when age or the downstream already failed.
+    /// age's process, for a caller that must stop it from a cancellation handler.
+    var running: any RunningProcess { process }
+
+    /// Writes downloaded ciphertext (on a bridge thread: it blocks); throws when age or the
+    /// downstream already failed.
     public func write(_ chunk: UnsafeRawBufferPointer) throws {
         if let error = reader.error.withLock({ $0 }) { throw error }
         do {
@@ -66,38 +72,47 @@ public final class AgeDecryptingSink {
     }
 
     /// Ends the input and waits for age and the downstream; throws what went wrong.
+    public func finish() async throws {
+        process.closeInput()
+        await reader.done.wait()
+        try conclude(await process.ended())
+    }
+
+    /// `finish()` for synchronous callers, which block their thread (never a cooperative one).
     public func finish() throws {
         process.closeInput()
-        reader.done.wait()
-        reader.done.signal()
-        let exit = process.wait()
+        reader.done.waitBlocking()
+        try conclude(process.wait())
+    }
+
+    /// Stops age (the download failed).
+    public func abort() async {
+        process.kill()
+        process.closeInput()
+        await reader.done.wait()
+        _ = await process.ended()
+    }
+
+    /// `abort()` for synchronous callers, which block their thread (never a cooperative one).
+    public func abort() {
+        process.kill()
+        process.closeInput()
+        reader.done.waitBlocking()
+        _ = process.wait()
+    }
+
+    /// Throws what went wrong once age ended with `exit` and the reader with it.
+    private func conclude(_ exit: ProcessExit) throws {
         if let error = reader.error.withLock({ $0 }), !(error is ProcessError) { throw error }
         guard exit.succeeded else {
             throw EncryptionError.decryptFailed(key: key, exit: "\(exit)", stderr: process.stderrTail())
         }
         if let error = reader.error.withLock({ $0 }) { throw error }
     }
-
-    /// Stops age (the download failed).
-    public func abort() {
-        process.kill()
-        process.closeInput()
-        reader.done.wait()
-        reader.done.signal()
-        _ = process.wait()
-    }
 }
 
-/// The reader's error and its end. (`finish` is synchronous until the restore path is async: it
-/// then awaits the reader through the bridge instead of this semaphore.)
+/// The reader's error and its end, which `finish` and `abort` await.
 private final class ReaderState: Sendable {
     let error = Mutex<(any Error)?>(nil)
-    let done = DispatchSemaphore(value: 0)
-}
-
-/// The downstream closure, called only by the reader while the caller waits in `finish`
-/// or writes input (the restorer's counters it updates are read only after `finish`).
-private final class UncheckedSink: @unchecked Sendable {  // unchecked: the closure is not Sendable; only the reader calls it
-    let write: (UnsafeRawBufferPointer) throws -> Void
-    init(_ write: @escaping (UnsafeRawBufferPointer) throws -> Void) { self.write = write }
+    let done = BlockingBridge.Completion()
 }

@@ -39,13 +39,14 @@ public final class AgeEncryptionSource: ByteSource {
         self.process = process
         self.job = job
         let pump = self.pump
-        let box = UncheckedSource(upstream)
+        // Lent to the pump, which alone reads it from then on.
+        let box = BlockingBridge.Handoff(upstream)
         // `stop()` kills age, which ends a blocked write into its input.
         BlockingBridge.shared.detach {
             var buffer = [UInt8](repeating: 0, count: chunkSize)
             do {
                 while true {
-                    let n = try buffer.withUnsafeMutableBytes { try box.source.read(into: $0) }
+                    let n = try buffer.withUnsafeMutableBytes { try box.value.read(into: $0) }
                     if n == 0 { break }
                     try buffer.withUnsafeBytes { try process.writeInput(UnsafeRawBufferPointer(rebasing: $0[..<n])) }
                 }
@@ -94,10 +95,4 @@ private final class PumpState: Sendable {
     let error = Mutex<(any Error)?>(nil)
 
     func finish(_ failure: (any Error)?) { error.withLock { $0 = failure } }
-}
-
-/// The upstream handed to the pump, which alone reads it from then on.
-private final class UncheckedSource: @unchecked Sendable {  // unchecked: ByteSource is not Sendable; only the pump reads it
-    let source: any ByteSource
-    init(_ source: any ByteSource) { self.source = source }
 }

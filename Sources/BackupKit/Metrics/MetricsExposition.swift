@@ -82,8 +82,8 @@ public enum MetricsExposition {
             }
             add(suspicious, metrics.lastSuspicious ? 1 : 0)
             add(running, metrics.running ? 1 : 0)
-            // `partial` exists only for jobs with several destinations.
-            for status in [RunStatus.succeeded, .failed, .interrupted] + (job.destinations.count > 1 ? [.partial] : []) {
+            // Every job has the same series (`partial` stays 0 for a job with one destination).
+            for status in [RunStatus.succeeded, .failed, .interrupted, .partial] {
                 add(runs, Double(metrics.runs[status] ?? 0), label + [("status", status.rawValue)])
             }
             var destinations = Set(metrics.bytesUploaded.keys.filter { !$0.isEmpty })

@@ -1,18 +1,25 @@
-import Dispatch
+import BackupCore
 import Foundation
 import Logging
 import S3Kit
+import Synchronization
 
-/// Delivers notifications off the backup's path: one background queue, a short timeout per
-/// attempt and a few retries with backoff. A delivery that still fails is logged as a warning
+/// Delivers notifications off the backup's path: in order, by one pump on the `BlockingBridge`
+/// while any are queued, with a short timeout per attempt and a few retries with backoff. A delivery that still fails is logged as a warning
 /// naming only the URL's scheme and host; nothing is ever thrown back to the backup.
 public final class NotificationSender: Sendable {
     private let transport: any HTTPTransport
     private let attempts: Int
     private let retryDelay: Duration
     private let logger: Logger
-    private let queue = DispatchQueue(label: "backupd.notify")
-    private let pending = DispatchGroup()
+    private let state = Mutex(State())
+
+    /// The messages not yet delivered, and who waits for them all to be.
+    private struct State {
+        var queued: [(message: NotificationMessage, metadata: Logger.Metadata)] = []
+        var pumping = false
+        var flushes: [BlockingBridge.Completion] = []
+    }
 
     /// Attempts made per message when not told otherwise.
     public static let defaultAttempts = 3
@@ -38,18 +45,46 @@ public final class NotificationSender: Sendable {
 
     /// Queues `message`; returns at once.
     public func send(_ message: NotificationMessage, metadata: Logger.Metadata) {
-        pending.enter()
-        queue.async { [self] in
-            defer { pending.leave() }
-            deliver(message, metadata: metadata)
+        let start = state.withLock { state -> Bool in
+            state.queued.append((message, metadata))
+            defer { state.pumping = true }
+            return !state.pumping
         }
+        if start { BlockingBridge.shared.detach { [self] in pump() } }
     }
 
     /// Waits up to `timeout` for queued messages (for `run-now`, before the process exits);
-    /// false when some were still being sent.
+    /// false when some were still being sent. It blocks its thread.
     @discardableResult
     public func flush(timeout: Duration) -> Bool {
-        pending.wait(timeout: .now() + timeout.seconds) == .success
+        let flushed = BlockingBridge.Completion()
+        let idle = state.withLock { state -> Bool in
+            if state.pumping { state.flushes.append(flushed) }
+            return !state.pumping
+        }
+        return idle || flushed.waitBlocking(timeout: timeout)
+    }
+
+    /// Delivers the queued messages in order until none is left, then tells the flushes.
+    private func pump() {
+        while true {
+            let next = state.withLock { state -> (message: NotificationMessage, metadata: Logger.Metadata)? in
+                state.queued.isEmpty ? nil : state.queued.removeFirst()
+            }
+            if let next {
+                deliver(next.message, metadata: next.metadata)
+                continue
+            }
+            let flushes = state.withLock { state -> [BlockingBridge.Completion]? in
+                guard state.queued.isEmpty else { return nil }
+                state.pumping = false
+                defer { state.flushes = [] }
+                return state.flushes
+            }
+            guard let flushes else { continue }
+            for flush in flushes { flush.finish() }
+            return
+        }
     }
 
     private func deliver(_ message: NotificationMessage, metadata: Logger.Metadata) {

@@ -150,10 +150,10 @@ public struct Restorer: Sendable {
                     downloaded += Int64(chunk.count)
                     try write(chunk)
                 }
-                try age?.finish()
+                try await age?.finish()
                 return digest
             } catch {
-                age?.abort()
+                await age?.abort()
                 throw error
             }
         }
@@ -194,46 +194,51 @@ public struct Restorer: Sendable {
 
         case .process(let tool, let argv, let environment):
             let process = try launcher.launch(ProcessSpec(argv: argv, environment: environment, input: .pipe, captureOutput: false, inheritedFiles: secrets.descriptors))
-            let holdBack = HoldBackSink { bytes in try process.writeInput(bytes) }
-            // A MySQL restore into another database drops DEFINER clauses only SUPER may restore.
-            let definers = (driver as? MySQLDriver)?.stripsDefiners(options) == true ? DefinerFilter { try holdBack.write($0) } : nil
-            // Counted as decompressed (the backup's own size), before any DEFINER is stripped.
-            let sink = CodecSink(codec: codec) { bytes in
-                restored += Int64(bytes.count)
-                if let definers { try definers.write(bytes) } else { try holdBack.write(bytes) }
-            }
-            let digest: BackupStreamReader.Digest
-            do {
-                digest = try await download(into: sink)
-                // The tool has not seen the end of its input yet: a mismatch must never be committed.
-                try checkDigest(digest)
-                try sink.finish()
-                try definers?.finish()
-                try holdBack.release()
-            } catch let error as EncryptionError {
-                process.kill()
-                _ = process.wait()
-                throw error
-            } catch {
-                // A tool that stopped reading has its own reason: prefer it over the broken pipe.
-                let stoppedEarly = error is ProcessError
-                if !stoppedEarly { process.kill() }
+            // Stopping the restore kills the tool: blocked in its input or its exit, the wait ends.
+            return try await withTaskCancellationHandler {
+                let holdBack = HoldBackSink { bytes in try process.writeInput(bytes) }
+                // A MySQL restore into another database drops DEFINER clauses only SUPER may restore.
+                let definers = (driver as? MySQLDriver)?.stripsDefiners(options) == true ? DefinerFilter { try holdBack.write($0) } : nil
+                // Counted as decompressed (the backup's own size), before any DEFINER is stripped.
+                let sink = CodecSink(codec: codec) { bytes in
+                    restored += Int64(bytes.count)
+                    if let definers { try definers.write(bytes) } else { try holdBack.write(bytes) }
+                }
+                let digest: BackupStreamReader.Digest
+                do {
+                    digest = try await download(into: sink)
+                    // The tool has not seen the end of its input yet: a mismatch must never be committed.
+                    try checkDigest(digest)
+                    try sink.finish()
+                    try definers?.finish()
+                    try holdBack.release()
+                } catch let error as EncryptionError {
+                    process.kill()
+                    _ = await process.ended()
+                    throw error
+                } catch {
+                    // A tool that stopped reading has its own reason: prefer it over the broken pipe.
+                    let stoppedEarly = error is ProcessError
+                    if !stoppedEarly { process.kill() }
+                    process.closeInput()
+                    let exit = await process.ended()
+                    let stderr = redactor.redact(process.stderrTail())
+                    if stoppedEarly, !exit.succeeded {
+                        throw driver.failure(tool: tool, exit: exit, stderr: stderr, job: job.name)
+                    }
+                    if let mismatch = error as? RestoreError { throw mismatch }
+                    throw RestoreError.transfer(job: job.name, key: key, reason: redactor.redact("\(error)"), stderr: stderr)
+                }
                 process.closeInput()
-                let exit = process.wait()
+                let exit = await process.ended()
                 let stderr = redactor.redact(process.stderrTail())
-                if stoppedEarly, !exit.succeeded {
+                guard exit.succeeded else {
                     throw driver.failure(tool: tool, exit: exit, stderr: stderr, job: job.name)
                 }
-                if let mismatch = error as? RestoreError { throw mismatch }
-                throw RestoreError.transfer(job: job.name, key: key, reason: redactor.redact("\(error)"), stderr: stderr)
+                return Result(key: key, bytesDownloaded: downloaded, bytesRestored: restored, destination: tool, stderrTail: stderr, sha256: digest.sha256)
+            } onCancel: {
+                process.kill()
             }
-            process.closeInput()
-            let exit = process.wait()
-            let stderr = redactor.redact(process.stderrTail())
-            guard exit.succeeded else {
-                throw driver.failure(tool: tool, exit: exit, stderr: stderr, job: job.name)
-            }
-            return Result(key: key, bytesDownloaded: downloaded, bytesRestored: restored, destination: tool, stderrTail: stderr, sha256: digest.sha256)
         }
     }
 

@@ -1,6 +1,7 @@
 import BackupCore
 import ConfigKit
 import Foundation
+import Synchronization
 import Logging
 
 /// A store that counts the bytes it uploads and downloads into a `TransferProgress`, around the
@@ -92,15 +93,14 @@ public struct ProgressStoreProvider: ObjectStoreProvider {
 
 /// The sizes the manifests read so far give their data objects: the first piece of an item (an
 /// object, or a whole backup) starts a new count against the item's size.
-final class ManifestSizes: @unchecked Sendable {
+final class ManifestSizes: Sendable {
     private let measure: ProgressObjectStore.Measure
-    private let lock = NSLock()
-    private var starts: [String: Int64] = [:]
+    private let starts = Mutex<[String: Int64]>([:])
 
     init(measure: ProgressObjectStore.Measure) { self.measure = measure }
 
     func remember(_ manifest: BackupManifest) {
-        lock.withLock {
+        starts.withLock { starts in
             switch measure {
             case .object:
                 for object in manifest.objects {
@@ -115,7 +115,7 @@ final class ManifestSizes: @unchecked Sendable {
     /// The size to measure against when `key` starts an item, nil when it continues one (the next
     /// segment or object) or is in no manifest read.
     func startingItem(_ key: String) -> Int64? {
-        lock.withLock { starts[key] }
+        starts.withLock { $0[key] }
     }
 }
 

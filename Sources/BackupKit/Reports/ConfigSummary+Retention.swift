@@ -2,12 +2,10 @@ import ConfigKit
 import Foundation
 
 extension ConfigSummary {
-    /// The job's retention in words (per destination for a job with several, each with the policy
-    /// that applies there), and a warning when it deletes backups its provider bills for a minimum
-    /// time anyway.
+    /// The job's retention in words, per destination with the policy that applies there, and a
+    /// warning when it deletes backups its provider bills for a minimum time anyway.
     static func retentionLines(_ job: JobConfig, config: BackupConfig, now: Date) -> [String] {
-        guard job.destinations.count > 1 else { return destinationRetentionLines(job, label: "retention", config: config, now: now) }
-        return job.destinations.flatMap {
+        job.destinations.flatMap {
             destinationRetentionLines(job.only(destination: $0), label: "retention at \($0)", config: config, now: now)
         }
     }

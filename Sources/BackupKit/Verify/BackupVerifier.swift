@@ -113,10 +113,17 @@ public struct BackupVerifier: Sendable {
                 layerError = error
             }
         }
+        // Stopping the verification stops its tools too: a tool that stopped reading would
+        // otherwise hold the download's sink (and the download) forever.
+        let tools = [(format as? ToolCheck)?.process, age?.running].compactMap { $0 }
         do {
-            let digest = try await BackupStreamReader(store: store).read(object) { chunk in
-                guard layerError == nil, let write else { return }
-                do { try write(chunk) } catch { layerError = error }
+            let digest = try await withTaskCancellationHandler {
+                try await BackupStreamReader(store: store).read(object) { chunk in
+                    guard layerError == nil, let write else { return }
+                    do { try write(chunk) } catch { layerError = error }
+                }
+            } onCancel: {
+                for tool in tools { tool.kill() }
             }
             result.foundSize = digest.size
             result.foundSha256 = digest.sha256
@@ -128,8 +135,8 @@ public struct BackupVerifier: Sendable {
                 result.problems.append("SHA-256 expected \(object.sha256) (manifest), found \(digest.sha256)")
             }
         } catch {
-            age?.abort()
-            (format as? ToolCheck)?.abandon()
+            await age?.abort()
+            await (format as? ToolCheck)?.abandon()
             if Task.isCancelled || error is CancellationError {
                 // Stopped (a shutdown, a timeout), not a bad object: the check could not run to the end.
                 result.notChecked = "the verification was stopped: \(StopReason.text)"
@@ -140,20 +147,20 @@ public struct BackupVerifier: Sendable {
         }
         if layerError == nil, layers.readable {
             do {
-                try age?.finish()
+                try await age?.finish()
                 try sink.finish()
             } catch { layerError = error }
         } else {
-            age?.abort()
+            await age?.abort()
         }
         if let layerError {
-            (format as? ToolCheck)?.abandon()
+            await (format as? ToolCheck)?.abandon()
             if layerError is EncryptionError {
                 result.problems.append("decryption failed: \(layerError)")
             } else {
                 result.problems.append("compression layer (\(result.compression)) failed: \(layerError)")
             }
-        } else if let problem = format.finish() {
+        } else if let problem = await format.finish() {
             result.problems.append("format check (\(format.name)) failed: \(problem)")
         }
         return result

@@ -10,7 +10,7 @@ protocol FormatCheck: AnyObject {
     func write(_ bytes: UnsafeRawBufferPointer) throws
 
     /// Ends the input; returns nil when the content is valid, else what is wrong.
-    func finish() -> String?
+    func finish() async -> String?
 }
 
 /// No format check: `command` jobs (and their like) are checked by digest only.
@@ -46,7 +46,8 @@ final class TrailerCheck: FormatCheck {
 /// seen what it needs) is fine: the rest is still read for the digest.
 final class ToolCheck: FormatCheck {
     let name: String
-    private let process: any RunningProcess
+    /// The tool (killed when the verification is stopped).
+    let process: any RunningProcess
     private var stoppedReading = false
 
     init(name: String, argv: [String], environment: [String: String], launcher: any ProcessLauncher) throws {
@@ -63,18 +64,18 @@ final class ToolCheck: FormatCheck {
         }
     }
 
-    func finish() -> String? {
+    func finish() async -> String? {
         process.closeInput()
-        let exit = process.wait()
+        let exit = await process.ended()
         if exit.succeeded { return nil }
         let detail = FailureClassifier.lastLine(process.stderrTail())
         return "\(name) rejected the content (\(exit))\(detail.isEmpty ? "" : ": \(detail)")"
     }
 
     /// Stops the tool (the object could not be read).
-    func abandon() {
+    func abandon() async {
         process.kill()
         process.closeInput()
-        _ = process.wait()
+        _ = await process.ended()
     }
 }

@@ -65,14 +65,17 @@ public struct ScheduledVerifier: Service {
     public func verify(job: JobConfig, config: BackupConfig) async {
         var drill = config.verifySettings(for: job)?.restoreTo
         for destination in job.destinations {
+            if Task.isCancelled { return }
             var log = logger
             log[metadataKey: "job.name"] = "\(job.name)"
-            if job.destinations.count > 1 { log[metadataKey: "s3.destination"] = "\(destination)" }
+            log[metadataKey: "s3.destination"] = "\(destination)"
             do {
                 let reports = try await runner.run(
                     job: job.only(destination: destination), config: config, selection: .latest, restoreTo: drill,
                     trigger: .schedule, logger: log)
                 if reports.contains(where: { $0.drill != nil }) { drill = nil }
+            } catch let error where Task.isCancelled {
+                log.notice("scheduled verification stopped", metadata: ["stop.reason": "\(StopReason.text)", "error": "\(error)"])
             } catch {
                 log.error("scheduled verification could not run", metadata: ["error": "\(error)"])
             }

@@ -1,4 +1,5 @@
 import BackupCore
+import Glibc
 import Synchronization
 
 /// Launches through another launcher and remembers the children, so that a stop (SIGTERM or
@@ -12,6 +13,8 @@ public final class TrackingProcessLauncher: ProcessLauncher {
     private struct State {
         var stopped = false
         var children: [Child] = []
+        /// Launches under way: their child exists before it is tracked.
+        var launching = 0
     }
     private let base: any ProcessLauncher
     private let state = Mutex(State())
@@ -22,6 +25,8 @@ public final class TrackingProcessLauncher: ProcessLauncher {
     }
 
     public func launch(_ spec: ProcessSpec) throws -> any RunningProcess {
+        state.withLock { $0.launching += 1 }
+        defer { state.withLock { $0.launching -= 1 } }
         let process = try base.launch(spec)
         let stopped = state.withLock { state -> Bool in
             state.children.removeAll { $0.process == nil }
@@ -37,11 +42,19 @@ public final class TrackingProcessLauncher: ProcessLauncher {
     }
 
     /// Kills the process group of every child still alive, and of every child started from now on.
+    /// A child whose launch is under way (spawned, not yet tracked) is killed by that launch: this
+    /// waits for such launches (at most `launchWait`), since the caller exits right after.
     public func stopAll() {
         let children = state.withLock { state -> [any RunningProcess] in
             state.stopped = true
             return state.children.compactMap(\.process)
         }
         for child in children { child.kill() }
+        let deadline = ContinuousClock.now + Self.launchWait
+        while state.withLock({ $0.launching }) > 0, ContinuousClock.now < deadline { usleep(1_000) }
     }
+
+    /// The longest `stopAll` waits for launches under way (a loaded machine may pause one between
+    /// the spawn and its tracking; the child must not outlive backupd).
+    static let launchWait: Duration = .seconds(2)
 }

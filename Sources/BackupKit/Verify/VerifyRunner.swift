@@ -84,6 +84,7 @@ public struct VerifyRunner: Sendable {
         let verifier = BackupVerifier(launcher: launcher, environment: environment, clock: clock)
         var reports: [VerifyReport] = []
         for entry in entries {
+            if Task.isCancelled { break }
             var entryLog = log
             entryLog[metadataKey: "backup.id"] = "\(entry.id)"
             var report = await verifier.verify(entry, job: job, store: store, identity: identity, logger: entryLog)
@@ -101,6 +102,9 @@ public struct VerifyRunner: Sendable {
                 }
                 report.endedAt = clock.now()
             }
+            // Cut short, a failed check may only have seen the stop: no verdict, recorded as not
+            // verified. One that passed read and checked everything before the stop.
+            if Task.isCancelled, !report.passed { report = report.stopped(StopReason.text) }
             var record = VerificationRecord(report, trigger: trigger, destination: job.destination)
             if let history {
                 do {

@@ -159,7 +159,7 @@ public final class CurlTransport: HTTPTransport {
 }
 
 /// A libcurl easy handle; only one thread uses it at a time (it is taken out of the pool).
-private struct EasyHandle: @unchecked Sendable {
+private struct EasyHandle: @unchecked Sendable {  // unchecked: a C pointer, used by one thread at a time (taken out of the pool)
     let raw: UnsafeMutableRawPointer
 }
 

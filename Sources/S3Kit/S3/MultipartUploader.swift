@@ -104,23 +104,25 @@ public final class MultipartUploader: Sendable {
     /// Reads parts and sends each as a child task, at most `partsInFlight` at once; returns the
     /// parts' ETags by number. The first failure (a part's, the source's) cancels the others.
     private func sendParts(from reader: PartReader, key: String, uploadID: String) async throws -> [Int: String] {
-        try await withThrowingTaskGroup(of: (number: Int, etag: String, buffer: PartBuffer).self) { group in
+        // Each part (its buffer) is lent to the child task that sends it and comes back with its ETag.
+        try await withThrowingTaskGroup(of: (number: Int, etag: String, buffer: BlockingBridge.Handoff<PartBuffer>).self) { group in
             var etags: [Int: String] = [:]
             var running = 0
-            while let part = try await reader.next() {
+            while let filled = try await reader.next() {
                 if running == partsInFlight, let sent = try await group.next() {
                     etags[sent.number] = sent.etag
-                    reader.release(sent.buffer)
+                    reader.release(sent.buffer.value)
                     running -= 1
                 }
                 running += 1
-                group.addTask { [client, stop = reader.stop] in
+                group.addTask { [client, stop = reader.stop, lent = BlockingBridge.Handoff(filled)] in
+                    let part = lent.value
                     do {
                         let bytes = UnsafeRawBufferPointer(rebasing: part.buffer.memory[0..<part.length])
                         // The part's digest (hashed by the reader with the stream's) lets the server check it.
                         let etag = try await client.uploadPart(
                             key: key, uploadID: uploadID, number: part.number, body: bytes, sha256: part.sha256)
-                        return (part.number, etag, part.buffer)
+                        return (part.number, etag, BlockingBridge.Handoff(part.buffer))
                     } catch {
                         stop.raise()  // the reader stops at its next chunk instead of filling a part for nothing
                         throw error
@@ -129,7 +131,7 @@ public final class MultipartUploader: Sendable {
             }
             for try await sent in group {
                 etags[sent.number] = sent.etag
-                reader.release(sent.buffer)
+                reader.release(sent.buffer.value)
             }
             // A read cut short by cancellation is not the end of the stream: never complete it.
             if Task.isCancelled || reader.stop.isRaised { throw S3Error.cancelled(reason: StopReason.text) }

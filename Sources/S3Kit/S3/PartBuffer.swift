@@ -1,5 +1,5 @@
 /// One part's worth of memory, allocated once and reused while the part size stays the same.
-final class PartBuffer: @unchecked Sendable {
+final class PartBuffer {
     let memory: UnsafeMutableRawBufferPointer
 
     init(capacity: Int) {

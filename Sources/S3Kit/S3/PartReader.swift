@@ -6,8 +6,8 @@ import SigV4
 /// the same pass, and keeps the buffers: at most `bufferLimit` exist, reused while the part size
 /// stays the same. Used by the uploading task alone.
 final class PartReader {
-    /// One filled part.
-    struct Part: Sendable {
+    /// One filled part (lent to the task that sends it, which hands its buffer back).
+    struct Part {
         var number: Int
         var buffer: PartBuffer
         var length: Int
@@ -78,10 +78,10 @@ final class PartReader {
     /// it is still in the cache), both digests in one pass. For the plan's last part, a full buffer
     /// is followed by a one-byte probe: the stream must end there or it does not fit.
     private func fill(_ buffer: PartBuffer, size: Int, last: Bool) async throws -> (filled: Int, ended: Bool, extra: Bool, sha256: String) {
-        let lent = BlockingBridge.Handoff((source: source.value, hasher: hasher))
+        let lent = BlockingBridge.Handoff((source: source.value, hasher: hasher, buffer: buffer))
         let stop = stop
         return try await BlockingBridge.shared.run(interrupt: { stop.raise() }) {
-            let (source, hasher) = lent.value
+            let (source, hasher, buffer) = lent.value
             let partHasher = StreamHasher()
             var filled = 0
             var ended = false

@@ -17,7 +17,8 @@ struct RangedDownload: Sendable {
     /// Fetches every range and writes them to `sink` in order (on the bridge: it may block).
     func run(to sink: @escaping (UnsafeRawBufferPointer) throws -> Void) async throws {
         let lentSink = BlockingBridge.Handoff(sink)
-        try await withThrowingTaskGroup(of: (index: Int, buffer: PartBuffer, length: Int).self) { group in
+        // Each buffer is lent to the child task that fills it and comes back with its range.
+        try await withThrowingTaskGroup(of: (index: Int, buffer: BlockingBridge.Handoff<PartBuffer>, length: Int).self) { group in
             var free: [PartBuffer] = []
             var allocated = 0
             var running = 0
@@ -36,7 +37,9 @@ struct RangedDownload: Sendable {
                     let index = next
                     next += 1
                     running += 1
-                    group.addTask { [self] in (index, buffer, try await fetch(index: index, into: buffer)) }
+                    group.addTask { [self, lent = BlockingBridge.Handoff(buffer)] in
+                        (index, lent, try await fetch(index: index, into: lent.value))
+                    }
                 }
             }
             fill()
@@ -46,13 +49,14 @@ struct RangedDownload: Sendable {
                         throw S3Error.invalidResponse(operation: "GetObject", detail: "range \(index) of \(key) never arrived")
                     }
                     running -= 1
-                    done[finished.index] = (finished.buffer, finished.length)
+                    done[finished.index] = (finished.buffer.value, finished.length)
                     fill()
                 }
                 let piece = done.removeValue(forKey: index)!
                 let lent = BlockingBridge.Handoff(piece.buffer)
+                let length = piece.length
                 try await BlockingBridge.shared.run {
-                    try lentSink.value(UnsafeRawBufferPointer(rebasing: lent.value.memory[0..<piece.length]))
+                    try lentSink.value(UnsafeRawBufferPointer(rebasing: lent.value.memory[0..<length]))
                 }
                 free.append(piece.buffer)
                 fill()

@@ -5,7 +5,7 @@ import SigV4
 /// own SHA-NI code, which can advance two digests over the same bytes in one pass (`update(_:and:with:)`:
 /// a part's digest for SigV4 and the stream's for the manifest share the message schedule and
 /// interleave their rounds); elsewhere it is OpenSSL's, one pass per digest.
-final class StreamHasher: @unchecked Sendable {
+final class StreamHasher {
     private enum Engine {
         case paired(UnsafeMutablePointer<bd_sha256_ctx>)
         case openSSL(SHA256Hasher)

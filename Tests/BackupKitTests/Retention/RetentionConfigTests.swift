@@ -103,7 +103,7 @@ struct RetentionConfigTests {
         let now = RetentionFixtures.at("2026-12-01T12:00:00Z")
         let daily = try wasabi(["keepLast": 7])
         let text = ConfigSummary.render(daily, path: "c.json", now: now)
-        #expect(text.contains("    retention: keeps the newest 7 (the newest backup always)"))
+        #expect(text.contains("    retention at local: keeps the newest 7 (the newest backup always)"))
         #expect(text.contains("warning: with this schedule the policy deletes backups as young as 7 days, but Wasabi (local) bills every object for at least 90 days"))
         #expect(text.contains("History: rows older than 400d are deleted"))
         let minutely = try loadConfig(configText { root in
@@ -121,6 +121,6 @@ struct RetentionConfigTests {
         let elsewhere = try loadConfig(configText { editJob(&$0) { $0["retention"] = ["keepLast": 7] } })
         #expect(!ConfigSummary.render(elsewhere, path: "c.json", now: now).contains("warning:"))
         let none = ConfigSummary.render(try loadConfig(configText()), path: "c.json", now: now)
-        #expect(none.contains("    retention: none, every backup is kept"))
+        #expect(none.contains("    retention at local: none, every backup is kept"))
     }
 }

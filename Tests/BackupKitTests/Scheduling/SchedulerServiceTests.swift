@@ -58,32 +58,27 @@ struct SchedulerServiceTests {
     /// Real sleeps: runs due 1.5 s and 4.5 s from now fire after their due time and within one second of it
     /// (3 s apart, so a first wake delayed by a loaded machine cannot see both slots at once).
     @Test func firesWithinOneSecondOfDueTime() async throws {
-        // Intermittent since the scheduler became a sleeping Service (issue 17): with the whole unit
-        // suite on 2 cores it sometimes reports no slot within 20 s, while alone it fires within 1 ms.
-        // Tracked in the stop note; the known issue keeps the check running, so a fix shows.
-        try await withKnownIssue("the scheduler service can miss its first slots under a loaded test run", isIntermittent: true) {
-            let start = Date()
-            let dues = [start + 1.5, start + 4.5]
-            let recorder = Recorder()
-            let service = SchedulerService(jobs: [ScheduledJob(name: "db", schedule: At(dates: dues))], logger: Logger(label: "test"))
-            let following = recorder.follow(service) { action in
-                if case .start(let run) = action { service.runFinished(job: run.job) }
-            }
-            let running = Task { await service.run() }
-            let reports = await recorder.next(2)
-            service.stop()
-            await running.value
-            await following.value
-            try #require(reports.count == 2, "the timer fired \(reports.count) of 2 times within 20 s")
-            for (report, due) in zip(reports, dues) {
-                #expect(report.action == .start(ScheduledRun(job: "db", trigger: .schedule, scheduledFor: due)))
-                let lateness = report.at.timeIntervalSince(due)
-                #expect(lateness >= 0, "fired \(-lateness) s early")
-                #expect(lateness < 1, "fired \(lateness) s late")
-                print("scheduler service: fired \(Int(lateness * 1000)) ms after due")
-            }
-            #expect(service.inspect { $0.nextWake } == nil)
+        let start = Date()
+        let dues = [start + 1.5, start + 4.5]
+        let recorder = Recorder()
+        let service = SchedulerService(jobs: [ScheduledJob(name: "db", schedule: At(dates: dues))], logger: Logger(label: "test"))
+        let following = recorder.follow(service) { action in
+            if case .start(let run) = action { service.runFinished(job: run.job) }
         }
+        let running = Task { await service.run() }
+        let reports = await recorder.next(2)
+        service.stop()
+        await running.value
+        await following.value
+        try #require(reports.count == 2, "the timer fired \(reports.count) of 2 times within 20 s")
+        for (report, due) in zip(reports, dues) {
+            #expect(report.action == .start(ScheduledRun(job: "db", trigger: .schedule, scheduledFor: due)))
+            let lateness = report.at.timeIntervalSince(due)
+            #expect(lateness >= 0, "fired \(-lateness) s early")
+            #expect(lateness < 1, "fired \(lateness) s late")
+            print("scheduler service: fired \(Int(lateness * 1000)) ms after due")
+        }
+        #expect(service.inspect { $0.nextWake } == nil)
     }
 
     /// run-now, overlap and the queue go through the service without any slot coming due.

@@ -136,7 +136,7 @@ struct PruneCommandTests {
         }
         let prune = try runBackupd(["prune", "app", "--config", config], environment: env)
         #expect(prune.status == 1)
-        #expect(prune.stderr.contains("app: cannot list the backups of app under cli/app- (access denied for ListObjectsV2"))
+        #expect(prune.stderr.contains("app at test: cannot list the backups of app under cli/app- (access denied for ListObjectsV2"), "\(prune.stderr)")
         #expect(prune.stderr.contains("nothing was deleted"))
         #expect(!prune.stderr.contains(secret))
         #expect(try PastBackups.awsKeys(s3, bucket: bucket) == (backups + bystanders).sorted())

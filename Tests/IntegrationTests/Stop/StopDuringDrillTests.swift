@@ -91,8 +91,7 @@ struct StopDuringDrillTests {
     }
 
     /// The daemon's scheduled verification blocked in the drill's restore: SIGTERM (grace 2 s)
-    /// should end the daemon within seconds and kill the restore tool (a known issue today, see
-    /// below); no verdict is recorded.
+    /// ends the daemon within seconds and kills the restore tool; no verdict is recorded.
     @Test func sigtermDuringScheduledDrill() async throws {
         let scratch = "stopdrill_sched_\(UInt32.random(in: 0...UInt32.max))"
         let setup = try await DrillSetup(label: "stop-sdrill", verify: ["schedule": "*/2 * * * * *", "restoreTo": scratch])
@@ -106,15 +105,14 @@ struct StopDuringDrillTests {
         let status = await daemon.waitForExit(timeout: 15)
         daemon.cleanUp()
         let gone = await poll(timeout: 5) { !processAlive(blocked) }
-        // Known today: ScheduledVerifier runs the drill on a thread that no cancellation reaches;
-        // fixed when verification is scheduled through the state machine (issue 17).
-        withKnownIssue("a scheduled drill ignores SIGTERM and its restore tool outlives the daemon (issue 17)") {
-            #expect(status == 0, "the daemon did not stop within 15 s of SIGTERM (grace 2 s); log:\n\(daemon.log)")
-            #expect(gone, "the drill's restore tool (pid \(blocked)) outlived the daemon")
-        }
+        #expect(status == 0, "the daemon did not stop within 15 s of SIGTERM (grace 2 s); log:\n\(daemon.log)")
+        #expect(gone, "the drill's restore tool (pid \(blocked)) outlived the daemon")
         if !gone { kill(blocked, SIGKILL) }
         let verifications = try setup.fixture.history().verifications(job: "app")
         #expect(verifications.allSatisfy { !$0.passed && $0.couldNotRun }, "\(verifications.map { ($0.passed, $0.error ?? "") })")
+        // The one verification under way is recorded, as stopped: no verdict on the backup.
+        #expect(verifications.count == 1 && verifications.allSatisfy { ($0.error ?? "").contains("stopped before it finished") },
+                "\(verifications.map { ($0.passed, $0.error ?? "") })")
         _ = try? setup.pg.psql("DROP DATABASE IF EXISTS \"\(scratch)\" WITH (FORCE)", database: setup.database)
     }
 }
