@@ -69,7 +69,7 @@ struct PruneCommand: AsyncParsableCommand {
                 switch each.result {
                 case .success(let report):
                     if !json { print(PruneReportRenderer.render(report, policy: each.job.retention, zone: job.timeZone)) }
-                    if !report.refused.isEmpty || report.plan.withheld != nil { failed = true }
+                    if !report.refused.isEmpty || report.plan.withheld != nil || report.wal?.listingFailed == true { failed = true }
                     if let withheld = report.plan.withheld { printError("\(job.name) at \(each.destination): \(withheld)") }
                 case .failure(let error):
                     printError(job.destinations.count > 1 ? "\(job.name) at \(each.destination): \(error)" : "\(job.name): \(error)")
