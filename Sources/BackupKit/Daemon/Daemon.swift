@@ -88,7 +88,8 @@ public final class Daemon: Sendable {
             "history.path": "\(history.path)"])
         let hangups = await UnixSignalsSequence(trapping: .sighup)
         let coordinator = self.coordinator
-        let control = ControlServer(stateDirectory: config.stateDirectory, logger: logger, wal: dependencies.walPushing(configs, logger)) { request, reply in
+        let wal = dependencies.walPushing(configs, logger)?.recording(in: history, clock: clock, logger: logger)
+        let control = ControlServer(stateDirectory: config.stateDirectory, logger: logger, wal: wal) { request, reply in
             coordinator.submit(request, reply: reply)
         }
         // Stopped in reverse order: the scheduler first (its runs finish or are cancelled), the

@@ -29,6 +29,10 @@ public struct JobStatus: Sendable {
         case suspicious
         /// The newest verification at some destination found a stored backup damaged.
         case verificationFailed = "verification-failed"
+        /// A PITR job's newest WAL push failed (nothing was stored after it).
+        case archiveFailing = "archive-failing"
+        /// A PITR job's newest archived WAL file is older than its `pitr.maxArchiveLag`.
+        case archiveLagging = "archive-lagging"
 
         /// Whether `backupd status` counts the job as healthy.
         public var isOK: Bool { self == .ok || self == .running || self == .disabled }
@@ -54,6 +58,10 @@ public struct JobStatus: Sendable {
     public var suspicious: RunRecord? = nil
     /// The failed verification that makes the job not ok, if any.
     public var failedVerification: VerificationRecord? = nil
+    /// A PITR job's WAL archive state, if the daemon recorded one.
+    public var walArchive: WALArchiveState? = nil
+    /// A PITR job's `maxArchiveLag`.
+    public var maxArchiveLag: Duration? = nil
 
     /// Whether the job is counted as healthy.
     public var isOK: Bool { state.isOK }
@@ -82,6 +90,15 @@ public struct JobStatus: Sendable {
             let reason = record.error?.split(whereSeparator: \.isNewline).first.map { ": " + HistoryRenderer.oneLine(String($0)) } ?? ""
             return "\(job): the verification of backup \(record.backupID)\(at) failed at \(time(record.endedAt))\(reason); "
                 + "not ok until a later verification passes (`backupd verify \(job)`)"
+        case .archiveFailing:
+            guard let wal = walArchive else { return nil }
+            let reason = wal.lastError?.split(whereSeparator: \.isNewline).first.map { ": " + HistoryRenderer.oneLine(String($0)) } ?? ""
+            return "\(job): WAL archiving fails: the push of \(wal.lastFailedName ?? "?") failed at \(wal.lastFailed.map(time) ?? "?")\(reason); "
+                + "PostgreSQL keeps the WAL and retries (\(wal.failures) failed push(es) in all)"
+        case .archiveLagging:
+            let limit = maxArchiveLag.map(DurationText.format) ?? "?"
+            return "\(job): the newest archived WAL file \(walArchive?.lastName ?? "?") was stored at \(walArchive?.lastArchived.map(time) ?? "?"), "
+                + "longer ago than pitr.maxArchiveLag (\(limit)); is PostgreSQL archiving (pg_stat_archiver)?"
         case .suspicious:
             guard let run = suspicious else { return nil }
             let id = run.backupID ?? run.objectKey ?? "?"

@@ -1,0 +1,69 @@
+import Foundation
+import Testing
+import TestThreads
+@testable import BackupKit
+
+@Suite(.ownThreads)
+struct WALArchiveStatusTests {
+    private static let now = Date(timeIntervalSince1970: 1_800_000_000)
+
+    private func config(maxLag: String?) throws -> BackupConfig {
+        var files = FakeFiles()
+        files.files["/etc/backupd/config.json"] = configText { root in
+            editJob(&root) { job in
+                job["pitr"] = ["archiveUser": "root"].merging(maxLag.map { ["maxArchiveLag": $0] } ?? [:]) { $1 }
+            }
+        }
+        return try BackupConfig.load(path: "/etc/backupd/config.json", sources: files.sources).config
+    }
+
+    private func rows(_ wal: WALArchiveState) -> JobStatusRows {
+        var rows = JobStatusRows()
+        let run = RunRecord(id: 1, job: "app-db", trigger: .runNow, startedAt: Self.now - 60, endedAt: Self.now - 30, status: .succeeded)
+        rows.lastRuns["app-db"] = run
+        rows.lastAttempts["app-db"] = run
+        rows.lastSuccesses["app-db"] = run
+        rows.walArchives["app-db"] = wal
+        return rows
+    }
+
+    /// A failed push newer than the newest stored file makes the job archive-failing; a file
+    /// stored after it clears that.
+    @Test func failingUntilAFileIsStoredAfterTheFailure() throws {
+        let config = try config(maxLag: nil)
+        let failing = WALArchiveState(lastName: "000000010000000000000003", lastArchived: Self.now - 20, failures: 2, lastFailed: Self.now - 10, lastFailedName: "000000010000000000000004", lastError: "S3 down")
+        let status = JobStatus.compute(config: config, rows: rows(failing), now: Self.now)[0]
+        #expect(status.state == .archiveFailing)
+        #expect(status.problem { _ in "T" }?.contains("the push of 000000010000000000000004 failed at T: S3 down") == true)
+        var stored = failing
+        stored.lastArchived = Self.now - 5
+        #expect(JobStatus.compute(config: config, rows: rows(stored), now: Self.now)[0].state == .ok)
+    }
+
+    /// With `maxArchiveLag` the job is archive-lagging once the newest file is older; without it never.
+    @Test func laggingPastTheLimit() throws {
+        #expect(try config(maxLag: "5m").jobs[0].pitr?.maxArchiveLag == .seconds(300))
+        let old = WALArchiveState(lastName: "000000010000000000000003", lastArchived: Self.now - 600)
+        #expect(JobStatus.compute(config: try config(maxLag: "5m"), rows: rows(old), now: Self.now)[0].state == .archiveLagging)
+        #expect(JobStatus.compute(config: try config(maxLag: "15m"), rows: rows(old), now: Self.now)[0].state == .ok)
+        #expect(JobStatus.compute(config: try config(maxLag: nil), rows: rows(old), now: Self.now)[0].state == .ok)
+    }
+
+    /// The history keeps the newest archived file and counts failures; the metrics show lag,
+    /// failures and whether archiving fails.
+    @Test func historyAndMetrics() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("wal-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let history = try HistoryStore(stateDirectory: directory)
+        try history.recordWALArchived(job: "app-db", name: "000000010000000000000002", at: Self.now - 100)
+        try history.recordWALPushFailure(job: "app-db", name: "000000010000000000000003", error: "boom", at: Self.now - 50)
+        try history.recordWALPushFailure(job: "app-db", name: "000000010000000000000003", error: "boom again", at: Self.now - 40)
+        let state = try #require(try history.walArchiveStates(jobs: ["app-db", "other"])["app-db"])
+        #expect(state.failures == 2 && state.isFailing && state.lastError == "boom again" && state.lastName == "000000010000000000000002")
+        let text = MetricsExposition.render(
+            config: try config(maxLag: nil), jobs: [:], now: Self.now, history: try HistoryMetrics.read(from: history, jobs: ["app-db"]))
+        #expect(text.contains(#"backupd_wal_archive_lag_seconds{backup_job="app-db"} 100"#), "\(text)")
+        #expect(text.contains(#"backupd_wal_push_failures_total{backup_job="app-db"} 2"#))
+        #expect(text.contains(#"backupd_wal_archive_failing{backup_job="app-db"} 1"#))
+    }
+}
