@@ -1,4 +1,6 @@
 import Foundation
+import Logging
+import Synchronization
 import Testing
 import TestThreads
 @testable import BackupKit
@@ -65,5 +67,40 @@ struct WALArchiveStatusTests {
         #expect(text.contains(#"backupd_wal_archive_lag_seconds{backup_job="app-db"} 100"#), "\(text)")
         #expect(text.contains(#"backupd_wal_push_failures_total{backup_job="app-db"} 2"#))
         #expect(text.contains(#"backupd_wal_archive_failing{backup_job="app-db"} 1"#))
+    }
+
+    /// Failed pushes are recorded; the webhook hook is told once when archiving starts failing,
+    /// not at each retry, and again only after a push succeeded in between; the JSON event names
+    /// the file and the reason without the webhook's URL.
+    @Test func failureIsAnnouncedOncePerOutage() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("wal-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let history = try HistoryStore(stateDirectory: directory)
+        let fails = Mutex(true)
+        let announced = Mutex<[String]>([])
+        let inner = ControlServer.WALPushing(archiveUIDs: { [] }) { _, name, _, _ in
+            if fails.withLock({ $0 }) { throw WALError.refused(job: "app-db", name: name, detail: "S3 unreachable") }
+            return "stored"
+        }
+        let pushing = inner.recording(in: history, clock: FixedClock(time: Self.now), logger: Logger(label: "t")) { _, name, _ in
+            announced.withLock { $0.append(name) }
+        }
+        for name in ["000000010000000000000003", "000000010000000000000003", "000000010000000000000003"] {
+            await #expect(throws: WALError.self) { try await pushing.push("app-db", name, [], 0) }
+        }
+        fails.withLock { $0 = false }
+        #expect(try await pushing.push("app-db", "000000010000000000000003", [], 0) == "stored")
+        fails.withLock { $0 = true }
+        await #expect(throws: WALError.self) { try await pushing.push("app-db", "000000010000000000000004", [], 0) }
+        #expect(announced.withLock { $0 } == ["000000010000000000000003", "000000010000000000000004"])
+        #expect(try history.walArchiveStates(jobs: ["app-db"])["app-db"]?.failures == 4)
+
+        let job = try config(maxLag: nil).jobs[0]
+        let hook = "https://hooks.example.com/secret-token"
+        let messages = Notifier(sender: NotificationSender.live(logger: Logger(label: "t")), host: "h").walPushFailedMessages(
+            job: job, name: "000000010000000000000004", error: "S3 unreachable", at: Self.now, settings: NotifyConfig(webhooks: [Secret(hook)]))
+        let body = String(decoding: try #require(messages.first).body, as: UTF8.self)
+        #expect(body.contains(#""event":"wal_push_failed""#) && body.contains("000000010000000000000004") && body.contains("S3 unreachable"), "\(body)")
+        #expect(!body.contains("secret-token"))
     }
 }
