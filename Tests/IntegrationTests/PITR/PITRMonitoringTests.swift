@@ -42,4 +42,31 @@ struct PITRMonitoringTests {
         let recovered = try world.backupd(["status"])
         #expect(recovered.status == 0, "\(recovered.stdout)")
     }
+
+    /// `check JOB` of a PITR job passes with archiving set up and the daemon's socket open to the
+    /// archive user; it fails naming archive_command once the server archives elsewhere, and
+    /// naming the socket once the daemon is down.
+    @Test func checkVerifiesArchivingAndTheSocket() async throws {
+        let world = try await PITRWorld.make()
+        defer { world.tearDown() }
+        var daemon = try world.startDaemon()
+        defer { daemon.cleanUp() }
+        let good = try world.backupd(["check", "pg"])
+        #expect(good.status == 0, "\(good.stdout)\(good.stderr)")
+        #expect(good.stdout.contains("archive_command runs wal-push for pg") && good.stdout.contains("postgres (uid"), "\(good.stdout)")
+
+        try world.cluster.psql("ALTER SYSTEM SET archive_command = 'true'")
+        _ = try world.cluster.psql("SELECT pg_reload_conf()")
+        try await Task.sleep(for: .milliseconds(500))
+        let wrongCommand = try world.backupd(["check", "pg"])
+        #expect(wrongCommand.status == 1)
+        #expect(wrongCommand.stdout.contains("archive_command is \"true\"; set archive_command = 'backupd wal-push"), "\(wrongCommand.stdout)")
+
+        daemon.send(SIGTERM)
+        #expect(await daemon.waitForExit(timeout: 30) == 0)
+        let down = try world.backupd(["check", "pg"])
+        #expect(down.status == 1)
+        #expect(down.stdout.contains("is not there: is the daemon running"), "\(down.stdout)")
+        daemon = try world.startDaemon()
+    }
 }
