@@ -49,7 +49,9 @@ struct CheckCommand: AsyncParsableCommand {
             // The job's connection secrets too, which the destination scope leaves unresolved.
             config = try options.loadConfig(secrets: .job(name))
             let job = config.job(named: name)!
-            let report = DatabaseChecker(job: job, launcher: PosixProcessLauncher(), environment: ProcessInfo.processInfo.environment).run()
+            var checker = DatabaseChecker(job: job, launcher: PosixProcessLauncher(), environment: ProcessInfo.processInfo.environment)
+            checker.stateDirectory = config.stateDirectory
+            let report = checker.run()
             if json { reports.append(report.json) } else { print(report.render()) }
             printed = true
             allPassed = report.passed

@@ -1,4 +1,5 @@
 import ArgumentParser
+import BackupCore
 import BackupHistory
 import BackupKit
 import ConfigKit

@@ -70,7 +70,7 @@ struct PruneCommand: AsyncParsableCommand {
                 switch each.result {
                 case .success(let report):
                     if !json { print(PruneReportRenderer.render(report, policy: each.job.retention, zone: job.timeZone)) }
-                    if !report.refused.isEmpty || report.plan.withheld != nil { failed = true }
+                    if !report.refused.isEmpty || report.plan.withheld != nil || report.wal?.listingFailed == true { failed = true }
                     if let withheld = report.plan.withheld { printError("\(job.name) at \(each.destination): \(withheld)") }
                 case .failure(let error):
                     printError("\(job.name) at \(each.destination): \(error)")

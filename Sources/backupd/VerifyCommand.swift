@@ -18,7 +18,9 @@ struct VerifyCommand: AsyncParsableCommand {
             backup is decrypted with --identity FILE (through age -d -i FILE) before its content is checked; \
             without --identity only its objects' digests are checked, and the report says the content was \
             not (exit 0 when the digests match). Every verification is recorded in the history. Exits 1 when \
-            any check fails.
+            any check fails. For a PITR job it also checks the WAL chain from each base backup's start to the \
+            newest archived segment (per timeline): a missing segment is named, with how far recovery from \
+            that base backup now reaches.
             """)
 
     @OptionGroup var options: GlobalOptions
@@ -98,6 +100,8 @@ struct VerifyCommand: AsyncParsableCommand {
             printError("backup \(report.backupId) of \(job.name): content not checked: \(report.contentSkipped ?? "")")
         }
         let failed = reports.filter { !$0.passed }
+        let chainComplete = await verifyWALChain(job: job, config: config)
+        if !chainComplete && failed.isEmpty { throw ExitCode.failure }
         if !failed.isEmpty {
             for report in failed {
                 printError(report.couldNotRun

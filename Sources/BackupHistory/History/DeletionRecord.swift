@@ -9,6 +9,8 @@ public struct DeletionRecord: Sendable, Hashable {
         /// Data objects without a manifest: their run ended without one (history), prune deleted
         /// their manifest, or they are older than the job's timeout plus a margin.
         case incomplete
+        /// A PITR job's WAL file older than the start of the oldest base backup kept.
+        case wal
     }
 
     /// What happened to the object.

@@ -169,6 +169,21 @@ extension HistoryStore {
                 WHERE r.destination IS NOT NULL AND r.status <> 'skipped'
                   AND NOT EXISTS (SELECT 1 FROM run_destinations d WHERE d.run_id = r.id);
                 """),
+        Migration(
+            version: 12, name: "wal archive",
+            sql: """
+                -- A PITR job's WAL archiving as the daemon saw it: the newest file stored (at every destination),
+                -- and the pushes that failed (count, newest time and reason), for `status` and the metrics.
+                CREATE TABLE wal_archive (
+                    job TEXT PRIMARY KEY,
+                    last_name TEXT,
+                    last_archived_ms INTEGER,
+                    failures INTEGER NOT NULL DEFAULT 0,
+                    last_failed_ms INTEGER,
+                    last_failed_name TEXT,
+                    last_error TEXT
+                );
+                """),
     ]
 
     /// The schema version this build writes and reads.

@@ -19,6 +19,7 @@ extension HistoryStore {
                         [.text(job)], Self.record).first
                     rows.failedVerifications[job] = try db.query(Self.lastResultsQuery, [.text(job)], Self.verification).first(where: \.failed)
                 }
+                rows.walArchives = try walArchiveStates(db: db, jobs: jobs)
                 return rows
             }
         }

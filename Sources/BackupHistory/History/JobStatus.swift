@@ -1,3 +1,4 @@
+import BackupCore
 import Cron
 import Foundation
 
@@ -29,6 +30,10 @@ public struct JobStatus: Sendable {
         case suspicious
         /// The newest verification at some destination found a stored backup damaged.
         case verificationFailed = "verification-failed"
+        /// A PITR job's newest WAL push failed (nothing was stored after it).
+        case archiveFailing = "archive-failing"
+        /// A PITR job's newest archived WAL file is older than its `pitr.maxArchiveLag`.
+        case archiveLagging = "archive-lagging"
 
         /// Whether `backupd status` counts the job as healthy.
         public var isOK: Bool { self == .ok || self == .running || self == .disabled }
@@ -54,9 +59,15 @@ public struct JobStatus: Sendable {
     public var suspicious: RunRecord? = nil
     /// The failed verification that makes the job not ok, if any.
     public var failedVerification: VerificationRecord? = nil
+    /// A PITR job's WAL archive state, if the daemon recorded one.
+    public var walArchive: WALArchiveState? = nil
+    /// A PITR job's `maxArchiveLag`.
+    public var maxArchiveLag: Duration? = nil
 
     /// The memberwise initialiser, for the package's other targets.
-    package init(job: String, enabled: Bool, lastRun: RunRecord? = nil, lastAttempt: RunRecord? = nil, lastSuccess: RunRecord? = nil, nextRun: Date? = nil, freshUntil: Date? = nil, state: State, suspicious: RunRecord? = nil, failedVerification: VerificationRecord? = nil) {
+    package init(job: String, enabled: Bool, lastRun: RunRecord? = nil, lastAttempt: RunRecord? = nil, lastSuccess: RunRecord? = nil, nextRun: Date? = nil, freshUntil: Date? = nil, state: State, suspicious: RunRecord? = nil, failedVerification: VerificationRecord? = nil,
+        walArchive: WALArchiveState? = nil, maxArchiveLag: Duration? = nil
+    ) {
         self.job = job
         self.enabled = enabled
         self.lastRun = lastRun
@@ -67,6 +78,8 @@ public struct JobStatus: Sendable {
         self.state = state
         self.suspicious = suspicious
         self.failedVerification = failedVerification
+        self.walArchive = walArchive
+        self.maxArchiveLag = maxArchiveLag
     }
 
     /// Whether the job is counted as healthy.
@@ -96,6 +109,15 @@ public struct JobStatus: Sendable {
             let reason = record.error?.split(whereSeparator: \.isNewline).first.map { ": " + HistoryRenderer.oneLine(String($0)) } ?? ""
             return "\(job): the verification of backup \(record.backupID)\(at) failed at \(time(record.endedAt))\(reason); "
                 + "not ok until a later verification passes (`backupd verify \(job)`)"
+        case .archiveFailing:
+            guard let wal = walArchive else { return nil }
+            let reason = wal.lastError?.split(whereSeparator: \.isNewline).first.map { ": " + HistoryRenderer.oneLine(String($0)) } ?? ""
+            return "\(job): WAL archiving fails: the push of \(wal.lastFailedName ?? "?") failed at \(wal.lastFailed.map(time) ?? "?")\(reason); "
+                + "PostgreSQL keeps the WAL and retries (\(wal.failures) failed push(es) in all)"
+        case .archiveLagging:
+            let limit = maxArchiveLag.map(DurationText.format) ?? "?"
+            return "\(job): the newest archived WAL file \(walArchive?.lastName ?? "?") was stored at \(walArchive?.lastArchived.map(time) ?? "?"), "
+                + "longer ago than pitr.maxArchiveLag (\(limit)); is PostgreSQL archiving (pg_stat_archiver)?"
         case .suspicious:
             guard let run = suspicious else { return nil }
             let id = run.backupID ?? run.objectKey ?? "?"

@@ -12,6 +12,8 @@ public struct JobStatusRows: Sendable, Equatable {
     /// The newest failed verification, when it is the newest verification that ran at its
     /// destination (a later passing one there clears it).
     public var failedVerifications: [String: VerificationRecord] = [:]
+    /// PITR jobs' WAL archive state.
+    public var walArchives: [String: WALArchiveState] = [:]
 
     /// No rows (no history yet).
     public init() {}

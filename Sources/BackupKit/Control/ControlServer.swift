@@ -12,7 +12,7 @@ import Synchronization
 /// connection is a child task, and cancellation shuts the sockets down.
 public final class ControlServer: Service, Sendable {
     /// The socket's name in the state directory.
-    public static let fileName = "control.sock"
+    public static let fileName = ControlSocket.fileName
     /// The longest request line accepted.
     static let requestLimit = 64 * 1024
 

@@ -38,6 +38,8 @@ extension Daemon {
         public var stopped: [@Sendable () -> Void] = []
         /// PITR: `wal-push` on the control socket (nil: refused); by default stored to S3.
         public var walPushing: @Sendable (ConfigStore, Logger) -> ControlServer.WALPushing? = WALReceiver.pushing
+        /// Told (job, WAL file, reason) when a PITR job's archiving starts failing (the webhook event).
+        public var walPushFailed: @Sendable (String, String, String) -> Void = { _, _, _ in }
 
         /// Groups the dependencies.
         public init(

@@ -32,6 +32,11 @@ extension Daemon {
         if let listener { dependencies.services.append(listener) }
         if let reload = parts.reloadMetrics { dependencies.reloaded.append(reload) }
         let notifications = parts.notifications
+        let notifier = Notifier(sender: notifications)
+        dependencies.walPushFailed = { [clock = parts.clock] job, name, error in
+            guard let job = configs.current.job(named: job) else { return }
+            notifier.walPushFailed(job: job, name: name, error: error, at: clock.now())
+        }
         dependencies.stopped.append { _ = notifications.flush(timeout: .seconds(10)) }
         return Daemon(configs: configs, history: history, dependencies: dependencies, logger: logger)
     }

@@ -91,7 +91,8 @@ public final class Daemon: Sendable {
             "history.path": "\(history.path)"])
         let hangups = await UnixSignalsSequence(trapping: .sighup)
         let coordinator = self.coordinator
-        let control = ControlServer(stateDirectory: config.stateDirectory, logger: logger, wal: dependencies.walPushing(configs, logger)) { request, reply in
+        let wal = dependencies.walPushing(configs, logger)?.recording(in: history, clock: clock, logger: logger, failed: dependencies.walPushFailed)
+        let control = ControlServer(stateDirectory: config.stateDirectory, logger: logger, wal: wal) { request, reply in
             coordinator.submit(request, reply: reply)
         }
         control.bind()

@@ -1,3 +1,4 @@
+import BackupCore
 import BackupHistory
 import ConfigKit
 import Foundation

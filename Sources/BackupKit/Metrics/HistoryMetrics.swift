@@ -11,6 +11,8 @@ public struct HistoryMetrics: Sendable, Hashable {
     public var lastVerifications: [String: [String: JobMetrics.Verification]] = [:]
     /// How many multipart uploads wait for their abort, by destination name.
     public var pendingAborts: [String: Int] = [:]
+    /// PITR jobs' WAL archive state, by job name (recorded by the daemon at each wal-push).
+    public var walArchives: [String: WALArchiveState] = [:]
 
     /// An empty reading (nothing verified, nothing pending).
     public init(lastVerifications: [String: [String: JobMetrics.Verification]] = [:], pendingAborts: [String: Int] = [:]) {
@@ -28,6 +30,7 @@ public struct HistoryMetrics: Sendable, Hashable {
             }
             if !newest.isEmpty { reading.lastVerifications[job] = newest }
         }
+        reading.walArchives = try history.walArchiveStates(jobs: jobs)
         for upload in try history.pendingAborts() {
             reading.pendingAborts[upload.destination, default: 0] += 1
         }

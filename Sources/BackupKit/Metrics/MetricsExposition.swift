@@ -64,6 +64,12 @@ public enum MetricsExposition {
         let verifiedAt = family(
             "backupd_last_verification_timestamp_seconds", "gauge",
             "When the newest verification that ran (passed or failed) ended (Unix time); one that could not run does not count.")
+        let walLag = family(
+            "backupd_wal_archive_lag_seconds", "gauge",
+            "PITR jobs: the age of the newest WAL file the daemon archived; absent before the first.")
+        let walLast = family("backupd_wal_last_archived_timestamp_seconds", "gauge", "PITR jobs: when the newest WAL file was archived (Unix time).")
+        let walFailures = family("backupd_wal_push_failures_total", "counter", "PITR jobs: wal-push requests the daemon could not store (PostgreSQL retries them).")
+        let walFailing = family("backupd_wal_archive_failing", "gauge", "PITR jobs: 1 while the newest wal-push failed (nothing was stored after it), else 0.")
         let aborts = history.map { _ in family("backupd_pending_aborts", "gauge", "Multipart uploads whose abort failed and is retried until the provider confirms it, by destination.") }
 
         for job in config.jobs {
@@ -104,6 +110,13 @@ public enum MetricsExposition {
                 let labels = destination.isEmpty ? label : label + [("destination", destination)]
                 add(verifiedOK, result.passed ? 1 : 0, labels)
                 add(verifiedAt, result.at.timeIntervalSince1970, labels)
+            }
+            if job.pitr != nil, let history {
+                let wal = history.walArchives[job.name] ?? WALArchiveState()
+                add(walLag, wal.lag(now: now))
+                add(walLast, wal.lastArchived?.timeIntervalSince1970)
+                add(walFailures, Double(wal.failures))
+                add(walFailing, wal.isFailing ? 1 : 0)
             }
         }
         if let aborts, let history {

@@ -14,7 +14,7 @@ public enum HealthchecksPing {
         switch event {
         case .start:
             suffix = "/start"
-        case .success, .backupSuspicious, .verificationFailed:
+        case .success, .backupSuspicious, .verificationFailed, .walPushFailed:
             suffix = ""
             if let outcome {
                 body = "backupd: \(run.job.name) run \(run.runID) stored \(outcome.objectKey ?? "") (\(outcome.bytesStored ?? 0) bytes, sha256 \(outcome.sha256 ?? ""))"

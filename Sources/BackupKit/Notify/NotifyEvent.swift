@@ -16,6 +16,9 @@ public enum NotifyEvent: String, Sendable, Hashable, CaseIterable {
     /// A scheduled or after-backup verification found a stored backup damaged (not sent when a
     /// verification could not run, e.g. `pg_restore` is not installed here).
     case verificationFailed = "verification_failed"
+    /// A PITR job's WAL archiving started failing: the daemon could not store a pushed WAL file
+    /// (sent once when archiving goes from working to failing, not at every retry).
+    case walPushFailed = "wal_push_failed"
 
     /// The event for a finished run's outcome.
     public static func of(_ outcome: RunOutcome) -> NotifyEvent {

@@ -1,3 +1,4 @@
+import BackupCore
 import ConfigKit
 import Cron
 import Foundation

@@ -29,6 +29,10 @@ extension JobStatus {
                 state = .overdue
             } else if rows.failedVerifications[job.name] != nil {
                 state = .verificationFailed
+            } else if job.pitr != nil, rows.walArchives[job.name]?.isFailing == true {
+                state = .archiveFailing
+            } else if let pitr = job.pitr, rows.walArchives[job.name]?.lags(now: now, limit: pitr.maxArchiveLag) == true {
+                state = .archiveLagging
             } else if rows.suspicious[job.name] != nil {
                 state = .suspicious
             } else {
@@ -37,7 +41,8 @@ extension JobStatus {
             return JobStatus(
                 job: job.name, enabled: job.enabled, lastRun: last, lastAttempt: attempt, lastSuccess: success,
                 nextRun: job.enabled ? schedule.next(after: now) : nil, freshUntil: freshUntil, state: state,
-                suspicious: rows.suspicious[job.name], failedVerification: rows.failedVerifications[job.name])
+                suspicious: rows.suspicious[job.name], failedVerification: rows.failedVerifications[job.name],
+                walArchive: rows.walArchives[job.name], maxArchiveLag: job.pitr?.maxArchiveLag)
         }
     }
 }

@@ -8,6 +8,8 @@ public struct PruneReport: Sendable {
     public var dryRun: Bool
     /// Every object touched: deleted, refused (with the reason) or skipped.
     public var records: [DeletionRecord]
+    /// A PITR job's WAL retention (nil for other jobs); its deletions are in `records` with cause `wal`.
+    public var wal: WALRetentionPlan? = nil
 
     /// Objects deleted.
     public var deleted: [DeletionRecord] { records.filter { $0.outcome == .deleted } }

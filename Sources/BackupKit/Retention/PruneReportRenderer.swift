@@ -43,6 +43,7 @@ public enum PruneReportRenderer {
             lines.append("  \(key)  stranger (not a backup name), never deleted")
         }
         if let withheld = plan.withheld { lines.append(withheld) }
+        if let wal = report.wal { lines += walLines(wal, dryRun: report.dryRun, zone: zone) }
         let kept = plan.entries.filter(\.decision.keep).count
         let dropped = plan.deletions.count
         if report.dryRun {
@@ -51,5 +52,19 @@ public enum PruneReportRenderer {
             lines.append("\(kept) kept, \(dropped) deleted (\(report.deleted.count) objects), \(report.refused.count) objects refused")
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// A PITR job's WAL retention: the cutoff, how many WAL files go and stay, and the recovery window.
+    static func walLines(_ wal: WALRetentionPlan, dryRun: Bool, zone: ZoneRules) -> [String] {
+        var lines: [String] = []
+        for key in wal.strangers { lines.append("  \(key)  stranger (not a WAL file name), never deleted") }
+        if let withheld = wal.withheld {
+            lines.append("WAL: \(withheld)")
+            return lines
+        }
+        let verb = dryRun ? "would be deleted" : "deleted"
+        lines.append("WAL: \(wal.deletions.count) file(s) older than \(wal.cutoff ?? "?") (the start of the oldest kept base backup) \(verb), \(wal.kept) kept")
+        if let window = wal.windowText(zone: { zone.iso8601($0) }) { lines.append(window) }
+        return lines
     }
 }

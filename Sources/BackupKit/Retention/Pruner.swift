@@ -67,8 +67,17 @@ public struct Pruner: Sendable {
         for key in plan.strangers {
             logger.info("stranger left alone: not a backup name", metadata: ["s3.key": "\(key)"])
         }
-        guard !dryRun else { return PruneReport(plan: plan, dryRun: true, records: []) }
-        let records = await delete(plan.deletions, job: job, destination: destination, store: store, logger: logger)
+        guard !dryRun else {
+            let wal = await planWAL(job: job, plan: plan, remaining: Self.remainingBackups(plan: plan, records: nil), store: store)
+            return PruneReport(plan: plan, dryRun: true, records: [], wal: wal)
+        }
+        var records = await delete(plan.deletions, job: job, destination: destination, store: store, logger: logger)
+        // WAL goes only after the base backups it served, on what is left of them.
+        let wal = await planWAL(job: job, plan: plan, remaining: Self.remainingBackups(plan: plan, records: records), store: store)
+        if let wal {
+            if let withheld = wal.withheld { logger.warning("WAL kept", metadata: ["prune.reason": "\(withheld)"]) }
+            records += await deleteWAL(wal, job: job, destination: destination, store: store, logger: logger)
+        }
         if let history, !records.isEmpty {
             do {
                 try history.recordDeletions(records)
@@ -81,7 +90,7 @@ public struct Pruner: Sendable {
             "prune.kept": "\(kept)", "prune.deleted": "\(records.filter { $0.outcome == .deleted }.count)",
             "prune.refused": "\(records.filter { $0.outcome == .refused }.count)",
         ])
-        return PruneReport(plan: plan, dryRun: false, records: records)
+        return PruneReport(plan: plan, dryRun: false, records: records, wal: wal)
     }
 
     func store(job: JobConfig, config: BackupConfig, logger: Logger) throws(PruneError) -> (store: any PrunableStore, destination: DestinationConfig) {
@@ -137,7 +146,7 @@ public struct Pruner: Sendable {
     }
 
     /// Deletes `keys` once each (never retried in a loop); returns the reason for each key not deleted.
-    private func deleteKeys(_ keys: [String], store: any PrunableStore, multi: Bool) async -> [String: String] {
+    func deleteKeys(_ keys: [String], store: any PrunableStore, multi: Bool) async -> [String: String] {
         var failures: [String: String] = [:]
         if multi {
             var start = 0

@@ -177,6 +177,8 @@ public struct BackupVerifier: Sendable {
             return try ToolCheck(name: argv.joined(separator: " "), argv: argv, environment: env, launcher: launcher)
         }
         switch (Engine(rawValue: engine), role) {
+        case (.postgres?, "dump") where job.pitr != nil:
+            return BaseBackupCheck()
         case (.postgres?, "globals"):
             return TrailerCheck(marker: DumpCheck.pgDumpallTrailer)
         case (.postgres?, _):

@@ -1,3 +1,4 @@
+import BackupCore
 import Foundation
 import S3Kit
 

@@ -11,6 +11,7 @@ extension ConfigLoader {
         }
         guard let settings = ObjectReader(value, path: path, reader: reader, what: "PITR settings") else { return nil }
         let user = settings.string("archiveUser", required: "the user PostgreSQL's server runs as (usually \"postgres\"), whom the control socket admits for wal-push")
+        let maxLag = duration(settings, "maxArchiveLag")
         settings.finish()
         var valid = true
         if object.has("tables") {
@@ -26,6 +27,6 @@ extension ConfigLoader {
             reader.error(settings.raw("archiveUser"), settings.childPath("archiveUser"), "\(ConfigReader.quote(user)) is not a user on this host; give the user PostgreSQL's server runs as (see the owner of its data directory, usually \"postgres\")")
             return nil
         }
-        return valid ? PITRSettings(archiveUser: user, archiveUID: uid) : nil
+        return valid ? PITRSettings(archiveUser: user, archiveUID: uid, maxArchiveLag: maxLag) : nil
     }
 }

@@ -1,3 +1,4 @@
+import BackupCore
 import S3Kit
 
 extension DestinationConfig {

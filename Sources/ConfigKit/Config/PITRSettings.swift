@@ -8,11 +8,15 @@ public struct PITRSettings: Sendable, Hashable {
     public var archiveUser: String
     /// That user's uid, looked up when the config was read.
     public var archiveUID: UInt32
+    /// `maxArchiveLag`: `status` calls the job not ok once the newest archived WAL file is older
+    /// than this (nil: no limit; an idle cluster archives nothing unless `archive_timeout` is set).
+    public var maxArchiveLag: Duration?
 
     /// Settings for `archiveUser`, whose uid is `archiveUID`.
-    public init(archiveUser: String, archiveUID: UInt32) {
+    public init(archiveUser: String, archiveUID: UInt32, maxArchiveLag: Duration? = nil) {
         self.archiveUser = archiveUser
         self.archiveUID = archiveUID
+        self.maxArchiveLag = maxArchiveLag
     }
 
     /// The uid of the local user `name`, or nil when there is none.

@@ -41,7 +41,7 @@ struct HistoryStoreTests {
         #expect(
             indexes == [
                 "deletions_by_job", "deletions_by_key", "runs_by_job", "runs_by_job_status", "runs_by_start", "runs_by_status", "runs_with_open_upload",
-                "sqlite_autoindex_run_destinations_1", "verifications_by_backup", "verifications_by_job",
+                "sqlite_autoindex_run_destinations_1", "sqlite_autoindex_wal_archive_1", "verifications_by_backup", "verifications_by_job",
             ])
     }
 

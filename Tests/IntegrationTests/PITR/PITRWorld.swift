@@ -17,7 +17,8 @@ struct PITRWorld {
     let cluster: PITRCluster
     let binary: String
 
-    static func make() async throws -> PITRWorld {
+    /// A world whose job has `retention` (none when nil).
+    static func make(retention: [String: Any]? = nil) async throws -> PITRWorld {
         let directory = "/tmp/backupd-pitr-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         chmod(directory, 0o711)
@@ -32,6 +33,7 @@ struct PITRWorld {
         ]
         let cluster = try PITRCluster(directory: pg, archiveCommand: "\(binary) wal-push --config \(configPath) pg %p")
         var withPort = job
+        if let retention { withPort["retention"] = retention }
         withPort["connection"] = ["host": pg, "port": cluster.port, "username": "postgres", "database": "postgres"]
         let root: [String: Any] = ["stateDirectory": directory + "/state", "destinations": [destination.json], "jobs": [withPort]]
         try JSONSerialization.data(withJSONObject: root).write(to: URL(fileURLWithPath: configPath))
@@ -75,6 +77,25 @@ struct PITRWorld {
     /// The newest segment PostgreSQL archived ("" before the first).
     func archivedUpTo() throws -> String {
         try cluster.psql("SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver")
+    }
+
+    /// The job's manifests, oldest first.
+    func manifests() async throws -> [BackupManifest] {
+        let keys = try await destination.store.list(prefix: "pitr/").map(\.key).filter { $0.hasSuffix(ObjectName.manifestSuffix) }
+        var manifests: [BackupManifest] = []
+        for key in keys { manifests.append(try BackupManifest.parse(try await destination.store.read(key: key), key: key)) }
+        return manifests.sorted { $0.endedAt < $1.endedAt }
+    }
+
+    /// The WAL file names in the bucket, read by the AWS CLI (a second client), in key order.
+    func archivedNames() throws -> [String] {
+        let s3 = try TestS3.environment()
+        let listed = try s3.aws(["s3api", "list-objects-v2", "--bucket", destination.json["bucket"] as? String ?? "", "--prefix", "pitr/pg/wal/", "--output", "json"])
+        guard listed.status == 0 else { throw TestSetupError("aws list-objects-v2 failed: \(listed.error)") }
+        guard !listed.output.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { return [] }
+        let json = try JSONSerialization.jsonObject(with: Data(listed.output.utf8)) as? [String: Any]
+        let keys = ((json?["Contents"] as? [[String: Any]]) ?? []).compactMap { $0["Key"] as? String }
+        return keys.map { String($0.split(separator: "/").last ?? "").replacingOccurrences(of: ".zst", with: "") }.sorted()
     }
 
     /// The job's only manifest.

@@ -42,6 +42,7 @@ extension DatabaseChecker {
             serverNumber = Int(fields.last ?? "") ?? 0
             return "as \(fields.first ?? "?") to \(driver.target), database \(driver.connection.database)"
         }
+        if let pitr = job.pitr { checkPITR(pitr, login: login, psql: psql, steps: &steps) }
         steps.run("server version", needs: tool && login) {
             let (server, tooOld) = PostgresDriver.compare(toolVersion: toolVersion, serverNumber: serverNumber)
             if tooOld { throw EngineError.toolTooOld(job: job.name, tool: "pg_dump", toolVersion: toolVersion, serverVersion: server) }

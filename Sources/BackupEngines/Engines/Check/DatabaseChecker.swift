@@ -15,6 +15,8 @@ public struct DatabaseChecker: Sendable {
     public let environment: [String: String]
     /// Where the credential directory is made (nil: `SecretDirectory`'s default).
     public let secretsParent: String?
+    /// The daemon's state directory, where a PITR job's archive user must reach the control socket.
+    public var stateDirectory: String? = nil
 
     /// Seconds a connection attempt may take (libpq's `connect_timeout`, the MySQL client's `--connect-timeout`).
     public static let connectTimeout = 10

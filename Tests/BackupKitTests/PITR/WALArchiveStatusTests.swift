@@ -1,0 +1,111 @@
+import Foundation
+import Logging
+import Synchronization
+import TestThreads
+import Testing
+@testable import BackupKit
+@testable import BackupCore
+@testable import BackupEngines
+@testable import BackupHistory
+@testable import ConfigKit
+@testable import S3Kit
+
+@Suite(.ownThreads)
+struct WALArchiveStatusTests {
+    private static let now = Date(timeIntervalSince1970: 1_800_000_000)
+
+    private func config(maxLag: String?) throws -> BackupConfig {
+        var files = FakeFiles()
+        files.files["/etc/backupd/config.json"] = configText { root in
+            editJob(&root) { job in
+                job["pitr"] = ["archiveUser": "root"].merging(maxLag.map { ["maxArchiveLag": $0] } ?? [:]) { $1 }
+            }
+        }
+        return try BackupConfig.load(path: "/etc/backupd/config.json", sources: files.sources).config
+    }
+
+    private func rows(_ wal: WALArchiveState) -> JobStatusRows {
+        var rows = JobStatusRows()
+        let run = RunRecord(id: 1, job: "app-db", trigger: .runNow, startedAt: Self.now - 60, endedAt: Self.now - 30, status: .succeeded)
+        rows.lastRuns["app-db"] = run
+        rows.lastAttempts["app-db"] = run
+        rows.lastSuccesses["app-db"] = run
+        rows.walArchives["app-db"] = wal
+        return rows
+    }
+
+    /// A failed push newer than the newest stored file makes the job archive-failing; a file
+    /// stored after it clears that.
+    @Test func failingUntilAFileIsStoredAfterTheFailure() throws {
+        let config = try config(maxLag: nil)
+        let failing = WALArchiveState(lastName: "000000010000000000000003", lastArchived: Self.now - 20, failures: 2, lastFailed: Self.now - 10, lastFailedName: "000000010000000000000004", lastError: "S3 down")
+        let status = JobStatus.compute(config: config, rows: rows(failing), now: Self.now)[0]
+        #expect(status.state == .archiveFailing)
+        #expect(status.problem { _ in "T" }?.contains("the push of 000000010000000000000004 failed at T: S3 down") == true)
+        var stored = failing
+        stored.lastArchived = Self.now - 5
+        #expect(JobStatus.compute(config: config, rows: rows(stored), now: Self.now)[0].state == .ok)
+    }
+
+    /// With `maxArchiveLag` the job is archive-lagging once the newest file is older; without it never.
+    @Test func laggingPastTheLimit() throws {
+        #expect(try config(maxLag: "5m").jobs[0].pitr?.maxArchiveLag == .seconds(300))
+        let old = WALArchiveState(lastName: "000000010000000000000003", lastArchived: Self.now - 600)
+        #expect(JobStatus.compute(config: try config(maxLag: "5m"), rows: rows(old), now: Self.now)[0].state == .archiveLagging)
+        #expect(JobStatus.compute(config: try config(maxLag: "15m"), rows: rows(old), now: Self.now)[0].state == .ok)
+        #expect(JobStatus.compute(config: try config(maxLag: nil), rows: rows(old), now: Self.now)[0].state == .ok)
+    }
+
+    /// The history keeps the newest archived file and counts failures; the metrics show lag,
+    /// failures and whether archiving fails.
+    @Test func historyAndMetrics() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("wal-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let history = try HistoryStore(stateDirectory: directory)
+        try history.recordWALArchived(job: "app-db", name: "000000010000000000000002", at: Self.now - 100)
+        try history.recordWALPushFailure(job: "app-db", name: "000000010000000000000003", error: "boom", at: Self.now - 50)
+        try history.recordWALPushFailure(job: "app-db", name: "000000010000000000000003", error: "boom again", at: Self.now - 40)
+        let state = try #require(try history.walArchiveStates(jobs: ["app-db", "other"])["app-db"])
+        #expect(state.failures == 2 && state.isFailing && state.lastError == "boom again" && state.lastName == "000000010000000000000002")
+        let text = MetricsExposition.render(
+            config: try config(maxLag: nil), jobs: [:], now: Self.now, history: try HistoryMetrics.read(from: history, jobs: ["app-db"]))
+        #expect(text.contains(#"backupd_wal_archive_lag_seconds{backup_job="app-db"} 100"#), "\(text)")
+        #expect(text.contains(#"backupd_wal_push_failures_total{backup_job="app-db"} 2"#))
+        #expect(text.contains(#"backupd_wal_archive_failing{backup_job="app-db"} 1"#))
+    }
+
+    /// Failed pushes are recorded; the webhook hook is told once when archiving starts failing,
+    /// not at each retry, and again only after a push succeeded in between; the JSON event names
+    /// the file and the reason without the webhook's URL.
+    @Test func failureIsAnnouncedOncePerOutage() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("wal-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let history = try HistoryStore(stateDirectory: directory)
+        let fails = Mutex(true)
+        let announced = Mutex<[String]>([])
+        let inner = ControlServer.WALPushing(archiveUIDs: { [] }) { _, name, _, _ in
+            if fails.withLock({ $0 }) { throw WALError.refused(job: "app-db", name: name, detail: "S3 unreachable") }
+            return "stored"
+        }
+        let pushing = inner.recording(in: history, clock: FixedClock(time: Self.now), logger: Logger(label: "t")) { _, name, _ in
+            announced.withLock { $0.append(name) }
+        }
+        for name in ["000000010000000000000003", "000000010000000000000003", "000000010000000000000003"] {
+            await #expect(throws: WALError.self) { try await pushing.push("app-db", name, [], 0) }
+        }
+        fails.withLock { $0 = false }
+        #expect(try await pushing.push("app-db", "000000010000000000000003", [], 0) == "stored")
+        fails.withLock { $0 = true }
+        await #expect(throws: WALError.self) { try await pushing.push("app-db", "000000010000000000000004", [], 0) }
+        #expect(announced.withLock { $0 } == ["000000010000000000000003", "000000010000000000000004"])
+        #expect(try history.walArchiveStates(jobs: ["app-db"])["app-db"]?.failures == 4)
+
+        let job = try config(maxLag: nil).jobs[0]
+        let hook = "https://hooks.example.com/secret-token"
+        let messages = Notifier(sender: NotificationSender.live(logger: Logger(label: "t")), host: "h").walPushFailedMessages(
+            job: job, name: "000000010000000000000004", error: "S3 unreachable", at: Self.now, settings: NotifyConfig(webhooks: [Secret(hook)]))
+        let body = String(decoding: try #require(messages.first).body, as: UTF8.self)
+        #expect(body.contains(#""event":"wal_push_failed""#) && body.contains("000000010000000000000004") && body.contains("S3 unreachable"), "\(body)")
+        #expect(!body.contains("secret-token"))
+    }
+}
