@@ -30,6 +30,19 @@ extension ConfigLoader {
         return (name, true)
     }
 
+    /// The top-level `claimLease` (default 60 s): at least 3 s (renewals come every third of it)
+    /// and at most a day.
+    func readClaimLease(_ root: ObjectReader) -> Duration {
+        guard let lease = duration(root, "claimLease") else { return BackupConfig.defaultClaimLease }
+        guard lease >= .seconds(3), lease <= .seconds(86_400) else {
+            reader.error(
+                root.raw("claimLease"), "claimLease",
+                "\(DurationText.format(lease)) is not a usable lease; use 3s to 1d (e.g. \"60s\"): a host that stops renewing loses its slots after it")
+            return BackupConfig.defaultClaimLease
+        }
+        return lease
+    }
+
     /// A job's `runOn` (default `"this"`).
     func readRunOn(_ object: ObjectReader) -> RunOn {
         object.choice("runOn", RunOn.self) ?? .this

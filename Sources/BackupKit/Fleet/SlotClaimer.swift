@@ -1,0 +1,107 @@
+import Foundation
+import Logging
+
+/// Decides, before a `runOn: "any"` slot's run, whether this host runs it: claims the slot in the
+/// job's first destination; while another host holds it, watches the claim until that host marks
+/// it done (this host then records `claimed by HOST`) or its lease runs out (this host takes over
+/// and runs the slot from the start).
+public struct SlotClaimer: Sendable {
+    /// What became of the slot on this host.
+    public enum Decision: Sendable {
+        /// This host runs the slot under `fence`.
+        case run(ClaimFence)
+        /// Another host ran the slot (or runs it past this host's stop).
+        case claimedBy(host: String)
+        /// The claim could not be decided (the bucket unreachable, a malformed claim): the slot
+        /// is recorded as failed on this host with `reason`.
+        case failed(reason: String)
+    }
+
+    /// Opens the conditional store of a destination (live: an `S3Client`).
+    public var openStore: @Sendable (DestinationConfig, Logger) -> any ConditionalObjectStore
+    /// How the watch waits between reads.
+    public var sleep: @Sendable (Duration) async throws -> Void
+    /// This process's id, written into claims.
+    public var pid: Int32
+    /// Failed reads in a row after which a watch gives up.
+    public var watchFailures = 3
+
+    /// A claimer over `openStore`.
+    public init(
+        openStore: @escaping @Sendable (DestinationConfig, Logger) -> any ConditionalObjectStore,
+        sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }, pid: Int32 = getpid()
+    ) {
+        self.openStore = openStore
+        self.sleep = sleep
+        self.pid = pid
+    }
+
+    /// The live claimer: claims go over S3 to the job's first destination.
+    public static let live = SlotClaimer(openStore: { destination, logger in S3Client(destination: destination, logger: logger) })
+
+    /// The claim store of `job` on this host (nil, with the reason, when the job cannot have claims).
+    public func claims(job: JobConfig, config: BackupConfig, logger: Logger) -> (ClaimStore?, String?) {
+        guard let hostId = config.hostId else {
+            return (nil, "job \(job.name) runs on any host but this host has no id; set the top-level \"hostId\"")
+        }
+        guard let first = job.destinations.first, let destination = config.destination(named: first) else {
+            return (nil, "job \(job.name) has no destination to keep its claims in")
+        }
+        let lease = TimeInterval(config.claimLease.components.seconds)
+        let store = ClaimStore(
+            store: openStore(destination, logger), prefix: job.prefix, hostId: hostId, pid: pid, lease: lease, logger: logger)
+        return (store, nil)
+    }
+
+    /// Claims `slot` of `job` for this host, watching another host's live claim to its end.
+    /// A watch ends early when `stop` is cancelled (the daemon begins to stop).
+    public func claim(job: JobConfig, config: BackupConfig, slot: Date, stop: RunCancellation? = nil, logger: Logger) async -> Decision {
+        var log = logger
+        log[metadataKey: "job.name"] = "\(job.name)"
+        log[metadataKey: "claim.slot"] = "\(ClaimKey.slotText(slot))"
+        let (found, reason) = claims(job: job, config: config, logger: log)
+        guard let claims = found else { return .failed(reason: reason ?? "no claim store") }
+        let interval = config.claimLease / 3
+        var failures = 0
+        var watched: String?
+        while true {
+            do {
+                switch try await claims.claim(job: job.name, slot: slot) {
+                case .won(let held):
+                    if let from = held.record.takenOverFrom {
+                        log.notice("took the slot over", metadata: ["claim.previous_holder": "\(from)", "claim.fencing": "\(held.record.fencing)"])
+                    }
+                    return .run(ClaimFence(claims: claims, held: held))
+                case .claimedBy(let host, .done):
+                    return .claimedBy(host: host)
+                case .claimedBy(let host, _):
+                    if watched != host {
+                        log.info("another host runs the slot; watching its lease", metadata: ["claim.holder": "\(host)"])
+                        watched = host
+                    }
+                    failures = 0
+                }
+            } catch {
+                failures += 1
+                let text = "the claim on slot \(ClaimKey.slotText(slot)) of job \(job.name) could not be decided: \(error)"
+                guard watched != nil, failures < watchFailures else { return .failed(reason: text) }
+                log.warning("reading the claim failed, trying again", metadata: ["claim.error": "\(error)"])
+            }
+            // In steps of at most a second, so a stopping daemon is not held by a watch.
+            var left = interval
+            while left > .zero {
+                let step = min(left, .seconds(1))
+                do {
+                    try await sleep(step)
+                } catch {
+                    left = .zero
+                }
+                left -= step
+                if stop?.reason != nil || Task.isCancelled {
+                    // Stopping while another host holds the slot: that host runs it.
+                    return .claimedBy(host: watched ?? "another host")
+                }
+            }
+        }
+    }
+}
