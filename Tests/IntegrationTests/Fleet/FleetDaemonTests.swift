@@ -1,0 +1,137 @@
+import Foundation
+import Glibc
+import Testing
+import TestThreads
+@testable import BackupKit
+
+/// Two real `backupd run` daemons (same config, different `hostId`, separate state directories)
+/// on one `runOn: "any"` job against radosgw.
+@Suite("Fleet: two daemons, one run per slot", .ownThreads)
+struct FleetDaemonTests {
+    /// Slots as their claim text, from a history's rows.
+    static func slots(_ runs: [RunRecord], _ status: RunStatus? = nil) -> Set<String> {
+        Set(runs.filter { status == nil || $0.status == status }.compactMap { $0.scheduledAt.map(ClaimKey.slotText) })
+    }
+
+    /// Two healthy hosts on a job every 4 s for about 30 s: every slot has exactly one manifest
+    /// (made by the host holding its claim, fencing 1); for every slot both hosts ran, one host's
+    /// history says succeeded and the other's `claimed by` the winner.
+    @Test func everySlotExactlyOnce() async throws {
+        let fleet = try await FleetFixture.make(label: "fleet-once")
+        defer { fleet.remove() }
+        let script = "head -c 20000 /dev/urandom"
+        let a = try fleet.start(host: "host-a", script: script, schedule: "*/4 * * * * *")
+        defer { a.cleanUp() }
+        let b = try fleet.start(host: "host-b", script: script, schedule: "*/4 * * * * *")
+        defer { b.cleanUp() }
+        try await Task.sleep(for: .seconds(30))
+        a.send(SIGTERM)
+        b.send(SIGTERM)
+        #expect(await a.waitForExit(timeout: 40) == 0)
+        #expect(await b.waitForExit(timeout: 40) == 0)
+        let manifests = try await fleet.manifests()
+        let bySlot = Dictionary(grouping: manifests) { $0.claim?.slot ?? "none" }
+        #expect(bySlot["none"] == nil, "a manifest without a claim")
+        #expect(bySlot.count >= 5, "only \(bySlot.count) slots backed up in 30 s; logs:\n\(a.log)\n\(b.log)")
+        for (slot, list) in bySlot { #expect(list.count == 1, "slot \(slot) has \(list.count) manifests") }
+        let claims = try await fleet.claims()
+        for manifest in manifests {
+            let claim = try #require(claims.first { $0.slot == manifest.claim?.slot })
+            #expect(claim.hostId == manifest.claim?.hostId)
+            #expect(claim.state == .done)
+            #expect(manifest.claim?.fencing == 1)
+            #expect(manifest.host == claim.hostId)
+        }
+        let ha = try fleet.history(host: "host-a"), hb = try fleet.history(host: "host-b")
+        // Slots both hosts accounted for: one succeeded, the other claimed by the winner.
+        let both = Self.slots(ha).intersection(Self.slots(hb))
+        #expect(both.count >= 4)
+        for slot in both {
+            let rowA = try #require(ha.first { $0.scheduledAt.map(ClaimKey.slotText) == slot })
+            let rowB = try #require(hb.first { $0.scheduledAt.map(ClaimKey.slotText) == slot })
+            let statuses = Set([rowA.status, rowB.status])
+            #expect(statuses == [.succeeded, .claimed], "slot \(slot): \(rowA.status) on host-a, \(rowB.status) on host-b")
+            let winner = rowA.status == .succeeded ? "host-a" : "host-b"
+            #expect([rowA, rowB].first { $0.status == .claimed }?.error == "claimed by \(winner)")
+            #expect(bySlot[slot]?.first?.claim?.hostId == winner)
+        }
+        #expect(Self.slots(ha).count == ha.count && Self.slots(hb).count == hb.count, "a host has two rows for one slot")
+    }
+
+    /// The first claim seen in the bucket, once its run is under way.
+    static func firstClaim(_ fleet: FleetFixture) async throws -> ClaimRecord? {
+        var found: ClaimRecord?
+        _ = await poll(timeout: 40) {
+            found = try? await fleet.claims().first { $0.state == .running }
+            return found != nil
+        }
+        return found
+    }
+
+    /// SIGKILL of the winner while its dump uploads: after its lease the other host takes the
+    /// slot over (fencing 2) and completes it; the slot has exactly one manifest, the survivor's.
+    @Test func killedWinnerIsTakenOver() async throws {
+        let fleet = try await FleetFixture.make(label: "fleet-kill")
+        defer { fleet.remove() }
+        let script = "head -c 300000 /dev/urandom; sleep 4; head -c 1000 /dev/urandom"
+        let daemons = ["host-a": try fleet.start(host: "host-a", script: script, schedule: "*/20 * * * * *")]
+            .merging(["host-b": try fleet.start(host: "host-b", script: script, schedule: "*/20 * * * * *")]) { $1 }
+        defer { for daemon in daemons.values { daemon.cleanUp() } }
+        let claim = try #require(try await Self.firstClaim(fleet))
+        let winner = try #require(daemons[claim.hostId])
+        let survivor = claim.hostId == "host-a" ? "host-b" : "host-a"
+        winner.send(SIGKILL)
+        let killedAt = Date()
+        let completed = await poll(timeout: 30) {
+            ((try? await fleet.manifests()) ?? []).contains { $0.claim?.slot == claim.slot }
+        }
+        #expect(completed, "nobody completed slot \(claim.slot); survivor's log:\n\(daemons[survivor]!.log)")
+        // Within the lease (6 s) plus a watch interval (2 s) plus the 4 s dump, with room for a loaded machine.
+        #expect(Date().timeIntervalSince(killedAt) < 25)
+        let manifests = try await fleet.manifests().filter { $0.claim?.slot == claim.slot }
+        #expect(manifests.count == 1)
+        #expect(manifests.first?.claim == ManifestClaim(hostId: survivor, slot: claim.slot, fencing: 2))
+        #expect(daemons[survivor]!.log.contains("took the slot over"))
+        daemons[survivor]!.send(SIGTERM)
+        #expect(await daemons[survivor]!.waitForExit(timeout: 40) == 0)
+        let row = try fleet.history(host: survivor).first { $0.scheduledAt.map(ClaimKey.slotText) == claim.slot }
+        #expect(row?.status == .succeeded)
+    }
+
+    /// SIGSTOP of the winner past its lease: the other host takes over and completes; after
+    /// SIGCONT the woken run writes no manifest and records that it lost its claim.
+    @Test func pausedWinnerLosesItsClaim() async throws {
+        let fleet = try await FleetFixture.make(label: "fleet-pause")
+        defer { fleet.remove() }
+        let script = "head -c 300000 /dev/urandom; sleep 4; head -c 1000 /dev/urandom"
+        let daemons = ["host-a": try fleet.start(host: "host-a", script: script, schedule: "*/30 * * * * *")]
+            .merging(["host-b": try fleet.start(host: "host-b", script: script, schedule: "*/30 * * * * *")]) { $1 }
+        defer { for daemon in daemons.values { daemon.send(SIGCONT); daemon.cleanUp() } }
+        let claim = try #require(try await Self.firstClaim(fleet))
+        let winner = try #require(daemons[claim.hostId])
+        let survivor = claim.hostId == "host-a" ? "host-b" : "host-a"
+        winner.send(SIGSTOP)
+        let taken = await poll(timeout: 30) {
+            ((try? await fleet.manifests()) ?? []).contains { $0.claim?.slot == claim.slot }
+        }
+        #expect(taken, "nobody took slot \(claim.slot) over; survivor's log:\n\(daemons[survivor]!.log)")
+        winner.send(SIGCONT)
+        let recorded = await poll(timeout: 30) {
+            ((try? fleet.history(host: claim.hostId)) ?? []).contains { $0.scheduledAt.map(ClaimKey.slotText) == claim.slot && $0.status != .running }
+        }
+        #expect(recorded, "the woken host recorded nothing; its log:\n\(winner.log)")
+        for daemon in daemons.values { daemon.send(SIGTERM) }
+        for daemon in daemons.values { #expect(await daemon.waitForExit(timeout: 40) == 0) }
+        let manifests = try await fleet.manifests().filter { $0.claim?.slot == claim.slot }
+        #expect(manifests.count == 1)
+        #expect(manifests.first?.claim == ManifestClaim(hostId: survivor, slot: claim.slot, fencing: 2))
+        let row = try #require(try fleet.history(host: claim.hostId).first { $0.scheduledAt.map(ClaimKey.slotText) == claim.slot })
+        #expect(row.status == .claimed)
+        #expect(row.error?.hasPrefix("lost its claim to \(survivor)") == true, "\(row.error ?? "")")
+        // The woken run left no data object of its own behind (aborted or removed).
+        let keys = try await fleet.destination.store.list(prefix: fleet.prefix + "/").map(\.key).filter { !$0.contains("/.backupd/") }
+        let kept = Set(manifests.flatMap { [ObjectName.manifestKey(prefix: fleet.prefix, backupID: $0.backupId)] + $0.dataKeys })
+        let others = try await fleet.manifests().flatMap { [ObjectName.manifestKey(prefix: fleet.prefix, backupID: $0.backupId)] + $0.dataKeys }
+        #expect(Set(keys).subtracting(kept).subtracting(others).isEmpty, "objects without a manifest: \(Set(keys).subtracting(kept).subtracting(others))")
+    }
+}
