@@ -25,6 +25,23 @@ struct FleetDaemonTests {
         let b = try fleet.start(host: "host-b", script: script, schedule: "*/4 * * * * *")
         defer { b.cleanUp() }
         try await Task.sleep(for: .seconds(30))
+        // `backupd fleet` on either host reads the same from the bucket while the fleet runs.
+        let configA = fleet.directory + "/host-a/config.json", configB = fleet.directory + "/host-b/config.json"
+        let table = try runBackupd(["fleet", "--config", configB], environment: ProcessInfo.processInfo.environment, timeout: 60)
+        #expect(table.status == 0, "fleet: \(table.stdout)\(table.stderr)")
+        #expect(table.stdout.contains("host-a") || table.stdout.contains("host-b"))
+        let json = try runBackupd(["fleet", "--json", "--config", configA], environment: ProcessInfo.processInfo.environment, timeout: 60)
+        let document = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
+        let job = (document?["jobs"] as? [[String: Any]])?.first
+        #expect(job?["state"] as? String == "ok", "\(json.stdout)")
+        #expect((job?["missedSlots"] as? [Any])?.isEmpty == true)
+        let newest = job?["newest"] as? [String: Any]
+        #expect(["host-a", "host-b"].contains(newest?["host"] as? String ?? ""))
+        #expect(newest?["objectsPresent"] as? Bool == true)
+        let metrics = try runBackupd(["fleet", "--prometheus", "--config", configA], environment: ProcessInfo.processInfo.environment, timeout: 60)
+        let line = metrics.stdout.split(separator: "\n").first { $0.hasPrefix("backupd_fleet_newest_backup_timestamp_seconds{backup_job=\"job\"} ") }
+        let stamp = line.flatMap { Double($0.split(separator: " ").last ?? "") } ?? 0
+        #expect(abs(stamp - Date().timeIntervalSince1970) < 15, "\(metrics.stdout)")
         a.send(SIGTERM)
         b.send(SIGTERM)
         #expect(await a.waitForExit(timeout: 40) == 0)
