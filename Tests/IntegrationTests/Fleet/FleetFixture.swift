@@ -18,12 +18,19 @@ struct FleetFixture {
     }
 
     /// Writes `host`'s config (the fleet's config with `hostId` and `stateDirectory` set) and returns its path.
-    func writeConfig(host: String, script: String, schedule: String, lease: String) throws -> String {
+    /// `endpoint` replaces the destination's (a host in a network namespace reaches radosgw through a forwarder).
+    func writeConfig(host: String, script: String, schedule: String, lease: String, endpoint: String? = nil) throws -> String {
         let hostDirectory = directory + "/" + host
         try FileManager.default.createDirectory(atPath: hostDirectory, withIntermediateDirectories: true)
+        var target = destination.json
+        if let endpoint {
+            target["endpoint"] = endpoint
+            // The bridge's address is not loopback; the tests' radosgw speaks plain http.
+            target["allowInsecureHTTP"] = true
+        }
         let root: [String: Any] = [
             "stateDirectory": hostDirectory + "/state", "hostId": host, "claimLease": lease, "shutdownGracePeriod": "20s",
-            "destinations": [destination.json],
+            "destinations": [target],
             "jobs": [[
                 "name": job, "engine": "command", "schedule": schedule, "destination": "test", "prefix": prefix, "runOn": "any",
                 "catchUp": "none", "compression": "none", "connection": ["argv": ["sh", "-c", script], "extension": ".bin"],
@@ -36,9 +43,11 @@ struct FleetFixture {
     }
 
     /// Starts `host`'s daemon.
-    func start(host: String, script: String, schedule: String, lease: String = "6s") throws -> DaemonProcess {
-        let config = try writeConfig(host: host, script: script, schedule: schedule, lease: lease)
-        return try DaemonProcess(configPath: config, directory: directory + "/" + host)
+    func start(
+        host: String, script: String, schedule: String, lease: String = "6s", endpoint: String? = nil, launcher: [String] = []
+    ) throws -> DaemonProcess {
+        let config = try writeConfig(host: host, script: script, schedule: schedule, lease: lease, endpoint: endpoint)
+        return try DaemonProcess(configPath: config, directory: directory + "/" + host, launcher: launcher)
     }
 
     /// Every manifest of the job in the bucket.
