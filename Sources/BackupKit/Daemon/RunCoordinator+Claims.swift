@@ -9,7 +9,13 @@ extension RunCoordinator {
     /// requests and `runOn: "this"` jobs run as they always did.
     func claimedExecutor(_ run: ScheduledRun, job: JobConfig, config: BackupConfig, stop: RunCancellation) async -> (any BackupExecutor)? {
         guard job.runOn == .any, run.trigger != .runNow else { return executor }
-        switch await claimer.claim(job: job, config: config, slot: run.scheduledFor, stop: stop, logger: logger) {
+        // A watch ends before the next slot (less a margin of up to 2 s), so that slot is not skipped as an overlap.
+        let next = job.cronSchedule.next(after: run.scheduledFor)
+        let until = next.map { $0.addingTimeInterval(-min(2, $0.timeIntervalSince(run.scheduledFor) / 2)) }
+        let clock = self.clock
+        switch await claimer.claim(
+            job: job, config: config, slot: run.scheduledFor, stop: stop, watchUntil: until, now: { clock.now() }, logger: logger)
+        {
         case .run(let fence):
             return FencedExecutor(base: executor, fence: fence, lease: config.claimLease)
         case .claimedBy(let host):

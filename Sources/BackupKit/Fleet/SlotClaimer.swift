@@ -25,6 +25,10 @@ public struct SlotClaimer: Sendable {
     public var pid: Int32
     /// Failed reads in a row after which a watch gives up.
     public var watchFailures = 3
+    /// The host whose manifest for a slot (`ClaimKey.slotText`) of the job is in the bucket, if any:
+    /// asked after a takeover, since the stale holder may have written its manifest and died
+    /// before marking the slot done (nil: not asked).
+    public var backupOfSlot: (@Sendable (JobConfig, BackupConfig, String) async throws -> String?)?
 
     /// A claimer over `openStore`.
     public init(
@@ -37,7 +41,16 @@ public struct SlotClaimer: Sendable {
     }
 
     /// The live claimer: claims go over S3 to the job's first destination.
-    public static let live = SlotClaimer(openStore: { destination, logger in S3Client(destination: destination, logger: logger) })
+    public static let live: SlotClaimer = {
+        var claimer = SlotClaimer(openStore: { destination, logger in S3Client(destination: destination, logger: logger) })
+        claimer.backupOfSlot = { job, config, slot in
+            guard let destination = config.destination(named: job.destination) else { return nil }
+            let store = S3ObjectStore(destination: destination, logger: Logger(label: "backupd.fleet"))
+            let entries = try await BackupCatalog(store: store, job: job).entries()
+            return entries.first { $0.manifest?.claim?.slot == slot }?.manifest?.claim?.hostId
+        }
+        return claimer
+    }()
 
     /// The claim store of `job` on this host (nil, with the reason, when the job cannot have claims).
     public func claims(job: JobConfig, config: BackupConfig, logger: Logger) -> (ClaimStore?, String?) {
@@ -54,8 +67,13 @@ public struct SlotClaimer: Sendable {
     }
 
     /// Claims `slot` of `job` for this host, watching another host's live claim to its end.
-    /// A watch ends early when `stop` is cancelled (the daemon begins to stop).
-    public func claim(job: JobConfig, config: BackupConfig, slot: Date, stop: RunCancellation? = nil, logger: Logger) async -> Decision {
+    /// A watch ends early when `stop` is cancelled (the daemon begins to stop), and once `now()`
+    /// reaches `watchUntil` (just before the job's next slot, which must not be skipped because
+    /// this host still watches an older one: that older slot is then left to its holder).
+    public func claim(
+        job: JobConfig, config: BackupConfig, slot: Date, stop: RunCancellation? = nil, watchUntil: Date? = nil,
+        now: @Sendable () -> Date = { Date() }, logger: Logger
+    ) async -> Decision {
         var log = logger
         log[metadataKey: "job.name"] = "\(job.name)"
         log[metadataKey: "claim.slot"] = "\(ClaimKey.slotText(slot))"
@@ -68,10 +86,17 @@ public struct SlotClaimer: Sendable {
             do {
                 switch try await claims.claim(job: job.name, slot: slot) {
                 case .won(let held):
+                    let fence = ClaimFence(claims: claims, held: held)
                     if let from = held.record.takenOverFrom {
                         log.notice("took the slot over", metadata: ["claim.previous_holder": "\(from)", "claim.fencing": "\(held.record.fencing)"])
+                        if let host = try await backupOfSlot?(job, config, held.record.slot) {
+                            // The stale holder finished the backup but not its claim: the slot is done.
+                            log.notice("the slot was backed up before the takeover", metadata: ["claim.previous_holder": "\(host)"])
+                            try await fence.finish()
+                            return .claimedBy(host: host)
+                        }
                     }
-                    return .run(ClaimFence(claims: claims, held: held))
+                    return .run(fence)
                 case .claimedBy(let host, .done):
                     return .claimedBy(host: host)
                 case .claimedBy(let host, _):
@@ -97,7 +122,7 @@ public struct SlotClaimer: Sendable {
                     left = .zero
                 }
                 left -= step
-                if stop?.reason != nil || Task.isCancelled {
+                if stop?.reason != nil || Task.isCancelled || watchUntil.map({ now() >= $0 }) == true {
                     // Stopping while another host holds the slot: that host runs it.
                     return .claimedBy(host: watched ?? "another host")
                 }

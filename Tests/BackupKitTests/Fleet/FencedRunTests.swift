@@ -74,6 +74,44 @@ struct FencedRunTests {
         #expect(try await taken.complete().state == .completing)
     }
 
+    /// A takeover of a slot whose stale holder had written its manifest (and died before marking
+    /// the slot done) runs nothing: the slot is marked done and recorded as claimed by that host.
+    @Test func takeoverFindsTheBackupAlreadyWritten() async throws {
+        let store = FakeConditionalStore()
+        let a = try Self.config(host: "host-a"), b = try Self.config(host: "host-b")
+        let old = try #require(Self.won(await Self.claimer(store).claim(job: a.jobs[0], config: a, slot: Self.slot, logger: Logger(label: "a"))))
+        _ = try await old.complete()
+        store.serverNow += 7
+        var watcher = Self.claimer(store)
+        let asked = Mutex<[String]>([])
+        watcher.backupOfSlot = { _, _, slot in
+            asked.withLock { $0.append(slot) }
+            return "host-a"
+        }
+        let decision = await watcher.claim(job: b.jobs[0], config: b, slot: Self.slot, logger: Logger(label: "b"))
+        guard case .claimedBy(let host) = decision else { Issue.record("host-b ran a slot already backed up: \(decision)"); return }
+        #expect(host == "host-a")
+        #expect(asked.withLock { $0 } == ["20261207T010000Z"])
+        let stored = try ClaimRecord.decode(try await store.readVersioned(key: ClaimKey.key(prefix: a.jobs[0].prefix, job: "job1", slot: Self.slot)).body, key: "k")
+        #expect(stored.state == .done)
+        #expect(stored.fencing == 2)
+    }
+
+    /// A watch ends when the job's next slot nears (that slot must not be skipped as an overlap):
+    /// the older slot is left to its holder and recorded as claimed by it, not taken over.
+    @Test func watchEndsBeforeTheNextSlot() async throws {
+        let store = FakeConditionalStore()
+        let a = try Self.config(host: "host-a"), b = try Self.config(host: "host-b")
+        _ = try #require(Self.won(await Self.claimer(store).claim(job: a.jobs[0], config: a, slot: Self.slot, logger: Logger(label: "a"))))
+        let clock = Mutex(Self.slot)
+        let watcher = Self.claimer(store) { step in clock.withLock { $0 += TimeInterval(step.components.seconds) } }
+        let decision = await watcher.claim(
+            job: b.jobs[0], config: b, slot: Self.slot, watchUntil: Self.slot + 3, now: { clock.withLock { $0 } }, logger: Logger(label: "b"))
+        guard case .claimedBy(let host) = decision else { Issue.record("host-b took over past its watch: \(decision)"); return }
+        #expect(host == "host-a")
+        #expect(clock.withLock { $0 } == Self.slot + 3)
+    }
+
     /// The winner's run re-validates before its manifest and the slot ends `done`; the outcome is
     /// the run's own.
     @Test func winnerCompletesAndMarksDone() async throws {
