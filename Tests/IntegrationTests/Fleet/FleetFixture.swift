@@ -44,10 +44,11 @@ struct FleetFixture {
 
     /// Starts `host`'s daemon.
     func start(
-        host: String, script: String, schedule: String, lease: String = "6s", endpoint: String? = nil, launcher: [String] = []
+        host: String, script: String, schedule: String, lease: String = "6s", endpoint: String? = nil, launcher: [String] = [],
+        environment: [String: String] = [:]
     ) throws -> DaemonProcess {
         let config = try writeConfig(host: host, script: script, schedule: schedule, lease: lease, endpoint: endpoint)
-        return try DaemonProcess(configPath: config, directory: directory + "/" + host, launcher: launcher)
+        return try DaemonProcess(configPath: config, directory: directory + "/" + host, environment: environment, launcher: launcher)
     }
 
     /// Every manifest of the job in the bucket.
