@@ -29,6 +29,8 @@ public struct SlotClaimer: Sendable {
     /// asked after a takeover, since the stale holder may have written its manifest and died
     /// before marking the slot done (nil: not asked).
     public var backupOfSlot: (@Sendable (JobConfig, BackupConfig, String) async throws -> String?)?
+    /// Probes destinations whose provider profile says "probe first" before their first claim (nil: trusted).
+    public var probes: ConditionalProbeCache?
 
     /// A claimer over `openStore`.
     public init(
@@ -43,6 +45,7 @@ public struct SlotClaimer: Sendable {
     /// The live claimer: claims go over S3 to the job's first destination.
     public static let live: SlotClaimer = {
         var claimer = SlotClaimer(openStore: { destination, logger in S3Client(destination: destination, logger: logger) })
+        claimer.probes = .live()
         claimer.backupOfSlot = { job, config, slot in
             guard let destination = config.destination(named: job.destination) else { return nil }
             let store = S3ObjectStore(destination: destination, logger: Logger(label: "backupd.fleet"))
@@ -79,6 +82,13 @@ public struct SlotClaimer: Sendable {
         log[metadataKey: "claim.slot"] = "\(ClaimKey.slotText(slot))"
         let (found, reason) = claims(job: job, config: config, logger: log)
         guard let claims = found else { return .failed(reason: reason ?? "no claim store") }
+        if let probes, let destination = config.destination(named: job.destination),
+            let unsafe = await probes.unsafeReason(destination, folder: ClaimKey.folder(prefix: job.prefix, job: job.name), logger: log)
+        {
+            return .failed(
+                reason: "job \(job.name) runs on any host, but destination \(destination.name) failed the conditional-write probe (\(unsafe)); "
+                    + "claims there would not be atomic, so the slot was not run; use a provider with conditional writes, or runOn \"this\"")
+        }
         let interval = config.claimLease / 3
         var failures = 0
         var watched: String?

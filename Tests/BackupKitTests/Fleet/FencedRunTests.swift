@@ -112,6 +112,26 @@ struct FencedRunTests {
         #expect(clock.withLock { $0 } == Self.slot + 3)
     }
 
+    /// A generic endpoint that fails the conditional-write probe runs no slot: each is recorded as
+    /// failed naming the probe's reason; the probe runs once per destination, nothing is claimed.
+    @Test func unsafeProviderRunsNothing() async throws {
+        let store = FakeConditionalStore()
+        let a = try Self.config(host: "host-a")
+        let probed = Mutex(0)
+        var claimer = Self.claimer(store)
+        claimer.probes = ConditionalProbeCache { _, _, _ in
+            probed.withLock { $0 += 1 }
+            return "second If-None-Match PUT: accepted"
+        }
+        for offset in [0.0, 60] {
+            let decision = await claimer.claim(job: a.jobs[0], config: a, slot: Self.slot + offset, logger: Logger(label: "a"))
+            guard case .failed(let reason) = decision else { Issue.record("ran on an unsafe provider: \(decision)"); return }
+            #expect(reason.contains("failed the conditional-write probe (second If-None-Match PUT: accepted)"))
+        }
+        #expect(probed.withLock { $0 } == 1)
+        #expect(try await store.readVersioned(key: ClaimKey.key(prefix: a.jobs[0].prefix, job: "job1", slot: Self.slot)).etag == nil)
+    }
+
     /// The winner's run re-validates before its manifest and the slot ends `done`; the outcome is
     /// the run's own.
     @Test func winnerCompletesAndMarksDone() async throws {
