@@ -75,6 +75,28 @@ struct FleetDaemonTests {
         #expect(Self.slots(ha).count == ha.count && Self.slots(hb).count == hb.count, "a host has two rows for one slot")
     }
 
+    /// A daemon whose generic endpoint ignores conditional headers (a stripping proxy before
+    /// radosgw) probes it before its first claim and runs no slot: each is a failed row naming the
+    /// probe; no manifest, no claim is written.
+    @Test func ignoredConditionsRunNothing() async throws {
+        let fleet = try await FleetFixture.make(label: "fleet-strip")
+        defer { fleet.remove() }
+        let proxy = try ConditionStrippingProxy(upstream: try TestS3.environment().endpoint)
+        defer { proxy.stop() }
+        let daemon = try fleet.start(host: "host-a", script: "echo data", schedule: "*/3 * * * * *", endpoint: proxy.endpoint.absoluteString)
+        defer { daemon.cleanUp() }
+        let failed = await poll(timeout: 30) { ((try? fleet.history(host: "host-a")) ?? []).filter { $0.status == .failed }.count >= 2 }
+        daemon.send(SIGTERM)
+        #expect(await daemon.waitForExit(timeout: 40) == 0)
+        #expect(failed, "\(daemon.log)")
+        let rows = try fleet.history(host: "host-a")
+        #expect(!rows.isEmpty && rows.allSatisfy { $0.status == .failed || $0.status == .skipped })
+        #expect(rows.filter { $0.status == .failed }.allSatisfy { $0.error?.contains("failed the conditional-write probe") == true }, "\(rows.map { $0.error ?? "" })")
+        #expect(daemon.log.contains("destination failed the conditional-write probe"))
+        #expect(try await fleet.manifests().isEmpty)
+        #expect(try await fleet.claims().isEmpty)
+    }
+
     /// The first claim seen in the bucket, once its run is under way.
     static func firstClaim(_ fleet: FleetFixture) async throws -> ClaimRecord? {
         var found: ClaimRecord?
