@@ -36,6 +36,9 @@ packages=(
   jq bsdutils
   # scripts/test.sh's watchdog prints every thread's backtrace of a test run that hangs
   gdb
+  # the fleet's partition test: hosts as network namespaces (ip netns, veth, a bridge) reaching
+  # radosgw through a socat forwarder on the bridge
+  iproute2 socat
 )
 
 log() { echo "install-deps: $*" >&2; }

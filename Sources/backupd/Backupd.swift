@@ -11,6 +11,6 @@ struct Backupd: AsyncParsableCommand {
         subcommands: [
             RunCommand.self, ValidateCommand.self, CheckCommand.self, CronCommand.self, RunNowCommand.self, RestoreCommand.self,
             ListCommand.self, HistoryCommand.self, StatusCommand.self, VerifyCommand.self, PruneCommand.self,
-            AckCommand.self, WalPushCommand.self, WalFetchCommand.self,
+            AckCommand.self, WalPushCommand.self, WalFetchCommand.self, FleetCommand.self,
         ])
 }

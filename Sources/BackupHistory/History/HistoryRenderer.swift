@@ -135,7 +135,7 @@ public enum HistoryRenderer {
         switch run.status {
         case .succeeded, .running:
             return oneLine((run.objectKey ?? "") + (run.isSuspicious ? " (\(run.suspicious ?? "")); `backupd ack` it once checked" : ""))
-        case .failed, .skipped, .interrupted, .partial:
+        case .failed, .skipped, .interrupted, .partial, .claimed:
             let firstLine = run.error?.split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
             return oneLine(firstLine)
         }

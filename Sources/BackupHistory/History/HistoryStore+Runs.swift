@@ -80,11 +80,11 @@ extension HistoryStore {
 
     /// Records the end of a running run and of each of its lanes: `outcome.destinations` where it
     /// has them, the run's own result for any lane still open. `outcome.status` must be succeeded,
-    /// partial, failed or interrupted.
+    /// partial, failed, interrupted or claimed (a `runOn: "any"` run that lost its claim).
     public func finish(runID: Int64, _ outcome: RunOutcome) throws {
         precondition(
-            [.succeeded, .partial, .failed, .interrupted].contains(outcome.status),
-            "a run finishes as succeeded, partial, failed or interrupted, not \(outcome.status)")
+            [.succeeded, .partial, .failed, .interrupted, .claimed].contains(outcome.status),
+            "a run finishes as succeeded, partial, failed, interrupted or claimed, not \(outcome.status)")
         try withDatabase("record the end of run \(runID)") { db in
             try db.transaction {
                 try db.run(

@@ -11,7 +11,7 @@ extension HistoryStore {
                     let order = " ORDER BY started_ms DESC, id DESC LIMIT 1"
                     rows.lastRuns[job] = try db.query(newest + order, [.text(job)], Self.record).first
                     rows.lastAttempts[job] = try db.query(
-                        newest + " AND status NOT IN ('running', 'skipped')" + order, [.text(job)], Self.record).first
+                        newest + " AND status NOT IN ('running', 'skipped', 'claimed')" + order, [.text(job)], Self.record).first
                     rows.lastSuccesses[job] = try db.query(
                         newest + " AND status = 'succeeded'" + order, [.text(job)], Self.record).first
                     rows.suspicious[job] = try db.query(

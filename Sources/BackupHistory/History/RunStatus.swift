@@ -12,4 +12,7 @@ public enum RunStatus: String, Sendable, Hashable, Codable, CaseIterable {
     case interrupted
     /// The backup was stored at some but not all of the job's destinations (see the run's destination results).
     case partial
+    /// Another host of the fleet holds the slot (`runOn: "any"`): `claimed by HOST`, or `lost its
+    /// claim to HOST` for a run whose lease was taken over; no backup of this host's for the slot.
+    case claimed
 }

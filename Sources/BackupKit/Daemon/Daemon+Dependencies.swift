@@ -36,6 +36,8 @@ extension Daemon {
         public var reloaded: [@Sendable (BackupConfig) -> Void] = []
         /// Called once the daemon stopped (notifications still in flight get a bounded moment).
         public var stopped: [@Sendable () -> Void] = []
+        /// Claims the slots of `runOn: "any"` jobs in their first destination (tests pass fake stores).
+        public var claimer: SlotClaimer = .live
         /// PITR: `wal-push` on the control socket (nil: refused); by default stored to S3.
         public var walPushing: @Sendable (ConfigStore, Logger) -> ControlServer.WALPushing? = WALReceiver.pushing
         /// Told (job, WAL file, reason) when a PITR job's archiving starts failing (the webhook event).

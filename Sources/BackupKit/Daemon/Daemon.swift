@@ -45,7 +45,8 @@ public final class Daemon: Sendable {
             sleep: dependencies.sleep)
         coordinator = RunCoordinator(
             configs: configs, scheduler: scheduler, executor: dependencies.executor, clock: dependencies.clock, history: history,
-            observers: dependencies.observers(history), verifier: dependencies.verifier, status: status, logger: logger)
+            observers: dependencies.observers(history), verifier: dependencies.verifier, status: status, logger: logger,
+            claimer: dependencies.claimer)
         reloader = ConfigReloader(
             configs: configs, sources: dependencies.sources, scheduler: scheduler, history: history, status: status,
             hooks: dependencies.reloaded, schedulesVerifications: dependencies.verifier != nil, logger: logger)

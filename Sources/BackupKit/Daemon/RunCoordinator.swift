@@ -47,6 +47,8 @@ final class RunCoordinator: Sendable {
     let observers: [any RunObserver]
     /// Performs scheduled verifications (nil: none are scheduled).
     let verifier: ScheduledVerifier?
+    /// Claims `runOn: "any"` slots before their runs.
+    let claimer: SlotClaimer
     let status: DaemonStatus
     let logger: Logger
     let state = Mutex(State())
@@ -58,8 +60,9 @@ final class RunCoordinator: Sendable {
 
     init(
         configs: ConfigStore, scheduler: SchedulerService, executor: any BackupExecutor, clock: any WallClock, history: HistoryStore,
-        observers: [any RunObserver], verifier: ScheduledVerifier?, status: DaemonStatus, logger: Logger
+        observers: [any RunObserver], verifier: ScheduledVerifier?, status: DaemonStatus, logger: Logger, claimer: SlotClaimer = .live
     ) {
+        self.claimer = claimer
         self.configs = configs
         self.scheduler = scheduler
         self.executor = executor
@@ -138,8 +141,9 @@ final class RunCoordinator: Sendable {
             return (job, inForce, active.cancellation, active.followUp)
         }
         guard let (job, config, cancellation, followUp) = prepared else { return }
-        let recorder = RunRecorder(history: history, executor: executor, clock: clock, observers: observers)
         await withTaskCancellationHandler {
+            guard let executor = await claimedExecutor(run, job: job, config: config, stop: followUp) else { return }
+            let recorder = RunRecorder(history: history, executor: executor, clock: clock, observers: observers)
             await execute(run, job: job, config: config, recorder: recorder, cancellation: cancellation, followUp: followUp)
         } onCancel: {
             cancellation.cancel(reason: state.withLock { $0.stopReason })

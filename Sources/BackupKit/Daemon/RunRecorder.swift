@@ -98,6 +98,8 @@ public struct RunRecorder: Sendable {
             logger.error("backup partial", metadata: [
                 "run.stored_at": "\(outcome.storedDestinations.joined(separator: ","))",
                 "s3.key": "\(outcome.objectKey ?? "")", "run.sha256": "\(outcome.sha256 ?? "")", "run.seconds": "\(seconds)"])
+        case .claimed:
+            logger.warning("backup abandoned: another host took the slot over", metadata: ["run.reason": "\(outcome.error ?? "")", "run.seconds": "\(seconds)"])
         case .interrupted:
             logger.warning("backup interrupted", metadata: ["run.reason": "\(outcome.error ?? "")", "run.seconds": "\(seconds)"])
         default:

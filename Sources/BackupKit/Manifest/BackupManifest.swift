@@ -52,6 +52,9 @@ public struct BackupManifest: Sendable, Hashable, Codable {
     public var tables: TableSelection? = nil
     /// A PITR job's base backup: its start and stop in the WAL (nil for dumps).
     public var baseBackup: BaseBackupInfo? = nil
+    /// A `runOn: "any"` backup's claim: the host that held the slot and its fencing number (nil
+    /// for a job that runs on this host alone).
+    public var claim: ManifestClaim? = nil
 
     /// A program's name and version.
     public struct Tool: Sendable, Hashable, Codable {
@@ -205,7 +208,7 @@ public struct BackupManifest: Sendable, Hashable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case formatVersion, backupId, job, engine, host, trigger, runId, startedAt, endedAt, tool, serverVersion, backupd
-        case compression, encryption, destination, bucket, copies, objects, tables, suspicious, baseBackup
+        case compression, encryption, destination, bucket, copies, objects, tables, suspicious, baseBackup, claim
     }
 
     /// Writes every key, `null` included, so a reader sees which fields are empty.
@@ -233,6 +236,7 @@ public struct BackupManifest: Sendable, Hashable, Codable {
         try c.encodeIfPresent(suspicious, forKey: .suspicious)
         try c.encode(tables, forKey: .tables)
         try c.encodeIfPresent(baseBackup, forKey: .baseBackup)
+        try c.encodeIfPresent(claim, forKey: .claim)
     }
 
     /// Whether the backup holds only some tables (or some without rows).

@@ -34,7 +34,7 @@ public final class MetricsRegistry: RunObserver, VerificationObserver {
         let names = config.jobs.map(\.name)
         let last = try history.lastRuns(jobs: names)
         let lastEnded = try Dictionary(uniqueKeysWithValues: names.compactMap { name in
-            try history.runs(HistoryQuery(job: name, limit: 10)).first { $0.status != .running && $0.status != .skipped }.map { (name, $0) }
+            try history.runs(HistoryQuery(job: name, limit: 10)).first { $0.status != .running && $0.status != .skipped && $0.status != .claimed }.map { (name, $0) }
         })
         let successes = try history.lastRuns(jobs: names, status: .succeeded)
         let totals = try history.runTotals()

@@ -37,6 +37,7 @@ extension BackupRunner {
         let backupID = ObjectName.backupID(job: job.name, time: startedAt, token: token)
         let manifestKey = ObjectName.manifestKey(prefix: job.prefix, backupID: backupID)
         let stored = lanes.filter(\.alive).map(\.destination)
+        let (claim, refusal) = await revalidateClaim(logger: logger)
         for index in lanes.indices where lanes[index].alive {
             let destination = lanes[index].destination
             let own = results.map { result -> StepResult in
@@ -48,6 +49,16 @@ extension BackupRunner {
                 run: run, job: job, destination: destination, startedAt: startedAt, token: token, toolVersion: toolVersion,
                 serverVersion: serverVersion, results: own)
             manifest.suspicious = suspicious
+            if let claim {
+                manifest.claim = claim
+                manifest.host = claim.hostId
+            }
+            if let refusal {
+                // No manifest without the claim: the objects it would have named go too.
+                try? await lanes[index].store!.delete(keys: manifest.dataKeys)
+                lanes[index].error = refusal
+                continue
+            }
             manifest.copies = stored.filter { $0.name != destination.name }.map {
                 BackupManifest.Copy(destination: $0.name, bucket: $0.bucket, manifestKey: manifestKey)
             }

@@ -52,7 +52,7 @@ public struct RetentionWitness: Sendable, Hashable {
                 if let id { live.insert(id) } else { liveStamps.insert(ObjectName.timestamp(trace.startedAt)) }
             case .succeeded:
                 if let id { stored[id] = grammar.parse(trace.objectKey!)?.time ?? trace.startedAt }
-            case .failed, .interrupted, .partial:
+            case .failed, .interrupted, .partial, .claimed:
                 if let id { ended.insert(id) }
             case .skipped:
                 break

@@ -78,6 +78,7 @@ struct ConfigLoader {
         let (defaultRetention, historyRetention) = readRetentionDefaults(root)
         let defaults = readRunExtras(root)
         let host = readHostId(root)
+        let claimLease = readClaimLease(root)
 
         var destinations: [DestinationConfig] = []
         var destinationNames: [String] = []
@@ -130,6 +131,7 @@ struct ConfigLoader {
             retention: defaultRetention, historyRetention: historyRetention, metrics: defaults.metrics)
         config.verify = verify
         config.hostId = host.id
+        config.claimLease = claimLease
         return config
     }
 }

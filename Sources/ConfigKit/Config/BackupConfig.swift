@@ -34,6 +34,11 @@ public struct BackupConfig: Sendable {
     public var metrics: MetricsConfig? = nil
     /// This host's id in a fleet (`hostId`, else the machine's hostname; nil when neither is usable).
     public var hostId: String? = nil
+    /// How long a `runOn: "any"` claim stays live without renewal (`claimLease`); renewed every third of it.
+    public var claimLease: Duration = BackupConfig.defaultClaimLease
+
+    /// The `claimLease` of a config that sets none.
+    public static let defaultClaimLease: Duration = .seconds(60)
 
     /// The destination with this name.
     public func destination(named name: String) -> DestinationConfig? {

@@ -1,3 +1,4 @@
+import BackupCore
 import Foundation
 
 /// The keys of issue 19: the top-level `hostId` and a job's `runOn`.
@@ -28,6 +29,19 @@ extension ConfigLoader {
         }
         guard let name = sources.hostName(), Self.isValidHostId(name) else { return (nil, true) }
         return (name, true)
+    }
+
+    /// The top-level `claimLease` (default 60 s): at least 3 s (renewals come every third of it)
+    /// and at most a day.
+    func readClaimLease(_ root: ObjectReader) -> Duration {
+        guard let lease = duration(root, "claimLease") else { return BackupConfig.defaultClaimLease }
+        guard lease >= .seconds(3), lease <= .seconds(86_400) else {
+            reader.error(
+                root.raw("claimLease"), "claimLease",
+                "\(DurationText.format(lease)) is not a usable lease; use 3s to 1d (e.g. \"60s\"): a host that stops renewing loses its slots after it")
+            return BackupConfig.defaultClaimLease
+        }
+        return lease
     }
 
     /// A job's `runOn` (default `"this"`).

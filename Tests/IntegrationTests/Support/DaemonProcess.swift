@@ -92,15 +92,17 @@ final class DaemonProcess: @unchecked Sendable {
     private let exitLock = NSLock()
     private var exitTime: Date?
 
-    /// Starts `backupd run --config configPath`; logs go to `directory/daemon-N.log`.
-    init(configPath: String, directory: String, environment: [String: String] = [:]) throws {
+    /// Starts `backupd run --config configPath` (through `launcher`, e.g. `ip netns exec NAME`,
+    /// which execs it); logs go to `directory/daemon-N.log`.
+    init(configPath: String, directory: String, environment: [String: String] = [:], launcher: [String] = []) throws {
         let index = (try? FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasPrefix("daemon-") }.count) ?? 0
         logPath = "\(directory)/daemon-\(index).log"
         notify = try NotifyListener(path: "\(directory)/notify-\(index).sock")
         try Data().write(to: URL(fileURLWithPath: logPath))
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
-        process.executableURL = URL(fileURLWithPath: try backupdBinary())
-        process.arguments = ["run", "--config", configPath, "--log-level", "debug"]
+        let command = launcher + [try backupdBinary(), "run", "--config", configPath, "--log-level", "debug"]
+        process.executableURL = URL(fileURLWithPath: command[0])
+        process.arguments = Array(command.dropFirst())
         var env = ProcessInfo.processInfo.environment
         env["NOTIFY_SOCKET"] = notify.path
         env.merge(environment) { $1 }

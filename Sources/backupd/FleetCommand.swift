@@ -1,0 +1,58 @@
+import ArgumentParser
+import BackupKit
+import ConfigKit
+import Foundation
+
+/// `backupd fleet`: every job as the bucket shows it to any host (claims and manifests, not this
+/// host's history): newest backup, its host, its objects, its age, slots no host backed up.
+struct FleetCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fleet",
+        abstract: "Show each job's newest backup from any host of the fleet, read from the bucket (claims and manifests).",
+        discussion: """
+            Reads each job's first destination, not the local history, so every host shows the same. A job is ok when its \
+            newest backup's objects are all listed with their sizes, it is recent enough for its schedule (stale once the \
+            second slot after it plus the job's timeout has passed) and no slot of the last day (since the fleet first \
+            wrote for the job) lacks a backup from every host. Exit status: 0 when every enabled job is ok, 1 when any is \
+            not, 2 when the config or a bucket cannot be read. --prometheus prints \
+            backupd_fleet_newest_backup_timestamp_seconds{backup_job=...} instead of the table (for a textfile collector).
+            """)
+
+    @OptionGroup var options: GlobalOptions
+
+    @Flag(help: "Print JSON; the exit status is the same.")
+    var json = false
+
+    @Flag(help: "Print Prometheus text (backupd_fleet_newest_backup_timestamp_seconds); the exit status is the same.")
+    var prometheus = false
+
+    func run() async throws {
+        let config: BackupConfig
+        do {
+            config = try options.loadConfig(secrets: .destinations)
+        } catch {
+            throw ExitCode(StatusCommand.cannotRead)
+        }
+        let reader = FleetReader(stores: liveStores(logger: commandLogger(verbose: false)))
+        var statuses: [FleetJobStatus] = []
+        var unreadable = false
+        for job in config.jobs {
+            do {
+                statuses.append(try await reader.status(of: job, config: config, now: Date()))
+            } catch {
+                printError("cannot read job \(job.name) from its bucket: \(error)")
+                unreadable = true
+            }
+        }
+        let iso = ISO8601DateFormatter()
+        if prometheus {
+            print(FleetJobStatus.metrics(statuses), terminator: "")
+        } else if json {
+            print(FleetJobStatus.json(statuses), terminator: "")
+        } else {
+            print(FleetJobStatus.table(statuses) { iso.string(from: $0) }, terminator: "")
+        }
+        if unreadable { throw ExitCode(StatusCommand.cannotRead) }
+        if !statuses.allSatisfy(\.isOK) { throw ExitCode(StatusCommand.someJobNotOK) }
+    }
+}
