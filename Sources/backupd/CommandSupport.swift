@@ -54,14 +54,7 @@ func commandLogger(verbose: Bool) -> Logger {
 
 /// Bytes as a short human figure (binary units) followed by the exact count.
 func formatSize(_ bytes: Int64) -> String {
-    let units = ["B", "KiB", "MiB", "GiB", "TiB"]
-    var value = Double(bytes)
-    var unit = 0
-    while value >= 1024 && unit < units.count - 1 {
-        value /= 1024
-        unit += 1
-    }
-    return unit == 0 ? "\(bytes) B" : String(format: "%.1f %@ (%lld bytes)", value, units[unit], bytes)
+    bytes < 1024 ? "\(bytes) B" : "\(TransferProgress.size(bytes)) (\(bytes) bytes)"
 }
 
 /// Cancels `cancellation` on SIGINT or SIGTERM, so that Ctrl-C kills the tool and aborts the upload.

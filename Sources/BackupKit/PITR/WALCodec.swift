@@ -1,6 +1,7 @@
 import BackupCore
 import Foundation
 import SigV4
+import Synchronization
 
 /// How one archived WAL file is stored: a zstd skippable frame recording the file's SHA-256 and
 /// size (every zstd decoder skips it, so `zstd -d` still restores the file by hand), then the
@@ -38,7 +39,7 @@ struct WALCodec {
         if key.hasSuffix(".age") {
             guard let identity else { throw WALError.identityRequired(key: key) }
             let collected = Collected()
-            let sink = try AgeDecryptingSink(identity: identity, key: key, launcher: launcher, environment: environment) { collected.bytes += $0 }
+            let sink = try AgeDecryptingSink(identity: identity, key: key, launcher: launcher, environment: environment) { bytes in collected.bytes.withLock { $0 += bytes } }
             do {
                 try stored.withUnsafeBytes { try sink.write($0) }
             } catch {
@@ -46,7 +47,7 @@ struct WALCodec {
                 throw error
             }
             try sink.finish()
-            compressed = collected.bytes
+            compressed = collected.bytes.withLock { $0 }
         }
         guard let recorded = Self.readDigestFrame(compressed) else {
             throw WALError.corrupt(key: key, detail: "it lacks backupd's digest frame")
@@ -96,9 +97,9 @@ struct WALCodec {
     }
 }
 
-/// Bytes collected from age's reader thread, read only after `finish` returned.
-private final class Collected: @unchecked Sendable {
-    var bytes: [UInt8] = []
+/// Bytes collected from age's reader thread, read once `finish` returned.
+private final class Collected: Sendable {
+    let bytes = Mutex<[UInt8]>([])
 }
 
 /// A byte source over bytes in memory.

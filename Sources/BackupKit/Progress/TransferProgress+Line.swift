@@ -25,7 +25,7 @@ extension TransferProgress {
     }
 
     /// `512 B`, `1.5 KiB`, `12.0 MiB`.
-    static func size(_ bytes: Int64) -> String {
+    package static func size(_ bytes: Int64) -> String {
         let units = ["B", "KiB", "MiB", "GiB", "TiB"]
         var value = Double(bytes)
         var unit = 0

@@ -68,7 +68,17 @@ final class NotifyListener: @unchecked Sendable {
         await poll(timeout: timeout) { self.received.contains { $0.contains(text) } }
     }
 
+    private var closed = false
+
+    /// Closes the socket once: a second call must not close whatever descriptor of another test
+    /// reused the number meanwhile (a test's defer after its own explicit clean-up did that, and a
+    /// parallel test's daemon then found its notify socket refusing).
     func close() {
+        let first = lock.withLock {
+            defer { closed = true }
+            return !closed
+        }
+        guard first else { return }
         thread?.cancel()
         Glibc.close(fd)
     }
