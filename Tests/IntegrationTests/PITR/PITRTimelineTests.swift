@@ -18,7 +18,8 @@ struct PITRTimelineTests {
     /// object (key, ETag, size, last modified, as the AWS CLI lists them) stays as it was (only the `.partial`
     /// PostgreSQL archives at promotion is new there); `restore --timeline 2 --time` to a point
     /// on timeline 2 has exactly the rows up to it, `--latest` has every timeline-2 row and none
-    /// of the timeline-1 rows written after the first target.
+    /// of the timeline-1 rows written after the first target; `verify` passes across both
+    /// timelines, and `--timeline 1 --latest` still recovers timeline 1 to its last row.
     @Test func restoreOntoTimelineTwoAndAgainAlongIt() async throws {
         let world = try await PITRWorld.make()
         defer { world.tearDown() }
@@ -69,6 +70,8 @@ struct PITRTimelineTests {
         }
         let added = timelineOneAfter.keys.filter { timelineOneBefore[$0] == nil }
         #expect(added.allSatisfy { $0.contains(".partial") }, "only a .partial is new on timeline 1: \(added.sorted())")
+        let verified = try world.backupd(["verify", "pg"])
+        #expect(verified.status == 0, "the chain across both timelines verifies: \(verified.stdout)\n\(verified.stderr)")
 
         let toTime = try world.backupd(["restore", "pg", "--timeline", "2", "--time", onTimelineTwo, "--to-dir", world.directory + "/r2"])
         #expect(toTime.status == 0, "\(toTime.stderr)")
@@ -83,6 +86,14 @@ struct PITRTimelineTests {
         let third = try world.startRestored("r3")
         defer { third.stop() }
         #expect(try third.psql("SELECT string_agg(id::text, ',' ORDER BY id) FROM t") == "1,2,10,11", "\(third.log)")
+        third.stop()
+
+        // Timeline 1 is still whole: recovering along it reaches its last row.
+        let alongOne = try world.backupd(["restore", "pg", "--timeline", "1", "--latest", "--to-dir", world.directory + "/r4"])
+        #expect(alongOne.status == 0, "\(alongOne.stderr)")
+        let fourth = try world.startRestored("r4")
+        defer { fourth.stop() }
+        #expect(try fourth.psql("SELECT string_agg(id::text, ',' ORDER BY id) FROM t") == "1,2,3", "\(fourth.log)")
     }
 
     /// The objects under `timeline`'s folder of the job's archive, listed by the AWS CLI (a second
