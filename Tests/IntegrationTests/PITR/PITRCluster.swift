@@ -83,9 +83,10 @@ final class PITRCluster: @unchecked Sendable {
         try Self.asServerUser([try Self.bin() + "/pg_ctl", "-D", data, "-l", directory + "/server.log", "-w", "start"], in: directory)
     }
 
-    /// A cluster restored into `data`: started on its own port and socket with archiving off
-    /// (its timeline 2 is not this test's business).
-    init(restored data: String, scratch: String) throws {
+    /// A cluster restored into `data`: started on its own port and socket, with archiving off
+    /// unless `archiving` (then it archives its new timeline with the restored configuration's
+    /// `archive_command`, into the same job).
+    init(restored data: String, scratch: String, archiving: Bool = false) throws {
         directory = scratch
         self.data = data
         socketDirectory = scratch
@@ -94,7 +95,7 @@ final class PITRCluster: @unchecked Sendable {
         if geteuid() == 0 { _ = try? Self.asRoot(["/bin/chown", "-R", "postgres:postgres", data]) }
         try Self.asServerUser([
             try Self.bin() + "/pg_ctl", "-D", data, "-l", scratch + "/server.log", "-w", "-t", "120",
-            "-o", "-p \(port) -c archive_mode=off -c unix_socket_directories=\(scratch)", "start",
+            "-o", "-p \(port)\(archiving ? "" : " -c archive_mode=off") -c unix_socket_directories=\(scratch)", "start",
         ], in: scratch)
         // A restored cluster accepts read-only connections while it still replays WAL (hot
         // standby): wait for the promotion that ends recovery, or a query sees a partial replay.

@@ -63,11 +63,13 @@ struct PITRWorld {
     }
 
     /// Switches to a new WAL segment and waits until the one switched from is archived; returns its name.
+    /// `on` another cluster archiving into the job (a restored one) instead of the world's.
     @discardableResult
-    func switchAndWaitArchived(timeout: TimeInterval = 90) throws -> String {
+    func switchAndWaitArchived(on other: PITRCluster? = nil, timeout: TimeInterval = 90) throws -> String {
+        let cluster = other ?? self.cluster
         let segment = try cluster.psql("SELECT pg_walfile_name(pg_switch_wal())")
         let deadline = Date().addingTimeInterval(timeout)
-        while try archivedUpTo() < segment {
+        while try archivedUpTo(on: cluster) < segment {
             guard Date() < deadline else { throw TestSetupError("\(segment) was not archived within \(timeout) s: \(cluster.log)") }
             usleep(100_000)
         }
@@ -75,8 +77,8 @@ struct PITRWorld {
     }
 
     /// The newest segment PostgreSQL archived ("" before the first).
-    func archivedUpTo() throws -> String {
-        try cluster.psql("SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver")
+    func archivedUpTo(on other: PITRCluster? = nil) throws -> String {
+        try (other ?? cluster).psql("SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver")
     }
 
     /// The job's manifests, oldest first.
@@ -106,8 +108,8 @@ struct PITRWorld {
     }
 
     /// Starts a cluster restored into `directory/name`.
-    func startRestored(_ name: String) throws -> PITRCluster {
-        try PITRCluster(restored: directory + "/" + name, scratch: directory + "/" + name + "-run")
+    func startRestored(_ name: String, archiving: Bool = false) throws -> PITRCluster {
+        try PITRCluster(restored: directory + "/" + name, scratch: directory + "/" + name + "-run", archiving: archiving)
     }
 
     func tearDown() {
