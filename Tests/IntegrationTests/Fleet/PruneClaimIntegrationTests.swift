@@ -21,10 +21,12 @@ struct PruneClaimIntegrationTests {
         let (s3, client, destination) = try await RetentionIntegrationTests.setUp()
         let bucket = client.settings.bucket
         var config = try IntegrationConfig.make(destination: destination, name: "app", job: [
-            "engine": "command", "prefix": "db", "timeout": "1h", "retention": ["keepLast": 2], "runOn": "any",
+            "engine": "command", "prefix": "db", "timeout": "1h", "retention": ["keepLast": 2],
             "connection": ["argv": ["true"], "extension": ".bin"],
         ])
+        // Set after loading: the loader would refuse runOn any without a usable hostname here.
         config.hostId = "host-b"
+        config.jobs[0].runOn = .any
         let job = config.jobs[0]
         // Backup names ahead of the server's clock, so every claim written now is older than them.
         let base = Date().addingTimeInterval(3600).rounded()
