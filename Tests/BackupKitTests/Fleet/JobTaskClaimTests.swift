@@ -167,6 +167,37 @@ struct JobTaskClaimTests {
         #expect(try Self.claim(claims, ClaimKey.taskKey(prefix: "fleet", job: job.name, task: "sweep")).hostId == "host-b")
     }
 
+    /// A long prune renews its claim (lease from the server's later Date) while it runs; a claim
+    /// another host took over meanwhile is left to that host at the end (not marked done).
+    @Test func longWorkRenewsAndLeavesALostClaimAlone() async throws {
+        let store = FakeConditionalStore()
+        let a = try Self.config(host: "host-a")
+        let key = ClaimKey.taskKey(prefix: "", job: a.jobs[0].name, task: "prune")
+        let claimer = JobTaskClaimer(openStore: { _, _ in store }, sleep: { _ in try await Task.sleep(for: .milliseconds(5)) }, pid: 1)
+        let start = store.serverNow
+        let renewed = await claimer.withClaim(.prune, job: a.jobs[0], config: a, logger: Logger(label: "a")) { () async -> Bool in
+            store.serverNow = start.addingTimeInterval(3)
+            for _ in 0..<400 {
+                if (try? Self.claim(store, key))?.leaseExpiresAt == start.addingTimeInterval(9) { return true }
+                try? await Task.sleep(for: .milliseconds(5))
+            }
+            return false
+        }
+        #expect(renewed == true)
+        #expect(try Self.claim(store, key).state == .done)
+
+        let c = ClaimStore(store: store, prefix: "", hostId: "host-c", pid: 3, lease: 6, logger: Logger(label: "c"))
+        // No renewal this time (the claimer's sleep outlasts the work), so the lease runs out.
+        _ = await Self.claimer(store).withClaim(.prune, job: a.jobs[0], config: a, logger: Logger(label: "a")) { () async -> Bool in
+            store.serverNow = store.serverNow.addingTimeInterval(7)
+            guard case .won = try? await c.claimTask(job: a.jobs[0].name, task: "prune") else { return false }
+            try? await Task.sleep(for: .milliseconds(50))
+            return true
+        }
+        let last = try Self.claim(store, key)
+        #expect(last.hostId == "host-c" && last.state == .running && last.takenOverFrom == "host-a")
+    }
+
     /// Slot names are read back from claim keys; task claims, probes and other names are not slots.
     @Test(arguments: [
         ("db/.backupd/claims/app/20261126T020000Z.json", "2026-11-26T02:00:00Z"),
