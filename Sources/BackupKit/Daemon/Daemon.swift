@@ -104,7 +104,8 @@ public final class Daemon: Sendable {
             WatchdogService(scheduler: scheduler, status: status),
             OwnershipWatchService(status: status, history: history, lock: lock, logger: logger),
             RecoveryService(history: history, configs: configs, stores: stores, clock: clock, timeout: timeout, logger: logger),
-            StaleUploadSweepService(configs: configs, stores: stores, clock: clock, timeout: timeout, logger: logger),
+            StaleUploadSweepService(
+                configs: configs, stores: stores, clock: clock, timeout: timeout, logger: logger, claims: JobTaskClaimer(sharing: dependencies.claimer)),
         ] + dependencies.services + [control]
         var services = background.map { ServiceGroupConfiguration.ServiceConfiguration(service: UntilShutdown(service: $0, logger: logger)) }
         services += [

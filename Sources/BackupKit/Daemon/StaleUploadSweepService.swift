@@ -7,13 +7,17 @@ import ServiceLifecycle
 /// Once after start, in the background: aborts multipart uploads older than a day under every
 /// job's prefix at each of its destinations (left by a crash before their id was recorded, or by
 /// a job since removed; `UploadSweeper` handles the job's own names sooner, by the job's timeout). Each destination within
-/// `timeout`, concurrently, so one that never answers holds up nothing else.
+/// `timeout`, concurrently, so one that never answers holds up nothing else. A `runOn: "any"`
+/// job's prefix is swept, at each of its destinations, only under the job's sweep claim (`claims`),
+/// so two hosts never sweep one job at once; a prefix a job of this host alone shares is swept too.
 struct StaleUploadSweepService: Service {
     let configs: ConfigStore
     let stores: any ObjectStoreProvider
     let clock: any WallClock
     let timeout: Duration
     let logger: Logger
+    /// Takes `runOn: "any"` jobs' sweep claims (nil: those jobs are swept unclaimed).
+    var claims: JobTaskClaimer? = nil
 
     /// Cancellation (a stop, through `UntilShutdown`) ends the requests in flight at once, so it never holds up the stop.
     func run() async throws {
@@ -22,7 +26,9 @@ struct StaleUploadSweepService: Service {
         let timeout = self.timeout
         let dayAgo = clock.now().addingTimeInterval(-86_400)
         var prefixes: [String: Set<String>] = [:]
-        for job in config.jobs {
+        let claims = self.claims
+        let fleetJobs = claims == nil ? [] : config.jobs.filter { $0.runOn == .any }
+        for job in config.jobs where claims == nil || job.runOn != .any {
             for name in job.destinations where config.destination(named: name) != nil {
                 prefixes[name, default: []].insert(job.prefix.isEmpty ? "" : job.prefix + "/")
             }
@@ -40,6 +46,32 @@ struct StaleUploadSweepService: Service {
                             "s3.destination": "\(name)", "cleanup.timeout": "\(DurationText.format(timeout))"])
                     }
                 }
+            }
+            for job in fleetJobs {
+                guard let claims else { continue }
+                group.addTask {
+                    _ = await claims.withClaim(.sweep, job: job, config: config, logger: logger) {
+                        await Self.sweepClaimed(job: job, config: config, olderThan: dayAgo, stores: stores, timeout: timeout, logger: logger)
+                    }
+                }
+            }
+        }
+    }
+
+    /// One `runOn: "any"` job's sweep, under its claim: its prefix at each of its destinations,
+    /// each within `timeout`.
+    private static func sweepClaimed(
+        job: JobConfig, config: BackupConfig, olderThan date: Date, stores: any ObjectStoreProvider, timeout: Duration, logger: Logger
+    ) async {
+        let prefix = job.prefix.isEmpty ? "" : job.prefix + "/"
+        for name in job.destinations {
+            guard let destination = config.destination(named: name) else { continue }
+            let finished: Void? = await TaskDeadline.run(timeout: timeout, reason: "the sweep of stale uploads took too long") {
+                await sweep(destination: destination, prefixes: [prefix], olderThan: date, stores: stores, logger: logger)
+            }
+            if finished == nil {
+                logger.warning("the sweep of stale uploads did not finish in time", metadata: [
+                    "s3.destination": "\(name)", "job.name": "\(job.name)", "cleanup.timeout": "\(DurationText.format(timeout))"])
             }
         }
     }

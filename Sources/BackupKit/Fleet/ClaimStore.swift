@@ -107,7 +107,7 @@ public struct ClaimStore: Sendable {
 
     /// Reads the claim, checks it is still the one this host wrote, writes `next` with `If-Match`.
     /// A 412 whose re-read shows `next` itself was a retried request that had landed: still held.
-    private func advance(_ held: Held, _ next: (ClaimProtocol, Date) -> ClaimRecord) async throws -> Held {
+    func advance(_ held: Held, _ next: (ClaimProtocol, Date) -> ClaimRecord) async throws -> Held {
         let rules = ClaimProtocol(job: held.record.job, slot: held.record.slot, hostId: hostId, pid: pid, lease: lease)
         let (current, etag, serverNow) = try await read(held.key)
         guard etag == held.etag else { throw lost(held, to: current) }
@@ -134,14 +134,14 @@ public struct ClaimStore: Sendable {
     }
 
     /// The claim at `key` (nil when none), its ETag and the server's `Date` of the answer.
-    private func read(_ key: String) async throws -> (ClaimRecord?, String?, Date) {
+    func read(_ key: String) async throws -> (ClaimRecord?, String?, Date) {
         let read = try await store.readVersioned(key: key)
         guard let serverNow = read.serverDate else { throw ClaimError.noServerDate(key: key) }
         guard let etag = read.etag else { return (nil, nil, serverNow) }
         return (try ClaimRecord.decode(read.body, key: key), etag, serverNow)
     }
 
-    private func meta(_ key: String, _ rules: ClaimProtocol, _ extra: Logger.Metadata) -> Logger.Metadata {
+    func meta(_ key: String, _ rules: ClaimProtocol, _ extra: Logger.Metadata) -> Logger.Metadata {
         extra.merging(["claim.key": "\(key)", "job.name": "\(rules.job)", "claim.slot": "\(rules.slot)", "host.id": "\(hostId)"]) { a, _ in a }
     }
 }

@@ -20,7 +20,9 @@ public struct FleetReader: Sendable {
         let store = try stores.store(for: destination)
         let entries = try await BackupCatalog(store: store, job: job).entries()
         var claims: [ClaimRecord] = []
-        for object in try await store.list(prefix: ClaimKey.folder(prefix: job.prefix, job: job.name)) where object.key.hasSuffix(".json") {
+        let folder = ClaimKey.folder(prefix: job.prefix, job: job.name)
+        // Slot claims only: the job's prune and sweep claims (and probe objects) share the folder.
+        for object in try await store.list(prefix: folder) where ClaimKey.slot(ofKey: object.key, folder: folder) != nil {
             claims.append(try ClaimRecord.decode(try await store.read(key: object.key), key: object.key))
         }
         return FleetJobStatus.compute(job: job, entries: entries, claims: claims, now: now)

@@ -5,14 +5,19 @@ import Logging
 /// Prunes a job's bucket after each successful backup of that job, never after a failed,
 /// interrupted or skipped one. A job with several destinations is pruned at each destination that
 /// stored this run's backup (all of them, or those of a partial run), each with the retention that
-/// applies there (`job.retention(for:)`).
+/// applies there (`job.retention(for:)`). A `runOn: "any"` job is pruned only under its prune
+/// claim (`claims`; another host's live claim skips the prune here), which also deletes the job's
+/// run-slot claims older than the oldest backup kept in the destination that keeps its claims.
 public struct RetentionObserver: RunObserver {
     /// The pruner.
     public let pruner: Pruner
+    /// Takes `runOn: "any"` jobs' prune claims (nil: those jobs are pruned unclaimed).
+    public var claims: JobTaskClaimer?
 
-    /// An observer that prunes with `pruner`.
-    public init(pruner: Pruner) {
+    /// An observer that prunes with `pruner`, claiming `runOn: "any"` jobs' prunes with `claims`.
+    public init(pruner: Pruner, claims: JobTaskClaimer? = nil) {
         self.pruner = pruner
+        self.claims = claims
     }
 
     public func runFinished(_ run: ObservedRun, outcome: RunOutcome, config: BackupConfig, logger: Logger) async {
@@ -22,7 +27,27 @@ public struct RetentionObserver: RunObserver {
         let pruner = Pruner(
             stores: CancellingStoreProvider(base: self.pruner.stores, cancellation: run.cancellation), catalog: self.pruner.catalog,
             history: self.pruner.history, clock: self.pruner.clock)
-        for pruned in await pruner.pruneDestinations(job: job, config: config, only: outcome.storedDestinations, skipWithoutPolicy: true, dryRun: false, logger: logger) {
+        let only = outcome.storedDestinations
+        // No claim for a prune that would do nothing: no destination of this run has a policy.
+        let policed = (only ?? job.destinations).contains { job.retention(for: $0) != nil }
+        guard let claims, job.runOn == .any, policed else {
+            await Self.prune(job: job, config: config, only: only, pruner: pruner, logger: logger)
+            return
+        }
+        _ = await claims.withClaim(.prune, job: job, config: config, logger: logger) {
+            let pruned = await Self.prune(job: job, config: config, only: only, pruner: pruner, logger: logger)
+            let claimsKept = pruned.first { $0.destination == job.destinations.first }
+            if case .success(let report)? = claimsKept?.result, let horizon = Pruner.claimHorizon(report) {
+                _ = await pruner.pruneSlotClaims(job: job, config: config, horizon: horizon, logger: logger)
+            }
+        }
+    }
+
+    /// Prunes `only` those destinations of `job` (those with a policy) and logs what went wrong.
+    @discardableResult
+    static func prune(job: JobConfig, config: BackupConfig, only: [String]?, pruner: Pruner, logger: Logger) async -> [Pruner.DestinationPrune] {
+        let results = await pruner.pruneDestinations(job: job, config: config, only: only, skipWithoutPolicy: true, dryRun: false, logger: logger)
+        for pruned in results {
             var log = logger
             log[metadataKey: "s3.destination"] = "\(pruned.destination)"
             switch pruned.result {
@@ -34,5 +59,6 @@ public struct RetentionObserver: RunObserver {
                 log.error("prune failed; nothing was deleted", metadata: ["error": "\(error)"])
             }
         }
+        return results
     }
 }

@@ -19,6 +19,7 @@ final class FakePruneStore: PrunableStore, ObjectStoreProvider {
         var calls: [String] = []
         var refuse: Set<String> = []
         var failListing = false
+        var modified: [String: Date] = [:]
     }
     private let state = Mutex(State())
 
@@ -31,11 +32,13 @@ final class FakePruneStore: PrunableStore, ObjectStoreProvider {
     func add(_ keys: [String]) { state.withLock { $0.keys.formUnion(keys) } }
     func refuse(_ keys: [String]) { state.withLock { $0.refuse.formUnion(keys) } }
     func failListing(_ fail: Bool) { state.withLock { $0.failListing = fail } }
+    /// Adds `key` with a LastModified (keys added otherwise are listed without one).
+    func add(_ key: String, modified: Date) { state.withLock { $0.keys.insert(key); $0.modified[key] = modified } }
 
     func list(prefix: String) async throws -> [StoredObject] {
         try state.withLock { s in
             if s.failListing { throw ListingFailed() }
-            return s.keys.filter { $0.hasPrefix(prefix) }.sorted().map { StoredObject(key: $0, size: 1) }
+            return s.keys.filter { $0.hasPrefix(prefix) }.sorted().map { StoredObject(key: $0, size: 1, lastModified: s.modified[$0]) }
         }
     }
 

@@ -64,11 +64,11 @@ struct FleetFixture {
         return found
     }
 
-    /// Every claim of the job in the bucket.
+    /// Every slot claim of the job in the bucket (not its prune and sweep claims).
     func claims() async throws -> [ClaimRecord] {
         let folder = ClaimKey.folder(prefix: prefix, job: job)
         var found: [ClaimRecord] = []
-        for object in try await destination.store.list(prefix: folder) {
+        for object in try await destination.store.list(prefix: folder) where ClaimKey.slot(ofKey: object.key, folder: folder) != nil {
             found.append(try ClaimRecord.decode(try await destination.store.read(key: object.key), key: object.key))
         }
         return found

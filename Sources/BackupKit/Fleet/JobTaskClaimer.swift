@@ -1,0 +1,124 @@
+import BackupCore
+import ConfigKit
+import Foundation
+import Logging
+import S3Kit
+
+/// Runs a `runOn: "any"` job's maintenance (its prune, its stale-upload sweep) under a short claim
+/// of its own in the job's first destination (`ClaimKey.taskKey`, same conditional writes as a
+/// slot's claim), so two hosts never do it for one job at once. Other jobs run it unclaimed.
+public struct JobTaskClaimer: Sendable {
+    /// The maintenance tasks that take a claim.
+    public enum Kind: String, Sendable, CaseIterable {
+        /// Retention's prune after a backup (and the deletion of old slot claims).
+        case prune
+        /// The sweep of stale multipart uploads.
+        case sweep
+    }
+
+    /// Opens the conditional store of a destination (live: an `S3Client`).
+    public var openStore: @Sendable (DestinationConfig, Logger) -> any ConditionalObjectStore
+    /// How the renewal waits between renewals.
+    public var sleep: @Sendable (Duration) async throws -> Void
+    /// This process's id, written into claims.
+    public var pid: Int32
+    /// Probes destinations whose provider profile says "probe first" before their first claim
+    /// (nil: trusted); one that fails gets no claim, so the prune or sweep is skipped.
+    public var probes: ConditionalProbeCache?
+
+    /// A claimer over `openStore`.
+    public init(
+        openStore: @escaping @Sendable (DestinationConfig, Logger) -> any ConditionalObjectStore,
+        sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }, pid: Int32 = getpid()
+    ) {
+        self.openStore = openStore
+        self.sleep = sleep
+        self.pid = pid
+    }
+
+    /// The live claimer: claims go over S3 to the job's first destination.
+    public static let live: JobTaskClaimer = {
+        var claimer = JobTaskClaimer(openStore: { destination, logger in S3Client(destination: destination, logger: logger) })
+        claimer.probes = .live()
+        return claimer
+    }()
+
+    /// The claimer sharing a slot claimer's stores and probes (the daemon's, so tests' fakes serve both).
+    public init(sharing claimer: SlotClaimer) {
+        self.init(openStore: claimer.openStore, pid: claimer.pid)
+        probes = claimer.probes
+    }
+
+    /// Runs `body` for `job`: at once for a job that is not `runOn: "any"`; else only while this
+    /// host holds the job's `task` claim, renewed every third of the lease and marked done after.
+    /// Returns nil, without running `body`, when another host holds a live claim (an info line
+    /// names it) or the claim could not be decided (a warning says why; the next time retries).
+    public func withClaim<T: Sendable>(
+        _ task: Kind, job: JobConfig, config: BackupConfig, logger: Logger, _ body: () async -> T
+    ) async -> T? {
+        guard job.runOn == .any else { return await body() }
+        var log = logger
+        log[metadataKey: "job.name"] = "\(job.name)"
+        log[metadataKey: "claim.task"] = "\(task.rawValue)"
+        guard let hostId = config.hostId, let first = job.destinations.first, let destination = config.destination(named: first) else {
+            log.warning("the job's \(task.rawValue) claim cannot be taken (no host id or no destination); skipping it on this host")
+            return nil
+        }
+        if let probes, let unsafe = await probes.unsafeReason(destination, folder: ClaimKey.folder(prefix: job.prefix, job: job.name), logger: log) {
+            log.warning(
+                "the job's \(task.rawValue) claim cannot be taken: the destination failed the conditional-write probe; skipping it on this host",
+                metadata: ["s3.destination": "\(destination.name)", "probe.reason": "\(unsafe)"])
+            return nil
+        }
+        let lease = config.claimLease
+        let claims = ClaimStore(
+            store: openStore(destination, log), prefix: job.prefix, hostId: hostId, pid: pid, lease: TimeInterval(lease.components.seconds),
+            logger: log)
+        let held: ClaimStore.Held
+        do {
+            switch try await claims.claimTask(job: job.name, task: task.rawValue) {
+            case .won(let won):
+                held = won
+            case .claimedBy(let host, let state):
+                log.info(
+                    "another host holds the job's \(task.rawValue) claim; skipping it on this host",
+                    metadata: ["claim.holder": "\(host)", "claim.state": "\(state)"])
+                return nil
+            }
+        } catch {
+            log.warning("the job's \(task.rawValue) claim could not be decided; skipping it on this host", metadata: ["error": "\(error)"])
+            return nil
+        }
+        let sleep = self.sleep
+        let renewLog = log
+        let (result, last) = await withTaskGroup(of: ClaimStore.Held?.self) { group -> (T, ClaimStore.Held?) in
+            group.addTask {
+                var current = held
+                while true {
+                    do { try await sleep(lease / 3) } catch { return current }
+                    if Task.isCancelled { return current }
+                    do {
+                        current = try await claims.renew(current)
+                    } catch ClaimError.lostClaim {
+                        return nil
+                    } catch {
+                        renewLog.warning("renewing the job's \(task.rawValue) claim failed; trying again", metadata: ["error": "\(error)"])
+                    }
+                }
+            }
+            let result = await body()
+            group.cancelAll()
+            var last: ClaimStore.Held? = nil
+            for await renewed in group { last = renewed }
+            return (result, last)
+        }
+        if let last {
+            do {
+                _ = try await claims.finish(last)
+            } catch {
+                log.warning("cannot mark the job's \(task.rawValue) claim done; its lease runs out instead", metadata: ["error": "\(error)"])
+            }
+        }
+        return result
+    }
+}

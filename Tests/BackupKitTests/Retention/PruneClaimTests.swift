@@ -1,0 +1,103 @@
+import BackupTestSupport
+import Foundation
+import Logging
+import Synchronization
+import TestThreads
+import Testing
+@testable import BackupKit
+@testable import BackupCore
+@testable import BackupHistory
+@testable import ConfigKit
+@testable import S3Kit
+
+@Suite("runOn any: prune under its claim deletes old slot claims", .ownThreads)
+struct PruneClaimTests {
+    typealias F = RetentionFixtures
+    static let folder = "db/.backupd/claims/app/"
+
+    /// Job `app` (prefix `db`) keeping the last 2 backups, run on any host, as `host`.
+    static func config(host: String) throws -> BackupConfig {
+        var config = try PrunerTests.config(["keepLast": 2])
+        config.hostId = host
+        config.jobs[0].runOn = .any
+        return config
+    }
+
+    /// The standard bucket (backups on Nov 26..29 at 02:00) with a claim per slot, each last
+    /// written 5 minutes after its slot, an old slot's claim rewritten recently, and the job's
+    /// task claim and a probe object.
+    static func bucket() -> FakePruneStore {
+        let store = PrunerTests.bucket()
+        for day in 25...29 {
+            let slot = F.at("2026-11-\(day)T02:00:00Z")
+            store.add(folder + ClaimKey.slotText(slot) + ".json", modified: slot.addingTimeInterval(300))
+        }
+        store.add(folder + "20261124T020000Z.json", modified: F.at("2026-11-29T03:00:00Z"))
+        store.add(folder + "prune.json", modified: F.at("2026-11-01T00:00:00Z"))
+        store.add(folder + "probe-0123456789abcdef.json", modified: F.at("2026-11-01T00:00:00Z"))
+        return store
+    }
+
+    static func run(_ config: BackupConfig) -> ObservedRun {
+        ObservedRun(runID: 1, job: config.jobs[0], destination: "local", bucket: nil, trigger: .schedule, scheduledFor: nil, startedAt: PrunerTests.now)
+    }
+
+    static var succeeded: RunOutcome {
+        var outcome = RunOutcome(status: .succeeded, endedAt: PrunerTests.now, objectKey: "db/app-20261129T020000Z-00000004.dump.zst", uploadClosed: true)
+        outcome.destinations = [DestinationOutcome(destination: "local", status: .succeeded, objectKey: outcome.objectKey)]
+        return outcome
+    }
+
+    /// Under its prune claim, prune keeps 2 backups and deletes the slot claims older than the
+    /// oldest kept one (Nov 28), leaving newer ones, one rewritten since, the task claim and
+    /// the probe; the claim ends done.
+    @Test func oldSlotClaimsAreDeleted() async throws {
+        let config = try Self.config(host: "host-a")
+        let bucket = Self.bucket()
+        let claims = FakeConditionalStore()
+        let observer = RetentionObserver(pruner: PrunerTests.pruner(bucket), claims: JobTaskClaimTests.claimer(claims))
+        await observer.runFinished(Self.run(config), outcome: Self.succeeded, config: config, logger: Logger(label: "test"))
+        let left = bucket.keys.filter { $0.hasPrefix(Self.folder) }
+        #expect(left == [
+            Self.folder + "20261124T020000Z.json", Self.folder + "20261128T020000Z.json", Self.folder + "20261129T020000Z.json",
+            Self.folder + "probe-0123456789abcdef.json", Self.folder + "prune.json",
+        ])
+        #expect(Set(bucket.keys.compactMap { NameCatalog.backupID(of: $0, prefix: "db", job: "app") }).count == 2)
+        let key = ClaimKey.taskKey(prefix: "db", job: "app", task: "prune")
+        #expect(try ClaimRecord.decode(try claims.readVersioned(key: key).body, key: key).state == .done)
+    }
+
+    /// Another host's live prune claim: this host deletes nothing at all and logs the holder.
+    @Test func heldClaimSkipsThePrune() async throws {
+        let config = try Self.config(host: "host-b")
+        let bucket = Self.bucket()
+        let before = bucket.keys
+        let claims = FakeConditionalStore()
+        let other = ClaimStore(store: claims, prefix: "db", hostId: "host-a", pid: 1, lease: 60, logger: Logger(label: "a"))
+        _ = try await other.claimTask(job: "app", task: "prune")
+        let logs = TaskClaimLogs()
+        let observer = RetentionObserver(pruner: PrunerTests.pruner(bucket), claims: JobTaskClaimTests.claimer(claims, pid: 2))
+        await observer.runFinished(Self.run(config), outcome: Self.succeeded, config: config, logger: logs.logger)
+        #expect(bucket.keys == before && bucket.calls.isEmpty)
+        #expect(logs.holder(of: "another host holds the job's prune claim") == "host-a")
+    }
+
+    /// A listing of the claims that fails deletes no claim (the backups' prune still ran).
+    @Test func failedListingDeletesNoClaim() async throws {
+        let config = try Self.config(host: "host-a")
+        let bucket = Self.bucket()
+        let pruner = PrunerTests.pruner(bucket)
+        bucket.failListing(true)
+        let deleted = await pruner.pruneSlotClaims(job: config.jobs[0], config: config, horizon: F.at("2026-11-28T02:00:00Z"), logger: Logger(label: "t"))
+        #expect(deleted.isEmpty && bucket.calls.isEmpty)
+    }
+
+    /// A listing without LastModified, or a withheld plan, deletes no claim.
+    @Test func uncheckedEvidenceDeletesNoClaim() {
+        let listing = [StoredObject(key: Self.folder + "20261101T020000Z.json", size: 1)]
+        #expect(Pruner.staleSlotClaims(listing, folder: Self.folder, horizon: F.at("2026-11-28T02:00:00Z")).isEmpty)
+        var plan = PrunePlan(job: "app", entries: [], staleIncomplete: [], pendingIncomplete: [])
+        plan.manifestMissing = [CatalogBackup(id: "app-20261127T020000Z-00000002", time: F.at("2026-11-27T02:00:00Z"), manifestKey: nil, dataKeys: [], legacy: false)]
+        #expect(Pruner.claimHorizon(PruneReport(plan: plan, dryRun: false, records: [])) == nil)
+    }
+}
