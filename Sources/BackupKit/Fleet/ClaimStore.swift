@@ -53,14 +53,34 @@ public struct ClaimStore: Sendable {
     public func claim(job: String, slot: Date) async throws -> Outcome {
         let rules = decisions(job: job, slot: slot)
         let key = ClaimKey.key(prefix: prefix, job: job, slot: slot)
+        return try await acquire(key: key, rules: rules, decide: rules.decide) { host, state in
+            logger.info("slot claimed by another host", metadata: meta(key, rules, ["claim.holder": "\(host)", "claim.state": "\(state)"]))
+        } tookOver: { record, previous in
+            logger.notice(
+                "took over an expired claim", metadata: meta(key, rules, [
+                    "claim.previous_holder": "\(previous.hostId)", "claim.previous_state": "\(previous.state)",
+                    "claim.fencing": "\(record.fencing)",
+                ]))
+        }
+    }
+
+    /// The claim loop every claim goes through: reads the claim at `key`, applies `decide`, and
+    /// creates (`If-None-Match: *`) or takes over (`If-Match` on the stale ETag) as it says, again
+    /// after a lost race; `yielded` and `tookOver` report what happened.
+    func acquire(
+        key: String, rules: ClaimProtocol,
+        decide: (_ existing: ClaimRecord?, _ etag: String?, _ serverNow: Date, _ pending: ClaimRecord?) -> ClaimProtocol.Decision,
+        yielded: (_ host: String, _ state: ClaimState) -> Void,
+        tookOver: (_ record: ClaimRecord, _ previous: ClaimRecord) -> Void
+    ) async throws -> Outcome {
         var pending: ClaimRecord?
         for _ in 0..<attempts {
             let (existing, etag, serverNow) = try await read(key)
-            switch rules.decide(existing: existing, etag: etag, serverNow: serverNow, pending: pending) {
+            switch decide(existing, etag, serverNow, pending) {
             case .hold(let record, let etag):
                 return .won(Held(key: key, record: record, etag: etag, serverDate: serverNow))
             case .yield(let host, let state):
-                logger.info("slot claimed by another host", metadata: meta(key, rules, ["claim.holder": "\(host)", "claim.state": "\(state)"]))
+                yielded(host, state)
                 return .claimedBy(host: host, state: state)
             case .create(let record):
                 pending = record
@@ -74,11 +94,7 @@ public struct ClaimStore: Sendable {
                 pending = record
                 do {
                     let written = try await store.replaceObject(key: key, ifMatch: stale, body: record.encoded(), contentType: "application/json")
-                    logger.notice(
-                        "took over an expired claim", metadata: meta(key, rules, [
-                            "claim.previous_holder": "\(previous.hostId)", "claim.previous_state": "\(previous.state)",
-                            "claim.fencing": "\(record.fencing)",
-                        ]))
+                    tookOver(record, previous)
                     return .won(Held(key: key, record: record, etag: written.etag, serverDate: written.serverDate ?? serverNow))
                 } catch ObjectStoreError.preconditionFailed {
                     continue
