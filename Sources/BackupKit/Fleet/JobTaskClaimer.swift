@@ -36,12 +36,8 @@ public struct JobTaskClaimer: Sendable {
         self.pid = pid
     }
 
-    /// The live claimer: claims go over S3 to the job's first destination.
-    public static let live: JobTaskClaimer = {
-        var claimer = JobTaskClaimer(openStore: { destination, logger in S3Client(destination: destination, logger: logger) })
-        claimer.probes = .live()
-        return claimer
-    }()
+    /// The live claimer: claims go over S3 to the job's first destination, as slot claims do.
+    public static let live = JobTaskClaimer(sharing: .live)
 
     /// The claimer sharing a slot claimer's stores and probes (the daemon's, so tests' fakes serve both).
     public init(sharing claimer: SlotClaimer) {
