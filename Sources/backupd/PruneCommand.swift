@@ -9,7 +9,7 @@ struct PruneCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "prune",
         abstract: "Delete the backups a job's retention policy no longer keeps (every job without JOB).",
-        discussion: "Prints every backup with keep or delete and the rules that keep it, per destination for a job with several (--destination: only that one). Deletes only what both witnesses allow: a complete listing and the history of what this backupd stored (a dry run reads the history too, when there is one). Exits 1 when a listing fails (nothing is deleted there then), an object could not be deleted, or a backup the history records as stored has no manifest (nothing is deleted for that job there; run verify); 130 when SIGINT or SIGTERM stopped it (at the next page or batch).")
+        discussion: "Prints every backup with keep or delete and the rules that keep it, per destination for a job with several (--destination: only that one). Deletes only what both witnesses allow: a complete listing and the history of what this backupd stored (a dry run reads the history too, when there is one). Exits 1 when a listing fails (nothing is deleted there then), an object could not be deleted, or a backup the history records as stored has no manifest (nothing is deleted for that job there; run verify), or another host holds a runOn \"any\" job's prune claim (that job is skipped; a dry run takes no claim); 130 when SIGINT or SIGTERM stopped it (at the next page or batch).")
 
     @OptionGroup var options: GlobalOptions
 
@@ -57,8 +57,14 @@ struct PruneCommand: AsyncParsableCommand {
         var first = true
         var documents: [JSONOutput] = []
         for job in jobs where cancellation.reason == nil {
-            let pruned = await pruner.pruneDestinations(
-                job: job, config: config, only: destination.map { [$0] }, dryRun: dryRun, logger: logger)
+            // A runOn "any" job is pruned only under its prune claim (not a dry run).
+            let outcome = await pruner.pruneJob(
+                job: job, config: config, only: destination.map { [$0] }, dryRun: dryRun, claims: .live, logger: logger)
+            guard case .ran(let pruned) = outcome else {
+                printError(outcome.refusal(.prune, job: job.name) ?? job.name)
+                failed = true
+                continue
+            }
             for each in pruned {
                 if json {
                     documents.append(PruneReportRenderer.json(

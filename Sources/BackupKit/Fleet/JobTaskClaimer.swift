@@ -45,6 +45,16 @@ public struct JobTaskClaimer: Sendable {
         probes = claimer.probes
     }
 
+    /// What `claimed` did.
+    public enum Outcome<T: Sendable>: Sendable {
+        /// `body` ran (under the claim for a `runOn: "any"` job) and returned this.
+        case ran(T)
+        /// Another host (or process) holds a live claim: `body` did not run.
+        case heldBy(host: String, state: String)
+        /// The claim could not be taken or decided (the reason): `body` did not run.
+        case notTaken(String)
+    }
+
     /// Runs `body` for `job`: at once for a job that is not `runOn: "any"`; else only while this
     /// host holds the job's `task` claim, renewed every third of the lease and marked done after.
     /// Returns nil, without running `body`, when another host holds a live claim (an info line
@@ -52,19 +62,28 @@ public struct JobTaskClaimer: Sendable {
     public func withClaim<T: Sendable>(
         _ task: Kind, job: JobConfig, config: BackupConfig, logger: Logger, _ body: () async -> T
     ) async -> T? {
-        guard job.runOn == .any else { return await body() }
+        if case .ran(let result) = await claimed(task, job: job, config: config, logger: logger, body) { return result }
+        return nil
+    }
+
+    /// `withClaim`, telling why `body` did not run: the holder of a live claim, or the reason the
+    /// claim could not be taken.
+    public func claimed<T: Sendable>(
+        _ task: Kind, job: JobConfig, config: BackupConfig, logger: Logger, _ body: () async -> T
+    ) async -> Outcome<T> {
+        guard job.runOn == .any else { return .ran(await body()) }
         var log = logger
         log[metadataKey: "job.name"] = "\(job.name)"
         log[metadataKey: "claim.task"] = "\(task.rawValue)"
         guard let hostId = config.hostId, let first = job.destinations.first, let destination = config.destination(named: first) else {
             log.warning("the job's \(task.rawValue) claim cannot be taken (no host id or no destination); skipping it on this host")
-            return nil
+            return .notTaken("no host id or no destination to hold the claim")
         }
         if let probes, let unsafe = await probes.unsafeReason(destination, folder: ClaimKey.folder(prefix: job.prefix, job: job.name), logger: log) {
             log.warning(
                 "the job's \(task.rawValue) claim cannot be taken: the destination failed the conditional-write probe; skipping it on this host",
                 metadata: ["s3.destination": "\(destination.name)", "probe.reason": "\(unsafe)"])
-            return nil
+            return .notTaken("destination \(destination.name) failed the conditional-write probe: \(unsafe)")
         }
         let lease = config.claimLease
         let claims = ClaimStore(
@@ -79,11 +98,11 @@ public struct JobTaskClaimer: Sendable {
                 log.info(
                     "another host holds the job's \(task.rawValue) claim; skipping it on this host",
                     metadata: ["claim.holder": "\(host)", "claim.state": "\(state)"])
-                return nil
+                return .heldBy(host: host, state: "\(state)")
             }
         } catch {
             log.warning("the job's \(task.rawValue) claim could not be decided; skipping it on this host", metadata: ["error": "\(error)"])
-            return nil
+            return .notTaken("the claim could not be decided: \(error)")
         }
         let sleep = self.sleep
         let renewLog = log
@@ -115,6 +134,6 @@ public struct JobTaskClaimer: Sendable {
                 log.warning("cannot mark the job's \(task.rawValue) claim done; its lease runs out instead", metadata: ["error": "\(error)"])
             }
         }
-        return result
+        return .ran(result)
     }
 }

@@ -36,10 +36,7 @@ public struct RetentionObserver: RunObserver {
         }
         _ = await claims.withClaim(.prune, job: job, config: config, logger: logger) {
             let pruned = await Self.prune(job: job, config: config, only: only, pruner: pruner, logger: logger)
-            let claimsKept = pruned.first { $0.destination == job.destinations.first }
-            if case .success(let report)? = claimsKept?.result, let horizon = Pruner.claimHorizon(report) {
-                _ = await pruner.pruneSlotClaims(job: job, config: config, horizon: horizon, logger: logger)
-            }
+            await pruner.deleteOldSlotClaims(after: pruned, job: job, config: config, logger: logger)
         }
     }
 

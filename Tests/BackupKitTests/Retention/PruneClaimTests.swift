@@ -82,6 +82,56 @@ struct PruneClaimTests {
         #expect(logs.holder(of: "another host holds the job's prune claim") == "host-a")
     }
 
+    /// `backupd prune JOB`'s path (`Pruner.pruneJob`): while another host holds the job's live
+    /// prune claim, nothing is pruned or deleted and the refusal names the holder; a dry run takes
+    /// no claim and deletes nothing; once the holder is done, the prune runs under this host's
+    /// claim and deletes the old slot claims as the daemon's prune does.
+    @Test func commandPruneTakesTheClaim() async throws {
+        let config = try Self.config(host: "host-b")
+        let bucket = Self.bucket()
+        let before = bucket.keys
+        let claims = FakeConditionalStore()
+        let other = ClaimStore(store: claims, prefix: "db", hostId: "host-a", pid: 1, lease: 60, logger: Logger(label: "a"))
+        guard case .won(let held) = try await other.claimTask(job: "app", task: "prune") else {
+            Issue.record("host-a should take the free prune claim")
+            return
+        }
+        let pruner = PrunerTests.pruner(bucket)
+        let claimer = JobTaskClaimTests.claimer(claims, pid: 2)
+        let job = config.jobs[0]
+        let refused = await pruner.pruneJob(job: job, config: config, only: nil, dryRun: false, claims: claimer, logger: Logger(label: "t"))
+        guard case .heldBy(let host, _) = refused else {
+            Issue.record("expected the held claim to refuse the prune, got \(refused)")
+            return
+        }
+        #expect(host == "host-a" && bucket.keys == before && bucket.calls.isEmpty)
+        #expect(refused.refusal(.prune, job: "app")?.contains("host host-a holds the job's prune claim") == true)
+
+        let key = ClaimKey.taskKey(prefix: "db", job: "app", task: "prune")
+        let claimBefore = try claims.readVersioned(key: key).body
+        let dry = await pruner.pruneJob(job: job, config: config, only: nil, dryRun: true, claims: claimer, logger: Logger(label: "t"))
+        guard case .ran(let planned) = dry, case .success(let report)? = planned.first?.result else {
+            Issue.record("a dry run should plan without a claim, got \(dry)")
+            return
+        }
+        let claimAfterDryRun = try claims.readVersioned(key: key).body
+        #expect(report.dryRun && bucket.keys == before && claimAfterDryRun == claimBefore)
+
+        _ = try await other.finish(held)
+        let ran = await pruner.pruneJob(job: job, config: config, only: nil, dryRun: false, claims: claimer, logger: Logger(label: "t"))
+        guard case .ran = ran else {
+            Issue.record("the prune should run once host-a is done, got \(ran)")
+            return
+        }
+        #expect(bucket.keys.filter { $0.hasPrefix(Self.folder) } == [
+            Self.folder + "20261124T020000Z.json", Self.folder + "20261128T020000Z.json", Self.folder + "20261129T020000Z.json",
+            Self.folder + "probe-0123456789abcdef.json", Self.folder + "prune.json",
+        ])
+        #expect(Set(bucket.keys.compactMap { NameCatalog.backupID(of: $0, prefix: "db", job: "app") }).count == 2)
+        let record = try ClaimRecord.decode(try claims.readVersioned(key: key).body, key: key)
+        #expect(record.hostId == "host-b" && record.state == .done && record.fencing == 2)
+    }
+
     /// A listing of the claims that fails deletes no claim (the backups' prune still ran).
     @Test func failedListingDeletesNoClaim() async throws {
         let config = try Self.config(host: "host-a")

@@ -56,7 +56,9 @@ struct PruneClaimIntegrationTests {
         let run = ObservedRun(runID: 1, job: job, destination: "test", bucket: bucket, trigger: .schedule, scheduledFor: nil, startedAt: times[3])
         var outcome = RunOutcome(status: .succeeded, endedAt: times[3], objectKey: backupKeys[3][0], uploadClosed: true)
         outcome.destinations = [DestinationOutcome(destination: "test", status: .succeeded, objectKey: outcome.objectKey)]
-        let before = try PastBackups.awsKeys(s3, bucket: bucket)
+        // The conditional-write probe (a generic endpoint) may leave its own probe object beside the claims.
+        let listed = { try PastBackups.awsKeys(s3, bucket: bucket).filter { !$0.contains("/.backupd/claims/app/probe-") } }
+        let before = try listed()
         let (heldLogger, heldLines) = CapturingLogHandler.logger()
         await observer.runFinished(run, outcome: outcome, config: config, logger: heldLogger)
         #expect(try PastBackups.awsKeys(s3, bucket: bucket) == before)
@@ -71,6 +73,55 @@ struct PruneClaimIntegrationTests {
         let key = ClaimKey.taskKey(prefix: "db", job: "app", task: "prune")
         let record = try ClaimRecord.decode(try await client.readVersioned(key: key).body, key: key)
         #expect(record.hostId == "host-b" && record.state == .done && record.fencing == 2)
+    }
+
+    /// `backupd prune app` (the real binary, as host-b) while host-a holds the job's live prune
+    /// claim: exits 1 naming host-a, deletes nothing (read back with the AWS CLI) and leaves
+    /// host-a's claim as it was; `--dry-run` takes no claim either.
+    @Test func pruneCommandSkipsAJobWhoseClaimIsHeld() async throws {
+        let s3 = try TestS3.environment()
+        let client = try await s3.makeBucket("prune-cmd")
+        let bucket = client.settings.bucket
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("backupd-prunecmd-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let base = Date().addingTimeInterval(-10 * 3600).rounded()
+        let keys = (0..<3).flatMap { PastBackups.keys(prefix: "db", job: "app", time: base.addingTimeInterval(Double($0) * 3600), token: String(format: "%08x", $0 + 1)) }
+        try await PastBackups.write(keys, with: client)
+        let hostA = ClaimStore(store: client, prefix: "db", hostId: "host-a", pid: 101, lease: 600, logger: Logger(label: "it.host-a"))
+        guard case .won = try await hostA.claimTask(job: "app", task: "prune") else {
+            Issue.record("host-a should take the free prune claim")
+            return
+        }
+        let config: [String: Any] = [
+            "hostId": "host-b", "stateDirectory": directory.path + "/state",
+            "destinations": [[
+                "name": "test", "endpoint": s3.endpoint.absoluteString, "region": s3.region, "bucket": bucket, "pathStyle": true,
+                "accessKeyId": s3.accessKey, "secretAccessKey": ["env": "PRUNE_SECRET"],
+            ]],
+            "jobs": [[
+                "name": "app", "engine": "command", "schedule": "0 3 * * *", "destination": "test", "prefix": "db", "runOn": "any",
+                "retention": ["keepLast": 1], "connection": ["argv": ["true"], "extension": ".bin"],
+            ]],
+        ]
+        let path = directory.path + "/config.json"
+        try JSONSerialization.data(withJSONObject: config).write(to: URL(fileURLWithPath: path))
+        chmod(path, 0o600)
+        let environment = ["PATH": "/usr/bin:/bin", "PRUNE_SECRET": s3.secretKey]
+        let key = ClaimKey.taskKey(prefix: "db", job: "app", task: "prune")
+        let claimBefore = try await client.readVersioned(key: key).body
+        // The conditional-write probe (a generic endpoint) may leave its own probe object beside the claims.
+        let listed = { try PastBackups.awsKeys(s3, bucket: bucket).filter { !$0.contains("/.backupd/claims/app/probe-") } }
+        let before = try listed()
+
+        let dry = try runBackupd(["prune", "app", "--dry-run", "--config", path], environment: environment, timeout: 120)
+        #expect(dry.status == 0, "\(dry.stdout)\(dry.stderr)")
+        let held = try runBackupd(["prune", "app", "--config", path], environment: environment, timeout: 120)
+        #expect(held.status == 1, "\(held.stdout)\(held.stderr)")
+        #expect(held.stderr.contains("app: skipped, nothing deleted: host host-a holds the job's prune claim"), "\(held.stderr)")
+        #expect(try listed() == before)
+        #expect(try await client.readVersioned(key: key).body == claimBefore)
+        #expect(!(held.stdout + held.stderr + dry.stdout + dry.stderr).contains(s3.secretKey))
     }
 }
 
