@@ -10,26 +10,11 @@ import Testing
 @testable import ConfigKit
 @testable import S3Kit
 
-/// Keeps the messages a logger was given, for assertions.
-final class TaskClaimLogs: Sendable {
-    let entries = Mutex<[(message: String, metadata: Logger.Metadata)]>([])
-
-    struct Handler: LogHandler {
-        let sink: TaskClaimLogs
-        var metadata: Logger.Metadata = [:]
-        var logLevel: Logger.Level = .trace
-        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-            get { metadata[key] }
-            set { metadata[key] = newValue }
-        }
-        func log(event: LogEvent) {
-            sink.entries.withLock { $0.append(("\(event.message)", metadata.merging(event.metadata ?? [:]) { $1 })) }
-        }
+extension CapturedLogs {
+    /// The `claim.holder` of the first line starting with `message`.
+    func holder(of message: String) -> String? {
+        entries.withLock { $0.first { $0.message.hasPrefix(message) }?.metadata["claim.holder"].map { "\($0)" } }
     }
-
-    var logger: Logger { Logger(label: "test.task-claims") { _ in Handler(sink: self) } }
-    func messages() -> [String] { entries.withLock { $0.map(\.message) } }
-    func holder(of message: String) -> String? { entries.withLock { $0.first { $0.message.hasPrefix(message) }?.metadata["claim.holder"].map { "\($0)" } } }
 }
 
 @Suite("runOn any: prune and sweep claims", .ownThreads)
@@ -81,7 +66,7 @@ struct JobTaskClaimTests {
             Issue.record("host-a takes the free claim")
             return
         }
-        let logs = TaskClaimLogs()
+        let logs = CapturedLogs(label: "test.task-claims")
         let ran = Mutex(false)
         let result: Bool? = await Self.claimer(store, pid: 2).withClaim(.prune, job: b.jobs[0], config: b, logger: logs.logger) { ran.withLock { $0 = true }; return true }
         #expect(result == nil && !ran.withLock { $0 })
@@ -154,7 +139,7 @@ struct JobTaskClaimTests {
             Issue.record("host-a takes the free sweep claim")
             return
         }
-        let logs = TaskClaimLogs()
+        let logs = CapturedLogs(label: "test.task-claims")
         let service = StaleUploadSweepService(
             configs: ConfigStore(path: "/dev/null", config: config), stores: store, clock: ManualWallClock(now), timeout: .seconds(30),
             logger: logs.logger, claims: Self.claimer(claims, pid: 2))

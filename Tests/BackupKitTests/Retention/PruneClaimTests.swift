@@ -75,7 +75,7 @@ struct PruneClaimTests {
         let claims = FakeConditionalStore()
         let other = ClaimStore(store: claims, prefix: "db", hostId: "host-a", pid: 1, lease: 60, logger: Logger(label: "a"))
         _ = try await other.claimTask(job: "app", task: "prune")
-        let logs = TaskClaimLogs()
+        let logs = CapturedLogs(label: "test.task-claims")
         let observer = RetentionObserver(pruner: PrunerTests.pruner(bucket), claims: JobTaskClaimTests.claimer(claims, pid: 2))
         await observer.runFinished(Self.run(config), outcome: Self.succeeded, config: config, logger: logs.logger)
         #expect(bucket.keys == before && bucket.calls.isEmpty)

@@ -147,26 +147,8 @@ struct ClockStepTests {
     }
 }
 
-/// Keeps what a logger was given, for assertions.
-private final class CapturedLogs: Sendable {
-    let entries = Mutex<[(level: Logger.Level, message: String, metadata: Logger.Metadata)]>([])
-
-    struct Handler: LogHandler {
-        let sink: CapturedLogs
-        var metadata: Logger.Metadata = [:]
-        var logLevel: Logger.Level = .trace
-
-        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-            get { metadata[key] }
-            set { metadata[key] = newValue }
-        }
-
-        func log(event: LogEvent) {
-            sink.entries.withLock { $0.append((event.level, "\(event.message)", metadata.merging(event.metadata ?? [:]) { $1 })) }
-        }
-    }
-
-    var logger: Logger { Logger(label: "test.clock-step") { _ in Handler(sink: self) } }
+extension CapturedLogs {
+    /// The clock-step lines.
     func steps() -> [(level: Logger.Level, message: String, metadata: Logger.Metadata)] {
         entries.withLock { $0.filter { $0.message.hasPrefix("system clock stepped") } }
     }
@@ -181,7 +163,7 @@ struct SchedulerServiceClockStepTests {
     @Test func stepsAreMeasuredAndLoggedOnce() throws {
         let start = Date().addingTimeInterval(365 * 86_400).timeIntervalSince1970
         let clock = ManualWallClock(Date(timeIntervalSince1970: (start / 60).rounded(.down) * 60 + 10))
-        let logs = CapturedLogs()
+        let logs = CapturedLogs(label: "test.clock-step")
         let service = SchedulerService(
             jobs: [ScheduledJob(name: "m", schedule: cron("* * * * *")), ScheduledJob(name: "other", schedule: cron("0 0 1 1 *"))],
             clock: clock, logger: logs.logger)
