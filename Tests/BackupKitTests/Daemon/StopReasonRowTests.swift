@@ -69,6 +69,20 @@ import Testing
         #expect(outer.reason == "backupd was stopped")
     }
 
+    /// Work nested in stopped work is cancelled with it and reads the outer reason (the run's
+    /// after-backup prune when the daemon's grace period ran out).
+    @Test func nestedWorkReadsTheOuterReason() async throws {
+        let outer = StoppableTask {
+            await StoppableTask { () -> String in
+                try? await Task.sleep(for: .seconds(300))
+                return Task.isCancelled ? StopReason.text : "not stopped"
+            }.value
+        }
+        try await Task.sleep(for: .milliseconds(100))
+        outer.stop("backupd was stopped")
+        #expect(await outer.value == "backupd was stopped")
+    }
+
     /// Past the job's timeout the run is one `failed` row saying it timed out after the timeout.
     @Test func timeoutNamesTheTimeout() async throws {
         let row = try await Self.record(try shellJob("head -c 1000 /dev/zero; sleep 60 & wait", timeout: "1s"))
