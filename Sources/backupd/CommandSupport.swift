@@ -57,15 +57,21 @@ func formatSize(_ bytes: Int64) -> String {
     bytes < 1024 ? "\(bytes) B" : "\(TransferProgress.size(bytes)) (\(bytes) bytes)"
 }
 
-/// Cancels `cancellation` on SIGINT or SIGTERM, so that Ctrl-C kills the tool and aborts the upload.
-func cancelOnSignals(_ cancellation: RunCancellation) -> [any DispatchSourceSignal] {
-    [SIGINT, SIGTERM].map { number in
+/// Runs `body` as work that SIGINT or SIGTERM stop (Task cancellation, "interrupted by signal N" as
+/// its `StopReason`), so that Ctrl-C kills the tool and aborts the upload. Returns its result and
+/// why it was stopped (nil: it was not).
+func stoppingOnSignals<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> (value: T, stopped: String?) {
+    let work = StoppableTask(body)
+    let signals = [SIGINT, SIGTERM].map { number in
         signal(number, SIG_IGN)
         let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-        source.setEventHandler { cancellation.cancel(reason: "interrupted by signal \(number)") }
+        source.setEventHandler { work.stop("interrupted by signal \(number)") }
         source.resume()
         return source
     }
+    defer { signals.forEach { $0.cancel() } }
+    let value = try await work.value
+    return (value, work.stopReason.reason)
 }
 
 /// The terminal's width when stdout is one ($COLUMNS when set, else TIOCGWINSZ); nil otherwise,

@@ -19,8 +19,14 @@ struct DestinationOption: ParsableArguments {
             }
             return Self.job(job, at: name)
         }
-        guard job.destinations.count > 1 else { return job }
-        for name in job.destinations {
+        // The job's first is asked only once there is another destination to turn to, so a job
+        // with one destination never lists for this.
+        var firstAsked = false
+        for name in job.destinations.dropFirst() {
+            if !firstAsked {
+                if await hasBackup(job) { return job }
+                firstAsked = true
+            }
             let candidate = Self.job(job, at: name)
             if await hasBackup(candidate) { return candidate }
         }

@@ -44,46 +44,47 @@ struct PruneCommand: AsyncParsableCommand {
         let history = dryRun ? nil : try requireHistory(config)
         let logger = commandLogger(verbose: verbose)
         let clock = SystemWallClock()
+        // A dry run plans with the history's evidence too, without creating or writing it.
+        let pruner = Pruner(stores: liveStores(logger: logger), history: history ?? existingHistory(config), clock: clock)
+        let (dryRun, json, destination) = (self.dryRun, self.json, self.destination)
         // SIGTERM/SIGINT stop the listing or the deletions at the next page or batch (a request in
         // flight within about a second); what was deleted by then is still recorded.
-        let cancellation = RunCancellation()
-        let signals = cancelOnSignals(cancellation)
-        defer { signals.forEach { $0.cancel() } }
-        // A dry run plans with the history's evidence too, without creating or writing it.
-        let pruner = Pruner(
-            stores: CancellingStoreProvider(base: liveStores(logger: logger), cancellation: cancellation),
-            history: history ?? existingHistory(config), clock: clock)
-        var failed = false
-        var first = true
-        var documents: [JSONOutput] = []
-        for job in jobs where cancellation.reason == nil {
-            // A runOn "any" job is pruned only under its prune claim (not a dry run).
-            let outcome = await pruner.pruneJob(
-                job: job, config: config, only: destination.map { [$0] }, dryRun: dryRun, claims: .live, logger: logger)
-            guard case .ran(let pruned) = outcome else {
-                printError(outcome.refusal(.prune, job: job.name) ?? job.name)
-                failed = true
-                continue
-            }
-            for each in pruned {
-                if json {
-                    documents.append(PruneReportRenderer.json(
-                        job: job.name, destination: each.destination, policy: each.job.retention, dryRun: dryRun, result: each.result))
-                }
-                if !first && !json { print("") }
-                first = false
-                if !json { print("destination \(each.destination):") }
-                switch each.result {
-                case .success(let report):
-                    if !json { print(PruneReportRenderer.render(report, policy: each.job.retention, zone: job.timeZone)) }
-                    if !report.refused.isEmpty || report.plan.withheld != nil || report.wal?.listingFailed == true { failed = true }
-                    if let withheld = report.plan.withheld { printError("\(job.name) at \(each.destination): \(withheld)") }
-                case .failure(let error):
-                    printError("\(job.name) at \(each.destination): \(error)")
+        let (pruned, stopped) = try await stoppingOnSignals { () -> (failed: Bool, documents: [JSONOutput]) in
+            var failed = false
+            var first = true
+            var documents: [JSONOutput] = []
+            for job in jobs where !Task.isCancelled {
+                // A runOn "any" job is pruned only under its prune claim (not a dry run).
+                let outcome = await pruner.pruneJob(
+                    job: job, config: config, only: destination.map { [$0] }, dryRun: dryRun, claims: .live, logger: logger)
+                guard case .ran(let pruned) = outcome else {
+                    printError(outcome.refusal(.prune, job: job.name) ?? job.name)
                     failed = true
+                    continue
+                }
+                for each in pruned {
+                    if json {
+                        documents.append(PruneReportRenderer.json(
+                            job: job.name, destination: each.destination, policy: each.job.retention, dryRun: dryRun, result: each.result))
+                    }
+                    if !first && !json { print("") }
+                    first = false
+                    if !json { print("destination \(each.destination):") }
+                    switch each.result {
+                    case .success(let report):
+                        if !json { print(PruneReportRenderer.render(report, policy: each.job.retention, zone: job.timeZone)) }
+                        if !report.refused.isEmpty || report.plan.withheld != nil || report.wal?.listingFailed == true { failed = true }
+                        if let withheld = report.plan.withheld { printError("\(job.name) at \(each.destination): \(withheld)") }
+                    case .failure(let error):
+                        printError("\(job.name) at \(each.destination): \(error)")
+                        failed = true
+                    }
                 }
             }
+            return (failed, documents)
         }
+        var failed = pruned.failed
+        let documents = pruned.documents
         if json { print(JSONOutput.array(documents).text, terminator: "") }
         if let history {
             do {
@@ -93,7 +94,7 @@ struct PruneCommand: AsyncParsableCommand {
                 failed = true
             }
         }
-        if let reason = cancellation.reason {
+        if let reason = stopped {
             printError("prune stopped: \(reason); backups not yet reached were left alone")
             throw ExitCode(130)
         }

@@ -99,14 +99,11 @@ struct RunNowCommand: AsyncParsableCommand {
         // Notifications go out in the background during the backup; give the last ones a bounded
         // moment before the process exits (the result is already recorded and printed by then).
         defer { _ = notifications.flush(timeout: .seconds(30)) }
-        let cancellation = RunCancellation()
-        let signals = cancelOnSignals(cancellation)
-        defer { signals.forEach { $0.cancel() } }
         let started = clock.now()
         do {
-            let (runID, outcome) = try await recorder.perform(
-                ScheduledRun(job: job.name, trigger: .runNow, scheduledFor: started), job: job, config: config,
-                cancellation: cancellation, logger: logger)
+            let (runID, outcome) = try await stoppingOnSignals {
+                try await recorder.perform(ScheduledRun(job: job.name, trigger: .runNow, scheduledFor: started), job: job, config: config, logger: logger)
+            }.value
             terminal?.finish()
             try printSummary(RunSummary(job: job, config: config, runID: runID, outcome: outcome, startedAt: started))
         } catch RunRecordingError.notFinished(let name, let runID, let outcome, let reason) {

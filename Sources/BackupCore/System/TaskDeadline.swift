@@ -5,7 +5,7 @@ public enum TaskDeadline {
     public static func run<T: Sendable>(
         timeout: Duration, reason: String, _ body: @escaping @Sendable () async -> T
     ) async -> T? {
-        let stop = StopReason()
+        let stop = StopReason(within: StopReason.current)
         return await StopReason.$current.withValue(stop) {
             await withTaskGroup(of: T?.self) { group in
                 group.addTask { await body() }
@@ -25,5 +25,14 @@ public enum TaskDeadline {
                 return result
             }
         }
+    }
+
+    /// Clean-up that must be sent even when the caller was cancelled (marking a claim done): `body`
+    /// runs in a task the caller's cancellation does not reach, with `timeout` as its limit, so a
+    /// stopping caller is held at most that long. Nil when the timeout passed first.
+    public static func uncancelled<T: Sendable>(
+        timeout: Duration, reason: String, _ body: @escaping @Sendable () async -> T
+    ) async -> T? {
+        await Task { await run(timeout: timeout, reason: reason, body) }.value
     }
 }

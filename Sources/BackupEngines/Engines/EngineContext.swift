@@ -1,6 +1,5 @@
 import BackupCore
 import ConfigKit
-import Dispatch
 import Foundation
 import Synchronization
 
@@ -54,25 +53,35 @@ public struct EngineContext: Sendable {
     /// Runs a short command (a version query) to the end and returns its exit, stdout and stderr
     /// tail. A command still running after `timeout` (a server that accepts the connection and
     /// never answers) has its process group killed and fails with `EngineError.checkTimedOut`.
+    /// The output is read on the `BlockingBridge`, whose completion this caller awaits for at most `timeout`.
     public func capture(
         _ argv: [String], environment: [String: String], timeout: Duration = EngineContext.checkTimeout
     ) throws -> (exit: ProcessExit, output: String, errors: String) {
         let process = try launcher.launch(ProcessSpec(argv: argv, environment: environment, inheritedFiles: secrets.descriptors))
-        let timedOut = Mutex(false)
-        let timer = DeadlineTimer(deadline: .now() + timeout.seconds) {
-            timedOut.withLock { $0 = true }
+        let read = Mutex<Result<[UInt8], any Error>>(.success([]))
+        let done = BlockingBridge.Completion()
+        BlockingBridge.shared.detach {
+            let result = Result { () throws -> [UInt8] in
+                var output: [UInt8] = []
+                var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+                while true {
+                    let n = try buffer.withUnsafeMutableBytes { try process.readOutput(into: $0) }
+                    if n == 0 { return output }
+                    if output.count < 1 << 20 { output.append(contentsOf: buffer[..<n]) }
+                }
+            }
+            read.withLock { $0 = result }
+            done.finish()
+        }
+        let timedOut = !done.waitBlocking(timeout: timeout)
+        if timedOut {
+            // Killing the group ends the read (the pipe closes); the reader is awaited, never left behind.
             process.kill()
+            done.waitBlocking()
         }
-        defer { timer.cancel() }
-        var output: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
-        while true {
-            let n = try buffer.withUnsafeMutableBytes { try process.readOutput(into: $0) }
-            if n == 0 { break }
-            if output.count < 1 << 20 { output.append(contentsOf: buffer[..<n]) }
-        }
+        let output = try read.withLock { $0 }.get()
         let exit = process.wait()
-        if timedOut.withLock({ $0 }) {
+        if timedOut {
             let tool = argv.first.map { ($0 as NSString).lastPathComponent } ?? "?"
             throw EngineError.checkTimedOut(job: job.name, tool: tool, seconds: Int(timeout.components.seconds))
         }

@@ -9,14 +9,14 @@ extension RunCoordinator {
     /// recorded as `claimed by HOST` and gives nil (nothing else happens); a claim that could not
     /// be decided gives an executor that records the run as failed with the reason. run-now
     /// requests and `runOn: "this"` jobs run as they always did.
-    func claimedExecutor(_ run: ScheduledRun, job: JobConfig, config: BackupConfig, stop: RunCancellation) async -> (any BackupExecutor)? {
+    func claimedExecutor(_ run: ScheduledRun, job: JobConfig, config: BackupConfig) async -> (any BackupExecutor)? {
         guard job.runOn == .any, run.trigger != .runNow else { return executor }
         // A watch ends before the next slot (less a margin of up to 2 s), so that slot is not skipped as an overlap.
         let next = job.cronSchedule.next(after: run.scheduledFor)
         let until = next.map { $0.addingTimeInterval(-min(2, $0.timeIntervalSince(run.scheduledFor) / 2)) }
         let clock = self.clock
         switch await claimer.claim(
-            job: job, config: config, slot: run.scheduledFor, stop: stop, watchUntil: until, now: { clock.now() }, logger: logger)
+            job: job, config: config, slot: run.scheduledFor, watchUntil: until, now: { clock.now() }, logger: logger)
         {
         case .run(let fence):
             return FencedExecutor(base: executor, fence: fence, lease: config.claimLease)

@@ -17,8 +17,8 @@ final class RunCoordinator: Sendable {
     }
 
     struct ActiveRun {
-        var cancellation: RunCancellation
-        var followUp = RunCancellation()  // stops the after-backup prune when the daemon begins to stop
+        /// Why the run was stopped, set before its task is cancelled.
+        var stop = StopReason()
         var trigger: RunTrigger
         var scheduledFor: Date
         var runID: Int64?
@@ -116,7 +116,7 @@ final class RunCoordinator: Sendable {
         let accepted = state.withLock { state -> Bool in
             guard !state.stopping, known else { return false }
             state.running[run.job] = ActiveRun(
-                cancellation: RunCancellation(), trigger: run.trigger, scheduledFor: run.scheduledFor,
+                trigger: run.trigger, scheduledFor: run.scheduledFor,
                 waiters: state.pending.removeValue(forKey: run.job) ?? [])
             startContinuation.yield(run)
             return true
@@ -133,20 +133,23 @@ final class RunCoordinator: Sendable {
     // MARK: - Performing a run (a child task of the scheduling service)
 
     /// Performs a started run in this task; Task cancellation (shutdown after the grace period)
-    /// cancels the run's token with the stop reason, which stops the run.
+    /// stops it, with the run's `StopReason` saying why (set by `setStopReason` before the cancellation,
+    /// else by the cancellation itself).
     func perform(_ run: ScheduledRun) async {
         let inForce = configs.current
-        let prepared: (JobConfig, BackupConfig, RunCancellation, RunCancellation)? = state.withLock { state in
+        let prepared: (JobConfig, BackupConfig, StopReason)? = state.withLock { state in
             guard let active = state.running[run.job], let job = inForce.job(named: run.job) else { return nil }
-            return (job, inForce, active.cancellation, active.followUp)
+            return (job, inForce, active.stop)
         }
-        guard let (job, config, cancellation, followUp) = prepared else { return }
-        await withTaskCancellationHandler {
-            guard let executor = await claimedExecutor(run, job: job, config: config, stop: followUp) else { return }
-            let recorder = RunRecorder(history: history, executor: executor, clock: clock, observers: observers)
-            await execute(run, job: job, config: config, recorder: recorder, cancellation: cancellation, followUp: followUp)
-        } onCancel: {
-            cancellation.cancel(reason: state.withLock { $0.stopReason })
+        guard let (job, config, stop) = prepared else { return }
+        await StopReason.$current.withValue(stop) {
+            await withTaskCancellationHandler {
+                guard let executor = await claimedExecutor(run, job: job, config: config) else { return }
+                let recorder = RunRecorder(history: history, executor: executor, clock: clock, observers: observers)
+                await execute(run, job: job, config: config, recorder: recorder)
+            } onCancel: {
+                stop.set(state.withLock { $0.stopReason })
+            }
         }
         let waiters = state.withLock { $0.running.removeValue(forKey: run.job)?.waiters ?? [] }
         for waiter in waiters { waiter.reply.finish(ControlEvent(.error, message: "the run ended without a result; see backupd history \(run.job)")) }
@@ -154,7 +157,7 @@ final class RunCoordinator: Sendable {
         notifyStatus()
     }
 
-    private func execute(_ run: ScheduledRun, job: JobConfig, config: BackupConfig, recorder: RunRecorder, cancellation: RunCancellation, followUp: RunCancellation) async {
+    private func execute(_ run: ScheduledRun, job: JobConfig, config: BackupConfig, recorder: RunRecorder) async {
         let finish: (ControlEvent) -> Void = { event in
             let waiters = self.state.withLock { state -> [Waiter] in
                 defer { state.running[run.job]?.waiters = [] }
@@ -164,7 +167,7 @@ final class RunCoordinator: Sendable {
         }
         do {
             let (runID, outcome) = try await recorder.perform(
-                run, job: job, config: config, cancellation: cancellation, followUp: followUp, logger: logger,
+                run, job: job, config: config, logger: logger,
                 onEvent: { [self] event in runEvent(job: run.job, event) })
             let startedAt = state.withLock { $0.running[run.job]?.startedAt } ?? outcome.endedAt
             finish(ControlEvent(.result, run: runID, result: RunSummary(job: job, config: config, runID: runID, outcome: outcome, startedAt: startedAt)))
@@ -201,17 +204,17 @@ final class RunCoordinator: Sendable {
 
     // MARK: - Stopping
 
-    /// No new runs from now on; clients still waiting for a start are told; after-backup prunes stop
-    /// now (a running backup may still finish within the grace period).
+    /// No new runs from now on; clients still waiting for a start are told. (After-backup prunes and
+    /// claim watches stop on the same graceful shutdown by themselves; a running backup may still
+    /// finish within the grace period.)
     func beginStopping() {
-        let (pending, running, followUps) = state.withLock { state -> ([Waiter], [String], [RunCancellation]) in
-            guard !state.stopping else { return ([], [], []) }
+        let (pending, running) = state.withLock { state -> ([Waiter], [String]) in
+            guard !state.stopping else { return ([], []) }
             state.stopping = true
             startContinuation.finish()
             defer { state.pending = [:] }
-            return (state.pending.values.flatMap { $0 }, Array(state.running.keys).sorted(), state.running.values.map(\.followUp))
+            return (state.pending.values.flatMap { $0 }, Array(state.running.keys).sorted())
         }
-        for followUp in followUps { followUp.cancel(reason: "backupd is stopping; retention runs again after the next backup") }
         for waiter in pending { waiter.reply.finish(ControlEvent(.error, message: "backupd is stopping; the run was not started")) }
         notify { try $0.stopping(status: running.isEmpty ? "stopping" : "stopping: waiting for \(running.joined(separator: ", "))") }
     }
@@ -226,9 +229,13 @@ final class RunCoordinator: Sendable {
         return state.withLock { $0.running.isEmpty && $0.verifying.isEmpty }
     }
 
-    /// The reason recorded for runs cancelled from now on.
+    /// The reason recorded for runs cancelled from now on: call it before cancelling them, so each
+    /// running one has it before its cancellation is seen.
     func setStopReason(_ reason: String) {
-        state.withLock { $0.stopReason = reason }
+        state.withLock { state in
+            state.stopReason = reason
+            for active in state.running.values { active.stop.set(reason) }
+        }
     }
 
     // MARK: - Helpers

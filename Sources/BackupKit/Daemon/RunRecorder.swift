@@ -34,15 +34,11 @@ public struct RunRecorder: Sendable {
     /// Records and runs `run`; returns the run id and outcome. Never throws for a failed backup
     /// (that is an outcome); throws `RunRecordingError` when the history cannot be written: before
     /// the start (the run was not taken) or at the end (the run's result is only in the logs).
-    /// `followUp` stops what observers do after the backup (the after-backup prune) without
-    /// stopping the backup: the daemon cancels it as soon as it begins to stop; cancelling the
-    /// run cancels it too.
+    /// Cancelling the calling task stops the run; its `StopReason` says why.
     public func perform(
-        _ run: ScheduledRun, job: JobConfig, config: BackupConfig, cancellation: RunCancellation, followUp: RunCancellation? = nil,
+        _ run: ScheduledRun, job: JobConfig, config: BackupConfig,
         logger baseLogger: Logger, onEvent: (@Sendable (RunEvent) -> Void)? = nil
     ) async throws -> (runID: Int64, outcome: RunOutcome) {
-        let afterwards = followUp ?? cancellation
-        if let followUp { cancellation.onCancel { reason in followUp.cancel(reason: reason) } }
         // One lane per destination of the job, opened with the run: crash recovery reconciles and
         // aborts each one, whatever the number.
         let destinations = job.destinations.map { (name: $0, bucket: config.destination(named: $0)?.bucket) }
@@ -62,13 +58,12 @@ public struct RunRecorder: Sendable {
         var buckets: [String: String] = [:]
         for destination in destinations { buckets[destination.name] = destination.bucket }
         let observed = ObservedRun(
-            runID: runID, job: job, buckets: buckets, trigger: run.trigger, scheduledFor: run.scheduledFor, startedAt: startedAt,
-            cancellation: afterwards)
+            runID: runID, job: job, buckets: buckets, trigger: run.trigger, scheduledFor: run.scheduledFor, startedAt: startedAt)
         for observer in observers { observer.runStarted(observed) }
         let history = self.history
         let progressLogger = logger
         let executed = await executor.execute(
-            run: RunIdentity(runID: runID, trigger: run.trigger), job: job, config: config, startedAt: startedAt, cancellation: cancellation,
+            run: RunIdentity(runID: runID, trigger: run.trigger), job: job, config: config, startedAt: startedAt,
             progress: { progress in
                 onEvent?(.progress(runID: runID, progress))
                 do {

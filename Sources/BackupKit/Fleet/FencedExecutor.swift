@@ -30,42 +30,44 @@ public struct FencedExecutor: BackupExecutor {
     }
 
     public func execute(
-        job: JobConfig, config: BackupConfig, startedAt: Date, cancellation: RunCancellation,
+        job: JobConfig, config: BackupConfig, startedAt: Date,
         progress: @escaping @Sendable (RunProgress) -> Void, logger: Logger
     ) async -> RunOutcome {
-        await fenced(cancellation: cancellation, logger: logger) {
-            await base.execute(job: job, config: config, startedAt: startedAt, cancellation: cancellation, progress: progress, logger: logger)
+        await fenced(logger: logger) {
+            await base.execute(job: job, config: config, startedAt: startedAt, progress: progress, logger: logger)
         }
     }
 
     public func execute(
-        run: RunIdentity, job: JobConfig, config: BackupConfig, startedAt: Date, cancellation: RunCancellation,
+        run: RunIdentity, job: JobConfig, config: BackupConfig, startedAt: Date,
         progress: @escaping @Sendable (RunProgress) -> Void, logger: Logger
     ) async -> RunOutcome {
-        await fenced(cancellation: cancellation, logger: logger) {
-            await base.execute(
-                run: run, job: job, config: config, startedAt: startedAt, cancellation: cancellation, progress: progress, logger: logger)
+        await fenced(logger: logger) {
+            await base.execute(run: run, job: job, config: config, startedAt: startedAt, progress: progress, logger: logger)
         }
     }
 
-    /// Runs `body` with the fence in force and the renewal loop beside it.
-    private func fenced(cancellation: RunCancellation, logger: Logger, _ body: @escaping @Sendable () async -> RunOutcome) async -> RunOutcome {
+    /// Runs `body` with the fence in force and the renewal loop beside it; a lost claim records
+    /// itself as the body's `StopReason`, then cancels it.
+    private func fenced(logger: Logger, _ body: @escaping @Sendable () async -> RunOutcome) async -> RunOutcome {
         var log = logger
         log[metadataKey: "claim.slot"] = "\(fence.record.slot)"
         log[metadataKey: "claim.fencing"] = "\(fence.record.fencing)"
         let renewals = log
+        let stop = StopReason(within: StopReason.current)
         let outcome = await withTaskGroup(of: RunOutcome?.self) { group in
             group.addTask { [fence, lease, sleep] in
-                await Self.keepRenewing(fence, every: lease / 3, sleep: sleep, cancellation: cancellation, logger: renewals)
+                await Self.keepRenewing(fence, every: lease / 3, sleep: sleep, stop: stop, logger: renewals)
                 return nil
             }
-            group.addTask { [fence] in await ClaimFence.$current.withValue(fence) { await body() } }
+            group.addTask { [fence] in
+                await StopReason.$current.withValue(stop) { await ClaimFence.$current.withValue(fence) { await body() } }
+            }
             var result: RunOutcome?
             for await finished in group {
-                if let finished {
-                    result = finished
-                    group.cancelAll()
-                }
+                if let finished { result = finished }
+                // The run ended (the renewals stop), or the renewals did at a lost claim (the run stops).
+                if finished != nil || fence.lost != nil { group.cancelAll() }
             }
             return result!
         }
@@ -80,9 +82,10 @@ public struct FencedExecutor: BackupExecutor {
         return outcome
     }
 
-    /// Renews until cancelled; a loss stops the run (its uploads abort, no manifest).
+    /// Renews until cancelled; returns at a loss, which it first records in `stop` (the caller then
+    /// stops the run: its uploads abort, no manifest).
     static func keepRenewing(
-        _ fence: ClaimFence, every interval: Duration, sleep: @Sendable (Duration) async throws -> Void, cancellation: RunCancellation,
+        _ fence: ClaimFence, every interval: Duration, sleep: @Sendable (Duration) async throws -> Void, stop: StopReason,
         logger: Logger
     ) async {
         while true {
@@ -97,7 +100,7 @@ public struct FencedExecutor: BackupExecutor {
                 logger.debug("claim renewed")
             } catch let error as ClaimError {
                 if case .lostClaim = error {
-                    cancellation.cancel(reason: error.description)
+                    stop.set(error.description)
                     return
                 }
                 logger.warning("claim renewal failed, trying again", metadata: ["claim.error": "\(error)"])

@@ -26,22 +26,23 @@ public struct JobTaskClaimer: Sendable {
     /// (nil: trusted); one that fails gets no claim, so the prune or sweep is skipped.
     public var probes: ConditionalProbeCache?
 
-    /// A claimer over `openStore`.
+    /// A claimer over `openStore` (built as a slot claimer's is, without probes).
     public init(
         openStore: @escaping @Sendable (DestinationConfig, Logger) -> any ConditionalObjectStore,
         sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }, pid: Int32 = getpid()
     ) {
-        self.openStore = openStore
-        self.sleep = sleep
-        self.pid = pid
+        self.init(sharing: SlotClaimer(openStore: openStore, pid: pid), sleep: sleep)
     }
 
     /// The live claimer: claims go over S3 to the job's first destination, as slot claims do.
     public static let live = JobTaskClaimer(sharing: .live)
 
-    /// The claimer sharing a slot claimer's stores and probes (the daemon's, so tests' fakes serve both).
-    public init(sharing claimer: SlotClaimer) {
-        self.init(openStore: claimer.openStore, pid: claimer.pid)
+    /// The claimer sharing a slot claimer's stores, pid and probes (the daemon's, so tests' fakes
+    /// serve both); its renewals wait with `sleep`.
+    public init(sharing claimer: SlotClaimer, sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }) {
+        openStore = claimer.openStore
+        self.sleep = sleep
+        pid = claimer.pid
         probes = claimer.probes
     }
 
@@ -128,10 +129,13 @@ public struct JobTaskClaimer: Sendable {
             return (result, last)
         }
         if let last {
-            do {
-                _ = try await claims.finish(last)
-            } catch {
-                log.warning("cannot mark the job's \(task.rawValue) claim done; its lease runs out instead", metadata: ["error": "\(error)"])
+            // Clean-up: sent even when the caller was cancelled (a signal to `backupd prune`), for 5 s at most.
+            let failed = await TaskDeadline.uncancelled(timeout: .seconds(5), reason: "marking the claim done took over 5 s") { () -> String? in
+                do { _ = try await claims.finish(last) } catch { return "\(error)" }
+                return nil
+            } ?? "marking the claim done took over 5 s"
+            if let failed {
+                log.warning("cannot mark the job's \(task.rawValue) claim done; its lease runs out instead", metadata: ["error": "\(failed)"])
             }
         }
         return .ran(result)

@@ -10,7 +10,7 @@ struct RefusedExecutor: BackupExecutor {
     let clock: any WallClock
 
     func execute(
-        job: JobConfig, config: BackupConfig, startedAt: Date, cancellation: RunCancellation,
+        job: JobConfig, config: BackupConfig, startedAt: Date,
         progress: @escaping @Sendable (RunProgress) -> Void, logger: Logger
     ) async -> RunOutcome {
         RunOutcome(status: .failed, endedAt: clock.now(), error: reason, uploadClosed: true)

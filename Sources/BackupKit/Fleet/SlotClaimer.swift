@@ -3,6 +3,7 @@ import ConfigKit
 import Foundation
 import Logging
 import S3Kit
+import ServiceLifecycle
 
 /// Decides, before a `runOn: "any"` slot's run, whether this host runs it: claims the slot in the
 /// job's first destination; while another host holds it, watches the claim until that host marks
@@ -73,11 +74,11 @@ public struct SlotClaimer: Sendable {
     }
 
     /// Claims `slot` of `job` for this host, watching another host's live claim to its end.
-    /// A watch ends early when `stop` is cancelled (the daemon begins to stop), and once `now()`
+    /// A watch ends early when the daemon begins to stop (its graceful shutdown), and once `now()`
     /// reaches `watchUntil` (just before the job's next slot, which must not be skipped because
     /// this host still watches an older one: that older slot is then left to its holder).
     public func claim(
-        job: JobConfig, config: BackupConfig, slot: Date, stop: RunCancellation? = nil, watchUntil: Date? = nil,
+        job: JobConfig, config: BackupConfig, slot: Date, watchUntil: Date? = nil,
         now: @Sendable () -> Date = { Date() }, logger: Logger
     ) async -> Decision {
         var log = logger
@@ -135,7 +136,7 @@ public struct SlotClaimer: Sendable {
                     left = .zero
                 }
                 left -= step
-                if stop?.reason != nil || Task.isCancelled || watchUntil.map({ now() >= $0 }) == true {
+                if Task.isShuttingDownGracefully || Task.isCancelled || watchUntil.map({ now() >= $0 }) == true {
                     // Stopping while another host holds the slot: that host runs it.
                     return .claimedBy(host: watched ?? "another host")
                 }

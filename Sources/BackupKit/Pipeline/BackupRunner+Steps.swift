@@ -104,4 +104,10 @@ extension BackupRunner {
             reason.trip(.cancelled, process)
         }
     }
+
+    /// `duration` in nanoseconds, `Int64.max` when it does not fit (a timeout of "forever").
+    static func nanoseconds(_ duration: Duration) -> Int64 {
+        let (seconds, attoseconds) = duration.components
+        return seconds.multipliedReportingOverflow(by: 1_000_000_000).overflow ? Int64.max : seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+    }
 }

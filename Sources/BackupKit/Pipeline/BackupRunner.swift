@@ -51,17 +51,17 @@ public struct BackupRunner: BackupExecutor {
     }
 
     public func execute(
-        job: JobConfig, config: BackupConfig, startedAt: Date, cancellation: RunCancellation,
+        job: JobConfig, config: BackupConfig, startedAt: Date,
         progress: @escaping @Sendable (RunProgress) -> Void, logger: Logger
     ) async -> RunOutcome {
-        await execute(run: nil, job: job, config: config, startedAt: startedAt, cancellation: cancellation, progress: progress, logger: logger)
+        await execute(run: nil, job: job, config: config, startedAt: startedAt, progress: progress, logger: logger)
     }
 
     public func execute(
-        run: RunIdentity, job: JobConfig, config: BackupConfig, startedAt: Date, cancellation: RunCancellation,
+        run: RunIdentity, job: JobConfig, config: BackupConfig, startedAt: Date,
         progress: @escaping @Sendable (RunProgress) -> Void, logger: Logger
     ) async -> RunOutcome {
-        await execute(run: Optional(run), job: job, config: config, startedAt: startedAt, cancellation: cancellation, progress: progress, logger: logger)
+        await execute(run: Optional(run), job: job, config: config, startedAt: startedAt, progress: progress, logger: logger)
     }
 
     /// Runs the backup; cancelling the task (with a `StopReason`) kills the tool and aborts the uploads.

@@ -3,7 +3,8 @@ import Foundation
 
 /// Uploads one stream to several object stores at the same time, each through its store's
 /// `uploadStream` (its own multipart uploads and segments) in a child task of a task group,
-/// reading the stream once through a `StreamTee`.
+/// reading the stream once through a `StreamTee`. One destination goes the same way: the tee's
+/// only branch reads the stream straight into its uploader's buffers (no chunk, no extra copy).
 ///
 /// Memory: the tee holds at most `window × chunkSize` bytes, and each destination's uploader its own
 /// part buffers (`(partsInFlight + 1) × partSize` of that destination), so the whole is bounded by
@@ -20,7 +21,7 @@ public struct FanOutUpload: Sendable {
         public var store: any BackupObjectStore
         /// Called with the upload id once each upload (each segment's) is created.
         public var uploadStarted: @Sendable (String) -> Void
-        /// Called as soon as this destination's upload fails while others go on (not for a single target).
+        /// Called as soon as this destination's upload fails (the others, if any, go on).
         public var uploadFailed: @Sendable (any Error) -> Void
 
         /// Describes one destination.
@@ -47,22 +48,10 @@ public struct FanOutUpload: Sendable {
     }
 
     /// Uploads `source` to `key` on every target and returns each target's result, in target order;
-    /// `expectedSize` fixes equal parts where a destination's provider needs them. A single target
-    /// uploads in the calling task without a tee.
+    /// `expectedSize` fixes equal parts where a destination's provider needs them.
     public func upload(
         key: String, from source: any ByteSource, metadata: [String: String], expectedSize: Int64? = nil, targets: [Target]
     ) async -> [Result<StreamReceipt, any Error>] {
-        if targets.count == 1, let target = targets.first {
-            do {
-                return [
-                    .success(
-                        try await target.store.uploadStream(
-                            key: key, from: source, metadata: metadata, expectedSize: expectedSize, uploadStarted: target.uploadStarted))
-                ]
-            } catch {
-                return [.failure(error)]
-            }
-        }
         let tee = StreamTee(source, chunkSize: chunkSize, window: window)
         let branches = tee.branches(targets.count)
         return await withTaskGroup(of: (index: Int, result: Result<StreamReceipt, any Error>).self) { group in

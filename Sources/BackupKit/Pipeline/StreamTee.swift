@@ -9,8 +9,10 @@ import Synchronization
 /// chunk the slowest live branch is reading; a branch that gets `window` chunks ahead waits. So the
 /// slowest destination holds the stream (and the dump tool) back, and a branch that is `detach`ed
 /// (its upload failed) stops holding anything back. Whichever branch first needs a chunk that has not
-/// been read yet reads it from upstream; the others wait for it. Branches are read on the
-/// `BlockingBridge` (their waits block), whose `Completion` is what a waiting branch sleeps on.
+/// been read yet reads it from upstream; the others wait for it. A branch that is the only live
+/// one, with nothing held for it, reads upstream straight into its reader's buffer: one consumer
+/// costs no chunk and no copy. Branches are read on the `BlockingBridge` (their waits block), whose
+/// `Completion` is what a waiting branch sleeps on.
 public final class StreamTee: Sendable {
     /// The bytes of one upstream read and where they sit in the stream.
     private struct Chunk {
@@ -52,7 +54,18 @@ public final class StreamTee: Sendable {
         case chunk([UInt8])
         case end
         case produce
+        case passThrough
         case wait(BlockingBridge.Completion)
+    }
+
+    /// What a branch's read got.
+    private enum Next {
+        /// A shared chunk to copy from.
+        case chunk([UInt8])
+        /// This many bytes, read upstream straight into the reader's buffer.
+        case read(Int)
+        /// The end of the stream.
+        case end
     }
 
     /// Read only by the branch that is producing (`State.producing`), one at a time.
@@ -104,9 +117,15 @@ public final class StreamTee: Sendable {
                 return cursor
             }
             while offset == current.count {
-                guard let next = try tee.next(for: id) else { return 0 }
-                current = next
-                offset = 0
+                switch try tee.next(for: id, into: buffer) {
+                case .chunk(let next):
+                    current = next
+                    offset = 0
+                case .read(let count):
+                    return count
+                case .end:
+                    return 0
+                }
             }
             let count = min(buffer.count, current.count - offset)
             current.withUnsafeBytes { bytes in
@@ -125,8 +144,9 @@ public final class StreamTee: Sendable {
         }
     }
 
-    /// The next chunk for branch `id`, nil at the end of the stream (or when detached).
-    private func next(for id: Int) throws -> [UInt8]? {
+    /// What branch `id` reads next: a chunk, bytes read upstream into `buffer` (the only live
+    /// branch), or the end of the stream (also when detached).
+    private func next(for id: Int, into buffer: UnsafeMutableRawBufferPointer) throws -> Next {
         while true {
             let step = try state.withLock { state -> (Step, [BlockingBridge.Completion]) in
                 guard let position = state.positions[id] else { return (.end, []) }
@@ -138,7 +158,9 @@ public final class StreamTee: Sendable {
                 if state.ended { return (.end, []) }
                 if !state.producing, position == state.produced, state.produced - state.lowest < window {
                     state.producing = true
-                    return (.produce, [])
+                    // No other live branch needs these bytes: no chunk to keep.
+                    let alone = state.positions.indices.allSatisfy { $0 == id || state.positions[$0] == nil }
+                    return (alone ? .passThrough : .produce, [])
                 }
                 let waiter = BlockingBridge.Completion()
                 state.waiters.append(waiter)
@@ -146,12 +168,35 @@ public final class StreamTee: Sendable {
             }
             for waiter in step.1 { waiter.finish() }
             switch step.0 {
-            case .chunk(let bytes): return bytes
-            case .end: return nil
+            case .chunk(let bytes): return .chunk(bytes)
+            case .end: return .end
             case .produce: try produce()
+            case .passThrough: return try passThrough(for: id, into: buffer)
             case .wait(let waiter): waiter.waitBlocking()
             }
         }
+    }
+
+    /// Reads upstream straight into `buffer` for branch `id`, the only live one: the read counts as
+    /// a chunk produced and read at once, so a branch attached later would not wait for it.
+    private func passThrough(for id: Int, into buffer: UnsafeMutableRawBufferPointer) throws -> Next {
+        let result = Result { try upstream.value.read(into: buffer) }
+        let waiters = state.withLock { state -> [BlockingBridge.Completion] in
+            state.producing = false
+            switch result {
+            case .success(0):
+                state.ended = true
+            case .success:
+                state.produced += 1
+                if state.positions[id] != nil { state.positions[id] = state.produced }
+            case .failure(let error):
+                state.failure = error
+            }
+            return state.wake()
+        }
+        for waiter in waiters { waiter.finish() }
+        let count = try result.get()
+        return count == 0 ? .end : .read(count)
     }
 
     /// Reads one chunk from upstream outside the lock, so other branches keep reading theirs.

@@ -1,6 +1,8 @@
+import BackupCore
 import BackupHistory
 import ConfigKit
 import Logging
+import ServiceLifecycle
 
 /// Prunes a job's bucket after each successful backup of that job, never after a failed,
 /// interrupted or skipped one. A job with several destinations is pruned at each destination that
@@ -23,20 +25,32 @@ public struct RetentionObserver: RunObserver {
     public func runFinished(_ run: ObservedRun, outcome: RunOutcome, config: BackupConfig, logger: Logger) async {
         let job = run.job
         guard outcome.status == .succeeded || outcome.status == .partial else { return }
-        // The prune stops with the run: a stopping daemon cancels it after the grace period.
-        let pruner = Pruner(
-            stores: CancellingStoreProvider(base: self.pruner.stores, cancellation: run.cancellation), catalog: self.pruner.catalog,
-            history: self.pruner.history, clock: self.pruner.clock)
+        let pruner = self.pruner
         let only = outcome.storedDestinations
         // No claim for a prune that would do nothing: no destination of this run has a policy.
         let policed = (only ?? job.destinations).contains { job.retention(for: $0) != nil }
         guard let claims, job.runOn == .any, policed else {
-            await Self.prune(job: job, config: config, only: only, pruner: pruner, logger: logger)
+            await Self.untilStopping { await Self.prune(job: job, config: config, only: only, pruner: pruner, logger: logger) }
             return
         }
         _ = await claims.withClaim(.prune, job: job, config: config, logger: logger) {
-            let pruned = await Self.prune(job: job, config: config, only: only, pruner: pruner, logger: logger)
-            await pruner.deleteOldSlotClaims(after: pruned, job: job, config: config, logger: logger)
+            await Self.untilStopping {
+                let pruned = await Self.prune(job: job, config: config, only: only, pruner: pruner, logger: logger)
+                await pruner.deleteOldSlotClaims(after: pruned, job: job, config: config, logger: logger)
+            }
+        }
+    }
+
+    /// Runs the prune's listings and deletions until they end, or until the daemon begins to stop
+    /// (its graceful shutdown), which stops them at once: a stopping daemon is never held by a
+    /// listing (the backup itself may still finish within the grace period). Cancelling the run stops them too.
+    @discardableResult
+    static func untilStopping<T: Sendable>(_ body: @escaping @Sendable () async -> T) async -> T {
+        let prune = StoppableTask(body)
+        return await withGracefulShutdownHandler {
+            await prune.value
+        } onGracefulShutdown: {
+            prune.stop("backupd is stopping; retention runs again after the next backup")
         }
     }
 

@@ -8,15 +8,15 @@ import Logging
 public protocol BackupExecutor: Sendable {
     /// Runs `job`'s backup to completion or failure and describes the result. Reports the upload
     /// id through `progress` as soon as the upload exists (before the first part is sent), and
-    /// stops (killing the tool, aborting the upload) when `cancellation` fires.
+    /// stops (killing the tool, aborting the upload) when its task is cancelled (`StopReason` says why).
     func execute(
-        job: JobConfig, config: BackupConfig, startedAt: Date, cancellation: RunCancellation,
+        job: JobConfig, config: BackupConfig, startedAt: Date,
         progress: @escaping @Sendable (RunProgress) -> Void, logger: Logger
     ) async -> RunOutcome
 
     /// `execute` for a known history run, whose id and trigger the backup's manifest records.
     func execute(
-        run: RunIdentity, job: JobConfig, config: BackupConfig, startedAt: Date, cancellation: RunCancellation,
+        run: RunIdentity, job: JobConfig, config: BackupConfig, startedAt: Date,
         progress: @escaping @Sendable (RunProgress) -> Void, logger: Logger
     ) async -> RunOutcome
 }
@@ -24,9 +24,9 @@ public protocol BackupExecutor: Sendable {
 extension BackupExecutor {
     /// Executors that do not record the run take the plain call.
     public func execute(
-        run: RunIdentity, job: JobConfig, config: BackupConfig, startedAt: Date, cancellation: RunCancellation,
+        run: RunIdentity, job: JobConfig, config: BackupConfig, startedAt: Date,
         progress: @escaping @Sendable (RunProgress) -> Void, logger: Logger
     ) async -> RunOutcome {
-        await execute(job: job, config: config, startedAt: startedAt, cancellation: cancellation, progress: progress, logger: logger)
+        await execute(job: job, config: config, startedAt: startedAt, progress: progress, logger: logger)
     }
 }

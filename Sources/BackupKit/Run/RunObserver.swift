@@ -36,14 +36,10 @@ public struct ObservedRun: Sendable {
     public var scheduledFor: Date?
     /// When it started.
     public var startedAt: Date
-    /// The run's cancellation: work an observer does on the run's thread (the after-backup prune)
-    /// stops with it, so a stopping daemon is never held by a listing.
-    public var cancellation: RunCancellation
 
     /// Describes a run whose destinations' buckets are `buckets` (by destination name).
     public init(
-        runID: Int64, job: JobConfig, buckets: [String: String], trigger: RunTrigger, scheduledFor: Date?, startedAt: Date,
-        cancellation: RunCancellation = RunCancellation()
+        runID: Int64, job: JobConfig, buckets: [String: String], trigger: RunTrigger, scheduledFor: Date?, startedAt: Date
     ) {
         self.runID = runID
         self.job = job
@@ -51,19 +47,17 @@ public struct ObservedRun: Sendable {
         self.trigger = trigger
         self.scheduledFor = scheduledFor
         self.startedAt = startedAt
-        self.cancellation = cancellation
     }
 }
 
 extension ObservedRun {
     /// Describes a run whose destination `destination` has `bucket` (the job's other destinations, if any, without one).
     public init(
-        runID: Int64, job: JobConfig, destination: String, bucket: String?, trigger: RunTrigger, scheduledFor: Date?, startedAt: Date,
-        cancellation: RunCancellation = RunCancellation()
+        runID: Int64, job: JobConfig, destination: String, bucket: String?, trigger: RunTrigger, scheduledFor: Date?, startedAt: Date
     ) {
         self.init(
             runID: runID, job: job, buckets: bucket.map { [destination: $0] } ?? [:], trigger: trigger, scheduledFor: scheduledFor,
-            startedAt: startedAt, cancellation: cancellation)
+            startedAt: startedAt)
     }
 
     /// The run's destinations in the job's order, each with its bucket when known.

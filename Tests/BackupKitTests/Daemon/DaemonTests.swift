@@ -29,18 +29,18 @@ final class BlockingExecutor: BackupExecutor {
     }
 
     func execute(
-        job: JobConfig, config: BackupConfig, startedAt: Date, cancellation: RunCancellation,
+        job: JobConfig, config: BackupConfig, startedAt: Date,
         progress: @escaping @Sendable (RunProgress) -> Void, logger: Logger
     ) async -> RunOutcome {
         calls.withLock { $0.append(job.name) }
         progress(RunProgress(uploadID: "upload-\(job.name)", destination: job.destination, bucket: "b", objectKey: "k/\(job.name)"))
         // Waits for a release or the cancellation without holding a cooperative thread.
-        while cancellation.reason == nil {
+        while !Task.isCancelled {
             if releases.withLock({ count in count > 0 ? { count -= 1; return true }() : false }) { break }
             try? await Task.sleep(for: .milliseconds(20))
         }
-        if let reason = cancellation.reason {
-            return RunOutcome(status: .interrupted, endedAt: Date(), error: reason, uploadClosed: true)
+        if Task.isCancelled {
+            return RunOutcome(status: .interrupted, endedAt: Date(), error: StopReason.text, uploadClosed: true)
         }
         return RunOutcome(status: .succeeded, endedAt: Date(), bytesRead: 10, bytesStored: 5, objectKey: "k/\(job.name)", sha256: "00")
     }

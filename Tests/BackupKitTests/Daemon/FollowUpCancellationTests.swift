@@ -1,69 +1,61 @@
-import BackupTestSupport
 import Foundation
 import Logging
+import ServiceLifecycle
 import Synchronization
 import TestThreads
 import Testing
 @testable import BackupKit
 @testable import BackupCore
-@testable import BackupEngines
-@testable import BackupHistory
-@testable import ConfigKit
-@testable import S3Kit
 
-/// Observers get the run's follow-up cancellation (what stops the after-backup prune), linked to
-/// the run's own.
+/// The after-backup prune stops as soon as the daemon begins to stop (its graceful shutdown),
+/// naming why, while the run's own task goes on (the backup may finish within the grace period).
 @Suite(.ownThreads) struct FollowUpCancellationTests {
-    struct Succeeds: BackupExecutor {
-        func execute(
-            job: JobConfig, config: BackupConfig, startedAt: Date, cancellation: RunCancellation,
-            progress: @escaping @Sendable (RunProgress) -> Void, logger: Logger
-        ) -> RunOutcome {
-            RunOutcome(status: .succeeded, endedAt: startedAt, bytesRead: 1, bytesStored: 1, objectKey: "db/app-20261201T020000Z.txt", sha256: "00")
+    /// A service that runs one stalling "prune" through `RetentionObserver.untilStopping`.
+    final class PruningService: Service {
+        let seen = Mutex<(reason: String?, runCancelled: Bool)?>(nil)
+        let started = Mutex(false)
+
+        func run() async throws {
+            let reason = await RetentionObserver.untilStopping { () -> String? in
+                self.started.withLock { $0 = true }
+                try? await Task.sleep(for: .seconds(300))
+                return Task.isCancelled ? StopReason.text : nil
+            }
+            seen.withLock { $0 = (reason, Task.isCancelled) }
         }
     }
 
-    final class Capture: RunObserver {
-        let seen = Mutex<[RunCancellation]>([])
-        func runFinished(_ run: ObservedRun, outcome: RunOutcome, config: BackupConfig, logger: Logger) {
-            seen.withLock { $0.append(run.cancellation) }
+    /// Graceful shutdown stops the prune with "backupd is stopping; …" at once; the service's
+    /// own task is not cancelled by it.
+    @Test func gracefulShutdownStopsThePrune() async throws {
+        let service = PruningService()
+        let group = ServiceGroup(configuration: .init(services: [service], logger: Logger(label: "t")))
+        let started = ContinuousClock.now
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            for _ in 0..<500 where !service.started.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(10)) }
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
         }
+        #expect(ContinuousClock.now - started < .seconds(30))
+        let seen = try #require(service.seen.withLock { $0 })
+        #expect(seen.reason == "backupd is stopping; retention runs again after the next backup")
+        #expect(!seen.runCancelled)
     }
 
-    /// The observer sees `followUp`, not the run's token; cancelling the run cancels the
-    /// follow-up, and cancelling the follow-up leaves the run alone. Without a follow-up the
-    /// observer gets the run's token.
-    @Test func observersGetTheLinkedFollowUp() async throws {
-        let tmp = try TemporaryDirectory()
-        defer { tmp.remove() }
-        let json = """
-            {"stateDirectory": "\(tmp.path)", "destinations": [{"name": "d", "endpoint": "http://127.0.0.1:9000", "region": "r",
-              "bucket": "backups", "accessKeyId": "AKID", "secretAccessKey": "s"}],
-             "jobs": [{"name": "app", "engine": "command", "schedule": "0 3 * * *", "destination": "d", "prefix": "db",
-                       "connection": {"argv": ["true"], "extension": ".txt"}}]}
-            """
-        let sources = ConfigSources(environment: [:], readFile: { _ in [] }, permissions: { _ in 0o600 }, isReadable: { _ in true })
-        let config = try BackupConfig.parse(Array(json.utf8), file: "/test/config.json", sources: sources).config
-        let clock = ManualWallClock(Date(timeIntervalSince1970: 1_796_090_400))
-        let capture = Capture()
-        let recorder = RunRecorder(history: try HistoryStore(stateDirectory: tmp.path), executor: Succeeds(), clock: clock, observers: [capture])
-        let run = ScheduledRun(job: "app", trigger: .runNow, scheduledFor: clock.now())
-
-        let cancellation = RunCancellation()
-        let followUp = RunCancellation()
-        _ = try await recorder.perform(run, job: config.jobs[0], config: config, cancellation: cancellation, followUp: followUp, logger: Logger(label: "t"))
-        #expect(capture.seen.withLock { $0.last } === followUp)
-        cancellation.cancel(reason: "grace period over")
-        #expect(followUp.reason == "grace period over")
-
-        let other = RunCancellation()
-        let otherFollowUp = RunCancellation()
-        _ = try await recorder.perform(run, job: config.jobs[0], config: config, cancellation: other, followUp: otherFollowUp, logger: Logger(label: "t"))
-        otherFollowUp.cancel(reason: "backupd is stopping")
-        #expect(other.reason == nil)
-
-        let alone = RunCancellation()
-        _ = try await recorder.perform(run, job: config.jobs[0], config: config, cancellation: alone, logger: Logger(label: "t"))
-        #expect(capture.seen.withLock { $0.last } === alone)
+    /// Outside a daemon (run-now) nothing but the run's own cancellation stops the prune, which
+    /// then reads the run's reason.
+    @Test func runCancellationStopsThePruneWithItsReason() async throws {
+        let done = await RetentionObserver.untilStopping { "finished" }
+        #expect(done == "finished")
+        let run = StoppableTask {
+            await RetentionObserver.untilStopping { () -> String in
+                try? await Task.sleep(for: .seconds(300))
+                return StopReason.text
+            }
+        }
+        try await Task.sleep(for: .milliseconds(100))
+        run.stop("interrupted by signal 2")
+        #expect(await run.value == "interrupted by signal 2")
     }
 }

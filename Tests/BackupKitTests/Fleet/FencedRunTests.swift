@@ -13,13 +13,13 @@ import Testing
 
 /// A backup executor for fence tests: runs `body` (with the fence in force) and succeeds.
 struct ScriptedExecutor: BackupExecutor {
-    var body: @Sendable (RunCancellation) async -> RunOutcome
+    var body: @Sendable () async -> RunOutcome
 
     func execute(
-        job: JobConfig, config: BackupConfig, startedAt: Date, cancellation: RunCancellation,
+        job: JobConfig, config: BackupConfig, startedAt: Date,
         progress: @escaping @Sendable (RunProgress) -> Void, logger: Logger
     ) async -> RunOutcome {
-        await body(cancellation)
+        await body()
     }
 }
 
@@ -145,12 +145,12 @@ struct FencedRunTests {
         let a = try Self.config(host: "host-a")
         let fence = try #require(Self.won(await Self.claimer(store).claim(job: a.jobs[0], config: a, slot: Self.slot, logger: Logger(label: "a"))))
         let executor = FencedExecutor(
-            base: ScriptedExecutor { _ in
+            base: ScriptedExecutor {
                 let record = try? await ClaimFence.current?.complete()
                 return RunOutcome(status: record?.state == .completing ? .succeeded : .failed, endedAt: Self.slot)
             }, fence: fence, lease: .seconds(6), sleep: { _ in try await Task.sleep(for: .seconds(3600)) })
         let outcome = await executor.execute(
-            job: a.jobs[0], config: a, startedAt: Self.slot, cancellation: RunCancellation(), progress: { _ in }, logger: Logger(label: "a"))
+            job: a.jobs[0], config: a, startedAt: Self.slot, progress: { _ in }, logger: Logger(label: "a"))
         #expect(outcome.status == .succeeded)
         let stored = try ClaimRecord.decode(try await store.readVersioned(key: ClaimKey.key(prefix: a.jobs[0].prefix, job: "job1", slot: Self.slot)).body, key: "k")
         #expect(stored.state == .done)
@@ -167,12 +167,12 @@ struct FencedRunTests {
         store.serverNow += 7
         _ = try #require(Self.won(await Self.claimer(store).claim(job: b.jobs[0], config: b, slot: Self.slot, logger: Logger(label: "b"))))
         let executor = FencedExecutor(
-            base: ScriptedExecutor { cancellation in
-                for _ in 0..<500 where cancellation.reason == nil { try? await Task.sleep(for: .milliseconds(10)) }
-                return RunOutcome(status: .interrupted, endedAt: Self.slot, error: cancellation.reason ?? "never stopped")
+            base: ScriptedExecutor {
+                for _ in 0..<500 where !Task.isCancelled { try? await Task.sleep(for: .milliseconds(10)) }
+                return RunOutcome(status: .interrupted, endedAt: Self.slot, error: Task.isCancelled ? StopReason.text : "never stopped")
             }, fence: fence, lease: .seconds(6), sleep: { _ in try await Task.sleep(for: .milliseconds(10)) })
         let outcome = await executor.execute(
-            job: a.jobs[0], config: a, startedAt: Self.slot, cancellation: RunCancellation(), progress: { _ in }, logger: Logger(label: "a"))
+            job: a.jobs[0], config: a, startedAt: Self.slot, progress: { _ in }, logger: Logger(label: "a"))
         #expect(outcome.status == .claimed)
         #expect(outcome.error?.hasPrefix("lost its claim to host-b") == true, "\(outcome.error ?? "")")
         // The new holder's claim is untouched by the loser (no `done` over it).

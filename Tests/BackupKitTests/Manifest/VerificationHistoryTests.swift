@@ -68,7 +68,7 @@ struct VerificationHistoryTests {
             let verifier = VerifyRunner(stores: memory, launcher: PosixProcessLauncher(), environment: testEnvironment, clock: clock, history: history)
             let recorder = RunRecorder(history: history, executor: runner, clock: clock, observers: [AfterBackupVerifier(runner: verifier)])
             let (_, outcome) = try await recorder.perform(
-                ScheduledRun(job: "job1", trigger: .runNow, scheduledFor: pipelineStart), job: config.jobs[0], config: config, cancellation: RunCancellation(), logger: Logger(label: "t"))
+                ScheduledRun(job: "job1", trigger: .runNow, scheduledFor: pipelineStart), job: config.jobs[0], config: config, logger: Logger(label: "t"))
             #expect(outcome.status == .succeeded)
         }
         let records = try history.verifications(job: "job1")

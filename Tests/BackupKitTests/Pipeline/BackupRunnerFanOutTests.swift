@@ -46,7 +46,7 @@ struct BackupRunnerFanOutTests {
             stores: StoresByName(stores: stores), launcher: PosixProcessLauncher(), clock: FixedClock(time: pipelineStart),
             environment: testEnvironment, secretsParent: tmp.path, host: "testhost", makeToken: { testToken }
         ).execute(
-            job: config.job(named: "job1")!, config: config, startedAt: pipelineStart, cancellation: RunCancellation(),
+            job: config.job(named: "job1")!, config: config, startedAt: pipelineStart,
             progress: { _ in }, logger: Logger(label: "test"))
     }
 
@@ -119,7 +119,7 @@ struct BackupRunnerFanOutTests {
             let verifier = VerifyRunner(stores: stores, launcher: PosixProcessLauncher(), environment: testEnvironment, clock: clock, history: history)
             let recorder = RunRecorder(history: history, executor: runner, clock: clock, observers: [AfterBackupVerifier(runner: verifier)])
             let (_, outcome) = try await recorder.perform(
-                ScheduledRun(job: "job1", trigger: .runNow, scheduledFor: pipelineStart), job: config.jobs[0], config: config, cancellation: RunCancellation(), logger: Logger(label: "t"))
+                ScheduledRun(job: "job1", trigger: .runNow, scheduledFor: pipelineStart), job: config.jobs[0], config: config, logger: Logger(label: "t"))
             #expect(outcome.status == (failArchive ? .partial : .succeeded), "\(outcome.error ?? "")")
             let records = try history.verifications(job: "job1")
             #expect(records.count == (failArchive ? 1 : 2))

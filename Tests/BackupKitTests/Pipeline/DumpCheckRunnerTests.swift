@@ -109,7 +109,7 @@ struct DumpCheckRunnerTests {
             stores: store, launcher: PosixProcessLauncher(), clock: FixedClock(time: pipelineStart), environment: testEnvironment,
             secretsParent: tmp.path, host: "testhost", makeToken: { testToken }, recentDumpSizes: { _ in [4000, 5000, 4500] })
         let outcome = await runner.execute(
-            job: config.jobs[0], config: config, startedAt: pipelineStart, cancellation: RunCancellation(), progress: { _ in },
+            job: config.jobs[0], config: config, startedAt: pipelineStart, progress: { _ in },
             logger: Logger(label: "test"))
         #expect(outcome.status == .succeeded)
         #expect(outcome.suspicious == "the dump is 4 bytes, below 10% of the median 4500 bytes of the last 3 good backups")
@@ -123,7 +123,7 @@ struct DumpCheckRunnerTests {
             stores: MemoryObjectStore(), launcher: PosixProcessLauncher(), clock: FixedClock(time: pipelineStart), environment: testEnvironment,
             secretsParent: tmp.path, recentDumpSizes: { _ in [4000] })
         await #expect(again.execute(
-            job: off.jobs[0], config: off, startedAt: pipelineStart, cancellation: RunCancellation(), progress: { _ in }, logger: Logger(label: "t")
+            job: off.jobs[0], config: off, startedAt: pipelineStart, progress: { _ in }, logger: Logger(label: "t")
         ).suspicious == nil)
     }
 
@@ -181,7 +181,7 @@ struct DumpCheckFanOutTests {
             stores: StoresByName(stores: ["local": local, "archive": archive]), launcher: launcher, clock: FixedClock(time: pipelineStart),
             environment: testEnvironment, secretsParent: tmp.path, makeToken: { testToken }
         ).execute(
-            job: config.jobs[0], config: config, startedAt: pipelineStart, cancellation: RunCancellation(), progress: { _ in },
+            job: config.jobs[0], config: config, startedAt: pipelineStart, progress: { _ in },
             logger: Logger(label: "test"))
         #expect(outcome.status == .failed)
         #expect(outcome.error?.hasPrefix("job job1: pg_dump exited 0 but wrote no PGDMP header (its 3000000 bytes begin with \"xxxx") == true, "\(outcome.error ?? "")")

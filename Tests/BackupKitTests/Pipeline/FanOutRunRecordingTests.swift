@@ -22,7 +22,7 @@ struct FanOutRunRecordingTests {
             stores: NamedStores(stores: stores), launcher: PosixProcessLauncher(), clock: clock,
             environment: testEnvironment, secretsParent: tmp.path, host: "testhost", makeToken: { testToken })
         return try await RunRecorder(history: history, executor: runner, clock: clock).perform(
-            ScheduledRun(job: "job1", trigger: .runNow, scheduledFor: pipelineStart), job: config.jobs[0], config: config, cancellation: RunCancellation(), logger: Logger(label: "t"))
+            ScheduledRun(job: "job1", trigger: .runNow, scheduledFor: pipelineStart), job: config.jobs[0], config: config, logger: Logger(label: "t"))
     }
 
     /// Each destination's row names its upload while the run is going on (the store reads it back

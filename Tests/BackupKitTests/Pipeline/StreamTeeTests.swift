@@ -73,6 +73,27 @@ struct StreamTeeTests {
         #expect(source.produced == 10 << 20)
     }
 
+    /// A sole branch, and one left alone when the others detached, reads upstream straight into
+    /// its reader's buffer: no chunk is ever held, the stream is read once and arrives whole.
+    @Test(arguments: [1, 3])
+    func soleBranchReadsStraightThrough(branchCount: Int) throws {
+        let source = CountingSource(length: 5_000_000)
+        let tee = StreamTee(source, chunkSize: 1 << 20, window: 2)
+        let branches = tee.branches(branchCount)
+        for other in branches.dropFirst() { other.detach() }
+        let bytes = try drain(branches[0])
+        #expect(bytes.count == 5_000_000)
+        #expect(source.produced == 5_000_000)
+        #expect(tee.peakBytes == 0)
+    }
+
+    /// An upstream failure reaches a sole branch reading straight through.
+    @Test func upstreamFailureReachesASoleBranch() {
+        let tee = StreamTee(CountingSource(length: 4 << 20, failAfter: 2 << 20), chunkSize: 1 << 20, window: 4)
+        let branch = tee.branches(1)[0]
+        #expect(throws: (any Error).self) { try drain(branch) }
+    }
+
     /// An upstream failure reaches every branch.
     @Test func upstreamFailureReachesEveryBranch() {
         let tee = StreamTee(CountingSource(length: 4 << 20, failAfter: 2 << 20), chunkSize: 1 << 20, window: 4)
@@ -100,6 +121,27 @@ struct FanOutUploadTests {
         #expect(first.size == 7_000_000)
         #expect(a.bytes(of: "k") == b.bytes(of: "k"))
         #expect(source.produced == 7_000_000)
+    }
+
+    /// One destination takes the same path as several: it stores the whole stream, read once; a
+    /// failing one is aborted and reported through `uploadFailed` like any lane.
+    @Test func oneDestinationTakesTheSamePath() async throws {
+        let source = CountingSource(length: 7_000_000)
+        let only = MemoryObjectStore(partSize: 1 << 20)
+        let results = await FanOutUpload(chunkSize: 1 << 20, window: 2).upload(
+            key: "k", from: source, metadata: [:], targets: [.init(name: "only", store: only)])
+        #expect(try results[0].get().size == 7_000_000)
+        #expect(only.bytes(of: "k")?.count == 7_000_000)
+        #expect(source.produced == 7_000_000)
+
+        let bad = MemoryObjectStore(partSize: 1 << 20, failAfter: 2 << 20)
+        let reported = Mutex(0)
+        let failed = await FanOutUpload(chunkSize: 1 << 20, window: 2).upload(
+            key: "k", from: CountingSource(length: 9 << 20), metadata: [:],
+            targets: [.init(name: "bad", store: bad, uploadFailed: { _ in reported.withLock { $0 += 1 } })])
+        #expect(throws: MemoryStoreError.self) { try failed[0].get() }
+        #expect(bad.abortedKeys == ["k"])
+        #expect(reported.withLock { $0 } == 1)
     }
 
     /// One store failing mid-stream is aborted and detached; the other still stores the whole stream.

@@ -17,7 +17,7 @@ struct KeyWritingExecutor: BackupExecutor {
     let succeed: Bool
 
     func execute(
-        job: JobConfig, config: BackupConfig, startedAt: Date, cancellation: RunCancellation,
+        job: JobConfig, config: BackupConfig, startedAt: Date,
         progress: @escaping @Sendable (RunProgress) -> Void, logger: Logger
     ) -> RunOutcome {
         guard succeed else { return RunOutcome(status: .failed, endedAt: startedAt, error: "pg_dump exited with status 1", uploadClosed: true) }
@@ -45,12 +45,12 @@ struct RetentionObserverTests {
 
         let failing = RunRecorder(history: history, executor: KeyWritingExecutor(store: store, succeed: false), clock: clock, observers: observers)
         let before = store.keys
-        let failed = try await failing.perform(run, job: config.jobs[0], config: config, cancellation: RunCancellation(), logger: Logger(label: "test"))
+        let failed = try await failing.perform(run, job: config.jobs[0], config: config, logger: Logger(label: "test"))
         #expect(failed.outcome.status == .failed)
         #expect(try store.keys == before && store.calls.isEmpty && history.deletions().isEmpty)
 
         let recorder = RunRecorder(history: history, executor: KeyWritingExecutor(store: store, succeed: true), clock: clock, observers: observers)
-        _ = try await recorder.perform(run, job: config.jobs[0], config: config, cancellation: RunCancellation(), logger: Logger(label: "test"))
+        _ = try await recorder.perform(run, job: config.jobs[0], config: config, logger: Logger(label: "test"))
         let left = store.keys.filter { NameCatalog.backupID(of: $0, prefix: "db", job: "app") != nil }
         #expect(Set(left.compactMap { NameCatalog.backupID(of: $0, prefix: "db", job: "app") }) == ["app-20261201T020000Z-0000c0de", "app-20261129T020000Z-00000004"])
         #expect(try history.deletions(job: "app").filter { $0.outcome == .deleted }.count == 6)

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import TestThreads
 import Testing
 @testable import BackupKit
@@ -93,14 +94,18 @@ import Testing
     /// Cancellation is checked before every page: a listing cancelled while it runs sends no
     /// further request.
     @Test func cancellationStopsTheListingBetweenPages() async throws {
-        let cancellation = RunCancellation()
+        let listing = Mutex<StoppableTask<[StoredObject], any Error>?>(nil)
         let transport = RecordingS3Transport { _, _, call in
-            if call == 3 { cancellation.cancel(reason: "backupd is stopping") }
+            if call == 3 { listing.withLock { $0 }?.stop("backupd is stopping") }
             return HTTPResponse(status: 200, body: Array(listPage(["p/k\(call)"], truncated: true, token: "t\(call)").utf8))
         }
         let client = fakeClient(transport)
         let error = try await #require(throws: S3Error.self) {
-            try await cancellation.bound { try await client.listObjects(prefix: "p/") }
+            try await listing.withLock { listing in
+                let task = StoppableTask { try await client.listObjects(prefix: "p/") }
+                listing = task
+                return task
+            }.value
         }
         guard case .cancelled("backupd is stopping") = error else {
             Issue.record("got \(error)")

@@ -32,7 +32,7 @@ extension Pipeline {
     /// Takes a backup as if started at `startedAt`.
     func backup(startedAt: Date) async -> RunOutcome {
         await BackupRunner(stores: destination.provider, launcher: launcher, clock: SystemWallClock(), environment: environment)
-            .execute(job: job, config: config, startedAt: startedAt, cancellation: RunCancellation(), progress: { _ in }, logger: Logger(label: "it"))
+            .execute(job: job, config: config, startedAt: startedAt, progress: { _ in }, logger: Logger(label: "it"))
     }
 
     /// Verifies (and records into `history`, when given) the way `backupd verify` does.

@@ -115,7 +115,7 @@ struct OutageTests {
         }
         let started = Date()
         let (runID, outcome) = try await recorder.perform(
-            ScheduledRun(job: job.name, trigger: .runNow, scheduledFor: started), job: job, config: config, cancellation: RunCancellation(), logger: Logger(label: "test.stall"))
+            ScheduledRun(job: job.name, trigger: .runNow, scheduledFor: started), job: job, config: config, logger: Logger(label: "test.stall"))
         let elapsed = Date().timeIntervalSince(started)
         #expect(elapsed < 16, "took \(elapsed) s")
         #expect(outcome.status == .failed)

@@ -48,11 +48,11 @@ struct MetricsIntegrationTests {
         let runner = BackupRunner(stores: provider, launcher: PosixProcessLauncher(), clock: SystemWallClock(), environment: Pipeline.defaultEnvironment)
         let recorder = RunRecorder(history: history, executor: runner, clock: SystemWallClock(), observers: metrics.observers)
         let job = config.jobs[0]
-        let (_, ok) = try await recorder.perform(ScheduledRun(job: job.name, trigger: .schedule, scheduledFor: Date()), job: job, config: config, cancellation: RunCancellation(), logger: logger)
+        let (_, ok) = try await recorder.perform(ScheduledRun(job: job.name, trigger: .schedule, scheduledFor: Date()), job: job, config: config, logger: logger)
         #expect(ok.status == .succeeded)
         _ = FileManager.default.createFile(atPath: flag, contents: Data())
         defer { try? FileManager.default.removeItem(atPath: flag) }
-        let (_, failed) = try await recorder.perform(ScheduledRun(job: job.name, trigger: .schedule, scheduledFor: Date()), job: job, config: config, cancellation: RunCancellation(), logger: logger)
+        let (_, failed) = try await recorder.perform(ScheduledRun(job: job.name, trigger: .schedule, scheduledFor: Date()), job: job, config: config, logger: logger)
         #expect(failed.status == .failed)
 
         let fromFile = try PrometheusParser.parse(String(contentsOfFile: textfile, encoding: .utf8))

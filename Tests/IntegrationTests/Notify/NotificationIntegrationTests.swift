@@ -48,11 +48,11 @@ struct NotificationIntegrationTests {
         let recorder = RunRecorder(history: history, executor: runner, clock: SystemWallClock(), observers: [Notifier(sender: sender, host: "test-host")])
         let job = config.jobs[0]
 
-        let (okID, ok) = try await recorder.perform(ScheduledRun(job: job.name, trigger: .schedule, scheduledFor: Date()), job: job, config: config, cancellation: RunCancellation(), logger: logger)
+        let (okID, ok) = try await recorder.perform(ScheduledRun(job: job.name, trigger: .schedule, scheduledFor: Date()), job: job, config: config, logger: logger)
         #expect(ok.status == .succeeded)
         _ = FileManager.default.createFile(atPath: flag, contents: Data())
         defer { try? FileManager.default.removeItem(atPath: flag) }
-        let (failedID, failed) = try await recorder.perform(ScheduledRun(job: job.name, trigger: .runNow, scheduledFor: Date()), job: job, config: config, cancellation: RunCancellation(), logger: logger)
+        let (failedID, failed) = try await recorder.perform(ScheduledRun(job: job.name, trigger: .runNow, scheduledFor: Date()), job: job, config: config, logger: logger)
         #expect(failed.status == .failed)
         #expect(sender.flush(timeout: .seconds(20)))
 
@@ -111,7 +111,7 @@ struct NotificationIntegrationTests {
         let recorder = RunRecorder(history: history, executor: runner, clock: SystemWallClock(), observers: [Notifier(sender: sender)])
         let started = Date()
         let (runID, outcome) = try await recorder.perform(
-            ScheduledRun(job: "unbothered", trigger: .schedule, scheduledFor: started), job: config.jobs[0], config: config, cancellation: RunCancellation(), logger: logger)
+            ScheduledRun(job: "unbothered", trigger: .schedule, scheduledFor: started), job: config.jobs[0], config: config, logger: logger)
         #expect(outcome.status == .succeeded)
         #expect(Date().timeIntervalSince(started) < 6, "the backup waited for the webhook")
         #expect(try history.run(id: runID)?.status == .succeeded)

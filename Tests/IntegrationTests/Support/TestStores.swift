@@ -72,9 +72,9 @@ struct Pipeline {
     }
 
     /// Takes a backup now.
-    func backup(cancellation: RunCancellation = RunCancellation()) async -> RunOutcome {
+    func backup() async -> RunOutcome {
         await BackupRunner(stores: destination.provider, launcher: launcher, clock: SystemWallClock(), environment: environment)
-            .execute(job: job, config: config, startedAt: Date(), cancellation: cancellation, progress: { _ in }, logger: Logger(label: "it"))
+            .execute(job: job, config: config, startedAt: Date(), progress: { _ in }, logger: Logger(label: "it"))
     }
 
     /// Restores the newest backup (or `key`).
