@@ -71,7 +71,18 @@ public struct JobTaskClaimer: Sendable {
     public func claimed<T: Sendable>(
         _ task: Kind, job: JobConfig, config: BackupConfig, logger: Logger, _ body: () async -> T
     ) async -> Outcome<T> {
-        guard job.runOn == .any else { return .ran(await body()) }
+        await claimed(task, job: job, config: config, logger: logger) { (_: TaskClaimWatch) in await body() }
+    }
+
+    /// `claimed`, handing `body` the claim's watch: when a renewal finds the claim taken over by
+    /// another host (412), the watch is marked lost (an error names that host) and stores guarded
+    /// by it (`ClaimGuardedStoreProvider`) refuse every later delete, so `body` stops deleting.
+    /// A job that is not `runOn: "any"` gets a watch that is never lost.
+    public func claimed<T: Sendable>(
+        _ task: Kind, job: JobConfig, config: BackupConfig, logger: Logger, _ body: (TaskClaimWatch) async -> T
+    ) async -> Outcome<T> {
+        let watch = TaskClaimWatch(task: task, job: job.name)
+        guard job.runOn == .any else { return .ran(await body(watch)) }
         var log = logger
         log[metadataKey: "job.name"] = "\(job.name)"
         log[metadataKey: "claim.task"] = "\(task.rawValue)"
@@ -114,14 +125,18 @@ public struct JobTaskClaimer: Sendable {
                     if Task.isCancelled { return current }
                     do {
                         current = try await claims.renew(current)
-                    } catch ClaimError.lostClaim {
+                    } catch ClaimError.lostClaim(let host, _, _) {
+                        watch.lose(to: host)
+                        renewLog.error(
+                            "another host took the job's \(task.rawValue) claim over; stopping before the next delete",
+                            metadata: ["claim.holder": "\(host)"])
                         return nil
                     } catch {
                         renewLog.warning("renewing the job's \(task.rawValue) claim failed; trying again", metadata: ["error": "\(error)"])
                     }
                 }
             }
-            let result = await body()
+            let result = await body(watch)
             group.cancelAll()
             var last: ClaimStore.Held? = nil
             for await renewed in group { last = renewed }
