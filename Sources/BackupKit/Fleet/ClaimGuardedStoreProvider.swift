@@ -36,32 +36,11 @@ public struct ClaimGuardedStoreProvider: ObjectStoreProvider {
 }
 
 /// A store that checks its task's claim before every deletion and abort.
-struct ClaimGuardedStore<Inner: BackupObjectStore>: BackupObjectStore {
+struct ClaimGuardedStore<Inner: BackupObjectStore>: ForwardingObjectStore {
     let inner: Inner
     let watch: TaskClaimWatch
 
-    func upload(
-        key: String, from source: any ByteSource, metadata: [String: String], uploadStarted: (String) -> Void
-    ) async throws -> UploadReceipt {
-        try await inner.upload(key: key, from: source, metadata: metadata, uploadStarted: uploadStarted)
-    }
-
-    func uploadStream(
-        key: String, from source: any ByteSource, metadata: [String: String], expectedSize: Int64?, uploadStarted: (String) -> Void
-    ) async throws -> StreamReceipt {
-        try await inner.uploadStream(key: key, from: source, metadata: metadata, expectedSize: expectedSize, uploadStarted: uploadStarted)
-    }
-
-    func head(key: String) async throws -> StoredObject? { try await inner.head(key: key) }
-    func list(prefix: String) async throws -> [StoredObject] { try await inner.list(prefix: prefix) }
-    func openUploads(prefix: String) async throws -> [OpenUpload] { try await inner.openUploads(prefix: prefix) }
-    func createObject(key: String, body: [UInt8], contentType: String) async throws -> String {
-        try await inner.createObject(key: key, body: body, contentType: contentType)
-    }
-    func download(key: String, to sink: @escaping (UnsafeRawBufferPointer) throws -> Void) async throws {
-        try await inner.download(key: key, to: sink)
-    }
-    var retries: Int { inner.retries }
+    var forwardee: any BackupObjectStore { inner }
 
     func delete(keys: [String]) async throws {
         try watch.check()

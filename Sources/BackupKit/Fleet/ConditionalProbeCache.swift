@@ -25,8 +25,14 @@ public final class ConditionalProbeCache: Sendable {
     /// Probes a destination, telling a proven verdict from a probe that could not run.
     public typealias VerdictProbe = @Sendable (DestinationConfig, _ key: String, Logger) async -> Verdict
 
+    private struct State {
+        var results: [String: String?] = [:]
+        /// Callers waiting for a probe under way, by destination and folder.
+        var waiting: [String: [CheckedContinuation<String?, Never>]] = [:]
+    }
+
     private let probe: VerdictProbe
-    private let results = Mutex<[String: String?]>([:])
+    private let state = Mutex(State())
 
     /// A cache over `probe`; every reason it gives is kept for the process.
     public init(probe: @escaping Probe) {
@@ -54,11 +60,42 @@ public final class ConditionalProbeCache: Sendable {
         })
     }
 
-    /// Why claims are unsafe on `destination` under `folder` (nil: safe or documented), probing once.
+    /// Why claims are unsafe on `destination` under `folder` (nil: safe or documented), probing
+    /// once: a caller that comes while the probe is under way (the start probe and the first
+    /// sweep claim) waits for its answer rather than writing a second probe object.
     func unsafeReason(_ destination: DestinationConfig, folder: String, logger: Logger) async -> String? {
         guard case .probeFirst = destination.provider.conditionalWrites else { return nil }
         let id = destination.name + "\u{0}" + folder
-        if let known = results.withLock({ $0[id] }) { return known }
+        enum Step { case known(String?), wait, probe }
+        let step = state.withLock { state -> Step in
+            if let known = state.results[id] { return .known(known) }
+            if state.waiting[id] != nil { return .wait }
+            state.waiting[id] = []
+            return .probe
+        }
+        switch step {
+        case .known(let reason):
+            return reason
+        case .wait:
+            return await withCheckedContinuation { continuation in
+                let answer = state.withLock { state -> String?? in
+                    if let known = state.results[id] { return .some(known) }
+                    if state.waiting[id] == nil { return .some("the conditional-write probe could not run; it is tried again before the next claim") }
+                    state.waiting[id]!.append(continuation)
+                    return nil
+                }
+                if let answer { continuation.resume(returning: answer) }
+            }
+        case .probe:
+            let reason = await probeOnce(destination, folder: folder, id: id, logger: logger)
+            let waiters = state.withLock { state in state.waiting.removeValue(forKey: id) ?? [] }
+            for waiter in waiters { waiter.resume(returning: reason) }
+            return reason
+        }
+    }
+
+    /// Runs the probe; keeps a proven verdict for `id`.
+    private func probeOnce(_ destination: DestinationConfig, folder: String, id: String, logger: Logger) async -> String? {
         let reason: String?
         switch await probe(destination, folder + "probe-\(ObjectName.randomToken()).json", logger) {
         case .safe:
@@ -71,7 +108,7 @@ public final class ConditionalProbeCache: Sendable {
                 metadata: ["s3.destination": "\(destination.name)", "probe.reason": "\(text)"])
             return "the probe could not run (\(text))"
         }
-        results.withLock { $0[id] = .some(reason) }
+        state.withLock { $0.results[id] = .some(reason) }
         if let reason {
             logger.critical(
                 "destination failed the conditional-write probe; runOn any jobs there do not run",

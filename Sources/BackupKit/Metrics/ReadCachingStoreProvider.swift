@@ -78,30 +78,11 @@ final class ReadCache: Sendable {
 }
 
 /// A store that answers reads from its `ReadCache` where it can.
-struct ReadCachingStore: BackupObjectStore {
+struct ReadCachingStore: ForwardingObjectStore {
     let inner: any BackupObjectStore
     let cache: ReadCache
 
-    func upload(
-        key: String, from source: any ByteSource, metadata: [String: String], uploadStarted: (String) -> Void
-    ) async throws -> UploadReceipt {
-        try await inner.upload(key: key, from: source, metadata: metadata, uploadStarted: uploadStarted)
-    }
-
-    func uploadStream(
-        key: String, from source: any ByteSource, metadata: [String: String], expectedSize: Int64?, uploadStarted: (String) -> Void
-    ) async throws -> StreamReceipt {
-        try await inner.uploadStream(key: key, from: source, metadata: metadata, expectedSize: expectedSize, uploadStarted: uploadStarted)
-    }
-
-    func head(key: String) async throws -> StoredObject? { try await inner.head(key: key) }
-    func delete(keys: [String]) async throws { try await inner.delete(keys: keys) }
-    func abortUpload(key: String, uploadID: String) async throws { try await inner.abortUpload(key: key, uploadID: uploadID) }
-    func openUploads(prefix: String) async throws -> [OpenUpload] { try await inner.openUploads(prefix: prefix) }
-    func createObject(key: String, body: [UInt8], contentType: String) async throws -> String {
-        try await inner.createObject(key: key, body: body, contentType: contentType)
-    }
-    var retries: Int { inner.retries }
+    var forwardee: any BackupObjectStore { inner }
 
     func list(prefix: String) async throws -> [StoredObject] {
         let objects = try await inner.list(prefix: prefix)
