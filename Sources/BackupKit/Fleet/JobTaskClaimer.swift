@@ -25,6 +25,8 @@ public struct JobTaskClaimer: Sendable {
     /// Probes destinations whose provider profile says "probe first" before their first claim
     /// (nil: trusted); one that fails gets no claim, so the prune or sweep is skipped.
     public var probes: ConditionalProbeCache?
+    /// A monotonic clock for the watch's lapse check (`TaskClaimWatch`).
+    public var monotonic: @Sendable () -> ContinuousClock.Instant = { ContinuousClock.now }
 
     /// A claimer over `openStore`.
     public init(
@@ -81,7 +83,7 @@ public struct JobTaskClaimer: Sendable {
     public func claimed<T: Sendable>(
         _ task: Kind, job: JobConfig, config: BackupConfig, logger: Logger, _ body: (TaskClaimWatch) async -> T
     ) async -> Outcome<T> {
-        let watch = TaskClaimWatch(task: task, job: job.name)
+        let watch = TaskClaimWatch(task: task, job: job.name, now: monotonic)
         guard job.runOn == .any else { return .ran(await body(watch)) }
         var log = logger
         log[metadataKey: "job.name"] = "\(job.name)"
@@ -115,6 +117,7 @@ public struct JobTaskClaimer: Sendable {
             log.warning("the job's \(task.rawValue) claim could not be decided; skipping it on this host", metadata: ["error": "\(error)"])
             return .notTaken("the claim could not be decided: \(error)")
         }
+        watch.held(lease: lease)
         let sleep = self.sleep
         let renewLog = log
         let (result, last) = await withTaskGroup(of: ClaimStore.Held?.self) { group -> (T, ClaimStore.Held?) in
@@ -125,6 +128,7 @@ public struct JobTaskClaimer: Sendable {
                     if Task.isCancelled { return current }
                     do {
                         current = try await claims.renew(current)
+                        watch.held(lease: lease)
                     } catch ClaimError.lostClaim(let host, _, _) {
                         watch.lose(to: host)
                         renewLog.error(

@@ -26,10 +26,12 @@ extension Pruner {
     /// After a claimed prune: deletes the job's run-slot claims older than the oldest backup kept
     /// in the destination that keeps its claims (its first), when that destination was pruned
     /// from a plan that was not withheld; else deletes none.
-    /// None either once `watch` says the prune claim was lost to another host.
+    /// None either once `watch` says the prune claim was lost to another host, or lapsed.
     func deleteOldSlotClaims(after pruned: [DestinationPrune], job: JobConfig, config: BackupConfig, watch: TaskClaimWatch, logger: Logger) async {
-        if let host = watch.lostTo {
-            logger.warning("old slot claims not deleted: the prune claim was lost", metadata: ["job.name": "\(job.name)", "claim.holder": "\(host)"])
+        do {
+            try watch.check()
+        } catch {
+            logger.warning("old slot claims not deleted: the prune claim is no longer held", metadata: ["job.name": "\(job.name)", "error": "\(error)"])
             return
         }
         let claimsKept = pruned.first { $0.destination == job.destinations.first }

@@ -193,6 +193,48 @@ struct PruneClaimTests {
         #expect(claim.hostId == "host-c" && claim.state == .running)
     }
 
+    /// A prune whose claim went unrenewed for most of its lease (the host paused; the monotonic
+    /// clock ran on) stops before its next delete even before any renewal answered: the data batch
+    /// is never sent and is recorded as refused with the reason.
+    @Test func lapsedClaimStopsBeforeTheNextDelete() async throws {
+        let tmp = try TemporaryDirectory()
+        defer { tmp.remove() }
+        let history = try HistoryStore(stateDirectory: tmp.path)
+        let config = try Self.config(host: "host-a")
+        let bucket = Self.bucket()
+        let start = ContinuousClock.now
+        let elapsed = Mutex(Duration.zero)
+        var claimer = JobTaskClaimTests.claimer(FakeConditionalStore())
+        claimer.monotonic = { start + elapsed.withLock { $0 } }
+        bucket.afterNextBatch { elapsed.withLock { $0 = config.claimLease } }
+        let observer = RetentionObserver(pruner: PrunerTests.pruner(bucket, history: history), claims: claimer)
+        await observer.runFinished(Self.run(config), outcome: Self.succeeded, config: config, logger: Logger(label: "test"))
+        #expect(bucket.calls == ["batch db/app-20261126T020000Z-00000001.manifest.json db/app-20261127T020000Z-00000002.manifest.json"])
+        let refused = try history.deletions(job: "app").filter { $0.outcome == .refused }
+        #expect(refused.count == 2)
+        #expect(refused.allSatisfy { $0.error?.contains("could not renew its claim for most of its 60 s lease") == true }, "\(refused.map(\.error))")
+        #expect(bucket.keys.contains(Self.folder + "20261125T020000Z.json"))
+    }
+
+    /// The watch: held just now is fine; five sixths of the lease without a write is lapsed; a
+    /// renewal makes it fine again; a loss to another host stays.
+    @Test func watchLapsesAndRecovers() {
+        let start = ContinuousClock.now
+        let elapsed = Mutex(Duration.zero)
+        let watch = TaskClaimWatch(task: .prune, job: "app", now: { start + elapsed.withLock { $0 } })
+        #expect(throws: Never.self) { try watch.check() }
+        watch.held(lease: .seconds(60))
+        elapsed.withLock { $0 = .seconds(49) }
+        #expect(throws: Never.self) { try watch.check() }
+        elapsed.withLock { $0 = .seconds(50) }
+        #expect(throws: TaskClaimError.lapsed(task: .prune, job: "app", lease: .seconds(60))) { try watch.check() }
+        watch.held(lease: .seconds(60))
+        #expect(throws: Never.self) { try watch.check() }
+        watch.lose(to: "host-c")
+        watch.lose(to: "host-d")
+        #expect(throws: TaskClaimError.lost(task: .prune, job: "app", to: "host-c")) { try watch.check() }
+    }
+
     /// A listing of the claims that fails deletes no claim (the backups' prune still ran).
     @Test func failedListingDeletesNoClaim() async throws {
         let config = try Self.config(host: "host-a")
