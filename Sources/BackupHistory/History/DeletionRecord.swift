@@ -11,6 +11,9 @@ public struct DeletionRecord: Sendable, Hashable {
         case incomplete
         /// A PITR job's WAL file older than the start of the oldest base backup kept.
         case wal
+        /// A `runOn: "any"` job's run-slot claim (its `backupID` is the slot) older than the oldest
+        /// backup kept in the destination that keeps the job's claims: no host can need it again.
+        case claim
     }
 
     /// What happened to the object.
@@ -29,7 +32,7 @@ public struct DeletionRecord: Sendable, Hashable {
     public var destination: String?
     /// The bucket.
     public var bucket: String?
-    /// The backup the object belongs to.
+    /// The backup the object belongs to (for a `claim`, the slot it claimed, as `20261207T030000Z`).
     public var backupID: String
     /// The object key.
     public var objectKey: String

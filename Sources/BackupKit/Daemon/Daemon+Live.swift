@@ -30,6 +30,10 @@ extension Daemon {
         dependencies.services.append(
             UploadSweeper(history: history, configuration: configs.reader, stores: parts.stores, clock: parts.clock, logger: logger))
         if let listener { dependencies.services.append(listener) }
+        if let registry = parts.metricsRegistry {
+            dependencies.services.append(
+                FleetMetricsService(fleet: registry.fleet, config: configs.reader, stores: parts.stores, clock: parts.clock, logger: logger))
+        }
         if let reload = parts.reloadMetrics { dependencies.reloaded.append(reload) }
         let notifications = parts.notifications
         let notifier = Notifier(sender: notifications)

@@ -106,6 +106,7 @@ public final class Daemon: Sendable {
             RecoveryService(history: history, configs: configs, stores: stores, clock: clock, timeout: timeout, logger: logger),
             StaleUploadSweepService(
                 configs: configs, stores: stores, clock: clock, timeout: timeout, logger: logger, claims: JobTaskClaimer(sharing: dependencies.claimer)),
+            ConditionalProbeService(config: configs.reader, probes: dependencies.claimer.probes, logger: logger),
         ] + dependencies.services + [control]
         var services = background.map { ServiceGroupConfiguration.ServiceConfiguration(service: UntilShutdown(service: $0, logger: logger)) }
         services += [

@@ -27,13 +27,19 @@ public struct FleetJobStatus: Sendable {
 
     /// The job's name.
     public var job: String
-    /// The newest complete backup's manifest (nil when there is none).
+    /// The newest complete backup's manifest across the job's destinations (nil when there is none).
     public var newest: BackupManifest?
+    /// The destination that holds `newest` (the first in the job's order when several hold it).
+    public var newestDestination: String?
+    /// When the newest complete backup at each destination read ended, by destination name (a
+    /// destination without one is absent).
+    public var newestByDestination: [String: Date] = [:]
     /// Whether every object the newest manifest names was listed with its size (nil without a backup).
     public var objectsPresent: Bool?
     /// When a newer backup was due (the second slot after the newest's, plus the job's timeout).
     public var freshUntil: Date?
-    /// Slots of the last day (since the fleet first wrote for the job) with no backup, oldest first.
+    /// Slots of the last day (since the fleet first wrote for the job) with no backup on any of
+    /// the job's destinations, oldest first.
     public var missedSlots: [Date]
     /// The verdict.
     public var state: State
@@ -43,9 +49,25 @@ public struct FleetJobStatus: Sendable {
 
     /// The status of `job` from its `entries` (the catalog of its first destination) and `claims`, at `now`.
     public static func compute(job: JobConfig, entries: [CatalogEntry], claims: [ClaimRecord], now: Date) -> FleetJobStatus {
+        compute(job: job, catalogs: [(job.destination, entries)], claims: claims, now: now)
+    }
+
+    /// The status of `job` from the catalogs of its destinations (in the job's order) and the
+    /// claims of its first, at `now`: the newest backup on any destination (and which holds it),
+    /// and as missed only the slots no destination has a backup of.
+    public static func compute(
+        job: JobConfig, catalogs: [(destination: String, entries: [CatalogEntry])], claims: [ClaimRecord], now: Date
+    ) -> FleetJobStatus {
         let schedule = job.cronSchedule
-        let usable = entries.filter { $0.isUsable && $0.manifest != nil }.sorted { $0.time > $1.time }
+        let tagged = catalogs.enumerated().flatMap { index, catalog in
+            catalog.entries.filter { $0.isUsable && $0.manifest != nil }.map { (order: index, destination: catalog.destination, entry: $0) }
+        }
+        // Newest first; between copies of one time, the destination first in the job's order.
+        let ordered = tagged.sorted { $0.entry.time != $1.entry.time ? $0.entry.time > $1.entry.time : $0.order < $1.order }
+        let usable = ordered.map(\.entry)
         let newest = usable.first
+        var byDestination: [String: Date] = [:]
+        for item in ordered where byDestination[item.destination] == nil { byDestination[item.destination] = item.entry.manifest!.endedAt }
         let present = newest.map(Self.objectsPresent)
         let reference = newest.map { Self.slot(of: $0.manifest!, time: $0.time) }
         let freshUntil = reference.flatMap { reference -> Date? in
@@ -73,7 +95,8 @@ public struct FleetJobStatus: Sendable {
             state = .ok
         }
         return FleetJobStatus(
-            job: job.name, newest: newest?.manifest, objectsPresent: present, freshUntil: freshUntil, missedSlots: missed, state: state)
+            job: job.name, newest: newest?.manifest, newestDestination: ordered.first?.destination, newestByDestination: byDestination,
+            objectsPresent: present, freshUntil: freshUntil, missedSlots: missed, state: state)
     }
 
     /// Whether every piece the entry's manifest names was listed with the manifest's size.

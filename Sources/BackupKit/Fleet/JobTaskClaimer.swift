@@ -25,6 +25,8 @@ public struct JobTaskClaimer: Sendable {
     /// Probes destinations whose provider profile says "probe first" before their first claim
     /// (nil: trusted); one that fails gets no claim, so the prune or sweep is skipped.
     public var probes: ConditionalProbeCache?
+    /// A monotonic clock for the watch's lapse check (`TaskClaimWatch`).
+    public var monotonic: @Sendable () -> ContinuousClock.Instant = { ContinuousClock.now }
 
     /// A claimer over `openStore` (built as a slot claimer's is, without probes).
     public init(
@@ -72,7 +74,18 @@ public struct JobTaskClaimer: Sendable {
     public func claimed<T: Sendable>(
         _ task: Kind, job: JobConfig, config: BackupConfig, logger: Logger, _ body: () async -> T
     ) async -> Outcome<T> {
-        guard job.runOn == .any else { return .ran(await body()) }
+        await claimed(task, job: job, config: config, logger: logger) { (_: TaskClaimWatch) in await body() }
+    }
+
+    /// `claimed`, handing `body` the claim's watch: when a renewal finds the claim taken over by
+    /// another host (412), the watch is marked lost (an error names that host) and stores guarded
+    /// by it (`ClaimGuardedStoreProvider`) refuse every later delete, so `body` stops deleting.
+    /// A job that is not `runOn: "any"` gets a watch that is never lost.
+    public func claimed<T: Sendable>(
+        _ task: Kind, job: JobConfig, config: BackupConfig, logger: Logger, _ body: (TaskClaimWatch) async -> T
+    ) async -> Outcome<T> {
+        let watch = TaskClaimWatch(task: task, job: job.name, now: monotonic)
+        guard job.runOn == .any else { return .ran(await body(watch)) }
         var log = logger
         log[metadataKey: "job.name"] = "\(job.name)"
         log[metadataKey: "claim.task"] = "\(task.rawValue)"
@@ -105,6 +118,7 @@ public struct JobTaskClaimer: Sendable {
             log.warning("the job's \(task.rawValue) claim could not be decided; skipping it on this host", metadata: ["error": "\(error)"])
             return .notTaken("the claim could not be decided: \(error)")
         }
+        watch.held(lease: lease)
         let sleep = self.sleep
         let renewLog = log
         let (result, last) = await withTaskGroup(of: ClaimStore.Held?.self) { group -> (T, ClaimStore.Held?) in
@@ -115,14 +129,19 @@ public struct JobTaskClaimer: Sendable {
                     if Task.isCancelled { return current }
                     do {
                         current = try await claims.renew(current)
-                    } catch ClaimError.lostClaim {
+                        watch.held(lease: lease)
+                    } catch ClaimError.lostClaim(let host, _, _) {
+                        watch.lose(to: host)
+                        renewLog.error(
+                            "another host took the job's \(task.rawValue) claim over; stopping before the next delete",
+                            metadata: ["claim.holder": "\(host)"])
                         return nil
                     } catch {
                         renewLog.warning("renewing the job's \(task.rawValue) claim failed; trying again", metadata: ["error": "\(error)"])
                     }
                 }
             }
-            let result = await body()
+            let result = await body(watch)
             group.cancelAll()
             var last: ClaimStore.Held? = nil
             for await renewed in group { last = renewed }

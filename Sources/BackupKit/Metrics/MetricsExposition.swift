@@ -29,12 +29,14 @@ public enum MetricsExposition {
     /// The whole exposition for `registry` now.
     public static func render(_ registry: MetricsRegistry) -> String {
         let (config, jobs, now) = registry.snapshot()
-        return render(config: config, jobs: jobs, now: now, history: registry.historyMetrics(for: config))
+        return render(config: config, jobs: jobs, now: now, history: registry.historyMetrics(for: config), fleet: registry.fleet.families())
     }
 
     /// The exposition for `jobs` under `config` at `now`; the verification and pending-abort
-    /// families only with a `history` reading.
-    public static func render(config: BackupConfig, jobs: [String: JobMetrics], now: Date, history: HistoryMetrics? = nil) -> String {
+    /// families only with a `history` reading; the `fleet` gauges (`FleetMetrics`) as given.
+    public static func render(
+        config: BackupConfig, jobs: [String: JobMetrics], now: Date, history: HistoryMetrics? = nil, fleet: [FleetJobStatus.MetricFamily] = []
+    ) -> String {
         var build = Family(name: "backupd_build_info", type: "gauge", help: "Always 1; the labels give backupd's version.")
         build.samples.append(([("version", BackupKit.version)], 1))
         var families = [build]
@@ -124,6 +126,9 @@ public enum MetricsExposition {
             for destination in Set(config.destinations.map(\.name)).union(history.pendingAborts.keys).sorted() {
                 families[aborts].samples.append(([("destination", destination)], Double(history.pendingAborts[destination] ?? 0)))
             }
+        }
+        for family in fleet {
+            families.append(Family(name: family.name, type: "gauge", help: family.help, samples: family.samples))
         }
         let prometheus = PrometheusCollectorRegistry()
         for family in families {

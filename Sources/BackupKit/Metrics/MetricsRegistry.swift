@@ -18,6 +18,9 @@ public final class MetricsRegistry: RunObserver, VerificationObserver {
     private let clock: any WallClock
     /// Read at each scrape for the verification and pending-abort metrics (nil: they are left out).
     private let history: HistoryStore?
+    /// The fleet gauges of `runOn: "any"` jobs, filled from the buckets by `FleetMetricsService`
+    /// (empty without one) and asked to refresh after each of this host's runs of such a job.
+    public let fleet = FleetMetrics()
 
     /// An empty registry for `config`'s jobs; with `history`, its verifications and pending aborts
     /// are read at each scrape.
@@ -125,6 +128,7 @@ public final class MetricsRegistry: RunObserver, VerificationObserver {
             for (destination, count) in outcome.retries { metrics.retries[destination, default: 0] += Int64(count) }
             state.jobs[run.job.name] = metrics
         }
+        if run.job.runOn == .any { fleet.requestRefresh() }
     }
 
     /// A verification that ran sets its destination's result; one that could not run (a local

@@ -1,4 +1,5 @@
 import BackupCore
+import BackupHistory
 import ConfigKit
 import Foundation
 import Logging
@@ -26,7 +27,8 @@ extension Pruner {
 
     /// Deletes the job's run-slot claims older than `horizon` in the destination that keeps its
     /// claims (its first). Only from a listing read to its end: a listing that fails deletes
-    /// nothing. Returns the keys deleted.
+    /// nothing. Each claim deleted or refused is recorded in the history's deletions (cause
+    /// `claim`, the slot as its backup id), as prune's other deletions are. Returns the keys deleted.
     public func pruneSlotClaims(job: JobConfig, config: BackupConfig, horizon: Date, logger: Logger) async -> [String] {
         guard job.runOn == .any, let first = job.destinations.first else { return [] }
         var log = logger
@@ -44,11 +46,23 @@ extension Pruner {
         }
         guard !stale.isEmpty else { return [] }
         let failures = await deleteKeys(stale, store: opened.store, multi: opened.destination.providerProfile.multiObjectDelete)
+        var records: [DeletionRecord] = []
         for key in stale {
             if let failure = failures[key] {
                 log.warning("old slot claim not deleted", metadata: ["s3.key": "\(key)", "error": "\(failure)"])
             } else {
                 log.info("deleted an old slot claim", metadata: ["s3.key": "\(key)", "claim.horizon": "\(horizon)"])
+            }
+            records.append(DeletionRecord(
+                job: job.name, destination: opened.destination.name, bucket: opened.destination.bucket,
+                backupID: ClaimKey.slot(ofKey: key, folder: folder).map(ClaimKey.slotText) ?? key, objectKey: key, at: clock.now(),
+                cause: .claim, outcome: failures[key] == nil ? .deleted : .refused, error: failures[key]))
+        }
+        if let history {
+            do {
+                try history.recordDeletions(records)
+            } catch {
+                log.error("cannot record the deleted slot claims in the history", metadata: ["error": "\(error)"])
             }
         }
         return stale.filter { failures[$0] == nil }

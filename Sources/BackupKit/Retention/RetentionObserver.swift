@@ -33,10 +33,12 @@ public struct RetentionObserver: RunObserver {
             await Self.untilStopping { await Self.prune(job: job, config: config, only: only, pruner: pruner, logger: logger) }
             return
         }
-        _ = await claims.withClaim(.prune, job: job, config: config, logger: logger) {
+        _ = await claims.claimed(.prune, job: job, config: config, logger: logger) { (watch: TaskClaimWatch) in
             await Self.untilStopping {
+                // A claim lost midway (another host took it over) stops the prune before its next delete.
+                let pruner = pruner.guarded(by: watch)
                 let pruned = await Self.prune(job: job, config: config, only: only, pruner: pruner, logger: logger)
-                await pruner.deleteOldSlotClaims(after: pruned, job: job, config: config, logger: logger)
+                await pruner.deleteOldSlotClaims(after: pruned, job: job, config: config, watch: watch, logger: logger)
             }
         }
     }

@@ -73,4 +73,35 @@ struct FleetJobStatusTests {
         #expect(FleetJobStatus.compute(job: job, entries: [], claims: [], now: Self.now).state == .never)
         #expect(!FleetJobStatus.metrics([FleetJobStatus.compute(job: job, entries: [], claims: [], now: Self.now)]).contains("timestamp_seconds{"))
     }
+
+    /// Across two destinations: the newest backup is the one on the second (named with its host
+    /// and destination in the table, JSON and per-destination gauge), a slot backed up on either
+    /// destination is not missed, and only the slot neither holds is.
+    @Test func newestAndMissedAcrossDestinations() throws {
+        var job = try Self.job()
+        job.destinations = ["near", "far"]
+        let near = try [0, 10].map { try Self.entry(minute: $0, host: "host-a") }
+        let far = try [0, 30].map { try Self.entry(minute: $0, host: $0 == 30 ? "host-b" : "host-a") }
+        let status = FleetJobStatus.compute(job: job, catalogs: [("near", near), ("far", far)], claims: [], now: Self.now)
+        #expect(status.newest?.host == "host-b" && status.newestDestination == "far")
+        #expect(status.missedSlots.map(ClaimKey.slotText) == ["20261207T122000Z"])
+        #expect(status.state == .missed)
+        #expect(status.newestByDestination["near"] == near[1].manifest?.endedAt && status.newestByDestination["far"] == far[1].manifest?.endedAt)
+        let table = FleetJobStatus.table([status]) { ISO8601DateFormatter().string(from: $0) }
+        #expect(table.contains("DESTINATION") && table.contains("far"), "\(table)")
+        let json = FleetJobStatus.json([status])
+        #expect(json.contains("\"destination\" : \"far\""), "\(json)")
+        let text = FleetJobStatus.metrics([status])
+        #expect(text.contains("backupd_fleet_newest_backup_timestamp_seconds{backup_job=\"job1\"} 1796646605\n"), "\(text)")
+        #expect(text.contains("backupd_fleet_destination_newest_backup_timestamp_seconds{backup_job=\"job1\",destination=\"near\"} 1796645405\n"), "\(text)")
+        #expect(text.contains("backupd_fleet_missed_slots{backup_job=\"job1\"} 1\n"))
+
+        // The slot only the first destination lacks is covered by the second: nothing missed.
+        let covering = try [0, 10, 20, 30].map { try Self.entry(minute: $0, host: "host-b") }
+        let both = FleetJobStatus.compute(job: job, catalogs: [("near", near), ("far", covering)], claims: [], now: Self.now)
+        #expect(both.missedSlots.isEmpty && both.state == .ok)
+        // Copies of one backup on both: the first destination in the job's order is named.
+        let same = FleetJobStatus.compute(job: job, catalogs: [("near", covering), ("far", covering)], claims: [], now: Self.now)
+        #expect(same.newestDestination == "near")
+    }
 }

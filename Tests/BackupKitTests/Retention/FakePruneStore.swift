@@ -22,6 +22,7 @@ final class FakePruneStore: PrunableStore, ObjectStoreProvider {
         var modified: [String: Date] = [:]
     }
     private let state = Mutex(State())
+    private let nextBatch = Mutex<(@Sendable () async -> Void)?>(nil)
 
     init(keys: [String] = []) { state.withLock { $0.keys = Set(keys) } }
 
@@ -42,7 +43,16 @@ final class FakePruneStore: PrunableStore, ObjectStoreProvider {
         }
     }
 
+    /// Runs `action` once, after the next batch delete and before it answers.
+    func afterNextBatch(_ action: @escaping @Sendable () async -> Void) { nextBatch.withLock { $0 = action } }
+
     func deleteBatch(keys: [String]) async throws -> [DeletionRefusal] {
+        let refused = deleteNow(keys: keys)
+        if let action = nextBatch.withLock({ next -> (@Sendable () async -> Void)? in defer { next = nil }; return next }) { await action() }
+        return refused
+    }
+
+    private func deleteNow(keys: [String]) -> [DeletionRefusal] {
         state.withLock { s in
             s.calls.append("batch " + keys.joined(separator: " "))
             var refused: [DeletionRefusal] = []

@@ -132,6 +132,109 @@ struct PruneClaimTests {
         #expect(record.hostId == "host-b" && record.state == .done && record.fencing == 2)
     }
 
+    /// Old slot claims deleted under the prune claim are recorded in the history's deletions
+    /// (cause claim, the slot as backup id, outcome deleted), beside the backups' own rows.
+    @Test func deletedClaimsAreRecorded() async throws {
+        let tmp = try TemporaryDirectory()
+        defer { tmp.remove() }
+        let history = try HistoryStore(stateDirectory: tmp.path)
+        let config = try Self.config(host: "host-a")
+        let bucket = Self.bucket()
+        let observer = RetentionObserver(pruner: PrunerTests.pruner(bucket, history: history), claims: JobTaskClaimTests.claimer(FakeConditionalStore()))
+        await observer.runFinished(Self.run(config), outcome: Self.succeeded, config: config, logger: Logger(label: "test"))
+        let claims = try history.deletions(job: "app").filter { $0.cause == .claim }
+        #expect(claims.map(\.objectKey).sorted() == ["20261125T020000Z", "20261126T020000Z", "20261127T020000Z"].map { Self.folder + $0 + ".json" })
+        #expect(claims.allSatisfy { $0.outcome == .deleted && $0.objectKey == Self.folder + $0.backupID + ".json" && $0.destination == "local" && $0.error == nil })
+        #expect(claims.allSatisfy { $0.at == PrunerTests.now })
+        #expect(try history.deletions(job: "app").filter { $0.cause == .retention }.count == 4)
+    }
+
+    /// A prune whose claim renewal finds it taken over by another host (412) midway stops before
+    /// its next delete: the manifests' batch went, the data batch and the old slot claims were
+    /// never sent; the data objects are recorded as refused naming the new holder, an error line
+    /// names it, and the claim is left to that host (not marked done).
+    @Test func lostClaimStopsBeforeTheNextDelete() async throws {
+        let tmp = try TemporaryDirectory()
+        defer { tmp.remove() }
+        let history = try HistoryStore(stateDirectory: tmp.path)
+        let config = try Self.config(host: "host-a")
+        let bucket = Self.bucket()
+        let claims = FakeConditionalStore()
+        let release = Mutex(false)
+        let claimer = JobTaskClaimer(
+            openStore: { _, _ in claims },
+            sleep: { _ in while !release.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(5)) } }, pid: 1)
+        let logs = CapturedLogs(label: "test.lost-prune")
+        let taken = Mutex(false)
+        bucket.afterNextBatch {
+            // Host-c takes the expired claim over, then host-a's renewal runs and finds it gone.
+            claims.serverNow += 3600
+            let c = ClaimStore(store: claims, prefix: "db", hostId: "host-c", pid: 3, lease: 60, logger: Logger(label: "c"))
+            if case .won? = try? await c.claimTask(job: "app", task: "prune") { taken.withLock { $0 = true } }
+            release.withLock { $0 = true }
+            for _ in 0..<1000 where logs.holder(of: "another host took the job's prune claim over") == nil {
+                try? await Task.sleep(for: .milliseconds(5))
+            }
+        }
+        let observer = RetentionObserver(pruner: PrunerTests.pruner(bucket, history: history), claims: claimer)
+        await observer.runFinished(Self.run(config), outcome: Self.succeeded, config: config, logger: logs.logger)
+        #expect(taken.withLock { $0 })
+        #expect(bucket.calls == ["batch db/app-20261126T020000Z-00000001.manifest.json db/app-20261127T020000Z-00000002.manifest.json"])
+        #expect(bucket.keys.contains("db/app-20261126T020000Z-00000001.dump.zst") && bucket.keys.contains(Self.folder + "20261125T020000Z.json"))
+        #expect(logs.holder(of: "another host took the job's prune claim over") == "host-c")
+        let recorded = try history.deletions(job: "app")
+        #expect(recorded.filter { $0.outcome == .deleted }.map(\.objectKey).allSatisfy { $0.hasSuffix(".manifest.json") })
+        let refused = recorded.filter { $0.outcome == .refused }
+        #expect(refused.map(\.objectKey).sorted() == ["db/app-20261126T020000Z-00000001.dump.zst", "db/app-20261127T020000Z-00000002.dump.zst"])
+        #expect(refused.allSatisfy { $0.error?.contains("lost its claim to host host-c") == true }, "\(refused.map(\.error))")
+        #expect(!recorded.contains { $0.cause == .claim })
+        let key = ClaimKey.taskKey(prefix: "db", job: "app", task: "prune")
+        let claim = try ClaimRecord.decode(try claims.readVersioned(key: key).body, key: key)
+        #expect(claim.hostId == "host-c" && claim.state == .running)
+    }
+
+    /// A prune whose claim went unrenewed for most of its lease (the host paused; the monotonic
+    /// clock ran on) stops before its next delete even before any renewal answered: the data batch
+    /// is never sent and is recorded as refused with the reason.
+    @Test func lapsedClaimStopsBeforeTheNextDelete() async throws {
+        let tmp = try TemporaryDirectory()
+        defer { tmp.remove() }
+        let history = try HistoryStore(stateDirectory: tmp.path)
+        let config = try Self.config(host: "host-a")
+        let bucket = Self.bucket()
+        let start = ContinuousClock.now
+        let elapsed = Mutex(Duration.zero)
+        var claimer = JobTaskClaimTests.claimer(FakeConditionalStore())
+        claimer.monotonic = { start + elapsed.withLock { $0 } }
+        bucket.afterNextBatch { elapsed.withLock { $0 = config.claimLease } }
+        let observer = RetentionObserver(pruner: PrunerTests.pruner(bucket, history: history), claims: claimer)
+        await observer.runFinished(Self.run(config), outcome: Self.succeeded, config: config, logger: Logger(label: "test"))
+        #expect(bucket.calls == ["batch db/app-20261126T020000Z-00000001.manifest.json db/app-20261127T020000Z-00000002.manifest.json"])
+        let refused = try history.deletions(job: "app").filter { $0.outcome == .refused }
+        #expect(refused.count == 2)
+        #expect(refused.allSatisfy { $0.error?.contains("could not renew its claim for most of its 60 s lease") == true }, "\(refused.map(\.error))")
+        #expect(bucket.keys.contains(Self.folder + "20261125T020000Z.json"))
+    }
+
+    /// The watch: held just now is fine; five sixths of the lease without a write is lapsed; a
+    /// renewal makes it fine again; a loss to another host stays.
+    @Test func watchLapsesAndRecovers() {
+        let start = ContinuousClock.now
+        let elapsed = Mutex(Duration.zero)
+        let watch = TaskClaimWatch(task: .prune, job: "app", now: { start + elapsed.withLock { $0 } })
+        #expect(throws: Never.self) { try watch.check() }
+        watch.held(lease: .seconds(60))
+        elapsed.withLock { $0 = .seconds(49) }
+        #expect(throws: Never.self) { try watch.check() }
+        elapsed.withLock { $0 = .seconds(50) }
+        #expect(throws: TaskClaimError.lapsed(task: .prune, job: "app", lease: .seconds(60))) { try watch.check() }
+        watch.held(lease: .seconds(60))
+        #expect(throws: Never.self) { try watch.check() }
+        watch.lose(to: "host-c")
+        watch.lose(to: "host-d")
+        #expect(throws: TaskClaimError.lost(task: .prune, job: "app", to: "host-c")) { try watch.check() }
+    }
+
     /// A listing of the claims that fails deletes no claim (the backups' prune still ran).
     @Test func failedListingDeletesNoClaim() async throws {
         let config = try Self.config(host: "host-a")
