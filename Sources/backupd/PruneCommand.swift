@@ -41,25 +41,24 @@ struct PruneCommand: AsyncParsableCommand {
                 throw ExitCode.failure
             }
         }
-        let history = dryRun ? nil : try requireHistory(config)
         let logger = commandLogger(verbose: verbose)
-        let clock = SystemWallClock()
         // SIGTERM/SIGINT stop the listing or the deletions at the next page or batch (a request in
         // flight within about a second); what was deleted by then is still recorded.
         let cancellation = RunCancellation()
         let signals = cancelOnSignals(cancellation)
         defer { signals.forEach { $0.cancel() } }
-        // A dry run plans with the history's evidence too, without creating or writing it.
-        let pruner = Pruner(
-            stores: CancellingStoreProvider(base: liveStores(logger: logger), cancellation: cancellation),
-            history: history ?? existingHistory(config), clock: clock)
+        let prune: PruneJobs
+        do {
+            prune = try PruneJobs(config: config, dryRun: dryRun, cancellation: cancellation, logger: logger, warn: printError)
+        } catch {
+            printError(error.description)
+            throw ExitCode.failure
+        }
         var failed = false
         var first = true
         var documents: [JSONOutput] = []
         for job in jobs where cancellation.reason == nil {
-            // A runOn "any" job is pruned only under its prune claim (not a dry run).
-            let outcome = await pruner.pruneJob(
-                job: job, config: config, only: destination.map { [$0] }, dryRun: dryRun, claims: .live, logger: logger)
+            let outcome = await prune.prune(job, only: destination.map { [$0] }, logger: logger)
             guard case .ran(let pruned) = outcome else {
                 printError(outcome.refusal(.prune, job: job.name) ?? job.name)
                 failed = true
@@ -73,25 +72,17 @@ struct PruneCommand: AsyncParsableCommand {
                 if !first && !json { print("") }
                 first = false
                 if !json { print("destination \(each.destination):") }
-                switch each.result {
-                case .success(let report):
-                    if !json { print(PruneReportRenderer.render(report, policy: each.job.retention, zone: job.timeZone)) }
-                    if !report.refused.isEmpty || report.plan.withheld != nil || report.wal?.listingFailed == true { failed = true }
-                    if let withheld = report.plan.withheld { printError("\(job.name) at \(each.destination): \(withheld)") }
-                case .failure(let error):
-                    printError("\(job.name) at \(each.destination): \(error)")
-                    failed = true
+                if !json, case .success(let report) = each.result {
+                    print(PruneReportRenderer.render(report, policy: each.job.retention, zone: job.timeZone))
                 }
+                if let problem = each.problem { printError("\(job.name) at \(each.destination): \(problem)") }
+                if each.failed { failed = true }
             }
         }
         if json { print(JSONOutput.array(documents).text, terminator: "") }
-        if let history {
-            do {
-                try history.pruneHistory(before: clock.now().addingTimeInterval(-Double(config.historyRetention.components.seconds)))
-            } catch {
-                printError("cannot delete old history rows: \(error)")
-                failed = true
-            }
+        if let problem = prune.trimHistory() {
+            printError(problem)
+            failed = true
         }
         if let reason = cancellation.reason {
             printError("prune stopped: \(reason); backups not yet reached were left alone")
