@@ -1,6 +1,5 @@
 import ArgumentParser
 import BackupCore
-import BackupHistory
 import BackupKit
 import ConfigKit
 import Foundation
@@ -20,29 +19,6 @@ func unknownJobMessage(_ name: String, in config: BackupConfig, path: String) ->
     if let guess = config.suggestion(for: name) { message += "; did you mean \"\(guess)\"?" }
     message += names.isEmpty ? "; the config defines no jobs" : "; jobs: \(names.joined(separator: ", "))"
     return message
-}
-
-/// The config's history, or a failure naming the state directory and why it cannot be opened.
-func requireHistory(_ config: BackupConfig) throws -> HistoryStore {
-    do {
-        return try HistoryStore(stateDirectory: config.stateDirectory)
-    } catch {
-        printError("cannot open the history in \(config.stateDirectory): \(error)")
-        throw ExitCode.failure
-    }
-}
-
-/// The config's history opened read-only when it exists (nil when there is none yet, or, with a
-/// warning, when it cannot be read): evidence for commands that must not create or write it.
-func existingHistory(_ config: BackupConfig) -> HistoryStore? {
-    do {
-        return try HistoryStore(stateDirectory: config.stateDirectory, readOnly: true)
-    } catch HistoryError.missingDatabase {
-        return nil
-    } catch {
-        printError("warning: the bucket is not cross-checked with the history: cannot read it in \(config.stateDirectory): \(error)")
-        return nil
-    }
 }
 
 /// A logger to standard error: warnings and errors, or everything from info up with `verbose`.

@@ -49,8 +49,6 @@ struct RunNowCommand: AsyncParsableCommand {
             try runInDaemon(client, job: job.name)
         case .here(let lock):
             defer { withExtendedLifetime(lock) {} }
-            // Credentials a killed backupd left in a fallback directory (memory files leave none).
-            SecretDirectory.removeStale()
             try await runHere(job: job, config: config)
         }
     }
@@ -89,30 +87,34 @@ struct RunNowCommand: AsyncParsableCommand {
 
     /// Runs the backup in this process (the caller holds the state lock).
     private func runHere(job: JobConfig, config: BackupConfig) async throws {
-        let history = try requireHistory(config)
+        let local: LocalRunNow
+        do {
+            local = try LocalRunNow(config: config)
+        } catch {
+            printError(error.description)
+            throw ExitCode.failure
+        }
         // Counts the upload into a line on a terminal, against the size estimate (`ExpectedSize`).
         let terminal = TerminalProgress.start(label: "backing up \(job.name):")
         defer { terminal?.finish() }
         let logger = commandLogger(verbose: verbose)
-        let parts = DaemonParts(config: config, history: history, role: .runNow(progress: terminal?.progress), logger: logger)
-        let (clock, notifications, recorder) = (parts.clock, parts.notifications, parts.recorder)
+        let session = local.session(config: config, progress: terminal?.progress, logger: logger)
         // Notifications go out in the background during the backup; give the last ones a bounded
         // moment before the process exits (the result is already recorded and printed by then).
-        defer { _ = notifications.flush(timeout: .seconds(30)) }
+        defer { session.flushNotifications() }
         let cancellation = RunCancellation()
         let signals = cancelOnSignals(cancellation)
         defer { signals.forEach { $0.cancel() } }
-        let started = clock.now()
         do {
-            let (runID, outcome) = try await recorder.perform(
-                ScheduledRun(job: job.name, trigger: .runNow, scheduledFor: started), job: job, config: config,
-                cancellation: cancellation, logger: logger)
-            terminal?.finish()
-            try printSummary(RunSummary(job: job, config: config, runID: runID, outcome: outcome, startedAt: started))
-        } catch RunRecordingError.notFinished(let name, let runID, let outcome, let reason) {
-            terminal?.finish()
-            printError(RunRecordingError.notFinished(job: name, runID: runID, outcome: outcome, reason: reason).description)
-            try printSummary(RunSummary(job: job, config: config, runID: runID, outcome: outcome, startedAt: started))
+            switch try await session.run(job: job, config: config, cancellation: cancellation, logger: logger) {
+            case .recorded(let summary):
+                terminal?.finish()
+                try printSummary(summary)
+            case .unrecorded(let message, let summary):
+                terminal?.finish()
+                printError(message)
+                try printSummary(summary)
+            }
         } catch let error as RunRecordingError {
             terminal?.finish()
             printError("\(error)")
