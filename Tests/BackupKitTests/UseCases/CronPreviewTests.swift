@@ -26,8 +26,9 @@ struct CronPreviewTests {
         #expect(throws: CronPreviewError.self) { try CronPreview.next(expression: "61 * * * *", timeZone: "UTC", from: nil, count: 1, now: Date()) }
         do {
             _ = try CronPreview.next(expression: "61\n* * * *", timeZone: "UTC", from: nil, count: 1, now: Date())
+            Issue.record("a newline in the expression was accepted")
         } catch {
-            #expect(error.description.hasPrefix("invalid cron expression \"61\\n* * * *\" at position 0 (token \"61\"): "))
+            #expect(error.description.hasPrefix("invalid cron expression \"61\\n* * * *\" at position 2 (token \"\\n\"): "))
         }
         #expect(throws: CronPreviewError.start(text: "yesterday", zone: "UTC")) {
             try CronPreview.next(expression: "@daily", timeZone: "UTC", from: "yesterday", count: 1, now: Date())
