@@ -59,25 +59,18 @@ struct RunNowCommand: AsyncParsableCommand {
         let terminal = TerminalProgress.start(label: "backing up \(job) in the daemon:", counting: false)
         defer { terminal?.finish() }
         do {
-            try client.send(ControlRequest(runNow: job, wait: wait))
-            while true {
-                let event = try client.next()
-                switch event.event {
-                case .queued, .started, .progress, .attached:
-                    if let message = event.message {
-                        if let terminal { terminal.progress.message(message) } else { printError(message) }
-                    }
-                case .refused, .error:
-                    terminal?.finish()
-                    printError(event.message ?? "the daemon refused the run")
-                    throw ExitCode.failure
-                case .result:
-                    terminal?.finish()
-                    if let message = event.message { printError(message) }
-                    guard let summary = event.result else { throw ControlError.badReply(path: client.path, line: "result without a summary") }
-                    try printSummary(summary)
-                    return
-                }
+            let reply = try client.runNow(job: job, wait: wait) { message in
+                if let terminal { terminal.progress.message(message) } else { printError(message) }
+            }
+            terminal?.finish()
+            switch reply {
+            case .refused(let reason):
+                printError(reason)
+                throw ExitCode.failure
+            case .result(let message, let summary):
+                if let message { printError(message) }
+                guard let summary else { throw ControlError.badReply(path: client.path, line: "result without a summary") }
+                try printSummary(summary)
             }
         } catch let error as ControlError {
             printError("\(error)")
