@@ -37,19 +37,19 @@ struct CheckCommand: AsyncParsableCommand {
         var config = try options.loadConfig(secrets: destination.map(SecretScope.destination) ?? .destinations)
         var job: JobConfig?
         var destinations = config.destinations
-        if let name = destination, config.destination(named: name) == nil, config.job(named: name) != nil {
+        switch ConfigCheck.target(destination, in: config, path: options.config) {
+        case .everyDestination:
+            break
+        case .destination(let found):
+            destinations = [found]
+        case .job(let name):
             // The job's connection secrets too, which the destination scope leaves unresolved.
             config = try options.loadConfig(secrets: .job(name))
             job = config.job(named: name)
-            destinations = job?.destinations.compactMap(config.destination(named:)) ?? []
-        } else if let name = destination {
-            guard let found = config.destination(named: name) else {
-                let known = config.destinations.map(\.name).joined(separator: ", ")
-                let guess = config.suggestion(for: name, includingDestinations: true).map { "; did you mean \"\($0)\"?" } ?? ""
-                printError("no destination or job named \"\(name)\" in \(options.config)\(guess); destinations: \(known.isEmpty ? "none" : known)")
-                throw ExitCode.failure
-            }
-            destinations = [found]
+            destinations = job.map { ConfigCheck.destinations(of: $0, in: config) } ?? []
+        case .unknown(let message):
+            printError(message)
+            throw ExitCode.failure
         }
         var logger = Logger(label: "backupd.check")
         logger.logLevel = .warning

@@ -37,7 +37,7 @@ struct PruneCommand: AsyncParsableCommand {
                 throw ExitCode.failure
             }
             guard job.destinations.contains(destination) else {
-                printError("job \(job.name) has no destination named \"\(destination)\"; its destinations: \(job.destinations.joined(separator: ", "))")
+                printError(DestinationFocusError.unknownDestination(job: job.name, name: destination, known: job.destinations).description)
                 throw ExitCode.failure
             }
         }

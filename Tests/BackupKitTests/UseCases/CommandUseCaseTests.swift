@@ -114,4 +114,31 @@ struct CommandUseCaseTests {
         }
         #expect(message.contains("missing.json"))
     }
+
+    /// `check NAME` names a destination, else a job (its destinations in its order), else nothing:
+    /// then the message names the config file and the destinations.
+    @Test func checkTarget() throws {
+        let config = try PerDestinationPruneTests.config()
+        guard case .everyDestination = ConfigCheck.target(nil, in: config, path: "/etc/backupd.json") else {
+            Issue.record("no name did not check every destination")
+            return
+        }
+        guard case .destination(let found) = ConfigCheck.target("archive", in: config, path: "/etc/backupd.json") else {
+            Issue.record("a destination's name was not a destination")
+            return
+        }
+        #expect(found.name == "archive")
+        guard case .job(let name) = ConfigCheck.target("app", in: config, path: "/etc/backupd.json") else {
+            Issue.record("a job's name was not a job")
+            return
+        }
+        #expect(name == "app")
+        #expect(ConfigCheck.destinations(of: config.jobs[0], in: config).map(\.name) == ["local", "archive"])
+        guard case .unknown(let message) = ConfigCheck.target("tape", in: config, path: "/etc/backupd.json") else {
+            Issue.record("an unknown name was accepted")
+            return
+        }
+        #expect(message.hasPrefix("no destination or job named \"tape\" in /etc/backupd.json"))
+        #expect(message.hasSuffix("; destinations: local, archive"))
+    }
 }
