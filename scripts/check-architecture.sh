@@ -6,9 +6,12 @@
 #   - destination fan-out branches (`fanOut` identifiers, `count > 1` on destinations/lanes)
 #   - files over 300 lines
 #   - blocks of >= 6 identical lines (whitespace-normalised, non-trivial) repeated in Sources
+#   - the executable's walls: types of the layers below BackupKit named in Sources/backupd, and
+#     dependencies it wires (arguments labelled stores:, launcher:, history:, client:, ...)
 # Usage: scripts/check-architecture.sh [--strict] [ROOT]
 #   --strict  exit 1 when a limit is exceeded (unchecked <= 4, threads only in the bridge,
-#             no fan-out branches, files <= 300 lines, no repeated 6-line blocks).
+#             no fan-out branches, files <= 300 lines, no repeated 6-line blocks, the
+#             executable names no lower-layer type and wires nothing).
 # Needs only bash and python3. Comments (// lines) are ignored by every measure but the first's
 # reason check.
 set -euo pipefail
@@ -18,7 +21,7 @@ root=""
 for argument in "$@"; do
     case "$argument" in
         --strict) strict=1 ;;
-        -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         -*) echo "check-architecture.sh: unknown option $argument (valid: --strict, --help)" >&2; exit 2 ;;
         *) root="$argument" ;;
     esac
@@ -165,6 +168,45 @@ for places in repeats:
     print("  " + ", ".join(f"{path}:{line}" for path, line in places))
 if repeats:
     failures.append(f"{len(repeats)} repeated {size}-line blocks")
+
+# 6. the executable's walls: its commands parse arguments, call BackupKit and print. They name
+# no type of a layer below BackupKit (the config model, ConfigKit, is what they read) and pass
+# no dependency to anything (the composition is BackupKit's: Daemon.live, DaemonParts, UseCases/).
+LOWER = ["BackupCore", "S3Kit", "BackupEngines", "BackupHistory", "Cron", "SigV4"]
+# The signal lines of prune and a daemon-less run-now, until Task cancellation replaces them.
+ALLOWED_LOWER: set[str] = set()
+declaration = re.compile(r"^\s*(?:@\w+\s+)*public\s+(?:final\s+)?(?:struct|enum|class|protocol|actor|typealias)\s+(\w+)")
+lower_types = {}
+for path, lines in files:
+    parts = path.split(os.sep)
+    if len(parts) > 2 and parts[1] in LOWER:
+        for line in lines:
+            match = declaration.match(line)
+            if match:
+                lower_types.setdefault(match.group(1), parts[1])
+wiring = re.compile(r"\b(stores|launcher|history|client|transport|executor|clock|abortLedger|observers|environment)\s*:\s*[^\s:]")
+named, wired = [], []
+for path, lines in files:
+    if not path.startswith(os.path.join("Sources", "backupd") + os.sep):
+        continue
+    for number, line in enumerate(lines, 1):
+        text = code(line)
+        for name in sorted(set(re.findall(r"\b[A-Z]\w*", text))):
+            if name in lower_types and name not in ALLOWED_LOWER:
+                named.append((path, number, f"{name} ({lower_types[name]})"))
+        if not re.match(r"\s*(let|var|func|init|static|private|case)\b", text):
+            for match in wiring.finditer(text):
+                wired.append((path, number, match.group(1) + ":"))
+print(f"\nlower-layer types named in Sources/backupd ({', '.join(LOWER)}): {len(named)} (limit 0)")
+for path, number, what in named:
+    print(f"  {path}:{number}  {what}")
+print(f"dependencies wired in Sources/backupd (stores:, launcher:, history:, client:, ... arguments): {len(wired)} (limit 0)")
+for path, number, what in wired:
+    print(f"  {path}:{number}  {what}")
+if named:
+    failures.append(f"{len(named)} lower-layer types named in the executable")
+if wired:
+    failures.append(f"{len(wired)} dependencies wired in the executable")
 
 print()
 if failures:

@@ -26,12 +26,11 @@ struct AckCommand: ParsableCommand {
     func run() throws {
         let config = try options.loadConfig(secrets: .none)
         _ = try requireJob(job, in: config, path: options.config)
-        let history = try requireHistory(config)
         do {
-            let run = try history.acknowledge(job: job, backupID: backupID, at: Date())
-            print("acknowledged \(backupID) (run \(run.id), \(run.suspicious ?? "suspicious")); retention counts it as a normal backup from the next prune")
+            let done = try SuspicionAcknowledgement.acknowledge(job: job, backupID: backupID, config: config, at: Date())
+            print("acknowledged \(backupID) (run \(done.runID), \(done.reason)); retention counts it as a normal backup from the next prune")
         } catch {
-            printError("cannot acknowledge \(backupID): \(error)")
+            printError(error.description)
             throw ExitCode.failure
         }
     }

@@ -1,11 +1,8 @@
 import ArgumentParser
-import BackupCore
-import BackupEngines
 import BackupKit
 import ConfigKit
 import Foundation
 import Logging
-import S3Kit
 
 /// `backupd check [DESTINATION | JOB]`: proves each destination's credentials and permissions, and
 /// for a job first everything its dump needs from the database.
@@ -33,58 +30,43 @@ struct CheckCommand: AsyncParsableCommand {
     @Argument(help: "The destination to check, or a job to check its database and each of its destinations (default: every destination).")
     var destination: String?
 
-    /// How S3 requests of a check are retried: twice at most, within 10 seconds.
-    static let retry = RetryPolicy(budget: 10, maxAttempts: 3, baseDelay: 0.25, maxDelay: 2)
-
     @Flag(help: "Print JSON (docs/json.md): {passed, reports: [...]}, one report per job database and destination.")
     var json = false
 
     func run() async throws {
         var config = try options.loadConfig(secrets: destination.map(SecretScope.destination) ?? .destinations)
+        var job: JobConfig?
         var destinations = config.destinations
-        var allPassed = true
-        var printed = false
-        var reports: [JSONOutput] = []
-        if let name = destination, config.destination(named: name) == nil, config.job(named: name) != nil {
+        switch ConfigCheck.target(destination, in: config, path: options.config) {
+        case .everyDestination:
+            break
+        case .destination(let found):
+            destinations = [found]
+        case .job(let name):
             // The job's connection secrets too, which the destination scope leaves unresolved.
             config = try options.loadConfig(secrets: .job(name))
-            let job = config.job(named: name)!
-            var checker = DatabaseChecker(job: job, launcher: PosixProcessLauncher(), environment: ProcessInfo.processInfo.environment)
-            checker.stateDirectory = config.stateDirectory
-            let report = checker.run()
-            if json { reports.append(report.json) } else { print(report.render()) }
-            printed = true
-            allPassed = report.passed
-            destinations = job.destinations.compactMap(config.destination(named:))
-        } else if let name = destination {
-            guard let found = config.destination(named: name) else {
-                let known = config.destinations.map(\.name).joined(separator: ", ")
-                let guess = config.suggestion(for: name, includingDestinations: true).map { "; did you mean \"\($0)\"?" } ?? ""
-                printError("no destination or job named \"\(name)\" in \(options.config)\(guess); destinations: \(known.isEmpty ? "none" : known)")
-                throw ExitCode.failure
-            }
-            destinations = [found]
+            job = config.job(named: name)
+            destinations = job.map { ConfigCheck.destinations(of: $0, in: config) } ?? []
+        case .unknown(let message):
+            printError(message)
+            throw ExitCode.failure
         }
         var logger = Logger(label: "backupd.check")
         logger.logLevel = .warning
-        for (index, destination) in destinations.enumerated() {
-            var settings = S3Settings(destination: destination)
-            settings.retry = Self.retry
-            let client = S3Client(settings: settings, transport: CurlTransport(options: .init(caFile: settings.caFile)), logger: logger)
-            let token = String(UUID().uuidString.prefix(8)).lowercased()
-            let checked = await DestinationChecker(client: client, name: destination.name, token: token).run()
-            let report = await withConditionalProbe(checked, client: client, destination: destination, config: config, token: token)
+        var printed = false
+        var reports: [JSONOutput] = []
+        var allPassed = await ConfigCheck(config: config).run(job: job, destinations: destinations, logger: logger) { report, destination in
             if json {
                 reports.append(report.json)
             } else {
-                if index > 0 || printed { print("") }
+                if printed { print("") }
                 print(report.render())
-                print("  \(destination.providerSummary)")
+                if let destination { print("  \(destination.providerSummary)") }
             }
-            allPassed = allPassed && report.passed
+            printed = true
         }
-        if let name = destination, config.destination(named: name) == nil, config.job(named: name)?.tables != nil {
-            allPassed = checkTables(job: name) && allPassed
+        if let job, job.tables != nil {
+            allPassed = checkTables(job: job.name) && allPassed
         }
         if json { print(JSONOutput.object([("passed", .bool(allPassed)), ("reports", .array(reports))]).text, terminator: "") }
         if !allPassed { throw ExitCode.failure }
@@ -96,20 +78,17 @@ struct CheckCommand: AsyncParsableCommand {
         // Under --json the table report is for people: stderr, so stdout stays one document.
         let say: (String) -> Void = json ? { printError($0) } : { print($0) }
         say("")
-        do {
-            // The job's own credentials are needed now, not only its destinations'; the file's
-            // warnings were printed by the first load.
-            let (config, _) = try BackupConfig.load(path: options.config, secrets: .job(name))
-            guard let job = config.job(named: name),
-                  let matches = try TableCheck(launcher: PosixProcessLauncher(), environment: ProcessInfo.processInfo.environment).run(job)
-            else { return true }
-            say(matches.render())
-            for warning in matches.warnings { printError("warning: \(warning)") }
+        switch ConfigCheck.tables(job: name, configPath: options.config) {
+        case .none:
             return true
-        } catch let error as ConfigError {
-            printError(error.description)
+        case .matched(let text, let warnings):
+            say(text)
+            for warning in warnings { printError("warning: \(warning)") }
+            return true
+        case .configError(let description):
+            printError(description)
             return false
-        } catch {
+        case .failed(let error):
             say("Tables of job \(name)\n  FAILED  \(error)")
             return false
         }

@@ -1,6 +1,5 @@
 import ArgumentParser
 import BackupKit
-import Cron
 import Foundation
 
 /// `backupd cron next`: prints the next fire times of a cron expression in a time zone.
@@ -40,70 +39,17 @@ struct CronNextCommand: ParsableCommand {
                  : "the cron expression must be one argument; quote it: backupd cron next '\(expression.joined(separator: " "))'")
         }
         guard (1...100_000).contains(count) else { fail("--count \(count) is invalid; use 1-100000") }
-        let text = expression[0]
-        let cron: CronExpression
+        let preview: CronPreview
         do {
-            cron = try CronExpression(text)
+            preview = try CronPreview.next(expression: expression[0], timeZone: tz, from: from, count: count, now: Date())
         } catch {
-            fail("invalid cron expression \(quoted(text)) at position \(error.position) (token \(quoted(error.token))): "
-                 + error.reason)
+            fail(error.description)
         }
-        let zone: ZoneRules
-        do {
-            zone = try ZoneRules.load(identifier: tz)
-        } catch {
-            fail("--tz: \(error.reason)")
+        FileHandle.standardOutput.write(Data((json ? preview.json : preview.lines).utf8))
+        if let shortfall = preview.shortfall {
+            FileHandle.standardError.write(Data("backupd cron next: \(shortfall)\n".utf8))
+            if preview.times.isEmpty { throw ExitCode(1) }
         }
-        let start: Date
-        if let from {
-            guard let parsed = ISO8601Instant.parse(from, defaultZone: zone) else {
-                fail("--from \"\(from)\" is not an ISO 8601 date-time; use e.g. 2026-03-29T01:30:00+01:00, "
-                     + "2026-03-29T00:30:00Z, or 2026-03-29T01:30 for local time in \(zone.identifier)")
-            }
-            start = parsed
-        } else {
-            start = Date()
-        }
-        let times = CronSchedule(cron, in: zone).nextTimes(after: start, count: count)
-        var output = ""
-        if json {
-            output = JSONOutput.object([
-                ("expression", .string(text)), ("timeZone", .string(zone.identifier)), ("from", .time(start)),
-                ("times", .array(times.map { .object([("time", .time($0)), ("local", .string(zone.iso8601($0)))]) })),
-            ]).text
-        } else {
-            output.reserveCapacity(times.count * 26)
-            for time in times { output += zone.iso8601(time) + "\n" }
-        }
-        FileHandle.standardOutput.write(Data(output.utf8))
-        if times.count < count {
-            let note = times.isEmpty ? "no fire times" : "only \(times.count) fire time\(times.count == 1 ? "" : "s")"
-            let message = "backupd cron next: \(note) after \(zone.iso8601(start)) in \(zone.identifier) "
-                + "(searched 400 years ahead, up to the year 9999)\n"
-            FileHandle.standardError.write(Data(message.utf8))
-            if times.isEmpty { throw ExitCode(1) }
-        }
-    }
-
-    /// `text` in double quotes with control characters escaped, so a stray newline stays visible.
-    private func quoted(_ text: String) -> String {
-        var result = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\n": result += "\\n"
-            case "\t": result += "\\t"
-            case "\r": result += "\\r"
-            case "\"": result += "\\\""
-            case "\\": result += "\\\\"
-            default:
-                if scalar.value < 32 || scalar.value == 127 {
-                    result += "\\u{" + String(scalar.value, radix: 16) + "}"
-                } else {
-                    result.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return result + "\""
     }
 
     private func fail(_ message: String) -> Never {

@@ -34,26 +34,17 @@ struct FleetCommand: AsyncParsableCommand {
         } catch {
             throw ExitCode(StatusCommand.cannotRead)
         }
-        let reader = FleetReader(stores: liveStores(logger: commandLogger(verbose: false)))
-        var statuses: [FleetJobStatus] = []
-        var unreadable = false
-        for job in config.jobs {
-            do {
-                statuses.append(try await reader.status(of: job, config: config, now: Date()))
-            } catch {
-                printError("cannot read job \(job.name) from its bucket: \(error)")
-                unreadable = true
-            }
-        }
+        let report = await FleetReport.read(config: config, logger: commandLogger(verbose: false))
+        for line in report.unreadable { printError(line) }
         let iso = ISO8601DateFormatter()
         if prometheus {
-            print(FleetJobStatus.metrics(statuses), terminator: "")
+            print(FleetJobStatus.metrics(report.statuses), terminator: "")
         } else if json {
-            print(FleetJobStatus.json(statuses), terminator: "")
+            print(FleetJobStatus.json(report.statuses), terminator: "")
         } else {
-            print(FleetJobStatus.table(statuses) { iso.string(from: $0) }, terminator: "")
+            print(FleetJobStatus.table(report.statuses) { iso.string(from: $0) }, terminator: "")
         }
-        if unreadable { throw ExitCode(StatusCommand.cannotRead) }
-        if !statuses.allSatisfy(\.isOK) { throw ExitCode(StatusCommand.someJobNotOK) }
+        if !report.unreadable.isEmpty { throw ExitCode(StatusCommand.cannotRead) }
+        if !report.allOK { throw ExitCode(StatusCommand.someJobNotOK) }
     }
 }

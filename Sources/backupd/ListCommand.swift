@@ -1,6 +1,4 @@
 import ArgumentParser
-import BackupCore
-import BackupHistory
 import BackupKit
 import ConfigKit
 import Foundation
@@ -36,53 +34,26 @@ struct ListCommand: AsyncParsableCommand {
             return try await overview()
         }
         let config = try options.loadConfig(secrets: .destinationOf(job: name))
-        let restorer = Restorer(stores: liveStores(logger: commandLogger(verbose: false)), launcher: PosixProcessLauncher(), environment: ProcessInfo.processInfo.environment)
-        let job = try await destination.focus(try requireJob(name, in: config, path: options.config)) {
-            await DestinationOption.holds(nil, restorer: restorer, job: $0, config: config)
-        }
-        let entries: [CatalogEntry]
-        let strangers: [StoredObject]
+        let backups = JobBackups(config: config, logger: commandLogger(verbose: false))
+        let job = try await destination.focus(try requireJob(name, in: config, path: options.config), in: backups, holding: nil)
+        let listing: BackupListing
         do {
-            let listing = try await restorer.catalog(of: job, config: config).listing(includeIncomplete: all)
-            entries = listing.entries
-            strangers = all ? listing.strangers : []
+            listing = try await backups.listing(of: job, all: all)
         } catch {
             printError("cannot list the backups of \(job.name): \(error)")
             throw ExitCode.failure
         }
-        let history = try? HistoryStore(stateDirectory: config.stateDirectory, readOnly: true)
-        let verifications = history.flatMap { try? $0.lastVerifications(job: job.name, destination: job.destination) } ?? [:]
-        // The manifest says a backup was suspicious when taken; the history whether it was acknowledged since.
-        let acknowledged = Set((history.flatMap { try? $0.runs(HistoryQuery(job: job.name, limit: 10_000)) } ?? [])
-            .filter { $0.suspicious != nil && $0.acknowledgedAt != nil }.compactMap(\.backupID))
         if json {
-            print(
-                try CatalogRenderer.json(entries, verifications: verifications, strangers: strangers, acknowledged: acknowledged),
-                terminator: "")
+            print(try listing.json(), terminator: "")
             return
         }
-        if entries.isEmpty {
-            printError("no backups of \(job.name) under \(ObjectName.listPrefix(prefix: job.prefix, job: job.name)) yet")
-            print(CatalogRenderer.strangers(strangers), terminator: "")
+        if listing.entries.isEmpty {
+            printError(listing.emptyNote)
+            print(listing.strangersText, terminator: "")
             return
         }
-        // The listed destination's own retention, when the job sets one there.
-        let here = job.only(destination: job.destination)
-        let retention = here.retention == nil ? [:] : await retentionColumn(job: here, config: config, history: history)
-        print(
-            CatalogRenderer.table(
-                entries, verifications: verifications, retention: retention, acknowledged: acknowledged, width: terminalWidth()
-            ) { job.timeZone.iso8601($0) },
-            terminator: "")
-        print(CatalogRenderer.strangers(strangers), terminator: "")
-    }
-
-    /// What retention decides for each backup (`keep (last, daily)`, `delete`, `incomplete, ...`),
-    /// by backup id; empty when the plan cannot be made.
-    func retentionColumn(job: JobConfig, config: BackupConfig, history: HistoryStore?) async -> [String: String] {
-        // The history (read-only) is both the second witness and the source of suspicion.
-        let pruner = Pruner(
-            stores: liveStores(logger: commandLogger(verbose: false)), history: history ?? existingHistory(config), clock: SystemWallClock())
-        return (try? await pruner.plan(job: job, config: config, logger: commandLogger(verbose: false)))?.summaryByBackupID ?? [:]
+        let retention = await backups.retentionColumn(of: listing, logger: commandLogger(verbose: false), warn: printError)
+        print(listing.table(retention: retention, width: terminalWidth()), terminator: "")
+        print(listing.strangersText, terminator: "")
     }
 }

@@ -1,5 +1,4 @@
 import ArgumentParser
-import BackupCore
 import BackupKit
 import ConfigKit
 import Foundation
@@ -50,15 +49,11 @@ extension RestoreCommand {
         let job = try requireJob(self.job, in: config, path: options.config)
         let absolute = { (path: String) in path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path }
         let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        let restorer = PITRRestorer(
-            restorer: Restorer(
-                stores: liveStores(logger: commandLogger(verbose: verbose)), launcher: PosixProcessLauncher(),
-                environment: ProcessInfo.processInfo.environment, history: existingHistory(config)),
-            executable: absolute(executable), configPath: absolute(options.config))
+        let restore = JobRestore(config: config, verifyFirst: false, logger: commandLogger(verbose: verbose), warn: printError)
         do {
-            let result = try await restorer.restore(
-                job: job, config: config, target: target, timeline: pitr.timeline, directory: absolute(directory),
-                identity: identity.map(absolute), logger: commandLogger(verbose: verbose))
+            let result = try await restore.restorePITR(
+                job: job, target: target, timeline: pitr.timeline, directory: absolute(directory), identity: identity.map(absolute),
+                executable: absolute(executable), configPath: absolute(options.config), logger: commandLogger(verbose: verbose))
             print("restored base backup \(result.backupID) (WAL from \(result.baseBackup.startLSN) on timeline \(result.baseBackup.timeline)) into \(absolute(directory))")
             for (name, value) in result.settings { print("  \(name) = '\(value)'") }
             print("next: start PostgreSQL on it as its user (pg_ctl -D \(absolute(directory)) start); it replays the WAL and promotes at the target")

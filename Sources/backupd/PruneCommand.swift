@@ -1,5 +1,4 @@
 import ArgumentParser
-import BackupCore
 import BackupKit
 import Foundation
 
@@ -37,16 +36,19 @@ struct PruneCommand: AsyncParsableCommand {
                 throw ExitCode.failure
             }
             guard job.destinations.contains(destination) else {
-                printError("job \(job.name) has no destination named \"\(destination)\"; its destinations: \(job.destinations.joined(separator: ", "))")
+                printError(DestinationFocusError.unknownDestination(job: job.name, name: destination, known: job.destinations).description)
                 throw ExitCode.failure
             }
         }
-        let history = dryRun ? nil : try requireHistory(config)
         let logger = commandLogger(verbose: verbose)
-        let clock = SystemWallClock()
-        // A dry run plans with the history's evidence too, without creating or writing it.
-        let pruner = Pruner(stores: liveStores(logger: logger), history: history ?? existingHistory(config), clock: clock)
-        let (dryRun, json, destination) = (self.dryRun, self.json, self.destination)
+        let prune: PruneJobs
+        do {
+            prune = try PruneJobs(config: config, dryRun: dryRun, logger: logger, warn: printError)
+        } catch {
+            printError(error.description)
+            throw ExitCode.failure
+        }
+        let (json, destination) = (self.json, self.destination)
         // SIGTERM/SIGINT stop the listing or the deletions at the next page or batch (a request in
         // flight within about a second); what was deleted by then is still recorded.
         let (pruned, stopped) = try await stoppingOnSignals { () -> (failed: Bool, documents: [JSONOutput]) in
@@ -54,9 +56,7 @@ struct PruneCommand: AsyncParsableCommand {
             var first = true
             var documents: [JSONOutput] = []
             for job in jobs where !Task.isCancelled {
-                // A runOn "any" job is pruned only under its prune claim (not a dry run).
-                let outcome = await pruner.pruneJob(
-                    job: job, config: config, only: destination.map { [$0] }, dryRun: dryRun, claims: .live, logger: logger)
+                let outcome = await prune.prune(job, only: destination.map { [$0] }, logger: logger)
                 guard case .ran(let pruned) = outcome else {
                     printError(outcome.refusal(.prune, job: job.name) ?? job.name)
                     failed = true
@@ -65,20 +65,16 @@ struct PruneCommand: AsyncParsableCommand {
                 for each in pruned {
                     if json {
                         documents.append(PruneReportRenderer.json(
-                            job: job.name, destination: each.destination, policy: each.job.retention, dryRun: dryRun, result: each.result))
+                            job: job.name, destination: each.destination, policy: each.job.retention, dryRun: prune.dryRun, result: each.result))
                     }
                     if !first && !json { print("") }
                     first = false
                     if !json { print("destination \(each.destination):") }
-                    switch each.result {
-                    case .success(let report):
-                        if !json { print(PruneReportRenderer.render(report, policy: each.job.retention, zone: job.timeZone)) }
-                        if !report.refused.isEmpty || report.plan.withheld != nil || report.wal?.listingFailed == true { failed = true }
-                        if let withheld = report.plan.withheld { printError("\(job.name) at \(each.destination): \(withheld)") }
-                    case .failure(let error):
-                        printError("\(job.name) at \(each.destination): \(error)")
-                        failed = true
+                    if !json, case .success(let report) = each.result {
+                        print(PruneReportRenderer.render(report, policy: each.job.retention, zone: job.timeZone))
                     }
+                    if let problem = each.problem { printError("\(job.name) at \(each.destination): \(problem)") }
+                    if each.failed { failed = true }
                 }
             }
             return (failed, documents)
@@ -86,13 +82,9 @@ struct PruneCommand: AsyncParsableCommand {
         var failed = pruned.failed
         let documents = pruned.documents
         if json { print(JSONOutput.array(documents).text, terminator: "") }
-        if let history {
-            do {
-                try history.pruneHistory(before: clock.now().addingTimeInterval(-Double(config.historyRetention.components.seconds)))
-            } catch {
-                printError("cannot delete old history rows: \(error)")
-                failed = true
-            }
+        if let problem = prune.trimHistory() {
+            printError(problem)
+            failed = true
         }
         if let reason = stopped {
             printError("prune stopped: \(reason); backups not yet reached were left alone")

@@ -1,7 +1,4 @@
 import ArgumentParser
-import BackupCore
-import BackupEngines
-import BackupHistory
 import BackupKit
 import ConfigKit
 import Foundation
@@ -71,39 +68,20 @@ struct RestoreCommand: AsyncParsableCommand {
     func run() async throws {
         let config = try options.loadConfig(secrets: .job(job))
         if pitr.requested { return try await runPITR(config: config) }
-        // The --verify-first check is a verification like any other, recorded in the history.
-        var history: HistoryStore?
-        if verifyFirst {
-            do {
-                history = try HistoryStore(stateDirectory: config.stateDirectory)
-            } catch {
-                // A restore (perhaps on a fresh host) must not depend on the history being writable.
-                printError("warning: the verification will not be recorded: cannot open the history in \(config.stateDirectory): \(error)")
-            }
-        }
-        // Read-only otherwise: the newest backup is cross-checked with the history when there is one.
-        if history == nil { history = existingHistory(config) }
-        let restorer = Restorer(
-            stores: liveStores(logger: commandLogger(verbose: verbose)), launcher: PosixProcessLauncher(),
-            environment: ProcessInfo.processInfo.environment, history: history)
+        // The --verify-first check is a verification like any other, recorded in the history; a
+        // read-only history otherwise: the newest backup is cross-checked with it when there is one.
+        let restore = JobRestore(config: config, verifyFirst: verifyFirst, logger: commandLogger(verbose: verbose), warn: printError)
         let named = try requireJob(self.job, in: config, path: options.config)
         try confirmCleanOfOwnDatabase(named)
-        let job = try await destination.focus(named) {
-            await DestinationOption.holds(object, restorer: restorer, job: $0, config: config)
-        }
+        let job = try await destination.focus(named, in: restore.backups, holding: object)
         let tool = JobRestoreOptions(keepOwner: keepOwner, role: role, singleTransaction: singleTransaction, jobs: jobs)
         try checkToolOptions(tool, engine: job.engine)
         // Counts the download into a line on a terminal; started only now, so a usage error leaves no line.
         let terminal = TerminalProgress.start(label: "restoring")
-        let counted = Restorer(
-            stores: terminal.map { ProgressStoreProvider(liveStores(logger: commandLogger(verbose: verbose)), progress: $0.progress, measure: .object) }
-                ?? liveStores(logger: commandLogger(verbose: verbose)), launcher: PosixProcessLauncher(),
-            environment: ProcessInfo.processInfo.environment, history: history)
         let started = Date()
         do {
-            let result = try await counted.restore(
-                job: job, config: config, key: object, options: RestoreOptions(target: to, clean: clean, verifyFirst: verifyFirst, tool: tool),
-                identity: identity, logger: commandLogger(verbose: verbose))
+            let result = try await restore.restore(
+                job: job, object: object, target: to, clean: clean, tool: tool, identity: identity, progress: terminal?.progress, logger: commandLogger(verbose: verbose))
             terminal?.finish()
             let seconds = String(format: "%.1f", Date().timeIntervalSince(started))
             print("restored \(result.key) into \(result.destination) in \(seconds) s")

@@ -1,5 +1,4 @@
 import ArgumentParser
-import BackupCore
 import BackupKit
 import Foundation
 import Logging
@@ -28,16 +27,8 @@ struct RunCommand: AsyncParsableCommand {
 
     func run() async throws {
         // Before any thread or run: large blocks get their own mappings (see MallocPolicy).
-        MallocPolicy.apply()
-        let level = logLevel
-        // journald stamps each line itself; a log file or terminal needs the time in the line.
-        let stamped = !JournalLogHandler.stderrIsJournal(environment: ProcessInfo.processInfo.environment)
-        LoggingSystem.bootstrap { label in
-            var handler = JournalLogHandler(label: label)
-            handler.logLevel = level
-            if stamped { handler.timestamp = { JournalLogHandler.utcTimestamp(Date().timeIntervalSince1970) } }
-            return handler
-        }
+        Daemon.prepareProcess()
+        LoggingSystem.bootstrap(Daemon.logHandlers(level: logLevel))
         let logger = Logger(label: "backupd")
         let config = try options.loadConfig()
         let daemon: Daemon

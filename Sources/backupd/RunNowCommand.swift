@@ -1,5 +1,4 @@
 import ArgumentParser
-import BackupCore
 import BackupKit
 import ConfigKit
 import Foundation
@@ -49,8 +48,6 @@ struct RunNowCommand: AsyncParsableCommand {
             try runInDaemon(client, job: job.name)
         case .here(let lock):
             defer { withExtendedLifetime(lock) {} }
-            // Credentials a killed backupd left in a fallback directory (memory files leave none).
-            SecretDirectory.removeStale()
             try await runHere(job: job, config: config)
         }
     }
@@ -61,25 +58,18 @@ struct RunNowCommand: AsyncParsableCommand {
         let terminal = TerminalProgress.start(label: "backing up \(job) in the daemon:", counting: false)
         defer { terminal?.finish() }
         do {
-            try client.send(ControlRequest(runNow: job, wait: wait))
-            while true {
-                let event = try client.next()
-                switch event.event {
-                case .queued, .started, .progress, .attached:
-                    if let message = event.message {
-                        if let terminal { terminal.progress.message(message) } else { printError(message) }
-                    }
-                case .refused, .error:
-                    terminal?.finish()
-                    printError(event.message ?? "the daemon refused the run")
-                    throw ExitCode.failure
-                case .result:
-                    terminal?.finish()
-                    if let message = event.message { printError(message) }
-                    guard let summary = event.result else { throw ControlError.badReply(path: client.path, line: "result without a summary") }
-                    try printSummary(summary)
-                    return
-                }
+            let reply = try client.runNow(job: job, wait: wait) { message in
+                if let terminal { terminal.progress.message(message) } else { printError(message) }
+            }
+            terminal?.finish()
+            switch reply {
+            case .refused(let reason):
+                printError(reason)
+                throw ExitCode.failure
+            case .result(let message, let summary):
+                if let message { printError(message) }
+                guard let summary else { throw ControlError.badReply(path: client.path, line: "result without a summary") }
+                try printSummary(summary)
             }
         } catch let error as ControlError {
             printError("\(error)")
@@ -89,27 +79,31 @@ struct RunNowCommand: AsyncParsableCommand {
 
     /// Runs the backup in this process (the caller holds the state lock).
     private func runHere(job: JobConfig, config: BackupConfig) async throws {
-        let history = try requireHistory(config)
+        let local: LocalRunNow
+        do {
+            local = try LocalRunNow(config: config)
+        } catch {
+            printError(error.description)
+            throw ExitCode.failure
+        }
         // Counts the upload into a line on a terminal, against the size estimate (`ExpectedSize`).
         let terminal = TerminalProgress.start(label: "backing up \(job.name):")
         defer { terminal?.finish() }
         let logger = commandLogger(verbose: verbose)
-        let parts = DaemonParts(config: config, history: history, role: .runNow(progress: terminal?.progress), logger: logger)
-        let (clock, notifications, recorder) = (parts.clock, parts.notifications, parts.recorder)
+        let session = local.session(config: config, progress: terminal?.progress, logger: logger)
         // Notifications go out in the background during the backup; give the last ones a bounded
         // moment before the process exits (the result is already recorded and printed by then).
-        defer { _ = notifications.flush(timeout: .seconds(30)) }
-        let started = clock.now()
+        defer { session.flushNotifications() }
         do {
-            let (runID, outcome) = try await stoppingOnSignals {
-                try await recorder.perform(ScheduledRun(job: job.name, trigger: .runNow, scheduledFor: started), job: job, config: config, logger: logger)
-            }.value
-            terminal?.finish()
-            try printSummary(RunSummary(job: job, config: config, runID: runID, outcome: outcome, startedAt: started))
-        } catch RunRecordingError.notFinished(let name, let runID, let outcome, let reason) {
-            terminal?.finish()
-            printError(RunRecordingError.notFinished(job: name, runID: runID, outcome: outcome, reason: reason).description)
-            try printSummary(RunSummary(job: job, config: config, runID: runID, outcome: outcome, startedAt: started))
+            switch try await stoppingOnSignals({ try await session.run(job: job, config: config, logger: logger) }).value {
+            case .recorded(let summary):
+                terminal?.finish()
+                try printSummary(summary)
+            case .unrecorded(let message, let summary):
+                terminal?.finish()
+                printError(message)
+                try printSummary(summary)
+            }
         } catch let error as RunRecordingError {
             terminal?.finish()
             printError("\(error)")

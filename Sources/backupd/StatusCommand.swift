@@ -1,5 +1,4 @@
 import ArgumentParser
-import BackupHistory
 import BackupKit
 import ConfigKit
 import Foundation
@@ -38,25 +37,19 @@ struct StatusCommand: ParsableCommand {
         } catch {
             throw ExitCode(Self.cannotRead)
         }
-        let path = config.stateDirectory + "/" + HistoryStore.fileName
-        var rows = JobStatusRows()
-        var info = stat()
-        if stat(path, &info) == 0 || errno != ENOENT {
-            do {
-                rows = try HistoryStore(path: path, readOnly: true).statusRows(jobs: config.jobs.map(\.name))
-            } catch {
-                printError("cannot read the history at \(path): \(error)")
-                throw ExitCode(Self.cannotRead)
-            }
-        } else {
-            printError("note: no history yet at \(path); has the daemon run?")
+        let report: JobStatusReport
+        do {
+            report = try JobStatusReport.read(config: config, now: Date())
+        } catch {
+            printError(error.description)
+            throw ExitCode(Self.cannotRead)
         }
-        let statuses = JobStatus.compute(config: config, rows: rows, now: Date())
+        if let note = report.note { printError(note) }
         if json {
-            print(JobStatus.json(statuses).text, terminator: "")
+            print(report.json, terminator: "")
         } else {
-            print(TerminalFit.fit(JobStatus.table(statuses, zone: config.timeWriter(job:)), width: terminalWidth()), terminator: "")
+            print(report.table(config: config, width: terminalWidth()), terminator: "")
         }
-        if !statuses.allSatisfy(\.isOK) { throw ExitCode(Self.someJobNotOK) }
+        if !report.allOK { throw ExitCode(Self.someJobNotOK) }
     }
 }

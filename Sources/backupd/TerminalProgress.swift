@@ -1,17 +1,14 @@
-import BackupCore
 import BackupKit
 import Foundation
 import Glibc
-import Synchronization
 
 /// The progress line of `run-now`, `restore` and `verify`: drawn on stderr only when stderr is a
-/// terminal and the output is not JSON; a ticker on the `BlockingBridge` redraws it while no
-/// bytes move (the elapsed time goes on during a dump's first seconds or while the daemon runs
-/// the backup).
+/// terminal and the output is not JSON; a `ProgressTicker` redraws it while no bytes move.
 final class TerminalProgress: Sendable {
-    let progress: TransferProgress
-    private let stop = BlockingBridge.Completion()
-    private let running = Atomic<Bool>(true)
+    private let ticker: ProgressTicker
+
+    /// The line's counters.
+    var progress: TransferProgress { ticker.progress }
 
     /// A progress line labelled `label`, or nil when stderr is not a terminal or `json` is set.
     /// Without `counting` the line shows the elapsed time only.
@@ -21,19 +18,14 @@ final class TerminalProgress: Sendable {
     }
 
     private init(label: String, counting: Bool) {
-        progress = TransferProgress(
-            label: label, counting: counting, now: { ProcessInfo.processInfo.systemUptime },
-            write: { FileHandleStream.standardError.write($0) })
-        BlockingBridge.shared.detach { [progress, stop] in
-            while !stop.waitBlocking(timeout: .milliseconds(250)) { progress.tick() }
-        }
+        ticker = ProgressTicker(
+            TransferProgress(
+                label: label, counting: counting, now: { ProcessInfo.processInfo.systemUptime },
+                write: { FileHandleStream.standardError.write($0) }))
     }
 
-    /// Stops the ticker and clears the line (before the result is printed); later calls do
-    /// nothing. A tick racing the stop draws nothing: the line is finished first.
+    /// Stops the ticker and clears the line (before the result is printed); later calls do nothing.
     func finish() {
-        guard running.exchange(false, ordering: .acquiringAndReleasing) else { return }
-        progress.finish()
-        stop.finish()
+        ticker.finish()
     }
 }

@@ -6,12 +6,11 @@ import Foundation
 extension VerifyCommand {
     /// A PITR job's WAL chain from each base backup's start to the newest archived segment;
     /// prints one line per base backup and returns false when a WAL file is missing.
-    func verifyWALChain(job: JobConfig, config: BackupConfig) async -> Bool {
-        guard job.pitr != nil else { return true }
-        let logger = commandLogger(verbose: verbose)
+    func verifyWALChain(job: JobConfig, verification: JobVerification) async -> Bool {
         let results: [WALChain.Result]
         do {
-            results = try await WALChainVerifier(stores: liveStores(logger: logger)).check(job: job, config: config, logger: logger)
+            guard let checked = try await verification.walChain(of: job, logger: commandLogger(verbose: verbose)) else { return true }
+            results = checked
         } catch {
             printError("WAL chain of \(job.name) could not be checked: \(error)")
             return false

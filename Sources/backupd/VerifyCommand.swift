@@ -1,5 +1,4 @@
 import ArgumentParser
-import BackupCore
 import BackupKit
 import Foundation
 
@@ -59,32 +58,33 @@ struct VerifyCommand: AsyncParsableCommand {
 
     func run() async throws {
         let config = try options.loadConfig()
-        let probe = Restorer(stores: liveStores(logger: commandLogger(verbose: false)), launcher: PosixProcessLauncher(), environment: ProcessInfo.processInfo.environment)
-        let job = try await destination.focus(try requireJob(self.job, in: config, path: options.config)) {
-            await DestinationOption.holds(backup, restorer: probe, job: $0, config: config)
-        }
-        let history = try requireHistory(config)
+        let backups = JobBackups(config: config, logger: commandLogger(verbose: false))
+        let job = try await destination.focus(try requireJob(self.job, in: config, path: options.config), in: backups, holding: backup)
         var logger = commandLogger(verbose: verbose)
         // The report says what failed; the library's log lines would only repeat it.
         if !verbose { logger.logLevel = .critical }
+        let verification: JobVerification
+        do {
+            verification = try JobVerification(config: config, logger: logger)
+        } catch {
+            printError(error.description)
+            throw ExitCode.failure
+        }
         let terminal = TerminalProgress.start(label: "verifying", json: json)
-        let stores = liveStores(logger: logger)
         // SIGTERM/SIGINT: every tool started (a drill's restore, age, a checker) is killed, not
         // left running in its own process group; the verification under way records nothing.
-        let launcher = TrackingProcessLauncher(PosixProcessLauncher())
+        let launcher = verification.launcher
         let signals = stopOnSignals { number in
             launcher.stopAll()
             printError("verify of \(job.name) stopped: interrupted by signal \(number); the backup being verified has no verdict")
             Foundation.exit(130)
         }
         defer { signals.forEach { $0.cancel() } }
-        let runner = VerifyRunner(
-            stores: terminal.map { ProgressStoreProvider(stores, progress: $0.progress, measure: .backup) } ?? stores, launcher: launcher, environment: ProcessInfo.processInfo.environment,
-            clock: SystemWallClock(), history: history)
         let selection: VerifyRunner.Selection = all ? .all : backup.map { .backup($0) } ?? .latest
         let reports: [VerifyReport]
         do {
-            reports = try await runner.run(job: job, config: config, selection: selection, restoreTo: restoreTo, identity: identity, trigger: .verify, logger: logger)
+            reports = try await verification.run(
+                job: job, selection: selection, restoreTo: restoreTo, identity: identity, progress: terminal?.progress, logger: logger)
         } catch {
             terminal?.finish()
             printError("verify of \(job.name) failed: \(error)")
@@ -100,7 +100,7 @@ struct VerifyCommand: AsyncParsableCommand {
             printError("backup \(report.backupId) of \(job.name): content not checked: \(report.contentSkipped ?? "")")
         }
         let failed = reports.filter { !$0.passed }
-        let chainComplete = await verifyWALChain(job: job, config: config)
+        let chainComplete = await verifyWALChain(job: job, verification: verification)
         if !chainComplete && failed.isEmpty { throw ExitCode.failure }
         if !failed.isEmpty {
             for report in failed {

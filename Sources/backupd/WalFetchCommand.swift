@@ -1,5 +1,4 @@
 import ArgumentParser
-import BackupCore
 import BackupKit
 import Foundation
 
@@ -32,8 +31,7 @@ struct WalFetchCommand: AsyncParsableCommand {
     func run() async throws {
         let config = try options.loadConfigQuietly(secrets: .destinationOf(job: job))
         let job = try requireJob(self.job, in: config, path: options.config)
-        let fetcher = WALFetcher(
-            launcher: PosixProcessLauncher(), environment: ProcessInfo.processInfo.environment, logger: commandLogger(verbose: false))
+        let fetcher = WALFetcher.live(logger: commandLogger(verbose: false))
         do {
             try await fetcher.fetch(job: job, config: config, name: name, to: path, identity: identity)
         } catch {

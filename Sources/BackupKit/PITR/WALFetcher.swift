@@ -20,6 +20,11 @@ public struct WALFetcher: Sendable {
         self.makeStore = makeStore ?? { S3WALStore(destination: $0, logger: logger) }
     }
 
+    /// The fetcher `backupd wal-fetch` uses: S3 over libcurl, age as a child process of this one.
+    public static func live(logger: Logger) -> WALFetcher {
+        WALFetcher(launcher: PosixProcessLauncher(), environment: ProcessInfo.processInfo.environment, logger: logger)
+    }
+
     /// Writes WAL file `name` of `job` to `path` (relative to the current directory, as
     /// PostgreSQL gives it) from the first of the job's destinations that has it.
     /// Throws `WALError.notFound` when none has it (PostgreSQL then ends recovery there).
