@@ -41,7 +41,7 @@ struct FleetHealthyHostsTests {
         // The last slot's run and the losers' `claimed` rows, with room for a loaded machine.
         try await Task.sleep(for: .seconds(window.last!.timeIntervalSinceNow + 20))
         let configPath = fleet.directory + "/host-2/config.json"
-        let json = try runBackupd(["fleet", "--json", "--config", configPath], environment: ProcessInfo.processInfo.environment, timeout: 60)
+        let json = try runBackupd(["fleet", "--json", "--config", configPath], environment: ProcessInfo.processInfo.environment, timeout: 120)
         for daemon in daemons.values { daemon.send(SIGTERM) }
         for (host, daemon) in daemons { #expect(await daemon.waitForExit(timeout: 60) == 0, "\(host) did not stop cleanly") }
         let logs = daemons.map { "== \($0.key)\n\($0.value.log.suffix(3000))" }.joined(separator: "\n")
