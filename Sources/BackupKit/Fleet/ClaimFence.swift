@@ -41,6 +41,15 @@ public final class ClaimFence: Sendable {
         }
     }
 
+    /// Records the run's backup id in the claim before its first upload; throws
+    /// `ClaimError.lostClaim` once another host took the slot over.
+    public func begin(backupId: String) async throws {
+        try await write { held in
+            guard held.record.state == .running else { return held }
+            return try await claims.begin(held, backupId: backupId)
+        }
+    }
+
     /// Moves the claim to `completing` before the manifest and returns it (with its fencing
     /// number); throws `ClaimError.lostClaim` when the slot was taken over (write no manifest).
     public func complete() async throws -> ClaimRecord {

@@ -3,6 +3,11 @@ import Foundation
 /// Names of claim objects: `{prefix}/.backupd/claims/{job}/{slot}.json`, slot in UTC; a job's
 /// prune and upload-sweep claims are `prune.json` and `sweep.json` in the same folder.
 public enum ClaimKey {
+    /// How far back from a prune's horizon slot claims are kept, in seconds: twice the 15 minutes
+    /// SigV4 lets a client's clock be off the server's, since one host may be that far ahead (it
+    /// runs a slot early) and another that far behind (it reaches the slot's claim late).
+    public static let skewAllowance: TimeInterval = 30 * 60
+
     /// The slot as it appears in keys and claims: the scheduled time in UTC, `yyyyMMdd'T'HHmmss'Z'`.
     public static func slotText(_ slot: Date) -> String {
         var calendar = Calendar(identifier: .gregorian)

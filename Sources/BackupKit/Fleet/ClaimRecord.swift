@@ -35,6 +35,10 @@ public struct ClaimRecord: Codable, Sendable, Equatable {
     public var state: ClaimState
     /// The host whose expired claim this one took over, if any.
     public var takenOverFrom: String?
+    /// The backup id of the holder's run (`{job}-{stamp}-{token}`), written before its first
+    /// upload: every object and multipart upload of the run, at every destination, starts with it,
+    /// so a host that takes the slot over can abort the uploads the stale holder left open.
+    public var backupId: String? = nil
 
     /// The current format.
     public static let currentFormat = 1

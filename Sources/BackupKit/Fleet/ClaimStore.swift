@@ -15,6 +15,8 @@ public struct ClaimStore: Sendable {
         public var etag: String
         /// The server's `Date` of the last answer about this claim.
         public var serverDate: Date
+        /// The stale claim this one replaced, after a takeover (nil otherwise).
+        public var previous: ClaimRecord? = nil
     }
 
     /// How claiming a slot ended.
@@ -95,7 +97,7 @@ public struct ClaimStore: Sendable {
                 do {
                     let written = try await store.replaceObject(key: key, ifMatch: stale, body: record.encoded(), contentType: "application/json")
                     tookOver(record, previous)
-                    return .won(Held(key: key, record: record, etag: written.etag, serverDate: written.serverDate ?? serverNow))
+                    return .won(Held(key: key, record: record, etag: written.etag, serverDate: written.serverDate ?? serverNow, previous: previous))
                 } catch ObjectStoreError.preconditionFailed {
                     continue
                 }
@@ -114,6 +116,16 @@ public struct ClaimStore: Sendable {
     /// `ClaimError.lostClaim` (write no manifest) when another host took it over.
     public func complete(_ held: Held) async throws -> Held {
         try await advance(held) { rules, serverNow in rules.completing(held.record, serverNow: serverNow) }
+    }
+
+    /// Records the backup id of the held slot's run before its first upload (lease extended too);
+    /// throws `ClaimError.lostClaim` when another host took the slot over (upload nothing).
+    public func begin(_ held: Held, backupId: String) async throws -> Held {
+        try await advance(held) { rules, serverNow in
+            var next = rules.renewal(of: held.record, serverNow: serverNow)
+            next.backupId = backupId
+            return next
+        }
     }
 
     /// Marks the slot done after its run ended, so no host takes it over.

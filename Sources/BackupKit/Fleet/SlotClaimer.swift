@@ -35,6 +35,9 @@ public struct SlotClaimer: Sendable {
     public var backupOfSlot: (@Sendable (JobConfig, BackupConfig, String) async throws -> String?)?
     /// Probes destinations whose provider profile says "probe first" before their first claim (nil: trusted).
     public var probes: ConditionalProbeCache?
+    /// After a takeover, aborts the stale holder's open multipart uploads at every destination of
+    /// the job (nil: left to the sweep of day-old uploads).
+    public var staleUploads: StaleRunUploads?
 
     /// A claimer over `openStore`.
     public init(
@@ -50,6 +53,7 @@ public struct SlotClaimer: Sendable {
     public static let live: SlotClaimer = {
         var claimer = SlotClaimer(openStore: { destination, logger in S3Client(destination: destination, logger: logger) })
         claimer.probes = .live()
+        claimer.staleUploads = .live
         claimer.backupOfSlot = { job, config, slot in
             guard let destination = config.destination(named: job.destination) else { return nil }
             let store = S3ObjectStore(destination: destination, logger: Logger(label: "backupd.fleet"))
@@ -108,6 +112,10 @@ public struct SlotClaimer: Sendable {
                             log.notice("the slot was backed up before the takeover", metadata: ["claim.previous_holder": "\(host)"])
                             try await fence.finish()
                             return .claimedBy(host: host)
+                        }
+                        if let previous = held.previous {
+                            // The stale holder can no longer complete (the claim moved on): its open uploads only cost.
+                            await staleUploads?.abort(job: job, config: config, previous: previous, logger: log)
                         }
                     }
                     return .run(fence)

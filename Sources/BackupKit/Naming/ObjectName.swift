@@ -25,6 +25,11 @@ public enum ObjectName {
         join(prefix: prefix, name: backupID + manifestSuffix)
     }
 
+    /// The key prefix every object (and multipart upload) of backup `backupID` under `prefix` starts with.
+    public static func keyPrefix(prefix: String, backupID: String) -> String {
+        join(prefix: prefix, name: backupID)
+    }
+
     /// A fresh run token: 8 random lower-case hex digits.
     public static func randomToken() -> String {
         let value = UInt32.random(in: 0...UInt32.max)

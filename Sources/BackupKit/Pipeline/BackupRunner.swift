@@ -128,6 +128,7 @@ public struct BackupRunner: BackupExecutor {
         var results: [StepResult] = []
         var totalRead: Int64 = 0
         let token = makeToken()
+        if let refusal = await recordRunInClaim(job: job, startedAt: startedAt, token: token, logger: logger) { return failed(refusal) }
         for step in steps {
             do {
                 let result = try await runStep(

@@ -6,13 +6,15 @@ import Logging
 
 extension Pruner {
     /// The retention horizon of a `runOn: "any"` job's run-slot claims after `report`: the time of
-    /// the oldest backup it keeps (complete, or incomplete and perhaps still running). Nil, and no
-    /// claim deleted, when the plan was withheld or keeps nothing.
+    /// the oldest backup it keeps (complete, or incomplete and perhaps still running), less
+    /// `ClaimKey.skewAllowance`. Nil, and no claim deleted, when the plan was withheld or keeps nothing.
+    /// Backup times and slots come from the hosts' clocks: a host ahead runs a slot early, one
+    /// behind reaches it late and must still find its claim `done`, or it would run it again.
     public static func claimHorizon(_ report: PruneReport) -> Date? {
         let plan = report.plan
         guard plan.withheld == nil else { return nil }
         let kept = plan.entries.filter(\.decision.keep).map(\.backup.time) + plan.pendingIncomplete.map(\.time)
-        return kept.min()
+        return kept.min()?.addingTimeInterval(-ClaimKey.skewAllowance)
     }
 
     /// The run-slot claims to delete from a complete listing of the job's claims folder: keys

@@ -112,32 +112,65 @@ struct FleetDaemonTests {
         return found
     }
 
-    /// SIGKILL of the winner while its dump uploads: after its lease the other host takes the
-    /// slot over (fencing 2) and completes it; the slot has exactly one manifest, the survivor's.
+    /// SIGKILL of the winner while its dump uploads to both of the job's buckets: after its lease
+    /// the other host takes the slot over (fencing 2) within the lease plus one renewal interval of
+    /// the dead holder's last claim write (server times), aborts the dead run's open multipart
+    /// uploads in both buckets, and completes the slot; the slot has exactly one manifest, the
+    /// survivor's, and once the survivor stopped no multipart upload is open in either bucket.
     @Test func killedWinnerIsTakenOver() async throws {
-        let fleet = try await FleetFixture.make(label: "fleet-kill")
+        let fleet = try await FleetFixture.make(label: "fleet-kill", destinations: 2)
         defer { fleet.remove() }
-        let script = "head -c 300000 /dev/urandom; sleep 4; head -c 1000 /dev/urandom"
+        let script = "head -c 300000 /dev/urandom; sleep 8; head -c 1000 /dev/urandom"
         let daemons = ["host-a": try fleet.start(host: "host-a", script: script, schedule: "*/20 * * * * *")]
             .merging(["host-b": try fleet.start(host: "host-b", script: script, schedule: "*/20 * * * * *")]) { $1 }
         defer { for daemon in daemons.values { daemon.cleanUp() } }
         let claim = try #require(try await Self.firstClaim(fleet))
         let winner = try #require(daemons[claim.hostId])
         let survivor = claim.hostId == "host-a" ? "host-b" : "host-a"
+        // The winner's run named itself in its claim and has an upload open in each bucket.
+        var dead: [OpenUpload] = []
+        let uploading = await poll(timeout: 30) {
+            guard let id = ((try? await fleet.claims()) ?? []).first(where: { $0.slot == claim.slot })?.backupId else { return false }
+            let prefix = ObjectName.keyPrefix(prefix: fleet.prefix, backupID: id)
+            var found: [OpenUpload] = []
+            for destination in fleet.all { found += (try? await destination.store.openUploads(prefix: prefix)) ?? [] }
+            dead = found
+            return found.count == 2
+        }
+        try #require(uploading, "the winner never had an upload open in both buckets; its log:\n\(winner.log)")
         winner.send(SIGKILL)
         let killedAt = Date()
-        let completed = await poll(timeout: 30) {
+        // The dead holder's last claim write (a request in flight has landed after a second; the lease is 6 s).
+        try await Task.sleep(for: .seconds(1))
+        let last = try #require(try await fleet.claims().first { $0.slot == claim.slot })
+        #expect(last.hostId == claim.hostId && last.fencing == 1)
+        let completed = await poll(timeout: 45) {
             ((try? await fleet.manifests()) ?? []).contains { $0.claim?.slot == claim.slot }
         }
         #expect(completed, "nobody completed slot \(claim.slot); survivor's log:\n\(daemons[survivor]!.log)")
-        // Within the lease (6 s) plus a watch interval (2 s) plus the 4 s dump, with room for a loaded machine.
-        #expect(Date().timeIntervalSince(killedAt) < 25)
+        // The takeover 8 s dump included, with room for a loaded machine.
+        #expect(Date().timeIntervalSince(killedAt) < 40)
+        daemons[survivor]!.send(SIGTERM)
+        #expect(await daemons[survivor]!.waitForExit(timeout: 40) == 0)
+        let log = daemons[survivor]!.log
         let manifests = try await fleet.manifests().filter { $0.claim?.slot == claim.slot }
         #expect(manifests.count == 1)
         #expect(manifests.first?.claim == ManifestClaim(hostId: survivor, slot: claim.slot, fencing: 2))
-        #expect(daemons[survivor]!.log.contains("took the slot over"))
-        daemons[survivor]!.send(SIGTERM)
-        #expect(await daemons[survivor]!.waitForExit(timeout: 40) == 0)
+        #expect(log.contains("took the slot over"))
+        // The takeover's server time against the dead holder's last write (its lease, from the server's clock, less 6 s).
+        let taken = try #require(try await fleet.claims().first { $0.slot == claim.slot })
+        #expect(taken.hostId == survivor && taken.fencing == 2 && taken.takenOverFrom == claim.hostId)
+        let lastWrite = last.leaseExpiresAt.addingTimeInterval(-6)
+        // Lease 6 s plus one renewal interval (2 s), and 2 s of slack: whole-second times, two requests on a loaded machine.
+        #expect(taken.startedAt.timeIntervalSince(lastWrite) <= 6 + 2 + 2, "taken over at \(taken.startedAt), last write \(lastWrite)")
+        for upload in dead {
+            #expect(log.contains("aborted the previous holder's open upload") && log.contains(upload.uploadID), "\(upload.key) \(upload.uploadID) not aborted:\n\(log)")
+        }
+        // Read by a second client (the AWS CLI): nothing is left open in either bucket.
+        for destination in fleet.all {
+            let bucket = destination.json["bucket"] as? String ?? ""
+            #expect(try TestS3.environment().openUploadIDs(bucket: bucket).isEmpty, "open uploads left in \(bucket)")
+        }
         let row = try fleet.history(host: survivor).first { $0.scheduledAt.map(ClaimKey.slotText) == claim.slot }
         #expect(row?.status == .succeeded)
     }

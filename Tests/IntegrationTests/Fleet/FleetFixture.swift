@@ -11,35 +11,51 @@ import Glibc
 /// on one `runOn: "any"` command job in a fresh radosgw bucket.
 struct FleetFixture {
     let destination: TestDestination
+    /// A second destination of the job (`second`, its own bucket), when made with two.
+    var second: TestDestination? = nil
     let directory: String
     let prefix = "fleet"
     let job = "job"
 
     /// A bucket and a directory; `script` is the job's dump (sh -c), `schedule` has a seconds field.
-    static func make(label: String) async throws -> FleetFixture {
+    /// With `destinations: 2` the job also writes to a second bucket (claims stay in the first).
+    static func make(label: String, destinations: Int = 1) async throws -> FleetFixture {
         let directory = FileManager.default.temporaryDirectory.path + "/backupd-\(label)-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        return FleetFixture(destination: try await TestDestination.make(), directory: directory)
+        let second = destinations > 1 ? try await TestDestination.make() : nil
+        return FleetFixture(destination: try await TestDestination.make(), second: second, directory: directory)
     }
+
+    /// The job's destinations: the first (claims), then the second if any.
+    var all: [TestDestination] { [destination] + (second.map { [$0] } ?? []) }
 
     /// Writes `host`'s config (the fleet's config with `hostId` and `stateDirectory` set) and returns its path.
     /// `endpoint` replaces the destination's (a host in a network namespace reaches radosgw through a forwarder).
-    func writeConfig(host: String, script: String, schedule: String, lease: String, endpoint: String? = nil) throws -> String {
+    /// `jobExtra` adds keys to the job (e.g. `retention`).
+    func writeConfig(
+        host: String, script: String, schedule: String, lease: String, endpoint: String? = nil, jobExtra: [String: Any] = [:]
+    ) throws -> String {
         let hostDirectory = directory + "/" + host
         try FileManager.default.createDirectory(atPath: hostDirectory, withIntermediateDirectories: true)
-        var target = destination.json
-        if let endpoint {
-            target["endpoint"] = endpoint
-            // The bridge's address is not loopback; the tests' radosgw speaks plain http.
-            target["allowInsecureHTTP"] = true
+        let targets = all.enumerated().map { index, destination -> [String: Any] in
+            var target = destination.json
+            if index > 0 { target["name"] = "second" }
+            if let endpoint {
+                target["endpoint"] = endpoint
+                // The bridge's address is not loopback; the tests' radosgw speaks plain http.
+                target["allowInsecureHTTP"] = true
+            }
+            return target
         }
+        var jobObject: [String: Any] = [
+            "name": job, "engine": "command", "schedule": schedule, "prefix": prefix, "runOn": "any",
+            "catchUp": "none", "compression": "none", "connection": ["argv": ["sh", "-c", script], "extension": ".bin"],
+        ]
+        if second == nil { jobObject["destination"] = "test" } else { jobObject["destinations"] = ["test", "second"] }
+        jobObject.merge(jobExtra) { $1 }
         let root: [String: Any] = [
             "stateDirectory": hostDirectory + "/state", "hostId": host, "claimLease": lease, "shutdownGracePeriod": "20s",
-            "destinations": [target],
-            "jobs": [[
-                "name": job, "engine": "command", "schedule": schedule, "destination": "test", "prefix": prefix, "runOn": "any",
-                "catchUp": "none", "compression": "none", "connection": ["argv": ["sh", "-c", script], "extension": ".bin"],
-            ] as [String: Any]],
+            "destinations": targets, "jobs": [jobObject],
         ]
         let path = hostDirectory + "/config.json"
         try JSONSerialization.data(withJSONObject: root).write(to: URL(fileURLWithPath: path))
@@ -50,9 +66,9 @@ struct FleetFixture {
     /// Starts `host`'s daemon.
     func start(
         host: String, script: String, schedule: String, lease: String = "6s", endpoint: String? = nil, launcher: [String] = [],
-        environment: [String: String] = [:]
+        environment: [String: String] = [:], jobExtra: [String: Any] = [:]
     ) throws -> DaemonProcess {
-        let config = try writeConfig(host: host, script: script, schedule: schedule, lease: lease, endpoint: endpoint)
+        let config = try writeConfig(host: host, script: script, schedule: schedule, lease: lease, endpoint: endpoint, jobExtra: jobExtra)
         return try DaemonProcess(configPath: config, directory: directory + "/" + host, environment: environment, launcher: launcher)
     }
 
