@@ -1,4 +1,6 @@
+import BackupTestSupport
 import Foundation
+import Logging
 import SigV4
 import Synchronization
 import TestThreads
@@ -12,20 +14,24 @@ import Testing
 
 /// The uploader over an in-memory bucket: retries, aborts, memory bound, part sizes, metadata.
 @Suite(.ownThreads) struct MultipartUploaderTests {
-    /// A stream is stored byte for byte with the metadata known at the start; its SHA-256, size,
-    /// ETag, part size and count come back in the receipt, and no copy request is ever sent.
+    /// A stream is stored byte for byte with the metadata known at the start; its part digests
+    /// (and the digest over them), size, ETag, part size and count come back in the receipt, and
+    /// no copy request is ever sent.
     @Test func uploadsAndRecordsSHA256() async throws {
         let fake = FakeS3Transport()
         var started: [String] = []
         let receipt = try await fakeUploader(fake).upload(
             key: "k", from: CountingSource(length: 12 << 20), metadata: ["job": "db"],
             uploadStarted: { started.append($0) })
-        let expected = SHA256.hex(SHA256.hash(fake.object ?? []))
+        let expected = ExpectedDigest.byParts(fake.object ?? [], sizes: [5 << 20, 5 << 20, 2 << 20])
         #expect(started == ["up-1"])
         #expect(receipt.size == 12 << 20)
         #expect(receipt.partCount == 3)
         #expect(receipt.partSize == 5 << 20)
-        #expect(receipt.sha256 == expected)
+        #expect(receipt.sha256 == expected && expected.hasSuffix("-3"))
+        #expect(receipt.parts.map(\.size) == [5 << 20, 5 << 20, 2 << 20])
+        let object = fake.object ?? []
+        #expect(receipt.parts.first?.sha256 == SHA256.hex(SHA256.hash(object[0..<(5 << 20)])))
         #expect(!receipt.etag.isEmpty)
         #expect(fake.metadata == ["job": "db"])
         #expect(fake.calls.allSatisfy { $0.operation != "CopyObject" && $0.operation != "UploadPartCopy" && $0.header("x-amz-copy-source") == nil })
@@ -169,13 +175,45 @@ import Testing
         #expect(small.aborted == 1)
     }
 
-    /// An empty stream is stored as an empty object with the empty digest.
+    /// Parts hashed two at a time (4 in flight) keep every part's own digest, whatever the shape:
+    /// streams ending inside the first part, at the end of a part or of a pair, in the middle of a
+    /// pair, empty, and pairs of two sizes (a growing plan: 1000, 1000, 1000, 2000, ... bytes).
+    @Test(arguments: [0, 1, 999, 1000, 1001, 2000, 2001, 2999, 3000, 4000, 4001, 9999, 20_000])
+    func pairedPartsKeepTheirOwnDigests(length: Int) async throws {
+        let fake = FakeS3Transport()
+        let plan = PartSizePlan(firstPartSize: 1000, maxParts: 30)
+        let uploader = MultipartUploader(client: fakeClient(fake), plan: plan, partsInFlight: 4, logger: Logger(label: "t"))
+        let receipt = try await uploader.upload(key: "k", from: CountingSource(length: length), metadata: [:], uploadStarted: { _ in })
+        let object = try #require(fake.object)
+        #expect(object.count == length)
+        var expectedSizes: [Int64] = []
+        var left = length
+        repeat {
+            let size = min(plan.size(ofPart: expectedSizes.count + 1)!, left)
+            expectedSizes.append(Int64(size))
+            left -= size
+        } while left > 0
+        #expect(receipt.parts.map(\.size) == expectedSizes)
+        var start = 0
+        var digests: [String] = []
+        for size in expectedSizes {
+            digests.append(SHA256.hex(SHA256.hash(object[start..<(start + Int(size))])))
+            start += Int(size)
+        }
+        #expect(receipt.parts.map(\.sha256) == digests)
+        let signed = fake.calls.filter { $0.operation == "UploadPart" }.map { $0.header("x-amz-content-sha256") ?? "" }
+        #expect(signed.sorted() == digests.sorted())
+        #expect(receipt.sha256 == ExpectedDigest.byParts(object, sizes: expectedSizes))
+    }
+
+    /// An empty stream is stored as an empty object: one empty part, with the empty digest.
     @Test func emptyStream() async throws {
         let fake = FakeS3Transport()
         let receipt = try await fakeUploader(fake).upload(
             key: "k", from: CountingSource(length: 0), metadata: [:], uploadStarted: { _ in })
         #expect(receipt.size == 0)
-        #expect(receipt.sha256 == SHA256.emptyHex)
+        #expect(receipt.parts == [PartDigest(size: 0, sha256: SHA256.emptyHex)])
+        #expect(receipt.sha256 == ExpectedDigest.byParts([UInt8](), sizes: [0]))
         #expect(fake.object == [])
     }
 
