@@ -100,7 +100,7 @@ struct VerifyCommand: AsyncParsableCommand {
             printError("backup \(report.backupId) of \(job.name): content not checked: \(report.contentSkipped ?? "")")
         }
         let failed = reports.filter { !$0.passed }
-        let chainComplete = await verifyWALChain(job: job, config: config)
+        let chainComplete = await verifyWALChain(job: job, config: config, history: history, baseFailedAt: failed.contains { !$0.couldNotRun } ? job.destination : nil)
         if !chainComplete && failed.isEmpty { throw ExitCode.failure }
         if !failed.isEmpty {
             for report in failed {
