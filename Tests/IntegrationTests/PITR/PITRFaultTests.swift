@@ -13,9 +13,10 @@ import Testing
 /// PostgreSQL 15 cluster and radosgw (behind a FaultProxy for the outage).
 @Suite("PITR faults and encrypted WAL", .serialized, .ownThreads)
 struct PITRFaultTests {
-    /// S3 unreachable for 30 s while PostgreSQL archives (the proxy in front of radosgw refuses
-    /// connections; the destination's retryFor is 2 s): pushes fail (pg_stat_archiver counts
-    /// failures, the daemon's history says ARCHIVE-FAILING) and PostgreSQL keeps the segments;
+    /// S3 unreachable for 30 s while PostgreSQL archives (the proxy in front of radosgw first
+    /// stalls for 15 s, so a push hangs, then refuses connections for 15 s, resetting the hung one;
+    /// the destination's retryFor is 2 s): pushes fail (pg_stat_archiver counts failures, `status`
+    /// says ARCHIVE-FAILING) and PostgreSQL keeps the segments;
     /// once S3 is back every one is archived, `verify` finds the chain complete and a restore to
     /// the latest point has every row written before, during and after the outage.
     @Test func s3UnreachableFor30SecondsLosesNothing() async throws {
@@ -33,11 +34,17 @@ struct PITRFaultTests {
         try world.switchAndWaitArchived()
         let failuresBefore = Int(try cluster.psql("SELECT failed_count FROM pg_stat_archiver")) ?? 0
 
-        proxy.refuse()
+        proxy.stall()
+        let refuseFrom = Date().addingTimeInterval(15)
         let outageEnds = Date().addingTimeInterval(30)
         var during: [String] = []
         var id = 1
+        var refusing = false
         while Date() < outageEnds {
+            if !refusing, Date() >= refuseFrom {
+                proxy.refuse()
+                refusing = true
+            }
             try cluster.psql("INSERT INTO t SELECT generate_series(\(id * 1000), \(id * 1000 + 999))")
             during.append(try cluster.psql("SELECT pg_walfile_name(pg_switch_wal())"))
             id += 1
