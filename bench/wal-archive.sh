@@ -43,6 +43,8 @@ pids=()
 cleanup() {
   for d in "$tmp"/*/data; do [[ -d $d ]] && runuser -u postgres -- "$bin/pg_ctl" -D "$d" -m immediate stop >/dev/null 2>&1 || true; done
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null || true; done
+  # The daemon's log (one line per archived file) outlives the run, for a look at where time went.
+  [[ -f $tmp/backupd/daemon.log ]] && cp "$tmp/backupd/daemon.log" /tmp/wal-archive-bench-daemon.log
   rm -rf "$tmp"
 }
 trap cleanup EXIT
