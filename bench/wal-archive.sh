@@ -40,11 +40,14 @@ aws_bin=/opt/backupd-awscli/bin/aws
 [[ -x $aws_bin ]] || aws_bin=$(command -v aws)
 aws=("$aws_bin" --endpoint-url "$BACKUPD_TEST_S3_ENDPOINT" --region "$region")
 pids=()
+buckets=()
 cleanup() {
   for d in "$tmp"/*/data; do [[ -d $d ]] && runuser -u postgres -- "$bin/pg_ctl" -D "$d" -m immediate stop >/dev/null 2>&1 || true; done
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null || true; done
   # The daemon's log (one line per archived file) outlives the run, for a look at where time went.
   [[ -f $tmp/backupd/daemon.log ]] && cp "$tmp/backupd/daemon.log" /tmp/wal-archive-bench-daemon.log
+  # The buckets go too: a radosgw on memstore keeps every byte in RAM.
+  for b in "${buckets[@]}"; do timeout 300 "${aws[@]}" s3 rb --force "s3://$b" >/dev/null 2>&1 || say "could not remove bucket $b"; done
   rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -120,14 +123,17 @@ measure() {
   echo "$steady $(( after - before )) $(echo "$end - $start" | bc)"
 }
 
+# bucket LETTER: makes a bucket and sets $bucket_name (not in a subshell, so cleanup knows it).
 bucket() {
-  local name=walbench-$1-$$-$RANDOM
-  "${aws[@]}" s3 mb "s3://$name" >/dev/null
-  echo "$name"
+  bucket_name=walbench-$1-$$-$RANDOM
+  "${aws[@]}" s3 mb "s3://$bucket_name" >/dev/null
+  buckets+=("$bucket_name")
 }
 
+timeout 30 "${aws[@]}" s3 ls >/dev/null || { say "radosgw at $BACKUPD_TEST_S3_ENDPOINT does not answer a bucket listing within 30 s"; exit 1; }
+
 # backupd: a daemon with one PITR job; secrets by environment, so the config is readable by postgres.
-bucket1=$(bucket b)
+bucket b; bucket1=$bucket_name
 install -d -m 711 "$tmp/backupd"
 export BENCH_S3_KEY=$AWS_ACCESS_KEY_ID BENCH_S3_SECRET=$AWS_SECRET_ACCESS_KEY
 cat >"$tmp/backupd/config.json" <<JSON
@@ -147,7 +153,7 @@ say "backupd wal-push ..."
 read -r b_steady b_steady_s b_most b_end b_drained b_drain_s < <(measure pg-backupd "$port")
 
 # aws s3 cp: the AWS CLI, its keys in a script only the server's user can read (not in argv).
-bucket2=$(bucket a)
+bucket a; bucket2=$bucket_name
 cat >"$tmp/aws-archive.sh" <<SH
 #!/bin/sh
 export AWS_ACCESS_KEY_ID='$AWS_ACCESS_KEY_ID' AWS_SECRET_ACCESS_KEY='$AWS_SECRET_ACCESS_KEY' AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_EC2_METADATA_DISABLED=true
@@ -166,7 +172,7 @@ fi
 
 # pgBackRest: archive-push to its own bucket through a TLS terminator (socat) in front of radosgw.
 if command -v pgbackrest >/dev/null; then
-  bucket3=$(bucket r)
+  bucket r; bucket3=$bucket_name
   install -d -o postgres -g postgres -m 700 "$tmp/pgbackrest"
   openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 -days 1 -keyout "$tmp/tls.key" -out "$tmp/tls.crt" 2>/dev/null
   cat "$tmp/tls.key" "$tmp/tls.crt" >"$tmp/tls.pem"
