@@ -148,8 +148,13 @@ struct PITRWorld {
         return MetricsExposition.render(config: config, jobs: [:], now: Date(), history: try HistoryMetrics.read(from: try history(), jobs: ["pg"]))
     }
 
+    /// Stops the cluster, removes the scratch directory and the world's buckets (the shared
+    /// radosgw keeps its objects in memory).
     func tearDown() {
         cluster.stop()
         try? FileManager.default.removeItem(atPath: directory)
+        for bucket in [destination, second].compactMap({ $0?.json["bucket"] as? String }) {
+            _ = try? TestS3.environment().aws(["s3", "rb", "--force", "s3://\(bucket)", "--cli-connect-timeout", "10", "--cli-read-timeout", "30"])
+        }
     }
 }
