@@ -7,9 +7,10 @@
 #                       backupd; over TLS through a local socat terminator: pgBackRest speaks
 #                       only HTTPS to S3)
 #
-#   sudo -E bench/wal-archive.sh [SECONDS] [BACKLOG]   (defaults 30 and 32; BACKUPD=path uses that binary)
+#   sudo -E bench/wal-archive.sh [SECONDS] [BACKLOG]   (defaults 30 and 24; BACKUPD=path uses that binary)
 #
-# Each contender gets its own cluster (initdb as postgres, 16 MiB segments, fsync off) and bucket:
+# Each contender gets its own cluster (initdb as postgres, 16 MiB segments, fsync off, pgbench
+# scale 5) and bucket, both removed before the next contender starts:
 #  1. steady: pgbench (4 clients) for SECONDS while archiving; the most segments left waiting in
 #     pg_wal/archive_status at any second, and at the end, say whether archiving keeps up;
 #  2. drain: archiving paused (archive_command = ''), bulk inserts write until BACKLOG segments wait,
@@ -21,7 +22,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-30}
-backlog=${2:-32}
+backlog=${2:-24}
 say() { echo "wal-archive.sh: $*" >&2; }
 [[ $(id -u) == 0 ]] || { say "run as root (sudo -E)"; exit 2; }
 : "${BACKUPD_TEST_S3_ENDPOINT:?source the environment of the test servers (BACKUPD_TEST_S3_*)}"
@@ -80,7 +81,7 @@ measure() {
   psql() { runuser -u postgres -- "$bin/psql" -X -A -t -h "$dir" -p "$port" -U postgres -d postgres -c "$1"; }
   ready() { psql "SELECT count(*) FROM pg_ls_archive_statusdir() WHERE name LIKE '%.ready'"; }
   pgbench() { runuser -u postgres -- "$bin/pgbench" -h "$dir" -p "$port" -U postgres "$@" postgres >/dev/null 2>&1; }
-  pgbench -i -q -s 20
+  pgbench -i -q -s 5
   psql "SELECT pg_switch_wal()" >/dev/null
   for _ in $(seq 1 240); do [[ $(ready) == 0 ]] && break; sleep 0.5; done
 
@@ -123,6 +124,13 @@ measure() {
   echo "$steady $(( after - before )) $(echo "$end - $start" | bc)"
 }
 
+# drop NAME PORT BUCKET: stops the contender's cluster and removes its bucket at once, so that a
+# memstore radosgw holds one contender's WAL at a time.
+drop() {
+  runuser -u postgres -- "$bin/pg_ctl" -D "$tmp/$1/data" -m fast stop >/dev/null 2>&1 || true
+  timeout 300 "${aws[@]}" s3 rb --force "s3://$3" >/dev/null 2>&1 || say "could not remove bucket $3"
+}
+
 # bucket LETTER: makes a bucket and sets $bucket_name (not in a subshell, so cleanup knows it).
 bucket() {
   bucket_name=walbench-$1-$$-$RANDOM
@@ -151,6 +159,7 @@ for _ in $(seq 1 100); do [[ -S $tmp/backupd/state/control.sock ]] && break; sle
 port=$(cluster pg-backupd "$BACKUPD wal-push --config $tmp/backupd/config.json bench %p")
 say "backupd wal-push ..."
 read -r b_steady b_steady_s b_most b_end b_drained b_drain_s < <(measure pg-backupd "$port")
+drop pg-backupd "$port" "$bucket1"
 
 # aws s3 cp: the AWS CLI, its keys in a script only the server's user can read (not in argv).
 bucket a; bucket2=$bucket_name
@@ -165,6 +174,7 @@ if runuser -u postgres -- "$aws_bin" --version >/dev/null 2>&1; then
   port=$(cluster pg-aws "$tmp/aws-archive.sh %p %f")
   say "aws s3 cp ..."
   read -r a_steady a_steady_s a_most a_end a_drained a_drain_s < <(measure pg-aws "$port")
+  drop pg-aws "$port" "$bucket2"
 else
   say "the AWS CLI at $aws_bin cannot be run by postgres (scripts/install-deps.sh installs /opt/backupd-awscli); its row stays empty"
   a_steady=0 a_steady_s=1 a_most=n/a a_end=n/a a_drained=0 a_drain_s=1
@@ -213,6 +223,7 @@ CONF
   runuser -u postgres -- pgbackrest --config="$conf" --stanza=bench stanza-create >&2
   say "pgbackrest archive-push ..."
   read -r r_steady r_steady_s r_most r_end r_drained r_drain_s < <(measure pg-pgbackrest "$pgbr_port")
+  drop pg-pgbackrest "$pgbr_port" "$bucket3"
 else
   say "pgbackrest is not installed (apt-get install pgbackrest); its row stays empty"
   r_steady=0 r_steady_s=1 r_most=n/a r_end=n/a r_drained=0 r_drain_s=1
