@@ -128,7 +128,10 @@ measure() {
 # memstore radosgw holds one contender's WAL at a time.
 drop() {
   runuser -u postgres -- "$bin/pg_ctl" -D "$tmp/$1/data" -m fast stop >/dev/null 2>&1 || true
-  timeout 300 "${aws[@]}" s3 rb --force "s3://$3" >/dev/null 2>&1 || say "could not remove bucket $3"
+  timeout 300 "${aws[@]}" s3 rb --force "s3://$3" >/dev/null 2>&1 || { say "could not remove bucket $3"; return; }
+  local kept=() b
+  for b in "${buckets[@]}"; do [[ $b == "$3" ]] || kept+=("$b"); done
+  buckets=("${kept[@]}")
 }
 
 # bucket LETTER: makes a bucket and sets $bucket_name (not in a subshell, so cleanup knows it).
