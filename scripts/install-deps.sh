@@ -20,6 +20,9 @@ packages=(
   gcc libc6-dev
   # the benchmarks: /usr/bin/time for peak RSS and CPU seconds
   time
+  # the WAL archiving benchmark (bench/wal-archive.sh): pgBackRest's archive-push as a contender,
+  # and python3-venv for an AWS CLI the postgres user can run (/opt/backupd-awscli, below)
+  pgbackrest python3-venv
   # the systemd test: a Debian 12 root booted under systemd 252 (scripts/testenv/systemd.sh);
   # util-linux gives unshare and nsenter
   debootstrap util-linux
@@ -72,6 +75,15 @@ if ! command -v aws >/dev/null; then
   pip_install() { as_root python3 -m pip install --quiet --disable-pip-version-check "$@"; }
   pip_install awscli || pip_install --break-system-packages awscli
   command -v aws >/dev/null || { log "awscli installed but \`aws\` is not on PATH"; exit 1; }
+fi
+
+# The AWS CLI above may live where only root can run it (a pyenv under /root); the WAL archiving
+# benchmark runs `aws s3 cp` as archive_command, as the postgres user: give it its own copy.
+if [[ ! -x /opt/backupd-awscli/bin/aws ]]; then
+  log "installing awscli into /opt/backupd-awscli (a venv the postgres user can run)"
+  as_root /usr/bin/python3 -m venv /opt/backupd-awscli
+  as_root /opt/backupd-awscli/bin/python -m pip install --quiet --disable-pip-version-check awscli
+  /opt/backupd-awscli/bin/aws --version >/dev/null || { log "awscli in /opt/backupd-awscli does not run"; exit 1; }
 fi
 
 if ! python3 -c 'import pytest' 2>/dev/null; then

@@ -100,7 +100,8 @@ struct VerifyCommand: AsyncParsableCommand {
             printError("backup \(report.backupId) of \(job.name): content not checked: \(report.contentSkipped ?? "")")
         }
         let failed = reports.filter { !$0.passed }
-        let chainComplete = await verifyWALChain(job: job, verification: verification)
+        let chainComplete = await verifyWALChain(
+            job: job, verification: verification, baseFailedAt: failed.contains { !$0.couldNotRun } ? job.destination : nil)
         if !chainComplete && failed.isEmpty { throw ExitCode.failure }
         if !failed.isEmpty {
             for report in failed {

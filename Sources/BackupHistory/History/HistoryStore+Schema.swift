@@ -184,6 +184,14 @@ extension HistoryStore {
                     last_error TEXT
                 );
                 """),
+        Migration(
+            version: 13, name: "wal archive backlog",
+            sql: """
+                -- The WAL files waiting in the server's pg_wal/archive_status as the newest wal-push that counted
+                -- them saw (besides its own file), and when.
+                ALTER TABLE wal_archive ADD COLUMN waiting INTEGER;
+                ALTER TABLE wal_archive ADD COLUMN waiting_ms INTEGER;
+                """),
     ]
 
     /// The schema version this build writes and reads.

@@ -63,11 +63,14 @@ public struct JobStatus: Sendable {
     public var walArchive: WALArchiveState? = nil
     /// A PITR job's `maxArchiveLag`.
     public var maxArchiveLag: Duration? = nil
+    /// A PITR job's `maxArchiveBacklog`.
+    public var maxArchiveBacklog: Int? = nil
 
     /// The memberwise initialiser, for the package's other targets.
     package init(job: String, enabled: Bool, lastRun: RunRecord? = nil, lastAttempt: RunRecord? = nil, lastSuccess: RunRecord? = nil, nextRun: Date? = nil, freshUntil: Date? = nil, state: State, suspicious: RunRecord? = nil, failedVerification: VerificationRecord? = nil,
-        walArchive: WALArchiveState? = nil, maxArchiveLag: Duration? = nil
+        walArchive: WALArchiveState? = nil, maxArchiveLag: Duration? = nil, maxArchiveBacklog: Int? = nil
     ) {
+        self.maxArchiveBacklog = maxArchiveBacklog
         self.job = job
         self.enabled = enabled
         self.lastRun = lastRun
@@ -115,6 +118,10 @@ public struct JobStatus: Sendable {
             return "\(job): WAL archiving fails: the push of \(wal.lastFailedName ?? "?") failed at \(wal.lastFailed.map(time) ?? "?")\(reason); "
                 + "PostgreSQL keeps the WAL and retries (\(wal.failures) failed push(es) in all)"
         case .archiveLagging:
+            if let wal = walArchive, wal.backlogged(limit: maxArchiveBacklog), let waiting = wal.waiting {
+                return "\(job): \(waiting) WAL file(s) were waiting in pg_wal/archive_status at the push at \(wal.waitingCounted.map(time) ?? "?"), "
+                    + "more than pitr.maxArchiveBacklog (\(maxArchiveBacklog ?? 0)); archiving does not keep up (pg_stat_archiver, the daemon's log)"
+            }
             let limit = maxArchiveLag.map(DurationText.format) ?? "?"
             return "\(job): the newest archived WAL file \(walArchive?.lastName ?? "?") was stored at \(walArchive?.lastArchived.map(time) ?? "?"), "
                 + "longer ago than pitr.maxArchiveLag (\(limit)); is PostgreSQL archiving (pg_stat_archiver)?"
@@ -124,6 +131,15 @@ public struct JobStatus: Sendable {
             return "\(job): run \(run.id) at \(time(run.startedAt)) stored the suspicious backup \(id) (\(run.suspicious ?? "")); "
                 + "check it (`backupd verify \(job) \(id)`), then `backupd ack \(job) \(id)`"
         }
+    }
+
+    /// A PITR job's archive in one line (nil for other jobs and before the first push):
+    /// the newest file stored and the files waiting in `pg_wal/archive_status` at the newest push.
+    public func archiveLine(time: (Date) -> String) -> String? {
+        guard let wal = walArchive else { return nil }
+        let newest = wal.lastName.map { "newest \($0) at \(wal.lastArchived.map(time) ?? "?")" } ?? "nothing archived yet"
+        let waiting = wal.waiting.map { "; \($0) waiting in pg_wal/archive_status at \(wal.waitingCounted.map(time) ?? "?")" } ?? ""
+        return "\(job): WAL archive: \(newest)\(waiting)"
     }
 
     /// A table: job, last result (with its time), last success, next run and verdict, then one
@@ -150,6 +166,8 @@ public struct JobStatus: Sendable {
         }
         let problems = statuses.compactMap { $0.problem(time: zone($0.job)) }
         if !problems.isEmpty { lines += [""] + problems }
+        let archives = statuses.compactMap { $0.archiveLine(time: zone($0.job)) }
+        if !archives.isEmpty { lines += [""] + archives }
         return lines.joined(separator: "\n") + "\n"
     }
 }

@@ -15,12 +15,19 @@ public struct WALArchiveState: Sendable, Hashable {
     public var lastFailedName: String?
     /// Why it failed.
     public var lastError: String?
+    /// The WAL files waiting in the server's `pg_wal/archive_status` besides the one pushed, as the
+    /// newest push that counted them saw (nil before one did).
+    public var waiting: Int?
+    /// When that push came.
+    public var waitingCounted: Date?
 
     /// Describes the archive's state.
     public init(
         lastName: String? = nil, lastArchived: Date? = nil, failures: Int = 0, lastFailed: Date? = nil, lastFailedName: String? = nil,
-        lastError: String? = nil
+        lastError: String? = nil, waiting: Int? = nil, waitingCounted: Date? = nil
     ) {
+        self.waiting = waiting
+        self.waitingCounted = waitingCounted
         self.lastName = lastName
         self.lastArchived = lastArchived
         self.failures = failures
@@ -39,6 +46,12 @@ public struct WALArchiveState: Sendable, Hashable {
     public func lags(now: Date, limit: Duration?) -> Bool {
         guard let limit, let lastArchived else { return false }
         return now.timeIntervalSince(lastArchived) > Double(limit.components.seconds)
+    }
+
+    /// Whether the newest count of waiting WAL files is above `limit`.
+    public func backlogged(limit: Int?) -> Bool {
+        guard let limit, let waiting else { return false }
+        return waiting > limit
     }
 
     /// The archive lag at `now` in seconds (nil before the first file).

@@ -10,10 +10,17 @@ extension ControlServer {
         public var archiveUIDs: @Sendable () -> Set<UInt32>
         /// Stores the file for (job, name, bytes, peer uid); returns what was done, throws why not.
         public var push: @Sendable (String, String, [UInt8], UInt32) async throws -> String
+        /// Told, after each push (stored or not), (job, the segments the push found waiting in the
+        /// server's `pg_wal/archive_status` besides its own file); not called when the push sent no count.
+        public var noteWaiting: @Sendable (String, Int) -> Void
 
         /// Admits `archiveUIDs` and stores with `push`.
-        public init(archiveUIDs: @escaping @Sendable () -> Set<UInt32>, push: @escaping @Sendable (String, String, [UInt8], UInt32) async throws -> String) {
+        public init(
+            archiveUIDs: @escaping @Sendable () -> Set<UInt32>, noteWaiting: @escaping @Sendable (String, Int) -> Void = { _, _ in },
+            push: @escaping @Sendable (String, String, [UInt8], UInt32) async throws -> String
+        ) {
             self.archiveUIDs = archiveUIDs
+            self.noteWaiting = noteWaiting
             self.push = push
         }
     }
@@ -58,18 +65,21 @@ extension ControlServer {
             reply.finish(ControlEvent(.error, message: "the WAL file's \(header.size) bytes did not arrive"))
             return nil
         }
-        return WALPushRequest(job: request.job, name: header.name, contents: contents, peerUID: UInt32(peerUID))
+        return WALPushRequest(job: request.job, name: header.name, contents: contents, peerUID: UInt32(peerUID), waiting: header.waiting.map { max(0, $0) })
     }
 
     /// Stores a pushed WAL file and answers only once it is stored (or why not).
     func store(_ push: WALPushRequest, reply: ControlReply) async {
         guard let wal else { return }
+        let answer: ControlEvent
         do {
-            let done = try await wal.push(push.job, push.name, push.contents, push.peerUID)
-            reply.finish(ControlEvent(.result, message: done))
+            answer = ControlEvent(.result, message: try await wal.push(push.job, push.name, push.contents, push.peerUID))
         } catch {
-            reply.finish(ControlEvent(.error, message: "\(error)"))
+            answer = ControlEvent(.error, message: "\(error)")
         }
+        // Recorded before the answer, so whoever reads the history after wal-push exits sees it.
+        if let waiting = push.waiting { wal.noteWaiting(push.job, waiting) }
+        reply.finish(answer)
     }
 }
 
@@ -79,6 +89,7 @@ struct WALPushRequest: Sendable {
     var name: String
     var contents: [UInt8]
     var peerUID: UInt32
+    var waiting: Int?
 }
 
 /// The WAL file a `wal-push` request carries after its line.
@@ -87,11 +98,15 @@ public struct WALPushHeader: Codable, Sendable, Equatable {
     public var name: String
     /// Its size in bytes.
     public var size: Int
+    /// The other WAL files waiting in the server's `pg_wal/archive_status` (`.ready`) when it was
+    /// sent; nil when wal-push could not count them (the file is not in a server's `pg_wal`).
+    public var waiting: Int?
 
     /// Describes a WAL file.
-    public init(name: String, size: Int) {
+    public init(name: String, size: Int, waiting: Int? = nil) {
         self.name = name
         self.size = size
+        self.waiting = waiting
     }
 }
 

@@ -71,6 +71,9 @@ public enum MetricsExposition {
             "PITR jobs: the age of the newest WAL file the daemon archived; absent before the first.")
         let walLast = family("backupd_wal_last_archived_timestamp_seconds", "gauge", "PITR jobs: when the newest WAL file was archived (Unix time).")
         let walFailures = family("backupd_wal_push_failures_total", "counter", "PITR jobs: wal-push requests the daemon could not store (PostgreSQL retries them).")
+        let walWaiting = family(
+            "backupd_wal_archive_backlog_segments", "gauge",
+            "PITR jobs: WAL files waiting in the server's pg_wal/archive_status (besides the one pushed) at the newest wal-push; absent before one counted them.")
         let walFailing = family("backupd_wal_archive_failing", "gauge", "PITR jobs: 1 while the newest wal-push failed (nothing was stored after it), else 0.")
         let aborts = history.map { _ in family("backupd_pending_aborts", "gauge", "Multipart uploads whose abort failed and is retried until the provider confirms it, by destination.") }
 
@@ -119,6 +122,7 @@ public enum MetricsExposition {
                 add(walLast, wal.lastArchived?.timeIntervalSince1970)
                 add(walFailures, Double(wal.failures))
                 add(walFailing, wal.isFailing ? 1 : 0)
+                add(walWaiting, wal.waiting.map(Double.init))
             }
         }
         if let aborts, let history {

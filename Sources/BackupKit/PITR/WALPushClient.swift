@@ -26,7 +26,8 @@ public enum WALPushClient {
                     job: job, name: fileName,
                     detail: "no backupd daemon answers on \(ControlServer.path(stateDirectory: stateDirectory)); PostgreSQL keeps the file and tries again (start backupd: systemctl start backupd)")
             }
-            try client.send(ControlRequest(walPush: job, header: WALPushHeader(name: fileName, size: contents.count)), body: contents)
+            let header = WALPushHeader(name: fileName, size: contents.count, waiting: waitingCount(besides: fileName, in: path))
+            try client.send(ControlRequest(walPush: job, header: header), body: contents)
             while true {
                 let event = try client.next()
                 switch event.event {
@@ -36,5 +37,14 @@ public enum WALPushClient {
                 }
             }
         }
+    }
+
+    /// The WAL files PostgreSQL has marked ready to archive (`.ready` in `archive_status` beside
+    /// the file, which is `pg_wal/archive_status` for `%p`), the pushed one left out; nil when the
+    /// file does not lie in a server's `pg_wal` (a push by hand of a copy elsewhere).
+    static func waitingCount(besides name: String, in path: String) -> Int? {
+        let status = ((path as NSString).deletingLastPathComponent as NSString).appendingPathComponent("archive_status")
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: status) else { return nil }
+        return entries.filter { $0.hasSuffix(".ready") && $0 != name + ".ready" }.count
     }
 }

@@ -4,14 +4,22 @@ import Logging
 
 extension ControlServer.WALPushing {
     /// The same pushing, recording each push's outcome in `history` (the newest file stored, or
-    /// the failure and its reason) for `status` and the metrics, and calling `failed` with
+    /// the failure and its reason, and the files waiting in `archive_status`) for `status` and the metrics, and calling `failed` with
     /// (job, WAL file name, reason) when archiving starts failing: a push failed after one that
     /// succeeded (or the first push), not at each of PostgreSQL's retries.
     public func recording(
         in history: HistoryStore, clock: any WallClock, logger: Logger, failed: @escaping @Sendable (String, String, String) -> Void = { _, _, _ in }
     ) -> ControlServer.WALPushing {
         let inner = self
-        return ControlServer.WALPushing(archiveUIDs: inner.archiveUIDs) { job, name, bytes, uid in
+        let noteWaiting: @Sendable (String, Int) -> Void = { job, waiting in
+            inner.noteWaiting(job, waiting)
+            do {
+                try history.recordWALWaiting(job: job, waiting: waiting, at: clock.now())
+            } catch {
+                logger.error("cannot record the WAL files waiting in the history", metadata: ["job.name": "\(job)", "error": "\(error)"])
+            }
+        }
+        return ControlServer.WALPushing(archiveUIDs: inner.archiveUIDs, noteWaiting: noteWaiting) { job, name, bytes, uid in
             do {
                 let done = try await inner.push(job, name, bytes, uid)
                 do {

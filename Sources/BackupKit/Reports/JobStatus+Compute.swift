@@ -31,7 +31,9 @@ extension JobStatus {
                 state = .verificationFailed
             } else if job.pitr != nil, rows.walArchives[job.name]?.isFailing == true {
                 state = .archiveFailing
-            } else if let pitr = job.pitr, rows.walArchives[job.name]?.lags(now: now, limit: pitr.maxArchiveLag) == true {
+            } else if let pitr = job.pitr, let wal = rows.walArchives[job.name],
+                wal.lags(now: now, limit: pitr.maxArchiveLag) || wal.backlogged(limit: pitr.maxArchiveBacklog)
+            {
                 state = .archiveLagging
             } else if rows.suspicious[job.name] != nil {
                 state = .suspicious
@@ -42,7 +44,7 @@ extension JobStatus {
                 job: job.name, enabled: job.enabled, lastRun: last, lastAttempt: attempt, lastSuccess: success,
                 nextRun: job.enabled ? schedule.next(after: now) : nil, freshUntil: freshUntil, state: state,
                 suspicious: rows.suspicious[job.name], failedVerification: rows.failedVerifications[job.name],
-                walArchive: rows.walArchives[job.name], maxArchiveLag: job.pitr?.maxArchiveLag)
+                walArchive: rows.walArchives[job.name], maxArchiveLag: job.pitr?.maxArchiveLag, maxArchiveBacklog: job.pitr?.maxArchiveBacklog)
         }
     }
 }

@@ -46,10 +46,26 @@ public struct JobVerification: Sendable {
             job: job, config: config, selection: selection, restoreTo: restoreTo, identity: identity, trigger: .verify, logger: logger)
     }
 
-    /// The WAL chain of a PITR job from each base backup's start to the newest archived segment
-    /// (nil for a job without PITR); throws when the archive cannot be listed.
-    public func walChain(of job: JobConfig, logger: Logger) async throws -> [WALChain.Result]? {
+    /// A PITR job's WAL chain checked at every destination of `job` (only those in `only` when
+    /// given), each destination's check recorded in the history as a verification row (`walChainRow`):
+    /// the chains (nil for a job without PITR), and a line for each row that could not be recorded.
+    /// `baseFailedAt` names the destination whose base backup failed its verification in this run,
+    /// so that destination's chain row fails too. Throws when the job's destinations cannot be resolved.
+    public func walChains(
+        of job: JobConfig, only: [String]?, baseFailedAt: String?, render: (WALChain.Result) -> String, logger: Logger
+    ) async throws -> (chains: [WALChainVerifier.DestinationChains], unrecorded: [String])? {
         guard job.pitr != nil else { return nil }
-        return try await WALChainVerifier(stores: S3StoreProvider(logger: logger)).check(job: job, config: config, logger: logger)
+        let chains = try await WALChainVerifier(stores: stores)
+            .checkAll(job: job, config: config, destinations: only, clock: SystemWallClock(), logger: logger)
+        var unrecorded: [String] = []
+        for chain in chains {
+            let record = chain.record(job: job.name, trigger: .verify, baseFailed: baseFailedAt == chain.destination, render: render)
+            do {
+                _ = try history.insertVerification(record)
+            } catch {
+                unrecorded.append("cannot record the WAL chain check of \(job.name) at \(chain.destination) in the history: \(error)")
+            }
+        }
+        return (chains, unrecorded)
     }
 }

@@ -11,12 +11,16 @@ public struct PITRSettings: Sendable, Hashable {
     /// `maxArchiveLag`: `status` calls the job not ok once the newest archived WAL file is older
     /// than this (nil: no limit; an idle cluster archives nothing unless `archive_timeout` is set).
     public var maxArchiveLag: Duration?
+    /// `maxArchiveBacklog`: `status` calls the job not ok once the newest `wal-push` found more
+    /// WAL files than this waiting in the server's `pg_wal/archive_status` (nil: no limit).
+    public var maxArchiveBacklog: Int?
 
     /// Settings for `archiveUser`, whose uid is `archiveUID`.
-    public init(archiveUser: String, archiveUID: UInt32, maxArchiveLag: Duration? = nil) {
+    public init(archiveUser: String, archiveUID: UInt32, maxArchiveLag: Duration? = nil, maxArchiveBacklog: Int? = nil) {
         self.archiveUser = archiveUser
         self.archiveUID = archiveUID
         self.maxArchiveLag = maxArchiveLag
+        self.maxArchiveBacklog = maxArchiveBacklog
     }
 
     /// The uid of the local user `name`, or nil when there is none.

@@ -49,6 +49,7 @@ struct PITRConfigTests {
         ("postgres", #"{"archiveUser": 5}"#, false, pitrPath + ".archiveUser", "expected a string, found a number 5"),
         ("postgres", #"{"archiveUser": "no-such-user-b7"}"#, false, pitrPath + ".archiveUser", "\"no-such-user-b7\" is not a user on this host"),
         ("postgres", #"{"archiveUser": "root", "archiveUsr": "x"}"#, false, pitrPath + ".archiveUsr", "unknown key \"archiveUsr\" (did you mean \"archiveUser\"?)"),
+        ("postgres", #"{"archiveUser": "root", "maxArchiveBacklog": -1}"#, false, pitrPath + ".maxArchiveBacklog", "-1 is not valid; expected a whole number from 0 to 1000000"),
         ("postgres", #"{"archiveUser": "root"}"#, true, "jobs[\"app-db\"].tables", "a PITR job backs up the whole cluster (pg_basebackup and its WAL), so it cannot select tables"),
     ])
     func invalidSettings(engine: String, pitrJSON: String, withTables: Bool, path: String, fragment: String) throws {

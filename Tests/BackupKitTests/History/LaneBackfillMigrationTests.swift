@@ -44,7 +44,7 @@ struct LaneBackfillMigrationTests {
         try Self.previousSchema(at: path)
         let store = try HistoryStore(path: path)
         #expect(try store.withRawDatabase { try $0.scalarInt("PRAGMA user_version") } == Int64(HistoryStore.schemaVersion))
-        #expect(HistoryStore.schemaVersion == 12)
+        #expect(HistoryStore.schemaVersion == 13)
 
         let lanes = try store.destinationResults(runIDs: [1, 2, 3, 4, 5])
         #expect(lanes[1] == [DestinationOutcome(

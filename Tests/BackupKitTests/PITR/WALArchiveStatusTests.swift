@@ -14,11 +14,14 @@ import Testing
 struct WALArchiveStatusTests {
     private static let now = Date(timeIntervalSince1970: 1_800_000_000)
 
-    private func config(maxLag: String?) throws -> BackupConfig {
+    private func config(maxLag: String?, maxBacklog: Int? = nil) throws -> BackupConfig {
         var files = FakeFiles()
         files.files["/etc/backupd/config.json"] = configText { root in
             editJob(&root) { job in
-                job["pitr"] = ["archiveUser": "root"].merging(maxLag.map { ["maxArchiveLag": $0] } ?? [:]) { $1 }
+                var pitr: [String: Any] = ["archiveUser": "root"]
+                if let maxLag { pitr["maxArchiveLag"] = maxLag }
+                if let maxBacklog { pitr["maxArchiveBacklog"] = maxBacklog }
+                job["pitr"] = pitr
             }
         }
         return try BackupConfig.load(path: "/etc/backupd/config.json", sources: files.sources).config
@@ -107,5 +110,52 @@ struct WALArchiveStatusTests {
         let body = String(decoding: try #require(messages.first).body, as: UTF8.self)
         #expect(body.contains(#""event":"wal_push_failed""#) && body.contains("000000010000000000000004") && body.contains("S3 unreachable"), "\(body)")
         #expect(!body.contains("secret-token"))
+    }
+
+    /// With `maxArchiveBacklog` the job is archive-lagging once the newest push counted more files
+    /// waiting than that, naming the count; at or below it, or without the key, it is ok; the
+    /// table adds the archive line with the count.
+    @Test func laggingPastTheBacklogLimit() throws {
+        #expect(try config(maxLag: nil, maxBacklog: 4).jobs[0].pitr?.maxArchiveBacklog == 4)
+        let behind = WALArchiveState(lastName: "000000010000000000000003", lastArchived: Self.now - 5, waiting: 5, waitingCounted: Self.now - 5)
+        let status = JobStatus.compute(config: try config(maxLag: nil, maxBacklog: 4), rows: rows(behind), now: Self.now)[0]
+        #expect(status.state == .archiveLagging)
+        #expect(status.problem { _ in "T" } == "app-db: 5 WAL file(s) were waiting in pg_wal/archive_status at the push at T, more than pitr.maxArchiveBacklog (4); archiving does not keep up (pg_stat_archiver, the daemon's log)")
+        #expect(JobStatus.table([status]) { _ in "T" }.contains("app-db: WAL archive: newest 000000010000000000000003 at T; 5 waiting in pg_wal/archive_status at T"))
+        #expect(JobStatus.compute(config: try config(maxLag: nil, maxBacklog: 5), rows: rows(behind), now: Self.now)[0].state == .ok)
+        #expect(JobStatus.compute(config: try config(maxLag: nil), rows: rows(behind), now: Self.now)[0].state == .ok)
+    }
+
+    /// The count wal-push sends: `.ready` files in `archive_status` beside the pushed file, its
+    /// own left out; nil when the file does not lie in a `pg_wal` with `archive_status`.
+    @Test func waitingCountOfArchiveStatus() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("wal-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try FileManager.default.createDirectory(atPath: directory + "/pg_wal/archive_status", withIntermediateDirectories: true)
+        for name in ["000000010000000000000003.ready", "000000010000000000000004.ready", "000000010000000000000005.ready", "000000010000000000000002.done"] {
+            FileManager.default.createFile(atPath: directory + "/pg_wal/archive_status/" + name, contents: nil)
+        }
+        #expect(WALPushClient.waitingCount(besides: "000000010000000000000003", in: directory + "/pg_wal/000000010000000000000003") == 2)
+        #expect(WALPushClient.waitingCount(besides: "000000010000000000000009", in: directory + "/pg_wal/000000010000000000000009") == 3)
+        #expect(WALPushClient.waitingCount(besides: "000000010000000000000003", in: directory + "/000000010000000000000003") == nil)
+    }
+
+    /// The recording pushing stores each count in the history (after a stored push and after a
+    /// failed one), and the metrics show the newest as `backupd_wal_archive_backlog_segments`.
+    @Test func waitingIsRecordedAndExported() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("wal-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let history = try HistoryStore(stateDirectory: directory)
+        let inner = ControlServer.WALPushing(archiveUIDs: { [] }) { _, _, _, _ in "stored" }
+        let pushing = inner.recording(in: history, clock: FixedClock(time: Self.now), logger: Logger(label: "t"))
+        pushing.noteWaiting("app-db", 7)
+        #expect(try history.walArchiveStates(jobs: ["app-db"])["app-db"]?.waiting == 7)
+        try history.recordWALArchived(job: "app-db", name: "000000010000000000000002", at: Self.now)
+        pushing.noteWaiting("app-db", 3)
+        let state = try #require(try history.walArchiveStates(jobs: ["app-db"])["app-db"])
+        #expect(state.waiting == 3 && state.waitingCounted == Self.now && state.lastName == "000000010000000000000002")
+        let text = MetricsExposition.render(
+            config: try config(maxLag: nil), jobs: [:], now: Self.now, history: try HistoryMetrics.read(from: history, jobs: ["app-db"]))
+        #expect(text.contains(#"backupd_wal_archive_backlog_segments{backup_job="app-db"} 3"#), "\(text)")
     }
 }

@@ -83,4 +83,51 @@ struct PITRChainTests {
         #expect(verified.status == 0, "\(verified.stdout)\n\(verified.stderr)")
         #expect(verified.stdout.contains("complete to"), "\(verified.stdout)")
     }
+
+    /// A job with two destinations (two buckets): `verify` checks the WAL chain at each and records
+    /// one `wal-chain` verification row per destination; after a segment is deleted from the
+    /// second bucket only, `verify` exits 1 naming the gap at `test2` while `test` stays complete,
+    /// the newest row for `test2` failed naming the segment, the one for `test` passed, and
+    /// `status` calls the job verification-failed at test2.
+    @Test func everyDestinationsChainIsCheckedAndRecorded() async throws {
+        let world = try await PITRWorld.make(secondDestination: true)
+        defer { world.tearDown() }
+        let daemon = try world.startDaemon()
+        defer { daemon.cleanUp() }
+        let second = try #require(world.second)
+        #expect(try world.backupd(["run-now", "pg"]).status == 0, "\(daemon.log)")
+        try world.cluster.psql("CREATE TABLE t AS SELECT generate_series(1, 1000) AS id")
+        var switched: [String] = []
+        for id in 0..<3 {
+            try world.cluster.psql("INSERT INTO t VALUES (\(id))")
+            switched.append(try world.switchAndWaitArchived())
+        }
+        #expect(try world.archivedNames(in: second).contains(switched[1]), "the second bucket has the WAL too")
+
+        let good = try world.backupd(["verify", "pg"])
+        #expect(good.status == 0, "\(good.stdout)\n\(good.stderr)")
+        for name in ["test", "test2"] {
+            #expect(good.stdout.contains("at \(name): WAL chain of base backup") && good.stdout.contains("complete to \(switched[2])"), "\(good.stdout)")
+        }
+        let firstRows = try world.history().verifications(job: "pg").filter { $0.backupID == WALChainVerifier.historyID }
+        #expect(firstRows.count == 2 && Set(firstRows.compactMap(\.destination)) == ["test", "test2"] && firstRows.allSatisfy(\.passed), "\(firstRows)")
+
+        let victim = switched[1]
+        let removed = try TestS3.environment().aws(["s3", "rm", "s3://\(second.json["bucket"] as? String ?? "")/pitr/pg/wal/00000001/\(victim).zst"])
+        #expect(removed.status == 0, "\(removed.error)")
+        let gap = try world.backupd(["verify", "pg"])
+        #expect(gap.status == 1, "\(gap.stdout)\n\(gap.stderr)")
+        #expect(gap.stderr.contains("at test2: WAL chain of base backup") && gap.stderr.contains("missing \(victim)"), "\(gap.stderr)")
+        #expect(gap.stdout.contains("at test: WAL chain of base backup") && gap.stdout.contains("complete to \(switched[2])"), "\(gap.stdout)")
+        #expect(!gap.stderr.contains("at test: "), "\(gap.stderr)")
+
+        let rows = try world.history().verifications(job: "pg").filter { $0.backupID == WALChainVerifier.historyID }
+        #expect(rows.count == 4, "one row per destination per verify: \(rows)")
+        let newest = Dictionary(rows.reversed().map { ($0.destination ?? "", $0) }) { $1 }
+        #expect(newest["test"]?.passed == true, "\(rows)")
+        #expect(newest["test2"]?.passed == false && newest["test2"]?.error?.contains("missing \(victim)") == true, "\(rows)")
+        let status = try world.backupd(["status"])
+        #expect(status.status == 1)
+        #expect(status.stdout.contains("VERIFICATION-FAILED") && status.stdout.contains("wal-chain at test2") && status.stdout.contains("missing \(victim)"), "\(status.stdout)")
+    }
 }

@@ -74,4 +74,59 @@ struct PITRMonitoringTests {
         #expect(down.stdout.contains("is not there: is the daemon running"), "\(down.stdout)")
         daemon = try world.startDaemon()
     }
+
+    /// Segments waiting in pg_wal/archive_status: with archiving stopped (archive_command 'false')
+    /// three segments wait; `wal-push` of the oldest, run as PostgreSQL runs it (from the data
+    /// directory, `pg_wal/NAME`), sends the count of the others, which the metric
+    /// `backupd_wal_archive_backlog_segments` and `status` show; above `maxArchiveBacklog: 1` the
+    /// job is ARCHIVE-LAGGING naming the count; once PostgreSQL archives again and catches up, the
+    /// count is 0 and the job ok.
+    @Test func segmentsWaitingInArchiveStatusAreCountedAndJudged() async throws {
+        let world = try await PITRWorld.make(pitr: ["maxArchiveBacklog": 1])
+        defer { world.tearDown() }
+        let daemon = try world.startDaemon()
+        defer { daemon.cleanUp() }
+        let cluster = world.cluster
+        #expect(try world.backupd(["run-now", "pg"]).status == 0, "\(daemon.log)")
+        try cluster.psql("CREATE TABLE t (id int)")
+        try world.switchAndWaitArchived()
+
+        try cluster.psql("ALTER SYSTEM SET archive_command = 'false'")
+        _ = try cluster.psql("SELECT pg_reload_conf()")
+        try await Task.sleep(for: .milliseconds(500))
+        var switched: [String] = []
+        for id in 1...3 {
+            try cluster.psql("INSERT INTO t VALUES (\(id))")
+            switched.append(try cluster.psql("SELECT pg_walfile_name(pg_switch_wal())"))
+        }
+        let ready = { try cluster.psql("SELECT string_agg(name, ',' ORDER BY name) FROM pg_ls_archive_statusdir() WHERE name LIKE '%.ready'").split(separator: ",").map(String.init) }
+        #expect(await poll(timeout: 30) { ((try? ready()) ?? []).count >= 3 }, "three segments wait")
+        let waiting = try ready()
+        let oldest = try #require(waiting.first).replacingOccurrences(of: ".ready", with: "")
+        #expect(switched.contains(oldest), "\(waiting) \(switched)")
+
+        let push = try PITRCluster.asServerUser([world.binary, "wal-push", "--config", world.configPath, "pg", "pg_wal/" + oldest], in: cluster.data, check: false)
+        #expect(push.status == 0, "\(push.stderr)")
+        let others = waiting.count - 1
+        let metrics = try world.metricsText()
+        #expect(metrics.contains(#"backupd_wal_archive_backlog_segments{backup_job="pg"} \#(others)"#), "\(metrics)")
+        let lagging = try world.backupd(["status"])
+        #expect(lagging.status == 1, "\(lagging.stdout)")
+        #expect(lagging.stdout.contains("ARCHIVE-LAGGING"), "\(lagging.stdout)")
+        #expect(lagging.stdout.contains("\(others) WAL file(s) were waiting in pg_wal/archive_status") && lagging.stdout.contains("pitr.maxArchiveBacklog (1)"), "\(lagging.stdout)")
+        #expect(lagging.stdout.contains("pg: WAL archive: newest \(oldest)") && lagging.stdout.contains("\(others) waiting in pg_wal/archive_status"), "\(lagging.stdout)")
+
+        try cluster.psql("ALTER SYSTEM RESET archive_command")
+        _ = try cluster.psql("SELECT pg_reload_conf()")
+        try await Task.sleep(for: .milliseconds(500))
+        try cluster.psql("INSERT INTO t VALUES (4)")
+        let last = try world.switchAndWaitArchived()
+        #expect(await poll(timeout: 30) { ((try? ready()) ?? ["?"]).isEmpty }, "nothing waits any more")
+        let names = try world.archivedNames()
+        #expect((switched + [last]).allSatisfy(names.contains), "\(switched) \(last) in \(names)")
+        #expect(try world.metricsText().contains(#"backupd_wal_archive_backlog_segments{backup_job="pg"} 0"#))
+        let ok = try world.backupd(["status"])
+        #expect(ok.status == 0, "\(ok.stdout)")
+        #expect(ok.stdout.contains("0 waiting in pg_wal/archive_status"), "\(ok.stdout)")
+    }
 }

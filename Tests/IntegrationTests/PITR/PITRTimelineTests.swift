@@ -97,6 +97,65 @@ struct PITRTimelineTests {
         #expect(try fourth.psql("SELECT string_agg(id::text, ',' ORDER BY id) FROM t") == "1,2,3", "\(fourth.log)")
     }
 
+    /// A base backup taken after promotion onto timeline 2: a restore promotes onto timeline 2 and
+    /// archives on; `run-now` against the promoted cluster takes a base backup whose manifest says
+    /// timeline 2; rows written after it; a restore to a time after it (on the latest timeline)
+    /// starts from that timeline-2 base backup and has exactly the rows up to the target; `verify`
+    /// finds the chains of both base backups complete.
+    @Test func baseBackupOnTimelineTwoAndRestoreAfterIt() async throws {
+        let world = try await PITRWorld.make()
+        defer { world.tearDown() }
+        var daemon = try world.startDaemon()
+        defer { daemon.cleanUp() }
+        let original = world.cluster
+        #expect(try world.backupd(["run-now", "pg"]).status == 0, "\(daemon.log)")
+        try original.psql("CREATE TABLE t (id int)")
+        try original.psql("INSERT INTO t VALUES (1)")
+        try world.switchAndWaitArchived()
+        original.stop()
+
+        let first = try world.backupd(["restore", "pg", "--latest", "--to-dir", world.directory + "/r1"])
+        #expect(first.status == 0, "\(first.stderr)")
+        let promoted = try world.startRestored("r1", archiving: true)
+        defer { promoted.stop() }
+        #expect(try promoted.psql("SELECT pg_walfile_name(pg_current_wal_lsn())").hasPrefix("00000002"), "\(promoted.log)")
+        try promoted.psql("INSERT INTO t VALUES (2)")
+        try world.switchAndWaitArchived(on: promoted)
+
+        // The job now backs up the promoted cluster: a base backup on timeline 2.
+        daemon.send(SIGTERM)
+        #expect(await daemon.waitForExit(timeout: 30) == 0)
+        try world.connectJob(to: promoted)
+        daemon = try world.startDaemon()
+        let onTwo = try world.backupd(["run-now", "pg"])
+        #expect(onTwo.status == 0, "\(onTwo.stderr)\n\(daemon.log)")
+        let manifests = try await world.manifests()
+        #expect(manifests.count == 2)
+        let base = try #require(manifests.last?.baseBackup)
+        #expect(base.timeline == 2 && base.startWALFile.hasPrefix("00000002"), "\(base)")
+        let baseID = try #require(manifests.last?.backupId)
+
+        try promoted.psql("INSERT INTO t VALUES (3)")
+        try world.switchAndWaitArchived(on: promoted)
+        try await Task.sleep(for: .milliseconds(1200))
+        let target = try promoted.psql("SELECT now()")
+        try await Task.sleep(for: .milliseconds(1200))
+        try promoted.psql("INSERT INTO t VALUES (4)")
+        try world.switchAndWaitArchived(on: promoted)
+        promoted.stop()
+
+        let verified = try world.backupd(["verify", "pg"])
+        #expect(verified.status == 0, "\(verified.stdout)\n\(verified.stderr)")
+        #expect(verified.stdout.contains("WAL chain of base backup \(baseID) (from \(base.startWALFile)): complete"), "\(verified.stdout)")
+
+        let toTime = try world.backupd(["restore", "pg", "--time", target, "--to-dir", world.directory + "/r2"])
+        #expect(toTime.status == 0, "\(toTime.stderr)")
+        #expect(toTime.stdout.contains("restored base backup \(baseID)") && toTime.stdout.contains("on timeline 2"), "\(toTime.stdout)")
+        let restored = try world.startRestored("r2")
+        defer { restored.stop() }
+        #expect(try restored.psql("SELECT string_agg(id::text, ',' ORDER BY id) FROM t") == "1,2,3", "\(restored.log)")
+    }
+
     /// The objects under `timeline`'s folder of the job's archive, listed by the AWS CLI (a second
     /// client): key -> "ETag size LastModified".
     static func objects(_ world: PITRWorld, timeline: UInt32) throws -> [String: String] {

@@ -16,30 +16,41 @@ struct PITRWorld {
     let destination: TestDestination
     let cluster: PITRCluster
     let binary: String
+    /// The second destination (`test2`), when the world has one.
+    var second: TestDestination? = nil
 
-    /// A world whose job has `retention` (none when nil).
-    static func make(retention: [String: Any]? = nil) async throws -> PITRWorld {
+    /// A world whose job has `retention` (none when nil), `pitr` keys besides `archiveUser`,
+    /// age encryption to `encryptTo`, a second destination (`test2`, its own bucket) when
+    /// `secondDestination`, and `destinationKeys` over the first destination's (an `endpoint`
+    /// through a FaultProxy, a short `retryFor`).
+    static func make(
+        retention: [String: Any]? = nil, pitr: [String: Any] = [:], encryptTo: String? = nil, secondDestination: Bool = false,
+        destinationKeys: [String: Any] = [:]
+    ) async throws -> PITRWorld {
         let directory = "/tmp/backupd-pitr-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         chmod(directory, 0o711)
         let destination = try await TestDestination.make()
+        let second = secondDestination ? try await TestDestination.make() : nil
         let binary = try backupdBinary()
         let configPath = directory + "/config.json"
         let pg = directory + "/pg"
-        let job: [String: Any] = [
-            "name": "pg", "engine": "postgres", "schedule": "0 3 * * *", "destination": "test", "prefix": "pitr",
-            "connection": ["host": pg, "port": 0, "username": "postgres", "database": "postgres"],
-            "pitr": ["archiveUser": "postgres"],
-        ]
         let cluster = try PITRCluster(directory: pg, archiveCommand: "\(binary) wal-push --config \(configPath) pg %p")
-        var withPort = job
-        if let retention { withPort["retention"] = retention }
-        withPort["connection"] = ["host": pg, "port": cluster.port, "username": "postgres", "database": "postgres"]
-        let root: [String: Any] = ["stateDirectory": directory + "/state", "destinations": [destination.json], "jobs": [withPort]]
+        var job: [String: Any] = [
+            "name": "pg", "engine": "postgres", "schedule": "0 3 * * *", "prefix": "pitr",
+            "connection": ["host": pg, "port": cluster.port, "username": "postgres", "database": "postgres"],
+            "pitr": pitr.merging(["archiveUser": "postgres"]) { $1 },
+        ]
+        if second != nil { job["destinations"] = ["test", "test2"] } else { job["destination"] = "test" }
+        if let retention { job["retention"] = retention }
+        if let encryptTo { job["encryption"] = ["ageRecipients": [encryptTo]] }
+        var destinations = [destination.json.merging(destinationKeys) { $1 }]
+        if let second { destinations.append(second.json.merging(["name": "test2"]) { $1 }) }
+        let root: [String: Any] = ["stateDirectory": directory + "/state", "destinations": destinations, "jobs": [job]]
         try JSONSerialization.data(withJSONObject: root).write(to: URL(fileURLWithPath: configPath))
         // Readable by the server's user: wal-push reads the config (never a secret) to find the socket.
         chmod(configPath, 0o644)
-        return PITRWorld(directory: directory, configPath: configPath, destination: destination, cluster: cluster, binary: binary)
+        return PITRWorld(directory: directory, configPath: configPath, destination: destination, cluster: cluster, binary: binary, second: second)
     }
 
     /// Starts `backupd run` and waits for its control socket.
@@ -90,14 +101,15 @@ struct PITRWorld {
     }
 
     /// The WAL file names in the bucket, read by the AWS CLI (a second client), in key order.
-    func archivedNames() throws -> [String] {
+    func archivedNames(in other: TestDestination? = nil) throws -> [String] {
         let s3 = try TestS3.environment()
-        let listed = try s3.aws(["s3api", "list-objects-v2", "--bucket", destination.json["bucket"] as? String ?? "", "--prefix", "pitr/pg/wal/", "--output", "json"])
+        let bucket = (other ?? destination).json["bucket"] as? String ?? ""
+        let listed = try s3.aws(["s3api", "list-objects-v2", "--bucket", bucket, "--prefix", "pitr/pg/wal/", "--output", "json"])
         guard listed.status == 0 else { throw TestSetupError("aws list-objects-v2 failed: \(listed.error)") }
         guard !listed.output.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { return [] }
         let json = try JSONSerialization.jsonObject(with: Data(listed.output.utf8)) as? [String: Any]
         let keys = ((json?["Contents"] as? [[String: Any]]) ?? []).compactMap { $0["Key"] as? String }
-        return keys.map { String($0.split(separator: "/").last ?? "").replacingOccurrences(of: ".zst", with: "") }.sorted()
+        return keys.map { String($0.split(separator: "/").last ?? "").replacingOccurrences(of: ".age", with: "").replacingOccurrences(of: ".zst", with: "") }.sorted()
     }
 
     /// The job's only manifest.
@@ -112,8 +124,37 @@ struct PITRWorld {
         try PITRCluster(restored: directory + "/" + name, scratch: directory + "/" + name + "-run", archiving: archiving)
     }
 
+    /// Points the job's connection at `other` (a restored, promoted cluster) in the config file;
+    /// the daemon reads it when it starts.
+    func connectJob(to other: PITRCluster) throws {
+        let url = URL(fileURLWithPath: configPath)
+        guard var root = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any],
+            var jobs = root["jobs"] as? [[String: Any]], !jobs.isEmpty
+        else { throw TestSetupError("cannot read \(configPath)") }
+        jobs[0]["connection"] = ["host": other.socketDirectory, "port": other.port, "username": "postgres", "database": "postgres"]
+        root["jobs"] = jobs
+        try JSONSerialization.data(withJSONObject: root).write(to: url)
+        chmod(configPath, 0o644)
+    }
+
+    /// The daemon's history, read-only.
+    func history() throws -> HistoryStore {
+        try HistoryStore(path: directory + "/state/" + HistoryStore.fileName, readOnly: true)
+    }
+
+    /// The Prometheus text the daemon's metrics would show now, from its history.
+    func metricsText() throws -> String {
+        let config = try BackupConfig.load(path: configPath, secrets: .none).config
+        return MetricsExposition.render(config: config, jobs: [:], now: Date(), history: try HistoryMetrics.read(from: try history(), jobs: ["pg"]))
+    }
+
+    /// Stops the cluster, removes the scratch directory and the world's buckets (the shared
+    /// radosgw keeps its objects in memory).
     func tearDown() {
         cluster.stop()
         try? FileManager.default.removeItem(atPath: directory)
+        for bucket in [destination, second].compactMap({ $0?.json["bucket"] as? String }) {
+            _ = try? TestS3.environment().aws(["s3", "rb", "--force", "s3://\(bucket)", "--cli-connect-timeout", "10", "--cli-read-timeout", "30"])
+        }
     }
 }
