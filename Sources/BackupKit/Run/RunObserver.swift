@@ -6,8 +6,8 @@ import Logging
 
 /// Work that follows a recorded run: after-backup verification, retention, notifications and
 /// metrics. `RunRecorder` (shared by the daemon and `run-now`) calls every observer once the
-/// run's row exists and again once its outcome is in the history. Calls come on the backup's own
-/// thread: an observer never throws (it logs), and one doing network work that must not delay the
+/// run's row exists and again once its outcome is in the history. Calls come in the run's own task:
+/// an observer never throws (it logs), and one doing network work that must not delay the
 /// result (a notification) hands it off and returns at once.
 public protocol RunObserver: Sendable {
     /// A run started (its `running` row exists).
