@@ -92,20 +92,46 @@ seed() {
   say "$db: $(psql -X -At "${pg[@]}" -d postgres -c "SELECT pg_size_pretty(pg_database_size('$db'))"), pg_dump -Fc -Z0 $(( $(cat "$tmp/raw-$db") / 1048576 )) MiB"
 }
 
+# CPU seconds used so far by the servers on this host: every postgres process (the live ones'
+# own, plus what the postmaster reaped from ended backends) and every radosgw, as "PG RGW".
+# Other users of a shared server count too: the figures are a bound, not an attribution.
+server_cpu() {
+  python3 - <<'PY'
+import os
+hz = os.sysconf("SC_CLK_TCK")
+totals = {"postgres": 0, "radosgw": 0}
+for pid in filter(str.isdigit, os.listdir("/proc")):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            stat = f.read()
+    except OSError:
+        continue
+    name = stat[stat.index("(") + 1:stat.rindex(")")]
+    fields = stat[stat.rindex(")") + 2:].split()
+    if name in totals:
+        totals[name] += sum(int(x) for x in fields[11:15])  # utime stime cutime cstime
+print(f"{totals['postgres'] / hz:.2f} {totals['radosgw'] / hz:.2f}")
+PY
+}
+
 # Runs a command under /usr/bin/time and appends a row to $results:
-# GROUP LABEL BYTES RUN wall cpu peak-RSS-KiB load.
+# GROUP LABEL BYTES RUN wall cpu peak-RSS-KiB load server-CPU rgw-CPU.
 measure() {  # GROUP LABEL BYTES RUN COMMAND...
   local group=$1 label=$2 bytes=$3 run=$4
   shift 4
   say "$group, run $run: $label"
+  local before after
+  before=$(server_cpu)
   if ! /usr/bin/time -f "%e %U %S %M" -o "$tmp/time" "$@" >"$tmp/out" 2>"$tmp/err"; then
     cat "$tmp/out" "$tmp/err" >&2
     say "FAILED: $group: $label"
     exit 1
   fi
+  after=$(server_cpu)
   read -r wall user sys rss < <(tail -n 1 "$tmp/time")
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$group" "$label" "$bytes" "$run" "$wall" \
-    "$(awk -v u="$user" -v s="$sys" 'BEGIN {print u + s}')" "$rss" "$(cut -d' ' -f1 /proc/loadavg)" >> "$results"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$group" "$label" "$bytes" "$run" "$wall" \
+    "$(awk -v u="$user" -v s="$sys" 'BEGIN {print u + s}')" "$rss" "$(cut -d' ' -f1 /proc/loadavg)" \
+    "$(awk -v b="$before" -v a="$after" 'BEGIN {split(b, x, " "); split(a, y, " "); printf "%.2f\t%.2f", y[1] - x[1], y[2] - x[2]}')" >> "$results"
 }
 
 # Records the stored size of the objects under KEY (those whose name contains MATCH).

@@ -15,12 +15,12 @@ with open(sys.argv[1]) as f:
         if cols[0] == "stored":
             stored.setdefault((cols[1], cols[2]), []).append(int(cols[3]))
             continue
-        group, label, size, _run, wall, cpu, rss, load = cols
+        group, label, size, _run, wall, cpu, rss, load, pg, rgw = cols
         key = (group, label)
         if key not in rows:
             order.append(key)
-            rows[key] = {"bytes": int(size), "wall": [], "cpu": [], "rss": [], "load": []}
-        for name, value in (("wall", wall), ("cpu", cpu), ("rss", rss), ("load", load)):
+            rows[key] = {"bytes": int(size), "wall": [], "cpu": [], "rss": [], "load": [], "pg": [], "rgw": []}
+        for name, value in (("wall", wall), ("cpu", cpu), ("rss", rss), ("load", load), ("pg", pg), ("rgw", rgw)):
             rows[key][name].append(float(value))
 
 groups = []
@@ -35,19 +35,18 @@ for group in groups:
     print(f"\n## {group.replace('cmp_', '')}: {first['bytes'] / 1048576:.0f} MiB "
           f"{'uploaded' if group.startswith('upload') else 'of pg_dump -Fc -Z0 output'}, "
           f"median of {runs} run(s), load average {min(loads):.1f}-{max(loads):.1f}")
-    print("| variant | wall s (range) | CPU s | CPU-s/GiB | peak RSS MiB | stored MiB |")
-    print("| --- | --- | --- | --- | --- | --- |")
+    print("| variant | wall s (range) | CPU s | CPU-s/GiB | peak RSS MiB | stored MiB | server CPU s: postgres, radosgw |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
     med = {}
     for label in labels:
         r = rows[(group, label)]
         wall, cpu, rss = (statistics.median(r[n]) for n in ("wall", "cpu", "rss"))
         med[label] = (wall, cpu)
         size = stored.get((group, label))
-        print(f"| {label} | {wall:.2f} ({min(r['wall']):.2f}-{max(r['wall']):.2f}) | {cpu:.2f} | "
+        servers = f"{statistics.median(r['pg']):.1f}, {statistics.median(r['rgw']):.1f}"
+        print(f"| {label.replace('|', chr(92) + '|')} | {wall:.2f} ({min(r['wall']):.2f}-{max(r['wall']):.2f}) | {cpu:.2f} | "
               f"{cpu / (r['bytes'] / GIB):.2f} | {rss / 1024:.0f} | "
-              f"{statistics.median(size) / 1048576:.1f} |" if size else
-              f"| {label} | {wall:.2f} ({min(r['wall']):.2f}-{max(r['wall']):.2f}) | {cpu:.2f} | "
-              f"{cpu / (r['bytes'] / GIB):.2f} | {rss / 1024:.0f} | |")
+              f"{statistics.median(size) / 1048576 if size else float('nan'):.1f} | {servers} |".replace("| nan |", "| |"))
     for mine in (l for l in labels if l.startswith("backupd")):
         for other in (l for l in labels if not l.startswith("backupd")):
             (w, c), (ow, oc) = med[mine], med[other]

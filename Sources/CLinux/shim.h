@@ -10,6 +10,9 @@ int pipe2(int pipefd[2], int flags);
 int posix_spawn_file_actions_addclosefrom_np(posix_spawn_file_actions_t *actions, int from);
 
 static inline int bd_pipe2_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
+// A pipe's capacity (fcntl F_SETPIPE_SZ, 1031; Linux 2.6.35); the kernel caps it at
+// /proc/sys/fs/pipe-max-size for unprivileged callers. Returns the new size, or -1.
+static inline int bd_set_pipe_size(int fd, int bytes) { return fcntl(fd, 1031 /* F_SETPIPE_SZ */, bytes); }
 
 // The control socket: accept4 (close-on-exec at once) and the peer's credentials (struct ucred
 // needs _GNU_SOURCE, which Glibc's module is not built with). Declared inside the functions, not

@@ -57,25 +57,53 @@ public struct EngineContext: Sendable {
     public func capture(
         _ argv: [String], environment: [String: String], timeout: Duration = EngineContext.checkTimeout
     ) throws -> (exit: ProcessExit, output: String, errors: String) {
-        let process = try launcher.launch(ProcessSpec(argv: argv, environment: environment, inheritedFiles: secrets.descriptors))
-        let timedOut = Mutex(false)
-        let timer = DeadlineTimer(deadline: .now() + timeout.seconds) {
-            timedOut.withLock { $0 = true }
-            process.kill()
+        try captureAll([argv], environment: environment, timeout: timeout)[0]
+    }
+
+    /// Runs short commands side by side (a tool's version and the server's: each start of a tool
+    /// costs tens of milliseconds, which a backup otherwise waits for in turn) and returns each
+    /// one's result as `capture` does, in order. When one fails to start or times out, the others
+    /// are killed and reaped before the error is thrown.
+    public func captureAll(
+        _ commands: [[String]], environment: [String: String], timeout: Duration = EngineContext.checkTimeout
+    ) throws -> [(exit: ProcessExit, output: String, errors: String)] {
+        var running: [(argv: [String], process: any RunningProcess, timedOut: BlockingBridge.AbortFlag, timer: DeadlineTimer)] = []
+        var collected = 0
+        defer {
+            for (index, entry) in running.enumerated() {
+                entry.timer.cancel()
+                if index >= collected {
+                    entry.process.kill()
+                    _ = entry.process.wait()
+                }
+            }
         }
-        defer { timer.cancel() }
-        var output: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
-        while true {
-            let n = try buffer.withUnsafeMutableBytes { try process.readOutput(into: $0) }
-            if n == 0 { break }
-            if output.count < 1 << 20 { output.append(contentsOf: buffer[..<n]) }
+        for argv in commands {
+            let process = try launcher.launch(ProcessSpec(argv: argv, environment: environment, inheritedFiles: secrets.descriptors))
+            let timedOut = BlockingBridge.AbortFlag()
+            let timer = DeadlineTimer(deadline: .now() + timeout.seconds) {
+                timedOut.raise()
+                process.kill()
+            }
+            running.append((argv, process, timedOut, timer))
         }
-        let exit = process.wait()
-        if timedOut.withLock({ $0 }) {
-            let tool = argv.first.map { ($0 as NSString).lastPathComponent } ?? "?"
-            throw EngineError.checkTimedOut(job: job.name, tool: tool, seconds: Int(timeout.components.seconds))
+        var results: [(exit: ProcessExit, output: String, errors: String)] = []
+        for entry in running {
+            var output: [UInt8] = []
+            var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+            while true {
+                let n = try buffer.withUnsafeMutableBytes { try entry.process.readOutput(into: $0) }
+                if n == 0 { break }
+                if output.count < 1 << 20 { output.append(contentsOf: buffer[..<n]) }
+            }
+            let exit = entry.process.wait()
+            collected += 1
+            if entry.timedOut.isRaised {
+                let tool = entry.argv.first.map { ($0 as NSString).lastPathComponent } ?? "?"
+                throw EngineError.checkTimedOut(job: job.name, tool: tool, seconds: Int(timeout.components.seconds))
+            }
+            results.append((exit, String(decoding: output, as: UTF8.self), entry.process.stderrTail()))
         }
-        return (exit, String(decoding: output, as: UTF8.self), process.stderrTail())
+        return results
     }
 }
