@@ -28,12 +28,13 @@ manifest_key=$(s3 list-objects-v2 --bucket "$bucket" --prefix "$start" --output 
   | LC_ALL=C sort | tail -n 1)
 [ -n "$manifest_key" ] || fail "no manifest under s3://$bucket/$start"
 s3 get-object --bucket "$bucket" --key "$manifest_key" manifest.json >/dev/null
-[ "$(jq -r .formatVersion manifest.json)" = 1 ] || fail "$manifest_key: unknown formatVersion"
+case $(jq -r .formatVersion manifest.json) in 1|2) ;; *) fail "$manifest_key: unknown formatVersion" ;; esac
 echo "backup $(jq -r .backupId manifest.json) of $(jq -r .startedAt manifest.json)" >&2
 
 # 2. The dump object: its pieces are its "segments" in order, or the object itself when it has
-#    none. Each piece's size and sha256 are of its bytes as stored (compressed, then encrypted).
-jq -c '.objects[] | select(.role == "dump") | (if (.segments // []) == [] then [.] else .segments end)[] | {key, size, sha256}' \
+#    none. Each piece's size and digests are of its bytes as stored (compressed, then encrypted):
+#    its "sha256" (format 1), or (format 2) the size and sha256 of each of its "parts" in order.
+jq -c '.objects[] | select(.role == "dump") | (if (.segments // []) == [] then [.] else .segments end)[] | {key, size, sha256, parts}' \
   manifest.json > pieces.jsonl
 [ -s pieces.jsonl ] || fail "$manifest_key lists no dump object"
 : > stream
@@ -41,13 +42,27 @@ while read -r piece; do
   key=$(jq -r .key <<<"$piece")
   s3 get-object --bucket "$bucket" --key "$key" piece >/dev/null
   [ "$(stat -c %s piece)" = "$(jq -r .size <<<"$piece")" ] || fail "$key: size differs from the manifest"
-  echo "$(jq -r .sha256 <<<"$piece")  piece" | sha256sum --check --quiet || fail "$key: SHA-256 differs from the manifest"
+  if [ "$(jq -r '.parts // [] | length' <<<"$piece")" = 0 ]; then
+    echo "$(jq -r .sha256 <<<"$piece")  piece" | sha256sum --check --quiet || fail "$key: SHA-256 differs from the manifest"
+  else
+    # The parts must cover the piece; each part's bytes (from offset, size long) must hash to its sha256.
+    [ "$(jq '[.parts[].size] | add' <<<"$piece")" = "$(stat -c %s piece)" ] || fail "$key: its parts do not cover it"
+    offset=0 number=0
+    while read -r size sha; do
+      number=$((number + 1))
+      [ "$(tail -c +$((offset + 1)) piece | head -c "$size" | sha256sum | cut -d' ' -f1)" = "$sha" ] \
+        || fail "$key: part $number (bytes $offset-$((offset + size - 1))) differs from the manifest"
+      offset=$((offset + size))
+    done < <(jq -r '.parts[] | "\(.size) \(.sha256)"' <<<"$piece")
+  fi
   cat piece >> stream   # 3. join the segments in manifest order
   rm piece
 done < pieces.jsonl
-# The object's own size and sha256 cover the whole joined stream.
-jq -r '.objects[] | select(.role == "dump") | "\(.sha256)  stream"' manifest.json | sha256sum --check --quiet \
-  || fail "the joined stream's SHA-256 differs from the manifest"
+# Format 1: the object's own size and sha256 cover the whole joined stream (format 2: its parts did).
+if [ "$(jq -r '.objects[] | select(.role == "dump") | .sha256 // "parts"' manifest.json)" != parts ]; then
+  jq -r '.objects[] | select(.role == "dump") | "\(.sha256)  stream"' manifest.json | sha256sum --check --quiet \
+    || fail "the joined stream's SHA-256 differs from the manifest"
+fi
 [ "$(stat -c %s stream)" = "$(jq -r '.objects[] | select(.role == "dump") | .size' manifest.json)" ] \
   || fail "the joined stream's size differs from the manifest"
 

@@ -43,6 +43,25 @@ public enum SHA256 {
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// SHA-256 over the binary digests given in lower-case hex, in order: a multipart object's
+    /// composite digest over its parts' SHA-256 (as S3's composite checksums are made, in hex).
+    public static func composite<S: Sequence<String>>(ofHex digests: S) -> String {
+        var joined: [UInt8] = []
+        for digest in digests {
+            var high: UInt8?
+            for c in digest.utf8 {
+                let value: UInt8 = c >= 97 ? c - 87 : c >= 65 ? c - 55 : c &- 48
+                if let h = high {
+                    joined.append(h << 4 | (value & 0xF))
+                    high = nil
+                } else {
+                    high = value
+                }
+            }
+        }
+        return hex(hash(joined))
+    }
+
     /// The hex digest of the empty string, the payload hash of every bodiless request.
     public static let emptyHex = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 }

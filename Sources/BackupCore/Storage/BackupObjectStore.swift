@@ -79,7 +79,8 @@ public struct UploadReceipt: Sendable, Hashable {
     public var uploadID: String
     /// Bytes stored.
     public var size: Int64
-    /// Lower-case hex SHA-256 of the stored bytes.
+    /// The stored bytes' digest: the lower-case hex SHA-256 of the whole object when `parts` is
+    /// empty, else `PartDigest.label` of the SHA-256 over the parts' digests.
     public var sha256: String
     /// The ETag S3 returned.
     public var etag: String
@@ -87,9 +88,14 @@ public struct UploadReceipt: Sendable, Hashable {
     public var partSize: Int
     /// How many parts were sent.
     public var partCount: Int
+    /// Each part's size and the SHA-256 the server checked, in order; empty for a store that
+    /// hashes the whole object instead.
+    public var parts: [PartDigest]
 
     /// Describes a finished upload.
-    public init(key: String, uploadID: String, size: Int64, sha256: String, etag: String, partSize: Int, partCount: Int) {
+    public init(
+        key: String, uploadID: String, size: Int64, sha256: String, etag: String, partSize: Int, partCount: Int, parts: [PartDigest] = []
+    ) {
         self.key = key
         self.uploadID = uploadID
         self.size = size
@@ -97,6 +103,7 @@ public struct UploadReceipt: Sendable, Hashable {
         self.etag = etag
         self.partSize = partSize
         self.partCount = partCount
+        self.parts = parts
     }
 }
 

@@ -7,7 +7,9 @@ public struct StreamReceipt: Sendable, Hashable {
     public var segments: [UploadReceipt]
     /// Bytes of the whole stream.
     public var size: Int64
-    /// Lower-case hex SHA-256 of the whole stream (the segments' bytes concatenated).
+    /// The whole stream's digest (the segments' bytes concatenated): its lower-case hex SHA-256,
+    /// or, when the segments carry `parts`, `PartDigest.label` of the SHA-256 over every part's
+    /// digest in stream order.
     public var sha256: String
 
     /// Describes a stored stream.

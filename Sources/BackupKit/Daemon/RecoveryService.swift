@@ -126,6 +126,6 @@ struct RecoveryService: Service {
             return nil
         }
         guard let entry = manifest.objects.first(where: { $0.key == key || $0.pieces.contains { $0.key == key } }) else { return nil }
-        return StoredObject(key: key, size: entry.size, metadata: ["sha256": entry.sha256])
+        return StoredObject(key: key, size: entry.size, metadata: ["sha256": entry.digest])
     }
 }

@@ -39,17 +39,46 @@ extension BackupManifest {
         return manifest
     }
 
-    /// Checks what a decoder cannot: a digest is 64 hex digits, sizes are not negative, objects exist.
+    /// Checks what a decoder cannot: a digest is 64 hex digits, sizes are not negative, objects
+    /// exist, and every byte of every object is covered by a digest: the whole stream's `sha256`
+    /// (each segment's too), or (format 2) parts whose sizes add up to each piece's size.
     func validate(key: String) throws(ManifestError) {
         guard !objects.isEmpty else { throw .malformed(key: key, path: "objects", detail: "is empty; a backup has at least one object") }
         for (index, object) in objects.enumerated() {
             let path = "objects[\(index)]"
-            guard Self.isDigest(object.sha256) else {
-                throw .malformed(key: key, path: "\(path).sha256", detail: "\"\(object.sha256)\" is not a lower-case hex SHA-256 (64 digits)")
-            }
             guard object.size >= 0 else { throw .malformed(key: key, path: "\(path).size", detail: "\(object.size) is negative") }
-            for (number, segment) in (object.segments ?? []).enumerated() where !Self.isDigest(segment.sha256) {
-                throw .malformed(key: key, path: "\(path).segments[\(number)].sha256", detail: "\"\(segment.sha256)\" is not a SHA-256")
+            if let sha256 = object.sha256 {
+                guard Self.isDigest(sha256) else {
+                    throw .malformed(key: key, path: "\(path).sha256", detail: "\"\(sha256)\" is not a lower-case hex SHA-256 (64 digits)")
+                }
+                for (number, segment) in (object.segments ?? []).enumerated() where !Self.isDigest(segment.sha256 ?? "") {
+                    throw .malformed(key: key, path: "\(path).segments[\(number)].sha256", detail: "\"\(segment.sha256 ?? "null")\" is not a SHA-256")
+                }
+                continue
+            }
+            guard formatVersion >= 2 else {
+                throw .malformed(key: key, path: "\(path).sha256", detail: "missing; a format 1 manifest records each object's SHA-256")
+            }
+            guard let composite = object.partsSha256, Self.isDigest(composite) else {
+                throw .malformed(
+                    key: key, path: "\(path).partsSha256",
+                    detail: "\"\(object.partsSha256 ?? "null")\" is not a lower-case hex SHA-256; an object without sha256 needs its parts' digest")
+            }
+            let segmented = !(object.segments ?? []).isEmpty
+            for (number, piece) in object.pieces.enumerated() {
+                let piecePath = segmented ? "\(path).segments[\(number)]" : path
+                guard let parts = piece.parts, !parts.isEmpty else {
+                    throw .malformed(key: key, path: "\(piecePath).parts", detail: "missing or empty; without sha256 every byte needs a part digest")
+                }
+                for (part, digest) in parts.enumerated() where !Self.isDigest(digest.sha256) || digest.size < 0 {
+                    throw .malformed(
+                        key: key, path: "\(piecePath).parts[\(part)]",
+                        detail: "size \(digest.size), sha256 \"\(digest.sha256)\": expected a size >= 0 and a lower-case hex SHA-256")
+                }
+                let covered = parts.reduce(Int64(0)) { $0 + $1.size }
+                guard covered == piece.size else {
+                    throw .malformed(key: key, path: "\(piecePath).parts", detail: "cover \(covered) bytes, but the object has \(piece.size)")
+                }
             }
         }
     }

@@ -1,12 +1,15 @@
+import BackupCore
 import ConfigKit
 import Foundation
+import SigV4
 
 /// The record of one complete backup, PUT as `{prefix}/{backup id}.manifest.json` after every
 /// data object is complete. A backup exists (for `list`, `restore`, `verify` and retention)
 /// exactly when its manifest exists and parses.
 public struct BackupManifest: Sendable, Hashable, Codable {
-    /// The format this build writes; `parse` refuses newer ones.
-    public static let currentFormatVersion = 1
+    /// The format this build writes; `parse` refuses newer ones. Format 2 lets an object carry
+    /// its parts' digests (`parts`, `partsSha256`) instead of a whole-stream `sha256`.
+    public static let currentFormatVersion = 2
 
     /// The manifest format's version.
     public var formatVersion: Int
@@ -111,8 +114,14 @@ public struct BackupManifest: Sendable, Hashable, Codable {
         public var tool: String
         /// Bytes of the whole stream.
         public var size: Int64
-        /// Lower-case hex SHA-256 of the whole stream.
-        public var sha256: String
+        /// Lower-case hex SHA-256 of the whole stream: format 1, and backups without a manifest;
+        /// nil when the stream is digested by its parts.
+        public var sha256: String?
+        /// Format 2, an unsegmented object: each part's size and SHA-256 (the digest its upload
+        /// was signed with and the server checked), in order. Segments carry their own.
+        public var parts: [PartDigest]?
+        /// Format 2: the SHA-256 over every part's digest in stream order (binary, concatenated).
+        public var partsSha256: String?
         /// The first part's size (0 when unknown, for backups without a manifest).
         public var partSize: Int
         /// Parts of the multipart upload (0 when unknown).
@@ -124,8 +133,8 @@ public struct BackupManifest: Sendable, Hashable, Codable {
 
         /// Describes an object.
         public init(
-            role: String, key: String, tool: String, size: Int64, sha256: String, partSize: Int, partCount: Int, etag: String,
-            segments: [Segment]? = nil
+            role: String, key: String, tool: String, size: Int64, sha256: String?, partSize: Int, partCount: Int, etag: String,
+            segments: [Segment]? = nil, parts: [PartDigest]? = nil, partsSha256: String? = nil
         ) {
             self.role = role
             self.key = key
@@ -136,12 +145,23 @@ public struct BackupManifest: Sendable, Hashable, Codable {
             self.partCount = partCount
             self.etag = etag
             self.segments = segments
+            self.parts = parts
+            self.partsSha256 = partsSha256
         }
 
         /// The objects to read in order: the segments, or the object itself.
         public var pieces: [Segment] {
             if let segments, !segments.isEmpty { return segments }
-            return [Segment(key: key, size: size, sha256: sha256, partSize: partSize, partCount: partCount, etag: etag)]
+            return [Segment(key: key, size: size, sha256: sha256, partSize: partSize, partCount: partCount, etag: etag, parts: parts)]
+        }
+
+        /// Whether the stream is digested by its parts (format 2) rather than as a whole.
+        public var isDigestedByParts: Bool { sha256 == nil }
+
+        /// The stream's digest as `list`, the history and `verify` show it: the whole stream's
+        /// SHA-256, or `PartDigest.label` of `partsSha256`.
+        public var digest: String {
+            sha256 ?? PartDigest.label(composite: partsSha256 ?? "", parts: pieces.reduce(0) { $0 + ($1.parts?.count ?? 0) })
         }
     }
 
@@ -151,8 +171,10 @@ public struct BackupManifest: Sendable, Hashable, Codable {
         public var key: String
         /// Its bytes.
         public var size: Int64
-        /// Its own SHA-256.
-        public var sha256: String
+        /// Its own SHA-256 (nil when it is digested by its parts).
+        public var sha256: String?
+        /// Format 2: each part's size and SHA-256, in order.
+        public var parts: [PartDigest]?
         /// Its first part's size.
         public var partSize: Int
         /// Its part count.
@@ -161,13 +183,21 @@ public struct BackupManifest: Sendable, Hashable, Codable {
         public var etag: String
 
         /// Describes a segment.
-        public init(key: String, size: Int64, sha256: String, partSize: Int, partCount: Int, etag: String) {
+        public init(
+            key: String, size: Int64, sha256: String?, partSize: Int, partCount: Int, etag: String, parts: [PartDigest]? = nil
+        ) {
             self.key = key
             self.size = size
             self.sha256 = sha256
             self.partSize = partSize
             self.partCount = partCount
             self.etag = etag
+            self.parts = parts
+        }
+
+        /// Its digest as `verify` shows it: its SHA-256, or `PartDigest.label` over its parts.
+        public var digest: String {
+            sha256 ?? PartDigest.label(composite: SHA256.composite(ofHex: (parts ?? []).map(\.sha256)), parts: parts?.count ?? 0)
         }
     }
 

@@ -26,7 +26,7 @@ public enum CatalogRenderer {
                 HistoryRenderer.size(manifest?.totalSize ?? entry.size),
                 String(manifest?.objects.count ?? entry.objects.count),
                 manifest?.compression ?? "-",
-                manifest?.primary.map { String($0.sha256.prefix(12)) } ?? "-",
+                manifest?.primary.map { String($0.digest.prefix(12)) } ?? "-",
                 verified(verifications[entry.id], time: time),
             ] + decision + [
                 entry.id + (entry.state == .complete ? "" : " (\(entry.state.rawValue))")
@@ -125,12 +125,12 @@ public enum CatalogRenderer {
         }
         let rows = entries.map { entry in
             let digests = Dictionary(
-                (entry.manifest?.objects ?? []).flatMap { $0.pieces.map { ($0.key, $0.sha256) } }, uniquingKeysWith: { a, _ in a })
+                (entry.manifest?.objects ?? []).flatMap { $0.pieces.map { ($0.key, $0.digest) } }, uniquingKeysWith: { a, _ in a })
             return Row(
                 id: entry.id, time: entry.time, state: entry.state.rawValue, manifestKey: entry.manifestKey,
                 size: entry.manifest?.totalSize ?? entry.size,
                 objects: entry.objects.map { Row.Object(key: $0.key, size: $0.size, sha256: digests[$0.key]) },
-                compression: entry.manifest?.compression, sha256: entry.manifest?.primary?.sha256, problem: entry.problem,
+                compression: entry.manifest?.compression, sha256: entry.manifest?.primary?.digest, problem: entry.problem,
                 lastVerification: verifications[entry.id].map(Verification.init), tables: entry.manifest?.tables, suspicious: entry.manifest?.suspicious,
                 acknowledged: entry.manifest?.suspicious != nil && acknowledged.contains(entry.id))
         } + strangers.map { object in

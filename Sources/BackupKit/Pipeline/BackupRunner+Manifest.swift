@@ -2,6 +2,7 @@ import BackupCore
 import ConfigKit
 import Foundation
 import Logging
+import SigV4
 
 extension BackupRunner {
     /// The manifest of a backup whose objects are all complete.
@@ -12,16 +13,23 @@ extension BackupRunner {
         let objects = results.map { result in
             let stream = result.receipt
             let first = stream.segments[0]
+            // The uploader's part digests (checked by the server) stand for the stream: no second
+            // digest of the same bytes. A store that hashed the whole stream instead records that.
+            let byParts = stream.segments.allSatisfy { !$0.parts.isEmpty }
             let segments = stream.isSegmented
                 ? stream.segments.map {
-                    BackupManifest.Segment(key: $0.key, size: $0.size, sha256: $0.sha256, partSize: $0.partSize, partCount: $0.partCount, etag: $0.etag)
+                    BackupManifest.Segment(
+                        key: $0.key, size: $0.size, sha256: byParts ? nil : $0.sha256, partSize: $0.partSize, partCount: $0.partCount,
+                        etag: $0.etag, parts: byParts ? $0.parts : nil)
                 }
                 : nil
+            let parts = stream.segments.flatMap(\.parts)
             return BackupManifest.Object(
                 role: result.step.primary ? "dump" : "globals", key: stream.key, tool: result.step.tool,
-                size: stream.size, sha256: stream.sha256, partSize: first.partSize,
+                size: stream.size, sha256: byParts ? nil : stream.sha256, partSize: first.partSize,
                 partCount: stream.segments.reduce(0) { $0 + $1.partCount }, etag: stream.isSegmented ? "" : first.etag,
-                segments: segments)
+                segments: segments, parts: byParts && !stream.isSegmented ? parts : nil,
+                partsSha256: byParts ? SHA256.composite(ofHex: parts.map(\.sha256)) : nil)
         }
         var manifest = BackupManifest(
             backupId: ObjectName.backupID(job: job.name, time: startedAt, token: token), job: job.name, engine: job.engine.rawValue,

@@ -158,9 +158,11 @@ public struct Restorer: Sendable {
             }
         }
         func checkDigest(_ digest: BackupStreamReader.Digest) throws {
-            guard digest.size == object.size, digest.sha256 == object.sha256 else {
+            // Part by part (format 2) the first bad part is named; its digest then differs too.
+            guard digest.size == object.size, digest.sha256 == object.digest else {
+                let part = digest.segmentProblems.first.map { "; \($0)" } ?? ""
                 throw RestoreError.digestMismatch(
-                    job: job.name, key: key, expected: "\(object.sha256) (\(object.size) bytes)", found: "\(digest.sha256) (\(digest.size) bytes)")
+                    job: job.name, key: key, expected: "\(object.digest) (\(object.size) bytes)", found: "\(digest.sha256) (\(digest.size) bytes)\(part)")
             }
         }
 

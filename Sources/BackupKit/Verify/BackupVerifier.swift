@@ -69,7 +69,7 @@ public struct BackupVerifier: Sendable {
         _ object: BackupManifest.Object, layers: Layers, engine: String, job: JobConfig, store: any BackupObjectStore
     ) async -> VerifyReport.ObjectResult {
         var result = VerifyReport.ObjectResult(
-            key: object.key, role: object.role, expectedSize: object.size, foundSize: nil, expectedSha256: object.sha256,
+            key: object.key, role: object.role, expectedSize: object.size, foundSize: nil, expectedSha256: object.digest,
             foundSha256: nil, compression: Self.layerName(layers.compression), format: "", problems: [])
         if layers.encrypted { result.encryption = layers.readable ? "age" : "age (not decrypted)" }
         let format: any FormatCheck
@@ -131,8 +131,8 @@ public struct BackupVerifier: Sendable {
             if digest.size != object.size {
                 result.problems.append("size expected \(object.size) bytes (manifest), found \(digest.size) bytes")
             }
-            if digest.sha256 != object.sha256 {
-                result.problems.append("SHA-256 expected \(object.sha256) (manifest), found \(digest.sha256)")
+            if digest.sha256 != object.digest {
+                result.problems.append("SHA-256 expected \(object.digest) (manifest), found \(digest.sha256)")
             }
         } catch {
             await age?.abort()

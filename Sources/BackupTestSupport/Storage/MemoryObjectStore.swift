@@ -19,11 +19,15 @@ package final class MemoryObjectStore: BackupObjectStore, ObjectStoreProvider {
     package let partSize: Int
     /// Fail the upload with `MemoryStoreError.injected` after this many bytes.
     package let failAfter: Int?
+    /// Whether receipts carry each part's digest, as the S3 uploader's do (manifest format 2),
+    /// rather than the whole object's SHA-256.
+    package let digestsParts: Bool
 
     /// An empty store.
-    package init(partSize: Int = 5 << 20, failAfter: Int? = nil) {
+    package init(partSize: Int = 5 << 20, failAfter: Int? = nil, digestsParts: Bool = false) {
         self.partSize = partSize
         self.failAfter = failAfter
+        self.digestsParts = digestsParts
     }
 
     package func store(for destination: DestinationConfig) throws -> any BackupObjectStore { self }
@@ -55,6 +59,7 @@ package final class MemoryObjectStore: BackupObjectStore, ObjectStoreProvider {
         var stored: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: partSize)
         var parts = 0
+        var partDigests: [PartDigest] = []
         do {
             while true {
                 if Task.isCancelled { throw MemoryStoreError.cancelled(StopReason.text) }
@@ -67,6 +72,7 @@ package final class MemoryObjectStore: BackupObjectStore, ObjectStoreProvider {
                 if filled == 0 && parts > 0 { break }
                 stored.append(contentsOf: buffer[..<filled])
                 parts += 1
+                if digestsParts { partDigests.append(PartDigest(size: Int64(filled), sha256: SHA256.hex(SHA256.hash(buffer[..<filled])))) }
                 if let failAfter, stored.count >= failAfter { throw MemoryStoreError.injected }
                 if filled < buffer.count { break }
             }
@@ -77,14 +83,16 @@ package final class MemoryObjectStore: BackupObjectStore, ObjectStoreProvider {
             }
             throw error
         }
-        let digest = SHA256.hex(SHA256.hash(stored))
+        let whole = SHA256.hex(SHA256.hash(stored))
+        let digest = digestsParts
+            ? PartDigest.label(composite: SHA256.composite(ofHex: partDigests.map(\.sha256)), parts: partDigests.count) : whole
         state.withLock { s in
             s.open[uploadID] = nil
             s.objects[key] = (stored, metadata, Date())
         }
         return UploadReceipt(
-            key: key, uploadID: uploadID, size: Int64(stored.count), sha256: digest, etag: "\"\(digest.prefix(32))\"",
-            partSize: partSize, partCount: parts)
+            key: key, uploadID: uploadID, size: Int64(stored.count), sha256: digest, etag: "\"\(whole.prefix(32))\"",
+            partSize: partSize, partCount: parts, parts: partDigests)
     }
 
     package func head(key: String) async throws -> StoredObject? {

@@ -22,9 +22,8 @@ extension MultipartUploader {
             while true {
                 let segmentKey = expectedSegments > 1 || segments.index > 1
                     ? StreamReceipt.segmentKey(key, index: segments.index) : key
-                let hasher = segments.index == 1 ? segments.streamHasher : StreamHasher()
                 let receipt = try await uploadMeasured(
-                    key: segmentKey, from: segments, metadata: metadata, uploadStarted: uploadStarted, plan: plan, hasher: hasher
+                    key: segmentKey, from: segments, metadata: metadata, uploadStarted: uploadStarted, plan: plan
                 ).receipt
                 receipts.append(receipt)
                 let lent = BlockingBridge.Handoff(segments)
@@ -41,7 +40,9 @@ extension MultipartUploader {
             }
             throw error
         }
-        let sha256 = SHA256.hex(segments.streamHasher.finalize())
+        // One digest per byte: the stream's is made of its parts' (every segment's, in order).
+        let parts = receipts.flatMap(\.parts)
+        let sha256 = PartDigest.label(composite: SHA256.composite(ofHex: parts.map(\.sha256)), parts: parts.count)
         return StreamReceipt(key: key, segments: receipts, size: segments.total, sha256: sha256)
     }
 

@@ -5,7 +5,7 @@ import SigV4
 
 /// Streams a `ByteSource` of unknown length to one S3 object as a multipart upload.
 ///
-/// The uploading task reads parts (through the `BlockingBridge`) and hashes the whole stream; up to
+/// The uploading task reads parts (through the `BlockingBridge`), hashing each once; up to
 /// `partsInFlight` parts are sent at once, each a child task of a task group. At most
 /// `partsInFlight + 1` part buffers exist: the next part is read while the others are sent, and
 /// is sent only when a slot is free, so a slow bucket holds the reader (and through it the
@@ -39,9 +39,10 @@ public final class MultipartUploader: Sendable {
         self.now = now
     }
 
-    /// Uploads `source` to `key` with `metadata` (what is known at the start), hashing the stream
-    /// in the same pass, and verifies size and metadata with HEAD. The digest goes into the
-    /// receipt (and from there the manifest), never back onto the object: no copy request is sent.
+    /// Uploads `source` to `key` with `metadata` (what is known at the start), hashing each part
+    /// as it is read, and verifies size and metadata with HEAD. The part digests (each signed
+    /// with its part and checked by the server) go into the receipt, and from there the manifest,
+    /// never back onto the object: no copy request is sent.
     /// See `BackupObjectStore.upload` for the contract.
     public func upload(
         key: String, from source: any ByteSource, metadata: [String: String], uploadStarted: (String) -> Void
@@ -52,7 +53,7 @@ public final class MultipartUploader: Sendable {
     /// `upload` that also reports the peak bytes of part buffers held (for the memory bound's tests).
     func uploadMeasured(
         key: String, from source: any ByteSource, metadata: [String: String],
-        uploadStarted: (String) -> Void, plan: PartSizePlan? = nil, hasher: StreamHasher = StreamHasher()
+        uploadStarted: (String) -> Void, plan: PartSizePlan? = nil
     ) async throws -> (receipt: UploadReceipt, peakBufferBytes: Int) {
         let plan = plan ?? self.plan
         if Task.isCancelled { throw S3Error.cancelled(reason: StopReason.text) }
@@ -62,10 +63,10 @@ public final class MultipartUploader: Sendable {
         log[metadataKey: "s3.upload_id"] = "\(uploadID)"
         uploadStarted(uploadID)
 
-        let reader = PartReader(source: source, key: key, plan: plan, hasher: hasher, bufferLimit: partsInFlight + 1)
-        let etags: [Int: String]
+        let reader = PartReader(source: source, key: key, plan: plan, bufferLimit: partsInFlight + 1)
+        let sent: [Int: (etag: String, digest: PartDigest)]
         do {
-            etags = try await sendParts(from: reader, key: key, uploadID: uploadID)
+            sent = try await sendParts(from: reader, key: key, uploadID: uploadID)
         } catch {
             let failure = Task.isCancelled && !(error is S3Error) ? S3Error.cancelled(reason: StopReason.text) : error
             log.info("upload failed, aborting", metadata: ["s3.error": "\(failure)"])
@@ -73,9 +74,9 @@ public final class MultipartUploader: Sendable {
             throw failure
         }
 
-        // The stream's hasher may go on into the next segment: the digest comes from a copy.
-        let sha256 = SHA256.hex(hasher.copy().finalize())
-        let sentParts = etags.map { (number: $0.key, etag: $0.value) }
+        let parts = sent.keys.sorted().map { sent[$0]!.digest }
+        let sha256 = PartDigest.label(composite: SHA256.composite(ofHex: parts.map(\.sha256)), parts: parts.count)
+        let sentParts = sent.map { (number: $0.key, etag: $0.value.etag) }
         do {
             try await client.completeMultipartUpload(key: key, uploadID: uploadID, parts: sentParts)
         } catch {
@@ -96,21 +97,23 @@ public final class MultipartUploader: Sendable {
         return (
             UploadReceipt(
                 key: key, uploadID: uploadID, size: reader.total, sha256: sha256, etag: etag, partSize: reader.firstPartSize,
-                partCount: reader.partCount),
+                partCount: reader.partCount, parts: parts),
             reader.peakBufferBytes
         )
     }
 
     /// Reads parts and sends each as a child task, at most `partsInFlight` at once; returns the
-    /// parts' ETags by number. The first failure (a part's, the source's) cancels the others.
-    private func sendParts(from reader: PartReader, key: String, uploadID: String) async throws -> [Int: String] {
+    /// parts' ETags and digests by number. The first failure (a part's, the source's) cancels the others.
+    private func sendParts(from reader: PartReader, key: String, uploadID: String) async throws -> [Int: (etag: String, digest: PartDigest)] {
         // Each part (its buffer) is lent to the child task that sends it and comes back with its ETag.
-        try await withThrowingTaskGroup(of: (number: Int, etag: String, buffer: BlockingBridge.Handoff<PartBuffer>).self) { group in
-            var etags: [Int: String] = [:]
+        try await withThrowingTaskGroup(
+            of: (number: Int, etag: String, digest: PartDigest, buffer: BlockingBridge.Handoff<PartBuffer>).self
+        ) { group in
+            var etags: [Int: (etag: String, digest: PartDigest)] = [:]
             var running = 0
             while let filled = try await reader.next() {
                 if running == partsInFlight, let sent = try await group.next() {
-                    etags[sent.number] = sent.etag
+                    etags[sent.number] = (sent.etag, sent.digest)
                     reader.release(sent.buffer.value)
                     running -= 1
                 }
@@ -119,10 +122,11 @@ public final class MultipartUploader: Sendable {
                     let part = lent.value
                     do {
                         let bytes = UnsafeRawBufferPointer(rebasing: part.buffer.memory[0..<part.length])
-                        // The part's digest (hashed by the reader with the stream's) lets the server check it.
+                        // The part's digest (hashed by the reader) lets the server check it.
                         let etag = try await client.uploadPart(
                             key: key, uploadID: uploadID, number: part.number, body: bytes, sha256: part.sha256)
-                        return (part.number, etag, BlockingBridge.Handoff(part.buffer))
+                        let digest = PartDigest(size: Int64(part.length), sha256: part.sha256)
+                        return (part.number, etag, digest, BlockingBridge.Handoff(part.buffer))
                     } catch {
                         stop.raise()  // the reader stops at its next chunk instead of filling a part for nothing
                         throw error
@@ -130,7 +134,7 @@ public final class MultipartUploader: Sendable {
                 }
             }
             for try await sent in group {
-                etags[sent.number] = sent.etag
+                etags[sent.number] = (sent.etag, sent.digest)
                 reader.release(sent.buffer.value)
             }
             // A read cut short by cancellation is not the end of the stream: never complete it.

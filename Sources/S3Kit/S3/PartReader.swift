@@ -2,8 +2,8 @@ import BackupCore
 import SigV4
 
 /// The reading side of one multipart upload: fills part buffers from the source through the
-/// `BlockingBridge` (reads may block on a dump tool's pipe), hashing the stream and each part in
-/// the same pass, and keeps the buffers: at most `bufferLimit` exist, reused while the part size
+/// `BlockingBridge` (reads may block on a dump tool's pipe), hashing each part as it is read (the
+/// digest that signs it and that the manifest records: one SHA-256 pass per byte), and keeps the buffers: at most `bufferLimit` exist, reused while the part size
 /// stays the same. Used by the uploading task alone.
 final class PartReader {
     /// One filled part (lent to the task that sends it, which hands its buffer back).
@@ -18,7 +18,6 @@ final class PartReader {
     private let source: BlockingBridge.Handoff<any ByteSource>
     private let key: String
     private let plan: PartSizePlan
-    private let hasher: StreamHasher
     private let bufferLimit: Int
     /// Raised by a failed part: the reader stops at its next chunk.
     let stop = BlockingBridge.AbortFlag()
@@ -36,11 +35,10 @@ final class PartReader {
     /// The most bytes of part buffers allocated at once (for the memory bound's tests).
     private(set) var peakBufferBytes = 0
 
-    init(source: any ByteSource, key: String, plan: PartSizePlan, hasher: StreamHasher, bufferLimit: Int) {
+    init(source: any ByteSource, key: String, plan: PartSizePlan, bufferLimit: Int) {
         self.source = BlockingBridge.Handoff(source)
         self.key = key
         self.plan = plan
-        self.hasher = hasher
         self.bufferLimit = bufferLimit
     }
 
@@ -75,20 +73,20 @@ final class PartReader {
     }
 
     /// Fills `buffer` up to `size` on the bridge, hashing each chunk right after it is read (while
-    /// it is still in the cache), both digests in one pass. For the plan's last part, a full buffer
+    /// it is still in the cache). For the plan's last part, a full buffer
     /// is followed by a one-byte probe: the stream must end there or it does not fit.
     private func fill(_ buffer: PartBuffer, size: Int, last: Bool) async throws -> (filled: Int, ended: Bool, extra: Bool, sha256: String) {
-        let lent = BlockingBridge.Handoff((source: source.value, hasher: hasher, buffer: buffer))
+        let lent = BlockingBridge.Handoff((source: source.value, buffer: buffer))
         let stop = stop
         return try await BlockingBridge.shared.run(interrupt: { stop.raise() }) {
-            let (source, hasher, buffer) = lent.value
+            let (source, buffer) = lent.value
             let partHasher = StreamHasher()
             var filled = 0
             var ended = false
             while filled < size && !stop.isRaised {
                 let n = try source.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer.memory[filled..<size]))
                 if n == 0 { ended = true; break }
-                StreamHasher.update(hasher, and: partHasher, with: UnsafeRawBufferPointer(rebasing: buffer.memory[filled..<(filled + n)]))
+                partHasher.update(UnsafeRawBufferPointer(rebasing: buffer.memory[filled..<(filled + n)]))
                 filled += n
             }
             var extra = false

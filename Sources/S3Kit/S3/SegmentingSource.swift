@@ -2,16 +2,12 @@ import BackupCore
 
 /// Cuts one stream into segments of at most `limit` bytes: each segment reads as a source that
 /// ends at the limit, and `hasMore` tells (by reading one byte ahead) whether the stream goes on.
-/// From the second segment on it also feeds the whole stream's digest (the first segment's bytes
-/// are hashed by the uploader into the same hasher).
 final class SegmentingSource: ByteSource {
     private let inner: any ByteSource
     let limit: Int64
     private var remaining: Int64
     private var lookahead: UInt8?
     private var ended = false
-    /// The digest of the whole stream; the uploader feeds it during the first segment.
-    let streamHasher = StreamHasher()
     /// Which segment is being read (1-based).
     private(set) var index = 1
     /// Bytes of the whole stream read so far.
@@ -39,7 +35,6 @@ final class SegmentingSource: ByteSource {
         }
         remaining -= Int64(written)
         total += Int64(written)
-        if index > 1 { streamHasher.update(UnsafeRawBufferPointer(rebasing: buffer[0..<written])) }
         return written
     }
 

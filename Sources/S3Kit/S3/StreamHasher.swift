@@ -1,10 +1,10 @@
 import CSHA256Pair
 import SigV4
 
-/// SHA-256 of a stream as it is uploaded. On CPUs with the SHA extensions it runs on backupd's
-/// own SHA-NI code, which can advance two digests over the same bytes in one pass (`update(_:and:with:)`:
-/// a part's digest for SigV4 and the stream's for the manifest share the message schedule and
-/// interleave their rounds); elsewhere it is OpenSSL's, one pass per digest.
+/// SHA-256 of a part as it is uploaded (the digest SigV4 signs and the manifest records). On CPUs
+/// with the SHA extensions it runs on backupd's own SHA-NI code, which can also advance two digests
+/// over the same bytes in one pass (`update(_:and:with:)`, sharing the message schedule); elsewhere
+/// it is OpenSSL's.
 final class StreamHasher {
     private enum Engine {
         case paired(UnsafeMutablePointer<bd_sha256_ctx>)

@@ -39,10 +39,10 @@ struct ManifestTests {
     /// A manifest from a newer backupd is refused with both versions named.
     @Test func newerVersionRefused() throws {
         var manifest = sampleManifest()
-        manifest.formatVersion = 2
+        manifest.formatVersion = 3
         let error = try #require(throws: ManifestError.self) { try BackupManifest.parse(try manifest.encoded(), key: "p/x.manifest.json") }
-        #expect(error == .unsupportedVersion(key: "p/x.manifest.json", found: 2, supported: 1))
-        #expect(error.description.contains("format version 2; this backupd reads versions 1 to 1"))
+        #expect(error == .unsupportedVersion(key: "p/x.manifest.json", found: 3, supported: 2))
+        #expect(error.description.contains("format version 3; this backupd reads versions 1 to 2"))
     }
 
     /// Bad input names the manifest, the JSON path and what is wrong.

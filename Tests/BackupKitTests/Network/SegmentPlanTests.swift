@@ -1,3 +1,4 @@
+import BackupTestSupport
 import Foundation
 import SigV4
 import TestThreads
@@ -83,15 +84,18 @@ import Testing
             if n == 0 { break }
             all += buffer[0..<n]
         }
-        #expect(receipt.sha256 == SHA256.hex(SHA256.hash(all)))
-        #expect(receipt.segments[1].sha256 == SHA256.hex(SHA256.hash(all[(15 << 20)..<(30 << 20)])))
+        // The stream's digest is made of every segment's parts, in order; each segment's of its own.
+        let sizes: [Int64] = [5 << 20, 5 << 20, 5 << 20, 5 << 20, 5 << 20, 5 << 20, 2 << 20]
+        #expect(receipt.segments.flatMap(\.parts).map(\.size) == sizes)
+        #expect(receipt.sha256 == ExpectedDigest.byParts(all, sizes: sizes))
+        #expect(receipt.segments[1].sha256 == ExpectedDigest.byParts(all[(15 << 20)..<(30 << 20)], sizes: [5 << 20, 5 << 20, 5 << 20]))
     }
 }
 
 /// How parts are signed by transport.
 @Suite(.ownThreads) struct PartSigningTests {
     /// On https as on http every part is signed with its own SHA-256 (the server checks each
-    /// part), computed in the same pass as the stream's digest.
+    /// part), the same digest the receipt (and the manifest) records: one digest per byte.
     @Test(arguments: ["https", "http"])
     func everyPartCarriesItsDigest(scheme: String) async throws {
         let fake = FakeS3Transport()
@@ -109,6 +113,7 @@ import Testing
         let parts = [0..<(5 << 20), (5 << 20)..<(10 << 20), (10 << 20)..<(11 << 20)].map { object[$0].withUnsafeBytes { SHA256.hex(SHA256.hash($0)) } }
         #expect(Set(hashes) == Set(parts))
         #expect(hashes.count == 3)
-        #expect(receipt.sha256 == SHA256.hex(SHA256.hash(object)))
+        #expect(receipt.parts.map(\.sha256) == parts)
+        #expect(receipt.sha256 == ExpectedDigest.byParts(object, sizes: [5 << 20, 5 << 20, 1 << 20]))
     }
 }

@@ -1,3 +1,4 @@
+import BackupTestSupport
 import Foundation
 import SigV4
 import Synchronization
@@ -12,20 +13,24 @@ import Testing
 
 /// The uploader over an in-memory bucket: retries, aborts, memory bound, part sizes, metadata.
 @Suite(.ownThreads) struct MultipartUploaderTests {
-    /// A stream is stored byte for byte with the metadata known at the start; its SHA-256, size,
-    /// ETag, part size and count come back in the receipt, and no copy request is ever sent.
+    /// A stream is stored byte for byte with the metadata known at the start; its part digests
+    /// (and the digest over them), size, ETag, part size and count come back in the receipt, and
+    /// no copy request is ever sent.
     @Test func uploadsAndRecordsSHA256() async throws {
         let fake = FakeS3Transport()
         var started: [String] = []
         let receipt = try await fakeUploader(fake).upload(
             key: "k", from: CountingSource(length: 12 << 20), metadata: ["job": "db"],
             uploadStarted: { started.append($0) })
-        let expected = SHA256.hex(SHA256.hash(fake.object ?? []))
+        let expected = ExpectedDigest.byParts(fake.object ?? [], sizes: [5 << 20, 5 << 20, 2 << 20])
         #expect(started == ["up-1"])
         #expect(receipt.size == 12 << 20)
         #expect(receipt.partCount == 3)
         #expect(receipt.partSize == 5 << 20)
-        #expect(receipt.sha256 == expected)
+        #expect(receipt.sha256 == expected && expected.hasSuffix("-3"))
+        #expect(receipt.parts.map(\.size) == [5 << 20, 5 << 20, 2 << 20])
+        let object = fake.object ?? []
+        #expect(receipt.parts.first?.sha256 == SHA256.hex(SHA256.hash(object[0..<(5 << 20)])))
         #expect(!receipt.etag.isEmpty)
         #expect(fake.metadata == ["job": "db"])
         #expect(fake.calls.allSatisfy { $0.operation != "CopyObject" && $0.operation != "UploadPartCopy" && $0.header("x-amz-copy-source") == nil })
@@ -169,13 +174,14 @@ import Testing
         #expect(small.aborted == 1)
     }
 
-    /// An empty stream is stored as an empty object with the empty digest.
+    /// An empty stream is stored as an empty object: one empty part, with the empty digest.
     @Test func emptyStream() async throws {
         let fake = FakeS3Transport()
         let receipt = try await fakeUploader(fake).upload(
             key: "k", from: CountingSource(length: 0), metadata: [:], uploadStarted: { _ in })
         #expect(receipt.size == 0)
-        #expect(receipt.sha256 == SHA256.emptyHex)
+        #expect(receipt.parts == [PartDigest(size: 0, sha256: SHA256.emptyHex)])
+        #expect(receipt.sha256 == ExpectedDigest.byParts([UInt8](), sizes: [0]))
         #expect(fake.object == [])
     }
 

@@ -30,6 +30,8 @@ func replaceEncryptedContent(
     let index = try #require(objects.firstIndex { $0["key"] as? String == key })
     objects[index]["size"] = bytes.count
     objects[index]["sha256"] = SHA256.hex(SHA256.hash(bytes))
+    objects[index]["parts"] = nil
+    objects[index]["partsSha256"] = nil
     json["objects"] = objects
     try await destination.store.delete(keys: [manifestKey])
     _ = try await destination.store.createObject(

@@ -1,3 +1,4 @@
+import BackupTestSupport
 import Foundation
 import Logging
 import SigV4
@@ -48,11 +49,29 @@ extension Pipeline {
 extension TestS3 {
     /// The SHA-256 of the object at `key` as the AWS CLI (a second client) downloads it.
     func cliDigest(bucket: String, key: String) throws -> String {
+        SHA256.hex(SHA256.hash(try cliBytes(bucket: bucket, key: key)))
+    }
+
+    /// The digest of the unsegmented object `object` as the AWS CLI downloads it, computed the way
+    /// its manifest records it: the whole stream's SHA-256, or over its parts (format 2).
+    func cliDigest(bucket: String, as object: BackupManifest.Object) throws -> String {
+        let bytes = try cliBytes(bucket: bucket, key: object.key)
+        guard object.isDigestedByParts else { return SHA256.hex(SHA256.hash(bytes)) }
+        return ExpectedDigest.byParts(bytes, sizes: (object.parts ?? []).map(\.size))
+    }
+
+    /// The bytes of the object at `key` as the AWS CLI downloads it.
+    func cliBytes(bucket: String, key: String) throws -> [UInt8] {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("bd-cli-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: file) }
         let get = try aws(["s3", "cp", "s3://\(bucket)/\(key)", file])
         guard get.status == 0 else { throw TestServerError.toolFailed(tool: "aws", arguments: ["s3", "cp"], status: get.status, stderr: get.error) }
-        return SHA256.hex(SHA256.hash(try Data(contentsOf: URL(fileURLWithPath: file))))
+        return [UInt8](try Data(contentsOf: URL(fileURLWithPath: file)))
+    }
+
+    /// The manifest at `key` as the AWS CLI downloads it.
+    func cliManifest(bucket: String, key: String) throws -> BackupManifest {
+        try BackupManifest.parse(try cliBytes(bucket: bucket, key: key), key: key)
     }
 
     /// Replaces the object at `key` with `transform` of its bytes, through the AWS CLI.

@@ -1,3 +1,4 @@
+import BackupTestSupport
 import Foundation
 import Glibc
 import TestThreads
@@ -46,17 +47,17 @@ struct RestoreVerifyFirstTests {
         let before = try server.psql(probe, database: target)
 
         try s3.rewrite(bucket: destination.bucket, key: dump.key) { $0[$0.count / 2] ^= 0x01 }
-        let found = try s3.cliDigest(bucket: destination.bucket, key: dump.key)
+        let found = try s3.cliDigest(bucket: destination.bucket, as: dump)
         let refused = try cli.backupd(["restore", "pg", "--verify-first", "--to", target, "--clean"])
         #expect(refused.status == 1)
         #expect(refused.stderr.contains("backup \(newest.id) failed verification, the target was not touched"), "\(refused.stderr)")
-        #expect(refused.stderr.contains("\(dump.key): SHA-256 expected \(dump.sha256) (manifest), found \(found)"), "\(refused.stderr)")
+        #expect(refused.stderr.contains("\(dump.key): SHA-256 expected \(dump.digest) (manifest), found \(found)"), "\(refused.stderr)")
         #expect(try server.psql(probe, database: target) == before)
 
         let history = try HistoryStore(stateDirectory: state, readOnly: true)
         let failed = try #require(try history.verifications(job: "pg").first)
         #expect(failed.trigger == .restoreVerifyFirst && !failed.passed && failed.backupID == newest.id && failed.destination == "test")
-        #expect(failed.error?.contains("\(dump.key): SHA-256 expected \(dump.sha256) (manifest), found \(found)") == true)
+        #expect(failed.error?.contains("\(dump.key): SHA-256 expected \(dump.digest) (manifest), found \(found)") == true)
         let list = try cli.backupd(["list", "pg"])
         let row = list.stdout.split(separator: "\n").first { $0.hasSuffix(newest.id) }
         #expect(row?.contains("FAILED ") == true, "\(list.stdout)")

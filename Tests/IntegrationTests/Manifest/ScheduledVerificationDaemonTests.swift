@@ -178,7 +178,8 @@ struct ScheduledVerificationDaemonTests {
         let id = try #require(ObjectName.parse(key, prefix: setup.prefix, job: "pg")?.backupID)
         let expected = try #require(run.sha256)
         try setup.s3.rewrite(bucket: setup.buckets["b"]!, key: key) { $0[$0.count / 2] ^= 0x01 }
-        let found = try setup.s3.cliDigest(bucket: setup.buckets["b"]!, key: key)
+        let manifest = try setup.s3.cliManifest(bucket: setup.buckets["b"]!, key: ObjectName.manifestKey(prefix: setup.prefix, backupID: id))
+        let found = try setup.s3.cliDigest(bucket: setup.buckets["b"]!, as: try #require(manifest.objects.first { $0.key == key }))
 
         let failed = try #require(
             await setup.waitForVerification(timeout: 60) { $0.destination == "b" && !$0.passed },

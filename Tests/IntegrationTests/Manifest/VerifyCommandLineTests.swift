@@ -55,7 +55,9 @@ struct VerifyCommandLineTests {
         let objects = try #require(newest["objects"] as? [[String: Any]])
         let key = try #require(objects.first?["key"] as? String)
         let digest = try #require(newest["sha256"] as? String)
-        #expect(try s3.cliDigest(bucket: destination.bucket, key: key) == digest)
+        let manifest = try s3.cliManifest(bucket: destination.bucket, key: try #require(newest["manifestKey"] as? String))
+        let object = try #require(manifest.objects.first { $0.key == key })
+        #expect(try s3.cliDigest(bucket: destination.bucket, as: object) == digest && object.digest == digest)
 
         let verify = try runBackupd(["verify", "files", "--all", "--config", configPath], environment: environment)
         #expect(verify.status == 0, "\(verify.stderr)")

@@ -1,3 +1,4 @@
+import BackupTestSupport
 import Foundation
 import Logging
 import TestThreads
@@ -105,10 +106,10 @@ struct VerifyIntegrationTests {
         }
         try await destination.store.delete(keys: [try #require(entries[2].manifestKey)])
 
-        let found = try s3.cliDigest(bucket: destination.bucket, key: flipped.key)
+        let found = try s3.cliDigest(bucket: destination.bucket, as: flipped)
         let first = try await pipeline.verify(.backup(entries[0].id))[0]
         #expect(!first.passed)
-        #expect(first.allProblems.contains("\(flipped.key): SHA-256 expected \(flipped.sha256) (manifest), found \(found)"), "\(first.allProblems)")
+        #expect(first.allProblems.contains("\(flipped.key): SHA-256 expected \(flipped.digest) (manifest), found \(found)"), "\(first.allProblems)")
         #expect(first.allProblems.contains { $0.hasPrefix("\(flipped.key): compression layer (\(engine.layer)) failed") }, "\(first.allProblems)")
 
         let second = try await pipeline.verify(.backup(entries[1].id))[0]
@@ -167,7 +168,7 @@ struct VerifyIntegrationTests {
         // --verify-first refuses before touching the target; the intact older backup restores.
         await #expect(throws: RestoreError.self) { try await pipeline.restore(options: RestoreOptions(target: target, clean: true, verifyFirst: true)) }
         let restored = try await pipeline.restore(key: entries[1].id, options: RestoreOptions(target: target, clean: true, verifyFirst: true))
-        #expect(restored.sha256 == older.sha256)
+        #expect(restored.sha256 == older.digest)
         #expect(try server.psql("SELECT count(*) FROM items", database: target) == "1000\n")
     }
 }

@@ -63,7 +63,7 @@ struct CommandLineTests {
         #expect(run.status == 0, "\(run.stderr)")
         let bucket = destination.json["bucket"] as! String
         #expect(run.stdout.contains("  object   s3://\(bucket)/cli/\(source)/app-"))
-        #expect(run.stdout.range(of: #"sha256   [0-9a-f]{64}"#, options: .regularExpression) != nil)
+        #expect(run.stdout.range(of: #"sha256   [0-9a-f]{64}-[0-9]+"#, options: .regularExpression) != nil)
         #expect(run.stdout.hasPrefix("backed up app in "))
 
         let history = try HistoryStore(stateDirectory: state, readOnly: true)

@@ -1,3 +1,4 @@
+import BackupTestSupport
 import Foundation
 import Logging
 import SigV4
@@ -28,7 +29,9 @@ import Testing
         #expect(started == receipt.uploadID)
         #expect(receipt.size == Int64(length))
         #expect(receipt.partCount == 7)
-        #expect(receipt.sha256 == SHA256.hex(SHA256.hash(PatternSource.bytes(length: length))))
+        let sizes: [Int64] = Array(repeating: 5 << 20, count: 6) + [12_345]
+        #expect(receipt.parts.map(\.size) == sizes)
+        #expect(receipt.sha256 == ExpectedDigest.byParts(PatternSource.bytes(length: length), sizes: sizes))
 
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("bd-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: file) }
@@ -37,7 +40,7 @@ import Testing
         #expect(!get.output.contains("\"sha256\""))
         #expect(get.output.contains("\"job\": \"app-db\""))
         let data = try Data(contentsOf: URL(fileURLWithPath: file))
-        #expect(SHA256.hex(SHA256.hash(data)) == receipt.sha256)
+        #expect(ExpectedDigest.byParts(Array(data), sizes: sizes) == receipt.sha256)
 
         let head = try await store.head(key: receipt.key)
         #expect(head?.metadata == ["job": "app-db"])
@@ -83,9 +86,10 @@ import Testing
         let head = try await #require(try bucketClient.headObject(key: "big"))
         #expect(head.metadata == ["a": "b"])
         #expect(receipt.partCount == 3)
-        let digest = SHA256Hasher()
-        try await bucketClient.getObject(key: "big") { digest.update($0) }
-        #expect(SHA256.hex(digest.finalize()) == receipt.sha256)
+        var data: [UInt8] = []
+        try await bucketClient.getObject(key: "big") { data += $0 }
+        #expect(data == PatternSource.bytes(length: length))
+        #expect(ExpectedDigest.byParts(data, sizes: [5 << 20, 5 << 20, 3 << 20]) == receipt.sha256)
     }
 
     /// Keys with `+`, spaces, `=`, `:`, `~` and unicode are stored under exactly that name.
