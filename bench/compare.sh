@@ -3,7 +3,9 @@
 # the variants of a group interleaved, and the medians (with the range of wall times) and ratios
 # printed at the end. All figures from `/usr/bin/time`: wall, CPU (user + sys of the whole process
 # tree: backupd's includes its dump tool, the pipelines' every stage) and peak RSS (the largest
-# single process of the tree). The database server's and radosgw's own CPU count in neither.
+# single process of the tree). The database server's and radosgw's own CPU count in neither; they
+# are printed apart ("server CPU": every postgres and radosgw process on the host, so other users
+# of shared servers count too).
 #
 #   bench/compare.sh                 (QUICK=1 for a smoke run: small sizes, one run each)
 #
@@ -14,7 +16,8 @@
 #   (THROTTLE_MIBPS MiB/s each way; it answers `Expect: 100-continue` itself).
 # - pg: on a pgbench database (PGBENCH_SCALE) and on a table of md5 hex text that compresses about
 #   2:1 (HEX_MIB MiB): `backupd run-now` of a postgres job at the default compression (and with
-#   `"threads": N` for each N of ZSTD_THREADS) against `pg_dump -Fc -Z0 > /dev/null` (the tool
+#   `"threads": N` for each N of ZSTD_THREADS, default 0, and `"level": L` for each L of
+#   ZSTD_LEVELS, default 3) against `pg_dump -Fc -Z0 > /dev/null` (the tool
 #   alone), `pg_dump -Fc | aws s3 cp -` and `pg_dump -Fc -Z0 | zstd | aws s3 cp -`.
 # - restore: `backupd restore` of the newest backup of the pg group into a fresh database against
 #   `aws s3 cp s3://… - | pg_restore` of the `pg_dump -Fc` object (same pg_restore options:
@@ -30,7 +33,7 @@ if [[ -n "${QUICK:-}" ]]; then
   : "${RUNS:=1}" "${GIB:=0.25}" "${PGBENCH_SCALE:=5}" "${HEX_MIB:=64}" "${THROTTLE_MIBPS:=64}"
 fi
 RUNS=${RUNS:-3} GIB=${GIB:-1} PGBENCH_SCALE=${PGBENCH_SCALE:-50} HEX_MIB=${HEX_MIB:-512}
-THROTTLE_MIBPS=${THROTTLE_MIBPS:-64} ZSTD_THREADS=${ZSTD_THREADS-0} SECTIONS=${SECTIONS:-upload pg restore}
+THROTTLE_MIBPS=${THROTTLE_MIBPS:-64} ZSTD_THREADS=${ZSTD_THREADS-0} ZSTD_LEVELS=${ZSTD_LEVELS-3} SECTIONS=${SECTIONS:-upload pg restore}
 say() { echo "compare.sh: $*" >&2; }
 has() { [[ " $SECTIONS " == *" $1 "* ]]; }
 
@@ -97,6 +100,7 @@ if has pg || has restore; then
     seed "$ds"
     jobs+="$(pg_job "pg-$ds" "$ds" ""),"
     for t in $ZSTD_THREADS; do jobs+="$(pg_job "pg-$ds-t$t" "$ds" ", \"compression\": {\"algorithm\": \"zstd\", \"threads\": $t}"),"; done
+    for l in $ZSTD_LEVELS; do jobs+="$(pg_job "pg-$ds-l$l" "$ds" ", \"compression\": {\"algorithm\": \"zstd\", \"level\": $l}"),"; done
   done
 fi
 cat > "$tmp/config.json" <<JSON
@@ -133,6 +137,12 @@ if has pg; then
         measure "$group" "backupd run-now (zstd 1, threads $t)" "$raw" "$run" "$backupd" run-now "pg-$ds-t$t" --config "$tmp/config.json"
         stored "$group" "backupd run-now (zstd 1, threads $t)" "pg-$ds-t$t/" "dump.zst"
         "${aws[@]}" s3 rm "s3://$bucket/pg-$ds-t$t/" --recursive --quiet
+      done
+      for l in $ZSTD_LEVELS; do
+        "${aws[@]}" s3 rm "s3://$bucket/pg-$ds-l$l/" --recursive --quiet
+        measure "$group" "backupd run-now (zstd $l)" "$raw" "$run" "$backupd" run-now "pg-$ds-l$l" --config "$tmp/config.json"
+        stored "$group" "backupd run-now (zstd $l)" "pg-$ds-l$l/" "dump.zst"
+        "${aws[@]}" s3 rm "s3://$bucket/pg-$ds-l$l/" --recursive --quiet
       done
       measure "$group" "pg_dump -Fc | aws s3 cp -" "$raw" "$run" bash -c \
         "pg_dump -Fc ${pg[*]} -d $ds | ${aws[*]} s3 cp - s3://$bucket/base-$ds.dump --quiet"
