@@ -92,14 +92,15 @@ seed() {
   say "$db: $(psql -X -At "${pg[@]}" -d postgres -c "SELECT pg_size_pretty(pg_database_size('$db'))"), pg_dump -Fc -Z0 $(( $(cat "$tmp/raw-$db") / 1048576 )) MiB"
 }
 
-# CPU seconds used so far by the servers on this host: every postgres process (the live ones'
-# own, plus what the postmaster reaped from ended backends) and every radosgw, as "PG RGW".
-# Other users of a shared server count too: the figures are a bound, not an attribution.
+# CPU seconds used so far by the servers on this host, as "PG RGW": the PostgreSQL server's
+# postmaster (with what it reaped from ended backends) and its live processes, found through its
+# checkpointer (0 when the server is not local); every radosgw process. Other users of shared
+# servers count too: the figures are a bound, not an attribution.
 server_cpu() {
-  python3 - <<'PY'
-import os
-hz = os.sysconf("SC_CLK_TCK")
-totals = {"postgres": 0, "radosgw": 0}
+  python3 - "${postmaster:-0}" <<'PY'
+import os, sys
+hz, postmaster = os.sysconf("SC_CLK_TCK"), sys.argv[1]
+pg = rgw = 0
 for pid in filter(str.isdigit, os.listdir("/proc")):
     try:
         with open(f"/proc/{pid}/stat") as f:
@@ -108,9 +109,13 @@ for pid in filter(str.isdigit, os.listdir("/proc")):
         continue
     name = stat[stat.index("(") + 1:stat.rindex(")")]
     fields = stat[stat.rindex(")") + 2:].split()
-    if name in totals:
-        totals[name] += sum(int(x) for x in fields[11:15])  # utime stime cutime cstime
-print(f"{totals['postgres'] / hz:.2f} {totals['radosgw'] / hz:.2f}")
+    if pid == postmaster:
+        pg += sum(int(x) for x in fields[11:15])  # utime stime cutime cstime
+    elif fields[1] == postmaster:
+        pg += int(fields[11]) + int(fields[12])
+    elif name == "radosgw":
+        rgw += int(fields[11]) + int(fields[12])
+print(f"{pg / hz:.2f} {rgw / hz:.2f}")
 PY
 }
 

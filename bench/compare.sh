@@ -77,6 +77,8 @@ bucket=compare-$$-$RANDOM
 "${aws[@]}" s3 mb "s3://$bucket" >/dev/null
 
 source bench/compare-lib.sh
+postmaster=$(psql -X -At "${pg[@]}" -d postgres -c "SELECT pid FROM pg_stat_activity WHERE backend_type = 'checkpointer'" 2>/dev/null || true)
+postmaster=$(awk '{print $4}' "/proc/${postmaster:-0}/stat" 2>/dev/null || echo 0)
 
 results=$tmp/results.tsv
 : > "$results"
