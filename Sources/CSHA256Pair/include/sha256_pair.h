@@ -19,5 +19,8 @@ void bd_sha256_init(bd_sha256_ctx *ctx);
 void bd_sha256_update(bd_sha256_ctx *ctx, const void *data, size_t count);
 /* Both digests take the same bytes; in one pass when they are at the same block offset. */
 void bd_sha256_update_pair(bd_sha256_ctx *a, bd_sha256_ctx *b, const void *data, size_t count);
+/* Two different messages of `count` bytes each, one per digest: in one interleaved pass when both
+   digests are at the same block offset (two parts of a stream hashed together). */
+void bd_sha256_update_two(bd_sha256_ctx *a, const void *data_a, bd_sha256_ctx *b, const void *data_b, size_t count);
 void bd_sha256_final(bd_sha256_ctx *ctx, uint8_t digest[32]);
 #endif

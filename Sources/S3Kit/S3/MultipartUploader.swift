@@ -7,8 +7,8 @@ import SigV4
 ///
 /// The uploading task reads parts (through the `BlockingBridge`), hashing each once; up to
 /// `partsInFlight` parts are sent at once, each a child task of a task group. At most
-/// `partsInFlight + 1` part buffers exist: the next part is read while the others are sent, and
-/// is sent only when a slot is free, so a slow bucket holds the reader (and through it the
+/// `partsInFlight + 1` part buffers exist: the next part (or the next two, when `PartReader` hashes
+/// them together) is read while the others are sent, and is sent only when a slot is free, so a slow bucket holds the reader (and through it the
 /// producer) back instead of growing memory. Any failure, and cancelling the task, aborts the upload.
 public final class MultipartUploader: Sendable {
     let client: S3Client
@@ -63,7 +63,9 @@ public final class MultipartUploader: Sendable {
         log[metadataKey: "s3.upload_id"] = "\(uploadID)"
         uploadStarted(uploadID)
 
-        let reader = PartReader(source: source, key: key, plan: plan, bufferLimit: partsInFlight + 1)
+        // Parts hashed two at a time where the CPU's SHA extensions make that cheaper, and where a
+        // part in flight can wait for its partner without stopping the sends (2 or more in flight).
+        let reader = PartReader(source: source, key: key, plan: plan, pairs: partsInFlight >= 2 && StreamHasher.pairedAvailable)
         let sent: [Int: (etag: String, digest: PartDigest)]
         do {
             sent = try await sendParts(from: reader, key: key, uploadID: uploadID)
@@ -111,25 +113,33 @@ public final class MultipartUploader: Sendable {
         ) { group in
             var etags: [Int: (etag: String, digest: PartDigest)] = [:]
             var running = 0
-            while let filled = try await reader.next() {
-                if running == partsInFlight, let sent = try await group.next() {
-                    etags[sent.number] = (sent.etag, sent.digest)
-                    reader.release(sent.buffer.value)
-                    running -= 1
-                }
-                running += 1
-                group.addTask { [client, stop = reader.stop, lent = BlockingBridge.Handoff(filled)] in
-                    let part = lent.value
-                    do {
-                        let bytes = UnsafeRawBufferPointer(rebasing: part.buffer.memory[0..<part.length])
-                        // The part's digest (hashed by the reader) lets the server check it.
-                        let etag = try await client.uploadPart(
-                            key: key, uploadID: uploadID, number: part.number, body: bytes, sha256: part.sha256)
-                        let digest = PartDigest(size: Int64(part.length), sha256: part.sha256)
-                        return (part.number, etag, digest, BlockingBridge.Handoff(part.buffer))
-                    } catch {
-                        stop.raise()  // the reader stops at its next chunk instead of filling a part for nothing
-                        throw error
+            func awaitOne() async throws {
+                guard let sent = try await group.next() else { return }
+                etags[sent.number] = (sent.etag, sent.digest)
+                reader.release(sent.buffer.value)
+                running -= 1
+            }
+            while true {
+                // The reader fills its next parts in buffers of their own: at most partsInFlight + 1 exist.
+                while running > 0 && running > partsInFlight + 1 - reader.buffersPerRead { try await awaitOne() }
+                let parts = try await reader.next()
+                if parts.isEmpty { break }
+                for filled in parts {
+                    if running == partsInFlight { try await awaitOne() }
+                    running += 1
+                    group.addTask { [client, stop = reader.stop, lent = BlockingBridge.Handoff(filled)] in
+                        let part = lent.value
+                        do {
+                            let bytes = UnsafeRawBufferPointer(rebasing: part.buffer.memory[0..<part.length])
+                            // The part's digest (hashed by the reader) lets the server check it.
+                            let etag = try await client.uploadPart(
+                                key: key, uploadID: uploadID, number: part.number, body: bytes, sha256: part.sha256)
+                            let digest = PartDigest(size: Int64(part.length), sha256: part.sha256)
+                            return (part.number, etag, digest, BlockingBridge.Handoff(part.buffer))
+                        } catch {
+                            stop.raise()  // the reader stops at its next chunk instead of filling a part for nothing
+                            throw error
+                        }
                     }
                 }
             }

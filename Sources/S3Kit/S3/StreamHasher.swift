@@ -2,9 +2,9 @@ import CSHA256Pair
 import SigV4
 
 /// SHA-256 of a part as it is uploaded (the digest SigV4 signs and the manifest records). On CPUs
-/// with the SHA extensions it runs on backupd's own SHA-NI code, which can also advance two digests
-/// over the same bytes in one pass (`update(_:and:with:)`, sharing the message schedule); elsewhere
-/// it is OpenSSL's.
+/// with the SHA extensions it runs on backupd's own SHA-NI code, which can advance two digests in
+/// one interleaved pass: over two parts (`update(_:with:_:with:)`, what the uploader does), or over
+/// the same bytes (`update(_:and:with:)`, sharing the message schedule); elsewhere it is OpenSSL's.
 final class StreamHasher {
     private enum Engine {
         case paired(UnsafeMutablePointer<bd_sha256_ctx>)
@@ -52,6 +52,21 @@ final class StreamHasher {
         } else {
             first.update(bytes)
             second.update(bytes)
+        }
+    }
+
+    /// Adds `firstBytes` to `first` and `secondBytes` (as many) to `second`: two parts hashed in
+    /// one interleaved pass where both run the paired code, which costs about 0.7 of two passes.
+    static func update(
+        _ first: StreamHasher, with firstBytes: UnsafeRawBufferPointer, _ second: StreamHasher, with secondBytes: UnsafeRawBufferPointer
+    ) {
+        precondition(firstBytes.count == secondBytes.count)
+        guard firstBytes.count > 0 else { return }
+        if case .paired(let a) = first.engine, case .paired(let b) = second.engine {
+            bd_sha256_update_two(a, firstBytes.baseAddress, b, secondBytes.baseAddress, firstBytes.count)
+        } else {
+            first.update(firstBytes)
+            second.update(secondBytes)
         }
     }
 

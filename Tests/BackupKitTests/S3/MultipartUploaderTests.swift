@@ -1,5 +1,6 @@
 import BackupTestSupport
 import Foundation
+import Logging
 import SigV4
 import Synchronization
 import TestThreads
@@ -172,6 +173,37 @@ import Testing
         guard case .objectTooLarge(_, let maxParts, _) = error else { Issue.record("got \(error)"); return }
         #expect(maxParts == 2)
         #expect(small.aborted == 1)
+    }
+
+    /// Parts hashed two at a time (4 in flight) keep every part's own digest, whatever the shape:
+    /// streams ending inside the first part, at the end of a part or of a pair, in the middle of a
+    /// pair, empty, and pairs of two sizes (a growing plan: 1000, 1000, 1000, 2000, ... bytes).
+    @Test(arguments: [0, 1, 999, 1000, 1001, 2000, 2001, 2999, 3000, 4000, 4001, 9999, 20_000])
+    func pairedPartsKeepTheirOwnDigests(length: Int) async throws {
+        let fake = FakeS3Transport()
+        let plan = PartSizePlan(firstPartSize: 1000, maxParts: 30)
+        let uploader = MultipartUploader(client: fakeClient(fake), plan: plan, partsInFlight: 4, logger: Logger(label: "t"))
+        let receipt = try await uploader.upload(key: "k", from: CountingSource(length: length), metadata: [:], uploadStarted: { _ in })
+        let object = try #require(fake.object)
+        #expect(object.count == length)
+        var expectedSizes: [Int64] = []
+        var left = length
+        repeat {
+            let size = min(plan.size(ofPart: expectedSizes.count + 1)!, left)
+            expectedSizes.append(Int64(size))
+            left -= size
+        } while left > 0
+        #expect(receipt.parts.map(\.size) == expectedSizes)
+        var start = 0
+        var digests: [String] = []
+        for size in expectedSizes {
+            digests.append(SHA256.hex(SHA256.hash(object[start..<(start + Int(size))])))
+            start += Int(size)
+        }
+        #expect(receipt.parts.map(\.sha256) == digests)
+        let signed = fake.calls.filter { $0.operation == "UploadPart" }.map { $0.header("x-amz-content-sha256") ?? "" }
+        #expect(signed.sorted() == digests.sorted())
+        #expect(receipt.sha256 == ExpectedDigest.byParts(object, sizes: expectedSizes))
     }
 
     /// An empty stream is stored as an empty object: one empty part, with the empty digest.

@@ -63,6 +63,27 @@ struct StreamHasherTests {
         }
     }
 
+    /// Two different messages hashed in step (two parts of a stream) in uneven chunks match
+    /// OpenSSL's digest of each, at every length around the block boundaries, also when one
+    /// hasher runs on OpenSSL.
+    @Test(arguments: [0, 1, 63, 64, 65, 127, 128, 1000, 4096 + 17, 1 << 20])
+    func twoMessagesMatchOpenSSL(length: Int) {
+        let first = Self.bytes(length)
+        let second = Self.bytes(length, seed: 42)
+        for (chunk, paired) in [(7, true), (64, true), (1000, true), (1 << 16, true), (333, false)] {
+            let a = StreamHasher()
+            let b = StreamHasher(paired: paired)
+            var offset = 0
+            while offset < length {
+                let end = min(length, offset + chunk)
+                first[offset..<end].withUnsafeBytes { x in second[offset..<end].withUnsafeBytes { y in StreamHasher.update(a, with: x, b, with: y) } }
+                offset = end
+            }
+            #expect(SHA256.hex(a.finalize()) == Self.reference(first[...]), "first, chunk \(chunk)")
+            #expect(SHA256.hex(b.finalize()) == Self.reference(second[...]), "second, chunk \(chunk)")
+        }
+    }
+
     /// The OpenSSL engine (CPUs without the SHA extensions) gives the same digests, also paired
     /// with the native one.
     @Test func openSSLEngineAgrees() {

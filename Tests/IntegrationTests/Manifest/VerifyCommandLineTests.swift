@@ -64,10 +64,11 @@ struct VerifyCommandLineTests {
         #expect(verify.stdout.contains("verified \(id) (complete)"))
 
         try s3.rewrite(bucket: destination.bucket, key: key) { $0[100] ^= 0xff }
-        let found = try s3.cliDigest(bucket: destination.bucket, key: key)
+        let found = try s3.cliDigest(bucket: destination.bucket, as: object)
         let failed = try runBackupd(["verify", "files", id, "--config", configPath], environment: environment)
         #expect(failed.status == 1)
         #expect(failed.stderr.contains("\(key): SHA-256 expected \(digest) (manifest), found \(found)"), "\(failed.stderr)")
+        #expect(failed.stderr.contains("\(key): part 1 (bytes 0-\(object.size - 1)): SHA-256 expected \(object.parts?.first?.sha256 ?? "?") (manifest)"), "\(failed.stderr)")
         let failedJSON = try runBackupd(["verify", "files", "--latest", "--json", "--config", configPath], environment: environment)
         #expect(failedJSON.status == 1)
         #expect(failedJSON.stdout.contains("\"passed\" : false"))

@@ -103,7 +103,8 @@ struct RestoreWithoutBackupdTests {
 
         let restored = try restoreByHand(fixture, target: target, extra: ["PGHOST": server.host, "PGPORT": String(server.port), "PGUSER": server.user, "PGPASSWORD": server.password])
         #expect(restored.status != 0)
-        #expect(restored.stderr.contains("\(object.key): SHA-256 differs from the manifest"))
+        // Format 2: the recipe checks each part's SHA-256 and names the part that differs.
+        #expect(restored.stderr.contains("\(object.key): part 1 (bytes 0-\(bytes.count - 1)) differs from the manifest"), "\(restored.stderr)")
         #expect(try server.psql("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'", database: target) == "0\n")
     }
 
