@@ -16,7 +16,7 @@
 #   (THROTTLE_MIBPS MiB/s each way; it answers `Expect: 100-continue` itself).
 # - pg: on a pgbench database (PGBENCH_SCALE) and on a table of md5 hex text that compresses about
 #   2:1 (HEX_MIB MiB): `backupd run-now` of a postgres job at the default compression (and with
-#   `"threads": N` for each N of ZSTD_THREADS, default 0, and `"level": L` for each L of
+#   `"threads": N` for each N of ZSTD_THREADS, default "0 1", and `"level": L` for each L of
 #   ZSTD_LEVELS, default 3) against `pg_dump -Fc -Z0 > /dev/null` (the tool
 #   alone), `pg_dump -Fc | aws s3 cp -` and `pg_dump -Fc -Z0 | zstd | aws s3 cp -`.
 # - restore: `backupd restore` of the newest backup of the pg group into a fresh database against
@@ -33,7 +33,7 @@ if [[ -n "${QUICK:-}" ]]; then
   : "${RUNS:=1}" "${GIB:=0.25}" "${PGBENCH_SCALE:=5}" "${HEX_MIB:=64}" "${THROTTLE_MIBPS:=64}"
 fi
 RUNS=${RUNS:-3} GIB=${GIB:-1} PGBENCH_SCALE=${PGBENCH_SCALE:-50} HEX_MIB=${HEX_MIB:-512}
-THROTTLE_MIBPS=${THROTTLE_MIBPS:-64} ZSTD_THREADS=${ZSTD_THREADS-0} ZSTD_LEVELS=${ZSTD_LEVELS-3} SECTIONS=${SECTIONS:-upload pg restore}
+THROTTLE_MIBPS=${THROTTLE_MIBPS:-64} ZSTD_THREADS=${ZSTD_THREADS-0 1} ZSTD_LEVELS=${ZSTD_LEVELS-3} SECTIONS=${SECTIONS:-upload pg restore}
 say() { echo "compare.sh: $*" >&2; }
 has() { [[ " $SECTIONS " == *" $1 "* ]]; }
 

@@ -45,7 +45,7 @@ struct CompressionOptionsTests {
     }
 
     /// The README's Compression section states the defaults the code has: zstd at level 1, gzip at
-    /// 6, and one zstd worker per core beyond the first, at most 4 (`ZstdCodec.defaultWorkers`).
+    /// 6, and one zstd worker per core beyond the second, at most 4 (`ZstdCodec.defaultWorkers`).
     @Test func readmeStatesTheDefaults() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().deletingLastPathComponent()
@@ -55,9 +55,9 @@ struct CompressionOptionsTests {
         let (zstd, gzip) = (CompressionOptions.defaultZstdLevel, CompressionOptions.defaultGzipLevel)
         #expect(section.contains("`\"zstd\"` (the default, level \(zstd)), `\"gzip\"` (level \(gzip))"))
         #expect(section.contains("| `level` | zstd 1–19, gzip 1–9 | \(zstd) / \(gzip) |"))
-        #expect(section.contains("| `threads` | 0–64 (zstd only) | one per core beyond the first, at most 4 |"))
+        #expect(section.contains("| `threads` | 0–64 (zstd only) | one per core beyond the second, at most 4 (none on 2 cores) |"))
         let cores = Int32(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
-        #expect(ZstdCodec.defaultWorkers == max(0, min(4, cores - 1)))
+        #expect(ZstdCodec.defaultWorkers == max(0, min(4, cores - 2)))
         #expect(try #require(try Compression.zstd.makeCompressor(CompressionOptions()) as? ZstdCodec).compressionLevel == Int32(zstd))
     }
 
