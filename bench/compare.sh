@@ -56,6 +56,7 @@ cleanup() {
   rm -rf "$tmp"
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM  # so that a stopped run still cleans up (the EXIT trap)
 if has pg || has restore; then
   if [[ -z "${BACKUPD_TEST_PG_PORT:-}" ]]; then
     say "starting PostgreSQL"; eval "$(scripts/testenv/postgres.sh start "$tmp/postgres")"; started+=(postgres)
