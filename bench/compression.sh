@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Measures compression settings on the PostgreSQL benchmark data (the table of bench/pg-dump.sh):
+# Measures compression settings on the PostgreSQL benchmark data (the md5 hex table of bench/compare.sh):
 # for each setting, `backupd run-now` of the database, its CPU seconds per GiB of dump (backupd's
 # own: total minus a `pg_dump -Fc -Z0 > /dev/null` run), wall time, and the ratio of the
 # uncompressed dump to the stored object.
@@ -7,12 +7,13 @@
 #   bench/compression.sh [SIZE_MIB]      (default 512; BACKUPD=path uses that binary instead of a release build)
 #
 # SKIP=LABEL leaves out the settings whose label starts so (e.g. SKIP="zstd 19", the slowest).
-# DATA=hex (default) seeds bench/pg-dump.sh's table of md5 hex digits, whose only redundancy is
+# DATA=hex (default) seeds bench/compare.sh's table of md5 hex digits, whose only redundancy is
 # the 16-letter alphabet; DATA=orders seeds an order table (ids, timestamps, a few status words,
 # customer names, amounts, a small JSON document), closer to typical application data.
 #
-# Uses the servers of BACKUPD_TEST_PG_* / BACKUPD_TEST_S3_* (source /tmp/srv/env.sh or start them
-# with scripts/testenv).
+# Uses the servers of BACKUPD_TEST_PG_* / BACKUPD_TEST_S3_* (source /tmp/shared-srv/all.env or start
+# them with scripts/testenv). One run per setting, not interleaved: for side-by-side figures with
+# medians use bench/compare.sh (its ZSTD_THREADS adds worker-count variants).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 size_mib=${1:-512}
@@ -49,8 +50,9 @@ fi
 "${aws[@]}" s3 mb "s3://$bucket" >/dev/null
 
 settings=(
-  '"zstd"|zstd 3 (default)'
-  '{"algorithm": "zstd", "level": 1}|zstd 1'
+  '"zstd"|zstd 1 (default)'
+  '{"algorithm": "zstd", "threads": 0}|zstd 1, no workers'
+  '{"algorithm": "zstd", "level": 3}|zstd 3'
   '{"algorithm": "zstd", "level": 9}|zstd 9'
   '{"algorithm": "zstd", "level": 19}|zstd 19'
   '{"algorithm": "zstd", "level": 3, "threads": 0}|zstd 3, no workers'

@@ -1,4 +1,6 @@
 #!/bin/sh
+# The uploader ALONE (s3-bench: no dump tool, no pipe, no run-now around it; for a real run's
+# figures use bench/compare.sh).
 # Streams N GiB (default: 1 and 4) of generated data through backupd's multipart uploader to the
 # local radosgw, then the same stream through `aws s3 cp -`, and prints wall time, CPU seconds and
 # peak RSS of each; then downloads each object back (backupd's restore path: parallel ranged GETs)

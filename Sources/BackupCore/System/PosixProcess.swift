@@ -57,6 +57,9 @@ final class PosixProcess: RunningProcess {
         }
     }
 
+    /// The stdout pipe's capacity (fcntl F_GETPIPE_SZ, 1032), for tests; 0 without one.
+    var outputPipeSize: Int { stdoutFD >= 0 ? Int(fcntl(stdoutFD, 1032)) : 0 }
+
     func writeInput(_ bytes: UnsafeRawBufferPointer) throws {
         let fd = stdinFD.withLock { $0 }
         guard fd >= 0 else { throw ProcessError.inputClosed(program: program) }

@@ -57,10 +57,69 @@ public struct EngineContext: Sendable {
     public func capture(
         _ argv: [String], environment: [String: String], timeout: Duration = EngineContext.checkTimeout
     ) throws -> (exit: ProcessExit, output: String, errors: String) {
-        let process = try launcher.launch(ProcessSpec(argv: argv, environment: environment, inheritedFiles: secrets.descriptors))
-        let read = Mutex<Result<[UInt8], any Error>>(.success([]))
-        let done = BlockingBridge.Completion()
-        BlockingBridge.shared.detach {
+        try captureAll([argv], environment: environment, timeout: timeout)[0]
+    }
+
+    /// Runs short commands side by side (a tool's version and the server's: each start of a tool
+    /// costs tens of milliseconds, which a backup otherwise waits for in turn) and returns each
+    /// one's result as `capture` does, in order, all within one `timeout`. Their output is read on
+    /// the bridge; a command still running at the deadline is killed (its group) and its reader
+    /// awaited, never left behind. When one fails to start, those started are killed and reaped.
+    public func captureAll(
+        _ commands: [[String]], environment: [String: String], timeout: Duration = EngineContext.checkTimeout
+    ) throws -> [(exit: ProcessExit, output: String, errors: String)] {
+        var processes: [any RunningProcess] = []
+        do {
+            for argv in commands {
+                processes.append(try launcher.launch(ProcessSpec(argv: argv, environment: environment, inheritedFiles: secrets.descriptors)))
+            }
+        } catch {
+            for process in processes {
+                process.kill()
+                _ = process.wait()
+            }
+            throw error
+        }
+        let readers = processes.map { CapturedOutput(reading: $0) }
+        let deadline = ContinuousClock.now + timeout
+        var timedOut: [Bool] = []
+        for (process, reader) in zip(processes, readers) {
+            let late = !reader.done.waitBlocking(timeout: max(.zero, deadline - ContinuousClock.now))
+            if late {
+                // Killing the group ends the read (the pipe closes); the reader is awaited.
+                process.kill()
+                reader.done.waitBlocking()
+            }
+            timedOut.append(late)
+        }
+        var results: [(exit: ProcessExit, output: String, errors: String)] = []
+        var failure: (any Error)?
+        for (index, (process, reader)) in zip(processes, readers).enumerated() {
+            let exit = process.wait()
+            if failure != nil { continue }
+            if timedOut[index] {
+                let tool = commands[index].first.map { ($0 as NSString).lastPathComponent } ?? "?"
+                failure = EngineError.checkTimedOut(job: job.name, tool: tool, seconds: Int(timeout.components.seconds))
+                continue
+            }
+            do {
+                results.append((exit, String(decoding: try reader.bytes(), as: UTF8.self), process.stderrTail()))
+            } catch {
+                failure = error
+            }
+        }
+        if let failure { throw failure }
+        return results
+    }
+}
+
+/// One command's standard output, read on the bridge until the pipe closes (the first MiB kept).
+private final class CapturedOutput: Sendable {
+    let done = BlockingBridge.Completion()
+    private let read = Mutex<Result<[UInt8], any Error>>(.success([]))
+
+    init(reading process: any RunningProcess) {
+        BlockingBridge.shared.detach { [self] in
             let result = Result { () throws -> [UInt8] in
                 var output: [UInt8] = []
                 var buffer = [UInt8](repeating: 0, count: 64 * 1024)
@@ -70,21 +129,11 @@ public struct EngineContext: Sendable {
                     if output.count < 1 << 20 { output.append(contentsOf: buffer[..<n]) }
                 }
             }
-            read.withLock { $0 = result }
-            done.finish()
+            self.read.withLock { $0 = result }
+            self.done.finish()
         }
-        let timedOut = !done.waitBlocking(timeout: timeout)
-        if timedOut {
-            // Killing the group ends the read (the pipe closes); the reader is awaited, never left behind.
-            process.kill()
-            done.waitBlocking()
-        }
-        let output = try read.withLock { $0 }.get()
-        let exit = process.wait()
-        if timedOut {
-            let tool = argv.first.map { ($0 as NSString).lastPathComponent } ?? "?"
-            throw EngineError.checkTimedOut(job: job.name, tool: tool, seconds: Int(timeout.components.seconds))
-        }
-        return (exit, String(decoding: output, as: UTF8.self), process.stderrTail())
     }
+
+    /// What was read, or why reading failed; call once `done` has finished.
+    func bytes() throws -> [UInt8] { try read.withLock { $0 }.get() }
 }

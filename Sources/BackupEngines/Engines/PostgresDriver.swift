@@ -52,11 +52,12 @@ public struct PostgresDriver: EngineDriver {
         if connection.globals { _ = try context.require("pg_dumpall", package: Self.package) }
         _ = try context.require("psql", package: Self.package)
         let environment = try environment(context)
-        let toolRun = try context.capture(["pg_dump", "--version"], environment: environment)
-        let toolVersion = Self.toolVersion(toolRun.output)
-        let query = try context.capture(
-            ["psql", "-X", "-A", "-t", "-c", "SHOW server_version_num"] + connectionArguments() + ["--dbname", connection.database],
+        // Both at once: the tool's version and the server's (each start of Debian's pg_wrapper costs tens of ms).
+        let runs = try context.captureAll(
+            [["pg_dump", "--version"], ["psql", "-X", "-A", "-t", "-c", "SHOW server_version_num"] + connectionArguments() + ["--dbname", connection.database]],
             environment: environment)
+        let (toolRun, query) = (runs[0], runs[1])
+        let toolVersion = Self.toolVersion(toolRun.output)
         guard query.exit.succeeded else {
             throw failure(tool: "psql", exit: query.exit, stderr: query.errors, job: job)
         }

@@ -39,10 +39,13 @@ public final class ZstdCodec: StreamCodec {
         if let dctx { ZSTD_freeDCtx(dctx) }
     }
 
-    /// One worker per core beyond the one the dump tool uses, at most 4 (more gains little at level 3).
+    /// One worker per core beyond the two that the database server and its dump tool keep busy, at
+    /// most 4: none on 2 cores, where `bench/compare.sh` (issue 22) measured a worker as no faster on
+    /// a real PostgreSQL run (2.38 vs 2.02 s on pgbench data, 2.77 vs 2.77 s on a 2:1 table) for
+    /// 16-20% more CPU and, on pgbench data, 34% more bytes stored.
     public static var defaultWorkers: Int32 {
         let cores = Int32(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
-        return max(0, min(4, cores - 1))
+        return max(0, min(4, cores - 2))
     }
 
     private func check(_ code: Int, setup: Bool = false) throws {

@@ -2,7 +2,7 @@
 public struct CompressionOptions: Sendable, Hashable {
     /// The level; nil takes the algorithm's default (zstd 1, gzip 6).
     public var level: Int?
-    /// zstd worker threads (`ZSTD_c_nbWorkers`); nil takes one per spare core, at most 4.
+    /// zstd worker threads (`ZSTD_c_nbWorkers`); nil takes one per core beyond the second, at most 4.
     public var threads: Int?
 
     /// backupd's zstd level when a job sets none: 1, not zstd's own 3. On a table that compresses

@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import TestThreads
 import Testing
 @testable import BackupKit
@@ -41,6 +42,23 @@ struct CompressionOptionsTests {
         let explicit = try drain(CodecSource(BytesSource(sample), codec: Compression.gzip.makeCompressor(CompressionOptions(level: CompressionOptions.defaultGzipLevel))))
         #expect(implicit == explicit)
         #expect(CompressionOptions.defaultZstdLevel == 1)
+    }
+
+    /// The README's Compression section states the defaults the code has: zstd at level 1, gzip at
+    /// 6, and one zstd worker per core beyond the second, at most 4 (`ZstdCodec.defaultWorkers`).
+    @Test func readmeStatesTheDefaults() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent()
+        let readme = try String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8)
+        let section = try #require(readme.components(separatedBy: "\n## Compression\n").dropFirst().first)
+            .components(separatedBy: "\n## ")[0]
+        let (zstd, gzip) = (CompressionOptions.defaultZstdLevel, CompressionOptions.defaultGzipLevel)
+        #expect(section.contains("`\"zstd\"` (the default, level \(zstd)), `\"gzip\"` (level \(gzip))"))
+        #expect(section.contains("| `level` | zstd 1–19, gzip 1–9 | \(zstd) / \(gzip) |"))
+        #expect(section.contains("| `threads` | 0–64 (zstd only) | one per core beyond the second, at most 4 (none on 2 cores) |"))
+        let cores = Int32(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+        #expect(ZstdCodec.defaultWorkers == max(0, min(4, cores - 2)))
+        #expect(try #require(try Compression.zstd.makeCompressor(CompressionOptions()) as? ZstdCodec).compressionLevel == Int32(zstd))
     }
 
     /// A job without a level gets a zstd compressor set to level 1 (what libzstd was given), with
