@@ -50,8 +50,10 @@ struct StaleUploadSweepService: Service {
             for job in fleetJobs {
                 guard let claims else { continue }
                 group.addTask {
-                    _ = await claims.withClaim(.sweep, job: job, config: config, logger: logger) {
-                        await Self.sweepClaimed(job: job, config: config, olderThan: dayAgo, stores: stores, timeout: timeout, logger: logger)
+                    _ = await claims.claimed(.sweep, job: job, config: config, logger: logger) { (watch: TaskClaimWatch) in
+                        // A claim lost midway (another host took it over) stops the sweep before its next abort.
+                        let guarded = ClaimGuardedStoreProvider(base: stores, watch: watch)
+                        await Self.sweepClaimed(job: job, config: config, olderThan: dayAgo, stores: guarded, timeout: timeout, logger: logger)
                     }
                 }
             }
@@ -84,6 +86,9 @@ struct StaleUploadSweepService: Service {
                     logger.warning("aborting a stale multipart upload", metadata: ["s3.destination": "\(destination.name)", "s3.key": "\(upload.key)", "s3.upload_id": "\(upload.uploadID)", "s3.initiated": "\(upload.initiated)"])
                     try await store.abortUpload(key: upload.key, uploadID: upload.uploadID)
                 }
+            } catch let error as TaskClaimError {
+                logger.error("the sweep of stale uploads stopped before its next abort", metadata: ["s3.destination": "\(destination.name)", "error": "\(error)"])
+                return
             } catch {
                 logger.warning("cannot list stale multipart uploads", metadata: ["s3.destination": "\(destination.name)", "error": "\(error)"])
             }

@@ -152,6 +152,33 @@ struct JobTaskClaimTests {
         #expect(try Self.claim(claims, ClaimKey.taskKey(prefix: "fleet", job: job.name, task: "sweep")).hostId == "host-b")
     }
 
+    /// A sweep whose claim went unrenewed for most of its lease (the host paused; the monotonic
+    /// clock ran on) aborts nothing more: the fleet job's stale upload stays open for the host that
+    /// holds the claim now, and the stop is logged as an error.
+    @Test func lapsedSweepClaimAbortsNothing() async throws {
+        let claims = FakeConditionalStore()
+        var config = try FencedRunTests.config(host: "host-b")
+        config.jobs[0].prefix = "fleet"
+        let store = MemoryObjectStore()
+        let now = Date(timeIntervalSince1970: 1_796_605_200)
+        store.addOpenUpload(OpenUpload(key: "fleet/a.dump", uploadID: "u1", initiated: now.addingTimeInterval(-3 * 86_400)))
+        // Each reading of the monotonic clock is a whole lease after the one before: the claim is
+        // held at the first, and has lapsed by the check before the abort.
+        let readings = Mutex(0)
+        let start = ContinuousClock.now
+        let lease = config.claimLease
+        var claimer = Self.claimer(claims, pid: 2)
+        claimer.monotonic = { start + lease * readings.withLock { count in count += 1; return count - 1 } }
+        let logs = CapturedLogs(label: "test.sweep-lapse")
+        let service = StaleUploadSweepService(
+            configs: ConfigStore(path: "/dev/null", config: config), stores: store, clock: ManualWallClock(now), timeout: .seconds(30),
+            logger: logs.logger, claims: claimer)
+        try await service.run()
+        #expect(store.abortedKeys.isEmpty)
+        #expect(logs.messages().contains("the sweep of stale uploads stopped before its next abort"), "\(logs.messages())")
+        #expect(readings.withLock { $0 } >= 2)
+    }
+
     /// A long prune renews its claim (lease from the server's later Date) while it runs; a claim
     /// another host took over meanwhile is left to that host at the end (not marked done).
     @Test func longWorkRenewsAndLeavesALostClaimAlone() async throws {
