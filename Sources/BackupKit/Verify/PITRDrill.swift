@@ -85,7 +85,7 @@ public struct PITRDrill: Sendable {
             result.error = "\(error)"
         }
         result.seconds = clock.now().timeIntervalSince(started)
-        Self.removeTree(directory)
+        await BlockingBridge.shared.runToCompletion { Self.removeTree(directory) }
         result.dropped = access(directory, F_OK) != 0
         if !result.dropped { result.error = (result.error.map { $0 + "; " } ?? "") + "the scratch directory \(directory) could not be removed" }
         scratch.remove(directory)
@@ -147,9 +147,16 @@ public struct PITRDrill: Sendable {
         return job.pitr?.archiveUser ?? "postgres"
     }
 
-    /// Removes `path` and everything below it (best effort; a missing path is fine).
-    static func removeTree(_ path: String) {
-        try? FileManager.default.removeItem(atPath: path)
+    /// Removes `path` and everything below it (a missing path is fine), retrying for up to
+    /// `patience`: after a kill the postmaster's children (each in a session of its own, so not
+    /// in the killed group) end only once they notice, and may still write files meanwhile.
+    static func removeTree(_ path: String, patience: Duration = .seconds(5)) {
+        let deadline = ContinuousClock.now + patience
+        while true {
+            try? FileManager.default.removeItem(atPath: path)
+            if access(path, F_OK) != 0 || ContinuousClock.now >= deadline { return }
+            usleep(100_000)
+        }
     }
 }
 

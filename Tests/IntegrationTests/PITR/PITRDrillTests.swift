@@ -29,13 +29,15 @@ struct PITRDrillTests {
         return path
     }
 
-    /// Processes whose command line names `path` (a drill's server left running would).
+    /// Processes whose command line names `path` or whose working directory is below it (a
+    /// drill's postmaster, and its children, which work in the data directory).
     private func processes(naming path: String) -> [String] {
         let pids = (try? FileManager.default.contentsOfDirectory(atPath: "/proc"))?.filter { Int($0) != nil } ?? []
         return pids.compactMap { pid in
             guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return nil }
             let line = String(decoding: data.map { $0 == 0 ? 32 : $0 }, as: UTF8.self)
-            return line.contains(path) ? "\(pid): \(line)" : nil
+            let cwd = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/cwd")) ?? ""
+            return line.contains(path) || cwd.hasPrefix(path) ? "\(pid): \(line) in \(cwd)" : nil
         }
     }
 
@@ -87,6 +89,30 @@ struct PITRDrillTests {
         #expect(error.contains("missing \(victim)") && error.contains("recovery stopped at") && error.contains("before the newest archived WAL \(switched[3])"), "\(error)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: parent).isEmpty, "the scratch directory is removed")
         #expect(processes(naming: parent).isEmpty, "\(processes(naming: parent))")
+    }
+
+    /// SIGTERM to `backupd verify --restore-to-dir` while the drill's server runs: verify exits
+    /// 130, the server (and any wal-fetch it started) is killed, the scratch directory removed.
+    @Test func sigtermDuringTheDrillLeavesNothing() async throws {
+        let world = try await PITRWorld.make()
+        defer { world.tearDown() }
+        let daemon = try world.startDaemon()
+        defer { daemon.cleanUp() }
+        _ = try archive(world, daemon: daemon)
+        // More segments to replay: a longer recovery to signal in.
+        for id in 10..<16 {
+            try world.cluster.psql("INSERT INTO t VALUES (\(id))")
+            try world.switchAndWaitArchived()
+        }
+        let parent = try drills(world)
+        let verify = try SignalledCommand(
+            ["verify", "pg", "--restore-to-dir", parent, "--config", world.configPath], environment: ProcessInfo.processInfo.environment)
+        let serving = await poll(timeout: 120) { processes(naming: parent).contains { $0.contains("/postgres -D") } }
+        #expect(serving, "the drill's server never ran: \(verify.process.stderrTail())")
+        let stopped = try verify.stop(with: SIGTERM, limit: 30)
+        #expect(stopped.exit.statusCode == 130, "\(stopped.exit): \(verify.process.stderrTail())")
+        #expect(await poll(timeout: 10) { processes(naming: parent).isEmpty }, "\(processes(naming: parent))")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: parent).isEmpty, "the scratch directory is removed")
     }
 
     /// A PITR job with `"verify": {"schedule": "*/3 * * * * *", "restoreToDir": DIR}`: the daemon
