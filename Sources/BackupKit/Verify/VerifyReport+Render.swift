@@ -87,7 +87,7 @@ private struct JSONObject: Encodable {
 private struct JSONDrill: Encodable {
     let drill: DrillResult
 
-    enum Keys: String, CodingKey { case database, tables, rows, seconds, dropped, error }
+    enum Keys: String, CodingKey { case database, tables, rows, seconds, dropped, error, replayedTo }
 
     func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: Keys.self)
@@ -97,5 +97,7 @@ private struct JSONDrill: Encodable {
         try c.encode(drill.seconds, forKey: .seconds)
         try c.encode(drill.dropped, forKey: .dropped)
         try c.encode(drill.error, forKey: .error)
+        // A PITR drill only: where recovery ended.
+        try c.encodeIfPresent(drill.replayedTo, forKey: .replayedTo)
     }
 }

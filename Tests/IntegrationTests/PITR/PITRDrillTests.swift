@@ -115,6 +115,23 @@ struct PITRDrillTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: parent).isEmpty, "the scratch directory is removed")
     }
 
+    /// `"verify": {"afterBackup": true}` on a PITR job: after `run-now` the daemon verifies the
+    /// base backup and records the WAL chain check (trigger `after-backup`, backup `wal-chain`), passed.
+    @Test func afterBackupChecksTheChain() async throws {
+        let world = try await PITRWorld.make(jobKeys: ["verify": ["afterBackup": true]])
+        defer { world.tearDown() }
+        let daemon = try world.startDaemon()
+        defer { daemon.cleanUp() }
+        #expect(try world.backupd(["run-now", "pg"]).status == 0, "\(daemon.log)")
+        let rows = { try world.history().verifications(job: "pg").filter { $0.trigger == .afterBackup } }
+        #expect(try await poll(timeout: 60) {
+            let found = try rows()
+            return found.contains { $0.backupID == WALChainVerifier.historyID } && found.contains { $0.backupID != WALChainVerifier.historyID }
+        }, "\((try? rows()) ?? [])\n\(daemon.log)")
+        let chain = try #require(try rows().first { $0.backupID == WALChainVerifier.historyID })
+        #expect(chain.passed && chain.destination == "test", "\(chain)")
+    }
+
     /// A PITR job with `"verify": {"schedule": "*/3 * * * * *", "restoreToDir": DIR}`: the daemon
     /// runs the drill and checks the WAL chain, recording both (trigger `verify-schedule`); after
     /// a segment is deleted a scheduled chain row fails naming it and `status` says
