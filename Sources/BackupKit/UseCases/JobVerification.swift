@@ -38,11 +38,14 @@ public struct JobVerification: Sendable {
     /// Verifies the `selection` of `job`'s backups (a drill into `restoreTo` when given; a PITR
     /// job's drill under `restoreToDir`, its restored server fetching WAL through `drillCommand`;
     /// an encrypted backup decrypted with `identity`), recorded with trigger `verify`; `progress`
-    /// counts the bytes read. Throws what `VerifyRunner.run` throws.
+    /// counts the bytes read. Throws `PITRDrillError.wrongDrill` for the other kind of job's drill,
+    /// and what `VerifyRunner.run` throws.
     public func run(
         job: JobConfig, selection: VerifyRunner.Selection, restoreTo: String?, restoreToDir: String? = nil,
         drillCommand: PITRDrill.Command? = nil, identity: String?, progress: TransferProgress?, logger: Logger
     ) async throws -> [VerifyReport] {
+        if restoreToDir != nil, job.pitr == nil { throw PITRDrillError.wrongDrill(job: job.name, pitr: false) }
+        if restoreTo != nil, job.pitr != nil { throw PITRDrillError.wrongDrill(job: job.name, pitr: true) }
         var runner = VerifyRunner(
             stores: progress.map { ProgressStoreProvider(stores, progress: $0, measure: .backup) } ?? stores, launcher: launcher,
             environment: environment, clock: SystemWallClock(), history: history)

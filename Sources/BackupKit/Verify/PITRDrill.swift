@@ -170,6 +170,9 @@ public enum PITRDrillError: Error, Sendable, Hashable, CustomStringConvertible {
     case recovery(String)
     /// A step of the drill could not run.
     case step(String)
+    /// The drill asked for does not fit the job: `--restore-to-dir` for a dump job (`pitr` false),
+    /// `--restore-to` for a PITR job (`pitr` true).
+    case wrongDrill(job: String, pitr: Bool)
 
     public var description: String {
         switch self {
@@ -177,6 +180,10 @@ public enum PITRDrillError: Error, Sendable, Hashable, CustomStringConvertible {
         case .serverFailed(let detail): return "the restored PostgreSQL server stopped: \(detail)"
         case .recovery(let detail): return detail
         case .step(let detail): return detail
+        case .wrongDrill(let job, true):
+            return "job \(job) is a PITR job: its base backups are no pg_restore archives; drill it with --restore-to-dir DIR (a scratch directory is made under DIR)"
+        case .wrongDrill(let job, false):
+            return "job \(job) is not a PITR job; --restore-to-dir drills PITR jobs, --restore-to SCRATCH drills a dump into a scratch database"
         }
     }
 }

@@ -43,7 +43,8 @@ struct PITRDrillTests {
 
     /// On a complete archive `verify --restore-to-dir` exits 0: the drill recovered to the newest
     /// archived segment and promoted, its verification row names the scratch directory and
-    /// passed, and afterwards the scratch directory is gone and no server runs on it.
+    /// passed, and afterwards the scratch directory is gone and no server runs on it;
+    /// `--restore-to` (a dump's drill) is refused for the PITR job.
     @Test func drillOnAGoodArchivePasses() async throws {
         let world = try await PITRWorld.make()
         defer { world.tearDown() }
@@ -62,6 +63,10 @@ struct PITRDrillTests {
         #expect(row.drillDatabase?.hasPrefix(parent + "/backupd-drill-pg-") == true && (row.drillTables ?? 0) >= 3, "\(row)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: parent).isEmpty, "the scratch directory is removed")
         #expect(processes(naming: parent).isEmpty, "\(processes(naming: parent))")
+
+        // A dump's drill (a scratch database) does not fit a base backup: refused, naming the right option.
+        let wrong = try world.backupd(["verify", "pg", "--restore-to", "pitr_scratch"])
+        #expect(wrong.status == 1 && wrong.stderr.contains("drill it with --restore-to-dir DIR"), "\(wrong.stderr)")
     }
 
     /// With a WAL segment deleted from the bucket after the base backup, recovery ends at the gap:
