@@ -19,7 +19,9 @@ struct VerifyCommand: AsyncParsableCommand {
             not (exit 0 when the digests match). Every verification is recorded in the history. Exits 1 when \
             any check fails. For a PITR job it also checks the WAL chain from each base backup's start to the \
             newest archived segment (per timeline): a missing segment is named, with how far recovery from \
-            that base backup now reaches.
+            that base backup now reaches. --restore-to-dir DIR (PITR jobs) restores to the latest point into a \
+            scratch directory under DIR, starts PostgreSQL on it (as pitr.archiveUser when run as root) until \
+            recovery ends, queries it, stops it and removes the directory.
             """)
 
     @OptionGroup var options: GlobalOptions
@@ -38,6 +40,9 @@ struct VerifyCommand: AsyncParsableCommand {
 
     @Option(name: .customLong("restore-to"), help: ArgumentHelp("Also restore into this new scratch database, count, and drop it.", valueName: "SCRATCH"))
     var restoreTo: String?
+
+    @Option(name: .customLong("restore-to-dir"), help: ArgumentHelp("A PITR job's drill: restore to the latest point into a scratch directory under DIR, start PostgreSQL on it, query, stop, remove.", valueName: "DIR"))
+    var restoreToDir: String?
 
     @Option(help: "The age identity file (from age-keygen, or an SSH private key) that decrypts an encrypted backup for the content checks.")
     var identity: String?
@@ -74,8 +79,10 @@ struct VerifyCommand: AsyncParsableCommand {
         // SIGTERM/SIGINT: every tool started (a drill's restore, age, a checker) is killed, not
         // left running in its own process group; the verification under way records nothing.
         let launcher = verification.launcher
+        let scratch = verification.pitrScratch
         let signals = stopOnSignals { number in
             launcher.stopAll()
+            scratch.removeAll()
             printError("verify of \(job.name) stopped: interrupted by signal \(number); the backup being verified has no verdict")
             Foundation.exit(130)
         }
@@ -84,7 +91,9 @@ struct VerifyCommand: AsyncParsableCommand {
         let reports: [VerifyReport]
         do {
             reports = try await verification.run(
-                job: job, selection: selection, restoreTo: restoreTo, identity: identity, progress: terminal?.progress, logger: logger)
+                job: job, selection: selection, restoreTo: restoreTo, restoreToDir: restoreToDir.map(PITRDrill.Command.absolute),
+                drillCommand: .current(configPath: options.config),
+                identity: identity, progress: terminal?.progress, logger: logger)
         } catch {
             terminal?.finish()
             printError("verify of \(job.name) failed: \(error)")

@@ -26,7 +26,9 @@ extension Daemon {
         var dependencies = Dependencies(
             clock: parts.clock, notifier: SystemdNotifier(), executor: parts.executor, stores: parts.stores, sources: .live,
             observers: { [observers = parts.observers] _ in observers })
-        dependencies.verifier = ScheduledVerifier(runner: parts.verifyRunner, config: configs.reader, clock: parts.clock, logger: logger)
+        var verifyRunner = parts.verifyRunner
+        verifyRunner.pitrDrillCommand = .current(configPath: configPath)
+        dependencies.verifier = ScheduledVerifier(runner: verifyRunner, config: configs.reader, clock: parts.clock, logger: logger)
         dependencies.services.append(
             UploadSweeper(history: history, configuration: configs.reader, stores: parts.stores, clock: parts.clock, logger: logger))
         if let listener { dependencies.services.append(listener) }

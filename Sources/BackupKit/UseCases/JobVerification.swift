@@ -9,6 +9,8 @@ import Logging
 public struct JobVerification: Sendable {
     /// Every tool a verification starts (a drill's restore, age, a checker), so that a signal can stop them all.
     public let launcher: TrackingProcessLauncher
+    /// The scratch directories of PITR drills under way, for a signal handler to remove after `launcher.stopAll()`.
+    public let pitrScratch = PITRDrill.Scratch()
     /// Where verifications are recorded.
     public let history: HistoryStore
     /// The config whose job is verified.
@@ -33,17 +35,25 @@ public struct JobVerification: Sendable {
         try self.init(config: config, stores: S3StoreProvider(logger: logger))
     }
 
-    /// Verifies the `selection` of `job`'s backups (a drill into `restoreTo` when given, an
-    /// encrypted backup decrypted with `identity`), recorded with trigger `verify`; `progress`
-    /// counts the bytes read. Throws what `VerifyRunner.run` throws.
+    /// Verifies the `selection` of `job`'s backups (a drill into `restoreTo` when given; a PITR
+    /// job's drill under `restoreToDir`, its restored server fetching WAL through `drillCommand`;
+    /// an encrypted backup decrypted with `identity`), recorded with trigger `verify`; `progress`
+    /// counts the bytes read. Throws `PITRDrillError.wrongDrill` for the other kind of job's drill,
+    /// and what `VerifyRunner.run` throws.
     public func run(
-        job: JobConfig, selection: VerifyRunner.Selection, restoreTo: String?, identity: String?, progress: TransferProgress?, logger: Logger
+        job: JobConfig, selection: VerifyRunner.Selection, restoreTo: String?, restoreToDir: String? = nil,
+        drillCommand: PITRDrill.Command? = nil, identity: String?, progress: TransferProgress?, logger: Logger
     ) async throws -> [VerifyReport] {
-        let runner = VerifyRunner(
+        if restoreToDir != nil, job.pitr == nil { throw PITRDrillError.wrongDrill(job: job.name, pitr: false) }
+        if restoreTo != nil, job.pitr != nil { throw PITRDrillError.wrongDrill(job: job.name, pitr: true) }
+        var runner = VerifyRunner(
             stores: progress.map { ProgressStoreProvider(stores, progress: $0, measure: .backup) } ?? stores, launcher: launcher,
             environment: environment, clock: SystemWallClock(), history: history)
+        runner.pitrDrillCommand = drillCommand
+        runner.pitrScratch = pitrScratch
         return try await runner.run(
-            job: job, config: config, selection: selection, restoreTo: restoreTo, identity: identity, trigger: .verify, logger: logger)
+            job: job, config: config, selection: selection, restoreTo: restoreTo, restoreToDir: restoreToDir, identity: identity,
+            trigger: .verify, logger: logger)
     }
 
     /// A PITR job's WAL chain checked at every destination of `job` (only those in `only` when

@@ -5,8 +5,8 @@ import Logging
 import ServiceLifecycle
 
 /// Scheduled verification (`"verify": {"schedule": "CRON", "restoreTo": "SCRATCH"}`): verifies a
-/// job's latest backup at every destination (with the drill when configured) and records each
-/// (trigger `verify-schedule`).
+/// job's latest backup at every destination (with the drill when configured: `restoreToDir` for a
+/// PITR job) and records each (trigger `verify-schedule`); a PITR job's WAL chain too.
 ///
 /// The daemon schedules verifications on its one `SchedulerService` (items `verify:NAME`, see
 /// `ScheduledWork`), so `maxConcurrentJobs` and the overlap rule hold for them, and calls
@@ -64,6 +64,8 @@ public struct ScheduledVerifier: Service {
     /// copy holds the same bytes, which each verification checks by digest).
     public func verify(job: JobConfig, config: BackupConfig) async {
         var drill = config.verifySettings(for: job)?.restoreTo
+        var pitrDrill = config.verifySettings(for: job)?.restoreToDir
+        var baseFailed: Set<String> = []
         for destination in job.destinations {
             if Task.isCancelled { return }
             var log = logger
@@ -71,14 +73,19 @@ public struct ScheduledVerifier: Service {
             log[metadataKey: "s3.destination"] = "\(destination)"
             do {
                 let reports = try await runner.run(
-                    job: job.only(destination: destination), config: config, selection: .latest, restoreTo: drill,
+                    job: job.only(destination: destination), config: config, selection: .latest, restoreTo: drill, restoreToDir: pitrDrill,
                     trigger: .schedule, logger: log)
-                if reports.contains(where: { $0.drill != nil }) { drill = nil }
+                if reports.contains(where: { $0.drill != nil }) { (drill, pitrDrill) = (nil, nil) }
+                if reports.contains(where: \.backupFailed) { baseFailed.insert(destination) }
             } catch let error where Task.isCancelled {
                 log.notice("scheduled verification stopped", metadata: ["stop.reason": "\(StopReason.text)", "error": "\(error)"])
             } catch {
                 log.error("scheduled verification could not run", metadata: ["error": "\(error)"])
             }
         }
+        if Task.isCancelled { return }
+        var log = logger
+        log[metadataKey: "job.name"] = "\(job.name)"
+        await runner.recordWALChains(job: job, config: config, destinations: job.destinations, trigger: .schedule, baseFailedAt: baseFailed, logger: log)
     }
 }

@@ -11,7 +11,11 @@ extension VerifyReport {
             lines.append("  \(object.passed ? "ok    " : "FAILED") \(object.key)  \(object.foundSize ?? 0) bytes  sha256 \(digest)  \(layers.joined(separator: "  "))")
         }
         if let tables { lines.append("  partial backup (tables: \(tables.summary)): only the selected tables are expected") }
-        if let drill {
+        if let drill, let replayed = drill.replayedTo {
+            lines.append(
+                "  PITR drill \(drill.passed ? "recovered" : "FAILED") in \(drill.database): \(drill.tables) databases, WAL replayed to \(replayed)"
+                    + " in \(String(format: "%.1f", drill.seconds)) s" + (drill.dropped ? ", removed" : ", NOT removed"))
+        } else if let drill {
             let outcome = drill.passed ? "restored" : "FAILED"
             lines.append(
                 "  drill \(outcome) into \(drill.database): \(drill.tables) tables, \(drill.rows) rows in \(String(format: "%.1f", drill.seconds)) s"
@@ -83,7 +87,7 @@ private struct JSONObject: Encodable {
 private struct JSONDrill: Encodable {
     let drill: DrillResult
 
-    enum Keys: String, CodingKey { case database, tables, rows, seconds, dropped, error }
+    enum Keys: String, CodingKey { case database, tables, rows, seconds, dropped, error, replayedTo }
 
     func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: Keys.self)
@@ -93,5 +97,7 @@ private struct JSONDrill: Encodable {
         try c.encode(drill.seconds, forKey: .seconds)
         try c.encode(drill.dropped, forKey: .dropped)
         try c.encode(drill.error, forKey: .error)
+        // A PITR drill only: where recovery ended.
+        try c.encodeIfPresent(drill.replayedTo, forKey: .replayedTo)
     }
 }

@@ -107,6 +107,9 @@ public struct DrillResult: Sendable, Hashable, Codable {
     public var error: String?
     /// Why the drill could not run here (`pg_restore not installed`); not a problem of the backup.
     public var notRun: String? = nil
+    /// A PITR drill's end of recovery (`pg_last_wal_replay_lsn()`, or `-` when it was not reached);
+    /// nil for a dump's drill. A PITR drill's `database` is its scratch directory, `tables` the databases.
+    public var replayedTo: String? = nil
 
     /// True when the restore did not fail (it may not have run: see `notRun`).
     public var passed: Bool { error == nil }

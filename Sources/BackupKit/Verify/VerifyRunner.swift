@@ -32,6 +32,10 @@ public struct VerifyRunner: Sendable {
     public let secretsParent: String?
     /// Told about every verification once it is recorded (metrics, notifications).
     public var observers: [any VerificationObserver] = []
+    /// What a PITR drill's restored server runs as `restore_command` (nil: PITR drills cannot run).
+    public var pitrDrillCommand: PITRDrill.Command? = nil
+    /// The scratch directories of PITR drills under way (a signal handler removes them).
+    public var pitrScratch = PITRDrill.Scratch()
 
     /// Creates a runner.
     public init(
@@ -52,14 +56,15 @@ public struct VerifyRunner: Sendable {
     }
 
     /// Verifies the selected backups of `job` at its first destination, with a restore drill into
-    /// `restoreTo` when given, records each in the history (naming that destination) and returns
+    /// `restoreTo` when given (a PITR job: into a scratch directory under `restoreToDir`, once, to
+    /// the latest point; see `PITRDrill`), records each in the history (naming that destination) and returns
     /// the reports. Encrypted backups are decrypted with the age `identity` file; without one their
     /// digests are checked and the content is not (and a drill, which needs the content, is skipped
     /// for the daemon's own verifications). Throws `VerifyError` when there is nothing to verify,
     /// `DrillError` when a drill cannot start, and the store's errors.
     public func run(
-        job: JobConfig, config: BackupConfig, selection: Selection, restoreTo: String? = nil, identity: String? = nil,
-        trigger: VerificationRecord.Trigger, logger: Logger
+        job: JobConfig, config: BackupConfig, selection: Selection, restoreTo: String? = nil, restoreToDir: String? = nil,
+        identity: String? = nil, trigger: VerificationRecord.Trigger, logger: Logger
     ) async throws -> [VerifyReport] {
         var log = logger
         log[metadataKey: "job.name"] = "\(job.name)"
@@ -83,6 +88,7 @@ public struct VerifyRunner: Sendable {
         }
         let verifier = BackupVerifier(launcher: launcher, environment: environment, clock: clock)
         var reports: [VerifyReport] = []
+        var pitrDrillDirectory = job.pitr == nil ? nil : restoreToDir
         for entry in entries {
             if Task.isCancelled { break }
             var entryLog = log
@@ -101,6 +107,10 @@ public struct VerifyRunner: Sendable {
                     }
                 }
                 report.endedAt = clock.now()
+            }
+            if let parent = pitrDrillDirectory, report.passed, !Task.isCancelled {
+                pitrDrillDirectory = nil
+                await drillPITR(job: job, config: config, parent: parent, identity: identity, trigger: trigger, report: &report, logger: entryLog)
             }
             // Cut short, a failed check may only have seen the stop: no verdict, recorded as not
             // verified. One that passed read and checked everything before the stop.

@@ -2,11 +2,13 @@ import Cron
 
 extension BackupConfig {
     /// The verification settings that apply to `job`: its own over the top level's. A top-level
-    /// `restoreTo` applies only to jobs whose engine has restore drills.
+    /// `restoreTo` applies only to jobs whose engine has restore drills, `restoreToDir` only to PITR jobs.
     public func verifySettings(for job: JobConfig) -> VerifySettings? {
         guard job.verify != nil || verify != nil else { return nil }
         var settings = (job.verify ?? VerifySettings()).over(verify)
         if job.verify?.restoreTo == nil, ![.postgres, .mysql].contains(job.engine) { settings.restoreTo = nil }
+        // A base backup is no pg_restore archive: a PITR job drills with `restoreToDir` only.
+        if job.pitr == nil { settings.restoreToDir = nil } else { settings.restoreTo = nil }
         return settings
     }
 }
@@ -29,6 +31,19 @@ extension ConfigLoader {
                     "restore drills are for postgres and mysql jobs, not \(engine.rawValue); remove \"restoreTo\" (the scheduled verification still checks digests and format)")
             } else {
                 settings.restoreTo = scratch
+            }
+        }
+        if let directory = object.string("restoreToDir") {
+            if !directory.hasPrefix("/") {
+                reader.error(
+                    object.raw("restoreToDir"), object.childPath("restoreToDir"),
+                    "\(ConfigReader.quote(directory)) is not an absolute path; give the directory under which a PITR job's restore drill makes its scratch directory, e.g. \"/var/lib/backupd/drills\"")
+            } else if let engine, engine != .postgres {
+                reader.error(
+                    object.raw("restoreToDir"), object.childPath("restoreToDir"),
+                    "PITR restore drills are for postgres jobs with \"pitr\", not \(engine.rawValue); remove \"restoreToDir\"")
+            } else {
+                settings.restoreToDir = directory
             }
         }
         object.finish()

@@ -45,10 +45,28 @@ struct VerifySettingsTests {
         (verifyConfig(job: [:]), "jobs[\"app-db\"].verify", "empty verification settings do nothing"),
         (verifyConfig(job: ["afterbackup": true]), "jobs[\"app-db\"].verify.afterbackup", "did you mean \"afterBackup\""),
         (verifyConfig(job: nil, top: ["afterBackup": "yes"]), "verify.afterBackup", "expected true or false"),
+        (verifyConfig(job: ["restoreToDir": "drills"]), "jobs[\"app-db\"].verify.restoreToDir", "\"drills\" is not an absolute path"),
+        (verifyConfig(job: ["restoreToDir": "/var/drills"], engine: "redis"), "jobs[\"app-db\"].verify.restoreToDir", "PITR restore drills are for postgres jobs"),
     ])
     func invalid(text: String, path: String, message: String) {
         let found = problems(text).filter { $0.severity == .error }
         #expect(found.contains { $0.path == path && $0.message.contains(message) }, "\(found.map(\.description))")
+    }
+
+    /// `restoreToDir` applies to PITR jobs only, and a PITR job takes no `restoreTo` (a base
+    /// backup is no pg_restore archive): a plain postgres job keeps `restoreTo` and drops `restoreToDir`.
+    @Test(arguments: [true, false])
+    func pitrDrillOnlyForPITRJobs(pitr: Bool) throws {
+        var files = FakeFiles()
+        let text = configText { root in
+            root["verify"] = ["schedule": "0 5 * * *", "restoreTo": "drill_db", "restoreToDir": "/var/lib/backupd/drills"]
+            if pitr { editJob(&root) { $0["pitr"] = ["archiveUser": "root"] } }
+        }
+        files.files["/etc/backupd/config.json"] = text
+        let config = try BackupConfig.parse(Array(text.utf8), file: "/etc/backupd/config.json", sources: files.sources).config
+        let settings = try #require(config.verifySettings(for: config.jobs[0]))
+        #expect(settings.restoreToDir == (pitr ? "/var/lib/backupd/drills" : nil))
+        #expect(settings.restoreTo == (pitr ? nil : "drill_db"))
     }
 
     /// A top-level drill does not apply to a job whose engine has none.

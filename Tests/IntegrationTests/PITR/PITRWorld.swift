@@ -22,10 +22,10 @@ struct PITRWorld {
     /// A world whose job has `retention` (none when nil), `pitr` keys besides `archiveUser`,
     /// age encryption to `encryptTo`, a second destination (`test2`, its own bucket) when
     /// `secondDestination`, and `destinationKeys` over the first destination's (an `endpoint`
-    /// through a FaultProxy, a short `retryFor`).
+    /// through a FaultProxy, a short `retryFor`), and `jobKeys` over the job's (a `verify`).
     static func make(
         retention: [String: Any]? = nil, pitr: [String: Any] = [:], encryptTo: String? = nil, secondDestination: Bool = false,
-        destinationKeys: [String: Any] = [:]
+        destinationKeys: [String: Any] = [:], jobKeys: [String: Any] = [:]
     ) async throws -> PITRWorld {
         let directory = "/tmp/backupd-pitr-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -44,6 +44,7 @@ struct PITRWorld {
         if second != nil { job["destinations"] = ["test", "test2"] } else { job["destination"] = "test" }
         if let retention { job["retention"] = retention }
         if let encryptTo { job["encryption"] = ["ageRecipients": [encryptTo]] }
+        job.merge(jobKeys) { $1 }
         var destinations = [destination.json.merging(destinationKeys) { $1 }]
         if let second { destinations.append(second.json.merging(["name": "test2"]) { $1 }) }
         let root: [String: Any] = ["stateDirectory": directory + "/state", "destinations": destinations, "jobs": [job]]
