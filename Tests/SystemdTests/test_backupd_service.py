@@ -62,7 +62,18 @@ def test_scheduled_postgres_backup_lands_in_s3(service, s3, bucket, postgres):
     manifest = json.loads(s3.get(bucket, manifest_key))
     entry = next(o for o in manifest["objects"] if o["key"] == run["objectKey"])
     stored = s3.get(bucket, run["objectKey"])
-    assert entry["sha256"] == run["sha256"] == hashlib.sha256(stored).hexdigest(), manifest
+    # Manifest format 2: each part's size and the SHA-256 its upload was signed with (the server
+    # checked it), and the SHA-256 over the part digests; the history shows that as HEX-N.
+    offset, digests = 0, b""
+    for part in entry["parts"]:
+        piece = stored[offset:offset + part["size"]]
+        assert len(piece) == part["size"] and hashlib.sha256(piece).hexdigest() == part["sha256"], manifest
+        digests += bytes.fromhex(part["sha256"])
+        offset += part["size"]
+    assert offset == len(stored) == entry["size"], manifest
+    composite = hashlib.sha256(digests).hexdigest()
+    assert entry["partsSha256"] == composite, manifest
+    assert run["sha256"] == f"{composite}-{len(entry['parts'])}", run
     dump = zstd_decompress(stored)
     assert dump.startswith(b"PGDMP"), "not a pg_dump custom-format archive"
     listing = subprocess.run(["pg_restore", "--data-only", "-f", "-"], input=dump,
