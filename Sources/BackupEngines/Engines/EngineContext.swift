@@ -120,15 +120,7 @@ private final class CapturedOutput: Sendable {
 
     init(reading process: any RunningProcess) {
         BlockingBridge.shared.detach { [self] in
-            let result = Result { () throws -> [UInt8] in
-                var output: [UInt8] = []
-                var buffer = [UInt8](repeating: 0, count: 64 * 1024)
-                while true {
-                    let n = try buffer.withUnsafeMutableBytes { try process.readOutput(into: $0) }
-                    if n == 0 { return output }
-                    if output.count < 1 << 20 { output.append(contentsOf: buffer[..<n]) }
-                }
-            }
+            let result = Result { try process.readAllOutput() }
             self.read.withLock { $0 = result }
             self.done.finish()
         }

@@ -144,14 +144,9 @@ struct PITRDrillServer: Sendable {
         return try await withTaskCancellationHandler {
             await BlockingBridge.shared.runToCompletion {
                 Result { () throws -> (exit: ProcessExit, output: String, errors: String) in
-                    var output: [UInt8] = []
-                    var buffer = [UInt8](repeating: 0, count: 16 * 1024)
+                    let output: [UInt8]
                     do {
-                        while true {
-                            let n = try buffer.withUnsafeMutableBytes { try process.readOutput(into: $0) }
-                            if n == 0 { break }
-                            if output.count < 1 << 20 { output.append(contentsOf: buffer[..<n]) }
-                        }
+                        output = try process.readAllOutput()
                     } catch {
                         process.kill()
                         _ = process.wait()
