@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # WAL archiving throughput: segments per second that PostgreSQL archives with three
 # archive_commands writing to the same radosgw, printed side by side:
-#   backupd wal-push   (through a running daemon; zstd level 3)
+#   backupd wal-push   (through a running daemon; zstd level 1, the default; the next segment
+#                       waiting is sent ahead, see WALAheadStores)
 #   aws s3 cp %p       (what people script; the AWS CLI, stored as is)
-#   pgbackrest         (archive-push, synchronous as by default; compress-type zst level 3 like
-#                       backupd; over TLS through a local socat terminator: pgBackRest speaks
+#   pgbackrest         (archive-push, synchronous as by default; compress-type zst level 1 like
+#                       backupd's; over TLS through a local socat terminator: pgBackRest speaks
 #                       only HTTPS to S3)
 #
-#   sudo -E bench/wal-archive.sh [SECONDS] [BACKLOG]   (defaults 30 and 24; BACKUPD=path uses that binary)
+#   sudo -E bench/wal-archive.sh [SECONDS] [BACKLOG]   (defaults 30 and 48; BACKUPD=path uses that binary)
 #
 # Each contender gets its own cluster (initdb as postgres, 16 MiB segments, fsync off, pgbench
 # scale 5) and bucket, both removed before the next contender starts:
@@ -22,7 +23,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-30}
-backlog=${2:-24}
+backlog=${2:-48}
 say() { echo "wal-archive.sh: $*" >&2; }
 [[ $(id -u) == 0 ]] || { say "run as root (sudo -E)"; exit 2; }
 : "${BACKUPD_TEST_S3_ENDPOINT:?source the environment of the test servers (BACKUPD_TEST_S3_*)}"
@@ -208,7 +209,7 @@ repo1-s3-key=$AWS_ACCESS_KEY_ID
 repo1-s3-key-secret=$AWS_SECRET_ACCESS_KEY
 repo1-s3-uri-style=path
 compress-type=zst
-compress-level=3
+compress-level=1
 log-path=$tmp/pgbackrest/log
 lock-path=$tmp/pgbackrest/lock
 spool-path=$tmp/pgbackrest/spool

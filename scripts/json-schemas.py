@@ -61,9 +61,12 @@ run = obj({"id": I, "status": runstatus, "trigger": S, "startedAt": TIME, "ended
 write("status", "backupd status --json", obj({
     "ok": B,
     "jobs": arr(obj({"job": S, "enabled": B,
-        "state": {"enum": ["ok", "running", "disabled", "failed", "partial", "never-succeeded", "overdue", "suspicious"]},
+        "state": {"enum": ["ok", "running", "disabled", "failed", "partial", "never-succeeded", "overdue", "suspicious",
+                           "verification-failed", "archive-failing", "archive-lagging"]},
         "ok": B, "lastRun": n(run), "lastAttempt": n(run), "lastSuccess": n(run), "nextRunAt": n(TIME),
-        "freshUntil": n(TIME), "suspiciousBackupId": n(S), "problem": n(S)}))}))
+        "freshUntil": n(TIME), "suspiciousBackupId": n(S), "problem": n(S),
+        "walArchive": n(obj({"newest": n(S), "newestArchivedAt": n(TIME), "failedPushes": I, "lastFailedAt": n(TIME),
+            "lastFailedFile": n(S), "lastError": n(S), "waiting": n(I), "waitingCountedAt": n(TIME)}))}))}))
 write("prune", "backupd prune --json", arr(obj({
     "job": S, "destination": S, "dryRun": B, "policy": S, "ok": B, "error": n(S),
     "backups": arr(obj({"id": S, "time": TIME, "state": {"enum": ["complete", "incomplete", "manifest-missing"]},

@@ -10,15 +10,20 @@ import Glibc
 public enum RegularFileReader {
     /// The whole file, which must be a regular file of at most `limit` bytes.
     public static func read(_ path: String, limit: Int) throws(FileReadError) -> [UInt8] {
-        let fd = try open(path, limit: limit)
+        let (fd, size) = try open(path, limit: limit)
         defer { close(fd) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        // One byte past the limit tells a file at the limit from one that grew beyond it.
-        while bytes.count <= limit {
-            let wanted = min(chunk.count, limit + 1 - bytes.count)
-            let count = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, wanted) }
-            if count < 0 {
+        // Read straight into an array of the size fstat gave (a WAL segment is 16 MiB: no growing
+        // and copying); one byte past the limit tells a file at the limit from one that grew beyond it.
+        let capacity = min(size, limit) + 1
+        var bytes = [UInt8](repeating: 0, count: capacity)
+        var count = 0
+        while true {
+            if count == bytes.count {
+                guard bytes.count <= limit else { break }
+                bytes += [UInt8](repeating: 0, count: min(max(bytes.count, 65536), limit + 1 - bytes.count))
+            }
+            let n = bytes.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + count, $0.count - count) }
+            if n < 0 {
                 let code = errno
                 if code == EINTR { continue }
                 // O_NONBLOCK stays set: a "regular" file that has nothing to give yet (a procfs
@@ -26,21 +31,22 @@ public enum RegularFileReader {
                 if code == EAGAIN || code == EWOULDBLOCK { throw .wouldBlock(path: path) }
                 throw .system(path: path, errno: code)
             }
-            if count == 0 { break }
-            bytes.append(contentsOf: chunk[..<count])
+            if n == 0 { break }
+            count += n
         }
-        guard bytes.count <= limit else { throw .tooLarge(path: path, limit: limit) }
+        guard count <= limit else { throw .tooLarge(path: path, limit: limit) }
+        bytes.removeLast(bytes.count - count)
         return bytes
     }
 
     /// Checks that `path` is a readable regular file of at most `limit` bytes without reading it
     /// (for files another library reads later, such as a `caFile`).
     public static func check(_ path: String, limit: Int) throws(FileReadError) {
-        close(try open(path, limit: limit))
+        close(try open(path, limit: limit).fd)
     }
 
-    /// An open descriptor of the regular file at `path`, whose size is at most `limit`.
-    private static func open(_ path: String, limit: Int) throws(FileReadError) -> Int32 {
+    /// An open descriptor of the regular file at `path` and its size, at most `limit`.
+    private static func open(_ path: String, limit: Int) throws(FileReadError) -> (fd: Int32, size: Int) {
         var info = stat()
         guard stat(path, &info) == 0 else { throw .system(path: path, errno: errno) }
         if let kind = FileReadError.Kind(mode: info.st_mode) {
@@ -61,7 +67,7 @@ public enum RegularFileReader {
             close(fd)
             throw .tooLarge(path: path, limit: limit)
         }
-        return fd
+        return (fd, Int(info.st_size))
     }
 
     /// Where `path` leads when it is a symbolic link (followed to the end).

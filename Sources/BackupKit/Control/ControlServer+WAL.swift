@@ -13,14 +13,19 @@ extension ControlServer {
         /// Told, after each push (stored or not), (job, the segments the push found waiting in the
         /// server's `pg_wal/archive_status` besides its own file); not called when the push sent no count.
         public var noteWaiting: @Sendable (String, Int) -> Void
+        /// `wal-ahead`: stores (job, name, bytes, peer uid) sent ahead of its push, if it can;
+        /// nobody waits for the outcome (see `WALAheadStores`).
+        public var ahead: @Sendable (String, String, [UInt8], UInt32) async -> Void
 
         /// Admits `archiveUIDs` and stores with `push`.
         public init(
             archiveUIDs: @escaping @Sendable () -> Set<UInt32>, noteWaiting: @escaping @Sendable (String, Int) -> Void = { _, _ in },
+            ahead: @escaping @Sendable (String, String, [UInt8], UInt32) async -> Void = { _, _, _, _ in },
             push: @escaping @Sendable (String, String, [UInt8], UInt32) async throws -> String
         ) {
             self.archiveUIDs = archiveUIDs
             self.noteWaiting = noteWaiting
+            self.ahead = ahead
             self.push = push
         }
     }
@@ -52,7 +57,7 @@ extension ControlServer {
     /// Blocking: reads the WAL file that follows the request line, or nil after queueing the error
     /// that refuses it.
     func readWALPush(_ request: ControlRequest, peerUID: uid_t, fd: Int32, reader: LineReader, reply: ControlReply) -> WALPushRequest? {
-        guard request.command == "wal-push", wal != nil else {
+        guard request.command == "wal-push" || request.command == "wal-ahead", wal != nil else {
             reply.finish(ControlEvent(.error, message: "permission denied: this user may only archive WAL (wal-push)"))
             return nil
         }
@@ -65,7 +70,18 @@ extension ControlServer {
             reply.finish(ControlEvent(.error, message: "the WAL file's \(header.size) bytes did not arrive"))
             return nil
         }
-        return WALPushRequest(job: request.job, name: header.name, contents: contents, peerUID: UInt32(peerUID), waiting: header.waiting.map { max(0, $0) })
+        return WALPushRequest(
+            job: request.job, name: header.name, contents: contents, peerUID: UInt32(peerUID), waiting: header.waiting.map { max(0, $0) },
+            ahead: request.command == "wal-ahead")
+    }
+
+    /// Takes a segment sent ahead: says so at once (the sender does not wait for the store), then
+    /// stores it while the connection's task lives.
+    func storeAhead(_ push: WALPushRequest, reply: ControlReply) async {
+        guard let wal else { return }
+        reply.finish(ControlEvent(.result, message: "taken ahead"))
+        await reply.deliver()
+        await wal.ahead(push.job, push.name, push.contents, push.peerUID)
     }
 
     /// Stores a pushed WAL file and answers only once it is stored (or why not).
@@ -90,6 +106,8 @@ struct WALPushRequest: Sendable {
     var contents: [UInt8]
     var peerUID: UInt32
     var waiting: Int?
+    /// `wal-ahead`: sent before PostgreSQL asked for it (see `WALAheadStores`).
+    var ahead = false
 }
 
 /// The WAL file a `wal-push` request carries after its line.
@@ -117,5 +135,11 @@ extension ControlRequest {
         command = "wal-push"
         wait = nil
         wal = header
+    }
+
+    /// A wal-ahead request for `job`: a segment sent before PostgreSQL asks for it.
+    public init(walAhead job: String, header: WALPushHeader) {
+        self.init(walPush: job, header: header)
+        command = "wal-ahead"
     }
 }

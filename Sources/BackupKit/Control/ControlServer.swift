@@ -136,6 +136,8 @@ public final class ControlServer: Service, Sendable {
             // Nothing more is read: the client only waits now, however long the run takes.
             UnixSocket.setTimeouts(fd, receive: nil, send: .seconds(10))
             handler(request, reply)
+        case .walPush(let push)? where push.ahead:
+            await storeAhead(push, reply: reply)
         case .walPush(let push)?:
             await store(push, reply: reply)
         case nil:
@@ -166,7 +168,7 @@ public final class ControlServer: Service, Sendable {
             return nil
         }
         logger.info("control request", metadata: ["control.command": "\(request.command)", "job.name": "\(request.job)", "control.peer_pid": "\(peer.pid)"])
-        if request.command == "wal-push" || !(peer.uid == 0 || peer.uid == geteuid()) {
+        if request.command.hasPrefix("wal-") || !(peer.uid == 0 || peer.uid == geteuid()) {
             return readWALPush(request, peerUID: peer.uid, fd: fd, reader: reader, reply: reply).map(Accepted.walPush)
         }
         guard request.command == "run-now" else {

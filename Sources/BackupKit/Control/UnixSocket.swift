@@ -85,6 +85,7 @@ final class LineReader {
     /// closed or timed out before sending them all.
     func read(count: Int) -> [UInt8]? {
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        buffer.reserveCapacity(count)
         while buffer.count < count {
             let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, min($0.count, count - buffer.count), 0) }
             if n > 0 {
@@ -92,6 +93,11 @@ final class LineReader {
             } else if !(n < 0 && errno == EINTR) {
                 return nil
             }
+        }
+        if buffer.count == count {
+            // The usual case (a WAL file is the request's last part): hand the buffer over, no copy.
+            defer { buffer = [] }
+            return buffer
         }
         defer { buffer.removeSubrange(..<count) }
         return Array(buffer[..<count])

@@ -23,6 +23,22 @@ extension JobStatus {
             ("freshUntil", .time(freshUntil)),
             ("suspiciousBackupId", .string(suspicious.flatMap { $0.backupID ?? $0.objectKey })),
             ("problem", .string(problem(time: { HistoryRenderer.utcTimestamp($0) }))),
+            ("walArchive", Self.archive(walArchive)),
+        ])
+    }
+
+    /// A PITR job's WAL archive (null for other jobs and before the first push).
+    private static func archive(_ wal: WALArchiveState?) -> JSONOutput {
+        guard let wal else { return .null }
+        return .object([
+            ("newest", .string(wal.lastName)),
+            ("newestArchivedAt", .time(wal.lastArchived)),
+            ("failedPushes", .int(Int64(wal.failures))),
+            ("lastFailedAt", .time(wal.lastFailed)),
+            ("lastFailedFile", .string(wal.lastFailedName)),
+            ("lastError", .string(wal.lastError)),
+            ("waiting", .int(wal.waiting.map(Int64.init))),
+            ("waitingCountedAt", .time(wal.waitingCounted)),
         ])
     }
 

@@ -13,22 +13,46 @@ struct WALCodec {
     /// age's environment.
     let environment: [String: String]
 
-    /// The bytes stored for `raw`: compressed, and encrypted to `recipients` when there are any.
-    func encode(_ raw: [UInt8], recipients: [String]?, job: String) throws -> [UInt8] {
-        let framed = Self.digestFrame(sha256: SHA256.hex(SHA256.hash(raw)), size: raw.count)
-            + (try Self.drain(CodecSource(MemorySource(raw), codec: try ZstdCodec(compressionLevel: 3, workers: 0))))
-        var source: any ByteSource = MemorySource(framed)
-        var encryption: AgeEncryptionSource?
-        if let recipients {
-            let process = try AgeEncryptionSource.launch(recipients: recipients, job: job, launcher: launcher, environment: environment)
-            encryption = AgeEncryptionSource(source, process: process, job: job)
-            source = encryption!
-        }
+    /// The bytes stored for `raw` (whose SHA-256 is `sha256`): compressed at zstd `level`, and
+    /// encrypted to `recipients` when there are any.
+    func encode(_ raw: [UInt8], sha256: String, level: Int32, recipients: [String]?, job: String) throws -> [UInt8] {
+        let framed = try Self.compress(raw, level: level, after: Self.digestFrame(sha256: sha256, size: raw.count))
+        guard let recipients else { return framed }
+        let process = try AgeEncryptionSource.launch(recipients: recipients, job: job, launcher: launcher, environment: environment)
+        let encryption = AgeEncryptionSource(MemorySource(framed), process: process, job: job)
         do {
-            return try Self.drain(source)
+            return try Self.drain(encryption, expected: framed.count + 4096)
         } catch {
-            encryption?.stop()
+            encryption.stop()
             throw error
+        }
+    }
+
+    /// `prefix`, then `raw` as one zstd frame (with its content checksum) at `level`, compressed in
+    /// one call into an array sized for the worst case: a segment is archived while PostgreSQL
+    /// waits, so no growing buffer and no second copy.
+    static func compress(_ raw: [UInt8], level: Int32, after prefix: [UInt8]) throws -> [UInt8] {
+        let codec = try ZstdCodec(compressionLevel: level, workers: 0)
+        let capacity = prefix.count + ZstdCodec.compressBound(raw.count)
+        return try [UInt8](unsafeUninitializedCapacity: capacity) { output, count in
+            let out = UnsafeMutableRawBufferPointer(output)
+            prefix.withUnsafeBytes { out.copyMemory(from: $0) }
+            var produced = prefix.count
+            try raw.withUnsafeBytes { input in
+                var consumed = 0
+                while true {
+                    let step = try codec.process(
+                        input: UnsafeRawBufferPointer(rebasing: input[consumed...]),
+                        output: UnsafeMutableRawBufferPointer(rebasing: out[produced...]), finish: true)
+                    consumed += step.consumed
+                    produced += step.produced
+                    if step.done { break }
+                    guard step.consumed > 0 || step.produced > 0 else {
+                        throw CodecError.stream(codec: "zstd", detail: "no progress compressing a WAL file")
+                    }
+                }
+            }
+            count = produced
         }
     }
 
@@ -54,7 +78,7 @@ struct WALCodec {
         }
         let raw: [UInt8]
         do {
-            raw = try Self.drain(CodecSource(MemorySource(compressed), codec: try ZstdCodec(decompressing: ())))
+            raw = try Self.drain(CodecSource(MemorySource(compressed), codec: try ZstdCodec(decompressing: ())), expected: max(0, min(recorded.size, ControlServer.walSizeLimit)))
         } catch {
             throw WALError.corrupt(key: key, detail: "\(error)")
         }
@@ -86,8 +110,10 @@ struct WALCodec {
         return (String(fields[1].dropFirst(7)), size)
     }
 
-    static func drain(_ source: any ByteSource) throws -> [UInt8] {
+    /// Everything `source` gives; `expected` sizes the array up front.
+    static func drain(_ source: any ByteSource, expected: Int = 0) throws -> [UInt8] {
         var out: [UInt8] = []
+        out.reserveCapacity(expected)
         var buffer = [UInt8](repeating: 0, count: 1 << 20)
         while true {
             let n = try buffer.withUnsafeMutableBytes { try source.read(into: $0) }

@@ -19,7 +19,7 @@ extension ControlServer.WALPushing {
                 logger.error("cannot record the WAL files waiting in the history", metadata: ["job.name": "\(job)", "error": "\(error)"])
             }
         }
-        return ControlServer.WALPushing(archiveUIDs: inner.archiveUIDs, noteWaiting: noteWaiting) { job, name, bytes, uid in
+        return ControlServer.WALPushing(archiveUIDs: inner.archiveUIDs, noteWaiting: noteWaiting, ahead: inner.ahead) { job, name, bytes, uid in
             do {
                 let done = try await inner.push(job, name, bytes, uid)
                 do {

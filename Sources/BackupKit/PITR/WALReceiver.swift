@@ -3,6 +3,7 @@ import BackupEngines
 import ConfigKit
 import Foundation
 import Logging
+import SigV4
 
 /// The daemon's side of `wal-push`: takes a WAL file from the control socket and stores it in
 /// the job's archive at every destination of the job, then replies. The reply is `result` only
@@ -15,6 +16,8 @@ public struct WALReceiver: Sendable {
     let launcher: any ProcessLauncher
     let environment: [String: String]
     let logger: Logger
+    /// Segments `wal-push` sent ahead of PostgreSQL's asking.
+    let ahead: WALAheadStores
 
     /// A receiver for the jobs of `configs`.
     public init(
@@ -26,6 +29,7 @@ public struct WALReceiver: Sendable {
         self.environment = environment
         self.logger = logger
         self.makeStore = makeStore ?? { S3WALStore(destination: $0, logger: logger) }
+        ahead = WALAheadStores()
     }
 
     /// The uids the control socket admits for `wal-push` under `config`.
@@ -35,21 +39,17 @@ public struct WALReceiver: Sendable {
 
     /// Stores `contents` as `name` for `jobName`; `peerUID` is who sent it. Returns where it went.
     public func receive(job jobName: String, name rawName: String, contents: [UInt8], peerUID: UInt32) async throws -> String {
-        let config = configs.current
-        guard let job = config.job(named: jobName), let pitr = job.pitr else { throw WALError.notPITRJob(job: jobName) }
-        guard let name = WALFileName(rawName) else { throw WALError.badName(name: rawName) }
-        // An archive user may push only for its own jobs; root and the daemon's user for any.
-        guard peerUID == 0 || peerUID == geteuid() || peerUID == pitr.archiveUID else {
-            throw WALError.refused(job: jobName, name: rawName, detail: "uid \(peerUID) is not this job's archiveUser (\(pitr.archiveUser))")
-        }
+        let (job, name, config) = try admit(job: jobName, name: rawName, peerUID: peerUID)
         var log = logger
         log[metadataKey: "job.name"] = "\(job.name)"
         log[metadataKey: "wal.name"] = "\(name.name)"
+        let digest = SHA256.hex(SHA256.hash(contents))
+        if let confirmed = await confirmSentAhead(job: job, name: name, digest: digest, config: config, logger: log) {
+            return confirmed
+        }
         var outcomes: [String] = []
-        for destinationName in job.destinations {
-            guard let destination = config.destination(named: destinationName) else { continue }
-            let archive = WALArchive(job: job, store: makeStore(destination), launcher: launcher, environment: environment)
-            switch try await archive.push(name: name, contents: contents) {
+        for (destinationName, archive) in archives(of: job, config: config) {
+            switch try await archive.push(name: name, contents: contents, digest: digest) {
             case .stored(let key):
                 log.info("WAL file archived", metadata: ["s3.key": "\(key)", "s3.destination": "\(destinationName)", "wal.bytes": "\(contents.count)"])
                 outcomes.append("stored \(key) at \(destinationName)")
@@ -60,6 +60,66 @@ public struct WALReceiver: Sendable {
         }
         return outcomes.joined(separator: "; ")
     }
+
+    /// Stores a segment `wal-push` sent ahead (the next one waiting in `pg_wal/archive_status`)
+    /// and returns once it is stored or failed; its later push is answered from the bucket (see
+    /// `WALAheadStores`). Only WAL segments are taken ahead; anything refused is just not stored.
+    public func storeAhead(job jobName: String, name rawName: String, contents: [UInt8], peerUID: UInt32) async {
+        guard let (job, name, config) = try? admit(job: jobName, name: rawName, peerUID: peerUID), name.kind == .segment else { return }
+        var log = logger
+        log[metadataKey: "job.name"] = "\(job.name)"
+        log[metadataKey: "wal.name"] = "\(name.name)"
+        let archives = archives(of: job, config: config)
+        let started = ahead.begin(job: job.name, name: name.name) { [log] in
+            let digest = SHA256.hex(SHA256.hash(contents))
+            do {
+                for (_, archive) in archives {
+                    _ = try await archive.push(name: name, contents: contents, digest: digest)
+                }
+                log.debug("WAL segment stored ahead of its push")
+                return digest
+            } catch {
+                log.info("WAL segment sent ahead was not stored; its push will store it", metadata: ["error": "\(error)"])
+                return nil
+            }
+        }
+        guard let started else { return }
+        await withTaskCancellationHandler { _ = await started.value } onCancel: { started.cancel() }
+    }
+
+    /// The answer to the push of a segment sent ahead: nil unless its store succeeded with
+    /// `digest` and every destination's HEAD now finds the object with that digest recorded.
+    private func confirmSentAhead(job: JobConfig, name: WALFileName, digest: String, config: BackupConfig, logger: Logger) async -> String? {
+        guard let store = ahead.take(job: job.name, name: name.name) else { return nil }
+        let stored = await withTaskCancellationHandler { await store.value } onCancel: { store.cancel() }
+        guard stored == digest else { return nil }
+        var outcomes: [String] = []
+        for (destinationName, archive) in archives(of: job, config: config) {
+            guard let key = try? await archive.confirm(name: name, digest: digest) else { return nil }
+            logger.info("WAL file archived", metadata: ["s3.key": "\(key)", "s3.destination": "\(destinationName)", "wal.bytes": "sent-ahead"])
+            outcomes.append("stored \(key) at \(destinationName)")
+        }
+        return outcomes.joined(separator: "; ")
+    }
+
+    /// The job, the parsed name and the config in force, when `peerUID` may push `rawName` for `jobName`.
+    private func admit(job jobName: String, name rawName: String, peerUID: UInt32) throws -> (JobConfig, WALFileName, BackupConfig) {
+        let config = configs.current
+        guard let job = config.job(named: jobName), let pitr = job.pitr else { throw WALError.notPITRJob(job: jobName) }
+        guard let name = WALFileName(rawName) else { throw WALError.badName(name: rawName) }
+        // An archive user may push only for its own jobs; root and the daemon's user for any.
+        guard peerUID == 0 || peerUID == geteuid() || peerUID == pitr.archiveUID else {
+            throw WALError.refused(job: jobName, name: rawName, detail: "uid \(peerUID) is not this job's archiveUser (\(pitr.archiveUser))")
+        }
+        return (job, name, config)
+    }
+
+    /// The job's archive at each of its destinations, in the config's order.
+    private func archives(of job: JobConfig, config: BackupConfig) -> [(String, WALArchive)] {
+        job.destinations.compactMap { name in
+            config.destination(named: name).map { (name, WALArchive(job: job, store: makeStore($0), launcher: launcher, environment: environment)) }
+        }
+    }
 }
 
 extension WALReceiver {
@@ -68,7 +128,10 @@ extension WALReceiver {
         let receiver = WALReceiver(
             configs: configs, launcher: PosixProcessLauncher(),
             environment: EngineContext.baseEnvironment(from: ProcessInfo.processInfo.environment), logger: logger)
-        return ControlServer.WALPushing(archiveUIDs: { archiveUIDs(configs.current) }) { job, name, bytes, uid in
+        return ControlServer.WALPushing(
+            archiveUIDs: { archiveUIDs(configs.current) },
+            ahead: { job, name, bytes, uid in await receiver.storeAhead(job: job, name: name, contents: bytes, peerUID: uid) }
+        ) { job, name, bytes, uid in
             try await receiver.receive(job: job, name: name, contents: bytes, peerUID: uid)
         }
     }

@@ -48,6 +48,11 @@ public final class ZstdCodec: StreamCodec {
         return max(0, min(4, cores - 2))
     }
 
+    /// The largest a single frame of `size` bytes can compress to.
+    public static func compressBound(_ size: Int) -> Int {
+        ZSTD_compressBound(size)
+    }
+
     private func check(_ code: Int, setup: Bool = false) throws {
         if ZSTD_isError(code) != 0 {
             let detail = String(cString: ZSTD_getErrorName(code))

@@ -56,8 +56,6 @@ public struct PITRDrill: Sendable {
     let command: Command
     let scratch: Scratch
     let clock: any WallClock
-    /// How long recovery may take before the drill fails.
-    var recoveryTimeout: Duration = .seconds(3600)
 
     /// A drill restoring through `restorer` (its launcher starts the server and psql).
     public init(restorer: Restorer, command: Command, scratch: Scratch, clock: any WallClock) {
@@ -108,13 +106,13 @@ public struct PITRDrill: Sendable {
             role: Self.role(of: job), launcher: restorer.launcher, environment: restorer.environment)
         try await server.prepare()
         let process = try server.start()
-        let outcome = await server.awaitPromotion(process, timeout: recoveryTimeout, clock: clock)
+        let outcome = await server.awaitPromotion(process, timeout: pitr.drillTimeout, clock: clock)
         var problems: [String] = []
         switch outcome {
         case .died(let reason):
             throw PITRDrillError.serverFailed(reason)
         case .timedOut:
-            problems.append("recovery did not end within \(recoveryTimeout)")
+            problems.append("recovery did not end within \(DurationText.format(pitr.drillTimeout)) (pitr.drillTimeout)")
         case .promoted:
             do {
                 let answer = try await server.query(

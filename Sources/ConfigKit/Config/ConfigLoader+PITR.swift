@@ -13,6 +13,7 @@ extension ConfigLoader {
         let user = settings.string("archiveUser", required: "the user PostgreSQL's server runs as (usually \"postgres\"), whom the control socket admits for wal-push")
         let maxLag = duration(settings, "maxArchiveLag")
         let maxBacklog = settings.integer("maxArchiveBacklog", in: 0...1_000_000)
+        let drillTimeout = duration(settings, "drillTimeout")
         settings.finish()
         var valid = true
         if object.has("tables") {
@@ -28,6 +29,7 @@ extension ConfigLoader {
             reader.error(settings.raw("archiveUser"), settings.childPath("archiveUser"), "\(ConfigReader.quote(user)) is not a user on this host; give the user PostgreSQL's server runs as (see the owner of its data directory, usually \"postgres\")")
             return nil
         }
-        return valid ? PITRSettings(archiveUser: user, archiveUID: uid, maxArchiveLag: maxLag, maxArchiveBacklog: maxBacklog) : nil
+        return valid ? PITRSettings(archiveUser: user, archiveUID: uid, maxArchiveLag: maxLag, maxArchiveBacklog: maxBacklog,
+            drillTimeout: drillTimeout ?? PITRSettings.defaultDrillTimeout) : nil
     }
 }

@@ -14,9 +14,18 @@ public struct PITRSettings: Sendable, Hashable {
     /// `maxArchiveBacklog`: `status` calls the job not ok once the newest `wal-push` found more
     /// WAL files than this waiting in the server's `pg_wal/archive_status` (nil: no limit).
     public var maxArchiveBacklog: Int?
+    /// `drillTimeout`: how long a restore drill's server may take to recover (replay every archived
+    /// WAL file since the base backup) before the drill fails.
+    public var drillTimeout: Duration = PITRSettings.defaultDrillTimeout
+    /// The drill's limit when `drillTimeout` is not set.
+    public static let defaultDrillTimeout: Duration = .seconds(3600)
 
     /// Settings for `archiveUser`, whose uid is `archiveUID`.
-    public init(archiveUser: String, archiveUID: UInt32, maxArchiveLag: Duration? = nil, maxArchiveBacklog: Int? = nil) {
+    public init(
+        archiveUser: String, archiveUID: UInt32, maxArchiveLag: Duration? = nil, maxArchiveBacklog: Int? = nil,
+        drillTimeout: Duration = PITRSettings.defaultDrillTimeout
+    ) {
+        self.drillTimeout = drillTimeout
         self.archiveUser = archiveUser
         self.archiveUID = archiveUID
         self.maxArchiveLag = maxArchiveLag

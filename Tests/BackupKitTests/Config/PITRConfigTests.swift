@@ -33,6 +33,16 @@ struct PITRConfigTests {
         #expect(config.jobs[0].pitr == PITRSettings(archiveUser: "root", archiveUID: 0))
     }
 
+    /// `drillTimeout` sets how long a restore drill's recovery may take; without it, an hour.
+    @Test func drillTimeout() throws {
+        var files = FakeFiles()
+        files.files["/etc/backupd/config.json"] = pitrConfig(["archiveUser": "root", "drillTimeout": "6h"])
+        let (config, warnings) = try BackupConfig.load(path: "/etc/backupd/config.json", sources: files.sources)
+        #expect(warnings.isEmpty, "\(warnings)")
+        #expect(config.jobs[0].pitr?.drillTimeout == .seconds(6 * 3600))
+        #expect(PITRSettings(archiveUser: "root", archiveUID: 0).drillTimeout == .seconds(3600))
+    }
+
     /// A job without `pitr` is an ordinary dump job.
     @Test func absentMeansDumps() throws {
         var files = FakeFiles()
@@ -50,6 +60,8 @@ struct PITRConfigTests {
         ("postgres", #"{"archiveUser": "no-such-user-b7"}"#, false, pitrPath + ".archiveUser", "\"no-such-user-b7\" is not a user on this host"),
         ("postgres", #"{"archiveUser": "root", "archiveUsr": "x"}"#, false, pitrPath + ".archiveUsr", "unknown key \"archiveUsr\" (did you mean \"archiveUser\"?)"),
         ("postgres", #"{"archiveUser": "root", "maxArchiveBacklog": -1}"#, false, pitrPath + ".maxArchiveBacklog", "-1 is not valid; expected a whole number from 0 to 1000000"),
+        ("postgres", #"{"archiveUser": "root", "drillTimeout": "0s"}"#, false, pitrPath + ".drillTimeout", "\"0s\" is not a duration; use a whole number followed by s, m, h or d"),
+        ("postgres", #"{"archiveUser": "root", "drillTimeout": "soon"}"#, false, pitrPath + ".drillTimeout", "\"soon\" is not a duration; use a whole number followed by s, m, h or d"),
         ("postgres", #"{"archiveUser": "root"}"#, true, "jobs[\"app-db\"].tables", "a PITR job backs up the whole cluster (pg_basebackup and its WAL), so it cannot select tables"),
     ])
     func invalidSettings(engine: String, pitrJSON: String, withTables: Bool, path: String, fragment: String) throws {

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Synchronization
 import TestThreads
 import Testing
@@ -50,11 +51,14 @@ private func inspect(_ bytes: [UInt8]) -> (String?, BaseBackupInfo?) {
 /// A WAL store in memory that records what was created.
 private final class MemoryWALStore: WALStore {
     let objects = Mutex<[String: ([UInt8], [String: String])]>([:])
+    /// Objects written, in all.
+    let created = Atomic<Int>(0)
     func create(key: String, body: [UInt8], metadata: [String: String]) async throws {
         try objects.withLock {
             if $0[key] != nil { throw ObjectStoreError.alreadyExists(key: key) }
             $0[key] = (body, metadata)
         }
+        created.add(1, ordering: .relaxed)
     }
     func head(key: String) async throws -> StoredObject? {
         objects.withLock { $0[key].map { StoredObject(key: key, size: Int64($0.0.count), lastModified: nil, etag: nil, metadata: $0.1) } }
@@ -134,6 +138,62 @@ struct PITRUnitTests {
         await #expect(throws: WALError.notFound(job: "app-db", name: "000000010000000000000006")) {
             try await archive.fetch(name: WALFileName("000000010000000000000006")!, identity: nil)
         }
+    }
+
+    /// A receiver for a PITR job whose every destination is `store`.
+    private func receiver(_ store: MemoryWALStore) throws -> WALReceiver {
+        let text = configText { root in editJob(&root) { $0["pitr"] = ["archiveUser": "root"] } }
+        let config = try BackupConfig.load(path: "/c", sources: { var f = FakeFiles(); f.files["/c"] = text; return f.sources }()).config
+        return WALReceiver(
+            configs: ConfigStore(path: "/c", config: config), launcher: PosixProcessLauncher(), environment: [:],
+            logger: Logger(label: "test"), makeStore: { _ in store })
+    }
+
+    /// A segment sent ahead is stored at once; its push with the same bytes is answered from a
+    /// HEAD (nothing written twice); a push whose bytes differ fails loudly as any mismatch does.
+    @Test func segmentSentAheadIsConfirmedByTheBucket() async throws {
+        let store = MemoryWALStore()
+        let receiver = try receiver(store)
+        let segment = (0..<100_000).map { UInt8(truncatingIfNeeded: $0 &* 7) }
+        await receiver.storeAhead(job: "app-db", name: "000000010000000000000005", contents: segment, peerUID: 0)
+        #expect(store.created.load(ordering: .relaxed) == 1)
+        let answer = try await receiver.receive(job: "app-db", name: "000000010000000000000005", contents: segment, peerUID: 0)
+        #expect(answer == "stored pg/app/app-db/wal/00000001/000000010000000000000005.zst at local", "\(answer)")
+        #expect(store.created.load(ordering: .relaxed) == 1)
+
+        await receiver.storeAhead(job: "app-db", name: "000000010000000000000006", contents: segment, peerUID: 0)
+        var other = segment
+        other[3] ^= 1
+        await #expect(throws: WALError.self) {
+            try await receiver.receive(job: "app-db", name: "000000010000000000000006", contents: other, peerUID: 0)
+        }
+    }
+
+    /// A segment sent ahead and then deleted from the bucket is not reported as stored from
+    /// memory: its push finds it missing and stores it again.
+    @Test func segmentSentAheadButDeletedIsStoredAgain() async throws {
+        let store = MemoryWALStore()
+        let receiver = try receiver(store)
+        let segment = (0..<50_000).map { UInt8(truncatingIfNeeded: $0 &* 13) }
+        await receiver.storeAhead(job: "app-db", name: "000000010000000000000007", contents: segment, peerUID: 0)
+        let key = "pg/app/app-db/wal/00000001/000000010000000000000007.zst"
+        #expect(store.objects.withLock { $0.removeValue(forKey: key) } != nil)
+        let answer = try await receiver.receive(job: "app-db", name: "000000010000000000000007", contents: segment, peerUID: 0)
+        #expect(answer == "stored \(key) at local", "\(answer)")
+        #expect(store.created.load(ordering: .relaxed) == 2)
+        #expect(store.objects.withLock { $0[key] } != nil)
+    }
+
+    /// Only WAL segments of a PITR job, from its archive user, are taken ahead: a history file,
+    /// an unknown job or another user's segment is not stored.
+    @Test func onlySegmentsAreTakenAhead() async throws {
+        let store = MemoryWALStore()
+        let receiver = try receiver(store)
+        await receiver.storeAhead(job: "app-db", name: "00000002.history", contents: [1], peerUID: 0)
+        await receiver.storeAhead(job: "nope", name: "000000010000000000000008", contents: [1], peerUID: 0)
+        await receiver.storeAhead(job: "app-db", name: "000000010000000000000008", contents: [1], peerUID: 4242)
+        #expect(store.created.load(ordering: .relaxed) == 0)
+        #expect(receiver.ahead.count == 0)
     }
 
     /// `--time` needs a zone and becomes a UTC recovery_target_time.

@@ -135,9 +135,22 @@ struct WALArchiveStatusTests {
         for name in ["000000010000000000000003.ready", "000000010000000000000004.ready", "000000010000000000000005.ready", "000000010000000000000002.done"] {
             FileManager.default.createFile(atPath: directory + "/pg_wal/archive_status/" + name, contents: nil)
         }
-        #expect(WALPushClient.waitingCount(besides: "000000010000000000000003", in: directory + "/pg_wal/000000010000000000000003") == 2)
-        #expect(WALPushClient.waitingCount(besides: "000000010000000000000009", in: directory + "/pg_wal/000000010000000000000009") == 3)
-        #expect(WALPushClient.waitingCount(besides: "000000010000000000000003", in: directory + "/000000010000000000000003") == nil)
+        #expect(WALPushClient.readyFiles(besides: "000000010000000000000003", in: directory + "/pg_wal/000000010000000000000003")?.count == 2)
+        #expect(WALPushClient.readyFiles(besides: "000000010000000000000009", in: directory + "/pg_wal/000000010000000000000009")?.count == 3)
+        #expect(WALPushClient.readyFiles(besides: "000000010000000000000003", in: directory + "/000000010000000000000003") == nil)
+    }
+
+    /// The segment sent ahead is the oldest ready segment after the pushed one on its timeline:
+    /// never a history, backup or partial file, never an older segment, none after the last.
+    @Test func segmentSentAhead() {
+        let ready = ["000000010000000000000007", "000000010000000000000005", "00000002.history", "000000010000000000000004.00000028.backup",
+                     "000000010000000000000003", "000000020000000000000004", "000000010000000000000006.partial"]
+        #expect(WALPushClient.next(after: "000000010000000000000004", among: ready) == "000000010000000000000005")
+        #expect(WALPushClient.next(after: "000000010000000000000005", among: ready) == "000000010000000000000007")
+        #expect(WALPushClient.next(after: "000000010000000000000007", among: ready) == nil)
+        #expect(WALPushClient.next(after: "000000020000000000000003", among: ready) == "000000020000000000000004")
+        #expect(WALPushClient.next(after: "00000002.history", among: ready) == nil)
+        #expect(WALPushClient.next(after: "000000010000000000000004", among: nil) == nil)
     }
 
     /// The recording pushing stores each count in the history (after a stored push and after a

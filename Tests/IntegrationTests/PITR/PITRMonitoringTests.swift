@@ -108,6 +108,10 @@ struct PITRMonitoringTests {
         let push = try PITRCluster.asServerUser([world.binary, "wal-push", "--config", world.configPath, "pg", "pg_wal/" + oldest], in: cluster.data, check: false)
         #expect(push.status == 0, "\(push.stderr)")
         let others = waiting.count - 1
+        // wal-push sent the next segment waiting ahead: the daemon stored it before PostgreSQL
+        // asked, yet the newest archived file stays the one pushed (checked in `status` below).
+        let second = waiting[1].replacingOccurrences(of: ".ready", with: "")
+        #expect(await poll(timeout: 30) { ((try? world.archivedNames()) ?? []).contains(second) }, "\(second) stored ahead: \(daemon.log)")
         let metrics = try world.metricsText()
         #expect(metrics.contains(#"backupd_wal_archive_backlog_segments{backup_job="pg"} \#(others)"#), "\(metrics)")
         let lagging = try world.backupd(["status"])
@@ -115,6 +119,15 @@ struct PITRMonitoringTests {
         #expect(lagging.stdout.contains("ARCHIVE-LAGGING"), "\(lagging.stdout)")
         #expect(lagging.stdout.contains("\(others) WAL file(s) were waiting in pg_wal/archive_status") && lagging.stdout.contains("pitr.maxArchiveBacklog (1)"), "\(lagging.stdout)")
         #expect(lagging.stdout.contains("pg: WAL archive: newest \(oldest)") && lagging.stdout.contains("\(others) waiting in pg_wal/archive_status"), "\(lagging.stdout)")
+        // `status --json` carries the same in its schema's `walArchive` object.
+        let json = try world.backupd(["status", "--json"])
+        #expect(json.status == 1)
+        #expect(try JSONSchemaValidator.errors(json.stdout, schema: "status").isEmpty, "\(json.stdout)")
+        let jobs = try #require((try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])?["jobs"] as? [[String: Any]])
+        let pg = try #require(jobs.first { $0["job"] as? String == "pg" })
+        #expect(pg["state"] as? String == "archive-lagging")
+        let archive = try #require(pg["walArchive"] as? [String: Any], "\(json.stdout)")
+        #expect(archive["waiting"] as? Int == others && archive["newest"] as? String == oldest, "\(json.stdout)")
 
         try cluster.psql("ALTER SYSTEM RESET archive_command")
         _ = try cluster.psql("SELECT pg_reload_conf()")
@@ -128,5 +141,7 @@ struct PITRMonitoringTests {
         let ok = try world.backupd(["status"])
         #expect(ok.status == 0, "\(ok.stdout)")
         #expect(ok.stdout.contains("0 waiting in pg_wal/archive_status"), "\(ok.stdout)")
+        // PostgreSQL's own push of the segment sent ahead was answered from the bucket's HEAD.
+        #expect(daemon.log.contains("wal.bytes=sent-ahead wal.name=\(second)"), "\(daemon.log)")
     }
 }
