@@ -13,7 +13,10 @@ struct WalPushCommand: AsyncParsableCommand {
             server's user (the job's pitr.archiveUser), reads the file and hands it to the daemon over its \
             control socket; the daemon stores it (zstd, age when the job is encrypted) at every destination of \
             the job and only then answers. Exits 0 only when the file is stored (or was already, with the same \
-            content); otherwise 1, and PostgreSQL keeps the file and tries again. No S3 credential is read.
+            content); otherwise 1, and PostgreSQL keeps the file and tries again. No S3 credential is read. \
+            While the daemon stores the file, wal-push also hands it the next segment waiting in \
+            pg_wal/archive_status, which the daemon stores at once; that segment's own push is answered \
+            only once a HEAD at every destination finds it with the same SHA-256.
             """)
 
     @OptionGroup var options: GlobalOptions

@@ -172,7 +172,7 @@ public final class ControlServer: Service, Sendable {
             return readWALPush(request, peerUID: peer.uid, fd: fd, reader: reader, reply: reply).map(Accepted.walPush)
         }
         guard request.command == "run-now" else {
-            reply.finish(ControlEvent(.error, message: "unknown command \"\(request.command)\"; this daemon knows run-now, wal-push"))
+            reply.finish(ControlEvent(.error, message: "unknown command \"\(request.command)\"; this daemon knows run-now, wal-push, wal-ahead"))
             return nil
         }
         return .run(request)
