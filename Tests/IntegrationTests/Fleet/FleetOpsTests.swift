@@ -85,6 +85,12 @@ struct FleetOpsTests {
         #expect(samples["backupd_fleet_missed_slots{backup_job=\"job\"}"] == 0)
         #expect(samples["backupd_fleet_destination_newest_backup_timestamp_seconds{backup_job=\"job\",destination=\"test\"}"] == expected)
         #expect(samples["backupd_fleet_last_read_timestamp_seconds{backup_job=\"job\"}"] != nil)
+        // Every fleet series the contrib alert rules use is there for the job.
+        let ruled = try ContribAlertRules.metricNames(prefix: "backupd_fleet_")
+        #expect(ruled.count >= 2, "\(ruled)")
+        for name in ruled {
+            #expect(samples.keys.contains { $0.hasPrefix(name + "{backup_job=\"job\"") }, "\(name) used by contrib/prometheus but not exported: \(samples.keys.sorted())")
+        }
         #expect(try fleet.history(host: "host-a").isEmpty)
 
         let second = try runBackupd(["run-now", "job", "--config", own], environment: environment, timeout: 90)

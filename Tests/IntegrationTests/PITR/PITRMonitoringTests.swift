@@ -114,6 +114,12 @@ struct PITRMonitoringTests {
         #expect(await poll(timeout: 30) { ((try? world.archivedNames()) ?? []).contains(second) }, "\(second) stored ahead: \(daemon.log)")
         let metrics = try world.metricsText()
         #expect(metrics.contains(#"backupd_wal_archive_backlog_segments{backup_job="pg"} \#(others)"#), "\(metrics)")
+        // Every WAL series the contrib alert rules use is exported for the PITR job.
+        let ruled = try ContribAlertRules.metricNames(prefix: "backupd_wal_")
+        #expect(ruled.count >= 3, "\(ruled)")
+        for name in ruled {
+            #expect(metrics.contains(name + #"{backup_job="pg"}"#), "\(name) used by contrib/prometheus but not exported: \(metrics)")
+        }
         let lagging = try world.backupd(["status"])
         #expect(lagging.status == 1, "\(lagging.stdout)")
         #expect(lagging.stdout.contains("ARCHIVE-LAGGING"), "\(lagging.stdout)")
