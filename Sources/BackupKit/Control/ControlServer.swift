@@ -167,7 +167,10 @@ public final class ControlServer: Service, Sendable {
             reply.finish(ControlEvent(.error, message: "bad request: send one JSON object such as {\"command\":\"run-now\",\"job\":\"NAME\"} on one line"))
             return nil
         }
-        logger.info("control request", metadata: ["control.command": "\(request.command)", "job.name": "\(request.job)", "control.peer_pid": "\(peer.pid)"])
+        // A segment sent ahead is logged when its own push is answered ("sent ahead"), not here.
+        logger.log(
+            level: request.command == "wal-ahead" ? .debug : .info, "control request",
+            metadata: ["control.command": "\(request.command)", "job.name": "\(request.job)", "control.peer_pid": "\(peer.pid)"])
         if request.command.hasPrefix("wal-") || !(peer.uid == 0 || peer.uid == geteuid()) {
             return readWALPush(request, peerUID: peer.uid, fd: fd, reader: reader, reply: reply).map(Accepted.walPush)
         }

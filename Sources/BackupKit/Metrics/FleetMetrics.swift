@@ -11,7 +11,12 @@ public final class FleetMetrics: Sendable {
     }
 
     private let state = Mutex(State())
-    private let refreshWanted = Atomic<Bool>(false)
+    /// A refresh asked for, and the reader waiting for one.
+    private struct Request {
+        var wanted = false
+        var waiter: CheckedContinuation<Void, Never>?
+    }
+    private let request = Mutex(Request())
 
     /// Nothing read yet (no fleet samples).
     public init() {}
@@ -35,11 +40,44 @@ public final class FleetMetrics: Sendable {
     /// The latest status of each job read so far, by job name.
     public var statuses: [String: FleetJobStatus] { state.withLock { $0.statuses } }
 
-    /// Asks for a refresh before the next interval ends (a `runOn: "any"` run of this host finished).
-    public func requestRefresh() { refreshWanted.store(true, ordering: .releasing) }
+    /// Asks for a refresh before the next interval ends (a `runOn: "any"` run of this host
+    /// finished): wakes the reader if it waits.
+    public func requestRefresh() {
+        let waiter = request.withLock { request -> CheckedContinuation<Void, Never>? in
+            request.wanted = true
+            return request.waiter.take()
+        }
+        waiter?.resume()
+    }
 
     /// Whether a refresh was asked for since the last call.
-    func takeRefreshRequest() -> Bool { refreshWanted.exchange(false, ordering: .acquiringAndReleasing) }
+    func takeRefreshRequest() -> Bool {
+        request.withLock { request in
+            defer { request.wanted = false }
+            return request.wanted
+        }
+    }
+
+    /// Returns once a refresh is asked for (at once when one was asked since the last), or when
+    /// the task is cancelled; the request is taken either way. One waiter at a time.
+    func refreshRequested() async {
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                // Checked under the lock: a cancellation before the waiter is stored finds none to
+                // resume, so the waiter must not be stored then.
+                let now = request.withLock { request -> Bool in
+                    if request.wanted || Task.isCancelled { return true }
+                    request.waiter = continuation
+                    return false
+                }
+                if now { continuation.resume() }
+            }
+        } onCancel: {
+            let waiter = request.withLock { $0.waiter.take() }
+            waiter?.resume()
+        }
+        _ = takeRefreshRequest()
+    }
 
     /// The gauge families: `FleetJobStatus.metricFamilies` of the jobs read, in name order, and
     /// when each job's buckets were last read successfully.

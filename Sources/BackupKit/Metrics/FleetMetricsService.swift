@@ -23,7 +23,7 @@ public struct FleetMetricsService: Service {
     public let reader: FleetReader
     /// The source of time.
     public let clock: any WallClock
-    /// How the wait between refreshes sleeps (in steps of a second).
+    /// How the wait between refreshes sleeps (cancelled when a run asks for a refresh first).
     public var sleep: @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }
     /// Where failed reads are reported.
     public let logger: Logger
@@ -40,10 +40,12 @@ public struct FleetMetricsService: Service {
     public func run() async throws {
         while !Task.isCancelled {
             await refresh()
-            var waited: Duration = .zero
-            while waited < Self.interval, !fleet.takeRefreshRequest() {
-                do { try await sleep(.seconds(1)) } catch { return }
-                waited += .seconds(1)
+            // Until the interval ends or a run asks for a refresh, whichever comes first; no polling.
+            await withTaskGroup(of: Void.self) { [fleet, sleep] group in
+                group.addTask { try? await sleep(Self.interval) }
+                group.addTask { await fleet.refreshRequested() }
+                await group.next()
+                group.cancelAll()
             }
         }
     }

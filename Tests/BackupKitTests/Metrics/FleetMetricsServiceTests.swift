@@ -144,6 +144,41 @@ struct FleetMetricsServiceTests {
         #expect(fleet.families().allSatisfy { $0.samples.isEmpty })
     }
 
+    /// Between refreshes the reader waits for the interval or a run's request, whichever comes
+    /// first, without polling: a request wakes it at once (not after the minute), none means no
+    /// refresh, and cancelling the service ends its wait at once.
+    @Test func runRefreshesOnRequestAndStopsOnCancel() async throws {
+        let config = try Self.config()
+        let reads = Atomic<Int>(0)
+        let fleet = FleetMetrics()
+        var service = FleetMetricsService(
+            fleet: fleet, config: { _ = reads.add(1, ordering: .relaxed); return config },
+            stores: NamedBuckets(buckets: ["local": ETagBucket(), "far": ETagBucket()]), clock: ManualWallClock(Self.now),
+            logger: Logger(label: "t"))
+        let sleeps = Mutex<[Duration]>([])
+        service.sleep = { duration in
+            sleeps.withLock { $0.append(duration) }
+            try await Task.sleep(for: duration)
+        }
+        func until(_ count: Int) async -> Bool {
+            for _ in 0..<200 where reads.load(ordering: .relaxed) < count { try? await Task.sleep(for: .milliseconds(50)) }
+            return reads.load(ordering: .relaxed) == count
+        }
+        let running = Task { try await service.run() }
+        #expect(await until(1))
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(reads.load(ordering: .relaxed) == 1, "no refresh before the interval without a request")
+        fleet.requestRefresh()
+        #expect(await until(2), "a request wakes the reader")
+        let stopping = ContinuousClock.now
+        running.cancel()
+        _ = try? await running.value
+        #expect(ContinuousClock.now - stopping < .seconds(5))
+        #expect(reads.load(ordering: .relaxed) == 2)
+        let asked = sleeps.withLock { $0 }
+        #expect(!asked.isEmpty && asked.allSatisfy { $0 == FleetMetricsService.interval }, "one wait per interval, no steps: \(asked)")
+    }
+
     /// A finished run of a `runOn: "any"` job asks the fleet reader for a refresh; one of a
     /// `runOn: "this"` job does not.
     @Test func ownRunRequestsARefresh() throws {
