@@ -14,48 +14,10 @@ pg_job() {  # NAME DB EXTRA
     "$1" "$1" "$3" "$BACKUPD_TEST_PG_HOST" "$BACKUPD_TEST_PG_PORT" "$BACKUPD_TEST_PG_USER" "$2"
 }
 
-# nginx terminating TLS in front of radosgw on a free port (sets tls), as bench/s3-upload.sh does.
+# nginx terminating TLS in front of radosgw on a free port (sets tls; bench/tls-proxy.sh).
 start_tls_proxy() {
-  openssl req -x509 -newkey rsa:2048 -nodes -keyout "$tmp/ca.key" -out "$tmp/ca.pem" -days 2 \
-    -subj "/CN=backupd bench CA" -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
-  openssl req -newkey rsa:2048 -nodes -keyout "$tmp/server.key" -out "$tmp/server.csr" -subj "/CN=localhost" 2>/dev/null
-  printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' > "$tmp/server.ext"
-  openssl x509 -req -in "$tmp/server.csr" -CA "$tmp/ca.pem" -CAkey "$tmp/ca.key" -set_serial 2 -days 2 \
-    -extfile "$tmp/server.ext" -out "$tmp/server.pem" 2>/dev/null
-  local port
-  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-  mkdir -p "$tmp/nginx"
-  cat > "$tmp/nginx.conf" <<CONF
-worker_processes 2;
-pid $tmp/nginx.pid;
-error_log $tmp/nginx-error.log;
-events { worker_connections 256; }
-http {
-  access_log off;
-  client_max_body_size 0;
-  client_body_temp_path $tmp/nginx/body;
-  proxy_temp_path $tmp/nginx/proxy;
-  fastcgi_temp_path $tmp/nginx/fastcgi;
-  uwsgi_temp_path $tmp/nginx/uwsgi;
-  scgi_temp_path $tmp/nginx/scgi;
-  upstream rgw { server ${plain#http://}; keepalive 16; }
-  server {
-    listen 127.0.0.1:$port ssl;
-    ssl_certificate $tmp/server.pem;
-    ssl_certificate_key $tmp/server.key;
-    location / {
-      proxy_pass http://rgw;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      proxy_set_header Host \$http_host;
-      proxy_request_buffering off;
-      proxy_buffering off;
-    }
-  }
-}
-CONF
-  /usr/sbin/nginx -c "$tmp/nginx.conf"
-  tls="https://127.0.0.1:$port"
+  . "$(dirname "${BASH_SOURCE[0]}")/tls-proxy.sh"
+  tls_proxy "$tmp" "${plain#http://}"
 }
 
 # bench/throttle-relay.py in front of radosgw (sets slow and relay_pid).

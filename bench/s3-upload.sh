@@ -32,47 +32,9 @@ export AWS_EC2_METADATA_DISABLED=true AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDE
 export AWS_REQUEST_CHECKSUM_CALCULATION=when_required AWS_RESPONSE_CHECKSUM_VALIDATION=when_required
 plain="$BACKUPD_TEST_S3_ENDPOINT"
 
-# nginx terminating TLS on a free port, passing the Host header through (SigV4 signs it).
-openssl req -x509 -newkey rsa:2048 -nodes -keyout "$work/ca.key" -out "$work/ca.pem" -days 2 \
-  -subj "/CN=backupd bench CA" -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
-openssl req -newkey rsa:2048 -nodes -keyout "$work/server.key" -out "$work/server.csr" -subj "/CN=localhost" 2>/dev/null
-printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' > "$work/server.ext"
-openssl x509 -req -in "$work/server.csr" -CA "$work/ca.pem" -CAkey "$work/ca.key" -set_serial 2 -days 2 \
-  -extfile "$work/server.ext" -out "$work/server.pem" 2>/dev/null
-tls_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-upstream=${plain#http://}
-mkdir -p "$work/tmp"
-cat > "$work/nginx.conf" <<CONF
-worker_processes 2;
-pid $work/nginx.pid;
-error_log $work/nginx-error.log;
-events { worker_connections 256; }
-http {
-  access_log off;
-  client_max_body_size 0;
-  client_body_temp_path $work/tmp/body;
-  proxy_temp_path $work/tmp/proxy;
-  fastcgi_temp_path $work/tmp/fastcgi;
-  uwsgi_temp_path $work/tmp/uwsgi;
-  scgi_temp_path $work/tmp/scgi;
-  upstream rgw { server $upstream; keepalive 16; }
-  server {
-    listen 127.0.0.1:$tls_port ssl;
-    ssl_certificate $work/server.pem;
-    ssl_certificate_key $work/server.key;
-    location / {
-      proxy_pass http://rgw;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      proxy_set_header Host \$http_host;
-      proxy_request_buffering off;
-      proxy_buffering off;
-    }
-  }
-}
-CONF
-/usr/sbin/nginx -c "$work/nginx.conf"
-tls="https://127.0.0.1:$tls_port"
+# nginx terminating TLS on a free port in front of radosgw (sets tls).
+. bench/tls-proxy.sh
+tls_proxy "$work" "${plain#http://}"
 
 bucket="s3-bench-$$"
 aws --endpoint-url "$plain" --region "$BACKUPD_TEST_S3_REGION" s3 mb "s3://$bucket" >/dev/null
