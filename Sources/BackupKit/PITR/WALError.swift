@@ -20,6 +20,9 @@ public enum WALError: Error, Sendable, Hashable, CustomStringConvertible {
     case cannotWrite(path: String, detail: String)
     /// The daemon refused or failed the push.
     case refused(job: String, name: String, detail: String)
+    /// No destination gave the file, and at least one could not say whether it has it (unreachable,
+    /// a corrupt object, no identity): the archive is not known to end here.
+    case fetchFailed(job: String, name: String, destination: String, detail: String)
 
     public var description: String {
         switch self {
@@ -41,6 +44,8 @@ public enum WALError: Error, Sendable, Hashable, CustomStringConvertible {
             return "cannot write \(path): \(detail)"
         case .refused(let job, let name, let detail):
             return "job \(job): archiving \(name) failed: \(detail)"
+        case .fetchFailed(let job, let name, let destination, let detail):
+            return "job \(job): cannot fetch \(name) from destination \(destination): \(detail); recovery stops here instead of taking the archive as ending at this file (fix the cause and start the server again: it resumes recovery from its last restart point)"
         }
     }
 }

@@ -26,12 +26,17 @@ public struct WALFetcher: Sendable {
     }
 
     /// Writes WAL file `name` of `job` to `path` (relative to the current directory, as
-    /// PostgreSQL gives it) from the first of the job's destinations that has it.
-    /// Throws `WALError.notFound` when none has it (PostgreSQL then ends recovery there).
+    /// PostgreSQL gives it) from the first of the job's destinations that gives it whole (one that
+    /// cannot, unreachable or holding a corrupt copy, is passed over for the next).
+    /// Throws `WALError.notFound` only when every destination answered that it does not have the
+    /// file (PostgreSQL then ends recovery there, as at the end of the archive), and
+    /// `WALError.fetchFailed` when none gave it and some could not answer: absence is not proven,
+    /// so recovery must stop rather than end early.
     public func fetch(job: JobConfig, config: BackupConfig, name rawName: String, to path: String, identity: String?) async throws {
         guard job.pitr != nil else { throw WALError.notPITRJob(job: job.name) }
         guard let name = WALFileName(rawName) else { throw WALError.badName(name: rawName) }
         var contents: [UInt8]?
+        var failure: WALError?
         for destinationName in job.destinations {
             guard let destination = config.destination(named: destinationName) else { continue }
             let archive = WALArchive(job: job, store: makeStore(destination), launcher: launcher, environment: environment)
@@ -40,9 +45,11 @@ public struct WALFetcher: Sendable {
                 break
             } catch WALError.notFound {
                 continue
+            } catch {
+                failure = failure ?? .fetchFailed(job: job.name, name: rawName, destination: destinationName, detail: "\(error)")
             }
         }
-        guard let contents else { throw WALError.notFound(job: job.name, name: rawName) }
+        guard let contents else { throw failure ?? WALError.notFound(job: job.name, name: rawName) }
         try Self.writeAtomically(contents, to: path)
     }
 

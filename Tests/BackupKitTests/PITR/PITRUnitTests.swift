@@ -66,6 +66,14 @@ private final class MemoryWALStore: WALStore {
     func read(key: String) async throws -> [UInt8]? { objects.withLock { $0[key]?.0 } }
 }
 
+/// A WAL store whose every request fails, as an unreachable endpoint's would.
+private struct UnreachableWALStore: WALStore {
+    struct Down: Error, CustomStringConvertible { var description: String { "connection refused" } }
+    func create(key: String, body: [UInt8], metadata: [String: String]) async throws { throw Down() }
+    func head(key: String) async throws -> StoredObject? { throw Down() }
+    func read(key: String) async throws -> [UInt8]? { throw Down() }
+}
+
 @Suite("PITR pieces", .ownThreads)
 struct PITRUnitTests {
     /// A complete base backup tar passes and yields the label's start and the manifest's stop.
@@ -194,6 +202,63 @@ struct PITRUnitTests {
         await receiver.storeAhead(job: "app-db", name: "000000010000000000000008", contents: [1], peerUID: 4242)
         #expect(store.created.load(ordering: .relaxed) == 0)
         #expect(receiver.ahead.count == 0)
+    }
+
+    /// wal-fetch calls a file missing only when every destination says so: an unreachable
+    /// destination or a corrupt copy is passed over for the next one that has the file whole, and
+    /// when none gives it and one could not answer, the fetch fails as `fetchFailed` naming it
+    /// (wal-fetch then stops recovery), never as `notFound` (which would end recovery early).
+    @Test func fetchProvesAbsenceAtEveryDestination() async throws {
+        let text = configText { root in
+            var destinations = root["destinations"] as! [[String: Any]]
+            var far = destinations[0]
+            far["name"] = "far"
+            far["bucket"] = "backups-far"
+            destinations.append(far)
+            root["destinations"] = destinations
+            editJob(&root) {
+                $0["pitr"] = ["archiveUser": "root"]
+                $0["destination"] = nil
+                $0["destinations"] = ["local", "far"]
+            }
+        }
+        let config = try BackupConfig.load(path: "/c", sources: { var f = FakeFiles(); f.files["/c"] = text; return f.sources }()).config
+        let job = config.jobs[0]
+        let segment = (0..<40_000).map { UInt8(truncatingIfNeeded: $0 &* 11) }
+        let name = "000000010000000000000009"
+        let good = MemoryWALStore()
+        _ = try await WALArchive(job: job, store: good, launcher: PosixProcessLauncher(), environment: [:]).push(name: WALFileName(name)!, contents: segment)
+        let corrupt = MemoryWALStore()
+        let key = "pg/app/app-db/wal/00000001/\(name).zst"
+        try await corrupt.create(key: key, body: Array("not zstd".utf8), metadata: [:])
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fetch-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        func fetch(local: any WALStore, far: any WALStore, to file: String) async throws {
+            let fetcher = WALFetcher(launcher: PosixProcessLauncher(), environment: [:], logger: Logger(label: "t")) { $0.name == "local" ? local : far }
+            try await fetcher.fetch(job: job, config: config, name: name, to: directory + "/" + file, identity: nil)
+        }
+
+        try await fetch(local: UnreachableWALStore(), far: good, to: "a")
+        #expect(FileManager.default.contents(atPath: directory + "/a") == Data(segment))
+        try await fetch(local: corrupt, far: good, to: "b")
+        #expect(FileManager.default.contents(atPath: directory + "/b") == Data(segment))
+        await #expect(throws: WALError.notFound(job: "app-db", name: name)) {
+            try await fetch(local: MemoryWALStore(), far: MemoryWALStore(), to: "c")
+        }
+        do {
+            try await fetch(local: MemoryWALStore(), far: UnreachableWALStore(), to: "d")
+            Issue.record("a fetch with a destination that could not answer succeeded")
+        } catch WALError.fetchFailed(_, _, let destination, let detail) {
+            #expect(destination == "far" && detail.contains("connection refused"), "\(detail)")
+        }
+        do {
+            try await fetch(local: corrupt, far: MemoryWALStore(), to: "e")
+            Issue.record("a fetch of a corrupt copy succeeded")
+        } catch WALError.fetchFailed(_, _, let destination, let detail) {
+            #expect(destination == "local" && detail.contains("does not hold a good WAL file"), "\(detail)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: directory + "/c") && !FileManager.default.fileExists(atPath: directory + "/d"))
     }
 
     /// `--time` needs a zone and becomes a UTC recovery_target_time.
