@@ -85,8 +85,9 @@ final class PITRCluster: @unchecked Sendable {
 
     /// A cluster restored into `data`: started on its own port and socket, with archiving off
     /// unless `archiving` (then it archives its new timeline with the restored configuration's
-    /// `archive_command`, into the same job).
-    init(restored data: String, scratch: String, archiving: Bool = false) throws {
+    /// `archive_command`, into the same job). It returns once the server is promoted, unless
+    /// `awaitingPromotion` is false (a server expected to stop during recovery).
+    init(restored data: String, scratch: String, archiving: Bool = false, awaitingPromotion: Bool = true) throws {
         directory = scratch
         self.data = data
         socketDirectory = scratch
@@ -99,7 +100,7 @@ final class PITRCluster: @unchecked Sendable {
         ], in: scratch)
         // A restored cluster accepts read-only connections while it still replays WAL (hot
         // standby): wait for the promotion that ends recovery, or a query sees a partial replay.
-        let deadline = Date().addingTimeInterval(120)
+        let deadline = Date().addingTimeInterval(awaitingPromotion ? 120 : 0)
         while Date() < deadline, (try? psql("SELECT pg_is_in_recovery()")) != "f" { usleep(200_000) }
     }
 

@@ -146,4 +146,42 @@ struct PITRFaultTests {
         }
         return false
     }
+    /// A segment corrupted in the bucket after the base backup: `restore --latest` sets up
+    /// recovery as usual, and the restored server does not come up promoted without the rest of
+    /// the WAL: `wal-fetch` exits 255 at that segment and PostgreSQL stops recovery (FATAL),
+    /// with the reason in its log.
+    @Test func corruptSegmentStopsRecoveryInsteadOfEndingIt() async throws {
+        let world = try await PITRWorld.make()
+        defer { world.tearDown() }
+        let daemon = try world.startDaemon()
+        defer { daemon.cleanUp() }
+        #expect(try world.backupd(["run-now", "pg"]).status == 0, "\(daemon.log)")
+        try world.cluster.psql("CREATE TABLE t AS SELECT generate_series(1, 1000) AS id")
+        var switched: [String] = []
+        for id in 0..<3 {
+            try world.cluster.psql("INSERT INTO t VALUES (\(id))")
+            switched.append(try world.switchAndWaitArchived())
+        }
+        let s3 = try TestS3.environment()
+        let bucket = world.destination.json["bucket"] as? String ?? ""
+        let garbage = world.directory + "/garbage"
+        try Data("not a zstd frame".utf8).write(to: URL(fileURLWithPath: garbage))
+        let overwrite = try s3.aws(["s3api", "put-object", "--bucket", bucket, "--key", "pitr/pg/wal/00000001/\(switched[1]).zst", "--body", garbage])
+        #expect(overwrite.status == 0, "\(overwrite.error)")
+
+        let restore = try world.backupd(["restore", "pg", "--latest", "--to-dir", world.directory + "/r"])
+        #expect(restore.status == 0, "\(restore.stderr)")
+        // pg_ctl may see the server accept read-only connections before recovery reaches the segment.
+        let server = try? world.startRestored("r", awaitingPromotion: false)
+        defer { server?.stop() }
+        var log = ""
+        let stopped = await poll(timeout: 60) {
+            log = (try? String(contentsOfFile: world.directory + "/r-run/server.log", encoding: .utf8)) ?? ""
+            return log.contains("database system is shut down")
+        }
+        #expect(stopped, "the server stops during recovery: \(log)")
+        #expect(log.contains("\(switched[1]).zst does not hold a good WAL file") && log.contains("recovery stops here"), "\(log)")
+        #expect(log.contains("FATAL:  could not restore file \"\(switched[1])\" from archive: child process exited with exit code 255"), "\(log)")
+        #expect(!log.contains("selected new timeline ID") && !log.contains("archive recovery complete"), "never promoted: \(log)")
+    }
 }

@@ -121,8 +121,9 @@ struct PITRWorld {
     }
 
     /// Starts a cluster restored into `directory/name`.
-    func startRestored(_ name: String, archiving: Bool = false) throws -> PITRCluster {
-        try PITRCluster(restored: directory + "/" + name, scratch: directory + "/" + name + "-run", archiving: archiving)
+    func startRestored(_ name: String, archiving: Bool = false, awaitingPromotion: Bool = true) throws -> PITRCluster {
+        try PITRCluster(
+            restored: directory + "/" + name, scratch: directory + "/" + name + "-run", archiving: archiving, awaitingPromotion: awaitingPromotion)
     }
 
     /// Points the job's connection at `other` (a restored, promoted cluster) in the config file;
