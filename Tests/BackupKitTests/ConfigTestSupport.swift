@@ -70,3 +70,13 @@ func problems(_ text: String, files: FakeFiles = FakeFiles()) -> [ConfigProblem]
         return error.problems
     }
 }
+
+/// Adds a second destination, "archive" (bucket "archive-bucket"), a copy of the first otherwise.
+func addArchiveDestination(_ root: inout [String: Any]) {
+    var list = root["destinations"] as! [[String: Any]]
+    var archive = list[0]
+    archive["name"] = "archive"
+    archive["bucket"] = "archive-bucket"
+    list.append(archive)
+    root["destinations"] = list
+}

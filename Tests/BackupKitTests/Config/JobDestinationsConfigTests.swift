@@ -13,12 +13,7 @@ struct JobDestinationsConfigTests {
     /// Config with a second destination named "archive" and `edit` applied to the first job.
     func twoDestinations(_ edit: @escaping (inout [String: Any]) -> Void) -> String {
         configText { root in
-            var list = root["destinations"] as! [[String: Any]]
-            var archive = list[0]
-            archive["name"] = "archive"
-            archive["bucket"] = "archive-bucket"
-            list.append(archive)
-            root["destinations"] = list
+            addArchiveDestination(&root)
             editJob(&root) { job in
                 job["destination"] = nil
                 edit(&job)

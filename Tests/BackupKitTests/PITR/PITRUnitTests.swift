@@ -210,16 +210,11 @@ struct PITRUnitTests {
     /// (wal-fetch then stops recovery), never as `notFound` (which would end recovery early).
     @Test func fetchProvesAbsenceAtEveryDestination() async throws {
         let text = configText { root in
-            var destinations = root["destinations"] as! [[String: Any]]
-            var far = destinations[0]
-            far["name"] = "far"
-            far["bucket"] = "backups-far"
-            destinations.append(far)
-            root["destinations"] = destinations
+            addArchiveDestination(&root)
             editJob(&root) {
                 $0["pitr"] = ["archiveUser": "root"]
                 $0["destination"] = nil
-                $0["destinations"] = ["local", "far"]
+                $0["destinations"] = ["local", "archive"]
             }
         }
         let config = try BackupConfig.load(path: "/c", sources: { var f = FakeFiles(); f.files["/c"] = text; return f.sources }()).config
@@ -250,7 +245,7 @@ struct PITRUnitTests {
             try await fetch(local: MemoryWALStore(), far: UnreachableWALStore(), to: "d")
             Issue.record("a fetch with a destination that could not answer succeeded")
         } catch WALError.fetchFailed(_, _, let destination, let detail) {
-            #expect(destination == "far" && detail.contains("connection refused"), "\(detail)")
+            #expect(destination == "archive" && detail.contains("connection refused"), "\(detail)")
         }
         do {
             try await fetch(local: corrupt, far: MemoryWALStore(), to: "e")

@@ -21,12 +21,7 @@ struct BackupRunnerFanOutTests {
     /// A command job writing `bytes` pattern bytes, uploaded to "local" and "archive", counting its runs in `counter`.
     func fanOutConfig(counter: String, bytes: Int) throws -> BackupConfig {
         let text = configText { root in
-            var list = root["destinations"] as! [[String: Any]]
-            var archive = list[0]
-            archive["name"] = "archive"
-            archive["bucket"] = "archive-bucket"
-            list.append(archive)
-            root["destinations"] = list
+            addArchiveDestination(&root)
             editJob(&root) { job in
                 job = [
                     "name": "job1", "schedule": "0 3 * * *", "destinations": ["local", "archive"], "prefix": "pre/fix", "engine": "command", "compression": "none",

@@ -156,12 +156,7 @@ struct DumpCheckFanOutTests {
     /// destinations' uploads are aborted, nothing stored, nothing left open.
     @Test func wrongHeaderAbortsEveryDestination() async throws {
         let text = configText { root in
-            var list = root["destinations"] as! [[String: Any]]
-            var archive = list[0]
-            archive["name"] = "archive"
-            archive["bucket"] = "archive-bucket"
-            list.append(archive)
-            root["destinations"] = list
+            addArchiveDestination(&root)
             editJob(&root) { job in
                 job["name"] = "job1"
                 job["destinations"] = ["local", "archive"]

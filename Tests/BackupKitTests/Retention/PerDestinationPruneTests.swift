@@ -23,12 +23,7 @@ struct PerDestinationPruneTests {
     /// Job `app` keeps 1 backup by its own policy at "local" and 3 at "archive" (its override there).
     static func config() throws -> BackupConfig {
         try loadConfig(configText { root in
-            var list = root["destinations"] as! [[String: Any]]
-            var archive = list[0]
-            archive["name"] = "archive"
-            archive["bucket"] = "archive-bucket"
-            list.append(archive)
-            root["destinations"] = list
+            addArchiveDestination(&root)
             editJob(&root) { job in
                 job["name"] = "app"
                 job["prefix"] = "db"

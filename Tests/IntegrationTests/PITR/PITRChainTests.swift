@@ -21,14 +21,7 @@ struct PITRChainTests {
         defer { world.tearDown() }
         let daemon = try world.startDaemon()
         defer { daemon.cleanUp() }
-        #expect(try world.backupd(["run-now", "pg"]).status == 0, "\(daemon.log)")
-        try world.cluster.psql("CREATE TABLE t AS SELECT generate_series(1, 1000) AS id")
-        var switched: [String] = []
-        // A switch with nothing written since the last one is a no-op: write before each.
-        for id in 0..<4 {
-            try world.cluster.psql("INSERT INTO t VALUES (\(id))")
-            switched.append(try world.switchAndWaitArchived())
-        }
+        let switched = try world.baseBackupThenSegments(4, daemon: daemon)
 
         let good = try world.backupd(["verify", "pg"])
         #expect(good.status == 0, "\(good.stdout)\n\(good.stderr)")

@@ -11,14 +11,7 @@ import Testing
 struct PITRDrillTests {
     /// A world with a base backup and four archived segments written after it; returns them.
     private func archive(_ world: PITRWorld, daemon: DaemonProcess) throws -> [String] {
-        #expect(try world.backupd(["run-now", "pg"]).status == 0, "\(daemon.log)")
-        try world.cluster.psql("CREATE TABLE t AS SELECT generate_series(1, 1000) AS id")
-        var switched: [String] = []
-        for id in 0..<4 {
-            try world.cluster.psql("INSERT INTO t VALUES (\(id))")
-            switched.append(try world.switchAndWaitArchived())
-        }
-        return switched
+        try world.baseBackupThenSegments(4, daemon: daemon)
     }
 
     /// The drill's parent directory (traversable by the server's user), created empty.

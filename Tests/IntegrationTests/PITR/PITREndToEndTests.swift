@@ -110,12 +110,7 @@ struct PITREndToEndTests {
         // A corrupt copy in the bucket is no end of the archive: wal-fetch exits 255, which
         // PostgreSQL takes as fatal (recovery stops) rather than as a missing file (recovery
         // would end early and promote without the rest).
-        let s3 = try TestS3.environment()
-        let bucket = world.destination.json["bucket"] as? String ?? ""
-        let garbage = world.directory + "/garbage"
-        try Data("not a zstd frame".utf8).write(to: URL(fileURLWithPath: garbage))
-        let overwrite = try s3.aws(["s3api", "put-object", "--bucket", bucket, "--key", "pitr/pg/wal/00000001/\(segment).zst", "--body", garbage])
-        #expect(overwrite.status == 0, "\(overwrite.error)")
+        try world.replaceArchived(segment, with: Data("not a zstd frame".utf8))
         let corrupt = try world.asServerUser(["wal-fetch", "pg", segment, scratch + "/corrupt"])
         #expect(corrupt.status == 255)
         #expect(corrupt.stderr.contains("does not hold a good WAL file") && corrupt.stderr.contains("recovery stops here"), "\(corrupt.stderr)")

@@ -155,19 +155,8 @@ struct PITRFaultTests {
         defer { world.tearDown() }
         let daemon = try world.startDaemon()
         defer { daemon.cleanUp() }
-        #expect(try world.backupd(["run-now", "pg"]).status == 0, "\(daemon.log)")
-        try world.cluster.psql("CREATE TABLE t AS SELECT generate_series(1, 1000) AS id")
-        var switched: [String] = []
-        for id in 0..<3 {
-            try world.cluster.psql("INSERT INTO t VALUES (\(id))")
-            switched.append(try world.switchAndWaitArchived())
-        }
-        let s3 = try TestS3.environment()
-        let bucket = world.destination.json["bucket"] as? String ?? ""
-        let garbage = world.directory + "/garbage"
-        try Data("not a zstd frame".utf8).write(to: URL(fileURLWithPath: garbage))
-        let overwrite = try s3.aws(["s3api", "put-object", "--bucket", bucket, "--key", "pitr/pg/wal/00000001/\(switched[1]).zst", "--body", garbage])
-        #expect(overwrite.status == 0, "\(overwrite.error)")
+        let switched = try world.baseBackupThenSegments(3, daemon: daemon)
+        try world.replaceArchived(switched[1], with: Data("not a zstd frame".utf8))
 
         let restore = try world.backupd(["restore", "pg", "--latest", "--to-dir", world.directory + "/r"])
         #expect(restore.status == 0, "\(restore.stderr)")

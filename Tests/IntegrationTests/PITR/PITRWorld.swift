@@ -88,6 +88,31 @@ struct PITRWorld {
         return segment
     }
 
+    /// A base backup through the running daemon, then table `t` (1000 rows) and `segments`
+    /// segments written and archived after it, one row each; returns their names.
+    func baseBackupThenSegments(_ segments: Int, daemon: DaemonProcess) throws -> [String] {
+        let backup = try backupd(["run-now", "pg"])
+        guard backup.status == 0 else { throw TestSetupError("run-now failed: \(backup.stderr)\n\(daemon.log)") }
+        try cluster.psql("CREATE TABLE t AS SELECT generate_series(1, 1000) AS id")
+        var switched: [String] = []
+        // A switch with nothing written since the last one is a no-op: write before each.
+        for id in 0..<segments {
+            try cluster.psql("INSERT INTO t VALUES (\(id))")
+            switched.append(try switchAndWaitArchived())
+        }
+        return switched
+    }
+
+    /// Overwrites the archived object of WAL file `name` with `bytes`, behind backupd's back (the
+    /// AWS CLI, no condition), as damage in the bucket would.
+    func replaceArchived(_ name: String, with bytes: Data) throws {
+        let file = directory + "/replacement-\(name)"
+        try bytes.write(to: URL(fileURLWithPath: file))
+        let bucket = destination.json["bucket"] as? String ?? ""
+        let put = try TestS3.environment().aws(["s3api", "put-object", "--bucket", bucket, "--key", "pitr/pg/wal/\(name.prefix(8))/\(name).zst", "--body", file])
+        guard put.status == 0 else { throw TestSetupError("aws put-object failed: \(put.error)") }
+    }
+
     /// The newest segment PostgreSQL archived ("" before the first).
     func archivedUpTo(on other: PITRCluster? = nil) throws -> String {
         try (other ?? cluster).psql("SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver")
