@@ -30,6 +30,9 @@ extension ControlServer {
         }
     }
 
+    /// The commands that carry a WAL file: `wal-push`, and `wal-ahead` (a segment sent ahead of its push).
+    static let walCommands: Set<String> = ["wal-push", "wal-ahead"]
+
     /// The largest WAL file accepted (PostgreSQL's default segment is 16 MiB).
     static let walSizeLimit = 64 * 1024 * 1024
 
@@ -57,7 +60,7 @@ extension ControlServer {
     /// Blocking: reads the WAL file that follows the request line, or nil after queueing the error
     /// that refuses it.
     func readWALPush(_ request: ControlRequest, peerUID: uid_t, fd: Int32, reader: LineReader, reply: ControlReply) -> WALPushRequest? {
-        guard request.command == "wal-push" || request.command == "wal-ahead", wal != nil else {
+        guard Self.walCommands.contains(request.command), wal != nil else {
             reply.finish(ControlEvent(.error, message: "permission denied: this user may only archive WAL (wal-push)"))
             return nil
         }

@@ -171,7 +171,7 @@ public final class ControlServer: Service, Sendable {
         logger.log(
             level: request.command == "wal-ahead" ? .debug : .info, "control request",
             metadata: ["control.command": "\(request.command)", "job.name": "\(request.job)", "control.peer_pid": "\(peer.pid)"])
-        if request.command.hasPrefix("wal-") || !(peer.uid == 0 || peer.uid == geteuid()) {
+        if Self.walCommands.contains(request.command) || !(peer.uid == 0 || peer.uid == geteuid()) {
             return readWALPush(request, peerUID: peer.uid, fd: fd, reader: reader, reply: reply).map(Accepted.walPush)
         }
         guard request.command == "run-now" else {

@@ -22,8 +22,9 @@ public final class WALAheadStores: Sendable {
     /// An empty registry.
     public init() {}
 
-    /// Starts `store` for (`job`, `name`) unless that segment is already held or `limit` stores
-    /// are in flight; returns the task to wait for, or nil when nothing was started.
+    /// Starts `store` for (`job`, `name`) unless that segment is already held; with `limit`
+    /// segments held, the oldest is forgotten (its store still runs to its end, and its push goes
+    /// the ordinary way). Returns the task to wait for, or nil when nothing was started.
     func begin(job: String, name: String, _ store: @escaping @Sendable () async -> String?) -> Task<String?, Never>? {
         let key = Self.key(job: job, name: name)
         return entries.withLock { held -> Task<String?, Never>? in

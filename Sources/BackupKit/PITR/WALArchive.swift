@@ -30,6 +30,17 @@ public struct WALArchive: Sendable {
         codec = WALCodec(launcher: launcher, environment: environment)
     }
 
+    /// `job`'s archive at each of its destinations in `config`, in the config's order, with the
+    /// destination's name; `store` opens a destination's store.
+    static func everyDestination(
+        of job: JobConfig, config: BackupConfig, store: (DestinationConfig) -> any WALStore, launcher: any ProcessLauncher,
+        environment: [String: String]
+    ) -> [(destination: String, archive: WALArchive)] {
+        job.destinations.compactMap { name in
+            config.destination(named: name).map { (name, WALArchive(job: job, store: store($0), launcher: launcher, environment: environment)) }
+        }
+    }
+
     /// The zstd level WAL is compressed at: the job's own when it compresses with zstd, else
     /// backupd's default (1). A segment is archived while PostgreSQL waits for it. Measured on
     /// 16 MiB segments here: level 3 took about 1.5 times the CPU of level 1 (3.5 times on md5-text

@@ -37,9 +37,8 @@ public struct WALFetcher: Sendable {
         guard let name = WALFileName(rawName) else { throw WALError.badName(name: rawName) }
         var contents: [UInt8]?
         var failure: WALError?
-        for destinationName in job.destinations {
-            guard let destination = config.destination(named: destinationName) else { continue }
-            let archive = WALArchive(job: job, store: makeStore(destination), launcher: launcher, environment: environment)
+        let archives = WALArchive.everyDestination(of: job, config: config, store: makeStore, launcher: launcher, environment: environment)
+        for (destinationName, archive) in archives {
             do {
                 contents = try await archive.fetch(name: name, identity: identity)
                 break

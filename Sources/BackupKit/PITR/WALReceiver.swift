@@ -40,9 +40,7 @@ public struct WALReceiver: Sendable {
     /// Stores `contents` as `name` for `jobName`; `peerUID` is who sent it. Returns where it went.
     public func receive(job jobName: String, name rawName: String, contents: [UInt8], peerUID: UInt32) async throws -> String {
         let (job, name, config) = try admit(job: jobName, name: rawName, peerUID: peerUID)
-        var log = logger
-        log[metadataKey: "job.name"] = "\(job.name)"
-        log[metadataKey: "wal.name"] = "\(name.name)"
+        let log = logger(job: job, name: name)
         let digest = SHA256.hex(SHA256.hash(contents))
         if let confirmed = await confirmSentAhead(job: job, name: name, digest: digest, config: config, logger: log) {
             return confirmed
@@ -66,9 +64,7 @@ public struct WALReceiver: Sendable {
     /// `WALAheadStores`). Only WAL segments are taken ahead; anything refused is just not stored.
     public func storeAhead(job jobName: String, name rawName: String, contents: [UInt8], peerUID: UInt32) async {
         guard let (job, name, config) = try? admit(job: jobName, name: rawName, peerUID: peerUID), name.kind == .segment else { return }
-        var log = logger
-        log[metadataKey: "job.name"] = "\(job.name)"
-        log[metadataKey: "wal.name"] = "\(name.name)"
+        let log = logger(job: job, name: name)
         let archives = archives(of: job, config: config)
         let started = ahead.begin(job: job.name, name: name.name) { [log] in
             let digest = SHA256.hex(SHA256.hash(contents))
@@ -115,10 +111,16 @@ public struct WALReceiver: Sendable {
     }
 
     /// The job's archive at each of its destinations, in the config's order.
-    private func archives(of job: JobConfig, config: BackupConfig) -> [(String, WALArchive)] {
-        job.destinations.compactMap { name in
-            config.destination(named: name).map { (name, WALArchive(job: job, store: makeStore($0), launcher: launcher, environment: environment)) }
-        }
+    private func archives(of job: JobConfig, config: BackupConfig) -> [(destination: String, archive: WALArchive)] {
+        WALArchive.everyDestination(of: job, config: config, store: makeStore, launcher: launcher, environment: environment)
+    }
+
+    /// The receiver's logger with the job and the WAL file in its metadata.
+    private func logger(job: JobConfig, name: WALFileName) -> Logger {
+        var log = logger
+        log[metadataKey: "job.name"] = "\(job.name)"
+        log[metadataKey: "wal.name"] = "\(name.name)"
+        return log
     }
 }
 
